@@ -1,0 +1,89 @@
+-- demo/bind.sql: bind pals_privacy to the sample consortium (schema demo).
+--
+--   psql -v ON_ERROR_STOP=1 -c 'CREATE EXTENSION pals_privacy' -f demo/roles.sql -f demo/bind.sql
+--
+-- Run as a superuser (or the extension owner) after demo/schema.sql and demo/roles.sql.  Nothing in
+-- schema demo is renamed or altered: every call only records a binding.  Run it once; binding the
+-- same relation twice is the extension's business to refuse or replace.
+
+\set ON_ERROR_STOP 1
+\o /dev/null
+BEGIN;
+
+-- Patrons: card number, home library, birth date (minors) and the reading-history opt-in live on
+-- the patron row.  Purging goes through the ILS's own routine (see demo/schema.sql), because
+-- fines and payments reference the patron without ON DELETE.
+SELECT pals_privacy.bind_patrons(
+    relation            => 'demo.patrons',
+    id_column           => 'id',
+    expires_column      => 'expires_on',
+    card_column         => 'card_number',
+    library_column      => 'library_id',
+    birth_date_column   => 'birth_date',
+    purge_function      => 'demo.purge_patron(bigint)',
+    keep_history_column => 'keep_history');
+
+-- Amount owed: a view (fines minus payments); patrons without rows owe nothing.
+SELECT pals_privacy.bind_balance(
+    relation      => 'demo.balances',
+    patron_column => 'patron_id',
+    amount_column => 'owed');
+
+-- Loans: partitioned by year, patron_id NOT NULL REFERENCES patrons, so severing re-points to
+-- the ANONYMOUS patron 0.  Closed on return; settled when fines_settled_at is set (NULL on a
+-- returned loan means a fine is still owed).  Each item keeps its last borrower; patrons who
+-- opted in (keep_history) get their history copied before severing.
+SELECT pals_privacy.bind_loans(
+    relation           => 'demo.loans',
+    patron_column      => 'patron_id',
+    item_column        => 'item_id',
+    closed_columns     => ARRAY['returned_at']::name[],
+    settled_column     => 'fines_settled_at',
+    sever_with         => 'patron:0',
+    keep_last_borrower => true,
+    history_mode       => 'copy');
+
+-- Holds: title-level (item_id is only the copy trapped, often NULL), closed by either
+-- fulfilment or cancellation, nothing to settle, severed as soon as closed (no last borrower).
+-- patron_id is NOT NULL REFERENCES patrons, so again 'patron:0'.
+SELECT pals_privacy.bind_loans(
+    relation           => 'demo.holds',
+    patron_column      => 'patron_id',
+    item_column        => 'title_id',
+    closed_columns     => ARRAY['fulfilled_at', 'cancelled_at']::name[],
+    sever_with         => 'patron:0',
+    keep_last_borrower => false);
+
+-- The OPAC's opt-in reading list: only the patron sees it.
+SELECT pals_privacy.bind_private_history(
+    relation      => 'demo.reading_history',
+    patron_column => 'patron_id');
+
+-- Contact details (one row per patron in demo.addresses).
+SELECT pals_privacy.bind_contact(relation => 'demo.addresses', column_name => 'email',  patron_column => 'patron_id', channel => 'email');
+SELECT pals_privacy.bind_contact(relation => 'demo.addresses', column_name => 'phone',  patron_column => 'patron_id', channel => 'phone');
+SELECT pals_privacy.bind_contact(relation => 'demo.addresses', column_name => 'sms',    patron_column => 'patron_id', channel => 'sms');
+SELECT pals_privacy.bind_contact(relation => 'demo.addresses', column_name => 'postal', patron_column => 'patron_id', channel => 'mail');
+
+-- Outgoing notices: the channel column says which consent (purpose 'notices') is needed.
+-- (The table also has its own purpose column; newsletters written into it are still checked
+-- against 'notices' consent, since a binding has one purpose.)
+SELECT pals_privacy.bind_outbox(
+    relation       => 'demo.notice_outbox',
+    patron_column  => 'patron_id',
+    channel_column => 'channel',
+    purpose        => 'notices');
+
+-- Short-lived records: internet sign-up logs 3 days (PALS 6), receipts 30 days (NExpress).
+SELECT pals_privacy.retain(relation => 'demo.internet_signups', timestamp_column => 'signed_up_at', keep => interval '3 days');
+SELECT pals_privacy.retain(relation => 'demo.receipts',         timestamp_column => 'printed_at',   keep => interval '30 days');
+
+-- Privacy classes (report_user is deliberately left unclassified: it inherits from branch_staff).
+SELECT pals_privacy.classify_role(role => 'ils_app',            class => 'operational');
+SELECT pals_privacy.classify_role(role => 'branch_staff',       class => 'staff');
+SELECT pals_privacy.classify_role(role => 'opac',               class => 'patron');
+SELECT pals_privacy.classify_role(role => 'collections_agency', class => 'collections');
+SELECT pals_privacy.classify_role(role => 'consortium_auditor', class => 'auditor');
+
+COMMIT;
+\o

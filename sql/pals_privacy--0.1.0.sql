@@ -1,0 +1,808 @@
+-- pals_privacy 0.1.0: install script.
+-- Declarative parts live here (tables, views, grants, binding validation);
+-- the mechanisms that must be fast or tamper-proof are C (src/).
+
+\echo Use "CREATE EXTENSION pals_privacy" to load this file. \quit
+
+REVOKE ALL ON SCHEMA @extschema@ FROM PUBLIC;
+GRANT USAGE ON SCHEMA @extschema@ TO PUBLIC;
+
+------------------------------------------------------------------------------
+-- Binding registry: extension configuration tables (kept by pg_dump).
+-- Relations are stored as regclass, columns as name: nothing is spliced
+-- into SQL unquoted, and renames of bound relations follow automatically.
+------------------------------------------------------------------------------
+
+CREATE TABLE @extschema@.patron_binding (
+    relation            regclass PRIMARY KEY,
+    id_column           name NOT NULL,
+    expires_column      name NOT NULL,
+    card_column         name,
+    library_column      name,
+    birth_date_column   name,
+    purge_function      text,       -- regprocedure text; text so pg_upgrade accepts it
+    keep_history_column name,
+    bound_at            timestamptz NOT NULL DEFAULT now(),
+    bound_by            name NOT NULL DEFAULT current_user
+);
+-- There is one patron (cardholder) table.
+CREATE UNIQUE INDEX patron_binding_single ON @extschema@.patron_binding ((true));
+
+CREATE TABLE @extschema@.card_binding (
+    relation       regclass PRIMARY KEY,
+    card_column    name NOT NULL,
+    patron_column  name NOT NULL,
+    bound_at       timestamptz NOT NULL DEFAULT now(),
+    bound_by       name NOT NULL DEFAULT current_user
+);
+
+CREATE TABLE @extschema@.balance_binding (
+    relation       regclass PRIMARY KEY,
+    patron_column  name NOT NULL,
+    amount_column  name NOT NULL,
+    bound_at       timestamptz NOT NULL DEFAULT now(),
+    bound_by       name NOT NULL DEFAULT current_user
+);
+
+CREATE TABLE @extschema@.loan_binding (
+    relation            regclass PRIMARY KEY,
+    patron_column       name NOT NULL,
+    item_column         name NOT NULL,
+    closed_columns      name[] NOT NULL CHECK (cardinality(closed_columns) BETWEEN 1 AND 8),
+    settled_column      name,
+    sever_with          text NOT NULL DEFAULT 'null'
+                        CHECK (sever_with IN ('null', 'delete') OR sever_with LIKE 'patron:_%'),
+    keep_last_borrower  boolean NOT NULL DEFAULT true,
+    history_mode        text NOT NULL DEFAULT 'copy' CHECK (history_mode IN ('copy', 'in_place')),
+    bound_at            timestamptz NOT NULL DEFAULT now(),
+    bound_by            name NOT NULL DEFAULT current_user
+);
+
+CREATE TABLE @extschema@.private_history_binding (
+    relation       regclass PRIMARY KEY,
+    patron_column  name NOT NULL,
+    bound_at       timestamptz NOT NULL DEFAULT now(),
+    bound_by       name NOT NULL DEFAULT current_user
+);
+
+CREATE TABLE @extschema@.contact_binding (
+    relation       regclass NOT NULL,
+    column_name    name NOT NULL,
+    patron_column  name NOT NULL,
+    channel        text NOT NULL CHECK (channel IN ('email', 'phone', 'sms', 'mail')),
+    bound_at       timestamptz NOT NULL DEFAULT now(),
+    bound_by       name NOT NULL DEFAULT current_user,
+    PRIMARY KEY (relation, column_name)
+);
+
+CREATE TABLE @extschema@.purposes (
+    name               text PRIMARY KEY CHECK (name ~ '^[a-z][a-z0-9_]*$'),
+    description        text NOT NULL,
+    requires_evidence  boolean NOT NULL DEFAULT false,
+    builtin            boolean NOT NULL DEFAULT false
+);
+INSERT INTO @extschema@.purposes VALUES
+    ('notices', 'Notices about the patron''s own account: holds, due dates, fines', false, true),
+    ('newsletter', 'Library newsletters and promotions (separate written permission)', true, true);
+
+CREATE TABLE @extschema@.outbox_binding (
+    relation        regclass PRIMARY KEY,
+    patron_column   name NOT NULL,
+    channel_column  name NOT NULL,
+    purpose         text NOT NULL REFERENCES @extschema@.purposes (name),
+    bound_at        timestamptz NOT NULL DEFAULT now(),
+    bound_by        name NOT NULL DEFAULT current_user
+);
+
+CREATE TABLE @extschema@.retention_rule (
+    relation          regclass PRIMARY KEY,
+    timestamp_column  name NOT NULL,
+    keep              interval NOT NULL CHECK (keep > interval '0'),
+    action            text NOT NULL DEFAULT 'delete' CHECK (action IN ('delete', 'sever')),
+    bound_at          timestamptz NOT NULL DEFAULT now(),
+    bound_by          name NOT NULL DEFAULT current_user
+);
+
+CREATE TABLE @extschema@.role_class (
+    role         regrole PRIMARY KEY,
+    class        text NOT NULL
+                 CHECK (class IN ('operational', 'staff', 'patron', 'collections', 'auditor')),
+    purpose      text REFERENCES @extschema@.purposes (name),
+    classified_at timestamptz NOT NULL DEFAULT now(),
+    classified_by name NOT NULL DEFAULT current_user
+);
+
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.patron_binding', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.card_binding', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.balance_binding', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.loan_binding', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.private_history_binding', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.contact_binding', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.purposes', 'WHERE NOT builtin');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.outbox_binding', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.retention_rule', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.role_class', '');
+
+-- Binding tables are read by the C mechanisms through a per-backend cache;
+-- any change to them (through the functions below, by hand, or by a
+-- restore) invalidates that cache in every backend at commit.
+CREATE FUNCTION @extschema@._bindings_changed() RETURNS trigger
+    LANGUAGE c AS 'MODULE_PATHNAME', 'pals_privacy_bindings_changed';
+
+DO $$
+DECLARE t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['patron_binding', 'card_binding', 'balance_binding',
+                             'loan_binding', 'private_history_binding', 'contact_binding',
+                             'outbox_binding', 'retention_rule', 'role_class', 'purposes']
+    LOOP
+        EXECUTE format('CREATE TRIGGER bindings_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+                        ON @extschema@.%I FOR EACH STATEMENT
+                        EXECUTE FUNCTION @extschema@._bindings_changed()', t);
+    END LOOP;
+END $$;
+
+------------------------------------------------------------------------------
+-- Validation helpers (internal).  Each raises a clear error with a SQLSTATE.
+------------------------------------------------------------------------------
+
+-- Only a superuser or the extension's owner may change bindings.
+CREATE FUNCTION @extschema@._require_admin(fn text) RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE owner oid;
+BEGIN
+    SELECT extowner INTO owner FROM pg_extension WHERE extname = 'pals_privacy';
+    IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
+       AND NOT pg_has_role(current_user, owner, 'MEMBER') THEN
+        RAISE EXCEPTION 'permission denied for %', fn
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = format('Role %I is neither a superuser nor the owner of extension pals_privacy.', current_user),
+                  HINT = 'Ask a database administrator to change bindings.';
+    END IF;
+END $$;
+
+CREATE FUNCTION @extschema@._require_args(fn text, names text[], vals anyarray) RETURNS void
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    FOR i IN 1 .. cardinality(names) LOOP
+        IF vals[i] IS NULL THEN
+            RAISE EXCEPTION '%: argument "%" must not be NULL', fn, names[i]
+                USING ERRCODE = 'null_value_not_allowed';
+        END IF;
+    END LOOP;
+END $$;
+
+-- The relation must be of one of the given kinds ('r' table, 'p' partitioned
+-- table, 'v' view, 'm' materialized view).
+CREATE FUNCTION @extschema@._require_relkind(fn text, rel regclass, kinds "char"[]) RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE k "char";
+BEGIN
+    SELECT relkind INTO k FROM pg_class WHERE oid = rel;
+    IF k IS NULL THEN
+        RAISE EXCEPTION 'relation with OID % does not exist', rel::oid USING ERRCODE = 'undefined_table';
+    END IF;
+    IF NOT k = ANY (kinds) THEN
+        RAISE EXCEPTION '%: "%" is %', fn, rel,
+                CASE k WHEN 'v' THEN 'a view' WHEN 'm' THEN 'a materialized view'
+                       WHEN 'f' THEN 'a foreign table' WHEN 'S' THEN 'a sequence'
+                       WHEN 'i' THEN 'an index' WHEN 'I' THEN 'an index'
+                       WHEN 'c' THEN 'a composite type' ELSE 'not a table' END
+            USING ERRCODE = 'wrong_object_type',
+                  HINT = CASE WHEN 'v' = ANY (kinds) THEN 'Bind a table or a view.'
+                              ELSE 'Bind the table itself, not a view of it.' END;
+    END IF;
+    IF rel::oid < 16384 OR (SELECT relnamespace FROM pg_class WHERE oid = rel)
+                            = (SELECT oid FROM pg_namespace WHERE nspname = 'pals_privacy') THEN
+        RAISE EXCEPTION '%: "%" belongs to the system or to pals_privacy itself', fn, rel
+            USING ERRCODE = 'wrong_object_type';
+    END IF;
+END $$;
+
+-- Type of a column, or an error if it does not exist.  With "allowed", the
+-- type's category must be one of them (see pg_type.typcategory).
+CREATE FUNCTION @extschema@._column_type(fn text, rel regclass, col name, what text,
+                                         allowed "char"[] DEFAULT NULL, allowed_desc text DEFAULT NULL)
+RETURNS regtype
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE t regtype; cat "char";
+BEGIN
+    SELECT a.atttypid::regtype, ty.typcategory INTO t, cat
+      FROM pg_attribute a JOIN pg_type ty ON ty.oid = a.atttypid
+     WHERE a.attrelid = rel AND a.attname = col AND a.attnum > 0 AND NOT a.attisdropped;
+    IF t IS NULL THEN
+        RAISE EXCEPTION '%: column "%" of relation "%" does not exist', fn, col, rel
+            USING ERRCODE = 'undefined_column',
+                  DETAIL = format('It was given as the %s.', what);
+    END IF;
+    IF allowed IS NOT NULL AND NOT cat = ANY (allowed) THEN
+        RAISE EXCEPTION '%: column "%" of relation "%" has type %, which cannot be the %', fn, col, rel, t, what
+            USING ERRCODE = 'datatype_mismatch',
+                  HINT = format('The %s must be %s.', what, allowed_desc);
+    END IF;
+    RETURN t;
+END $$;
+
+-- Key types: integers, text, uuid.
+CREATE FUNCTION @extschema@._require_key(fn text, rel regclass, col name, what text) RETURNS regtype
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE t regtype;
+BEGIN
+    t := @extschema@._column_type(fn, rel, col, what);
+    IF t NOT IN ('smallint', 'integer', 'bigint', 'text', 'character varying', 'character', 'uuid', 'numeric') THEN
+        RAISE EXCEPTION '%: column "%" of relation "%" has type %, which cannot be the %', fn, col, rel, t, what
+            USING ERRCODE = 'datatype_mismatch',
+                  HINT = format('The %s must be an integer, numeric, text or uuid key.', what);
+    END IF;
+    RETURN t;
+END $$;
+
+-- A patron column must be able to hold the patron table's id.
+CREATE FUNCTION @extschema@._require_patron_column(fn text, rel regclass, col name) RETURNS regtype
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE t regtype; pt regtype; p record;
+BEGIN
+    SELECT * INTO p FROM @extschema@.patron_binding;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION '%: the patron table is not bound yet', fn
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Call pals_privacy.bind_patrons() first.';
+    END IF;
+    t := @extschema@._require_key(fn, rel, col, 'patron column');
+    pt := @extschema@._column_type(fn, p.relation, p.id_column, 'patron id column');
+    IF t <> pt AND NOT (t IN ('smallint', 'integer', 'bigint', 'numeric') AND pt IN ('smallint', 'integer', 'bigint', 'numeric'))
+               AND NOT (t IN ('text', 'character varying', 'character') AND pt IN ('text', 'character varying', 'character')) THEN
+        RAISE EXCEPTION '%: column "%" of relation "%" has type %, but patron ids (%.%) are %', fn, col, rel, t, p.relation, p.id_column, pt
+            USING ERRCODE = 'datatype_mismatch';
+    END IF;
+    RETURN t;
+END $$;
+
+-- Relations may play one role each (patrons, cards, balance, loans, private
+-- history, outbox); contact fields and retention rules may sit on any of
+-- them.  A partition or inheritance child of a bound relation is covered by
+-- its parent's binding and cannot be bound on its own, nor can its parent be
+-- bound after it.
+CREATE FUNCTION @extschema@._binding_kinds(rel regclass)
+RETURNS TABLE (kind text, relation regclass)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT 'patrons', b.relation FROM @extschema@.patron_binding b WHERE b.relation = rel
+    UNION ALL SELECT 'cards', b.relation FROM @extschema@.card_binding b WHERE b.relation = rel
+    UNION ALL SELECT 'balance', b.relation FROM @extschema@.balance_binding b WHERE b.relation = rel
+    UNION ALL SELECT 'loans', b.relation FROM @extschema@.loan_binding b WHERE b.relation = rel
+    UNION ALL SELECT 'private_history', b.relation FROM @extschema@.private_history_binding b WHERE b.relation = rel
+    UNION ALL SELECT 'outbox', b.relation FROM @extschema@.outbox_binding b WHERE b.relation = rel
+$$;
+
+CREATE FUNCTION @extschema@._related_relations(rel regclass)
+RETURNS TABLE (relation regclass, relationship text)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    WITH RECURSIVE up(r) AS (
+        SELECT inhparent FROM pg_inherits WHERE inhrelid = rel
+        UNION SELECT i.inhparent FROM pg_inherits i JOIN up ON i.inhrelid = up.r
+    ), down(r) AS (
+        SELECT inhrelid FROM pg_inherits WHERE inhparent = rel
+        UNION SELECT i.inhrelid FROM pg_inherits i JOIN down ON i.inhparent = down.r
+    )
+    SELECT r::regclass, 'parent' FROM up
+    UNION ALL SELECT r::regclass, 'child' FROM down
+$$;
+
+CREATE FUNCTION @extschema@._require_unbound(fn text, rel regclass, wanted_kind text) RETURNS boolean
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE other text; rr record;
+BEGIN
+    SELECT b.kind INTO other FROM @extschema@._binding_kinds(rel) b WHERE b.kind <> wanted_kind;
+    IF other IS NOT NULL THEN
+        RAISE EXCEPTION '%: "%" is already bound as %', fn, rel, other
+            USING ERRCODE = 'duplicate_object',
+                  HINT = 'A relation plays one role; call pals_privacy.unbind() first to change it.';
+    END IF;
+    FOR rr IN SELECT r.relation, r.relationship FROM @extschema@._related_relations(rel) r LOOP
+        SELECT b.kind INTO other FROM @extschema@._binding_kinds(rr.relation) b;
+        IF other IS NOT NULL THEN
+            RAISE EXCEPTION '%: "%" is a % of "%", which is already bound as %', fn, rel,
+                    CASE rr.relationship WHEN 'parent' THEN 'partition or child' ELSE 'parent' END,
+                    rr.relation, other
+                USING ERRCODE = 'duplicate_object',
+                      HINT = 'Bind the topmost parent only: its binding covers every partition and child.';
+        END IF;
+    END LOOP;
+    RETURN true;
+END $$;
+
+-- Same relation, same kind: identical arguments are a no-op (returns true),
+-- different ones are a conflict.
+CREATE FUNCTION @extschema@._same_or_conflict(fn text, rel regclass, existing jsonb, wanted jsonb) RETURNS boolean
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF existing IS NULL THEN
+        RETURN false;
+    END IF;
+    IF (existing - 'bound_at' - 'bound_by') = wanted THEN
+        RAISE NOTICE '%: "%" is already bound this way', fn, rel;
+        RETURN true;
+    END IF;
+    RAISE EXCEPTION '%: "%" is already bound with different settings', fn, rel
+        USING ERRCODE = 'duplicate_object',
+              DETAIL = format('Existing binding: %s.', existing - 'bound_at' - 'bound_by'),
+              HINT = 'Call pals_privacy.unbind() first to change a binding.';
+END $$;
+
+-- true when a value of type "a" can be passed where "b" is expected
+CREATE FUNCTION @extschema@._can_coerce(a regtype, b regtype) RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT a = b
+        OR (a IN ('smallint', 'integer', 'bigint') AND b IN ('integer', 'bigint', 'numeric'))
+        OR (a IN ('text', 'character varying', 'character') AND b IN ('text', 'character varying'))
+$$;
+
+------------------------------------------------------------------------------
+-- The binding calls.
+------------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.bind_patrons(
+    relation regclass, id_column name, expires_column name,
+    card_column name DEFAULT NULL, library_column name DEFAULT NULL,
+    birth_date_column name DEFAULT NULL, purge_function regprocedure DEFAULT NULL,
+    keep_history_column name DEFAULT NULL)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    fn constant text := 'bind_patrons';
+    idt regtype;
+    existing jsonb;
+    wanted jsonb;
+    other regclass;
+BEGIN
+    PERFORM @extschema@._require_admin(fn);
+    PERFORM @extschema@._require_args(fn, ARRAY['relation', 'id_column', 'expires_column'],
+                                      ARRAY[relation::text, id_column::text, expires_column::text]);
+    PERFORM @extschema@._require_relkind(fn, relation, '{r,p}');
+    idt := @extschema@._require_key(fn, relation, id_column, 'patron id column');
+    PERFORM @extschema@._column_type(fn, relation, expires_column, 'card expiry column', '{D}', 'a date or timestamp');
+    IF card_column IS NOT NULL THEN
+        PERFORM @extschema@._require_key(fn, relation, card_column, 'card number column');
+    END IF;
+    IF library_column IS NOT NULL THEN
+        PERFORM @extschema@._column_type(fn, relation, library_column, 'library column');
+    END IF;
+    IF birth_date_column IS NOT NULL THEN
+        PERFORM @extschema@._column_type(fn, relation, birth_date_column, 'birth date column', '{D}', 'a date or timestamp');
+    END IF;
+    IF keep_history_column IS NOT NULL THEN
+        PERFORM @extschema@._column_type(fn, relation, keep_history_column, 'reading-history opt-in column', '{B}', 'boolean');
+    END IF;
+    IF purge_function IS NOT NULL THEN
+        IF (SELECT pronargs <> 1 OR prokind <> 'f' FROM pg_proc WHERE oid = purge_function) THEN
+            RAISE EXCEPTION '%: purge function % must be a function of one argument, the patron id', fn, purge_function
+                USING ERRCODE = 'invalid_function_definition';
+        END IF;
+        IF NOT @extschema@._can_coerce(idt, (SELECT proargtypes[0]::regtype FROM pg_proc WHERE oid = purge_function)) THEN
+            RAISE EXCEPTION '%: purge function % does not take a % patron id', fn, purge_function, idt
+                USING ERRCODE = 'datatype_mismatch';
+        END IF;
+    END IF;
+    PERFORM @extschema@._require_unbound(fn, relation, 'patrons');
+
+    SELECT b.relation INTO other FROM @extschema@.patron_binding b WHERE b.relation <> bind_patrons.relation;
+    IF other IS NOT NULL THEN
+        RAISE EXCEPTION '%: the patron table is already bound to "%"', fn, other
+            USING ERRCODE = 'duplicate_object',
+                  HINT = 'There is one patron table; unbind it first.';
+    END IF;
+    wanted := jsonb_build_object('relation', relation, 'id_column', id_column, 'expires_column', expires_column,
+                                 'card_column', card_column, 'library_column', library_column,
+                                 'birth_date_column', birth_date_column, 'purge_function', purge_function::text,
+                                 'keep_history_column', keep_history_column);
+    SELECT to_jsonb(b) INTO existing FROM @extschema@.patron_binding b WHERE b.relation = bind_patrons.relation;
+    IF @extschema@._same_or_conflict(fn, relation, existing, wanted) THEN
+        RETURN;
+    END IF;
+    INSERT INTO @extschema@.patron_binding (relation, id_column, expires_column, card_column, library_column,
+                                            birth_date_column, purge_function, keep_history_column)
+    VALUES (relation, id_column, expires_column, card_column, library_column,
+            birth_date_column, purge_function::text, keep_history_column);
+END $$;
+
+
+CREATE FUNCTION @extschema@.bind_cards(relation regclass, card_column name, patron_column name)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE fn constant text := 'bind_cards'; existing jsonb;
+BEGIN
+    PERFORM @extschema@._require_admin(fn);
+    PERFORM @extschema@._require_args(fn, ARRAY['relation', 'card_column', 'patron_column'],
+                                      ARRAY[relation::text, card_column::text, patron_column::text]);
+    PERFORM @extschema@._require_relkind(fn, relation, '{r,p}');
+    PERFORM @extschema@._require_key(fn, relation, card_column, 'card number column');
+    PERFORM @extschema@._require_patron_column(fn, relation, patron_column);
+    PERFORM @extschema@._require_unbound(fn, relation, 'cards');
+    SELECT to_jsonb(b) INTO existing FROM @extschema@.card_binding b WHERE b.relation = bind_cards.relation;
+    IF @extschema@._same_or_conflict(fn, relation, existing, jsonb_build_object(
+            'relation', relation, 'card_column', card_column, 'patron_column', patron_column)) THEN
+        RETURN;
+    END IF;
+    INSERT INTO @extschema@.card_binding (relation, card_column, patron_column)
+    VALUES (relation, card_column, patron_column);
+END $$;
+
+CREATE FUNCTION @extschema@.bind_balance(relation regclass, patron_column name, amount_column name)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE fn constant text := 'bind_balance'; existing jsonb;
+BEGIN
+    PERFORM @extschema@._require_admin(fn);
+    PERFORM @extschema@._require_args(fn, ARRAY['relation', 'patron_column', 'amount_column'],
+                                      ARRAY[relation::text, patron_column::text, amount_column::text]);
+    PERFORM @extschema@._require_relkind(fn, relation, '{r,p,v,m}');
+    PERFORM @extschema@._require_patron_column(fn, relation, patron_column);
+    PERFORM @extschema@._column_type(fn, relation, amount_column, 'amount column', '{N}', 'numeric');
+    PERFORM @extschema@._require_unbound(fn, relation, 'balance');
+    SELECT to_jsonb(b) INTO existing FROM @extschema@.balance_binding b WHERE b.relation = bind_balance.relation;
+    IF @extschema@._same_or_conflict(fn, relation, existing, jsonb_build_object(
+            'relation', relation, 'patron_column', patron_column, 'amount_column', amount_column)) THEN
+        RETURN;
+    END IF;
+    INSERT INTO @extschema@.balance_binding (relation, patron_column, amount_column)
+    VALUES (relation, patron_column, amount_column);
+END $$;
+
+CREATE FUNCTION @extschema@.bind_loans(
+    relation regclass, patron_column name, item_column name, closed_columns name[],
+    settled_column name DEFAULT NULL, sever_with text DEFAULT 'null',
+    keep_last_borrower boolean DEFAULT true, history_mode text DEFAULT 'copy')
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    fn constant text := 'bind_loans';
+    p record;
+    existing jsonb;
+    closed_type regtype;
+    t regtype;
+    c name;
+    placeholder text;
+    found_placeholder boolean;
+BEGIN
+    PERFORM @extschema@._require_admin(fn);
+    PERFORM @extschema@._require_args(fn,
+        ARRAY['relation', 'patron_column', 'item_column', 'closed_columns', 'sever_with', 'keep_last_borrower', 'history_mode'],
+        ARRAY[relation::text, patron_column::text, item_column::text, closed_columns::text, sever_with,
+              keep_last_borrower::text, history_mode]);
+    PERFORM @extschema@._require_relkind(fn, relation, '{r,p}');
+    PERFORM @extschema@._require_patron_column(fn, relation, patron_column);
+    PERFORM @extschema@._require_key(fn, relation, item_column, 'item column');
+    IF patron_column = item_column THEN
+        RAISE EXCEPTION '%: the patron column and the item column must differ', fn
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF cardinality(closed_columns) = 0 OR array_position(closed_columns, NULL) IS NOT NULL
+       OR cardinality(closed_columns) > 8 THEN
+        RAISE EXCEPTION '%: closed_columns must list one to eight columns, none of them NULL', fn
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF (SELECT count(DISTINCT x) FROM unnest(closed_columns) x) <> cardinality(closed_columns) THEN
+        RAISE EXCEPTION '%: closed_columns lists a column twice', fn USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    FOREACH c IN ARRAY closed_columns LOOP
+        IF c IN (patron_column, item_column) THEN
+            RAISE EXCEPTION '%: closed column "%" is also the patron or item column', fn, c
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        t := @extschema@._column_type(fn, relation, c, 'closed column');
+        IF closed_type IS NOT NULL AND t <> closed_type THEN
+            RAISE EXCEPTION '%: closed columns must share one type, but "%" is % and the first is %', fn, c, t, closed_type
+                USING ERRCODE = 'datatype_mismatch',
+                      HINT = 'The latest closed row of an item is found by comparing these columns.';
+        END IF;
+        closed_type := t;
+    END LOOP;
+    IF settled_column IS NOT NULL THEN
+        PERFORM @extschema@._column_type(fn, relation, settled_column, 'settled column');
+        IF settled_column IN (patron_column, item_column) THEN
+            RAISE EXCEPTION '%: the settled column must differ from the patron and item columns', fn
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+    END IF;
+
+    SELECT * INTO p FROM @extschema@.patron_binding;
+    IF sever_with = 'null' THEN
+        IF (SELECT attnotnull FROM pg_attribute WHERE attrelid = relation AND attname = patron_column) THEN
+            RAISE EXCEPTION '%: sever_with => ''null'' needs a nullable patron column, and "%"."%" is NOT NULL', fn, relation, patron_column
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Use sever_with => ''patron:<id>'' to re-point severed rows to an anonymous placeholder patron.';
+        END IF;
+    ELSIF sever_with LIKE 'patron:%' THEN
+        placeholder := substr(sever_with, 8);
+        IF placeholder = '' THEN
+            RAISE EXCEPTION '%: sever_with => ''patron:<id>'' needs the id of the placeholder patron', fn
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s WHERE %I::text = $1)', p.relation, p.id_column)
+            INTO found_placeholder USING placeholder;
+        IF NOT found_placeholder THEN
+            RAISE EXCEPTION '%: placeholder patron % does not exist in %', fn, quote_literal(placeholder), p.relation
+                USING ERRCODE = 'foreign_key_violation',
+                      HINT = 'Create an anonymous patron row first and name its id here.';
+        END IF;
+    ELSIF sever_with <> 'delete' THEN
+        RAISE EXCEPTION '%: unknown sever_with %', fn, quote_literal(sever_with)
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use ''null'', ''patron:<id>'' or ''delete''.';
+    END IF;
+    IF history_mode NOT IN ('copy', 'in_place') THEN
+        RAISE EXCEPTION '%: unknown history_mode %', fn, quote_literal(history_mode)
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use ''copy'' or ''in_place''.';
+    END IF;
+
+    PERFORM @extschema@._require_unbound(fn, relation, 'loans');
+    SELECT to_jsonb(b) INTO existing FROM @extschema@.loan_binding b WHERE b.relation = bind_loans.relation;
+    IF @extschema@._same_or_conflict(fn, relation, existing, jsonb_build_object(
+            'relation', relation, 'patron_column', patron_column, 'item_column', item_column,
+            'closed_columns', closed_columns, 'settled_column', settled_column, 'sever_with', sever_with,
+            'keep_last_borrower', keep_last_borrower, 'history_mode', history_mode)) THEN
+        RETURN;
+    END IF;
+    INSERT INTO @extschema@.loan_binding (relation, patron_column, item_column, closed_columns,
+                                          settled_column, sever_with, keep_last_borrower, history_mode)
+    VALUES (relation, patron_column, item_column, closed_columns,
+            settled_column, sever_with, keep_last_borrower, history_mode);
+END $$;
+
+CREATE FUNCTION @extschema@.bind_private_history(relation regclass, patron_column name)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE fn constant text := 'bind_private_history'; existing jsonb;
+BEGIN
+    PERFORM @extschema@._require_admin(fn);
+    PERFORM @extschema@._require_args(fn, ARRAY['relation', 'patron_column'],
+                                      ARRAY[relation::text, patron_column::text]);
+    PERFORM @extschema@._require_relkind(fn, relation, '{r,p}');
+    PERFORM @extschema@._require_patron_column(fn, relation, patron_column);
+    PERFORM @extschema@._require_unbound(fn, relation, 'private_history');
+    SELECT to_jsonb(b) INTO existing FROM @extschema@.private_history_binding b
+     WHERE b.relation = bind_private_history.relation;
+    IF @extschema@._same_or_conflict(fn, relation, existing, jsonb_build_object(
+            'relation', relation, 'patron_column', patron_column)) THEN
+        RETURN;
+    END IF;
+    INSERT INTO @extschema@.private_history_binding (relation, patron_column) VALUES (relation, patron_column);
+END $$;
+
+CREATE FUNCTION @extschema@.bind_contact(relation regclass, column_name name, patron_column name, channel text)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE fn constant text := 'bind_contact'; existing jsonb;
+BEGIN
+    PERFORM @extschema@._require_admin(fn);
+    PERFORM @extschema@._require_args(fn, ARRAY['relation', 'column_name', 'patron_column', 'channel'],
+                                      ARRAY[relation::text, column_name::text, patron_column::text, channel]);
+    PERFORM @extschema@._require_relkind(fn, relation, '{r,p}');
+    PERFORM @extschema@._column_type(fn, relation, column_name, 'contact column', '{S}', 'text');
+    PERFORM @extschema@._require_patron_column(fn, relation, patron_column);
+    IF column_name = patron_column THEN
+        RAISE EXCEPTION '%: the contact column and the patron column must differ', fn
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF channel NOT IN ('email', 'phone', 'sms', 'mail') THEN
+        RAISE EXCEPTION '%: unknown channel %', fn, quote_literal(channel)
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use ''email'', ''phone'', ''sms'' or ''mail''.';
+    END IF;
+    SELECT to_jsonb(b) INTO existing FROM @extschema@.contact_binding b
+     WHERE b.relation = bind_contact.relation AND b.column_name = bind_contact.column_name;
+    IF @extschema@._same_or_conflict(fn, relation, existing, jsonb_build_object(
+            'relation', relation, 'column_name', column_name, 'patron_column', patron_column, 'channel', channel)) THEN
+        RETURN;
+    END IF;
+    INSERT INTO @extschema@.contact_binding (relation, column_name, patron_column, channel)
+    VALUES (relation, column_name, patron_column, channel);
+END $$;
+
+CREATE FUNCTION @extschema@.bind_outbox(relation regclass, patron_column name, channel_column name, purpose text)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE fn constant text := 'bind_outbox'; existing jsonb;
+BEGIN
+    PERFORM @extschema@._require_admin(fn);
+    PERFORM @extschema@._require_args(fn, ARRAY['relation', 'patron_column', 'channel_column', 'purpose'],
+                                      ARRAY[relation::text, patron_column::text, channel_column::text, purpose]);
+    PERFORM @extschema@._require_relkind(fn, relation, '{r,p}');
+    PERFORM @extschema@._require_patron_column(fn, relation, patron_column);
+    PERFORM @extschema@._column_type(fn, relation, channel_column, 'channel column', '{S}', 'text');
+    IF NOT EXISTS (SELECT 1 FROM @extschema@.purposes p WHERE p.name = bind_outbox.purpose) THEN
+        RAISE EXCEPTION '%: unknown purpose %', fn, quote_literal(purpose)
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = format('Known purposes: %s.', (SELECT string_agg(name, ', ' ORDER BY name) FROM @extschema@.purposes));
+    END IF;
+    PERFORM @extschema@._require_unbound(fn, relation, 'outbox');
+    SELECT to_jsonb(b) INTO existing FROM @extschema@.outbox_binding b WHERE b.relation = bind_outbox.relation;
+    IF @extschema@._same_or_conflict(fn, relation, existing, jsonb_build_object(
+            'relation', relation, 'patron_column', patron_column, 'channel_column', channel_column, 'purpose', purpose)) THEN
+        RETURN;
+    END IF;
+    INSERT INTO @extschema@.outbox_binding (relation, patron_column, channel_column, purpose)
+    VALUES (relation, patron_column, channel_column, purpose);
+END $$;
+
+CREATE FUNCTION @extschema@.retain(relation regclass, timestamp_column name, keep interval, action text DEFAULT 'delete')
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE fn constant text := 'retain'; existing jsonb;
+BEGIN
+    PERFORM @extschema@._require_admin(fn);
+    PERFORM @extschema@._require_args(fn, ARRAY['relation', 'timestamp_column', 'keep', 'action'],
+                                      ARRAY[relation::text, timestamp_column::text, keep::text, action]);
+    PERFORM @extschema@._require_relkind(fn, relation, '{r,p}');
+    PERFORM @extschema@._column_type(fn, relation, timestamp_column, 'timestamp column', '{D}', 'a date or timestamp');
+    IF keep <= interval '0' THEN
+        RAISE EXCEPTION '%: keep must be a positive interval, not %', fn, keep
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF action NOT IN ('delete', 'sever') THEN
+        RAISE EXCEPTION '%: unknown action %', fn, quote_literal(action)
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Use ''delete'' or ''sever''.';
+    END IF;
+    IF action = 'sever' AND NOT EXISTS (SELECT 1 FROM @extschema@._binding_kinds(relation)
+                                         WHERE kind IN ('loans', 'private_history', 'outbox', 'cards')) THEN
+        RAISE EXCEPTION '%: action ''sever'' needs to know the patron column of "%"', fn, relation
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Bind the relation (for example with bind_loans) first, or use action => ''delete''.';
+    END IF;
+    SELECT to_jsonb(b) INTO existing FROM @extschema@.retention_rule b WHERE b.relation = retain.relation;
+    IF @extschema@._same_or_conflict(fn, relation, existing, jsonb_build_object(
+            'relation', relation, 'timestamp_column', timestamp_column, 'keep', keep, 'action', action)) THEN
+        RETURN;
+    END IF;
+    INSERT INTO @extschema@.retention_rule (relation, timestamp_column, keep, action)
+    VALUES (relation, timestamp_column, keep, action);
+END $$;
+
+------------------------------------------------------------------------------
+-- Triggers that bindings install on the bound relations.
+------------------------------------------------------------------------------
+
+-- Relations a row trigger must sit on to see every row of a bound relation:
+-- a partitioned table's trigger is cloned to its partitions by PostgreSQL,
+-- but plain inheritance children need their own.
+CREATE FUNCTION @extschema@._trigger_targets(rel regclass) RETURNS SETOF regclass
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT rel
+    UNION ALL
+    SELECT r.relation FROM @extschema@._related_relations(rel) r
+      JOIN pg_class c ON c.oid = r.relation
+     WHERE r.relationship = 'child' AND (SELECT relkind FROM pg_class WHERE oid = rel) = 'r'
+       AND c.relkind = 'r'
+$$;
+
+CREATE FUNCTION @extschema@._drop_loan_triggers(rel regclass) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE t regclass;
+BEGIN
+    FOR t IN SELECT @extschema@._trigger_targets(rel) LOOP
+        EXECUTE format('DROP TRIGGER IF EXISTS pals_privacy_sever_before ON %s', t);
+        EXECUTE format('DROP TRIGGER IF EXISTS pals_privacy_sever_after ON %s', t);
+    END LOOP;
+END $$;
+
+CREATE FUNCTION @extschema@._drop_patron_triggers(rel regclass) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    EXECUTE format('DROP TRIGGER IF EXISTS pals_privacy_history_optout ON %s', rel);
+END $$;
+
+CREATE FUNCTION @extschema@.unbind(relation regclass)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE fn constant text := 'unbind'; n bigint := 0; k bigint;
+BEGIN
+    PERFORM @extschema@._require_admin(fn);
+    PERFORM @extschema@._require_args(fn, ARRAY['relation'], ARRAY[relation::text]);
+    IF EXISTS (SELECT 1 FROM @extschema@.patron_binding b WHERE b.relation = unbind.relation)
+       AND (EXISTS (SELECT 1 FROM @extschema@.bindings b WHERE b.relation <> unbind.relation AND b.kind <> 'retain')
+            OR EXISTS (SELECT 1 FROM @extschema@.contact_binding b WHERE b.relation = unbind.relation)) THEN
+        RAISE EXCEPTION '%: other bindings depend on the patron table "%"', fn, relation
+            USING ERRCODE = 'dependent_objects_still_exist',
+                  DETAIL = (SELECT format('Still bound: %s.', string_agg(DISTINCT format('%s (%s)', b.relation, b.kind), ', '))
+                              FROM @extschema@.bindings b WHERE b.kind NOT IN ('patrons', 'retain')),
+                  HINT = 'Unbind those relations first.';
+    END IF;
+    IF EXISTS (SELECT 1 FROM @extschema@.loan_binding b WHERE b.relation = unbind.relation) THEN
+        PERFORM @extschema@._drop_loan_triggers(relation);
+    END IF;
+    IF EXISTS (SELECT 1 FROM @extschema@.patron_binding b WHERE b.relation = unbind.relation) THEN
+        PERFORM @extschema@._drop_patron_triggers(relation);
+    END IF;
+    DELETE FROM @extschema@.patron_binding b WHERE b.relation = unbind.relation;          GET DIAGNOSTICS k = ROW_COUNT; n := n + k;
+    DELETE FROM @extschema@.card_binding b WHERE b.relation = unbind.relation;            GET DIAGNOSTICS k = ROW_COUNT; n := n + k;
+    DELETE FROM @extschema@.balance_binding b WHERE b.relation = unbind.relation;         GET DIAGNOSTICS k = ROW_COUNT; n := n + k;
+    DELETE FROM @extschema@.loan_binding b WHERE b.relation = unbind.relation;            GET DIAGNOSTICS k = ROW_COUNT; n := n + k;
+    DELETE FROM @extschema@.private_history_binding b WHERE b.relation = unbind.relation; GET DIAGNOSTICS k = ROW_COUNT; n := n + k;
+    DELETE FROM @extschema@.contact_binding b WHERE b.relation = unbind.relation;         GET DIAGNOSTICS k = ROW_COUNT; n := n + k;
+    DELETE FROM @extschema@.outbox_binding b WHERE b.relation = unbind.relation;          GET DIAGNOSTICS k = ROW_COUNT; n := n + k;
+    DELETE FROM @extschema@.retention_rule b WHERE b.relation = unbind.relation;          GET DIAGNOSTICS k = ROW_COUNT; n := n + k;
+    IF n = 0 THEN
+        RAISE EXCEPTION '%: "%" is not bound', fn, relation USING ERRCODE = 'undefined_object';
+    END IF;
+END $$;
+
+CREATE VIEW @extschema@.bindings AS
+    SELECT 'patrons'::text AS kind, relation, NULL::name AS column_name,
+           jsonb_strip_nulls(to_jsonb(b) - 'relation' - 'bound_at' - 'bound_by') AS settings, bound_at, bound_by
+      FROM @extschema@.patron_binding b
+    UNION ALL SELECT 'cards', relation, card_column, to_jsonb(b) - 'relation' - 'bound_at' - 'bound_by', bound_at, bound_by
+      FROM @extschema@.card_binding b
+    UNION ALL SELECT 'balance', relation, amount_column, to_jsonb(b) - 'relation' - 'bound_at' - 'bound_by', bound_at, bound_by
+      FROM @extschema@.balance_binding b
+    UNION ALL SELECT 'loans', relation, patron_column, jsonb_strip_nulls(to_jsonb(b) - 'relation' - 'bound_at' - 'bound_by'), bound_at, bound_by
+      FROM @extschema@.loan_binding b
+    UNION ALL SELECT 'private_history', relation, patron_column, to_jsonb(b) - 'relation' - 'bound_at' - 'bound_by', bound_at, bound_by
+      FROM @extschema@.private_history_binding b
+    UNION ALL SELECT 'contact', relation, column_name, to_jsonb(b) - 'relation' - 'column_name' - 'bound_at' - 'bound_by', bound_at, bound_by
+      FROM @extschema@.contact_binding b
+    UNION ALL SELECT 'outbox', relation, patron_column, to_jsonb(b) - 'relation' - 'bound_at' - 'bound_by', bound_at, bound_by
+      FROM @extschema@.outbox_binding b
+    UNION ALL SELECT 'retain', relation, timestamp_column, to_jsonb(b) - 'relation' - 'bound_at' - 'bound_by', bound_at, bound_by
+      FROM @extschema@.retention_rule b;
+COMMENT ON VIEW @extschema@.bindings IS 'Every binding of pals_privacy to the tables of this database';
+
+------------------------------------------------------------------------------
+-- Privacy classes.
+------------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.classify_role(role regrole, class text, purpose text DEFAULT NULL)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE fn constant text := 'classify_role';
+BEGIN
+    PERFORM @extschema@._require_admin(fn);
+    PERFORM @extschema@._require_args(fn, ARRAY['role', 'class'], ARRAY[role::text, class]);
+    IF class NOT IN ('operational', 'staff', 'patron', 'collections', 'auditor') THEN
+        RAISE EXCEPTION '%: unknown privacy class %', fn, quote_literal(class)
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use operational, staff, patron, collections or auditor.';
+    END IF;
+    IF purpose IS NOT NULL AND NOT EXISTS (SELECT 1 FROM @extschema@.purposes p WHERE p.name = classify_role.purpose) THEN
+        RAISE EXCEPTION '%: unknown purpose %', fn, quote_literal(purpose)
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = format('Known purposes: %s.', (SELECT string_agg(name, ', ' ORDER BY name) FROM @extschema@.purposes));
+    END IF;
+    IF (SELECT rolsuper FROM pg_roles WHERE oid = role) THEN
+        RAISE WARNING '%: role % is a superuser, and superusers are exempt from every privacy class', fn, role;
+    END IF;
+    INSERT INTO @extschema@.role_class AS r (role, class, purpose) VALUES (role, class, purpose)
+    ON CONFLICT ON CONSTRAINT role_class_pkey DO UPDATE
+       SET class = EXCLUDED.class, purpose = EXCLUDED.purpose,
+           classified_at = now(), classified_by = current_user;
+END $$;
+
+CREATE FUNCTION @extschema@.unclassify_role(role regrole)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM @extschema@._require_admin('unclassify_role');
+    PERFORM @extschema@._require_args('unclassify_role', ARRAY['role'], ARRAY[role::text]);
+    DELETE FROM @extschema@.role_class r WHERE r.role = unclassify_role.role;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'unclassify_role: role % is not classified', role USING ERRCODE = 'undefined_object';
+    END IF;
+END $$;
+
+-- Resolved in C: own classification, else the most restrictive class of the
+-- roles it is a member of, else pals_privacy.default_class.
+CREATE FUNCTION @extschema@.class_of(role regrole) RETURNS text
+    LANGUAGE c STABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'pals_privacy_class_of';
+CREATE FUNCTION @extschema@.current_class() RETURNS text
+    LANGUAGE c STABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'pals_privacy_current_class';
+
+CREATE VIEW @extschema@.classified_roles AS
+    SELECT r.role, r.class, r.purpose, r.classified_at, r.classified_by
+      FROM @extschema@.role_class r;
+COMMENT ON VIEW @extschema@.classified_roles IS 'Roles given a privacy class with classify_role()';
+
+------------------------------------------------------------------------------
+-- Privileges: configuration is for the extension owner and superusers.
+------------------------------------------------------------------------------
+
+DO $$
+DECLARE f regprocedure;
+BEGIN
+    FOR f IN SELECT p.oid FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
+              WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'pals_privacy') AND d.deptype = 'e'
+    LOOP
+        EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
+    END LOOP;
+END $$;
+GRANT EXECUTE ON FUNCTION @extschema@.current_class() TO PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.class_of(regrole) TO PUBLIC;
+GRANT SELECT ON @extschema@.bindings TO PUBLIC;

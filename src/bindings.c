@@ -1,0 +1,365 @@
+/*
+ * bindings.c
+ *     The binding registry as the C mechanisms see it: a per-backend cache of
+ *     the extension's configuration tables (patron_binding, loan_binding,
+ *     role_class, ...).  The tables are written by the SQL binding calls; a
+ *     statement trigger on each table sends a relcache invalidation for it,
+ *     which every backend receives at commit and which drops this cache.
+ */
+#include "pals_privacy.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/indexing.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_inherits.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/array.h"
+#include "access/xact.h"
+
+PG_FUNCTION_INFO_V1(pals_privacy_bindings_changed);
+
+/* Everything cached lives here and is freed at once on invalidation. */
+static MemoryContext registry_context = NULL;
+static PalsRegistry *registry = NULL;
+static PalsRegistry *building = NULL;
+static uint64 registry_generation = 0;	/* being loaded */
+static HTAB *loan_by_relid = NULL;	/* relid -> bound LoanBinding, or none */
+
+/* OIDs of the configuration tables, to recognise their invalidations. */
+#define NCONFIG 10
+static Oid	config_relids[NCONFIG];
+static const char *const config_tables[NCONFIG] = {
+	"patron_binding", "card_binding", "balance_binding", "loan_binding",
+	"private_history_binding", "contact_binding", "outbox_binding",
+	"retention_rule", "role_class", "purposes"
+};
+
+typedef struct LoanLookup
+{
+	Oid			relid;
+	const LoanBinding *binding;
+} LoanLookup;
+
+/* set when an invalidation arrives while the registry is being read */
+static bool loading = false;
+static bool invalidated_while_loading = false;
+
+/*
+ * Forget the cache.  A trigger may still hold pointers into it (an
+ * invalidation can arrive in the middle of its SPI calls), so the memory is
+ * kept until the end of the transaction.
+ */
+static void
+registry_reset(void)
+{
+	if (registry_context != NULL)
+	{
+		if (IsTransactionState())
+			MemoryContextSetParent(registry_context, TopTransactionContext);
+		else
+			MemoryContextDelete(registry_context);
+	}
+	registry_context = NULL;
+	registry = NULL;
+	loan_by_relid = NULL;
+}
+
+static void
+registry_relcache_callback(Datum arg, Oid relid)
+{
+	if (loading)
+		invalidated_while_loading = true;
+	if (registry == NULL)
+		return;
+	if (relid == InvalidOid)
+	{
+		registry_reset();
+		return;
+	}
+	for (int i = 0; i < NCONFIG; i++)
+		if (config_relids[i] == relid)
+		{
+			registry_reset();
+			return;
+		}
+	/* a bound relation changed (a column renamed, a partition attached) */
+	if (loan_by_relid != NULL &&
+		hash_search(loan_by_relid, &relid, HASH_FIND, NULL) != NULL)
+		registry_reset();
+}
+
+/* Statement trigger on every configuration table. */
+Datum
+pals_privacy_bindings_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "pals_privacy_bindings_changed: not called by trigger manager");
+	CacheInvalidateRelcacheByRelid(RelationGetRelid(trigdata->tg_relation));
+	return PointerGetDatum(NULL);
+}
+
+static char *
+spi_text(HeapTuple tup, TupleDesc desc, int col)
+{
+	char	   *v = SPI_getvalue(tup, desc, col);
+
+	return v ? pstrdup(v) : NULL;
+}
+
+static void
+load_patrons(void)
+{
+	int			rc = SPI_execute("SELECT relation::oid, id_column, expires_column, card_column,"
+								 " keep_history_column FROM pals_privacy.patron_binding",
+								 true, 1);
+
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "pals_privacy: reading patron_binding failed: %d", rc);
+	if (SPI_processed == 1)
+	{
+		HeapTuple	t = SPI_tuptable->vals[0];
+		TupleDesc	d = SPI_tuptable->tupdesc;
+		PatronBinding *p = palloc0(sizeof(PatronBinding));
+
+		p->relid = (Oid) strtoul(SPI_getvalue(t, d, 1), NULL, 10);
+		p->id_column = spi_text(t, d, 2);
+		p->expires_column = spi_text(t, d, 3);
+		p->card_column = spi_text(t, d, 4);
+		p->keep_history_column = spi_text(t, d, 5);
+		building->patrons = p;
+	}
+}
+
+static void
+load_loans(void)
+{
+	int			rc = SPI_execute("SELECT relation::oid, patron_column, item_column, closed_columns,"
+								 " settled_column, sever_with, keep_last_borrower, history_mode"
+								 " FROM pals_privacy.loan_binding",
+								 true, 0);
+
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "pals_privacy: reading loan_binding failed: %d", rc);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	t = SPI_tuptable->vals[i];
+		TupleDesc	d = SPI_tuptable->tupdesc;
+		LoanBinding *b = palloc0(sizeof(LoanBinding));
+		bool		isnull;
+		Datum		closed;
+		Datum	   *elems;
+		int			nelems;
+		char	   *sever;
+
+		b->relid = (Oid) strtoul(SPI_getvalue(t, d, 1), NULL, 10);
+		b->patron_column = spi_text(t, d, 2);
+		b->item_column = spi_text(t, d, 3);
+		closed = SPI_getbinval(t, d, 4, &isnull);
+		deconstruct_array(DatumGetArrayTypeP(closed), NAMEOID, NAMEDATALEN, false,
+						  TYPALIGN_CHAR, &elems, NULL, &nelems);
+		b->nclosed = Min(nelems, PALS_MAX_CLOSED);
+		for (int j = 0; j < b->nclosed; j++)
+			b->closed_columns[j] = pstrdup(NameStr(*DatumGetName(elems[j])));
+		b->settled_column = spi_text(t, d, 5);
+		sever = SPI_getvalue(t, d, 6);
+		if (strcmp(sever, "null") == 0)
+			b->sever_with = SEVER_NULL;
+		else if (strcmp(sever, "delete") == 0)
+			b->sever_with = SEVER_DELETE;
+		else
+		{
+			b->sever_with = SEVER_PLACEHOLDER;
+			b->placeholder = pstrdup(sever + strlen("patron:"));
+		}
+		b->keep_last_borrower = DatumGetBool(SPI_getbinval(t, d, 7, &isnull));
+		b->history_mode = strcmp(SPI_getvalue(t, d, 8), "in_place") == 0
+			? HISTORY_IN_PLACE : HISTORY_COPY;
+		building->loans = lappend(building->loans, b);
+	}
+}
+
+static void
+load_roles(void)
+{
+	int			rc = SPI_execute("SELECT role::oid, class FROM pals_privacy.role_class",
+								 true, 0);
+
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "pals_privacy: reading role_class failed: %d", rc);
+	building->nroles = (int) SPI_processed;
+	building->roles = palloc0(sizeof(RoleClass) * Max(1, building->nroles));
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	t = SPI_tuptable->vals[i];
+		TupleDesc	d = SPI_tuptable->tupdesc;
+
+		building->roles[i].roleid = (Oid) strtoul(SPI_getvalue(t, d, 1), NULL, 10);
+		if (!pals_parse_class(SPI_getvalue(t, d, 2), &building->roles[i].class))
+			building->roles[i].class = PALS_CLASS_PATRON;	/* cannot happen: CHECK */
+	}
+}
+
+/*
+ * Read the configuration tables into a new context.  Only on success does
+ * the result become the registry, so an invalidation arriving meanwhile (it
+ * sees no registry to reset) is noticed through invalidated_while_loading.
+ */
+static void
+registry_load(void)
+{
+	MemoryContext old = CurrentMemoryContext;
+	MemoryContext cxt;
+	Oid			nsp;
+
+	nsp = get_namespace_oid("pals_privacy", false);
+	for (int i = 0; i < NCONFIG; i++)
+		config_relids[i] = get_relname_relid(config_tables[i], nsp);
+
+	cxt = AllocSetContextCreate(CacheMemoryContext, "pals_privacy registry",
+								ALLOCSET_SMALL_SIZES);
+	PG_TRY();
+	{
+		building = MemoryContextAllocZero(cxt, sizeof(PalsRegistry));
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "pals_privacy: SPI_connect failed");
+		/* SPI allocates in its own context; what we keep is copied here. */
+		MemoryContextSwitchTo(cxt);
+		load_patrons();
+		load_loans();
+		load_roles();
+		SPI_finish();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(old);
+		building = NULL;
+		MemoryContextDelete(cxt);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(old);
+	building->generation = ++registry_generation;
+	registry = building;
+	registry_context = cxt;
+	building = NULL;
+}
+
+/*
+ * The registry of the current database, loaded on first use after any
+ * change.  Pointers into it stay valid until the end of the transaction.
+ */
+const PalsRegistry *
+pals_registry(void)
+{
+	for (volatile int attempt = 0; registry == NULL || invalidated_while_loading; attempt++)
+	{
+		if (registry != NULL)
+		{
+			if (attempt > 3)
+				break;			/* a storm of invalidations: use what we have */
+			registry_reset();	/* what we read may be stale: read again */
+		}
+		loading = true;
+		invalidated_while_loading = false;
+		PG_TRY();
+		{
+			registry_load();
+		}
+		PG_FINALLY();
+		{
+			loading = false;
+		}
+		PG_END_TRY();
+	}
+	invalidated_while_loading = false;
+	return registry;
+}
+
+static void
+inheritance_parents(Oid relid, List **out)
+{
+	Relation	rel = table_open(InheritsRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	ScanKeyInit(&key, Anum_pg_inherits_inhrelid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(rel, InheritsRelidSeqnoIndexId, true, NULL, 1, &key);
+	while ((tup = systable_getnext(scan)) != NULL)
+		*out = lappend_oid(*out, ((Form_pg_inherits) GETSTRUCT(tup))->inhparent);
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+}
+
+/*
+ * The loan binding that covers a relation: its own, or that of the nearest
+ * bound ancestor (partitions and inheritance children are covered by their
+ * parent's binding).  NULL if none.  Memoised per relation.
+ */
+const LoanBinding *
+pals_loan_binding_for(Oid relid)
+{
+	const PalsRegistry *reg = pals_registry();
+	LoanLookup *entry;
+	bool		found;
+	const LoanBinding *result = NULL;
+	List	   *todo;
+	ListCell   *lc;
+
+	if (loan_by_relid == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(Oid);
+		ctl.entrysize = sizeof(LoanLookup);
+		ctl.hcxt = registry_context;
+		loan_by_relid = hash_create("pals_privacy loan bindings", 16, &ctl,
+									HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	entry = hash_search(loan_by_relid, &relid, HASH_FIND, NULL);
+	if (entry != NULL)
+		return entry->binding;
+
+	todo = list_make1_oid(relid);
+	for (int i = 0; i < list_length(todo) && result == NULL; i++)
+	{
+		Oid			r = list_nth_oid(todo, i);
+
+		foreach(lc, reg->loans)
+		{
+			LoanBinding *b = lfirst(lc);
+
+			if (b->relid == r)
+			{
+				result = b;
+				break;
+			}
+		}
+		if (result == NULL)
+			inheritance_parents(r, &todo);
+	}
+	list_free(todo);
+
+	entry = hash_search(loan_by_relid, &relid, HASH_ENTER, &found);
+	entry->binding = result;
+	return result;
+}
+
+void
+pals_bindings_init(void)
+{
+	CacheRegisterRelcacheCallback(registry_relcache_callback, (Datum) 0);
+}

@@ -1,0 +1,78 @@
+/*
+ * pals_privacy.c
+ *     Module entry point: settings and the callbacks of every mechanism.
+ */
+#include "pals_privacy.h"
+
+#include "fmgr.h"
+#include "utils/guc.h"
+
+PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+int			pals_default_class = PALS_CLASS_STAFF;
+char	   *pals_purpose = NULL;
+
+static const struct config_enum_entry class_options[] = {
+	{"operational", PALS_CLASS_OPERATIONAL, false},
+	{"staff", PALS_CLASS_STAFF, false},
+	{"collections", PALS_CLASS_COLLECTIONS, false},
+	{"auditor", PALS_CLASS_AUDITOR, false},
+	{"patron", PALS_CLASS_PATRON, false},
+	{NULL, 0, false}
+};
+
+/* A purpose names a row of pals_privacy.purposes: lower-case identifier. */
+static bool
+check_purpose(char **newval, void **extra, GucSource source)
+{
+	const char *p = *newval;
+
+	if (p == NULL || *p == '\0')
+		return true;
+	if (!(*p >= 'a' && *p <= 'z'))
+		goto bad;
+	for (; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
+			goto bad;
+	return true;
+bad:
+	GUC_check_errdetail("A purpose is a lower-case name such as \"notices\" or \"newsletter\".");
+	return false;
+}
+
+void
+_PG_init(void)
+{
+	DefineCustomEnumVariable("pals_privacy.default_class",
+							 "Privacy class of roles that are not classified.",
+							 "Roles neither classified nor members of a classified role get this class. "
+							 "Only superusers can change it.",
+							 &pals_default_class,
+							 PALS_CLASS_STAFF,
+							 class_options,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomStringVariable("pals_privacy.purpose",
+							   "Purpose this session uses patron contact fields for.",
+							   "With a purpose set, contact fields read only for patrons who consented to it. "
+							   "It can only narrow what the session's class allows.",
+							   &pals_purpose,
+							   "",
+							   PGC_USERSET,
+							   0,
+							   check_purpose, NULL, NULL);
+
+#if PG_VERSION_NUM >= 150000
+	MarkGUCPrefixReserved("pals_privacy");
+#else
+	EmitWarningsOnPlaceholders("pals_privacy");
+#endif
+
+	pals_bindings_init();
+	pals_classes_init();
+	pals_sever_init();
+}

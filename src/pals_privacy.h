@@ -1,0 +1,99 @@
+/*
+ * pals_privacy.h
+ *     Declarations shared between the mechanisms of pals_privacy.
+ *
+ * Layers (each file uses only the ones above it):
+ *     bindings.c   the binding registry and its per-backend cache
+ *     classes.c    the privacy class of a role
+ *     sever.c      severing triggers (patron link cut on return)
+ *     pals_privacy.c  _PG_init: settings, callbacks
+ */
+#ifndef PALS_PRIVACY_H
+#define PALS_PRIVACY_H
+
+#include "postgres.h"
+#include "nodes/pg_list.h"
+
+#define PALS_MAX_CLOSED 8
+
+/* Privacy classes, from least to most restrictive. */
+typedef enum PalsClass
+{
+	PALS_CLASS_OPERATIONAL = 0,
+	PALS_CLASS_STAFF,
+	PALS_CLASS_COLLECTIONS,
+	PALS_CLASS_AUDITOR,
+	PALS_CLASS_PATRON
+} PalsClass;
+
+typedef enum SeverMethod
+{
+	SEVER_NULL,
+	SEVER_PLACEHOLDER,
+	SEVER_DELETE
+} SeverMethod;
+
+typedef enum HistoryMode
+{
+	HISTORY_COPY,
+	HISTORY_IN_PLACE
+} HistoryMode;
+
+typedef struct PatronBinding
+{
+	Oid			relid;
+	char	   *id_column;
+	char	   *expires_column;
+	char	   *card_column;		/* NULL if unbound */
+	char	   *keep_history_column;	/* NULL if unbound */
+} PatronBinding;
+
+typedef struct LoanBinding
+{
+	Oid			relid;			/* the bound (topmost) relation */
+	char	   *patron_column;
+	char	   *item_column;
+	int			nclosed;
+	char	   *closed_columns[PALS_MAX_CLOSED];
+	char	   *settled_column; /* NULL: always settled */
+	SeverMethod sever_with;
+	char	   *placeholder;	/* patron id text for SEVER_PLACEHOLDER */
+	bool		keep_last_borrower;
+	HistoryMode history_mode;
+} LoanBinding;
+
+typedef struct RoleClass
+{
+	Oid			roleid;
+	PalsClass	class;
+} RoleClass;
+
+typedef struct PalsRegistry
+{
+	uint64		generation;		/* differs after every reload */
+	PatronBinding *patrons;		/* NULL if no patron table is bound */
+	List	   *loans;			/* of LoanBinding * */
+	int			nroles;
+	RoleClass  *roles;
+} PalsRegistry;
+
+/* pals_privacy.c: settings */
+extern int	pals_default_class;
+extern char *pals_purpose;
+
+/* bindings.c */
+extern const PalsRegistry *pals_registry(void);
+extern const LoanBinding *pals_loan_binding_for(Oid relid);
+extern void pals_bindings_init(void);
+
+/* classes.c */
+extern PalsClass pals_class_of_role(Oid roleid);
+extern PalsClass pals_current_class(void);
+extern const char *pals_class_name(PalsClass c);
+extern bool pals_parse_class(const char *name, PalsClass *out);
+extern void pals_classes_init(void);
+
+/* sever.c */
+extern void pals_sever_init(void);
+
+#endif							/* PALS_PRIVACY_H */
