@@ -7,6 +7,8 @@
 --      the others are settled at once (fines_settled_at = returned_at);
 --   3. one run in 20 also settles the first unsettled loan at or after a
 --      random patron id: a payment row and fines_settled_at = now().
+-- (returned_at is greatest(now(), checked_out_at): a concurrent checkout can commit between
+-- this transaction's start and its snapshot, and a loan cannot come back before it went out.)
 -- Checkouts and returns balance, so the number of open loans stays about constant while closed
 -- history accumulates on the items that circulate: run it as long as you like.
 --
@@ -49,8 +51,8 @@ WITH cand AS (
     LIMIT 1
 ), upd AS (
     UPDATE demo.loans l
-    SET returned_at = now(),
-        fines_settled_at = CASE WHEN :late = 1 THEN NULL ELSE now() END
+    SET returned_at = greatest(now(), l.checked_out_at),
+        fines_settled_at = CASE WHEN :late = 1 THEN NULL ELSE greatest(now(), l.checked_out_at) END
     FROM cand
     WHERE l.id = cand.id AND l.checked_out_at = cand.checked_out_at AND l.returned_at IS NULL
     RETURNING l.id, l.checked_out_at, l.patron_id, l.item_id

@@ -402,6 +402,7 @@ BEGIN
                                             birth_date_column, purge_function, keep_history_column)
     VALUES (relation, id_column, expires_column, card_column, library_column,
             birth_date_column, purge_function::text, keep_history_column);
+    PERFORM @extschema@._install_patron_triggers(relation);
 END $$;
 
 
@@ -538,12 +539,15 @@ BEGIN
             'relation', relation, 'patron_column', patron_column, 'item_column', item_column,
             'closed_columns', closed_columns, 'settled_column', settled_column, 'sever_with', sever_with,
             'keep_last_borrower', keep_last_borrower, 'history_mode', history_mode)) THEN
+        -- re-installs the triggers, which covers inheritance children added since
+        PERFORM @extschema@._install_loan_triggers(relation);
         RETURN;
     END IF;
     INSERT INTO @extschema@.loan_binding (relation, patron_column, item_column, closed_columns,
                                           settled_column, sever_with, keep_last_borrower, history_mode)
     VALUES (relation, patron_column, item_column, closed_columns,
             settled_column, sever_with, keep_last_borrower, history_mode);
+    PERFORM @extschema@._install_loan_triggers(relation);
 END $$;
 
 CREATE FUNCTION @extschema@.bind_private_history(relation regclass, patron_column name)
@@ -668,20 +672,283 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
        AND c.relkind = 'r'
 $$;
 
+------------------------------------------------------------------------------
+-- Severing state (see src/sever.c and docs/severing.md).
+------------------------------------------------------------------------------
+
+-- Each item's last borrower: the one closed row that keeps its patron.
+CREATE TABLE @extschema@.last_borrower (
+    binding    oid NOT NULL,      -- loan_binding.relation
+    item       text NOT NULL,
+    row_relid  oid NOT NULL,      -- the table, partition or child holding the row
+    row_tid    tid NOT NULL,
+    PRIMARY KEY (binding, item)
+);
+
+-- Rows that could not be severed when they should have been (a foreign key,
+-- an ILS trigger ...): the return went through; the maintenance pass retries.
+CREATE TABLE @extschema@.sever_pending (
+    binding       oid NOT NULL,
+    row_relid     oid NOT NULL,
+    row_tid       tid NOT NULL,
+    item          text,
+    reason        text NOT NULL,
+    first_seen    timestamptz NOT NULL DEFAULT now(),
+    last_attempt  timestamptz NOT NULL DEFAULT now(),
+    attempts      integer NOT NULL DEFAULT 1,
+    PRIMARY KEY (binding, row_relid, row_tid)
+);
+
+-- Reading history of patrons who opted in (history_mode 'copy'): the row as
+-- it was just before it was severed.  Only the patron may read it.
+CREATE TABLE @extschema@.private_history (
+    id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    patron     text NOT NULL,
+    relation   regclass NOT NULL,
+    item       text,
+    row_data   jsonb NOT NULL,
+    copied_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX private_history_patron ON @extschema@.private_history (patron);
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.private_history', '');
+
+-- Progress of sever_backlog(), one row per loan binding.
+CREATE TABLE @extschema@.backlog_progress (
+    binding       oid PRIMARY KEY,
+    relation      text NOT NULL,
+    last_item     text,
+    items_done    bigint NOT NULL DEFAULT 0,
+    rows_severed  bigint NOT NULL DEFAULT 0,
+    rows_kept     bigint NOT NULL DEFAULT 0,
+    rows_pending  bigint NOT NULL DEFAULT 0,
+    batches       integer NOT NULL DEFAULT 0,
+    started_at    timestamptz NOT NULL DEFAULT clock_timestamp(),
+    updated_at    timestamptz NOT NULL DEFAULT clock_timestamp(),
+    finished_at   timestamptz
+);
+
+CREATE VIEW @extschema@.sever_backlog_progress AS
+    SELECT relation, items_done, rows_severed, rows_kept, rows_pending, batches,
+           started_at, updated_at, finished_at,
+           CASE WHEN finished_at IS NOT NULL THEN 'done' ELSE 'in progress' END AS state,
+           round(rows_severed / GREATEST(extract(epoch FROM updated_at - started_at), 0.001)::numeric, 1)
+               AS rows_severed_per_second
+      FROM @extschema@.backlog_progress;
+
+CREATE VIEW @extschema@.sever_pending_rows AS
+    SELECT binding::regclass AS relation, row_relid::regclass AS row_relation, row_tid,
+           reason, first_seen, last_attempt, attempts
+      FROM @extschema@.sever_pending;
+
+-- The severing trigger (C) and the one-row sever used by the backlog.
+CREATE FUNCTION @extschema@._sever_row() RETURNS trigger
+    LANGUAGE c AS 'MODULE_PATHNAME', 'pals_privacy_sever_row';
+CREATE FUNCTION @extschema@._sever_one(binding regclass, row_relid regclass, row_tid tid) RETURNS text
+    LANGUAGE c STRICT AS 'MODULE_PATHNAME', 'pals_privacy_sever_one';
+
+-- SQL predicates of a loan binding over a row alias: closed, settled,
+-- identified (has a patron that is not the placeholder).
+CREATE FUNCTION @extschema@._loan_predicates(b @extschema@.loan_binding, alias text,
+    OUT closed text, OUT settled text, OUT identified text)
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT '(' || (SELECT string_agg(format('%s.%I IS NOT NULL', alias, c), ' OR ')
+                     FROM unnest(b.closed_columns) c) || ')',
+           CASE WHEN b.settled_column IS NULL THEN 'true'
+                ELSE format('(%s.%I IS NOT NULL)', alias, b.settled_column) END,
+           CASE WHEN b.sever_with LIKE 'patron:%'
+                THEN format('(%1$s.%2$I IS NOT NULL AND %1$s.%2$I::text <> %3$L)', alias, b.patron_column,
+                            substr(b.sever_with, 8))
+                ELSE format('(%s.%I IS NOT NULL)', alias, b.patron_column) END
+$$;
+
+CREATE FUNCTION @extschema@._install_loan_triggers(rel regclass) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE b @extschema@.loan_binding; p record; t regclass;
+BEGIN
+    SELECT * INTO STRICT b FROM @extschema@.loan_binding l WHERE l.relation = rel;
+    p := @extschema@._loan_predicates(b, 'NEW');
+    FOR t IN SELECT @extschema@._trigger_targets(rel) LOOP
+        EXECUTE format('DROP TRIGGER IF EXISTS pals_privacy_sever ON %s', t);
+        -- fires only for rows that are closed and identified after the change
+        EXECUTE format('CREATE TRIGGER pals_privacy_sever AFTER INSERT OR UPDATE ON %s
+                        FOR EACH ROW WHEN (%s AND %s) EXECUTE FUNCTION @extschema@._sever_row()',
+                       t, p.closed, p.identified);
+    END LOOP;
+END $$;
+
 CREATE FUNCTION @extschema@._drop_loan_triggers(rel regclass) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE t regclass;
 BEGIN
     FOR t IN SELECT @extschema@._trigger_targets(rel) LOOP
-        EXECUTE format('DROP TRIGGER IF EXISTS pals_privacy_sever_before ON %s', t);
-        EXECUTE format('DROP TRIGGER IF EXISTS pals_privacy_sever_after ON %s', t);
+        EXECUTE format('DROP TRIGGER IF EXISTS pals_privacy_sever ON %s', t);
     END LOOP;
+    DELETE FROM @extschema@.last_borrower WHERE binding = rel;
+    DELETE FROM @extschema@.sever_pending WHERE binding = rel;
+    DELETE FROM @extschema@.backlog_progress WHERE binding = rel;
+END $$;
+
+-- A patron who withdraws the reading-history opt-in: what was kept for them
+-- is severed at once (their items' last-borrower rows aside), and the copied
+-- history is deleted, so turning it on again brings nothing back.
+CREATE FUNCTION @extschema@._history_optout() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    pb @extschema@.patron_binding;
+    b @extschema@.loan_binding;
+    p record;
+    r record;
+    patron_id text;
+    ptype text;
+BEGIN
+    SELECT * INTO pb FROM @extschema@.patron_binding;
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+    patron_id := to_jsonb(NEW) ->> pb.id_column;
+    FOR b IN SELECT * FROM @extschema@.loan_binding LOOP
+        p := @extschema@._loan_predicates(b, 't');
+        ptype := format_type((SELECT atttypid FROM pg_attribute
+                               WHERE attrelid = b.relation AND attname = b.patron_column), NULL);
+        FOR r IN EXECUTE format(
+            'SELECT t.tableoid AS rid, t.ctid AS tid, t.%I::text AS item FROM %s t
+              WHERE t.%I = $1::%s AND %s AND %s AND %s',
+            b.item_column, b.relation, b.patron_column, ptype, p.closed, p.settled, p.identified)
+            USING patron_id
+        LOOP
+            CONTINUE WHEN b.keep_last_borrower AND EXISTS (
+                SELECT 1 FROM @extschema@.last_borrower lb
+                 WHERE lb.binding = b.relation AND lb.item = r.item
+                   AND lb.row_relid = r.rid AND lb.row_tid = r.tid);
+            PERFORM @extschema@._sever_one(b.relation, r.rid, r.tid);
+        END LOOP;
+    END LOOP;
+    DELETE FROM @extschema@.private_history h WHERE h.patron = patron_id;
+    RETURN NULL;
+END $$;
+
+CREATE FUNCTION @extschema@._install_patron_triggers(rel regclass) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE pb @extschema@.patron_binding;
+BEGIN
+    SELECT * INTO STRICT pb FROM @extschema@.patron_binding b WHERE b.relation = rel;
+    EXECUTE format('DROP TRIGGER IF EXISTS pals_privacy_history_optout ON %s', rel);
+    IF pb.keep_history_column IS NOT NULL THEN
+        EXECUTE format('CREATE TRIGGER pals_privacy_history_optout AFTER UPDATE OF %1$I ON %2$s
+                        FOR EACH ROW WHEN (OLD.%1$I IS TRUE AND NEW.%1$I IS NOT TRUE)
+                        EXECUTE FUNCTION @extschema@._history_optout()',
+                       pb.keep_history_column, rel);
+    END IF;
 END $$;
 
 CREATE FUNCTION @extschema@._drop_patron_triggers(rel regclass) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     EXECUTE format('DROP TRIGGER IF EXISTS pals_privacy_history_optout ON %s', rel);
+END $$;
+
+-- Sever the history that existed before the extension was bound, item by
+-- item in batches of batch_size items, one transaction per batch.  Resumable
+-- (progress is committed with each batch) and idempotent.
+CREATE PROCEDURE @extschema@.sever_backlog(batch_size integer DEFAULT 1000, restart boolean DEFAULT false)
+LANGUAGE plpgsql AS $$
+DECLARE
+    b @extschema@.loan_binding;
+    p record;
+    r record;
+    prog @extschema@.backlog_progress;
+    items text[];
+    itype text;
+    order_expr text;
+    outcome text;
+    n_severed bigint; n_kept bigint; n_pending bigint;
+    t_severed bigint := 0; t_kept bigint := 0; t_pending bigint := 0;
+    bindings oid[];
+    bid oid;
+BEGIN
+    PERFORM @extschema@._require_admin('sever_backlog');
+    IF batch_size IS NULL OR batch_size < 1 THEN
+        RAISE EXCEPTION 'sever_backlog: batch_size must be a positive number of items'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF restart THEN
+        DELETE FROM @extschema@.backlog_progress;
+    END IF;
+    SELECT array_agg(relation::oid ORDER BY relation::oid) INTO bindings FROM @extschema@.loan_binding;
+    FOREACH bid IN ARRAY coalesce(bindings, '{}') LOOP
+        SELECT * INTO b FROM @extschema@.loan_binding l WHERE l.relation = bid;
+        CONTINUE WHEN NOT FOUND;
+        INSERT INTO @extschema@.backlog_progress (binding, relation) VALUES (bid, b.relation::text)
+        ON CONFLICT (binding) DO NOTHING;
+        SELECT * INTO prog FROM @extschema@.backlog_progress g WHERE g.binding = bid;
+        IF prog.finished_at IS NOT NULL THEN
+            RAISE NOTICE 'sever_backlog: % already done (% rows severed); use restart => true to scan again',
+                b.relation, prog.rows_severed;
+            CONTINUE;
+        END IF;
+        p := @extschema@._loan_predicates(b, 't');
+        itype := format_type((SELECT atttypid FROM pg_catalog.pg_attribute
+                               WHERE attrelid = b.relation AND attname = b.item_column), NULL);
+        order_expr := CASE WHEN cardinality(b.closed_columns) = 1 THEN format('t.%I', b.closed_columns[1])
+                           ELSE format('GREATEST(%s)', (SELECT string_agg(format('t.%I', c), ', ')
+                                                         FROM unnest(b.closed_columns) c)) END;
+        LOOP
+            -- the next batch of items that have closed rows
+            EXECUTE format('SELECT array_agg(i::text ORDER BY i) FROM (
+                                SELECT DISTINCT t.%1$I AS i FROM %2$s t
+                                 WHERE ($1::text IS NULL OR t.%1$I > $1::%3$s) AND %4$s
+                                 ORDER BY 1 LIMIT $2) s',
+                           b.item_column, b.relation, itype, p.closed)
+                INTO items USING prog.last_item, batch_size;
+            EXIT WHEN items IS NULL;
+            -- lock the tracker rows of these items: a concurrent return of one
+            -- of them waits for this batch, or this batch sees its result
+            PERFORM 1 FROM @extschema@.last_borrower lb
+              WHERE lb.binding = bid AND lb.item = ANY (items) FOR UPDATE;
+            n_severed := 0; n_kept := 0; n_pending := 0;
+            FOR r IN EXECUTE format(
+                'SELECT t.tableoid AS rid, t.ctid AS tid, t.%1$I::text AS item, %5$s AS settled, %6$s AS identified,
+                        row_number() OVER (PARTITION BY t.%1$I ORDER BY %7$s DESC, t.tableoid DESC, t.ctid DESC) AS rn
+                   FROM %2$s t WHERE t.%1$I BETWEEN $1::%3$s AND $2::%3$s AND %4$s',
+                b.item_column, b.relation, itype, p.closed, p.settled, p.identified, order_expr)
+                USING items[1], items[cardinality(items)]
+            LOOP
+                IF r.rn = 1 AND b.keep_last_borrower THEN
+                    IF r.identified THEN
+                        INSERT INTO @extschema@.last_borrower AS lb (binding, item, row_relid, row_tid)
+                        VALUES (bid, r.item, r.rid, r.tid)
+                        ON CONFLICT (binding, item) DO UPDATE
+                           SET row_relid = EXCLUDED.row_relid, row_tid = EXCLUDED.row_tid
+                         WHERE lb.row_relid <> EXCLUDED.row_relid OR lb.row_tid <> EXCLUDED.row_tid;
+                    END IF;
+                ELSIF r.settled AND r.identified THEN
+                    outcome := @extschema@._sever_one(b.relation, r.rid, r.tid);
+                    CASE outcome
+                        WHEN 'severed' THEN n_severed := n_severed + 1;
+                        WHEN 'kept' THEN n_kept := n_kept + 1;
+                        WHEN 'pending' THEN n_pending := n_pending + 1;
+                        ELSE NULL;
+                    END CASE;
+                END IF;
+            END LOOP;
+            UPDATE @extschema@.backlog_progress g
+               SET last_item = items[cardinality(items)], items_done = g.items_done + cardinality(items),
+                   rows_severed = g.rows_severed + n_severed, rows_kept = g.rows_kept + n_kept,
+                   rows_pending = g.rows_pending + n_pending, batches = g.batches + 1,
+                   updated_at = clock_timestamp()
+             WHERE g.binding = bid
+            RETURNING * INTO prog;
+            RAISE NOTICE 'sever_backlog: % batch %: % items, % rows severed, % kept (opt-in), % pending',
+                b.relation, prog.batches, cardinality(items), n_severed, n_kept, n_pending;
+            t_severed := t_severed + n_severed; t_kept := t_kept + n_kept; t_pending := t_pending + n_pending;
+            COMMIT;
+        END LOOP;
+        UPDATE @extschema@.backlog_progress g SET finished_at = clock_timestamp(), updated_at = clock_timestamp()
+         WHERE g.binding = bid;
+        COMMIT;
+    END LOOP;
+    RAISE NOTICE 'sever_backlog: done: % rows severed, % kept for patrons who opted in, % left pending',
+        t_severed, t_kept, t_pending;
 END $$;
 
 CREATE FUNCTION @extschema@.unbind(relation regclass)
@@ -800,7 +1067,7 @@ BEGIN
     FOR f IN SELECT p.oid FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
               WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'pals_privacy') AND d.deptype = 'e'
     LOOP
-        EXECUTE format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
+        EXECUTE format('REVOKE ALL ON ROUTINE %s FROM PUBLIC', f);
     END LOOP;
 END $$;
 GRANT EXECUTE ON FUNCTION @extschema@.current_class() TO PUBLIC;

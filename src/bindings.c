@@ -32,6 +32,7 @@ PG_FUNCTION_INFO_V1(pals_privacy_bindings_changed);
 static MemoryContext registry_context = NULL;
 static PalsRegistry *registry = NULL;
 static PalsRegistry *building = NULL;
+static MemoryContext building_context = NULL;
 static uint64 registry_generation = 0;	/* being loaded */
 static HTAB *loan_by_relid = NULL;	/* relid -> bound LoanBinding, or none */
 
@@ -127,6 +128,7 @@ load_patrons(void)
 
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "pals_privacy: reading patron_binding failed: %d", rc);
+	MemoryContextSwitchTo(building_context);	/* SPI left us in its own */
 	if (SPI_processed == 1)
 	{
 		HeapTuple	t = SPI_tuptable->vals[0];
@@ -152,6 +154,7 @@ load_loans(void)
 
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "pals_privacy: reading loan_binding failed: %d", rc);
+	MemoryContextSwitchTo(building_context);	/* SPI left us in its own */
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		HeapTuple	t = SPI_tuptable->vals[i];
@@ -198,6 +201,7 @@ load_roles(void)
 
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "pals_privacy: reading role_class failed: %d", rc);
+	MemoryContextSwitchTo(building_context);	/* SPI left us in its own */
 	building->nroles = (int) SPI_processed;
 	building->roles = palloc0(sizeof(RoleClass) * Max(1, building->nroles));
 	for (uint64 i = 0; i < SPI_processed; i++)
@@ -232,10 +236,9 @@ registry_load(void)
 	PG_TRY();
 	{
 		building = MemoryContextAllocZero(cxt, sizeof(PalsRegistry));
+		building_context = cxt;
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "pals_privacy: SPI_connect failed");
-		/* SPI allocates in its own context; what we keep is copied here. */
-		MemoryContextSwitchTo(cxt);
 		load_patrons();
 		load_loans();
 		load_roles();

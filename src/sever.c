@@ -1,9 +1,763 @@
 /*
  * sever.c
- *     Severing: when a loan-like row closes, cut the patron from the item's
- *     earlier closed rows so that only the last borrower stays identified.
+ *     Severing: when a loan-like row closes, the same transaction cuts the
+ *     patron from the item's earlier closed, settled rows, so that each item
+ *     keeps one identified closed row, its last borrower.
+ *
+ *     The last borrower of each item is tracked in pals_privacy.last_borrower
+ *     (binding, item -> relation and TID of the row), so a return touches one
+ *     earlier row instead of searching the item's whole history.  The tracker
+ *     row is locked FOR UPDATE by every return or settlement of that item,
+ *     which serialises them and keeps the tracker true under concurrency.  A
+ *     stale entry (the row moved or vanished: VACUUM FULL, a cross-partition
+ *     update, a delete) is detected by probing the row, and the item is then
+ *     searched once.
+ *
+ *     A row that cannot be severed (an error from a foreign key, a trigger of
+ *     the ILS, ...) never fails the return: the attempt runs in a
+ *     subtransaction and the row is recorded in pals_privacy.sever_pending
+ *     for the maintenance pass.
  */
 #include "pals_privacy.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/resowner.h"
+#include "utils/syscache.h"
+#include "utils/datum.h"
+#include "access/htup_details.h"
+#include "catalog/pg_class.h"
+
+/* PostgreSQL 16 exports these from storage/itemptr.h; 15 keeps them private. */
+#ifndef DatumGetItemPointer
+#define DatumGetItemPointer(X)	 ((ItemPointer) DatumGetPointer(X))
+#define ItemPointerGetDatum(X)	 PointerGetDatum(X)
+#define PG_GETARG_ITEMPOINTER(n) DatumGetItemPointer(PG_GETARG_DATUM(n))
+#endif
+
+PG_FUNCTION_INFO_V1(pals_privacy_sever_row);
+PG_FUNCTION_INFO_V1(pals_privacy_sever_one);
+
+/* What happened to one row we tried to sever. */
+typedef enum SeverResult
+{
+	SEVER_DONE,					/* patron cut */
+	SEVER_KEPT,					/* patron keeps history in place */
+	SEVER_NOT_ELIGIBLE,			/* open, unsettled or already anonymous */
+	SEVER_GONE,					/* no such row (stale TID) or another item */
+	SEVER_PENDING				/* failed; left for the maintenance pass */
+} SeverResult;
+
+static const char *const sever_result_names[] = {
+	"severed", "kept", "not eligible", "gone", "pending"
+};
+
+/* Per relation that holds rows (the bound table, a partition or a child). */
+typedef struct RelSever
+{
+	Oid			relid;			/* hash key */
+	const LoanBinding *binding;
+	Oid			owner;			/* severing runs as the table's owner */
+	AttrNumber	patron_attno;
+	AttrNumber	item_attno;
+	AttrNumber	settled_attno;	/* InvalidAttrNumber: always settled */
+	AttrNumber	closed_attnos[PALS_MAX_CLOSED];
+	Oid			patron_type;
+	Oid			item_type;
+	FmgrInfo	item_out;
+	FmgrInfo	patron_out;
+	SPIPlanPtr	probe;
+	SPIPlanPtr	sever;
+	SPIPlanPtr	copy;
+	SPIPlanPtr	search;			/* only on the bound relation itself */
+	SPIPlanPtr	optin;			/* patron's keep-history flag, or NULL */
+} RelSever;
+
+static MemoryContext sever_context = NULL;
+static HTAB *rel_severs = NULL;
+static uint64 rel_severs_generation = 0;
+static Oid	extension_owner = InvalidOid;
+
+/* plans on the extension's own tables */
+static SPIPlanPtr plan_tracker_get = NULL;
+static SPIPlanPtr plan_tracker_set = NULL;
+static SPIPlanPtr plan_tracker_follow = NULL;
+static SPIPlanPtr plan_pending = NULL;
+
+/* > 0 while we are severing: our own updates must not re-enter */
+static int	sever_depth = 0;
+
+static SPIPlanPtr
+prepare_saved(const char *sql, int nargs, Oid *argtypes)
+{
+	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
+
+	if (plan == NULL)
+		elog(ERROR, "pals_privacy: could not prepare \"%s\": %s",
+			 sql, SPI_result_code_string(SPI_result));
+	SPI_keepplan(plan);
+	return plan;
+}
+
+static void
+free_rel_severs(void)
+{
+	HASH_SEQ_STATUS status;
+	RelSever   *rs;
+
+	if (rel_severs == NULL)
+		return;
+	hash_seq_init(&status, rel_severs);
+	while ((rs = hash_seq_search(&status)) != NULL)
+	{
+		SPIPlanPtr	plans[] = {rs->probe, rs->sever, rs->copy, rs->search, rs->optin};
+
+		for (int i = 0; i < (int) lengthof(plans); i++)
+			if (plans[i] != NULL)
+				SPI_freeplan(plans[i]);
+	}
+	hash_destroy(rel_severs);
+	rel_severs = NULL;
+}
+
+static char *
+qualified_name(Oid relid)
+{
+	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+									  get_rel_name(relid));
+}
+
+static Oid
+relation_owner(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	ReleaseSysCache(tup);
+	return owner;
+}
+
+static AttrNumber
+required_attnum(Oid relid, const char *name)
+{
+	AttrNumber	attno = get_attnum(relid, name);
+
+	if (attno == InvalidAttrNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column \"%s\" of bound relation \"%s\" does not exist",
+						name, get_rel_name(relid)),
+				 errhint("Re-bind the relation with pals_privacy.unbind() and bind_loans().")));
+	return attno;
+}
+
+/* SQL boolean expressions over a row alias "t" of the binding's table. */
+static void
+append_closed(StringInfo sql, const LoanBinding *b)
+{
+	appendStringInfoChar(sql, '(');
+	for (int i = 0; i < b->nclosed; i++)
+		appendStringInfo(sql, "%st.%s IS NOT NULL", i ? " OR " : "",
+						 quote_identifier(b->closed_columns[i]));
+	appendStringInfoChar(sql, ')');
+}
+
+static void
+append_settled(StringInfo sql, const LoanBinding *b)
+{
+	if (b->settled_column)
+		appendStringInfo(sql, "(t.%s IS NOT NULL)", quote_identifier(b->settled_column));
+	else
+		appendStringInfoString(sql, "true");
+}
+
+static void
+append_identified(StringInfo sql, const LoanBinding *b)
+{
+	const char *p = quote_identifier(b->patron_column);
+
+	if (b->sever_with == SEVER_PLACEHOLDER)
+		appendStringInfo(sql, "(t.%s IS NOT NULL AND t.%s::text <> %s)", p, p,
+						 quote_literal_cstr(b->placeholder));
+	else
+		appendStringInfo(sql, "(t.%s IS NOT NULL)", p);
+}
+
+/* Prepare the statements that act on one row of a relation, by TID. */
+static void
+prepare_rel_plans(RelSever *rs)
+{
+	const LoanBinding *b = rs->binding;
+	const PalsRegistry *reg = pals_registry();
+	char	   *rel = qualified_name(rs->relid);
+	const char *pcol = quote_identifier(b->patron_column);
+	const char *icol = quote_identifier(b->item_column);
+	Oid			tidtype[2] = {TIDOID, REGCLASSOID};
+	StringInfoData sql;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "SELECT t.%s::text, ", icol);
+	append_closed(&sql, b);
+	appendStringInfoString(&sql, ", ");
+	append_settled(&sql, b);
+	appendStringInfoString(&sql, ", ");
+	append_identified(&sql, b);
+	appendStringInfo(&sql, ", t.%s FROM ONLY %s t WHERE t.ctid = $1", pcol, rel);
+	rs->probe = prepare_saved(sql.data, 1, tidtype);
+
+	resetStringInfo(&sql);
+	if (b->sever_with == SEVER_DELETE)
+		appendStringInfo(&sql, "DELETE FROM ONLY %s WHERE ctid = $1", rel);
+	else if (b->sever_with == SEVER_PLACEHOLDER)
+		appendStringInfo(&sql, "UPDATE ONLY %s SET %s = %s WHERE ctid = $1",
+						 rel, pcol, quote_literal_cstr(b->placeholder));
+	else
+		appendStringInfo(&sql, "UPDATE ONLY %s SET %s = NULL WHERE ctid = $1", rel, pcol);
+	rs->sever = prepare_saved(sql.data, 1, tidtype);
+
+	if (reg->patrons && reg->patrons->keep_history_column)
+	{
+		resetStringInfo(&sql);
+		appendStringInfo(&sql,
+						 "INSERT INTO pals_privacy.private_history (patron, relation, item, row_data) "
+						 "SELECT t.%s::text, $2, t.%s::text, to_jsonb(t) FROM ONLY %s t WHERE t.ctid = $1",
+						 pcol, icol, rel);
+		rs->copy = prepare_saved(sql.data, 2, tidtype);
+
+		resetStringInfo(&sql);
+		appendStringInfo(&sql, "SELECT %s FROM %s WHERE %s = $1",
+						 quote_identifier(reg->patrons->keep_history_column),
+						 qualified_name(reg->patrons->relid),
+						 quote_identifier(reg->patrons->id_column));
+		rs->optin = prepare_saved(sql.data, 1, &rs->patron_type);
+	}
+
+	if (rs->relid == b->relid)
+	{
+		resetStringInfo(&sql);
+		appendStringInfo(&sql, "SELECT t.tableoid, t.ctid FROM %s t WHERE t.%s = $1 AND ",
+						 rel, icol);
+		append_closed(&sql, b);
+		appendStringInfoString(&sql, " AND ");
+		append_settled(&sql, b);
+		appendStringInfoString(&sql, " AND ");
+		append_identified(&sql, b);
+		rs->search = prepare_saved(sql.data, 1, &rs->item_type);
+	}
+	pfree(sql.data);
+}
+
+static void
+prepare_tracker_plans(void)
+{
+	Oid			get_types[2] = {OIDOID, TEXTOID};
+	Oid			set_types[4] = {OIDOID, TEXTOID, OIDOID, TIDOID};
+	Oid			follow_types[6] = {OIDOID, TEXTOID, OIDOID, TIDOID, OIDOID, TIDOID};
+	Oid			pending_types[5] = {OIDOID, OIDOID, TIDOID, TEXTOID, TEXTOID};
+
+	if (plan_tracker_get != NULL)
+		return;
+	plan_tracker_get = prepare_saved(
+		"SELECT row_relid, row_tid FROM pals_privacy.last_borrower"
+		" WHERE binding = $1 AND item = $2 FOR UPDATE", 2, get_types);
+	plan_tracker_set = prepare_saved(
+		"INSERT INTO pals_privacy.last_borrower (binding, item, row_relid, row_tid)"
+		" VALUES ($1, $2, $3, $4) ON CONFLICT (binding, item) DO UPDATE"
+		" SET row_relid = EXCLUDED.row_relid, row_tid = EXCLUDED.row_tid", 4, set_types);
+	plan_tracker_follow = prepare_saved(
+		"UPDATE pals_privacy.last_borrower SET row_relid = $5, row_tid = $6"
+		" WHERE binding = $1 AND item = $2 AND row_relid = $3 AND row_tid = $4",
+		6, follow_types);
+	plan_pending = prepare_saved(
+		"INSERT INTO pals_privacy.sever_pending (binding, row_relid, row_tid, item, reason)"
+		" VALUES ($1, $2, $3, $4, $5) ON CONFLICT (binding, row_relid, row_tid) DO UPDATE"
+		" SET reason = EXCLUDED.reason, attempts = sever_pending.attempts + 1,"
+		" last_attempt = now()", 5, pending_types);
+}
+
+/*
+ * Severing state of a relation that holds loan rows, or NULL if no loan
+ * binding covers it.  Rebuilt whenever the registry changes.
+ */
+static RelSever *
+rel_sever(Oid relid)
+{
+	const PalsRegistry *reg = pals_registry();
+	const LoanBinding *b;
+	RelSever   *rs;
+	bool		found;
+	MemoryContext old;
+	Oid			outfunc;
+	bool		isvarlena;
+
+	if (rel_severs != NULL && rel_severs_generation != reg->generation)
+		free_rel_severs();
+	if (rel_severs == NULL)
+	{
+		HASHCTL		ctl;
+
+		if (sever_context == NULL)
+			sever_context = AllocSetContextCreate(TopMemoryContext, "pals_privacy sever",
+												  ALLOCSET_SMALL_SIZES);
+		MemoryContextReset(sever_context);
+		ctl.keysize = sizeof(Oid);
+		ctl.entrysize = sizeof(RelSever);
+		ctl.hcxt = sever_context;
+		rel_severs = hash_create("pals_privacy severing", 16, &ctl,
+								 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		rel_severs_generation = reg->generation;
+		extension_owner = InvalidOid;
+	}
+	rs = hash_search(rel_severs, &relid, HASH_FIND, NULL);
+	if (rs != NULL)
+		return rs->binding ? rs : NULL;
+
+	b = pals_loan_binding_for(relid);
+	old = MemoryContextSwitchTo(sever_context);
+	rs = hash_search(rel_severs, &relid, HASH_ENTER, &found);
+	memset(((char *) rs) + sizeof(Oid), 0, sizeof(RelSever) - sizeof(Oid));
+	if (b == NULL)
+	{
+		MemoryContextSwitchTo(old);
+		return NULL;
+	}
+	PG_TRY();
+	{
+		rs->binding = NULL;		/* set once everything below succeeded */
+		rs->owner = relation_owner(relid);
+		rs->patron_attno = required_attnum(relid, b->patron_column);
+		rs->item_attno = required_attnum(relid, b->item_column);
+		rs->settled_attno = b->settled_column ? required_attnum(relid, b->settled_column)
+			: InvalidAttrNumber;
+		for (int i = 0; i < b->nclosed; i++)
+			rs->closed_attnos[i] = required_attnum(relid, b->closed_columns[i]);
+		rs->patron_type = get_atttype(relid, rs->patron_attno);
+		rs->item_type = get_atttype(relid, rs->item_attno);
+		getTypeOutputInfo(rs->item_type, &outfunc, &isvarlena);
+		fmgr_info_cxt(outfunc, &rs->item_out, sever_context);
+		getTypeOutputInfo(rs->patron_type, &outfunc, &isvarlena);
+		fmgr_info_cxt(outfunc, &rs->patron_out, sever_context);
+		rs->binding = b;
+		prepare_rel_plans(rs);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(old);
+		hash_search(rel_severs, &relid, HASH_REMOVE, NULL);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(old);
+	return rs;
+}
+
+static Oid
+get_extension_owner(void)
+{
+	if (!OidIsValid(extension_owner))
+	{
+		int			rc = SPI_execute("SELECT extowner FROM pg_catalog.pg_extension"
+									 " WHERE extname = 'pals_privacy'", true, 1);
+
+		if (rc != SPI_OK_SELECT || SPI_processed != 1)
+			elog(ERROR, "pals_privacy: extension owner not found");
+		extension_owner = (Oid) strtoul(SPI_getvalue(SPI_tuptable->vals[0],
+													 SPI_tuptable->tupdesc, 1), NULL, 10);
+	}
+	return extension_owner;
+}
+
+static bool
+tuple_closed(const RelSever *rs, HeapTuple tup, TupleDesc desc)
+{
+	for (int i = 0; i < rs->binding->nclosed; i++)
+		if (!heap_attisnull(tup, rs->closed_attnos[i], desc))
+			return true;
+	return false;
+}
+
+static bool
+tuple_settled(const RelSever *rs, HeapTuple tup, TupleDesc desc)
+{
+	return rs->settled_attno == InvalidAttrNumber ||
+		!heap_attisnull(tup, rs->settled_attno, desc);
+}
+
+static bool
+tuple_identified(RelSever *rs, HeapTuple tup, TupleDesc desc)
+{
+	bool		isnull;
+	Datum		v = heap_getattr(tup, rs->patron_attno, desc, &isnull);
+
+	if (isnull)
+		return false;
+	if (rs->binding->sever_with == SEVER_PLACEHOLDER)
+		return strcmp(OutputFunctionCall(&rs->patron_out, v), rs->binding->placeholder) != 0;
+	return true;
+}
+
+/* Run a saved plan as the given role (with SPI connected). */
+static int
+execute_as(Oid role, SPIPlanPtr plan, Datum *values, const char *nulls, bool read_only)
+{
+	Oid			save_user;
+	int			save_sec;
+	volatile int rc = 0;
+
+	GetUserIdAndSecContext(&save_user, &save_sec);
+	SetUserIdAndSecContext(role, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	PG_TRY();
+	{
+		rc = SPI_execute_plan(plan, values, nulls, read_only, 0);
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_user, save_sec);
+	}
+	PG_END_TRY();
+	if (rc < 0)
+		elog(ERROR, "pals_privacy: statement failed: %s", SPI_result_code_string(rc));
+	return rc;
+}
+
+static void
+record_pending(const RelSever *rs, Oid relid, ItemPointer tid, const char *item,
+			   const char *reason)
+{
+	Datum		values[5];
+
+	values[0] = ObjectIdGetDatum(rs->binding->relid);
+	values[1] = ObjectIdGetDatum(relid);
+	values[2] = ItemPointerGetDatum(tid);
+	values[3] = CStringGetTextDatum(item);
+	values[4] = CStringGetTextDatum(reason);
+	execute_as(get_extension_owner(), plan_pending, values, NULL, false);
+}
+
+/* Copy (or keep) the row's history when the patron opted in; true = keep in place. */
+static bool
+apply_history_optin(RelSever *rs, Oid relid, ItemPointer tid, Datum patron)
+{
+	bool		isnull;
+	bool		optin;
+
+	if (rs->optin == NULL)
+		return false;
+	execute_as(get_extension_owner(), rs->optin, &patron, NULL, true);
+	if (SPI_processed == 0)
+		return false;
+	optin = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	if (isnull || !optin)
+		return false;
+	if (rs->binding->history_mode == HISTORY_IN_PLACE)
+		return true;
+	{
+		Datum		values[2] = {ItemPointerGetDatum(tid), ObjectIdGetDatum(rs->binding->relid)};
+
+		execute_as(get_extension_owner(), rs->copy, values, NULL, false);
+	}
+	return false;
+}
+
+/*
+ * Sever one row given by relation and TID, if it is still a closed, settled,
+ * identified row of the expected item (item NULL: any).  Never throws for a
+ * failure of the sever itself: that row is recorded as pending.
+ */
+static SeverResult
+sever_one(RelSever *rs, Oid relid, ItemPointer tid, const char *item)
+{
+	Datum		tidd = ItemPointerGetDatum(tid);
+	bool		isnull;
+	char	   *row_item;
+	Datum		patron;
+	bool		closed,
+				settled,
+				identified;
+	MemoryContext oldcontext = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	volatile SeverResult result = SEVER_DONE;
+
+	execute_as(get_extension_owner(), rs->probe, &tidd, NULL, false);
+	if (SPI_processed != 1)
+		return SEVER_GONE;
+	row_item = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	closed = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	settled = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
+	identified = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull));
+	patron = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5, &isnull);
+	if (!isnull)
+		patron = datumCopy(patron, get_typbyval(rs->patron_type), get_typlen(rs->patron_type));
+	if (row_item == NULL || (item != NULL && strcmp(row_item, item) != 0))
+		return SEVER_GONE;
+	if (!closed || !settled || !identified)
+		return SEVER_NOT_ELIGIBLE;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcontext);
+	PG_TRY();
+	{
+		if (apply_history_optin(rs, relid, tid, patron))
+			result = SEVER_KEPT;
+		else
+			execute_as(rs->owner, rs->sever, &tidd, NULL, false);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcontext);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+		record_pending(rs, relid, tid, row_item, edata->message);
+		FreeErrorData(edata);
+		result = SEVER_PENDING;
+	}
+	PG_END_TRY();
+	return result;
+}
+
+/* Sever every closed, settled, identified row of an item but one. */
+static void
+search_and_sever(RelSever *bound, Datum item, const char *item_text,
+				 Oid keep_relid, ItemPointer keep_tid)
+{
+	uint64		n;
+	Oid		   *relids;
+	ItemPointerData *tids;
+
+	execute_as(get_extension_owner(), bound->search, &item, NULL, false);
+	n = SPI_processed;
+	relids = palloc(sizeof(Oid) * Max(n, 1));
+	tids = palloc(sizeof(ItemPointerData) * Max(n, 1));
+	for (uint64 i = 0; i < n; i++)
+	{
+		bool		isnull;
+
+		relids[i] = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+		tids[i] = *DatumGetItemPointer(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
+	}
+	for (uint64 i = 0; i < n; i++)
+	{
+		RelSever   *rs;
+
+		if (relids[i] == keep_relid && ItemPointerEquals(&tids[i], keep_tid))
+			continue;
+		rs = rel_sever(relids[i]);
+		if (rs != NULL)
+			sever_one(rs, relids[i], &tids[i], item_text);
+	}
+}
+
+static bool
+tracker_get(const LoanBinding *b, const char *item, Oid *relid, ItemPointer tid)
+{
+	Datum		values[2] = {ObjectIdGetDatum(b->relid), CStringGetTextDatum(item)};
+	bool		isnull;
+
+	execute_as(get_extension_owner(), plan_tracker_get, values, NULL, false);
+	if (SPI_processed != 1)
+		return false;
+	*relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	*tid = *DatumGetItemPointer(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	return true;
+}
+
+static void
+tracker_set(const LoanBinding *b, const char *item, Oid relid, ItemPointer tid)
+{
+	Datum		values[4] = {ObjectIdGetDatum(b->relid), CStringGetTextDatum(item),
+	ObjectIdGetDatum(relid), ItemPointerGetDatum(tid)};
+
+	execute_as(get_extension_owner(), plan_tracker_set, values, NULL, false);
+}
+
+static void
+tracker_follow(const LoanBinding *b, const char *item, Oid relid,
+			   ItemPointer from, ItemPointer to)
+{
+	Datum		values[6] = {ObjectIdGetDatum(b->relid), CStringGetTextDatum(item),
+		ObjectIdGetDatum(relid), ItemPointerGetDatum(from),
+	ObjectIdGetDatum(relid), ItemPointerGetDatum(to)};
+
+	execute_as(get_extension_owner(), plan_tracker_follow, values, NULL, false);
+}
+
+/*
+ * A row of this item closed: it becomes the last borrower, and the previous
+ * last borrower loses its patron (if settled; if not, it will sever itself
+ * when it is settled, since it is no longer tracked).
+ */
+static void
+on_close(RelSever *rs, Oid relid, ItemPointer old_tid, ItemPointer new_tid,
+		 Datum item, const char *item_text)
+{
+	const LoanBinding *b = rs->binding;
+	Oid			prev_relid;
+	ItemPointerData prev_tid;
+	bool		search = true;
+
+	if (tracker_get(b, item_text, &prev_relid, &prev_tid))
+	{
+		RelSever   *prev = rel_sever(prev_relid);
+
+		if (prev_relid == relid && old_tid != NULL && ItemPointerEquals(&prev_tid, old_tid))
+			search = false;		/* this very row was already tracked */
+		else if (prev != NULL && prev->binding == b)
+			search = sever_one(prev, prev_relid, &prev_tid, item_text) == SEVER_GONE;
+	}
+	if (search)
+	{
+		RelSever   *bound = rel_sever(b->relid);
+
+		search_and_sever(bound, item, item_text, relid, new_tid);
+	}
+	tracker_set(b, item_text, relid, new_tid);
+}
+
+/*
+ * Row trigger (AFTER INSERT OR UPDATE, with a WHEN clause that lets through
+ * only rows that are closed and identified after the change).
+ */
+Datum
+pals_privacy_sever_row(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	Relation	rel;
+	TupleDesc	desc;
+	HeapTuple	newtup;
+	HeapTuple volatile oldtup = NULL;
+	RelSever   *rs;
+	Oid			relid;
+	bool		isnull;
+	Datum		item;
+	char	   *item_text;
+	bool		closing,
+				settling;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "pals_privacy_sever_row: not called by trigger manager");
+	if (!TRIGGER_FIRED_AFTER(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event) ||
+		TRIGGER_FIRED_BY_DELETE(td->tg_event))
+		elog(ERROR, "pals_privacy_sever_row: must be fired AFTER INSERT OR UPDATE FOR EACH ROW");
+	if (sever_depth > 0)
+		return PointerGetDatum(NULL);
+
+	rel = td->tg_relation;
+	relid = RelationGetRelid(rel);
+	desc = RelationGetDescr(rel);
+	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+	{
+		oldtup = td->tg_trigtuple;
+		newtup = td->tg_newtuple;
+	}
+	else
+		newtup = td->tg_trigtuple;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "pals_privacy: SPI_connect failed");
+	sever_depth++;
+	PG_TRY();
+	{
+		rs = rel_sever(relid);
+		prepare_tracker_plans();
+		if (rs != NULL && tuple_closed(rs, newtup, desc) && tuple_identified(rs, newtup, desc))
+		{
+			const LoanBinding *b = rs->binding;
+			bool		settled = tuple_settled(rs, newtup, desc);
+
+			item = heap_getattr(newtup, rs->item_attno, desc, &isnull);
+			item_text = isnull ? NULL : OutputFunctionCall(&rs->item_out, item);
+			closing = oldtup == NULL || !tuple_closed(rs, oldtup, desc);
+			settling = !closing && settled && !tuple_settled(rs, oldtup, desc);
+
+			if (item_text == NULL)
+				;				/* a row without item has no history to keep */
+			else if (!b->keep_last_borrower)
+			{
+				if (settled && (closing || settling))
+					sever_one(rs, relid, &newtup->t_self, item_text);
+			}
+			else if (closing)
+				on_close(rs, relid, oldtup ? &oldtup->t_self : NULL, &newtup->t_self,
+						 item, item_text);
+			else
+			{
+				Oid			last_relid;
+				ItemPointerData last_tid;
+				bool		is_last = tracker_get(b, item_text, &last_relid, &last_tid) &&
+					last_relid == relid && ItemPointerEquals(&last_tid, &oldtup->t_self);
+
+				if (is_last)
+					tracker_follow(b, item_text, relid, &oldtup->t_self, &newtup->t_self);
+				else if (settling)
+					sever_one(rs, relid, &newtup->t_self, item_text);
+			}
+		}
+	}
+	PG_FINALLY();
+	{
+		sever_depth--;
+	}
+	PG_END_TRY();
+	SPI_finish();
+	return PointerGetDatum(NULL);
+}
+
+/*
+ * pals_privacy._sever_one(binding regclass, row_relid regclass, row_tid tid)
+ * Sever one row if it is closed, settled and identified (used by the
+ * backlog and the maintenance pass).  Returns what happened.
+ */
+Datum
+pals_privacy_sever_one(PG_FUNCTION_ARGS)
+{
+	Oid			binding = PG_GETARG_OID(0);
+	Oid			relid = PG_GETARG_OID(1);
+	ItemPointer tid = PG_GETARG_ITEMPOINTER(2);
+	RelSever   *rs;
+	SeverResult r = SEVER_GONE;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "pals_privacy: SPI_connect failed");
+	sever_depth++;
+	PG_TRY();
+	{
+		prepare_tracker_plans();
+		rs = rel_sever(relid);
+		if (rs == NULL || rs->binding->relid != binding)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("relation %u is not covered by loan binding %u", relid, binding)));
+		r = sever_one(rs, relid, tid, NULL);
+	}
+	PG_FINALLY();
+	{
+		sever_depth--;
+	}
+	PG_END_TRY();
+	SPI_finish();
+	PG_RETURN_TEXT_P(cstring_to_text(sever_result_names[r]));
+}
 
 void
 pals_sever_init(void)

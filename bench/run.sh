@@ -1,0 +1,245 @@
+#!/usr/bin/env bash
+# bench/run.sh: what pals_privacy costs the ILS, measured with pgbench on the sample consortium.
+#
+#   bench/run.sh [--quick] [options]          (as root or any user that may run pg_virtualenv)
+#
+# Starts a throwaway cluster with `pg_virtualenv -t` (a private temporary directory, so it can run
+# next to other pg_virtualenv clusters; shared_preload_libraries=pals_privacy; the
+# extension must already be installed with `make install`), generates the demo data once
+# (demo/schema.sql + demo/generate.sql + demo/roles.sql) into a template database, and copies it
+# into one database per VARIANT:
+#   base   demo data, no extension
+#   bound  demo data + CREATE EXTENSION pals_privacy + demo/bind.sql
+# Then, for several short rounds, runs every WORKLOAD against every variant, alternating the
+# order of the variants from round to round (the machine is shared and noisy), and prints, per
+# workload, the median tps and latency of each variant and the ratio to base.
+#
+# Options (environment variables of the same name in capitals work too):
+#   --quick            scale 0.2, 2 rounds of 10 s (about 2 minutes in all)
+#   --scale S          data scale (default 1; see demo/generate.sql)
+#   --rounds N         rounds per workload and variant (default 5)
+#   --duration SEC     seconds per pgbench run (default 30)
+#   --clients C        pgbench clients (default 4); --jobs J pgbench threads (default 2)
+#   --protocol P       pgbench query mode: simple|extended|prepared (default prepared)
+#   --hot N            only items 1..N circulate and are read (concentrates history on N items;
+#                      default: all items)
+#   --workloads LIST   comma-separated subset of workload names (default: all)
+#   --variants LIST    comma-separated subset of variants (default: base,bound)
+#   --as-superuser     run every workload as the bootstrap superuser instead of its role
+#   --keep-logs DIR    keep pgbench outputs in DIR (default: a temporary directory, removed)
+#
+# Extending: add a workload with one line in WORKLOADS below (name, script, role); add a
+# comparison database with a name in VARIANTS and a function setup_variant_<name> that turns a
+# fresh copy of the template into that variant (for example a PL/pgSQL trigger implementation).
+#
+# Settings that reduce noise: the cluster runs with synchronous_commit=off (WAL flush time would
+# otherwise dominate and hide the extension's CPU cost, which is what is being compared), and a
+# CHECKPOINT precedes every run.  Circulation history accumulates across rounds in every variant
+# alike.
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/.." && pwd)"
+PGBIN="${PGBIN:-$(pg_config --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)}"
+export PATH="$PGBIN:$PATH"
+
+# ---------------------------------------------------------------------------------------------
+# Registry of workloads: "name script role".  The role is created by demo/roles.sql.
+WORKLOADS=(
+    "circulation  circulation.sql  ils_app"
+    "staff_read   staff_read.sql   branch_staff"
+)
+# Variants (databases) compared; the first one is the baseline of the ratios.
+VARIANTS=(base bound)
+
+setup_variant_base() {   # $1 = database (a copy of the template): nothing to add
+    :
+}
+setup_variant_bound() {  # $1 = database
+    psql -X -q -v ON_ERROR_STOP=1 -d "$1" -c 'CREATE EXTENSION pals_privacy' -f "$ROOT/demo/bind.sql"
+}
+# ---------------------------------------------------------------------------------------------
+
+SCALE="${SCALE:-}"
+ROUNDS="${ROUNDS:-}"
+DURATION="${DURATION:-}"
+CLIENTS="${CLIENTS:-4}"
+JOBS="${JOBS:-2}"
+PROTOCOL="${PROTOCOL:-prepared}"
+HOT="${HOT:-}"
+ONLY_WORKLOADS="${WORKLOADS_ONLY:-}"
+ONLY_VARIANTS="${VARIANTS_ONLY:-}"
+AS_SUPERUSER="${AS_SUPERUSER:-0}"
+KEEP_LOGS="${KEEP_LOGS:-}"
+QUICK="${QUICK:-0}"
+INNER=0
+ARGS=("$@")
+
+usage() { sed -n '2,/^set -euo/p' "$0" | sed 's/^# \{0,1\}//; /^set -euo/d'; }
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --quick) QUICK=1 ;;
+        --scale) SCALE="$2"; shift ;;
+        --rounds) ROUNDS="$2"; shift ;;
+        --duration) DURATION="$2"; shift ;;
+        --clients) CLIENTS="$2"; shift ;;
+        --jobs) JOBS="$2"; shift ;;
+        --protocol) PROTOCOL="$2"; shift ;;
+        --hot) HOT="$2"; shift ;;
+        --workloads) ONLY_WORKLOADS="$2"; shift ;;
+        --variants) ONLY_VARIANTS="$2"; shift ;;
+        --as-superuser) AS_SUPERUSER=1 ;;
+        --keep-logs) KEEP_LOGS="$2"; shift ;;
+        --inner) INNER=1 ;;
+        -h|--help) usage; exit 0 ;;
+        *) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+    esac
+    shift
+done
+# Defaults (explicit options and environment variables win over --quick).
+if [ "$QUICK" = 1 ]; then
+    SCALE="${SCALE:-0.2}"; ROUNDS="${ROUNDS:-2}"; DURATION="${DURATION:-10}"
+else
+    SCALE="${SCALE:-1}"; ROUNDS="${ROUNDS:-5}"; DURATION="${DURATION:-30}"
+fi
+
+# Outside the throwaway cluster: start one and run ourselves inside it.
+if [ "$INNER" = 0 ]; then
+    PRELOAD=(-o shared_preload_libraries=pals_privacy)
+    if [ ! -f "$(pg_config --sharedir)/extension/pals_privacy.control" ]; then
+        case ",${ONLY_VARIANTS:-${VARIANTS[*]}}," in
+            *bound*) echo "run.sh: pals_privacy is not installed (run make install first)" >&2; exit 1 ;;
+        esac
+        PRELOAD=()   # only extension-free variants were asked for
+    fi
+    exec pg_virtualenv -t "${PRELOAD[@]}" -o synchronous_commit=off \
+        -o shared_buffers=256MB -o max_wal_size=2GB -o checkpoint_timeout=30min \
+        bash "$0" "${ARGS[@]}" --inner
+fi
+
+# ---------------------------------------------------------------------------------------------
+# Inside pg_virtualenv: PGHOST/PGPORT/PGUSER/PGPASSWORD point at the bootstrap superuser.
+SUPERUSER="$PGUSER"; SUPERPASS="$PGPASSWORD"
+LOGDIR="${KEEP_LOGS:-$(mktemp -d /tmp/pals_bench.XXXXXX)}"
+mkdir -p "$LOGDIR"
+chmod 755 "$LOGDIR" 2>/dev/null || true
+[ -z "$KEEP_LOGS" ] && trap 'rm -rf "$LOGDIR"' EXIT
+
+if [ -n "$ONLY_VARIANTS" ]; then IFS=, read -r -a VARIANTS <<<"$ONLY_VARIANTS"; fi
+if [ -n "$ONLY_WORKLOADS" ]; then
+    sel=()
+    for w in "${WORKLOADS[@]}"; do
+        name="${w%% *}"
+        case ",$ONLY_WORKLOADS," in *",$name,"*) sel+=("$w") ;; esac
+    done
+    WORKLOADS=("${sel[@]}")
+fi
+
+t0=$(date +%s)
+say() { printf '[%4ds] %s\n' "$(( $(date +%s) - t0 ))" "$*" >&2; }
+
+say "scale $SCALE, $ROUNDS rounds x ${DURATION}s, -c $CLIENTS -j $JOBS -M $PROTOCOL, variants: ${VARIANTS[*]}"
+createdb bench_template
+psql -X -q -v ON_ERROR_STOP=1 -d bench_template -f "$ROOT/demo/schema.sql" >/dev/null
+psql -X -q -v ON_ERROR_STOP=1 -d bench_template -v scale="$SCALE" -f "$ROOT/demo/generate.sql" >/dev/null
+psql -X -q -v ON_ERROR_STOP=1 -d bench_template -f "$ROOT/demo/roles.sql" >/dev/null
+say "generated the template database"
+
+# Throwaway passwords for the workload roles (password auth over TCP in pg_virtualenv).
+declare -A ROLEPASS
+for w in "${WORKLOADS[@]}"; do
+    read -r _ _ role <<<"$w"
+    if [ -z "${ROLEPASS[$role]:-}" ]; then
+        ROLEPASS[$role]="bench_$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
+        psql -X -q -v ON_ERROR_STOP=1 -d postgres \
+            -c "ALTER ROLE \"$role\" LOGIN PASSWORD '${ROLEPASS[$role]}'" >/dev/null
+    fi
+done
+
+for v in "${VARIANTS[@]}"; do
+    createdb -T bench_template "bench_$v"
+    "setup_variant_$v" "bench_$v"
+    psql -X -q -d "bench_$v" -c 'VACUUM ANALYZE' >/dev/null
+    say "database bench_$v ready"
+done
+
+NITEMS=$(psql -X -Atq -d bench_template -c 'SELECT max(id) FROM demo.items')
+NPATRONS=$(psql -X -Atq -d bench_template -c 'SELECT max(id) FROM demo.patrons')
+[ -n "$HOT" ] && NITEMS="$HOT"
+dropdb bench_template
+
+# run_one WORKLOAD SCRIPT ROLE VARIANT ROUND: one pgbench run; prints "tps latency_ms"
+run_one() {
+    local name="$1" script="$2" role="$3" v="$4" r="$5" user pass out
+    if [ "$AS_SUPERUSER" = 1 ]; then user="$SUPERUSER"; pass="$SUPERPASS"
+    else user="$role"; pass="${ROLEPASS[$role]}"; fi
+    out="$LOGDIR/$name.$v.r$r.log"
+    psql -X -q -d "bench_$v" -c CHECKPOINT >/dev/null
+    if ! PGUSER="$user" PGPASSWORD="$pass" pgbench -n -f "$HERE/$script" \
+            -c "$CLIENTS" -j "$JOBS" -T "$DURATION" -M "$PROTOCOL" \
+            -D nitems="$NITEMS" -D npatrons="$NPATRONS" "bench_$v" >"$out" 2>&1 \
+       || grep -q 'Run was aborted' "$out"; then
+        echo "run.sh: pgbench failed for $name on bench_$v (round $r):" >&2
+        tail -20 "$out" >&2
+        exit 1
+    fi
+    if grep -q 'number of failed transactions: [1-9]' "$out"; then
+        say "warning: failed transactions in $name/$v round $r: $(grep 'failed transactions' "$out")"
+    fi
+    awk '/^tps = / && /without initial connection time/ {tps=$3}
+         /^latency average = / {lat=$4}
+         END {if (tps == "" || lat == "") exit 1; print tps, lat}' "$out"
+}
+
+RESULTS="$LOGDIR/results.txt"   # lines: workload variant round tps latency
+: >"$RESULTS"
+for ((r = 1; r <= ROUNDS; r++)); do
+    for w in "${WORKLOADS[@]}"; do
+        read -r name script role <<<"$w"
+        # alternate the variant order each round: base,bound then bound,base ...
+        order=("${VARIANTS[@]}")
+        if (( r % 2 == 0 )); then
+            order=(); for ((i = ${#VARIANTS[@]} - 1; i >= 0; i--)); do order+=("${VARIANTS[$i]}"); done
+        fi
+        for v in "${order[@]}"; do
+            res=$(run_one "$name" "$script" "$role" "$v" "$r")
+            echo "$name $v $r $res" >>"$RESULTS"
+            say "round $r/$ROUNDS $name on $v as $([ "$AS_SUPERUSER" = 1 ] && echo "$SUPERUSER" || echo "$role"): tps ${res% *}, latency ${res#* } ms"
+        done
+    done
+done
+
+# Summary: median over rounds per workload and variant; ratio of medians to the first variant.
+echo
+echo "pals_privacy bench: scale $SCALE, items circulating $NITEMS, $ROUNDS rounds x ${DURATION}s, -c $CLIENTS -j $JOBS -M $PROTOCOL (median of rounds)"
+wl_names=(); for w in "${WORKLOADS[@]}"; do wl_names+=("${w%% *}"); done
+awk -v variants="${VARIANTS[*]}" -v workloads="${wl_names[*]}" '
+function median(arr, n,    i, j, t) {
+    for (i = 2; i <= n; i++) { t = arr[i]; for (j = i - 1; j >= 1 && arr[j] > t; j--) arr[j+1] = arr[j]; arr[j+1] = t }
+    return (n % 2) ? arr[(n+1)/2] : (arr[n/2] + arr[n/2+1]) / 2
+}
+{ k = $1 SUBSEP $2; n[k]++; tps[k, n[k]] = $4; lat[k, n[k]] = $5 }
+END {
+    nv = split(variants, V, " "); nw = split(workloads, W, " ")
+    hdr = sprintf("%-12s", "workload")
+    for (i = 1; i <= nv; i++) hdr = hdr sprintf(" %11s", "tps " V[i])
+    for (i = 2; i <= nv; i++) hdr = hdr sprintf(" %11s", V[i] "/" V[1])
+    for (i = 1; i <= nv; i++) hdr = hdr sprintf(" %13s", "lat ms " V[i])
+    print hdr
+    for (w = 1; w <= nw; w++) {
+        line = sprintf("%-12s", W[w])
+        for (i = 1; i <= nv; i++) {
+            k = W[w] SUBSEP V[i]; m = n[k]
+            delete a; delete b
+            for (j = 1; j <= m; j++) { a[j] = tps[k, j]; b[j] = lat[k, j] }
+            T[i] = m ? median(a, m) : 0; L[i] = m ? median(b, m) : 0
+            line = line sprintf(" %11.1f", T[i])
+        }
+        for (i = 2; i <= nv; i++) line = line sprintf(" %11.3f", T[1] ? T[i] / T[1] : 0)
+        for (i = 1; i <= nv; i++) line = line sprintf(" %13.3f", L[i])
+        print line
+    }
+}' "$RESULTS"
+echo
+say "done (per-round results in $RESULTS${KEEP_LOGS:+, kept})"

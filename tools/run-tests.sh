@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# `make test`: set up, then run every suite against real PostgreSQL 15 servers
+# with the extension installed as a user installs it:
+#   1. pg_regress (with pgTAP inside) and isolation specs, in a throwaway
+#      cluster from pg_virtualenv with shared_preload_libraries = pals_privacy;
+#   2. TAP tests (they start their own servers), as the postgres user on a
+#      copy of the tree it can write.
+# Ends with one line "N passed, N failed"; exits non-zero on any failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+top=$(pwd)
+bash tools/setup.sh || { echo "0 passed, 1 failed"; exit 1; }
+
+log=$(mktemp -d /tmp/pals_test.XXXXXX)
+chmod 755 "$log"
+passed=0
+failed=0
+count() {   # count "... ok" / "... FAILED" lines of pg_regress output
+    local f=$1 ok bad
+    ok=$(grep -cE '^(test |     )?[a-z0-9_-]+ +\.\.\. ok' "$f" || true)
+    bad=$(grep -cE '\.\.\. (FAILED|failed)' "$f" || true)
+    passed=$((passed + ok)); failed=$((failed + bad))
+}
+
+echo "== pg_regress and isolation tests"
+pg_virtualenv -t -o shared_preload_libraries=pals_privacy -o max_prepared_transactions=10 bash -c "
+    cd '$top'
+    make -s installcheck ISOLATION= TAP_TESTS= > '$log/regress.out' 2>&1; echo \$? > '$log/regress.rc'
+    if [ -f regression.diffs ]; then cp regression.diffs '$log/regress.diffs'; fi
+    make -s installcheck REGRESS= TAP_TESTS= > '$log/isolation.out' 2>&1; echo \$? > '$log/isolation.rc'
+    if [ -f output_iso/regression.diffs ]; then cp output_iso/regression.diffs '$log/isolation.diffs'; fi
+" > "$log/virtualenv.out" 2>&1
+for suite in regress isolation; do
+    cat "$log/$suite.out" 2>/dev/null | grep -E '\.\.\. |^(=|#)' | grep -v '^=* *$' || true
+    count "$log/$suite.out"
+    rc=$(cat "$log/$suite.rc" 2>/dev/null || echo 1)
+    if [ "$rc" != 0 ] && ! grep -qE '\.\.\. (FAILED|failed)' "$log/$suite.out" 2>/dev/null; then
+        echo "!! $suite suite did not run (exit $rc):"; tail -20 "$log/$suite.out" "$log/virtualenv.out" 2>/dev/null
+        failed=$((failed + 1))
+    fi
+    [ -f "$log/$suite.diffs" ] && { echo "-- $suite diffs (first 60 lines):"; head -60 "$log/$suite.diffs"; }
+done
+
+echo "== TAP tests"
+tap=/tmp/pals_tap
+rm -rf "$tap"
+rsync -a --exclude .git --exclude results --exclude output_iso --exclude tmp_check "$top/" "$tap/"
+chown -R postgres: "$tap"
+(cd "$tap" && runuser -u postgres -- env PATH="/usr/lib/postgresql/15/bin:$PATH" \
+    make -s installcheck REGRESS= ISOLATION= PROVE_FLAGS=--timer) > "$log/tap.out" 2>&1
+grep -E '^test/t/|^\[' "$log/tap.out" | sed 's/^/  /'
+ok=$(grep -cE '^(\[[0-9:]+\] )?test/t/.*\.\. ok' "$log/tap.out" || true)
+bad=$(grep -cE '^(\[[0-9:]+\] )?test/t/.*\.\. (Failed|Dubious|No subtests)' "$log/tap.out" || true)
+passed=$((passed + ok)); failed=$((failed + bad))
+if ! grep -q "Result: PASS" "$log/tap.out"; then
+    [ "$bad" = 0 ] && failed=$((failed + 1))
+    echo "-- TAP output (last 40 lines):"; tail -40 "$log/tap.out"
+    for f in "$tap"/tmp_check/log/regress_log_*; do [ -f "$f" ] && { echo "-- $f"; tail -30 "$f"; }; done
+fi
+
+echo "(logs in $log)"
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ] && [ "$passed" -gt 0 ]
