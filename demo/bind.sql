@@ -8,6 +8,7 @@
 
 \set ON_ERROR_STOP 1
 \o /dev/null
+SET client_min_messages = warning;
 BEGIN;
 
 -- Patrons: card number, home library, birth date (minors) and the reading-history opt-in live on
@@ -86,4 +87,5 @@ SELECT pals_privacy.classify_role(role => 'collections_agency', class => 'collec
 SELECT pals_privacy.classify_role(role => 'consortium_auditor', class => 'auditor');
 
 COMMIT;
+RESET client_min_messages;
 \o

@@ -124,7 +124,7 @@ CREATE INDEX loans_open_idx ON loans (item_id) WHERE returned_at IS NULL;       
 CREATE INDEX loans_open_patron_idx ON loans (patron_id, due_at) WHERE returned_at IS NULL;
 CREATE INDEX loans_unsettled_idx ON loans (patron_id) WHERE returned_at IS NOT NULL AND fines_settled_at IS NULL;
 CREATE INDEX loans_renews_idx ON loans (renews_loan_id) WHERE renews_loan_id IS NOT NULL;
-CREATE INDEX loans_checkout_lib_idx ON loans (library_id, checked_out_at);
+CREATE INDEX loans_checked_out_idx ON loans (checked_out_at);              -- reports by period
 -- at most one open loan per item (per partition: a unique index on a partitioned table must
 -- contain the partition key, so this is per year; the ILS checks across years itself)
 CREATE UNIQUE INDEX loans_2025_one_open ON loans_2025 (item_id) WHERE returned_at IS NULL;

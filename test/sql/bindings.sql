@@ -3,6 +3,7 @@
 -- changing nothing.
 CREATE EXTENSION IF NOT EXISTS pals_privacy;
 SET client_min_messages = warning;
+SET intervalstyle = postgres;   -- pg_regress sets postgres_verbose
 
 BEGIN;
 
@@ -103,7 +104,7 @@ CREATE FUNCTION pg_temp.settings(k text, rel regclass, col name) RETURNS jsonb L
      WHERE kind = k AND relation = rel AND column_name IS NOT DISTINCT FROM col
 $$;
 
-SELECT plan(261);
+SELECT plan(352);
 
 SELECT is(pg_temp.bindings_state(), '(none)', 'no bindings at the start');
 
@@ -534,6 +535,7 @@ SELECT lives_ok($$SELECT pals_privacy.bind_contact('lib.notices', 'body', 'patro
 -- Only a superuser or the extension owner
 ------------------------------------------------------------------------------
 CREATE ROLE regress_pals_clerk;
+GRANT USAGE ON SCHEMA lib TO regress_pals_clerk;
 SELECT pg_temp.bindings_state() AS before_clerk \gset
 SET ROLE regress_pals_clerk;
 SELECT throws_ok($$SELECT pals_privacy.bind_patrons('lib.patrons', 'id', 'expires')$$,
@@ -609,7 +611,7 @@ SELECT lives_ok($$SELECT pals_privacy.unbind('lib.reading_log')$$, 'unbind lib.r
 SELECT is(pg_temp.bindings_state(),
     concat_ws(E'\n', 'contact|lib.patrons|email|{"channel": "email", "patron_column": "id"}',
                      'contact|lib.patrons|phone|{"channel": "sms", "patron_column": "id"}',
-                     'patrons|lib.patrons||{"card_column": "card", "id_column": "id", "expires_column": "expires", "library_column": "home_library", "purge_function": "lib.purge_patron(bigint)", "birth_date_column": "born", "keep_history_column": "keep_history"}',
+                     'patrons|lib.patrons||{"id_column": "id", "card_column": "card", "expires_column": "expires", "library_column": "home_library", "purge_function": "lib.purge_patron(bigint)", "birth_date_column": "born", "keep_history_column": "keep_history"}',
                      'retain|lib.signups|signed_up|{"keep": "3 days", "action": "delete", "timestamp_column": "signed_up"}'),
     'left: the patron table with its contact fields, and a retention rule');
 -- Contact fields on the patron table itself are bindings of that relation:

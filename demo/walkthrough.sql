@@ -1,0 +1,73 @@
+-- demo/walkthrough.sql: what pals_privacy does to the sample consortium, step by step.
+-- Run by `make demo` (tools/run-demo.sh) after schema, data, roles and bindings are loaded.
+\set ON_ERROR_STOP 1
+\pset footer off
+\pset null '(null)'
+SET client_min_messages = notice;
+
+\echo
+\echo '=== 1. Bindings: the extension knows the ILS tables; nothing in them was renamed or altered'
+SELECT kind, relation, column_name FROM pals_privacy.bindings ORDER BY kind, relation::text, column_name;
+
+\echo
+\echo '=== 2. Privacy classes: each role, its own classification or the most restrictive of its roles'
+SELECT r.rolname AS role, c.class AS classified_as, pals_privacy.class_of(r.oid::regrole) AS effective_class
+  FROM pg_roles r LEFT JOIN pals_privacy.classified_roles c ON c.role = r.oid::regrole
+ WHERE r.rolname IN ('ils_app', 'branch_staff', 'report_user', 'opac', 'collections_agency', 'consortium_auditor')
+ ORDER BY 3, 1;
+\echo 'report_user is not classified: it is a member of branch_staff, so it is staff.'
+\echo 'The same query, run as each role (SET ROLE changes the class at once):'
+SET ROLE ils_app;            SELECT current_user AS role, pals_privacy.current_class() AS class;
+SET ROLE report_user;        SELECT current_user AS role, pals_privacy.current_class() AS class;
+SET ROLE collections_agency; SELECT current_user AS role, pals_privacy.current_class() AS class;
+SET ROLE consortium_auditor; SELECT current_user AS role, pals_privacy.current_class() AS class;
+SET ROLE opac;               SELECT current_user AS role, pals_privacy.current_class() AS class;
+RESET ROLE;
+
+\echo
+\echo '=== 3. Severing the backlog: two years of identified history from before the extension'
+SELECT count(*) FILTER (WHERE returned_at IS NOT NULL AND fines_settled_at IS NOT NULL AND patron_id <> 0)
+           AS identified_closed_settled_loans,
+       count(DISTINCT item_id) FILTER (WHERE returned_at IS NOT NULL) AS items_with_history
+  FROM demo.loans;
+CALL pals_privacy.sever_backlog(batch_size => 5000);
+SELECT relation, items_done, rows_severed, rows_kept, rows_pending, state, rows_severed_per_second
+  FROM pals_privacy.sever_backlog_progress;
+SELECT count(*) FILTER (WHERE returned_at IS NOT NULL AND fines_settled_at IS NOT NULL AND patron_id <> 0)
+           AS identified_closed_settled_loans_left
+  FROM demo.loans;
+\echo 'What is left identified: one last borrower per item, loans with fines still owed,'
+\echo 'and the history of patrons who opted in was copied to their private history:'
+SELECT count(*) AS rows_in_private_history, count(DISTINCT patron) AS patrons FROM pals_privacy.private_history;
+
+\echo
+\echo '=== 4. A return: the item keeps only its last borrower'
+SELECT l.item_id AS demo_item FROM demo.loans l
+ WHERE l.returned_at IS NULL
+   AND EXISTS (SELECT 1 FROM demo.loans h WHERE h.item_id = l.item_id AND h.returned_at IS NOT NULL
+                AND h.fines_settled_at IS NOT NULL AND h.patron_id <> 0)
+ ORDER BY l.item_id LIMIT 1 \gset
+\echo 'History of item' :demo_item 'before the return (0 = the anonymous placeholder patron):'
+SELECT id, patron_id, checked_out_at::date, returned_at::date, fines_settled_at IS NOT NULL AS settled
+  FROM demo.loans WHERE item_id = :demo_item ORDER BY checked_out_at DESC LIMIT 6;
+SET ROLE ils_app;
+UPDATE demo.loans SET returned_at = now(), fines_settled_at = now()
+ WHERE item_id = :demo_item AND returned_at IS NULL;
+RESET ROLE;
+\echo 'After the ILS checked it in (the application ran its usual UPDATE, nothing else):'
+SELECT id, patron_id, checked_out_at::date, returned_at::date, fines_settled_at IS NOT NULL AS settled
+  FROM demo.loans WHERE item_id = :demo_item ORDER BY checked_out_at DESC LIMIT 6;
+\echo 'The previous last borrower was re-pointed to patron 0; the patron who just returned it is the'
+\echo 'new last borrower, kept so that damage can be traced (PALS Notice and Openness 9).'
+
+\echo
+\echo '=== 5. Holds lose their patron as soon as they close (keep_last_borrower => false)'
+SELECT id AS demo_hold FROM demo.holds WHERE fulfilled_at IS NULL AND cancelled_at IS NULL ORDER BY id LIMIT 1 \gset
+SELECT id, patron_id, placed_at::date, cancelled_at FROM demo.holds WHERE id = :demo_hold;
+SET ROLE ils_app;
+UPDATE demo.holds SET cancelled_at = now() WHERE id = :demo_hold;
+RESET ROLE;
+SELECT id, patron_id, placed_at::date, cancelled_at::date FROM demo.holds WHERE id = :demo_hold;
+
+\echo
+\echo 'Redaction per class, patron login, purge, consent and the audit log come in later releases.'

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# `make demo`: set up, start a throwaway cluster, load the sample consortium,
+# bind the extension to it, and print the walkthrough (demo/walkthrough.sql).
+#   DEMO_SCALE=1 by default (10,000 patrons, 50,000 items, 200,000 loans).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tools/setup.sh
+top=$(pwd)
+scale=${DEMO_SCALE:-1}
+pg_virtualenv -t -o shared_preload_libraries=pals_privacy bash -c "
+    set -euo pipefail
+    cd '$top'
+    export PGOPTIONS='-c client_min_messages=warning'
+    echo '== loading the sample consortium (scale $scale)'
+    psql -X -q -v ON_ERROR_STOP=1 -f demo/schema.sql >/dev/null
+    psql -X -q -v ON_ERROR_STOP=1 -v scale=$scale -f demo/generate.sql >/dev/null
+    psql -X -q -v ON_ERROR_STOP=1 -f demo/roles.sql >/dev/null
+    echo '== CREATE EXTENSION pals_privacy, and the bindings of demo/bind.sql'
+    psql -X -q -v ON_ERROR_STOP=1 -c 'CREATE EXTENSION pals_privacy' -f demo/bind.sql >/dev/null
+    unset PGOPTIONS
+    psql -X -q -v ON_ERROR_STOP=1 -f demo/walkthrough.sql
+"
