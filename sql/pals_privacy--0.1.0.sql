@@ -854,13 +854,18 @@ CREATE PROCEDURE @extschema@.sever_backlog(batch_size integer DEFAULT 1000, rest
 LANGUAGE plpgsql AS $$
 DECLARE
     b @extschema@.loan_binding;
+    pb @extschema@.patron_binding;
     p record;
     r record;
     prog @extschema@.backlog_progress;
     items text[];
     itype text;
     order_expr text;
+    optin_join text;
+    optin_expr text;
+    sever_sql text;
     outcome text;
+    k bigint;
     n_severed bigint; n_kept bigint; n_pending bigint;
     t_severed bigint := 0; t_kept bigint := 0; t_pending bigint := 0;
     bindings oid[];
@@ -874,6 +879,11 @@ BEGIN
     IF restart THEN
         DELETE FROM @extschema@.backlog_progress;
     END IF;
+    -- the rows of one batch that are to lose their patron, or to be tracked
+    CREATE TEMP TABLE IF NOT EXISTS pals_privacy_backlog_batch (
+        rid oid, tid tid, item text, last boolean, target boolean, optin boolean
+    ) ON COMMIT DELETE ROWS;
+    SELECT * INTO pb FROM @extschema@.patron_binding;
     SELECT array_agg(relation::oid ORDER BY relation::oid) INTO bindings FROM @extschema@.loan_binding;
     FOREACH bid IN ARRAY coalesce(bindings, '{}') LOOP
         SELECT * INTO b FROM @extschema@.loan_binding l WHERE l.relation = bid;
@@ -887,11 +897,22 @@ BEGIN
             CONTINUE;
         END IF;
         p := @extschema@._loan_predicates(b, 't');
-        itype := format_type((SELECT atttypid FROM pg_catalog.pg_attribute
-                               WHERE attrelid = b.relation AND attname = b.item_column), NULL);
+        itype := pg_catalog.format_type((SELECT atttypid FROM pg_catalog.pg_attribute
+                                          WHERE attrelid = b.relation AND attname = b.item_column), NULL);
         order_expr := CASE WHEN cardinality(b.closed_columns) = 1 THEN format('t.%I', b.closed_columns[1])
                            ELSE format('GREATEST(%s)', (SELECT string_agg(format('t.%I', c), ', ')
                                                          FROM unnest(b.closed_columns) c)) END;
+        IF pb.keep_history_column IS NOT NULL THEN
+            optin_join := format('LEFT JOIN %s pt ON pt.%I = t.%I', pb.relation, pb.id_column, b.patron_column);
+            optin_expr := format('coalesce(pt.%I, false)', pb.keep_history_column);
+        ELSE
+            optin_join := '';
+            optin_expr := 'false';
+        END IF;
+        sever_sql := CASE WHEN b.sever_with = 'delete' THEN 'DELETE FROM ONLY %1$s WHERE ctid = ANY ($1)'
+                          WHEN b.sever_with = 'null' THEN format('UPDATE ONLY %%1$s SET %I = NULL WHERE ctid = ANY ($1)', b.patron_column)
+                          ELSE format('UPDATE ONLY %%1$s SET %I = %L WHERE ctid = ANY ($1)', b.patron_column,
+                                      substr(b.sever_with, 8)) END;
         LOOP
             -- the next batch of items that have closed rows
             EXECUTE format('SELECT array_agg(i::text ORDER BY i) FROM (
@@ -906,30 +927,51 @@ BEGIN
             PERFORM 1 FROM @extschema@.last_borrower lb
               WHERE lb.binding = bid AND lb.item = ANY (items) FOR UPDATE;
             n_severed := 0; n_kept := 0; n_pending := 0;
-            FOR r IN EXECUTE format(
-                'SELECT t.tableoid AS rid, t.ctid AS tid, t.%1$I::text AS item, %5$s AS settled, %6$s AS identified,
-                        row_number() OVER (PARTITION BY t.%1$I ORDER BY %7$s DESC, t.tableoid DESC, t.ctid DESC) AS rn
-                   FROM %2$s t WHERE t.%1$I BETWEEN $1::%3$s AND $2::%3$s AND %4$s',
-                b.item_column, b.relation, itype, p.closed, p.settled, p.identified, order_expr)
-                USING items[1], items[cardinality(items)]
+            EXECUTE format(
+                'INSERT INTO pg_temp.pals_privacy_backlog_batch
+                 SELECT rid, tid, item, last, target AND settled AND identified, optin FROM (
+                     SELECT t.tableoid AS rid, t.ctid AS tid, t.%1$I::text AS item, %5$s AS settled, %6$s AS identified,
+                            %8$s AS optin,
+                            row_number() OVER (PARTITION BY t.%1$I ORDER BY %7$s DESC, t.tableoid DESC, t.ctid DESC) = 1
+                                AND %10$L AS last,
+                            row_number() OVER (PARTITION BY t.%1$I ORDER BY %7$s DESC, t.tableoid DESC, t.ctid DESC) > 1
+                                OR NOT %10$L AS target
+                       FROM %2$s t %9$s
+                      WHERE t.%1$I BETWEEN $1::%3$s AND $2::%3$s AND %4$s) s
+                  WHERE (last AND identified) OR (target AND settled AND identified)',
+                b.item_column, b.relation, itype, p.closed, p.settled, p.identified, order_expr,
+                optin_expr, optin_join, b.keep_last_borrower)
+                USING items[1], items[cardinality(items)];
+            -- each item's latest closed row is its last borrower (a concurrent
+            -- return that inserted the tracker row first wins)
+            INSERT INTO @extschema@.last_borrower AS lb (binding, item, row_relid, row_tid)
+            SELECT bid, x.item, x.rid, x.tid FROM pg_temp.pals_privacy_backlog_batch x WHERE x.last
+            ON CONFLICT (binding, item) DO UPDATE
+               SET row_relid = EXCLUDED.row_relid, row_tid = EXCLUDED.row_tid
+             WHERE lb.row_relid <> EXCLUDED.row_relid OR lb.row_tid <> EXCLUDED.row_tid;
+            -- the others lose their patron, a statement per table or partition;
+            -- if one fails, its rows are severed one by one (and left pending)
+            FOR r IN SELECT x.rid, array_agg(x.tid) AS tids FROM pg_temp.pals_privacy_backlog_batch x
+                      WHERE x.target AND NOT x.optin GROUP BY x.rid
             LOOP
-                IF r.rn = 1 AND b.keep_last_borrower THEN
-                    IF r.identified THEN
-                        INSERT INTO @extschema@.last_borrower AS lb (binding, item, row_relid, row_tid)
-                        VALUES (bid, r.item, r.rid, r.tid)
-                        ON CONFLICT (binding, item) DO UPDATE
-                           SET row_relid = EXCLUDED.row_relid, row_tid = EXCLUDED.row_tid
-                         WHERE lb.row_relid <> EXCLUDED.row_relid OR lb.row_tid <> EXCLUDED.row_tid;
-                    END IF;
-                ELSIF r.settled AND r.identified THEN
-                    outcome := @extschema@._sever_one(b.relation, r.rid, r.tid);
-                    CASE outcome
-                        WHEN 'severed' THEN n_severed := n_severed + 1;
-                        WHEN 'kept' THEN n_kept := n_kept + 1;
-                        WHEN 'pending' THEN n_pending := n_pending + 1;
-                        ELSE NULL;
-                    END CASE;
-                END IF;
+                BEGIN
+                    EXECUTE format(sever_sql, r.rid::regclass) USING r.tids;
+                    GET DIAGNOSTICS k = ROW_COUNT;
+                    n_severed := n_severed + k;
+                EXCEPTION WHEN OTHERS THEN
+                    UPDATE pg_temp.pals_privacy_backlog_batch x SET optin = true
+                     WHERE x.rid = r.rid AND x.target;
+                END;
+            END LOOP;
+            -- rows of patrons who opted in (copy or keep), and rows that failed above
+            FOR r IN SELECT x.rid, x.tid FROM pg_temp.pals_privacy_backlog_batch x WHERE x.target AND x.optin LOOP
+                outcome := @extschema@._sever_one(b.relation, r.rid::regclass, r.tid);
+                CASE outcome
+                    WHEN 'severed' THEN n_severed := n_severed + 1;
+                    WHEN 'kept' THEN n_kept := n_kept + 1;
+                    WHEN 'pending' THEN n_pending := n_pending + 1;
+                    ELSE NULL;
+                END CASE;
             END LOOP;
             UPDATE @extschema@.backlog_progress g
                SET last_item = items[cardinality(items)], items_done = g.items_done + cardinality(items),
