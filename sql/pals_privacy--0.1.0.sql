@@ -215,7 +215,8 @@ BEGIN
             USING ERRCODE = 'undefined_column',
                   DETAIL = format('It was given as the %s.', what);
     END IF;
-    IF allowed IS NOT NULL AND NOT cat = ANY (allowed) THEN
+    IF allowed IS NOT NULL AND (NOT cat = ANY (allowed)
+                                OR (cat = 'D' AND t NOT IN ('date', 'timestamp without time zone', 'timestamp with time zone'))) THEN
         RAISE EXCEPTION '%: column "%" of relation "%" has type %, which cannot be the %', fn, col, rel, t, what
             USING ERRCODE = 'datatype_mismatch',
                   HINT = format('The %s must be %s.', what, allowed_desc);
@@ -659,6 +660,15 @@ END $$;
 -- Triggers that bindings install on the bound relations.
 ------------------------------------------------------------------------------
 
+CREATE FUNCTION @extschema@._drop_trigger(rel regclass, trigger_name name) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = rel AND tgname = trigger_name AND NOT tgisinternal
+                                          AND tgparentid = 0) THEN
+        EXECUTE format('DROP TRIGGER %I ON %s', trigger_name, rel);
+    END IF;
+END $$;
+
 -- Relations a row trigger must sit on to see every row of a bound relation:
 -- a partitioned table's trigger is cloned to its partitions by PostgreSQL,
 -- but plain inheritance children need their own.
@@ -768,7 +778,7 @@ BEGIN
     SELECT * INTO STRICT b FROM @extschema@.loan_binding l WHERE l.relation = rel;
     p := @extschema@._loan_predicates(b, 'NEW');
     FOR t IN SELECT @extschema@._trigger_targets(rel) LOOP
-        EXECUTE format('DROP TRIGGER IF EXISTS pals_privacy_sever ON %s', t);
+        PERFORM @extschema@._drop_trigger(t, 'pals_privacy_sever');
         -- fires only for rows that are closed and identified after the change
         EXECUTE format('CREATE TRIGGER pals_privacy_sever AFTER INSERT OR UPDATE ON %s
                         FOR EACH ROW WHEN (%s AND %s) EXECUTE FUNCTION @extschema@._sever_row()',
@@ -781,7 +791,7 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE t regclass;
 BEGIN
     FOR t IN SELECT @extschema@._trigger_targets(rel) LOOP
-        EXECUTE format('DROP TRIGGER IF EXISTS pals_privacy_sever ON %s', t);
+        PERFORM @extschema@._drop_trigger(t, 'pals_privacy_sever');
     END LOOP;
     DELETE FROM @extschema@.last_borrower WHERE binding = rel;
     DELETE FROM @extschema@.sever_pending WHERE binding = rel;
@@ -832,7 +842,7 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE pb @extschema@.patron_binding;
 BEGIN
     SELECT * INTO STRICT pb FROM @extschema@.patron_binding b WHERE b.relation = rel;
-    EXECUTE format('DROP TRIGGER IF EXISTS pals_privacy_history_optout ON %s', rel);
+    PERFORM @extschema@._drop_trigger(rel, 'pals_privacy_history_optout');
     IF pb.keep_history_column IS NOT NULL THEN
         EXECUTE format('CREATE TRIGGER pals_privacy_history_optout AFTER UPDATE OF %1$I ON %2$s
                         FOR EACH ROW WHEN (OLD.%1$I IS TRUE AND NEW.%1$I IS NOT TRUE)
@@ -844,7 +854,7 @@ END $$;
 CREATE FUNCTION @extschema@._drop_patron_triggers(rel regclass) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    EXECUTE format('DROP TRIGGER IF EXISTS pals_privacy_history_optout ON %s', rel);
+    PERFORM @extschema@._drop_trigger(rel, 'pals_privacy_history_optout');
 END $$;
 
 -- Sever the history that existed before the extension was bound, item by
@@ -1000,12 +1010,11 @@ BEGIN
     PERFORM @extschema@._require_admin(fn);
     PERFORM @extschema@._require_args(fn, ARRAY['relation'], ARRAY[relation::text]);
     IF EXISTS (SELECT 1 FROM @extschema@.patron_binding b WHERE b.relation = unbind.relation)
-       AND (EXISTS (SELECT 1 FROM @extschema@.bindings b WHERE b.relation <> unbind.relation AND b.kind <> 'retain')
-            OR EXISTS (SELECT 1 FROM @extschema@.contact_binding b WHERE b.relation = unbind.relation)) THEN
+       AND EXISTS (SELECT 1 FROM @extschema@.bindings b WHERE b.relation <> unbind.relation AND b.kind <> 'retain') THEN
         RAISE EXCEPTION '%: other bindings depend on the patron table "%"', fn, relation
             USING ERRCODE = 'dependent_objects_still_exist',
                   DETAIL = (SELECT format('Still bound: %s.', string_agg(DISTINCT format('%s (%s)', b.relation, b.kind), ', '))
-                              FROM @extschema@.bindings b WHERE b.kind NOT IN ('patrons', 'retain')),
+                              FROM @extschema@.bindings b WHERE b.relation <> unbind.relation AND b.kind <> 'retain'),
                   HINT = 'Unbind those relations first.';
     END IF;
     IF EXISTS (SELECT 1 FROM @extschema@.loan_binding b WHERE b.relation = unbind.relation) THEN
@@ -1113,5 +1122,8 @@ BEGIN
     END LOOP;
 END $$;
 GRANT EXECUTE ON FUNCTION @extschema@.current_class() TO PUBLIC;
+-- checks only; they let a role that was granted EXECUTE on a binding call get the real error
+GRANT EXECUTE ON FUNCTION @extschema@._require_admin(text) TO PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@._require_args(text, text[], anyarray) TO PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.class_of(regrole) TO PUBLIC;
 GRANT SELECT ON @extschema@.bindings TO PUBLIC;

@@ -25,6 +25,7 @@
 #include "utils/rel.h"
 #include "utils/array.h"
 #include "access/xact.h"
+#include "miscadmin.h"
 
 PG_FUNCTION_INFO_V1(pals_privacy_bindings_changed);
 
@@ -117,6 +118,20 @@ spi_text(HeapTuple tup, TupleDesc desc, int col)
 	char	   *v = SPI_getvalue(tup, desc, col);
 
 	return v ? pstrdup(v) : NULL;
+}
+
+/* Owner of the extension in this database (pg_extension is readable by all). */
+static Oid
+extension_owner(void)
+{
+	int			rc = SPI_execute("SELECT extowner FROM pg_catalog.pg_extension"
+								 " WHERE extname = 'pals_privacy'", true, 1);
+
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("extension \"pals_privacy\" is not installed in this database")));
+	return (Oid) strtoul(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1), NULL, 10);
 }
 
 static void
@@ -226,6 +241,8 @@ registry_load(void)
 	MemoryContext old = CurrentMemoryContext;
 	MemoryContext cxt;
 	Oid			nsp;
+	Oid			save_user;
+	int			save_sec;
 
 	nsp = get_namespace_oid("pals_privacy", false);
 	for (int i = 0; i < NCONFIG; i++)
@@ -233,19 +250,24 @@ registry_load(void)
 
 	cxt = AllocSetContextCreate(CacheMemoryContext, "pals_privacy registry",
 								ALLOCSET_SMALL_SIZES);
+	GetUserIdAndSecContext(&save_user, &save_sec);
 	PG_TRY();
 	{
 		building = MemoryContextAllocZero(cxt, sizeof(PalsRegistry));
 		building_context = cxt;
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "pals_privacy: SPI_connect failed");
+		/* the tables are the extension's: read them with its owner's rights */
+		SetUserIdAndSecContext(extension_owner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
 		load_patrons();
 		load_loans();
 		load_roles();
+		SetUserIdAndSecContext(save_user, save_sec);
 		SPI_finish();
 	}
 	PG_CATCH();
 	{
+		SetUserIdAndSecContext(save_user, save_sec);
 		MemoryContextSwitchTo(old);
 		building = NULL;
 		MemoryContextDelete(cxt);

@@ -31,6 +31,7 @@ static const char *const class_names[] = {
 static Oid	memo_role = InvalidOid;
 static PalsClass memo_class;
 static uint64 memo_generation = 0;
+static int	memo_default_class = -1;	/* the setting the memo was made under */
 
 const char *
 pals_class_name(PalsClass c)
@@ -86,11 +87,13 @@ pals_class_of_role(Oid roleid)
 {
 	const PalsRegistry *reg = pals_registry();
 
-	if (memo_role == roleid && memo_generation == reg->generation)
+	if (memo_role == roleid && memo_generation == reg->generation &&
+		memo_default_class == pals_default_class)
 		return memo_class;
 	memo_class = resolve_class(roleid);
 	memo_role = roleid;
 	memo_generation = reg->generation;
+	memo_default_class = pals_default_class;
 	return memo_class;
 }
 

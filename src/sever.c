@@ -34,6 +34,7 @@
 #include "utils/rel.h"
 #include "utils/resowner.h"
 #include "utils/syscache.h"
+#include "utils/typcache.h"
 #include "utils/datum.h"
 #include "access/htup_details.h"
 #include "catalog/pg_class.h"
@@ -76,7 +77,14 @@ typedef struct RelSever
 	Oid			item_type;
 	FmgrInfo	item_out;
 	FmgrInfo	patron_out;
+	bool		patron_byval;
+	int16		patron_len;
+	bool		closed_byval;	/* type of the closed columns */
+	int16		closed_len;
+	FmgrInfo	closed_cmp;		/* its btree comparison */
+	Oid			closed_collation;
 	SPIPlanPtr	probe;
+	SPIPlanPtr	lock;
 	SPIPlanPtr	sever;
 	SPIPlanPtr	copy;
 	SPIPlanPtr	search;			/* only on the bound relation itself */
@@ -91,7 +99,6 @@ static Oid	extension_owner = InvalidOid;
 /* plans on the extension's own tables */
 static SPIPlanPtr plan_tracker_get = NULL;
 static SPIPlanPtr plan_tracker_set = NULL;
-static SPIPlanPtr plan_tracker_follow = NULL;
 static SPIPlanPtr plan_pending = NULL;
 
 /* > 0 while we are severing: our own updates must not re-enter */
@@ -120,7 +127,7 @@ free_rel_severs(void)
 	hash_seq_init(&status, rel_severs);
 	while ((rs = hash_seq_search(&status)) != NULL)
 	{
-		SPIPlanPtr	plans[] = {rs->probe, rs->sever, rs->copy, rs->search, rs->optin};
+		SPIPlanPtr	plans[] = {rs->probe, rs->lock, rs->sever, rs->copy, rs->search, rs->optin};
 
 		for (int i = 0; i < (int) lengthof(plans); i++)
 			if (plans[i] != NULL)
@@ -196,6 +203,21 @@ append_identified(StringInfo sql, const LoanBinding *b)
 		appendStringInfo(sql, "(t.%s IS NOT NULL)", p);
 }
 
+/* The closed value that orders an item's rows: the greatest closed column. */
+static void
+append_closed_value(StringInfo sql, const LoanBinding *b)
+{
+	if (b->nclosed == 1)
+	{
+		appendStringInfo(sql, "t.%s", quote_identifier(b->closed_columns[0]));
+		return;
+	}
+	appendStringInfoString(sql, "GREATEST(");
+	for (int i = 0; i < b->nclosed; i++)
+		appendStringInfo(sql, "%st.%s", i ? ", " : "", quote_identifier(b->closed_columns[i]));
+	appendStringInfoChar(sql, ')');
+}
+
 /* Prepare the statements that act on one row of a relation, by TID. */
 static void
 prepare_rel_plans(RelSever *rs)
@@ -207,16 +229,26 @@ prepare_rel_plans(RelSever *rs)
 	const char *icol = quote_identifier(b->item_column);
 	Oid			tidtype[2] = {TIDOID, REGCLASSOID};
 	StringInfoData sql;
+	StringInfoData probe;
 
+	/* item, closed, settled, identified, patron, closed value */
+	initStringInfo(&probe);
+	appendStringInfo(&probe, "SELECT t.%s::text, ", icol);
+	append_closed(&probe, b);
+	appendStringInfoString(&probe, ", ");
+	append_settled(&probe, b);
+	appendStringInfoString(&probe, ", ");
+	append_identified(&probe, b);
+	appendStringInfo(&probe, ", t.%s, ", pcol);
+	append_closed_value(&probe, b);
+	appendStringInfo(&probe, " FROM ONLY %s t WHERE t.ctid = $1", rel);
+	rs->probe = prepare_saved(probe.data, 1, tidtype);
+
+	/* the same, locking the row, but never waiting for another transaction */
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "SELECT t.%s::text, ", icol);
-	append_closed(&sql, b);
-	appendStringInfoString(&sql, ", ");
-	append_settled(&sql, b);
-	appendStringInfoString(&sql, ", ");
-	append_identified(&sql, b);
-	appendStringInfo(&sql, ", t.%s FROM ONLY %s t WHERE t.ctid = $1", pcol, rel);
-	rs->probe = prepare_saved(sql.data, 1, tidtype);
+	appendStringInfo(&sql, "%s FOR %s OF t SKIP LOCKED", probe.data,
+					 b->sever_with == SEVER_DELETE ? "UPDATE" : "NO KEY UPDATE");
+	rs->lock = prepare_saved(sql.data, 1, tidtype);
 
 	resetStringInfo(&sql);
 	if (b->sever_with == SEVER_DELETE)
@@ -247,17 +279,20 @@ prepare_rel_plans(RelSever *rs)
 
 	if (rs->relid == b->relid)
 	{
+		/* every closed, identified row of an item: relation, TID, closed value, settled */
 		resetStringInfo(&sql);
-		appendStringInfo(&sql, "SELECT t.tableoid, t.ctid FROM %s t WHERE t.%s = $1 AND ",
-						 rel, icol);
-		append_closed(&sql, b);
-		appendStringInfoString(&sql, " AND ");
+		appendStringInfoString(&sql, "SELECT t.tableoid, t.ctid, ");
+		append_closed_value(&sql, b);
+		appendStringInfoString(&sql, ", ");
 		append_settled(&sql, b);
+		appendStringInfo(&sql, " FROM %s t WHERE t.%s = $1 AND ", rel, icol);
+		append_closed(&sql, b);
 		appendStringInfoString(&sql, " AND ");
 		append_identified(&sql, b);
 		rs->search = prepare_saved(sql.data, 1, &rs->item_type);
 	}
 	pfree(sql.data);
+	pfree(probe.data);
 }
 
 static void
@@ -265,7 +300,6 @@ prepare_tracker_plans(void)
 {
 	Oid			get_types[2] = {OIDOID, TEXTOID};
 	Oid			set_types[4] = {OIDOID, TEXTOID, OIDOID, TIDOID};
-	Oid			follow_types[6] = {OIDOID, TEXTOID, OIDOID, TIDOID, OIDOID, TIDOID};
 	Oid			pending_types[5] = {OIDOID, OIDOID, TIDOID, TEXTOID, TEXTOID};
 
 	if (plan_tracker_get != NULL)
@@ -277,10 +311,6 @@ prepare_tracker_plans(void)
 		"INSERT INTO pals_privacy.last_borrower (binding, item, row_relid, row_tid)"
 		" VALUES ($1, $2, $3, $4) ON CONFLICT (binding, item) DO UPDATE"
 		" SET row_relid = EXCLUDED.row_relid, row_tid = EXCLUDED.row_tid", 4, set_types);
-	plan_tracker_follow = prepare_saved(
-		"UPDATE pals_privacy.last_borrower SET row_relid = $5, row_tid = $6"
-		" WHERE binding = $1 AND item = $2 AND row_relid = $3 AND row_tid = $4",
-		6, follow_types);
 	plan_pending = prepare_saved(
 		"INSERT INTO pals_privacy.sever_pending (binding, row_relid, row_tid, item, reason)"
 		" VALUES ($1, $2, $3, $4, $5) ON CONFLICT (binding, row_relid, row_tid) DO UPDATE"
@@ -350,6 +380,20 @@ rel_sever(Oid relid)
 		fmgr_info_cxt(outfunc, &rs->item_out, sever_context);
 		getTypeOutputInfo(rs->patron_type, &outfunc, &isvarlena);
 		fmgr_info_cxt(outfunc, &rs->patron_out, sever_context);
+		get_typlenbyval(rs->patron_type, &rs->patron_len, &rs->patron_byval);
+		{
+			Oid			closed_type = get_atttype(relid, rs->closed_attnos[0]);
+			TypeCacheEntry *tc = lookup_type_cache(closed_type, TYPECACHE_CMP_PROC_FINFO);
+
+			if (!OidIsValid(tc->cmp_proc))
+				ereport(ERROR,
+						(errcode(ERRCODE_UNDEFINED_FUNCTION),
+						 errmsg("closed columns of \"%s\" have type %s, which has no ordering",
+								get_rel_name(relid), format_type_be(closed_type))));
+			fmgr_info_cxt(tc->cmp_proc, &rs->closed_cmp, sever_context);
+			get_typlenbyval(closed_type, &rs->closed_len, &rs->closed_byval);
+			rs->closed_collation = get_typcollation(closed_type);
+		}
 		rs->binding = b;
 		prepare_rel_plans(rs);
 	}
@@ -390,13 +434,6 @@ tuple_closed(const RelSever *rs, HeapTuple tup, TupleDesc desc)
 }
 
 static bool
-tuple_settled(const RelSever *rs, HeapTuple tup, TupleDesc desc)
-{
-	return rs->settled_attno == InvalidAttrNumber ||
-		!heap_attisnull(tup, rs->settled_attno, desc);
-}
-
-static bool
 tuple_identified(RelSever *rs, HeapTuple tup, TupleDesc desc)
 {
 	bool		isnull;
@@ -409,7 +446,10 @@ tuple_identified(RelSever *rs, HeapTuple tup, TupleDesc desc)
 	return true;
 }
 
-/* Run a saved plan as the given role (with SPI connected). */
+/*
+ * Run a saved plan as the given role (with SPI connected).  Not read-only:
+ * in an AFTER trigger only a fresh snapshot sees the rows of the statement.
+ */
 static int
 execute_as(Oid role, SPIPlanPtr plan, Datum *values, const char *nulls, bool read_only)
 {
@@ -438,25 +478,95 @@ record_pending(const RelSever *rs, Oid relid, ItemPointer tid, const char *item,
 			   const char *reason)
 {
 	Datum		values[5];
+	char		nulls[5] = {' ', ' ', ' ', ' ', ' '};
 
 	values[0] = ObjectIdGetDatum(rs->binding->relid);
 	values[1] = ObjectIdGetDatum(relid);
 	values[2] = ItemPointerGetDatum(tid);
-	values[3] = CStringGetTextDatum(item);
+	if (item)
+		values[3] = CStringGetTextDatum(item);
+	else
+		nulls[3] = 'n';
 	values[4] = CStringGetTextDatum(reason);
-	execute_as(get_extension_owner(), plan_pending, values, NULL, false);
+	execute_as(get_extension_owner(), plan_pending, values, nulls, false);
+}
+
+/* The state of one row, read by TID. */
+typedef struct RowState
+{
+	bool		found;
+	char	   *item;
+	bool		closed;
+	bool		settled;
+	bool		identified;
+	bool		patron_null;
+	Datum		patron;
+	Datum		closed_value;	/* greatest closed column; valid when closed */
+} RowState;
+
+static bool
+spi_bool(int col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, col, &isnull);
+
+	return !isnull && DatumGetBool(d);
+}
+
+/*
+ * Read a row by TID.  With lock, the row is also locked, unless another
+ * transaction holds it: then found is false and *locked_elsewhere is set.
+ */
+static void
+probe_row(RelSever *rs, ItemPointer tid, bool lock, RowState *st, bool *locked_elsewhere)
+{
+	Datum		tidd = ItemPointerGetDatum(tid);
+	bool		isnull;
+	Datum		d;
+
+	memset(st, 0, sizeof(RowState));
+	if (locked_elsewhere)
+		*locked_elsewhere = false;
+	execute_as(get_extension_owner(), lock ? rs->lock : rs->probe, &tidd, NULL, false);
+	if (SPI_processed != 1)
+	{
+		if (lock && locked_elsewhere)
+		{
+			execute_as(get_extension_owner(), rs->probe, &tidd, NULL, false);
+			*locked_elsewhere = SPI_processed == 1;
+		}
+		return;
+	}
+	st->found = true;
+	st->item = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	st->closed = spi_bool(2);
+	st->settled = spi_bool(3);
+	st->identified = spi_bool(4);
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5, &st->patron_null);
+	if (!st->patron_null)
+		st->patron = datumCopy(d, rs->patron_byval, rs->patron_len);
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 6, &isnull);
+	if (!isnull)
+		st->closed_value = datumCopy(d, rs->closed_byval, rs->closed_len);
+}
+
+/* true if a closed later than b (a and b closed rows of the same binding) */
+static bool
+closed_after(RelSever *rs, Datum a, Datum b)
+{
+	return DatumGetInt32(FunctionCall2Coll(&rs->closed_cmp, rs->closed_collation, a, b)) > 0;
 }
 
 /* Copy (or keep) the row's history when the patron opted in; true = keep in place. */
 static bool
-apply_history_optin(RelSever *rs, Oid relid, ItemPointer tid, Datum patron)
+apply_history_optin(RelSever *rs, ItemPointer tid, RowState *st)
 {
 	bool		isnull;
 	bool		optin;
 
-	if (rs->optin == NULL)
+	if (rs->optin == NULL || st->patron_null)
 		return false;
-	execute_as(get_extension_owner(), rs->optin, &patron, NULL, true);
+	execute_as(get_extension_owner(), rs->optin, &st->patron, NULL, false);
 	if (SPI_processed == 0)
 		return false;
 	optin = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
@@ -473,44 +583,27 @@ apply_history_optin(RelSever *rs, Oid relid, ItemPointer tid, Datum patron)
 }
 
 /*
- * Sever one row given by relation and TID, if it is still a closed, settled,
- * identified row of the expected item (item NULL: any).  Never throws for a
- * failure of the sever itself: that row is recorded as pending.
+ * Sever a row already read (and locked, or ours) if it is closed, settled
+ * and identified.  A failure never escapes: the row is recorded as pending.
  */
 static SeverResult
-sever_one(RelSever *rs, Oid relid, ItemPointer tid, const char *item)
+sever_probed(RelSever *rs, Oid relid, ItemPointer tid, RowState *st)
 {
 	Datum		tidd = ItemPointerGetDatum(tid);
-	bool		isnull;
-	char	   *row_item;
-	Datum		patron;
-	bool		closed,
-				settled,
-				identified;
 	MemoryContext oldcontext = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
 	volatile SeverResult result = SEVER_DONE;
 
-	execute_as(get_extension_owner(), rs->probe, &tidd, NULL, false);
-	if (SPI_processed != 1)
+	if (!st->found)
 		return SEVER_GONE;
-	row_item = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-	closed = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
-	settled = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
-	identified = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull));
-	patron = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5, &isnull);
-	if (!isnull)
-		patron = datumCopy(patron, get_typbyval(rs->patron_type), get_typlen(rs->patron_type));
-	if (row_item == NULL || (item != NULL && strcmp(row_item, item) != 0))
-		return SEVER_GONE;
-	if (!closed || !settled || !identified)
+	if (!st->closed || !st->settled || !st->identified)
 		return SEVER_NOT_ELIGIBLE;
 
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(oldcontext);
 	PG_TRY();
 	{
-		if (apply_history_optin(rs, relid, tid, patron))
+		if (apply_history_optin(rs, tid, st))
 			result = SEVER_KEPT;
 		else
 			execute_as(rs->owner, rs->sever, &tidd, NULL, false);
@@ -528,7 +621,7 @@ sever_one(RelSever *rs, Oid relid, ItemPointer tid, const char *item)
 		RollbackAndReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcontext);
 		CurrentResourceOwner = oldowner;
-		record_pending(rs, relid, tid, row_item, edata->message);
+		record_pending(rs, relid, tid, st->item, edata->message);
 		FreeErrorData(edata);
 		result = SEVER_PENDING;
 	}
@@ -536,36 +629,26 @@ sever_one(RelSever *rs, Oid relid, ItemPointer tid, const char *item)
 	return result;
 }
 
-/* Sever every closed, settled, identified row of an item but one. */
-static void
-search_and_sever(RelSever *bound, Datum item, const char *item_text,
-				 Oid keep_relid, ItemPointer keep_tid)
+/*
+ * Sever another row of the item (item NULL: any item).  It is locked first
+ * without waiting: a row another transaction holds is left pending, which
+ * also rules out deadlocks with a concurrent settlement of that row.
+ */
+static SeverResult
+sever_other(RelSever *rs, Oid relid, ItemPointer tid, const char *item)
 {
-	uint64		n;
-	Oid		   *relids;
-	ItemPointerData *tids;
+	RowState	st;
+	bool		locked_elsewhere;
 
-	execute_as(get_extension_owner(), bound->search, &item, NULL, false);
-	n = SPI_processed;
-	relids = palloc(sizeof(Oid) * Max(n, 1));
-	tids = palloc(sizeof(ItemPointerData) * Max(n, 1));
-	for (uint64 i = 0; i < n; i++)
+	probe_row(rs, tid, true, &st, &locked_elsewhere);
+	if (locked_elsewhere)
 	{
-		bool		isnull;
-
-		relids[i] = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
-		tids[i] = *DatumGetItemPointer(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
+		record_pending(rs, relid, tid, item, "row locked by another transaction");
+		return SEVER_PENDING;
 	}
-	for (uint64 i = 0; i < n; i++)
-	{
-		RelSever   *rs;
-
-		if (relids[i] == keep_relid && ItemPointerEquals(&tids[i], keep_tid))
-			continue;
-		rs = rel_sever(relids[i]);
-		if (rs != NULL)
-			sever_one(rs, relids[i], &tids[i], item_text);
-	}
+	if (!st.found || (item != NULL && strcmp(st.item, item) != 0))
+		return SEVER_GONE;
+	return sever_probed(rs, relid, tid, &st);
 }
 
 static bool
@@ -591,47 +674,129 @@ tracker_set(const LoanBinding *b, const char *item, Oid relid, ItemPointer tid)
 	execute_as(get_extension_owner(), plan_tracker_set, values, NULL, false);
 }
 
+/*
+ * No trustworthy tracker entry for the item: search its closed, identified
+ * rows once, keep the latest to close (row n wins ties), sever the settled
+ * others, and track the latest.
+ */
 static void
-tracker_follow(const LoanBinding *b, const char *item, Oid relid,
-			   ItemPointer from, ItemPointer to)
+search_item(RelSever *rs, Oid relid, ItemPointer tid, RowState *n, Datum item,
+			const char *item_text)
 {
-	Datum		values[6] = {ObjectIdGetDatum(b->relid), CStringGetTextDatum(item),
-		ObjectIdGetDatum(relid), ItemPointerGetDatum(from),
-	ObjectIdGetDatum(relid), ItemPointerGetDatum(to)};
+	const LoanBinding *b = rs->binding;
+	RelSever   *bound = rel_sever(b->relid);
+	RelSever   *last_rs = rs;
+	uint64		count;
+	Oid		   *relids;
+	ItemPointerData *tids;
+	Datum	   *closed;
+	bool	   *settled;
+	Oid			last_relid = relid;
+	ItemPointerData last_tid = *tid;
+	Datum		last_closed = n->closed_value;
+	int			last = -1;
 
-	execute_as(get_extension_owner(), plan_tracker_follow, values, NULL, false);
+	execute_as(get_extension_owner(), bound->search, &item, NULL, false);
+	count = SPI_processed;
+	relids = palloc(sizeof(Oid) * Max(count, 1));
+	tids = palloc(sizeof(ItemPointerData) * Max(count, 1));
+	closed = palloc(sizeof(Datum) * Max(count, 1));
+	settled = palloc(sizeof(bool) * Max(count, 1));
+	for (uint64 i = 0; i < count; i++)
+	{
+		HeapTuple	t = SPI_tuptable->vals[i];
+		TupleDesc	d = SPI_tuptable->tupdesc;
+		bool		isnull;
+
+		relids[i] = DatumGetObjectId(SPI_getbinval(t, d, 1, &isnull));
+		tids[i] = *DatumGetItemPointer(SPI_getbinval(t, d, 2, &isnull));
+		closed[i] = datumCopy(SPI_getbinval(t, d, 3, &isnull), rs->closed_byval, rs->closed_len);
+		settled[i] = DatumGetBool(SPI_getbinval(t, d, 4, &isnull));
+	}
+	for (uint64 i = 0; i < count; i++)
+	{
+		if (relids[i] == relid && ItemPointerEquals(&tids[i], tid))
+			continue;
+		if (closed_after(rs, closed[i], last_closed))
+		{
+			last = (int) i;
+			last_relid = relids[i];
+			last_tid = tids[i];
+			last_closed = closed[i];
+		}
+	}
+	for (uint64 i = 0; i < count; i++)
+	{
+		RelSever   *other;
+
+		if ((int) i == last || (relids[i] == relid && ItemPointerEquals(&tids[i], tid)) || !settled[i])
+			continue;
+		other = rel_sever(relids[i]);
+		if (other != NULL)
+			sever_other(other, relids[i], &tids[i], item_text);
+	}
+	if (last >= 0)
+	{
+		last_rs = rel_sever(last_relid);
+		if (n->settled)
+			sever_probed(rs, relid, tid, n);
+	}
+	if (last_rs != NULL)
+		tracker_set(b, item_text, last_relid, &last_tid);
 }
 
 /*
- * A row of this item closed: it becomes the last borrower, and the previous
- * last borrower loses its patron (if settled; if not, it will sever itself
- * when it is settled, since it is no longer tracked).
+ * A closed, identified row n was written (closed, settled, or otherwise
+ * updated).  Decide who is the item's last borrower and sever the rest.
  */
 static void
-on_close(RelSever *rs, Oid relid, ItemPointer old_tid, ItemPointer new_tid,
-		 Datum item, const char *item_text)
+on_change(RelSever *rs, Oid relid, ItemPointer old_tid, ItemPointer new_tid,
+		  Datum item, const char *item_text)
 {
 	const LoanBinding *b = rs->binding;
-	Oid			prev_relid;
-	ItemPointerData prev_tid;
-	bool		search = true;
+	RowState	n;
+	RowState	p;
+	Oid			p_relid;
+	ItemPointerData p_tid;
+	RelSever   *prs;
 
-	if (tracker_get(b, item_text, &prev_relid, &prev_tid))
+	probe_row(rs, new_tid, false, &n, NULL);
+	if (!n.found || !n.closed || !n.identified)
+		return;					/* changed again since, by this statement */
+	if (!b->keep_last_borrower)
 	{
-		RelSever   *prev = rel_sever(prev_relid);
-
-		if (prev_relid == relid && old_tid != NULL && ItemPointerEquals(&prev_tid, old_tid))
-			search = false;		/* this very row was already tracked */
-		else if (prev != NULL && prev->binding == b)
-			search = sever_one(prev, prev_relid, &prev_tid, item_text) == SEVER_GONE;
+		sever_probed(rs, relid, new_tid, &n);
+		return;
 	}
-	if (search)
+	if (tracker_get(b, item_text, &p_relid, &p_tid))
 	{
-		RelSever   *bound = rel_sever(b->relid);
-
-		search_and_sever(bound, item, item_text, relid, new_tid);
+		if (p_relid == relid && (ItemPointerEquals(&p_tid, new_tid) ||
+								 (old_tid != NULL && ItemPointerEquals(&p_tid, old_tid))))
+		{
+			/* n is the last borrower: the tracker follows it */
+			if (!ItemPointerEquals(&p_tid, new_tid))
+				tracker_set(b, item_text, relid, new_tid);
+			return;
+		}
+		prs = rel_sever(p_relid);
+		if (prs != NULL && prs->binding == b)
+		{
+			probe_row(prs, &p_tid, false, &p, NULL);
+			if (p.found && p.closed && p.identified && strcmp(p.item, item_text) == 0)
+			{
+				if (closed_after(rs, p.closed_value, n.closed_value))
+					sever_probed(rs, relid, new_tid, &n);	/* n is an older row */
+				else
+				{
+					if (p.settled)
+						sever_other(prs, p_relid, &p_tid, item_text);
+					tracker_set(b, item_text, relid, new_tid);
+				}
+				return;
+			}
+		}
 	}
-	tracker_set(b, item_text, relid, new_tid);
+	search_item(rs, relid, new_tid, &n, item, item_text);
 }
 
 /*
@@ -642,17 +807,10 @@ Datum
 pals_privacy_sever_row(PG_FUNCTION_ARGS)
 {
 	TriggerData *td = (TriggerData *) fcinfo->context;
-	Relation	rel;
 	TupleDesc	desc;
 	HeapTuple	newtup;
 	HeapTuple volatile oldtup = NULL;
-	RelSever   *rs;
 	Oid			relid;
-	bool		isnull;
-	Datum		item;
-	char	   *item_text;
-	bool		closing,
-				settling;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		elog(ERROR, "pals_privacy_sever_row: not called by trigger manager");
@@ -662,9 +820,8 @@ pals_privacy_sever_row(PG_FUNCTION_ARGS)
 	if (sever_depth > 0)
 		return PointerGetDatum(NULL);
 
-	rel = td->tg_relation;
-	relid = RelationGetRelid(rel);
-	desc = RelationGetDescr(rel);
+	relid = RelationGetRelid(td->tg_relation);
+	desc = RelationGetDescr(td->tg_relation);
 	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
 	{
 		oldtup = td->tg_trigtuple;
@@ -678,40 +835,18 @@ pals_privacy_sever_row(PG_FUNCTION_ARGS)
 	sever_depth++;
 	PG_TRY();
 	{
-		rs = rel_sever(relid);
+		RelSever   *rs = rel_sever(relid);
+
 		prepare_tracker_plans();
 		if (rs != NULL && tuple_closed(rs, newtup, desc) && tuple_identified(rs, newtup, desc))
 		{
-			const LoanBinding *b = rs->binding;
-			bool		settled = tuple_settled(rs, newtup, desc);
+			bool		isnull;
+			Datum		item = heap_getattr(newtup, rs->item_attno, desc, &isnull);
 
-			item = heap_getattr(newtup, rs->item_attno, desc, &isnull);
-			item_text = isnull ? NULL : OutputFunctionCall(&rs->item_out, item);
-			closing = oldtup == NULL || !tuple_closed(rs, oldtup, desc);
-			settling = !closing && settled && !tuple_settled(rs, oldtup, desc);
-
-			if (item_text == NULL)
-				;				/* a row without item has no history to keep */
-			else if (!b->keep_last_borrower)
-			{
-				if (settled && (closing || settling))
-					sever_one(rs, relid, &newtup->t_self, item_text);
-			}
-			else if (closing)
-				on_close(rs, relid, oldtup ? &oldtup->t_self : NULL, &newtup->t_self,
-						 item, item_text);
-			else
-			{
-				Oid			last_relid;
-				ItemPointerData last_tid;
-				bool		is_last = tracker_get(b, item_text, &last_relid, &last_tid) &&
-					last_relid == relid && ItemPointerEquals(&last_tid, &oldtup->t_self);
-
-				if (is_last)
-					tracker_follow(b, item_text, relid, &oldtup->t_self, &newtup->t_self);
-				else if (settling)
-					sever_one(rs, relid, &newtup->t_self, item_text);
-			}
+			/* a row without an item has no item history to keep */
+			if (!isnull)
+				on_change(rs, relid, oldtup ? &oldtup->t_self : NULL, &newtup->t_self,
+						  item, OutputFunctionCall(&rs->item_out, item));
 		}
 	}
 	PG_FINALLY();
@@ -748,7 +883,7 @@ pals_privacy_sever_one(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("relation %u is not covered by loan binding %u", relid, binding)));
-		r = sever_one(rs, relid, tid, NULL);
+		r = sever_other(rs, relid, tid, NULL);
 	}
 	PG_FINALLY();
 	{
