@@ -869,6 +869,7 @@ DECLARE
     r record;
     prog @extschema@.backlog_progress;
     items text[];
+    locked_items text[];
     itype text;
     order_expr text;
     optin_join text;
@@ -890,9 +891,11 @@ BEGIN
         DELETE FROM @extschema@.backlog_progress;
     END IF;
     -- the rows of one batch that are to lose their patron, or to be tracked
-    CREATE TEMP TABLE IF NOT EXISTS pals_privacy_backlog_batch (
-        rid oid, tid tid, item text, last boolean, target boolean, optin boolean
-    ) ON COMMIT DELETE ROWS;
+    IF pg_catalog.to_regclass('pg_temp.pals_privacy_backlog_batch') IS NULL THEN
+        CREATE TEMP TABLE pals_privacy_backlog_batch (
+            rid oid, tid tid, item text, last boolean, target boolean, optin boolean
+        ) ON COMMIT DELETE ROWS;
+    END IF;
     SELECT * INTO pb FROM @extschema@.patron_binding;
     SELECT array_agg(relation::oid ORDER BY relation::oid) INTO bindings FROM @extschema@.loan_binding;
     FOREACH bid IN ARRAY coalesce(bindings, '{}') LOOP
@@ -934,8 +937,9 @@ BEGIN
             EXIT WHEN items IS NULL;
             -- lock the tracker rows of these items: a concurrent return of one
             -- of them waits for this batch, or this batch sees its result
-            PERFORM 1 FROM @extschema@.last_borrower lb
-              WHERE lb.binding = bid AND lb.item = ANY (items) FOR UPDATE;
+            SELECT coalesce(array_agg(lb.item), '{}') INTO locked_items
+              FROM (SELECT lb.item FROM @extschema@.last_borrower lb
+                     WHERE lb.binding = bid AND lb.item = ANY (items) FOR UPDATE) lb;
             n_severed := 0; n_kept := 0; n_pending := 0;
             EXECUTE format(
                 'INSERT INTO pg_temp.pals_privacy_backlog_batch
@@ -952,13 +956,16 @@ BEGIN
                 b.item_column, b.relation, itype, p.closed, p.settled, p.identified, order_expr,
                 optin_expr, optin_join, b.keep_last_borrower)
                 USING items[1], items[cardinality(items)];
-            -- each item's latest closed row is its last borrower (a concurrent
-            -- return that inserted the tracker row first wins)
+            -- each item's latest closed row is its last borrower; where a
+            -- concurrent return created the tracker row after this batch
+            -- began, the return knows better and wins
+            UPDATE @extschema@.last_borrower lb SET row_relid = x.rid, row_tid = x.tid
+              FROM pg_temp.pals_privacy_backlog_batch x
+             WHERE x.last AND lb.binding = bid AND lb.item = x.item AND x.item = ANY (locked_items);
             INSERT INTO @extschema@.last_borrower AS lb (binding, item, row_relid, row_tid)
-            SELECT bid, x.item, x.rid, x.tid FROM pg_temp.pals_privacy_backlog_batch x WHERE x.last
-            ON CONFLICT (binding, item) DO UPDATE
-               SET row_relid = EXCLUDED.row_relid, row_tid = EXCLUDED.row_tid
-             WHERE lb.row_relid <> EXCLUDED.row_relid OR lb.row_tid <> EXCLUDED.row_tid;
+            SELECT bid, x.item, x.rid, x.tid FROM pg_temp.pals_privacy_backlog_batch x
+             WHERE x.last AND NOT x.item = ANY (locked_items)
+            ON CONFLICT (binding, item) DO NOTHING;
             -- the others lose their patron, a statement per table or partition;
             -- if one fails, its rows are severed one by one (and left pending)
             FOR r IN SELECT x.rid, array_agg(x.tid) AS tids FROM pg_temp.pals_privacy_backlog_batch x

@@ -26,6 +26,7 @@
 #include "utils/array.h"
 #include "access/xact.h"
 #include "miscadmin.h"
+#include "utils/guc.h"
 
 PG_FUNCTION_INFO_V1(pals_privacy_bindings_changed);
 
@@ -118,6 +119,28 @@ spi_text(HeapTuple tup, TupleDesc desc, int col)
 	char	   *v = SPI_getvalue(tup, desc, col);
 
 	return v ? pstrdup(v) : NULL;
+}
+
+/*
+ * The extension's own SQL runs with elevated rights, so it is parsed with
+ * search_path = pg_catalog, pg_temp: a caller's schema cannot slip in an
+ * operator or function.  (Saved plans keep the search_path they were
+ * prepared under when they are re-planned.)
+ */
+int
+pals_safe_search_path(void)
+{
+	int			nestlevel = NewGUCNestLevel();
+
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
+							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	return nestlevel;
+}
+
+void
+pals_restore_search_path(int nestlevel)
+{
+	AtEOXact_GUC(true, nestlevel);
 }
 
 /* Owner of the extension in this database (pg_extension is readable by all). */
@@ -243,6 +266,7 @@ registry_load(void)
 	Oid			nsp;
 	Oid			save_user;
 	int			save_sec;
+	int			nestlevel;
 
 	nsp = get_namespace_oid("pals_privacy", false);
 	for (int i = 0; i < NCONFIG; i++)
@@ -257,12 +281,14 @@ registry_load(void)
 		building_context = cxt;
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "pals_privacy: SPI_connect failed");
+		nestlevel = pals_safe_search_path();
 		/* the tables are the extension's: read them with its owner's rights */
 		SetUserIdAndSecContext(extension_owner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
 		load_patrons();
 		load_loans();
 		load_roles();
 		SetUserIdAndSecContext(save_user, save_sec);
+		pals_restore_search_path(nestlevel);
 		SPI_finish();
 	}
 	PG_CATCH();

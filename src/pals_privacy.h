@@ -85,6 +85,8 @@ extern char *pals_purpose;
 extern const PalsRegistry *pals_registry(void);
 extern const LoanBinding *pals_loan_binding_for(Oid relid);
 extern void pals_bindings_init(void);
+extern int	pals_safe_search_path(void);
+extern void pals_restore_search_path(int nestlevel);
 
 /* classes.c */
 extern PalsClass pals_class_of_role(Oid roleid);

@@ -99,6 +99,7 @@ static Oid	extension_owner = InvalidOid;
 /* plans on the extension's own tables */
 static SPIPlanPtr plan_tracker_get = NULL;
 static SPIPlanPtr plan_tracker_set = NULL;
+static SPIPlanPtr plan_tracker_claim = NULL;
 static SPIPlanPtr plan_pending = NULL;
 
 /* > 0 while we are severing: our own updates must not re-enter */
@@ -107,7 +108,10 @@ static int	sever_depth = 0;
 static SPIPlanPtr
 prepare_saved(const char *sql, int nargs, Oid *argtypes)
 {
+	int			nestlevel = pals_safe_search_path();
 	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
+
+	pals_restore_search_path(nestlevel);
 
 	if (plan == NULL)
 		elog(ERROR, "pals_privacy: could not prepare \"%s\": %s",
@@ -311,6 +315,9 @@ prepare_tracker_plans(void)
 		"INSERT INTO pals_privacy.last_borrower (binding, item, row_relid, row_tid)"
 		" VALUES ($1, $2, $3, $4) ON CONFLICT (binding, item) DO UPDATE"
 		" SET row_relid = EXCLUDED.row_relid, row_tid = EXCLUDED.row_tid", 4, set_types);
+	plan_tracker_claim = prepare_saved(
+		"INSERT INTO pals_privacy.last_borrower (binding, item, row_relid, row_tid)"
+		" VALUES ($1, $2, 0, '(0,0)') ON CONFLICT (binding, item) DO NOTHING", 2, get_types);
 	plan_pending = prepare_saved(
 		"INSERT INTO pals_privacy.sever_pending (binding, row_relid, row_tid, item, reason)"
 		" VALUES ($1, $2, $3, $4, $5) ON CONFLICT (binding, row_relid, row_tid) DO UPDATE"
@@ -413,8 +420,11 @@ get_extension_owner(void)
 {
 	if (!OidIsValid(extension_owner))
 	{
+		int			nestlevel = pals_safe_search_path();
 		int			rc = SPI_execute("SELECT extowner FROM pg_catalog.pg_extension"
 									 " WHERE extname = 'pals_privacy'", true, 1);
+
+		pals_restore_search_path(nestlevel);
 
 		if (rc != SPI_OK_SELECT || SPI_processed != 1)
 			elog(ERROR, "pals_privacy: extension owner not found");
@@ -665,6 +675,19 @@ tracker_get(const LoanBinding *b, const char *item, Oid *relid, ItemPointer tid)
 	return true;
 }
 
+/*
+ * The item has no tracker row yet: create one (pointing nowhere) so that it
+ * can be locked.  A concurrent first return of the same item waits here for
+ * this one to commit, then sees what it decided.
+ */
+static void
+tracker_claim(const LoanBinding *b, const char *item)
+{
+	Datum		values[2] = {ObjectIdGetDatum(b->relid), CStringGetTextDatum(item)};
+
+	execute_as(get_extension_owner(), plan_tracker_claim, values, NULL, false);
+}
+
 static void
 tracker_set(const LoanBinding *b, const char *item, Oid relid, ItemPointer tid)
 {
@@ -768,7 +791,8 @@ on_change(RelSever *rs, Oid relid, ItemPointer old_tid, ItemPointer new_tid,
 		sever_probed(rs, relid, new_tid, &n);
 		return;
 	}
-	if (tracker_get(b, item_text, &p_relid, &p_tid))
+	if (tracker_get(b, item_text, &p_relid, &p_tid) ||
+		(tracker_claim(b, item_text), tracker_get(b, item_text, &p_relid, &p_tid)))
 	{
 		if (p_relid == relid && (ItemPointerEquals(&p_tid, new_tid) ||
 								 (old_tid != NULL && ItemPointerEquals(&p_tid, old_tid))))
