@@ -835,6 +835,7 @@ pals_privacy_sever_row(PG_FUNCTION_ARGS)
 	HeapTuple	newtup;
 	HeapTuple volatile oldtup = NULL;
 	Oid			relid;
+	int			nestlevel;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		elog(ERROR, "pals_privacy_sever_row: not called by trigger manager");
@@ -856,6 +857,8 @@ pals_privacy_sever_row(PG_FUNCTION_ARGS)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "pals_privacy: SPI_connect failed");
+	/* a changed search_path re-parses saved plans: keep it safe while we run */
+	nestlevel = pals_safe_search_path();
 	sever_depth++;
 	PG_TRY();
 	{
@@ -878,6 +881,7 @@ pals_privacy_sever_row(PG_FUNCTION_ARGS)
 		sever_depth--;
 	}
 	PG_END_TRY();
+	pals_restore_search_path(nestlevel);
 	SPI_finish();
 	return PointerGetDatum(NULL);
 }
@@ -895,9 +899,11 @@ pals_privacy_sever_one(PG_FUNCTION_ARGS)
 	ItemPointer tid = PG_GETARG_ITEMPOINTER(2);
 	RelSever   *rs;
 	SeverResult r = SEVER_GONE;
+	int			nestlevel;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "pals_privacy: SPI_connect failed");
+	nestlevel = pals_safe_search_path();
 	sever_depth++;
 	PG_TRY();
 	{
@@ -914,6 +920,7 @@ pals_privacy_sever_one(PG_FUNCTION_ARGS)
 		sever_depth--;
 	}
 	PG_END_TRY();
+	pals_restore_search_path(nestlevel);
 	SPI_finish();
 	PG_RETURN_TEXT_P(cstring_to_text(sever_result_names[r]));
 }

@@ -10,8 +10,8 @@
 -- Everything runs in one transaction that is rolled back: nothing stays
 -- bound.  sever_backlog() commits, so it has its own file
 -- (severing_backlog.sql).
-CREATE EXTENSION IF NOT EXISTS pals_privacy;
 SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS pals_privacy;
 
 BEGIN;
 SELECT plan(297);

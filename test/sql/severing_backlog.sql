@@ -3,8 +3,8 @@
 -- interruption, idempotent, with a NOTICE per batch and a progress view.
 -- It is a procedure that COMMITs, so this file runs outside any
 -- transaction block and cleans up after itself (unbind, DROP).
-CREATE EXTENSION IF NOT EXISTS pals_privacy;
 SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS pals_privacy;
 \set VERBOSITY terse
 
 SELECT plan(30);
