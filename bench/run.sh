@@ -25,7 +25,11 @@
 #                      default: all items)
 #   --workloads LIST   comma-separated subset of workload names: circulation, staff_read,
 #                      staff_report (default: all; --quick: circulation and staff_read)
-#   --variants LIST    comma-separated subset of variants (default: base,bound)
+#   --variants LIST    comma-separated subset of variants (default: base,bound,plpgsql; plpgsql
+#                      is the severing rule as a PL/pgSQL trigger, run for circulation only)
+#   --history N        before binding, give each circulating item (see --hot) N more closed,
+#                      settled, identified past loans: the long histories of a twenty-year-old
+#                      consortium, which the severing cost must not grow with (default 0)
 #   --as-superuser     run every workload as the bootstrap superuser instead of its role
 #   --no-backlog       do not CALL pals_privacy.sever_backlog() after binding (measures the
 #                      catch-up cost of the first returns of items with identified history)
@@ -55,11 +59,23 @@ WORKLOADS=(
     "staff_read    staff_read.sql    branch_staff  yes"
     "staff_report  staff_report.sql  report_user   no"
 )
+# Variants that only make sense for some workloads: "variant workload,workload".
+VARIANT_ONLY_FOR=(
+    "plpgsql circulation"
+)
 # Variants (databases) compared; the first one is the baseline of the ratios.
-VARIANTS=(base bound)
+VARIANTS=(base bound plpgsql)
 
 setup_variant_base() {   # $1 = database (a copy of the template): nothing to add
     :
+}
+# The severing rule as a PL/pgSQL trigger (bench/plpgsql_sever.sql), the comparison a DBA would
+# otherwise write.  It starts from the same severed history as "bound": the extension severs the
+# backlog, then is dropped, and the PL/pgSQL trigger takes over.
+setup_variant_plpgsql() {  # $1 = database
+    setup_variant_bound "$1"
+    psql -X -q -v ON_ERROR_STOP=1 -d "$1" -c 'DROP EXTENSION pals_privacy CASCADE' \
+        -f "$HERE/plpgsql_sever.sql" >/dev/null 2>&1
 }
 setup_variant_bound() {  # $1 = database
     psql -X -q -v ON_ERROR_STOP=1 -d "$1" -c 'CREATE EXTENSION pals_privacy' -f "$ROOT/demo/bind.sql"
@@ -79,6 +95,7 @@ CLIENTS="${CLIENTS:-4}"
 JOBS="${JOBS:-2}"
 PROTOCOL="${PROTOCOL:-prepared}"
 HOT="${HOT:-}"
+HISTORY="${HISTORY:-0}"
 ONLY_WORKLOADS="${WORKLOADS_ONLY:-}"
 ONLY_VARIANTS="${VARIANTS_ONLY:-}"
 AS_SUPERUSER="${AS_SUPERUSER:-0}"
@@ -100,6 +117,7 @@ while [ $# -gt 0 ]; do
         --jobs) JOBS="$2"; shift ;;
         --protocol) PROTOCOL="$2"; shift ;;
         --hot) HOT="$2"; shift ;;
+        --history) HISTORY="$2"; shift ;;
         --workloads) ONLY_WORKLOADS="$2"; shift ;;
         --variants) ONLY_VARIANTS="$2"; shift ;;
         --as-superuser) AS_SUPERUSER=1 ;;
@@ -163,6 +181,21 @@ createdb bench_template
 psql -X -q -v ON_ERROR_STOP=1 -d bench_template -f "$ROOT/demo/schema.sql" >/dev/null
 psql -X -q -v ON_ERROR_STOP=1 -d bench_template -v scale="$SCALE" -f "$ROOT/demo/generate.sql" >/dev/null
 psql -X -q -v ON_ERROR_STOP=1 -d bench_template -f "$ROOT/demo/roles.sql" >/dev/null
+if [ "$HISTORY" -gt 0 ]; then
+    # N more past loans per circulating item, one a day back from 2025-12-31 at most (2025
+    # partition), each with a random identified patron, all closed and settled.
+    psql -X -q -v ON_ERROR_STOP=1 -d bench_template -v n="$HISTORY" -v hot="${HOT:-0}" >/dev/null <<'SQL'
+INSERT INTO demo.loans (patron_id, item_id, library_id, checked_out_at, due_at, returned_at, fines_settled_at)
+SELECT 1 + (hashint8(i.id * 100003 + g) & 2147483647) % (SELECT max(id) FROM demo.patrons),
+       i.id, i.library_id, d, d + interval '21 days', d + interval '7 days', d + interval '7 days'
+  FROM demo.items i
+ CROSS JOIN generate_series(1, :n) g
+ CROSS JOIN LATERAL (SELECT timestamptz '2025-12-20 00:00+00' - g * interval '12 hours' AS d) x
+ WHERE :hot = 0 OR i.id <= :hot;
+ANALYZE demo.loans;
+SQL
+    say "added $HISTORY past loans to each circulating item"
+fi
 say "generated the template database"
 
 # Throwaway passwords for the workload roles (password auth over TCP in pg_virtualenv).
@@ -222,6 +255,12 @@ for ((r = 1; r <= ROUNDS; r++)); do
             order=(); for ((i = ${#VARIANTS[@]} - 1; i >= 0; i--)); do order+=("${VARIANTS[$i]}"); done
         fi
         for v in "${order[@]}"; do
+            skip=0
+            for vo in "${VARIANT_ONLY_FOR[@]}"; do
+                read -r vn vw <<<"$vo"
+                [ "$vn" = "$v" ] && case ",$vw," in *",$name,"*) ;; *) skip=1 ;; esac
+            done
+            [ "$skip" = 1 ] && continue
             res=$(run_one "$name" "$script" "$role" "$v" "$r")
             echo "$name $v $r $res" >>"$RESULTS"
             say "round $r/$ROUNDS $name on $v as $([ "$AS_SUPERUSER" = 1 ] && echo "$SUPERUSER" || echo "$role"): tps ${res% *}, latency ${res#* } ms"
@@ -253,10 +292,10 @@ END {
             delete a; delete b
             for (j = 1; j <= m; j++) { a[j] = tps[k, j]; b[j] = lat[k, j] }
             T[i] = m ? median(a, m) : 0; L[i] = m ? median(b, m) : 0
-            line = line sprintf(" %11.1f", T[i])
+            line = line (m ? sprintf(" %11.1f", T[i]) : sprintf(" %11s", "-"))
         }
-        for (i = 2; i <= nv; i++) line = line sprintf(" %11.3f", T[1] ? T[i] / T[1] : 0)
-        for (i = 1; i <= nv; i++) line = line sprintf(" %13.3f", L[i])
+        for (i = 2; i <= nv; i++) line = line (T[1] && T[i] ? sprintf(" %11.3f", T[i] / T[1]) : sprintf(" %11s", "-"))
+        for (i = 1; i <= nv; i++) line = line (L[i] ? sprintf(" %13.3f", L[i]) : sprintf(" %13s", "-"))
         print line
     }
 }' "$RESULTS"
