@@ -35,6 +35,9 @@
 #include "utils/resowner.h"
 #include "utils/syscache.h"
 #include "utils/typcache.h"
+#include "access/tableam.h"
+#include "executor/tuptable.h"
+#include "utils/snapmgr.h"
 #include "utils/datum.h"
 #include "access/htup_details.h"
 #include "catalog/pg_class.h"
@@ -97,9 +100,9 @@ static uint64 rel_severs_generation = 0;
 static Oid	extension_owner = InvalidOid;
 
 /* plans on the extension's own tables */
-static SPIPlanPtr plan_tracker_get = NULL;
 static SPIPlanPtr plan_tracker_set = NULL;
 static SPIPlanPtr plan_tracker_claim = NULL;
+static SPIPlanPtr plan_tracker_swap = NULL;
 static SPIPlanPtr plan_pending = NULL;
 
 /* > 0 while we are severing: our own updates must not re-enter */
@@ -235,7 +238,7 @@ prepare_rel_plans(RelSever *rs)
 	StringInfoData sql;
 	StringInfoData probe;
 
-	/* item, closed, settled, identified, patron, closed value */
+	/* item, closed, settled, identified, patron, closed value, patron opted in */
 	initStringInfo(&probe);
 	appendStringInfo(&probe, "SELECT t.%s::text, ", icol);
 	append_closed(&probe, b);
@@ -245,6 +248,13 @@ prepare_rel_plans(RelSever *rs)
 	append_identified(&probe, b);
 	appendStringInfo(&probe, ", t.%s, ", pcol);
 	append_closed_value(&probe, b);
+	if (reg->patrons && reg->patrons->keep_history_column)
+		appendStringInfo(&probe, ", (SELECT p.%s FROM %s p WHERE p.%s = t.%s)",
+						 quote_identifier(reg->patrons->keep_history_column),
+						 qualified_name(reg->patrons->relid),
+						 quote_identifier(reg->patrons->id_column), pcol);
+	else
+		appendStringInfoString(&probe, ", false");
 	appendStringInfo(&probe, " FROM ONLY %s t WHERE t.ctid = $1", rel);
 	rs->probe = prepare_saved(probe.data, 1, tidtype);
 
@@ -306,15 +316,18 @@ prepare_tracker_plans(void)
 	Oid			set_types[4] = {OIDOID, TEXTOID, OIDOID, TIDOID};
 	Oid			pending_types[5] = {OIDOID, OIDOID, TIDOID, TEXTOID, TEXTOID};
 
-	if (plan_tracker_get != NULL)
+	if (plan_tracker_set != NULL)
 		return;
-	plan_tracker_get = prepare_saved(
-		"SELECT row_relid, row_tid FROM pals_privacy.last_borrower"
-		" WHERE binding = $1 AND item = $2 FOR UPDATE", 2, get_types);
 	plan_tracker_set = prepare_saved(
 		"INSERT INTO pals_privacy.last_borrower (binding, item, row_relid, row_tid)"
 		" VALUES ($1, $2, $3, $4) ON CONFLICT (binding, item) DO UPDATE"
 		" SET row_relid = EXCLUDED.row_relid, row_tid = EXCLUDED.row_tid", 4, set_types);
+	plan_tracker_swap = prepare_saved(
+		"WITH o AS (SELECT row_relid, row_tid FROM pals_privacy.last_borrower"
+		"            WHERE binding = $1 AND item = $2 FOR UPDATE),"
+		"     u AS (UPDATE pals_privacy.last_borrower SET row_relid = $3, row_tid = $4"
+		"            WHERE binding = $1 AND item = $2 AND EXISTS (SELECT FROM o))"
+		" SELECT row_relid, row_tid FROM o", 4, set_types);
 	plan_tracker_claim = prepare_saved(
 		"INSERT INTO pals_privacy.last_borrower (binding, item, row_relid, row_tid)"
 		" VALUES ($1, $2, 0, '(0,0)') ON CONFLICT (binding, item) DO NOTHING", 2, get_types);
@@ -512,6 +525,8 @@ typedef struct RowState
 	bool		patron_null;
 	Datum		patron;
 	Datum		closed_value;	/* greatest closed column; valid when closed */
+	bool		optin_known;	/* optin read with the row */
+	bool		optin;			/* the patron opted in to keeping history */
 } RowState;
 
 static bool
@@ -521,6 +536,13 @@ spi_bool(int col)
 	Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, col, &isnull);
 
 	return !isnull && DatumGetBool(d);
+}
+
+/* true if a closed later than b (a and b closed rows of the same binding) */
+static bool
+closed_after(RelSever *rs, Datum a, Datum b)
+{
+	return DatumGetInt32(FunctionCall2Coll(&rs->closed_cmp, rs->closed_collation, a, b)) > 0;
 }
 
 /*
@@ -558,14 +580,48 @@ probe_row(RelSever *rs, ItemPointer tid, bool lock, RowState *st, bool *locked_e
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 6, &isnull);
 	if (!isnull)
 		st->closed_value = datumCopy(d, rs->closed_byval, rs->closed_len);
+	st->optin = spi_bool(7);
+	st->optin_known = true;
 }
 
-/* true if a closed later than b (a and b closed rows of the same binding) */
+/*
+ * The state of the row a trigger fired for, from the trigger's own tuple,
+ * provided that tuple is still the row's current version (an earlier event
+ * of the same statement may have severed or changed it).
+ */
 static bool
-closed_after(RelSever *rs, Datum a, Datum b)
+tuple_state(RelSever *rs, Relation rel, HeapTuple tup, RowState *st)
 {
-	return DatumGetInt32(FunctionCall2Coll(&rs->closed_cmp, rs->closed_collation, a, b)) > 0;
+	TupleDesc	desc = RelationGetDescr(rel);
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	bool		current = table_tuple_fetch_row_version(rel, &tup->t_self, SnapshotSelf, slot);
+	bool		isnull;
+	Datum		d;
+
+	ExecDropSingleTupleTableSlot(slot);
+	memset(st, 0, sizeof(RowState));
+	if (!current)
+		return false;
+	st->found = true;
+	d = heap_getattr(tup, rs->item_attno, desc, &isnull);
+	st->item = isnull ? NULL : OutputFunctionCall(&rs->item_out, d);
+	st->closed = false;
+	for (int i = 0; i < rs->binding->nclosed; i++)
+	{
+		d = heap_getattr(tup, rs->closed_attnos[i], desc, &isnull);
+		if (isnull)
+			continue;
+		if (!st->closed || closed_after(rs, d, st->closed_value))
+			st->closed_value = d;
+		st->closed = true;
+	}
+	st->settled = rs->settled_attno == InvalidAttrNumber ||
+		!heap_attisnull(tup, rs->settled_attno, desc);
+	st->identified = tuple_identified(rs, tup, desc);
+	st->patron = heap_getattr(tup, rs->patron_attno, desc, &st->patron_null);
+	return true;
 }
+
 
 /* Copy (or keep) the row's history when the patron opted in; true = keep in place. */
 static bool
@@ -576,11 +632,17 @@ apply_history_optin(RelSever *rs, ItemPointer tid, RowState *st)
 
 	if (rs->optin == NULL || st->patron_null)
 		return false;
-	execute_as(get_extension_owner(), rs->optin, &st->patron, NULL, false);
-	if (SPI_processed == 0)
-		return false;
-	optin = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	if (isnull || !optin)
+	if (st->optin_known)
+		optin = st->optin;
+	else
+	{
+		execute_as(get_extension_owner(), rs->optin, &st->patron, NULL, false);
+		if (SPI_processed == 0)
+			return false;
+		optin = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		optin = optin && !isnull;
+	}
+	if (!optin)
 		return false;
 	if (rs->binding->history_mode == HISTORY_IN_PLACE)
 		return true;
@@ -661,20 +723,6 @@ sever_other(RelSever *rs, Oid relid, ItemPointer tid, const char *item)
 	return sever_probed(rs, relid, tid, &st);
 }
 
-static bool
-tracker_get(const LoanBinding *b, const char *item, Oid *relid, ItemPointer tid)
-{
-	Datum		values[2] = {ObjectIdGetDatum(b->relid), CStringGetTextDatum(item)};
-	bool		isnull;
-
-	execute_as(get_extension_owner(), plan_tracker_get, values, NULL, false);
-	if (SPI_processed != 1)
-		return false;
-	*relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	*tid = *DatumGetItemPointer(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
-	return true;
-}
-
 /*
  * The item has no tracker row yet: create one (pointing nowhere) so that it
  * can be locked.  A concurrent first return of the same item waits here for
@@ -686,6 +734,26 @@ tracker_claim(const LoanBinding *b, const char *item)
 	Datum		values[2] = {ObjectIdGetDatum(b->relid), CStringGetTextDatum(item)};
 
 	execute_as(get_extension_owner(), plan_tracker_claim, values, NULL, false);
+}
+
+/*
+ * Lock the item's tracker row, point it at the given row, and return where it
+ * pointed before; false if the item has no tracker row.
+ */
+static bool
+tracker_swap(const LoanBinding *b, const char *item, Oid relid, ItemPointer tid,
+			 Oid *old_relid, ItemPointer old_tid)
+{
+	Datum		values[4] = {ObjectIdGetDatum(b->relid), CStringGetTextDatum(item),
+	ObjectIdGetDatum(relid), ItemPointerGetDatum(tid)};
+	bool		isnull;
+
+	execute_as(get_extension_owner(), plan_tracker_swap, values, NULL, false);
+	if (SPI_processed != 1)
+		return false;
+	*old_relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	*old_tid = *DatumGetItemPointer(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	return true;
 }
 
 static void
@@ -771,56 +839,63 @@ search_item(RelSever *rs, Oid relid, ItemPointer tid, RowState *n, Datum item,
 /*
  * A closed, identified row n was written (closed, settled, or otherwise
  * updated).  Decide who is the item's last borrower and sever the rest.
+ * Usually n is the newest: the tracker is pointed at it at once, and the
+ * previous last borrower p is locked (never waited for) and severed.
  */
 static void
-on_change(RelSever *rs, Oid relid, ItemPointer old_tid, ItemPointer new_tid,
-		  Datum item, const char *item_text)
+on_change(RelSever *rs, Relation rel, HeapTuple tup, ItemPointer old_tid,
+		  Datum item)
 {
 	const LoanBinding *b = rs->binding;
+	Oid			relid = RelationGetRelid(rel);
+	ItemPointer new_tid = &tup->t_self;
 	RowState	n;
 	RowState	p;
 	Oid			p_relid;
 	ItemPointerData p_tid;
 	RelSever   *prs;
+	bool		locked_elsewhere;
 
-	probe_row(rs, new_tid, false, &n, NULL);
-	if (!n.found || !n.closed || !n.identified)
+	if (!tuple_state(rs, rel, tup, &n) || !n.closed || !n.identified || n.item == NULL)
 		return;					/* changed again since, by this statement */
 	if (!b->keep_last_borrower)
 	{
 		sever_probed(rs, relid, new_tid, &n);
 		return;
 	}
-	if (tracker_get(b, item_text, &p_relid, &p_tid) ||
-		(tracker_claim(b, item_text), tracker_get(b, item_text, &p_relid, &p_tid)))
+	if (!tracker_swap(b, n.item, relid, new_tid, &p_relid, &p_tid))
 	{
-		if (p_relid == relid && (ItemPointerEquals(&p_tid, new_tid) ||
-								 (old_tid != NULL && ItemPointerEquals(&p_tid, old_tid))))
+		tracker_claim(b, n.item);
+		if (!tracker_swap(b, n.item, relid, new_tid, &p_relid, &p_tid))
+			elog(ERROR, "pals_privacy: tracker row of item %s vanished", n.item);
+	}
+	if (p_relid == relid && (ItemPointerEquals(&p_tid, new_tid) ||
+							 (old_tid != NULL && ItemPointerEquals(&p_tid, old_tid))))
+		return;					/* n was already the last borrower */
+
+	prs = rel_sever(p_relid);
+	if (prs != NULL && prs->binding == b)
+	{
+		probe_row(prs, &p_tid, true, &p, &locked_elsewhere);
+		if (locked_elsewhere)
+			probe_row(prs, &p_tid, false, &p, NULL);
+		if (p.found && p.closed && p.identified && strcmp(p.item, n.item) == 0)
 		{
-			/* n is the last borrower: the tracker follows it */
-			if (!ItemPointerEquals(&p_tid, new_tid))
-				tracker_set(b, item_text, relid, new_tid);
+			if (closed_after(rs, p.closed_value, n.closed_value))
+			{
+				/* n is an older row (a late or moved one): p stays the last */
+				tracker_set(b, n.item, p_relid, &p_tid);
+				sever_probed(rs, relid, new_tid, &n);
+			}
+			else if (p.settled && locked_elsewhere)
+				record_pending(prs, p_relid, &p_tid, p.item, "row locked by another transaction");
+			else if (p.settled)
+				sever_probed(prs, p_relid, &p_tid, &p);
 			return;
 		}
-		prs = rel_sever(p_relid);
-		if (prs != NULL && prs->binding == b)
-		{
-			probe_row(prs, &p_tid, false, &p, NULL);
-			if (p.found && p.closed && p.identified && strcmp(p.item, item_text) == 0)
-			{
-				if (closed_after(rs, p.closed_value, n.closed_value))
-					sever_probed(rs, relid, new_tid, &n);	/* n is an older row */
-				else
-				{
-					if (p.settled)
-						sever_other(prs, p_relid, &p_tid, item_text);
-					tracker_set(b, item_text, relid, new_tid);
-				}
-				return;
-			}
-		}
 	}
-	search_item(rs, relid, new_tid, &n, item, item_text);
+	/* the tracker pointed nowhere valid: search the item once */
+	search_item(rs, relid, new_tid, &n, item, n.item);
 }
 
 /*
@@ -872,8 +947,7 @@ pals_privacy_sever_row(PG_FUNCTION_ARGS)
 
 			/* a row without an item has no item history to keep */
 			if (!isnull)
-				on_change(rs, relid, oldtup ? &oldtup->t_self : NULL, &newtup->t_self,
-						  item, OutputFunctionCall(&rs->item_out, item));
+				on_change(rs, td->tg_relation, newtup, oldtup ? &oldtup->t_self : NULL, item);
 		}
 	}
 	PG_FINALLY();
