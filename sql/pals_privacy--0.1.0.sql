@@ -779,10 +779,12 @@ BEGIN
     p := @extschema@._loan_predicates(b, 'NEW');
     FOR t IN SELECT @extschema@._trigger_targets(rel) LOOP
         PERFORM @extschema@._drop_trigger(t, 'pals_privacy_sever');
-        -- fires only for rows that are closed and identified after the change
+        -- fires only for rows that are closed and have a patron after the change
+        -- (the placeholder is told apart in C: this clause is re-read by every
+        -- statement on the table, so it is kept short)
         EXECUTE format('CREATE TRIGGER pals_privacy_sever AFTER INSERT OR UPDATE ON %s
-                        FOR EACH ROW WHEN (%s AND %s) EXECUTE FUNCTION @extschema@._sever_row()',
-                       t, p.closed, p.identified);
+                        FOR EACH ROW WHEN (%s AND NEW.%I IS NOT NULL) EXECUTE FUNCTION @extschema@._sever_row()',
+                       t, p.closed, b.patron_column);
     END LOOP;
 END $$;
 
