@@ -35,8 +35,8 @@
 #include "utils/resowner.h"
 #include "utils/syscache.h"
 #include "utils/typcache.h"
-#include "access/tableam.h"
-#include "executor/tuptable.h"
+#include "access/heapam.h"
+#include "storage/bufmgr.h"
 #include "utils/snapmgr.h"
 #include "utils/datum.h"
 #include "access/htup_details.h"
@@ -322,12 +322,11 @@ prepare_tracker_plans(void)
 		"INSERT INTO pals_privacy.last_borrower (binding, item, row_relid, row_tid)"
 		" VALUES ($1, $2, $3, $4) ON CONFLICT (binding, item) DO UPDATE"
 		" SET row_relid = EXCLUDED.row_relid, row_tid = EXCLUDED.row_tid", 4, set_types);
+	/* SET sees the old values: prev_* return where the tracker pointed */
 	plan_tracker_swap = prepare_saved(
-		"WITH o AS (SELECT row_relid, row_tid FROM pals_privacy.last_borrower"
-		"            WHERE binding = $1 AND item = $2 FOR UPDATE),"
-		"     u AS (UPDATE pals_privacy.last_borrower SET row_relid = $3, row_tid = $4"
-		"            WHERE binding = $1 AND item = $2 AND EXISTS (SELECT FROM o))"
-		" SELECT row_relid, row_tid FROM o", 4, set_types);
+		"UPDATE pals_privacy.last_borrower"
+		"   SET prev_relid = row_relid, prev_tid = row_tid, row_relid = $3, row_tid = $4"
+		" WHERE binding = $1 AND item = $2 RETURNING prev_relid, prev_tid", 4, set_types);
 	plan_tracker_claim = prepare_saved(
 		"INSERT INTO pals_privacy.last_borrower (binding, item, row_relid, row_tid)"
 		" VALUES ($1, $2, 0, '(0,0)') ON CONFLICT (binding, item) DO NOTHING", 2, get_types);
@@ -593,12 +592,16 @@ static bool
 tuple_state(RelSever *rs, Relation rel, HeapTuple tup, RowState *st)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
-	TupleTableSlot *slot = table_slot_create(rel, NULL);
-	bool		current = table_tuple_fetch_row_version(rel, &tup->t_self, SnapshotSelf, slot);
+	HeapTupleData fetched;
+	Buffer		buffer;
+	bool		current;
 	bool		isnull;
 	Datum		d;
 
-	ExecDropSingleTupleTableSlot(slot);
+	fetched.t_self = tup->t_self;
+	current = heap_fetch(rel, SnapshotSelf, &fetched, &buffer, false);
+	if (BufferIsValid(buffer))
+		ReleaseBuffer(buffer);
 	memset(st, 0, sizeof(RowState));
 	if (!current)
 		return false;
@@ -737,8 +740,10 @@ tracker_claim(const LoanBinding *b, const char *item)
 }
 
 /*
- * Lock the item's tracker row, point it at the given row, and return where it
- * pointed before; false if the item has no tracker row.
+ * Point the item's tracker row at the given row (which locks it until the end
+ * of the transaction) and return where it pointed before; false if the item
+ * has no tracker row.  Under concurrency the UPDATE waits and re-reads the
+ * row, so the previous pointer is always the latest committed one.
  */
 static bool
 tracker_swap(const LoanBinding *b, const char *item, Oid relid, ItemPointer tid,
