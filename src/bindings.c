@@ -122,25 +122,48 @@ spi_text(HeapTuple tup, TupleDesc desc, int col)
 }
 
 /*
- * The extension's own SQL runs with elevated rights, so it is parsed with
- * search_path = pg_catalog, pg_temp: a caller's schema cannot slip in an
- * operator or function.  (Saved plans keep the search_path they were
- * prepared under when they are re-planned.)
+ * The extension's own SQL runs with elevated rights, so it is parsed and run
+ * with pg_catalog alone as its search path: a caller's schema (or temporary
+ * schema) cannot slip in an operator or function.  It must be in force when a
+ * saved plan runs too: a plan is re-parsed when the search path differs from
+ * the one it was prepared under.
  */
 int
 pals_safe_search_path(void)
 {
+#if PG_VERSION_NUM < 170000
+	/*
+	 * An override search path is much cheaper to push and pop than a GUC
+	 * change, and severing does it for every returned loan.
+	 */
+	static OverrideSearchPath *safe_path = NULL;
+
+	if (safe_path == NULL)
+	{
+		safe_path = MemoryContextAllocZero(TopMemoryContext, sizeof(OverrideSearchPath));
+		safe_path->schemas = NIL;
+		safe_path->addCatalog = true;
+		safe_path->addTemp = false;
+	}
+	PushOverrideSearchPath(safe_path);
+	return 0;
+#else
 	int			nestlevel = NewGUCNestLevel();
 
-	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
+	(void) set_config_option("search_path", "pg_catalog", PGC_USERSET,
 							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	return nestlevel;
+#endif
 }
 
 void
 pals_restore_search_path(int nestlevel)
 {
+#if PG_VERSION_NUM < 170000
+	PopOverrideSearchPath();
+#else
 	AtEOXact_GUC(true, nestlevel);
+#endif
 }
 
 /* Owner of the extension in this database (pg_extension is readable by all). */
