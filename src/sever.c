@@ -36,6 +36,8 @@
 #include "utils/syscache.h"
 #include "utils/typcache.h"
 #include "access/heapam.h"
+#include "access/multixact.h"
+#include "storage/procarray.h"
 #include "storage/bufmgr.h"
 #include "utils/snapmgr.h"
 #include "utils/datum.h"
@@ -82,12 +84,14 @@ typedef struct RelSever
 	FmgrInfo	patron_out;
 	bool		patron_byval;
 	int16		patron_len;
-	bool		closed_byval;	/* type of the closed columns */
+	Oid			closed_type;	/* type of the closed columns */
+	bool		closed_byval;
 	int16		closed_len;
 	FmgrInfo	closed_cmp;		/* its btree comparison */
 	Oid			closed_collation;
 	SPIPlanPtr	probe;
 	SPIPlanPtr	lock;
+	SPIPlanPtr	sever_if;		/* sever if eligible and closed no later than $3 */
 	SPIPlanPtr	sever;
 	SPIPlanPtr	copy;
 	SPIPlanPtr	search;			/* only on the bound relation itself */
@@ -134,7 +138,7 @@ free_rel_severs(void)
 	hash_seq_init(&status, rel_severs);
 	while ((rs = hash_seq_search(&status)) != NULL)
 	{
-		SPIPlanPtr	plans[] = {rs->probe, rs->lock, rs->sever, rs->copy, rs->search, rs->optin};
+		SPIPlanPtr	plans[] = {rs->probe, rs->lock, rs->sever_if, rs->sever, rs->copy, rs->search, rs->optin};
 
 		for (int i = 0; i < (int) lengthof(plans); i++)
 			if (plans[i] != NULL)
@@ -263,6 +267,39 @@ prepare_rel_plans(RelSever *rs)
 	appendStringInfo(&sql, "%s FOR %s OF t SKIP LOCKED", probe.data,
 					 b->sever_with == SEVER_DELETE ? "UPDATE" : "NO KEY UPDATE");
 	rs->lock = prepare_saved(sql.data, 1, tidtype);
+
+	/*
+	 * The common case in one statement: sever the row if it is still a
+	 * closed, settled, identified row of the item, closed no later than the
+	 * row that replaces it, and its patron did not opt in to keeping history.
+	 */
+	resetStringInfo(&sql);
+	if (b->sever_with == SEVER_DELETE)
+		appendStringInfo(&sql, "DELETE FROM ONLY %s t WHERE ", rel);
+	else if (b->sever_with == SEVER_PLACEHOLDER)
+		appendStringInfo(&sql, "UPDATE ONLY %s t SET %s = %s WHERE ",
+						 rel, pcol, quote_literal_cstr(b->placeholder));
+	else
+		appendStringInfo(&sql, "UPDATE ONLY %s t SET %s = NULL WHERE ", rel, pcol);
+	appendStringInfo(&sql, "t.ctid = $1 AND t.%s::text = $2 AND ", icol);
+	append_closed(&sql, b);
+	appendStringInfoString(&sql, " AND ");
+	append_settled(&sql, b);
+	appendStringInfoString(&sql, " AND ");
+	append_identified(&sql, b);
+	appendStringInfoString(&sql, " AND ");
+	append_closed_value(&sql, b);
+	appendStringInfoString(&sql, " <= $3");
+	if (reg->patrons && reg->patrons->keep_history_column)
+		appendStringInfo(&sql, " AND NOT EXISTS (SELECT FROM %s p WHERE p.%s = t.%s AND p.%s)",
+						 qualified_name(reg->patrons->relid),
+						 quote_identifier(reg->patrons->id_column), pcol,
+						 quote_identifier(reg->patrons->keep_history_column));
+	{
+		Oid			types[3] = {TIDOID, TEXTOID, rs->closed_type};
+
+		rs->sever_if = prepare_saved(sql.data, 3, types);
+	}
 
 	resetStringInfo(&sql);
 	if (b->sever_with == SEVER_DELETE)
@@ -411,6 +448,7 @@ rel_sever(Oid relid)
 								get_rel_name(relid), format_type_be(closed_type))));
 			fmgr_info_cxt(tc->cmp_proc, &rs->closed_cmp, sever_context);
 			get_typlenbyval(closed_type, &rs->closed_len, &rs->closed_byval);
+			rs->closed_type = closed_type;
 			rs->closed_collation = get_typcollation(closed_type);
 		}
 		rs->binding = b;
@@ -657,6 +695,9 @@ apply_history_optin(RelSever *rs, ItemPointer tid, RowState *st)
 	return false;
 }
 
+static SeverResult sever_guarded(RelSever *rs, Oid relid, ItemPointer tid, RowState *st,
+								 Datum *if_values, const char *item);
+
 /*
  * Sever a row already read (and locked, or ours) if it is closed, settled
  * and identified.  A failure never escapes: the row is recorded as pending.
@@ -664,21 +705,39 @@ apply_history_optin(RelSever *rs, ItemPointer tid, RowState *st)
 static SeverResult
 sever_probed(RelSever *rs, Oid relid, ItemPointer tid, RowState *st)
 {
+	if (!st->found)
+		return SEVER_GONE;
+	if (!st->closed || !st->settled || !st->identified)
+		return SEVER_NOT_ELIGIBLE;
+	return sever_guarded(rs, relid, tid, st, NULL, NULL);
+}
+
+/*
+ * Run the sever of one row in a subtransaction: with st, copy or keep the
+ * history of a patron who opted in, then sever; without, the conditional
+ * sever_if statement with the given values (SEVER_NOT_ELIGIBLE if it touched
+ * nothing).  An error is rolled back and the row recorded as pending.
+ */
+static SeverResult
+sever_guarded(RelSever *rs, Oid relid, ItemPointer tid, RowState *st,
+			  Datum *if_values, const char *item)
+{
 	Datum		tidd = ItemPointerGetDatum(tid);
 	MemoryContext oldcontext = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
 	volatile SeverResult result = SEVER_DONE;
 
-	if (!st->found)
-		return SEVER_GONE;
-	if (!st->closed || !st->settled || !st->identified)
-		return SEVER_NOT_ELIGIBLE;
-
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(oldcontext);
 	PG_TRY();
 	{
-		if (apply_history_optin(rs, tid, st))
+		if (st == NULL)
+		{
+			execute_as(rs->owner, rs->sever_if, if_values, NULL, false);
+			if (SPI_processed == 0)
+				result = SEVER_NOT_ELIGIBLE;
+		}
+		else if (apply_history_optin(rs, tid, st))
 			result = SEVER_KEPT;
 		else
 			execute_as(rs->owner, rs->sever, &tidd, NULL, false);
@@ -696,7 +755,7 @@ sever_probed(RelSever *rs, Oid relid, ItemPointer tid, RowState *st)
 		RollbackAndReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcontext);
 		CurrentResourceOwner = oldowner;
-		record_pending(rs, relid, tid, st->item, edata->message);
+		record_pending(rs, relid, tid, st ? st->item : item, edata->message);
 		FreeErrorData(edata);
 		result = SEVER_PENDING;
 	}
@@ -842,6 +901,43 @@ search_item(RelSever *rs, Oid relid, ItemPointer tid, RowState *n, Datum item,
 }
 
 /*
+ * Whether another transaction in progress holds a lock on (or is updating)
+ * the row: then it must not be waited for.  Reads the tuple header only.
+ */
+static bool
+row_locked_by_other(Oid relid, ItemPointer tid)
+{
+	Relation	rel = table_open(relid, AccessShareLock);
+	HeapTupleData tuple;
+	Buffer		buffer;
+	bool		busy = false;
+
+	tuple.t_self = *tid;
+	if (heap_fetch(rel, SnapshotAny, &tuple, &buffer, true))
+	{
+		uint16		infomask;
+		TransactionId xmax;
+
+		LockBuffer(buffer, BUFFER_LOCK_SHARE);
+		infomask = tuple.t_data->t_infomask;
+		xmax = HeapTupleHeaderGetRawXmax(tuple.t_data);
+		LockBuffer(buffer, BUFFER_LOCK_UNLOCK);
+		if (!(infomask & HEAP_XMAX_INVALID))
+		{
+			if (infomask & HEAP_XMAX_IS_MULTI)
+				busy = MultiXactIdIsRunning(xmax, HEAP_XMAX_IS_LOCKED_ONLY(infomask));
+			else
+				busy = !TransactionIdIsCurrentTransactionId(xmax) &&
+					TransactionIdIsInProgress(xmax);
+		}
+	}
+	if (BufferIsValid(buffer))
+		ReleaseBuffer(buffer);
+	table_close(rel, AccessShareLock);
+	return busy;
+}
+
+/*
  * A closed, identified row n was written (closed, settled, or otherwise
  * updated).  Decide who is the item's last borrower and sever the rest.
  * Usually n is the newest: the tracker is pointed at it at once, and the
@@ -881,6 +977,17 @@ on_change(RelSever *rs, Relation rel, HeapTuple tup, ItemPointer old_tid,
 	prs = rel_sever(p_relid);
 	if (prs != NULL && prs->binding == b)
 	{
+		/* common case: p is older, settled, not opted in, not busy: one statement */
+		if (!row_locked_by_other(p_relid, &p_tid))
+		{
+			Datum		values[3] = {ItemPointerGetDatum(&p_tid), CStringGetTextDatum(n.item),
+			n.closed_value};
+			SeverResult r = sever_guarded(prs, p_relid, &p_tid, NULL, values, n.item);
+
+			if (r != SEVER_NOT_ELIGIBLE)
+				return;
+		}
+		/* otherwise find out why, with the row locked if it can be */
 		probe_row(prs, &p_tid, true, &p, &locked_elsewhere);
 		if (locked_elsewhere)
 			probe_row(prs, &p_tid, false, &p, NULL);
