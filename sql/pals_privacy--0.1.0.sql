@@ -1120,6 +1120,323 @@ CREATE VIEW @extschema@.classified_roles AS
 COMMENT ON VIEW @extschema@.classified_roles IS 'Roles given a privacy class with classify_role()';
 
 ------------------------------------------------------------------------------
+-- Purge of expired cardholders, retention rules, maintenance runs
+-- (docs/maintenance.md).  The background worker (src/worker.c) calls
+-- run_maintenance(); without it, pg_cron or cron can.
+------------------------------------------------------------------------------
+
+CREATE TABLE @extschema@.maintenance_runs (
+    id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    kind         text NOT NULL CHECK (kind IN ('purge', 'retention', 'maintenance')),
+    dry_run      boolean NOT NULL DEFAULT false,
+    started_at   timestamptz NOT NULL DEFAULT clock_timestamp(),
+    finished_at  timestamptz,
+    counts       jsonb,           -- counts only: never a patron's identity
+    error        text
+);
+COMMENT ON TABLE @extschema@.maintenance_runs IS 'One row per purge, retention or maintenance run: counts, no identities';
+
+-- Patrons whose removal would break a binding: the placeholders of sever_with.
+CREATE FUNCTION @extschema@._placeholders() RETURNS text[]
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT coalesce(array_agg(DISTINCT substr(sever_with, 8)), '{}')
+      FROM @extschema@.loan_binding WHERE sever_with LIKE 'patron:%'
+$$;
+
+-- Of the given patrons, those who owe something in any bound balance
+-- relation, and those with an open row in any bound loan relation.
+CREATE FUNCTION @extschema@._patrons_owing(ids text[]) RETURNS SETOF text
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE b @extschema@.balance_binding; t text;
+BEGIN
+    FOR b IN SELECT * FROM @extschema@.balance_binding LOOP
+        t := format_type((SELECT atttypid FROM pg_attribute WHERE attrelid = b.relation AND attname = b.patron_column), NULL);
+        RETURN QUERY EXECUTE format(
+            'SELECT x.%1$I::text FROM %2$s x WHERE x.%1$I = ANY ($1::%3$s[]) GROUP BY 1 HAVING sum(x.%4$I) > 0',
+            b.patron_column, b.relation, t, b.amount_column) USING ids;
+    END LOOP;
+END $$;
+
+CREATE FUNCTION @extschema@._patrons_with_open_rows(ids text[]) RETURNS SETOF text
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE b @extschema@.loan_binding; p record; t text;
+BEGIN
+    FOR b IN SELECT * FROM @extschema@.loan_binding LOOP
+        p := @extschema@._loan_predicates(b, 't');
+        t := format_type((SELECT atttypid FROM pg_attribute WHERE attrelid = b.relation AND attname = b.patron_column), NULL);
+        RETURN QUERY EXECUTE format('SELECT DISTINCT t.%1$I::text FROM %2$s t WHERE t.%1$I = ANY ($1::%3$s[]) AND NOT %4$s',
+                                    b.patron_column, b.relation, t, p.closed) USING ids;
+    END LOOP;
+END $$;
+
+-- Remove the given patrons wholly: sever every row of theirs in every loan
+-- binding (by its strategy), delete their private history (bound relations
+-- and the extension's copies), then remove them by the bound method.
+CREATE FUNCTION @extschema@._purge_patrons(ids text[]) RETURNS bigint
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    pb @extschema@.patron_binding;
+    b record;
+    t text;
+    fn record;
+    n bigint;
+    id text;
+BEGIN
+    SELECT * INTO STRICT pb FROM @extschema@.patron_binding;
+    FOR b IN SELECT * FROM @extschema@.loan_binding LOOP
+        t := format_type((SELECT atttypid FROM pg_attribute WHERE attrelid = b.relation AND attname = b.patron_column), NULL);
+        IF b.sever_with = 'delete' THEN
+            EXECUTE format('DELETE FROM %s WHERE %I = ANY ($1::%s[])', b.relation, b.patron_column, t) USING ids;
+        ELSIF b.sever_with = 'null' THEN
+            EXECUTE format('UPDATE %s SET %I = NULL WHERE %I = ANY ($1::%s[])', b.relation, b.patron_column, b.patron_column, t) USING ids;
+        ELSE
+            EXECUTE format('UPDATE %s SET %I = %L WHERE %I = ANY ($1::%s[])', b.relation, b.patron_column,
+                           substr(b.sever_with, 8), b.patron_column, t) USING ids;
+        END IF;
+    END LOOP;
+    FOR b IN SELECT * FROM @extschema@.private_history_binding LOOP
+        t := format_type((SELECT atttypid FROM pg_attribute WHERE attrelid = b.relation AND attname = b.patron_column), NULL);
+        EXECUTE format('DELETE FROM %s WHERE %I = ANY ($1::%s[])', b.relation, b.patron_column, t) USING ids;
+    END LOOP;
+    DELETE FROM @extschema@.private_history h WHERE h.patron = ANY (ids);
+    t := format_type((SELECT atttypid FROM pg_attribute WHERE attrelid = pb.relation AND attname = pb.id_column), NULL);
+    IF pb.purge_function IS NULL THEN
+        EXECUTE format('DELETE FROM %s WHERE %I = ANY ($1::%s[])', pb.relation, pb.id_column, t) USING ids;
+        GET DIAGNOSTICS n = ROW_COUNT;
+    ELSE
+        SELECT p.proname, n2.nspname INTO fn FROM pg_proc p JOIN pg_namespace n2 ON n2.oid = p.pronamespace
+         WHERE p.oid = pb.purge_function::regprocedure;
+        n := 0;
+        FOREACH id IN ARRAY ids LOOP
+            EXECUTE format('SELECT %I.%I($1::%s)', fn.nspname, fn.proname, t) USING id;
+            n := n + 1;
+        END LOOP;
+    END IF;
+    RETURN n;
+END $$;
+
+CREATE PROCEDURE @extschema@.purge_expired(dry_run boolean DEFAULT false, batch_size integer DEFAULT 500,
+                                           INOUT result jsonb DEFAULT NULL)
+LANGUAGE plpgsql AS $$
+DECLARE
+    pb @extschema@.patron_binding;
+    t text;
+    grace interval;
+    cand text[];
+    got text[];
+    owing text[];
+    open_ids text[];
+    eligible text[];
+    last_id text;
+    one text;
+    run_id bigint;
+    n_eligible bigint := 0; n_purged bigint := 0; n_balance bigint := 0; n_open bigint := 0;
+    n_locked bigint := 0; n_error bigint := 0;
+    errors text[] := '{}';
+BEGIN
+    PERFORM @extschema@._require_admin('purge_expired');
+    IF batch_size IS NULL OR batch_size < 1 THEN
+        RAISE EXCEPTION 'purge_expired: batch_size must be a positive number of patrons'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    dry_run := coalesce(dry_run, false);
+    SELECT * INTO pb FROM @extschema@.patron_binding;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'purge_expired: the patron table is not bound'
+            USING ERRCODE = 'object_not_in_prerequisite_state', HINT = 'Call pals_privacy.bind_patrons() first.';
+    END IF;
+    -- pg_settings gives the value in its base unit, minutes
+    grace := make_interval(mins => (SELECT setting::integer FROM pg_catalog.pg_settings
+                                     WHERE name = 'pals_privacy.purge_grace'));
+    IF grace IS NULL THEN
+        RAISE EXCEPTION 'purge_expired: pals_privacy.purge_grace is not defined'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Load the library: add pals_privacy to shared_preload_libraries, or LOAD ''pals_privacy''.';
+    END IF;
+    t := pg_catalog.format_type((SELECT atttypid FROM pg_catalog.pg_attribute
+                                  WHERE attrelid = pb.relation AND attname = pb.id_column), NULL);
+    INSERT INTO @extschema@.maintenance_runs (kind, dry_run) VALUES ('purge', dry_run) RETURNING id INTO run_id;
+    COMMIT;
+    LOOP
+        -- the next batch of patrons past the grace period
+        EXECUTE format('SELECT array_agg(i ORDER BY o) FROM (
+                            SELECT p.%1$I::text AS i, p.%1$I AS o FROM %2$s p
+                             WHERE p.%3$I < now() - $1 AND ($2::text IS NULL OR p.%1$I > $2::%4$s)
+                               AND NOT p.%1$I::text = ANY ($3)
+                             ORDER BY p.%1$I LIMIT $4) s',
+                       pb.id_column, pb.relation, pb.expires_column, t)
+            INTO cand USING grace, last_id, @extschema@._placeholders(), batch_size;
+        EXIT WHEN cand IS NULL;
+        last_id := cand[cardinality(cand)];
+        -- rows circulation holds are skipped, never waited for
+        EXECUTE format('SELECT coalesce(array_agg(p.%1$I::text), ''{}'') FROM (SELECT %1$I FROM %2$s
+                         WHERE %1$I = ANY ($1::%3$s[]) FOR UPDATE SKIP LOCKED) p', pb.id_column, pb.relation, t)
+            INTO got USING cand;
+        n_locked := n_locked + cardinality(cand) - cardinality(got);
+        SELECT coalesce(array_agg(DISTINCT x), '{}') INTO owing FROM @extschema@._patrons_owing(got) x;
+        SELECT coalesce(array_agg(DISTINCT x), '{}') INTO open_ids
+          FROM @extschema@._patrons_with_open_rows(got) x WHERE NOT x = ANY (owing);
+        n_balance := n_balance + cardinality(owing);
+        n_open := n_open + cardinality(open_ids);
+        SELECT coalesce(array_agg(x), '{}') INTO eligible FROM unnest(got) x
+         WHERE NOT x = ANY (owing) AND NOT x = ANY (open_ids);
+        n_eligible := n_eligible + cardinality(eligible);
+        IF NOT dry_run AND cardinality(eligible) > 0 THEN
+            BEGIN
+                n_purged := n_purged + @extschema@._purge_patrons(eligible);
+            EXCEPTION WHEN OTHERS THEN
+                -- one patron's failure must not keep the others: one by one
+                FOREACH one IN ARRAY eligible LOOP
+                    BEGIN
+                        n_purged := n_purged + @extschema@._purge_patrons(ARRAY[one]);
+                    EXCEPTION WHEN OTHERS THEN
+                        n_error := n_error + 1;
+                        IF cardinality(errors) < 10 THEN
+                            errors := errors || SQLERRM;
+                        END IF;
+                    END;
+                END LOOP;
+            END;
+        END IF;
+        COMMIT;
+    END LOOP;
+    result := jsonb_build_object('dry_run', dry_run, 'eligible', n_eligible, 'purged', n_purged,
+                                 'skipped', jsonb_build_object('balance', n_balance, 'open_loan', n_open,
+                                                               'locked', n_locked, 'error', n_error),
+                                 'errors', to_jsonb(errors));
+    UPDATE @extschema@.maintenance_runs SET finished_at = clock_timestamp(), counts = result WHERE id = run_id;
+    COMMIT;
+    RAISE NOTICE 'purge_expired: % patrons purged%; kept: % owing, % with open loans or holds, % locked, % failed',
+        n_purged, CASE WHEN dry_run THEN format(' (dry run: %s eligible)', n_eligible) ELSE '' END,
+        n_balance, n_open, n_locked, n_error;
+END $$;
+
+CREATE PROCEDURE @extschema@.apply_retention(dry_run boolean DEFAULT false, batch_size integer DEFAULT 10000,
+                                             INOUT result jsonb DEFAULT NULL)
+LANGUAGE plpgsql AS $$
+DECLARE
+    r @extschema@.retention_rule;
+    lb @extschema@.loan_binding;
+    pcol name;
+    leaf regclass;
+    n bigint;
+    total bigint := 0;
+    per_rule jsonb := '{}';
+    rule_rows bigint;
+    run_id bigint;
+    set_clause text;
+BEGIN
+    PERFORM @extschema@._require_admin('apply_retention');
+    IF batch_size IS NULL OR batch_size < 1 THEN
+        RAISE EXCEPTION 'apply_retention: batch_size must be a positive number of rows'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    dry_run := coalesce(dry_run, false);
+    INSERT INTO @extschema@.maintenance_runs (kind, dry_run) VALUES ('retention', dry_run) RETURNING id INTO run_id;
+    COMMIT;
+    FOR r IN SELECT * FROM @extschema@.retention_rule ORDER BY relation::text LOOP
+        rule_rows := 0;
+        IF r.action = 'sever' THEN
+            SELECT * INTO lb FROM @extschema@.loan_binding l WHERE l.relation = r.relation;
+            pcol := coalesce(lb.patron_column,
+                             (SELECT patron_column FROM @extschema@.private_history_binding x WHERE x.relation = r.relation),
+                             (SELECT patron_column FROM @extschema@.outbox_binding x WHERE x.relation = r.relation),
+                             (SELECT patron_column FROM @extschema@.card_binding x WHERE x.relation = r.relation));
+            set_clause := CASE WHEN lb.sever_with LIKE 'patron:%' THEN format('%I = %L', pcol, substr(lb.sever_with, 8))
+                               ELSE format('%I = NULL', pcol) END;
+        END IF;
+        -- batches by TID, one leaf table at a time (TIDs are per table)
+        FOR leaf IN SELECT x.relid FROM pg_catalog.pg_partition_tree(r.relation) x WHERE x.isleaf
+                    UNION SELECT r.relation WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_partition_tree(r.relation) x WHERE x.level > 0)
+                    UNION SELECT c.relation FROM @extschema@._related_relations(r.relation) c WHERE c.relationship = 'child'
+        LOOP
+            CONTINUE WHEN (SELECT relkind FROM pg_catalog.pg_class WHERE oid = leaf) <> 'r';
+            LOOP
+                IF dry_run THEN
+                    EXECUTE format('SELECT count(*) FROM ONLY %s WHERE %I < now() - $1 %s', leaf, r.timestamp_column,
+                                   CASE WHEN r.action = 'sever' THEN format('AND %I IS NOT NULL', pcol) ELSE '' END)
+                        INTO n USING r.keep;
+                ELSIF r.action = 'delete' THEN
+                    EXECUTE format('DELETE FROM ONLY %1$s WHERE ctid = ANY (ARRAY(
+                                        SELECT ctid FROM ONLY %1$s WHERE %2$I < now() - $1 LIMIT $2))',
+                                   leaf, r.timestamp_column) USING r.keep, batch_size;
+                    GET DIAGNOSTICS n = ROW_COUNT;
+                ELSE
+                    EXECUTE format('UPDATE ONLY %1$s SET %3$s WHERE ctid = ANY (ARRAY(
+                                        SELECT ctid FROM ONLY %1$s WHERE %2$I < now() - $1 AND %4$I IS NOT NULL
+                                           %5$s LIMIT $2))',
+                                   leaf, r.timestamp_column, set_clause, pcol,
+                                   CASE WHEN lb.sever_with LIKE 'patron:%'
+                                        THEN format('AND %I::text <> %L', pcol, substr(lb.sever_with, 8)) ELSE '' END)
+                        USING r.keep, batch_size;
+                    GET DIAGNOSTICS n = ROW_COUNT;
+                END IF;
+                rule_rows := rule_rows + n;
+                COMMIT;
+                EXIT WHEN dry_run OR n < batch_size;
+            END LOOP;
+        END LOOP;
+        per_rule := per_rule || jsonb_build_object(r.relation::text, rule_rows);
+        total := total + rule_rows;
+    END LOOP;
+    result := jsonb_build_object('dry_run', dry_run, 'rules', per_rule, 'rows', total);
+    UPDATE @extschema@.maintenance_runs SET finished_at = clock_timestamp(), counts = result WHERE id = run_id;
+    COMMIT;
+END $$;
+
+-- Retry the rows severing left pending (a lock, a foreign key, an ILS
+-- trigger ...): gone or severed rows leave the list.
+CREATE FUNCTION @extschema@._retry_pending() RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE r record; outcome text; n_done bigint := 0; n_left bigint := 0;
+BEGIN
+    FOR r IN SELECT * FROM @extschema@.sever_pending ORDER BY first_seen LIMIT 10000 LOOP
+        DELETE FROM @extschema@.sever_pending p
+         WHERE p.binding = r.binding AND p.row_relid = r.row_relid AND p.row_tid = r.row_tid;
+        IF to_regclass(r.binding::regclass::text) IS NULL OR to_regclass(r.row_relid::regclass::text) IS NULL THEN
+            CONTINUE;
+        END IF;
+        -- the last borrower of its item keeps its patron
+        CONTINUE WHEN EXISTS (SELECT FROM @extschema@.last_borrower lb
+                               WHERE lb.binding = r.binding AND lb.row_relid = r.row_relid AND lb.row_tid = r.row_tid);
+        outcome := @extschema@._sever_one(r.binding::regclass, r.row_relid::regclass, r.row_tid);
+        IF outcome = 'pending' THEN
+            n_left := n_left + 1;
+        ELSE
+            n_done := n_done + 1;
+        END IF;
+    END LOOP;
+    RETURN jsonb_build_object('retried', n_done + n_left, 'resolved', n_done, 'still_pending', n_left);
+END $$;
+
+-- The three steps, each committing as it goes.  A run that dies half-way
+-- keeps finished_at NULL; the next run marks it interrupted.
+CREATE PROCEDURE @extschema@.run_maintenance(INOUT result jsonb DEFAULT NULL)
+LANGUAGE plpgsql AS $$
+DECLARE
+    run_id bigint;
+    pending jsonb;
+    retention jsonb;
+    purge jsonb;
+BEGIN
+    PERFORM @extschema@._require_admin('run_maintenance');
+    INSERT INTO @extschema@.maintenance_runs (kind) VALUES ('maintenance') RETURNING id INTO run_id;
+    UPDATE @extschema@.maintenance_runs SET error = 'interrupted'
+     WHERE finished_at IS NULL AND error IS NULL AND id < run_id;
+    COMMIT;
+    pending := @extschema@._retry_pending();
+    COMMIT;
+    CALL @extschema@.apply_retention(false, 10000, retention);
+    CALL @extschema@.purge_expired(false, 500, purge);
+    result := jsonb_build_object('pending', pending, 'retention', retention, 'purge', purge);
+    UPDATE @extschema@.maintenance_runs SET finished_at = clock_timestamp(), counts = result WHERE id = run_id;
+    COMMIT;
+END $$;
+
+CREATE FUNCTION @extschema@.maintenance_now() RETURNS boolean
+    LANGUAGE c AS 'MODULE_PATHNAME', 'pals_privacy_maintenance_now';
+
+------------------------------------------------------------------------------
 -- Privileges: configuration is for the extension owner and superusers.
 ------------------------------------------------------------------------------
 

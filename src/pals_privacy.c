@@ -7,11 +7,14 @@
 #include "fmgr.h"
 #include "utils/guc.h"
 
+#include <limits.h>
+
 PG_MODULE_MAGIC;
 
 void		_PG_init(void);
 
 int			pals_default_class = PALS_CLASS_STAFF;
+int			pals_purge_grace = 90 * 24 * 60;	/* minutes */
 char	   *pals_purpose = NULL;
 
 static const struct config_enum_entry class_options[] = {
@@ -65,6 +68,16 @@ _PG_init(void)
 							   PGC_USERSET,
 							   0,
 							   check_purpose, NULL, NULL);
+
+	DefineCustomIntVariable("pals_privacy.purge_grace",
+							"How long after a card expires its holder may be purged.",
+							"purge_expired() removes patrons whose card expired more than this ago.",
+							&pals_purge_grace,
+							90 * 24 * 60, 0, INT_MAX,
+							PGC_SUSET, GUC_UNIT_MIN,
+							NULL, NULL, NULL);
+
+	pals_worker_init();
 
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("pals_privacy");

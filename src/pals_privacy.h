@@ -6,6 +6,7 @@
  *     bindings.c   the binding registry and its per-backend cache
  *     classes.c    the privacy class of a role
  *     sever.c      severing triggers (patron link cut on return)
+ *     worker.c     the maintenance background worker (purge, retention)
  *     pals_privacy.c  _PG_init: settings, callbacks
  */
 #ifndef PALS_PRIVACY_H
@@ -97,5 +98,8 @@ extern void pals_classes_init(void);
 
 /* sever.c */
 extern void pals_sever_init(void);
+
+/* worker.c */
+extern void pals_worker_init(void);
 
 #endif							/* PALS_PRIVACY_H */
