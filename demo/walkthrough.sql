@@ -70,4 +70,27 @@ RESET ROLE;
 SELECT id, patron_id, placed_at::date, cancelled_at::date FROM demo.holds WHERE id = :demo_hold;
 
 \echo
-\echo 'Redaction per class, patron login, purge, consent and the audit log come in later releases.'
+\echo '=== 6. Purge: expired cards whose holders owe nothing and hold nothing (PALS Notice and Openness 5)'
+SHOW pals_privacy.purge_grace;
+SELECT count(*) AS expired_beyond_grace FROM demo.patrons WHERE expires_on < now() - interval '90 days' AND id <> 0;
+\echo 'A dry run first: the same counts, nothing changed.'
+CALL pals_privacy.purge_expired(dry_run => true);
+SELECT count(*) AS patrons_still_there FROM demo.patrons;
+CALL pals_privacy.purge_expired();
+SELECT count(*) AS patrons_after_purge FROM demo.patrons;
+\echo 'demo.patrons is purged through the ILS''s own demo.purge_patron(), bound as purge_function.'
+
+\echo
+\echo '=== 7. Retention: internet sign-ups after 3 days, receipts after 30 (PALS 6, NExpress)'
+SELECT (SELECT count(*) FROM demo.internet_signups) AS signups, (SELECT count(*) FROM demo.receipts) AS receipts;
+CALL pals_privacy.apply_retention();
+SELECT (SELECT count(*) FROM demo.internet_signups) AS signups, (SELECT count(*) FROM demo.receipts) AS receipts;
+
+\echo
+\echo '=== 8. Every run is recorded, with counts and no identities (the background worker runs'
+\echo '    run_maintenance() the same way, every pals_privacy.maintenance_interval)'
+SELECT id, kind, dry_run, finished_at - started_at AS took, counts
+  FROM pals_privacy.maintenance_runs ORDER BY id;
+
+\echo
+\echo 'Redaction per class, patron login, consent and the audit log come in later releases.'

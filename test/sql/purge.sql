@@ -59,7 +59,8 @@ INSERT INTO pg.loans_ph VALUES
     (1, 91001, 1, now() - interval '200 days', NULL, now() - interval '180 days', now() - interval '180 days'),
     (2, 91008, 2, now() - interval '400 days', now() - interval '390 days', NULL, now() - interval '390 days'),
     (3, 91007, 3, now() - interval '200 days', now() - interval '190 days', NULL, now() - interval '190 days'),
-    (4, 0,     4, now() - interval '500 days', now() - interval '490 days', NULL, now() - interval '490 days');
+    (4, 0,     4, now() - interval '500 days', now() - interval '490 days', NULL, now() - interval '490 days'),
+    (5, 91008, 5, now() - interval '400 days', NULL, NULL, NULL);   -- out for over a year: still open
 INSERT INTO pg.loans_del VALUES
     (1, 91001, 1, now() - interval '200 days', now() - interval '190 days', NULL, now() - interval '190 days'),
     (2, 91001, 2, now() - interval '120 days', now() - interval '110 days', NULL, now() - interval '110 days'),
@@ -164,9 +165,9 @@ SELECT throws_ok($$SET pals_privacy.maintenance_interval = '30s'$$, '55P02', NUL
                  'maintenance_interval is not set per session (sighup)');
 -- ALTER SYSTEM validates the value (and cannot run inside a function)
 ALTER SYSTEM SET pals_privacy.maintenance_interval = '1s';
-SELECT is(:'SQLSTATE', '22023', 'a maintenance_interval below 10s is rejected');
+SELECT is(:'SQLSTATE'::text, '22023', 'a maintenance_interval below 10s is rejected');
 ALTER SYSTEM SET pals_privacy.maintenance_interval = 'often';
-SELECT is(:'SQLSTATE', '22023', 'a maintenance_interval that is not a duration is rejected');
+SELECT is(:'SQLSTATE'::text, '22023', 'a maintenance_interval that is not a duration is rejected');
 SELECT is(current_setting('pals_privacy.purge_grace'), '30d', 'rejected values leave the setting alone');
 
 ------------------------------------------------------------------------------
@@ -179,19 +180,19 @@ SELECT throws_ok($$SET pals_privacy.purge_grace = '1d'$$, '42501', NULL,
 SELECT throws_ok($$SELECT pals_privacy.maintenance_now()$$, '42501', NULL,
                  'maintenance_now: not for an ordinary role');
 CALL pals_privacy.purge_expired(dry_run => true);
-SELECT is(:'SQLSTATE', '42501', 'purge_expired: not for an ordinary role');
+SELECT is(:'SQLSTATE'::text, '42501', 'purge_expired: not for an ordinary role');
 CALL pals_privacy.apply_retention(dry_run => true);
-SELECT is(:'SQLSTATE', '42501', 'apply_retention: not for an ordinary role');
+SELECT is(:'SQLSTATE'::text, '42501', 'apply_retention: not for an ordinary role');
 CALL pals_privacy.run_maintenance();
-SELECT is(:'SQLSTATE', '42501', 'run_maintenance: not for an ordinary role');
+SELECT is(:'SQLSTATE'::text, '42501', 'run_maintenance: not for an ordinary role');
 RESET ROLE;
 SELECT pg.snapshot() AS snap0 \gset
 CALL pals_privacy.purge_expired(batch_size => 0);
-SELECT is(:'SQLSTATE', '22023', 'purge_expired: batch_size 0 is rejected');
+SELECT is(:'SQLSTATE'::text, '22023', 'purge_expired: batch_size 0 is rejected');
 CALL pals_privacy.purge_expired(batch_size => -5);
-SELECT is(:'SQLSTATE', '22023', 'purge_expired: a negative batch_size is rejected');
+SELECT is(:'SQLSTATE'::text, '22023', 'purge_expired: a negative batch_size is rejected');
 CALL pals_privacy.apply_retention(batch_size => 0);
-SELECT is(:'SQLSTATE', '22023', 'apply_retention: batch_size 0 is rejected');
+SELECT is(:'SQLSTATE'::text, '22023', 'apply_retention: batch_size 0 is rejected');
 SELECT is(pg.snapshot(), :'snap0', 'refused calls change nothing');
 SELECT is((SELECT count(*) FROM pals_privacy.maintenance_runs), 0::bigint, 'refused calls record no run');
 
@@ -249,12 +250,12 @@ SELECT ok(EXISTS (SELECT 1 FROM pg.patrons WHERE id = 91008), 'kept: not expired
 -- history of the purged patron severed by each strategy; the others' untouched
 SELECT is(pg.state('pg.loans_null'), '1:- 2:- 3:91005 4:91008 5:91007',
           'sever_with null: every row of the purged patron (settled or not) has a NULL patron');
-SELECT is(pg.state('pg.loans_ph'), '1:0 2:91008 3:91007 4:0',
+SELECT is(pg.state('pg.loans_ph'), '1:0 2:91008 3:91007 4:0 5:91008',
           'sever_with patron:0: the purged patron''s rows point to the placeholder');
 SELECT is(pg.state('pg.loans_del'), '3:91008', 'sever_with delete: the purged patron''s rows are gone');
 SELECT is(pg.state('pg.holds'), '1:- 2:91006 3:91008 4:91006', 'holds: the purged patron''s filled hold severed');
 SELECT is((SELECT count(*) FROM pg.loans_null) + (SELECT count(*) FROM pg.loans_ph) + (SELECT count(*) FROM pg.holds),
-          13::bigint, 'no row lost outside the delete strategy');
+          14::bigint, 'no row lost outside the delete strategy');
 SELECT is((SELECT string_agg(patron_id::text, ' ' ORDER BY patron_id) FROM pg.reading_list), '91007 91008',
           'bound private history of the purged patron deleted');
 SELECT is((SELECT string_agg(patron, ' ' ORDER BY patron) FROM pals_privacy.private_history), '91007 91008',
@@ -294,7 +295,7 @@ SELECT is(pg.snapshot(), :'snap1', 'that dry run changed nothing either');
 CALL pals_privacy.apply_retention(dry_run => true) \gset
 SELECT is(:'result'::jsonb,
           '{"dry_run": true, "rules": {"pg.receipts": 2, "pg.messages": 1, "pg.loans_ph": 1}, "rows": 4}'::jsonb,
-          'retention dry run: what it would do');
+          'retention dry run: what it would do (the same counts as the run)');
 SELECT is(pg.snapshot(), :'snap1', 'retention dry run: nothing changed');
 CALL pals_privacy.apply_retention(batch_size => 1) \gset
 SELECT is(:'result'::jsonb,
@@ -302,7 +303,8 @@ SELECT is(:'result'::jsonb,
           'retention (batches of one row): the counts per rule; rows already severed not counted');
 SELECT is((SELECT string_agg(id::text, ' ' ORDER BY id) FROM pg.receipts), '3', 'action delete: rows older than keep deleted');
 SELECT is(pg.state('pg.messages'), '1:- 2:91008 3:-', 'action sever (outbox): patron set to NULL on rows older than keep');
-SELECT is(pg.state('pg.loans_ph'), '1:0 2:0 3:91007 4:0', 'action sever (loans, patron:0): old rows re-pointed to the placeholder');
+SELECT is(pg.state('pg.loans_ph'), '1:0 2:0 3:91007 4:0 5:91008',
+          'action sever (loans, patron:0): old closed rows re-pointed to the placeholder; an open loan keeps its patron');
 CALL pals_privacy.apply_retention() \gset
 SELECT is(:'result'::jsonb,
           '{"dry_run": false, "rules": {"pg.receipts": 0, "pg.messages": 0, "pg.loans_ph": 0}, "rows": 0}'::jsonb,
@@ -324,8 +326,8 @@ SELECT is(pg.state('pg.loans_null'), '1:- 2:- 3:- 4:91008 5:-', 'run_maintenance
 ------------------------------------------------------------------------------
 SELECT is((SELECT string_agg(kind || ':' || dry_run, ' ' ORDER BY id) FROM pals_privacy.maintenance_runs),
           'purge:true purge:true purge:true purge:true purge:false purge:false purge:true '
-          'retention:true retention:false retention:false maintenance:false',
-          'every run recorded, with its kind and dry_run (refused calls not recorded)');
+          'retention:true retention:false retention:false maintenance:false retention:false purge:false',
+          'every run recorded, with its kind and dry_run (refused calls not recorded; run_maintenance records its steps too)');
 SELECT ok(bool_and(finished_at >= started_at AND error IS NULL), 'every run finished, no run-level error')
   FROM pals_privacy.maintenance_runs;
 SELECT is((SELECT counts - 'errors' FROM pals_privacy.maintenance_runs WHERE kind = 'purge' AND NOT dry_run ORDER BY id LIMIT 1),
