@@ -1,0 +1,161 @@
+# The maintenance background worker (issue 5): loaded through
+# shared_preload_libraries, it runs run_maintenance() every
+# pals_privacy.maintenance_interval in each database listed in
+# pals_privacy.maintenance_databases that has the extension.  A database
+# listed without the extension is reported in the log (once) and skipped;
+# maintenance_now() wakes the worker; a listed database can still be
+# dropped; a hot standby runs nothing and still serves reads.
+
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(time);
+
+my $started = time();
+
+my $node = PostgreSQL::Test::Cluster->new('primary');
+$node->init(allows_streaming => 1);
+$node->append_conf('postgresql.conf', <<'CONF');
+shared_preload_libraries = 'pals_privacy'
+pals_privacy.maintenance_interval = '10s'
+pals_privacy.maintenance_databases = 'lib, nolib'
+pals_privacy.purge_grace = '30d'
+CONF
+$node->start;
+
+# Both databases are created after the server (and the worker) started: the
+# worker must pick them up on a later round, not give up on them.
+$node->safe_psql('postgres', 'CREATE DATABASE lib');
+$node->safe_psql('postgres', 'CREATE DATABASE nolib');
+$node->safe_psql('lib', <<'SQL');
+CREATE EXTENSION pals_privacy;
+CREATE SCHEMA lib;
+CREATE TABLE lib.patrons (id bigint PRIMARY KEY, name text NOT NULL, expires date NOT NULL);
+INSERT INTO lib.patrons VALUES
+    (1, 'Expired Long Ago', '2000-01-01'),
+    (2, 'Current Cardholder', 'infinity'),
+    (3, 'Expired Yesterday', current_date - 1);
+CREATE TABLE lib.loans (id int PRIMARY KEY, patron_id bigint REFERENCES lib.patrons, item_id int NOT NULL,
+                        returned timestamptz);
+INSERT INTO lib.loans VALUES (1, 1, 100, '2001-01-01'), (2, 2, 200, NULL);
+CREATE TABLE lib.receipts (id int PRIMARY KEY, printed_at timestamptz NOT NULL);
+INSERT INTO lib.receipts VALUES (1, now() - interval '40 days'), (2, now());
+SELECT pals_privacy.bind_patrons('lib.patrons', 'id', 'expires');
+SELECT pals_privacy.bind_loans('lib.loans', 'patron_id', 'item_id', ARRAY['returned']);
+SELECT pals_privacy.retain('lib.receipts', 'printed_at', '30 days', 'delete');
+SQL
+
+# Wake the worker so the test does not wait a whole interval for the databases.
+is($node->safe_psql('lib', 'SELECT pals_privacy.maintenance_now()'), 't',
+    'maintenance_now() wakes the running worker');
+
+ok( $node->poll_query_until(
+        'lib',
+        "SELECT EXISTS (SELECT 1 FROM pals_privacy.maintenance_runs WHERE kind = 'maintenance' AND finished_at IS NOT NULL)
+            AND NOT EXISTS (SELECT 1 FROM lib.patrons WHERE id = 1)"),
+    'the worker ran maintenance in the listed database: the expired patron is purged');
+is($node->safe_psql('lib', "SELECT string_agg(id::text, ' ' ORDER BY id) FROM lib.patrons"),
+    '2 3', 'only the patron expired past the grace period was purged');
+is($node->safe_psql('lib', "SELECT string_agg(id || ':' || coalesce(patron_id::text, '-'), ' ' ORDER BY id) FROM lib.loans"),
+    '1:- 2:2', "the purged patron's history was severed");
+is($node->safe_psql('lib', "SELECT string_agg(id::text, ' ' ORDER BY id) FROM lib.receipts"),
+    '2', 'retention was applied by the worker');
+is( $node->safe_psql(
+        'lib',
+        "SELECT count(*) FROM pals_privacy.maintenance_runs WHERE kind = 'maintenance' AND (error IS NOT NULL OR finished_at IS NULL)"),
+    '0', 'the maintenance run recorded no error');
+
+# maintenance_now() gives a new run well before the 10 s interval is up:
+# wait for the current round to be over, then ask for another.
+my $runs = $node->safe_psql('lib', "SELECT count(*) FROM pals_privacy.maintenance_runs WHERE kind = 'maintenance'");
+is($node->safe_psql('lib', 'SELECT pals_privacy.maintenance_now()'), 't', 'maintenance_now() returns true');
+ok( $node->poll_query_until(
+        'lib', "SELECT count(*) > $runs FROM pals_privacy.maintenance_runs WHERE kind = 'maintenance'"),
+    'a maintenance run follows maintenance_now()');
+
+my $log = slurp_file($node->logfile);
+like($log, qr/pals_privacy.*(launcher|worker)/i, 'the log says the maintenance worker started');
+# on a fresh cluster (no relcache init file yet: also the case after crash
+# recovery) the launcher must not die looking databases up
+unlike($log, qr/FATAL:  cannot read pg_class/, 'the launcher did not fail at start');
+unlike($log, qr/background worker "pals_privacy[^"]*" \(PID \d+\) exited with exit code/,
+    'the launcher has not exited');
+like($log, qr/pals_privacy.*nolib/, 'the log mentions the listed database without the extension');
+# nothing was done in nolib, and the server is fine
+is($node->safe_psql('nolib', "SELECT count(*) FROM pg_extension WHERE extname = 'pals_privacy'"), '0',
+    'the worker did not install anything in a database without the extension');
+is($node->safe_psql('postgres', 'SELECT 1'), '1', 'the server keeps running');
+my @nolib_lines = ($log =~ /^.*not installed.*nolib.*$/mg);
+ok(@nolib_lines <= 1, 'the missing extension is reported at most once, not every round')
+  or diag(join("\n", @nolib_lines));
+
+# The launcher is stopped (as by a crash of its own): maintenance_now() says
+# so; the postmaster restarts it and maintenance goes on.
+my $lpid = $node->safe_psql('postgres',
+    "SELECT pid FROM pg_stat_activity WHERE backend_type = 'pals_privacy maintenance launcher'");
+ok($lpid =~ /^\d+$/, 'the launcher shows in pg_stat_activity') or diag("got '$lpid'");
+$node->safe_psql('postgres', "SELECT pg_terminate_backend($lpid)");
+$node->poll_query_until('postgres', "SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $lpid)");
+is($node->safe_psql('lib', 'SELECT pals_privacy.maintenance_now()'), 'f',
+    'maintenance_now() is false while the launcher is not running');
+ok( $node->poll_query_until(
+        'postgres',
+        "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE backend_type = 'pals_privacy maintenance launcher' AND pid <> $lpid)"),
+    'the launcher is restarted');
+$runs = $node->safe_psql('lib', "SELECT count(*) FROM pals_privacy.maintenance_runs WHERE kind = 'maintenance'");
+is($node->safe_psql('lib', 'SELECT pals_privacy.maintenance_now()'), 't', 'maintenance_now() is true again');
+ok( $node->poll_query_until(
+        'lib', "SELECT count(*) > $runs FROM pals_privacy.maintenance_runs WHERE kind = 'maintenance'"),
+    'the restarted launcher runs maintenance');
+
+# a listed database can be dropped (the worker does not stay connected)
+my ($ret, $stdout, $stderr);
+for my $try (1 .. 5)
+{
+    ($ret, $stdout, $stderr) = $node->psql('postgres', 'DROP DATABASE nolib');
+    last if $ret == 0;
+    sleep 1;
+}
+is($ret, 0, 'a listed database can be dropped') or diag($stderr);
+
+# A hot standby: its own worker must run nothing (it is in recovery), and
+# reads work.  The primary stops its maintenance first (by reload), so the
+# counts can be compared; the standby keeps the database listed.
+$node->append_conf('postgresql.conf', "pals_privacy.maintenance_databases = ''");
+$node->reload;
+# let any round already under way finish
+$node->poll_query_until('lib',
+    "SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE backend_type LIKE 'pals_privacy%' AND datname = 'lib')");
+$node->safe_psql('lib', "INSERT INTO lib.patrons VALUES (4, 'Expired For The Standby', '2000-01-01')");
+$node->backup('bk');
+my $standby = PostgreSQL::Test::Cluster->new('standby');
+$standby->init_from_backup($node, 'bk', has_streaming => 1);
+$standby->append_conf('postgresql.conf', <<'CONF');
+pals_privacy.maintenance_databases = 'lib'
+pals_privacy.maintenance_interval = '10s'
+CONF
+$standby->start;
+$node->wait_for_catchup($standby);
+
+my $primary_runs = $node->safe_psql('lib', 'SELECT count(*) FROM pals_privacy.maintenance_runs');
+is($standby->safe_psql('lib', 'SELECT pg_is_in_recovery()'), 't', 'the standby is in recovery');
+is($standby->safe_psql('lib', 'SELECT pals_privacy.maintenance_now()'), 'f',
+    'maintenance_now() on the standby: no worker to wake');
+sleep 12;    # more than one interval
+$node->wait_for_catchup($standby);
+is($standby->safe_psql('lib', 'SELECT count(*) FROM pals_privacy.maintenance_runs'), $primary_runs,
+    'the standby recorded no run of its own (same count as the primary)');
+is($standby->safe_psql('lib', 'SELECT count(*) FROM lib.patrons WHERE id = 4'), '1',
+    'the standby serves reads; the expired patron is still there (nothing purged)');
+my $slog = slurp_file($standby->logfile);
+unlike($slog, qr/ERROR:.*pals_privacy|pals_privacy.*ERROR|read-only transaction/,
+    'no pals_privacy error in the standby log');
+unlike($slog, qr/maintenance of database "lib" done/, 'the standby did no maintenance');
+
+$standby->stop;
+$node->stop;
+diag(sprintf('002_worker took %.1f s', time() - $started));
+done_testing();
