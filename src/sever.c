@@ -229,6 +229,22 @@ append_closed_value(StringInfo sql, const LoanBinding *b)
 	appendStringInfoChar(sql, ')');
 }
 
+/* The statement that severs the row at TID $1 by the binding's strategy. */
+static void
+append_sever_statement(StringInfo sql, const LoanBinding *b, const char *rel)
+{
+	const char *pcol = quote_identifier(b->patron_column);
+
+	if (b->sever_with == SEVER_DELETE)
+		appendStringInfo(sql, "DELETE FROM ONLY %s t", rel);
+	else if (b->sever_with == SEVER_PLACEHOLDER)
+		appendStringInfo(sql, "UPDATE ONLY %s t SET %s = %s", rel, pcol,
+						 quote_literal_cstr(b->placeholder));
+	else
+		appendStringInfo(sql, "UPDATE ONLY %s t SET %s = NULL", rel, pcol);
+	appendStringInfoString(sql, " WHERE t.ctid = $1");
+}
+
 /* Prepare the statements that act on one row of a relation, by TID. */
 static void
 prepare_rel_plans(RelSever *rs)
@@ -274,14 +290,8 @@ prepare_rel_plans(RelSever *rs)
 	 * row that replaces it, and its patron did not opt in to keeping history.
 	 */
 	resetStringInfo(&sql);
-	if (b->sever_with == SEVER_DELETE)
-		appendStringInfo(&sql, "DELETE FROM ONLY %s t WHERE ", rel);
-	else if (b->sever_with == SEVER_PLACEHOLDER)
-		appendStringInfo(&sql, "UPDATE ONLY %s t SET %s = %s WHERE ",
-						 rel, pcol, quote_literal_cstr(b->placeholder));
-	else
-		appendStringInfo(&sql, "UPDATE ONLY %s t SET %s = NULL WHERE ", rel, pcol);
-	appendStringInfo(&sql, "t.ctid = $1 AND t.%s::text = $2 AND ", icol);
+	append_sever_statement(&sql, b, rel);
+	appendStringInfo(&sql, " AND t.%s::text = $2 AND ", icol);
 	append_closed(&sql, b);
 	appendStringInfoString(&sql, " AND ");
 	append_settled(&sql, b);
@@ -302,13 +312,7 @@ prepare_rel_plans(RelSever *rs)
 	}
 
 	resetStringInfo(&sql);
-	if (b->sever_with == SEVER_DELETE)
-		appendStringInfo(&sql, "DELETE FROM ONLY %s WHERE ctid = $1", rel);
-	else if (b->sever_with == SEVER_PLACEHOLDER)
-		appendStringInfo(&sql, "UPDATE ONLY %s SET %s = %s WHERE ctid = $1",
-						 rel, pcol, quote_literal_cstr(b->placeholder));
-	else
-		appendStringInfo(&sql, "UPDATE ONLY %s SET %s = NULL WHERE ctid = $1", rel, pcol);
+	append_sever_statement(&sql, b, rel);
 	rs->sever = prepare_saved(sql.data, 1, tidtype);
 
 	if (reg->patrons && reg->patrons->keep_history_column)
