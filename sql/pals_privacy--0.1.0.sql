@@ -1169,6 +1169,25 @@ BEGIN
     END LOOP;
 END $$;
 
+-- Of the given patrons, those with a row in a bound loan or private-history
+-- relation that another transaction holds.  The others' rows are locked
+-- here, so removing them will not wait.
+CREATE FUNCTION @extschema@._patrons_with_locked_rows(ids text[]) RETURNS SETOF text
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE b record; t text;
+BEGIN
+    FOR b IN SELECT relation, patron_column FROM @extschema@.loan_binding
+             UNION ALL SELECT relation, patron_column FROM @extschema@.private_history_binding LOOP
+        t := format_type((SELECT atttypid FROM pg_attribute WHERE attrelid = b.relation AND attname = b.patron_column), NULL);
+        RETURN QUERY EXECUTE format(
+            'WITH mine AS (SELECT x.%1$I::text AS p FROM %2$s x WHERE x.%1$I = ANY ($1::%3$s[]) FOR UPDATE SKIP LOCKED)
+             SELECT a.p FROM (SELECT x.%1$I::text AS p, count(*) AS n FROM %2$s x WHERE x.%1$I = ANY ($1::%3$s[]) GROUP BY 1) a
+              LEFT JOIN (SELECT p, count(*) AS n FROM mine GROUP BY 1) m USING (p)
+             WHERE coalesce(m.n, 0) < a.n',
+            b.patron_column, b.relation, t) USING ids;
+    END LOOP;
+END $$;
+
 -- Remove the given patrons wholly: sever every row of theirs in every loan
 -- binding (by its strategy), delete their private history (bound relations
 -- and the extension's copies), then remove them by the bound method.
@@ -1229,6 +1248,8 @@ DECLARE
     eligible text[];
     last_id text;
     one text;
+    busy text[];
+    n bigint;
     run_id bigint;
     n_eligible bigint := 0; n_purged bigint := 0; n_balance bigint := 0; n_open bigint := 0;
     n_locked bigint := 0; n_error bigint := 0;
@@ -1280,22 +1301,46 @@ BEGIN
         n_open := n_open + cardinality(open_ids);
         SELECT coalesce(array_agg(x), '{}') INTO eligible FROM unnest(got) x
          WHERE NOT x = ANY (owing) AND NOT x = ANY (open_ids);
+        -- a patron whose rows circulation holds is skipped too, never waited for
+        SELECT coalesce(array_agg(DISTINCT x), '{}') INTO busy FROM @extschema@._patrons_with_locked_rows(eligible) x;
+        n_locked := n_locked + cardinality(busy);
+        SELECT coalesce(array_agg(x), '{}') INTO eligible FROM unnest(eligible) x WHERE NOT x = ANY (busy);
         n_eligible := n_eligible + cardinality(eligible);
-        IF NOT dry_run AND cardinality(eligible) > 0 THEN
+        IF cardinality(eligible) > 0 THEN
+            -- a dry run does the same work and rolls it back, so that it
+            -- reports the same counts, failures included
             BEGIN
-                n_purged := n_purged + @extschema@._purge_patrons(eligible);
+                n := @extschema@._purge_patrons(eligible);
+                IF dry_run THEN
+                    RAISE EXCEPTION USING ERRCODE = 'PP001', MESSAGE = 'dry run';
+                END IF;
+                n_purged := n_purged + n;
             EXCEPTION WHEN OTHERS THEN
-                -- one patron's failure must not keep the others: one by one
-                FOREACH one IN ARRAY eligible LOOP
-                    BEGIN
-                        n_purged := n_purged + @extschema@._purge_patrons(ARRAY[one]);
-                    EXCEPTION WHEN OTHERS THEN
-                        n_error := n_error + 1;
-                        IF cardinality(errors) < 10 THEN
-                            errors := errors || SQLERRM;
-                        END IF;
-                    END;
-                END LOOP;
+                IF SQLSTATE = 'PP001' THEN
+                    n_purged := n_purged + n;
+                ELSE
+                    -- one patron's failure must not keep the others: one by one
+                    FOREACH one IN ARRAY eligible LOOP
+                        BEGIN
+                            n := @extschema@._purge_patrons(ARRAY[one]);
+                            IF dry_run THEN
+                                RAISE EXCEPTION USING ERRCODE = 'PP001', MESSAGE = 'dry run';
+                            END IF;
+                            n_purged := n_purged + n;
+                        EXCEPTION WHEN OTHERS THEN
+                            IF SQLSTATE = 'PP001' THEN
+                                n_purged := n_purged + n;
+                            ELSE
+                                n_error := n_error + 1;
+                                IF cardinality(errors) < 10 THEN
+                                    -- no identities in the record: numbers are masked
+                                    errors := errors || format('%s: %s', SQLSTATE,
+                                                               regexp_replace(SQLERRM, '[0-9]+', '#', 'g'));
+                                END IF;
+                            END IF;
+                        END;
+                    END LOOP;
+                END IF;
             END;
         END IF;
         COMMIT;
@@ -1325,6 +1370,8 @@ DECLARE
     rule_rows bigint;
     run_id bigint;
     set_clause text;
+    sever_filter text;
+    p record;
 BEGIN
     PERFORM @extschema@._require_admin('apply_retention');
     IF batch_size IS NULL OR batch_size < 1 THEN
@@ -1344,6 +1391,14 @@ BEGIN
                              (SELECT patron_column FROM @extschema@.card_binding x WHERE x.relation = r.relation));
             set_clause := CASE WHEN lb.sever_with LIKE 'patron:%' THEN format('%I = %L', pcol, substr(lb.sever_with, 8))
                                ELSE format('%I = NULL', pcol) END;
+            -- rows that still have a patron; in a loan relation, only closed
+            -- ones (an open loan keeps its patron)
+            IF lb.relation IS NOT NULL THEN
+                p := @extschema@._loan_predicates(lb, 't');
+                sever_filter := format('%s AND %s', p.identified, p.closed);
+            ELSE
+                sever_filter := format('t.%I IS NOT NULL', pcol);
+            END IF;
         END IF;
         -- batches by TID, one leaf table at a time (TIDs are per table)
         FOR leaf IN SELECT x.relid FROM pg_catalog.pg_partition_tree(r.relation) x WHERE x.isleaf
@@ -1353,8 +1408,8 @@ BEGIN
             CONTINUE WHEN (SELECT relkind FROM pg_catalog.pg_class WHERE oid = leaf) <> 'r';
             LOOP
                 IF dry_run THEN
-                    EXECUTE format('SELECT count(*) FROM ONLY %s WHERE %I < now() - $1 %s', leaf, r.timestamp_column,
-                                   CASE WHEN r.action = 'sever' THEN format('AND %I IS NOT NULL', pcol) ELSE '' END)
+                    EXECUTE format('SELECT count(*) FROM ONLY %s t WHERE t.%I < now() - $1 %s', leaf, r.timestamp_column,
+                                   CASE WHEN r.action = 'sever' THEN 'AND ' || sever_filter ELSE '' END)
                         INTO n USING r.keep;
                 ELSIF r.action = 'delete' THEN
                     EXECUTE format('DELETE FROM ONLY %1$s WHERE ctid = ANY (ARRAY(
@@ -1363,11 +1418,8 @@ BEGIN
                     GET DIAGNOSTICS n = ROW_COUNT;
                 ELSE
                     EXECUTE format('UPDATE ONLY %1$s SET %3$s WHERE ctid = ANY (ARRAY(
-                                        SELECT ctid FROM ONLY %1$s WHERE %2$I < now() - $1 AND %4$I IS NOT NULL
-                                           %5$s LIMIT $2))',
-                                   leaf, r.timestamp_column, set_clause, pcol,
-                                   CASE WHEN lb.sever_with LIKE 'patron:%'
-                                        THEN format('AND %I::text <> %L', pcol, substr(lb.sever_with, 8)) ELSE '' END)
+                                        SELECT t.ctid FROM ONLY %1$s t WHERE t.%2$I < now() - $1 AND %4$s LIMIT $2))',
+                                   leaf, r.timestamp_column, set_clause, sever_filter)
                         USING r.keep, batch_size;
                     GET DIAGNOSTICS n = ROW_COUNT;
                 END IF;

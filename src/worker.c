@@ -12,6 +12,10 @@
 #include "pals_privacy.h"
 
 #include "access/xact.h"
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
 #include "catalog/pg_database.h"
 #include "commands/dbcommands.h"
 #include "commands/extension.h"
@@ -119,6 +123,39 @@ check_databases(char **newval, void **extra, GucSource source)
 	return ok;
 }
 
+/*
+ * Whether a database exists.  The launcher has no database: like
+ * autovacuum's launcher it reads pg_database by a heap scan (an index scan
+ * would need the relation cache of a database).
+ */
+static bool
+database_exists(const char *dbname)
+{
+	Relation	rel;
+	TableScanDesc scan;
+	HeapTuple	tup;
+	bool		found = false;
+
+	StartTransactionCommand();
+	(void) GetTransactionSnapshot();
+	rel = table_open(DatabaseRelationId, AccessShareLock);
+	scan = table_beginscan_catalog(rel, 0, NULL);
+	while (!found && (tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+		found = strcmp(NameStr(((Form_pg_database) GETSTRUCT(tup))->datname), dbname) == 0;
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+	CommitTransactionCommand();
+	return found;
+}
+
+/* The launcher is gone: maintenance_now() must say so. */
+static void
+launcher_exit(int code, Datum arg)
+{
+	shared->launcher_latch = NULL;
+	shared->launcher_pid = 0;
+}
+
 /* Start the worker of one database and wait until it has finished. */
 static int
 run_in_database(const char *dbname)
@@ -165,6 +202,7 @@ pals_privacy_launcher_main(Datum arg)
 
 	shared->launcher_pid = MyProcPid;
 	shared->launcher_latch = MyLatch;
+	before_shmem_exit(launcher_exit, (Datum) 0);
 	ereport(LOG, (errmsg("pals_privacy: maintenance launcher started (every %d s in \"%s\")",
 						 pals_maintenance_interval,
 						 pals_maintenance_databases ? pals_maintenance_databases : "")));
@@ -192,9 +230,7 @@ pals_privacy_launcher_main(Datum arg)
 			char	   *dbname = lfirst(lc);
 			bool		exists;
 
-			StartTransactionCommand();
-			exists = OidIsValid(get_database_oid(dbname, true));
-			CommitTransactionCommand();
+			exists = database_exists(dbname);
 			if (!exists)
 			{
 				if (!list_member(warned, makeString(dbname)))

@@ -351,9 +351,12 @@ DO $$ DECLARE r regclass; BEGIN
     END LOOP;
     PERFORM pals_privacy.unbind('pg.patrons');
 END $$;
+DELETE FROM pals_privacy.private_history WHERE patron ~ '^9100';
 DROP SCHEMA pg CASCADE;
 DELETE FROM pals_privacy.maintenance_runs;
-SELECT is((SELECT count(*) FROM pals_privacy.bindings), 0::bigint, 'part A: nothing left bound');
+SELECT is((SELECT count(*) FROM pals_privacy.bindings) + (SELECT count(*) FROM pals_privacy.private_history)
+          + (SELECT count(*) FROM pals_privacy.last_borrower) + (SELECT count(*) FROM pals_privacy.sever_pending),
+          0::bigint, 'part A: nothing left bound, no severing state left');
 
 ------------------------------------------------------------------------------
 -- Part B: a patron table whose purge is the ILS's own function (soft delete)
@@ -413,6 +416,8 @@ END $$;
 DROP SCHEMA pf CASCADE;
 DROP ROLE regress_pals_purge_clerk;
 DELETE FROM pals_privacy.maintenance_runs;
-SELECT is((SELECT count(*) FROM pals_privacy.bindings), 0::bigint, 'nothing left bound');
+SELECT is((SELECT count(*) FROM pals_privacy.bindings) + (SELECT count(*) FROM pals_privacy.private_history)
+          + (SELECT count(*) FROM pals_privacy.last_borrower) + (SELECT count(*) FROM pals_privacy.sever_pending),
+          0::bigint, 'nothing left bound, no severing state left');
 
 SELECT * FROM finish();
