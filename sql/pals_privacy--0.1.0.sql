@@ -1199,7 +1199,6 @@ DECLARE
     t text;
     fn record;
     n bigint;
-    id text;
 BEGIN
     SELECT * INTO STRICT pb FROM @extschema@.patron_binding;
     FOR b IN SELECT * FROM @extschema@.loan_binding LOOP
@@ -1225,11 +1224,9 @@ BEGIN
     ELSE
         SELECT p.proname, n2.nspname INTO fn FROM pg_proc p JOIN pg_namespace n2 ON n2.oid = p.pronamespace
          WHERE p.oid = pb.purge_function::regprocedure;
-        n := 0;
-        FOREACH id IN ARRAY ids LOOP
-            EXECUTE format('SELECT %I.%I($1::%s)', fn.nspname, fn.proname, t) USING id;
-            n := n + 1;
-        END LOOP;
+        -- one statement calls it once per patron
+        EXECUTE format('SELECT count(*) FROM (SELECT %I.%I(x) FROM unnest($1::%s[]) x) s',
+                       fn.nspname, fn.proname, t) INTO n USING ids;
     END IF;
     RETURN n;
 END $$;
