@@ -1191,8 +1191,11 @@ END $$;
 -- Remove the given patrons wholly: sever every row of theirs in every loan
 -- binding (by its strategy), delete their private history (bound relations
 -- and the extension's copies), then remove them by the bound method.
+-- No SET search_path here: the ILS's purge function runs with the caller's
+-- (the worker's: the database default), as the ILS itself would call it.
+-- Everything below is schema-qualified; only administrators may call it.
 CREATE FUNCTION @extschema@._purge_patrons(ids text[]) RETURNS bigint
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql AS $$
 DECLARE
     pb @extschema@.patron_binding;
     b record;
@@ -1202,30 +1205,30 @@ DECLARE
 BEGIN
     SELECT * INTO STRICT pb FROM @extschema@.patron_binding;
     FOR b IN SELECT * FROM @extschema@.loan_binding LOOP
-        t := format_type((SELECT atttypid FROM pg_attribute WHERE attrelid = b.relation AND attname = b.patron_column), NULL);
+        t := pg_catalog.format_type((SELECT atttypid FROM pg_catalog.pg_attribute WHERE attrelid = b.relation AND attname = b.patron_column), NULL);
         IF b.sever_with = 'delete' THEN
-            EXECUTE format('DELETE FROM %s WHERE %I = ANY ($1::%s[])', b.relation, b.patron_column, t) USING ids;
+            EXECUTE pg_catalog.format('DELETE FROM %s WHERE %I = ANY ($1::%s[])', b.relation, b.patron_column, t) USING ids;
         ELSIF b.sever_with = 'null' THEN
-            EXECUTE format('UPDATE %s SET %I = NULL WHERE %I = ANY ($1::%s[])', b.relation, b.patron_column, b.patron_column, t) USING ids;
+            EXECUTE pg_catalog.format('UPDATE %s SET %I = NULL WHERE %I = ANY ($1::%s[])', b.relation, b.patron_column, b.patron_column, t) USING ids;
         ELSE
-            EXECUTE format('UPDATE %s SET %I = %L WHERE %I = ANY ($1::%s[])', b.relation, b.patron_column,
+            EXECUTE pg_catalog.format('UPDATE %s SET %I = %L WHERE %I = ANY ($1::%s[])', b.relation, b.patron_column,
                            substr(b.sever_with, 8), b.patron_column, t) USING ids;
         END IF;
     END LOOP;
     FOR b IN SELECT * FROM @extschema@.private_history_binding LOOP
-        t := format_type((SELECT atttypid FROM pg_attribute WHERE attrelid = b.relation AND attname = b.patron_column), NULL);
-        EXECUTE format('DELETE FROM %s WHERE %I = ANY ($1::%s[])', b.relation, b.patron_column, t) USING ids;
+        t := pg_catalog.format_type((SELECT atttypid FROM pg_catalog.pg_attribute WHERE attrelid = b.relation AND attname = b.patron_column), NULL);
+        EXECUTE pg_catalog.format('DELETE FROM %s WHERE %I = ANY ($1::%s[])', b.relation, b.patron_column, t) USING ids;
     END LOOP;
     DELETE FROM @extschema@.private_history h WHERE h.patron = ANY (ids);
-    t := format_type((SELECT atttypid FROM pg_attribute WHERE attrelid = pb.relation AND attname = pb.id_column), NULL);
+    t := pg_catalog.format_type((SELECT atttypid FROM pg_catalog.pg_attribute WHERE attrelid = pb.relation AND attname = pb.id_column), NULL);
     IF pb.purge_function IS NULL THEN
-        EXECUTE format('DELETE FROM %s WHERE %I = ANY ($1::%s[])', pb.relation, pb.id_column, t) USING ids;
+        EXECUTE pg_catalog.format('DELETE FROM %s WHERE %I = ANY ($1::%s[])', pb.relation, pb.id_column, t) USING ids;
         GET DIAGNOSTICS n = ROW_COUNT;
     ELSE
-        SELECT p.proname, n2.nspname INTO fn FROM pg_proc p JOIN pg_namespace n2 ON n2.oid = p.pronamespace
+        SELECT p.proname, n2.nspname INTO fn FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n2 ON n2.oid = p.pronamespace
          WHERE p.oid = pb.purge_function::regprocedure;
         -- one statement calls it once per patron
-        EXECUTE format('SELECT count(*) FROM (SELECT %I.%I(x) FROM unnest($1::%s[]) x) s',
+        EXECUTE pg_catalog.format('SELECT count(*) FROM (SELECT %I.%I(x) FROM unnest($1::%s[]) x) s',
                        fn.nspname, fn.proname, t) INTO n USING ids;
     END IF;
     RETURN n;
