@@ -1479,7 +1479,10 @@ BEGIN
     pending := @extschema@._retry_pending();
     COMMIT;
     CALL @extschema@.apply_retention(false, 10000, retention);
-    CALL @extschema@.purge_expired(false, 500, purge);
+    -- nothing to purge until the patron table is bound
+    IF EXISTS (SELECT FROM @extschema@.patron_binding) THEN
+        CALL @extschema@.purge_expired(false, 500, purge);
+    END IF;
     result := jsonb_build_object('pending', pending, 'retention', retention, 'purge', purge);
     UPDATE @extschema@.maintenance_runs SET finished_at = clock_timestamp(), counts = result WHERE id = run_id;
     COMMIT;
@@ -1487,6 +1490,287 @@ END $$;
 
 CREATE FUNCTION @extschema@.maintenance_now() RETURNS boolean
     LANGUAGE c AS 'MODULE_PATHNAME', 'pals_privacy_maintenance_now';
+
+------------------------------------------------------------------------------
+-- The audit log (src/audit.c, docs/audit.md): append-only, hash-chained.
+------------------------------------------------------------------------------
+
+CREATE TABLE @extschema@.audit_log (
+    id         bigint PRIMARY KEY,
+    at         timestamptz NOT NULL,
+    role       text NOT NULL,        -- the session (login) role
+    class      text NOT NULL,        -- its privacy class
+    event      text NOT NULL,
+    details    jsonb,                -- never a PIN or a contact value
+    prev_hash  bytea,
+    hash       bytea NOT NULL
+);
+COMMENT ON TABLE @extschema@.audit_log IS 'Append-only audit log; each hash covers the entry and the previous hash';
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.audit_log', '');
+
+CREATE FUNCTION @extschema@._audit_hash(prev bytea, content text) RETURNS bytea
+    LANGUAGE c IMMUTABLE PARALLEL SAFE AS 'MODULE_PATHNAME', 'pals_privacy_audit_hash';
+CREATE FUNCTION @extschema@._audit(event text, details jsonb) RETURNS bigint
+    LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'pals_privacy_audit_append';
+
+-- The text each hash covers (the same as entry_content() in src/audit.c).
+CREATE FUNCTION @extschema@._audit_content(e @extschema@.audit_log) RETURNS text
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT format('%s|%s|%s|%s|%s|%s', e.id, (extract(epoch FROM e.at) * 1000000)::bigint,
+                  e.role, e.class, e.event, coalesce(e.details::text, ''))
+$$;
+
+-- Only a superuser may change or remove entries (and verify_audit() will
+-- notice); nobody else can even read them but through the functions below.
+CREATE FUNCTION @extschema@._audit_append_only() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
+        RAISE EXCEPTION 'the audit log is append-only'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN CASE TG_OP WHEN 'DELETE' THEN OLD ELSE NEW END;
+END $$;
+CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON @extschema@.audit_log
+    FOR EACH ROW EXECUTE FUNCTION @extschema@._audit_append_only();
+CREATE TRIGGER append_only_truncate BEFORE TRUNCATE ON @extschema@.audit_log
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._audit_append_only();
+
+-- Auditors (by their login role) and superusers read the log.
+CREATE FUNCTION @extschema@._require_auditor(fn text) RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = session_user)
+       AND @extschema@.class_of(session_user::regrole) <> 'auditor' THEN
+        RAISE EXCEPTION 'permission denied for %', fn
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = format('Role %I is not of privacy class auditor.', session_user);
+    END IF;
+END $$;
+
+CREATE FUNCTION @extschema@.verify_audit() RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE e @extschema@.audit_log; prev bytea; expected bigint;
+BEGIN
+    PERFORM @extschema@._require_auditor('verify_audit');
+    FOR e IN SELECT * FROM @extschema@.audit_log ORDER BY id LOOP
+        IF expected IS NULL THEN
+            -- the first entry: 1, or the checkpoint left by retention
+            IF e.id <> 1 AND e.event <> 'audit.checkpoint' THEN
+                RETURN e.id;
+            END IF;
+            prev := e.prev_hash;
+        ELSIF e.id <> expected OR e.prev_hash IS DISTINCT FROM prev THEN
+            RETURN e.id;
+        END IF;
+        IF @extschema@._audit_hash(prev, @extschema@._audit_content(e)) <> e.hash THEN
+            RETURN e.id;
+        END IF;
+        prev := e.hash;
+        expected := e.id + 1;
+    END LOOP;
+    RETURN NULL;
+END $$;
+
+CREATE FUNCTION @extschema@.audit_head(OUT id bigint, OUT hash text)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM @extschema@._require_auditor('audit_head');
+    SELECT a.id, encode(a.hash, 'hex') INTO id, hash FROM @extschema@.audit_log a ORDER BY a.id DESC LIMIT 1;
+END $$;
+
+CREATE FUNCTION @extschema@.audit_search(from_time timestamptz DEFAULT NULL, until_time timestamptz DEFAULT NULL,
+                                         event_like text DEFAULT NULL, role_name text DEFAULT NULL)
+RETURNS SETOF @extschema@.audit_log
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM @extschema@._require_auditor('audit_search');
+    RETURN QUERY SELECT * FROM @extschema@.audit_log a
+                  WHERE (from_time IS NULL OR a.at >= from_time) AND (until_time IS NULL OR a.at < until_time)
+                    AND (event_like IS NULL OR a.event LIKE event_like) AND (role_name IS NULL OR a.role = role_name)
+                  ORDER BY a.id;
+END $$;
+
+-- Every change to a binding or classification table is an audit entry.
+CREATE FUNCTION @extschema@._audit_config_change() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM @extschema@._audit('binding.' || lower(TG_OP),
+        jsonb_build_object('table', TG_TABLE_NAME,
+                           'row', CASE TG_OP WHEN 'DELETE' THEN to_jsonb(OLD) ELSE to_jsonb(NEW) END));
+    RETURN NULL;
+END $$;
+DO $$
+DECLARE t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['patron_binding', 'card_binding', 'balance_binding',
+                             'loan_binding', 'private_history_binding', 'contact_binding',
+                             'outbox_binding', 'retention_rule', 'role_class', 'purposes']
+    LOOP
+        EXECUTE format('CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON @extschema@.%I
+                        FOR EACH ROW EXECUTE FUNCTION @extschema@._audit_config_change()', t);
+    END LOOP;
+END $$;
+
+-- Every finished maintenance run (counts only), and the head of the chain
+-- to the server log, for comparison with a copy kept elsewhere.
+CREATE FUNCTION @extschema@._audit_run() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE head_id bigint;
+BEGIN
+    head_id := @extschema@._audit('maintenance.' || NEW.kind,
+                                  jsonb_build_object('run', NEW.id, 'dry_run', NEW.dry_run,
+                                                     'counts', NEW.counts, 'error', NEW.error));
+    IF NEW.kind = 'maintenance' THEN
+        RAISE LOG 'pals_privacy: audit log head is entry % with hash %', head_id,
+            (SELECT encode(hash, 'hex') FROM @extschema@.audit_log WHERE id = head_id);
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER audit AFTER UPDATE OF finished_at ON @extschema@.maintenance_runs
+    FOR EACH ROW WHEN (OLD.finished_at IS NULL AND NEW.finished_at IS NOT NULL)
+    EXECUTE FUNCTION @extschema@._audit_run();
+
+------------------------------------------------------------------------------
+-- Legal orders: the only way to read identity the rules mask.
+------------------------------------------------------------------------------
+
+CREATE TABLE @extschema@.legal_orders (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    reference   text NOT NULL CHECK (reference <> ''),
+    issued_by   text NOT NULL CHECK (issued_by <> ''),
+    patron      text NOT NULL,
+    expires     timestamptz NOT NULL,
+    note        text,
+    opened_at   timestamptz NOT NULL DEFAULT now(),
+    opened_by   text NOT NULL,
+    closed_at   timestamptz,
+    closed_by   text
+);
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.legal_orders', '');
+
+CREATE FUNCTION @extschema@.open_legal_order(reference text, issued_by text, patron text,
+                                             expires timestamptz, note text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE pb @extschema@.patron_binding; found_patron boolean; order_id bigint;
+BEGIN
+    PERFORM @extschema@._require_auditor('open_legal_order');
+    PERFORM @extschema@._require_args('open_legal_order', ARRAY['reference', 'issued_by', 'patron', 'expires'],
+                                      ARRAY[reference, issued_by, patron, expires::text]);
+    IF btrim(reference) = '' OR btrim(issued_by) = '' OR btrim(patron) = '' THEN
+        RAISE EXCEPTION 'open_legal_order: the court reference, issuer and patron must not be empty'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF expires <= now() THEN
+        RAISE EXCEPTION 'open_legal_order: the order would already have expired (%)', expires
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT * INTO pb FROM @extschema@.patron_binding;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'open_legal_order: the patron table is not bound'
+            USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+    EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s WHERE %I::text = $1)', pb.relation, pb.id_column)
+        INTO found_patron USING patron;
+    IF NOT found_patron THEN
+        RAISE EXCEPTION 'open_legal_order: patron % does not exist', quote_literal(patron)
+            USING ERRCODE = 'foreign_key_violation';
+    END IF;
+    INSERT INTO @extschema@.legal_orders (reference, issued_by, patron, expires, note, opened_by)
+    VALUES (reference, issued_by, patron, expires, note, session_user) RETURNING id INTO order_id;
+    PERFORM @extschema@._audit('legal_order.open',
+        jsonb_build_object('order', order_id, 'reference', reference, 'issued_by', issued_by,
+                           'expires', expires));
+    RETURN order_id;
+END $$;
+
+CREATE FUNCTION @extschema@._legal_order(fn text, order_id bigint) RETURNS @extschema@.legal_orders
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE o @extschema@.legal_orders;
+BEGIN
+    PERFORM @extschema@._require_args(fn, ARRAY['order_id'], ARRAY[order_id::text]);
+    SELECT * INTO o FROM @extschema@.legal_orders l WHERE l.id = order_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION '%: legal order % does not exist', fn, order_id USING ERRCODE = 'undefined_object';
+    END IF;
+    RETURN o;
+END $$;
+
+CREATE FUNCTION @extschema@.close_legal_order(order_id bigint) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE o @extschema@.legal_orders;
+BEGIN
+    PERFORM @extschema@._require_auditor('close_legal_order');
+    o := @extschema@._legal_order('close_legal_order', order_id);
+    IF o.closed_at IS NOT NULL THEN
+        RAISE EXCEPTION 'close_legal_order: legal order % is already closed', order_id
+            USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+    UPDATE @extschema@.legal_orders l SET closed_at = now(), closed_by = session_user WHERE l.id = order_id;
+    PERFORM @extschema@._audit('legal_order.close', jsonb_build_object('order', order_id));
+END $$;
+
+-- The patron's rows from every bound relation, under an open order; the
+-- disclosure itself (relations and counts) goes to the audit log.
+CREATE FUNCTION @extschema@.disclose_history(order_id bigint)
+RETURNS TABLE (relation regclass, row_data jsonb)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    o @extschema@.legal_orders;
+    b record;
+    t text;
+    n bigint;
+    counts jsonb := '{}';
+BEGIN
+    PERFORM @extschema@._require_auditor('disclose_history');
+    o := @extschema@._legal_order('disclose_history', order_id);
+    IF o.closed_at IS NOT NULL OR o.expires <= now() THEN
+        RAISE EXCEPTION 'disclose_history: legal order % is %', order_id,
+                CASE WHEN o.closed_at IS NOT NULL THEN 'closed' ELSE 'expired' END
+            USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+    FOR b IN SELECT l.relation, l.patron_column FROM @extschema@.loan_binding l
+             UNION ALL SELECT h.relation, h.patron_column FROM @extschema@.private_history_binding h
+    LOOP
+        t := format_type((SELECT atttypid FROM pg_attribute WHERE attrelid = b.relation AND attname = b.patron_column), NULL);
+        RETURN QUERY EXECUTE format('SELECT %L::regclass, to_jsonb(x) FROM %s x WHERE x.%I = $1::%s',
+                                    b.relation, b.relation, b.patron_column, t) USING o.patron;
+        GET DIAGNOSTICS n = ROW_COUNT;
+        counts := counts || jsonb_build_object(b.relation::text, n);
+    END LOOP;
+    RETURN QUERY SELECT 'pals_privacy.private_history'::regclass, to_jsonb(h) FROM @extschema@.private_history h
+                  WHERE h.patron = o.patron;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    counts := counts || jsonb_build_object('pals_privacy.private_history', n);
+    PERFORM @extschema@._audit('legal_order.disclose', jsonb_build_object('order', order_id, 'rows', counts));
+END $$;
+
+------------------------------------------------------------------------------
+-- Yearly acknowledgment of the policy by staff.
+------------------------------------------------------------------------------
+
+CREATE TABLE @extschema@.policy_acknowledgments (
+    id               bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    role             text NOT NULL,
+    version          text NOT NULL CHECK (version <> ''),
+    acknowledged_at  timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.policy_acknowledgments', '');
+
+CREATE FUNCTION @extschema@.acknowledge_policy(version text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM @extschema@._require_args('acknowledge_policy', ARRAY['version'], ARRAY[version]);
+    INSERT INTO @extschema@.policy_acknowledgments (role, version) VALUES (session_user, version);
+    PERFORM @extschema@._audit('policy.acknowledge', jsonb_build_object('version', version));
+END $$;
+
+CREATE VIEW @extschema@.acknowledgments AS
+    SELECT DISTINCT ON (role) role, version, acknowledged_at
+      FROM @extschema@.policy_acknowledgments
+     ORDER BY role, id DESC;
 
 ------------------------------------------------------------------------------
 -- Privileges: configuration is for the extension owner and superusers.
@@ -1507,3 +1791,10 @@ GRANT EXECUTE ON FUNCTION @extschema@._require_admin(text) TO PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@._require_args(text, text[], anyarray) TO PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.class_of(regrole) TO PUBLIC;
 GRANT SELECT ON @extschema@.bindings TO PUBLIC;
+-- audit and legal-order functions check the caller's class themselves
+GRANT EXECUTE ON FUNCTION @extschema@.verify_audit(), @extschema@.audit_head(),
+    @extschema@.audit_search(timestamptz, timestamptz, text, text),
+    @extschema@.open_legal_order(text, text, text, timestamptz, text),
+    @extschema@.close_legal_order(bigint), @extschema@.disclose_history(bigint),
+    @extschema@.acknowledge_policy(text) TO PUBLIC;
+GRANT SELECT ON @extschema@.acknowledgments TO PUBLIC;

@@ -1,6 +1,7 @@
 # A purge killed in the middle (kill -9 of its backend): every patron is
 # wholly purged or untouched, and the maintenance worker comes back with the
-# server's crash restart.
+# server's crash restart.  (The worker maintains another database, so that
+# its own purge does not race the one this test kills.)
 
 use strict;
 use warnings;
@@ -15,7 +16,7 @@ $node->init;
 $node->append_conf('postgresql.conf', <<'CONF');
 shared_preload_libraries = 'pals_privacy'
 pals_privacy.maintenance_interval = '1h'
-pals_privacy.maintenance_databases = 'lib'
+pals_privacy.maintenance_databases = 'elsewhere'
 pals_privacy.purge_grace = '1d'
 restart_after_crash = on
 CONF
@@ -35,7 +36,7 @@ INSERT INTO loans (patron_id, item_id, returned)
 SELECT g, g * 10 + k, '2001-01-01' FROM generate_series(1, 300) g, generate_series(1, 2) k;
 CREATE FUNCTION slow_purge(p bigint) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM pg_sleep(0.02);
+    PERFORM pg_sleep(0.05);
     DELETE FROM patrons WHERE id = p;
 END $$;
 SELECT pals_privacy.bind_patrons('patrons', 'id', 'expires', purge_function => 'slow_purge(bigint)');
@@ -85,10 +86,9 @@ ok( $node->poll_query_until(
         "SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = 'pals_privacy maintenance launcher'"),
     'the maintenance launcher came back after the crash');
 
-# The next run finishes the job: the restarted worker's first round, or this
-# one (a patron the worker is purging at that moment is skipped as locked).
+# The next run finishes the job.
 $node->safe_psql('lib', 'CALL pals_privacy.purge_expired(batch_size => 100)');
-ok($node->poll_query_until('lib', 'SELECT count(*) = 1 FROM patrons'),
+is($node->safe_psql('lib', 'SELECT count(*) FROM patrons'), '1',
     'a later purge finishes: only the placeholder is left');
 
 $node->stop;
