@@ -1478,6 +1478,8 @@ BEGIN
     COMMIT;
     pending := @extschema@._retry_pending();
     COMMIT;
+    PERFORM @extschema@._audit_prune();
+    COMMIT;
     CALL @extschema@.apply_retention(false, 10000, retention);
     -- nothing to purge until the patron table is bound
     IF EXISTS (SELECT FROM @extschema@.patron_binding) THEN
@@ -1555,9 +1557,14 @@ DECLARE e @extschema@.audit_log; prev bytea; expected bigint;
 BEGIN
     PERFORM @extschema@._require_auditor('verify_audit');
     FOR e IN SELECT * FROM @extschema@.audit_log ORDER BY id LOOP
-        IF expected IS NULL THEN
-            -- the first entry: 1, or the checkpoint left by retention
-            IF e.id <> 1 AND e.event <> 'audit.checkpoint' THEN
+        IF expected IS NULL AND e.event = 'audit.checkpoint' THEN
+            -- retention removed what came before: the chain goes on from the
+            -- hash this checkpoint carries (that of the last removed entry)
+            prev := e.hash;
+            expected := e.id + 1;
+            CONTINUE;
+        ELSIF expected IS NULL THEN
+            IF e.id <> 1 THEN
                 RETURN e.id;
             END IF;
             prev := e.prev_hash;
@@ -1571,6 +1578,33 @@ BEGIN
         expected := e.id + 1;
     END LOOP;
     RETURN NULL;
+END $$;
+
+-- Retention: entries older than pals_privacy.audit_retention go; the last
+-- removed one stays as a checkpoint (its id and hash kept, its content
+-- replaced by what was removed), so the chain still verifies from there.
+CREATE FUNCTION @extschema@._audit_prune() RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE keep interval; last_removed bigint; head bigint; n bigint;
+BEGIN
+    keep := make_interval(mins => (SELECT setting::integer FROM pg_settings WHERE name = 'pals_privacy.audit_retention'));
+    IF keep IS NULL OR keep = interval '0' THEN
+        RETURN 0;
+    END IF;
+    SELECT max(id) INTO head FROM @extschema@.audit_log;
+    SELECT max(id) INTO last_removed FROM @extschema@.audit_log WHERE at < now() - keep AND id < head;
+    IF last_removed IS NULL THEN
+        RETURN 0;
+    END IF;
+    PERFORM pg_advisory_xact_lock(8097872847766123876);   -- the appenders' lock ("pals_aud", src/audit.c)
+    DELETE FROM @extschema@.audit_log WHERE id < last_removed;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    UPDATE @extschema@.audit_log
+       SET event = 'audit.checkpoint', prev_hash = NULL,
+           details = jsonb_build_object('removed_through', last_removed, 'removed', n + 1,
+                                        'older_than', now() - keep)
+     WHERE id = last_removed AND event <> 'audit.checkpoint';
+    RETURN n;
 END $$;
 
 CREATE FUNCTION @extschema@.audit_head(OUT id bigint, OUT hash text)

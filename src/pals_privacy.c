@@ -15,6 +15,7 @@ void		_PG_init(void);
 
 int			pals_default_class = PALS_CLASS_STAFF;
 int			pals_purge_grace = 90 * 24 * 60;	/* minutes */
+int			pals_audit_retention = 5 * 365 * 24 * 60;	/* minutes */
 char	   *pals_purpose = NULL;
 
 static const struct config_enum_entry class_options[] = {
@@ -74,6 +75,14 @@ _PG_init(void)
 							"purge_expired() removes patrons whose card expired more than this ago.",
 							&pals_purge_grace,
 							90 * 24 * 60, 0, INT_MAX,
+							PGC_SUSET, GUC_UNIT_MIN,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pals_privacy.audit_retention",
+							"How long audit log entries are kept (0: for ever).",
+							"Maintenance removes older entries and leaves a checkpoint, so the chain still verifies.",
+							&pals_audit_retention,
+							5 * 365 * 24 * 60, 0, INT_MAX,
 							PGC_SUSET, GUC_UNIT_MIN,
 							NULL, NULL, NULL);
 
