@@ -469,6 +469,19 @@ rel_sever(Oid relid)
 	return rs;
 }
 
+/* The severing state of a relation if it is already built (no set-up). */
+static RelSever *
+rel_sever_known(Oid relid)
+{
+	const PalsRegistry *reg = pals_registry();
+	RelSever   *rs;
+
+	if (rel_severs == NULL || rel_severs_generation != reg->generation)
+		return NULL;
+	rs = hash_search(rel_severs, &relid, HASH_FIND, NULL);
+	return rs != NULL && rs->binding != NULL ? rs : NULL;
+}
+
 static Oid
 get_extension_owner(void)
 {
@@ -1045,6 +1058,17 @@ pals_privacy_sever_row(PG_FUNCTION_ARGS)
 	}
 	else
 		newtup = td->tg_trigtuple;
+
+	/*
+	 * A row re-pointed to the placeholder (by severing, a purge, a backlog)
+	 * passes the WHEN clause: leave before any set-up when we can tell.
+	 */
+	{
+		RelSever   *known = rel_sever_known(relid);
+
+		if (known != NULL && !tuple_identified(known, newtup, desc))
+			return PointerGetDatum(NULL);
+	}
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "pals_privacy: SPI_connect failed");
