@@ -29,7 +29,7 @@ fi
 export PGOPTIONS='-c client_min_messages=warning'
 q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 script=$(mktemp); trap 'rm -f "$script"' EXIT
-echo "SELECT pals_privacy._audit('bench.append', jsonb_build_object('client', :client_id));" >"$script"
+echo "SELECT pals_privacy._audit('bench.append', jsonb_build_object('client', :client_id::int));" >"$script"
 
 createdb lib
 q -d lib -f "$ROOT/demo/schema.sql" >/dev/null
