@@ -338,6 +338,12 @@ LANGUAGE sql IMMUTABLE AS $$
         OR (a IN ('text', 'character varying', 'character') AND b IN ('text', 'character varying'))
 $$;
 
+-- The SQL name of a column's type, for casting text values to it.
+CREATE FUNCTION @extschema@._column_type_name(rel regclass, col name) RETURNS text
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT format_type(atttypid, NULL) FROM pg_attribute WHERE attrelid = rel AND attname = col
+$$;
+
 ------------------------------------------------------------------------------
 -- The binding calls.
 ------------------------------------------------------------------------------
@@ -822,8 +828,7 @@ BEGIN
     patron_id := to_jsonb(NEW) ->> pb.id_column;
     FOR b IN SELECT * FROM @extschema@.loan_binding LOOP
         p := @extschema@._loan_predicates(b, 't');
-        ptype := format_type((SELECT atttypid FROM pg_attribute
-                               WHERE attrelid = b.relation AND attname = b.patron_column), NULL);
+        ptype := @extschema@._column_type_name(b.relation, b.patron_column);
         FOR r IN EXECUTE format(
             'SELECT t.tableoid AS rid, t.ctid AS tid, t.%I::text AS item FROM %s t
               WHERE t.%I = $1::%s AND %s AND %s AND %s',
@@ -914,8 +919,7 @@ BEGIN
             CONTINUE;
         END IF;
         p := @extschema@._loan_predicates(b, 't');
-        itype := pg_catalog.format_type((SELECT atttypid FROM pg_catalog.pg_attribute
-                                          WHERE attrelid = b.relation AND attname = b.item_column), NULL);
+        itype := @extschema@._column_type_name(b.relation, b.item_column);
         order_expr := CASE WHEN cardinality(b.closed_columns) = 1 THEN format('t.%I', b.closed_columns[1])
                            ELSE format('GREATEST(%s)', (SELECT string_agg(format('t.%I', c), ', ')
                                                          FROM unnest(b.closed_columns) c)) END;
@@ -1136,6 +1140,17 @@ CREATE TABLE @extschema@.maintenance_runs (
 );
 COMMENT ON TABLE @extschema@.maintenance_runs IS 'One row per purge, retention or maintenance run: counts, no identities';
 
+CREATE FUNCTION @extschema@._run_begin(kind text, dry_run boolean) RETURNS bigint
+LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+    INSERT INTO @extschema@.maintenance_runs (kind, dry_run) VALUES (kind, dry_run) RETURNING id
+$$;
+
+CREATE FUNCTION @extschema@._run_end(run_id bigint, counts jsonb) RETURNS void
+LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+    UPDATE @extschema@.maintenance_runs r SET finished_at = clock_timestamp(), counts = _run_end.counts
+     WHERE r.id = run_id
+$$;
+
 -- Patrons whose removal would break a binding: the placeholders of sever_with.
 CREATE FUNCTION @extschema@._placeholders() RETURNS text[]
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
@@ -1150,7 +1165,7 @@ LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE b @extschema@.balance_binding; t text;
 BEGIN
     FOR b IN SELECT * FROM @extschema@.balance_binding LOOP
-        t := format_type((SELECT atttypid FROM pg_attribute WHERE attrelid = b.relation AND attname = b.patron_column), NULL);
+        t := @extschema@._column_type_name(b.relation, b.patron_column);
         RETURN QUERY EXECUTE format(
             'SELECT x.%1$I::text FROM %2$s x WHERE x.%1$I = ANY ($1::%3$s[]) GROUP BY 1 HAVING sum(x.%4$I) > 0',
             b.patron_column, b.relation, t, b.amount_column) USING ids;
@@ -1163,7 +1178,7 @@ DECLARE b @extschema@.loan_binding; p record; t text;
 BEGIN
     FOR b IN SELECT * FROM @extschema@.loan_binding LOOP
         p := @extschema@._loan_predicates(b, 't');
-        t := format_type((SELECT atttypid FROM pg_attribute WHERE attrelid = b.relation AND attname = b.patron_column), NULL);
+        t := @extschema@._column_type_name(b.relation, b.patron_column);
         RETURN QUERY EXECUTE format('SELECT DISTINCT t.%1$I::text FROM %2$s t WHERE t.%1$I = ANY ($1::%3$s[]) AND NOT %4$s',
                                     b.patron_column, b.relation, t, p.closed) USING ids;
     END LOOP;
@@ -1178,7 +1193,7 @@ DECLARE b record; t text;
 BEGIN
     FOR b IN SELECT relation, patron_column FROM @extschema@.loan_binding
              UNION ALL SELECT relation, patron_column FROM @extschema@.private_history_binding LOOP
-        t := format_type((SELECT atttypid FROM pg_attribute WHERE attrelid = b.relation AND attname = b.patron_column), NULL);
+        t := @extschema@._column_type_name(b.relation, b.patron_column);
         RETURN QUERY EXECUTE format(
             'WITH mine AS (SELECT x.%1$I::text AS p FROM %2$s x WHERE x.%1$I = ANY ($1::%3$s[]) FOR UPDATE SKIP LOCKED)
              SELECT a.p FROM (SELECT x.%1$I::text AS p, count(*) AS n FROM %2$s x WHERE x.%1$I = ANY ($1::%3$s[]) GROUP BY 1) a
@@ -1205,7 +1220,7 @@ DECLARE
 BEGIN
     SELECT * INTO STRICT pb FROM @extschema@.patron_binding;
     FOR b IN SELECT * FROM @extschema@.loan_binding LOOP
-        t := pg_catalog.format_type((SELECT atttypid FROM pg_catalog.pg_attribute WHERE attrelid = b.relation AND attname = b.patron_column), NULL);
+        t := @extschema@._column_type_name(b.relation, b.patron_column);
         IF b.sever_with = 'delete' THEN
             EXECUTE pg_catalog.format('DELETE FROM %s WHERE %I = ANY ($1::%s[])', b.relation, b.patron_column, t) USING ids;
         ELSIF b.sever_with = 'null' THEN
@@ -1216,11 +1231,11 @@ BEGIN
         END IF;
     END LOOP;
     FOR b IN SELECT * FROM @extschema@.private_history_binding LOOP
-        t := pg_catalog.format_type((SELECT atttypid FROM pg_catalog.pg_attribute WHERE attrelid = b.relation AND attname = b.patron_column), NULL);
+        t := @extschema@._column_type_name(b.relation, b.patron_column);
         EXECUTE pg_catalog.format('DELETE FROM %s WHERE %I = ANY ($1::%s[])', b.relation, b.patron_column, t) USING ids;
     END LOOP;
     DELETE FROM @extschema@.private_history h WHERE h.patron = ANY (ids);
-    t := pg_catalog.format_type((SELECT atttypid FROM pg_catalog.pg_attribute WHERE attrelid = pb.relation AND attname = pb.id_column), NULL);
+    t := @extschema@._column_type_name(pb.relation, pb.id_column);
     IF pb.purge_function IS NULL THEN
         EXECUTE pg_catalog.format('DELETE FROM %s WHERE %I = ANY ($1::%s[])', pb.relation, pb.id_column, t) USING ids;
         GET DIAGNOSTICS n = ROW_COUNT;
@@ -1274,9 +1289,8 @@ BEGIN
             USING ERRCODE = 'object_not_in_prerequisite_state',
                   HINT = 'Load the library: add pals_privacy to shared_preload_libraries, or LOAD ''pals_privacy''.';
     END IF;
-    t := pg_catalog.format_type((SELECT atttypid FROM pg_catalog.pg_attribute
-                                  WHERE attrelid = pb.relation AND attname = pb.id_column), NULL);
-    INSERT INTO @extschema@.maintenance_runs (kind, dry_run) VALUES ('purge', dry_run) RETURNING id INTO run_id;
+    t := @extschema@._column_type_name(pb.relation, pb.id_column);
+    run_id := @extschema@._run_begin('purge', dry_run);
     COMMIT;
     LOOP
         -- the next batch of patrons past the grace period
@@ -1349,7 +1363,7 @@ BEGIN
                                  'skipped', jsonb_build_object('balance', n_balance, 'open_loan', n_open,
                                                                'locked', n_locked, 'error', n_error),
                                  'errors', to_jsonb(errors));
-    UPDATE @extschema@.maintenance_runs SET finished_at = clock_timestamp(), counts = result WHERE id = run_id;
+    PERFORM @extschema@._run_end(run_id, result);
     COMMIT;
     RAISE NOTICE 'purge_expired: % patrons purged%; kept: % owing, % with open loans or holds, % locked, % failed',
         n_purged, CASE WHEN dry_run THEN format(' (dry run: %s eligible)', n_eligible) ELSE '' END,
@@ -1379,7 +1393,7 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     dry_run := coalesce(dry_run, false);
-    INSERT INTO @extschema@.maintenance_runs (kind, dry_run) VALUES ('retention', dry_run) RETURNING id INTO run_id;
+    run_id := @extschema@._run_begin('retention', dry_run);
     COMMIT;
     FOR r IN SELECT * FROM @extschema@.retention_rule ORDER BY relation::text LOOP
         rule_rows := 0;
@@ -1432,7 +1446,7 @@ BEGIN
         total := total + rule_rows;
     END LOOP;
     result := jsonb_build_object('dry_run', dry_run, 'rules', per_rule, 'rows', total);
-    UPDATE @extschema@.maintenance_runs SET finished_at = clock_timestamp(), counts = result WHERE id = run_id;
+    PERFORM @extschema@._run_end(run_id, result);
     COMMIT;
 END $$;
 
@@ -1472,7 +1486,7 @@ DECLARE
     purge jsonb;
 BEGIN
     PERFORM @extschema@._require_admin('run_maintenance');
-    INSERT INTO @extschema@.maintenance_runs (kind) VALUES ('maintenance') RETURNING id INTO run_id;
+    run_id := @extschema@._run_begin('maintenance', false);
     UPDATE @extschema@.maintenance_runs SET error = 'interrupted'
      WHERE finished_at IS NULL AND error IS NULL AND id < run_id;
     COMMIT;
@@ -1486,7 +1500,7 @@ BEGIN
         CALL @extschema@.purge_expired(false, 500, purge);
     END IF;
     result := jsonb_build_object('pending', pending, 'retention', retention, 'purge', purge);
-    UPDATE @extschema@.maintenance_runs SET finished_at = clock_timestamp(), counts = result WHERE id = run_id;
+    PERFORM @extschema@._run_end(run_id, result);
     COMMIT;
 END $$;
 
@@ -1768,7 +1782,7 @@ BEGIN
     FOR b IN SELECT l.relation, l.patron_column FROM @extschema@.loan_binding l
              UNION ALL SELECT h.relation, h.patron_column FROM @extschema@.private_history_binding h
     LOOP
-        t := format_type((SELECT atttypid FROM pg_attribute WHERE attrelid = b.relation AND attname = b.patron_column), NULL);
+        t := @extschema@._column_type_name(b.relation, b.patron_column);
         RETURN QUERY EXECUTE format('SELECT %L::regclass, to_jsonb(x) FROM %s x WHERE x.%I = $1::%s',
                                     b.relation, b.relation, b.patron_column, t) USING o.patron;
         GET DIAGNOSTICS n = ROW_COUNT;
