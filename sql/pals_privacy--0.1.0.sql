@@ -796,6 +796,28 @@ BEGIN
     END LOOP;
 END $$;
 
+-- A table made an inheritance child of a bound loan relation after binding
+-- (CREATE TABLE ... INHERITS, ALTER TABLE ... INHERIT) gets the severing
+-- trigger at once.  (Partitions get it from PostgreSQL itself.)
+CREATE FUNCTION @extschema@._on_table_ddl() RETURNS event_trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE c record; b regclass;
+BEGIN
+    FOR c IN SELECT DISTINCT objid FROM pg_event_trigger_ddl_commands()
+              WHERE object_type = 'table' AND classid = 'pg_class'::regclass LOOP
+        FOR b IN SELECT l.relation FROM @extschema@.loan_binding l
+                  WHERE l.relation IN (SELECT r.relation FROM @extschema@._related_relations(c.objid::regclass) r
+                                        WHERE r.relationship = 'parent')
+                    AND (SELECT relkind FROM pg_class WHERE oid = l.relation) = 'r'
+        LOOP
+            PERFORM @extschema@._install_loan_triggers(b);
+        END LOOP;
+    END LOOP;
+END $$;
+CREATE EVENT TRIGGER pals_privacy_inheritance ON ddl_command_end
+    WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE')
+    EXECUTE FUNCTION @extschema@._on_table_ddl();
+
 CREATE FUNCTION @extschema@._drop_loan_triggers(rel regclass) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE t regclass;
