@@ -1303,7 +1303,9 @@ BEGIN
         RAISE EXCEPTION 'purge_expired: the patron table is not bound'
             USING ERRCODE = 'object_not_in_prerequisite_state', HINT = 'Call pals_privacy.bind_patrons() first.';
     END IF;
-    -- pg_settings gives the value in its base unit, minutes
+    -- calling into the library defines its settings in this session, preloaded or not;
+    -- pg_settings then gives the value in its base unit, minutes
+    PERFORM @extschema@.current_class();
     grace := make_interval(mins => (SELECT setting::integer FROM pg_catalog.pg_settings
                                      WHERE name = 'pals_privacy.purge_grace'));
     IF grace IS NULL THEN
@@ -1623,6 +1625,7 @@ CREATE FUNCTION @extschema@._audit_prune() RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE keep interval; last_removed bigint; head bigint; n bigint;
 BEGIN
+    PERFORM @extschema@.current_class();   -- loads the library, which defines the setting
     keep := make_interval(mins => (SELECT setting::integer FROM pg_settings WHERE name = 'pals_privacy.audit_retention'));
     IF keep IS NULL OR keep = interval '0' THEN
         RETURN 0;
