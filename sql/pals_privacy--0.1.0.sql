@@ -90,6 +90,8 @@ CREATE TABLE @extschema@.outbox_binding (
     patron_column   name NOT NULL,
     channel_column  name NOT NULL,
     purpose         text NOT NULL REFERENCES @extschema@.purposes (name),
+    on_missing_consent text NOT NULL DEFAULT 'reject'
+                    CHECK (on_missing_consent IN ('reject', 'divert', 'drop')),
     bound_at        timestamptz NOT NULL DEFAULT now(),
     bound_by        name NOT NULL DEFAULT current_user
 );
@@ -605,13 +607,14 @@ BEGIN
     VALUES (relation, column_name, patron_column, channel);
 END $$;
 
-CREATE FUNCTION @extschema@.bind_outbox(relation regclass, patron_column name, channel_column name, purpose text)
+CREATE FUNCTION @extschema@.bind_outbox(relation regclass, patron_column name, channel_column name, purpose text,
+                                        on_missing_consent text DEFAULT 'reject')
 RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE fn constant text := 'bind_outbox'; existing jsonb;
 BEGIN
     PERFORM @extschema@._require_admin(fn);
-    PERFORM @extschema@._require_args(fn, ARRAY['relation', 'patron_column', 'channel_column', 'purpose'],
-                                      ARRAY[relation::text, patron_column::text, channel_column::text, purpose]);
+    PERFORM @extschema@._require_args(fn, ARRAY['relation', 'patron_column', 'channel_column', 'purpose', 'on_missing_consent'],
+                                      ARRAY[relation::text, patron_column::text, channel_column::text, purpose, on_missing_consent]);
     PERFORM @extschema@._require_relkind(fn, relation, '{r,p}');
     PERFORM @extschema@._require_patron_column(fn, relation, patron_column);
     PERFORM @extschema@._column_type(fn, relation, channel_column, 'channel column', '{S}', 'text');
@@ -620,14 +623,21 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = format('Known purposes: %s.', (SELECT string_agg(name, ', ' ORDER BY name) FROM @extschema@.purposes));
     END IF;
+    IF on_missing_consent NOT IN ('reject', 'divert', 'drop') THEN
+        RAISE EXCEPTION '%: unknown on_missing_consent %', fn, quote_literal(on_missing_consent)
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Use ''reject'', ''divert'' or ''drop''.';
+    END IF;
     PERFORM @extschema@._require_unbound(fn, relation, 'outbox');
     SELECT to_jsonb(b) INTO existing FROM @extschema@.outbox_binding b WHERE b.relation = bind_outbox.relation;
     IF @extschema@._same_or_conflict(fn, relation, existing, jsonb_build_object(
-            'relation', relation, 'patron_column', patron_column, 'channel_column', channel_column, 'purpose', purpose)) THEN
+            'relation', relation, 'patron_column', patron_column, 'channel_column', channel_column, 'purpose', purpose,
+            'on_missing_consent', on_missing_consent)) THEN
+        PERFORM @extschema@._install_outbox_triggers(relation);
         RETURN;
     END IF;
-    INSERT INTO @extschema@.outbox_binding (relation, patron_column, channel_column, purpose)
-    VALUES (relation, patron_column, channel_column, purpose);
+    INSERT INTO @extschema@.outbox_binding (relation, patron_column, channel_column, purpose, on_missing_consent)
+    VALUES (relation, patron_column, channel_column, purpose, on_missing_consent);
+    PERFORM @extschema@._install_outbox_triggers(relation);
 END $$;
 
 CREATE FUNCTION @extschema@.retain(relation regclass, timestamp_column name, keep interval, action text DEFAULT 'delete')
@@ -873,6 +883,9 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE pb @extschema@.patron_binding;
 BEGIN
     SELECT * INTO STRICT pb FROM @extschema@.patron_binding b WHERE b.relation = rel;
+    PERFORM @extschema@._drop_trigger(rel, 'pals_privacy_default_consents');
+    EXECUTE format('CREATE TRIGGER pals_privacy_default_consents AFTER INSERT ON %s
+                    FOR EACH ROW EXECUTE FUNCTION @extschema@._default_consents()', rel);
     PERFORM @extschema@._drop_trigger(rel, 'pals_privacy_history_optout');
     IF pb.keep_history_column IS NOT NULL THEN
         EXECUTE format('CREATE TRIGGER pals_privacy_history_optout AFTER UPDATE OF %1$I ON %2$s
@@ -886,6 +899,7 @@ CREATE FUNCTION @extschema@._drop_patron_triggers(rel regclass) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     PERFORM @extschema@._drop_trigger(rel, 'pals_privacy_history_optout');
+    PERFORM @extschema@._drop_trigger(rel, 'pals_privacy_default_consents');
 END $$;
 
 -- Sever the history that existed before the extension was bound, item by
@@ -1042,7 +1056,7 @@ END $$;
 
 CREATE FUNCTION @extschema@.unbind(relation regclass)
 RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-DECLARE fn constant text := 'unbind'; n bigint := 0; k bigint;
+DECLARE fn constant text := 'unbind'; n bigint := 0; k bigint; t regclass;
 BEGIN
     PERFORM @extschema@._require_admin(fn);
     PERFORM @extschema@._require_args(fn, ARRAY['relation'], ARRAY[relation::text]);
@@ -1059,6 +1073,11 @@ BEGIN
     END IF;
     IF EXISTS (SELECT 1 FROM @extschema@.patron_binding b WHERE b.relation = unbind.relation) THEN
         PERFORM @extschema@._drop_patron_triggers(relation);
+    END IF;
+    IF EXISTS (SELECT 1 FROM @extschema@.outbox_binding b WHERE b.relation = unbind.relation) THEN
+        FOR t IN SELECT @extschema@._trigger_targets(relation) LOOP
+            PERFORM @extschema@._drop_trigger(t, 'pals_privacy_outbox');
+        END LOOP;
     END IF;
     DELETE FROM @extschema@.patron_binding b WHERE b.relation = unbind.relation;          GET DIAGNOSTICS k = ROW_COUNT; n := n + k;
     DELETE FROM @extschema@.card_binding b WHERE b.relation = unbind.relation;            GET DIAGNOSTICS k = ROW_COUNT; n := n + k;
@@ -1257,6 +1276,8 @@ BEGIN
         EXECUTE pg_catalog.format('DELETE FROM %s WHERE %I = ANY ($1::%s[])', b.relation, b.patron_column, t) USING ids;
     END LOOP;
     DELETE FROM @extschema@.private_history h WHERE h.patron = ANY (ids);
+    DELETE FROM @extschema@.consents c WHERE c.patron = ANY (ids);
+    DELETE FROM @extschema@.consent_history c WHERE c.patron = ANY (ids);
     t := @extschema@._column_type_name(pb.relation, pb.id_column);
     IF pb.purge_function IS NULL THEN
         EXECUTE pg_catalog.format('DELETE FROM %s WHERE %I = ANY ($1::%s[])', pb.relation, pb.id_column, t) USING ids;
@@ -1530,6 +1551,173 @@ END $$;
 
 CREATE FUNCTION @extschema@.maintenance_now() RETURNS boolean
     LANGUAGE c AS 'MODULE_PATHNAME', 'pals_privacy_maintenance_now';
+
+------------------------------------------------------------------------------
+-- Consent (src/consent.c, docs/consent.md): per patron, purpose and channel.
+------------------------------------------------------------------------------
+
+CREATE TABLE @extschema@.consents (
+    patron       text NOT NULL,
+    purpose      text NOT NULL REFERENCES @extschema@.purposes (name),
+    channel      text NOT NULL CHECK (channel IN ('email', 'phone', 'sms', 'mail')),
+    granted      boolean NOT NULL,
+    evidence     text,
+    recorded_at  timestamptz NOT NULL DEFAULT now(),
+    recorded_by  text NOT NULL,
+    PRIMARY KEY (patron, purpose, channel)
+);
+CREATE TABLE @extschema@.consent_history (
+    id           bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    patron       text NOT NULL,
+    purpose      text NOT NULL,
+    channel      text NOT NULL,
+    action       text NOT NULL CHECK (action IN ('grant', 'withdraw')),
+    evidence     text,
+    recorded_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
+    recorded_by  text NOT NULL
+);
+CREATE INDEX consent_history_patron ON @extschema@.consent_history (patron);
+-- What a new patron starts with (library NULL: every library).
+CREATE TABLE @extschema@.consent_defaults (
+    library   text,
+    purpose   text NOT NULL REFERENCES @extschema@.purposes (name),
+    channel   text NOT NULL CHECK (channel IN ('email', 'phone', 'sms', 'mail')),
+    builtin   boolean NOT NULL DEFAULT false,
+    UNIQUE NULLS NOT DISTINCT (library, purpose, channel)
+);
+INSERT INTO @extschema@.consent_defaults (library, purpose, channel, builtin) VALUES (NULL, 'notices', 'email', true);
+CREATE TABLE @extschema@.outbox_dropped (
+    relation      regclass NOT NULL,
+    purpose       text NOT NULL,
+    channel       text NOT NULL,
+    dropped       bigint NOT NULL,
+    last_dropped  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (relation, purpose, channel)
+);
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.consents', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.consent_history', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.consent_defaults', 'WHERE NOT builtin');
+
+CREATE FUNCTION @extschema@.add_purpose(name text, description text, requires_evidence boolean DEFAULT false)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM @extschema@._require_admin('add_purpose');
+    PERFORM @extschema@._require_args('add_purpose', ARRAY['name', 'description', 'requires_evidence'],
+                                      ARRAY[name, description, requires_evidence::text]);
+    IF name !~ '^[a-z][a-z0-9_]*$' THEN
+        RAISE EXCEPTION 'add_purpose: % is not a valid purpose name', quote_literal(name)
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Use lower-case letters, digits and underscores.';
+    END IF;
+    IF EXISTS (SELECT FROM @extschema@.purposes p WHERE p.name = add_purpose.name) THEN
+        RAISE EXCEPTION 'add_purpose: purpose % already exists', quote_literal(name) USING ERRCODE = 'duplicate_object';
+    END IF;
+    INSERT INTO @extschema@.purposes (name, description, requires_evidence) VALUES (name, description, requires_evidence);
+END $$;
+
+-- Who records consent: staff and the ILS (judged by the session's login
+-- role), administrators.  Patrons' own consent comes with the patron session.
+CREATE FUNCTION @extschema@._consent_change(fn text, p_patron text, p_purpose text, p_channel text,
+                                            grant_it boolean, p_evidence text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE pb @extschema@.patron_binding; found_patron boolean; needs_evidence boolean; was boolean;
+BEGIN
+    PERFORM @extschema@._require_args(fn, ARRAY['patron', 'purpose', 'channel'], ARRAY[p_patron, p_purpose, p_channel]);
+    IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = session_user)
+       AND @extschema@.class_of(session_user::regrole) NOT IN ('operational', 'staff') THEN
+        RAISE EXCEPTION 'permission denied for %', fn
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = format('Role %I is of privacy class %s; staff or the ILS record consent.',
+                                  session_user, @extschema@.class_of(session_user::regrole));
+    END IF;
+    SELECT requires_evidence INTO needs_evidence FROM @extschema@.purposes p WHERE p.name = p_purpose;
+    IF needs_evidence IS NULL THEN
+        RAISE EXCEPTION '%: unknown purpose %', fn, quote_literal(p_purpose) USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF p_channel NOT IN ('email', 'phone', 'sms', 'mail') THEN
+        RAISE EXCEPTION '%: unknown channel %', fn, quote_literal(p_channel)
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Use ''email'', ''phone'', ''sms'' or ''mail''.';
+    END IF;
+    IF grant_it AND needs_evidence AND coalesce(btrim(p_evidence), '') = '' THEN
+        RAISE EXCEPTION '%: purpose % requires evidence of consent', fn, quote_literal(p_purpose)
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Name the evidence, for example ''signed form of 2026-11-20''.';
+    END IF;
+    SELECT * INTO pb FROM @extschema@.patron_binding;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION '%: the patron table is not bound', fn USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+    EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s WHERE %I::text = $1)', pb.relation, pb.id_column)
+        INTO found_patron USING p_patron;
+    IF NOT found_patron THEN
+        RAISE EXCEPTION '%: patron % does not exist', fn, quote_literal(p_patron) USING ERRCODE = 'foreign_key_violation';
+    END IF;
+    SELECT granted INTO was FROM @extschema@.consents c
+     WHERE c.patron = p_patron AND c.purpose = p_purpose AND c.channel = p_channel
+       FOR UPDATE;
+    IF NOT grant_it AND was IS NOT TRUE THEN
+        RETURN;     -- nothing to withdraw
+    END IF;
+    INSERT INTO @extschema@.consents AS c (patron, purpose, channel, granted, evidence, recorded_by)
+    VALUES (p_patron, p_purpose, p_channel, grant_it, p_evidence, session_user)
+    ON CONFLICT (patron, purpose, channel) DO UPDATE
+       SET granted = EXCLUDED.granted, evidence = EXCLUDED.evidence, recorded_at = now(), recorded_by = session_user;
+    INSERT INTO @extschema@.consent_history (patron, purpose, channel, action, evidence, recorded_by)
+    VALUES (p_patron, p_purpose, p_channel, CASE WHEN grant_it THEN 'grant' ELSE 'withdraw' END, p_evidence, session_user);
+    PERFORM @extschema@._audit(CASE WHEN grant_it THEN 'consent.grant' ELSE 'consent.withdraw' END,
+        jsonb_build_object('patron', p_patron, 'purpose', p_purpose, 'channel', p_channel, 'evidence', p_evidence));
+END $$;
+
+CREATE FUNCTION @extschema@.grant_consent(patron text, purpose text, channel text, evidence text DEFAULT NULL)
+RETURNS void LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+    SELECT @extschema@._consent_change('grant_consent', patron, purpose, channel, true, evidence)
+$$;
+CREATE FUNCTION @extschema@.withdraw_consent(patron text, purpose text, channel text)
+RETURNS void LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
+    SELECT @extschema@._consent_change('withdraw_consent', patron, purpose, channel, false, NULL)
+$$;
+CREATE FUNCTION @extschema@.has_consent(patron text, purpose text, channel text) RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT coalesce((SELECT granted FROM @extschema@.consents c
+                      WHERE c.patron = has_consent.patron AND c.purpose = has_consent.purpose
+                        AND c.channel = has_consent.channel), false)
+$$;
+
+CREATE FUNCTION @extschema@._outbox_check() RETURNS trigger
+    LANGUAGE c AS 'MODULE_PATHNAME', 'pals_privacy_outbox_check';
+
+CREATE FUNCTION @extschema@._install_outbox_triggers(rel regclass) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE ob @extschema@.outbox_binding; t regclass;
+BEGIN
+    SELECT * INTO STRICT ob FROM @extschema@.outbox_binding b WHERE b.relation = rel;
+    FOR t IN SELECT @extschema@._trigger_targets(rel) LOOP
+        PERFORM @extschema@._drop_trigger(t, 'pals_privacy_outbox');
+        EXECUTE format('CREATE TRIGGER pals_privacy_outbox BEFORE INSERT OR UPDATE OF %I, %I ON %s
+                        FOR EACH ROW EXECUTE FUNCTION @extschema@._outbox_check()',
+                       ob.patron_column, ob.channel_column, t);
+    END LOOP;
+END $$;
+
+-- A new patron starts with the consents of consent_defaults for their library.
+CREATE FUNCTION @extschema@._default_consents() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE pb @extschema@.patron_binding; id text; lib text; d record;
+BEGIN
+    SELECT * INTO pb FROM @extschema@.patron_binding;
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+    id := to_jsonb(NEW) ->> pb.id_column;
+    lib := CASE WHEN pb.library_column IS NOT NULL THEN to_jsonb(NEW) ->> pb.library_column END;
+    FOR d IN SELECT DISTINCT purpose, channel FROM @extschema@.consent_defaults c
+              WHERE c.library IS NULL OR c.library = lib LOOP
+        INSERT INTO @extschema@.consents (patron, purpose, channel, granted, evidence, recorded_by)
+        VALUES (id, d.purpose, d.channel, true, 'registration', session_user)
+        ON CONFLICT DO NOTHING;
+        INSERT INTO @extschema@.consent_history (patron, purpose, channel, action, evidence, recorded_by)
+        VALUES (id, d.purpose, d.channel, 'grant', 'registration', session_user);
+    END LOOP;
+    RETURN NULL;
+END $$;
 
 ------------------------------------------------------------------------------
 -- The audit log (src/audit.c, docs/audit.md): append-only, hash-chained.
@@ -1870,4 +2058,7 @@ GRANT EXECUTE ON FUNCTION @extschema@.verify_audit(), @extschema@.audit_head(),
     @extschema@.open_legal_order(text, text, text, timestamptz, text),
     @extschema@.close_legal_order(bigint), @extschema@.disclose_history(bigint),
     @extschema@.acknowledge_policy(text) TO PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.grant_consent(text, text, text, text),
+    @extschema@.withdraw_consent(text, text, text), @extschema@.has_consent(text, text, text),
+    @extschema@._consent_change(text, text, text, text, boolean, text) TO PUBLIC;
 GRANT SELECT ON @extschema@.acknowledgments TO PUBLIC;

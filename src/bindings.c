@@ -255,6 +255,33 @@ load_loans(void)
 }
 
 static void
+load_outboxes(void)
+{
+	int			rc = SPI_execute("SELECT relation::oid, patron_column, channel_column, purpose,"
+								 " on_missing_consent FROM pals_privacy.outbox_binding",
+								 true, 0);
+
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "pals_privacy: reading outbox_binding failed: %d", rc);
+	MemoryContextSwitchTo(building_context);	/* SPI left us in its own */
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	t = SPI_tuptable->vals[i];
+		TupleDesc	d = SPI_tuptable->tupdesc;
+		OutboxBinding *b = palloc0(sizeof(OutboxBinding));
+		char	   *mode = SPI_getvalue(t, d, 5);
+
+		b->relid = (Oid) strtoul(SPI_getvalue(t, d, 1), NULL, 10);
+		b->patron_column = spi_text(t, d, 2);
+		b->channel_column = spi_text(t, d, 3);
+		b->purpose = spi_text(t, d, 4);
+		b->mode = strcmp(mode, "divert") == 0 ? OUTBOX_DIVERT :
+			strcmp(mode, "drop") == 0 ? OUTBOX_DROP : OUTBOX_REJECT;
+		building->outboxes = lappend(building->outboxes, b);
+	}
+}
+
+static void
 load_roles(void)
 {
 	int			rc = SPI_execute("SELECT role::oid, class FROM pals_privacy.role_class",
@@ -306,9 +333,11 @@ registry_load(void)
 			elog(ERROR, "pals_privacy: SPI_connect failed");
 		nestlevel = pals_safe_search_path();
 		/* the tables are the extension's: read them with its owner's rights */
-		SetUserIdAndSecContext(extension_owner(), save_sec | SECURITY_LOCAL_USERID_CHANGE);
+		building->extension_owner = extension_owner();
+		SetUserIdAndSecContext(building->extension_owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
 		load_patrons();
 		load_loans();
+		load_outboxes();
 		load_roles();
 		SetUserIdAndSecContext(save_user, save_sec);
 		pals_restore_search_path(nestlevel);
@@ -361,8 +390,8 @@ pals_registry(void)
 	return registry;
 }
 
-static void
-inheritance_parents(Oid relid, List **out)
+void
+pals_inheritance_parents(Oid relid, List **out)
 {
 	Relation	rel = table_open(InheritsRelationId, AccessShareLock);
 	ScanKeyData key;
@@ -423,13 +452,40 @@ pals_loan_binding_for(Oid relid)
 			}
 		}
 		if (result == NULL)
-			inheritance_parents(r, &todo);
+			pals_inheritance_parents(r, &todo);
 	}
 	list_free(todo);
 
 	entry = hash_search(loan_by_relid, &relid, HASH_ENTER, &found);
 	entry->binding = result;
 	return result;
+}
+
+/*
+ * Run a saved SPI plan as the given role (SPI connected; never read-only:
+ * in an AFTER trigger only a fresh snapshot sees the rows of the statement).
+ */
+int
+pals_execute_as(Oid role, void *plan, Datum *values, const char *nulls)
+{
+	Oid			save_user;
+	int			save_sec;
+	volatile int rc = 0;
+
+	GetUserIdAndSecContext(&save_user, &save_sec);
+	SetUserIdAndSecContext(role, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	PG_TRY();
+	{
+		rc = SPI_execute_plan((SPIPlanPtr) plan, values, nulls, false, 0);
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_user, save_sec);
+	}
+	PG_END_TRY();
+	if (rc < 0)
+		elog(ERROR, "pals_privacy: statement failed: %s", SPI_result_code_string(rc));
+	return rc;
 }
 
 void

@@ -64,6 +64,22 @@ typedef struct LoanBinding
 	HistoryMode history_mode;
 } LoanBinding;
 
+typedef enum OutboxMode
+{
+	OUTBOX_REJECT,
+	OUTBOX_DIVERT,
+	OUTBOX_DROP
+} OutboxMode;
+
+typedef struct OutboxBinding
+{
+	Oid			relid;
+	char	   *patron_column;
+	char	   *channel_column;
+	char	   *purpose;
+	OutboxMode	mode;
+} OutboxBinding;
+
 typedef struct RoleClass
 {
 	Oid			roleid;
@@ -73,8 +89,10 @@ typedef struct RoleClass
 typedef struct PalsRegistry
 {
 	uint64		generation;		/* differs after every reload */
+	Oid			extension_owner;	/* the extension's own SQL runs as this role */
 	PatronBinding *patrons;		/* NULL if no patron table is bound */
 	List	   *loans;			/* of LoanBinding * */
+	List	   *outboxes;		/* of OutboxBinding * */
 	int			nroles;
 	RoleClass  *roles;
 } PalsRegistry;
@@ -87,7 +105,9 @@ extern char *pals_purpose;
 extern const PalsRegistry *pals_registry(void);
 extern const LoanBinding *pals_loan_binding_for(Oid relid);
 extern void pals_bindings_init(void);
+extern void pals_inheritance_parents(Oid relid, List **out);
 extern int	pals_safe_search_path(void);
+extern int	pals_execute_as(Oid role, void *plan, Datum *values, const char *nulls);
 extern void pals_restore_search_path(int nestlevel);
 
 /* classes.c */
@@ -99,6 +119,9 @@ extern void pals_classes_init(void);
 
 /* sever.c */
 extern void pals_sever_init(void);
+
+/* consent.c */
+extern const OutboxBinding *pals_outbox_binding_for(Oid relid);
 
 /* worker.c */
 extern void pals_worker_init(void);

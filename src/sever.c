@@ -101,7 +101,6 @@ typedef struct RelSever
 static MemoryContext sever_context = NULL;
 static HTAB *rel_severs = NULL;
 static uint64 rel_severs_generation = 0;
-static Oid	extension_owner = InvalidOid;
 
 /* plans on the extension's own tables */
 static SPIPlanPtr plan_tracker_set = NULL;
@@ -409,7 +408,6 @@ rel_sever(Oid relid)
 		rel_severs = hash_create("pals_privacy severing", 16, &ctl,
 								 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 		rel_severs_generation = reg->generation;
-		extension_owner = InvalidOid;
 	}
 	rs = hash_search(rel_severs, &relid, HASH_FIND, NULL);
 	if (rs != NULL)
@@ -482,24 +480,6 @@ rel_sever_known(Oid relid)
 	return rs != NULL && rs->binding != NULL ? rs : NULL;
 }
 
-static Oid
-get_extension_owner(void)
-{
-	if (!OidIsValid(extension_owner))
-	{
-		int			nestlevel = pals_safe_search_path();
-		int			rc = SPI_execute("SELECT extowner FROM pg_catalog.pg_extension"
-									 " WHERE extname = 'pals_privacy'", true, 1);
-
-		pals_restore_search_path(nestlevel);
-
-		if (rc != SPI_OK_SELECT || SPI_processed != 1)
-			elog(ERROR, "pals_privacy: extension owner not found");
-		extension_owner = (Oid) strtoul(SPI_getvalue(SPI_tuptable->vals[0],
-													 SPI_tuptable->tupdesc, 1), NULL, 10);
-	}
-	return extension_owner;
-}
 
 static bool
 tuple_closed(const RelSever *rs, HeapTuple tup, TupleDesc desc)
@@ -523,33 +503,6 @@ tuple_identified(RelSever *rs, HeapTuple tup, TupleDesc desc)
 	return true;
 }
 
-/*
- * Run a saved plan as the given role (with SPI connected).  Not read-only:
- * in an AFTER trigger only a fresh snapshot sees the rows of the statement.
- */
-static int
-execute_as(Oid role, SPIPlanPtr plan, Datum *values, const char *nulls, bool read_only)
-{
-	Oid			save_user;
-	int			save_sec;
-	volatile int rc = 0;
-
-	GetUserIdAndSecContext(&save_user, &save_sec);
-	SetUserIdAndSecContext(role, save_sec | SECURITY_LOCAL_USERID_CHANGE);
-	PG_TRY();
-	{
-		rc = SPI_execute_plan(plan, values, nulls, read_only, 0);
-	}
-	PG_FINALLY();
-	{
-		SetUserIdAndSecContext(save_user, save_sec);
-	}
-	PG_END_TRY();
-	if (rc < 0)
-		elog(ERROR, "pals_privacy: statement failed: %s", SPI_result_code_string(rc));
-	return rc;
-}
-
 static void
 record_pending(const RelSever *rs, Oid relid, ItemPointer tid, const char *item,
 			   const char *reason)
@@ -565,7 +518,7 @@ record_pending(const RelSever *rs, Oid relid, ItemPointer tid, const char *item,
 	else
 		nulls[3] = 'n';
 	values[4] = CStringGetTextDatum(reason);
-	execute_as(get_extension_owner(), plan_pending, values, nulls, false);
+	pals_execute_as(pals_registry()->extension_owner, plan_pending, values, nulls);
 }
 
 /* The state of one row, read by TID. */
@@ -613,12 +566,12 @@ probe_row(RelSever *rs, ItemPointer tid, bool lock, RowState *st, bool *locked_e
 	memset(st, 0, sizeof(RowState));
 	if (locked_elsewhere)
 		*locked_elsewhere = false;
-	execute_as(get_extension_owner(), lock ? rs->lock : rs->probe, &tidd, NULL, false);
+	pals_execute_as(pals_registry()->extension_owner, lock ? rs->lock : rs->probe, &tidd, NULL);
 	if (SPI_processed != 1)
 	{
 		if (lock && locked_elsewhere)
 		{
-			execute_as(get_extension_owner(), rs->probe, &tidd, NULL, false);
+			pals_execute_as(pals_registry()->extension_owner, rs->probe, &tidd, NULL);
 			*locked_elsewhere = SPI_processed == 1;
 		}
 		return;
@@ -694,7 +647,7 @@ apply_history_optin(RelSever *rs, ItemPointer tid, RowState *st)
 		optin = st->optin;
 	else
 	{
-		execute_as(get_extension_owner(), rs->optin, &st->patron, NULL, false);
+		pals_execute_as(pals_registry()->extension_owner, rs->optin, &st->patron, NULL);
 		if (SPI_processed == 0)
 			return false;
 		optin = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
@@ -707,7 +660,7 @@ apply_history_optin(RelSever *rs, ItemPointer tid, RowState *st)
 	{
 		Datum		values[2] = {ItemPointerGetDatum(tid), ObjectIdGetDatum(rs->binding->relid)};
 
-		execute_as(get_extension_owner(), rs->copy, values, NULL, false);
+		pals_execute_as(pals_registry()->extension_owner, rs->copy, values, NULL);
 	}
 	return false;
 }
@@ -750,14 +703,14 @@ sever_guarded(RelSever *rs, Oid relid, ItemPointer tid, RowState *st,
 	{
 		if (st == NULL)
 		{
-			execute_as(rs->owner, rs->sever_if, if_values, NULL, false);
+			pals_execute_as(rs->owner, rs->sever_if, if_values, NULL);
 			if (SPI_processed == 0)
 				result = SEVER_NOT_ELIGIBLE;
 		}
 		else if (apply_history_optin(rs, tid, st))
 			result = SEVER_KEPT;
 		else
-			execute_as(rs->owner, rs->sever, &tidd, NULL, false);
+			pals_execute_as(rs->owner, rs->sever, &tidd, NULL);
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcontext);
 		CurrentResourceOwner = oldowner;
@@ -812,7 +765,7 @@ tracker_claim(const LoanBinding *b, const char *item)
 {
 	Datum		values[2] = {ObjectIdGetDatum(b->relid), CStringGetTextDatum(item)};
 
-	execute_as(get_extension_owner(), plan_tracker_claim, values, NULL, false);
+	pals_execute_as(pals_registry()->extension_owner, plan_tracker_claim, values, NULL);
 }
 
 /*
@@ -829,7 +782,7 @@ tracker_swap(const LoanBinding *b, const char *item, Oid relid, ItemPointer tid,
 	ObjectIdGetDatum(relid), ItemPointerGetDatum(tid)};
 	bool		isnull;
 
-	execute_as(get_extension_owner(), plan_tracker_swap, values, NULL, false);
+	pals_execute_as(pals_registry()->extension_owner, plan_tracker_swap, values, NULL);
 	if (SPI_processed != 1)
 		return false;
 	*old_relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
@@ -843,7 +796,7 @@ tracker_set(const LoanBinding *b, const char *item, Oid relid, ItemPointer tid)
 	Datum		values[4] = {ObjectIdGetDatum(b->relid), CStringGetTextDatum(item),
 	ObjectIdGetDatum(relid), ItemPointerGetDatum(tid)};
 
-	execute_as(get_extension_owner(), plan_tracker_set, values, NULL, false);
+	pals_execute_as(pals_registry()->extension_owner, plan_tracker_set, values, NULL);
 }
 
 /*
@@ -868,7 +821,7 @@ search_item(RelSever *rs, Oid relid, ItemPointer tid, RowState *n, Datum item,
 	Datum		last_closed = n->closed_value;
 	int			last = -1;
 
-	execute_as(get_extension_owner(), bound->search, &item, NULL, false);
+	pals_execute_as(pals_registry()->extension_owner, bound->search, &item, NULL);
 	count = SPI_processed;
 	relids = palloc(sizeof(Oid) * Max(count, 1));
 	tids = palloc(sizeof(ItemPointerData) * Max(count, 1));

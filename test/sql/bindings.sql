@@ -485,7 +485,7 @@ SELECT * FROM pg_temp.fails($$SELECT pals_privacy.bind_outbox('lib.notices', 'pa
 SELECT lives_ok($$SELECT pals_privacy.bind_outbox('lib.notices', 'patron_id', 'channel', 'notices')$$,
     'bind_outbox (integer patron column)');
 SELECT is(pg_temp.settings('outbox', 'lib.notices', 'patron_id'),
-    '{"patron_column": "patron_id", "channel_column": "channel", "purpose": "notices"}'::jsonb, 'bind_outbox: the binding is listed');
+    '{"patron_column": "patron_id", "channel_column": "channel", "purpose": "notices", "on_missing_consent": "reject"}'::jsonb, 'bind_outbox: the binding is listed');
 SELECT lives_ok($$SELECT pals_privacy.bind_outbox('lib.notices', 'patron_id', 'channel', 'notices')$$,
     'bind_outbox: identical rebinding succeeds');
 SELECT is((SELECT count(*) FROM pals_privacy.bindings WHERE kind = 'outbox'), 1::bigint, 'bind_outbox: identical rebinding is a no-op');

@@ -1,0 +1,204 @@
+/*
+ * consent.c
+ *     The outbox check: a row written into a bound outbox for a patron who
+ *     has not consented to the binding's purpose on the row's channel is
+ *     rejected, diverted to a channel the patron did consent to, or dropped
+ *     and counted, as the binding says.  The consent row is locked FOR SHARE
+ *     until the end of the transaction, so a withdrawal waits for a pending
+ *     message, or the message sees the withdrawal: once a withdrawal has
+ *     committed, no new message for that purpose and channel can.
+ */
+#include "pals_privacy.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+PG_FUNCTION_INFO_V1(pals_privacy_outbox_check);
+
+static SPIPlanPtr plan_consent = NULL;	/* is this channel granted? */
+static SPIPlanPtr plan_divert = NULL;	/* a granted channel, by preference */
+static SPIPlanPtr plan_dropped = NULL;	/* count a dropped row */
+
+static SPIPlanPtr
+prepare_kept(const char *sql, int nargs, Oid *types)
+{
+	int			nestlevel = pals_safe_search_path();
+	SPIPlanPtr	plan = SPI_prepare(sql, nargs, types);
+
+	pals_restore_search_path(nestlevel);
+	if (plan == NULL)
+		elog(ERROR, "pals_privacy: could not prepare \"%s\"", sql);
+	SPI_keepplan(plan);
+	return plan;
+}
+
+static void
+prepare_plans(void)
+{
+	Oid			types[3] = {TEXTOID, TEXTOID, TEXTOID};
+
+	if (plan_consent != NULL)
+		return;
+	plan_consent = prepare_kept(
+		"SELECT granted FROM pals_privacy.consents"
+		" WHERE patron = $1 AND purpose = $2 AND channel = $3 FOR SHARE", 3, types);
+	plan_divert = prepare_kept(
+		"SELECT channel FROM pals_privacy.consents"
+		" WHERE patron = $1 AND purpose = $2 AND granted"
+		" ORDER BY array_position(ARRAY['email', 'sms', 'phone', 'mail'], channel)"
+		" LIMIT 1 FOR SHARE", 2, types);
+	{
+		Oid			dtypes[3] = {OIDOID, TEXTOID, TEXTOID};
+
+		plan_dropped = prepare_kept(
+			"INSERT INTO pals_privacy.outbox_dropped AS d (relation, purpose, channel, dropped)"
+			" VALUES ($1, $2, $3, 1) ON CONFLICT (relation, purpose, channel)"
+			" DO UPDATE SET dropped = d.dropped + 1, last_dropped = now()", 3, dtypes);
+	}
+}
+
+/* The outbox binding of a relation, or of its nearest bound ancestor. */
+const OutboxBinding *
+pals_outbox_binding_for(Oid relid)
+{
+	const PalsRegistry *reg = pals_registry();
+	List	   *todo = list_make1_oid(relid);
+
+	for (int i = 0; i < list_length(todo); i++)
+	{
+		Oid			r = list_nth_oid(todo, i);
+		ListCell   *lc;
+
+		foreach(lc, reg->outboxes)
+		{
+			OutboxBinding *b = lfirst(lc);
+
+			if (b->relid == r)
+				return b;
+		}
+		pals_inheritance_parents(r, &todo);
+	}
+	return NULL;
+}
+
+static char *
+column_text(Relation rel, HeapTuple tup, const char *column, AttrNumber *attno_out)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	AttrNumber	attno = get_attnum(RelationGetRelid(rel), column);
+	bool		isnull;
+	Datum		d;
+	Oid			out;
+	bool		varlena;
+
+	if (attno == InvalidAttrNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column \"%s\" of bound outbox \"%s\" does not exist",
+						column, RelationGetRelationName(rel))));
+	if (attno_out)
+		*attno_out = attno;
+	d = heap_getattr(tup, attno, desc, &isnull);
+	if (isnull)
+		return NULL;
+	getTypeOutputInfo(TupleDescAttr(desc, attno - 1)->atttypid, &out, &varlena);
+	return OidOutputFunctionCall(out, d);
+}
+
+/*
+ * Row trigger BEFORE INSERT OR UPDATE OF patron, channel on a bound outbox
+ * (its partitions and inheritance children share the parent's binding).
+ */
+Datum
+pals_privacy_outbox_check(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	Relation	rel;
+	HeapTuple	tup;
+	const OutboxBinding *b;
+	char	   *patron;
+	char	   *channel;
+	AttrNumber	channel_attno;
+	Datum		values[3];
+	bool		isnull;
+	bool		granted = false;
+	char	   *diverted = NULL;
+	HeapTuple	result;
+	int			nestlevel;
+	Oid			owner;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "pals_privacy_outbox_check: not called by trigger manager");
+	if (!TRIGGER_FIRED_BEFORE(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event) ||
+		TRIGGER_FIRED_BY_DELETE(td->tg_event))
+		elog(ERROR, "pals_privacy_outbox_check: must be fired BEFORE INSERT OR UPDATE FOR EACH ROW");
+
+	rel = td->tg_relation;
+	tup = TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple;
+	b = pals_outbox_binding_for(RelationGetRelid(rel));
+	if (b == NULL)
+		return PointerGetDatum(tup);	/* unbound since: nothing to check */
+
+	patron = column_text(rel, tup, b->patron_column, NULL);
+	channel = column_text(rel, tup, b->channel_column, &channel_attno);
+	if (patron == NULL)
+		return PointerGetDatum(tup);	/* a message to nobody in particular */
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "pals_privacy: SPI_connect failed");
+	nestlevel = pals_safe_search_path();
+	prepare_plans();
+	owner = pals_registry()->extension_owner;
+	values[0] = CStringGetTextDatum(patron);
+	values[1] = CStringGetTextDatum(b->purpose);
+	values[2] = CStringGetTextDatum(channel ? channel : "");
+	pals_execute_as(owner, plan_consent, values, NULL);
+	if (SPI_processed == 1)
+		granted = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) && !isnull;
+
+	result = tup;
+	if (!granted && b->mode == OUTBOX_DIVERT)
+	{
+		pals_execute_as(owner, plan_divert, values, NULL);
+		if (SPI_processed == 1)
+			diverted = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	}
+	if (!granted && b->mode == OUTBOX_DROP)
+	{
+		Datum		d[3] = {ObjectIdGetDatum(b->relid), values[1], values[2]};
+
+		pals_execute_as(owner, plan_dropped, d, NULL);
+		result = NULL;
+	}
+	pals_restore_search_path(nestlevel);
+
+	if (!granted && diverted != NULL)
+	{
+		Oid			in;
+		Oid			ioparam;
+		int			col = channel_attno;
+		Datum		newval;
+		bool		newnull = false;
+
+		getTypeInputInfo(TupleDescAttr(RelationGetDescr(rel), channel_attno - 1)->atttypid, &in, &ioparam);
+		newval = OidInputFunctionCall(in, diverted, ioparam, -1);
+		result = heap_modify_tuple_by_cols(tup, RelationGetDescr(rel), 1, &col, &newval, &newnull);
+	}
+	SPI_finish();
+
+	if (!granted && b->mode != OUTBOX_DROP && diverted == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("patron %s has not consented to purpose \"%s\" on channel \"%s\"",
+						patron, b->purpose, channel ? channel : "(none)"),
+				 errdetail("Outbox \"%s\" accepts messages only where consent was given.",
+						   RelationGetRelationName(rel)),
+				 errhint("Record the patron's consent with pals_privacy.grant_consent(), or write to another channel.")));
+	return PointerGetDatum(result);
+}
