@@ -1637,7 +1637,7 @@ BEGIN
         RAISE EXCEPTION '%: unknown channel %', fn, quote_literal(p_channel)
             USING ERRCODE = 'invalid_parameter_value', HINT = 'Use ''email'', ''phone'', ''sms'' or ''mail''.';
     END IF;
-    IF grant_it AND needs_evidence AND coalesce(btrim(p_evidence), '') = '' THEN
+    IF grant_it AND needs_evidence AND coalesce(p_evidence, '') !~ '\S' THEN
         RAISE EXCEPTION '%: purpose % requires evidence of consent', fn, quote_literal(p_purpose)
             USING ERRCODE = 'invalid_parameter_value', HINT = 'Name the evidence, for example ''signed form of 2026-11-20''.';
     END IF;
@@ -1700,7 +1700,7 @@ END $$;
 -- A new patron starts with the consents of consent_defaults for their library.
 CREATE FUNCTION @extschema@._default_consents() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE pb @extschema@.patron_binding; id text; lib text; d record;
+DECLARE pb @extschema@.patron_binding; id text; lib text; d record; n bigint;
 BEGIN
     SELECT * INTO pb FROM @extschema@.patron_binding;
     IF NOT FOUND THEN
@@ -1713,8 +1713,12 @@ BEGIN
         INSERT INTO @extschema@.consents (patron, purpose, channel, granted, evidence, recorded_by)
         VALUES (id, d.purpose, d.channel, true, 'registration', session_user)
         ON CONFLICT DO NOTHING;
+        GET DIAGNOSTICS n = ROW_COUNT;
+        CONTINUE WHEN n = 0;    -- a consent on record already: history stays true to it
         INSERT INTO @extschema@.consent_history (patron, purpose, channel, action, evidence, recorded_by)
         VALUES (id, d.purpose, d.channel, 'grant', 'registration', session_user);
+        PERFORM @extschema@._audit('consent.grant',
+            jsonb_build_object('patron', id, 'purpose', d.purpose, 'channel', d.channel, 'evidence', 'registration'));
     END LOOP;
     RETURN NULL;
 END $$;

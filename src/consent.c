@@ -18,6 +18,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/memutils.h"
 
 PG_FUNCTION_INFO_V1(pals_privacy_outbox_check);
 
@@ -132,6 +133,7 @@ pals_privacy_outbox_check(PG_FUNCTION_ARGS)
 	HeapTuple	result;
 	int			nestlevel;
 	Oid			owner;
+	MemoryContext caller;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		elog(ERROR, "pals_privacy_outbox_check: not called by trigger manager");
@@ -150,6 +152,7 @@ pals_privacy_outbox_check(PG_FUNCTION_ARGS)
 	if (patron == NULL)
 		return PointerGetDatum(tup);	/* a message to nobody in particular */
 
+	caller = CurrentMemoryContext;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "pals_privacy: SPI_connect failed");
 	nestlevel = pals_safe_search_path();
@@ -167,7 +170,8 @@ pals_privacy_outbox_check(PG_FUNCTION_ARGS)
 	{
 		pals_execute_as(owner, plan_divert, values, NULL);
 		if (SPI_processed == 1)
-			diverted = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+			diverted = MemoryContextStrdup(caller,
+										   SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
 	}
 	if (!granted && b->mode == OUTBOX_DROP)
 	{
@@ -177,6 +181,7 @@ pals_privacy_outbox_check(PG_FUNCTION_ARGS)
 		result = NULL;
 	}
 	pals_restore_search_path(nestlevel);
+	SPI_finish();				/* the changed row below must outlive SPI's memory */
 
 	if (!granted && diverted != NULL)
 	{
@@ -190,7 +195,6 @@ pals_privacy_outbox_check(PG_FUNCTION_ARGS)
 		newval = OidInputFunctionCall(in, diverted, ioparam, -1);
 		result = heap_modify_tuple_by_cols(tup, RelationGetDescr(rel), 1, &col, &newval, &newnull);
 	}
-	SPI_finish();
 
 	if (!granted && b->mode != OUTBOX_DROP && diverted == NULL)
 		ereport(ERROR,
