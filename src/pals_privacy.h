@@ -6,6 +6,7 @@
  *     bindings.c   the binding registry and its per-backend cache
  *     classes.c    the privacy class of a role
  *     sever.c      severing triggers (patron link cut on return)
+ *     consent.c    the outbox check against recorded consent
  *     audit.c      the hash-chained audit log (OpenSSL SHA-256)
  *     worker.c     the maintenance background worker (purge, retention)
  *     pals_privacy.c  _PG_init: settings, callbacks
