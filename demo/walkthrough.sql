@@ -93,7 +93,29 @@ SELECT id, kind, dry_run, finished_at - started_at AS took, counts
   FROM pals_privacy.maintenance_runs ORDER BY id;
 
 \echo
-\echo '=== 9. The audit log: every change above, hash-chained (SHA-256); only auditors read it'
+\echo '=== 9. Consent: the notice outbox takes messages only for consenting patrons (PALS 11)'
+SELECT l.patron_id AS notice_patron FROM demo.loans l WHERE l.returned_at IS NULL ORDER BY l.id LIMIT 1 \gset
+SET SESSION AUTHORIZATION branch_staff;
+SELECT pals_privacy.grant_consent(:'notice_patron', 'notices', 'email', evidence => 'registration form');
+\echo 'Newsletter consent needs evidence:'
+\set ON_ERROR_STOP 0
+SELECT pals_privacy.grant_consent(:'notice_patron', 'newsletter', 'email');
+\set ON_ERROR_STOP 1
+RESET SESSION AUTHORIZATION;
+SET ROLE ils_app;
+INSERT INTO demo.notice_outbox (patron_id, channel, purpose, body, created_at)
+VALUES (:notice_patron, 'email', 'notices', 'Your loan is due on Friday', now());
+\echo 'An SMS notice to the same patron, who consented to e-mail only, is refused:'
+\set ON_ERROR_STOP 0
+INSERT INTO demo.notice_outbox (patron_id, channel, purpose, body, created_at)
+VALUES (:notice_patron, 'sms', 'notices', 'Your loan is due on Friday', now());
+\set ON_ERROR_STOP 1
+RESET ROLE;
+SELECT patron, purpose, channel, action, evidence, recorded_by FROM pals_privacy.consent_history
+ WHERE patron = :'notice_patron' ORDER BY id;
+
+\echo
+\echo '=== 10. The audit log: every change above, hash-chained (SHA-256); only auditors read it'
 SET SESSION AUTHORIZATION consortium_auditor;
 SELECT event, count(*) FROM pals_privacy.audit_search() GROUP BY event ORDER BY event;
 SELECT pals_privacy.verify_audit() AS first_bad_entry, (SELECT id FROM pals_privacy.audit_head()) AS head;
@@ -112,4 +134,4 @@ SELECT count(*) FROM pals_privacy.audit_log;
 RESET SESSION AUTHORIZATION;
 
 \echo
-\echo 'Redaction per class, patron login and consent come in later releases.'
+\echo 'Redaction per class and patron login come in later releases.'
