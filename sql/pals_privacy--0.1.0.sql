@@ -1683,6 +1683,10 @@ $$;
 
 CREATE FUNCTION @extschema@._outbox_check() RETURNS trigger
     LANGUAGE c AS 'MODULE_PATHNAME', 'pals_privacy_outbox_check';
+CREATE FUNCTION @extschema@._consents_changed() RETURNS trigger
+    LANGUAGE c AS 'MODULE_PATHNAME', 'pals_privacy_consents_changed';
+CREATE TRIGGER consents_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.consents
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@._consents_changed();
 
 CREATE FUNCTION @extschema@._install_outbox_triggers(rel regclass) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$

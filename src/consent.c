@@ -19,10 +19,72 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/memutils.h"
+#include "utils/hsearch.h"
+#include "access/xact.h"
+#include "utils/timestamp.h"
 
 PG_FUNCTION_INFO_V1(pals_privacy_outbox_check);
+PG_FUNCTION_INFO_V1(pals_privacy_consents_changed);
 
 static SPIPlanPtr plan_consent = NULL;	/* is this channel granted? */
+
+/*
+ * Answers already looked up by the current statement: the consent rows they
+ * read stay locked FOR SHARE until the transaction ends, so within one
+ * statement (one bulk INSERT of notices) each patron is looked up once.  Any
+ * change to pals_privacy.consents in this session forgets them (a statement
+ * trigger bumps consents_generation); other sessions cannot change a row we
+ * hold locked.
+ */
+#define CONSENT_KEY_LEN 128
+typedef struct ConsentAnswer
+{
+	char		key[CONSENT_KEY_LEN];	/* purpose|channel|patron */
+	bool		granted;
+} ConsentAnswer;
+
+static HTAB *answers = NULL;
+static MemoryContext answers_context = NULL;
+static TransactionId answers_xid = InvalidTransactionId;
+static SubTransactionId answers_subxid = InvalidSubTransactionId;
+static TimestampTz answers_statement = 0;
+static uint64 answers_generation = 0;
+static uint64 consents_generation = 0;
+
+static ConsentAnswer *
+cached_answer(const char *purpose, const char *channel, const char *patron, bool *found)
+{
+	char		key[CONSENT_KEY_LEN];
+
+	if (strlen(purpose) + strlen(channel) + strlen(patron) + 3 > CONSENT_KEY_LEN)
+	{
+		*found = false;
+		return NULL;			/* an odd key: not cached */
+	}
+	if (answers == NULL || answers_xid != GetTopTransactionIdIfAny() ||
+		answers_subxid != GetCurrentSubTransactionId() ||
+		answers_statement != GetCurrentStatementStartTimestamp() ||
+		answers_generation != consents_generation)
+	{
+		HASHCTL		ctl;
+
+		if (answers_context == NULL)
+			answers_context = AllocSetContextCreate(TopMemoryContext, "pals_privacy consent answers",
+													ALLOCSET_DEFAULT_SIZES);
+		MemoryContextReset(answers_context);
+		ctl.keysize = CONSENT_KEY_LEN;
+		ctl.entrysize = sizeof(ConsentAnswer);
+		ctl.hcxt = answers_context;
+		answers = hash_create("pals_privacy consent answers", 1024, &ctl,
+							  HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+		answers_xid = GetTopTransactionIdIfAny();
+		answers_subxid = GetCurrentSubTransactionId();
+		answers_statement = GetCurrentStatementStartTimestamp();
+		answers_generation = consents_generation;
+	}
+	snprintf(key, sizeof(key), "%s|%s|%s", purpose, channel, patron);
+	return hash_search(answers, key, HASH_ENTER, found);
+}
 static SPIPlanPtr plan_divert = NULL;	/* a granted channel, by preference */
 static SPIPlanPtr plan_dropped = NULL;	/* count a dropped row */
 
@@ -64,6 +126,16 @@ prepare_plans(void)
 	}
 }
 
+/* Statement trigger on pals_privacy.consents: forget cached answers. */
+Datum
+pals_privacy_consents_changed(PG_FUNCTION_ARGS)
+{
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "pals_privacy_consents_changed: not called by trigger manager");
+	consents_generation++;
+	return PointerGetDatum(NULL);
+}
+
 /* The outbox binding of a relation, or of its nearest bound ancestor. */
 const OutboxBinding *
 pals_outbox_binding_for(Oid relid)
@@ -88,14 +160,24 @@ pals_outbox_binding_for(Oid relid)
 	return NULL;
 }
 
-static char *
-column_text(Relation rel, HeapTuple tup, const char *column, AttrNumber *attno_out)
+/* Where an outbox relation keeps patron and channel, for its last caller. */
+typedef struct OutboxColumns
 {
-	TupleDesc	desc = RelationGetDescr(rel);
+	Oid			relid;
+	uint64		generation;
+	AttrNumber	patron_attno;
+	AttrNumber	channel_attno;
+	FmgrInfo	patron_out;
+	FmgrInfo	channel_out;
+} OutboxColumns;
+
+static OutboxColumns columns;
+
+static AttrNumber
+outbox_attnum(Relation rel, const char *column, FmgrInfo *out)
+{
 	AttrNumber	attno = get_attnum(RelationGetRelid(rel), column);
-	bool		isnull;
-	Datum		d;
-	Oid			out;
+	Oid			func;
 	bool		varlena;
 
 	if (attno == InvalidAttrNumber)
@@ -103,13 +185,34 @@ column_text(Relation rel, HeapTuple tup, const char *column, AttrNumber *attno_o
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
 				 errmsg("column \"%s\" of bound outbox \"%s\" does not exist",
 						column, RelationGetRelationName(rel))));
-	if (attno_out)
-		*attno_out = attno;
-	d = heap_getattr(tup, attno, desc, &isnull);
-	if (isnull)
-		return NULL;
-	getTypeOutputInfo(TupleDescAttr(desc, attno - 1)->atttypid, &out, &varlena);
-	return OidOutputFunctionCall(out, d);
+	getTypeOutputInfo(TupleDescAttr(RelationGetDescr(rel), attno - 1)->atttypid, &func, &varlena);
+	fmgr_info_cxt(func, out, TopMemoryContext);
+	return attno;
+}
+
+static const OutboxColumns *
+outbox_columns(Relation rel, const OutboxBinding *b)
+{
+	uint64		generation = pals_registry()->generation;
+
+	if (columns.relid != RelationGetRelid(rel) || columns.generation != generation)
+	{
+		columns.relid = InvalidOid;
+		columns.patron_attno = outbox_attnum(rel, b->patron_column, &columns.patron_out);
+		columns.channel_attno = outbox_attnum(rel, b->channel_column, &columns.channel_out);
+		columns.relid = RelationGetRelid(rel);
+		columns.generation = generation;
+	}
+	return &columns;
+}
+
+static char *
+column_text(Relation rel, HeapTuple tup, AttrNumber attno, FmgrInfo *out)
+{
+	bool		isnull;
+	Datum		d = heap_getattr(tup, attno, RelationGetDescr(rel), &isnull);
+
+	return isnull ? NULL : OutputFunctionCall(out, d);
 }
 
 /*
@@ -134,6 +237,9 @@ pals_privacy_outbox_check(PG_FUNCTION_ARGS)
 	int			nestlevel;
 	Oid			owner;
 	MemoryContext caller;
+	ConsentAnswer *answer;
+	bool		known;
+	const OutboxColumns *cols;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		elog(ERROR, "pals_privacy_outbox_check: not called by trigger manager");
@@ -147,10 +253,16 @@ pals_privacy_outbox_check(PG_FUNCTION_ARGS)
 	if (b == NULL)
 		return PointerGetDatum(tup);	/* unbound since: nothing to check */
 
-	patron = column_text(rel, tup, b->patron_column, NULL);
-	channel = column_text(rel, tup, b->channel_column, &channel_attno);
+	cols = outbox_columns(rel, b);
+	channel_attno = cols->channel_attno;
+	patron = column_text(rel, tup, cols->patron_attno, (FmgrInfo *) &cols->patron_out);
+	channel = column_text(rel, tup, cols->channel_attno, (FmgrInfo *) &cols->channel_out);
 	if (patron == NULL)
 		return PointerGetDatum(tup);	/* a message to nobody in particular */
+
+	answer = cached_answer(b->purpose, channel ? channel : "", patron, &known);
+	if (known && answer->granted)
+		return PointerGetDatum(tup);	/* granted, and still locked by us */
 
 	caller = CurrentMemoryContext;
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -164,6 +276,8 @@ pals_privacy_outbox_check(PG_FUNCTION_ARGS)
 	pals_execute_as(owner, plan_consent, values, NULL);
 	if (SPI_processed == 1)
 		granted = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) && !isnull;
+	if (answer != NULL)
+		answer->granted = granted;
 
 	result = tup;
 	if (!granted && b->mode == OUTBOX_DIVERT)
