@@ -1277,6 +1277,7 @@ BEGIN
     END LOOP;
     DELETE FROM @extschema@.private_history h WHERE h.patron = ANY (ids);
     DELETE FROM @extschema@.consents c WHERE c.patron = ANY (ids);
+    DELETE FROM @extschema@.patron_pins p WHERE p.patron = ANY (ids);
     DELETE FROM @extschema@.consent_history c WHERE c.patron = ANY (ids);
     t := @extschema@._column_type_name(pb.relation, pb.id_column);
     IF pb.purge_function IS NULL THEN
@@ -1551,6 +1552,113 @@ END $$;
 
 CREATE FUNCTION @extschema@.maintenance_now() RETURNS boolean
     LANGUAGE c AS 'MODULE_PATHNAME', 'pals_privacy_maintenance_now';
+
+------------------------------------------------------------------------------
+-- The patron session (src/session.c, docs/session.md).
+------------------------------------------------------------------------------
+
+CREATE TABLE @extschema@.patron_pins (
+    patron      text PRIMARY KEY,
+    salt        bytea NOT NULL,
+    hash        bytea NOT NULL,      -- PBKDF2-HMAC-SHA256; the PIN itself is never stored
+    iterations  integer NOT NULL,
+    set_at      timestamptz NOT NULL DEFAULT now(),
+    set_by      text NOT NULL
+);
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.patron_pins', '');
+
+CREATE FUNCTION @extschema@._pin_hash(pin text, salt bytea, iterations integer) RETURNS bytea
+    LANGUAGE c STRICT AS 'MODULE_PATHNAME', 'pals_privacy_pin_hash';
+CREATE FUNCTION @extschema@._random_salt() RETURNS bytea
+    LANGUAGE c AS 'MODULE_PATHNAME', 'pals_privacy_random_salt';
+CREATE FUNCTION @extschema@._reset_failures(card text) RETURNS void
+    LANGUAGE c STRICT AS 'MODULE_PATHNAME', 'pals_privacy_reset_failures';
+
+-- The cards of a patron, and the patron (and PIN) of a card: the card column
+-- of the patron table, or of a bind_cards relation.
+CREATE FUNCTION @extschema@._cards_of(patron text) RETURNS SETOF text
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE pb @extschema@.patron_binding; cb @extschema@.card_binding;
+BEGIN
+    SELECT * INTO pb FROM @extschema@.patron_binding;
+    IF pb.card_column IS NOT NULL THEN
+        RETURN QUERY EXECUTE format('SELECT %I::text FROM %s WHERE %I::text = $1', pb.card_column, pb.relation, pb.id_column)
+            USING patron;
+    END IF;
+    FOR cb IN SELECT * FROM @extschema@.card_binding LOOP
+        RETURN QUERY EXECUTE format('SELECT %I::text FROM %s WHERE %I::text = $1', cb.card_column, cb.relation, cb.patron_column)
+            USING patron;
+    END LOOP;
+END $$;
+
+CREATE FUNCTION @extschema@._card_pin(card text,
+    OUT patron text, OUT salt bytea, OUT hash bytea, OUT iterations integer)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE pb @extschema@.patron_binding; cb @extschema@.card_binding;
+BEGIN
+    SELECT * INTO pb FROM @extschema@.patron_binding;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    IF pb.card_column IS NOT NULL THEN
+        EXECUTE format('SELECT %I::text FROM %s WHERE %I::text = $1 LIMIT 1', pb.id_column, pb.relation, pb.card_column)
+            INTO patron USING card;
+    END IF;
+    FOR cb IN SELECT * FROM @extschema@.card_binding LOOP
+        EXIT WHEN patron IS NOT NULL;
+        EXECUTE format('SELECT %I::text FROM %s WHERE %I::text = $1 LIMIT 1', cb.patron_column, cb.relation, cb.card_column)
+            INTO patron USING card;
+    END LOOP;
+    IF patron IS NOT NULL THEN
+        SELECT p.salt, p.hash, p.iterations INTO salt, hash, iterations
+          FROM @extschema@.patron_pins p WHERE p.patron = _card_pin.patron;
+    END IF;
+END $$;
+
+CREATE FUNCTION @extschema@.set_pin(patron text, pin text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE pb @extschema@.patron_binding; found_patron boolean; s bytea; n integer; c text;
+BEGIN
+    PERFORM @extschema@._require_args('set_pin', ARRAY['patron', 'pin'], ARRAY[patron, pin]);
+    IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = session_user)
+       AND @extschema@.class_of(session_user::regrole) NOT IN ('operational', 'staff') THEN
+        RAISE EXCEPTION 'permission denied for set_pin'
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = format('Role %I is of privacy class %s; staff or the ILS set PINs.',
+                                  session_user, @extschema@.class_of(session_user::regrole));
+    END IF;
+    IF length(pin) < 4 THEN
+        RAISE EXCEPTION 'set_pin: a PIN has at least 4 characters' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT * INTO pb FROM @extschema@.patron_binding;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'set_pin: the patron table is not bound' USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+    EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s WHERE %I::text = $1)', pb.relation, pb.id_column)
+        INTO found_patron USING patron;
+    IF NOT found_patron THEN
+        RAISE EXCEPTION 'set_pin: patron % does not exist', quote_literal(patron) USING ERRCODE = 'foreign_key_violation';
+    END IF;
+    n := current_setting('pals_privacy.pin_iterations')::integer;
+    s := @extschema@._random_salt();
+    INSERT INTO @extschema@.patron_pins AS p (patron, salt, hash, iterations, set_by)
+    VALUES (patron, s, @extschema@._pin_hash(pin, s, n), n, session_user)
+    ON CONFLICT ON CONSTRAINT patron_pins_pkey DO UPDATE
+       SET salt = EXCLUDED.salt, hash = EXCLUDED.hash, iterations = EXCLUDED.iterations,
+           set_at = now(), set_by = EXCLUDED.set_by;
+    FOR c IN SELECT @extschema@._cards_of(patron) LOOP
+        PERFORM @extschema@._reset_failures(c);
+    END LOOP;
+    PERFORM @extschema@._audit('pin.set', jsonb_build_object('patron', patron));
+END $$;
+
+CREATE FUNCTION @extschema@.login(card text, pin text) RETURNS boolean
+    LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS 'MODULE_PATHNAME', 'pals_privacy_login';
+CREATE FUNCTION @extschema@.logout() RETURNS void
+    LANGUAGE c AS 'MODULE_PATHNAME', 'pals_privacy_logout';
+CREATE FUNCTION @extschema@.session_patron() RETURNS text
+    LANGUAGE c STABLE AS 'MODULE_PATHNAME', 'pals_privacy_session_patron';
 
 ------------------------------------------------------------------------------
 -- Consent (src/consent.c, docs/consent.md): per patron, purpose and channel.
@@ -2066,6 +2174,8 @@ GRANT EXECUTE ON FUNCTION @extschema@.verify_audit(), @extschema@.audit_head(),
     @extschema@.open_legal_order(text, text, text, timestamptz, text),
     @extschema@.close_legal_order(bigint), @extschema@.disclose_history(bigint),
     @extschema@.acknowledge_policy(text) TO PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.set_pin(text, text), @extschema@.login(text, text),
+    @extschema@.logout(), @extschema@.session_patron() TO PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.grant_consent(text, text, text, text),
     @extschema@.withdraw_consent(text, text, text), @extschema@.has_consent(text, text, text),
     @extschema@._consent_change(text, text, text, text, boolean, text) TO PUBLIC;

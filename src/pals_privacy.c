@@ -86,6 +86,7 @@ _PG_init(void)
 							PGC_SUSET, GUC_UNIT_MIN,
 							NULL, NULL, NULL);
 
+	pals_session_init();
 	pals_worker_init();
 
 #if PG_VERSION_NUM >= 150000

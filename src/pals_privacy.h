@@ -7,6 +7,7 @@
  *     classes.c    the privacy class of a role
  *     sever.c      severing triggers (patron link cut on return)
  *     consent.c    the outbox check against recorded consent
+ *     session.c    the patron session: PINs, login, lockout
  *     audit.c      the hash-chained audit log (OpenSSL SHA-256)
  *     worker.c     the maintenance background worker (purge, retention)
  *     pals_privacy.c  _PG_init: settings, callbacks
@@ -123,6 +124,9 @@ extern void pals_sever_init(void);
 
 /* consent.c */
 extern const OutboxBinding *pals_outbox_binding_for(Oid relid);
+
+/* session.c */
+extern void pals_session_init(void);
 
 /* worker.c */
 extern void pals_worker_init(void);
