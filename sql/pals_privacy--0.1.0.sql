@@ -1653,7 +1653,7 @@ BEGIN
 END $$;
 
 CREATE FUNCTION @extschema@.login(card text, pin text) RETURNS boolean
-    LANGUAGE c SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    LANGUAGE c STRICT SECURITY DEFINER SET search_path = pg_catalog, pg_temp
     AS 'MODULE_PATHNAME', 'pals_privacy_login';
 CREATE FUNCTION @extschema@.logout() RETURNS void
     LANGUAGE c AS 'MODULE_PATHNAME', 'pals_privacy_logout';

@@ -37,7 +37,7 @@ PG_FUNCTION_INFO_V1(pals_privacy_reset_failures);
 
 #define PIN_HASH_LEN 32
 #define SALT_LEN 16
-#define CARD_KEY_LEN 64
+#define CARD_KEY_LEN 72		/* hex SHA-256 of database and card */
 #define MAX_CARDS 10000
 
 int			pals_pin_iterations = 100000;
@@ -140,11 +140,30 @@ require_shared(void)
 				 errdetail("Failed logins are counted in shared memory, so that a rollback cannot undo them.")));
 }
 
+/*
+ * The shared-memory key of a card: a SHA-256 of the database and the card,
+ * so that long card numbers never collide and databases never share counts.
+ */
 static void
 card_key(const char *card, char *key)
 {
+	unsigned char digest[32];
+	unsigned int len = 0;
+	char	   *input = psprintf("%u:%s", MyDatabaseId, card);
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
+	if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||
+		EVP_DigestUpdate(ctx, input, strlen(input)) != 1 ||
+		EVP_DigestFinal_ex(ctx, digest, &len) != 1)
+	{
+		EVP_MD_CTX_free(ctx);
+		ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("pals_privacy: SHA-256 failed in OpenSSL")));
+	}
+	EVP_MD_CTX_free(ctx);
 	memset(key, 0, CARD_KEY_LEN);
-	strlcpy(key, card, CARD_KEY_LEN);
+	for (int i = 0; i < 32; i++)
+		snprintf(key + 2 * i, 3, "%02x", digest[i]);
+	pfree(input);
 }
 
 /* pals_privacy._reset_failures(card text): after set_pin */
@@ -192,6 +211,7 @@ pals_privacy_login(PG_FUNCTION_ARGS)
 	CardFailures *entry;
 	bool		found;
 	bool		locked = false;
+	bool		new_lockout = false;
 	bool		ok = false;
 	char	   *patron = NULL;
 	unsigned char computed[PIN_HASH_LEN];
@@ -203,11 +223,40 @@ pals_privacy_login(PG_FUNCTION_ARGS)
 
 	require_shared();
 	card_key(card, key);
-	LWLockAcquire(failures_lock, LW_SHARED);
-	entry = hash_search(failures, key, HASH_FIND, NULL);
-	if (entry && entry->locked_until > now)
-		locked = true;
+
+	/*
+	 * Count the attempt before checking the PIN, under the lock: parallel
+	 * attempts cannot get past max_failed_logins.  A success clears it.
+	 */
+	LWLockAcquire(failures_lock, LW_EXCLUSIVE);
+	entry = hash_search(failures, key, HASH_ENTER_NULL, &found);
+	if (entry == NULL)
+		locked = true;			/* the table is full: refuse rather than stop counting */
+	else
+	{
+		if (!found)
+		{
+			entry->failures = 0;
+			entry->locked_until = 0;
+		}
+		if (entry->locked_until > now)
+			locked = true;
+		else
+		{
+			entry->failures++;
+			if (entry->failures >= pals_max_failed_logins)
+			{
+				entry->locked_until = TimestampTzPlusMilliseconds(now, (int64) pals_lockout * 1000);
+				entry->failures = 0;
+				new_lockout = true;
+			}
+		}
+	}
 	LWLockRelease(failures_lock);
+	if (entry == NULL)
+		ereport(WARNING,
+				(errmsg("pals_privacy: the table of failed logins is full; logins are refused"),
+				 errhint("Restart the server, or wait: successful logins and set_pin() free entries.")));
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "pals_privacy: SPI_connect failed");
@@ -216,61 +265,48 @@ pals_privacy_login(PG_FUNCTION_ARGS)
 	if (SPI_execute_with_args("SELECT patron, salt, hash, iterations FROM pals_privacy._card_pin($1)",
 							  1, types, args, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "pals_privacy: reading the card failed");
+	if (SPI_processed == 1)
+		patron = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	if (SPI_processed == 1 && !locked)
 	{
-		bool		isnull;
-		bytea	   *salt;
-		bytea	   *stored;
-		int			iterations;
+		bool		salt_null,
+					hash_null,
+					iter_null;
+		Datum		salt = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &salt_null);
+		Datum		stored = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &hash_null);
+		Datum		iterations = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &iter_null);
 
-		patron = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-		salt = DatumGetByteaPP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
-		stored = DatumGetByteaPP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
-		iterations = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull));
-		pbkdf2(pin, (unsigned char *) VARDATA_ANY(salt), VARSIZE_ANY_EXHDR(salt), iterations, computed);
-		ok = VARSIZE_ANY_EXHDR(stored) == PIN_HASH_LEN &&
-			CRYPTO_memcmp(computed, VARDATA_ANY(stored), PIN_HASH_LEN) == 0;
+		if (!salt_null && !hash_null && !iter_null)
+		{
+			bytea	   *s = DatumGetByteaPP(salt);
+			bytea	   *h = DatumGetByteaPP(stored);
+
+			pbkdf2(pin, (unsigned char *) VARDATA_ANY(s), VARSIZE_ANY_EXHDR(s),
+				   DatumGetInt32(iterations), computed);
+			ok = VARSIZE_ANY_EXHDR(h) == PIN_HASH_LEN &&
+				CRYPTO_memcmp(computed, VARDATA_ANY(h), PIN_HASH_LEN) == 0;
+		}
+		else
+			pbkdf2(pin, dummy_salt, SALT_LEN, pals_pin_iterations, computed);
 	}
 	else
 	{
 		/* the same work for an unknown card or a locked one: no timing oracle */
 		pbkdf2(pin, dummy_salt, SALT_LEN, pals_pin_iterations, computed);
-		if (SPI_processed == 1)
-			patron = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	}
 	explicit_bzero(pin, strlen(pin));
 
-	LWLockAcquire(failures_lock, LW_EXCLUSIVE);
 	if (ok)
-		hash_search(failures, key, HASH_REMOVE, NULL);
-	else
 	{
-		entry = hash_search(failures, key, HASH_ENTER_NULL, &found);
-		if (entry != NULL)
-		{
-			if (!found)
-			{
-				entry->failures = 0;
-				entry->locked_until = 0;
-			}
-			if (entry->locked_until <= now)
-			{
-				entry->failures++;
-				if (entry->failures >= pals_max_failed_logins)
-				{
-					entry->locked_until = TimestampTzPlusMilliseconds(now, (int64) pals_lockout * 1000);
-					entry->failures = 0;
-					locked = true;
-				}
-			}
-		}
+		LWLockAcquire(failures_lock, LW_EXCLUSIVE);
+		hash_search(failures, key, HASH_REMOVE, NULL);
+		LWLockRelease(failures_lock);
 	}
-	LWLockRelease(failures_lock);
 
 	if (!ok)
 	{
 		audit("login.failed", patron);
-		if (locked)
+		if (new_lockout)
 			audit("login.lockout", patron);
 	}
 	pals_restore_search_path(nestlevel);

@@ -14,7 +14,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pals_privacy;
 
 BEGIN;
-SELECT plan(102);
+SELECT plan(110);
 
 CREATE ROLE regress_se_staff;
 CREATE ROLE regress_se_ils;
@@ -28,6 +28,14 @@ SELECT pals_privacy.classify_role('regress_se_opac', 'patron');
 SELECT pals_privacy.classify_role('regress_se_aud', 'auditor');
 SELECT pals_privacy.classify_role('regress_se_coll', 'collections');
 
+-- login() as text: its result, or the error's SQLSTATE.
+CREATE FUNCTION pg_temp.try_login(card text, pin text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN coalesce(pals_privacy.login(card, pin)::text, 'NULL');
+EXCEPTION WHEN OTHERS THEN
+    RETURN 'ERROR ' || SQLSTATE;
+END $$;
+
 -- The last audit entry before this test: everything after it is ours.
 CREATE TEMP TABLE se_mark AS SELECT coalesce(max(id), 0) AS id FROM pals_privacy.audit_log;
 
@@ -37,6 +45,9 @@ CREATE TABLE se.patrons (id text PRIMARY KEY, name text NOT NULL, card text UNIQ
                          expires date NOT NULL DEFAULT 'infinity');
 INSERT INTO se.patrons (id, name, card)
 SELECT 'P' || i, 'Patron ' || i, 'SE-' || (1000 + i) FROM generate_series(1, 10) i;
+-- two long cards that differ only after their 63rd character
+INSERT INTO se.patrons (id, name, card) VALUES ('P11', 'Patron 11', repeat('7', 63) || 'A'),
+                                                ('P12', 'Patron 12', repeat('7', 63) || 'B');
 CREATE TABLE se.cards (card text PRIMARY KEY, patron_id text NOT NULL REFERENCES se.patrons);
 INSERT INTO se.cards VALUES ('LC-2002', 'P2');
 GRANT USAGE ON SCHEMA se TO PUBLIC;
@@ -143,6 +154,9 @@ SELECT is(pals_privacy.login('SE-1001', '8642'), false, 'login: a wrong PIN');
 SELECT is(pals_privacy.session_patron(), NULL, 'no session patron after a failed login');
 SELECT is(pals_privacy.login('SE-9999', '2468'), false, 'login: an unknown card');
 SELECT is(pals_privacy.login('SE-1003', '2468'), false, 'login: a patron without a PIN');
+SELECT ok(pg_temp.try_login(NULL, '2468') IN ('false', 'NULL', 'ERROR 22004'), 'login: a NULL card does not log in');
+SELECT ok(pg_temp.try_login('SE-1001', NULL) IN ('false', 'NULL', 'ERROR 22004'), 'login: a NULL PIN does not log in');
+SELECT is(pals_privacy.session_patron(), NULL, 'no session patron after the NULL logins');
 SELECT is(pals_privacy.login('SE-1001', '2468 '), false, 'login: the PIN with a trailing space');
 SELECT is(pals_privacy.login('SE-1001', '246'), false, 'login: a prefix of the PIN');
 SELECT is(pals_privacy.login('SE-1010', 'my:secret!pin~'), true, 'login: a PIN with punctuation');
@@ -213,6 +227,16 @@ SELECT is(pals_privacy.login('SE-1007', '7070'), true, 'P7: the new PIN: set_pin
 SELECT is(pals_privacy.login('SE-1007', '7777'), false, 'P7: the old PIN no longer works');
 SELECT lives_ok($$SELECT pals_privacy.logout()$$, 'logout');
 
+-- P11 and P12: long cards that share their first 63 characters are different cards.
+SELECT lives_ok($$SELECT pals_privacy.set_pin('P11', '1111')$$, 'set_pin P11');
+SELECT lives_ok($$SELECT pals_privacy.set_pin('P12', '1212')$$, 'set_pin P12');
+SELECT is((SELECT count(*) FILTER (WHERE l) FROM (SELECT pals_privacy.login(repeat('7', 63) || 'A', '1357') AS l
+                                                   FROM generate_series(1, 5)) s), 0::bigint,
+    'P11: 5 wrong PINs');
+SELECT is(pals_privacy.login(repeat('7', 63) || 'B', '1212'), true,
+    'P12: not locked by the failures on a card that only shares its first 63 characters');
+SELECT lives_ok($$SELECT pals_privacy.logout()$$, 'logout');
+
 -- P8: max_failed_logins = 2.
 SET pals_privacy.max_failed_logins = 2;
 SELECT lives_ok($$SELECT pals_privacy.set_pin('P8', '8888')$$, 'set_pin P8');
@@ -275,12 +299,14 @@ SELECT pals_privacy.set_pin('P31', '3131');
 SELECT pals_privacy.login('SE-3001', '3131') AS logged_in;
 SELECT pals_privacy.session_patron() AS before_discard;
 DISCARD ALL;
+SET client_min_messages = warning;
 SELECT pals_privacy.session_patron() IS NULL AS ended_by_discard_all;
 
 SET pals_privacy.pin_iterations = 10000;
 SELECT pals_privacy.login('SE-3001', '3131') AS logged_in;
 SELECT pals_privacy.session_patron() AS before_reset_all;
 RESET ALL;
+SET client_min_messages = warning;
 SELECT pals_privacy.session_patron() IS NULL AS ended_by_reset_all;
 
 SELECT pals_privacy.login('SE-3001', '3131') AS logged_in;
