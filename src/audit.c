@@ -22,45 +22,11 @@
 #include "datatype/timestamp.h"
 #include "catalog/pg_type.h"
 
-#include <openssl/evp.h>
 
 PG_FUNCTION_INFO_V1(pals_privacy_audit_append);
 PG_FUNCTION_INFO_V1(pals_privacy_audit_hash);
 
-#define SHA256_LEN 32
 #define AUDIT_LOCK_KEY INT64CONST(0x70616c735f617564)	/* "pals_aud" */
-
-/*
- * SHA-256 of the previous hash followed by the entry's canonical text.
- */
-static void
-entry_hash(const unsigned char *prev, int prevlen, const char *content, unsigned char *out)
-{
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	unsigned int len = 0;
-
-	if (ctx == NULL ||
-		EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||
-		(prevlen > 0 && EVP_DigestUpdate(ctx, prev, prevlen) != 1) ||
-		EVP_DigestUpdate(ctx, content, strlen(content)) != 1 ||
-		EVP_DigestFinal_ex(ctx, out, &len) != 1 || len != SHA256_LEN)
-	{
-		EVP_MD_CTX_free(ctx);
-		ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
-						errmsg("pals_privacy: SHA-256 failed in OpenSSL")));
-	}
-	EVP_MD_CTX_free(ctx);
-}
-
-static bytea *
-make_bytea(const unsigned char *data, int len)
-{
-	bytea	   *b = palloc(VARHDRSZ + len);
-
-	SET_VARSIZE(b, VARHDRSZ + len);
-	memcpy(VARDATA(b), data, len);
-	return b;
-}
 
 /*
  * pals_privacy._audit_hash(prev bytea, content text) returns bytea: the
@@ -69,13 +35,13 @@ make_bytea(const unsigned char *data, int len)
 Datum
 pals_privacy_audit_hash(PG_FUNCTION_ARGS)
 {
-	unsigned char out[SHA256_LEN];
+	unsigned char out[PALS_SHA256_LEN];
 	bytea	   *prev = PG_ARGISNULL(0) ? NULL : PG_GETARG_BYTEA_PP(0);
 	char	   *content = text_to_cstring(PG_GETARG_TEXT_PP(1));
 
-	entry_hash(prev ? (unsigned char *) VARDATA_ANY(prev) : NULL,
+	pals_sha256(prev ? (unsigned char *) VARDATA_ANY(prev) : NULL,
 			   prev ? VARSIZE_ANY_EXHDR(prev) : 0, content, out);
-	PG_RETURN_BYTEA_P(make_bytea(out, SHA256_LEN));
+	PG_RETURN_BYTEA_P(pals_bytea(out, PALS_SHA256_LEN));
 }
 
 /* Canonical text of an entry: what its hash covers. */
@@ -105,7 +71,7 @@ pals_privacy_audit_append(PG_FUNCTION_ARGS)
 	Oid			argtypes[8] = {INT8OID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, BYTEAOID, BYTEAOID};
 	Datum		values[8];
 	char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
-	unsigned char hash[SHA256_LEN];
+	unsigned char hash[PALS_SHA256_LEN];
 	bytea	   *prev = NULL;
 	int64		id;
 	bool		isnull;
@@ -140,7 +106,7 @@ pals_privacy_audit_append(PG_FUNCTION_ARGS)
 	else
 		id = 1;
 
-	entry_hash(prev ? (unsigned char *) VARDATA_ANY(prev) : NULL,
+	pals_sha256(prev ? (unsigned char *) VARDATA_ANY(prev) : NULL,
 			   prev ? VARSIZE_ANY_EXHDR(prev) : 0,
 			   entry_content(id, now, role, class, event, details), hash);
 
@@ -157,7 +123,7 @@ pals_privacy_audit_append(PG_FUNCTION_ARGS)
 		values[6] = PointerGetDatum(prev);
 	else
 		nulls[6] = 'n';
-	values[7] = PointerGetDatum(make_bytea(hash, SHA256_LEN));
+	values[7] = PointerGetDatum(pals_bytea(hash, PALS_SHA256_LEN));
 	if (SPI_execute_with_args("INSERT INTO pals_privacy.audit_log"
 							  " (id, at, role, class, event, details, prev_hash, hash)"
 							  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",

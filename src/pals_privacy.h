@@ -4,6 +4,7 @@
  *
  * Layers (each file uses only the ones above it):
  *     bindings.c   the binding registry and its per-backend cache
+ *     crypto.c     SHA-256 and bytea helpers (OpenSSL)
  *     classes.c    the privacy class of a role
  *     sever.c      severing triggers (patron link cut on return)
  *     consent.c    the outbox check against recorded consent
@@ -111,6 +112,11 @@ extern void pals_inheritance_parents(Oid relid, List **out);
 extern int	pals_safe_search_path(void);
 extern int	pals_execute_as(Oid role, void *plan, Datum *values, const char *nulls);
 extern void pals_restore_search_path(int nestlevel);
+
+/* crypto.c */
+#define PALS_SHA256_LEN 32
+extern void pals_sha256(const unsigned char *prefix, int prefixlen, const char *text, unsigned char *out);
+extern bytea *pals_bytea(const unsigned char *data, int len);
 
 /* classes.c */
 extern PalsClass pals_class_of_role(Oid roleid);

@@ -94,16 +94,6 @@ pbkdf2(const char *pin, const unsigned char *salt, int saltlen, int iterations, 
 						errmsg("pals_privacy: PBKDF2 failed in OpenSSL")));
 }
 
-static bytea *
-to_bytea(const unsigned char *data, int len)
-{
-	bytea	   *b = palloc(VARHDRSZ + len);
-
-	SET_VARSIZE(b, VARHDRSZ + len);
-	memcpy(VARDATA(b), data, len);
-	return b;
-}
-
 /* pals_privacy._pin_hash(pin text, salt bytea, iterations int) returns bytea */
 Datum
 pals_privacy_pin_hash(PG_FUNCTION_ARGS)
@@ -115,7 +105,7 @@ pals_privacy_pin_hash(PG_FUNCTION_ARGS)
 
 	pbkdf2(pin, (unsigned char *) VARDATA_ANY(salt), VARSIZE_ANY_EXHDR(salt), iterations, out);
 	explicit_bzero(pin, strlen(pin));
-	PG_RETURN_BYTEA_P(to_bytea(out, PIN_HASH_LEN));
+	PG_RETURN_BYTEA_P(pals_bytea(out, PIN_HASH_LEN));
 }
 
 /* pals_privacy._random_salt() returns bytea: 16 bytes from OpenSSL's CSPRNG */
@@ -127,7 +117,7 @@ pals_privacy_random_salt(PG_FUNCTION_ARGS)
 	if (RAND_bytes(salt, SALT_LEN) != 1)
 		ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
 						errmsg("pals_privacy: could not generate random bytes")));
-	PG_RETURN_BYTEA_P(to_bytea(salt, SALT_LEN));
+	PG_RETURN_BYTEA_P(pals_bytea(salt, SALT_LEN));
 }
 
 static void
@@ -147,21 +137,12 @@ require_shared(void)
 static void
 card_key(const char *card, char *key)
 {
-	unsigned char digest[32];
-	unsigned int len = 0;
+	unsigned char digest[PALS_SHA256_LEN];
 	char	   *input = psprintf("%u:%s", MyDatabaseId, card);
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 
-	if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||
-		EVP_DigestUpdate(ctx, input, strlen(input)) != 1 ||
-		EVP_DigestFinal_ex(ctx, digest, &len) != 1)
-	{
-		EVP_MD_CTX_free(ctx);
-		ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("pals_privacy: SHA-256 failed in OpenSSL")));
-	}
-	EVP_MD_CTX_free(ctx);
+	pals_sha256(NULL, 0, input, digest);
 	memset(key, 0, CARD_KEY_LEN);
-	for (int i = 0; i < 32; i++)
+	for (int i = 0; i < PALS_SHA256_LEN; i++)
 		snprintf(key + 2 * i, 3, "%02x", digest[i]);
 	pfree(input);
 }
