@@ -1730,11 +1730,14 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE pb @extschema@.patron_binding; found_patron boolean; needs_evidence boolean; was boolean;
 BEGIN
     PERFORM @extschema@._require_args(fn, ARRAY['patron', 'purpose', 'channel'], ARRAY[p_patron, p_purpose, p_channel]);
+    -- staff and the ILS record anyone's consent; a logged-in patron their own
     IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = session_user)
-       AND @extschema@.class_of(session_user::regrole) NOT IN ('operational', 'staff') THEN
+       AND @extschema@.class_of(session_user::regrole) NOT IN ('operational', 'staff')
+       AND NOT (@extschema@.class_of(session_user::regrole) = 'patron'
+                AND @extschema@.session_patron() IS NOT DISTINCT FROM p_patron AND p_patron IS NOT NULL) THEN
         RAISE EXCEPTION 'permission denied for %', fn
             USING ERRCODE = 'insufficient_privilege',
-                  DETAIL = format('Role %I is of privacy class %s; staff or the ILS record consent.',
+                  DETAIL = format('Role %I is of privacy class %s; staff or the ILS record consent, a logged-in patron their own.',
                                   session_user, @extschema@.class_of(session_user::regrole));
     END IF;
     SELECT requires_evidence INTO needs_evidence FROM @extschema@.purposes p WHERE p.name = p_purpose;
