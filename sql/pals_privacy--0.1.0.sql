@@ -346,6 +346,22 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     SELECT format_type(atttypid, NULL) FROM pg_attribute WHERE attrelid = rel AND attname = col
 $$;
 
+-- The patron (by id, as text) must exist in the bound patron table.
+CREATE FUNCTION @extschema@._require_patron(fn text, patron text) RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE pb @extschema@.patron_binding; found_patron boolean;
+BEGIN
+    SELECT * INTO pb FROM @extschema@.patron_binding;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION '%: the patron table is not bound', fn USING ERRCODE = 'object_not_in_prerequisite_state';
+    END IF;
+    EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s WHERE %I::text = $1)', pb.relation, pb.id_column)
+        INTO found_patron USING patron;
+    IF NOT found_patron THEN
+        RAISE EXCEPTION '%: patron % does not exist', fn, quote_literal(patron) USING ERRCODE = 'foreign_key_violation';
+    END IF;
+END $$;
+
 ------------------------------------------------------------------------------
 -- The binding calls.
 ------------------------------------------------------------------------------
@@ -1617,7 +1633,7 @@ END $$;
 
 CREATE FUNCTION @extschema@.set_pin(patron text, pin text) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE pb @extschema@.patron_binding; found_patron boolean; s bytea; n integer; c text;
+DECLARE s bytea; n integer; c text;
 BEGIN
     PERFORM @extschema@._require_args('set_pin', ARRAY['patron', 'pin'], ARRAY[patron, pin]);
     IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = session_user)
@@ -1630,15 +1646,7 @@ BEGIN
     IF length(pin) < 4 THEN
         RAISE EXCEPTION 'set_pin: a PIN has at least 4 characters' USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    SELECT * INTO pb FROM @extschema@.patron_binding;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'set_pin: the patron table is not bound' USING ERRCODE = 'object_not_in_prerequisite_state';
-    END IF;
-    EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s WHERE %I::text = $1)', pb.relation, pb.id_column)
-        INTO found_patron USING patron;
-    IF NOT found_patron THEN
-        RAISE EXCEPTION 'set_pin: patron % does not exist', quote_literal(patron) USING ERRCODE = 'foreign_key_violation';
-    END IF;
+    PERFORM @extschema@._require_patron('set_pin', patron);
     n := current_setting('pals_privacy.pin_iterations')::integer;
     s := @extschema@._random_salt();
     INSERT INTO @extschema@.patron_pins AS p (patron, salt, hash, iterations, set_by)
@@ -1727,7 +1735,7 @@ END $$;
 CREATE FUNCTION @extschema@._consent_change(fn text, p_patron text, p_purpose text, p_channel text,
                                             grant_it boolean, p_evidence text) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE pb @extschema@.patron_binding; found_patron boolean; needs_evidence boolean; was boolean;
+DECLARE needs_evidence boolean; was boolean;
 BEGIN
     PERFORM @extschema@._require_args(fn, ARRAY['patron', 'purpose', 'channel'], ARRAY[p_patron, p_purpose, p_channel]);
     -- staff and the ILS record anyone's consent; a logged-in patron their own
@@ -1752,15 +1760,7 @@ BEGIN
         RAISE EXCEPTION '%: purpose % requires evidence of consent', fn, quote_literal(p_purpose)
             USING ERRCODE = 'invalid_parameter_value', HINT = 'Name the evidence, for example ''signed form of 2026-11-20''.';
     END IF;
-    SELECT * INTO pb FROM @extschema@.patron_binding;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION '%: the patron table is not bound', fn USING ERRCODE = 'object_not_in_prerequisite_state';
-    END IF;
-    EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s WHERE %I::text = $1)', pb.relation, pb.id_column)
-        INTO found_patron USING p_patron;
-    IF NOT found_patron THEN
-        RAISE EXCEPTION '%: patron % does not exist', fn, quote_literal(p_patron) USING ERRCODE = 'foreign_key_violation';
-    END IF;
+    PERFORM @extschema@._require_patron(fn, p_patron);
     SELECT granted INTO was FROM @extschema@.consents c
      WHERE c.patron = p_patron AND c.purpose = p_purpose AND c.channel = p_channel
        FOR UPDATE;
@@ -2034,7 +2034,7 @@ CREATE FUNCTION @extschema@.open_legal_order(reference text, issued_by text, pat
                                              expires timestamptz, note text DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE pb @extschema@.patron_binding; found_patron boolean; order_id bigint;
+DECLARE order_id bigint;
 BEGIN
     PERFORM @extschema@._require_auditor('open_legal_order');
     PERFORM @extschema@._require_args('open_legal_order', ARRAY['reference', 'issued_by', 'patron', 'expires'],
@@ -2047,17 +2047,7 @@ BEGIN
         RAISE EXCEPTION 'open_legal_order: the order would already have expired (%)', expires
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    SELECT * INTO pb FROM @extschema@.patron_binding;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'open_legal_order: the patron table is not bound'
-            USING ERRCODE = 'object_not_in_prerequisite_state';
-    END IF;
-    EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s WHERE %I::text = $1)', pb.relation, pb.id_column)
-        INTO found_patron USING patron;
-    IF NOT found_patron THEN
-        RAISE EXCEPTION 'open_legal_order: patron % does not exist', quote_literal(patron)
-            USING ERRCODE = 'foreign_key_violation';
-    END IF;
+    PERFORM @extschema@._require_patron('open_legal_order', patron);
     INSERT INTO @extschema@.legal_orders (reference, issued_by, patron, expires, note, opened_by)
     VALUES (reference, issued_by, patron, expires, note, session_user) RETURNING id INTO order_id;
     PERFORM @extschema@._audit('legal_order.open',

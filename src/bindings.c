@@ -461,6 +461,21 @@ pals_loan_binding_for(Oid relid)
 	return result;
 }
 
+/* Prepare and keep a plan, parsed under the safe search path. */
+void *
+pals_prepare_saved(const char *sql, int nargs, Oid *argtypes)
+{
+	int			nestlevel = pals_safe_search_path();
+	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
+
+	pals_restore_search_path(nestlevel);
+	if (plan == NULL)
+		elog(ERROR, "pals_privacy: could not prepare \"%s\": %s",
+			 sql, SPI_result_code_string(SPI_result));
+	SPI_keepplan(plan);
+	return plan;
+}
+
 /*
  * Run a saved SPI plan as the given role (SPI connected; never read-only:
  * in an AFTER trigger only a fresh snapshot sees the rows of the statement).

@@ -88,18 +88,6 @@ cached_answer(const char *purpose, const char *channel, const char *patron, bool
 static SPIPlanPtr plan_divert = NULL;	/* a granted channel, by preference */
 static SPIPlanPtr plan_dropped = NULL;	/* count a dropped row */
 
-static SPIPlanPtr
-prepare_kept(const char *sql, int nargs, Oid *types)
-{
-	int			nestlevel = pals_safe_search_path();
-	SPIPlanPtr	plan = SPI_prepare(sql, nargs, types);
-
-	pals_restore_search_path(nestlevel);
-	if (plan == NULL)
-		elog(ERROR, "pals_privacy: could not prepare \"%s\"", sql);
-	SPI_keepplan(plan);
-	return plan;
-}
 
 static void
 prepare_plans(void)
@@ -108,10 +96,10 @@ prepare_plans(void)
 
 	if (plan_consent != NULL)
 		return;
-	plan_consent = prepare_kept(
+	plan_consent = pals_prepare_saved(
 		"SELECT granted FROM pals_privacy.consents"
 		" WHERE patron = $1 AND purpose = $2 AND channel = $3 FOR SHARE", 3, types);
-	plan_divert = prepare_kept(
+	plan_divert = pals_prepare_saved(
 		"SELECT channel FROM pals_privacy.consents"
 		" WHERE patron = $1 AND purpose = $2 AND granted"
 		" ORDER BY array_position(ARRAY['email', 'sms', 'phone', 'mail'], channel)"
@@ -119,7 +107,7 @@ prepare_plans(void)
 	{
 		Oid			dtypes[3] = {OIDOID, TEXTOID, TEXTOID};
 
-		plan_dropped = prepare_kept(
+		plan_dropped = pals_prepare_saved(
 			"INSERT INTO pals_privacy.outbox_dropped AS d (relation, purpose, channel, dropped)"
 			" VALUES ($1, $2, $3, 1) ON CONFLICT (relation, purpose, channel)"
 			" DO UPDATE SET dropped = d.dropped + 1, last_dropped = now()", 3, dtypes);

@@ -110,6 +110,7 @@ extern const LoanBinding *pals_loan_binding_for(Oid relid);
 extern void pals_bindings_init(void);
 extern void pals_inheritance_parents(Oid relid, List **out);
 extern int	pals_safe_search_path(void);
+extern void *pals_prepare_saved(const char *sql, int nargs, Oid *argtypes);
 extern int	pals_execute_as(Oid role, void *plan, Datum *values, const char *nulls);
 extern void pals_restore_search_path(int nestlevel);
 

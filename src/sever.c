@@ -111,20 +111,6 @@ static SPIPlanPtr plan_pending = NULL;
 /* > 0 while we are severing: our own updates must not re-enter */
 static int	sever_depth = 0;
 
-static SPIPlanPtr
-prepare_saved(const char *sql, int nargs, Oid *argtypes)
-{
-	int			nestlevel = pals_safe_search_path();
-	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
-
-	pals_restore_search_path(nestlevel);
-
-	if (plan == NULL)
-		elog(ERROR, "pals_privacy: could not prepare \"%s\": %s",
-			 sql, SPI_result_code_string(SPI_result));
-	SPI_keepplan(plan);
-	return plan;
-}
 
 static void
 free_rel_severs(void)
@@ -275,13 +261,13 @@ prepare_rel_plans(RelSever *rs)
 	else
 		appendStringInfoString(&probe, ", false");
 	appendStringInfo(&probe, " FROM ONLY %s t WHERE t.ctid = $1", rel);
-	rs->probe = prepare_saved(probe.data, 1, tidtype);
+	rs->probe = pals_prepare_saved(probe.data, 1, tidtype);
 
 	/* the same, locking the row, but never waiting for another transaction */
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "%s FOR %s OF t SKIP LOCKED", probe.data,
 					 b->sever_with == SEVER_DELETE ? "UPDATE" : "NO KEY UPDATE");
-	rs->lock = prepare_saved(sql.data, 1, tidtype);
+	rs->lock = pals_prepare_saved(sql.data, 1, tidtype);
 
 	/*
 	 * The common case in one statement: sever the row if it is still a
@@ -307,12 +293,12 @@ prepare_rel_plans(RelSever *rs)
 	{
 		Oid			types[3] = {TIDOID, TEXTOID, rs->closed_type};
 
-		rs->sever_if = prepare_saved(sql.data, 3, types);
+		rs->sever_if = pals_prepare_saved(sql.data, 3, types);
 	}
 
 	resetStringInfo(&sql);
 	append_sever_statement(&sql, b, rel);
-	rs->sever = prepare_saved(sql.data, 1, tidtype);
+	rs->sever = pals_prepare_saved(sql.data, 1, tidtype);
 
 	if (reg->patrons && reg->patrons->keep_history_column)
 	{
@@ -321,14 +307,14 @@ prepare_rel_plans(RelSever *rs)
 						 "INSERT INTO pals_privacy.private_history (patron, relation, item, row_data) "
 						 "SELECT t.%s::text, $2, t.%s::text, to_jsonb(t) FROM ONLY %s t WHERE t.ctid = $1",
 						 pcol, icol, rel);
-		rs->copy = prepare_saved(sql.data, 2, tidtype);
+		rs->copy = pals_prepare_saved(sql.data, 2, tidtype);
 
 		resetStringInfo(&sql);
 		appendStringInfo(&sql, "SELECT %s FROM %s WHERE %s = $1",
 						 quote_identifier(reg->patrons->keep_history_column),
 						 qualified_name(reg->patrons->relid),
 						 quote_identifier(reg->patrons->id_column));
-		rs->optin = prepare_saved(sql.data, 1, &rs->patron_type);
+		rs->optin = pals_prepare_saved(sql.data, 1, &rs->patron_type);
 	}
 
 	if (rs->relid == b->relid)
@@ -343,7 +329,7 @@ prepare_rel_plans(RelSever *rs)
 		append_closed(&sql, b);
 		appendStringInfoString(&sql, " AND ");
 		append_identified(&sql, b);
-		rs->search = prepare_saved(sql.data, 1, &rs->item_type);
+		rs->search = pals_prepare_saved(sql.data, 1, &rs->item_type);
 	}
 	pfree(sql.data);
 	pfree(probe.data);
@@ -358,19 +344,19 @@ prepare_tracker_plans(void)
 
 	if (plan_tracker_set != NULL)
 		return;
-	plan_tracker_set = prepare_saved(
+	plan_tracker_set = pals_prepare_saved(
 		"INSERT INTO pals_privacy.last_borrower (binding, item, row_relid, row_tid)"
 		" VALUES ($1, $2, $3, $4) ON CONFLICT (binding, item) DO UPDATE"
 		" SET row_relid = EXCLUDED.row_relid, row_tid = EXCLUDED.row_tid", 4, set_types);
 	/* SET sees the old values: prev_* return where the tracker pointed */
-	plan_tracker_swap = prepare_saved(
+	plan_tracker_swap = pals_prepare_saved(
 		"UPDATE pals_privacy.last_borrower"
 		"   SET prev_relid = row_relid, prev_tid = row_tid, row_relid = $3, row_tid = $4"
 		" WHERE binding = $1 AND item = $2 RETURNING prev_relid, prev_tid", 4, set_types);
-	plan_tracker_claim = prepare_saved(
+	plan_tracker_claim = pals_prepare_saved(
 		"INSERT INTO pals_privacy.last_borrower (binding, item, row_relid, row_tid)"
 		" VALUES ($1, $2, 0, '(0,0)') ON CONFLICT (binding, item) DO NOTHING", 2, get_types);
-	plan_pending = prepare_saved(
+	plan_pending = pals_prepare_saved(
 		"INSERT INTO pals_privacy.sever_pending (binding, row_relid, row_tid, item, reason)"
 		" VALUES ($1, $2, $3, $4, $5) ON CONFLICT (binding, row_relid, row_tid) DO UPDATE"
 		" SET reason = EXCLUDED.reason, attempts = sever_pending.attempts + 1,"
