@@ -22,6 +22,7 @@ CREATE TABLE @extschema@.patron_binding (
     birth_date_column   name,
     purge_function      text,       -- regprocedure text; text so pg_upgrade accepts it
     keep_history_column name,
+    name_columns        name[],     -- what the collections class sees besides card and contact
     bound_at            timestamptz NOT NULL DEFAULT now(),
     bound_by            name NOT NULL DEFAULT current_user
 );
@@ -370,10 +371,11 @@ CREATE FUNCTION @extschema@.bind_patrons(
     relation regclass, id_column name, expires_column name,
     card_column name DEFAULT NULL, library_column name DEFAULT NULL,
     birth_date_column name DEFAULT NULL, purge_function regprocedure DEFAULT NULL,
-    keep_history_column name DEFAULT NULL)
+    keep_history_column name DEFAULT NULL, name_columns name[] DEFAULT NULL)
 RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     fn constant text := 'bind_patrons';
+    n name;
     idt regtype;
     existing jsonb;
     wanted jsonb;
@@ -397,6 +399,9 @@ BEGIN
     IF keep_history_column IS NOT NULL THEN
         PERFORM @extschema@._column_type(fn, relation, keep_history_column, 'reading-history opt-in column', '{B}', 'boolean');
     END IF;
+    FOREACH n IN ARRAY coalesce(name_columns, '{}') LOOP
+        PERFORM @extschema@._column_type(fn, relation, n, 'name column');
+    END LOOP;
     IF purge_function IS NOT NULL THEN
         IF (SELECT pronargs <> 1 OR prokind <> 'f' FROM pg_proc WHERE oid = purge_function) THEN
             RAISE EXCEPTION '%: purge function % must be a function of one argument, the patron id', fn, purge_function
@@ -418,15 +423,15 @@ BEGIN
     wanted := jsonb_build_object('relation', relation, 'id_column', id_column, 'expires_column', expires_column,
                                  'card_column', card_column, 'library_column', library_column,
                                  'birth_date_column', birth_date_column, 'purge_function', purge_function::text,
-                                 'keep_history_column', keep_history_column);
+                                 'keep_history_column', keep_history_column, 'name_columns', name_columns);
     SELECT to_jsonb(b) INTO existing FROM @extschema@.patron_binding b WHERE b.relation = bind_patrons.relation;
     IF @extschema@._same_or_conflict(fn, relation, existing, wanted) THEN
         RETURN;
     END IF;
     INSERT INTO @extschema@.patron_binding (relation, id_column, expires_column, card_column, library_column,
-                                            birth_date_column, purge_function, keep_history_column)
+                                            birth_date_column, purge_function, keep_history_column, name_columns)
     VALUES (relation, id_column, expires_column, card_column, library_column,
-            birth_date_column, purge_function::text, keep_history_column);
+            birth_date_column, purge_function::text, keep_history_column, name_columns);
     PERFORM @extschema@._install_patron_triggers(relation);
 END $$;
 
@@ -1665,8 +1670,9 @@ CREATE FUNCTION @extschema@.login(card text, pin text) RETURNS boolean
     AS 'MODULE_PATHNAME', 'pals_privacy_login';
 CREATE FUNCTION @extschema@.logout() RETURNS void
     LANGUAGE c AS 'MODULE_PATHNAME', 'pals_privacy_logout';
+-- PARALLEL RESTRICTED: the session patron lives in this backend only.
 CREATE FUNCTION @extschema@.session_patron() RETURNS text
-    LANGUAGE c STABLE AS 'MODULE_PATHNAME', 'pals_privacy_session_patron';
+    LANGUAGE c STABLE PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'pals_privacy_session_patron';
 
 ------------------------------------------------------------------------------
 -- Consent (src/consent.c, docs/consent.md): per patron, purpose and channel.
@@ -2143,6 +2149,27 @@ CREATE VIEW @extschema@.acknowledgments AS
      ORDER BY role, id DESC;
 
 ------------------------------------------------------------------------------
+-- Redaction (src/redact.c, docs/redaction.md): the functions the rewritten
+-- queries of redacted roles call, so every role may execute them.
+------------------------------------------------------------------------------
+
+-- Is this row (the relation holding it, its tid) the item's last borrower?
+CREATE FUNCTION @extschema@._last_borrower(binding oid, item text, row_relid oid, row_tid tid)
+    RETURNS boolean LANGUAGE c STABLE STRICT PARALLEL SAFE
+    AS 'MODULE_PATHNAME', 'pals_privacy_last_borrower';
+-- Statistics (pg_stats, pg_stats_ext) of bound relations are hidden from redacted classes.
+CREATE FUNCTION @extschema@._stats_visible(relation oid) RETURNS boolean
+    LANGUAGE c STABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'pals_privacy_stats_visible';
+CREATE FUNCTION @extschema@._stats_ext_visible(statistics oid) RETURNS boolean
+    LANGUAGE c STABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'pals_privacy_stats_ext_visible';
+-- Does the patron owe more than pals_privacy.collections_threshold? (collections class only)
+CREATE FUNCTION @extschema@._collectible(patron text) RETURNS boolean
+    LANGUAGE c STABLE STRICT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'pals_privacy_collectible';
+-- Did the patron consent to the purpose on the channel? (contact fields under a purpose)
+CREATE FUNCTION @extschema@._contact_visible(patron text, purpose text, channel text) RETURNS boolean
+    LANGUAGE c STABLE STRICT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'pals_privacy_contact_visible';
+
+------------------------------------------------------------------------------
 -- Privileges: configuration is for the extension owner and superusers.
 ------------------------------------------------------------------------------
 
@@ -2173,3 +2200,6 @@ GRANT EXECUTE ON FUNCTION @extschema@.grant_consent(text, text, text, text),
     @extschema@.withdraw_consent(text, text, text), @extschema@.has_consent(text, text, text),
     @extschema@._consent_change(text, text, text, text, boolean, text) TO PUBLIC;
 GRANT SELECT ON @extschema@.acknowledgments TO PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@._last_borrower(oid, text, oid, tid),
+    @extschema@._stats_visible(oid), @extschema@._stats_ext_visible(oid),
+    @extschema@._collectible(text), @extschema@._contact_visible(text, text, text) TO PUBLIC;

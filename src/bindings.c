@@ -184,7 +184,8 @@ static void
 load_patrons(void)
 {
 	int			rc = SPI_execute("SELECT relation::oid, id_column, expires_column, card_column,"
-								 " keep_history_column FROM pals_privacy.patron_binding",
+								 " keep_history_column, array_to_string(name_columns, chr(1))"
+								 " FROM pals_privacy.patron_binding",
 								 true, 1);
 
 	if (rc != SPI_OK_SELECT)
@@ -201,6 +202,19 @@ load_patrons(void)
 		p->expires_column = spi_text(t, d, 3);
 		p->card_column = spi_text(t, d, 4);
 		p->keep_history_column = spi_text(t, d, 5);
+		if (SPI_getvalue(t, d, 6) != NULL && *SPI_getvalue(t, d, 6) != '\0')
+		{
+			char	   *names = spi_text(t, d, 6);
+			char	   *next;
+
+			for (char *n = names; n != NULL; n = next)
+			{
+				next = strchr(n, '\1');
+				if (next)
+					*next++ = '\0';
+				p->name_columns = lappend(p->name_columns, n);
+			}
+		}
 		building->patrons = p;
 	}
 }
@@ -281,10 +295,35 @@ load_outboxes(void)
 	}
 }
 
+/* Bindings of the shape (relation, patron column[, column[, channel]]). */
+static void
+load_columns(const char *sql, List **out)
+{
+	int			rc = SPI_execute(sql, true, 0);
+
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "pals_privacy: \"%s\" failed: %d", sql, rc);
+	MemoryContextSwitchTo(building_context);	/* SPI left us in its own */
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	t = SPI_tuptable->vals[i];
+		TupleDesc	d = SPI_tuptable->tupdesc;
+		ColumnBinding *b = palloc0(sizeof(ColumnBinding));
+
+		b->relid = (Oid) strtoul(SPI_getvalue(t, d, 1), NULL, 10);
+		b->patron_column = spi_text(t, d, 2);
+		if (d->natts >= 3)
+			b->column = spi_text(t, d, 3);
+		if (d->natts >= 4)
+			b->channel = spi_text(t, d, 4);
+		*out = lappend(*out, b);
+	}
+}
+
 static void
 load_roles(void)
 {
-	int			rc = SPI_execute("SELECT role::oid, class FROM pals_privacy.role_class",
+	int			rc = SPI_execute("SELECT role::oid, class, purpose FROM pals_privacy.role_class",
 								 true, 0);
 
 	if (rc != SPI_OK_SELECT)
@@ -300,6 +339,7 @@ load_roles(void)
 		building->roles[i].roleid = (Oid) strtoul(SPI_getvalue(t, d, 1), NULL, 10);
 		if (!pals_parse_class(SPI_getvalue(t, d, 2), &building->roles[i].class))
 			building->roles[i].class = PALS_CLASS_PATRON;	/* cannot happen: CHECK */
+		building->roles[i].purpose = spi_text(t, d, 3);
 	}
 }
 
@@ -338,6 +378,14 @@ registry_load(void)
 		load_patrons();
 		load_loans();
 		load_outboxes();
+		load_columns("SELECT relation::oid, patron_column, card_column"
+					 " FROM pals_privacy.card_binding", &building->cards);
+		load_columns("SELECT relation::oid, patron_column, amount_column"
+					 " FROM pals_privacy.balance_binding", &building->balances);
+		load_columns("SELECT relation::oid, patron_column"
+					 " FROM pals_privacy.private_history_binding", &building->histories);
+		load_columns("SELECT relation::oid, patron_column, column_name, channel"
+					 " FROM pals_privacy.contact_binding", &building->contacts);
 		load_roles();
 		SetUserIdAndSecContext(save_user, save_sec);
 		pals_restore_search_path(nestlevel);
@@ -390,6 +438,20 @@ pals_registry(void)
 	return registry;
 }
 
+bool
+pals_registry_loading(void)
+{
+	return loading;
+}
+
+/* The configuration tables (a plan that depends on the registry lists them). */
+const Oid *
+pals_config_relids(int *n)
+{
+	*n = NCONFIG;
+	return config_relids;
+}
+
 void
 pals_inheritance_parents(Oid relid, List **out)
 {
@@ -436,29 +498,32 @@ pals_loan_binding_for(Oid relid)
 	if (entry != NULL)
 		return entry->binding;
 
-	todo = list_make1_oid(relid);
-	for (int i = 0; i < list_length(todo) && result == NULL; i++)
+	todo = NIL;
+	pals_ancestors(relid, &todo);
+	foreach(lc, todo)
 	{
-		Oid			r = list_nth_oid(todo, i);
+		ListCell   *lb;
 
-		foreach(lc, reg->loans)
-		{
-			LoanBinding *b = lfirst(lc);
-
-			if (b->relid == r)
-			{
-				result = b;
-				break;
-			}
-		}
-		if (result == NULL)
-			pals_inheritance_parents(r, &todo);
+		foreach(lb, reg->loans)
+			if (((LoanBinding *) lfirst(lb))->relid == lfirst_oid(lc))
+				result = lfirst(lb);
+		if (result != NULL)
+			break;
 	}
 	list_free(todo);
 
 	entry = hash_search(loan_by_relid, &relid, HASH_ENTER, &found);
 	entry->binding = result;
 	return result;
+}
+
+/* The relation itself, then its inheritance ancestors, nearest first. */
+void
+pals_ancestors(Oid relid, List **out)
+{
+	*out = lappend_oid(*out, relid);
+	for (int i = list_length(*out) - 1; i < list_length(*out); i++)
+		pals_inheritance_parents(list_nth_oid(*out, i), out);
 }
 
 /* Prepare and keep a plan, parsed under the safe search path. */

@@ -55,6 +55,8 @@ static void
 forget_memo(Datum arg, int cacheid, uint32 hashvalue)
 {
 	memo_role = InvalidOid;
+	/* a role's class may have changed: plans shaped for it are re-made */
+	pals_redact_settings_changed();
 }
 
 /* The class of a role, ignoring the superuser exemption. */

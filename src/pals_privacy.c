@@ -27,6 +27,19 @@ static const struct config_enum_entry class_options[] = {
 	{NULL, 0, false}
 };
 
+/* The class of unclassified roles and the purpose shape plans. */
+static void
+assign_reshapes_plans(const char *newval, void *extra)
+{
+	pals_redact_settings_changed();
+}
+
+static void
+assign_default_class(int newval, void *extra)
+{
+	pals_redact_settings_changed();
+}
+
 /* A purpose names a row of pals_privacy.purposes: lower-case identifier. */
 static bool
 check_purpose(char **newval, void **extra, GucSource source)
@@ -58,7 +71,7 @@ _PG_init(void)
 							 class_options,
 							 PGC_SUSET,
 							 0,
-							 NULL, NULL, NULL);
+							 NULL, assign_default_class, NULL);
 
 	DefineCustomStringVariable("pals_privacy.purpose",
 							   "Purpose this session uses patron contact fields for.",
@@ -68,7 +81,7 @@ _PG_init(void)
 							   "",
 							   PGC_USERSET,
 							   0,
-							   check_purpose, NULL, NULL);
+							   check_purpose, assign_reshapes_plans, NULL);
 
 	DefineCustomIntVariable("pals_privacy.purge_grace",
 							"How long after a card expires its holder may be purged.",
@@ -87,6 +100,7 @@ _PG_init(void)
 							NULL, NULL, NULL);
 
 	pals_session_init();
+	pals_redact_init();
 	pals_worker_init();
 
 #if PG_VERSION_NUM >= 150000

@@ -9,6 +9,7 @@
  *     sever.c      severing triggers (patron link cut on return)
  *     consent.c    the outbox check against recorded consent
  *     session.c    the patron session: PINs, login, lockout
+ *     redact.c     what each class reads of the bound relations (planner hook)
  *     audit.c      the hash-chained audit log (OpenSSL SHA-256)
  *     worker.c     the maintenance background worker (purge, retention)
  *     pals_privacy.c  _PG_init: settings, callbacks
@@ -51,7 +52,17 @@ typedef struct PatronBinding
 	char	   *expires_column;
 	char	   *card_column;		/* NULL if unbound */
 	char	   *keep_history_column;	/* NULL if unbound */
+	List	   *name_columns;	/* of char *: what collections may see */
 } PatronBinding;
+
+/* A binding that names a relation, its patron column and maybe one more. */
+typedef struct ColumnBinding
+{
+	Oid			relid;
+	char	   *patron_column;
+	char	   *column;			/* card, amount or contact column; NULL */
+	char	   *channel;		/* contact bindings: email, phone, sms, mail */
+} ColumnBinding;
 
 typedef struct LoanBinding
 {
@@ -87,6 +98,7 @@ typedef struct RoleClass
 {
 	Oid			roleid;
 	PalsClass	class;
+	char	   *purpose;		/* NULL: none */
 } RoleClass;
 
 typedef struct PalsRegistry
@@ -96,6 +108,10 @@ typedef struct PalsRegistry
 	PatronBinding *patrons;		/* NULL if no patron table is bound */
 	List	   *loans;			/* of LoanBinding * */
 	List	   *outboxes;		/* of OutboxBinding * */
+	List	   *cards;			/* of ColumnBinding * (column: card) */
+	List	   *balances;		/* of ColumnBinding * (column: amount) */
+	List	   *histories;		/* of ColumnBinding * (private history) */
+	List	   *contacts;		/* of ColumnBinding * (column, channel) */
 	int			nroles;
 	RoleClass  *roles;
 } PalsRegistry;
@@ -113,6 +129,9 @@ extern int	pals_safe_search_path(void);
 extern void *pals_prepare_saved(const char *sql, int nargs, Oid *argtypes);
 extern int	pals_execute_as(Oid role, void *plan, Datum *values, const char *nulls);
 extern void pals_restore_search_path(int nestlevel);
+extern bool pals_registry_loading(void);
+extern const Oid *pals_config_relids(int *n);
+extern void pals_ancestors(Oid relid, List **out);
 
 /* crypto.c */
 #define PALS_SHA256_LEN 32
@@ -134,6 +153,12 @@ extern const OutboxBinding *pals_outbox_binding_for(Oid relid);
 
 /* session.c */
 extern void pals_session_init(void);
+extern const char *pals_session_patron(void);
+
+/* redact.c */
+extern double pals_collections_threshold;
+extern void pals_redact_init(void);
+extern void pals_redact_settings_changed(void);
 
 /* worker.c */
 extern void pals_worker_init(void);

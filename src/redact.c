@@ -1,0 +1,1495 @@
+/*
+ * redact.c
+ *     What each privacy class reads of the bound relations.
+ *
+ *     A planner hook rewrites the query the planner receives (views are
+ *     already expanded, so the ILS's own views are covered) before planning:
+ *
+ *     - a masked column is replaced, wherever the query reads it (select
+ *       list, WHERE, JOIN, GROUP BY, whole-row references, RETURNING, the
+ *       SET of an UPDATE ...), by CASE WHEN <may see> THEN column END, so
+ *       no predicate, join, sort or function ever sees the hidden value;
+ *     - rows the class may not see are removed by a security qual on the
+ *       relation (the mechanism row-level security uses), so leaky
+ *       functions in the query run only on visible rows.
+ *
+ *     The relation stays a base relation, so indexes, partition pruning and
+ *     parameterised joins keep working.  Decisions that change within a
+ *     session (who is logged in, consent, amounts owed) are made at run
+ *     time by the functions the plan calls; the class itself is fixed at
+ *     plan time, so every plan is marked as depending on the role and on
+ *     the configuration tables, and is re-planned when either changes.
+ *
+ *     Around it: COPY table TO goes through the same path as COPY (query)
+ *     TO; EXPLAIN ANALYZE is refused where its row counts would count
+ *     hidden rows; SQL functions are not inlined into a redacted query
+ *     (their bodies are planned, and redacted, on their own); statistics
+ *     of bound relations are hidden; the DETAIL of integrity errors, which
+ *     echoes stored values, is kept out of a redacted session's reach.
+ */
+#include "pals_privacy.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/index.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_collation.h"
+#include "catalog/pg_language.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_statistic.h"
+#include "catalog/pg_statistic_ext.h"
+#include "catalog/pg_statistic_ext_data.h"
+#include "catalog/pg_type.h"
+#include "commands/explain.h"
+#include "commands/extension.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/planner.h"
+#include "parser/parse_func.h"
+#include "parser/parse_relation.h"
+#include "parser/parsetree.h"
+#include "rewrite/rewriteManip.h"
+#include "storage/itemptr.h"
+#include "storage/proc.h"
+#include "tcop/tcopprot.h"
+#include "tcop/utility.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/guc.h"
+#include "utils/hsearch.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/plancache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+#include "utils/typcache.h"
+
+#include <float.h>
+
+PG_FUNCTION_INFO_V1(pals_privacy_last_borrower);
+PG_FUNCTION_INFO_V1(pals_privacy_stats_visible);
+PG_FUNCTION_INFO_V1(pals_privacy_stats_ext_visible);
+PG_FUNCTION_INFO_V1(pals_privacy_collectible);
+PG_FUNCTION_INFO_V1(pals_privacy_contact_visible);
+
+double		pals_collections_threshold = 0.0;
+
+static planner_hook_type prev_planner_hook = NULL;
+static ExplainOneQuery_hook_type prev_explain_hook = NULL;
+static needs_fmgr_hook_type prev_needs_fmgr_hook = NULL;
+static emit_log_hook_type prev_emit_log_hook = NULL;
+static ProcessUtility_hook_type prev_utility_hook = NULL;
+
+/* true while planning for a class that is redacted (see needs_fmgr) */
+static int	planning_redacted = 0;
+
+/* the class last used to plan or run a statement (see emit_log) */
+static PalsClass last_class = PALS_CLASS_OPERATIONAL;
+
+/* ----------------------------------------------------------------------
+ * Per-relation policy: which bindings cover a relation (its own, or its
+ * nearest bound ancestor's).  Memoised per registry generation.
+ * ---------------------------------------------------------------------- */
+
+typedef struct RelPolicy
+{
+	Oid			relid;			/* hash key */
+	bool		bound;
+	const PatronBinding *patrons;
+	const LoanBinding *loan;
+	const ColumnBinding *card;
+	const ColumnBinding *balance;
+	const ColumnBinding *history;
+	const OutboxBinding *outbox;
+	List	   *contacts;		/* of const ColumnBinding * */
+} RelPolicy;
+
+/* Everything derived from one registry generation. */
+typedef struct Derived
+{
+	uint64		generation;
+	HTAB	   *policies;
+	Oid			fn_session_patron;
+	Oid			fn_last_borrower;
+	Oid			fn_collectible;
+	Oid			fn_contact_visible;
+	Oid			fn_stats_visible;
+	Oid			fn_stats_ext_visible;
+	Oid			tracker;		/* pals_privacy.last_borrower and its key */
+	Oid			tracker_key;
+} Derived;
+
+static MemoryContext derived_context = NULL;
+static Derived derived;
+
+static int
+relation_natts(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	int			natts;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	natts = ((Form_pg_class) GETSTRUCT(tup))->relnatts;
+	ReleaseSysCache(tup);
+	return natts;
+}
+
+static bool
+is_sql_function(Oid fn)
+{
+	HeapTuple	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn));
+	bool		sql;
+
+	if (!HeapTupleIsValid(tup))
+		return false;
+	sql = ((Form_pg_proc) GETSTRUCT(tup))->prolang == SQLlanguageId;
+	ReleaseSysCache(tup);
+	return sql;
+}
+
+static Oid
+own_function(const char *name, int nargs, Oid *argtypes)
+{
+	return LookupFuncName(list_make2(makeString("pals_privacy"), makeString(pstrdup(name))),
+						  nargs, argtypes, false);
+}
+
+static const Derived *
+get_derived(void)
+{
+	const PalsRegistry *reg = pals_registry();
+
+	if (derived_context == NULL || derived.generation != reg->generation)
+	{
+		HASHCTL		ctl;
+		Oid			nsp = get_namespace_oid("pals_privacy", false);
+		Oid			t1[1] = {TEXTOID};
+		Oid			t3[3] = {TEXTOID, TEXTOID, TEXTOID};
+		Oid			lb[4] = {OIDOID, TEXTOID, OIDOID, TIDOID};
+		Oid			o1[1] = {OIDOID};
+
+		if (derived_context == NULL)
+			derived_context = AllocSetContextCreate(TopMemoryContext, "pals_privacy redaction",
+													ALLOCSET_SMALL_SIZES);
+		MemoryContextReset(derived_context);
+		memset(&derived, 0, sizeof(derived));
+		ctl.keysize = sizeof(Oid);
+		ctl.entrysize = sizeof(RelPolicy);
+		ctl.hcxt = derived_context;
+		derived.policies = hash_create("pals_privacy policies", 64, &ctl,
+									   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		derived.fn_session_patron = own_function("session_patron", 0, NULL);
+		derived.fn_last_borrower = own_function("_last_borrower", 4, lb);
+		derived.fn_collectible = own_function("_collectible", 1, t1);
+		derived.fn_contact_visible = own_function("_contact_visible", 3, t3);
+		derived.fn_stats_visible = own_function("_stats_visible", 1, o1);
+		derived.fn_stats_ext_visible = own_function("_stats_ext_visible", 1, o1);
+		derived.tracker = get_relname_relid("last_borrower", nsp);
+		derived.tracker_key = get_relname_relid("last_borrower_pkey", nsp);
+		derived.generation = reg->generation;
+	}
+	return &derived;
+}
+
+static const ColumnBinding *
+column_binding_for(List *bindings, List *ancestors)
+{
+	ListCell   *la,
+			   *lb;
+
+	foreach(la, ancestors)
+		foreach(lb, bindings)
+			if (((ColumnBinding *) lfirst(lb))->relid == lfirst_oid(la))
+				return lfirst(lb);
+	return NULL;
+}
+
+static const RelPolicy *
+policy_for(Oid relid)
+{
+	const PalsRegistry *reg = pals_registry();
+	const Derived *d = get_derived();
+	RelPolicy  *p;
+	bool		found;
+	List	   *ancestors = NIL;
+	ListCell   *la,
+			   *lb;
+	MemoryContext old;
+
+	p = hash_search(d->policies, &relid, HASH_ENTER, &found);
+	if (found)
+		return p;
+	old = MemoryContextSwitchTo(derived_context);
+	memset(((char *) p) + sizeof(Oid), 0, sizeof(RelPolicy) - sizeof(Oid));
+	pals_ancestors(relid, &ancestors);
+	foreach(la, ancestors)
+	{
+		Oid			r = lfirst_oid(la);
+
+		if (p->patrons == NULL && reg->patrons != NULL && reg->patrons->relid == r)
+			p->patrons = reg->patrons;
+		if (p->outbox == NULL)
+			foreach(lb, reg->outboxes)
+				if (((OutboxBinding *) lfirst(lb))->relid == r)
+					p->outbox = lfirst(lb);
+		foreach(lb, reg->contacts)
+			if (((ColumnBinding *) lfirst(lb))->relid == r)
+				p->contacts = lappend(p->contacts, lfirst(lb));
+	}
+	p->loan = pals_loan_binding_for(relid);
+	p->card = column_binding_for(reg->cards, ancestors);
+	p->balance = column_binding_for(reg->balances, ancestors);
+	p->history = column_binding_for(reg->histories, ancestors);
+	p->bound = p->patrons || p->loan || p->card || p->balance || p->history ||
+		p->outbox || p->contacts;
+	MemoryContextSwitchTo(old);
+	list_free(ancestors);
+	return p;
+}
+
+/* ----------------------------------------------------------------------
+ * Is redaction in force for the current user?
+ * ---------------------------------------------------------------------- */
+
+/* The extension exists in this database and its registry can be read. */
+static bool
+extension_ready(void)
+{
+	static Oid	checked_nsp = InvalidOid;
+	static bool present = false;
+	Oid			nsp;
+
+	if (!IsTransactionState() || creating_extension || pals_registry_loading())
+		return false;
+	nsp = get_namespace_oid("pals_privacy", true);
+	if (!OidIsValid(nsp))
+		return false;
+	if (nsp != checked_nsp)
+	{
+		present = OidIsValid(get_extension_oid("pals_privacy", true));
+		checked_nsp = nsp;
+	}
+	return present;
+}
+
+/* The purpose contact fields are read under: the session's, else the role's. */
+static const char *
+effective_purpose(void)
+{
+	const PalsRegistry *reg;
+	Oid			user = GetUserId();
+
+	if (pals_purpose != NULL && *pals_purpose != '\0')
+		return pals_purpose;
+	reg = pals_registry();
+	for (int i = 0; i < reg->nroles; i++)
+		if (reg->roles[i].roleid == user)
+			return reg->roles[i].purpose;
+	return NULL;
+}
+
+typedef struct Redaction
+{
+	PalsClass	class;
+	const char *purpose;		/* NULL: none */
+} Redaction;
+
+/*
+ * Fill in what applies to the current user; false when nothing does
+ * (superusers, the extension owner, operational roles without a purpose).
+ */
+static bool
+redaction_applies(Redaction *r)
+{
+	Oid			user;
+
+	if (!extension_ready())
+		return false;
+	user = GetUserId();
+	if (superuser_arg(user) || user == pals_registry()->extension_owner)
+	{
+		last_class = PALS_CLASS_OPERATIONAL;
+		return false;
+	}
+	r->class = pals_current_class();
+	last_class = r->class;
+	r->purpose = effective_purpose();
+	return r->class != PALS_CLASS_OPERATIONAL || r->purpose != NULL;
+}
+
+/* ----------------------------------------------------------------------
+ * Expression builders
+ * ---------------------------------------------------------------------- */
+
+/* Marks the CASE of a conditional mask (parser locations are >= -1). */
+#define PALS_MASK_LOCATION (-1729)
+
+/* What one relation reference becomes: masks by attribute, row filters. */
+typedef struct RteRules
+{
+	Oid			relid;
+	int			rti;
+	int			natts;
+	Expr	  **masks;			/* [0..natts]: NULL = as stored */
+	List	   *filters;		/* implicitly ANDed */
+} RteRules;
+
+static Var *
+column_var(RteRules *r, const char *column)
+{
+	AttrNumber	attno = get_attnum(r->relid, column);
+	Oid			type;
+	int32		typmod;
+	Oid			coll;
+
+	if (attno == InvalidAttrNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("pals_privacy: bound column \"%s\" of \"%s\" no longer exists",
+						column, get_rel_name(r->relid)),
+				 errhint("Bind the relation again with pals_privacy.unbind() and the bind call.")));
+	get_atttypetypmodcoll(r->relid, attno, &type, &typmod, &coll);
+	return makeVar(r->rti, attno, type, typmod, coll, 0);
+}
+
+static Expr *
+coerce_io(Expr *e, Oid type)
+{
+	CoerceViaIO *c;
+
+	if (exprType((Node *) e) == type)
+		return e;
+	c = makeNode(CoerceViaIO);
+	c->arg = e;
+	c->resulttype = type;
+	c->resultcollid = get_typcollation(type);
+	c->coerceformat = COERCE_EXPLICIT_CAST;
+	c->location = -1;
+	return (Expr *) c;
+}
+
+static Expr *
+call(Oid fn, List *args)
+{
+	return (Expr *) makeFuncExpr(fn, BOOLOID, args, InvalidOid, DEFAULT_COLLATION_OID,
+								 COERCE_EXPLICIT_CALL);
+}
+
+static Expr *
+text_const(const char *s)
+{
+	return (Expr *) makeConst(TEXTOID, -1, DEFAULT_COLLATION_OID, -1,
+							  CStringGetTextDatum(s), false, false);
+}
+
+static Expr *
+equal_to(Expr *a, Expr *b)
+{
+	Oid			type = exprType((Node *) a);
+	TypeCacheEntry *tc = lookup_type_cache(type, TYPECACHE_EQ_OPR);
+	OpExpr	   *op;
+
+	if (!OidIsValid(tc->eq_opr))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FUNCTION),
+				 errmsg("pals_privacy: type %s has no equality operator", format_type_be(type))));
+	op = (OpExpr *) make_opclause(tc->eq_opr, BOOLOID, false, a, b, InvalidOid,
+								  exprCollation((Node *) a));
+	op->inputcollid = exprCollation((Node *) a);
+	set_opfuncid(op);
+	return (Expr *) op;
+}
+
+static Expr *
+is_null(Expr *e, bool isnull)
+{
+	NullTest   *n = makeNode(NullTest);
+
+	n->arg = e;
+	n->nulltesttype = isnull ? IS_NULL : IS_NOT_NULL;
+	n->argisrow = false;
+	n->location = -1;
+	return (Expr *) n;
+}
+
+/* column = the logged-in patron (NULL before login: no row matches) */
+static Expr *
+own_rows(RteRules *r, const char *column)
+{
+	Var		   *v = column_var(r, column);
+	Expr	   *patron = (Expr *) makeFuncExpr(get_derived()->fn_session_patron, TEXTOID, NIL,
+											  DEFAULT_COLLATION_OID, InvalidOid,
+											  COERCE_EXPLICIT_CALL);
+
+	return equal_to((Expr *) v, coerce_io(patron, v->vartype));
+}
+
+/* the patron owes more than pals_privacy.collections_threshold */
+static Expr *
+collectible(RteRules *r, const char *column)
+{
+	return call(get_derived()->fn_collectible,
+				list_make1(coerce_io((Expr *) column_var(r, column), TEXTOID)));
+}
+
+/* Mask a column: NULL always (show == NULL) or unless show is true. */
+static void
+mask(RteRules *r, const char *column, Expr *show)
+{
+	Var		   *v = column_var(r, column);
+	CaseWhen   *w;
+	CaseExpr   *c;
+	Expr	   *hidden = (Expr *) makeNullConst(v->vartype, v->vartypmod, v->varcollid);
+
+	if (show == NULL || r->masks[v->varattno] != NULL)
+	{
+		/* two rules on one column: the stricter (always NULL) wins */
+		r->masks[v->varattno] = show == NULL ? hidden : r->masks[v->varattno];
+		return;
+	}
+	w = makeNode(CaseWhen);
+	w->expr = show;
+	w->result = (Expr *) v;
+	w->location = -1;
+	c = makeNode(CaseExpr);
+	c->casetype = v->vartype;
+	c->casecollid = v->varcollid;
+	c->args = list_make1(w);
+	c->defresult = hidden;
+	c->location = PALS_MASK_LOCATION;
+	r->masks[v->varattno] = (Expr *) c;
+}
+
+static void
+filter(RteRules *r, Expr *qual)
+{
+	r->filters = lappend(r->filters, qual);
+}
+
+/*
+ * Staff see who borrowed while the loan is open or a fine is owed, and the
+ * item's last borrower; every other closed row reads without its patron.
+ * Severed rows (NULL or the placeholder) reveal nothing either way.
+ */
+static Expr *
+loan_who_visible(RteRules *r, const LoanBinding *b)
+{
+	Var		   *patron = column_var(r, b->patron_column);
+	List	   *open = NIL;
+	List	   *show = NIL;
+
+	for (int i = 0; i < b->nclosed; i++)
+		open = lappend(open, is_null((Expr *) column_var(r, b->closed_columns[i]), true));
+	show = lappend(show, list_length(open) == 1 ? linitial(open) : makeBoolExpr(AND_EXPR, open, -1));
+	if (b->settled_column != NULL)
+		show = lappend(show, is_null((Expr *) column_var(r, b->settled_column), true));
+	if (b->sever_with == SEVER_PLACEHOLDER)
+	{
+		Oid			typinput,
+					typioparam;
+		Const	   *placeholder;
+
+		getTypeInputInfo(patron->vartype, &typinput, &typioparam);
+		placeholder = makeConst(patron->vartype, patron->vartypmod, patron->varcollid,
+								get_typlen(patron->vartype),
+								OidInputFunctionCall(typinput, b->placeholder, typioparam,
+													 patron->vartypmod),
+								false, get_typbyval(patron->vartype));
+		show = lappend(show, equal_to((Expr *) copyObject(patron), (Expr *) placeholder));
+	}
+	if (b->keep_last_borrower)
+	{
+		List	   *args = list_make4(makeConst(OIDOID, -1, InvalidOid, sizeof(Oid),
+												ObjectIdGetDatum(b->relid), false, true),
+									  coerce_io((Expr *) column_var(r, b->item_column), TEXTOID),
+									  makeVar(r->rti, TableOidAttributeNumber, OIDOID, -1, InvalidOid, 0),
+									  makeVar(r->rti, SelfItemPointerAttributeNumber, TIDOID, -1, InvalidOid, 0));
+
+		show = lappend(show, makeBoolExpr(AND_EXPR,
+										  list_make2(is_null((Expr *) copyObject(patron), false),
+													 call(get_derived()->fn_last_borrower, args)),
+										  -1));
+	}
+	return makeBoolExpr(OR_EXPR, show, -1);
+}
+
+/* Contact fields read under a purpose only for patrons who consented. */
+static void
+narrow_contacts(RteRules *r, const RelPolicy *p, const char *purpose)
+{
+	ListCell   *lc;
+
+	if (purpose == NULL)
+		return;
+	foreach(lc, p->contacts)
+	{
+		const ColumnBinding *c = lfirst(lc);
+		List	   *args = list_make3(coerce_io((Expr *) column_var(r, c->patron_column), TEXTOID),
+									  text_const(purpose), text_const(c->channel));
+
+		mask(r, c->column, call(get_derived()->fn_contact_visible, args));
+	}
+}
+
+static bool
+column_listed(const char *name, List *names)
+{
+	ListCell   *lc;
+
+	foreach(lc, names)
+		if (strcmp(name, (const char *) lfirst(lc)) == 0)
+			return true;
+	return false;
+}
+
+/* Mask every column of the relation but those listed. */
+static void
+mask_all_but(RteRules *r, List *keep)
+{
+	for (AttrNumber a = 1; a <= r->natts; a++)
+	{
+		char	   *name = get_attname(r->relid, a, true);
+
+		if (name != NULL && !column_listed(name, keep))
+			mask(r, name, NULL);
+	}
+}
+
+/* The class table of docs/redaction.md, for one relation. */
+static void
+build_rules(RteRules *r, const RelPolicy *p, const Redaction *red)
+{
+	ListCell   *lc;
+	Expr	   *none = (Expr *) makeBoolConst(false, false);
+
+	switch (red->class)
+	{
+		case PALS_CLASS_OPERATIONAL:
+			narrow_contacts(r, p, red->purpose);
+			break;
+
+		case PALS_CLASS_STAFF:
+			if (p->loan)
+				mask(r, p->loan->patron_column, loan_who_visible(r, p->loan));
+			if (p->history)
+				filter(r, none);
+			narrow_contacts(r, p, red->purpose);
+			break;
+
+		case PALS_CLASS_PATRON:
+			if (p->patrons)
+				filter(r, own_rows(r, p->patrons->id_column));
+			if (p->loan)
+				filter(r, own_rows(r, p->loan->patron_column));
+			if (p->card)
+				filter(r, own_rows(r, p->card->patron_column));
+			if (p->balance)
+				filter(r, own_rows(r, p->balance->patron_column));
+			if (p->history)
+				filter(r, own_rows(r, p->history->patron_column));
+			if (p->outbox)
+				filter(r, own_rows(r, p->outbox->patron_column));
+			foreach(lc, p->contacts)
+				filter(r, own_rows(r, ((ColumnBinding *) lfirst(lc))->patron_column));
+			break;
+
+		case PALS_CLASS_COLLECTIONS:
+			if (p->patrons)
+			{
+				List	   *keep = list_copy(p->patrons->name_columns);
+
+				keep = lappend(keep, p->patrons->id_column);
+				if (p->patrons->card_column)
+					keep = lappend(keep, p->patrons->card_column);
+				foreach(lc, p->contacts)
+					keep = lappend(keep, ((ColumnBinding *) lfirst(lc))->column);
+				filter(r, collectible(r, p->patrons->id_column));
+				mask_all_but(r, keep);
+			}
+			if (p->card)
+				filter(r, collectible(r, p->card->patron_column));
+			if (p->balance)
+				filter(r, collectible(r, p->balance->patron_column));
+			foreach(lc, p->contacts)
+				filter(r, collectible(r, ((ColumnBinding *) lfirst(lc))->patron_column));
+			if (p->loan)
+				mask(r, p->loan->patron_column, NULL);
+			if (p->history || p->outbox)
+				filter(r, none);
+			narrow_contacts(r, p, red->purpose);
+			break;
+
+		case PALS_CLASS_AUDITOR:
+			if (p->patrons)
+				mask_all_but(r, list_make1(p->patrons->id_column));
+			if (p->card)
+				mask(r, p->card->column, NULL);
+			foreach(lc, p->contacts)
+				mask(r, ((ColumnBinding *) lfirst(lc))->column, NULL);
+			if (p->loan)
+				mask(r, p->loan->patron_column, NULL);
+			if (p->history || p->outbox)
+				filter(r, none);
+			break;
+	}
+}
+
+/* ----------------------------------------------------------------------
+ * The query rewrite
+ * ---------------------------------------------------------------------- */
+
+/* A view expanded by the rewriter keeps its *OLD* entry (PG < 16). */
+static Oid
+expanded_view(RangeTblEntry *rte)
+{
+	RangeTblEntry *old;
+
+	if (rte->rtekind != RTE_SUBQUERY || rte->subquery == NULL || rte->subquery->rtable == NIL)
+		return InvalidOid;
+	old = linitial(rte->subquery->rtable);
+	if (old->rtekind == RTE_RELATION && old->relkind == RELKIND_VIEW)
+		return old->relid;
+	return InvalidOid;
+}
+
+typedef struct MaskContext
+{
+	RteRules  **rules;			/* by range table index, NULL: untouched */
+	int			nrtes;
+	int			sublevels_up;
+	List	   *rtable;			/* of the level being rewritten */
+} MaskContext;
+
+static Expr *
+at_level(Expr *e, int sublevels_up)
+{
+	e = copyObject(e);
+	if (sublevels_up > 0)
+		IncrementVarSublevelsUp((Node *) e, sublevels_up, 0);
+	return e;
+}
+
+static Node *
+mask_mutator(Node *node, MaskContext *mc)
+{
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, Var))
+	{
+		Var		   *v = (Var *) node;
+		RteRules   *r;
+
+		if ((int) v->varlevelsup != mc->sublevels_up || v->varno < 1 || v->varno > mc->nrtes ||
+			(r = mc->rules[v->varno]) == NULL || v->varattno < 0)
+			return (Node *) copyObject(v);
+		if (v->varattno > 0)
+		{
+			if (v->varattno > r->natts || r->masks[v->varattno] == NULL)
+				return (Node *) copyObject(v);
+			return (Node *) at_level(r->masks[v->varattno], mc->sublevels_up);
+		}
+		else
+		{
+			/* whole row: rebuild it from the masked columns */
+			RowExpr    *row = makeNode(RowExpr);
+			List	   *names = NIL;
+			List	   *vars = NIL;
+			ListCell   *lc;
+
+			expandRTE(rt_fetch(v->varno, mc->rtable), v->varno, 0, -1, true, &names, &vars);
+			foreach(lc, vars)
+			{
+				Node	   *col = lfirst(lc);
+
+				if (IsA(col, Var) && ((Var *) col)->varattno <= r->natts &&
+					r->masks[((Var *) col)->varattno] != NULL)
+					col = (Node *) r->masks[((Var *) col)->varattno];
+				row->args = lappend(row->args, at_level((Expr *) col, mc->sublevels_up));
+			}
+			row->row_typeid = v->vartype;
+			row->row_format = COERCE_IMPLICIT_CAST;
+			row->colnames = v->vartype == RECORDOID ? names : NIL;
+			row->location = -1;
+			return (Node *) row;
+		}
+	}
+	if (IsA(node, Query))
+	{
+		Query	   *q;
+
+		mc->sublevels_up++;
+		q = query_tree_mutator((Query *) node, mask_mutator, mc, QTW_DONT_COPY_QUERY);
+		mc->sublevels_up--;
+		return (Node *) q;
+	}
+	return expression_tree_mutator(node, mask_mutator, mc);
+}
+
+/* ----------------------------------------------------------------------
+ * Implied quals, so that indexes on masked columns still serve.
+ *
+ * WHERE mask(patron) = 42 cannot use an index on patron.  But a strict
+ * operator is true only on a non-NULL mask, that is on the stored value:
+ * the qual implies patron = 42, which is added next to it.  Only leakproof
+ * operators qualify (nothing about a hidden value can escape through an
+ * error), and the masked qual still decides which rows come back.
+ * ---------------------------------------------------------------------- */
+
+static bool
+is_mask(Node *node)
+{
+	return node != NULL && IsA(node, CaseExpr) &&
+		((CaseExpr *) node)->location == PALS_MASK_LOCATION;
+}
+
+static bool
+contains_mask_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (is_mask(node))
+		return true;
+	return expression_tree_walker(node, contains_mask_walker, context);
+}
+
+static Node *
+strip_masks_mutator(Node *node, void *context)
+{
+	if (node == NULL)
+		return NULL;
+	if (is_mask(node))
+		return copyObject((Node *) ((CaseWhen *) linitial(((CaseExpr *) node)->args))->result);
+	return expression_tree_mutator(node, strip_masks_mutator, context);
+}
+
+static Node *
+with_implied_quals(Node *quals)
+{
+	List	   *conjuncts;
+	List	   *implied = NIL;
+	ListCell   *lc;
+
+	if (quals == NULL || !contains_mask_walker(quals, NULL))
+		return quals;
+	conjuncts = is_andclause(quals) ? ((BoolExpr *) quals)->args : list_make1(quals);
+	foreach(lc, conjuncts)
+	{
+		Node	   *c = lfirst(lc);
+		List	   *args;
+		Oid			fn;
+		ListCell   *la;
+		bool		ok = true;
+
+		if (IsA(c, OpExpr) && list_length(((OpExpr *) c)->args) == 2)
+		{
+			set_opfuncid((OpExpr *) c);
+			fn = ((OpExpr *) c)->opfuncid;
+			args = ((OpExpr *) c)->args;
+		}
+		else if (IsA(c, ScalarArrayOpExpr))
+		{
+			set_sa_opfuncid((ScalarArrayOpExpr *) c);
+			fn = ((ScalarArrayOpExpr *) c)->opfuncid;
+			args = ((ScalarArrayOpExpr *) c)->args;
+		}
+		else
+			continue;
+		/* each side is a mask itself or has none inside */
+		foreach(la, args)
+			ok &= is_mask(lfirst(la)) || !contains_mask_walker(lfirst(la), NULL);
+		if (ok && contains_mask_walker(c, NULL) && get_func_leakproof(fn) && func_strict(fn) &&
+			!contain_volatile_functions(c))
+			implied = lappend(implied, strip_masks_mutator(c, NULL));
+	}
+	if (implied == NIL)
+		return quals;
+	return (Node *) makeBoolExpr(AND_EXPR, list_concat(list_copy(conjuncts), implied), -1);
+}
+
+static void
+add_implied_quals(Node *jtnode)
+{
+	ListCell   *lc;
+
+	if (jtnode == NULL)
+		return;
+	if (IsA(jtnode, FromExpr))
+	{
+		FromExpr   *f = (FromExpr *) jtnode;
+
+		foreach(lc, f->fromlist)
+			add_implied_quals(lfirst(lc));
+		f->quals = with_implied_quals(f->quals);
+	}
+	else if (IsA(jtnode, JoinExpr))
+	{
+		JoinExpr   *j = (JoinExpr *) jtnode;
+
+		add_implied_quals(j->larg);
+		add_implied_quals(j->rarg);
+		j->quals = with_implied_quals(j->quals);
+	}
+}
+
+/* Put a row filter around an expanded view: SELECT * FROM (view) WHERE f. */
+static void
+filter_view(RangeTblEntry *rte, Expr *qual)
+{
+	Query	   *inner = rte->subquery;
+	Query	   *outer = makeNode(Query);
+	RangeTblEntry *irte = makeNode(RangeTblEntry);
+	RangeTblRef *ref = makeNode(RangeTblRef);
+	ListCell   *lc;
+
+	irte->rtekind = RTE_SUBQUERY;
+	irte->subquery = inner;
+	irte->security_barrier = rte->security_barrier;
+	irte->eref = copyObject(rte->eref);
+	irte->inFromCl = true;
+	ref->rtindex = 1;
+	outer->commandType = CMD_SELECT;
+	outer->querySource = QSRC_ORIGINAL;
+	outer->canSetTag = true;
+	outer->rtable = list_make1(irte);
+	outer->jointree = makeFromExpr(list_make1(ref), (Node *) qual);
+	foreach(lc, inner->targetList)
+	{
+		TargetEntry *te = lfirst(lc);
+
+		if (te->resjunk)
+			continue;
+		outer->targetList = lappend(outer->targetList,
+									makeTargetEntry((Expr *) makeVarFromTargetEntry(1, te),
+													te->resno, te->resname, false));
+	}
+	rte->subquery = outer;
+	rte->security_barrier = true;	/* the caller's quals stay outside */
+}
+
+typedef struct Walk
+{
+	const Redaction *red;
+	bool		touched;		/* a bound relation was read */
+} Walk;
+
+static bool redact_level(Query *q, Walk *w);
+
+static bool
+nested_walker(Node *node, Walk *w)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+	{
+		redact_level((Query *) node, w);
+		return false;
+	}
+	return expression_tree_walker(node, nested_walker, w);
+}
+
+/* Statistics rows of bound relations (and of their indexes) are hidden. */
+static void
+filter_statistics(RangeTblEntry *rte, int rti)
+{
+	const Derived *d = get_derived();
+	Var		   *key;
+	Oid			fn;
+
+	if (rte->relid == StatisticRelationId)
+	{
+		key = makeVar(rti, Anum_pg_statistic_starelid, OIDOID, -1, InvalidOid, 0);
+		fn = d->fn_stats_visible;
+	}
+	else
+	{
+		key = makeVar(rti, Anum_pg_statistic_ext_data_stxoid, OIDOID, -1, InvalidOid, 0);
+		fn = d->fn_stats_ext_visible;
+	}
+	rte->securityQuals = lappend(rte->securityQuals, call(fn, list_make1(key)));
+}
+
+/* Rewrite one query level (and, first, every query nested in it). */
+static bool
+redact_level(Query *q, Walk *w)
+{
+	int			nrtes = list_length(q->rtable);
+	RteRules  **rules;
+	List	  **saved;
+	bool		any_mask = false;
+	int			rti;
+	int			excluded = q->onConflict ? q->onConflict->exclRelIndex : 0;
+
+	query_tree_walker(q, nested_walker, w, 0);
+	if (nrtes == 0)
+		return false;
+
+	rules = palloc0(sizeof(RteRules *) * (nrtes + 1));
+	for (rti = 1; rti <= nrtes; rti++)
+	{
+		RangeTblEntry *rte = rt_fetch(rti, q->rtable);
+		Oid			relid;
+		const RelPolicy *p;
+		RteRules   *r;
+
+		if (rti == excluded)
+			continue;			/* the row being inserted: the caller's own values */
+		if (rti == q->resultRelation && q->commandType == CMD_INSERT &&
+			(q->onConflict == NULL || q->onConflict->action != ONCONFLICT_UPDATE))
+			continue;			/* INSERT reads nothing of its target */
+		if (rte->rtekind == RTE_RELATION &&
+			(rte->relid == StatisticRelationId || rte->relid == StatisticExtDataRelationId))
+		{
+			if (w->red->class != PALS_CLASS_OPERATIONAL)
+				filter_statistics(rte, rti);
+			continue;
+		}
+		if (rte->rtekind == RTE_RELATION && rte->relkind != RELKIND_VIEW)
+			relid = rte->relid;
+		else if (!OidIsValid(relid = expanded_view(rte)))
+			continue;
+		p = policy_for(relid);
+		if (!p->bound)
+			continue;
+		w->touched = true;
+		if (q->commandType == CMD_MERGE && rti == q->resultRelation)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("MERGE into \"%s\" is not allowed for privacy class %s",
+							get_rel_name(relid), pals_class_name(w->red->class)),
+					 errhint("Use INSERT, UPDATE and DELETE.")));
+		r = palloc0(sizeof(RteRules));
+		r->relid = relid;
+		r->rti = rti;
+		r->natts = relation_natts(relid);
+		r->masks = palloc0(sizeof(Expr *) * (r->natts + 1));
+		build_rules(r, p, w->red);
+		for (int a = 1; a <= r->natts; a++)
+			any_mask |= r->masks[a] != NULL;
+		rules[rti] = r;
+	}
+
+	if (any_mask)
+	{
+		MaskContext mc = {rules, nrtes, 0, q->rtable};
+
+		/* the relations' own security quals (RLS) see stored values */
+		saved = palloc0(sizeof(List *) * (nrtes + 1));
+		for (rti = 1; rti <= nrtes; rti++)
+		{
+			saved[rti] = rt_fetch(rti, q->rtable)->securityQuals;
+			rt_fetch(rti, q->rtable)->securityQuals = NIL;
+		}
+		query_tree_mutator(q, mask_mutator, &mc, QTW_DONT_COPY_QUERY);
+		for (rti = 1; rti <= nrtes; rti++)
+			rt_fetch(rti, q->rtable)->securityQuals = saved[rti];
+		add_implied_quals((Node *) q->jointree);
+	}
+
+	for (rti = 1; rti <= nrtes; rti++)
+	{
+		RangeTblEntry *rte = rt_fetch(rti, q->rtable);
+		Expr	   *qual;
+
+		if (rules[rti] == NULL || rules[rti]->filters == NIL)
+			continue;
+		qual = list_length(rules[rti]->filters) == 1 ? linitial(rules[rti]->filters)
+			: makeBoolExpr(AND_EXPR, rules[rti]->filters, -1);
+		if (rte->rtekind == RTE_RELATION)
+			rte->securityQuals = lappend(rte->securityQuals, qual);
+		else
+		{
+			ChangeVarNodes((Node *) qual, rti, 1, 0);
+			filter_view(rte, qual);
+		}
+	}
+	return w->touched;
+}
+
+/* ----------------------------------------------------------------------
+ * Hooks
+ * ---------------------------------------------------------------------- */
+
+static void
+add_plan_dependencies(PlannedStmt *result)
+{
+	int			n;
+	const Oid  *config = pals_config_relids(&n);
+
+	/* a plan shaped for one role must not serve another */
+	result->dependsOnRole = true;
+	/* nor outlive a change of bindings or classes */
+	for (int i = 0; i < n; i++)
+		if (OidIsValid(config[i]))
+			result->relationOids = lappend_oid(result->relationOids, config[i]);
+}
+
+static PlannedStmt *
+redact_planner(Query *parse, const char *query_string, int cursorOptions,
+			   ParamListInfo boundParams)
+{
+	Redaction	red;
+	bool		ready = extension_ready();
+	bool		active = ready && redaction_applies(&red);
+	PlannedStmt *volatile result = NULL;
+
+	if (active)
+	{
+		Walk		w = {&red, false};
+
+		redact_level(parse, &w);
+	}
+	if (active)
+		planning_redacted++;
+	PG_TRY();
+	{
+		if (prev_planner_hook)
+			result = prev_planner_hook(parse, query_string, cursorOptions, boundParams);
+		else
+			result = standard_planner(parse, query_string, cursorOptions, boundParams);
+	}
+	PG_FINALLY();
+	{
+		if (active)
+			planning_redacted--;
+	}
+	PG_END_TRY();
+	if (ready)
+		add_plan_dependencies(result);
+	return result;
+}
+
+static bool
+touches_bound_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+	{
+		Query	   *q = (Query *) node;
+		ListCell   *lc;
+
+		foreach(lc, q->rtable)
+		{
+			RangeTblEntry *rte = lfirst(lc);
+			Oid			relid = rte->rtekind == RTE_RELATION ? rte->relid : expanded_view(rte);
+
+			if (OidIsValid(relid) && policy_for(relid)->bound)
+				return true;
+		}
+		return query_tree_walker(q, touches_bound_walker, context, 0);
+	}
+	return expression_tree_walker(node, touches_bound_walker, context);
+}
+
+/*
+ * EXPLAIN ANALYZE prints how many rows each node read and removed, which
+ * counts hidden rows (how many loans patron 42 has behind a mask): refused
+ * for redacted classes on bound relations.  Plain EXPLAIN is fine.
+ */
+static void
+redact_explain(Query *query, int cursorOptions, IntoClause *into, ExplainState *es,
+			   const char *queryString, ParamListInfo params, QueryEnvironment *queryEnv)
+{
+	Redaction	red;
+
+	if (es->analyze && redaction_applies(&red) && red.class != PALS_CLASS_OPERATIONAL &&
+		touches_bound_walker((Node *) query, NULL))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("EXPLAIN ANALYZE of a query on a bound relation is not allowed for privacy class %s",
+						pals_class_name(red.class)),
+				 errdetail("Its row counts would count rows the class may not see."),
+				 errhint("Use EXPLAIN without ANALYZE, or ask an operational role.")));
+	if (prev_explain_hook)
+		prev_explain_hook(query, cursorOptions, into, es, queryString, params, queryEnv);
+	else
+	{
+		/* what ExplainOneQuery does without a hook */
+		PlannedStmt *plan;
+		instr_time	planstart,
+					planduration;
+		BufferUsage bufusage_start,
+					bufusage;
+
+		if (es->buffers)
+			bufusage_start = pgBufferUsage;
+		INSTR_TIME_SET_CURRENT(planstart);
+		plan = pg_plan_query(query, queryString, cursorOptions, params);
+		INSTR_TIME_SET_CURRENT(planduration);
+		INSTR_TIME_SUBTRACT(planduration, planstart);
+		if (es->buffers)
+		{
+			memset(&bufusage, 0, sizeof(BufferUsage));
+			BufferUsageAccumDiff(&bufusage, &pgBufferUsage, &bufusage_start);
+		}
+		ExplainOnePlan(plan, into, es, queryString, params, queryEnv, &planduration,
+					   es->buffers ? &bufusage : NULL);
+	}
+}
+
+/*
+ * A SQL function inlined into a query would escape the rewrite (inlining
+ * happens inside the planner).  While planning a redacted query, SQL
+ * functions ask for the fmgr hook, which keeps them from being inlined:
+ * they run as functions, and their own statements are planned (and
+ * redacted) when they run.
+ */
+static bool
+redact_needs_fmgr(Oid fn)
+{
+	if (prev_needs_fmgr_hook && prev_needs_fmgr_hook(fn))
+		return true;
+	return planning_redacted > 0 && is_sql_function(fn);
+}
+
+/*
+ * Integrity errors echo stored values in their DETAIL ("Key (patron_id,
+ * item_id)=(42, 7) already exists", "Failing row contains (...)"): a
+ * redacted session gets the message without it; the server log keeps it.
+ */
+static void
+redact_emit_log(ErrorData *edata)
+{
+	if (edata->elevel >= ERROR && last_class != PALS_CLASS_OPERATIONAL &&
+		ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION &&
+		edata->detail != NULL)
+	{
+		if (edata->detail_log == NULL)
+			edata->detail_log = edata->detail;
+		edata->detail = NULL;
+	}
+	if (prev_emit_log_hook)
+		prev_emit_log_hook(edata);
+}
+
+/*
+ * COPY table TO reads the table without the planner; for a redacted class
+ * it becomes COPY (SELECT columns FROM ONLY table) TO, as PostgreSQL does
+ * itself for row-level security.
+ */
+static void
+redact_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
+			   ProcessUtilityContext context, ParamListInfo params,
+			   QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
+{
+	Node	   *stmt = pstmt->utilityStmt;
+	Redaction	red;
+
+	if (IsA(stmt, CopyStmt) && !((CopyStmt *) stmt)->is_from &&
+		((CopyStmt *) stmt)->relation != NULL && redaction_applies(&red))
+	{
+		CopyStmt   *copy = (CopyStmt *) stmt;
+		Oid			relid = RangeVarGetRelid(copy->relation, AccessShareLock, false);
+
+		if (policy_for(relid)->bound)
+		{
+			SelectStmt *select = makeNode(SelectStmt);
+			RangeVar   *from;
+			ListCell   *lc;
+
+			pstmt = copyObject(pstmt);
+			copy = (CopyStmt *) pstmt->utilityStmt;
+			if (copy->attlist == NIL)
+			{
+				ColumnRef  *cr = makeNode(ColumnRef);
+				ResTarget  *target = makeNode(ResTarget);
+
+				cr->fields = list_make1(makeNode(A_Star));
+				cr->location = -1;
+				target->val = (Node *) cr;
+				target->location = -1;
+				select->targetList = list_make1(target);
+			}
+			foreach(lc, copy->attlist)
+			{
+				ColumnRef  *cr = makeNode(ColumnRef);
+				ResTarget  *target = makeNode(ResTarget);
+
+				cr->fields = list_make1(lfirst(lc));
+				cr->location = -1;
+				target->name = pstrdup(strVal(lfirst(lc)));
+				target->val = (Node *) cr;
+				target->location = -1;
+				select->targetList = lappend(select->targetList, target);
+			}
+			from = makeRangeVar(get_namespace_name(get_rel_namespace(relid)),
+								get_rel_name(relid), -1);
+			from->inh = false;	/* COPY table TO copies that table only */
+			select->fromClause = list_make1(from);
+			copy->relation = NULL;
+			copy->attlist = NIL;
+			copy->query = (Node *) select;
+			readOnlyTree = false;
+		}
+	}
+	if (prev_utility_hook)
+		prev_utility_hook(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+	else
+		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+}
+
+/* A setting that shapes plans changed: cached plans are re-made. */
+void
+pals_redact_settings_changed(void)
+{
+	ResetPlanCache();
+}
+
+/* ----------------------------------------------------------------------
+ * Functions the rewritten queries call
+ * ---------------------------------------------------------------------- */
+
+/* Is this row (relation, tid) the item's last borrower? */
+Datum
+pals_privacy_last_borrower(PG_FUNCTION_ARGS)
+{
+	Oid			binding = PG_GETARG_OID(0);
+	text	   *item = PG_GETARG_TEXT_PP(1);
+	Oid			row_relid = PG_GETARG_OID(2);
+	ItemPointer row_tid = (ItemPointer) PG_GETARG_POINTER(3);
+	const Derived *d = get_derived();
+	Relation	rel;
+	Relation	index;
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+	bool		result = false;
+
+	rel = table_open(d->tracker, AccessShareLock);
+	index = index_open(d->tracker_key, AccessShareLock);
+	ScanKeyInit(&key[0], 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(binding));
+	ScanKeyInit(&key[1], 2, BTEqualStrategyNumber, F_TEXTEQ, PointerGetDatum(item));
+	key[1].sk_collation = index->rd_indcollation[1];
+	scan = systable_beginscan(rel, d->tracker_key, true,
+							  ActiveSnapshotSet() ? GetActiveSnapshot() : NULL, 2, key);
+	if ((tup = systable_getnext(scan)) != NULL)
+	{
+		bool		isnull;
+		Datum		relid = heap_getattr(tup, 3, RelationGetDescr(rel), &isnull);
+		Datum		tid = heap_getattr(tup, 4, RelationGetDescr(rel), &isnull);
+
+		result = DatumGetObjectId(relid) == row_relid &&
+			ItemPointerEquals((ItemPointer) DatumGetPointer(tid), row_tid);
+	}
+	systable_endscan(scan);
+	index_close(index, AccessShareLock);
+	table_close(rel, AccessShareLock);
+	PG_RETURN_BOOL(result);
+}
+
+static bool
+statistics_visible(Oid relid)
+{
+	char		kind = get_rel_relkind(relid);
+
+	if (kind == RELKIND_INDEX || kind == RELKIND_PARTITIONED_INDEX)
+		relid = IndexGetRelation(relid, true);
+	return !OidIsValid(relid) || !policy_for(relid)->bound;
+}
+
+Datum
+pals_privacy_stats_visible(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(statistics_visible(PG_GETARG_OID(0)));
+}
+
+Datum
+pals_privacy_stats_ext_visible(PG_FUNCTION_ARGS)
+{
+	HeapTuple	tup = SearchSysCache1(STATEXTOID, PG_GETARG_DATUM(0));
+	Oid			relid;
+
+	if (!HeapTupleIsValid(tup))
+		PG_RETURN_BOOL(true);
+	relid = ((Form_pg_statistic_ext) GETSTRUCT(tup))->stxrelid;
+	ReleaseSysCache(tup);
+	PG_RETURN_BOOL(statistics_visible(relid));
+}
+
+/*
+ * A set of patron ids answered by one query, kept for one statement: who
+ * owes more than the threshold, who consented to a purpose on a channel.
+ */
+typedef struct PatronSet
+{
+	char		question[NAMEDATALEN * 2];
+	LocalTransactionId lxid;
+	TimestampTz statement;
+	CommandId	cid;
+	HTAB	   *ids;
+} PatronSet;
+
+#define NSETS 8
+static PatronSet sets[NSETS];
+static int	next_set = 0;
+static MemoryContext sets_context = NULL;
+
+typedef struct PatronId
+{
+	char		id[NAMEDATALEN];
+} PatronId;
+
+static bool
+set_is_current(const PatronSet *s, const char *question)
+{
+	return s->ids != NULL && s->lxid == MyProc->lxid &&
+		s->statement == GetCurrentStatementStartTimestamp() &&
+		s->cid == GetCurrentCommandId(false) && strcmp(s->question, question) == 0;
+}
+
+/* Run sql (one text column) as the extension owner; keep the answers. */
+static PatronSet *
+patron_set(const char *question, const char *sql, int nargs, Oid *types, Datum *values)
+{
+	PatronSet  *s;
+	Oid			save_user;
+	int			save_sec;
+	int			nestlevel;
+	HASHCTL		ctl;
+
+	for (int i = 0; i < NSETS; i++)
+		if (set_is_current(&sets[i], question))
+			return &sets[i];
+	if (sets_context == NULL)
+		sets_context = AllocSetContextCreate(TopMemoryContext, "pals_privacy patron sets",
+											 ALLOCSET_DEFAULT_SIZES);
+	s = &sets[next_set];
+	next_set = (next_set + 1) % NSETS;
+	if (s->ids != NULL)
+		hash_destroy(s->ids);
+	s->ids = NULL;
+	ctl.keysize = NAMEDATALEN;
+	ctl.entrysize = sizeof(PatronId);
+	ctl.hcxt = sets_context;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "pals_privacy: SPI_connect failed");
+	GetUserIdAndSecContext(&save_user, &save_sec);
+	SetUserIdAndSecContext(pals_registry()->extension_owner,
+						   save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	nestlevel = pals_safe_search_path();
+	PG_TRY();
+	{
+		if (SPI_execute_with_args(sql, nargs, types, values, NULL, true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "pals_privacy: \"%s\" failed", sql);
+	}
+	PG_FINALLY();
+	{
+		pals_restore_search_path(nestlevel);
+		SetUserIdAndSecContext(save_user, save_sec);
+	}
+	PG_END_TRY();
+	s->ids = hash_create("pals_privacy patron set", Max(16, SPI_processed), &ctl,
+						 HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		char	   *id = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+
+		if (id != NULL && strlen(id) < NAMEDATALEN)
+			hash_search(s->ids, id, HASH_ENTER, NULL);
+	}
+	SPI_finish();
+	strlcpy(s->question, question, sizeof(s->question));
+	s->lxid = MyProc->lxid;
+	s->statement = GetCurrentStatementStartTimestamp();
+	s->cid = GetCurrentCommandId(false);
+	return s;
+}
+
+static bool
+in_set(PatronSet *s, text *patron)
+{
+	char	   *id = text_to_cstring(patron);
+	bool		found = false;
+
+	if (strlen(id) < NAMEDATALEN)
+		hash_search(s->ids, id, HASH_FIND, &found);
+	return found;
+}
+
+/* Does the patron owe more than pals_privacy.collections_threshold? */
+Datum
+pals_privacy_collectible(PG_FUNCTION_ARGS)
+{
+	const PalsRegistry *reg = pals_registry();
+	StringInfoData sql;
+	char		question[NAMEDATALEN * 2];
+	Datum		threshold;
+	Oid			type = NUMERICOID;
+	ListCell   *lc;
+	PalsClass	c = pals_current_class();
+
+	if (c != PALS_CLASS_COLLECTIONS && c != PALS_CLASS_OPERATIONAL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("pals_privacy._collectible is for the collections class")));
+	if (reg->balances == NIL)
+		PG_RETURN_BOOL(false);
+	snprintf(question, sizeof(question), "owes>%.17g", pals_collections_threshold);
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT p FROM (");
+	foreach(lc, reg->balances)
+	{
+		const ColumnBinding *b = lfirst(lc);
+
+		appendStringInfo(&sql, "%sSELECT %s::text AS p, %s::numeric AS a FROM %s",
+						 lc == list_head(reg->balances) ? "" : " UNION ALL ",
+						 quote_identifier(b->patron_column), quote_identifier(b->column),
+						 quote_qualified_identifier(get_namespace_name(get_rel_namespace(b->relid)),
+													get_rel_name(b->relid)));
+	}
+	appendStringInfoString(&sql, ") s GROUP BY p HAVING sum(a) > $1");
+	threshold = DirectFunctionCall1(float8_numeric, Float8GetDatum(pals_collections_threshold));
+	PG_RETURN_BOOL(in_set(patron_set(question, sql.data, 1, &type, &threshold),
+						  PG_GETARG_TEXT_PP(0)));
+}
+
+/* Has the patron consented to this purpose on this channel? */
+Datum
+pals_privacy_contact_visible(PG_FUNCTION_ARGS)
+{
+	char		question[NAMEDATALEN * 2];
+	Datum		args[2] = {PG_GETARG_DATUM(1), PG_GETARG_DATUM(2)};
+	Oid			types[2] = {TEXTOID, TEXTOID};
+	char	   *purpose = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	char	   *channel = text_to_cstring(PG_GETARG_TEXT_PP(2));
+
+	snprintf(question, sizeof(question), "consent:%.40s:%.20s", purpose, channel);
+	PG_RETURN_BOOL(in_set(patron_set(question,
+									 "SELECT patron FROM pals_privacy.consents"
+									 " WHERE purpose = $1 AND channel = $2 AND granted",
+									 2, types, args),
+						  PG_GETARG_TEXT_PP(0)));
+}
+
+void
+pals_redact_init(void)
+{
+	DefineCustomRealVariable("pals_privacy.collections_threshold",
+							 "Amount a patron must owe before the collections class sees them.",
+							 "The collections class sees patrons whose total across bound balance relations "
+							 "is more than this. Only superusers can change it.",
+							 &pals_collections_threshold,
+							 25.0, 0.0, DBL_MAX,
+							 PGC_SUSET, 0,
+							 NULL, NULL, NULL);
+
+	prev_planner_hook = planner_hook;
+	planner_hook = redact_planner;
+	prev_explain_hook = ExplainOneQuery_hook;
+	ExplainOneQuery_hook = redact_explain;
+	prev_needs_fmgr_hook = needs_fmgr_hook;
+	needs_fmgr_hook = redact_needs_fmgr;
+	prev_emit_log_hook = emit_log_hook;
+	emit_log_hook = redact_emit_log;
+	prev_utility_hook = ProcessUtility_hook;
+	ProcessUtility_hook = redact_utility;
+}
