@@ -25,8 +25,10 @@
 #                      default: all items)
 #   --workloads LIST   comma-separated subset of workload names: circulation, staff_read,
 #                      staff_report (default: all; --quick: circulation and staff_read)
-#   --variants LIST    comma-separated subset of variants (default: base,bound,plpgsql; plpgsql
-#                      is the severing rule as a PL/pgSQL trigger, run for circulation only)
+#   --variants LIST    comma-separated subset of variants (default: base,bound,plpgsql,hooks; plpgsql
+#                      is the severing rule as a PL/pgSQL trigger, run for circulation only;
+#                      hooks is the extension installed with no loan relation bound: the cost of
+#                      the hooks to operational sessions, circulation only)
 #   --history N        before binding, give each circulating item (see --hot) N more closed,
 #                      settled, identified past loans: the long histories of a twenty-year-old
 #                      consortium, which the severing cost must not grow with (default 0)
@@ -62,9 +64,10 @@ WORKLOADS=(
 # Variants that only make sense for some workloads: "variant workload,workload".
 VARIANT_ONLY_FOR=(
     "plpgsql circulation"
+    "hooks circulation"
 )
 # Variants (databases) compared; the first one is the baseline of the ratios.
-VARIANTS=(base bound plpgsql)
+VARIANTS=(base bound plpgsql hooks)
 
 setup_variant_base() {   # $1 = database (a copy of the template): nothing to add
     :
@@ -85,6 +88,12 @@ after_vacuum_bound() {  # $1 = database
             psql -X -q -v ON_ERROR_STOP=1 -d "$1" -c 'CALL pals_privacy.sever_backlog(restart => true)' \
                  -c 'VACUUM ANALYZE'
     fi
+}
+# The extension installed and bound, but with no loan relation bound: the ILS's operational
+# sessions pay for the hooks (planner, utility) and nothing else.  What "hooks loaded" costs.
+setup_variant_hooks() {  # $1 = database
+    psql -X -q -v ON_ERROR_STOP=1 -d "$1" -c 'CREATE EXTENSION pals_privacy' -f "$ROOT/demo/bind.sql" \
+        -c "SELECT pals_privacy.unbind('demo.loans'), pals_privacy.unbind('demo.holds')" >/dev/null
 }
 setup_variant_bound() {  # $1 = database
     psql -X -q -v ON_ERROR_STOP=1 -d "$1" -c 'CREATE EXTENSION pals_privacy' -f "$ROOT/demo/bind.sql"

@@ -134,4 +134,41 @@ SELECT count(*) FROM pals_privacy.audit_log;
 RESET SESSION AUTHORIZATION;
 
 \echo
-\echo 'Redaction per class and patron login come in later releases.'
+\echo '=== 11. Redaction: the same query, run as each class, reads what the class may see'
+\echo '    (docs/redaction.md; the queries are not changed, the database decides)'
+SELECT l.patron_id AS opac_patron, p.card_number AS opac_card
+  FROM demo.loans l JOIN demo.patrons p ON p.id = l.patron_id
+ WHERE l.returned_at IS NULL ORDER BY l.id OFFSET 1 LIMIT 1 \gset
+SET pals_privacy.pin_iterations = 10000;
+SELECT pals_privacy.set_pin(:'opac_patron', '2468');
+RESET pals_privacy.pin_iterations;
+\set census 'SELECT current_user AS role, pals_privacy.current_class() AS class, (SELECT count(*) FROM demo.patrons) AS patrons, (SELECT count(name) FROM demo.patrons) AS names, (SELECT count(*) FROM demo.loans) AS loans, (SELECT count(patron_id) FROM demo.loans) AS loans_with_patron, (SELECT count(*) FROM demo.reading_history) AS reading_list, (SELECT count(*) FROM demo.balances) AS balances'
+SET ROLE ils_app;            :census;
+SET ROLE branch_staff;       :census;
+SET ROLE collections_agency; :census;
+SET ROLE consortium_auditor; :census;
+SET ROLE opac;
+\echo 'The OPAC role before a patron logs in, then after login(card, PIN):'
+:census;
+SELECT pals_privacy.login(:'opac_card', '2468');
+:census;
+SELECT pals_privacy.logout();
+SET ROLE branch_staff;
+\echo 'EXPLAIN ANALYZE would count hidden rows, so redacted classes get plain EXPLAIN only:'
+\set ON_ERROR_STOP 0
+EXPLAIN ANALYZE SELECT * FROM demo.loans WHERE patron_id = :opac_patron;
+\set ON_ERROR_STOP 1
+RESET ROLE;
+
+\echo
+\echo '=== 12. A newsletter mailing under a purpose: only consenting patrons'' addresses (NExpress)'
+SET SESSION AUTHORIZATION branch_staff;
+SET pals_privacy.purpose = 'newsletter';
+SELECT count(email) AS newsletter_addresses FROM demo.addresses;
+RESET pals_privacy.purpose;
+SELECT pals_privacy.grant_consent(:'notice_patron', 'newsletter', 'email', evidence => 'signed form, Main Library');
+SET pals_privacy.purpose = 'newsletter';
+\echo 'The same query after one patron signed the newsletter form:'
+SELECT count(email) AS newsletter_addresses FROM demo.addresses;
+RESET pals_privacy.purpose;
+RESET SESSION AUTHORIZATION;

@@ -433,6 +433,7 @@ BEGIN
     VALUES (relation, id_column, expires_column, card_column, library_column,
             birth_date_column, purge_function::text, keep_history_column, name_columns);
     PERFORM @extschema@._install_patron_triggers(relation);
+    PERFORM @extschema@._sync_row_security();
 END $$;
 
 
@@ -454,6 +455,7 @@ BEGIN
     END IF;
     INSERT INTO @extschema@.card_binding (relation, card_column, patron_column)
     VALUES (relation, card_column, patron_column);
+    PERFORM @extschema@._sync_row_security();
 END $$;
 
 CREATE FUNCTION @extschema@.bind_balance(relation regclass, patron_column name, amount_column name)
@@ -474,6 +476,7 @@ BEGIN
     END IF;
     INSERT INTO @extschema@.balance_binding (relation, patron_column, amount_column)
     VALUES (relation, patron_column, amount_column);
+    PERFORM @extschema@._sync_row_security();
 END $$;
 
 CREATE FUNCTION @extschema@.bind_loans(
@@ -578,6 +581,7 @@ BEGIN
     VALUES (relation, patron_column, item_column, closed_columns,
             settled_column, sever_with, keep_last_borrower, history_mode);
     PERFORM @extschema@._install_loan_triggers(relation);
+    PERFORM @extschema@._sync_row_security();
 END $$;
 
 CREATE FUNCTION @extschema@.bind_private_history(relation regclass, patron_column name)
@@ -597,6 +601,7 @@ BEGIN
         RETURN;
     END IF;
     INSERT INTO @extschema@.private_history_binding (relation, patron_column) VALUES (relation, patron_column);
+    PERFORM @extschema@._sync_row_security();
 END $$;
 
 CREATE FUNCTION @extschema@.bind_contact(relation regclass, column_name name, patron_column name, channel text)
@@ -626,6 +631,7 @@ BEGIN
     END IF;
     INSERT INTO @extschema@.contact_binding (relation, column_name, patron_column, channel)
     VALUES (relation, column_name, patron_column, channel);
+    PERFORM @extschema@._sync_row_security();
 END $$;
 
 CREATE FUNCTION @extschema@.bind_outbox(relation regclass, patron_column name, channel_column name, purpose text,
@@ -659,6 +665,7 @@ BEGIN
     INSERT INTO @extschema@.outbox_binding (relation, patron_column, channel_column, purpose, on_missing_consent)
     VALUES (relation, patron_column, channel_column, purpose, on_missing_consent);
     PERFORM @extschema@._install_outbox_triggers(relation);
+    PERFORM @extschema@._sync_row_security();
 END $$;
 
 CREATE FUNCTION @extschema@.retain(relation regclass, timestamp_column name, keep interval, action text DEFAULT 'delete')
@@ -844,6 +851,13 @@ BEGIN
             PERFORM @extschema@._install_loan_triggers(b);
         END LOOP;
     END LOOP;
+    -- a partition or child created under a bound table gets its row security too
+    -- (CREATE TABLE only: a restore creates tables before any binding is back,
+    -- and brings their row security back itself)
+    IF EXISTS (SELECT 1 FROM pg_event_trigger_ddl_commands() d JOIN pg_inherits i ON i.inhrelid = d.objid
+                WHERE d.object_type = 'table' AND d.command_tag = 'CREATE TABLE') THEN
+        PERFORM @extschema@._sync_row_security();
+    END IF;
 END $$;
 CREATE EVENT TRIGGER pals_privacy_inheritance ON ddl_command_end
     WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE')
@@ -1111,6 +1125,7 @@ BEGIN
     IF n = 0 THEN
         RAISE EXCEPTION '%: "%" is not bound', fn, relation USING ERRCODE = 'undefined_object';
     END IF;
+    PERFORM @extschema@._sync_row_security();
 END $$;
 
 CREATE VIEW @extschema@.bindings AS
@@ -2149,6 +2164,45 @@ CREATE VIEW @extschema@.acknowledgments AS
      ORDER BY role, id DESC;
 
 ------------------------------------------------------------------------------
+-- Row security on bound tables (docs/redaction.md, "Integrity errors").
+-- Every bound table, with its partitions and inheritance children, gets row
+-- security with one policy that lets every row through: what a role reads is
+-- the planner hook's business.  Seeing row security on, PostgreSQL leaves
+-- stored values out of the DETAIL of integrity errors (unique, foreign key,
+-- check, not null), even when PL/pgSQL catches them, and out of pg_stats.
+-- Tables that had row security already keep theirs as it is.
+------------------------------------------------------------------------------
+
+-- Called by every bind and unbind call (not by a trigger on the binding
+-- tables: a restore brings the tables' row security and policy back itself).
+-- The policy marks the tables whose row security pals_privacy turned on.
+CREATE FUNCTION @extschema@._sync_row_security() RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE t oid; bound oid[];
+BEGIN
+    WITH RECURSIVE b(rel) AS (
+        SELECT x.relation::oid FROM @extschema@.bindings x WHERE x.kind <> 'retain'
+        UNION
+        SELECT i.inhrelid FROM pg_inherits i JOIN b ON i.inhparent = b.rel)
+    SELECT coalesce(array_agg(c.oid), '{}') INTO bound
+      FROM b JOIN pg_class c ON c.oid = b.rel WHERE c.relkind IN ('r', 'p');
+
+    FOR t IN SELECT c.oid FROM pg_class c WHERE c.oid = ANY (bound) AND NOT c.relrowsecurity LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_policy WHERE polrelid = t AND polname = 'pals_privacy_redaction') THEN
+            EXECUTE format('CREATE POLICY pals_privacy_redaction ON %s USING (true) WITH CHECK (true)', t::regclass);
+        END IF;
+        EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', t::regclass);
+    END LOOP;
+
+    FOR t IN SELECT polrelid FROM pg_policy
+              WHERE polname = 'pals_privacy_redaction' AND polrelid <> ALL (bound) LOOP
+        -- the policy first: the ALTER runs the DDL event trigger, which syncs again
+        EXECUTE format('DROP POLICY pals_privacy_redaction ON %s', t::regclass);
+        EXECUTE format('ALTER TABLE %s DISABLE ROW LEVEL SECURITY', t::regclass);
+    END LOOP;
+END $$;
+
+------------------------------------------------------------------------------
 -- Redaction (src/redact.c, docs/redaction.md): the functions the rewritten
 -- queries of redacted roles call, so every role may execute them.
 ------------------------------------------------------------------------------
@@ -2165,6 +2219,9 @@ CREATE FUNCTION @extschema@._stats_ext_visible(statistics oid) RETURNS boolean
 -- Does the patron owe more than pals_privacy.collections_threshold? (collections class only)
 CREATE FUNCTION @extschema@._collectible(patron text) RETURNS boolean
     LANGUAGE c STABLE STRICT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'pals_privacy_collectible';
+-- Has the session user acknowledged the policy within a year? (pals_privacy.require_acknowledgment)
+CREATE FUNCTION @extschema@._acknowledged() RETURNS boolean
+    LANGUAGE c STABLE PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'pals_privacy_acknowledged';
 -- Did the patron consent to the purpose on the channel? (contact fields under a purpose)
 CREATE FUNCTION @extschema@._contact_visible(patron text, purpose text, channel text) RETURNS boolean
     LANGUAGE c STABLE STRICT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'pals_privacy_contact_visible';
@@ -2202,4 +2259,5 @@ GRANT EXECUTE ON FUNCTION @extschema@.grant_consent(text, text, text, text),
 GRANT SELECT ON @extschema@.acknowledgments TO PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@._last_borrower(oid, text, oid, tid),
     @extschema@._stats_visible(oid), @extschema@._stats_ext_visible(oid),
-    @extschema@._collectible(text), @extschema@._contact_visible(text, text, text) TO PUBLIC;
+    @extschema@._collectible(text), @extschema@._contact_visible(text, text, text),
+    @extschema@._acknowledged() TO PUBLIC;

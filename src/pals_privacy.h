@@ -157,6 +157,7 @@ extern const char *pals_session_patron(void);
 
 /* redact.c */
 extern double pals_collections_threshold;
+extern bool pals_require_acknowledgment;
 extern void pals_redact_init(void);
 extern void pals_redact_settings_changed(void);
 

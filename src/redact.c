@@ -78,8 +78,10 @@ PG_FUNCTION_INFO_V1(pals_privacy_stats_visible);
 PG_FUNCTION_INFO_V1(pals_privacy_stats_ext_visible);
 PG_FUNCTION_INFO_V1(pals_privacy_collectible);
 PG_FUNCTION_INFO_V1(pals_privacy_contact_visible);
+PG_FUNCTION_INFO_V1(pals_privacy_acknowledged);
 
 double		pals_collections_threshold = 0.0;
+bool		pals_require_acknowledgment = false;
 
 static planner_hook_type prev_planner_hook = NULL;
 static ExplainOneQuery_hook_type prev_explain_hook = NULL;
@@ -90,7 +92,7 @@ static ProcessUtility_hook_type prev_utility_hook = NULL;
 /* true while planning for a class that is redacted (see needs_fmgr) */
 static int	planning_redacted = 0;
 
-/* the class last used to plan or run a statement (see emit_log) */
+/* the class of the session's role when it last planned or ran a statement (see emit_log) */
 static PalsClass last_class = PALS_CLASS_OPERATIONAL;
 
 /* ----------------------------------------------------------------------
@@ -122,6 +124,7 @@ typedef struct Derived
 	Oid			fn_contact_visible;
 	Oid			fn_stats_visible;
 	Oid			fn_stats_ext_visible;
+	Oid			fn_acknowledged;
 	Oid			tracker;		/* pals_privacy.last_borrower and its key */
 	Oid			tracker_key;
 } Derived;
@@ -192,6 +195,7 @@ get_derived(void)
 		derived.fn_contact_visible = own_function("_contact_visible", 3, t3);
 		derived.fn_stats_visible = own_function("_stats_visible", 1, o1);
 		derived.fn_stats_ext_visible = own_function("_stats_ext_visible", 1, o1);
+		derived.fn_acknowledged = own_function("_acknowledged", 0, NULL);
 		derived.tracker = get_relname_relid("last_borrower", nsp);
 		derived.tracker_key = get_relname_relid("last_borrower_pkey", nsp);
 		derived.generation = reg->generation;
@@ -310,17 +314,17 @@ static bool
 redaction_applies(Redaction *r)
 {
 	Oid			user;
+	Oid			outer;
 
 	if (!extension_ready())
 		return false;
+	/* the role the session acts as (SET ROLE), not a function's owner */
+	outer = GetOuterUserId();
+	last_class = superuser_arg(outer) ? PALS_CLASS_OPERATIONAL : pals_class_of_role(outer);
 	user = GetUserId();
 	if (superuser_arg(user) || user == pals_registry()->extension_owner)
-	{
-		last_class = PALS_CLASS_OPERATIONAL;
 		return false;
-	}
 	r->class = pals_current_class();
-	last_class = r->class;
 	r->purpose = effective_purpose();
 	return r->class != PALS_CLASS_OPERATIONAL || r->purpose != NULL;
 }
@@ -339,6 +343,8 @@ typedef struct RteRules
 	int			rti;
 	int			natts;
 	Expr	  **masks;			/* [0..natts]: NULL = as stored */
+	bool	   *hidden;			/* [0..natts]: always NULL */
+	List	  **shows;			/* [0..natts]: shown only where all hold */
 	List	   *filters;		/* implicitly ANDed */
 } RteRules;
 
@@ -440,32 +446,56 @@ collectible(RteRules *r, const char *column)
 				list_make1(coerce_io((Expr *) column_var(r, column), TEXTOID)));
 }
 
-/* Mask a column: NULL always (show == NULL) or unless show is true. */
+/*
+ * Mask a column: NULL always (show == NULL), or unless show is true.  Rules
+ * add up: every condition must hold, and "always" beats any condition.
+ */
 static void
 mask(RteRules *r, const char *column, Expr *show)
 {
-	Var		   *v = column_var(r, column);
-	CaseWhen   *w;
-	CaseExpr   *c;
-	Expr	   *hidden = (Expr *) makeNullConst(v->vartype, v->vartypmod, v->varcollid);
+	AttrNumber	attno = column_var(r, column)->varattno;
 
-	if (show == NULL || r->masks[v->varattno] != NULL)
+	if (show == NULL)
+		r->hidden[attno] = true;
+	else
+		r->shows[attno] = lappend(r->shows[attno], show);
+}
+
+/* Turn the rules of each column into its replacement expression. */
+static void
+finish_masks(RteRules *r)
+{
+	for (AttrNumber a = 1; a <= r->natts; a++)
 	{
-		/* two rules on one column: the stricter (always NULL) wins */
-		r->masks[v->varattno] = show == NULL ? hidden : r->masks[v->varattno];
-		return;
+		char	   *name;
+		Var		   *v;
+		Expr	   *hidden;
+		CaseWhen   *w;
+		CaseExpr   *c;
+
+		if (!r->hidden[a] && r->shows[a] == NIL)
+			continue;
+		name = get_attname(r->relid, a, false);
+		v = column_var(r, name);
+		hidden = (Expr *) makeNullConst(v->vartype, v->vartypmod, v->varcollid);
+		if (r->hidden[a])
+		{
+			r->masks[a] = hidden;
+			continue;
+		}
+		w = makeNode(CaseWhen);
+		w->expr = list_length(r->shows[a]) == 1 ? linitial(r->shows[a])
+			: makeBoolExpr(AND_EXPR, r->shows[a], -1);
+		w->result = (Expr *) v;
+		w->location = -1;
+		c = makeNode(CaseExpr);
+		c->casetype = v->vartype;
+		c->casecollid = v->varcollid;
+		c->args = list_make1(w);
+		c->defresult = hidden;
+		c->location = PALS_MASK_LOCATION;
+		r->masks[a] = (Expr *) c;
 	}
-	w = makeNode(CaseWhen);
-	w->expr = show;
-	w->result = (Expr *) v;
-	w->location = -1;
-	c = makeNode(CaseExpr);
-	c->casetype = v->vartype;
-	c->casecollid = v->varcollid;
-	c->args = list_make1(w);
-	c->defresult = hidden;
-	c->location = PALS_MASK_LOCATION;
-	r->masks[v->varattno] = (Expr *) c;
 }
 
 static void
@@ -552,15 +582,35 @@ column_listed(const char *name, List *names)
 
 /* Mask every column of the relation but those listed. */
 static void
-mask_all_but(RteRules *r, List *keep)
+mask_all_but(RteRules *r, List *keep, Expr *show)
 {
 	for (AttrNumber a = 1; a <= r->natts; a++)
 	{
 		char	   *name = get_attname(r->relid, a, true);
 
 		if (name != NULL && !column_listed(name, keep))
-			mask(r, name, NULL);
+			mask(r, name, show ? copyObject(show) : NULL);
 	}
+}
+
+/*
+ * Staff who have not acknowledged the policy within a year (when that is
+ * required) read every patron column masked.
+ */
+static void
+require_acknowledgment(RteRules *r, const RelPolicy *p)
+{
+	Expr	   *ack = call(get_derived()->fn_acknowledged, NIL);
+	ListCell   *lc;
+
+	if (p->patrons)
+		mask_all_but(r, list_make1(p->patrons->id_column), ack);
+	if (p->loan)
+		mask(r, p->loan->patron_column, copyObject(ack));
+	if (p->card)
+		mask(r, p->card->column, copyObject(ack));
+	foreach(lc, p->contacts)
+		mask(r, ((ColumnBinding *) lfirst(lc))->column, copyObject(ack));
 }
 
 /* The class table of docs/redaction.md, for one relation. */
@@ -582,6 +632,8 @@ build_rules(RteRules *r, const RelPolicy *p, const Redaction *red)
 			if (p->history)
 				filter(r, none);
 			narrow_contacts(r, p, red->purpose);
+			if (pals_require_acknowledgment)
+				require_acknowledgment(r, p);
 			break;
 
 		case PALS_CLASS_PATRON:
@@ -612,7 +664,7 @@ build_rules(RteRules *r, const RelPolicy *p, const Redaction *red)
 				foreach(lc, p->contacts)
 					keep = lappend(keep, ((ColumnBinding *) lfirst(lc))->column);
 				filter(r, collectible(r, p->patrons->id_column));
-				mask_all_but(r, keep);
+				mask_all_but(r, keep, NULL);
 			}
 			if (p->card)
 				filter(r, collectible(r, p->card->patron_column));
@@ -629,7 +681,7 @@ build_rules(RteRules *r, const RelPolicy *p, const Redaction *red)
 
 		case PALS_CLASS_AUDITOR:
 			if (p->patrons)
-				mask_all_but(r, list_make1(p->patrons->id_column));
+				mask_all_but(r, list_make1(p->patrons->id_column), NULL);
 			if (p->card)
 				mask(r, p->card->column, NULL);
 			foreach(lc, p->contacts)
@@ -970,7 +1022,10 @@ redact_level(Query *q, Walk *w)
 		r->rti = rti;
 		r->natts = relation_natts(relid);
 		r->masks = palloc0(sizeof(Expr *) * (r->natts + 1));
+		r->hidden = palloc0(sizeof(bool) * (r->natts + 1));
+		r->shows = palloc0(sizeof(List *) * (r->natts + 1));
 		build_rules(r, p, w->red);
+		finish_masks(r);
 		for (int a = 1; a <= r->natts; a++)
 			any_mask |= r->masks[a] != NULL;
 		rules[rti] = r;
@@ -1243,6 +1298,12 @@ pals_redact_settings_changed(void)
 	ResetPlanCache();
 }
 
+static void
+assign_require_acknowledgment(bool newval, void *extra)
+{
+	pals_redact_settings_changed();
+}
+
 /* ----------------------------------------------------------------------
  * Functions the rewritten queries call
  * ---------------------------------------------------------------------- */
@@ -1470,6 +1531,33 @@ pals_privacy_contact_visible(PG_FUNCTION_ARGS)
 						  PG_GETARG_TEXT_PP(0)));
 }
 
+/*
+ * Has the session's user acknowledged the policy within the last year?  If
+ * not, say so (once per transaction) with how to do it.
+ */
+Datum
+pals_privacy_acknowledged(PG_FUNCTION_ARGS)
+{
+	static LocalTransactionId told = InvalidLocalTransactionId;
+	char	   *user = GetUserNameFromId(GetSessionUserId(), false);
+	PatronSet  *s = patron_set("acknowledged",
+							   "SELECT role FROM pals_privacy.policy_acknowledgments"
+							   " WHERE acknowledged_at > now() - interval '1 year'",
+							   0, NULL, NULL);
+	bool		found = false;
+
+	if (strlen(user) < NAMEDATALEN)
+		hash_search(s->ids, user, HASH_FIND, &found);
+	if (!found && told != MyProc->lxid)
+	{
+		told = MyProc->lxid;
+		ereport(NOTICE,
+				(errmsg("patron columns are masked: role \"%s\" has not acknowledged the privacy policy this year", user),
+				 errhint("Read the policy, then run SELECT pals_privacy.acknowledge_policy('<version>');")));
+	}
+	PG_RETURN_BOOL(found);
+}
+
 void
 pals_redact_init(void)
 {
@@ -1481,6 +1569,14 @@ pals_redact_init(void)
 							 25.0, 0.0, DBL_MAX,
 							 PGC_SUSET, 0,
 							 NULL, NULL, NULL);
+	DefineCustomBoolVariable("pals_privacy.require_acknowledgment",
+							 "Mask patron columns for staff who have not acknowledged the policy this year.",
+							 "A staff role whose last pals_privacy.acknowledge_policy() is over a year old, "
+							 "or that has none, reads every patron column masked.",
+							 &pals_require_acknowledgment,
+							 false,
+							 PGC_SUSET, 0,
+							 NULL, assign_require_acknowledgment, NULL);
 
 	prev_planner_hook = planner_hook;
 	planner_hook = redact_planner;

@@ -131,6 +131,19 @@ $node->reload;
 $node->poll_query_until('lib',
     "SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE backend_type LIKE 'pals_privacy%' AND datname = 'lib')");
 $node->safe_psql('lib', "INSERT INTO lib.patrons VALUES (4, 'Expired For The Standby', '2000-01-01')");
+# For redaction on the standby: two closed loans from before the extension
+# (triggers off, as if the backlog were never severed), a staff role and a
+# patron-class role.
+$node->safe_psql('lib', <<'SQL');
+ALTER TABLE lib.loans DISABLE TRIGGER USER;
+INSERT INTO lib.loans VALUES (30, 2, 400, '2020-01-01'), (31, 4, 400, '2021-01-01');
+ALTER TABLE lib.loans ENABLE TRIGGER USER;
+CREATE ROLE lib_staff;
+CREATE ROLE lib_opac;
+SELECT pals_privacy.classify_role('lib_staff', 'staff'), pals_privacy.classify_role('lib_opac', 'patron');
+GRANT USAGE ON SCHEMA lib TO lib_staff, lib_opac;
+GRANT SELECT ON ALL TABLES IN SCHEMA lib TO lib_staff, lib_opac;
+SQL
 $node->backup('bk');
 my $standby = PostgreSQL::Test::Cluster->new('standby');
 $standby->init_from_backup($node, 'bk', has_streaming => 1);
@@ -151,6 +164,14 @@ is($standby->safe_psql('lib', 'SELECT count(*) FROM pals_privacy.maintenance_run
     'the standby recorded no run of its own (same count as the primary)');
 is($standby->safe_psql('lib', 'SELECT count(*) FROM lib.patrons WHERE id = 4'), '1',
     'the standby serves reads; the expired patron is still there (nothing purged)');
+my $who = "SELECT string_agg(coalesce(patron_id::text, '-'), ',' ORDER BY id) FROM lib.loans WHERE id IN (2, 30, 31)";
+is($standby->safe_psql('lib', $who), '2,2,4', 'the standby has the identified history (superuser)');
+is($standby->safe_psql('lib', "SET ROLE lib_staff; $who"), '2,-,-',
+    'staff on the standby: the open loan shows its patron, closed history does not');
+is($standby->safe_psql('lib', 'SET ROLE lib_staff; SELECT count(*) FROM lib.loans WHERE patron_id = 4'), '0',
+    'staff on the standby: a filter on the hidden patron matches nothing');
+is($standby->safe_psql('lib', 'SET ROLE lib_opac; SELECT count(*) FROM lib.loans'), '0',
+    'a patron-class role on the standby sees no loan before login');
 my $slog = slurp_file($standby->logfile);
 my @serr = ($slog =~ /^.*(?:ERROR:.*pals_privacy|pals_privacy.*ERROR|read-only transaction).*$/mg);
 ok(!@serr, 'no pals_privacy error in the standby log') or diag(join("\n", @serr));
