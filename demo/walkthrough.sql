@@ -116,11 +116,11 @@ SELECT patron, purpose, channel, action, evidence, recorded_by FROM pals_privacy
 
 \echo
 \echo '=== 10. The audit log: every change above, hash-chained (SHA-256); only auditors read it'
+SELECT l.patron_id AS demo_patron FROM demo.loans l WHERE l.returned_at IS NULL ORDER BY l.id LIMIT 1 \gset
 SET SESSION AUTHORIZATION consortium_auditor;
 SELECT event, count(*) FROM pals_privacy.audit_search() GROUP BY event ORDER BY event;
 SELECT pals_privacy.verify_audit() AS first_bad_entry, (SELECT id FROM pals_privacy.audit_head()) AS head;
 \echo 'A legal order is the only way to read identity the rules removed or mask:'
-SELECT l.patron_id AS demo_patron FROM demo.loans l WHERE l.returned_at IS NULL ORDER BY l.id LIMIT 1 \gset
 SELECT pals_privacy.open_legal_order('CV-2026-0142', 'County Court', :'demo_patron', now() + interval '30 days') AS demo_order \gset
 SELECT relation, count(*) AS rows_disclosed FROM pals_privacy.disclose_history(:demo_order) GROUP BY relation;
 SELECT pals_privacy.close_legal_order(:demo_order);
