@@ -25,10 +25,12 @@
 #                      default: all items)
 #   --workloads LIST   comma-separated subset of workload names: circulation, staff_read,
 #                      staff_report (default: all; --quick: circulation and staff_read)
-#   --variants LIST    comma-separated subset of variants (default: base,bound,plpgsql,hooks; plpgsql
+#   --variants LIST    comma-separated subset of variants (default: base,bound,plpgsql,hooks,severed; plpgsql
 #                      is the severing rule as a PL/pgSQL trigger, run for circulation only;
 #                      hooks is the extension installed with no loan relation bound: the cost of
-#                      the hooks to operational sessions, circulation only)
+#                      the hooks to operational sessions, circulation only; severed is the
+#                      severed data with the extension dropped, staff reads only: bound against
+#                      severed is the cost of redaction alone)
 #   --history N        before binding, give each circulating item (see --hot) N more closed,
 #                      settled, identified past loans: the long histories of a twenty-year-old
 #                      consortium, which the severing cost must not grow with (default 0)
@@ -65,9 +67,10 @@ WORKLOADS=(
 VARIANT_ONLY_FOR=(
     "plpgsql circulation"
     "hooks circulation"
+    "severed staff_read,staff_report"
 )
 # Variants (databases) compared; the first one is the baseline of the ratios.
-VARIANTS=(base bound plpgsql hooks)
+VARIANTS=(base bound plpgsql hooks severed)
 
 setup_variant_base() {   # $1 = database (a copy of the template): nothing to add
     :
@@ -94,6 +97,18 @@ after_vacuum_bound() {  # $1 = database
 setup_variant_hooks() {  # $1 = database
     psql -X -q -v ON_ERROR_STOP=1 -d "$1" -c 'CREATE EXTENSION pals_privacy' -f "$ROOT/demo/bind.sql" \
         -c "SELECT pals_privacy.unbind('demo.loans'), pals_privacy.unbind('demo.holds')" >/dev/null
+}
+# The severed data of "bound" with the extension dropped: the same rows, no redaction.  Staff
+# reads on it against "bound" are what redaction itself costs; against "base", what severing
+# the history (patron ids re-pointed to the placeholder) does to the ILS's own plans.
+setup_variant_severed() {  # $1 = database
+    setup_variant_bound "$1"
+    psql -X -q -v ON_ERROR_STOP=1 -d "$1" -c 'DROP EXTENSION pals_privacy CASCADE' \
+        -c "DO \$\$ DECLARE t regclass; BEGIN
+              FOR t IN SELECT polrelid FROM pg_policy WHERE polname = 'pals_privacy_redaction' LOOP
+                  EXECUTE format('DROP POLICY pals_privacy_redaction ON %s', t);
+                  EXECUTE format('ALTER TABLE %s DISABLE ROW LEVEL SECURITY', t);
+              END LOOP; END \$\$" >/dev/null 2>&1
 }
 setup_variant_bound() {  # $1 = database
     psql -X -q -v ON_ERROR_STOP=1 -d "$1" -c 'CREATE EXTENSION pals_privacy' -f "$ROOT/demo/bind.sql"

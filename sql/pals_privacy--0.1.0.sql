@@ -97,6 +97,16 @@ CREATE TABLE @extschema@.outbox_binding (
     bound_by        name NOT NULL DEFAULT current_user
 );
 
+-- Who is the guardian of a minor's account (NExpress "minors").  What a
+-- guardian's logged-in session reads of it: pals_privacy.guardian_access.
+CREATE TABLE @extschema@.guardian_binding (
+    relation         regclass PRIMARY KEY,
+    minor_column     name NOT NULL,
+    guardian_column  name NOT NULL,
+    bound_at         timestamptz NOT NULL DEFAULT now(),
+    bound_by         name NOT NULL DEFAULT current_user
+);
+
 CREATE TABLE @extschema@.retention_rule (
     relation          regclass PRIMARY KEY,
     timestamp_column  name NOT NULL,
@@ -124,6 +134,7 @@ SELECT pg_catalog.pg_extension_config_dump('@extschema@.contact_binding', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.purposes', 'WHERE NOT builtin');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.outbox_binding', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.retention_rule', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.guardian_binding', '');
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.role_class', '');
 
 -- Binding tables are read by the C mechanisms through a per-backend cache;
@@ -137,7 +148,8 @@ DECLARE t text;
 BEGIN
     FOREACH t IN ARRAY ARRAY['patron_binding', 'card_binding', 'balance_binding',
                              'loan_binding', 'private_history_binding', 'contact_binding',
-                             'outbox_binding', 'retention_rule', 'role_class', 'purposes']
+                             'outbox_binding', 'retention_rule', 'role_class', 'purposes',
+                             'guardian_binding']
     LOOP
         EXECUTE format('CREATE TRIGGER bindings_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
                         ON @extschema@.%I FOR EACH STATEMENT
@@ -276,6 +288,7 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     UNION ALL SELECT 'loans', b.relation FROM @extschema@.loan_binding b WHERE b.relation = rel
     UNION ALL SELECT 'private_history', b.relation FROM @extschema@.private_history_binding b WHERE b.relation = rel
     UNION ALL SELECT 'outbox', b.relation FROM @extschema@.outbox_binding b WHERE b.relation = rel
+    UNION ALL SELECT 'guardians', b.relation FROM @extschema@.guardian_binding b WHERE b.relation = rel
 $$;
 
 CREATE FUNCTION @extschema@._related_relations(rel regclass)
@@ -601,6 +614,36 @@ BEGIN
         RETURN;
     END IF;
     INSERT INTO @extschema@.private_history_binding (relation, patron_column) VALUES (relation, patron_column);
+    PERFORM @extschema@._sync_row_security();
+END $$;
+
+CREATE FUNCTION @extschema@.bind_guardians(relation regclass, minor_column name, guardian_column name)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE fn constant text := 'bind_guardians'; existing jsonb;
+BEGIN
+    PERFORM @extschema@._require_admin(fn);
+    PERFORM @extschema@._require_args(fn, ARRAY['relation', 'minor_column', 'guardian_column'],
+                                      ARRAY[relation::text, minor_column::text, guardian_column::text]);
+    PERFORM @extschema@._require_relkind(fn, relation, '{r,p}');
+    PERFORM @extschema@._require_patron_column(fn, relation, minor_column);
+    PERFORM @extschema@._require_patron_column(fn, relation, guardian_column);
+    IF minor_column = guardian_column THEN
+        RAISE EXCEPTION '%: the minor and the guardian column are both "%"', fn, minor_column
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    PERFORM @extschema@._require_unbound(fn, relation, 'guardians');
+    SELECT to_jsonb(b) INTO existing FROM @extschema@.guardian_binding b WHERE b.relation = bind_guardians.relation;
+    IF @extschema@._same_or_conflict(fn, relation, existing, jsonb_build_object(
+            'relation', relation, 'minor_column', minor_column, 'guardian_column', guardian_column)) THEN
+        RETURN;
+    END IF;
+    IF (SELECT birth_date_column FROM @extschema@.patron_binding) IS NULL THEN
+        RAISE WARNING '%: the patron table binding has no birth_date_column', fn
+            USING DETAIL = 'Without birth dates no patron counts as a minor: guardians see nothing of anyone''s account.',
+                  HINT = 'Bind the patron table again with birth_date_column.';
+    END IF;
+    INSERT INTO @extschema@.guardian_binding (relation, minor_column, guardian_column)
+    VALUES (relation, minor_column, guardian_column);
     PERFORM @extschema@._sync_row_security();
 END $$;
 
@@ -1122,6 +1165,7 @@ BEGIN
     DELETE FROM @extschema@.contact_binding b WHERE b.relation = unbind.relation;         GET DIAGNOSTICS k = ROW_COUNT; n := n + k;
     DELETE FROM @extschema@.outbox_binding b WHERE b.relation = unbind.relation;          GET DIAGNOSTICS k = ROW_COUNT; n := n + k;
     DELETE FROM @extschema@.retention_rule b WHERE b.relation = unbind.relation;          GET DIAGNOSTICS k = ROW_COUNT; n := n + k;
+    DELETE FROM @extschema@.guardian_binding b WHERE b.relation = unbind.relation;        GET DIAGNOSTICS k = ROW_COUNT; n := n + k;
     IF n = 0 THEN
         RAISE EXCEPTION '%: "%" is not bound', fn, relation USING ERRCODE = 'undefined_object';
     END IF;
@@ -1144,6 +1188,8 @@ CREATE VIEW @extschema@.bindings AS
       FROM @extschema@.contact_binding b
     UNION ALL SELECT 'outbox', relation, patron_column, to_jsonb(b) - 'relation' - 'bound_at' - 'bound_by', bound_at, bound_by
       FROM @extschema@.outbox_binding b
+    UNION ALL SELECT 'guardians', relation, minor_column, to_jsonb(b) - 'relation' - 'bound_at' - 'bound_by', bound_at, bound_by
+      FROM @extschema@.guardian_binding b
     UNION ALL SELECT 'retain', relation, timestamp_column, to_jsonb(b) - 'relation' - 'bound_at' - 'bound_by', bound_at, bound_by
       FROM @extschema@.retention_rule b;
 COMMENT ON VIEW @extschema@.bindings IS 'Every binding of pals_privacy to the tables of this database';
@@ -2136,6 +2182,9 @@ BEGIN
     GET DIAGNOSTICS n = ROW_COUNT;
     counts := counts || jsonb_build_object('pals_privacy.private_history', n);
     PERFORM @extschema@._audit('legal_order.disclose', jsonb_build_object('order', order_id, 'rows', counts));
+    -- The audit entry is part of this transaction; the server log line is not:
+    -- a disclosure rolled back after its rows were read still leaves a trace.
+    RAISE LOG 'pals_privacy: legal order % disclosed to role % (rows: %)', order_id, session_user, counts;
 END $$;
 
 ------------------------------------------------------------------------------
@@ -2222,6 +2271,9 @@ CREATE FUNCTION @extschema@._collectible(patron text) RETURNS boolean
 -- Has the session user acknowledged the policy within a year? (pals_privacy.require_acknowledgment)
 CREATE FUNCTION @extschema@._acknowledged() RETURNS boolean
     LANGUAGE c STABLE PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'pals_privacy_acknowledged';
+-- The minors the logged-in patron is guardian of (pals_privacy.guardian_access).
+CREATE FUNCTION @extschema@._wards() RETURNS text[]
+    LANGUAGE c STABLE PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'pals_privacy_wards';
 -- Did the patron consent to the purpose on the channel? (contact fields under a purpose)
 CREATE FUNCTION @extschema@._contact_visible(patron text, purpose text, channel text) RETURNS boolean
     LANGUAGE c STABLE STRICT PARALLEL RESTRICTED AS 'MODULE_PATHNAME', 'pals_privacy_contact_visible';
@@ -2260,4 +2312,4 @@ GRANT SELECT ON @extschema@.acknowledgments TO PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@._last_borrower(oid, text, oid, tid),
     @extschema@._stats_visible(oid), @extschema@._stats_ext_visible(oid),
     @extschema@._collectible(text), @extschema@._contact_visible(text, text, text),
-    @extschema@._acknowledged() TO PUBLIC;
+    @extschema@._acknowledged(), @extschema@._wards() TO PUBLIC;

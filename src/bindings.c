@@ -39,12 +39,12 @@ static uint64 registry_generation = 0;	/* being loaded */
 static HTAB *loan_by_relid = NULL;	/* relid -> bound LoanBinding, or none */
 
 /* OIDs of the configuration tables, to recognise their invalidations. */
-#define NCONFIG 10
+#define NCONFIG 11
 static Oid	config_relids[NCONFIG];
 static const char *const config_tables[NCONFIG] = {
 	"patron_binding", "card_binding", "balance_binding", "loan_binding",
 	"private_history_binding", "contact_binding", "outbox_binding",
-	"retention_rule", "role_class", "purposes"
+	"retention_rule", "role_class", "purposes", "guardian_binding"
 };
 
 typedef struct LoanLookup
@@ -184,8 +184,8 @@ static void
 load_patrons(void)
 {
 	int			rc = SPI_execute("SELECT relation::oid, id_column, expires_column, card_column,"
-								 " keep_history_column, array_to_string(name_columns, chr(1))"
-								 " FROM pals_privacy.patron_binding",
+								 " keep_history_column, array_to_string(name_columns, chr(1)),"
+								 " birth_date_column FROM pals_privacy.patron_binding",
 								 true, 1);
 
 	if (rc != SPI_OK_SELECT)
@@ -202,6 +202,7 @@ load_patrons(void)
 		p->expires_column = spi_text(t, d, 3);
 		p->card_column = spi_text(t, d, 4);
 		p->keep_history_column = spi_text(t, d, 5);
+		p->birth_date_column = spi_text(t, d, 7);
 		if (SPI_getvalue(t, d, 6) != NULL && *SPI_getvalue(t, d, 6) != '\0')
 		{
 			char	   *names = spi_text(t, d, 6);
@@ -386,6 +387,8 @@ registry_load(void)
 					 " FROM pals_privacy.private_history_binding", &building->histories);
 		load_columns("SELECT relation::oid, patron_column, column_name, channel"
 					 " FROM pals_privacy.contact_binding", &building->contacts);
+		load_columns("SELECT relation::oid, minor_column, guardian_column"
+					 " FROM pals_privacy.guardian_binding", &building->guardians);
 		load_roles();
 		SetUserIdAndSecContext(save_user, save_sec);
 		pals_restore_search_path(nestlevel);

@@ -53,6 +53,7 @@ typedef struct PatronBinding
 	char	   *card_column;		/* NULL if unbound */
 	char	   *keep_history_column;	/* NULL if unbound */
 	List	   *name_columns;	/* of char *: what collections may see */
+	char	   *birth_date_column;	/* NULL if unbound: nobody is a minor */
 } PatronBinding;
 
 /* A binding that names a relation, its patron column and maybe one more. */
@@ -112,6 +113,7 @@ typedef struct PalsRegistry
 	List	   *balances;		/* of ColumnBinding * (column: amount) */
 	List	   *histories;		/* of ColumnBinding * (private history) */
 	List	   *contacts;		/* of ColumnBinding * (column, channel) */
+	List	   *guardians;		/* of ColumnBinding * (patron: minor, column: guardian) */
 	int			nroles;
 	RoleClass  *roles;
 } PalsRegistry;
@@ -158,6 +160,8 @@ extern const char *pals_session_patron(void);
 /* redact.c */
 extern double pals_collections_threshold;
 extern bool pals_require_acknowledgment;
+extern int	pals_guardian_access;
+extern int	pals_guardian_age_limit;
 extern void pals_redact_init(void);
 extern void pals_redact_settings_changed(void);
 

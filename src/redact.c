@@ -59,10 +59,12 @@
 #include "storage/proc.h"
 #include "tcop/tcopprot.h"
 #include "tcop/utility.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/plancache.h"
@@ -79,9 +81,27 @@ PG_FUNCTION_INFO_V1(pals_privacy_stats_ext_visible);
 PG_FUNCTION_INFO_V1(pals_privacy_collectible);
 PG_FUNCTION_INFO_V1(pals_privacy_contact_visible);
 PG_FUNCTION_INFO_V1(pals_privacy_acknowledged);
+PG_FUNCTION_INFO_V1(pals_privacy_wards);
 
 double		pals_collections_threshold = 0.0;
 bool		pals_require_acknowledgment = false;
+int			pals_guardian_access = 0;	/* GUARDIAN_NONE */
+int			pals_guardian_age_limit = 18;
+
+/* What a guardian's logged-in session reads of a minor's account. */
+enum
+{
+	GUARDIAN_NONE,
+	GUARDIAN_CURRENT,			/* open loans and holds, fines */
+	GUARDIAN_ALL
+};
+
+static const struct config_enum_entry guardian_options[] = {
+	{"none", GUARDIAN_NONE, false},
+	{"current", GUARDIAN_CURRENT, false},
+	{"all", GUARDIAN_ALL, false},
+	{NULL, 0, false}
+};
 
 static planner_hook_type prev_planner_hook = NULL;
 static ExplainOneQuery_hook_type prev_explain_hook = NULL;
@@ -110,6 +130,7 @@ typedef struct RelPolicy
 	const ColumnBinding *balance;
 	const ColumnBinding *history;
 	const OutboxBinding *outbox;
+	const ColumnBinding *guardian;
 	List	   *contacts;		/* of const ColumnBinding * */
 } RelPolicy;
 
@@ -125,6 +146,7 @@ typedef struct Derived
 	Oid			fn_stats_visible;
 	Oid			fn_stats_ext_visible;
 	Oid			fn_acknowledged;
+	Oid			fn_wards;
 	Oid			tracker;		/* pals_privacy.last_borrower and its key */
 	Oid			tracker_key;
 } Derived;
@@ -196,11 +218,25 @@ get_derived(void)
 		derived.fn_stats_visible = own_function("_stats_visible", 1, o1);
 		derived.fn_stats_ext_visible = own_function("_stats_ext_visible", 1, o1);
 		derived.fn_acknowledged = own_function("_acknowledged", 0, NULL);
+		derived.fn_wards = own_function("_wards", 0, NULL);
 		derived.tracker = get_relname_relid("last_borrower", nsp);
 		derived.tracker_key = get_relname_relid("last_borrower_pkey", nsp);
 		derived.generation = reg->generation;
 	}
 	return &derived;
+}
+
+/*
+ * A relation we hold a policy for changed (attached as a partition, made an
+ * inheritance child, a column added): work its policy out again.
+ */
+static void
+redact_relcache_callback(Datum arg, Oid relid)
+{
+	if (derived_context == NULL || derived.policies == NULL)
+		return;
+	if (relid == InvalidOid || hash_search(derived.policies, &relid, HASH_FIND, NULL) != NULL)
+		derived.generation = 0;
 }
 
 static const ColumnBinding *
@@ -252,8 +288,9 @@ policy_for(Oid relid)
 	p->card = column_binding_for(reg->cards, ancestors);
 	p->balance = column_binding_for(reg->balances, ancestors);
 	p->history = column_binding_for(reg->histories, ancestors);
+	p->guardian = column_binding_for(reg->guardians, ancestors);
 	p->bound = p->patrons || p->loan || p->card || p->balance || p->history ||
-		p->outbox || p->contacts;
+		p->outbox || p->contacts || p->guardian;
 	MemoryContextSwitchTo(old);
 	list_free(ancestors);
 	return p;
@@ -438,6 +475,40 @@ own_rows(RteRules *r, const char *column)
 	return equal_to((Expr *) v, coerce_io(patron, v->vartype));
 }
 
+/*
+ * The logged-in patron's rows; with guardian access also those of the minors
+ * they are guardian of (where also holds, if given).  Written as
+ * column = ANY(wards) so that an index on the column still serves.
+ */
+static Expr *
+patron_rows(RteRules *r, const char *column, bool wards, Expr *also)
+{
+	Expr	   *own = own_rows(r, column);
+	Var		   *v;
+	Oid			array_type;
+	ScalarArrayOpExpr *any;
+	Expr	   *ward;
+
+	if (!wards)
+		return own;
+	v = column_var(r, column);
+	array_type = get_array_type(v->vartype);
+	if (!OidIsValid(array_type))
+		return own;
+	any = makeNode(ScalarArrayOpExpr);
+	any->opno = lookup_type_cache(v->vartype, TYPECACHE_EQ_OPR)->eq_opr;
+	any->opfuncid = get_opcode(any->opno);
+	any->useOr = true;
+	any->inputcollid = v->varcollid;
+	any->args = list_make2(v, coerce_io((Expr *) makeFuncExpr(get_derived()->fn_wards, TEXTARRAYOID, NIL,
+															  DEFAULT_COLLATION_OID, InvalidOid,
+															  COERCE_EXPLICIT_CALL),
+										array_type));
+	any->location = -1;
+	ward = also ? makeBoolExpr(AND_EXPR, list_make2(any, also), -1) : (Expr *) any;
+	return makeBoolExpr(OR_EXPR, list_make2(own, ward), -1);
+}
+
 /* the patron owes more than pals_privacy.collections_threshold */
 static Expr *
 collectible(RteRules *r, const char *column)
@@ -509,18 +580,27 @@ filter(RteRules *r, Expr *qual)
  * item's last borrower; every other closed row reads without its patron.
  * Severed rows (NULL or the placeholder) reveal nothing either way.
  */
+/* The loan is open, or closed with a fine still owed: the current account. */
+static List *
+loan_current(RteRules *r, const LoanBinding *b)
+{
+	List	   *open = NIL;
+	List	   *current = NIL;
+
+	for (int i = 0; i < b->nclosed; i++)
+		open = lappend(open, is_null((Expr *) column_var(r, b->closed_columns[i]), true));
+	current = lappend(current, list_length(open) == 1 ? linitial(open) : makeBoolExpr(AND_EXPR, open, -1));
+	if (b->settled_column != NULL)
+		current = lappend(current, is_null((Expr *) column_var(r, b->settled_column), true));
+	return current;
+}
+
 static Expr *
 loan_who_visible(RteRules *r, const LoanBinding *b)
 {
 	Var		   *patron = column_var(r, b->patron_column);
-	List	   *open = NIL;
-	List	   *show = NIL;
+	List	   *show = loan_current(r, b);
 
-	for (int i = 0; i < b->nclosed; i++)
-		open = lappend(open, is_null((Expr *) column_var(r, b->closed_columns[i]), true));
-	show = lappend(show, list_length(open) == 1 ? linitial(open) : makeBoolExpr(AND_EXPR, open, -1));
-	if (b->settled_column != NULL)
-		show = lappend(show, is_null((Expr *) column_var(r, b->settled_column), true));
 	if (b->sever_with == SEVER_PLACEHOLDER)
 	{
 		Oid			typinput,
@@ -637,20 +717,36 @@ build_rules(RteRules *r, const RelPolicy *p, const Redaction *red)
 			break;
 
 		case PALS_CLASS_PATRON:
-			if (p->patrons)
-				filter(r, own_rows(r, p->patrons->id_column));
-			if (p->loan)
-				filter(r, own_rows(r, p->loan->patron_column));
-			if (p->card)
-				filter(r, own_rows(r, p->card->patron_column));
-			if (p->balance)
-				filter(r, own_rows(r, p->balance->patron_column));
-			if (p->history)
-				filter(r, own_rows(r, p->history->patron_column));
-			if (p->outbox)
-				filter(r, own_rows(r, p->outbox->patron_column));
-			foreach(lc, p->contacts)
-				filter(r, own_rows(r, ((ColumnBinding *) lfirst(lc))->patron_column));
+			{
+				bool		wards = pals_guardian_access != GUARDIAN_NONE;
+
+				if (p->patrons)
+					filter(r, patron_rows(r, p->patrons->id_column, wards, NULL));
+				if (p->loan)
+				{
+					List	   *current = loan_current(r, p->loan);
+					Expr	   *also = pals_guardian_access == GUARDIAN_ALL ? NULL
+						: list_length(current) == 1 ? linitial(current)
+						: makeBoolExpr(OR_EXPR, current, -1);
+
+					filter(r, patron_rows(r, p->loan->patron_column, wards, also));
+				}
+				if (p->card)
+					filter(r, patron_rows(r, p->card->patron_column, wards, NULL));
+				if (p->balance)
+					filter(r, patron_rows(r, p->balance->patron_column, wards, NULL));
+				if (p->history)
+					filter(r, patron_rows(r, p->history->patron_column,
+										  pals_guardian_access == GUARDIAN_ALL, NULL));
+				if (p->outbox)
+					filter(r, patron_rows(r, p->outbox->patron_column, wards, NULL));
+				foreach(lc, p->contacts)
+					filter(r, patron_rows(r, ((ColumnBinding *) lfirst(lc))->patron_column, wards, NULL));
+				if (p->guardian)
+					filter(r, makeBoolExpr(OR_EXPR,
+										   list_make2(own_rows(r, p->guardian->patron_column),
+													  own_rows(r, p->guardian->column)), -1));
+			}
 			break;
 
 		case PALS_CLASS_COLLECTIONS:
@@ -1304,6 +1400,12 @@ assign_require_acknowledgment(bool newval, void *extra)
 	pals_redact_settings_changed();
 }
 
+static void
+assign_guardian_access(int newval, void *extra)
+{
+	pals_redact_settings_changed();
+}
+
 /* ----------------------------------------------------------------------
  * Functions the rewritten queries call
  * ---------------------------------------------------------------------- */
@@ -1341,8 +1443,9 @@ pals_privacy_last_borrower(PG_FUNCTION_ARGS)
 			ItemPointerEquals((ItemPointer) DatumGetPointer(tid), row_tid);
 	}
 	systable_endscan(scan);
-	index_close(index, AccessShareLock);
-	table_close(rel, AccessShareLock);
+	/* the locks are kept to the end of the transaction: later calls find them held */
+	index_close(index, NoLock);
+	table_close(rel, NoLock);
 	PG_RETURN_BOOL(result);
 }
 
@@ -1558,6 +1661,56 @@ pals_privacy_acknowledged(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(found);
 }
 
+/* The minors the logged-in patron is guardian of, under the age limit. */
+Datum
+pals_privacy_wards(PG_FUNCTION_ARGS)
+{
+	const PalsRegistry *reg = pals_registry();
+	const char *patron = pals_session_patron();
+	StringInfoData sql;
+	char		question[NAMEDATALEN * 2];
+	Datum		args[2];
+	Oid			types[2] = {TEXTOID, INT4OID};
+	PatronSet  *set;
+	HASH_SEQ_STATUS seq;
+	PatronId   *id;
+	List	   *ids = NIL;
+	Datum	   *elems;
+	int			n = 0;
+	ListCell   *lc;
+
+	if (patron == NULL || pals_guardian_access == GUARDIAN_NONE || reg->guardians == NIL ||
+		reg->patrons == NULL || reg->patrons->birth_date_column == NULL)
+		PG_RETURN_ARRAYTYPE_P(construct_empty_array(TEXTOID));
+	initStringInfo(&sql);
+	foreach(lc, reg->guardians)
+	{
+		const ColumnBinding *g = lfirst(lc);
+
+		appendStringInfo(&sql, "%sSELECT g.%s::text FROM %s g JOIN %s p ON p.%s = g.%s"
+						 " WHERE g.%s::text = $1 AND p.%s > now() - make_interval(years => $2)",
+						 lc == list_head(reg->guardians) ? "" : " UNION ",
+						 quote_identifier(g->patron_column),
+						 quote_qualified_identifier(get_namespace_name(get_rel_namespace(g->relid)),
+													get_rel_name(g->relid)),
+						 quote_qualified_identifier(get_namespace_name(get_rel_namespace(reg->patrons->relid)),
+													get_rel_name(reg->patrons->relid)),
+						 quote_identifier(reg->patrons->id_column), quote_identifier(g->patron_column),
+						 quote_identifier(g->column), quote_identifier(reg->patrons->birth_date_column));
+	}
+	snprintf(question, sizeof(question), "wards:%.40s:%d", patron, pals_guardian_age_limit);
+	args[0] = CStringGetTextDatum(patron);
+	args[1] = Int32GetDatum(pals_guardian_age_limit);
+	set = patron_set(question, sql.data, 2, types, args);
+	hash_seq_init(&seq, set->ids);
+	while ((id = hash_seq_search(&seq)) != NULL)
+		ids = lappend(ids, id->id);
+	elems = palloc(sizeof(Datum) * Max(1, list_length(ids)));
+	foreach(lc, ids)
+		elems[n++] = CStringGetTextDatum((char *) lfirst(lc));
+	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
 void
 pals_redact_init(void)
 {
@@ -1577,6 +1730,26 @@ pals_redact_init(void)
 							 false,
 							 PGC_SUSET, 0,
 							 NULL, assign_require_acknowledgment, NULL);
+
+	DefineCustomEnumVariable("pals_privacy.guardian_access",
+							 "What a guardian's logged-in session reads of a minor's account.",
+							 "none; current: open loans and holds, loans with fines owed, balances; "
+							 "all: the whole account, reading history included. Minors are patrons younger "
+							 "than pals_privacy.guardian_age_limit (birth_date_column of bind_patrons).",
+							 &pals_guardian_access,
+							 GUARDIAN_NONE,
+							 guardian_options,
+							 PGC_SUSET, 0,
+							 NULL, assign_guardian_access, NULL);
+	DefineCustomIntVariable("pals_privacy.guardian_age_limit",
+							"Age (years) below which a guardian may see the account.",
+							NULL,
+							&pals_guardian_age_limit,
+							18, 1, 150,
+							PGC_SUSET, 0,
+							NULL, NULL, NULL);
+
+	CacheRegisterRelcacheCallback(redact_relcache_callback, (Datum) 0);
 
 	prev_planner_hook = planner_hook;
 	planner_hook = redact_planner;

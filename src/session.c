@@ -173,7 +173,15 @@ audit(const char *event, const char *patron)
 		args[1] = CStringGetTextDatum(patron);
 	else
 		nulls[1] = 'n';
-	/* the card and the PIN never go to the log; the patron id, when known, does */
+	/*
+	 * The card and the PIN never go to the log; the patron id, when known,
+	 * does.  The server log line stays even if the caller rolls back, as the
+	 * failure count does.
+	 */
+	ereport(LOG,
+			(errmsg("pals_privacy: %s for patron %s by role %s", event,
+					patron ? patron : "(unknown card)",
+					GetUserNameFromId(GetSessionUserId(), false))));
 	if (SPI_execute_with_args("SELECT pals_privacy._audit($1, jsonb_strip_nulls(jsonb_build_object('patron', $2)))",
 							  2, types, args, nulls, false, 1) < 0)
 		elog(ERROR, "pals_privacy: audit append failed");
@@ -317,6 +325,13 @@ pals_privacy_session_patron(PG_FUNCTION_ARGS)
 	if (session_patron == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_TEXT_P(cstring_to_text(session_patron));
+}
+
+/* The logged-in patron's id, or NULL. */
+const char *
+pals_session_patron(void)
+{
+	return session_patron;
 }
 
 /* DISCARD ALL and RESET ALL end the patron session: pools reuse connections. */
