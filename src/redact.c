@@ -149,6 +149,7 @@ typedef struct Derived
 	Oid			fn_wards;
 	Oid			tracker;		/* pals_privacy.last_borrower and its key */
 	Oid			tracker_key;
+	List	   *templates;		/* of RuleTemplate *: rules built once */
 } Derived;
 
 static MemoryContext derived_context = NULL;
@@ -825,6 +826,33 @@ at_level(Expr *e, int sublevels_up)
 	return e;
 }
 
+/* Does the query read a masked column (or a whole row) of a rewritten relation? */
+static bool
+reads_masked_walker(Node *node, MaskContext *mc)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Var))
+	{
+		Var		   *v = (Var *) node;
+		RteRules   *r;
+
+		return (int) v->varlevelsup == mc->sublevels_up && v->varno >= 1 && v->varno <= mc->nrtes &&
+			(r = mc->rules[v->varno]) != NULL && v->varattno >= 0 && v->varattno <= r->natts &&
+			(v->varattno == 0 || r->masks[v->varattno] != NULL);
+	}
+	if (IsA(node, Query))
+	{
+		bool		found;
+
+		mc->sublevels_up++;
+		found = query_tree_walker((Query *) node, reads_masked_walker, mc, 0);
+		mc->sublevels_up--;
+		return found;
+	}
+	return expression_tree_walker(node, reads_masked_walker, mc);
+}
+
 static Node *
 mask_mutator(Node *node, MaskContext *mc)
 {
@@ -882,13 +910,16 @@ mask_mutator(Node *node, MaskContext *mc)
 }
 
 /* ----------------------------------------------------------------------
- * Implied quals, so that indexes on masked columns still serve.
+ * Masked conditions rewritten so that indexes and joins still serve.
  *
- * WHERE mask(patron) = 42 cannot use an index on patron.  But a strict
- * operator is true only on a non-NULL mask, that is on the stored value:
- * the qual implies patron = 42, which is added next to it.  Only leakproof
- * operators qualify (nothing about a hidden value can escape through an
- * error), and the masked qual still decides which rows come back.
+ * WHERE mask(patron) = 42, with mask(patron) = CASE WHEN may_see THEN
+ * patron END, can use no index on patron, and a join ON p.id =
+ * mask(l.patron) can only be hashed.  But a strict operator is true only on
+ * a non-NULL mask, that is where may_see holds and on the stored value: in a
+ * WHERE or ON condition, mask(x) op y is exactly may_see AND x op y.  The
+ * condition is rewritten that way when the operator is leakproof (nothing
+ * about a hidden value can escape through an error); the rows that pass are
+ * the same.
  * ---------------------------------------------------------------------- */
 
 static bool
@@ -908,6 +939,7 @@ contains_mask_walker(Node *node, void *context)
 	return expression_tree_walker(node, contains_mask_walker, context);
 }
 
+/* The column a mask hides, in place of the mask. */
 static Node *
 strip_masks_mutator(Node *node, void *context)
 {
@@ -918,12 +950,28 @@ strip_masks_mutator(Node *node, void *context)
 	return expression_tree_mutator(node, strip_masks_mutator, context);
 }
 
+/* The condition under which a mask shows its column. */
+static bool
+mask_conditions_walker(Node *node, List **conditions)
+{
+	if (node == NULL)
+		return false;
+	if (is_mask(node))
+	{
+		*conditions = lappend(*conditions,
+							  copyObject(((CaseWhen *) linitial(((CaseExpr *) node)->args))->expr));
+		return false;
+	}
+	return expression_tree_walker(node, mask_conditions_walker, conditions);
+}
+
 static Node *
-with_implied_quals(Node *quals)
+unmasked(Node *quals)
 {
 	List	   *conjuncts;
-	List	   *implied = NIL;
+	List	   *result = NIL;
 	ListCell   *lc;
+	bool		changed = false;
 
 	if (quals == NULL || !contains_mask_walker(quals, NULL))
 		return quals;
@@ -935,6 +983,7 @@ with_implied_quals(Node *quals)
 		Oid			fn;
 		ListCell   *la;
 		bool		ok = true;
+		List	   *conditions = NIL;
 
 		if (IsA(c, OpExpr) && list_length(((OpExpr *) c)->args) == 2)
 		{
@@ -949,21 +998,31 @@ with_implied_quals(Node *quals)
 			args = ((ScalarArrayOpExpr *) c)->args;
 		}
 		else
+		{
+			result = lappend(result, c);
 			continue;
+		}
 		/* each side is a mask itself or has none inside */
 		foreach(la, args)
 			ok &= is_mask(lfirst(la)) || !contains_mask_walker(lfirst(la), NULL);
-		if (ok && contains_mask_walker(c, NULL) && get_func_leakproof(fn) && func_strict(fn) &&
-			!contain_volatile_functions(c))
-			implied = lappend(implied, strip_masks_mutator(c, NULL));
+		if (!ok || !contains_mask_walker(c, NULL) || !get_func_leakproof(fn) || !func_strict(fn) ||
+			contain_volatile_functions(c))
+		{
+			result = lappend(result, c);
+			continue;
+		}
+		mask_conditions_walker(c, &conditions);
+		result = list_concat(result, conditions);
+		result = lappend(result, strip_masks_mutator(c, NULL));
+		changed = true;
 	}
-	if (implied == NIL)
+	if (!changed)
 		return quals;
-	return (Node *) makeBoolExpr(AND_EXPR, list_concat(list_copy(conjuncts), implied), -1);
+	return (Node *) makeBoolExpr(AND_EXPR, result, -1);
 }
 
 static void
-add_implied_quals(Node *jtnode)
+unmask_quals(Node *jtnode)
 {
 	ListCell   *lc;
 
@@ -974,16 +1033,16 @@ add_implied_quals(Node *jtnode)
 		FromExpr   *f = (FromExpr *) jtnode;
 
 		foreach(lc, f->fromlist)
-			add_implied_quals(lfirst(lc));
-		f->quals = with_implied_quals(f->quals);
+			unmask_quals(lfirst(lc));
+		f->quals = unmasked(f->quals);
 	}
 	else if (IsA(jtnode, JoinExpr))
 	{
 		JoinExpr   *j = (JoinExpr *) jtnode;
 
-		add_implied_quals(j->larg);
-		add_implied_quals(j->rarg);
-		j->quals = with_implied_quals(j->quals);
+		unmask_quals(j->larg);
+		unmask_quals(j->rarg);
+		j->quals = unmasked(j->quals);
 	}
 }
 
@@ -1064,6 +1123,87 @@ filter_statistics(RangeTblEntry *rte, int rti)
 	rte->securityQuals = lappend(rte->securityQuals, call(fn, list_make1(key)));
 }
 
+/*
+ * The rules of a relation for a class are built once (for range table
+ * index 1) and copied for each use: building them takes catalog lookups.
+ * What they depend on besides the registry and the relation is the key.
+ */
+typedef struct RuleTemplate
+{
+	Oid			relid;
+	PalsClass	class;
+	bool		acknowledgment;
+	int			guardian_access;
+	char		purpose[NAMEDATALEN];
+	RteRules   *rules;
+} RuleTemplate;
+
+static RteRules *
+rules_for(Oid relid, int rti, const RelPolicy *p, const Redaction *red)
+{
+	RuleTemplate *t = NULL;
+	RteRules   *r;
+	ListCell   *lc;
+	const char *purpose = red->purpose ? red->purpose : "";
+
+	get_derived();
+	foreach(lc, derived.templates)
+	{
+		RuleTemplate *x = lfirst(lc);
+
+		if (x->relid == relid && x->class == red->class &&
+			x->acknowledgment == pals_require_acknowledgment &&
+			x->guardian_access == pals_guardian_access && strcmp(x->purpose, purpose) == 0)
+		{
+			t = x;
+			break;
+		}
+	}
+	if (t == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(derived_context);
+
+		r = palloc0(sizeof(RteRules));
+		r->relid = relid;
+		r->rti = 1;
+		r->natts = relation_natts(relid);
+		r->masks = palloc0(sizeof(Expr *) * (r->natts + 1));
+		r->hidden = palloc0(sizeof(bool) * (r->natts + 1));
+		r->shows = palloc0(sizeof(List *) * (r->natts + 1));
+		build_rules(r, p, red);
+		finish_masks(r);
+		t = palloc0(sizeof(RuleTemplate));
+		t->relid = relid;
+		t->class = red->class;
+		t->acknowledgment = pals_require_acknowledgment;
+		t->guardian_access = pals_guardian_access;
+		strlcpy(t->purpose, purpose, sizeof(t->purpose));
+		t->rules = r;
+		derived.templates = lappend(derived.templates, t);
+		MemoryContextSwitchTo(old);
+	}
+
+	r = palloc0(sizeof(RteRules));
+	r->relid = relid;
+	r->rti = rti;
+	r->natts = t->rules->natts;
+	r->masks = palloc0(sizeof(Expr *) * (r->natts + 1));
+	for (int a = 1; a <= r->natts; a++)
+		if (t->rules->masks[a] != NULL)
+		{
+			r->masks[a] = copyObject(t->rules->masks[a]);
+			ChangeVarNodes((Node *) r->masks[a], 1, rti, 0);
+		}
+	foreach(lc, t->rules->filters)
+	{
+		Node	   *f = copyObject(lfirst(lc));
+
+		ChangeVarNodes(f, 1, rti, 0);
+		r->filters = lappend(r->filters, f);
+	}
+	return r;
+}
+
 /* Rewrite one query level (and, first, every query nested in it). */
 static bool
 redact_level(Query *q, Walk *w)
@@ -1113,18 +1253,26 @@ redact_level(Query *q, Walk *w)
 					 errmsg("MERGE into \"%s\" is not allowed for privacy class %s",
 							get_rel_name(relid), pals_class_name(w->red->class)),
 					 errhint("Use INSERT, UPDATE and DELETE.")));
-		r = palloc0(sizeof(RteRules));
-		r->relid = relid;
-		r->rti = rti;
-		r->natts = relation_natts(relid);
-		r->masks = palloc0(sizeof(Expr *) * (r->natts + 1));
-		r->hidden = palloc0(sizeof(bool) * (r->natts + 1));
-		r->shows = palloc0(sizeof(List *) * (r->natts + 1));
-		build_rules(r, p, w->red);
-		finish_masks(r);
+		r = rules_for(relid, rti, p, w->red);
 		for (int a = 1; a <= r->natts; a++)
 			any_mask |= r->masks[a] != NULL;
 		rules[rti] = r;
+	}
+
+	if (any_mask)
+	{
+		MaskContext mc = {rules, nrtes, 0, q->rtable};
+
+		/* the relations' own security quals are not the query's reading */
+		saved = palloc0(sizeof(List *) * (nrtes + 1));
+		for (rti = 1; rti <= nrtes; rti++)
+		{
+			saved[rti] = rt_fetch(rti, q->rtable)->securityQuals;
+			rt_fetch(rti, q->rtable)->securityQuals = NIL;
+		}
+		any_mask = query_tree_walker(q, reads_masked_walker, &mc, 0);
+		for (rti = 1; rti <= nrtes; rti++)
+			rt_fetch(rti, q->rtable)->securityQuals = saved[rti];
 	}
 
 	if (any_mask)
@@ -1141,7 +1289,7 @@ redact_level(Query *q, Walk *w)
 		query_tree_mutator(q, mask_mutator, &mc, QTW_DONT_COPY_QUERY);
 		for (rti = 1; rti <= nrtes; rti++)
 			rt_fetch(rti, q->rtable)->securityQuals = saved[rti];
-		add_implied_quals((Node *) q->jointree);
+		unmask_quals((Node *) q->jointree);
 	}
 
 	for (rti = 1; rti <= nrtes; rti++)
