@@ -1263,33 +1263,21 @@ redact_level(Query *q, Walk *w)
 	{
 		MaskContext mc = {rules, nrtes, 0, q->rtable};
 
-		/* the relations' own security quals are not the query's reading */
+		/* the relations' own security quals (RLS) see stored values: set aside */
 		saved = palloc0(sizeof(List *) * (nrtes + 1));
 		for (rti = 1; rti <= nrtes; rti++)
 		{
 			saved[rti] = rt_fetch(rti, q->rtable)->securityQuals;
 			rt_fetch(rti, q->rtable)->securityQuals = NIL;
 		}
-		any_mask = query_tree_walker(q, reads_masked_walker, &mc, 0);
-		for (rti = 1; rti <= nrtes; rti++)
-			rt_fetch(rti, q->rtable)->securityQuals = saved[rti];
-	}
-
-	if (any_mask)
-	{
-		MaskContext mc = {rules, nrtes, 0, q->rtable};
-
-		/* the relations' own security quals (RLS) see stored values */
-		saved = palloc0(sizeof(List *) * (nrtes + 1));
-		for (rti = 1; rti <= nrtes; rti++)
+		/* rewritten only where the query reads a masked column */
+		if (query_tree_walker(q, reads_masked_walker, &mc, 0))
 		{
-			saved[rti] = rt_fetch(rti, q->rtable)->securityQuals;
-			rt_fetch(rti, q->rtable)->securityQuals = NIL;
+			query_tree_mutator(q, mask_mutator, &mc, QTW_DONT_COPY_QUERY);
+			unmask_quals((Node *) q->jointree);
 		}
-		query_tree_mutator(q, mask_mutator, &mc, QTW_DONT_COPY_QUERY);
 		for (rti = 1; rti <= nrtes; rti++)
 			rt_fetch(rti, q->rtable)->securityQuals = saved[rti];
-		unmask_quals((Node *) q->jointree);
 	}
 
 	for (rti = 1; rti <= nrtes; rti++)
