@@ -344,6 +344,16 @@ typedef struct Redaction
 	const char *purpose;		/* NULL: none */
 } Redaction;
 
+/* Remember the class of the role the session acts as (see emit_log). */
+static void
+note_session_class(void)
+{
+	/* the role the session acts as (SET ROLE), not a function's owner */
+	Oid			outer = GetOuterUserId();
+
+	last_class = superuser_arg(outer) ? PALS_CLASS_OPERATIONAL : pals_class_of_role(outer);
+}
+
 /*
  * Fill in what applies to the current user; false when nothing does
  * (superusers, the extension owner, operational roles without a purpose).
@@ -352,13 +362,10 @@ static bool
 redaction_applies(Redaction *r)
 {
 	Oid			user;
-	Oid			outer;
 
 	if (!extension_ready())
 		return false;
-	/* the role the session acts as (SET ROLE), not a function's owner */
-	outer = GetOuterUserId();
-	last_class = superuser_arg(outer) ? PALS_CLASS_OPERATIONAL : pals_class_of_role(outer);
+	note_session_class();
 	user = GetUserId();
 	if (superuser_arg(user) || user == pals_registry()->extension_owner)
 		return false;
@@ -1441,17 +1448,28 @@ redact_needs_fmgr(Oid fn)
  * Integrity errors echo stored values in their DETAIL ("Key (patron_id,
  * item_id)=(42, 7) already exists", "Failing row contains (...)"): a
  * redacted session gets the message without it; the server log keeps it.
+ * (Row security on bound tables keeps them out at the source, for roles
+ * that do not own the table; this covers the rest.)
  */
 static void
 redact_emit_log(ErrorData *edata)
 {
-	if (edata->elevel >= ERROR && last_class != PALS_CLASS_OPERATIONAL &&
-		ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION &&
-		edata->detail != NULL)
+	if (last_class != PALS_CLASS_OPERATIONAL)
 	{
-		if (edata->detail_log == NULL)
-			edata->detail_log = edata->detail;
-		edata->detail = NULL;
+		if (edata->elevel >= ERROR && edata->detail != NULL &&
+			ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION)
+		{
+			if (edata->detail_log == NULL)
+				edata->detail_log = edata->detail;
+			edata->detail = NULL;
+		}
+		/*
+		 * Server log messages stay in the server log, even with
+		 * client_min_messages = log: auto_explain's EXPLAIN ANALYZE output
+		 * (per-node row counts) is one of them.
+		 */
+		if (edata->elevel == LOG)
+			edata->output_to_client = false;
 	}
 	if (prev_emit_log_hook)
 		prev_emit_log_hook(edata);
@@ -1470,6 +1488,8 @@ redact_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 	Node	   *stmt = pstmt->utilityStmt;
 	Redaction	red;
 
+	if (extension_ready())
+		note_session_class();
 	if (IsA(stmt, CopyStmt) && !((CopyStmt *) stmt)->is_from &&
 		((CopyStmt *) stmt)->relation != NULL && redaction_applies(&red))
 	{

@@ -825,5 +825,15 @@ SELECT is((SELECT count(patron_id) FROM rd.scratch), 0::bigint, 'superuser: INSE
 SELECT is((SELECT count(*) FROM rd.loans WHERE note IN ('probe', 'hit')), 0::bigint, 'superuser: no probe was written');
 SELECT is((SELECT patron_id FROM rd.loans WHERE id = 20), 41::bigint, 'superuser: the new loan as written');
 
+-- Server log messages (auto_explain's EXPLAIN ANALYZE output is one) stay in
+-- the server log for a redacted session, even with client_min_messages = log:
+-- no LOG line may appear below.
+SET SESSION AUTHORIZATION regress_rd_staff;
+SET client_min_messages = log;
+DO $$ BEGIN RAISE LOG 'pals_privacy redaction test: this line must not reach a staff session'; END $$;
+RESET client_min_messages;
+SET client_min_messages = warning;
+RESET SESSION AUTHORIZATION;
+
 SELECT * FROM finish();
 ROLLBACK;
