@@ -1781,6 +1781,13 @@ pals_privacy_contact_visible(PG_FUNCTION_ARGS)
 	Oid			types[2] = {TEXTOID, TEXTOID};
 	char	   *purpose = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	char	   *channel = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	PalsClass	c = pals_current_class();
+
+	/* the classes whose contact fields are narrowed by purpose; nobody else asks */
+	if (c != PALS_CLASS_OPERATIONAL && c != PALS_CLASS_STAFF && c != PALS_CLASS_COLLECTIONS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("pals_privacy._contact_visible is not for privacy class %s", pals_class_name(c))));
 
 	snprintf(question, sizeof(question), "consent:%.40s:%.20s", purpose, channel);
 	PG_RETURN_BOOL(in_set(patron_set(question,

@@ -14,7 +14,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pals_privacy;
 
 BEGIN;
-SELECT plan(68);
+SELECT plan(70);
 
 CREATE ROLE regress_rp_opac;
 DO $$ BEGIN PERFORM pals_privacy.classify_role('regress_rp_opac', 'patron'); END $$;
@@ -125,6 +125,10 @@ SELECT is((SELECT count(*) FROM rp.loans), 0::bigint, 'still nothing after the a
 -- Logged in as P1: own rows, every column; nobody else's
 ------------------------------------------------------------------------------
 SELECT ok(pals_privacy.login('RP-0001', '1111'), 'P1 logs in');
+SELECT throws_ok($$SELECT pals_privacy._contact_visible('2', 'notices', 'email')$$, '42501', NULL,
+    'a patron cannot ask the purpose filter about another patron''s consent');
+SELECT throws_ok($$SELECT pals_privacy._collectible('2')$$, '42501', NULL,
+    'nor the collections filter about another patron''s debts');
 SELECT results_eq('SELECT id, name, card, email FROM rp.patrons',
     $$VALUES ('P1'::text, 'Ada One'::text, 'RP-0001'::text, 'ada@example.org'::text)$$, 'P1: own patron row, every column');
 SELECT results_eq('SELECT card FROM rp.cards', ARRAY['RPX-1'], 'P1: own cards');
