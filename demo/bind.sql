@@ -12,7 +12,8 @@ SET client_min_messages = warning;
 BEGIN;
 
 -- Patrons: card number, home library, birth date (minors) and the reading-history opt-in live on
--- the patron row.  Purging goes through the ILS's own routine (see demo/schema.sql), because
+-- the patron row; the collection agency may read the name (besides card, contact and amount).
+-- Purging goes through the ILS's own routine (see demo/schema.sql), because
 -- fines and payments reference the patron without ON DELETE.
 SELECT pals_privacy.bind_patrons(
     relation            => 'demo.patrons',
@@ -22,7 +23,8 @@ SELECT pals_privacy.bind_patrons(
     library_column      => 'library_id',
     birth_date_column   => 'birth_date',
     purge_function      => 'demo.purge_patron(bigint)',
-    keep_history_column => 'keep_history');
+    keep_history_column => 'keep_history',
+    name_columns        => '{name}');
 
 -- Amount owed: a view (fines minus payments); patrons without rows owe nothing.
 SELECT pals_privacy.bind_balance(
