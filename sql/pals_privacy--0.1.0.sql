@@ -1852,12 +1852,22 @@ CREATE FUNCTION @extschema@.withdraw_consent(patron text, purpose text, channel 
 RETURNS void LANGUAGE sql SET search_path = pg_catalog, pg_temp AS $$
     SELECT @extschema@._consent_change('withdraw_consent', patron, purpose, channel, false, NULL)
 $$;
+-- A patron-class session (the role it acts as: SET ROLE, else the session
+-- user) asks about its own logged-in patron only.
 CREATE FUNCTION @extschema@.has_consent(patron text, purpose text, channel text) RETURNS boolean
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-    SELECT coalesce((SELECT granted FROM @extschema@.consents c
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE acting name := coalesce(nullif(current_setting('role'), 'none'), session_user);
+BEGIN
+    IF @extschema@.class_of(acting::regrole) = 'patron'
+       AND has_consent.patron IS DISTINCT FROM @extschema@.session_patron() THEN
+        RAISE EXCEPTION 'permission denied for has_consent'
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = 'A patron session asks about the logged-in patron''s own consent only.';
+    END IF;
+    RETURN coalesce((SELECT granted FROM @extschema@.consents c
                       WHERE c.patron = has_consent.patron AND c.purpose = has_consent.purpose
-                        AND c.channel = has_consent.channel), false)
-$$;
+                        AND c.channel = has_consent.channel), false);
+END $$;
 
 CREATE FUNCTION @extschema@._outbox_check() RETURNS trigger
     LANGUAGE c AS 'MODULE_PATHNAME', 'pals_privacy_outbox_check';

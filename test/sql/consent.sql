@@ -201,7 +201,8 @@ SELECT is(pg_temp.rows($$SELECT purpose, channel, granted, evidence, recorded_by
 SET SESSION AUTHORIZATION regress_cn_opac;
 SELECT throws_ok($$SELECT pals_privacy.grant_consent('3', 'notices', 'email')$$, '42501', NULL, 'patron class may not grant');
 SELECT throws_ok($$SELECT pals_privacy.withdraw_consent('2', 'newsletter', 'email')$$, '42501', NULL, 'patron class may not withdraw');
-SELECT is(pals_privacy.has_consent('2', 'newsletter', 'email'), true, 'patron class may call has_consent');
+SELECT throws_ok($$SELECT pals_privacy.has_consent('2', 'newsletter', 'email')$$, '42501', NULL,
+                 'patron class asks about its own logged-in patron only');
 RESET SESSION AUTHORIZATION;
 SET SESSION AUTHORIZATION regress_cn_coll;
 SELECT throws_ok($$SELECT pals_privacy.grant_consent('3', 'notices', 'email')$$, '42501', NULL, 'collections may not grant');

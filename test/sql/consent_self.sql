@@ -3,7 +3,7 @@
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pals_privacy;
 BEGIN;
-SELECT plan(8);
+SELECT plan(11);
 CREATE SCHEMA cs;
 CREATE TABLE cs.patrons (id bigint PRIMARY KEY, expires date NOT NULL, card text UNIQUE);
 INSERT INTO cs.patrons VALUES (1, 'infinity', 'CS-0001'), (2, 'infinity', 'CS-0002');
@@ -20,6 +20,8 @@ SELECT throws_ok($$SELECT pals_privacy.grant_consent('1', 'notices', 'sms')$$, '
 SELECT ok(pals_privacy.login('CS-0001', '4321'), 'the patron logs in');
 SELECT lives_ok($$SELECT pals_privacy.grant_consent('1', 'notices', 'sms')$$, 'and grants their own consent');
 SELECT ok(pals_privacy.has_consent('1', 'notices', 'sms'), 'which is recorded');
+SELECT throws_ok($$SELECT pals_privacy.has_consent('2', 'notices', 'email')$$, '42501', NULL,
+                 'a patron cannot ask about another patron''s consent');
 SELECT throws_ok($$SELECT pals_privacy.grant_consent('1', 'newsletter', 'email')$$, '22023', NULL,
                  'the newsletter needs evidence from the patron too');
 SELECT throws_ok($$SELECT pals_privacy.grant_consent('2', 'notices', 'sms')$$, '42501', NULL,
@@ -28,7 +30,13 @@ SELECT lives_ok($$SELECT pals_privacy.withdraw_consent('1', 'notices', 'sms')$$,
 SELECT pals_privacy.logout();
 SELECT throws_ok($$SELECT pals_privacy.grant_consent('1', 'notices', 'sms')$$, '42501', NULL,
                  'after logout nothing again');
+SELECT throws_ok($$SELECT pals_privacy.has_consent('1', 'notices', 'sms')$$, '42501', NULL,
+                 'nor may it ask about consent');
 RESET SESSION AUTHORIZATION;
+SET ROLE regress_cs_opac;
+SELECT throws_ok($$SELECT pals_privacy.has_consent('2', 'notices', 'email')$$, '42501', NULL,
+                 'SET ROLE to a patron-class role: the same');
+RESET ROLE;
 
 SELECT * FROM finish();
 ROLLBACK;
