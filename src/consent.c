@@ -6,7 +6,9 @@
  *     and counted, as the binding says.  The consent row is locked FOR SHARE
  *     until the end of the transaction, so a withdrawal waits for a pending
  *     message, or the message sees the withdrawal: once a withdrawal has
- *     committed, no new message for that purpose and channel can.
+ *     committed, no new message for that purpose and channel can.  A bulk
+ *     INSERT locks every granted consent of the purpose with one query
+ *     (see BULK_AFTER_LOOKUPS), which keeps the same promise.
  */
 #include "pals_privacy.h"
 
@@ -51,6 +53,16 @@ static TimestampTz answers_statement = 0;
 static uint64 answers_generation = 0;
 static uint64 consents_generation = 0;
 
+/*
+ * A statement that has looked up many patrons (a bulk INSERT of notices)
+ * reads and locks every granted consent of the purpose at once: one query
+ * instead of one per patron.  From then on, in that statement, a patron not
+ * among them has not consented.
+ */
+#define BULK_AFTER_LOOKUPS 64
+static int	statement_lookups = 0;
+static char bulk_purpose[NAMEDATALEN] = "";
+
 static ConsentAnswer *
 cached_answer(const char *purpose, const char *channel, const char *patron, bool *found)
 {
@@ -81,11 +93,14 @@ cached_answer(const char *purpose, const char *channel, const char *patron, bool
 		answers_subxid = GetCurrentSubTransactionId();
 		answers_statement = GetCurrentStatementStartTimestamp();
 		answers_generation = consents_generation;
+		statement_lookups = 0;
+		bulk_purpose[0] = '\0';
 	}
 	snprintf(key, sizeof(key), "%s|%s|%s", purpose, channel, patron);
 	return hash_search(answers, key, HASH_ENTER, found);
 }
 static SPIPlanPtr plan_divert = NULL;	/* a granted channel, by preference */
+static SPIPlanPtr plan_bulk = NULL;		/* every granted consent of a purpose */
 static SPIPlanPtr plan_dropped = NULL;	/* count a dropped row */
 
 
@@ -99,6 +114,9 @@ prepare_plans(void)
 	plan_consent = pals_prepare_saved(
 		"SELECT granted FROM pals_privacy.consents"
 		" WHERE patron = $1 AND purpose = $2 AND channel = $3 FOR SHARE", 3, types);
+	plan_bulk = pals_prepare_saved(
+		"SELECT patron, channel FROM pals_privacy.consents"
+		" WHERE purpose = $1 AND granted FOR SHARE", 1, types);
 	plan_divert = pals_prepare_saved(
 		"SELECT channel FROM pals_privacy.consents"
 		" WHERE patron = $1 AND purpose = $2 AND granted"
@@ -251,6 +269,12 @@ pals_privacy_outbox_check(PG_FUNCTION_ARGS)
 	answer = cached_answer(b->purpose, channel ? channel : "", patron, &known);
 	if (known && answer->granted)
 		return PointerGetDatum(tup);	/* granted, and still locked by us */
+	if (answer != NULL && !known)
+	{
+		answer->granted = false;
+		/* after the bulk read, a patron not found has not consented */
+		known = strcmp(bulk_purpose, b->purpose) == 0;
+	}
 
 	caller = CurrentMemoryContext;
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -261,11 +285,34 @@ pals_privacy_outbox_check(PG_FUNCTION_ARGS)
 	values[0] = CStringGetTextDatum(patron);
 	values[1] = CStringGetTextDatum(b->purpose);
 	values[2] = CStringGetTextDatum(channel ? channel : "");
-	pals_execute_as(owner, plan_consent, values, NULL);
-	if (SPI_processed == 1)
-		granted = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) && !isnull;
-	if (answer != NULL)
-		answer->granted = granted;
+	if (answer != NULL && !known && ++statement_lookups > BULK_AFTER_LOOKUPS &&
+		strlen(b->purpose) < NAMEDATALEN)
+	{
+		pals_execute_as(owner, plan_bulk, &values[1], NULL);
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			bool		found;
+			ConsentAnswer *a = cached_answer(b->purpose,
+											 SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2),
+											 SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1),
+											 &found);
+
+			if (a != NULL)
+				a->granted = true;
+		}
+		strlcpy(bulk_purpose, b->purpose, sizeof(bulk_purpose));
+		known = true;
+	}
+	if (known)
+		granted = answer->granted;
+	else
+	{
+		pals_execute_as(owner, plan_consent, values, NULL);
+		if (SPI_processed == 1)
+			granted = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) && !isnull;
+		if (answer != NULL)
+			answer->granted = granted;
+	}
 
 	result = tup;
 	if (!granted && b->mode == OUTBOX_DIVERT)
