@@ -14,6 +14,9 @@
 
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
+#include "utils/syscache.h"
+#include "catalog/pg_class.h"
+#include "catalog/namespace.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -57,10 +60,13 @@ static uint64 consents_generation = 0;
  * A statement that has looked up many patrons (a bulk INSERT of notices)
  * reads and locks every granted consent of the purpose at once: one query
  * instead of one per patron.  From then on, in that statement, a patron not
- * among them has not consented.
+ * among them has not consented.  "Many" is at least BULK_AFTER_LOOKUPS and a
+ * fiftieth of the consents recorded, so that a statement never locks more
+ * than about fifty times the consents it needs.
  */
 #define BULK_AFTER_LOOKUPS 64
 static int	statement_lookups = 0;
+static double bulk_threshold = 0;
 static char bulk_purpose[NAMEDATALEN] = "";
 
 static ConsentAnswer *
@@ -94,6 +100,7 @@ cached_answer(const char *purpose, const char *channel, const char *patron, bool
 		answers_statement = GetCurrentStatementStartTimestamp();
 		answers_generation = consents_generation;
 		statement_lookups = 0;
+		bulk_threshold = 0;
 		bulk_purpose[0] = '\0';
 	}
 	snprintf(key, sizeof(key), "%s|%s|%s", purpose, channel, patron);
@@ -130,6 +137,22 @@ prepare_plans(void)
 			" VALUES ($1, $2, $3, 1) ON CONFLICT (relation, purpose, channel)"
 			" DO UPDATE SET dropped = d.dropped + 1, last_dropped = now()", 3, dtypes);
 	}
+}
+
+/* About how many consents are recorded (the planner's estimate). */
+static double
+consents_recorded(void)
+{
+	Oid			relid = get_relname_relid("consents", get_namespace_oid("pals_privacy", false));
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	double		n = 0;
+
+	if (HeapTupleIsValid(tup))
+	{
+		n = Max(0, ((Form_pg_class) GETSTRUCT(tup))->reltuples);
+		ReleaseSysCache(tup);
+	}
+	return n;
 }
 
 /* Statement trigger on pals_privacy.consents: forget cached answers. */
@@ -285,7 +308,9 @@ pals_privacy_outbox_check(PG_FUNCTION_ARGS)
 	values[0] = CStringGetTextDatum(patron);
 	values[1] = CStringGetTextDatum(b->purpose);
 	values[2] = CStringGetTextDatum(channel ? channel : "");
-	if (answer != NULL && !known && ++statement_lookups > BULK_AFTER_LOOKUPS &&
+	if (bulk_threshold == 0)
+		bulk_threshold = Max(BULK_AFTER_LOOKUPS, consents_recorded() / 50);
+	if (answer != NULL && !known && ++statement_lookups > bulk_threshold &&
 		strlen(b->purpose) < NAMEDATALEN)
 	{
 		pals_execute_as(owner, plan_bulk, &values[1], NULL);
