@@ -917,16 +917,13 @@ mask_mutator(Node *node, MaskContext *mc)
 }
 
 /* ----------------------------------------------------------------------
- * Masked conditions rewritten so that indexes and joins still serve.
+ * Masked conditions rewritten so that indexes still serve.
  *
  * WHERE mask(patron) = 42, with mask(patron) = CASE WHEN may_see THEN
- * patron END, can use no index on patron, and a join ON p.id =
- * mask(l.patron) can only be hashed.  But a strict operator is true only on
- * a non-NULL mask, that is where may_see holds and on the stored value: in a
- * WHERE or ON condition, mask(x) op y is exactly may_see AND x op y.  The
- * condition is rewritten that way when the operator is leakproof (nothing
- * about a hidden value can escape through an error); the rows that pass are
- * the same.
+ * patron END, can use no index on patron.  But a strict operator is true
+ * only on a non-NULL mask, that is where may_see holds and on the stored
+ * value: mask(x) op y is exactly may_see AND x op y (see unmask_quals for
+ * where that may be used).
  * ---------------------------------------------------------------------- */
 
 static bool
@@ -972,85 +969,122 @@ mask_conditions_walker(Node *node, List **conditions)
 	return expression_tree_walker(node, mask_conditions_walker, conditions);
 }
 
-static Node *
-unmasked(Node *quals)
+/* Does an expression refer to an enclosing query (a correlated condition)? */
+static bool
+outer_reference_walker(Node *node, void *context)
 {
-	List	   *conjuncts;
-	List	   *result = NIL;
-	ListCell   *lc;
-	bool		changed = false;
-
-	if (quals == NULL || !contains_mask_walker(quals, NULL))
-		return quals;
-	conjuncts = is_andclause(quals) ? ((BoolExpr *) quals)->args : list_make1(quals);
-	foreach(lc, conjuncts)
-	{
-		Node	   *c = lfirst(lc);
-		List	   *args;
-		Oid			fn;
-		ListCell   *la;
-		bool		ok = true;
-		List	   *conditions = NIL;
-
-		if (IsA(c, OpExpr) && list_length(((OpExpr *) c)->args) == 2)
-		{
-			set_opfuncid((OpExpr *) c);
-			fn = ((OpExpr *) c)->opfuncid;
-			args = ((OpExpr *) c)->args;
-		}
-		else if (IsA(c, ScalarArrayOpExpr))
-		{
-			set_sa_opfuncid((ScalarArrayOpExpr *) c);
-			fn = ((ScalarArrayOpExpr *) c)->opfuncid;
-			args = ((ScalarArrayOpExpr *) c)->args;
-		}
-		else
-		{
-			result = lappend(result, c);
-			continue;
-		}
-		/* each side is a mask itself or has none inside */
-		foreach(la, args)
-			ok &= is_mask(lfirst(la)) || !contains_mask_walker(lfirst(la), NULL);
-		if (!ok || !contains_mask_walker(c, NULL) || !get_func_leakproof(fn) || !func_strict(fn) ||
-			contain_volatile_functions(c))
-		{
-			result = lappend(result, c);
-			continue;
-		}
-		mask_conditions_walker(c, &conditions);
-		result = list_concat(result, conditions);
-		result = lappend(result, strip_masks_mutator(c, NULL));
-		changed = true;
-	}
-	if (!changed)
-		return quals;
-	return (Node *) makeBoolExpr(AND_EXPR, result, -1);
+	if (node == NULL)
+		return false;
+	if (IsA(node, Var))
+		return ((Var *) node)->varlevelsup > 0;
+	return expression_tree_walker(node, outer_reference_walker, context);
 }
 
+/* Is a condition mask(x) op y with a strict, leakproof operator? */
+static bool
+unmaskable(Node *c)
+{
+	List	   *args;
+	Oid			fn;
+	ListCell   *la;
+
+	if (IsA(c, OpExpr) && list_length(((OpExpr *) c)->args) == 2)
+	{
+		set_opfuncid((OpExpr *) c);
+		fn = ((OpExpr *) c)->opfuncid;
+		args = ((OpExpr *) c)->args;
+	}
+	else if (IsA(c, ScalarArrayOpExpr))
+	{
+		set_sa_opfuncid((ScalarArrayOpExpr *) c);
+		fn = ((ScalarArrayOpExpr *) c)->opfuncid;
+		args = ((ScalarArrayOpExpr *) c)->args;
+	}
+	else
+		return false;
+	/* each side is a mask itself or has none inside */
+	foreach(la, args)
+		if (!is_mask(lfirst(la)) && contains_mask_walker(lfirst(la), NULL))
+			return false;
+	return contains_mask_walker(c, NULL) && get_func_leakproof(fn) && func_strict(fn) &&
+		!contain_volatile_functions(c) && !checkExprHasSubLink(c) &&
+		!outer_reference_walker(c, NULL);
+}
+
+/* The relations on the nullable side of an outer join. */
 static void
-unmask_quals(Node *jtnode)
+nullable_relations(Node *jtnode, bool nullable, Bitmapset **out)
 {
 	ListCell   *lc;
 
 	if (jtnode == NULL)
 		return;
-	if (IsA(jtnode, FromExpr))
+	if (IsA(jtnode, RangeTblRef))
 	{
-		FromExpr   *f = (FromExpr *) jtnode;
-
-		foreach(lc, f->fromlist)
-			unmask_quals(lfirst(lc));
-		f->quals = unmasked(f->quals);
+		if (nullable)
+			*out = bms_add_member(*out, ((RangeTblRef *) jtnode)->rtindex);
+	}
+	else if (IsA(jtnode, FromExpr))
+	{
+		foreach(lc, ((FromExpr *) jtnode)->fromlist)
+			nullable_relations(lfirst(lc), nullable, out);
 	}
 	else if (IsA(jtnode, JoinExpr))
 	{
 		JoinExpr   *j = (JoinExpr *) jtnode;
 
-		unmask_quals(j->larg);
-		unmask_quals(j->rarg);
-		j->quals = unmasked(j->quals);
+		nullable_relations(j->larg, nullable || j->jointype == JOIN_RIGHT || j->jointype == JOIN_FULL, out);
+		nullable_relations(j->rarg, nullable || j->jointype == JOIN_LEFT || j->jointype == JOIN_FULL, out);
 	}
+}
+
+/*
+ * A WHERE condition mask(x) op y on one relation (not on the nullable side
+ * of an outer join) is a restriction of that relation: it becomes one of its
+ * security quals, <may see> AND x op y.  As a security qual it is evaluated
+ * before any leaky condition of the query sees a row, and x op y can use an
+ * index on x.  Conditions that join relations keep their masks: there the
+ * stored value would reach the other side before <may see> is known.
+ */
+static void
+unmask_quals(Query *q, RteRules **rules)
+{
+	Node	   *quals = q->jointree->quals;
+	List	   *conjuncts;
+	List	   *kept = NIL;
+	Bitmapset  *nullable = NULL;
+	ListCell   *lc;
+	bool		changed = false;
+
+	if (quals == NULL || !contains_mask_walker(quals, NULL))
+		return;
+	nullable_relations((Node *) q->jointree, false, &nullable);
+	conjuncts = is_andclause(quals) ? ((BoolExpr *) quals)->args : list_make1(quals);
+	foreach(lc, conjuncts)
+	{
+		Node	   *c = lfirst(lc);
+		Relids		varnos;
+		int			rti;
+		RangeTblEntry *rte;
+		List	   *conditions = NIL;
+
+		if (!unmaskable(c) ||
+			bms_get_singleton_member((varnos = pull_varnos(NULL, c)), &rti) == false ||
+			rules[rti] == NULL || bms_is_member(rti, nullable) ||
+			(rte = rt_fetch(rti, q->rtable))->rtekind != RTE_RELATION)
+		{
+			kept = lappend(kept, c);
+			continue;
+		}
+		mask_conditions_walker(c, &conditions);
+		conditions = lappend(conditions, strip_masks_mutator(c, NULL));
+		rte->securityQuals = lappend(rte->securityQuals, makeBoolExpr(AND_EXPR, conditions, -1));
+		changed = true;
+	}
+	if (changed)
+		q->jointree->quals = kept == NIL ? NULL
+			: list_length(kept) == 1 ? linitial(kept)
+			: (Node *) makeBoolExpr(AND_EXPR, kept, -1);
 }
 
 /* Put a row filter around an expanded view: SELECT * FROM (view) WHERE f. */
@@ -1278,13 +1312,13 @@ redact_level(Query *q, Walk *w)
 			rt_fetch(rti, q->rtable)->securityQuals = NIL;
 		}
 		/* rewritten only where the query reads a masked column */
-		if (query_tree_walker(q, reads_masked_walker, &mc, 0))
-		{
+		any_mask = query_tree_walker(q, reads_masked_walker, &mc, 0);
+		if (any_mask)
 			query_tree_mutator(q, mask_mutator, &mc, QTW_DONT_COPY_QUERY);
-			unmask_quals((Node *) q->jointree);
-		}
 		for (rti = 1; rti <= nrtes; rti++)
 			rt_fetch(rti, q->rtable)->securityQuals = saved[rti];
+		if (any_mask)
+			unmask_quals(q, rules);
 	}
 
 	for (rti = 1; rti <= nrtes; rti++)

@@ -26,7 +26,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pals_privacy;
 
 BEGIN;
-SELECT plan(242);
+SELECT plan(245);
 
 ------------------------------------------------------------------------------
 -- Roles
@@ -824,6 +824,22 @@ SELECT results_eq('SELECT id, patron_id, note FROM rd.loans WHERE id IN (3, 4, 5
 SELECT is((SELECT count(patron_id) FROM rd.scratch), 0::bigint, 'superuser: INSERT ... SELECT by staff copied no hidden patron');
 SELECT is((SELECT count(*) FROM rd.loans WHERE note IN ('probe', 'hit')), 0::bigint, 'superuser: no probe was written');
 SELECT is((SELECT patron_id FROM rd.loans WHERE id = 20), 41::bigint, 'superuser: the new loan as written');
+
+-- An index on the masked column must not bring a hidden row to a condition
+-- that fails on it: loan 3 (patron 42, hidden from staff) would make 1/(id - 3)
+-- divide by zero, and only rows of patron 42 are fetched through the index.
+SET SESSION AUTHORIZATION regress_rd_staff;
+SET enable_seqscan = off;
+SET enable_bitmapscan = off;
+SELECT lives_ok($$SELECT count(*) FROM rd.loans WHERE patron_id = 42 AND 1 / (id - 3) IS NOT NULL$$,
+    'index on the masked column: the hidden row of patron 42 never reaches a failing condition');
+SELECT lives_ok($$SELECT count(*) FROM rd.loans WHERE patron_id IN (42, 99) AND 1 / (id - 3) IS NOT NULL$$,
+    'nor with IN (...)');
+SELECT is((SELECT count(*) FROM rd.loans WHERE patron_id = 42 AND id = 3), 0::bigint,
+    'and the hidden row does not match either');
+RESET enable_bitmapscan;
+RESET enable_seqscan;
+RESET SESSION AUTHORIZATION;
 
 -- Server log messages (auto_explain's EXPLAIN ANALYZE output is one) stay in
 -- the server log for a redacted session, even with client_min_messages = log:
