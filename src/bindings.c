@@ -545,11 +545,13 @@ pals_prepare_saved(const char *sql, int nargs, Oid *argtypes)
 }
 
 /*
- * Run a saved SPI plan as the given role (SPI connected; never read-only:
- * in an AFTER trigger only a fresh snapshot sees the rows of the statement).
+ * Run a saved SPI plan, or else one-off SQL, as the given role (SPI
+ * connected; never read-only: in an AFTER trigger only a fresh snapshot sees
+ * the rows of the statement).
  */
-int
-pals_execute_as(Oid role, void *plan, Datum *values, const char *nulls)
+static int
+execute_as(Oid role, SPIPlanPtr plan, const char *sql, int nargs, Oid *argtypes,
+		   Datum *values, const char *nulls)
 {
 	Oid			save_user;
 	int			save_sec;
@@ -559,7 +561,8 @@ pals_execute_as(Oid role, void *plan, Datum *values, const char *nulls)
 	SetUserIdAndSecContext(role, save_sec | SECURITY_LOCAL_USERID_CHANGE);
 	PG_TRY();
 	{
-		rc = SPI_execute_plan((SPIPlanPtr) plan, values, nulls, false, 0);
+		rc = plan ? SPI_execute_plan(plan, values, nulls, false, 0)
+			: SPI_execute_with_args(sql, nargs, argtypes, values, nulls, false, 0);
 	}
 	PG_FINALLY();
 	{
@@ -568,6 +571,23 @@ pals_execute_as(Oid role, void *plan, Datum *values, const char *nulls)
 	PG_END_TRY();
 	if (rc < 0)
 		elog(ERROR, "pals_privacy: statement failed: %s", SPI_result_code_string(rc));
+	return rc;
+}
+
+int
+pals_execute_as(Oid role, void *plan, Datum *values, const char *nulls)
+{
+	return execute_as(role, (SPIPlanPtr) plan, NULL, 0, NULL, values, nulls);
+}
+
+/* One-off SQL (built at run time) as the given role, under the safe search path. */
+int
+pals_execute_sql_as(Oid role, const char *sql, int nargs, Oid *argtypes, Datum *values)
+{
+	int			nestlevel = pals_safe_search_path();
+	int			rc = execute_as(role, NULL, sql, nargs, argtypes, values, NULL);
+
+	pals_restore_search_path(nestlevel);
 	return rc;
 }
 

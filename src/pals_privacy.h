@@ -130,6 +130,7 @@ extern void pals_inheritance_parents(Oid relid, List **out);
 extern int	pals_safe_search_path(void);
 extern void *pals_prepare_saved(const char *sql, int nargs, Oid *argtypes);
 extern int	pals_execute_as(Oid role, void *plan, Datum *values, const char *nulls);
+extern int	pals_execute_sql_as(Oid role, const char *sql, int nargs, Oid *argtypes, Datum *values);
 extern void pals_restore_search_path(int nestlevel);
 extern bool pals_registry_loading(void);
 extern const Oid *pals_config_relids(int *n);

@@ -355,7 +355,8 @@ note_session_class(void)
 }
 
 /*
- * Fill in what applies to the current user; false when nothing does
+ * Fill in what applies to the current user (the extension being ready);
+ * false when nothing does
  * (superusers, the extension owner, operational roles without a purpose).
  */
 static bool
@@ -363,8 +364,6 @@ redaction_applies(Redaction *r)
 {
 	Oid			user;
 
-	if (!extension_ready())
-		return false;
 	note_session_class();
 	user = GetUserId();
 	if (superuser_arg(user) || user == pals_registry()->extension_owner)
@@ -816,6 +815,15 @@ expanded_view(RangeTblEntry *rte)
 	return InvalidOid;
 }
 
+/* The relation a range table entry reads: a table, or an expanded view. */
+static Oid
+read_relid(RangeTblEntry *rte)
+{
+	if (rte->rtekind == RTE_RELATION)
+		return rte->relkind == RELKIND_VIEW ? InvalidOid : rte->relid;
+	return expanded_view(rte);
+}
+
 typedef struct MaskContext
 {
 	RteRules  **rules;			/* by range table index, NULL: untouched */
@@ -1122,25 +1130,19 @@ filter_view(RangeTblEntry *rte, Expr *qual)
 	rte->security_barrier = true;	/* the caller's quals stay outside */
 }
 
-typedef struct Walk
-{
-	const Redaction *red;
-	bool		touched;		/* a bound relation was read */
-} Walk;
-
-static bool redact_level(Query *q, Walk *w);
+static void redact_level(Query *q, const Redaction *red);
 
 static bool
-nested_walker(Node *node, Walk *w)
+nested_walker(Node *node, const Redaction *red)
 {
 	if (node == NULL)
 		return false;
 	if (IsA(node, Query))
 	{
-		redact_level((Query *) node, w);
+		redact_level((Query *) node, red);
 		return false;
 	}
-	return expression_tree_walker(node, nested_walker, w);
+	return expression_tree_walker(node, nested_walker, (void *) red);
 }
 
 /* Statistics rows of bound relations (and of their indexes) are hidden. */
@@ -1246,8 +1248,8 @@ rules_for(Oid relid, int rti, const RelPolicy *p, const Redaction *red)
 }
 
 /* Rewrite one query level (and, first, every query nested in it). */
-static bool
-redact_level(Query *q, Walk *w)
+static void
+redact_level(Query *q, const Redaction *red)
 {
 	int			nrtes = list_length(q->rtable);
 	RteRules  **rules;
@@ -1256,9 +1258,9 @@ redact_level(Query *q, Walk *w)
 	int			rti;
 	int			excluded = q->onConflict ? q->onConflict->exclRelIndex : 0;
 
-	query_tree_walker(q, nested_walker, w, 0);
+	query_tree_walker(q, nested_walker, (void *) red, 0);
 	if (nrtes == 0)
-		return false;
+		return;
 
 	rules = palloc0(sizeof(RteRules *) * (nrtes + 1));
 	for (rti = 1; rti <= nrtes; rti++)
@@ -1276,25 +1278,22 @@ redact_level(Query *q, Walk *w)
 		if (rte->rtekind == RTE_RELATION &&
 			(rte->relid == StatisticRelationId || rte->relid == StatisticExtDataRelationId))
 		{
-			if (w->red->class != PALS_CLASS_OPERATIONAL)
+			if (red->class != PALS_CLASS_OPERATIONAL)
 				filter_statistics(rte, rti);
 			continue;
 		}
-		if (rte->rtekind == RTE_RELATION && rte->relkind != RELKIND_VIEW)
-			relid = rte->relid;
-		else if (!OidIsValid(relid = expanded_view(rte)))
+		if (!OidIsValid(relid = read_relid(rte)))
 			continue;
 		p = policy_for(relid);
 		if (!p->bound)
 			continue;
-		w->touched = true;
 		if (q->commandType == CMD_MERGE && rti == q->resultRelation)
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 					 errmsg("MERGE into \"%s\" is not allowed for privacy class %s",
-							get_rel_name(relid), pals_class_name(w->red->class)),
+							get_rel_name(relid), pals_class_name(red->class)),
 					 errhint("Use INSERT, UPDATE and DELETE.")));
-		r = rules_for(relid, rti, p, w->red);
+		r = rules_for(relid, rti, p, red);
 		for (int a = 1; a <= r->natts; a++)
 			any_mask |= r->masks[a] != NULL;
 		rules[rti] = r;
@@ -1338,7 +1337,6 @@ redact_level(Query *q, Walk *w)
 			filter_view(rte, qual);
 		}
 	}
-	return w->touched;
 }
 
 /* ----------------------------------------------------------------------
@@ -1370,12 +1368,9 @@ redact_planner(Query *parse, const char *query_string, int cursorOptions,
 
 	if (active)
 	{
-		Walk		w = {&red, false};
-
-		redact_level(parse, &w);
-	}
-	if (active)
+		redact_level(parse, &red);
 		planning_redacted++;
+	}
 	PG_TRY();
 	{
 		if (prev_planner_hook)
@@ -1407,7 +1402,7 @@ touches_bound_walker(Node *node, void *context)
 		foreach(lc, q->rtable)
 		{
 			RangeTblEntry *rte = lfirst(lc);
-			Oid			relid = rte->rtekind == RTE_RELATION ? rte->relid : expanded_view(rte);
+			Oid			relid = read_relid(rte);
 
 			if (OidIsValid(relid) && policy_for(relid)->bound)
 				return true;
@@ -1428,7 +1423,8 @@ redact_explain(Query *query, int cursorOptions, IntoClause *into, ExplainState *
 {
 	Redaction	red;
 
-	if (es->analyze && redaction_applies(&red) && red.class != PALS_CLASS_OPERATIONAL &&
+	if (es->analyze && extension_ready() && redaction_applies(&red) &&
+		red.class != PALS_CLASS_OPERATIONAL &&
 		touches_bound_walker((Node *) query, NULL))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
@@ -1521,11 +1517,11 @@ redact_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 {
 	Node	   *stmt = pstmt->utilityStmt;
 	Redaction	red;
+	/* notes the session's class for every statement (see emit_log) */
+	bool		applies = extension_ready() && redaction_applies(&red);
 
-	if (extension_ready())
-		note_session_class();
-	if (IsA(stmt, CopyStmt) && !((CopyStmt *) stmt)->is_from &&
-		((CopyStmt *) stmt)->relation != NULL && redaction_applies(&red))
+	if (applies && IsA(stmt, CopyStmt) && !((CopyStmt *) stmt)->is_from &&
+		((CopyStmt *) stmt)->relation != NULL)
 	{
 		CopyStmt   *copy = (CopyStmt *) stmt;
 		Oid			relid = RangeVarGetRelid(copy->relation, AccessShareLock, false);
@@ -1704,9 +1700,6 @@ static PatronSet *
 patron_set(const char *question, const char *sql, int nargs, Oid *types, Datum *values)
 {
 	PatronSet  *s;
-	Oid			save_user;
-	int			save_sec;
-	int			nestlevel;
 	HASHCTL		ctl;
 
 	for (int i = 0; i < NSETS; i++)
@@ -1726,21 +1719,7 @@ patron_set(const char *question, const char *sql, int nargs, Oid *types, Datum *
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "pals_privacy: SPI_connect failed");
-	GetUserIdAndSecContext(&save_user, &save_sec);
-	SetUserIdAndSecContext(pals_registry()->extension_owner,
-						   save_sec | SECURITY_LOCAL_USERID_CHANGE);
-	nestlevel = pals_safe_search_path();
-	PG_TRY();
-	{
-		if (SPI_execute_with_args(sql, nargs, types, values, NULL, true, 0) != SPI_OK_SELECT)
-			elog(ERROR, "pals_privacy: \"%s\" failed", sql);
-	}
-	PG_FINALLY();
-	{
-		pals_restore_search_path(nestlevel);
-		SetUserIdAndSecContext(save_user, save_sec);
-	}
-	PG_END_TRY();
+	pals_execute_sql_as(pals_registry()->extension_owner, sql, nargs, types, values);
 	s->ids = hash_create("pals_privacy patron set", Max(16, SPI_processed), &ctl,
 						 HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 	for (uint64 i = 0; i < SPI_processed; i++)
