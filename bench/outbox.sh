@@ -9,7 +9,7 @@
 # alternating the order, with one INSERT ... SELECT; prints rows per second of each and the ratio.
 set -euo pipefail
 export PATH="/usr/lib/postgresql/15/bin:$PATH"
-ROWS=100000; ROUNDS=3; INNER=0; ARGS=("$@")
+ROWS=100000; ROUNDS=7; INNER=0; ARGS=("$@")
 while [ $# -gt 0 ]; do
     case "$1" in
         --rows) ROWS="$2"; shift ;;
