@@ -776,7 +776,7 @@ $$;
 -- Each item's last borrower: the one closed row that keeps its patron.
 CREATE TABLE @extschema@.last_borrower (
     binding    oid NOT NULL,      -- loan_binding.relation
-    item       text NOT NULL,
+    item       text COLLATE "C" NOT NULL,   -- compared, never sorted for people: bytewise is fastest
     row_relid  oid NOT NULL,      -- the table, partition or child holding the row
     row_tid    tid NOT NULL,
     prev_relid oid,               -- where it pointed before the last change (so that

@@ -9,6 +9,7 @@
  *     sever.c      severing triggers (patron link cut on return)
  *     consent.c    the outbox check against recorded consent
  *     session.c    the patron session: PINs, login, lockout
+ *     last_borrower.c  is a row its item's last borrower? (per-statement answers)
  *     redact.c     what each class reads of the bound relations (planner hook)
  *     audit.c      the hash-chained audit log (OpenSSL SHA-256)
  *     worker.c     the maintenance background worker (purge, retention)

@@ -75,7 +75,6 @@
 
 #include <float.h>
 
-PG_FUNCTION_INFO_V1(pals_privacy_last_borrower);
 PG_FUNCTION_INFO_V1(pals_privacy_stats_visible);
 PG_FUNCTION_INFO_V1(pals_privacy_stats_ext_visible);
 PG_FUNCTION_INFO_V1(pals_privacy_collectible);
@@ -147,8 +146,6 @@ typedef struct Derived
 	Oid			fn_stats_ext_visible;
 	Oid			fn_acknowledged;
 	Oid			fn_wards;
-	Oid			tracker;		/* pals_privacy.last_borrower and its key */
-	Oid			tracker_key;
 	List	   *templates;		/* of RuleTemplate *: rules built once */
 } Derived;
 
@@ -196,7 +193,6 @@ get_derived(void)
 	if (derived_context == NULL || derived.generation != reg->generation)
 	{
 		HASHCTL		ctl;
-		Oid			nsp = get_namespace_oid("pals_privacy", false);
 		Oid			t1[1] = {TEXTOID};
 		Oid			t3[3] = {TEXTOID, TEXTOID, TEXTOID};
 		Oid			lb[4] = {OIDOID, TEXTOID, OIDOID, TIDOID};
@@ -220,8 +216,6 @@ get_derived(void)
 		derived.fn_stats_ext_visible = own_function("_stats_ext_visible", 1, o1);
 		derived.fn_acknowledged = own_function("_acknowledged", 0, NULL);
 		derived.fn_wards = own_function("_wards", 0, NULL);
-		derived.tracker = get_relname_relid("last_borrower", nsp);
-		derived.tracker_key = get_relname_relid("last_borrower_pkey", nsp);
 		derived.generation = reg->generation;
 	}
 	return &derived;
@@ -1595,45 +1589,6 @@ assign_guardian_access(int newval, void *extra)
 /* ----------------------------------------------------------------------
  * Functions the rewritten queries call
  * ---------------------------------------------------------------------- */
-
-/* Is this row (relation, tid) the item's last borrower? */
-Datum
-pals_privacy_last_borrower(PG_FUNCTION_ARGS)
-{
-	Oid			binding = PG_GETARG_OID(0);
-	text	   *item = PG_GETARG_TEXT_PP(1);
-	Oid			row_relid = PG_GETARG_OID(2);
-	ItemPointer row_tid = (ItemPointer) PG_GETARG_POINTER(3);
-	const Derived *d = get_derived();
-	Relation	rel;
-	Relation	index;
-	ScanKeyData key[2];
-	SysScanDesc scan;
-	HeapTuple	tup;
-	bool		result = false;
-
-	rel = table_open(d->tracker, AccessShareLock);
-	index = index_open(d->tracker_key, AccessShareLock);
-	ScanKeyInit(&key[0], 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(binding));
-	ScanKeyInit(&key[1], 2, BTEqualStrategyNumber, F_TEXTEQ, PointerGetDatum(item));
-	key[1].sk_collation = index->rd_indcollation[1];
-	scan = systable_beginscan(rel, d->tracker_key, true,
-							  ActiveSnapshotSet() ? GetActiveSnapshot() : NULL, 2, key);
-	if ((tup = systable_getnext(scan)) != NULL)
-	{
-		bool		isnull;
-		Datum		relid = heap_getattr(tup, 3, RelationGetDescr(rel), &isnull);
-		Datum		tid = heap_getattr(tup, 4, RelationGetDescr(rel), &isnull);
-
-		result = DatumGetObjectId(relid) == row_relid &&
-			ItemPointerEquals((ItemPointer) DatumGetPointer(tid), row_tid);
-	}
-	systable_endscan(scan);
-	/* the locks are kept to the end of the transaction: later calls find them held */
-	index_close(index, NoLock);
-	table_close(rel, NoLock);
-	PG_RETURN_BOOL(result);
-}
 
 static bool
 statistics_visible(Oid relid)

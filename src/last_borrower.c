@@ -1,0 +1,261 @@
+/*
+ * last_borrower.c
+ *     _last_borrower(binding, item, relation, tid): is this loan row its
+ *     item's last borrower?  The staff class sees the patron of that row and
+ *     of no other closed, settled row, so a rewritten query calls this for
+ *     every such row it reads.
+ *
+ *     One call is one probe of the tracker (pals_privacy.last_borrower,
+ *     written by sever.c).  A statement that reads many closed rows, such as
+ *     a monthly report, would repeat that probe thousands of times, and a
+ *     hash join evaluates its condition twice per row; so the answers are
+ *     kept for the statement, and past LOAD_AFTER_PROBES distinct rows (and
+ *     an eighth of the tracker's size) the binding's whole tracker is read
+ *     once and every later row is answered from memory.
+ *
+ *     Answers are only reused under the same snapshot: the same transaction,
+ *     statement and command, and no transaction completed in between.  The
+ *     item is compared too, so a tracker entry whose row has moved (VACUUM
+ *     FULL reuses TIDs) never vouches for another item's row.
+ */
+#include "pals_privacy.h"
+
+#include "access/genam.h"
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "fmgr.h"
+#include "storage/itemptr.h"
+#include "storage/proc.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/hsearch.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+
+PG_FUNCTION_INFO_V1(pals_privacy_last_borrower);
+
+#define LOAD_AFTER_PROBES 1024
+
+typedef struct RowKey
+{
+	Oid			binding;
+	Oid			relid;
+	ItemPointerData tid;
+} RowKey;
+
+typedef struct RowAnswer
+{
+	RowKey		key;
+	char	   *item;			/* the item the answer is about */
+	bool		last;			/* it is that item's last borrower */
+} RowAnswer;
+
+/* The answers of the current statement. */
+static struct
+{
+	HTAB	   *rows;
+	MemoryContext context;
+	LocalTransactionId lxid;
+	TimestampTz statement;
+	CommandId	cid;
+	TransactionId xmin;
+	TransactionId xmax;
+	uint64		completions;
+	int			probes;
+	double		load_after;
+	Oid			loaded[4];		/* bindings whose whole tracker is in rows */
+	int			nloaded;
+} answers;
+
+static Oid	tracker_relid = InvalidOid;
+static Oid	tracker_key = InvalidOid;
+static uint64 tracker_generation = 0;
+
+static void
+find_tracker(void)
+{
+	uint64		generation = pals_registry()->generation;
+	Oid			nsp;
+
+	if (OidIsValid(tracker_relid) && tracker_generation == generation)
+		return;
+	nsp = get_namespace_oid("pals_privacy", false);
+	tracker_relid = get_relname_relid("last_borrower", nsp);
+	tracker_key = get_relname_relid("last_borrower_pkey", nsp);
+	if (!OidIsValid(tracker_relid) || !OidIsValid(tracker_key))
+		elog(ERROR, "pals_privacy: the last-borrower tracker is missing");
+	tracker_generation = generation;
+}
+
+/* About how many rows the tracker holds (the planner's estimate). */
+static double
+tracker_size(void)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(tracker_relid));
+	double		n = 0;
+
+	if (HeapTupleIsValid(tup))
+	{
+		n = Max(0, ((Form_pg_class) GETSTRUCT(tup))->reltuples);
+		ReleaseSysCache(tup);
+	}
+	return n;
+}
+
+/* The statement's answers under this snapshot, forgotten if anything differs. */
+static HTAB *
+current_answers(Snapshot snap)
+{
+	HASHCTL		ctl;
+
+	if (answers.rows != NULL && answers.lxid == MyProc->lxid &&
+		answers.statement == GetCurrentStatementStartTimestamp() &&
+		answers.cid == snap->curcid && answers.xmin == snap->xmin &&
+		answers.xmax == snap->xmax && answers.completions == snap->snapXactCompletionCount)
+		return answers.rows;
+	if (answers.context == NULL)
+		answers.context = AllocSetContextCreate(TopMemoryContext, "pals_privacy last borrowers",
+												ALLOCSET_DEFAULT_SIZES);
+	MemoryContextReset(answers.context);
+	ctl.keysize = sizeof(RowKey);
+	ctl.entrysize = sizeof(RowAnswer);
+	ctl.hcxt = answers.context;
+	answers.rows = hash_create("pals_privacy last borrowers", 256, &ctl,
+							   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	answers.lxid = MyProc->lxid;
+	answers.statement = GetCurrentStatementStartTimestamp();
+	answers.cid = snap->curcid;
+	answers.xmin = snap->xmin;
+	answers.xmax = snap->xmax;
+	answers.completions = snap->snapXactCompletionCount;
+	answers.probes = 0;
+	answers.load_after = Max(LOAD_AFTER_PROBES, tracker_size() / 8);
+	answers.nloaded = 0;
+	return answers.rows;
+}
+
+static bool
+binding_loaded(Oid binding)
+{
+	for (int i = 0; i < answers.nloaded; i++)
+		if (answers.loaded[i] == binding)
+			return true;
+	return false;
+}
+
+static void
+row_key(RowKey *key, Oid binding, Oid relid, ItemPointer tid)
+{
+	memset(key, 0, sizeof(*key));
+	key->binding = binding;
+	key->relid = relid;
+	key->tid = *tid;
+}
+
+/* Read the binding's whole tracker: every row it names is a last borrower. */
+static void
+load_binding(Oid binding, Snapshot snap)
+{
+	Relation	rel = table_open(tracker_relid, AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	TableScanDesc scan = table_beginscan(rel, snap, 0, NULL);
+	HeapTuple	tup;
+
+	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		bool		isnull;
+		RowKey		key;
+		RowAnswer  *a;
+
+		if (DatumGetObjectId(heap_getattr(tup, 1, desc, &isnull)) != binding)
+			continue;
+		row_key(&key, binding, DatumGetObjectId(heap_getattr(tup, 3, desc, &isnull)),
+				(ItemPointer) DatumGetPointer(heap_getattr(tup, 4, desc, &isnull)));
+		a = hash_search(answers.rows, &key, HASH_ENTER, NULL);
+		a->item = MemoryContextStrdup(answers.context,
+									  TextDatumGetCString(heap_getattr(tup, 2, desc, &isnull)));
+		a->last = true;
+	}
+	table_endscan(scan);
+	table_close(rel, NoLock);
+	answers.loaded[answers.nloaded++] = binding;
+}
+
+/* One index probe of the tracker: is (relid, tid) the item's last borrower? */
+static bool
+probe(Oid binding, text *item, Oid row_relid, ItemPointer row_tid, Snapshot snap)
+{
+	Relation	rel;
+	Relation	index;
+	ScanKeyData key[2];
+	SysScanDesc scan;
+	HeapTuple	tup;
+	bool		result = false;
+
+	rel = table_open(tracker_relid, AccessShareLock);
+	index = index_open(tracker_key, AccessShareLock);
+	ScanKeyInit(&key[0], 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(binding));
+	ScanKeyInit(&key[1], 2, BTEqualStrategyNumber, F_TEXTEQ, PointerGetDatum(item));
+	key[1].sk_collation = index->rd_indcollation[1];
+	scan = systable_beginscan(rel, tracker_key, true, snap, 2, key);
+	if ((tup = systable_getnext(scan)) != NULL)
+	{
+		bool		isnull;
+		Datum		relid = heap_getattr(tup, 3, RelationGetDescr(rel), &isnull);
+		Datum		tid = heap_getattr(tup, 4, RelationGetDescr(rel), &isnull);
+
+		result = DatumGetObjectId(relid) == row_relid &&
+			ItemPointerEquals((ItemPointer) DatumGetPointer(tid), row_tid);
+	}
+	systable_endscan(scan);
+	/* the locks are kept to the end of the transaction: later calls find them held */
+	index_close(index, NoLock);
+	table_close(rel, NoLock);
+	return result;
+}
+
+/* Is this row (relation, tid) the item's last borrower? */
+Datum
+pals_privacy_last_borrower(PG_FUNCTION_ARGS)
+{
+	Oid			binding = PG_GETARG_OID(0);
+	text	   *item = PG_GETARG_TEXT_PP(1);
+	Oid			row_relid = PG_GETARG_OID(2);
+	ItemPointer row_tid = (ItemPointer) PG_GETARG_POINTER(3);
+	Snapshot	snap = ActiveSnapshotSet() ? GetActiveSnapshot() : NULL;
+	char	   *item_text;
+	RowKey		key;
+	RowAnswer  *a;
+	bool		found;
+
+	find_tracker();
+	if (snap == NULL)
+		PG_RETURN_BOOL(probe(binding, item, row_relid, row_tid, NULL));
+
+	current_answers(snap);
+	item_text = text_to_cstring(item);
+	row_key(&key, binding, row_relid, row_tid);
+	a = hash_search(answers.rows, &key, HASH_FIND, &found);
+	if (found)
+		PG_RETURN_BOOL(a->last && strcmp(a->item, item_text) == 0);
+	if (binding_loaded(binding))
+		PG_RETURN_BOOL(false);	/* not named by the tracker */
+
+	if (++answers.probes > answers.load_after && answers.nloaded < (int) lengthof(answers.loaded))
+	{
+		load_binding(binding, snap);
+		a = hash_search(answers.rows, &key, HASH_FIND, &found);
+		PG_RETURN_BOOL(found && a->last && strcmp(a->item, item_text) == 0);
+	}
+	a = hash_search(answers.rows, &key, HASH_ENTER, NULL);
+	a->item = MemoryContextStrdup(answers.context, item_text);
+	a->last = probe(binding, item, row_relid, row_tid, snap);
+	PG_RETURN_BOOL(a->last);
+}
