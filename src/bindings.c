@@ -156,6 +156,29 @@ pals_safe_search_path(void)
 #endif
 }
 
+/*
+ * Lift the safe search path pushed by the caller for a stretch that parses
+ * no SQL of ours but runs the table's own triggers, which should see the
+ * session's search path as after any statement; then put it back.  (With
+ * PostgreSQL 17's GUC-based path this is not done: triggers keep the safe
+ * path, which only costs re-planned foreign-key checks.)
+ */
+void
+pals_suspend_safe_search_path(void)
+{
+#if PG_VERSION_NUM < 170000
+	PopOverrideSearchPath();
+#endif
+}
+
+void
+pals_resume_safe_search_path(void)
+{
+#if PG_VERSION_NUM < 170000
+	(void) pals_safe_search_path();
+#endif
+}
+
 void
 pals_restore_search_path(int nestlevel)
 {

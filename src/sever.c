@@ -42,7 +42,12 @@
 #include "utils/snapmgr.h"
 #include "utils/datum.h"
 #include "access/htup_details.h"
+#include "access/tableam.h"
 #include "catalog/pg_class.h"
+#include "catalog/namespace.h"
+#include "executor/executor.h"
+#include "nodes/makefuncs.h"
+#include "access/sysattr.h"
 
 /* PostgreSQL 16 exports these from storage/itemptr.h; 15 keeps them private. */
 #ifndef DatumGetItemPointer
@@ -73,7 +78,6 @@ typedef struct RelSever
 {
 	Oid			relid;			/* hash key */
 	const LoanBinding *binding;
-	Oid			owner;			/* severing runs as the table's owner */
 	AttrNumber	patron_attno;
 	AttrNumber	item_attno;
 	AttrNumber	settled_attno;	/* InvalidAttrNumber: always settled */
@@ -91,8 +95,7 @@ typedef struct RelSever
 	Oid			closed_collation;
 	SPIPlanPtr	probe;
 	SPIPlanPtr	lock;
-	SPIPlanPtr	sever_if;		/* sever if eligible and closed no later than $3 */
-	SPIPlanPtr	sever;
+	Datum		placeholder;	/* the placeholder patron (SEVER_PLACEHOLDER) */
 	SPIPlanPtr	copy;
 	SPIPlanPtr	search;			/* only on the bound relation itself */
 	SPIPlanPtr	optin;			/* patron's keep-history flag, or NULL */
@@ -123,7 +126,7 @@ free_rel_severs(void)
 	hash_seq_init(&status, rel_severs);
 	while ((rs = hash_seq_search(&status)) != NULL)
 	{
-		SPIPlanPtr	plans[] = {rs->probe, rs->lock, rs->sever_if, rs->sever, rs->copy, rs->search, rs->optin};
+		SPIPlanPtr	plans[] = {rs->probe, rs->lock, rs->copy, rs->search, rs->optin};
 
 		for (int i = 0; i < (int) lengthof(plans); i++)
 			if (plans[i] != NULL)
@@ -138,19 +141,6 @@ qualified_name(Oid relid)
 {
 	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
 									  get_rel_name(relid));
-}
-
-static Oid
-relation_owner(Oid relid)
-{
-	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	Oid			owner;
-
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for relation %u", relid);
-	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
-	ReleaseSysCache(tup);
-	return owner;
 }
 
 static AttrNumber
@@ -214,22 +204,6 @@ append_closed_value(StringInfo sql, const LoanBinding *b)
 	appendStringInfoChar(sql, ')');
 }
 
-/* The statement that severs the row at TID $1 by the binding's strategy. */
-static void
-append_sever_statement(StringInfo sql, const LoanBinding *b, const char *rel)
-{
-	const char *pcol = quote_identifier(b->patron_column);
-
-	if (b->sever_with == SEVER_DELETE)
-		appendStringInfo(sql, "DELETE FROM ONLY %s t", rel);
-	else if (b->sever_with == SEVER_PLACEHOLDER)
-		appendStringInfo(sql, "UPDATE ONLY %s t SET %s = %s", rel, pcol,
-						 quote_literal_cstr(b->placeholder));
-	else
-		appendStringInfo(sql, "UPDATE ONLY %s t SET %s = NULL", rel, pcol);
-	appendStringInfoString(sql, " WHERE t.ctid = $1");
-}
-
 /* Prepare the statements that act on one row of a relation, by TID. */
 static void
 prepare_rel_plans(RelSever *rs)
@@ -268,37 +242,6 @@ prepare_rel_plans(RelSever *rs)
 	appendStringInfo(&sql, "%s FOR %s OF t SKIP LOCKED", probe.data,
 					 b->sever_with == SEVER_DELETE ? "UPDATE" : "NO KEY UPDATE");
 	rs->lock = pals_prepare_saved(sql.data, 1, tidtype);
-
-	/*
-	 * The common case in one statement: sever the row if it is still a
-	 * closed, settled, identified row of the item, closed no later than the
-	 * row that replaces it, and its patron did not opt in to keeping history.
-	 */
-	resetStringInfo(&sql);
-	append_sever_statement(&sql, b, rel);
-	appendStringInfo(&sql, " AND t.%s::text = $2 AND ", icol);
-	append_closed(&sql, b);
-	appendStringInfoString(&sql, " AND ");
-	append_settled(&sql, b);
-	appendStringInfoString(&sql, " AND ");
-	append_identified(&sql, b);
-	appendStringInfoString(&sql, " AND ");
-	append_closed_value(&sql, b);
-	appendStringInfoString(&sql, " <= $3");
-	if (reg->patrons && reg->patrons->keep_history_column)
-		appendStringInfo(&sql, " AND NOT EXISTS (SELECT FROM %s p WHERE p.%s = t.%s AND p.%s)",
-						 qualified_name(reg->patrons->relid),
-						 quote_identifier(reg->patrons->id_column), pcol,
-						 quote_identifier(reg->patrons->keep_history_column));
-	{
-		Oid			types[3] = {TIDOID, TEXTOID, rs->closed_type};
-
-		rs->sever_if = pals_prepare_saved(sql.data, 3, types);
-	}
-
-	resetStringInfo(&sql);
-	append_sever_statement(&sql, b, rel);
-	rs->sever = pals_prepare_saved(sql.data, 1, tidtype);
 
 	if (reg->patrons && reg->patrons->keep_history_column)
 	{
@@ -411,7 +354,6 @@ rel_sever(Oid relid)
 	PG_TRY();
 	{
 		rs->binding = NULL;		/* set once everything below succeeded */
-		rs->owner = relation_owner(relid);
 		rs->patron_attno = required_attnum(relid, b->patron_column);
 		rs->item_attno = required_attnum(relid, b->item_column);
 		rs->settled_attno = b->settled_column ? required_attnum(relid, b->settled_column)
@@ -438,6 +380,15 @@ rel_sever(Oid relid)
 			get_typlenbyval(closed_type, &rs->closed_len, &rs->closed_byval);
 			rs->closed_type = closed_type;
 			rs->closed_collation = get_typcollation(closed_type);
+		}
+		if (b->sever_with == SEVER_PLACEHOLDER)
+		{
+			Oid			typinput,
+						typioparam;
+
+			getTypeInputInfo(rs->patron_type, &typinput, &typioparam);
+			rs->placeholder = datumCopy(OidInputFunctionCall(typinput, b->placeholder, typioparam, -1),
+										rs->patron_byval, rs->patron_len);
 		}
 		rs->binding = b;
 		prepare_rel_plans(rs);
@@ -652,7 +603,7 @@ apply_history_optin(RelSever *rs, ItemPointer tid, RowState *st)
 }
 
 static SeverResult sever_guarded(RelSever *rs, Oid relid, ItemPointer tid, RowState *st,
-								 Datum *if_values, const char *item);
+								 const char *item, Datum upto);
 
 /*
  * Sever a row already read (and locked, or ours) if it is closed, settled
@@ -665,38 +616,196 @@ sever_probed(RelSever *rs, Oid relid, ItemPointer tid, RowState *st)
 		return SEVER_GONE;
 	if (!st->closed || !st->settled || !st->identified)
 		return SEVER_NOT_ELIGIBLE;
-	return sever_guarded(rs, relid, tid, st, NULL, NULL);
+	return sever_guarded(rs, relid, tid, st, st->item, st->closed_value);
+}
+
+/* Has the patron of this loan row opted in to keeping their history? */
+static bool
+patron_opted_in(RelSever *rs, Datum patron)
+{
+	bool		optin = false;
+	bool		isnull;
+	int			nestlevel;
+
+	if (rs->optin == NULL)
+		return false;
+	nestlevel = pals_safe_search_path();
+	pals_execute_as(pals_registry()->extension_owner, rs->optin, &patron, NULL);
+	if (SPI_processed == 1)
+		optin = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) && !isnull;
+	pals_restore_search_path(nestlevel);
+	return optin;
 }
 
 /*
- * Run the sever of one row in a subtransaction: with st, copy or keep the
- * history of a patron who opted in, then sever; without, the conditional
- * sever_if statement with the given values (SEVER_NOT_ELIGIBLE if it touched
- * nothing).  An error is rolled back and the row recorded as pending.
+ * Sever the row at tid without SQL, as an UPDATE (or DELETE) of that row
+ * would: it is locked (never waiting), checked to be a closed, settled,
+ * identified row of the item, closed no later than upto (whose patron did
+ * not opt in, with check_optin), and changed through the executor, so that constraints,
+ * indexes and the table's own triggers (foreign keys among them) all run.
+ * No permission is checked (the extension decides this change), and the
+ * table's triggers run exactly as for the caller's own UPDATE of the row: as
+ * the calling role, under its search path, so a trigger of the ILS never
+ * runs a caller's objects with anyone else's rights.  The AFTER triggers
+ * fire before we return (a foreign-key check keeps one cached plan this
+ * way, where our safe search path made it re-plan at every return).
+ * SEVER_NOT_ELIGIBLE if the row is not as expected (the caller then finds
+ * out why).
+ */
+static SeverResult
+sever_direct(RelSever *rs, Oid relid, ItemPointer tid, const char *item, Datum upto,
+			 bool check_optin)
+{
+	const LoanBinding *b = rs->binding;
+	Relation	rel = table_open(relid, RowExclusiveLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	EState	   *estate = CreateExecutorState();
+	RangeTblEntry *rte = makeNode(RangeTblEntry);
+	ResultRelInfo *rri = makeNode(ResultRelInfo);
+	EPQState	epqstate;
+	TupleTableSlot *oldslot;
+	TupleTableSlot *newslot;
+	TM_FailureData tmfd;
+	TM_Result	res;
+	SeverResult result = SEVER_NOT_ELIGIBLE;
+	Datum		closed_value = (Datum) 0;
+	bool		closed = false;
+	bool		isnull;
+	Datum		d;
+
+	rte->rtekind = RTE_RELATION;
+	rte->relid = relid;
+	rte->relkind = rel->rd_rel->relkind;
+	rte->rellockmode = RowExclusiveLock;
+#if PG_VERSION_NUM >= 160000
+	{
+		RTEPermissionInfo *perm = makeNode(RTEPermissionInfo);
+
+		perm->relid = relid;
+		perm->requiredPerms = b->sever_with == SEVER_DELETE ? ACL_DELETE : ACL_UPDATE;
+		if (b->sever_with != SEVER_DELETE)	/* for UPDATE OF triggers */
+			perm->updatedCols = bms_make_singleton(rs->patron_attno - FirstLowInvalidHeapAttributeNumber);
+		rte->perminfoindex = 1;
+		ExecInitRangeTable(estate, list_make1(rte), list_make1(perm));
+	}
+#else
+	rte->requiredPerms = b->sever_with == SEVER_DELETE ? ACL_DELETE : ACL_UPDATE;
+	if (b->sever_with != SEVER_DELETE)	/* for UPDATE OF triggers */
+		rte->updatedCols = bms_make_singleton(rs->patron_attno - FirstLowInvalidHeapAttributeNumber);
+	ExecInitRangeTable(estate, list_make1(rte));
+#endif
+	CommandCounterIncrement();	/* like a statement of its own */
+	estate->es_output_cid = GetCurrentCommandId(true);
+	estate->es_snapshot = GetActiveSnapshot();
+	InitResultRelInfo(rri, rel, 1, NULL, 0);
+	/* where the trigger machinery looks for it (else it opens the table again) */
+	estate->es_opened_result_relations = list_make1(rri);
+	ExecOpenIndices(rri, false);
+#if PG_VERSION_NUM >= 160000
+	EvalPlanQualInit(&epqstate, estate, NULL, NIL, -1, NIL);
+#else
+	EvalPlanQualInit(&epqstate, estate, NULL, NIL, -1);
+#endif
+	AfterTriggerBeginQuery();
+
+	oldslot = table_slot_create(rel, &estate->es_tupleTable);
+	res = table_tuple_lock(rel, tid, estate->es_snapshot, oldslot, estate->es_output_cid,
+						   b->sever_with == SEVER_DELETE ? LockTupleExclusive : LockTupleNoKeyExclusive,
+						   LockWaitSkip, 0, &tmfd);
+	if (res != TM_Ok ||
+		(IsolationUsesXactSnapshot() &&
+		 !table_tuple_satisfies_snapshot(rel, oldslot, GetTransactionSnapshot())))
+		goto done;				/* gone, moved, busy, or not ours to see */
+
+	/* the same item */
+	d = slot_getattr(oldslot, rs->item_attno, &isnull);
+	if (isnull || item == NULL || strcmp(OutputFunctionCall(&rs->item_out, d), item) != 0)
+		goto done;
+	/* closed no later than upto, settled */
+	for (int i = 0; i < b->nclosed; i++)
+	{
+		d = slot_getattr(oldslot, rs->closed_attnos[i], &isnull);
+		if (isnull)
+			continue;
+		if (!closed || closed_after(rs, d, closed_value))
+			closed_value = d;
+		closed = true;
+	}
+	if (!closed || closed_after(rs, closed_value, upto))
+		goto done;
+	if (rs->settled_attno != InvalidAttrNumber && slot_attisnull(oldslot, rs->settled_attno))
+		goto done;
+	/* identified, and not by a patron who keeps their history */
+	d = slot_getattr(oldslot, rs->patron_attno, &isnull);
+	if (isnull || (b->sever_with == SEVER_PLACEHOLDER &&
+				   strcmp(OutputFunctionCall(&rs->patron_out, d), b->placeholder) == 0))
+		goto done;
+	if (check_optin && patron_opted_in(rs, d))
+		goto done;
+
+	if (b->sever_with == SEVER_DELETE)
+		ExecSimpleRelationDelete(rri, estate, &epqstate, oldslot);
+	else
+	{
+		newslot = table_slot_create(rel, &estate->es_tupleTable);
+		slot_getallattrs(oldslot);
+		ExecClearTuple(newslot);
+		memcpy(newslot->tts_values, oldslot->tts_values, sizeof(Datum) * desc->natts);
+		memcpy(newslot->tts_isnull, oldslot->tts_isnull, sizeof(bool) * desc->natts);
+		newslot->tts_values[rs->patron_attno - 1] = rs->placeholder;
+		newslot->tts_isnull[rs->patron_attno - 1] = b->sever_with != SEVER_PLACEHOLDER;
+		ExecStoreVirtualTuple(newslot);
+		ExecSimpleRelationUpdate(rri, estate, &epqstate, oldslot, newslot);
+	}
+	result = SEVER_DONE;
+
+done:
+	AfterTriggerEndQuery(estate);
+	EvalPlanQualEnd(&epqstate);
+	ExecCloseResultRelations(estate);	/* its indexes, and relations the triggers opened */
+	ExecResetTupleTable(estate->es_tupleTable, false);
+	FreeExecutorState(estate);
+	table_close(rel, NoLock);
+	return result;
+}
+
+/*
+ * Sever one row in a subtransaction.  With st (a row
+ * already read), the history of a patron who opted in is copied or kept
+ * first; without, sever_direct checks the row itself.  An error (from a
+ * constraint, a foreign key, a trigger of the ILS) is rolled back and the
+ * row recorded as pending: it never fails the caller.
+ *
+ * Called with the safe search path in force; it is lifted around the
+ * subtransaction (an override is popped at the level it was pushed) and put
+ * back where our own SQL runs.
  */
 static SeverResult
 sever_guarded(RelSever *rs, Oid relid, ItemPointer tid, RowState *st,
-			  Datum *if_values, const char *item)
+			  const char *item, Datum upto)
 {
-	Datum		tidd = ItemPointerGetDatum(tid);
 	MemoryContext oldcontext = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
 	volatile SeverResult result = SEVER_DONE;
 
+	pals_suspend_safe_search_path();
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(oldcontext);
 	PG_TRY();
 	{
-		if (st == NULL)
+		bool		kept = false;
+
+		if (st != NULL)
 		{
-			pals_execute_as(rs->owner, rs->sever_if, if_values, NULL);
-			if (SPI_processed == 0)
-				result = SEVER_NOT_ELIGIBLE;
+			int			nestlevel = pals_safe_search_path();
+
+			kept = apply_history_optin(rs, tid, st);
+			pals_restore_search_path(nestlevel);
 		}
-		else if (apply_history_optin(rs, tid, st))
+		if (kept)
 			result = SEVER_KEPT;
 		else
-			pals_execute_as(rs->owner, rs->sever, &tidd, NULL);
+			result = sever_direct(rs, relid, tid, item, upto, st == NULL);
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcontext);
 		CurrentResourceOwner = oldowner;
@@ -704,6 +813,7 @@ sever_guarded(RelSever *rs, Oid relid, ItemPointer tid, RowState *st,
 	PG_CATCH();
 	{
 		ErrorData  *edata;
+		int			nestlevel;
 
 		MemoryContextSwitchTo(oldcontext);
 		edata = CopyErrorData();
@@ -711,11 +821,14 @@ sever_guarded(RelSever *rs, Oid relid, ItemPointer tid, RowState *st,
 		RollbackAndReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcontext);
 		CurrentResourceOwner = oldowner;
-		record_pending(rs, relid, tid, st ? st->item : item, edata->message);
+		nestlevel = pals_safe_search_path();
+		record_pending(rs, relid, tid, item, edata->message);
+		pals_restore_search_path(nestlevel);
 		FreeErrorData(edata);
 		result = SEVER_PENDING;
 	}
 	PG_END_TRY();
+	pals_resume_safe_search_path();
 	return result;
 }
 
@@ -936,10 +1049,9 @@ on_change(RelSever *rs, Relation rel, HeapTuple tup, ItemPointer old_tid,
 		/* common case: p is older, settled, not opted in, not busy: one statement */
 		if (!row_locked_by_other(p_relid, &p_tid))
 		{
-			Datum		values[3] = {ItemPointerGetDatum(&p_tid), CStringGetTextDatum(n.item),
-			n.closed_value};
-			SeverResult r = sever_guarded(prs, p_relid, &p_tid, NULL, values, n.item);
+			SeverResult r;
 
+			r = sever_guarded(prs, p_relid, &p_tid, NULL, n.item, n.closed_value);
 			if (r != SEVER_NOT_ELIGIBLE)
 				return;
 		}

@@ -14,7 +14,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pals_privacy;
 
 BEGIN;
-SELECT plan(297);
+SELECT plan(299);
 
 CREATE SCHEMA sv;
 CREATE TABLE sv.patrons (
@@ -550,7 +550,29 @@ BEGIN
 END $f$;
 CREATE OPERATOR regress_sv_evil.= (LEFTARG = oid, RIGHTARG = oid, FUNCTION = regress_sv_evil.oideq);
 CREATE OPERATOR regress_sv_evil.= (LEFTARG = text, RIGHTARG = text, FUNCTION = regress_sv_evil.texteq);
+-- and an integer "=" that records whose rights it runs with
+CREATE TABLE regress_sv_evil.ran_as (who name);
+CREATE FUNCTION regress_sv_evil.int4eq(integer, integer) RETURNS boolean LANGUAGE plpgsql SET search_path = pg_catalog AS $f$
+BEGIN
+    INSERT INTO regress_sv_evil.ran_as VALUES (current_user);
+    RETURN $1 OPERATOR(pg_catalog.=) $2;
+END $f$;
+CREATE OPERATOR regress_sv_evil.= (LEFTARG = integer, RIGHTARG = integer, FUNCTION = regress_sv_evil.int4eq);
 RESET ROLE;
+-- the ILS's own trigger on the table, written the usual way: unqualified
+-- operators, no search_path of its own (so the sever fires it as the
+-- caller's own UPDATE would: as the staff role, never as the table owner)
+CREATE TABLE sv.patron_changes (id int, old_patron bigint);
+GRANT INSERT ON sv.patron_changes TO regress_sv_staff;
+CREATE FUNCTION sv.note_patron_change() RETURNS trigger LANGUAGE plpgsql AS $f$
+BEGIN
+    IF NEW.id = OLD.id AND NEW.patron_id IS DISTINCT FROM OLD.patron_id THEN
+        INSERT INTO sv.patron_changes VALUES (OLD.id, OLD.patron_id);
+    END IF;
+    RETURN NULL;
+END $f$;
+CREATE TRIGGER note_patron_change AFTER UPDATE ON sv.staff_loans
+    FOR EACH ROW EXECUTE FUNCTION sv.note_patron_change();
 SELECT is(sv.state('sv.staff_loans'), '1:- 2:2 3:3 4:4', 'the return recorded by staff severed the earlier row');
 -- (the class lookup loads the binding cache as superuser: the attack
 -- below is then independent of the staff return above)
@@ -563,6 +585,10 @@ RESET ROLE;
 SELECT is((SELECT count(*) FROM regress_sv_evil.loot), 0::bigint,
           'severing never runs the staff role''s operators with the privileges of the extension');
 SELECT is(sv.state('sv.staff_loans'), '1:- 2:2 3:- 4:4', 'the second staff return severed the earlier row too');
+SELECT is((SELECT count(*) FROM sv.patron_changes WHERE id = 3 AND old_patron = 3), 1::bigint,
+          'the ILS''s own trigger fired for the sever');
+SELECT is((SELECT count(*) FROM regress_sv_evil.ran_as WHERE who <> 'regress_sv_staff'), 0::bigint,
+          'and ran the staff role''s operator with the staff role''s rights only, never the table owner''s');
 
 SELECT * FROM finish();
 ROLLBACK;
