@@ -779,8 +779,6 @@ CREATE TABLE @extschema@.last_borrower (
     item       text COLLATE "C" NOT NULL,   -- compared, never sorted for people: bytewise is fastest
     row_relid  oid NOT NULL,      -- the table, partition or child holding the row
     row_tid    tid NOT NULL,
-    prev_relid oid,               -- where it pointed before the last change (so that
-    prev_tid   tid,               -- one UPDATE ... RETURNING both moves and reads it)
     PRIMARY KEY (binding, item)
 );
 

@@ -76,23 +76,6 @@ static struct
 
 static Oid	tracker_relid = InvalidOid;
 static Oid	tracker_key = InvalidOid;
-static uint64 tracker_generation = 0;
-
-static void
-find_tracker(void)
-{
-	uint64		generation = pals_registry()->generation;
-	Oid			nsp;
-
-	if (OidIsValid(tracker_relid) && tracker_generation == generation)
-		return;
-	nsp = get_namespace_oid("pals_privacy", false);
-	tracker_relid = get_relname_relid("last_borrower", nsp);
-	tracker_key = get_relname_relid("last_borrower_pkey", nsp);
-	if (!OidIsValid(tracker_relid) || !OidIsValid(tracker_key))
-		elog(ERROR, "pals_privacy: the last-borrower tracker is missing");
-	tracker_generation = generation;
-}
 
 /* About how many rows the tracker holds (the planner's estimate). */
 static double
@@ -235,7 +218,7 @@ pals_privacy_last_borrower(PG_FUNCTION_ARGS)
 	RowAnswer  *a;
 	bool		found;
 
-	find_tracker();
+	pals_tracker(&tracker_relid, &tracker_key);
 	if (snap == NULL)
 		PG_RETURN_BOOL(probe(binding, item, row_relid, row_tid, NULL));
 

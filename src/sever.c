@@ -44,6 +44,10 @@
 #include "access/htup_details.h"
 #include "access/tableam.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_index.h"
+#include "access/genam.h"
+#include "utils/fmgroids.h"
 #include "catalog/namespace.h"
 #include "executor/executor.h"
 #include "nodes/makefuncs.h"
@@ -96,6 +100,9 @@ typedef struct RelSever
 	SPIPlanPtr	probe;
 	SPIPlanPtr	lock;
 	Datum		placeholder;	/* the placeholder patron (SEVER_PLACEHOLDER) */
+	Oid			patron_index;	/* unique index on the patron table's id, or 0 */
+	RegProcedure patron_eq;		/* its equality function */
+	AttrNumber	keep_history_attno; /* of the patron table */
 	SPIPlanPtr	copy;
 	SPIPlanPtr	search;			/* only on the bound relation itself */
 	SPIPlanPtr	optin;			/* patron's keep-history flag, or NULL */
@@ -108,8 +115,8 @@ static uint64 rel_severs_generation = 0;
 /* plans on the extension's own tables */
 static SPIPlanPtr plan_tracker_set = NULL;
 static SPIPlanPtr plan_tracker_claim = NULL;
-static SPIPlanPtr plan_tracker_swap = NULL;
 static SPIPlanPtr plan_pending = NULL;
+
 
 /* > 0 while we are severing: our own updates must not re-enter */
 static int	sever_depth = 0;
@@ -291,11 +298,6 @@ prepare_tracker_plans(void)
 		"INSERT INTO pals_privacy.last_borrower (binding, item, row_relid, row_tid)"
 		" VALUES ($1, $2, $3, $4) ON CONFLICT (binding, item) DO UPDATE"
 		" SET row_relid = EXCLUDED.row_relid, row_tid = EXCLUDED.row_tid", 4, set_types);
-	/* SET sees the old values: prev_* return where the tracker pointed */
-	plan_tracker_swap = pals_prepare_saved(
-		"UPDATE pals_privacy.last_borrower"
-		"   SET prev_relid = row_relid, prev_tid = row_tid, row_relid = $3, row_tid = $4"
-		" WHERE binding = $1 AND item = $2 RETURNING prev_relid, prev_tid", 4, set_types);
 	plan_tracker_claim = pals_prepare_saved(
 		"INSERT INTO pals_privacy.last_borrower (binding, item, row_relid, row_tid)"
 		" VALUES ($1, $2, 0, '(0,0)') ON CONFLICT (binding, item) DO NOTHING", 2, get_types);
@@ -304,6 +306,53 @@ prepare_tracker_plans(void)
 		" VALUES ($1, $2, $3, $4, $5) ON CONFLICT (binding, row_relid, row_tid) DO UPDATE"
 		" SET reason = EXCLUDED.reason, attempts = sever_pending.attempts + 1,"
 		" last_attempt = now()", 5, pending_types);
+}
+
+/*
+ * A unique btree index on the patron table's id alone, for the opt-in
+ * lookup at every sever (left unset, the lookup goes through SQL).
+ */
+static void
+find_patron_index(RelSever *rs)
+{
+	const PatronBinding *p = pals_registry()->patrons;
+	Relation	rel;
+	List	   *indexes;
+	ListCell   *lc;
+	AttrNumber	id_attno;
+
+	rs->patron_index = InvalidOid;
+	if (p == NULL || p->keep_history_column == NULL)
+		return;
+	id_attno = required_attnum(p->relid, p->id_column);
+	rs->keep_history_attno = required_attnum(p->relid, p->keep_history_column);
+	rel = table_open(p->relid, AccessShareLock);
+	indexes = RelationGetIndexList(rel);
+	foreach(lc, indexes)
+	{
+		Relation	index = index_open(lfirst_oid(lc), AccessShareLock);
+		Form_pg_index ind = index->rd_index;
+
+		if (index->rd_rel->relam == BTREE_AM_OID && ind->indisunique && ind->indisvalid &&
+			ind->indnkeyatts == 1 && ind->indkey.values[0] == id_attno &&
+			heap_attisnull(index->rd_indextuple, Anum_pg_index_indpred, NULL) &&
+			index->rd_opcintype[0] == rs->patron_type)
+		{
+			Oid			op = get_opfamily_member(index->rd_opfamily[0], rs->patron_type,
+												 rs->patron_type, BTEqualStrategyNumber);
+
+			if (OidIsValid(op))
+			{
+				rs->patron_index = RelationGetRelid(index);
+				rs->patron_eq = get_opcode(op);
+			}
+		}
+		index_close(index, AccessShareLock);
+		if (OidIsValid(rs->patron_index))
+			break;
+	}
+	list_free(indexes);
+	table_close(rel, AccessShareLock);
 }
 
 /*
@@ -391,6 +440,7 @@ rel_sever(Oid relid)
 										rs->patron_byval, rs->patron_len);
 		}
 		rs->binding = b;
+		find_patron_index(rs);
 		prepare_rel_plans(rs);
 	}
 	PG_CATCH();
@@ -623,108 +673,196 @@ sever_probed(RelSever *rs, Oid relid, ItemPointer tid, RowState *st)
 static bool
 patron_opted_in(RelSever *rs, Datum patron)
 {
+	const PatronBinding *p = pals_registry()->patrons;
+	Relation	rel;
+	Relation	index;
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+	ScanKeyData key;
+	Snapshot	snap;
 	bool		optin = false;
 	bool		isnull;
-	int			nestlevel;
 
 	if (rs->optin == NULL)
 		return false;
-	nestlevel = pals_safe_search_path();
-	pals_execute_as(pals_registry()->extension_owner, rs->optin, &patron, NULL);
-	if (SPI_processed == 1)
-		optin = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) && !isnull;
-	pals_restore_search_path(nestlevel);
+	if (!OidIsValid(rs->patron_index))
+	{
+		int			nestlevel = pals_safe_search_path();
+
+		pals_execute_as(pals_registry()->extension_owner, rs->optin, &patron, NULL);
+		if (SPI_processed == 1)
+			optin = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) && !isnull;
+		pals_restore_search_path(nestlevel);
+		return optin;
+	}
+	/* one probe of the patron table's unique index on its id, as of now */
+	rel = table_open(p->relid, AccessShareLock);
+	index = index_open(rs->patron_index, AccessShareLock);
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, rs->patron_eq, patron);
+	key.sk_collation = index->rd_indcollation[0];
+	scan = index_beginscan(rel, index, snap, 1, 0);
+	index_rescan(scan, &key, 1, NULL, 0);
+	slot = table_slot_create(rel, NULL);
+	if (index_getnext_slot(scan, ForwardScanDirection, slot))
+	{
+		Datum		d = slot_getattr(slot, rs->keep_history_attno, &isnull);
+
+		optin = !isnull && DatumGetBool(d);
+	}
+	index_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	UnregisterSnapshot(snap);
+	index_close(index, NoLock);
+	table_close(rel, NoLock);
 	return optin;
 }
 
 /*
- * Sever the row at tid without SQL, as an UPDATE (or DELETE) of that row
- * would: it is locked (never waiting), checked to be a closed, settled,
- * identified row of the item, closed no later than upto (whose patron did
- * not opt in, with check_optin), and changed through the executor, so that constraints,
- * indexes and the table's own triggers (foreign keys among them) all run.
- * No permission is checked (the extension decides this change), and the
- * table's triggers run exactly as for the caller's own UPDATE of the row: as
- * the calling role, under its search path, so a trigger of the ILS never
- * runs a caller's objects with anyone else's rights.  The AFTER triggers
- * fire before we return (a foreign-key check keeps one cached plan this
- * way, where our safe search path made it re-plan at every return).
- * SEVER_NOT_ELIGIBLE if the row is not as expected (the caller then finds
- * out why).
+ * A change to one relation made through the executor without SQL, as an
+ * UPDATE of a row would make it: constraints, indexes, and (with triggers)
+ * the table's row triggers, whose AFTER events fire at direct_end.  No
+ * permission is checked: the extension decides these changes.
  */
-static SeverResult
-sever_direct(RelSever *rs, Oid relid, ItemPointer tid, const char *item, Datum upto,
-			 bool check_optin)
+typedef struct DirectWrite
 {
-	const LoanBinding *b = rs->binding;
-	Relation	rel = table_open(relid, RowExclusiveLock);
-	TupleDesc	desc = RelationGetDescr(rel);
-	EState	   *estate = CreateExecutorState();
-	RangeTblEntry *rte = makeNode(RangeTblEntry);
-	ResultRelInfo *rri = makeNode(ResultRelInfo);
+	Relation	rel;
+	EState	   *estate;
+	ResultRelInfo *rri;
 	EPQState	epqstate;
-	TupleTableSlot *oldslot;
-	TupleTableSlot *newslot;
-	TM_FailureData tmfd;
-	TM_Result	res;
-	SeverResult result = SEVER_NOT_ELIGIBLE;
-	Datum		closed_value = (Datum) 0;
-	bool		closed = false;
-	bool		isnull;
-	Datum		d;
+	bool		triggers;
+} DirectWrite;
 
+static void
+direct_begin(DirectWrite *w, Oid relid, AclMode perms, AttrNumber updated, bool triggers)
+{
+	RangeTblEntry *rte = makeNode(RangeTblEntry);
+	Bitmapset  *cols = updated != InvalidAttrNumber ?
+		bms_make_singleton(updated - FirstLowInvalidHeapAttributeNumber) : NULL;
+
+	w->rel = table_open(relid, RowExclusiveLock);
+	w->estate = CreateExecutorState();
+	w->rri = makeNode(ResultRelInfo);
+	w->triggers = triggers;
 	rte->rtekind = RTE_RELATION;
 	rte->relid = relid;
-	rte->relkind = rel->rd_rel->relkind;
+	rte->relkind = w->rel->rd_rel->relkind;
 	rte->rellockmode = RowExclusiveLock;
 #if PG_VERSION_NUM >= 160000
 	{
 		RTEPermissionInfo *perm = makeNode(RTEPermissionInfo);
 
 		perm->relid = relid;
-		perm->requiredPerms = b->sever_with == SEVER_DELETE ? ACL_DELETE : ACL_UPDATE;
-		if (b->sever_with != SEVER_DELETE)	/* for UPDATE OF triggers */
-			perm->updatedCols = bms_make_singleton(rs->patron_attno - FirstLowInvalidHeapAttributeNumber);
+		perm->requiredPerms = perms;
+		perm->updatedCols = cols;	/* for UPDATE OF triggers */
 		rte->perminfoindex = 1;
-		ExecInitRangeTable(estate, list_make1(rte), list_make1(perm));
+		ExecInitRangeTable(w->estate, list_make1(rte), list_make1(perm));
 	}
 #else
-	rte->requiredPerms = b->sever_with == SEVER_DELETE ? ACL_DELETE : ACL_UPDATE;
-	if (b->sever_with != SEVER_DELETE)	/* for UPDATE OF triggers */
-		rte->updatedCols = bms_make_singleton(rs->patron_attno - FirstLowInvalidHeapAttributeNumber);
-	ExecInitRangeTable(estate, list_make1(rte));
+	rte->requiredPerms = perms;
+	rte->updatedCols = cols;	/* for UPDATE OF triggers */
+	ExecInitRangeTable(w->estate, list_make1(rte));
 #endif
-	CommandCounterIncrement();	/* like a statement of its own */
-	estate->es_output_cid = GetCurrentCommandId(true);
-	estate->es_snapshot = GetActiveSnapshot();
-	InitResultRelInfo(rri, rel, 1, NULL, 0);
+	CommandCounterIncrement();	/* like a statement of its own: earlier changes are seen */
+	w->estate->es_output_cid = GetCurrentCommandId(true);
+	w->estate->es_snapshot = GetActiveSnapshot();
+	InitResultRelInfo(w->rri, w->rel, 1, NULL, 0);
 	/* where the trigger machinery looks for it (else it opens the table again) */
-	estate->es_opened_result_relations = list_make1(rri);
-	ExecOpenIndices(rri, false);
+	w->estate->es_opened_result_relations = list_make1(w->rri);
+	ExecOpenIndices(w->rri, false);
 #if PG_VERSION_NUM >= 160000
-	EvalPlanQualInit(&epqstate, estate, NULL, NIL, -1, NIL);
+	EvalPlanQualInit(&w->epqstate, w->estate, NULL, NIL, -1, NIL);
 #else
-	EvalPlanQualInit(&epqstate, estate, NULL, NIL, -1);
+	EvalPlanQualInit(&w->epqstate, w->estate, NULL, NIL, -1);
 #endif
-	AfterTriggerBeginQuery();
+	if (triggers)
+		AfterTriggerBeginQuery();
+}
 
-	oldslot = table_slot_create(rel, &estate->es_tupleTable);
-	res = table_tuple_lock(rel, tid, estate->es_snapshot, oldslot, estate->es_output_cid,
-						   b->sever_with == SEVER_DELETE ? LockTupleExclusive : LockTupleNoKeyExclusive,
-						   LockWaitSkip, 0, &tmfd);
-	if (res != TM_Ok ||
-		(IsolationUsesXactSnapshot() &&
-		 !table_tuple_satisfies_snapshot(rel, oldslot, GetTransactionSnapshot())))
-		goto done;				/* gone, moved, busy, or not ours to see */
+static TupleTableSlot *
+direct_slot(DirectWrite *w)
+{
+	return table_slot_create(w->rel, &w->estate->es_tupleTable);
+}
+
+/* A copy of a row with one column changed (or set NULL), for an update. */
+static TupleTableSlot *
+direct_changed(DirectWrite *w, TupleTableSlot *old, int ncols, AttrNumber *attnos,
+			   Datum *values, bool *nulls)
+{
+	TupleTableSlot *new = direct_slot(w);
+	int			natts = RelationGetDescr(w->rel)->natts;
+
+	slot_getallattrs(old);
+	ExecClearTuple(new);
+	memcpy(new->tts_values, old->tts_values, sizeof(Datum) * natts);
+	memcpy(new->tts_isnull, old->tts_isnull, sizeof(bool) * natts);
+	for (int i = 0; i < ncols; i++)
+	{
+		new->tts_values[attnos[i] - 1] = values[i];
+		new->tts_isnull[attnos[i] - 1] = nulls[i];
+	}
+	return ExecStoreVirtualTuple(new);
+}
+
+static void
+direct_end(DirectWrite *w)
+{
+	if (w->triggers)
+		AfterTriggerEndQuery(w->estate);
+	EvalPlanQualEnd(&w->epqstate);
+	ExecCloseResultRelations(w->estate);	/* its indexes, and relations the triggers opened */
+	ExecResetTupleTable(w->estate->es_tupleTable, false);
+	FreeExecutorState(w->estate);
+	table_close(w->rel, NoLock);
+}
+
+/*
+ * Sever the row at tid without SQL: it is read, checked to be a closed,
+ * settled, identified row of the item, closed no later than
+ * upto (whose patron did not opt in, with check_optin), and updated (or
+ * deleted) through the executor.  The table's triggers run exactly as for
+ * the caller's own UPDATE of the row: as the calling role, under its search
+ * path, so a trigger of the ILS never runs a caller's objects with anyone
+ * else's rights.  Its AFTER triggers fire before we return (a foreign-key
+ * check keeps one cached plan this way, where our safe search path made it
+ * re-plan at every return).  SEVER_NOT_ELIGIBLE if the row is not as
+ * expected (the caller then finds out why).
+ */
+static SeverResult
+sever_direct(RelSever *rs, Oid relid, ItemPointer tid, const char *item, Datum upto,
+			 bool check_optin)
+{
+	const LoanBinding *b = rs->binding;
+	DirectWrite w;
+	TupleTableSlot *old;
+	SeverResult result = SEVER_NOT_ELIGIBLE;
+	Datum		closed_value = (Datum) 0;
+	bool		closed = false;
+	bool		isnull;
+	Datum		d;
+
+	direct_begin(&w, relid, b->sever_with == SEVER_DELETE ? ACL_DELETE : ACL_UPDATE,
+				 b->sever_with == SEVER_DELETE ? InvalidAttrNumber : rs->patron_attno, true);
+	/*
+	 * Read the row as of now, without locking it first: the update takes the
+	 * lock.  (The caller saw no other transaction holding the row; one that
+	 * takes it in between makes the update wait, or fail and leave the row
+	 * pending, as an UPDATE statement would.)
+	 */
+	old = direct_slot(&w);
+	if (!table_tuple_fetch_row_version(w.rel, tid, IsolationUsesXactSnapshot() ?
+									   GetTransactionSnapshot() : GetLatestSnapshot(), old))
+		goto done;				/* gone or moved */
 
 	/* the same item */
-	d = slot_getattr(oldslot, rs->item_attno, &isnull);
+	d = slot_getattr(old, rs->item_attno, &isnull);
 	if (isnull || item == NULL || strcmp(OutputFunctionCall(&rs->item_out, d), item) != 0)
 		goto done;
 	/* closed no later than upto, settled */
 	for (int i = 0; i < b->nclosed; i++)
 	{
-		d = slot_getattr(oldslot, rs->closed_attnos[i], &isnull);
+		d = slot_getattr(old, rs->closed_attnos[i], &isnull);
 		if (isnull)
 			continue;
 		if (!closed || closed_after(rs, d, closed_value))
@@ -733,10 +871,10 @@ sever_direct(RelSever *rs, Oid relid, ItemPointer tid, const char *item, Datum u
 	}
 	if (!closed || closed_after(rs, closed_value, upto))
 		goto done;
-	if (rs->settled_attno != InvalidAttrNumber && slot_attisnull(oldslot, rs->settled_attno))
+	if (rs->settled_attno != InvalidAttrNumber && slot_attisnull(old, rs->settled_attno))
 		goto done;
 	/* identified, and not by a patron who keeps their history */
-	d = slot_getattr(oldslot, rs->patron_attno, &isnull);
+	d = slot_getattr(old, rs->patron_attno, &isnull);
 	if (isnull || (b->sever_with == SEVER_PLACEHOLDER &&
 				   strcmp(OutputFunctionCall(&rs->patron_out, d), b->placeholder) == 0))
 		goto done;
@@ -744,28 +882,18 @@ sever_direct(RelSever *rs, Oid relid, ItemPointer tid, const char *item, Datum u
 		goto done;
 
 	if (b->sever_with == SEVER_DELETE)
-		ExecSimpleRelationDelete(rri, estate, &epqstate, oldslot);
+		ExecSimpleRelationDelete(w.rri, w.estate, &w.epqstate, old);
 	else
 	{
-		newslot = table_slot_create(rel, &estate->es_tupleTable);
-		slot_getallattrs(oldslot);
-		ExecClearTuple(newslot);
-		memcpy(newslot->tts_values, oldslot->tts_values, sizeof(Datum) * desc->natts);
-		memcpy(newslot->tts_isnull, oldslot->tts_isnull, sizeof(bool) * desc->natts);
-		newslot->tts_values[rs->patron_attno - 1] = rs->placeholder;
-		newslot->tts_isnull[rs->patron_attno - 1] = b->sever_with != SEVER_PLACEHOLDER;
-		ExecStoreVirtualTuple(newslot);
-		ExecSimpleRelationUpdate(rri, estate, &epqstate, oldslot, newslot);
+		bool		null = b->sever_with != SEVER_PLACEHOLDER;
+
+		ExecSimpleRelationUpdate(w.rri, w.estate, &w.epqstate, old,
+								 direct_changed(&w, old, 1, &rs->patron_attno, &rs->placeholder, &null));
 	}
 	result = SEVER_DONE;
 
 done:
-	AfterTriggerEndQuery(estate);
-	EvalPlanQualEnd(&epqstate);
-	ExecCloseResultRelations(estate);	/* its indexes, and relations the triggers opened */
-	ExecResetTupleTable(estate->es_tupleTable, false);
-	FreeExecutorState(estate);
-	table_close(rel, NoLock);
+	direct_end(&w);
 	return result;
 }
 
@@ -867,6 +995,29 @@ tracker_claim(const LoanBinding *b, const char *item)
 	pals_execute_as(pals_registry()->extension_owner, plan_tracker_claim, values, NULL);
 }
 
+/* The item's tracker row as of now (a fresh snapshot), into slot; false if none. */
+static bool
+tracker_lookup(Relation rel, Oid key_index, Oid binding, const char *item, TupleTableSlot *slot)
+{
+	Relation	index = index_open(key_index, RowExclusiveLock);
+	Snapshot	snap = RegisterSnapshot(GetLatestSnapshot());
+	IndexScanDesc scan = index_beginscan(rel, index, snap, 2, 0);
+	ScanKeyData key[2];
+	bool		found;
+
+	ScanKeyInit(&key[0], 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(binding));
+	ScanKeyInit(&key[1], 2, BTEqualStrategyNumber, F_TEXTEQ, CStringGetTextDatum(item));
+	key[1].sk_collation = index->rd_indcollation[1];
+	index_rescan(scan, key, 2, NULL, 0);
+	found = index_getnext_slot(scan, ForwardScanDirection, slot);
+	if (found)
+		ExecMaterializeSlot(slot);
+	index_endscan(scan);
+	UnregisterSnapshot(snap);
+	index_close(index, NoLock);
+	return found;
+}
+
 /*
  * Point the item's tracker row at the given row (which locks it until the end
  * of the transaction) and return where it pointed before; false if the item
@@ -877,16 +1028,48 @@ static bool
 tracker_swap(const LoanBinding *b, const char *item, Oid relid, ItemPointer tid,
 			 Oid *old_relid, ItemPointer old_tid)
 {
-	Datum		values[4] = {ObjectIdGetDatum(b->relid), CStringGetTextDatum(item),
-	ObjectIdGetDatum(relid), ItemPointerGetDatum(tid)};
-	bool		isnull;
+	DirectWrite w;
+	TupleTableSlot *row;
+	bool		found;
+	Oid			tracker;
+	Oid			tracker_key;
 
-	pals_execute_as(pals_registry()->extension_owner, plan_tracker_swap, values, NULL);
-	if (SPI_processed != 1)
-		return false;
-	*old_relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	*old_tid = *DatumGetItemPointer(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
-	return true;
+	pals_tracker(&tracker, &tracker_key);
+	direct_begin(&w, tracker, ACL_UPDATE, InvalidAttrNumber, false);
+	row = direct_slot(&w);
+	for (;;)
+	{
+		AttrNumber	cols[2] = {3, 4};	/* row_relid, row_tid */
+		Datum		values[2] = {ObjectIdGetDatum(relid), ItemPointerGetDatum(tid)};
+		bool		nulls[2] = {false, false};
+		bool		isnull;
+		TupleTableSlot *new;
+		TM_FailureData tmfd;
+		LockTupleMode lockmode;
+		bool		update_indexes;
+		TM_Result	res;
+
+		found = tracker_lookup(w.rel, tracker_key, b->relid, item, row);
+		if (!found)
+			break;
+		*old_relid = DatumGetObjectId(slot_getattr(row, 3, &isnull));
+		*old_tid = *DatumGetItemPointer(slot_getattr(row, 4, &isnull));
+		new = direct_changed(&w, row, 2, cols, values, nulls);
+		/* waits for a concurrent return of the item; then reads its outcome */
+		res = table_tuple_update(w.rel, &row->tts_tid, new, w.estate->es_output_cid,
+								 w.estate->es_snapshot, InvalidSnapshot, true,
+								 &tmfd, &lockmode, &update_indexes);
+		if (res == TM_Ok)
+		{
+			if (update_indexes)
+				list_free(ExecInsertIndexTuples(w.rri, new, w.estate, true, false, NULL, NIL));
+			break;
+		}
+		if (res != TM_Updated && res != TM_Deleted)
+			elog(ERROR, "pals_privacy: unexpected result %d updating the tracker", (int) res);
+	}
+	direct_end(&w);
+	return found;
 }
 
 static void
