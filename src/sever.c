@@ -719,6 +719,23 @@ patron_opted_in(RelSever *rs, Datum patron)
 }
 
 /*
+ * What a statement starting now would see (the transaction's snapshot under
+ * REPEATABLE READ and SERIALIZABLE), with this command's own changes; a
+ * registered copy, for UnregisterSnapshot.
+ */
+static Snapshot
+statement_snapshot(void)
+{
+	Snapshot	snap;
+
+	PushCopiedSnapshot(IsolationUsesXactSnapshot() ? GetTransactionSnapshot() : GetLatestSnapshot());
+	UpdateActiveSnapshotCommandId();
+	snap = RegisterSnapshot(GetActiveSnapshot());
+	PopActiveSnapshot();
+	return snap;
+}
+
+/*
  * A change to one relation made through the executor without SQL, as an
  * UPDATE of a row would make it: constraints, indexes, and (with triggers)
  * the table's row triggers, whose AFTER events fire at direct_end.  No
@@ -836,6 +853,8 @@ sever_direct(RelSever *rs, Oid relid, ItemPointer tid, const char *item, Datum u
 	const LoanBinding *b = rs->binding;
 	DirectWrite w;
 	TupleTableSlot *old;
+	Snapshot	snap;
+	bool		found;
 	SeverResult result = SEVER_NOT_ELIGIBLE;
 	Datum		closed_value = (Datum) 0;
 	bool		closed = false;
@@ -851,9 +870,11 @@ sever_direct(RelSever *rs, Oid relid, ItemPointer tid, const char *item, Datum u
 	 * pending, as an UPDATE statement would.)
 	 */
 	old = direct_slot(&w);
-	if (!table_tuple_fetch_row_version(w.rel, tid, IsolationUsesXactSnapshot() ?
-									   GetTransactionSnapshot() : GetLatestSnapshot(), old))
-		goto done;				/* gone or moved */
+	snap = statement_snapshot();
+	found = table_tuple_fetch_row_version(w.rel, tid, snap, old);
+	UnregisterSnapshot(snap);
+	if (!found)
+		goto done;				/* gone, moved, or not ours to see */
 
 	/* the same item */
 	d = slot_getattr(old, rs->item_attno, &isnull);
@@ -995,12 +1016,12 @@ tracker_claim(const LoanBinding *b, const char *item)
 	pals_execute_as(pals_registry()->extension_owner, plan_tracker_claim, values, NULL);
 }
 
-/* The item's tracker row as of now (a fresh snapshot), into slot; false if none. */
+/* The item's tracker row as a statement starting now sees it; false if none. */
 static bool
 tracker_lookup(Relation rel, Oid key_index, Oid binding, const char *item, TupleTableSlot *slot)
 {
 	Relation	index = index_open(key_index, RowExclusiveLock);
-	Snapshot	snap = RegisterSnapshot(GetLatestSnapshot());
+	Snapshot	snap = statement_snapshot();
 	IndexScanDesc scan = index_beginscan(rel, index, snap, 2, 0);
 	ScanKeyData key[2];
 	bool		found;
@@ -1067,6 +1088,11 @@ tracker_swap(const LoanBinding *b, const char *item, Oid relid, ItemPointer tid,
 		}
 		if (res != TM_Updated && res != TM_Deleted)
 			elog(ERROR, "pals_privacy: unexpected result %d updating the tracker", (int) res);
+		/* as an UPDATE statement would: read committed follows, others fail */
+		if (IsolationUsesXactSnapshot())
+			ereport(ERROR,
+					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					 errmsg("could not serialize access due to concurrent update")));
 	}
 	direct_end(&w);
 	return found;
