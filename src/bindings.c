@@ -21,6 +21,8 @@
 #include "utils/fmgroids.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
+#include "catalog/pg_class.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/array.h"
@@ -476,6 +478,21 @@ pals_config_relids(int *n)
 {
 	*n = NCONFIG;
 	return config_relids;
+}
+
+/* About how many rows a relation holds (the planner's estimate; 0 if unknown). */
+double
+pals_reltuples(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	double		n = 0;
+
+	if (HeapTupleIsValid(tup))
+	{
+		n = Max(0, ((Form_pg_class) GETSTRUCT(tup))->reltuples);
+		ReleaseSysCache(tup);
+	}
+	return n;
 }
 
 /* pals_privacy.last_borrower (the last-borrower tracker) and its primary key. */

@@ -14,8 +14,6 @@
 
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
-#include "utils/syscache.h"
-#include "catalog/pg_class.h"
 #include "catalog/namespace.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
@@ -210,21 +208,6 @@ prepare_plans(void)
 	}
 }
 
-/* About how many consents are recorded (the planner's estimate). */
-static double
-consents_recorded(void)
-{
-	Oid			relid = get_relname_relid("consents", get_namespace_oid("pals_privacy", false));
-	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	double		n = 0;
-
-	if (HeapTupleIsValid(tup))
-	{
-		n = Max(0, ((Form_pg_class) GETSTRUCT(tup))->reltuples);
-		ReleaseSysCache(tup);
-	}
-	return n;
-}
 
 /* Statement trigger on pals_privacy.consents: forget cached answers. */
 Datum
@@ -506,7 +489,7 @@ pals_privacy_outbox_check(PG_FUNCTION_ARGS)
 	values[1] = CStringGetTextDatum(b->purpose);
 	values[2] = CStringGetTextDatum(channel ? channel : "");
 	if (bulk_threshold == 0)
-		bulk_threshold = Max(BULK_AFTER_LOOKUPS, consents_recorded() / 50);
+		bulk_threshold = Max(BULK_AFTER_LOOKUPS, pals_reltuples(get_relname_relid("consents", get_namespace_oid("pals_privacy", false))) / 50);
 	if (answer != NULL && !known && ++statement_lookups > bulk_threshold &&
 		strlen(b->purpose) < NAMEDATALEN)
 	{

@@ -26,7 +26,6 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "catalog/namespace.h"
-#include "catalog/pg_class.h"
 #include "fmgr.h"
 #include "storage/itemptr.h"
 #include "storage/proc.h"
@@ -37,7 +36,6 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
-#include "utils/syscache.h"
 
 PG_FUNCTION_INFO_V1(pals_privacy_last_borrower);
 
@@ -77,21 +75,6 @@ static struct
 static Oid	tracker_relid = InvalidOid;
 static Oid	tracker_key = InvalidOid;
 
-/* About how many rows the tracker holds (the planner's estimate). */
-static double
-tracker_size(void)
-{
-	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(tracker_relid));
-	double		n = 0;
-
-	if (HeapTupleIsValid(tup))
-	{
-		n = Max(0, ((Form_pg_class) GETSTRUCT(tup))->reltuples);
-		ReleaseSysCache(tup);
-	}
-	return n;
-}
-
 /* The statement's answers under this snapshot, forgotten if anything differs. */
 static HTAB *
 current_answers(Snapshot snap)
@@ -119,7 +102,7 @@ current_answers(Snapshot snap)
 	answers.xmax = snap->xmax;
 	answers.completions = snap->snapXactCompletionCount;
 	answers.probes = 0;
-	answers.load_after = Max(LOAD_AFTER_PROBES, tracker_size() / 8);
+	answers.load_after = Max(LOAD_AFTER_PROBES, pals_reltuples(tracker_relid) / 8);
 	answers.nloaded = 0;
 	return answers.rows;
 }
