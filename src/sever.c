@@ -835,8 +835,8 @@ direct_end(DirectWrite *w)
 }
 
 /*
- * Sever the row at tid without SQL: it is read, checked to be a closed,
- * settled, identified row of the item, closed no later than
+ * Sever the row at tid without SQL: it is locked (never waiting), checked
+ * to be a closed, settled, identified row of the item, closed no later than
  * upto (whose patron did not opt in, with check_optin), and updated (or
  * deleted) through the executor.  The table's triggers run exactly as for
  * the caller's own UPDATE of the row: as the calling role, under its search
@@ -853,8 +853,10 @@ sever_direct(RelSever *rs, Oid relid, ItemPointer tid, const char *item, Datum u
 	const LoanBinding *b = rs->binding;
 	DirectWrite w;
 	TupleTableSlot *old;
+	TM_FailureData tmfd;
+	TM_Result	res;
 	Snapshot	snap;
-	bool		found;
+	bool		visible;
 	SeverResult result = SEVER_NOT_ELIGIBLE;
 	Datum		closed_value = (Datum) 0;
 	bool		closed = false;
@@ -864,17 +866,21 @@ sever_direct(RelSever *rs, Oid relid, ItemPointer tid, const char *item, Datum u
 	direct_begin(&w, relid, b->sever_with == SEVER_DELETE ? ACL_DELETE : ACL_UPDATE,
 				 b->sever_with == SEVER_DELETE ? InvalidAttrNumber : rs->patron_attno, true);
 	/*
-	 * Read the row as of now, without locking it first: the update takes the
-	 * lock.  (The caller saw no other transaction holding the row; one that
-	 * takes it in between makes the update wait, or fail and leave the row
-	 * pending, as an UPDATE statement would.)
+	 * Lock the row without waiting: a row another transaction holds (a
+	 * payment settling it, say) is left to the caller, which records it as
+	 * pending, so a return never waits for it and cannot deadlock with it.
 	 */
 	old = direct_slot(&w);
+	res = table_tuple_lock(w.rel, tid, w.estate->es_snapshot, old, w.estate->es_output_cid,
+						   b->sever_with == SEVER_DELETE ? LockTupleExclusive : LockTupleNoKeyExclusive,
+						   LockWaitSkip, 0, &tmfd);
+	if (res != TM_Ok)
+		goto done;				/* busy, gone or moved */
 	snap = statement_snapshot();
-	found = table_tuple_fetch_row_version(w.rel, tid, snap, old);
+	visible = table_tuple_satisfies_snapshot(w.rel, old, snap);
 	UnregisterSnapshot(snap);
-	if (!found)
-		goto done;				/* gone, moved, or not ours to see */
+	if (!visible)
+		goto done;				/* not ours to see (REPEATABLE READ) */
 
 	/* the same item */
 	d = slot_getattr(old, rs->item_attno, &isnull);
