@@ -802,7 +802,7 @@ direct_slot(DirectWrite *w)
 	return table_slot_create(w->rel, &w->estate->es_tupleTable);
 }
 
-/* A copy of a row with one column changed (or set NULL), for an update. */
+/* A copy of a row with the given columns changed, for an update. */
 static TupleTableSlot *
 direct_changed(DirectWrite *w, TupleTableSlot *old, int ncols, AttrNumber *attnos,
 			   Datum *values, bool *nulls)
@@ -925,9 +925,9 @@ done:
 }
 
 /*
- * Sever one row in a subtransaction.  With st (a row
- * already read), the history of a patron who opted in is copied or kept
- * first; without, sever_direct checks the row itself.  An error (from a
+ * Sever one row in a subtransaction.  With st (a row already read), the
+ * history of a patron who opted in is copied or kept first; without,
+ * sever_direct checks the row itself.  An error (from a
  * constraint, a foreign key, a trigger of the ILS) is rolled back and the
  * row recorded as pending: it never fails the caller.
  *
