@@ -852,6 +852,7 @@ sever_direct(RelSever *rs, Oid relid, ItemPointer tid, const char *item, Datum u
 {
 	const LoanBinding *b = rs->binding;
 	DirectWrite w;
+	TupleTableSlot *check;
 	TupleTableSlot *old;
 	TM_FailureData tmfd;
 	TM_Result	res;
@@ -865,6 +866,20 @@ sever_direct(RelSever *rs, Oid relid, ItemPointer tid, const char *item, Datum u
 
 	direct_begin(&w, relid, b->sever_with == SEVER_DELETE ? ACL_DELETE : ACL_UPDATE,
 				 b->sever_with == SEVER_DELETE ? InvalidAttrNumber : rs->patron_attno, true);
+	/*
+	 * The TID comes from the tracker and may be stale: the row moved on and
+	 * its line pointer was pruned or reused, or VACUUM truncated the block
+	 * away.  table_tuple_lock() takes a TID on trust and would write into
+	 * whatever the line pointer now holds, so the row is first read as a
+	 * plain fetch reads it (the block and the line pointer are checked),
+	 * and kept pinned so that it cannot be pruned before it is locked.
+	 */
+	if (ItemPointerGetBlockNumber(tid) >= RelationGetNumberOfBlocks(w.rel))
+		goto done;
+	check = direct_slot(&w);
+	if (!table_tuple_fetch_row_version(w.rel, tid, SnapshotAny, check))
+		goto done;
+
 	/*
 	 * Lock the row without waiting: a row another transaction holds (a
 	 * payment settling it, say) is left to the caller, which records it as
@@ -1193,11 +1208,13 @@ row_locked_by_other(Oid relid, ItemPointer tid)
 {
 	Relation	rel = table_open(relid, AccessShareLock);
 	HeapTupleData tuple;
-	Buffer		buffer;
+	Buffer		buffer = InvalidBuffer;
 	bool		busy = false;
 
 	tuple.t_self = *tid;
-	if (heap_fetch(rel, SnapshotAny, &tuple, &buffer, true))
+	/* a stale TID may name a block VACUUM truncated away */
+	if (ItemPointerGetBlockNumber(tid) < RelationGetNumberOfBlocks(rel) &&
+		heap_fetch(rel, SnapshotAny, &tuple, &buffer, true))
 	{
 		uint16		infomask;
 		TransactionId xmax;

@@ -14,7 +14,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pals_privacy;
 
 BEGIN;
-SELECT plan(299);
+SELECT plan(305);
 
 CREATE SCHEMA sv;
 CREATE TABLE sv.patrons (
@@ -589,6 +589,40 @@ SELECT is((SELECT count(*) FROM sv.patron_changes WHERE id = 3 AND old_patron = 
           'the ILS''s own trigger fired for the sever');
 SELECT is((SELECT count(*) FROM regress_sv_evil.ran_as WHERE who <> 'regress_sv_staff'), 0::bigint,
           'and ran the staff role''s operator with the staff role''s rights only, never the table owner''s');
+
+------------------------------------------------------------------------------
+-- Stale tracker entries: the row an entry names was pruned (its line pointer
+-- now holds nothing, or something else) or its block was truncated away.  A
+-- return must not act on such a TID blindly; it searches the item instead.
+------------------------------------------------------------------------------
+
+CREATE TABLE sv.stale_loans (id int PRIMARY KEY, patron_id bigint, item_id int NOT NULL,
+                             checked_out timestamptz NOT NULL, returned timestamptz, paid timestamptz);
+DO $$ BEGIN
+    PERFORM pals_privacy.bind_loans('sv.stale_loans', 'patron_id', 'item_id', '{returned}', 'paid');
+END $$;
+INSERT INTO sv.stale_loans VALUES
+    (1, 1, 500, '2024-01-01', NULL, NULL), (2, 2, 500, '2024-02-01', NULL, NULL),
+    (3, 3, 501, '2024-01-01', NULL, NULL), (4, 4, 501, '2024-02-01', NULL, NULL);
+UPDATE sv.stale_loans SET returned = '2024-01-10', paid = '2024-01-10' WHERE id IN (1, 3);
+-- item 500's entry names a line pointer past the end of its page, item 501's a block past the end
+UPDATE pals_privacy.last_borrower SET row_tid = '(0,250)'
+ WHERE binding = 'sv.stale_loans'::regclass AND item = '500';
+UPDATE pals_privacy.last_borrower SET row_tid = '(9999,1)'
+ WHERE binding = 'sv.stale_loans'::regclass AND item = '501';
+SELECT lives_ok($$UPDATE sv.stale_loans SET returned = '2024-02-10', paid = '2024-02-10' WHERE id = 2$$,
+                'a return whose tracker entry names a line pointer past the end of its page');
+SELECT lives_ok($$UPDATE sv.stale_loans SET returned = '2024-02-10', paid = '2024-02-10' WHERE id = 4$$,
+                'a return whose tracker entry names a block past the end of the table');
+-- (locking such a TID writes into the page header: the page must still take new rows)
+SELECT lives_ok($$INSERT INTO sv.stale_loans VALUES (5, 5, 502, '2024-03-01', NULL, NULL)$$,
+                'the table''s page is intact');
+SELECT is(sv.state('sv.stale_loans'), '1:- 2:2 3:- 4:4 5:5', 'each item searched: the earlier rows severed, the returned ones kept');
+SELECT is((SELECT count(*) FROM pals_privacy.last_borrower t JOIN sv.stale_loans l ON l.ctid = t.row_tid
+            WHERE t.binding = 'sv.stale_loans'::regclass AND l.item_id::text = t.item AND l.id IN (2, 4)),
+          2::bigint, 'and the tracker names the returned rows again');
+SELECT is((SELECT count(*) FROM pals_privacy.sever_pending WHERE row_relid = 'sv.stale_loans'::regclass), 0::bigint,
+          'nothing left pending');
 
 SELECT * FROM finish();
 ROLLBACK;
