@@ -75,8 +75,8 @@ static struct
 static Oid	tracker_relid = InvalidOid;
 static Oid	tracker_key = InvalidOid;
 
-/* The statement's answers under this snapshot, forgotten if anything differs. */
-static HTAB *
+/* Keep the statement's answers under this snapshot; forget them if anything differs. */
+static void
 current_answers(Snapshot snap)
 {
 	HASHCTL		ctl;
@@ -85,7 +85,7 @@ current_answers(Snapshot snap)
 		answers.statement == GetCurrentStatementStartTimestamp() &&
 		answers.cid == snap->curcid && answers.xmin == snap->xmin &&
 		answers.xmax == snap->xmax && answers.completions == snap->snapXactCompletionCount)
-		return answers.rows;
+		return;
 	if (answers.context == NULL)
 		answers.context = AllocSetContextCreate(TopMemoryContext, "pals_privacy last borrowers",
 												ALLOCSET_DEFAULT_SIZES);
@@ -104,7 +104,6 @@ current_answers(Snapshot snap)
 	answers.probes = 0;
 	answers.load_after = Max(LOAD_AFTER_PROBES, pals_reltuples(tracker_relid) / 8);
 	answers.nloaded = 0;
-	return answers.rows;
 }
 
 static bool

@@ -578,28 +578,14 @@ probe_row(RelSever *rs, ItemPointer tid, bool lock, RowState *st, bool *locked_e
 	st->optin_known = true;
 }
 
-/*
- * The state of the row a trigger fired for, from the trigger's own tuple,
- * provided that tuple is still the row's current version (an earlier event
- * of the same statement may have severed or changed it).
- */
-static bool
-tuple_state(RelSever *rs, Relation rel, HeapTuple tup, RowState *st)
+/* The state of a row from one of its tuples (values point into the tuple). */
+static void
+read_row(RelSever *rs, HeapTuple tup, TupleDesc desc, RowState *st)
 {
-	TupleDesc	desc = RelationGetDescr(rel);
-	HeapTupleData fetched;
-	Buffer		buffer;
-	bool		current;
 	bool		isnull;
 	Datum		d;
 
-	fetched.t_self = tup->t_self;
-	current = heap_fetch(rel, SnapshotSelf, &fetched, &buffer, false);
-	if (BufferIsValid(buffer))
-		ReleaseBuffer(buffer);
 	memset(st, 0, sizeof(RowState));
-	if (!current)
-		return false;
 	st->found = true;
 	d = heap_getattr(tup, rs->item_attno, desc, &isnull);
 	st->item = isnull ? NULL : OutputFunctionCall(&rs->item_out, d);
@@ -617,56 +603,29 @@ tuple_state(RelSever *rs, Relation rel, HeapTuple tup, RowState *st)
 		!heap_attisnull(tup, rs->settled_attno, desc);
 	st->identified = tuple_identified(rs, tup, desc);
 	st->patron = heap_getattr(tup, rs->patron_attno, desc, &st->patron_null);
-	return true;
 }
-
-
-/* Copy (or keep) the row's history when the patron opted in; true = keep in place. */
-static bool
-apply_history_optin(RelSever *rs, ItemPointer tid, RowState *st)
-{
-	bool		isnull;
-	bool		optin;
-
-	if (rs->optin == NULL || st->patron_null)
-		return false;
-	if (st->optin_known)
-		optin = st->optin;
-	else
-	{
-		pals_execute_as(pals_registry()->extension_owner, rs->optin, &st->patron, NULL);
-		if (SPI_processed == 0)
-			return false;
-		optin = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-		optin = optin && !isnull;
-	}
-	if (!optin)
-		return false;
-	if (rs->binding->history_mode == HISTORY_IN_PLACE)
-		return true;
-	{
-		Datum		values[2] = {ItemPointerGetDatum(tid), ObjectIdGetDatum(rs->binding->relid)};
-
-		pals_execute_as(pals_registry()->extension_owner, rs->copy, values, NULL);
-	}
-	return false;
-}
-
-static SeverResult sever_guarded(RelSever *rs, Oid relid, ItemPointer tid, RowState *st,
-								 const char *item, Datum upto);
 
 /*
- * Sever a row already read (and locked, or ours) if it is closed, settled
- * and identified.  A failure never escapes: the row is recorded as pending.
+ * The state of the row a trigger fired for, from the trigger's own tuple,
+ * provided that tuple is still the row's current version (an earlier event
+ * of the same statement may have severed or changed it).
  */
-static SeverResult
-sever_probed(RelSever *rs, Oid relid, ItemPointer tid, RowState *st)
+static bool
+tuple_state(RelSever *rs, Relation rel, HeapTuple tup, RowState *st)
 {
-	if (!st->found)
-		return SEVER_GONE;
-	if (!st->closed || !st->settled || !st->identified)
-		return SEVER_NOT_ELIGIBLE;
-	return sever_guarded(rs, relid, tid, st, st->item, st->closed_value);
+	HeapTupleData fetched;
+	Buffer		buffer;
+	bool		current;
+
+	fetched.t_self = tup->t_self;
+	current = heap_fetch(rel, SnapshotSelf, &fetched, &buffer, false);
+	if (BufferIsValid(buffer))
+		ReleaseBuffer(buffer);
+	memset(st, 0, sizeof(RowState));
+	if (!current)
+		return false;
+	read_row(rs, tup, RelationGetDescr(rel), st);
+	return true;
 }
 
 /* Has the patron of this loan row opted in to keeping their history? */
@@ -716,6 +675,41 @@ patron_opted_in(RelSever *rs, Datum patron)
 	index_close(index, NoLock);
 	table_close(rel, NoLock);
 	return optin;
+}
+
+/* Copy (or keep) the row's history when the patron opted in; true = keep in place. */
+static bool
+apply_history_optin(RelSever *rs, ItemPointer tid, RowState *st)
+{
+	if (rs->optin == NULL || st->patron_null)
+		return false;
+	if (!(st->optin_known ? st->optin : patron_opted_in(rs, st->patron)))
+		return false;
+	if (rs->binding->history_mode == HISTORY_IN_PLACE)
+		return true;
+	{
+		Datum		values[2] = {ItemPointerGetDatum(tid), ObjectIdGetDatum(rs->binding->relid)};
+
+		pals_execute_as(pals_registry()->extension_owner, rs->copy, values, NULL);
+	}
+	return false;
+}
+
+static SeverResult sever_guarded(RelSever *rs, Oid relid, ItemPointer tid, RowState *st,
+								 const char *item, Datum upto);
+
+/*
+ * Sever a row already read (and locked, or ours) if it is closed, settled
+ * and identified.  A failure never escapes: the row is recorded as pending.
+ */
+static SeverResult
+sever_probed(RelSever *rs, Oid relid, ItemPointer tid, RowState *st)
+{
+	if (!st->found)
+		return SEVER_GONE;
+	if (!st->closed || !st->settled || !st->identified)
+		return SEVER_NOT_ELIGIBLE;
+	return sever_guarded(rs, relid, tid, st, st->item, st->closed_value);
 }
 
 /*
@@ -859,10 +853,7 @@ sever_direct(RelSever *rs, Oid relid, ItemPointer tid, const char *item, Datum u
 	Snapshot	snap;
 	bool		visible;
 	SeverResult result = SEVER_NOT_ELIGIBLE;
-	Datum		closed_value = (Datum) 0;
-	bool		closed = false;
-	bool		isnull;
-	Datum		d;
+	RowState	st;
 
 	direct_begin(&w, relid, b->sever_with == SEVER_DELETE ? ACL_DELETE : ACL_UPDATE,
 				 b->sever_with == SEVER_DELETE ? InvalidAttrNumber : rs->patron_attno, true);
@@ -897,30 +888,15 @@ sever_direct(RelSever *rs, Oid relid, ItemPointer tid, const char *item, Datum u
 	if (!visible)
 		goto done;				/* not ours to see (REPEATABLE READ) */
 
-	/* the same item */
-	d = slot_getattr(old, rs->item_attno, &isnull);
-	if (isnull || item == NULL || strcmp(OutputFunctionCall(&rs->item_out, d), item) != 0)
+	/*
+	 * The same item, closed no later than upto, settled, identified, and
+	 * not by a patron who keeps their history.
+	 */
+	read_row(rs, ExecFetchSlotHeapTuple(old, false, NULL), RelationGetDescr(w.rel), &st);
+	if (st.item == NULL || item == NULL || strcmp(st.item, item) != 0 ||
+		!st.closed || closed_after(rs, st.closed_value, upto) || !st.settled || !st.identified)
 		goto done;
-	/* closed no later than upto, settled */
-	for (int i = 0; i < b->nclosed; i++)
-	{
-		d = slot_getattr(old, rs->closed_attnos[i], &isnull);
-		if (isnull)
-			continue;
-		if (!closed || closed_after(rs, d, closed_value))
-			closed_value = d;
-		closed = true;
-	}
-	if (!closed || closed_after(rs, closed_value, upto))
-		goto done;
-	if (rs->settled_attno != InvalidAttrNumber && slot_attisnull(old, rs->settled_attno))
-		goto done;
-	/* identified, and not by a patron who keeps their history */
-	d = slot_getattr(old, rs->patron_attno, &isnull);
-	if (isnull || (b->sever_with == SEVER_PLACEHOLDER &&
-				   strcmp(OutputFunctionCall(&rs->patron_out, d), b->placeholder) == 0))
-		goto done;
-	if (check_optin && patron_opted_in(rs, d))
+	if (check_optin && patron_opted_in(rs, st.patron))
 		goto done;
 
 	if (b->sever_with == SEVER_DELETE)
