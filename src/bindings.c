@@ -14,6 +14,7 @@
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_inherits.h"
+#include "commands/extension.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -464,6 +465,27 @@ pals_registry(void)
 	}
 	invalidated_while_loading = false;
 	return registry;
+}
+
+/* The extension exists in this database and its registry can be read. */
+bool
+pals_extension_ready(void)
+{
+	static Oid	checked_nsp = InvalidOid;
+	static bool present = false;
+	Oid			nsp;
+
+	if (!IsTransactionState() || creating_extension || pals_registry_loading())
+		return false;
+	nsp = get_namespace_oid("pals_privacy", true);
+	if (!OidIsValid(nsp))
+		return false;
+	if (nsp != checked_nsp)
+	{
+		present = OidIsValid(get_extension_oid("pals_privacy", true));
+		checked_nsp = nsp;
+	}
+	return present;
 }
 
 bool

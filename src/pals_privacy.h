@@ -11,6 +11,7 @@
  *     session.c    the patron session: PINs, login, lockout
  *     last_borrower.c  is a row its item's last borrower? (per-statement answers)
  *     redact.c     what each class reads of the bound relations (planner hook)
+ *     placeholder_stats.c  planner estimates of a column severed to a placeholder
  *     audit.c      the hash-chained audit log (OpenSSL SHA-256)
  *     worker.c     the maintenance background worker (purge, retention)
  *     pals_privacy.c  _PG_init: settings, callbacks
@@ -138,6 +139,7 @@ extern void pals_suspend_safe_search_path(void);
 extern void pals_resume_safe_search_path(void);
 extern void pals_restore_search_path(int nestlevel);
 extern bool pals_registry_loading(void);
+extern bool pals_extension_ready(void);
 extern const Oid *pals_config_relids(int *n);
 extern void pals_ancestors(Oid relid, List **out);
 
@@ -170,6 +172,10 @@ extern int	pals_guardian_access;
 extern int	pals_guardian_age_limit;
 extern void pals_redact_init(void);
 extern void pals_redact_settings_changed(void);
+
+/* placeholder_stats.c */
+extern bool pals_placeholder_statistics;
+extern void pals_placeholder_stats_init(void);
 
 /* worker.c */
 extern void pals_worker_init(void);

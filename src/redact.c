@@ -295,27 +295,6 @@ policy_for(Oid relid)
  * Is redaction in force for the current user?
  * ---------------------------------------------------------------------- */
 
-/* The extension exists in this database and its registry can be read. */
-static bool
-extension_ready(void)
-{
-	static Oid	checked_nsp = InvalidOid;
-	static bool present = false;
-	Oid			nsp;
-
-	if (!IsTransactionState() || creating_extension || pals_registry_loading())
-		return false;
-	nsp = get_namespace_oid("pals_privacy", true);
-	if (!OidIsValid(nsp))
-		return false;
-	if (nsp != checked_nsp)
-	{
-		present = OidIsValid(get_extension_oid("pals_privacy", true));
-		checked_nsp = nsp;
-	}
-	return present;
-}
-
 /* The purpose contact fields are read under: the session's, else the role's. */
 static const char *
 effective_purpose(void)
@@ -1356,7 +1335,7 @@ redact_planner(Query *parse, const char *query_string, int cursorOptions,
 			   ParamListInfo boundParams)
 {
 	Redaction	red;
-	bool		ready = extension_ready();
+	bool		ready = pals_extension_ready();
 	bool		active = ready && redaction_applies(&red);
 	PlannedStmt *volatile result = NULL;
 
@@ -1417,7 +1396,7 @@ redact_explain(Query *query, int cursorOptions, IntoClause *into, ExplainState *
 {
 	Redaction	red;
 
-	if (es->analyze && extension_ready() && redaction_applies(&red) &&
+	if (es->analyze && pals_extension_ready() && redaction_applies(&red) &&
 		red.class != PALS_CLASS_OPERATIONAL &&
 		touches_bound_walker((Node *) query, NULL))
 		ereport(ERROR,
@@ -1512,7 +1491,7 @@ redact_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 	Node	   *stmt = pstmt->utilityStmt;
 	Redaction	red;
 	/* notes the session's class for every statement (see emit_log) */
-	bool		applies = extension_ready() && redaction_applies(&red);
+	bool		applies = pals_extension_ready() && redaction_applies(&red);
 
 	if (applies && IsA(stmt, CopyStmt) && !((CopyStmt *) stmt)->is_from &&
 		((CopyStmt *) stmt)->relation != NULL)

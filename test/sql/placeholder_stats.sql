@@ -1,0 +1,114 @@
+-- Planner estimates of a patron column severed to a placeholder
+-- (src/placeholder_stats.c).  After severing, most rows of a history table
+-- name the placeholder; ANALYZE's distinct count then makes the estimate for
+-- an unknown patron (a generic plan's) the placeholder-dominated average, and
+-- prepared desk queries were planned anew at every execution.  The extension
+-- gives the planner the estimate of a real patron's rows instead.
+--
+-- The fixture: 1,000 patrons with 2 open holds each (2,000 rows) and 18,000
+-- closed holds severed to patron 0, in a bound table, in an identical unbound
+-- twin, and in a bound partitioned table.  A real patron has 2 rows; ANALYZE
+-- sees 1,001 distinct values in 20,000 rows, an average of 20.
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS pals_privacy;
+
+BEGIN;
+SELECT plan(13);
+
+CREATE ROLE regress_pst_staff;
+SELECT pals_privacy.classify_role('regress_pst_staff', 'staff');
+CREATE SCHEMA pst;
+GRANT USAGE ON SCHEMA pst TO regress_pst_staff;
+CREATE TABLE pst.patrons (id bigint PRIMARY KEY, expires date NOT NULL DEFAULT 'infinity');
+INSERT INTO pst.patrons SELECT g FROM generate_series(0, 1000) g;
+SELECT pals_privacy.bind_patrons('pst.patrons', 'id', 'expires');
+
+CREATE TABLE pst.holds (id int PRIMARY KEY, patron_id bigint NOT NULL REFERENCES pst.patrons,
+                        title_id int NOT NULL, closed date);
+CREATE INDEX ON pst.holds (patron_id);
+INSERT INTO pst.holds SELECT g, 1 + g % 1000, g, NULL FROM generate_series(1, 2000) g;
+INSERT INTO pst.holds SELECT g, 0, g, '2025-01-01' FROM generate_series(2001, 20000) g;
+CREATE TABLE pst.twin (LIKE pst.holds INCLUDING INDEXES);
+INSERT INTO pst.twin SELECT * FROM pst.holds;
+GRANT SELECT ON pst.holds, pst.twin TO regress_pst_staff;
+SELECT pals_privacy.bind_loans('pst.holds', 'patron_id', 'title_id', ARRAY['closed'],
+                               sever_with => 'patron:0', keep_last_borrower => false);
+
+CREATE TABLE pst.loans (id int, patron_id bigint NOT NULL, item_id int NOT NULL, closed date)
+    PARTITION BY RANGE (id);
+CREATE TABLE pst.loans_a PARTITION OF pst.loans FOR VALUES FROM (1) TO (10001);
+CREATE TABLE pst.loans_b PARTITION OF pst.loans FOR VALUES FROM (10001) TO (20001);
+INSERT INTO pst.loans SELECT * FROM pst.holds;
+SELECT pals_privacy.bind_loans('pst.loans', 'patron_id', 'item_id', ARRAY['closed'],
+                               sever_with => 'patron:0', keep_last_borrower => false);
+
+-- A bound table with nothing severed yet: the placeholder is not a common value.
+CREATE TABLE pst.fresh (id int PRIMARY KEY, patron_id bigint NOT NULL, item_id int NOT NULL, closed date);
+INSERT INTO pst.fresh SELECT g, 1 + g % 1000, g, NULL FROM generate_series(1, 20000) g;
+SELECT pals_privacy.bind_loans('pst.fresh', 'patron_id', 'item_id', ARRAY['closed'],
+                               sever_with => 'patron:0', keep_last_borrower => false);
+ANALYZE pst.holds, pst.twin, pst.loans, pst.fresh;
+
+-- The planner's row estimate for a query (an initplan's value is unknown at
+-- plan time, as a generic plan's parameter is).
+CREATE FUNCTION pst.estimate(query text) RETURNS numeric LANGUAGE plpgsql AS $$
+DECLARE
+    plan json;
+BEGIN
+    EXECUTE 'EXPLAIN (FORMAT JSON) ' || query INTO plan;
+    RETURN (plan -> 0 -> 'Plan' ->> 'Plan Rows')::numeric;
+END $$;
+
+SELECT cmp_ok(pst.estimate('SELECT * FROM pst.holds WHERE patron_id = (SELECT 5::bigint)'), '<=', 3::numeric,
+              'an unknown patron of a severed table: about a real patron''s 2 rows');
+SELECT cmp_ok(pst.estimate('SELECT * FROM pst.twin WHERE patron_id = (SELECT 5::bigint)'), '>=', 15::numeric,
+              'the same data unbound: ANALYZE''s average of 20 rows, untouched');
+SET pals_privacy.placeholder_statistics = off;
+SELECT cmp_ok(pst.estimate('SELECT * FROM pst.holds WHERE patron_id = (SELECT 5::bigint)'), '>=', 15::numeric,
+              'placeholder_statistics = off: ANALYZE''s average of 20 rows');
+RESET pals_privacy.placeholder_statistics;
+SELECT cmp_ok(pst.estimate('SELECT * FROM pst.loans WHERE patron_id = (SELECT 5::bigint)'), '<=', 4::numeric,
+              'a partitioned table severed to the placeholder: about 2 rows over its partitions');
+SELECT cmp_ok(pst.estimate('SELECT * FROM pst.loans_b WHERE patron_id = (SELECT 5::bigint)'), '<=', 2::numeric,
+              'one of its partitions read directly: about 1 row');
+SELECT cmp_ok(pst.estimate('SELECT * FROM pst.fresh WHERE patron_id = (SELECT 5::bigint)'), '>=', 15::numeric,
+              'a bound table with no severed rows: ANALYZE''s 20 rows, untouched');
+
+-- Estimates for a known value come from the common values, as before.
+SELECT is(pst.estimate('SELECT * FROM pst.holds WHERE patron_id = 0'),
+          pst.estimate('SELECT * FROM pst.twin WHERE patron_id = 0'),
+          'the placeholder itself: the same estimate as unbound (18,000 rows)');
+SELECT is(pst.estimate('SELECT * FROM pst.holds WHERE patron_id = 5'),
+          pst.estimate('SELECT * FROM pst.twin WHERE patron_id = 5'),
+          'a known patron: the same estimate as unbound');
+SELECT is(pst.estimate('SELECT * FROM pst.holds WHERE patron_id <> 0'),
+          pst.estimate('SELECT * FROM pst.twin WHERE patron_id <> 0'),
+          'every patron but the placeholder: the same estimate as unbound');
+
+-- What it is for: a prepared desk query by a redacted (staff) session keeps
+-- its generic plan instead of being planned at every execution.
+SET ROLE regress_pst_staff;
+PREPARE desk(bigint) AS SELECT id, title_id FROM pst.holds WHERE patron_id = $1 AND closed IS NULL ORDER BY id;
+EXECUTE desk(1); EXECUTE desk(2); EXECUTE desk(3); EXECUTE desk(4); EXECUTE desk(5);
+EXECUTE desk(6); EXECUTE desk(7); EXECUTE desk(8); EXECUTE desk(9); EXECUTE desk(10);
+SELECT cmp_ok((SELECT generic_plans FROM pg_prepared_statements WHERE name = 'desk'), '>=', 1::bigint,
+              'staff: the prepared desk query is served by its generic plan');
+SELECT results_eq('EXECUTE desk(5)', $$VALUES (4, 4), (1004, 1004)$$,
+                  'staff: and it returns the patron''s open holds');
+DEALLOCATE desk;
+SET pals_privacy.placeholder_statistics = off;
+PREPARE desk(bigint) AS SELECT id, title_id FROM pst.holds WHERE patron_id = $1 AND closed IS NULL ORDER BY id;
+EXECUTE desk(1); EXECUTE desk(2); EXECUTE desk(3); EXECUTE desk(4); EXECUTE desk(5);
+EXECUTE desk(6); EXECUTE desk(7); EXECUTE desk(8); EXECUTE desk(9); EXECUTE desk(10);
+SELECT is((SELECT generic_plans FROM pg_prepared_statements WHERE name = 'desk'), 0::bigint,
+          'with ANALYZE''s numbers the same query is planned anew at every execution');
+DEALLOCATE desk;
+RESET pals_privacy.placeholder_statistics;
+
+-- The statistics themselves stay hidden from a redacted class.
+SELECT is((SELECT count(*) FROM pg_stats WHERE schemaname = 'pst' AND tablename = 'holds'), 0::bigint,
+          'staff: pg_stats shows nothing of the severed table');
+RESET ROLE;
+
+SELECT * FROM finish();
+ROLLBACK;
