@@ -467,23 +467,31 @@ pals_registry(void)
 	return registry;
 }
 
-/* The extension exists in this database and its registry can be read. */
+/*
+ * The extension exists in this database and its registry can be read.  The
+ * schema outlives DROP EXTENSION (CREATE EXTENSION made it, but it is not a
+ * member), so presence is remembered per configuration table, which does not.
+ */
 bool
 pals_extension_ready(void)
 {
-	static Oid	checked_nsp = InvalidOid;
+	static Oid	checked_relid = InvalidOid;
 	static bool present = false;
 	Oid			nsp;
+	Oid			relid;
 
 	if (!IsTransactionState() || creating_extension || pals_registry_loading())
 		return false;
 	nsp = get_namespace_oid("pals_privacy", true);
 	if (!OidIsValid(nsp))
 		return false;
-	if (nsp != checked_nsp)
+	relid = get_relname_relid("loan_binding", nsp);
+	if (!OidIsValid(relid))
+		return false;
+	if (relid != checked_relid)
 	{
 		present = OidIsValid(get_extension_oid("pals_privacy", true));
-		checked_nsp = nsp;
+		checked_relid = relid;
 	}
 	return present;
 }
