@@ -13,8 +13,12 @@
  *     an eighth of the tracker's size) the binding's whole tracker is read
  *     once and every later row is answered from memory.
  *
- *     Answers are only reused under the same snapshot: the same transaction,
- *     statement and command, and no transaction completed in between.  The
+ *     Answers are reused only under a snapshot that sees what they were
+ *     read under: the same transactions committed, and the same changes of
+ *     the session's own (the same command of the same transaction, or no
+ *     change at all).  So they outlive their statement, and even their
+ *     transaction, while no other transaction that wrote anything ends: a
+ *     staff session's reports keep them while the data stands still.  The
  *     item is compared too, so a tracker entry whose row has moved (VACUUM
  *     FULL reuses TIDs) never vouches for another item's row.
  */
@@ -25,6 +29,8 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "access/transam.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "fmgr.h"
 #include "storage/itemptr.h"
@@ -40,6 +46,7 @@
 PG_FUNCTION_INFO_V1(pals_privacy_last_borrower);
 
 #define LOAD_AFTER_PROBES 1024
+#define KEEP_AFTER_STATEMENT 100000	/* answers kept past their statement, at most */
 
 typedef struct RowKey
 {
@@ -65,7 +72,12 @@ static struct
 	CommandId	cid;
 	TransactionId xmin;
 	TransactionId xmax;
-	uint64		completions;
+	uint32		xcnt;			/* the snapshot's in-progress transactions ... */
+	TransactionId *xip;
+	int32		subxcnt;		/* ... and subtransactions */
+	TransactionId *subxip;
+	bool		suboverflowed;
+	TransactionId own_xid;		/* of the transaction that read them, if it had one */
 	int			probes;
 	double		load_after;
 	Oid			loaded[4];		/* bindings whose whole tracker is in rows */
@@ -75,17 +87,61 @@ static struct
 static Oid	tracker_relid = InvalidOid;
 static Oid	tracker_key = InvalidOid;
 
-/* Keep the statement's answers under this snapshot; forget them if anything differs. */
+/*
+ * Does this snapshot see the same transactions as committed as the one the
+ * answers were read under?  An MVCC snapshot's view of other transactions is
+ * its xmin, its xmax and the transactions in progress between them: if those
+ * are equal, so is everything it shows of their work, whenever it was taken.
+ * (A transaction that ended in between left the in-progress list or, if it
+ * began after the first snapshot, moved xmax past itself.)
+ */
+static bool
+same_visibility(Snapshot snap)
+{
+	return snap->xmin == answers.xmin && snap->xmax == answers.xmax &&
+		snap->xcnt == answers.xcnt && snap->subxcnt == answers.subxcnt &&
+		snap->suboverflowed == answers.suboverflowed &&
+		(snap->xcnt == 0 ||
+		 memcmp(snap->xip, answers.xip, snap->xcnt * sizeof(TransactionId)) == 0) &&
+		(snap->subxcnt == 0 ||
+		 memcmp(snap->subxip, answers.subxip, snap->subxcnt * sizeof(TransactionId)) == 0);
+}
+
+/*
+ * May answers read under an earlier snapshot serve this one?  It must see
+ * the same transactions as committed, and the same changes of this session's
+ * own: in the same transaction, the same command; in another, none at all
+ * (neither transaction has written anything).
+ */
+static bool
+answers_still_valid(Snapshot snap)
+{
+	bool		same_statement;
+
+	if (answers.rows == NULL || !same_visibility(snap))
+		return false;
+	same_statement = answers.lxid == MyProc->lxid &&
+		answers.statement == GetCurrentStatementStartTimestamp();
+	if (!same_statement && hash_get_num_entries(answers.rows) > KEEP_AFTER_STATEMENT)
+		return false;			/* a big report's answers: do not hold their memory */
+	if (answers.lxid == MyProc->lxid && answers.cid == snap->curcid)
+		return true;
+	return !TransactionIdIsValid(answers.own_xid) && !TransactionIdIsValid(GetTopTransactionIdIfAny());
+}
+
+/* Keep the answers valid under this snapshot; forget them otherwise. */
 static void
 current_answers(Snapshot snap)
 {
 	HASHCTL		ctl;
 
-	if (answers.rows != NULL && answers.lxid == MyProc->lxid &&
-		answers.statement == GetCurrentStatementStartTimestamp() &&
-		answers.cid == snap->curcid && answers.xmin == snap->xmin &&
-		answers.xmax == snap->xmax && answers.completions == snap->snapXactCompletionCount)
+	if (answers_still_valid(snap))
+	{
+		answers.lxid = MyProc->lxid;
+		answers.statement = GetCurrentStatementStartTimestamp();
+		answers.cid = snap->curcid;
 		return;
+	}
 	if (answers.context == NULL)
 		answers.context = AllocSetContextCreate(TopMemoryContext, "pals_privacy last borrowers",
 												ALLOCSET_DEFAULT_SIZES);
@@ -100,7 +156,16 @@ current_answers(Snapshot snap)
 	answers.cid = snap->curcid;
 	answers.xmin = snap->xmin;
 	answers.xmax = snap->xmax;
-	answers.completions = snap->snapXactCompletionCount;
+	answers.xcnt = snap->xcnt;
+	answers.xip = MemoryContextAlloc(answers.context, Max(snap->xcnt, 1) * sizeof(TransactionId));
+	if (snap->xcnt > 0)
+		memcpy(answers.xip, snap->xip, snap->xcnt * sizeof(TransactionId));
+	answers.subxcnt = snap->subxcnt;
+	answers.subxip = MemoryContextAlloc(answers.context, Max(snap->subxcnt, 1) * sizeof(TransactionId));
+	if (snap->subxcnt > 0)
+		memcpy(answers.subxip, snap->subxip, snap->subxcnt * sizeof(TransactionId));
+	answers.suboverflowed = snap->suboverflowed;
+	answers.own_xid = GetTopTransactionIdIfAny();
 	answers.probes = 0;
 	answers.load_after = Max(LOAD_AFTER_PROBES, pals_reltuples(tracker_relid) / 8);
 	answers.nloaded = 0;
@@ -201,8 +266,8 @@ pals_privacy_last_borrower(PG_FUNCTION_ARGS)
 	bool		found;
 
 	pals_tracker(&tracker_relid, &tracker_key);
-	if (snap == NULL)
-		PG_RETURN_BOOL(probe(binding, item, row_relid, row_tid, NULL));
+	if (snap == NULL || snap->snapshot_type != SNAPSHOT_MVCC)	/* answers are kept under MVCC only */
+		PG_RETURN_BOOL(probe(binding, item, row_relid, row_tid, snap));
 
 	current_answers(snap);
 	item_text = text_to_cstring(item);
