@@ -258,13 +258,24 @@ NPATRONS=$(psql -X -Atq -d bench_template -c 'SELECT max(id) FROM demo.patrons')
 [ -n "$HOT" ] && NITEMS="$HOT"
 dropdb bench_template
 
-# run_one WORKLOAD SCRIPT ROLE VARIANT ROUND: one pgbench run; prints "tps latency_ms"
+# Server CPU per transaction: the CPU time of the postmaster's exited children (the backends of a
+# pgbench run, and any parallel or autovacuum worker that ends meanwhile), which the kernel adds
+# to the postmaster's cutime/cstime when they are reaped.  Steadier than tps on a shared machine,
+# where other tenants take CPU time from the run but not CPU time per transaction.  "-" where
+# /proc does not show it.
+PMSTAT="/proc/$(head -1 "$(psql -X -Atq -d postgres -c 'SHOW data_directory')/postmaster.pid" 2>/dev/null)/stat"
+children_cpu_ticks() {
+    awk '{print $16 + $17}' "$PMSTAT" 2>/dev/null || echo -
+}
+
+# run_one WORKLOAD SCRIPT ROLE VARIANT ROUND: one pgbench run; prints "tps latency_ms cpu_ms"
 run_one() {
-    local name="$1" script="$2" role="$3" v="$4" r="$5" user pass out
+    local name="$1" script="$2" role="$3" v="$4" r="$5" user pass out t0 t1
     if [ "$AS_SUPERUSER" = 1 ]; then user="$SUPERUSER"; pass="$SUPERPASS"
     else user="$role"; pass="${ROLEPASS[$role]}"; fi
     out="$LOGDIR/$name.$v.r$r.log"
     psql -X -q -d "bench_$v" -c CHECKPOINT >/dev/null
+    sleep 0.2; t0=$(children_cpu_ticks)
     if ! PGUSER="$user" PGPASSWORD="$pass" pgbench -n -f "$HERE/$script" \
             -c "$CLIENTS" -j "$JOBS" -T "$DURATION" -M "$PROTOCOL" -r \
             -D nitems="$NITEMS" -D npatrons="$NPATRONS" "bench_$v" >"$out" 2>&1 \
@@ -276,12 +287,17 @@ run_one() {
     if grep -q 'number of failed transactions: [1-9]' "$out"; then
         say "warning: failed transactions in $name/$v round $r: $(grep 'failed transactions' "$out")"
     fi
-    awk '/^tps = / && /without initial connection time/ {tps=$3}
+    sleep 0.5; t1=$(children_cpu_ticks)   # (the run's backends have exited and been reaped)
+    awk -v t0="$t0" -v t1="$t1" -v hz="$(getconf CLK_TCK)" '
+         /^tps = / && /without initial connection time/ {tps=$3}
          /^latency average = / {lat=$4}
-         END {if (tps == "" || lat == "") exit 1; print tps, lat}' "$out"
+         /^number of transactions actually processed: / {n=$NF}
+         END {if (tps == "" || lat == "") exit 1
+              cpu = (t0 == "-" || t1 == "-" || n == 0) ? "-" : sprintf("%.4f", (t1 - t0) * 1000 / hz / n)
+              print tps, lat, cpu}' "$out"
 }
 
-RESULTS="$LOGDIR/results.txt"   # lines: workload variant round tps latency
+RESULTS="$LOGDIR/results.txt"   # lines: workload variant round tps latency cpu_ms_per_transaction
 : >"$RESULTS"
 for ((r = 1; r <= ROUNDS; r++)); do
     for w in "${WORKLOADS[@]}"; do
@@ -300,7 +316,8 @@ for ((r = 1; r <= ROUNDS; r++)); do
             [ "$skip" = 1 ] && continue
             res=$(run_one "$name" "$script" "$role" "$v" "$r")
             echo "$name $v $r $res" >>"$RESULTS"
-            say "round $r/$ROUNDS $name on $v as $([ "$AS_SUPERUSER" = 1 ] && echo "$SUPERUSER" || echo "$role"): tps ${res% *}, latency ${res#* } ms"
+            read -r tps lat cpu <<<"$res"
+            say "round $r/$ROUNDS $name on $v as $([ "$AS_SUPERUSER" = 1 ] && echo "$SUPERUSER" || echo "$role"): tps $tps, latency $lat ms, server CPU $cpu ms/transaction"
         done
     done
 done
@@ -314,27 +331,33 @@ function median(arr, n,    i, j, t) {
     for (i = 2; i <= n; i++) { t = arr[i]; for (j = i - 1; j >= 1 && arr[j] > t; j--) arr[j+1] = arr[j]; arr[j+1] = t }
     return (n % 2) ? arr[(n+1)/2] : (arr[n/2] + arr[n/2+1]) / 2
 }
-{ k = $1 SUBSEP $2; n[k]++; tps[k, n[k]] = $4; lat[k, n[k]] = $5 }
+{ k = $1 SUBSEP $2; n[k]++; tps[k, n[k]] = $4; lat[k, n[k]] = $5; cpu[k, n[k]] = $6; if ($6 == "-") nocpu = 1 }
 END {
     nv = split(variants, V, " "); nw = split(workloads, W, " ")
     hdr = sprintf("%-12s", "workload")
     for (i = 1; i <= nv; i++) hdr = hdr sprintf(" %11s", "tps " V[i])
     for (i = 2; i <= nv; i++) hdr = hdr sprintf(" %11s", V[i] "/" V[1])
     for (i = 1; i <= nv; i++) hdr = hdr sprintf(" %13s", "lat ms " V[i])
+    if (!nocpu) for (i = 2; i <= nv; i++) hdr = hdr sprintf(" %13s", "cpu " V[i] "/" V[1])
     print hdr
     for (w = 1; w <= nw; w++) {
         line = sprintf("%-12s", W[w])
         for (i = 1; i <= nv; i++) {
             k = W[w] SUBSEP V[i]; m = n[k]
-            delete a; delete b
-            for (j = 1; j <= m; j++) { a[j] = tps[k, j]; b[j] = lat[k, j] }
-            T[i] = m ? median(a, m) : 0; L[i] = m ? median(b, m) : 0
+            delete a; delete b; delete c
+            for (j = 1; j <= m; j++) { a[j] = tps[k, j]; b[j] = lat[k, j]; c[j] = cpu[k, j] }
+            T[i] = m ? median(a, m) : 0; L[i] = m ? median(b, m) : 0; C[i] = (m && !nocpu) ? median(c, m) : 0
             line = line (m ? sprintf(" %11.1f", T[i]) : sprintf(" %11s", "-"))
         }
         for (i = 2; i <= nv; i++) line = line (T[1] && T[i] ? sprintf(" %11.3f", T[i] / T[1]) : sprintf(" %11s", "-"))
         for (i = 1; i <= nv; i++) line = line (L[i] ? sprintf(" %13.3f", L[i]) : sprintf(" %13s", "-"))
+        # read like the tps ratio: CPU per transaction of the base over that of the variant
+        if (!nocpu) for (i = 2; i <= nv; i++) line = line (C[1] && C[i] ? sprintf(" %13.3f", C[1] / C[i]) : sprintf(" %13s", "-"))
         print line
     }
 }' "$RESULTS"
+if ! grep -q ' -$' "$RESULTS"; then
+    echo "(cpu V/base: the base's server CPU time per transaction over the variant's, medians of rounds)"
+fi
 echo
 say "done (per-round results in $RESULTS${KEEP_LOGS:+, kept})"
