@@ -9,7 +9,7 @@
  *     sever.c      severing triggers (patron link cut on return)
  *     consent.c    the outbox check against recorded consent
  *     session.c    the patron session: PINs, login, lockout
- *     last_borrower.c  is a row its item's last borrower? (per-statement answers)
+ *     last_borrower.c  is a row its item's last borrower? (answers kept while the snapshot allows)
  *     redact.c     what each class reads of the bound relations (planner hook)
  *     placeholder_stats.c  planner estimates of a column severed to a placeholder
  *     audit.c      the hash-chained audit log (OpenSSL SHA-256)
