@@ -98,10 +98,23 @@ registry_relcache_callback(Datum arg, Oid relid)
 			registry_reset();
 			return;
 		}
-	/* a bound relation changed (a column renamed, a partition attached) */
-	if (loan_by_relid != NULL &&
-		hash_search(loan_by_relid, &relid, HASH_FIND, NULL) != NULL)
-		registry_reset();
+	/*
+	 * A relation looked up in loan_by_relid changed.  A bound one (a column
+	 * renamed, a partition attached): read everything again.  One found
+	 * unbound (it may have just become a partition of a bound table): forget
+	 * that answer only, for relations of every kind are looked up (the
+	 * planner-statistics hook asks about each relation it plans) and their
+	 * statistics updates would otherwise reset the registry all the time.
+	 */
+	if (loan_by_relid != NULL)
+	{
+		LoanLookup *entry = hash_search(loan_by_relid, &relid, HASH_FIND, NULL);
+
+		if (entry != NULL && entry->binding != NULL)
+			registry_reset();
+		else if (entry != NULL)
+			hash_search(loan_by_relid, &relid, HASH_REMOVE, NULL);
+	}
 }
 
 /* Statement trigger on every configuration table. */
@@ -608,6 +621,9 @@ pals_loan_binding_for(Oid relid)
 	}
 	list_free(todo);
 
+	/* the catalog reads above may have reset the registry: then keep nothing */
+	if (reg != registry || loan_by_relid == NULL)
+		return result;
 	entry = hash_search(loan_by_relid, &relid, HASH_ENTER, &found);
 	entry->binding = result;
 	return result;

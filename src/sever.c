@@ -122,14 +122,40 @@ static SPIPlanPtr plan_pending = NULL;
 static int	sever_depth = 0;
 
 
+/* The saved plans of a retired severing state, freed with it at the end of the transaction. */
+typedef struct RetiredPlans
+{
+	MemoryContextCallback callback;
+	int			nplans;
+	SPIPlanPtr	plans[FLEXIBLE_ARRAY_MEMBER];
+} RetiredPlans;
+
+static void
+free_retired_plans(void *arg)
+{
+	RetiredPlans *r = (RetiredPlans *) arg;
+
+	for (int i = 0; i < r->nplans; i++)
+		SPI_freeplan(r->plans[i]);
+}
+
+/*
+ * Forget the per-relation state (the registry changed).  A return under way
+ * may hold pointers into it: an invalidation can arrive in the middle of a
+ * return, between two calls of rel_sever().  So inside a transaction the
+ * state, plans included, is handed to the transaction and freed when it ends.
+ */
 static void
 free_rel_severs(void)
 {
 	HASH_SEQ_STATUS status;
 	RelSever   *rs;
+	RetiredPlans *r;
 
 	if (rel_severs == NULL)
 		return;
+	r = MemoryContextAllocZero(sever_context, offsetof(RetiredPlans, plans) +
+							   5 * hash_get_num_entries(rel_severs) * sizeof(SPIPlanPtr));
 	hash_seq_init(&status, rel_severs);
 	while ((rs = hash_seq_search(&status)) != NULL)
 	{
@@ -137,10 +163,22 @@ free_rel_severs(void)
 
 		for (int i = 0; i < (int) lengthof(plans); i++)
 			if (plans[i] != NULL)
-				SPI_freeplan(plans[i]);
+				r->plans[r->nplans++] = plans[i];
 	}
-	hash_destroy(rel_severs);
 	rel_severs = NULL;
+	if (IsTransactionState())
+	{
+		r->callback.func = free_retired_plans;
+		r->callback.arg = r;
+		MemoryContextRegisterResetCallback(sever_context, &r->callback);
+		MemoryContextSetParent(sever_context, TopTransactionContext);
+		sever_context = NULL;	/* rel_sever() makes a new one */
+	}
+	else
+	{
+		free_retired_plans(r);
+		MemoryContextReset(sever_context);
+	}
 }
 
 static char *
