@@ -61,20 +61,26 @@ static bool loading = false;
 static bool invalidated_while_loading = false;
 
 /*
- * Forget the cache.  A trigger may still hold pointers into it (an
- * invalidation can arrive in the middle of its SPI calls), so the memory is
- * kept until the end of the transaction.
+ * Free a cache that the registry's change made stale.  Code up the stack may
+ * still hold pointers into it (an invalidation can arrive in the middle of a
+ * trigger's work, between two lookups), so inside a transaction the memory
+ * is kept until the transaction ends; its reset callbacks run then.
  */
+void
+pals_retire_context(MemoryContext cxt)
+{
+	if (IsTransactionState())
+		MemoryContextSetParent(cxt, TopTransactionContext);
+	else
+		MemoryContextDelete(cxt);
+}
+
+/* Forget the cache. */
 static void
 registry_reset(void)
 {
 	if (registry_context != NULL)
-	{
-		if (IsTransactionState())
-			MemoryContextSetParent(registry_context, TopTransactionContext);
-		else
-			MemoryContextDelete(registry_context);
-	}
+		pals_retire_context(registry_context);
 	registry_context = NULL;
 	registry = NULL;
 	loan_by_relid = NULL;

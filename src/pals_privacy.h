@@ -140,6 +140,7 @@ extern void pals_resume_safe_search_path(void);
 extern void pals_restore_search_path(int nestlevel);
 extern bool pals_registry_loading(void);
 extern bool pals_extension_ready(void);
+extern void pals_retire_context(MemoryContext cxt);
 extern const Oid *pals_config_relids(int *n);
 extern void pals_ancestors(Oid relid, List **out);
 

@@ -198,20 +198,11 @@ get_derived(void)
 		Oid			lb[4] = {OIDOID, TEXTOID, OIDOID, TIDOID};
 		Oid			o1[1] = {OIDOID};
 
-		/*
-		 * A rewrite under way may hold policies read before the registry
-		 * changed (an invalidation can arrive between two relations): inside
-		 * a transaction the old ones are kept until it ends.
-		 */
-		if (derived_context != NULL && IsTransactionState())
-		{
-			MemoryContextSetParent(derived_context, TopTransactionContext);
-			derived_context = NULL;
-		}
-		if (derived_context == NULL)
-			derived_context = AllocSetContextCreate(TopMemoryContext, "pals_privacy redaction",
-													ALLOCSET_SMALL_SIZES);
-		MemoryContextReset(derived_context);
+		/* a rewrite under way may hold policies of the old registry */
+		if (derived_context != NULL)
+			pals_retire_context(derived_context);
+		derived_context = AllocSetContextCreate(TopMemoryContext, "pals_privacy redaction",
+												ALLOCSET_SMALL_SIZES);
 		memset(&derived, 0, sizeof(derived));
 		ctl.keysize = sizeof(Oid);
 		ctl.entrysize = sizeof(RelPolicy);

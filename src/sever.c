@@ -141,9 +141,9 @@ free_retired_plans(void *arg)
 
 /*
  * Forget the per-relation state (the registry changed).  A return under way
- * may hold pointers into it: an invalidation can arrive in the middle of a
- * return, between two calls of rel_sever().  So inside a transaction the
- * state, plans included, is handed to the transaction and freed when it ends.
+ * may hold pointers into it (search_item() calls rel_sever() once per
+ * partition), so it is retired with pals_retire_context(), its saved plans
+ * freed by a callback when the memory goes.
  */
 static void
 free_rel_severs(void)
@@ -165,20 +165,12 @@ free_rel_severs(void)
 			if (plans[i] != NULL)
 				r->plans[r->nplans++] = plans[i];
 	}
+	r->callback.func = free_retired_plans;
+	r->callback.arg = r;
+	MemoryContextRegisterResetCallback(sever_context, &r->callback);
+	pals_retire_context(sever_context);
+	sever_context = NULL;		/* rel_sever() makes a new one */
 	rel_severs = NULL;
-	if (IsTransactionState())
-	{
-		r->callback.func = free_retired_plans;
-		r->callback.arg = r;
-		MemoryContextRegisterResetCallback(sever_context, &r->callback);
-		MemoryContextSetParent(sever_context, TopTransactionContext);
-		sever_context = NULL;	/* rel_sever() makes a new one */
-	}
-	else
-	{
-		free_retired_plans(r);
-		MemoryContextReset(sever_context);
-	}
 }
 
 static char *
