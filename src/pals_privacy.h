@@ -175,7 +175,6 @@ extern void pals_redact_init(void);
 extern void pals_redact_settings_changed(void);
 
 /* placeholder_stats.c */
-extern bool pals_placeholder_statistics;
 extern void pals_placeholder_stats_init(void);
 
 /* worker.c */

@@ -38,7 +38,7 @@
 #include "utils/selfuncs.h"
 #include "utils/syscache.h"
 
-bool		pals_placeholder_statistics = true;
+static bool placeholder_statistics = true;
 
 static get_relation_stats_hook_type prev_relation_stats_hook = NULL;
 
@@ -113,7 +113,7 @@ placeholder_relation_stats(PlannerInfo *root, RangeTblEntry *rte, AttrNumber att
 
 	if (prev_relation_stats_hook && prev_relation_stats_hook(root, rte, attnum, vardata))
 		return true;
-	if (!pals_placeholder_statistics || rte->rtekind != RTE_RELATION || attnum <= 0 ||
+	if (!placeholder_statistics || rte->rtekind != RTE_RELATION || attnum <= 0 ||
 		!pals_extension_ready())
 		return false;
 	b = pals_loan_binding_for(rte->relid);
@@ -166,7 +166,7 @@ pals_placeholder_stats_init(void)
 							 "Plan as if severed rows had no patron.",
 							 "On, the planner's estimate for an unknown patron id of a column severed to a "
 							 "placeholder leaves the placeholder's rows out. Off, it uses ANALYZE's numbers.",
-							 &pals_placeholder_statistics,
+							 &placeholder_statistics,
 							 true,
 							 PGC_USERSET,
 							 0,
