@@ -4,6 +4,8 @@
 #   DEMO_SCALE=1 by default (10,000 patrons, 50,000 items, 200,000 loans).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+exec 9>/tmp/pals_privacy.install.lock   # one install of the system PostgreSQL at a time
+flock 9
 bash tools/setup.sh
 top=$(pwd)
 scale=${DEMO_SCALE:-1}

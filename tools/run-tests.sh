@@ -9,6 +9,11 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 top=$(pwd)
+# `make install` writes into the system PostgreSQL directories: one run at a
+# time on a machine (another checkout's run waits here rather than testing a
+# build that is not its own).
+exec 9>/tmp/pals_privacy.install.lock
+flock 9
 bash tools/setup.sh || { echo "0 passed, 1 failed"; exit 1; }
 
 log=$(mktemp -d /tmp/pals_test.XXXXXX)
@@ -42,8 +47,7 @@ for suite in regress isolation; do
 done
 
 echo "== TAP tests"
-tap=/tmp/pals_tap
-rm -rf "$tap"
+tap=$log/tap
 rsync -a --exclude .git --exclude results --exclude output_iso --exclude tmp_check "$top/" "$tap/"
 chown -R postgres: "$tap"
 (cd "$tap" && runuser -u postgres -- env PATH="/usr/lib/postgresql/15/bin:$PATH" \
