@@ -31,7 +31,9 @@
 #                      bigint and text keys, deep histories with LIMIT, GROUP BY patron
 #                      attributes), staff_busy (staff_shapes while the circulation mix runs
 #                      alongside) (default: all; --quick: circulation and staff_read)
-#   --variants LIST    comma-separated subset of variants (default: base,bound,plpgsql,hooks,severed; plpgsql
+#   --variants LIST    comma-separated subset of variants (default: base,bound,plpgsql,hooks,severed;
+#                      fkcheck, not in the default, is bound with the placeholder guard disabled, so
+#                      that severing to the placeholder goes through the foreign-key check; plpgsql
 #                      is the severing rule as a PL/pgSQL trigger, run for circulation only;
 #                      hooks is the extension installed with no loan relation bound: the cost of
 #                      the hooks to operational sessions, circulation only; severed is the
@@ -43,6 +45,10 @@
 #   --as-superuser     run every workload as the bootstrap superuser instead of its role
 #   --no-backlog       do not CALL pals_privacy.sever_backlog() after binding (measures the
 #                      catch-up cost of the first returns of items with identified history)
+#   --waits            sample the wait events of the run's backends (pg_stat_activity, every
+#                      0.1 s) and print, per workload and variant, the share of samples in each
+#                      (lock contention: a hot row shows as Lock:tuple / Lock:transactionid /
+#                      MultiXact*; "CPU" = active and not waiting)
 #   --install          build and install the extension first (tools/setup.sh), holding the
 #                      machine-wide install lock (/tmp/pals_privacy.install.lock) until every
 #                      variant database is set up, not during the measurements: a preloaded
@@ -82,6 +88,7 @@ WORKLOADS=(
 # Variants that only make sense for some workloads: "variant workload,workload".
 VARIANT_ONLY_FOR=(
     "plpgsql circulation"
+    "fkcheck circulation"
     "hooks circulation"
     "severed staff_read,staff_report,staff_shapes,staff_busy"
 )
@@ -99,6 +106,15 @@ setup_variant_plpgsql() {  # $1 = database
     psql -X -q -v ON_ERROR_STOP=1 -d "$1" -c 'DROP EXTENSION pals_privacy CASCADE' \
         -f "$HERE/plpgsql_sever.sql" >/dev/null 2>&1
 }
+# "bound" with the placeholder guard disabled: every sever to the placeholder patron then goes
+# through the foreign-key check, which KEY SHARE-locks the placeholder row (src/placeholder_guard.c):
+# what returns cost before the guard.  Circulation only.
+setup_variant_fkcheck() {  # $1 = database
+    setup_variant_bound "$1"
+    psql -X -q -v ON_ERROR_STOP=1 -d "$1" \
+        -c 'ALTER TABLE demo.patrons DISABLE TRIGGER pals_privacy_placeholder_guard' >/dev/null
+}
+after_vacuum_fkcheck() { after_vacuum_bound "$1"; }
 # VACUUM FULL moved every row, so the last-borrower tracker is rebuilt (as docs/severing.md
 # tells a DBA to do after VACUUM FULL or CLUSTER).
 after_vacuum_bound() {  # $1 = database
@@ -153,6 +169,7 @@ KEEP_LOGS="${KEEP_LOGS:-}"
 BACKLOG="${BACKLOG:-1}"
 QUICK="${QUICK:-0}"
 INSTALL="${INSTALL:-0}"
+WAITS="${WAITS:-0}"
 INNER=0
 ARGS=("$@")
 
@@ -175,6 +192,7 @@ while [ $# -gt 0 ]; do
         --no-backlog) BACKLOG=0 ;;
         --keep-logs) KEEP_LOGS="$2"; shift ;;
         --install) INSTALL=1 ;;
+        --waits) WAITS=1 ;;
         --inner) INNER=1 ;;
         -h|--help) usage; exit 0 ;;
         *) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
@@ -315,6 +333,8 @@ run_one() {
     else user="$role"; pass="${ROLEPASS[$role]}"; fi
     out="$LOGDIR/${name//\//_}.$v.r$r.log"
     psql -X -q -d "bench_$v" -c CHECKPOINT >/dev/null
+    local mx0=""
+    [ "$WAITS" = 1 ] && mx0=$(psql -X -Atq -d postgres -c 'SELECT next_multixact_id FROM pg_control_checkpoint()')
     sleep 0.2; t0=$(children_cpu_ticks)
     if [ -n "$bg" ]; then
         local bgrole="${bg#*:}" bguser bgpass
@@ -326,6 +346,16 @@ run_one() {
             -D nitems="$NITEMS" -D npatrons="$NPATRONS" -D nhot="$NHOT" "bench_$v" >"$bgout" 2>&1 &
         bgpid=$!
     fi
+    local wpid=""
+    if [ "$WAITS" = 1 ]; then
+        # one sample every 0.1 s for the run's duration, in one session
+        for ((i = 0; i < DURATION * 10; i++)); do
+            echo "SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU') FROM pg_stat_activity
+                   WHERE datname = 'bench_$v' AND state = 'active' AND backend_type = 'client backend'
+                     AND pid <> pg_backend_pid(); SELECT pg_sleep(0.1);"
+        done | psql -X -Atq -d postgres >"$out.waits" 2>/dev/null &
+        wpid=$!
+    fi
     if ! PGUSER="$user" PGPASSWORD="$pass" pgbench -n -f "$HERE/$script" \
             -c "$c" -j "$JOBS" -T "$DURATION" -M "$m" -r \
             -D nitems="$NITEMS" -D npatrons="$NPATRONS" -D nhot="$NHOT" "bench_$v" >"$out" 2>&1 \
@@ -336,6 +366,17 @@ run_one() {
     fi
     if grep -q 'number of failed transactions: [1-9]' "$out"; then
         say "warning: failed transactions in $name/$v round $r: $(grep 'failed transactions' "$out")"
+    fi
+    if [ -n "$wpid" ]; then
+        wait "$wpid" || true
+        sort "$out.waits" | grep -v '^$' | uniq -c | sort -rn | awk -v w="$name" -v v="$v" -v r="$r" \
+            '{n[NR] = $1; e[NR] = $2; t += $1} END {for (i = 1; i <= NR; i++) printf "%s %s %s %s %.1f\n", w, v, r, e[i], 100 * n[i] / t}' \
+            >>"$LOGDIR/waits.txt"
+        # MultiXacts created by the run (next id at the checkpoints before and after), per 1000 transactions
+        psql -X -q -d "bench_$v" -c CHECKPOINT >/dev/null
+        awk -v w="$name" -v v="$v" -v r="$r" -v a="$mx0" -v b="$(psql -X -Atq -d postgres -c 'SELECT next_multixact_id FROM pg_control_checkpoint()')" \
+            '/^number of transactions actually processed: / {n=$NF} END {if (n) printf "%s %s %s MultiXacts/1000tx %.1f\n", w, v, r, 1000 * (b - a) / n}' \
+            "$out" >>"$LOGDIR/waits.txt"
     fi
     if [ -n "$bgpid" ]; then
         if ! wait "$bgpid" || grep -q 'Run was aborted' "$bgout"; then
@@ -433,6 +474,20 @@ END {
 }' "$RESULTS"
 if ! grep -q ' -$' "$RESULTS"; then
     echo "(cpu V/base: the base's server CPU time per transaction over the variant's, medians of rounds)"
+fi
+if [ "$WAITS" = 1 ] && [ -s "$LOGDIR/waits.txt" ]; then
+    echo
+    echo "wait events (% of samples of active backends, mean over rounds; top 6 per workload and variant):"
+    awk '{k = $1 " " $2; s[k, $4] += $5; if (!(k in seen)) {seen[k] = 1; keys[++nk] = k}; r[k, $3] = 1}
+         END {for (k in r) {split(k, a, SUBSEP); nr[a[1]]++}
+              for (i = 1; i <= nk; i++) {k = keys[i]; line = sprintf("%-30s", k); m = 0
+                  mx = ""
+                  for (ke in s) {split(ke, a, SUBSEP); if (a[1] != k) continue
+                      if (a[2] ~ /^MultiXacts/) mx = sprintf(" | %s %.1f", a[2], s[ke] / nr[k])
+                      else {ev[++m] = a[2]; val[m] = s[ke] / nr[k]}}
+                  for (x = 1; x <= m; x++) for (y = x + 1; y <= m; y++) if (val[y] > val[x]) {t = val[x]; val[x] = val[y]; val[y] = t; t = ev[x]; ev[x] = ev[y]; ev[y] = t}
+                  for (x = 1; x <= m && x <= 6; x++) line = line sprintf(" %s %.1f%%", ev[x], val[x])
+                  print line mx; delete ev; delete val}}' "$LOGDIR/waits.txt"
 fi
 echo
 say "done (per-round results in $RESULTS${KEEP_LOGS:+, kept})"

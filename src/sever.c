@@ -935,6 +935,8 @@ sever_direct(RelSever *rs, Oid relid, ItemPointer tid, const char *item, Datum u
 	{
 		bool		null = b->sever_with != SEVER_PLACEHOLDER;
 
+		if (!null)				/* see placeholder_guard.c */
+			pals_placeholder_skip_fk_check(w.estate, w.rri, rs->patron_attno, b->placeholder);
 		ExecSimpleRelationUpdate(w.rri, w.estate, &w.epqstate, old,
 								 direct_changed(&w, old, 1, &rs->patron_attno, &rs->placeholder, &null));
 	}
