@@ -9,11 +9,12 @@
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pals_privacy;
 \set VERBOSITY terse
-SET statement_timeout = '120s';
+SET statement_timeout = '120s';   -- the backlog used to loop forever on NULL items
 SET datestyle = ISO;
-SET timezone = UTC;   -- the backlog used to loop forever on NULL items
+SET timezone = UTC;
 
 SELECT plan(24);
+CREATE TEMP TABLE ib_mark AS SELECT coalesce(max(id), 0) AS run FROM pals_privacy.maintenance_runs;
 
 CREATE SCHEMA ib;
 CREATE TABLE ib.patrons (id bigint PRIMARY KEY, expires date NOT NULL DEFAULT 'infinity');
@@ -149,4 +150,5 @@ DO $$ BEGIN
     PERFORM pals_privacy.unbind(r) FROM unnest(ARRAY['ib.holds', 'ib.loans', 'ib.circ', 'ib.patrons']::regclass[]) r;
 END $$;
 DELETE FROM pals_privacy.backlog_progress;
+DELETE FROM pals_privacy.maintenance_runs WHERE id > (SELECT run FROM ib_mark);
 DROP SCHEMA ib CASCADE;
