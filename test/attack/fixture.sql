@@ -18,6 +18,9 @@
 --   9011  "P1": PIN 1111, one open loan, one closed loan, one hold, history
 --   9012  "P2": PIN 2222, like A plus an open hold
 --
+-- and demo.ill_requests, interlibrary-loan requests with a nullable patron
+-- column (closed requests of 9001 and 9012), which the demo schema lacks.
+--
 -- Ground truth: pg_temp.secrets (refreshed by pg_temp.refresh_secrets() as
 -- the superuser) holds, per privacy class, the (relation, row id, patron)
 -- pairs that class must never see identified.  pg_temp.attempt() runs an
@@ -106,6 +109,20 @@ SET pals_privacy.pin_iterations = 10000;
 SELECT pals_privacy.set_pin('9011', '1111'), pals_privacy.set_pin('9012', '2222');
 RESET pals_privacy.pin_iterations;
 \o
+-- one table the demo does not have: interlibrary-loan requests, whose patron
+-- column is nullable (severed to NULL), 9001's and 9012's requests closed
+CREATE TABLE demo.ill_requests (id bigint PRIMARY KEY, patron_id bigint REFERENCES demo.patrons (id),
+                                title_id bigint NOT NULL, requested_at timestamptz NOT NULL, closed_at timestamptz,
+                                note text);
+INSERT INTO demo.ill_requests
+SELECT g, CASE WHEN g <= 5 THEN 9001 ELSE 9012 END, 90001, timestamptz '2025-01-01' + make_interval(days => g),
+       timestamptz '2025-01-05' + make_interval(days => g), NULL
+  FROM generate_series(1, 10) g;
+\o /dev/null
+SELECT pals_privacy.bind_loans('demo.ill_requests', 'patron_id', 'title_id', ARRAY['closed_at']::name[],
+                               sever_with => 'null', keep_last_borrower => false);
+\o
+GRANT SELECT, INSERT, UPDATE ON demo.ill_requests TO branch_staff, ils_app;
 -- ils_app may write everything (the control runs every write as it);
 -- branch_staff keeps exactly the grants of demo/roles.sql
 GRANT TEMPORARY ON DATABASE :atk_db TO PUBLIC;
@@ -142,6 +159,12 @@ BEGIN
     -- the patron class, logged in as 9011: every row of another patron
     INSERT INTO pg_temp.secrets SELECT 'patron', 'loans', id, patron_id FROM demo.loans WHERE patron_id NOT IN (0, 9011);
     INSERT INTO pg_temp.secrets SELECT 'patron', 'holds', id, patron_id FROM demo.holds WHERE patron_id NOT IN (0, 9011);
+    INSERT INTO pg_temp.secrets
+    SELECT c, 'ill_requests', r.id, r.patron_id FROM demo.ill_requests r,
+           unnest(ARRAY['staff', 'auditor', 'collections']) c
+     WHERE r.closed_at IS NOT NULL AND r.patron_id IS NOT NULL;
+    INSERT INTO pg_temp.secrets SELECT 'patron', 'ill_requests', id, patron_id FROM demo.ill_requests
+     WHERE patron_id <> 9011;
     -- private history: nobody but the patron
     INSERT INTO pg_temp.secrets
     SELECT c, 'reading_history', r.id, r.patron_id FROM demo.reading_history r,
@@ -303,14 +326,15 @@ CREATE FUNCTION pg_temp.patrons_changed() RETURNS bigint LANGUAGE sql AS $$
 $$;
 -- a write that must leave something unchanged: the attacker's check value
 -- must equal the untouched state; the control's must not (the write is real)
-CREATE FUNCTION pg_temp.no_damage(descr text, cls text, stmts text[], check_sql text, control text DEFAULT 'ils_app')
+CREATE FUNCTION pg_temp.no_damage(descr text, cls text, stmts text[], check_sql text, control text DEFAULT 'ils_app',
+                                  control_stmts text[] DEFAULT NULL)
 RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
     before text;
     c jsonb; a jsonb;
 BEGIN
     EXECUTE check_sql INTO before;
-    c := pg_temp.probe(control, stmts, check_sql);
+    c := pg_temp.probe(control, coalesce(control_stmts, stmts), check_sql);
     a := pg_temp.probe(pg_temp.role_of(cls), stmts, check_sql);
     IF (c ->> 'check') IS DISTINCT FROM before AND (a ->> 'err' IS NOT NULL OR (a ->> 'check') IS NOT DISTINCT FROM before) THEN
         RETURN ok(true, cls || ': ' || descr);

@@ -5,7 +5,7 @@
 \set ECHO none
 \i test/attack/fixture.sql
 \set ECHO all
-SELECT plan(7);
+SELECT plan(10);
 
 ------------------------------------------------------------------------------
 -- A logged-in patron (9011) writing for other patrons (class 10)
@@ -23,6 +23,19 @@ SELECT pg_temp.attempt('write another patron''s history ... RETURNING', 'patron'
     ARRAY['UPDATE demo.reading_history SET note = note WHERE patron_id = 9012 RETURNING id, patron_id'], 'reading_history');
 SELECT pg_temp.attempt('a data-modifying CTE on the holds ... RETURNING', 'patron',
     ARRAY['WITH u AS (UPDATE demo.holds SET placed_at = placed_at RETURNING id, patron_id) SELECT * FROM u'], 'holds');
+\set ECHO all
+
+------------------------------------------------------------------------------
+-- Staff writes selecting hidden rows by a guessed patron
+------------------------------------------------------------------------------
+\set ECHO none
+SELECT pg_temp.attempt('UPDATE ... FROM (guesses) WHERE patron_id = guess ... RETURNING', 'staff',
+    ARRAY['UPDATE demo.loans l SET due_at = due_at FROM (SELECT generate_series(9000::bigint, 9020) g) v
+            WHERE l.patron_id = v.g RETURNING l.id, v.g AS patron_id']);
+SELECT pg_temp.attempt('UPDATE ... WHERE patron_id IN (guesses) ... RETURNING', 'staff',
+    ARRAY['UPDATE demo.loans SET due_at = due_at WHERE patron_id IN (9001, 9012) RETURNING id, patron_id']);
+SELECT pg_temp.attempt('ILL requests: UPDATE ... WHERE patron_id = guess ... RETURNING', 'staff',
+    ARRAY['UPDATE demo.ill_requests SET note = note WHERE patron_id = 9001 RETURNING id, patron_id'], 'ill_requests');
 \set ECHO all
 
 ------------------------------------------------------------------------------
