@@ -38,6 +38,17 @@ LANGUAGE sql IMMUTABLE AS $$
     SELECT regexp_replace(left(message, 200), '[0-9]+', '#', 'g')
 $$;
 
+-- Does the relation still exist with all these columns?  (A report on a
+-- broken binding skips it and counts it under health/bindings_invalid.)
+CREATE FUNCTION @extschema@._report_usable(rel regclass, cols name[]) RETURNS boolean
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT EXISTS (SELECT FROM pg_catalog.pg_class k WHERE k.oid = rel)
+       AND NOT EXISTS (SELECT FROM unnest(cols) col
+                        WHERE col IS NOT NULL AND NOT EXISTS (
+                            SELECT FROM pg_catalog.pg_attribute a WHERE a.attrelid = rel AND a.attname = col
+                               AND a.attnum > 0 AND NOT a.attisdropped))
+$$;
+
 CREATE FUNCTION @extschema@.compliance_report()
 RETURNS TABLE (section text, relation text, measure text, value numeric, ok boolean, detail text)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -79,6 +90,8 @@ BEGIN
     --    no sever at all (a backlog not run, a bug).  The same scan gives their ages.
     first_row := jsonb_array_length(acc);
     FOR b IN SELECT * FROM @extschema@.loan_binding ORDER BY relation::text LOOP
+        CONTINUE WHEN NOT @extschema@._report_usable(b.relation,
+                              b.closed_columns || b.patron_column || b.item_column || b.settled_column);
         p := @extschema@._loan_predicates(b, 'x');
         SELECT 'greatest(' || string_agg(format('x.%I::timestamptz', col), ', ') || ')' INTO closed_at
           FROM unnest(b.closed_columns) col
@@ -149,7 +162,7 @@ BEGIN
 
     -- 2. Expired patrons still there, by reason (purge_expired's reasons).
     SELECT * INTO pb FROM @extschema@.patron_binding;
-    IF FOUND THEN
+    IF FOUND AND @extschema@._report_usable(pb.relation, ARRAY[pb.id_column, pb.expires_column]) THEN
         grace := make_interval(mins => (SELECT setting::integer FROM pg_catalog.pg_settings
                                          WHERE name = 'pals_privacy.purge_grace'));
         EXECUTE format('SELECT coalesce(array_agg(p.%1$I::text), ''{}'') FROM %2$s p
@@ -171,6 +184,7 @@ BEGIN
 
     -- 3. Contact fields without consent, per field (channel) and purpose.
     FOR c IN SELECT * FROM @extschema@.contact_binding ORDER BY relation::text, column_name LOOP
+        CONTINUE WHEN NOT @extschema@._report_usable(c.relation, ARRAY[c.column_name, c.patron_column]);
         EXECUTE format('SELECT count(*) FROM %s x WHERE x.%I IS NOT NULL', c.relation, c.column_name) INTO n;
         acc := acc || @extschema@._report_row('contact', c.relation::text, format('%s (%s): filled', c.column_name, c.channel), n);
         FOR q IN SELECT name FROM @extschema@.purposes ORDER BY builtin DESC, name LOOP
@@ -185,6 +199,7 @@ BEGIN
 
     -- 4. Rows past their retention rule (what the next apply_retention() would remove or sever).
     FOR r IN SELECT * FROM @extschema@.retention_rule ORDER BY relation::text LOOP
+        CONTINUE WHEN NOT @extschema@._report_usable(r.relation, ARRAY[r.timestamp_column]);
         filter := 'true';
         IF r.action = 'sever' THEN
             SELECT * INTO lb FROM @extschema@.loan_binding l WHERE l.relation = r.relation;
@@ -258,17 +273,12 @@ BEGIN
                                                THEN n > 0 END,
                                           CASE WHEN dbs = '' THEN 'pals_privacy.maintenance_databases is empty: schedule run_maintenance() yourself'
                                                ELSE 'maintenance_databases: ' || dbs END);
-    -- a binding whose relation or a named column is gone
+    -- a binding whose relation or a named column is gone (the report skipped it above)
     SELECT count(*) INTO n FROM @extschema@.bindings x
-     WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_class k WHERE k.oid = x.relation)
-        OR (x.column_name IS NOT NULL AND NOT EXISTS (
-                SELECT FROM pg_catalog.pg_attribute a WHERE a.attrelid = x.relation AND a.attname = x.column_name
-                   AND a.attnum > 0 AND NOT a.attisdropped));
+     WHERE NOT @extschema@._report_usable(x.relation, ARRAY[x.column_name]);
     SELECT n + count(*) INTO n FROM @extschema@.loan_binding l
-     WHERE EXISTS (SELECT FROM unnest(l.closed_columns || l.item_column || l.settled_column) col
-                    WHERE col IS NOT NULL AND NOT EXISTS (
-                        SELECT FROM pg_catalog.pg_attribute a WHERE a.attrelid = l.relation AND a.attname = col
-                           AND a.attnum > 0 AND NOT a.attisdropped));
+     WHERE @extschema@._report_usable(l.relation, ARRAY[l.patron_column])
+       AND NOT @extschema@._report_usable(l.relation, l.closed_columns || l.item_column || l.settled_column);
     acc := acc || @extschema@._report_row('health', NULL, 'bindings_invalid', n, n = 0,
                                           format('%s bindings', (SELECT count(*) FROM @extschema@.bindings)));
     SELECT count(*) INTO n FROM @extschema@.loan_binding l
@@ -543,7 +553,7 @@ END $$;
 COMMENT ON FUNCTION @extschema@.compliance_report_html() IS
     'compliance_report() as one self-contained HTML page with inline SVG charts; auditors and superusers only';
 
-REVOKE ALL ON FUNCTION @extschema@._report_age_labels(), @extschema@._report_age_bucket(timestamptz),
+REVOKE ALL ON FUNCTION @extschema@._report_age_labels(), @extschema@._report_usable(regclass, name[]), @extschema@._report_age_bucket(timestamptz),
     @extschema@._report_row(text, text, text, numeric, boolean, text), @extschema@._report_mask(text),
     @extschema@._html(text), @extschema@._report_num(jsonb, text, text, text, text, text),
     @extschema@._report_value(jsonb, text, text, text) FROM PUBLIC;
