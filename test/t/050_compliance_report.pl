@@ -60,6 +60,7 @@ $node->safe_psql('postgres', <<'SQL');
 SET client_min_messages = warning;
 CALL pals_privacy.sever_backlog(batch_size => 5000);
 CALL pals_privacy.purge_expired();
+CALL pals_privacy.apply_retention();
 SQL
 
 # Findings.  Triggers are off for the two loan rows (replica role), as if a
