@@ -21,3 +21,25 @@ BEGIN
     END LOOP;
     RETURN n;
 END $$;
+
+-- The same loop for an ILS without a purge routine, whose foreign keys to the patron table cascade
+-- (bench/purge.sh's DELETE-method databases): the patron row is deleted, one statement per patron.
+CREATE FUNCTION demo.purge_expired_loop_delete(grace interval DEFAULT interval '90 days') RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+    p record;
+    n integer := 0;
+BEGIN
+    FOR p IN SELECT id FROM demo.patrons WHERE expires_on < now() - grace AND id <> 0 ORDER BY id LOOP
+        CONTINUE WHEN coalesce((SELECT sum(owed) FROM demo.balances b WHERE b.patron_id = p.id), 0) > 0;
+        CONTINUE WHEN EXISTS (SELECT 1 FROM demo.loans l WHERE l.patron_id = p.id AND l.returned_at IS NULL);
+        CONTINUE WHEN EXISTS (SELECT 1 FROM demo.holds h WHERE h.patron_id = p.id
+                               AND h.fulfilled_at IS NULL AND h.cancelled_at IS NULL);
+        UPDATE demo.loans SET patron_id = 0 WHERE patron_id = p.id;
+        UPDATE demo.holds SET patron_id = 0 WHERE patron_id = p.id;
+        DELETE FROM demo.reading_history WHERE patron_id = p.id;
+        DELETE FROM demo.patrons WHERE id = p.id;
+        n := n + 1;
+    END LOOP;
+    RETURN n;
+END $$;

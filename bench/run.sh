@@ -68,7 +68,8 @@ set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
-PGBIN="${PGBIN:-$(pg_config --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)}"
+PGBIN="${PALS_PGBIN:-${PGBIN:-$(pg_config --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)}}"
+export PALS_PGBIN="$PGBIN"
 export PATH="$PGBIN:$PATH"
 
 # ---------------------------------------------------------------------------------------------
@@ -207,6 +208,9 @@ else
 fi
 
 # Outside the throwaway cluster: start one and run ourselves inside it.
+if [ "$INNER" = 0 ] && [ "$INSTALL" = 1 ] && [ "$PGBIN" != /usr/lib/postgresql/15/bin ]; then
+    INSTALL=0; a=(); for x in "${ARGS[@]}"; do [ "$x" = --install ] || a+=("$x"); done; ARGS=("${a[@]}")   # a private copy (bench/private-install.sh): no lock
+fi
 if [ "$INNER" = 0 ] && [ "$INSTALL" = 1 ]; then
     exec 8>/tmp/pals_privacy.install.lock   # inherited by the inner run, which releases it
     flock 8
@@ -220,7 +224,7 @@ if [ "$INNER" = 0 ]; then
         esac
         PRELOAD=()   # only extension-free variants were asked for
     fi
-    exec pg_virtualenv -t "${PRELOAD[@]}" -o synchronous_commit=off \
+    exec "$HERE/cluster.sh" "${PRELOAD[@]}" -o synchronous_commit=off \
         -o shared_buffers=256MB -o max_wal_size=2GB -o checkpoint_timeout=30min \
         bash "$0" "${ARGS[@]}" --inner
 fi
@@ -313,6 +317,7 @@ NHOT=1
 [ -n "$HOT" ] && NITEMS="$HOT"
 dropdb bench_template
 if [ "$INSTALL" = 1 ]; then flock -u 8; say "released the install lock"; fi
+[ -n "${READY_FILE:-}" ] && touch "$READY_FILE"   # (bench/all.sh: set-up done)
 
 # Server CPU per transaction: the CPU time of the postmaster's exited children (the backends of a
 # pgbench run, and any parallel or autovacuum worker that ends meanwhile), which the kernel adds

@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# bench/callgrind.sh: instructions per circulation transaction, counted by valgrind (callgrind) in a
+# single-user backend: no other process, no scheduler, no cache of another tenant, so the counts
+# repeat to a fraction of a percent where tps on a shared machine varies by tens.
+#
+#   bench/callgrind.sh [--scale S] [--items N] [--variants LIST] [--workload W] [--install]
+#                      [--annotate] [--keep DIR]   (DIR: the callgrind files, for callgrind_annotate)
+#
+# Runs as root (the server runs as user postgres) with the extension installed (or --install).
+# Generates the demo data (scale 0.2 by default) once in a private cluster, copies it per variant
+# (base: no extension; bound: demo/bind.sql and the backlog severed; fkcheck: bound with the
+# placeholder guard disabled, so that every sever goes through the foreign-key check), stops the
+# server, then for each variant runs the same script in `postgres --single` under callgrind:
+# for items 1..N (default 300), a return of the item's open loan if any, a checkout to a patron,
+# and the return of that loan (which severs the previous last borrower), each statement its own
+# transaction, as ils_app.  --workload staff: instead, N staff reads as branch_staff, cycling
+# through the six query shapes of bench/staff_shapes.sql (variants base,bound,severed: severed is
+# bound's data with the extension dropped); --workload staff_busy: the same with a return (as
+# ils_app, committed) before each read, so that no answer is kept from one read to the next.  Prints instructions per item (three transactions), after subtracting a
+# run of the same session with no statements, and the ratio to base; and, with --annotate, the
+# extension's own functions' inclusive share.
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/.." && pwd)"
+export PATH="${PALS_PGBIN:-/usr/lib/postgresql/15/bin}:$PATH"
+SCALE=0.2; ITEMS=300; VARIANTS=; INSTALL=0; ANNOTATE=0; WORKLOAD=circulation; KEEP=
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --scale) SCALE="$2"; shift ;;
+        --items) ITEMS="$2"; shift ;;
+        --variants) VARIANTS="$2"; shift ;;
+        --install) INSTALL=1 ;;
+        --annotate) ANNOTATE=1 ;;
+        --workload) WORKLOAD="$2"; shift ;;
+        --keep) KEEP="$2"; shift ;;
+        -h|--help) sed -n '2,/^set -euo/p' "$0" | sed 's/^# \{0,1\}//; /^set -euo/d'; exit 0 ;;
+        *) echo "callgrind.sh: unknown option $1" >&2; exit 2 ;;
+    esac
+    shift
+done
+case "$WORKLOAD" in
+    circulation) VARIANTS="${VARIANTS:-base,bound,fkcheck}" ;;
+    staff|staff_busy) VARIANTS="${VARIANTS:-base,bound,severed}" ;;
+    *) echo "callgrind.sh: unknown workload $WORKLOAD" >&2; exit 2 ;;
+esac
+command -v valgrind >/dev/null || { echo "callgrind.sh: valgrind is not installed" >&2; exit 1; }
+[ -n "${PALS_PGBIN:-}" ] && INSTALL=0   # a private copy (bench/private-install.sh): no lock
+if [ "$INSTALL" = 1 ]; then
+    exec 8>/tmp/pals_privacy.install.lock; flock 8; bash "$ROOT/tools/setup.sh" >&2
+fi
+t0=$(date +%s)
+say() { printf '[%4ds] %s\n' "$(( $(date +%s) - t0 ))" "$*" >&2; }
+D=$(mktemp -d /tmp/pals_callgrind.XXXXXX); chmod 755 "$D"; chown postgres: "$D"
+PORT=$((20000 + RANDOM % 20000))
+pg() { runuser -u postgres -- "$@"; }
+cleanup() { pg "$(command -v pg_ctl)" -D "$D/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$D"; }
+trap cleanup EXIT
+pg "$(command -v initdb)" -D "$D/data" -A trust --no-sync >/dev/null
+pg "$(command -v pg_ctl)" -D "$D/data" -l "$D/log" -w -o "-c shared_preload_libraries=pals_privacy -c port=$PORT -c listen_addresses='' -c unix_socket_directories=$D -c fsync=off -c synchronous_commit=off" start >/dev/null
+q() { psql -X -q -v ON_ERROR_STOP=1 -h "$D" -p "$PORT" -U postgres "$@"; }
+export PGOPTIONS='-c client_min_messages=warning'
+q -d postgres -c 'CREATE DATABASE tpl' >/dev/null
+q -d tpl -f "$ROOT/demo/schema.sql" >/dev/null
+q -d tpl -v scale="$SCALE" -f "$ROOT/demo/generate.sql" >/dev/null
+q -d tpl -f "$ROOT/demo/roles.sql" >/dev/null
+[ "$WORKLOAD" != circulation ] && q -d tpl -v scale="$SCALE" -f "$HERE/shapes.sql" >/dev/null
+IFS=, read -r -a VLIST <<<"$VARIANTS"
+for v in "${VLIST[@]}"; do
+    q -d postgres -c "CREATE DATABASE cg_$v TEMPLATE tpl" >/dev/null
+    case "$v" in
+        base) ;;
+        bound|fkcheck|severed)
+            q -d "cg_$v" -c 'CREATE EXTENSION pals_privacy' -f "$ROOT/demo/bind.sql" >/dev/null
+            [ "$WORKLOAD" != circulation ] && q -d "cg_$v" -f "$HERE/shapes_bind.sql" >/dev/null
+            q -d "cg_$v" -c 'CALL pals_privacy.sever_backlog()' >/dev/null
+            [ "$v" = fkcheck ] && q -d "cg_$v" -c 'ALTER TABLE demo.patrons DISABLE TRIGGER pals_privacy_placeholder_guard' >/dev/null
+            if [ "$v" = severed ]; then
+                q -d "cg_$v" -c 'DROP EXTENSION pals_privacy CASCADE' \
+                  -c "DO \$\$ DECLARE t regclass; BEGIN
+                        FOR t IN SELECT polrelid FROM pg_policy WHERE polname = 'pals_privacy_redaction' LOOP
+                            EXECUTE format('DROP POLICY pals_privacy_redaction ON %s', t);
+                            EXECUTE format('ALTER TABLE %s DISABLE ROW LEVEL SECURITY', t);
+                        END LOOP; END \$\$" >/dev/null
+            fi ;;
+        *) echo "callgrind.sh: unknown variant $v" >&2; exit 2 ;;
+    esac
+    q -d "cg_$v" -c 'VACUUM ANALYZE' >/dev/null
+done
+NPAT=$(psql -XAtq -h "$D" -p "$PORT" -U postgres -d tpl -c 'SELECT max(id) FROM demo.patrons')
+NHOT=1
+[ "$WORKLOAD" != circulation ] && NHOT=$(psql -XAtq -h "$D" -p "$PORT" -U postgres -d tpl -c 'SELECT max(item) FROM shapes.issues')
+pg "$(command -v pg_ctl)" -D "$D/data" -w stop >/dev/null
+[ "$INSTALL" = 1 ] && { flock -u 8; exec 8>&-; say "released the install lock"; }
+say "databases ready (scale $SCALE); counting $ITEMS items per variant"
+
+# the script: one statement per line (single-user mode ends a statement at a newline)
+staff_read() {  # i: one of the six shapes of bench/staff_shapes.sql, with fixed parameters
+    local i="$1" hot=$(( 1 + (i * 37) % NHOT )) patron=$(( 1 + (i * 7919) % NPAT )) lib=$(( 1 + i % 5 ))
+    case $(( i % 6 )) in
+        0) echo "SELECT i.issued, i.returned, i.settled, p.id, p.name, p.card_number FROM shapes.issues i LEFT JOIN demo.patrons p ON p.id = i.borrower WHERE i.item = $hot ORDER BY i.issued DESC LIMIT 20;" ;;
+        1) echo "SELECT t.issued, t.returned, t.settled, p.id, p.name, p.card_number FROM shapes.text_issues t LEFT JOIN demo.patrons p ON p.id = t.borrower WHERE t.barcode = 'B' || lpad(($hot)::text, 10, '0') ORDER BY t.issued DESC LIMIT 20;" ;;
+        2) echo "SELECT p.name, count(*) FROM shapes.issues i JOIN demo.patrons p ON p.id = i.borrower WHERE i.item = $hot GROUP BY p.name ORDER BY count(*) DESC, p.name LIMIT 10;" ;;
+        3) echo "SELECT p.library_id, (extract(year FROM age(current_date, p.birth_date))::int / 10) * 10, count(*) FROM demo.loans l JOIN demo.patrons p ON p.id = l.patron_id WHERE l.library_id = $lib AND l.checked_out_at >= timestamptz '2026-10-18 00:00+00' AND l.checked_out_at < timestamptz '2026-11-01 00:00+00' GROUP BY 1, 2 ORDER BY 1, 2;" ;;
+        4) echo "SELECT i.item, i.issued, i.due FROM shapes.issues i WHERE i.borrower = $patron AND i.returned IS NULL ORDER BY i.due;" ;;
+        5) echo "SELECT l.checked_out_at, l.returned_at, p.id, p.name FROM demo.loans l LEFT JOIN demo.patrons p ON p.id = l.patron_id WHERE l.item_id = $hot ORDER BY l.checked_out_at DESC LIMIT 5;" ;;
+    esac
+}
+{
+    case "$WORKLOAD" in
+        circulation)
+            echo "SET ROLE ils_app;"
+            for ((i = 1; i <= ITEMS; i++)); do
+                p=$(( 1 + (i * 7919) % NPAT ))
+                echo "UPDATE demo.loans SET returned_at = now(), fines_settled_at = now() WHERE item_id = $i AND returned_at IS NULL;"
+                echo "INSERT INTO demo.loans (patron_id, item_id, library_id, checked_out_at, due_at) VALUES ($p, $i, 1, now(), now() + interval '21 days');"
+                echo "UPDATE demo.loans SET returned_at = now(), fines_settled_at = now() WHERE item_id = $i AND returned_at IS NULL;"
+            done ;;
+        staff)
+            echo "SET ROLE branch_staff;"
+            for ((i = 1; i <= ITEMS; i++)); do staff_read "$i"; done ;;
+        staff_busy)
+            for ((i = 1; i <= ITEMS; i++)); do
+                echo "SET ROLE ils_app;"
+                echo "UPDATE demo.loans SET returned_at = now(), fines_settled_at = now() WHERE item_id = (SELECT item_id FROM demo.loans WHERE returned_at IS NULL AND item_id > $i * 7 % 5000 ORDER BY item_id LIMIT 1) AND returned_at IS NULL;"
+                echo "SET ROLE branch_staff;"
+                staff_read "$i"
+            done ;;
+    esac
+} >"$D/script.sql"
+head -1 "$D/script.sql" >"$D/empty.sql"
+chmod 644 "$D"/*.sql
+
+count() {  # variant script -> total instructions
+    local v="$1" s="$2" out="$D/cg.$1.$(basename "$2" .sql)"
+    pg valgrind --tool=callgrind --callgrind-out-file="$out" \
+        "$(command -v postgres)" --single -D "$D/data" -c shared_preload_libraries=pals_privacy -c fsync=off \
+        -c synchronous_commit=off -c autovacuum=off "cg_$v" <"$s" >"$out.log" 2>&1
+    if grep -q 'ERROR' "$out.log"; then echo "callgrind.sh: errors in $v:" >&2; grep ERROR "$out.log" | head -3 >&2; fi
+    awk '/^summary:|^totals:/ {print $2; exit}' "$out"
+}
+declare -A IR
+for v in "${VLIST[@]}"; do
+    e=$(count "$v" "$D/empty.sql"); t=$(count "$v" "$D/script.sql")
+    IR[$v]=$(( (t - e) / ITEMS ))
+    [ -n "$KEEP" ] && { mkdir -p "$KEEP"; cp "$D/cg.$v.script" "$KEEP/callgrind.$WORKLOAD.$v"; }
+    say "$v: $(( t - e )) instructions for $ITEMS items"
+    if [ "$ANNOTATE" = 1 ] && [ "$v" != base ]; then
+        callgrind_annotate --inclusive=yes "$D/cg.$v.script" 2>/dev/null | grep -E 'pals_privacy' | head -15 >&2 || true
+    fi
+done
+echo
+echo "pals_privacy callgrind: scale $SCALE, workload $WORKLOAD, $ITEMS items per variant, single-user backend"
+printf '%-10s %16s %10s\n' variant "instr/item" "base/V"
+for v in "${VLIST[@]}"; do
+    printf '%-10s %16s %10s\n' "$v" "${IR[$v]}" "$(awk -v a="${IR[${VLIST[0]}]}" -v b="${IR[$v]}" 'BEGIN {printf "%.3f", a / b}')"
+done
