@@ -11,7 +11,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pals_privacy;
 
 BEGIN;
-SELECT plan(50);
+SELECT plan(54);
 CREATE EXTENSION pgcrypto;
 CREATE TEMP TABLE st_mark AS SELECT coalesce(max(id), 0) AS id FROM pals_privacy.audit_log;
 
@@ -213,13 +213,26 @@ SELECT is((SELECT count(*) FROM pals_privacy.export_statistics() WHERE NOT suppr
 RESET ROLE;
 RESET pals_privacy.min_group_size;
 
+-- The compliance report watches for keys of ended periods.
+CREATE FUNCTION pg_temp.ended_keys() RETURNS text LANGUAGE sql AS $$
+    SELECT value || '/' || ok FROM pals_privacy.compliance_report()
+     WHERE section = 'statistics' AND measure = 'ended_keys_not_destroyed'
+$$;
+SELECT is(pg_temp.ended_keys(), '0/true', 'report: no key of an ended period left');
+UPDATE pals_privacy.pseudonym_keys SET period_end = clock_timestamp() WHERE key IS NOT NULL;    -- the period ends
+SELECT is(pg_temp.ended_keys(), '1/false', 'report: an ended period''s key still there fails the check');
+INSERT INTO st.loans VALUES (9, 2, 11, NULL, NULL);
+UPDATE st.loans SET returned = now(), paid = now() WHERE id = 9;     -- severs P1's row 6: a record
+SELECT is(pg_temp.ended_keys(), '0/true', 'the next record destroyed it');
+SELECT is((SELECT count(*) FROM pals_privacy.pseudonym_keys WHERE key IS NOT NULL), 1::bigint, 'and made a new key');
+
 -- stop_statistics: a sever writes no record any more
 SELECT lives_ok($$SELECT pals_privacy.stop_statistics('st.loans')$$, 'stop_statistics');
 INSERT INTO st.loans VALUES (8, 2, 10, NULL, NULL);
 UPDATE st.loans SET returned = now(), paid = now() WHERE id = 8;     -- severs P3's row 7
 SELECT is((SELECT patron_id FROM st.loans WHERE id = 7), NULL, 'the row is severed');
 SELECT is((SELECT count(*) FROM pals_privacy.pseudonymous_loans WHERE relation = 'st.loans'::regclass AND period > '2021-01-01'),
-          5::bigint, 'without a record');
+          6::bigint, 'without a record');
 
 SELECT * FROM finish();
 ROLLBACK;
