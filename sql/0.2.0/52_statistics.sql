@@ -251,7 +251,7 @@ GRANT SELECT ON @extschema@.loan_statistics TO PUBLIC;
 CREATE FUNCTION @extschema@.export_statistics(period_from timestamptz DEFAULT NULL, period_to timestamptz DEFAULT NULL,
                                               relation regclass DEFAULT NULL)
 RETURNS TABLE (period timestamptz, age_bracket text, library text, loans bigint, patrons bigint, suppressed boolean)
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET client_min_messages = warning AS $$
 #variable_conflict use_column
 DECLARE
     k integer;
