@@ -28,6 +28,7 @@
  *     echoes stored values, is kept out of a redacted session's reach.
  */
 #include "pals_privacy.h"
+#include "compat.h"
 
 #include "access/genam.h"
 #include "access/htup_details.h"
@@ -35,14 +36,18 @@
 #include "catalog/index.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_aggregate.h"
 #include "catalog/pg_collation.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_language.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_statistic.h"
 #include "catalog/pg_statistic_ext.h"
 #include "catalog/pg_statistic_ext_data.h"
 #include "catalog/pg_type.h"
-#include "commands/explain.h"
+#include "executor/executor.h"
+#include "executor/instrument.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -105,7 +110,7 @@ static const struct config_enum_entry guardian_options[] = {
 };
 
 static planner_hook_type prev_planner_hook = NULL;
-static ExplainOneQuery_hook_type prev_explain_hook = NULL;
+static ExecutorStart_hook_type prev_executor_start_hook = NULL;
 static needs_fmgr_hook_type prev_needs_fmgr_hook = NULL;
 static emit_log_hook_type prev_emit_log_hook = NULL;
 static ProcessUtility_hook_type prev_utility_hook = NULL;
@@ -125,6 +130,7 @@ typedef struct RelPolicy
 {
 	Oid			relid;			/* hash key */
 	bool		bound;
+	bool		bound_below;	/* not bound, but a descendant is */
 	const PatronBinding *patrons;
 	const LoanBinding *loan;
 	const ColumnBinding *card;
@@ -149,11 +155,15 @@ typedef struct Derived
 	Oid			fn_acknowledged;
 	Oid			fn_wards;
 	Oid			fn_write_check;
+	int			ncounters;		/* statistics counters keyed by an OID (see mask_counters) */
+	Oid		   *counters;		/* sorted */
 	List	   *templates;		/* of RuleTemplate *: rules built once */
 } Derived;
 
 static MemoryContext derived_context = NULL;
 static Derived derived;
+
+static const Derived *get_derived(void);
 
 static int
 relation_natts(Oid relid)
@@ -186,6 +196,46 @@ own_function(const char *name, int nargs, Oid *argtypes)
 {
 	return LookupFuncName(list_make2(makeString("pals_privacy"), makeString(pstrdup(name))),
 						  nargs, argtypes, false);
+}
+
+/*
+ * The cumulative statistics functions that take one OID (a relation, an
+ * index, a database): pg_stat_get_tuples_fetched(oid) and the rest, which
+ * pg_stat_user_tables, pg_stat_user_indexes, pg_statio_* and
+ * pg_stat_database are made of.  Found by name, so every version's set is.
+ */
+static void
+find_counters(Derived *d)
+{
+	Relation	rel = table_open(ProcedureRelationId, AccessShareLock);
+	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	HeapTuple	tup;
+	int			size = 128;
+
+	d->counters = MemoryContextAlloc(derived_context, sizeof(Oid) * size);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_proc f = (Form_pg_proc) GETSTRUCT(tup);
+
+		if (f->pronamespace != PG_CATALOG_NAMESPACE || f->pronargs != 1 ||
+			f->proargtypes.values[0] != OIDOID ||
+			strncmp(NameStr(f->proname), "pg_stat_get_", 12) != 0)
+			continue;
+		if (d->ncounters == size)
+			d->counters = repalloc(d->counters, sizeof(Oid) * (size *= 2));
+		d->counters[d->ncounters++] = f->oid;
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	qsort(d->counters, d->ncounters, sizeof(Oid), oid_cmp);
+}
+
+static bool
+is_counter(Oid fn)
+{
+	const Derived *d = get_derived();
+
+	return bsearch(&fn, d->counters, d->ncounters, sizeof(Oid), oid_cmp) != NULL;
 }
 
 static const Derived *
@@ -225,6 +275,7 @@ get_derived(void)
 
 			derived.fn_write_check = own_function("_write_check", 4, wc);
 		}
+		find_counters(&derived);
 		derived.generation = reg->generation;
 	}
 	return &derived;
@@ -295,9 +346,32 @@ policy_for(Oid relid)
 	p->guardian = column_binding_for(reg->guardians, ancestors);
 	p->bound = p->patrons || p->loan || p->card || p->balance || p->history ||
 		p->outbox || p->contacts || p->guardian;
+	if (!p->bound && has_subclass(relid))
+	{
+		List	   *below = find_all_inheritors(relid, NoLock, NULL);
+
+		/* policy_for() may grow the table: look the descendants up first */
+		MemoryContextSwitchTo(old);
+		foreach(la, below)
+			if (lfirst_oid(la) != relid && policy_for(lfirst_oid(la))->bound)
+			{
+				p = hash_search(get_derived()->policies, &relid, HASH_FIND, NULL);
+				p->bound_below = true;
+				break;
+			}
+		list_free(ancestors);
+		return p;
+	}
 	MemoryContextSwitchTo(old);
 	list_free(ancestors);
 	return p;
+}
+
+/* Is relid an unbound ancestor of a bound relation (an inheritance parent)? */
+static bool
+bound_below(Oid relid)
+{
+	return policy_for(relid)->bound_below;
 }
 
 /* ----------------------------------------------------------------------
@@ -1393,6 +1467,91 @@ refuse_patron_writes(Query *q, const RelPolicy *p, const Redaction *red)
 					 errhint("Ask an operational role to change it.")));
 }
 
+/* Does the query (at any depth) refer to a system column or a whole row of rti? */
+typedef struct SysRefContext
+{
+	int			rti;
+	int			sublevels_up;
+} SysRefContext;
+
+static bool
+system_reference_walker(Node *node, SysRefContext *c)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Var))
+		return ((Var *) node)->varno == c->rti && (int) ((Var *) node)->varlevelsup == c->sublevels_up &&
+			((Var *) node)->varattno <= 0;
+	if (IsA(node, Query))
+	{
+		bool		found;
+
+		c->sublevels_up++;
+		found = query_tree_walker((Query *) node, system_reference_walker, c, 0);
+		c->sublevels_up--;
+		return found;
+	}
+	return expression_tree_walker(node, system_reference_walker, c);
+}
+
+/*
+ * A relation the class may read no row of (staff on private history) is
+ * not read at all: it becomes SELECT <NULL columns> WHERE false, so no
+ * index probe fetches a hidden row (statistics counters, buffers), and the
+ * relation stays in the range table for its permission check.  Where the
+ * query refers to its system columns or whole rows, the row filter stays.
+ */
+static bool
+read_nothing(Query *q, int rti)
+{
+	RangeTblEntry *rte = rt_fetch(rti, q->rtable);
+	RangeTblEntry *keep;
+	Query	   *sub;
+	SysRefContext c = {rti, 0};
+	int			natts;
+
+	if (rte->rtekind != RTE_RELATION || rti == q->resultRelation ||
+		query_tree_walker(q, system_reference_walker, &c, 0))
+		return false;
+	natts = relation_natts(rte->relid);
+	keep = copyObject(rte);
+	keep->inFromCl = false;
+	keep->inh = false;
+	keep->securityQuals = NIL;
+	sub = makeNode(Query);
+	sub->commandType = CMD_SELECT;
+	sub->querySource = QSRC_ORIGINAL;
+	sub->canSetTag = true;
+	sub->rtable = list_make1(keep);
+	sub->jointree = makeFromExpr(NIL, (Node *) makeBoolConst(false, false));
+	for (AttrNumber a = 1; a <= natts; a++)
+	{
+		HeapTuple	tup = SearchSysCache2(ATTNUM, ObjectIdGetDatum(rte->relid), Int16GetDatum(a));
+		Form_pg_attribute att;
+		Expr	   *value;
+
+		if (!HeapTupleIsValid(tup))
+			elog(ERROR, "cache lookup failed for attribute %d of relation %u", a, rte->relid);
+		att = (Form_pg_attribute) GETSTRUCT(tup);
+		value = att->attisdropped ? (Expr *) makeNullConst(INT4OID, -1, InvalidOid)
+			: (Expr *) makeNullConst(att->atttypid, att->atttypmod, att->attcollation);
+		sub->targetList = lappend(sub->targetList,
+								  makeTargetEntry(value, a, pstrdup(NameStr(att->attname)), false));
+		ReleaseSysCache(tup);
+	}
+	pals_move_permissions(q, rte, sub, keep);
+	rte->rtekind = RTE_SUBQUERY;
+	rte->subquery = sub;
+	rte->security_barrier = false;
+	rte->relid = InvalidOid;
+	rte->relkind = 0;
+	rte->rellockmode = 0;
+	rte->tablesample = NULL;
+	rte->inh = false;
+	rte->securityQuals = NIL;
+	return true;
+}
+
 /* Rewrite one query level (and, first, every query nested in it). */
 static void
 redact_level(Query *q, const Redaction *red)
@@ -1517,6 +1676,9 @@ redact_level(Query *q, const Redaction *red)
 			continue;
 		qual = list_length(rules[rti]->filters) == 1 ? linitial(rules[rti]->filters)
 			: makeBoolExpr(AND_EXPR, rules[rti]->filters, -1);
+		if (IsA(qual, Const) && !((Const *) qual)->constisnull &&
+			!DatumGetBool(((Const *) qual)->constvalue) && read_nothing(q, rti))
+			continue;
 		if (rte->rtekind == RTE_RELATION)
 			rte->securityQuals = lappend(rte->securityQuals, qual);
 		else
@@ -1525,6 +1687,76 @@ redact_level(Query *q, const Redaction *red)
 			filter_view(rte, qual);
 		}
 	}
+}
+
+/*
+ * Statistics counters count the rows a scan fetched before the security
+ * quals removed them: pg_stat_get_xact_tuples_fetched('loans'), or an
+ * index's idx_tup_read, after a probe on patron_id = 42, tells how many
+ * hidden loans patron 42 has.  For a redacted class, a counter of a bound
+ * relation (or of one of its indexes) reads NULL, like its pg_stats; a
+ * database-wide counter (pg_stat_database: tuples fetched by everyone)
+ * reads NULL for every database.  Calls are found wherever a query can
+ * make them: functions, operators built on them; an aggregate built on
+ * one is refused.
+ */
+static Node *
+counters_mutator(Node *node, void *context)
+{
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, Query))
+		return (Node *) query_tree_mutator((Query *) node, counters_mutator, context, 0);
+	if (IsA(node, OpExpr))
+		set_opfuncid((OpExpr *) node);
+	if ((IsA(node, FuncExpr) && is_counter(((FuncExpr *) node)->funcid)) ||
+		(IsA(node, OpExpr) && is_counter(((OpExpr *) node)->opfuncid)))
+	{
+		Oid			fn = IsA(node, FuncExpr) ? ((FuncExpr *) node)->funcid : ((OpExpr *) node)->opfuncid;
+		List	   *args = (List *) expression_tree_mutator((Node *) (IsA(node, FuncExpr) ? ((FuncExpr *) node)->args
+																	: ((OpExpr *) node)->args),
+														 counters_mutator, context);
+		Oid			type = exprType(node);
+		Expr	   *call_it = (Expr *) makeFuncExpr(fn, type, args, exprCollation(node),
+													exprInputCollation(node), COERCE_EXPLICIT_CALL);
+		char	   *name = get_func_name(fn);
+		CaseWhen   *w;
+		CaseExpr   *c;
+
+		if (strncmp(name, "pg_stat_get_db_", 15) == 0)
+			return (Node *) makeNullConst(type, -1, exprCollation(node));
+		w = makeNode(CaseWhen);
+		w->expr = call(get_derived()->fn_stats_visible, list_make1(copyObject(linitial(args))));
+		w->result = call_it;
+		w->location = -1;
+		c = makeNode(CaseExpr);
+		c->casetype = type;
+		c->casecollid = exprCollation(node);
+		c->args = list_make1(w);
+		c->defresult = (Expr *) makeNullConst(type, -1, exprCollation(node));
+		c->location = -1;
+		return (Node *) c;
+	}
+	if (IsA(node, Aggref) || IsA(node, WindowFunc))
+	{
+		Oid			agg = IsA(node, Aggref) ? ((Aggref *) node)->aggfnoid : ((WindowFunc *) node)->winfnoid;
+		HeapTuple	tup = SearchSysCache1(AGGFNOID, ObjectIdGetDatum(agg));
+
+		if (HeapTupleIsValid(tup))
+		{
+			Form_pg_aggregate a = (Form_pg_aggregate) GETSTRUCT(tup);
+			bool		counter = is_counter(a->aggtransfn) || is_counter(a->aggfinalfn) ||
+				is_counter(a->aggmtransfn) || is_counter(a->aggmfinalfn) || is_counter(a->aggcombinefn);
+
+			ReleaseSysCache(tup);
+			if (counter)
+				ereport(ERROR,
+						(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+						 errmsg("aggregate %s is built on a statistics counter", get_func_name(agg)),
+						 errdetail("Statistics counters of bound relations are hidden from privacy classes below operational.")));
+		}
+	}
+	return expression_tree_mutator(node, counters_mutator, context);
 }
 
 /* ----------------------------------------------------------------------
@@ -1557,6 +1789,8 @@ redact_planner(Query *parse, const char *query_string, int cursorOptions,
 	if (active)
 	{
 		redact_level(parse, &red);
+		if (red.class != PALS_CLASS_OPERATIONAL)
+			query_tree_mutator(parse, counters_mutator, NULL, QTW_DONT_COPY_QUERY);
 		planning_redacted++;
 	}
 	PG_TRY();
@@ -1577,74 +1811,58 @@ redact_planner(Query *parse, const char *query_string, int cursorOptions,
 	return result;
 }
 
-static bool
-touches_bound_walker(Node *node, void *context)
-{
-	if (node == NULL)
-		return false;
-	if (IsA(node, Query))
-	{
-		Query	   *q = (Query *) node;
-		ListCell   *lc;
-
-		foreach(lc, q->rtable)
-		{
-			RangeTblEntry *rte = lfirst(lc);
-			Oid			relid = read_relid(rte);
-
-			if (OidIsValid(relid) && policy_for(relid)->bound)
-				return true;
-		}
-		return query_tree_walker(q, touches_bound_walker, context, 0);
-	}
-	return expression_tree_walker(node, touches_bound_walker, context);
-}
 
 /*
- * EXPLAIN ANALYZE prints how many rows each node read and removed, which
- * counts hidden rows (how many loans patron 42 has behind a mask): refused
- * for redacted classes on bound relations.  Plain EXPLAIN is fine.
+ * Row counts of a plan on a bound relation (EXPLAIN ANALYZE, however it is
+ * reached: EXECUTE, CREATE TABLE AS, cursors, functions; auto_explain with
+ * log_analyze) count the rows the security quals removed: how many loans
+ * patron 42 has behind a mask.  The executor is where every path meets: a
+ * redacted class gets no instrumented plan on a bound relation.  Plain
+ * EXPLAIN is fine.
  */
+static bool
+plan_reads_bound(PlannedStmt *stmt)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->rtable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+
+		if (rte->rtekind == RTE_RELATION && rte->relkind != RELKIND_VIEW &&
+			(policy_for(rte->relid)->bound || bound_below(rte->relid)))
+			return true;
+	}
+	return false;
+}
+
 static void
-redact_explain(Query *query, int cursorOptions, IntoClause *into, ExplainState *es,
-			   const char *queryString, ParamListInfo params, QueryEnvironment *queryEnv)
+refuse_row_counts(QueryDesc *qd)
 {
 	Redaction	red;
 
-	if (es->analyze && pals_extension_ready() && redaction_applies(&red) &&
-		red.class != PALS_CLASS_OPERATIONAL &&
-		touches_bound_walker((Node *) query, NULL))
+	if (qd->instrument_options != 0 && pals_extension_ready() &&
+		redaction_applies(&red) && red.class != PALS_CLASS_OPERATIONAL &&
+		plan_reads_bound(qd->plannedstmt))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("EXPLAIN ANALYZE of a query on a bound relation is not allowed for privacy class %s",
 						pals_class_name(red.class)),
-				 errdetail("Its row counts would count rows the class may not see."),
+				 errdetail("Its row counts would count rows the class may not see "
+						   "(EXPLAIN ANALYZE, or auto_explain with log_analyze)."),
 				 errhint("Use EXPLAIN without ANALYZE, or ask an operational role.")));
-	if (prev_explain_hook)
-		prev_explain_hook(query, cursorOptions, into, es, queryString, params, queryEnv);
-	else
-	{
-		/* what ExplainOneQuery does without a hook */
-		PlannedStmt *plan;
-		instr_time	planstart,
-					planduration;
-		BufferUsage bufusage_start,
-					bufusage;
+}
 
-		if (es->buffers)
-			bufusage_start = pgBufferUsage;
-		INSTR_TIME_SET_CURRENT(planstart);
-		plan = pg_plan_query(query, queryString, cursorOptions, params);
-		INSTR_TIME_SET_CURRENT(planduration);
-		INSTR_TIME_SUBTRACT(planduration, planstart);
-		if (es->buffers)
-		{
-			memset(&bufusage, 0, sizeof(BufferUsage));
-			BufferUsageAccumDiff(&bufusage, &pgBufferUsage, &bufusage_start);
-		}
-		ExplainOnePlan(plan, into, es, queryString, params, queryEnv, &planduration,
-					   es->buffers ? &bufusage : NULL);
-	}
+static void
+redact_executor_start(QueryDesc *qd, int eflags)
+{
+	refuse_row_counts(qd);
+	if (prev_executor_start_hook)
+		prev_executor_start_hook(qd, eflags);
+	else
+		standard_ExecutorStart(qd, eflags);
+	/* a hook that ran after ours may have turned row counts on */
+	refuse_row_counts(qd);
 }
 
 /*
@@ -2120,8 +2338,8 @@ pals_redact_init(void)
 
 	prev_planner_hook = planner_hook;
 	planner_hook = redact_planner;
-	prev_explain_hook = ExplainOneQuery_hook;
-	ExplainOneQuery_hook = redact_explain;
+	prev_executor_start_hook = ExecutorStart_hook;
+	ExecutorStart_hook = redact_executor_start;
 	prev_needs_fmgr_hook = needs_fmgr_hook;
 	needs_fmgr_hook = redact_needs_fmgr;
 	prev_emit_log_hook = emit_log_hook;
