@@ -9,10 +9,32 @@
 #include "nodes/parsenodes.h"
 
 /*
- * A range table entry moved into a subquery keeps its permission check
- * (PostgreSQL 16 keeps permissions in the query's RTEPermissionInfo list;
- * before, in the entry itself).  outer_rte loses its own.
+ * Permission checks of range table entries (PostgreSQL 16 keeps them in the
+ * query's RTEPermissionInfo list; before, in the entry itself).
+ *
+ * pals_move_permissions: the check of outer_rte (in outer) is made on
+ * sub_rte (in sub) instead; outer_rte requires nothing any more.
+ * pals_clear_permissions: rte (in q) requires nothing.
  */
+static inline void
+pals_clear_permissions(Query *q, RangeTblEntry *rte)
+{
+#if PG_VERSION_NUM >= 160000
+	if (rte->perminfoindex != 0)
+	{
+		RTEPermissionInfo *perm = list_nth(q->rteperminfos, rte->perminfoindex - 1);
+
+		perm->requiredPerms = 0;
+		perm->selectedCols = perm->insertedCols = perm->updatedCols = NULL;
+	}
+#else
+	rte->requiredPerms = 0;
+	rte->checkAsUser = InvalidOid;
+	rte->selectedCols = rte->insertedCols = rte->updatedCols = NULL;
+	rte->extraUpdatedCols = NULL;
+#endif
+}
+
 static inline void
 pals_move_permissions(Query *outer, RangeTblEntry *outer_rte, Query *sub, RangeTblEntry *sub_rte)
 {
@@ -23,16 +45,19 @@ pals_move_permissions(Query *outer, RangeTblEntry *outer_rte, Query *sub, RangeT
 
 		sub->rteperminfos = list_make1(copyObject(perm));
 		sub_rte->perminfoindex = 1;
-		/* the outer entry stays in the outer list, with nothing required */
-		perm->requiredPerms = 0;
-		perm->selectedCols = perm->insertedCols = perm->updatedCols = NULL;
-		outer_rte->perminfoindex = 0;
 	}
+	else
+		pals_clear_permissions(sub, sub_rte);
+	pals_clear_permissions(outer, outer_rte);
+	outer_rte->perminfoindex = 0;
 #else
-	outer_rte->requiredPerms = 0;
-	outer_rte->checkAsUser = InvalidOid;
-	outer_rte->selectedCols = outer_rte->insertedCols = outer_rte->updatedCols = NULL;
-	outer_rte->extraUpdatedCols = NULL;
+	sub_rte->requiredPerms = outer_rte->requiredPerms;
+	sub_rte->checkAsUser = outer_rte->checkAsUser;
+	sub_rte->selectedCols = bms_copy(outer_rte->selectedCols);
+	sub_rte->insertedCols = bms_copy(outer_rte->insertedCols);
+	sub_rte->updatedCols = bms_copy(outer_rte->updatedCols);
+	sub_rte->extraUpdatedCols = bms_copy(outer_rte->extraUpdatedCols);
+	pals_clear_permissions(outer, outer_rte);
 #endif
 }
 

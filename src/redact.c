@@ -58,6 +58,7 @@
 #include "optimizer/planner.h"
 #include "parser/parse_func.h"
 #include "parser/parse_relation.h"
+#include "parser/parser.h"
 #include "parser/parsetree.h"
 #include "rewrite/rewriteManip.h"
 #include "storage/itemptr.h"
@@ -427,6 +428,24 @@ redaction_applies(Redaction *r)
 	r->class = pals_current_class();
 	r->purpose = effective_purpose();
 	return r->class != PALS_CLASS_OPERATIONAL || r->purpose != NULL;
+}
+
+/* Is the current user of a class whose reads are redacted (not operational)? */
+bool
+pals_redaction_in_force(void)
+{
+	Redaction	red;
+
+	return pals_extension_ready() && redaction_applies(&red) && red.class != PALS_CLASS_OPERATIONAL;
+}
+
+/* Do relid's statistics describe a bound relation's rows (its own, or its children's)? */
+bool
+pals_statistics_of_bound(Oid relid)
+{
+	const RelPolicy *p = policy_for(relid);
+
+	return p->bound || p->bound_below;
 }
 
 /* ----------------------------------------------------------------------
@@ -1552,6 +1571,127 @@ read_nothing(Query *q, int rti)
 	return true;
 }
 
+/*
+ * An inheritance parent that is not bound itself, with a bound descendant
+ * (a billable-transaction parent of loans): read through the parent, the
+ * children's rows would escape their rules.  For a redacted class the
+ * parent becomes
+ *     SELECT <its columns> FROM ONLY parent
+ *     UNION ALL SELECT <the same columns> FROM child ...
+ * (each child with its own descendants), so every child's rows get that
+ * child's rules when the subquery is rewritten in turn.  The parent's
+ * permission check moves to its own arm; the children are read through
+ * the parent, as PostgreSQL reads them, without checks of their own.
+ */
+static void
+fix_arm_permissions(Query *q, Query *setop, Oid parent, RangeTblEntry *parent_rte)
+{
+	ListCell   *lc;
+
+	foreach(lc, setop->rtable)
+	{
+		RangeTblEntry *arm = lfirst(lc);
+		RangeTblEntry *rel;
+
+		if (arm->rtekind != RTE_SUBQUERY || arm->subquery->rtable == NIL)
+			continue;
+		rel = linitial(arm->subquery->rtable);
+		if (rel->rtekind != RTE_RELATION)
+			continue;
+		if (rel->relid == parent && !rel->inh)
+			pals_move_permissions(q, parent_rte, arm->subquery, rel);
+		else
+			pals_clear_permissions(arm->subquery, rel);
+	}
+}
+
+static void
+expand_bound_children(Query *q, int rti)
+{
+	RangeTblEntry *rte = rt_fetch(rti, q->rtable);
+	Oid			parent = rte->relid;
+	StringInfoData cols;
+	StringInfoData sql;
+	List	   *children = find_inheritance_children(parent, AccessShareLock);
+	List	   *parsed;
+	Query	   *sub;
+	ListCell   *lc;
+	int			natts = relation_natts(parent);
+	SysRefContext c = {rti, 0};
+
+	if (query_tree_walker(q, system_reference_walker, &c, 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("system columns and whole rows of \"%s\" are not available to privacy class %s",
+						get_rel_name(parent), pals_class_name(pals_current_class())),
+				 errdetail("Inheritance children of \"%s\" are bound to pals_privacy.", get_rel_name(parent)),
+				 errhint("Name the columns, or read the child relations.")));
+	initStringInfo(&cols);
+	for (AttrNumber a = 1; a <= natts; a++)
+	{
+		char	   *name = get_attname(parent, a, true);
+
+		if (a > 1)
+			appendStringInfoString(&cols, ", ");
+		if (name == NULL)
+			appendStringInfo(&cols, "NULL::pg_catalog.int4 AS pals_dropped_%d", a);
+		else
+			appendStringInfoString(&cols, quote_identifier(name));
+	}
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "SELECT %s FROM ONLY %s", cols.data,
+					 quote_qualified_identifier(get_namespace_name(get_rel_namespace(parent)),
+												get_rel_name(parent)));
+	foreach(lc, children)
+		appendStringInfo(&sql, " UNION ALL SELECT %s FROM %s", cols.data,
+						 quote_qualified_identifier(get_namespace_name(get_rel_namespace(lfirst_oid(lc))),
+													get_rel_name(lfirst_oid(lc))));
+	parsed = pg_analyze_and_rewrite_fixedparams(linitial_node(RawStmt, raw_parser(sql.data, RAW_PARSE_DEFAULT)),
+												sql.data, NULL, 0, NULL);
+	sub = linitial_node(Query, parsed);
+	fix_arm_permissions(q, sub, parent, rte);
+	rte->securityQuals = NIL;	/* the parent's own row security is in its arm */
+	rte->rtekind = RTE_SUBQUERY;
+	rte->subquery = sub;
+	rte->security_barrier = false;
+	rte->relid = InvalidOid;
+	rte->relkind = 0;
+	rte->rellockmode = 0;
+	rte->tablesample = NULL;
+	rte->inh = false;
+}
+
+/* Parents with bound children, read or written by a redacted class. */
+static void
+guard_bound_children(Query *q, const Redaction *red)
+{
+	int			rti = 0;
+	ListCell   *lc;
+
+	if (red->class == PALS_CLASS_OPERATIONAL)
+		return;
+	foreach(lc, q->rtable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+
+		rti++;
+		if (rte->rtekind != RTE_RELATION || !rte->inh || !policy_for(rte->relid)->bound_below)
+			continue;
+		if (rti == q->resultRelation)
+		{
+			if (q->commandType == CMD_INSERT)
+				continue;		/* goes to the parent itself */
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("privacy class %s may not update or delete through \"%s\"",
+							pals_class_name(red->class), get_rel_name(rte->relid)),
+					 errdetail("Inheritance children of \"%s\" are bound to pals_privacy.", get_rel_name(rte->relid)),
+					 errhint("Write to the child relations, or use UPDATE ONLY / DELETE FROM ONLY.")));
+		}
+		expand_bound_children(q, rti);
+	}
+}
+
 /* Rewrite one query level (and, first, every query nested in it). */
 static void
 redact_level(Query *q, const Redaction *red)
@@ -1566,6 +1706,7 @@ redact_level(Query *q, const Redaction *red)
 	RteRules   *written = NULL;
 	List	   *set_reads = NIL;
 
+	guard_bound_children(q, red);
 	query_tree_walker(q, nested_walker, (void *) red, 0);
 	if (nrtes == 0)
 		return;
@@ -2009,7 +2150,7 @@ statistics_visible(Oid relid)
 
 	if (kind == RELKIND_INDEX || kind == RELKIND_PARTITIONED_INDEX)
 		relid = IndexGetRelation(relid, true);
-	return !OidIsValid(relid) || !policy_for(relid)->bound;
+	return !OidIsValid(relid) || !pals_statistics_of_bound(relid);
 }
 
 Datum
