@@ -1704,6 +1704,7 @@ redact_level(Query *q, const Redaction *red)
 	int			excluded = q->onConflict ? q->onConflict->exclRelIndex : 0;
 	int			write_rti;
 	RteRules   *written = NULL;
+	const RelPolicy *written_policy = NULL;
 	List	   *set_reads = NIL;
 
 	guard_bound_children(q, red);
@@ -1760,6 +1761,7 @@ redact_level(Query *q, const Redaction *red)
 		if (p != NULL && p->bound)
 		{
 			refuse_patron_writes(q, p, red);
+			written_policy = p;
 			written = rules[write_rti] ? rules[write_rti] : rules_for(relid, write_rti, p, red);
 			if (q->commandType == CMD_UPDATE)
 				set_reads = columns_read_by(q->targetList, written, write_rti);
@@ -1791,11 +1793,15 @@ redact_level(Query *q, const Redaction *red)
 
 	if (written != NULL)
 	{
+		/* a patron registering through the catalogue is not logged in yet */
+		bool		registration = q->commandType == CMD_INSERT && written_policy->patrons != NULL &&
+			red->class == PALS_CLASS_PATRON && q->onConflict == NULL;
+
 		if (q->commandType == CMD_UPDATE)
 			check_assignments(q->targetList, set_reads, written, write_rti);
 		else if (set_reads != NIL)
 			check_assignments(q->onConflict->onConflictSet, set_reads, written, write_rti);
-		if (written->filters != NIL && q->commandType != CMD_DELETE)
+		if (written->filters != NIL && q->commandType != CMD_DELETE && !registration)
 		{
 			add_check(q, q->commandType == CMD_INSERT ? WCO_RLS_INSERT_CHECK : WCO_RLS_UPDATE_CHECK,
 					  written);

@@ -752,7 +752,7 @@ UPDATE rd.holds SET title_id = 102 WHERE id = 3;
 ROLLBACK TO SAVEPOINT rd_err;
 UPDATE rd.loans SET note = repeat('x', 60) WHERE id = 4;
 ROLLBACK TO SAVEPOINT rd_err;
-UPDATE rd.loans SET item_id = NULL WHERE id = 5;
+UPDATE rd.loans SET id = NULL WHERE id = 5;
 ROLLBACK TO SAVEPOINT rd_err;
 -- the same, with a SECURITY DEFINER function of an exempt owner running in the
 -- statement (the extension's own has_consent(), an ILS function)
@@ -780,7 +780,7 @@ SELECT pg_temp.detail_hides('UPDATE rd.holds SET title_id = 102 WHERE id = 3', '
     'a unique violation: the DETAIL caught in PL/pgSQL does not name the hidden patron');
 SELECT pg_temp.detail_hides('UPDATE rd.loans SET note = repeat(''x'', 60) WHERE id = 4', '23514', '43',
     'a check violation: the DETAIL caught in PL/pgSQL does not show the failing row''s patron');
-SELECT pg_temp.detail_hides('UPDATE rd.loans SET item_id = NULL WHERE id = 5', '23502', '44',
+SELECT pg_temp.detail_hides('UPDATE rd.loans SET id = NULL WHERE id = 5', '23502', '44',
     'a not-null violation: the DETAIL caught in PL/pgSQL does not show the failing row''s patron');
 SELECT is(pg_temp.nrows('UPDATE rd.loans SET note = ''probe'' WHERE patron_id = 42'), 0::bigint,
     'UPDATE ... WHERE patron_id = 42 updates nothing');
@@ -797,9 +797,9 @@ SELECT is(pg_temp.nrows('UPDATE rd.patrons p SET notes = notes FROM rd.loans l W
 SELECT is(pg_temp.nrows('INSERT INTO rd.loans (id, item_id, checked_out) VALUES (7, 9, ''2024-06-01'')
                           ON CONFLICT (id, checked_out) DO UPDATE SET note = ''hit'' WHERE rd.loans.patron_id = 47'),
     0::bigint, 'INSERT ... ON CONFLICT DO UPDATE ... WHERE patron_id = 47 updates nothing');
-SELECT is(pg_temp.val('INSERT INTO rd.holds (id, patron_id, title_id, placed) VALUES (3, NULL, 0, ''2025-01-01'')
-                        ON CONFLICT (id) DO UPDATE SET title_id = coalesce(rd.holds.patron_id, -1) RETURNING title_id'),
-    '-1', 'INSERT ... ON CONFLICT DO UPDATE SET x = the existing row''s patron copies NULL');
+SELECT throws_ok('INSERT INTO rd.holds (id, patron_id, title_id, placed) VALUES (3, NULL, 0, ''2025-01-01'')
+                   ON CONFLICT (id) DO UPDATE SET title_id = coalesce(rd.holds.patron_id, -1) RETURNING title_id',
+    '42501', NULL, 'INSERT ... ON CONFLICT DO UPDATE SET x = the existing row''s hidden patron is refused (a mask is never stored)');
 SELECT is(pg_temp.val('UPDATE rd.loans SET note = patron_id::text WHERE id = 7
                         RETURNING coalesce(patron_id::text, ''-'') || ''/'' || coalesce(note, ''-'')'), '-/-',
     'UPDATE ... SET note = patron_id RETURNING: NULL and NULL');
