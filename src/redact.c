@@ -88,7 +88,6 @@ PG_FUNCTION_INFO_V1(pals_privacy_collectible);
 PG_FUNCTION_INFO_V1(pals_privacy_contact_visible);
 PG_FUNCTION_INFO_V1(pals_privacy_acknowledged);
 PG_FUNCTION_INFO_V1(pals_privacy_wards);
-PG_FUNCTION_INFO_V1(pals_privacy_write_check);
 
 double		pals_collections_threshold = 0.0;
 bool		pals_require_acknowledgment = false;
@@ -155,7 +154,6 @@ typedef struct Derived
 	Oid			fn_stats_ext_visible;
 	Oid			fn_acknowledged;
 	Oid			fn_wards;
-	Oid			fn_write_check;
 	int			ncounters;		/* statistics counters keyed by an OID (see mask_counters) */
 	Oid		   *counters;		/* sorted */
 	List	   *templates;		/* of RuleTemplate *: rules built once */
@@ -271,11 +269,6 @@ get_derived(void)
 		derived.fn_stats_ext_visible = own_function("_stats_ext_visible", 1, o1);
 		derived.fn_acknowledged = own_function("_acknowledged", 0, NULL);
 		derived.fn_wards = own_function("_wards", 0, NULL);
-		{
-			Oid			wc[4] = {ANYELEMENTOID, ANYELEMENTOID, BOOLOID, TEXTOID};
-
-			derived.fn_write_check = own_function("_write_check", 4, wc);
-		}
 		find_counters(&derived);
 		derived.generation = reg->generation;
 	}
@@ -683,6 +676,8 @@ loan_who_visible(RteRules *r, const LoanBinding *b)
 	Var		   *patron = column_var(r, b->patron_column);
 	List	   *show = loan_current(r, b);
 
+	/* a severed row hides nothing (and stays writable: see "Writes") */
+	show = lappend(show, is_null((Expr *) copyObject(patron), true));
 	if (b->sever_with == SEVER_PLACEHOLDER)
 	{
 		Oid			typinput,
@@ -1327,21 +1322,21 @@ rules_for(Oid relid, int rti, const RelPolicy *p, const Redaction *red)
  *
  * What a class reads must not depend on what it may write in the same
  * statement or transaction (UPDATE ... SET fines_settled_at = NULL
- * RETURNING patron_id would otherwise show the patron of a settled loan).
- * So, judged by the row as it was before the statement:
+ * RETURNING patron_id would otherwise show the patron of a settled loan),
+ * and a write must not hand hidden values to anything that sees the row
+ * whole (the table's own triggers, a stored mask).  As row-level security
+ * does with USING and WITH CHECK, judged by the row as it was before the
+ * statement:
  *
- * - a row is written only if the class may read it, before (the relation's
- *   filters are security quals of the result relation; for ON CONFLICT DO
- *   UPDATE a conflict check) and after the write (the same filters as WITH
- *   CHECK options), as row-level security does with USING and WITH CHECK;
- * - a column that decides whether a masked column is shown (the masked
- *   column itself, and every column its condition reads: closed, settled,
- *   item, patron) changes only where that masked column is shown;
- * - a value computed from a masked column is written only where that
- *   column is shown, so a mask is never stored (SET patron_id = patron_id).
+ * - UPDATE and DELETE reach only rows the class may read, with every
+ *   masked column shown (a security qual of the result relation; for
+ *   INSERT ... ON CONFLICT DO UPDATE a conflict check, which fails);
+ * - a row inserted or updated must be one the class may read (the
+ *   relation's row filters as WITH CHECK options).
  *
- * Elsewhere the assignment must leave the column as it was, or the
- * statement fails (pals_privacy._write_check); nothing is skipped silently.
+ * A hidden patron can then never be shown by a change of the columns that
+ * decide it (closed, settled, item), never be stored masked (SET patron_id
+ * = patron_id), and never reach a trigger through a staff write.
  * ---------------------------------------------------------------------- */
 
 /* The condition under which column attno is shown (false: never; NULL: not masked). */
@@ -1357,107 +1352,30 @@ shown_when(RteRules *r, AttrNumber attno)
 	return (Expr *) makeBoolConst(false, false);
 }
 
-/* The masked columns of r an expression reads (a whole-row reference reads them all). */
-static Bitmapset *
-masked_columns_read(Node *expr, RteRules *r, int rti)
-{
-	Bitmapset  *read = NULL;
-	Bitmapset  *out = NULL;
-	int			x = -1;
-
-	pull_varattnos(expr, rti, &read);
-	while ((x = bms_next_member(read, x)) >= 0)
-	{
-		AttrNumber	a = x + FirstLowInvalidHeapAttributeNumber;
-
-		if (a == 0)
-		{
-			for (AttrNumber c = 1; c <= r->natts; c++)
-				if (r->masks[c] != NULL)
-					out = bms_add_member(out, c);
-		}
-		else if (a > 0 && a <= r->natts && r->masks[a] != NULL)
-			out = bms_add_member(out, a);
-	}
-	return out;
-}
-
-/* Does column attno decide whether masked column c is shown? */
-static bool
-decides(RteRules *r, AttrNumber c, AttrNumber attno, int rti)
-{
-	Bitmapset  *read = NULL;
-
-	if (c == attno)
-		return true;
-	pull_varattnos((Node *) shown_when(r, c), rti, &read);
-	return bms_is_member(attno - FirstLowInvalidHeapAttributeNumber, read);
-}
-
-/*
- * Wrap the assignments of a SET list (UPDATE, ON CONFLICT DO UPDATE).
- * reads: per entry, the masked columns its expression read before masking.
- */
 static void
-check_assignments(List *tlist, List *reads, RteRules *r, int rti)
-{
-	ListCell   *lt,
-			   *lr;
-
-	forboth(lt, tlist, lr, reads)
-	{
-		TargetEntry *te = lfirst(lt);
-		AttrNumber	k = te->resno;
-		Bitmapset  *read = lfirst(lr);
-		List	   *conditions = NIL;
-		Oid			type;
-		int32		typmod;
-		Oid			coll;
-		int			m = -1;
-
-		if (te->resjunk || k < 1 || k > r->natts)
-			continue;
-		for (AttrNumber c = 1; c <= r->natts; c++)
-			if (r->masks[c] != NULL && decides(r, c, k, rti))
-				conditions = lappend(conditions, shown_when(r, c));
-		while ((m = bms_next_member(read, m)) >= 0)
-			conditions = lappend(conditions, shown_when(r, m));
-		if (conditions == NIL)
-			continue;
-		get_atttypetypmodcoll(r->relid, k, &type, &typmod, &coll);
-		te->expr = (Expr *) makeFuncExpr(get_derived()->fn_write_check, exprType((Node *) te->expr),
-										 list_make4(te->expr,
-													makeVar(rti, k, type, typmod, coll, 0),
-													list_length(conditions) == 1 ? linitial(conditions)
-													: makeBoolExpr(AND_EXPR, conditions, -1),
-													text_const(get_attname(r->relid, k, false))),
-										 exprCollation((Node *) te->expr), coll, COERCE_EXPLICIT_CALL);
-	}
-}
-
-static List *
-columns_read_by(List *tlist, RteRules *r, int rti)
-{
-	List	   *reads = NIL;
-	ListCell   *lc;
-
-	foreach(lc, tlist)
-		reads = lappend(reads, masked_columns_read((Node *) ((TargetEntry *) lfirst(lc))->expr, r, rti));
-	return reads;
-}
-
-static void
-add_check(Query *q, WCOKind kind, RteRules *r)
+add_check(Query *q, WCOKind kind, RteRules *r, List *also)
 {
 	WithCheckOption *wco = makeNode(WithCheckOption);
+	List	   *quals = list_concat(copyObject(r->filters), also);
 
 	wco->kind = kind;
 	wco->relname = get_rel_name(r->relid);
 	wco->polname = pstrdup("pals_privacy");
-	wco->qual = (Node *) (list_length(r->filters) == 1 ? copyObject(linitial(r->filters))
-						  : makeBoolExpr(AND_EXPR, copyObject(r->filters), -1));
+	wco->qual = (Node *) (list_length(quals) == 1 ? linitial(quals) : makeBoolExpr(AND_EXPR, quals, -1));
 	wco->cascaded = false;
 	q->withCheckOptions = lappend(q->withCheckOptions, wco);
+}
+
+/* Every masked column of r shown: the row is one the class sees whole. */
+static List *
+all_shown(RteRules *r)
+{
+	List	   *shown = NIL;
+
+	for (AttrNumber c = 1; c <= r->natts; c++)
+		if (r->masks[c] != NULL)
+			shown = lappend(shown, shown_when(r, c));
+	return shown;
 }
 
 /* Patron ids and patron rows: changed or removed by operational roles only. */
@@ -1705,7 +1623,6 @@ redact_level(Query *q, const Redaction *red)
 	int			write_rti;
 	RteRules   *written = NULL;
 	const RelPolicy *written_policy = NULL;
-	List	   *set_reads = NIL;
 
 	guard_bound_children(q, red);
 	query_tree_walker(q, nested_walker, (void *) red, 0);
@@ -1749,7 +1666,7 @@ redact_level(Query *q, const Redaction *red)
 		rules[rti] = r;
 	}
 
-	/* writes: what the SET expressions read, before masking (see "Writes") */
+	/* writes: see "Writes" */
 	write_rti = q->resultRelation;
 	if (write_rti > 0 && (q->commandType == CMD_INSERT || q->commandType == CMD_UPDATE ||
 						  q->commandType == CMD_DELETE))
@@ -1763,10 +1680,6 @@ redact_level(Query *q, const Redaction *red)
 			refuse_patron_writes(q, p, red);
 			written_policy = p;
 			written = rules[write_rti] ? rules[write_rti] : rules_for(relid, write_rti, p, red);
-			if (q->commandType == CMD_UPDATE)
-				set_reads = columns_read_by(q->targetList, written, write_rti);
-			else if (q->onConflict && q->onConflict->action == ONCONFLICT_UPDATE)
-				set_reads = columns_read_by(q->onConflict->onConflictSet, written, write_rti);
 		}
 	}
 
@@ -1793,25 +1706,24 @@ redact_level(Query *q, const Redaction *red)
 
 	if (written != NULL)
 	{
+		bool		upsert = q->onConflict && q->onConflict->action == ONCONFLICT_UPDATE;
+
 		/* a patron registering through the catalogue is not logged in yet */
 		bool		registration = q->commandType == CMD_INSERT && written_policy->patrons != NULL &&
 			red->class == PALS_CLASS_PATRON && q->onConflict == NULL;
 
-		if (q->commandType == CMD_UPDATE)
-			check_assignments(q->targetList, set_reads, written, write_rti);
-		else if (set_reads != NIL)
-			check_assignments(q->onConflict->onConflictSet, set_reads, written, write_rti);
 		if (written->filters != NIL && q->commandType != CMD_DELETE && !registration)
-		{
 			add_check(q, q->commandType == CMD_INSERT ? WCO_RLS_INSERT_CHECK : WCO_RLS_UPDATE_CHECK,
-					  written);
-			if (q->commandType == CMD_INSERT && q->onConflict &&
-				q->onConflict->action == ONCONFLICT_UPDATE)
-			{
-				add_check(q, WCO_RLS_UPDATE_CHECK, written);
-				add_check(q, WCO_RLS_CONFLICT_CHECK, written);
-			}
+					  written, NIL);
+		if (upsert)
+		{
+			if (written->filters != NIL)
+				add_check(q, WCO_RLS_UPDATE_CHECK, written, NIL);
+			if (written->filters != NIL || all_shown(written) != NIL)
+				add_check(q, WCO_RLS_CONFLICT_CHECK, written, all_shown(written));
 		}
+		else if (q->commandType != CMD_INSERT)
+			written->filters = list_concat(written->filters, all_shown(written));
 	}
 
 	for (rti = 1; rti <= nrtes; rti++)
@@ -2176,48 +2088,6 @@ pals_privacy_stats_ext_visible(PG_FUNCTION_ARGS)
 	relid = ((Form_pg_statistic_ext) GETSTRUCT(tup))->stxrelid;
 	ReleaseSysCache(tup);
 	PG_RETURN_BOOL(statistics_visible(relid));
-}
-
-/*
- * _write_check(new, old, allowed, column): the value an assignment writes,
- * if the class may change the column in this row (allowed, judged by the
- * row before the statement) or the value stays as it was; else an error.
- */
-Datum
-pals_privacy_write_check(PG_FUNCTION_ARGS)
-{
-	bool		allowed = !PG_ARGISNULL(2) && PG_GETARG_BOOL(2);
-	bool		same;
-
-	if (allowed)
-	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
-	}
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		same = PG_ARGISNULL(0) && PG_ARGISNULL(1);
-	else
-	{
-		Oid			type = get_fn_expr_argtype(fcinfo->flinfo, 0);
-		int16		typlen;
-		bool		typbyval;
-
-		get_typlenbyval(type, &typlen, &typbyval);
-		same = datum_image_eq(PG_GETARG_DATUM(0), PG_GETARG_DATUM(1), typbyval, typlen);
-	}
-	if (!same)
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("privacy class %s may not change column \"%s\" of this row",
-						pals_class_name(pals_current_class()),
-						PG_ARGISNULL(3) ? "?" : text_to_cstring(PG_GETARG_TEXT_PP(3))),
-				 errdetail("The row's patron is hidden from the class, and the column decides whether it is shown, "
-						   "or the new value is computed from a column the class reads masked."),
-				 errhint("Leave the column as it is in such rows, or ask an operational role to change it.")));
-	if (PG_ARGISNULL(0))
-		PG_RETURN_NULL();
-	PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 }
 
 /*
