@@ -6,7 +6,10 @@
 #ifndef PALS_COMPAT_H
 #define PALS_COMPAT_H
 
+#include "executor/executor.h"
 #include "nodes/parsenodes.h"
+#include "parser/parse_node.h"
+#include "access/sysattr.h"
 
 /*
  * Permission checks of range table entries (PostgreSQL 16 keeps them in the
@@ -58,6 +61,30 @@ pals_move_permissions(Query *outer, RangeTblEntry *outer_rte, Query *sub, RangeT
 	sub_rte->updatedCols = bms_copy(outer_rte->updatedCols);
 	sub_rte->extraUpdatedCols = bms_copy(outer_rte->extraUpdatedCols);
 	pals_clear_permissions(outer, outer_rte);
+#endif
+}
+
+/* COPY FROM: the caller may insert into these columns (attnums) of the relation. */
+static inline void
+pals_check_insert_permission(ParseState *pstate, ParseNamespaceItem *nsitem, List *attnums)
+{
+	ListCell   *lc;
+#if PG_VERSION_NUM >= 160000
+	RTEPermissionInfo *perm = nsitem->p_perminfo;
+
+	perm->requiredPerms = ACL_INSERT;
+	foreach(lc, attnums)
+		perm->insertedCols = bms_add_member(perm->insertedCols,
+											lfirst_int(lc) - FirstLowInvalidHeapAttributeNumber);
+	ExecCheckPermissions(pstate->p_rtable, list_make1(perm), true);
+#else
+	RangeTblEntry *rte = nsitem->p_rte;
+
+	rte->requiredPerms = ACL_INSERT;
+	foreach(lc, attnums)
+		rte->insertedCols = bms_add_member(rte->insertedCols,
+										   lfirst_int(lc) - FirstLowInvalidHeapAttributeNumber);
+	ExecCheckRTPerms(pstate->p_rtable, true);
 #endif
 }
 

@@ -86,6 +86,13 @@ pals_privacy_preloaded(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(true);
 }
 
+/* Was the library loaded by shared_preload_libraries? */
+bool
+pals_preloaded(void)
+{
+	return preloaded;
+}
+
 void
 _PG_init(void)
 {

@@ -121,6 +121,7 @@ typedef struct PalsRegistry
 } PalsRegistry;
 
 /* pals_privacy.c: settings */
+extern bool pals_preloaded(void);
 extern int	pals_default_class;
 extern char *pals_purpose;
 

@@ -31,6 +31,14 @@
 #include "compat.h"
 
 #include "access/genam.h"
+#include "access/relation.h"
+#include "access/xact.h"
+#include "rewrite/rowsecurity.h"
+#include "utils/rls.h"
+#include "parser/parse_expr.h"
+#include "parser/parse_collate.h"
+#include "parser/parse_coerce.h"
+#include "commands/copy.h"
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "catalog/index.h"
@@ -88,6 +96,7 @@ PG_FUNCTION_INFO_V1(pals_privacy_collectible);
 PG_FUNCTION_INFO_V1(pals_privacy_contact_visible);
 PG_FUNCTION_INFO_V1(pals_privacy_acknowledged);
 PG_FUNCTION_INFO_V1(pals_privacy_wards);
+PG_FUNCTION_INFO_V1(pals_privacy_own_row_security_only);
 
 double		pals_collections_threshold = 0.0;
 bool		pals_require_acknowledgment = false;
@@ -154,6 +163,7 @@ typedef struct Derived
 	Oid			fn_stats_ext_visible;
 	Oid			fn_acknowledged;
 	Oid			fn_wards;
+	Oid			fn_own_row_security;
 	int			ncounters;		/* statistics counters keyed by an OID (see mask_counters) */
 	Oid		   *counters;		/* sorted */
 	List	   *templates;		/* of RuleTemplate *: rules built once */
@@ -269,6 +279,7 @@ get_derived(void)
 		derived.fn_stats_ext_visible = own_function("_stats_ext_visible", 1, o1);
 		derived.fn_acknowledged = own_function("_acknowledged", 0, NULL);
 		derived.fn_wards = own_function("_wards", 0, NULL);
+		derived.fn_own_row_security = own_function("_own_row_security_only", 1, o1);
 		find_counters(&derived);
 		derived.generation = reg->generation;
 	}
@@ -1818,6 +1829,62 @@ counters_mutator(Node *node, void *context)
 	return expression_tree_mutator(node, counters_mutator, context);
 }
 
+/*
+ * pg_stats and pg_stats_ext leave out every table with row security active
+ * for the reader, which binding turns on: the ILS's own (operational) role
+ * would lose the statistics of every bound table.  For a role the redaction
+ * leaves alone, row security that is only pals_privacy's (a pass-through
+ * and the preload guard) filters nothing, so there row_security_active()
+ * answers false.  (Redacted classes get the statistics rows of bound
+ * relations removed instead: filter_statistics.)
+ */
+static bool
+reads_statistics_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((Query *) node)->rtable)
+		{
+			RangeTblEntry *rte = lfirst(lc);
+
+			if (rte->rtekind == RTE_RELATION &&
+				(rte->relid == StatisticRelationId || rte->relid == StatisticExtDataRelationId))
+				return true;
+		}
+		return query_tree_walker((Query *) node, reads_statistics_walker, context, 0);
+	}
+	return expression_tree_walker(node, reads_statistics_walker, context);
+}
+
+static Node *
+row_security_mutator(Node *node, void *context)
+{
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, Query))
+		return (Node *) query_tree_mutator((Query *) node, row_security_mutator, context, 0);
+	if (IsA(node, FuncExpr) && ((FuncExpr *) node)->funcid == F_ROW_SECURITY_ACTIVE_OID)
+	{
+		FuncExpr   *f = (FuncExpr *) expression_tree_mutator(node, row_security_mutator, context);
+		CaseWhen   *w = makeNode(CaseWhen);
+		CaseExpr   *c = makeNode(CaseExpr);
+
+		w->expr = call(get_derived()->fn_own_row_security, list_make1(copyObject(linitial(f->args))));
+		w->result = (Expr *) makeBoolConst(false, false);
+		w->location = -1;
+		c->casetype = BOOLOID;
+		c->args = list_make1(w);
+		c->defresult = (Expr *) f;
+		c->location = -1;
+		return (Node *) c;
+	}
+	return expression_tree_mutator(node, row_security_mutator, context);
+}
+
 /* ----------------------------------------------------------------------
  * Hooks
  * ---------------------------------------------------------------------- */
@@ -1845,6 +1912,8 @@ redact_planner(Query *parse, const char *query_string, int cursorOptions,
 	bool		active = ready && redaction_applies(&red);
 	PlannedStmt *volatile result = NULL;
 
+	if (ready && !active && reads_statistics_walker((Node *) parse, NULL))
+		query_tree_mutator(parse, row_security_mutator, NULL, QTW_DONT_COPY_QUERY);
 	if (active)
 	{
 		redact_level(parse, &red);
@@ -1971,6 +2040,93 @@ redact_emit_log(ErrorData *edata)
 }
 
 /*
+ * Row security, which binding turns on, makes PostgreSQL refuse COPY FROM
+ * for every role but the table's owner ("COPY FROM not supported with
+ * row-level security"), and the ILS's bulk loads with it.  Where the
+ * table's row security is only pals_privacy's (pass-through, and the
+ * preload guard this backend satisfies) and the class may write every row
+ * (no row filter: not the patron class, say), the COPY is run here as
+ * PostgreSQL runs it (same permission checks, as the calling role; its
+ * triggers fire), without that refusal.  Anything else keeps it.
+ */
+static bool
+only_our_row_security(Relation rel)
+{
+	ListCell   *lc;
+
+	if (rel->rd_rsdesc == NULL)
+		return true;
+	foreach(lc, rel->rd_rsdesc->policies)
+	{
+		const char *name = ((RowSecurityPolicy *) lfirst(lc))->policy_name;
+
+		if (strcmp(name, "pals_privacy_redaction") != 0 && strcmp(name, "pals_privacy_guard") != 0)
+			return false;
+	}
+	return true;
+}
+
+static bool
+copy_from_bound(CopyStmt *stmt, const char *queryString, QueryEnvironment *queryEnv,
+				QueryCompletion *qc)
+{
+	Oid			relid;
+	Relation	rel;
+	ParseState *pstate;
+	ParseNamespaceItem *nsitem;
+	Node	   *where = NULL;
+	CopyFromState cstate;
+	uint64		processed;
+	Redaction	red;
+	const RelPolicy *p;
+
+	if (!stmt->is_from || stmt->relation == NULL || stmt->filename != NULL || superuser() ||
+		!pals_preloaded() || !pals_extension_ready())
+		return false;
+	relid = RangeVarGetRelid(stmt->relation, RowExclusiveLock, true);
+	if (!OidIsValid(relid) || !(p = policy_for(relid))->bound ||
+		check_enable_rls(relid, InvalidOid, true) != RLS_ENABLED)
+		return false;
+	red.class = PALS_CLASS_OPERATIONAL;
+	red.purpose = NULL;
+	if (redaction_applies(&red) && rules_for(relid, 1, p, &red)->filters != NIL)
+		return false;
+	rel = table_open(relid, NoLock);
+	if (!only_our_row_security(rel))
+	{
+		table_close(rel, NoLock);
+		return false;
+	}
+
+	/* what DoCopy does for COPY ... FROM STDIN, less the row-security refusal */
+	pstate = make_parsestate(NULL);
+	pstate->p_sourcetext = queryString;
+	pstate->p_queryEnv = queryEnv;
+	nsitem = addRangeTableEntryForRelation(pstate, rel, RowExclusiveLock, NULL, false, false);
+	if (stmt->whereClause)
+	{
+		addNSItemToQuery(pstate, nsitem, false, true, true);
+		where = transformExpr(pstate, stmt->whereClause, EXPR_KIND_COPY_WHERE);
+		where = coerce_to_boolean(pstate, where, "WHERE");
+		assign_expr_collations(pstate, where);
+		where = eval_const_expressions(NULL, where);
+		where = (Node *) canonicalize_qual((Expr *) where, false);
+		where = (Node *) make_ands_implicit((Expr *) where);
+	}
+	pals_check_insert_permission(pstate, nsitem, CopyGetAttnums(RelationGetDescr(rel), rel, stmt->attlist));
+	if (XactReadOnly && !rel->rd_islocaltemp)
+		PreventCommandIfReadOnly("COPY FROM");
+	cstate = BeginCopyFrom(pstate, rel, where, NULL, false, NULL, stmt->attlist, stmt->options);
+	processed = CopyFrom(cstate);
+	EndCopyFrom(cstate);
+	table_close(rel, NoLock);
+	free_parsestate(pstate);
+	if (qc)
+		SetQueryCompletion(qc, CMDTAG_COPY, processed);
+	return true;
+}
+
+/*
  * COPY table TO reads the table without the planner; for a redacted class
  * it becomes COPY (SELECT columns FROM ONLY table) TO, as PostgreSQL does
  * itself for row-level security.
@@ -1984,6 +2140,10 @@ redact_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 	Redaction	red;
 	/* notes the session's class for every statement (see emit_log) */
 	bool		applies = pals_extension_ready() && redaction_applies(&red);
+
+	if (IsA(stmt, CopyStmt) && context == PROCESS_UTILITY_TOPLEVEL &&
+		copy_from_bound((CopyStmt *) stmt, queryString, queryEnv, qc))
+		return;
 
 	if (applies && IsA(stmt, CopyStmt) && !((CopyStmt *) stmt)->is_from &&
 		((CopyStmt *) stmt)->relation != NULL)
@@ -2088,6 +2248,21 @@ pals_privacy_stats_ext_visible(PG_FUNCTION_ARGS)
 	relid = ((Form_pg_statistic_ext) GETSTRUCT(tup))->stxrelid;
 	ReleaseSysCache(tup);
 	PG_RETURN_BOOL(statistics_visible(relid));
+}
+
+/* Is the relation's row security only pals_privacy's? (see row_security_mutator) */
+Datum
+pals_privacy_own_row_security_only(PG_FUNCTION_ARGS)
+{
+	Relation	rel = try_relation_open(PG_GETARG_OID(0), AccessShareLock);
+	bool		ours;
+
+	if (rel == NULL)
+		PG_RETURN_BOOL(false);
+	ours = rel->rd_rel->relrowsecurity && !rel->rd_rel->relforcerowsecurity &&
+		only_our_row_security(rel);
+	relation_close(rel, AccessShareLock);
+	PG_RETURN_BOOL(ours);
 }
 
 /*

@@ -49,3 +49,21 @@ END $$;
 
 -- tables bound under 0.1.0 get the guard now
 SELECT @extschema@._sync_row_security();
+
+-- pg_stats for roles the redaction leaves alone (the ILS's own): row
+-- security that is only pals_privacy's filters nothing for them
+-- (src/redact.c, row_security_mutator).
+CREATE FUNCTION @extschema@._own_row_security_only(relation oid) RETURNS boolean
+    LANGUAGE c STABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'pals_privacy_own_row_security_only';
+REVOKE ALL ON FUNCTION @extschema@._own_row_security_only(oid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@._own_row_security_only(oid) TO PUBLIC;
+
+-- Without preloading, bound relations are unreadable (see above): say so at once.
+DO $$
+BEGIN
+    IF current_setting('shared_preload_libraries') !~ '(^|[ ,])"?pals_privacy"?($|[ ,])' THEN
+        RAISE WARNING 'pals_privacy is not in shared_preload_libraries'
+            USING DETAIL = 'Until it is, relations bound to pals_privacy are not readable or writable by roles other than their owners and superusers.',
+                  HINT = 'Add pals_privacy to shared_preload_libraries in postgresql.conf and restart the server.';
+    END IF;
+END $$;
