@@ -313,11 +313,13 @@ SELECT results_eq('SELECT name, card, email, notes FROM rd.patrons WHERE id = 42
     $$VALUES ('Sue Birch'::text, 'RD-0042'::text, 'sue@example.org'::text, 'note 42'::text)$$,
     'operational: every column of the patron table');
 SELECT is((SELECT count(name) FROM rd.loan_report WHERE item_id = 7), 3::bigint, 'operational: through an ILS view');
--- Bound tables have row security on (one policy that lets every row through),
--- so PostgreSQL shows their pg_stats rows to the table owner only: the
--- operational role, which does not own them, sees none either.
-SELECT is((SELECT count(*) FROM pg_stats WHERE schemaname = 'rd' AND tablename IN ('loans', 'loans_2023', 'holds', 'patrons')), 0::bigint,
-    'operational (not the owner): no pg_stats of bound relations (row security is on)');
+-- Bound tables have row security on (a pass-through policy and the preload
+-- guard), which PostgreSQL takes as a reason to show their pg_stats rows to
+-- the owner only; the operational role, which reads every row anyway, sees
+-- them all the same (row security that is only pals_privacy's filters
+-- nothing for it).
+SELECT cmp_ok((SELECT count(*) FROM pg_stats WHERE schemaname = 'rd' AND tablename IN ('loans', 'loans_2023', 'holds', 'patrons')), '>', 0::bigint,
+    'operational (not the owner): pg_stats of bound relations are shown');
 -- (pg_stats_ext, pg_stats_ext_exprs and the pg_stats rows of an index are shown
 -- by PostgreSQL (15.7 and later) to members of the table's owner only: the
 -- operational role sees none of them, with or without the extension)
