@@ -1941,13 +1941,18 @@ redact_planner(Query *parse, const char *query_string, int cursorOptions,
 
 
 /*
- * Row counts of a plan on a bound relation (EXPLAIN ANALYZE, however it is
- * reached: EXECUTE, CREATE TABLE AS, cursors, functions; auto_explain with
- * log_analyze) count the rows the security quals removed: how many loans
- * patron 42 has behind a mask.  The executor is where every path meets: a
- * redacted class gets no instrumented plan on a bound relation.  Plain
- * EXPLAIN is fine.
+ * Row counts of a plan on a bound relation count the rows the security
+ * quals removed: how many loans patron 42 has behind a mask.  The executor
+ * is where every way of asking for them meets.  For a redacted class, an
+ * instrumented plan on a bound relation is refused inside EXPLAIN (however
+ * it is reached: EXECUTE, CREATE TABLE AS, a function), and stripped of its
+ * instrumentation elsewhere (auto_explain with log_analyze then logs the
+ * plan without row counts).  An instrumentation switched on by a hook that
+ * runs after ours (auto_explain listed before pals_privacy) cannot be taken
+ * back: refused.  Plain EXPLAIN is fine.
  */
+static int	explain_depth = 0;
+
 static bool
 plan_reads_bound(PlannedStmt *stmt)
 {
@@ -1965,32 +1970,38 @@ plan_reads_bound(PlannedStmt *stmt)
 }
 
 static void
-refuse_row_counts(QueryDesc *qd)
+guard_row_counts(QueryDesc *qd, bool before)
 {
 	Redaction	red;
 
-	if (qd->instrument_options != 0 && pals_extension_ready() &&
-		redaction_applies(&red) && red.class != PALS_CLASS_OPERATIONAL &&
-		plan_reads_bound(qd->plannedstmt))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("EXPLAIN ANALYZE of a query on a bound relation is not allowed for privacy class %s",
-						pals_class_name(red.class)),
-				 errdetail("Its row counts would count rows the class may not see "
-						   "(EXPLAIN ANALYZE, or auto_explain with log_analyze)."),
-				 errhint("Use EXPLAIN without ANALYZE, or ask an operational role.")));
+	if (qd->instrument_options == 0 || !pals_extension_ready() || !redaction_applies(&red) ||
+		red.class == PALS_CLASS_OPERATIONAL || !plan_reads_bound(qd->plannedstmt))
+		return;
+	if (before && explain_depth == 0)
+	{
+		qd->instrument_options = 0;
+		return;
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("EXPLAIN ANALYZE of a query on a bound relation is not allowed for privacy class %s",
+					pals_class_name(red.class)),
+			 errdetail("Its row counts would count rows the class may not see."),
+			 explain_depth > 0 ? errhint("Use EXPLAIN without ANALYZE, or ask an operational role.")
+			 : errhint("A module loaded before pals_privacy instruments the plan (auto_explain with log_analyze?): "
+					   "list pals_privacy first in shared_preload_libraries.")));
 }
 
 static void
 redact_executor_start(QueryDesc *qd, int eflags)
 {
-	refuse_row_counts(qd);
+	guard_row_counts(qd, true);
 	if (prev_executor_start_hook)
 		prev_executor_start_hook(qd, eflags);
 	else
 		standard_ExecutorStart(qd, eflags);
 	/* a hook that ran after ours may have turned row counts on */
-	refuse_row_counts(qd);
+	guard_row_counts(qd, false);
 }
 
 /*
@@ -2126,6 +2137,35 @@ copy_from_bound(CopyStmt *stmt, const char *queryString, QueryEnvironment *query
 	return true;
 }
 
+static void
+next_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
+			 ProcessUtilityContext context, ParamListInfo params,
+			 QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
+{
+	if (prev_utility_hook)
+		prev_utility_hook(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+	else
+		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+}
+
+/* EXPLAIN, with explain_depth telling the executor hook it is inside one */
+static void
+explain_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
+				ProcessUtilityContext context, ParamListInfo params,
+				QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
+{
+	explain_depth++;
+	PG_TRY();
+	{
+		next_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+	}
+	PG_FINALLY();
+	{
+		explain_depth--;
+	}
+	PG_END_TRY();
+}
+
 /*
  * COPY table TO reads the table without the planner; for a redacted class
  * it becomes COPY (SELECT columns FROM ONLY table) TO, as PostgreSQL does
@@ -2192,10 +2232,10 @@ redact_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 			readOnlyTree = false;
 		}
 	}
-	if (prev_utility_hook)
-		prev_utility_hook(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+	if (IsA(stmt, ExplainStmt))
+		explain_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
 	else
-		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+		next_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
 }
 
 /* A setting that shapes plans changed: cached plans are re-made. */

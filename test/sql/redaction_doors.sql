@@ -14,7 +14,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pals_privacy;
 
 BEGIN;
-SELECT plan(43);
+SELECT plan(44);
 
 CREATE ROLE regress_dr_ils;       -- operational, not the tables' owner
 CREATE ROLE regress_dr_staff;     -- staff
@@ -151,6 +151,16 @@ SELECT throws_ok('EXPLAIN (ANALYZE) CREATE TEMP TABLE dr_x AS EXECUTE dr_probe(3
 SELECT lives_ok('EXPLAIN SELECT count(*) FROM dr.loans WHERE patron_id = 3', 'staff: plain EXPLAIN works');
 DEALLOCATE dr_probe;
 RESET ROLE;
+-- auto_explain with log_analyze (loaded after pals_privacy): the plan is logged without row counts
+LOAD 'auto_explain';
+SET auto_explain.log_min_duration = 0;
+SET auto_explain.log_analyze = on;
+SET ROLE regress_dr_staff;
+SELECT is((SELECT count(*) FROM dr.loans WHERE item_id = 10), 3::bigint,
+          'staff under auto_explain.log_analyze: the query runs (its plan is logged uninstrumented)');
+RESET ROLE;
+RESET auto_explain.log_analyze;
+RESET auto_explain.log_min_duration;
 SET ROLE regress_dr_ils;
 SELECT lives_ok('EXPLAIN (ANALYZE) SELECT count(*) FROM dr.loans WHERE patron_id = 3', 'operational: EXPLAIN ANALYZE works');
 RESET ROLE;
