@@ -79,10 +79,13 @@ BEGIN
     PERFORM @extschema@._require_not_swapped(fn, relation, patron_column, item_column);
     IF cardinality(closed_columns) = 0 OR array_position(closed_columns, NULL) IS NOT NULL
        OR cardinality(closed_columns) > 8 THEN
+        IF closed_when IS NOT NULL THEN
+            RAISE EXCEPTION '%: closed_columns must list one to eight columns, none of them NULL', fn
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'With closed_when, closed_columns are the date columns that order an item''s closed rows (its latest is the last borrower).';
+        END IF;
         RAISE EXCEPTION '%: closed_columns must list one to eight columns, none of them NULL', fn
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = CASE WHEN closed_when IS NOT NULL
-                              THEN 'With closed_when, closed_columns are the date columns that order an item''s closed rows (its latest is the last borrower).' END;
+            USING ERRCODE = 'invalid_parameter_value';
     END IF;
     IF (SELECT count(DISTINCT x) FROM unnest(closed_columns) x) <> cardinality(closed_columns) THEN
         RAISE EXCEPTION '%: closed_columns lists a column twice', fn USING ERRCODE = 'invalid_parameter_value';
@@ -172,7 +175,7 @@ BEGIN
     IF closed_sql IS NOT NULL THEN
         -- rows the condition calls closed, but that no closed column dates
         EXECUTE format('SELECT count(*) FROM %s t WHERE %s IS TRUE AND NOT (%s)', relation, closed_sql,
-                       (SELECT string_agg(format('t.%I IS NOT NULL', c), ' OR ') FROM unnest(closed_columns) c))
+                       (SELECT string_agg(format('t.%I IS NOT NULL', col), ' OR ') FROM unnest(closed_columns) col))
             INTO n;
         IF n > 0 THEN
             RAISE WARNING '%: % rows of "%" meet closed_when but have no value in any closed column', fn, n, relation

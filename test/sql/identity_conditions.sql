@@ -10,7 +10,7 @@ SET datestyle = ISO;
 SET timezone = UTC;
 
 BEGIN;
-SELECT plan(21);
+SELECT plan(20);
 
 CREATE SCHEMA ic;
 CREATE TABLE ic.patrons (id bigint PRIMARY KEY, expires date NOT NULL DEFAULT 'infinity');
