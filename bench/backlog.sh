@@ -2,14 +2,16 @@
 # bench/backlog.sh: sever_backlog() against its floor, the plain set-based UPDATE of the same rows
 # (bench/backlog_floor.sql), on the sample consortium.
 #
-#   bench/backlog.sh [--scale S] [--repeat N] [--shapes LIST] [--install]
+#   bench/backlog.sh [--scale S] [--repeat N] [--shapes LIST] [--statements] [--install]
 #
 # In a throwaway cluster (pg_virtualenv -t; the extension must be installed, or --install), the
 # demo data is generated once per shape into a template; each repeat copies it twice and times,
 # on one copy, CREATE EXTENSION + demo/bind.sql + CALL sever_backlog() (the binding is a few
 # milliseconds: the time is the backlog's), and on the other the floor script, alternating which
 # goes first.  Rows per second of each, and their ratio (sever_backlog over floor: 1.0 is the
-# floor).  Shapes (--shapes, default plain,nullitems,triggers):
+# floor).  --statements: pg_stat_statements (track = all) in the backlog's databases, and the
+# statements that took most of its time printed per shape (where the cost goes).
+# Shapes (--shapes, default plain,nullitems,triggers):
 #   plain      the demo data as generated;
 #   nullitems  loans.item_id made nullable and NULL on one closed loan in 20 (no item: no last
 #              borrower, every such row is severed);
@@ -20,13 +22,14 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
 export PATH="${PALS_PGBIN:-/usr/lib/postgresql/15/bin}:$PATH"
-SCALE=1; REPEAT=3; SHAPES=plain,nullitems,triggers; INNER=0; INSTALL=0; ARGS=("$@")
+SCALE=1; REPEAT=3; SHAPES=plain,nullitems,triggers; INNER=0; INSTALL=0; STATEMENTS=0; ARGS=("$@")
 while [ $# -gt 0 ]; do
     case "$1" in
         --scale) SCALE="$2"; shift ;;
         --repeat) REPEAT="$2"; shift ;;
         --shapes) SHAPES="$2"; shift ;;
         --install) INSTALL=1 ;;
+        --statements) STATEMENTS=1 ;;
         --inner) INNER=1 ;;
         -h|--help) sed -n '2,/^set -euo/p' "$0" | sed 's/^# \{0,1\}//; /^set -euo/d'; exit 0 ;;
         *) echo "backlog.sh: unknown option $1" >&2; exit 2 ;;
@@ -38,7 +41,8 @@ if [ "$INNER" = 0 ]; then
     if [ "$INSTALL" = 1 ]; then
         exec 8>/tmp/pals_privacy.install.lock; flock 8; bash "$ROOT/tools/setup.sh" >&2
     fi
-    exec "$HERE/cluster.sh" -o shared_preload_libraries=pals_privacy -o synchronous_commit=off \
+    PRELOAD=pals_privacy; [ "$STATEMENTS" = 1 ] && PRELOAD=pals_privacy,pg_stat_statements
+    exec "$HERE/cluster.sh" -o shared_preload_libraries=$PRELOAD -o pg_stat_statements.track=all -o synchronous_commit=off \
         -o shared_buffers=256MB -o max_wal_size=4GB -o checkpoint_timeout=30min bash "$0" "${ARGS[@]}" --inner
 fi
 
@@ -88,15 +92,24 @@ done
 [ -n "${READY_FILE:-}" ] && touch "$READY_FILE"
 
 RES=$(mktemp /tmp/pals_backlog.XXXXXX)
-trap 'rm -f "$RES"' EXIT
-run_ext() {   # db -> "rows seconds"
+STMTS="$RES.statements"
+trap 'rm -f "$RES" "$STMTS".*' EXIT
+run_ext() {   # db shape -> "rows seconds"
     local s e n
     q -d "$1" -c 'CREATE EXTENSION pals_privacy' -f "$ROOT/demo/bind.sql" >/dev/null
+    if [ "$STATEMENTS" = 1 ]; then q -d "$1" -c 'CREATE EXTENSION IF NOT EXISTS pg_stat_statements' -c 'SELECT pg_stat_statements_reset()' >/dev/null; fi
     q -d "$1" -c CHECKPOINT >/dev/null
     s=$(now)
     q -d "$1" -c 'CALL pals_privacy.sever_backlog(batch_size => 1000)' >/dev/null
     e=$(now)
     n=$(psql -XAtq -d "$1" -c 'SELECT sum(rows_severed + rows_kept) FROM pals_privacy.backlog_progress')
+    if [ "$STATEMENTS" = 1 ]; then
+        psql -XAtq -d "$1" -F ' | ' >>"$STMTS.$2" -c "SELECT round(total_exec_time::numeric, 0) || ' ms', calls,
+                   regexp_replace(left(query, 110), '\s+', ' ', 'g')
+              FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+             ORDER BY total_exec_time DESC LIMIT 8"
+        echo "--" >>"$STMTS.$2"
+    fi
     echo "$n $(awk -v a="$s" -v b="$e" 'BEGIN {printf "%.3f", b - a}')"
 }
 run_floor() { # db -> "rows seconds"
@@ -110,8 +123,8 @@ run_floor() { # db -> "rows seconds"
 for ((r = 1; r <= REPEAT; r++)); do
     for shape in "${SHAPE_LIST[@]}"; do
         createdb -T "tpl_$shape" ext; createdb -T "tpl_$shape" floor
-        if (( r % 2 )); then a=$(run_ext ext); b=$(run_floor floor)
-        else b=$(run_floor floor); a=$(run_ext ext); fi
+        if (( r % 2 )); then a=$(run_ext ext "$shape"); b=$(run_floor floor)
+        else b=$(run_floor floor); a=$(run_ext ext "$shape"); fi
         dropdb ext; dropdb floor
         echo "$shape $r $a $b" >>"$RES"
         read -r na ta <<<"$a"; read -r nb tb <<<"$b"
@@ -123,3 +136,9 @@ echo
 echo "pals_privacy backlog bench: scale $SCALE, $REPEAT repeats (rows per second; ratio = sever_backlog / floor)"
 printf '%-10s %6s %10s %12s %12s %8s\n' shape repeat rows backlog/s floor/s ratio
 awk '{ra = $3 / $4; rb = $5 / $6; printf "%-10s %6s %10s %12.0f %12.0f %8.3f\n", $1, $2, $3, ra, rb, ra / rb}' "$RES"
+if [ "$STATEMENTS" = 1 ]; then
+    for shape in "${SHAPE_LIST[@]}"; do
+        echo; echo "where sever_backlog's time goes ($shape; pg_stat_statements: total ms | calls | statement; per repeat):"
+        cat "$STMTS.$shape"
+    done
+fi

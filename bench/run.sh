@@ -15,7 +15,7 @@
 # workload, the median tps and latency of each variant and the ratio to base.
 #
 # Options (environment variables of the same name in capitals work too):
-#   --quick            scale 0.2, 2 rounds of 8 s, variants base, bound and plpgsql (under 2 minutes)
+#   --quick            scale 0.2, 2 rounds of 6 s, variants base, bound and plpgsql (under 2 minutes)
 #   --scale S          data scale (default 1; see demo/generate.sql)
 #   --rounds N         rounds per workload and variant (default 5)
 #   --duration SEC     seconds per pgbench run (default 30)
@@ -202,7 +202,7 @@ while [ $# -gt 0 ]; do
 done
 # Defaults (explicit options and environment variables win over --quick).
 if [ "$QUICK" = 1 ]; then
-    SCALE="${SCALE:-0.2}"; ROUNDS="${ROUNDS:-2}"; DURATION="${DURATION:-8}"
+    SCALE="${SCALE:-0.2}"; ROUNDS="${ROUNDS:-2}"; DURATION="${DURATION:-6}"
 else
     SCALE="${SCALE:-1}"; ROUNDS="${ROUNDS:-5}"; DURATION="${DURATION:-30}"
 fi
