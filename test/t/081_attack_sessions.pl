@@ -93,5 +93,43 @@ for my $pr (@probes)
       or diag("control (operational): 9001 '$control_a', 9002 '$control_b'; staff: 9001 '$a', 9002 '$b'");
 }
 
+# Serialization failures as an oracle: session 1 (SERIALIZABLE) counts
+# patron N's loans through the patron index and writes item 1; session 2
+# (SERIALIZABLE) reads item 1 and writes loan 100001, one of 9001's hidden
+# loans.  If session 1's index probe fetched 9001's hidden rows, it holds a
+# predicate lock on loan 100001 and the two form a cycle: one of them fails.
+sub serialization_probe
+{
+    my ($role, $p) = @_;
+    my $s1 = $node->background_psql('ils', extra_params => [ '-U', $role ], on_error_stop => 0);
+    my $s2 = $node->background_psql('ils', extra_params => [ '-U', $role ], on_error_stop => 0);
+    # (each session runs a statement first: a session's first statement cannot be
+    # BEGIN ISOLATION LEVEL ... in a database with the extension, see the status)
+    $s1->query('SET enable_seqscan = off; SET enable_bitmapscan = off');
+    $s2->query('SELECT 1');
+    $s1->query('BEGIN ISOLATION LEVEL SERIALIZABLE');
+    $s1->query("SELECT count(due_at) FROM demo.loans WHERE patron_id = $p");
+    $s2->query('BEGIN ISOLATION LEVEL SERIALIZABLE');
+    $s2->query('SELECT status FROM demo.items WHERE id = 1');
+    $s2->query('UPDATE demo.loans SET due_at = due_at WHERE id = 100001');
+    $s1->query('UPDATE demo.items SET status = status WHERE id = 1');
+    my $c2 = $s2->query('COMMIT');
+    my $c1 = $s1->query('COMMIT');
+    my ($e1, $e2) = ($s1->{stderr} // '', $s2->{stderr} // '');
+    $s1->quit;
+    $s2->quit;
+    my $failed = (($e1 . $e2) =~ /could not serialize/) ? 'serialization failure' : 'both committed';
+    return $failed;
+}
+{
+    my $ca = serialization_probe('ils_app', 9001);
+    my $cb = serialization_probe('ils_app', 9002);
+    my $a = serialization_probe('branch_staff', 9001);
+    my $b = serialization_probe('branch_staff', 9002);
+    ok($ca ne $cb && $a eq $b, 'staff: serialization failure oracle (SSI predicate locks of an index probe on patron_id)')
+      or diag("control (operational): 9001 '$ca', 9002 '$cb'; staff: 9001 '$a', 9002 '$b'");
+    note("serialization oracle: control 9001 '$ca', 9002 '$cb'; staff 9001 '$a', 9002 '$b'");
+}
+
 $node->stop;
 done_testing();
