@@ -10,9 +10,10 @@
 -- exists after sever_backlog(), plus a few crafted patrons whose only rows are
 -- hidden (the oracles compare them with patrons who have no rows at all):
 --
---   9001  "A": five closed, settled loans from before binding (hidden from
+--   9001  "A": 45 closed, settled loans from before binding (hidden from
 --         staff; opted in, so they stay identified in place after the
---         sever), closed holds, private reading history; no address, no fines
+--         sever), 14 closed holds, 30 rows of private reading history; no
+--         address, no fines
 --   9002  "B": nothing at all (no loan, hold, history, address or fine)
 --   9003  "C": private reading history only
 --   9011  "P1": PIN 1111, one open loan, one closed loan, one hold, history
@@ -86,6 +87,11 @@ INSERT INTO demo.holds (id, patron_id, title_id, pickup_library_id, placed_at, f
     (90003, 9012, 90001, 1, '2025-06-01', NULL, '2025-06-09'),
     (90004, 9012, 90002, 1, '2026-10-01', NULL, NULL),
     (90005, 9011, 90002, 2, '2026-10-02', NULL, NULL);
+-- and 12 more closed holds of A (A is the most common patron of the holds)
+INSERT INTO demo.holds (id, patron_id, title_id, pickup_library_id, placed_at, fulfilled_at, cancelled_at)
+SELECT 90010 + j, 9001, 90001 + j % 2, 1, timestamptz '2025-02-01' + make_interval(days => j), NULL,
+       timestamptz '2025-02-03' + make_interval(days => j)
+  FROM generate_series(1, 12) j;
 INSERT INTO demo.reading_history (patron_id, title_id, read_at, rating, note)
 SELECT p, 90001 + (g % 2), timestamptz '2025-01-01' + make_interval(days => 20 * g), 1 + g % 5, 'note ' || p || '/' || g
   FROM (VALUES (9001), (9003), (9011), (9012)) v(p), generate_series(1, CASE WHEN p = 9001 THEN 30 ELSE 6 END) g;

@@ -5,7 +5,7 @@
 \set ECHO none
 \i test/attack/fixture.sql
 \set ECHO all
-SELECT plan(10);
+SELECT plan(11);
 
 ------------------------------------------------------------------------------
 -- A logged-in patron (9011) writing for other patrons (class 10)
@@ -60,14 +60,27 @@ LOAD 'auto_explain';
 SET auto_explain.log_min_duration = 0;
 SET auto_explain.log_analyze = on;
 SET auto_explain.log_nested_statements = on;
+-- (each probe answers 'done' whether it ran or was refused: any LOG line
+-- sent to the client would show in the expected output)
+CREATE FUNCTION pg_temp.quiet(sql text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    EXECUTE sql;
+    RETURN 'done';
+EXCEPTION WHEN insufficient_privilege THEN
+    RETURN 'done';
+END $$;
+CREATE TABLE pg_temp.ae_counts (what text, n text);
+GRANT ALL ON pg_temp.ae_counts TO PUBLIC;
 SET ROLE branch_staff;
 SET client_min_messages = log;
-SELECT count(*) AS staff_loans_of_9001 FROM demo.loans WHERE patron_id = 9001;
-SELECT count(*) AS staff_history_of_9001 FROM demo.reading_history WHERE patron_id = 9001;
+SELECT pg_temp.quiet('INSERT INTO pg_temp.ae_counts SELECT ''loans'', count(*) FROM demo.loans WHERE patron_id = 9001') AS probe;
+SELECT pg_temp.quiet('INSERT INTO pg_temp.ae_counts SELECT ''history'', count(*) FROM demo.reading_history WHERE patron_id = 9001') AS probe;
 RESET client_min_messages;
 SET client_min_messages = warning;
 RESET ROLE;
 RESET auto_explain.log_min_duration;
+SELECT is((SELECT count(*) FROM pg_temp.ae_counts WHERE n <> '0'), 0::bigint,
+          'staff: with auto_explain log_analyze, a query on 9001 counts nothing hidden (or is refused), and no LOG line reached the session');
 
 SELECT * FROM finish();
 \set ECHO none
