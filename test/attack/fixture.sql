@@ -20,7 +20,9 @@
 --   9012  "P2": PIN 2222, like A plus an open hold
 --
 -- and demo.ill_requests, interlibrary-loan requests with a nullable patron
--- column (closed requests of 9001 and 9012), which the demo schema lacks.
+-- column (closed requests of 9001 and 9012), which the demo schema lacks;
+-- the ILS's own views over the loans (plain, security_barrier, with an
+-- INSTEAD OF trigger) and a rule that updates the loans.
 --
 -- Ground truth: pg_temp.secrets (refreshed by pg_temp.refresh_secrets() as
 -- the superuser) holds, per privacy class, the (relation, row id, patron)
@@ -129,6 +131,29 @@ SELECT pals_privacy.bind_loans('demo.ill_requests', 'patron_id', 'title_id', ARR
                                sever_with => 'null', keep_last_borrower => false);
 \o
 GRANT SELECT, INSERT, UPDATE ON demo.ill_requests TO branch_staff, ils_app;
+-- the ILS's own views over the loans (owned by the table owner): plain,
+-- security_barrier, one with an INSTEAD OF trigger; and a rule
+CREATE VIEW demo.loan_desk AS SELECT * FROM demo.loans;
+CREATE VIEW demo.loan_desk_sb WITH (security_barrier) AS SELECT * FROM demo.loans;
+CREATE VIEW demo.loan_desk_trg AS SELECT * FROM demo.loans;
+CREATE FUNCTION demo.loan_desk_trg_update() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE demo.loans SET fines_settled_at = NEW.fines_settled_at, returned_at = NEW.returned_at
+     WHERE id = OLD.id AND checked_out_at = OLD.checked_out_at;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER loan_desk_trg_update INSTEAD OF UPDATE ON demo.loan_desk_trg FOR EACH ROW EXECUTE FUNCTION demo.loan_desk_trg_update();
+CREATE TABLE demo.loan_reopen (item_id bigint);
+INSERT INTO demo.loan_reopen VALUES (0);
+CREATE RULE loan_reopen_rule AS ON UPDATE TO demo.loan_reopen
+    DO ALSO UPDATE demo.loans SET fines_settled_at = NULL WHERE item_id = NEW.item_id AND returned_at IS NOT NULL;
+GRANT SELECT, UPDATE ON demo.loan_desk, demo.loan_desk_sb, demo.loan_desk_trg, demo.loan_reopen TO branch_staff, ils_app;
+-- extended and expression statistics a DBA created on the holds, and an
+-- expression index on the loans' patron column
+CREATE STATISTICS demo.holds_patron_title (mcv, ndistinct, dependencies) ON patron_id, title_id FROM demo.holds;
+CREATE STATISTICS demo.holds_patron_expr ON (patron_id * 1) FROM demo.holds;
+CREATE INDEX loans_patron_plus_zero ON demo.loans ((patron_id + 0));
+ANALYZE demo.holds, demo.loans;
 -- ils_app may write everything (the control runs every write as it);
 -- branch_staff keeps exactly the grants of demo/roles.sql
 GRANT TEMPORARY ON DATABASE :atk_db TO PUBLIC;
@@ -364,6 +389,23 @@ BEGIN
                 counter);
     EXECUTE q INTO b USING rels;
     EXECUTE sql;
+    EXECUTE q INTO a USING rels;
+    RETURN a - b;
+END $$;
+-- the counters a statement run as a staff role moved, read by the caller
+CREATE FUNCTION pg_temp.xact_delta_as(sql text, counter text, rels regclass[], runner text) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE b bigint; a bigint; q text;
+BEGIN
+    q := format('WITH t AS (SELECT r AS relid FROM unnest($1) r
+                            UNION SELECT t.relid FROM unnest($1) r, pg_partition_tree(r) t)
+                 SELECT sum(pg_stat_get_xact_%s(c.oid)) FROM pg_class c
+                  WHERE c.oid IN (SELECT relid FROM t UNION SELECT indexrelid FROM pg_index WHERE indrelid IN (SELECT relid FROM t))',
+                counter);
+    EXECUTE q INTO b USING rels;
+    EXECUTE format('SET LOCAL ROLE %I', runner);
+    EXECUTE sql;
+    EXECUTE 'RESET ROLE';
     EXECUTE q INTO a USING rels;
     RETURN a - b;
 END $$;

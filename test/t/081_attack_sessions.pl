@@ -46,7 +46,11 @@ END $$;
 CREATE TRIGGER announce_loan AFTER UPDATE ON demo.loans FOR EACH ROW EXECUTE FUNCTION demo.announce_loan();
 },
     "CREATE EXTENSION pals_privacy;",
-    slurp_file('demo/bind.sql'));
+    slurp_file('demo/bind.sql'),
+    q{INSERT INTO demo.patrons (id, library_id, name, card_number, expires_on) VALUES
+          (9011, 2, 'Pia One', '29011000000011', '2030-01-01'), (9012, 2, 'Paul Two', '29012000000012', '2030-01-01');
+      SET pals_privacy.pin_iterations = 10000;
+      SELECT pals_privacy.set_pin('9011', '1111');});
 $node->safe_psql('ils', $setup);
 
 my $hidden = $node->safe_psql('ils', q{
@@ -129,6 +133,25 @@ sub serialization_probe
     ok($ca ne $cb && $a eq $b, 'staff: serialization failure oracle (SSI predicate locks of an index probe on patron_id)')
       or diag("control (operational): 9001 '$ca', 9002 '$cb'; staff: 9001 '$a', 9002 '$b'");
     note("serialization oracle: control 9001 '$ca', 9002 '$cb'; staff 9001 '$a', 9002 '$b'");
+}
+
+# COPY FROM by a logged-in patron (9011): rows for another patron (9012)
+# must not be stored; COPY is not planned like INSERT, so it is tried apart
+{
+    my $before = $node->safe_psql('ils', 'SELECT count(*) FROM demo.holds WHERE patron_id = 9012');
+    my ($out, $err) = ('', '');
+    $node->psql('ils', "SELECT pals_privacy.login('29011000000011', '1111');\n"
+                . "COPY demo.holds (patron_id, title_id, pickup_library_id, placed_at) FROM STDIN;\n"
+                . "9012\t1\t1\t2026-10-01 00:00:00+00\n\\.\n",
+                stdout => \$out, stderr => \$err, extra_params => [ '-U', 'opac' ], on_error_stop => 0);
+    my $after = $node->safe_psql('ils', 'SELECT count(*) FROM demo.holds WHERE patron_id = 9012');
+    is($after, $before, 'patron class: COPY FROM stores no hold for another patron');
+    my ($out2, $err2) = ('', '');
+    $node->psql('ils', "COPY demo.holds (patron_id, title_id, pickup_library_id, placed_at) FROM STDIN;\n"
+                . "9012\t1\t1\t2026-10-01 00:00:00+00\n\\.\n",
+                stdout => \$out2, stderr => \$err2, extra_params => [ '-U', 'ils_app' ], on_error_stop => 0);
+    my $control = $node->safe_psql('ils', 'SELECT count(*) FROM demo.holds WHERE patron_id = 9012');
+    is($control, $before + 1, 'control: the operational role\'s COPY FROM stores the hold');
 }
 
 $node->stop;
