@@ -1444,6 +1444,21 @@ system_reference_walker(Node *node, SysRefContext *c)
 	return expression_tree_walker(node, system_reference_walker, c);
 }
 
+/* A relation's range table entry becomes a subquery (its permission check moved first). */
+static void
+become_subquery(RangeTblEntry *rte, Query *sub)
+{
+	rte->rtekind = RTE_SUBQUERY;
+	rte->subquery = sub;
+	rte->security_barrier = false;
+	rte->relid = InvalidOid;
+	rte->relkind = 0;
+	rte->rellockmode = 0;
+	rte->tablesample = NULL;
+	rte->inh = false;
+	rte->securityQuals = NIL;
+}
+
 /*
  * A relation the class may read no row of (staff on private history) is
  * not read at all: it becomes SELECT <NULL columns> WHERE false, so no
@@ -1490,15 +1505,7 @@ read_nothing(Query *q, int rti)
 		ReleaseSysCache(tup);
 	}
 	pals_move_permissions(q, rte, sub, keep);
-	rte->rtekind = RTE_SUBQUERY;
-	rte->subquery = sub;
-	rte->security_barrier = false;
-	rte->relid = InvalidOid;
-	rte->relkind = 0;
-	rte->rellockmode = 0;
-	rte->tablesample = NULL;
-	rte->inh = false;
-	rte->securityQuals = NIL;
+	become_subquery(rte, sub);
 	return true;
 }
 
@@ -1581,15 +1588,7 @@ expand_bound_children(Query *q, int rti)
 												sql.data, NULL, 0, NULL);
 	sub = linitial_node(Query, parsed);
 	fix_arm_permissions(q, sub, parent, rte);
-	rte->securityQuals = NIL;	/* the parent's own row security is in its arm */
-	rte->rtekind = RTE_SUBQUERY;
-	rte->subquery = sub;
-	rte->security_barrier = false;
-	rte->relid = InvalidOid;
-	rte->relkind = 0;
-	rte->rellockmode = 0;
-	rte->tablesample = NULL;
-	rte->inh = false;
+	become_subquery(rte, sub);	/* the parent's own row security is in its arm */
 }
 
 /* Parents with bound children, read or written by a redacted class. */
