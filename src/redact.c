@@ -865,6 +865,10 @@ build_rules(RteRules *r, const RelPolicy *p, const Redaction *red)
 			narrow_contacts(r, p, red->purpose);
 			break;
 
+		case PALS_CLASS_STATISTICS:
+			filter(r, none);	/* pseudonymous statistics only (docs/statistics.md) */
+			break;
+
 		case PALS_CLASS_AUDITOR:
 			if (p->patrons)
 				mask_all_but(r, list_make1(p->patrons->id_column), NULL);
