@@ -2205,8 +2205,20 @@ redact_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 {
 	Node	   *stmt = pstmt->utilityStmt;
 	Redaction	red;
-	/* notes the session's class for every statement (see emit_log) */
-	bool		applies = pals_extension_ready() && redaction_applies(&red);
+	bool		applies;
+
+	/*
+	 * Transaction control and SET must not run a query of ours first: it
+	 * would take the transaction's snapshot, and BEGIN ISOLATION LEVEL or
+	 * SET TRANSACTION ISOLATION LEVEL would then fail.
+	 */
+	if (IsA(stmt, TransactionStmt) || IsA(stmt, VariableSetStmt) || IsA(stmt, VariableShowStmt))
+	{
+		next_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+		return;
+	}
+	/* notes the session's class for every other statement (see emit_log) */
+	applies = pals_extension_ready() && redaction_applies(&red);
 
 	if (IsA(stmt, CopyStmt) && context == PROCESS_UTILITY_TOPLEVEL &&
 		copy_from_bound((CopyStmt *) stmt, queryString, queryEnv, qc))
@@ -2326,8 +2338,7 @@ pals_privacy_own_row_security_only(PG_FUNCTION_ARGS)
 
 	if (rel == NULL)
 		PG_RETURN_BOOL(false);
-	ours = rel->rd_rel->relrowsecurity && !rel->rd_rel->relforcerowsecurity &&
-		only_our_row_security(rel);
+	ours = rel->rd_rel->relrowsecurity && only_our_row_security(rel);
 	relation_close(rel, AccessShareLock);
 	PG_RETURN_BOOL(ours);
 }
