@@ -103,6 +103,7 @@ _PG_init(void)
 	pals_redact_init();
 	pals_placeholder_stats_init();
 	pals_worker_init();
+	pals_operations_init();
 
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("pals_privacy");

@@ -14,6 +14,7 @@
  *     placeholder_stats.c  planner estimates of a column severed to a placeholder
  *     audit.c      the hash-chained audit log (OpenSSL SHA-256)
  *     worker.c     the maintenance background worker (purge, retention)
+ *     operations.c DROP EXTENSION guard, procedures outside transaction blocks
  *     pals_privacy.c  _PG_init: settings, callbacks
  */
 #ifndef PALS_PRIVACY_H
@@ -179,5 +180,8 @@ extern void pals_placeholder_stats_init(void);
 
 /* worker.c */
 extern void pals_worker_init(void);
+
+/* operations.c */
+extern void pals_operations_init(void);
 
 #endif							/* PALS_PRIVACY_H */
