@@ -9,8 +9,8 @@
  *       is on) and otherwise takes the extension's triggers, policies and
  *       row security off the ILS tables, so they work as before;
  *     - CALL of one of the extension's procedures (they commit after each
- *       batch) in a transaction block is refused up front with a message
- *       that says to call it on its own;
+ *       batch) in a transaction block fails, at its first COMMIT, with a
+ *       message that says to call it on its own;
  *     - whether the library was preloaded, for the health check.
  */
 #include "pals_privacy.h"
@@ -129,12 +129,18 @@ pals_privacy_require_top_level(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
+/*
+ * A CALL of one of the extension's procedures where it cannot commit: its
+ * own checks (permissions, arguments) come first, and only the error of its
+ * first COMMIT is replaced by one that says what to do.
+ */
 static void
 ops_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 			ProcessUtilityContext context, ParamListInfo params,
 			QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
 {
 	Node	   *stmt = pstmt->utilityStmt;
+	char	   *procname = NULL;
 
 	if (IsA(stmt, CallStmt) && ((CallStmt *) stmt)->funcexpr != NULL && atomic_context(context))
 	{
@@ -142,13 +148,43 @@ ops_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 		Oid			nsp = get_namespace_oid(EXTENSION_SCHEMA, true);
 
 		if (OidIsValid(nsp) && get_func_namespace(funcid) == nsp &&
-			get_func_prokind(funcid) == PROKIND_PROCEDURE && pals_extension_ready())
-			refuse_in_transaction(get_func_name(funcid));
+			get_func_prokind(funcid) == PROKIND_PROCEDURE)
+			procname = get_func_name(funcid);
 	}
-	if (prev_utility_hook)
-		prev_utility_hook(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
-	else
-		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+	if (procname == NULL)
+	{
+		if (prev_utility_hook)
+			prev_utility_hook(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+		else
+			standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+		return;
+	}
+	{
+		MemoryContext cxt = CurrentMemoryContext;
+
+		PG_TRY();
+		{
+			if (prev_utility_hook)
+				prev_utility_hook(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+			else
+				standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+		}
+		PG_CATCH();
+		{
+			ErrorData  *edata;
+
+			MemoryContextSwitchTo(cxt);
+			edata = CopyErrorData();
+			if (edata->sqlerrcode != ERRCODE_INVALID_TRANSACTION_TERMINATION)
+			{
+				FreeErrorData(edata);
+				PG_RE_THROW();
+			}
+			FlushErrorState();
+			refuse_in_transaction(procname);
+		}
+		PG_END_TRY();
+	}
 }
 
 void

@@ -47,12 +47,12 @@ DECLARE
     errors jsonb := '{}';
 BEGIN
     PERFORM @extschema@._require_admin('apply_retention');
-    PERFORM @extschema@._require_top_level('apply_retention');
     IF batch_size IS NULL OR batch_size < 1 THEN
         RAISE EXCEPTION 'apply_retention: batch_size must be a positive number of rows'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     dry_run := coalesce(dry_run, false);
+    PERFORM @extschema@._require_top_level('apply_retention');
     run_id := @extschema@._run_begin('retention', dry_run);
     COMMIT;
     FOR r IN SELECT * FROM @extschema@.retention_rule ORDER BY relation::text LOOP

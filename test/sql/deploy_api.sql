@@ -4,12 +4,15 @@
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pals_privacy;
 BEGIN;
-SELECT plan(16);
+SELECT plan(17);
 
 CREATE SCHEMA api;
 CREATE TABLE api.patrons (id bigint PRIMARY KEY, card text, expires date NOT NULL DEFAULT 'infinity');
 INSERT INTO api.patrons VALUES (4711, 'C4711'), (4712, 'C4712');
+CREATE TABLE api.loans (patron_id bigint, item_id int NOT NULL, returned date);
+INSERT INTO api.loans VALUES (4711, 1, '2024-01-01'), (4712, 1, '2024-02-01');
 SELECT pals_privacy.bind_patrons('api.patrons', 'id', 'expires', card_column => 'card');
+SELECT pals_privacy.bind_loans('api.loans', 'patron_id', 'item_id', '{returned}');
 
 -- patron ids as numbers
 SELECT lives_ok($$SELECT pals_privacy.set_pin(4711, '1234')$$, 'set_pin(4711, ...) with an integer id');
@@ -35,6 +38,7 @@ SELECT throws_ok($$CALL pals_privacy.purge_expired(dry_run => true)$$, '2D000',
                  'purge_expired must be called outside a transaction block', 'purge_expired too');
 SELECT is((SELECT count(*) FROM pals_privacy.maintenance_runs WHERE started_at >= now()), 0::bigint,
           '... and none of them started a run');
+SELECT is((SELECT count(*) FROM api.loans WHERE patron_id IS NULL), 0::bigint, '... or severed anything');
 
 -- a purge function without its signature
 CREATE FUNCTION api.purge_patron(bigint) RETURNS void LANGUAGE sql AS 'DELETE FROM api.patrons WHERE id = $1';
