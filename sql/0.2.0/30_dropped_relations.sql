@@ -111,7 +111,7 @@ BEGIN
             RAISE EXCEPTION 'cannot drop column %: pals_privacy has it bound', c.object_identity
                 USING ERRCODE = 'dependent_objects_still_exist',
                       DETAIL = format('Bindings of %s: %s.', c.objid::regclass,
-                                      (SELECT string_agg(b.kind, ', ') FROM @extschema@.bindings b WHERE b.relation::oid = c.objid)),
+                                      (SELECT string_agg(DISTINCT b.kind, ', ') FROM @extschema@.bindings b WHERE b.relation::oid = c.objid)),
                       HINT = 'Unbind the relation with pals_privacy.unbind() first, and bind it again without the column.';
         END IF;
     END LOOP;
