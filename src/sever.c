@@ -959,6 +959,14 @@ sever_direct(RelSever *rs, Oid relid, ItemPointer tid, const char *item, Datum u
 		bool		null = b->sever_with != SEVER_PLACEHOLDER;
 		TupleTableSlot *new = direct_changed(&w, old, 1, &rs->patron_attno, &rs->placeholder, &null);
 
+		/*
+		 * see placeholder_guard.c: the foreign-key check of a guarded
+		 * placeholder is left out (a BEFORE trigger that put another
+		 * patron in is refused just below, so the row gets the placeholder
+		 * or nothing)
+		 */
+		if (!null)
+			pals_placeholder_skip_fk_check(w.estate, w.rri, rs->patron_attno, b->placeholder);
 		ExecSimpleRelationUpdate(w.rri, w.estate, &w.epqstate, old, new);
 		/* a BEFORE UPDATE trigger of the ILS may have put the patron back */
 		if (!TTS_EMPTY(new) && slot_identified(rs, new))
