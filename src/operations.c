@@ -10,8 +10,7 @@
  *       row security off the ILS tables, so they work as before;
  *     - CALL of one of the extension's procedures (they commit after each
  *       batch) in a transaction block fails, at its first COMMIT, with a
- *       message that says to call it on its own;
- *     - whether the library was preloaded, for the health check.
+ *       message that says to call it on its own.
  */
 #include "pals_privacy.h"
 
@@ -29,11 +28,9 @@
 #include "utils/lsyscache.h"
 
 PG_FUNCTION_INFO_V1(pals_privacy_drop_guard);
-PG_FUNCTION_INFO_V1(pals_privacy_preloaded);
 PG_FUNCTION_INFO_V1(pals_privacy_require_top_level);
 
 static bool allow_drop_with_evidence = false;
-static bool loaded_at_startup = false;
 static ProcessUtility_hook_type prev_utility_hook = NULL;
 
 #define EXTENSION_SCHEMA "pals_privacy"
@@ -84,13 +81,6 @@ pals_privacy_drop_guard(PG_FUNCTION_ARGS)
 	SPI_execute("SELECT " EXTENSION_SCHEMA "._prepare_drop()", false, 0);
 	SPI_finish();
 	PG_RETURN_VOID();
-}
-
-/* pals_privacy._preloaded(): was the library loaded at server start? */
-Datum
-pals_privacy_preloaded(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_BOOL(loaded_at_startup);
 }
 
 /*
@@ -190,8 +180,6 @@ ops_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 void
 pals_operations_init(void)
 {
-	loaded_at_startup = process_shared_preload_libraries_in_progress;
-
 	DefineCustomBoolVariable("pals_privacy.allow_drop_with_evidence",
 							 "Lets DROP EXTENSION pals_privacy delete the evidence it keeps.",
 							 "The audit log, consents, legal orders, PIN hashes and private reading history "

@@ -33,6 +33,7 @@ DECLARE
     n_policies integer := 0;
     ext oid := (SELECT oid FROM pg_extension WHERE extname = 'pals_privacy');
     head record;
+    turned_on oid[];
 BEGIN
     SELECT string_agg(format('%s %s', e.entries, e.what), ', ') INTO kept
       FROM @extschema@.evidence() e WHERE e.entries > 0;
@@ -65,17 +66,20 @@ BEGIN
         EXECUTE format('DROP TRIGGER %I ON %s', r.tgname, r.rel);
         n_triggers := n_triggers + 1;
     END LOOP;
+    -- (pals_privacy_redaction marks a table whose row security pals_privacy
+    -- turned on; pals_privacy_guard sits on every bound table)
+    SELECT coalesce(array_agg(p.polrelid), '{}') INTO turned_on FROM pg_policy p WHERE p.polname = 'pals_privacy_redaction';
     FOR r IN SELECT p.polname, p.polrelid::regclass AS rel FROM pg_policy p
               WHERE p.polname LIKE 'pals\_privacy%'
                 AND NOT EXISTS (SELECT FROM pg_depend x WHERE x.classid = 'pg_class'::regclass AND x.objid = p.polrelid
                                                           AND x.refobjid = ext AND x.deptype = 'e') LOOP
         EXECUTE format('DROP POLICY %I ON %s', r.polname, r.rel);
-        -- the policy marks a table whose row security pals_privacy turned on
-        IF r.polname = 'pals_privacy_redaction'
-           AND NOT EXISTS (SELECT FROM pg_policy p2 WHERE p2.polrelid = r.rel::oid) THEN
-            EXECUTE format('ALTER TABLE %s DISABLE ROW LEVEL SECURITY', r.rel);
-        END IF;
         n_policies := n_policies + 1;
+    END LOOP;
+    FOR r IN SELECT c.oid::regclass AS rel FROM pg_class c
+              WHERE c.oid = ANY (turned_on) AND c.relrowsecurity
+                AND NOT EXISTS (SELECT FROM pg_policy p2 WHERE p2.polrelid = c.oid) LOOP
+        EXECUTE format('ALTER TABLE %s DISABLE ROW LEVEL SECURITY', r.rel);
     END LOOP;
     IF kept IS NOT NULL THEN
         RAISE WARNING 'pals_privacy: dropping the extension deletes %', kept

@@ -207,8 +207,6 @@ CREATE FUNCTION @extschema@.worker_status(OUT database text, OUT launcher text, 
                                           OUT last_error_at timestamptz, OUT next_run timestamptz,
                                           OUT runs bigint, OUT failures bigint)
 RETURNS SETOF record LANGUAGE c AS 'MODULE_PATHNAME', 'pals_privacy_worker_status';
-CREATE FUNCTION @extschema@._preloaded() RETURNS boolean
-    LANGUAGE c AS 'MODULE_PATHNAME', 'pals_privacy_preloaded';
 
 -- The last run of each kind in this database.
 CREATE VIEW @extschema@.maintenance_status AS
@@ -253,10 +251,16 @@ DECLARE
     t text;
     listed boolean;
     interval_s integer;
+    preloaded boolean;
 BEGIN
     PERFORM @extschema@._require_admin('health');
+    BEGIN
+        preloaded := @extschema@._preloaded();    -- (it raises when not)
+    EXCEPTION WHEN object_not_in_prerequisite_state THEN
+        preloaded := false;
+    END;
     check_name := 'library preloaded';
-    ok := @extschema@._preloaded();
+    ok := preloaded;
     detail := CASE WHEN ok THEN 'pals_privacy is in shared_preload_libraries'
                    ELSE 'add pals_privacy to shared_preload_libraries and restart: redaction is fail-closed without it, and there is no maintenance worker' END;
     RETURN NEXT;
@@ -266,7 +270,7 @@ BEGIN
     SELECT * INTO w FROM @extschema@.worker_status() s WHERE s.database = current_database();
     check_name := 'maintenance worker';
     ok := listed AND w.launcher = 'running' AND coalesce(w.outcome, '') <> 'failed';
-    detail := CASE WHEN NOT @extschema@._preloaded() THEN 'no worker without shared_preload_libraries; schedule CALL pals_privacy.run_maintenance() with pg_cron'
+    detail := CASE WHEN NOT preloaded THEN 'no worker without shared_preload_libraries; schedule CALL pals_privacy.run_maintenance() with pg_cron'
                    WHEN NOT listed THEN format('%s is not in pals_privacy.maintenance_databases; add it, or schedule CALL pals_privacy.run_maintenance() with pg_cron', current_database())
                    WHEN w.database IS NULL THEN 'listed, no round yet (SELECT pals_privacy.maintenance_now() starts one)'
                    ELSE format('last round %s (%s), next %s%s', w.last_start, w.outcome, w.next_run,
@@ -316,4 +320,4 @@ BEGIN
         RETURN NEXT;
     END IF;
 END $$;
-REVOKE ALL ON FUNCTION @extschema@.worker_status(), @extschema@._preloaded(), @extschema@.health(boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.worker_status(), @extschema@.health(boolean) FROM PUBLIC;
