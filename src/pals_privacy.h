@@ -6,6 +6,7 @@
  *     bindings.c   the binding registry and its per-backend cache
  *     crypto.c     SHA-256 and bytea helpers (OpenSSL)
  *     classes.c    the privacy class of a role
+ *     conditions.c closed_when / settled_when: loan conditions over the row
  *     sever.c      severing triggers (patron link cut on return)
  *     consent.c    the outbox check against recorded consent
  *     session.c    the patron session: PINs, login, lockout
@@ -22,6 +23,7 @@
 
 #include "postgres.h"
 #include "nodes/pg_list.h"
+#include "nodes/primnodes.h"
 
 #define PALS_MAX_CLOSED 8
 
@@ -80,6 +82,8 @@ typedef struct LoanBinding
 	char	   *placeholder;	/* patron id text for SEVER_PLACEHOLDER */
 	bool		keep_last_borrower;
 	HistoryMode history_mode;
+	char	   *closed_when;	/* condition text, or NULL: a closed column set */
+	char	   *settled_when;	/* condition text, or NULL: settled_column */
 } LoanBinding;
 
 typedef enum OutboxMode
@@ -157,6 +161,11 @@ extern PalsClass pals_current_class(void);
 extern const char *pals_class_name(PalsClass c);
 extern bool pals_parse_class(const char *name, PalsClass *out);
 extern void pals_classes_init(void);
+
+/* conditions.c */
+extern Expr *pals_loan_condition(const LoanBinding *b, bool closed, Oid relid, Index varno);
+extern char *pals_loan_condition_sql(const LoanBinding *b, bool closed, Oid relid, const char *alias);
+extern List *pals_loan_current_quals(const LoanBinding *b, Oid relid, Index varno);
 
 /* sever.c */
 extern void pals_sever_init(void);

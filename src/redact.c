@@ -671,8 +671,10 @@ static List *
 loan_current(RteRules *r, const LoanBinding *b)
 {
 	List	   *open = NIL;
-	List	   *current = NIL;
+	List	   *current = pals_loan_current_quals(b, r->relid, r->rti);	/* closed_when, settled_when */
 
+	if (current != NIL)
+		return current;
 	for (int i = 0; i < b->nclosed; i++)
 		open = lappend(open, is_null((Expr *) column_var(r, b->closed_columns[i]), true));
 	current = lappend(current, list_length(open) == 1 ? linitial(open) : makeBoolExpr(AND_EXPR, open, -1));
