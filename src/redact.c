@@ -865,6 +865,10 @@ build_rules(RteRules *r, const RelPolicy *p, const Redaction *red)
 			narrow_contacts(r, p, red->purpose);
 			break;
 
+		case PALS_CLASS_STATISTICS:
+			filter(r, none);	/* pseudonymous statistics only (docs/statistics.md) */
+			break;
+
 		case PALS_CLASS_AUDITOR:
 			if (p->patrons)
 				mask_all_but(r, list_make1(p->patrons->id_column), NULL);
@@ -1772,6 +1776,27 @@ redact_level(Query *q, const Redaction *red)
  * make them: functions, operators built on them; an aggregate built on
  * one is refused.
  */
+/* Does the query call a statistics counter, or an aggregate at all? (a cheap look first) */
+static bool
+calls_counter_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, calls_counter_walker, context, 0);
+	if (IsA(node, FuncExpr) && is_counter(((FuncExpr *) node)->funcid))
+		return true;
+	if (IsA(node, OpExpr))
+	{
+		set_opfuncid((OpExpr *) node);
+		if (is_counter(((OpExpr *) node)->opfuncid))
+			return true;
+	}
+	if (IsA(node, Aggref) || IsA(node, WindowFunc))
+		return true;
+	return expression_tree_walker(node, calls_counter_walker, context);
+}
+
 static Node *
 counters_mutator(Node *node, void *context)
 {
@@ -1919,7 +1944,8 @@ redact_planner(Query *parse, const char *query_string, int cursorOptions,
 	if (active)
 	{
 		redact_level(parse, &red);
-		if (red.class != PALS_CLASS_OPERATIONAL)
+		if (red.class != PALS_CLASS_OPERATIONAL &&
+			query_tree_walker(parse, calls_counter_walker, NULL, 0))
 			query_tree_mutator(parse, counters_mutator, NULL, QTW_DONT_COPY_QUERY);
 		planning_redacted++;
 	}
