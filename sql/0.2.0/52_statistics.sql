@@ -60,6 +60,17 @@ CREATE TRIGGER statistics_binding_changed AFTER INSERT OR UPDATE OR DELETE OR TR
     ON @extschema@.statistics_binding FOR EACH STATEMENT
     EXECUTE FUNCTION @extschema@._statistics_binding_changed();
 
+-- A loan binding removed (unbind) takes its statistics option with it, so
+-- that binding the relation again never resumes records unasked.
+CREATE FUNCTION @extschema@._statistics_unbound() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    DELETE FROM @extschema@.statistics_binding s WHERE s.relation = OLD.relation;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER statistics_unbound AFTER DELETE ON @extschema@.loan_binding
+    FOR EACH ROW EXECUTE FUNCTION @extschema@._statistics_unbound();
+
 -- The pseudonymous records.  No id, no timestamp finer than the binding's
 -- granularity: nothing orders them like the returns they come from.
 CREATE TABLE @extschema@.pseudonymous_loans (
@@ -338,7 +349,7 @@ COMMENT ON FUNCTION @extschema@.export_statistics(timestamptz, timestamptz, regc
 REVOKE ALL ON FUNCTION @extschema@._random_key(), @extschema@._pseudonym_period(),
     @extschema@._destroy_ended_keys(), @extschema@._current_pseudonym_key(),
     @extschema@._record_statistics(regclass, text, text, text, timestamptz, text),
-    @extschema@._statistics_binding_changed(),
+    @extschema@._statistics_binding_changed(), @extschema@._statistics_unbound(),
     @extschema@.collect_statistics(regclass, text), @extschema@.stop_statistics(regclass),
     @extschema@.rotate_pseudonym_key() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.export_statistics(timestamptz, timestamptz, regclass) TO PUBLIC;
