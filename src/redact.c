@@ -1448,6 +1448,21 @@ system_reference_walker(Node *node, SysRefContext *c)
 	return expression_tree_walker(node, system_reference_walker, c);
 }
 
+/* A relation's range table entry becomes a subquery (its permission check moved first). */
+static void
+become_subquery(RangeTblEntry *rte, Query *sub)
+{
+	rte->rtekind = RTE_SUBQUERY;
+	rte->subquery = sub;
+	rte->security_barrier = false;
+	rte->relid = InvalidOid;
+	rte->relkind = 0;
+	rte->rellockmode = 0;
+	rte->tablesample = NULL;
+	rte->inh = false;
+	rte->securityQuals = NIL;
+}
+
 /*
  * A relation the class may read no row of (staff on private history) is
  * not read at all: it becomes SELECT <NULL columns> WHERE false, so no
@@ -1494,15 +1509,7 @@ read_nothing(Query *q, int rti)
 		ReleaseSysCache(tup);
 	}
 	pals_move_permissions(q, rte, sub, keep);
-	rte->rtekind = RTE_SUBQUERY;
-	rte->subquery = sub;
-	rte->security_barrier = false;
-	rte->relid = InvalidOid;
-	rte->relkind = 0;
-	rte->rellockmode = 0;
-	rte->tablesample = NULL;
-	rte->inh = false;
-	rte->securityQuals = NIL;
+	become_subquery(rte, sub);
 	return true;
 }
 
@@ -1585,15 +1592,7 @@ expand_bound_children(Query *q, int rti)
 												sql.data, NULL, 0, NULL);
 	sub = linitial_node(Query, parsed);
 	fix_arm_permissions(q, sub, parent, rte);
-	rte->securityQuals = NIL;	/* the parent's own row security is in its arm */
-	rte->rtekind = RTE_SUBQUERY;
-	rte->subquery = sub;
-	rte->security_barrier = false;
-	rte->relid = InvalidOid;
-	rte->relkind = 0;
-	rte->rellockmode = 0;
-	rte->tablesample = NULL;
-	rte->inh = false;
+	become_subquery(rte, sub);	/* the parent's own row security is in its arm */
 }
 
 /* Parents with bound children, read or written by a redacted class. */
@@ -2206,8 +2205,20 @@ redact_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 {
 	Node	   *stmt = pstmt->utilityStmt;
 	Redaction	red;
-	/* notes the session's class for every statement (see emit_log) */
-	bool		applies = pals_extension_ready() && redaction_applies(&red);
+	bool		applies;
+
+	/*
+	 * Transaction control and SET must not run a query of ours first: it
+	 * would take the transaction's snapshot, and BEGIN ISOLATION LEVEL or
+	 * SET TRANSACTION ISOLATION LEVEL would then fail.
+	 */
+	if (IsA(stmt, TransactionStmt) || IsA(stmt, VariableSetStmt) || IsA(stmt, VariableShowStmt))
+	{
+		next_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+		return;
+	}
+	/* notes the session's class for every other statement (see emit_log) */
+	applies = pals_extension_ready() && redaction_applies(&red);
 
 	if (IsA(stmt, CopyStmt) && context == PROCESS_UTILITY_TOPLEVEL &&
 		copy_from_bound((CopyStmt *) stmt, queryString, queryEnv, qc))
@@ -2327,8 +2338,7 @@ pals_privacy_own_row_security_only(PG_FUNCTION_ARGS)
 
 	if (rel == NULL)
 		PG_RETURN_BOOL(false);
-	ours = rel->rd_rel->relrowsecurity && !rel->rd_rel->relforcerowsecurity &&
-		only_our_row_security(rel);
+	ours = rel->rd_rel->relrowsecurity && only_our_row_security(rel);
 	relation_close(rel, AccessShareLock);
 	PG_RETURN_BOOL(ours);
 }
