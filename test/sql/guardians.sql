@@ -15,7 +15,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pals_privacy;
 
 BEGIN;
-SELECT plan(46);
+SELECT plan(48);
 
 CREATE ROLE regress_gd_opac;
 CREATE ROLE regress_gd_staff;
@@ -101,6 +101,15 @@ SELECT lives_ok($$SELECT pals_privacy.bind_guardians('gd.guarantors', 'minor_id'
 SELECT is((SELECT format('%s %s %s', kind, column_name, settings->>'guardian_column') FROM pals_privacy.bindings
             WHERE relation = 'gd.guarantors'::regclass),
     'guardians minor_id guardian_id', 'the bindings view lists it');
+SELECT is((SELECT format('%s %s %s', event, details->>'table', details->'row'->>'relation') FROM pals_privacy.audit_log
+            WHERE details->>'table' = 'guardian_binding' ORDER BY id DESC LIMIT 1),
+    'binding.insert guardian_binding gd.guarantors', 'bind_guardians is audited, as every bind_* call is');
+SAVEPOINT unbound;
+SELECT pals_privacy.unbind('gd.guarantors');
+SELECT is((SELECT format('%s %s %s', event, details->>'table', details->'row'->>'relation') FROM pals_privacy.audit_log
+            WHERE details->>'table' = 'guardian_binding' ORDER BY id DESC LIMIT 1),
+    'binding.delete guardian_binding gd.guarantors', 'and so is unbinding it');
+ROLLBACK TO SAVEPOINT unbound;
 
 SET pals_privacy.pin_iterations = 10000;
 DO $$ BEGIN
