@@ -101,15 +101,6 @@ SELECT lives_ok($$SELECT pals_privacy.bind_guardians('gd.guarantors', 'minor_id'
 SELECT is((SELECT format('%s %s %s', kind, column_name, settings->>'guardian_column') FROM pals_privacy.bindings
             WHERE relation = 'gd.guarantors'::regclass),
     'guardians minor_id guardian_id', 'the bindings view lists it');
-SELECT is((SELECT format('%s %s %s', event, details->>'table', details->'row'->>'relation') FROM pals_privacy.audit_log
-            WHERE details->>'table' = 'guardian_binding' ORDER BY id DESC LIMIT 1),
-    'binding.insert guardian_binding gd.guarantors', 'bind_guardians is audited, as every bind_* call is');
-SAVEPOINT unbound;
-SELECT pals_privacy.unbind('gd.guarantors');
-SELECT is((SELECT format('%s %s %s', event, details->>'table', details->'row'->>'relation') FROM pals_privacy.audit_log
-            WHERE details->>'table' = 'guardian_binding' ORDER BY id DESC LIMIT 1),
-    'binding.delete guardian_binding gd.guarantors', 'and so is unbinding it');
-ROLLBACK TO SAVEPOINT unbound;
 
 SET pals_privacy.pin_iterations = 10000;
 DO $$ BEGIN
@@ -256,6 +247,17 @@ SELECT is(pg_temp.counts(), 'patrons 0 cards 0 fines 0 loans 0 holds 0 searches 
     'after logout nothing, of the minor neither');
 RESET SESSION AUTHORIZATION;
 DEALLOCATE gd_q;
+
+-- bind_guardians and unbind of a guardianship table are audited (sql/0.2.0/90)
+SELECT is((SELECT format('%s %s %s', event, details->>'table', details->'row'->>'relation') FROM pals_privacy.audit_log
+            WHERE details->>'table' = 'guardian_binding' ORDER BY id DESC LIMIT 1),
+    'binding.insert guardian_binding gd.guarantors', 'bind_guardians is audited, as every bind_* call is');
+SAVEPOINT unbound;
+SELECT pals_privacy.unbind('gd.guarantors');
+SELECT is((SELECT format('%s %s %s', event, details->>'table', details->'row'->>'relation') FROM pals_privacy.audit_log
+            WHERE details->>'table' = 'guardian_binding' ORDER BY id DESC LIMIT 1),
+    'binding.delete guardian_binding gd.guarantors', 'and so is unbinding it');
+ROLLBACK TO SAVEPOINT unbound;
 
 SELECT * FROM finish();
 ROLLBACK;
