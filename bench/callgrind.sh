@@ -75,7 +75,7 @@ for v in "${VLIST[@]}"; do
             q -d "cg_$v" -c 'CALL pals_privacy.sever_backlog()' >/dev/null
             [ "$v" = fkcheck ] && q -d "cg_$v" -c 'ALTER TABLE demo.patrons DISABLE TRIGGER pals_privacy_placeholder_guard' >/dev/null
             if [ "$v" = severed ]; then
-                q -d "cg_$v" -c 'DROP EXTENSION pals_privacy CASCADE' \
+                q -d "cg_$v" -c 'SET pals_privacy.allow_drop_with_evidence = on' -c 'DROP EXTENSION pals_privacy CASCADE' \
                   -c "DO \$\$ DECLARE t regclass; BEGIN
                         FOR t IN SELECT polrelid FROM pg_policy WHERE polname = 'pals_privacy_redaction' LOOP
                             EXECUTE format('DROP POLICY pals_privacy_redaction ON %s', t);

@@ -104,8 +104,8 @@ setup_variant_base() {   # $1 = database (a copy of the template): nothing to ad
 # backlog, then is dropped, and the PL/pgSQL trigger takes over.
 setup_variant_plpgsql() {  # $1 = database
     setup_variant_bound "$1"
-    psql -X -q -v ON_ERROR_STOP=1 -d "$1" -c 'DROP EXTENSION pals_privacy CASCADE' \
-        -f "$HERE/plpgsql_sever.sql" >/dev/null 2>&1
+    psql -X -q -v ON_ERROR_STOP=1 -d "$1" -c 'SET pals_privacy.allow_drop_with_evidence = on' -c 'DROP EXTENSION pals_privacy CASCADE' \
+        -f "$HERE/plpgsql_sever.sql" >/dev/null
 }
 # "bound" with the placeholder guard disabled: every sever to the placeholder patron then goes
 # through the foreign-key check, which KEY SHARE-locks the placeholder row (src/placeholder_guard.c):
@@ -136,12 +136,12 @@ setup_variant_hooks() {  # $1 = database
 # the history (patron ids re-pointed to the placeholder) does to the ILS's own plans.
 setup_variant_severed() {  # $1 = database
     setup_variant_bound "$1"
-    psql -X -q -v ON_ERROR_STOP=1 -d "$1" -c 'DROP EXTENSION pals_privacy CASCADE' \
+    psql -X -q -v ON_ERROR_STOP=1 -d "$1" -c 'SET pals_privacy.allow_drop_with_evidence = on' -c 'DROP EXTENSION pals_privacy CASCADE' \
         -c "DO \$\$ DECLARE t regclass; BEGIN
               FOR t IN SELECT polrelid FROM pg_policy WHERE polname = 'pals_privacy_redaction' LOOP
                   EXECUTE format('DROP POLICY pals_privacy_redaction ON %s', t);
                   EXECUTE format('ALTER TABLE %s DISABLE ROW LEVEL SECURITY', t);
-              END LOOP; END \$\$" >/dev/null 2>&1
+              END LOOP; END \$\$" >/dev/null
 }
 setup_variant_bound() {  # $1 = database
     psql -X -q -v ON_ERROR_STOP=1 -d "$1" -c 'CREATE EXTENSION pals_privacy' -f "$ROOT/demo/bind.sql"
