@@ -104,11 +104,7 @@ _PG_init(void)
 	pals_placeholder_stats_init();
 	pals_worker_init();
 
-#if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("pals_privacy");
-#else
-	EmitWarningsOnPlaceholders("pals_privacy");
-#endif
 
 	pals_bindings_init();
 	pals_classes_init();

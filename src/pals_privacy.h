@@ -20,6 +20,7 @@
 #define PALS_PRIVACY_H
 
 #include "postgres.h"
+#include "compat.h"
 #include "nodes/pg_list.h"
 
 #define PALS_MAX_CLOSED 8

@@ -148,14 +148,12 @@ placeholder_relation_stats(PlannerInfo *root, RangeTblEntry *rte, AttrNumber att
 	 * parent's privileges for a child; the hook is not told the parent, so
 	 * such a child's leaky operators get default estimates.
 	 */
-#if PG_VERSION_NUM < 160000
-	userid = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
+	userid = pals_stats_check_as_user(root, rte, vardata->rel);
+	if (!OidIsValid(userid))
+		userid = GetUserId();
 	vardata->acl_ok = rte->securityQuals == NIL &&
 		(pg_class_aclcheck(rte->relid, userid, ACL_SELECT) == ACLCHECK_OK ||
 		 pg_attribute_aclcheck(rte->relid, attnum, userid, ACL_SELECT) == ACLCHECK_OK);
-#else
-#error "placeholder_stats.c: the permission check is written for PostgreSQL 15 only"
-#endif
 	return true;
 }
 

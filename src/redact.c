@@ -775,18 +775,11 @@ build_rules(RteRules *r, const RelPolicy *p, const Redaction *red)
  * The query rewrite
  * ---------------------------------------------------------------------- */
 
-/* A view expanded by the rewriter keeps its *OLD* entry (PG < 16). */
+/* The view a subquery entry was expanded from (how to tell differs by version: compat.c). */
 static Oid
 expanded_view(RangeTblEntry *rte)
 {
-	RangeTblEntry *old;
-
-	if (rte->rtekind != RTE_SUBQUERY || rte->subquery == NULL || rte->subquery->rtable == NIL)
-		return InvalidOid;
-	old = linitial(rte->subquery->rtable);
-	if (old->rtekind == RTE_RELATION && old->relkind == RELKIND_VIEW)
-		return old->relid;
-	return InvalidOid;
+	return pals_expanded_view(rte);
 }
 
 /* The relation a range table entry reads: a table, or an expanded view. */
@@ -869,7 +862,7 @@ mask_mutator(Node *node, MaskContext *mc)
 			List	   *vars = NIL;
 			ListCell   *lc;
 
-			expandRTE(rt_fetch(v->varno, mc->rtable), v->varno, 0, -1, true, &names, &vars);
+			pals_expand_rte(rt_fetch(v->varno, mc->rtable), v->varno, 0, -1, true, &names, &vars);
 			foreach(lc, vars)
 			{
 				Node	   *col = lfirst(lc);
@@ -1409,28 +1402,7 @@ redact_explain(Query *query, int cursorOptions, IntoClause *into, ExplainState *
 	if (prev_explain_hook)
 		prev_explain_hook(query, cursorOptions, into, es, queryString, params, queryEnv);
 	else
-	{
-		/* what ExplainOneQuery does without a hook */
-		PlannedStmt *plan;
-		instr_time	planstart,
-					planduration;
-		BufferUsage bufusage_start,
-					bufusage;
-
-		if (es->buffers)
-			bufusage_start = pgBufferUsage;
-		INSTR_TIME_SET_CURRENT(planstart);
-		plan = pg_plan_query(query, queryString, cursorOptions, params);
-		INSTR_TIME_SET_CURRENT(planduration);
-		INSTR_TIME_SUBTRACT(planduration, planstart);
-		if (es->buffers)
-		{
-			memset(&bufusage, 0, sizeof(BufferUsage));
-			BufferUsageAccumDiff(&bufusage, &pgBufferUsage, &bufusage_start);
-		}
-		ExplainOnePlan(plan, into, es, queryString, params, queryEnv, &planduration,
-					   es->buffers ? &bufusage : NULL);
-	}
+		pals_standard_explain_one_query(query, cursorOptions, into, es, queryString, params, queryEnv);
 }
 
 /*
@@ -1625,7 +1597,7 @@ typedef struct PatronId
 static bool
 set_is_current(const PatronSet *s, const char *question)
 {
-	return s->ids != NULL && s->lxid == MyProc->lxid &&
+	return s->ids != NULL && s->lxid == pals_my_lxid() &&
 		s->statement == GetCurrentStatementStartTimestamp() &&
 		s->cid == GetCurrentCommandId(false) && strcmp(s->question, question) == 0;
 }
@@ -1666,7 +1638,7 @@ patron_set(const char *question, const char *sql, int nargs, Oid *types, Datum *
 	}
 	SPI_finish();
 	strlcpy(s->question, question, sizeof(s->question));
-	s->lxid = MyProc->lxid;
+	s->lxid = pals_my_lxid();
 	s->statement = GetCurrentStatementStartTimestamp();
 	s->cid = GetCurrentCommandId(false);
 	return s;
@@ -1762,9 +1734,9 @@ pals_privacy_acknowledged(PG_FUNCTION_ARGS)
 
 	if (strlen(user) < NAMEDATALEN)
 		hash_search(s->ids, user, HASH_FIND, &found);
-	if (!found && told != MyProc->lxid)
+	if (!found && told != pals_my_lxid())
 	{
-		told = MyProc->lxid;
+		told = pals_my_lxid();
 		ereport(NOTICE,
 				(errmsg("patron columns are masked: role \"%s\" has not acknowledged the privacy policy this year", user),
 				 errhint("Read the policy, then run SELECT pals_privacy.acknowledge_policy('<version>');")));
