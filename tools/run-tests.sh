@@ -21,10 +21,14 @@ log=$(mktemp -d /tmp/pals_test.XXXXXX)
 chmod 755 "$log"
 passed=0
 failed=0
-count() {   # count "... ok" / "... FAILED" lines of pg_regress output
+# pg_regress reports "test name ... ok" / "... FAILED" up to 15, and TAP
+# style "ok 1 - name" / "not ok 1 - name" from 16
+okline='^((test |     )?[a-z0-9_-]+ +\.\.\. ok|ok [0-9]+ +[-+] )'
+badline='\.\.\. (FAILED|failed)|^not ok [0-9]+ '
+count() {   # count passed / failed tests of pg_regress output
     local f=$1 ok bad
-    ok=$(grep -cE '^(test |     )?[a-z0-9_-]+ +\.\.\. ok' "$f" || true)
-    bad=$(grep -cE '\.\.\. (FAILED|failed)' "$f" || true)
+    ok=$(grep -cE "$okline" "$f" || true)
+    bad=$(grep -cE "$badline" "$f" || true)
     passed=$((passed + ok)); failed=$((failed + bad))
 }
 
@@ -91,10 +95,10 @@ CONF
     trap - EXIT
 fi
 for suite in regress isolation; do
-    cat "$log/$suite.out" 2>/dev/null | grep -E '\.\.\. |^(=|#)' | grep -v '^=* *$' || true
+    cat "$log/$suite.out" 2>/dev/null | grep -E "\.\.\. |^(=|#)|$okline|$badline" | grep -v '^=* *$' || true
     count "$log/$suite.out"
     rc=$(cat "$log/$suite.rc" 2>/dev/null || echo 1)
-    if [ "$rc" != 0 ] && ! grep -qE '\.\.\. (FAILED|failed)' "$log/$suite.out" 2>/dev/null; then
+    if [ "$rc" != 0 ] && ! grep -qE "$badline" "$log/$suite.out" 2>/dev/null; then
         echo "!! $suite suite did not run (exit $rc):"; tail -20 "$log/$suite.out" "$log/virtualenv.out" 2>/dev/null
         failed=$((failed + 1))
     fi

@@ -48,7 +48,7 @@ CREATE ROLE regress_up_aud;
 SELECT pals_privacy.classify_role('regress_up_staff', 'staff');
 SELECT pals_privacy.classify_role('regress_up_aud', 'auditor');
 CREATE SCHEMA lib;
-GRANT USAGE ON SCHEMA lib TO regress_up_staff;
+GRANT USAGE ON SCHEMA lib TO regress_up_staff, regress_up_aud;
 CREATE TABLE lib.patrons (id bigint PRIMARY KEY, name text NOT NULL, card text UNIQUE, email text,
                           expires date NOT NULL DEFAULT 'infinity', keep_history boolean NOT NULL DEFAULT false);
 INSERT INTO lib.patrons (id, name, card, email) VALUES
@@ -63,7 +63,7 @@ CREATE TABLE lib.fk_loans (id int PRIMARY KEY, patron_id bigint, item_id int NOT
                            paid timestamptz);
 CREATE TABLE lib.fk_fines (id int PRIMARY KEY, loan_id int NOT NULL REFERENCES lib.fk_loans);
 CREATE TABLE lib.outbox (id serial PRIMARY KEY, patron_id bigint NOT NULL, channel text NOT NULL, body text);
-GRANT SELECT ON ALL TABLES IN SCHEMA lib TO regress_up_staff;
+GRANT SELECT ON ALL TABLES IN SCHEMA lib TO regress_up_staff, regress_up_aud;
 
 SELECT pals_privacy.bind_patrons('lib.patrons', 'id', 'expires', card_column => 'card',
                                  keep_history_column => 'keep_history');
@@ -108,8 +108,11 @@ SELECT string_agg(format('SELECT %L || '': '' || ROW(%s)::text FROM %s', c.oid::
 SQL
 my $data_before = $node->safe_psql('upgraded', $queries);
 cmp_ok(scalar(split /\n/, $data_before), '>', 20, '0.1.0: the rows to keep are listed');
-my $audit_before = $node->safe_psql('upgraded', 'SELECT pals_privacy.verify_audit()');
-cmp_ok($audit_before, '>', 0, "0.1.0: the audit log has entries ($audit_before) and verifies");
+# verify_audit(): NULL when the chain verifies, else the first bad entry
+my $audit_sql = "SELECT count(*) || ' ' || coalesce(pals_privacy.verify_audit()::text, 'verifies')"
+  . " FROM pals_privacy.audit_log";
+my ($audit_before) = $node->safe_psql('upgraded', $audit_sql) =~ /^(\d+) verifies$/;
+cmp_ok($audit_before // 0, '>', 0, '0.1.0: the audit log has entries and verifies');
 is($node->safe_psql('upgraded',
         "SELECT count(*) FROM pals_privacy.sever_pending WHERE binding = 'lib.fk_loans'::regclass"),
     '1', '0.1.0: one row is pending severing');
@@ -127,8 +130,7 @@ is($node->safe_psql('upgraded', "SELECT extversion FROM pg_extension WHERE extna
 my $lost = differences($data_before, $node->safe_psql('upgraded', $queries));
 $lost = join("\n", grep { /^- / } split /\n/, $lost);
 is($lost, '', 'nothing lost: every row of the library and of the extension is still there, unchanged');
-cmp_ok($node->safe_psql('upgraded', 'SELECT pals_privacy.verify_audit()'), '>=', $audit_before,
-    'the audit chain still verifies after the upgrade');
+like($node->safe_psql('upgraded', $audit_sql), qr/^\d+ verifies$/, 'the audit chain still verifies after the upgrade');
 
 # ---------------------------------------------------------------------------
 # Everything still works
@@ -161,10 +163,10 @@ is($node->safe_psql('upgraded',
       . " SELECT count(*) FROM pals_privacy.legal_orders WHERE closed_at IS NOT NULL"),
     "\n1", 'the legal order opened under 0.1.0 can be closed');
 is($node->safe_psql('upgraded',
-        'SET ROLE regress_up_staff; SELECT count(*) || \' \' || count(email) FROM lib.patrons'),
-    '4 0', 'redaction still applies: staff read the patrons, not their contact fields');
-cmp_ok($node->safe_psql('upgraded', 'SELECT pals_privacy.verify_audit()'), '>', $audit_before,
-    'the audit chain goes on and verifies');
+        'SET ROLE regress_up_aud; SELECT count(*) || \' \' || count(name) || \' \' || count(card) FROM lib.patrons'),
+    '4 0 0', 'redaction still applies: an auditor reads the patrons, not their names or cards');
+my ($audit_after) = $node->safe_psql('upgraded', $audit_sql) =~ /^(\d+) verifies$/;
+cmp_ok($audit_after // 0, '>', $audit_before // 0, 'the audit chain goes on (the legal order\'s closing) and verifies');
 
 # ---------------------------------------------------------------------------
 # The catalog equals a fresh install
