@@ -45,7 +45,7 @@ sql/$(EXTENSION)--$(LAST_RELEASE)--$(EXTVERSION).sql: $(CHANGES)
 	  printf '%s\n' '\echo Use "ALTER EXTENSION pals_privacy UPDATE" to load this file. \quit'; \
 	  cat /dev/null $^ ) > $@
 
-.PHONY: test demo bench bench-quick werror
+.PHONY: test demo report bench bench-quick werror
 
 # Build with warnings as errors (what CI does).  The server headers trip
 # -Wunused-parameter and -Wmissing-field-initializers (callbacks with fixed
@@ -61,6 +61,10 @@ test:
 
 demo:
 	bash tools/run-demo.sh
+
+# The compliance report of the demo consortium, as one HTML page (REPORT=path).
+report:
+	bash tools/run-demo.sh --report-only
 
 bench:
 	flock /tmp/pals_privacy.install.lock bash -c "bash tools/setup.sh && bash bench/run.sh"

@@ -172,3 +172,29 @@ SET pals_privacy.purpose = 'newsletter';
 SELECT count(email) AS newsletter_addresses FROM demo.addresses;
 RESET pals_privacy.purpose;
 RESET SESSION AUTHORIZATION;
+
+\echo
+\echo '=== 13. A patron''s own data: my_data() for the logged-in patron (their rows only, as JSON)'
+SET ROLE opac;
+SELECT pals_privacy.login(:'opac_card', '2468');
+SELECT e ->> 'relation' AS relation, jsonb_array_length(e -> 'rows') AS rows
+  FROM jsonb_array_elements(pals_privacy.my_data() -> 'relations') e ORDER BY 1;
+SELECT pals_privacy.logout();
+RESET ROLE;
+
+\echo
+\echo '=== 14. The compliance report: is the policy holding? (auditors and superusers; counts, never identities)'
+SET SESSION AUTHORIZATION consortium_auditor;
+SELECT section, relation, measure, value, ok, detail FROM pals_privacy.compliance_report()
+ WHERE ok IS NOT NULL OR section IN ('identified_closed', 'expired_patrons') AND (relation = 'total' OR section = 'expired_patrons');
+\if :{?report_file}
+\pset format unaligned
+\pset tuples_only on
+\o :report_file
+SELECT pals_privacy.compliance_report_html();
+\o
+\pset format aligned
+\pset tuples_only off
+\echo 'The same report as one HTML page (inline SVG, no script):' :report_file
+\endif
+RESET SESSION AUTHORIZATION;

@@ -37,7 +37,7 @@ start=$(date +%s)
 # Build dependencies (only what is missing; apt-get needs root).
 need=()
 for p in bison flex libreadline-dev zlib1g-dev libssl-dev libicu-dev pkg-config \
-         libipc-run-perl make gcc; do
+         libipc-run-perl make gcc rsync; do
     dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
