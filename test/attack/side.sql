@@ -1,0 +1,58 @@
+-- test/attack/side.sql: side channels (issue 13, classes 3-6), included by
+-- test/sql/attack_side.sql before sever_backlog() and after it (history kept
+-- in place).  Each is an oracle: %1$s is patron 9001 (A: 45 hidden loans,
+-- hidden holds, 30 rows of private history) or 9002 (B: nothing); the
+-- attacker must get the same answer for both, the operational control not.
+-- EXPLAIN ANALYZE by other doors (class 3): "did A borrow item 90001?"
+SELECT pg_temp.indist(:'phase' || 'EXPLAIN ANALYZE CREATE TABLE AS SELECT', 'staff',
+    ARRAY['EXPLAIN (ANALYZE, COSTS off, TIMING off, SUMMARY off)
+           CREATE TEMP TABLE atk_t AS SELECT * FROM demo.loans WHERE patron_id = %1$s']);
+SELECT pg_temp.indist(:'phase' || 'EXPLAIN ANALYZE in a PL/pgSQL function (RETURN QUERY EXECUTE)', 'staff',
+    ARRAY['CREATE FUNCTION pg_temp.atk_x(q text) RETURNS SETOF text LANGUAGE plpgsql AS $f$
+           BEGIN RETURN QUERY EXECUTE ''EXPLAIN (ANALYZE, COSTS off, TIMING off, SUMMARY off) '' || q; END $f$',
+          'SELECT * FROM pg_temp.atk_x(''SELECT * FROM demo.loans WHERE patron_id = %1$s'')']);
+SELECT pg_temp.indist(:'phase' || 'EXPLAIN ANALYZE through a PL/pgSQL cursor (OPEN ... FOR EXECUTE)', 'staff',
+    ARRAY['CREATE FUNCTION pg_temp.atk_c(q text) RETURNS SETOF text LANGUAGE plpgsql AS $f$
+           DECLARE c refcursor; l text;
+           BEGIN
+               OPEN c FOR EXECUTE ''EXPLAIN (ANALYZE, COSTS off, TIMING off, SUMMARY off) '' || q;
+               LOOP FETCH c INTO l; EXIT WHEN NOT FOUND; RETURN NEXT l; END LOOP;
+               CLOSE c;
+           END $f$',
+          'SELECT * FROM pg_temp.atk_c(''SELECT * FROM demo.loans WHERE patron_id = %1$s AND item_id = 90001'')']);
+SELECT pg_temp.indist(:'phase' || 'EXPLAIN ANALYZE EXECUTE on the private history', 'staff',
+    ARRAY['DEALLOCATE ALL',
+          'PREPARE atk_p(bigint) AS SELECT * FROM demo.reading_history WHERE patron_id = $1',
+          'EXPLAIN (ANALYZE, COSTS off, TIMING off, SUMMARY off) EXECUTE atk_p(%1$s)', 'DEALLOCATE ALL']);
+SELECT pg_temp.indist(:'phase' || 'EXPLAIN rows= of the private history WHERE patron_id = N', 'staff',
+    ARRAY['EXPLAIN SELECT * FROM demo.reading_history WHERE patron_id = %1$s']);
+SELECT pg_temp.indist(:'phase' || 'EXPLAIN rows= of a join from the patron', 'staff',
+    ARRAY['EXPLAIN SELECT * FROM demo.patrons p JOIN demo.reading_history r ON r.patron_id = p.id WHERE p.id = %1$s']);
+SELECT pg_temp.indist(:'phase' || 'EXPLAIN EXECUTE rows= of a custom plan', 'staff',
+    ARRAY['DEALLOCATE ALL', 'PREPARE atk_p(bigint) AS SELECT * FROM demo.reading_history WHERE patron_id = $1',
+          'EXPLAIN EXECUTE atk_p(%1$s)', 'DEALLOCATE ALL']);
+SELECT pg_temp.indist(:'phase' || 'EXPLAIN rows= of the private history', 'auditor',
+    ARRAY['EXPLAIN SELECT * FROM demo.reading_history WHERE patron_id = %1$s']);
+SELECT pg_temp.indist(:'phase' || 'EXPLAIN rows= of the private history', 'collections',
+    ARRAY['EXPLAIN SELECT * FROM demo.reading_history WHERE patron_id = %1$s']);
+SELECT pg_temp.attempt(:'phase' || 'a leaky commutator with RESTRICT = scalarltsel, on a partition', 'staff',
+    ARRAY['CREATE TEMP TABLE atk_seen (v bigint)',
+          'CREATE FUNCTION pg_temp.atk_leak(bigint, bigint) RETURNS boolean LANGUAGE plpgsql COST 0.0001 AS $f$
+           BEGIN INSERT INTO atk_seen VALUES ($1), ($2); RETURN $1 > $2; END $f$',
+          'CREATE OPERATOR pg_temp.<<< (FUNCTION = int8lt, LEFTARG = bigint, RIGHTARG = bigint,
+                                        RESTRICT = scalarltsel, COMMUTATOR = OPERATOR(pg_temp.>>>))',
+          'CREATE OPERATOR pg_temp.>>> (FUNCTION = pg_temp.atk_leak, LEFTARG = bigint, RIGHTARG = bigint,
+                                        RESTRICT = scalargtsel, COMMUTATOR = OPERATOR(pg_temp.<<<))',
+          'EXPLAIN SELECT * FROM demo.loans_2025 WHERE 5000 OPERATOR(pg_temp.<<<) patron_id',
+          'SELECT DISTINCT v AS seen_patron FROM atk_seen'], 'loans', 'superuser');
+SELECT pg_temp.attempt(:'phase' || 'a leaky commutator, placeholder statistics off', 'staff',
+    ARRAY['SET LOCAL pals_privacy.placeholder_statistics = off',
+          'CREATE TEMP TABLE atk_seen (v bigint)',
+          'CREATE FUNCTION pg_temp.atk_leak(bigint, bigint) RETURNS boolean LANGUAGE plpgsql COST 0.0001 AS $f$
+           BEGIN INSERT INTO atk_seen VALUES ($1), ($2); RETURN $1 > $2; END $f$',
+          'CREATE OPERATOR pg_temp.<<< (FUNCTION = int8lt, LEFTARG = bigint, RIGHTARG = bigint,
+                                        RESTRICT = scalarltsel, COMMUTATOR = OPERATOR(pg_temp.>>>))',
+          'CREATE OPERATOR pg_temp.>>> (FUNCTION = pg_temp.atk_leak, LEFTARG = bigint, RIGHTARG = bigint,
+                                        RESTRICT = scalargtsel, COMMUTATOR = OPERATOR(pg_temp.<<<))',
+          'EXPLAIN SELECT * FROM demo.loans WHERE 5000 OPERATOR(pg_temp.<<<) patron_id',
+          'SELECT DISTINCT v AS seen_patron FROM atk_seen'], 'loans', 'superuser');
