@@ -9,7 +9,11 @@
 #   $PALS_PG_CACHE/pg<MAJOR>-assert   (--assert: --enable-cassert --enable-debug)
 # and is reused when warm: a finished build leaves $prefix/.pals_build_ok
 # recording what it was built from; nothing is rebuilt while that stamp exists
-# (delete the prefix to force a rebuild).  Builds take a lock, so two CI runs
+# (delete the prefix to force a rebuild).  The contrib modules the tests and
+# benchmarks load (auto_explain, pgcrypto, ...) are built against the
+# installed server with PGXS, with a stamp of their own
+# ($prefix/.pals_contrib_ok), so a cache from before they were added gets
+# them without rebuilding the server.  Builds take a lock, so two CI runs
 # on one machine build once.  Only Debian's *source* packages are used, through
 # a private apt source list: the machine's apt configuration is not touched.
 # The build dependencies (bison, flex, ...) are installed with apt-get if missing.
@@ -21,9 +25,13 @@ major=${1:-18}
 cache=${PALS_PG_CACHE:-/var/cache/pals_privacy}
 prefix=$cache/pg$major$([ $assert = 1 ] && echo -assert || true)
 stamp=$prefix/.pals_build_ok
+contrib=(auto_explain pgcrypto pg_stat_statements pageinspect pgstattuple pg_buffercache amcheck
+         pg_visibility pg_prewarm)
+contrib_stamp=$prefix/.pals_contrib_ok
 log() { echo "build-pg: $*" >&2; }
+warm() { [ -f "$stamp" ] && [ "$(cat "$contrib_stamp" 2>/dev/null)" = "${contrib[*]}" ]; }
 
-if [ -f "$stamp" ]; then
+if warm; then
     log "warm cache: $prefix ($(head -1 "$stamp"))"
     echo "$prefix"; exit 0
 fi
@@ -31,7 +39,7 @@ fi
 mkdir -p "$cache"
 exec 8>"$cache/build.lock"
 flock 8
-if [ -f "$stamp" ]; then echo "$prefix"; exit 0; fi   # built while we waited
+if warm; then echo "$prefix"; exit 0; fi   # built while we waited
 start=$(date +%s)
 
 # Build dependencies (only what is missing; apt-get needs root).
@@ -71,34 +79,50 @@ fi
 pgtar=$(ls "$src"/postgresql-"$major"_*.orig.tar.* | sort -V | tail -1)
 taptar=$(ls "$src"/pgtap_*.orig.tar.* | sort -V | tail -1)
 
-# Build in a scratch directory, install into the prefix.
 work=$(mktemp -d "$cache/build.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-log "building $(basename "$pgtar") into $prefix (assert=$assert)"
-tar -C "$work" -xf "$pgtar"
-pgsrc=$(echo "$work"/postgresql-*)
-opts=(--prefix="$prefix" --enable-tap-tests --with-openssl --with-readline --with-icu)
-[ $assert = 1 ] && opts+=(--enable-cassert --enable-debug CFLAGS="-O1 -g")
-rm -rf "$prefix"
-t=$(date +%s)
-(cd "$pgsrc" && ./configure -q "${opts[@]}") > "$work/configure.log" 2>&1 \
-    || { tail -30 "$work/configure.log" >&2; exit 1; }
-log "configure: $(( $(date +%s) - t )) s"; t=$(date +%s)
-make -C "$pgsrc" -s -j"$(nproc)" > "$work/make.log" 2>&1 || { tail -40 "$work/make.log" >&2; exit 1; }
-log "make: $(( $(date +%s) - t )) s"; t=$(date +%s)
-make -C "$pgsrc" -s install > "$work/install.log" 2>&1 || { tail -40 "$work/install.log" >&2; exit 1; }
-log "install: $(( $(date +%s) - t )) s"; t=$(date +%s)
+if [ ! -f "$stamp" ]; then
+    # Build in a scratch directory, install into the prefix.
+    log "building $(basename "$pgtar") into $prefix (assert=$assert)"
+    tar -C "$work" -xf "$pgtar"
+    pgsrc=$(echo "$work"/postgresql-*)
+    opts=(--prefix="$prefix" --enable-tap-tests --with-openssl --with-readline --with-icu)
+    [ $assert = 1 ] && opts+=(--enable-cassert --enable-debug CFLAGS="-O1 -g")
+    rm -rf "$prefix"
+    t=$(date +%s)
+    (cd "$pgsrc" && ./configure -q "${opts[@]}") > "$work/configure.log" 2>&1 \
+        || { tail -30 "$work/configure.log" >&2; exit 1; }
+    log "configure: $(( $(date +%s) - t )) s"; t=$(date +%s)
+    make -C "$pgsrc" -s -j"$(nproc)" > "$work/make.log" 2>&1 || { tail -40 "$work/make.log" >&2; exit 1; }
+    log "make: $(( $(date +%s) - t )) s"; t=$(date +%s)
+    make -C "$pgsrc" -s install > "$work/install.log" 2>&1 || { tail -40 "$work/install.log" >&2; exit 1; }
+    log "install: $(( $(date +%s) - t )) s"; t=$(date +%s)
 
-# pgTAP, built against this server (pure SQL after make).
-tar -C "$work" -xf "$taptar"
-tapsrc=$(ls -d "$work"/pgtap-*/ | head -1)
-make -C "$tapsrc" -s PG_CONFIG="$prefix/bin/pg_config" > "$work/pgtap.log" 2>&1 \
-    && make -C "$tapsrc" -s PG_CONFIG="$prefix/bin/pg_config" install >> "$work/pgtap.log" 2>&1 \
-    || { tail -30 "$work/pgtap.log" >&2; exit 1; }
-log "pgtap: $(( $(date +%s) - t )) s"
+    # pgTAP, built against this server (pure SQL after make).
+    tar -C "$work" -xf "$taptar"
+    tapsrc=$(ls -d "$work"/pgtap-*/ | head -1)
+    make -C "$tapsrc" -s PG_CONFIG="$prefix/bin/pg_config" > "$work/pgtap.log" 2>&1 \
+        && make -C "$tapsrc" -s PG_CONFIG="$prefix/bin/pg_config" install >> "$work/pgtap.log" 2>&1 \
+        || { tail -30 "$work/pgtap.log" >&2; exit 1; }
+    log "pgtap: $(( $(date +%s) - t )) s"
+
+    chmod -R a+rX "$prefix"
+    echo "$(basename "$pgtar") + $(basename "$taptar"), assert=$assert, built $(date -u +%FT%TZ) in $(( $(date +%s) - start )) s" > "$stamp"
+fi
+
+# Contrib modules, with PGXS against the installed server.
+rm -f "$contrib_stamp"
+t=$(date +%s)
+tar -C "$work" -xf "$pgtar" --wildcards '*/contrib/*'
+pgsrc=$(echo "$work"/postgresql-*)
+for m in "${contrib[@]}"; do
+    make -C "$pgsrc/contrib/$m" -s -j"$(nproc)" USE_PGXS=1 PG_CONFIG="$prefix/bin/pg_config" install \
+        > "$work/contrib-$m.log" 2>&1 || { tail -20 "$work/contrib-$m.log" >&2; exit 1; }
+done
+log "contrib (${contrib[*]}): $(( $(date +%s) - t )) s"
+echo "${contrib[*]}" > "$contrib_stamp"
 
 # The test servers run as the postgres user: the tree must be readable.
 chmod -R a+rX "$prefix"
-echo "$(basename "$pgtar") + $(basename "$taptar"), assert=$assert, built $(date -u +%FT%TZ) in $(( $(date +%s) - start )) s" > "$stamp"
 log "done in $(( $(date +%s) - start )) s: $(du -sh "$prefix" | cut -f1)"
 echo "$prefix"
