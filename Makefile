@@ -66,8 +66,9 @@ demo:
 report:
 	bash tools/run-demo.sh --report-only
 
+# (run.sh --install holds the install lock while it installs and sets up, not while it measures)
 bench:
-	flock /tmp/pals_privacy.install.lock bash -c "bash tools/setup.sh && bash bench/run.sh"
+	bash bench/run.sh --install
 
 bench-quick:
-	flock /tmp/pals_privacy.install.lock bash -c "bash tools/setup.sh && bash bench/run.sh --quick"
+	bash bench/run.sh --install --quick

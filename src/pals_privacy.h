@@ -181,4 +181,10 @@ extern void pals_placeholder_stats_init(void);
 /* worker.c */
 extern void pals_worker_init(void);
 
+/* placeholder_guard.c */
+struct EState;
+struct ResultRelInfo;
+extern void pals_placeholder_skip_fk_check(struct EState *estate, struct ResultRelInfo *rri,
+										   int16 patron_attno, const char *placeholder);
+
 #endif							/* PALS_PRIVACY_H */

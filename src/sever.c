@@ -833,6 +833,29 @@ direct_end(DirectWrite *w)
 	table_close(w->rel, NoLock);
 }
 
+/* Two rows' items are the same (a row without an item matches only another one). */
+static bool
+same_item(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == NULL && b == NULL;
+	return strcmp(a, b) == 0;
+}
+
+/* The patron column of a row in a slot is set and not the placeholder. */
+static bool
+slot_identified(RelSever *rs, TupleTableSlot *slot)
+{
+	bool		isnull;
+	Datum		v = slot_getattr(slot, rs->patron_attno, &isnull);
+
+	if (isnull)
+		return false;
+	if (rs->binding->sever_with == SEVER_PLACEHOLDER)
+		return strcmp(OutputFunctionCall(&rs->patron_out, v), rs->binding->placeholder) != 0;
+	return true;
+}
+
 /*
  * Sever the row at tid without SQL: it is locked (never waiting), checked
  * to be a closed, settled, identified row of the item, closed no later than
@@ -898,7 +921,7 @@ sever_direct(RelSever *rs, Oid relid, ItemPointer tid, const char *item, Datum u
 	 * not by a patron who keeps their history.
 	 */
 	read_row(rs, ExecFetchSlotHeapTuple(old, false, NULL), RelationGetDescr(w.rel), &st);
-	if (st.item == NULL || item == NULL || strcmp(st.item, item) != 0 ||
+	if (!same_item(st.item, item) ||
 		!st.closed || closed_after(rs, st.closed_value, upto) || !st.settled || !st.identified)
 		goto done;
 	if (check_optin && patron_opted_in(rs, st.patron))
@@ -909,10 +932,40 @@ sever_direct(RelSever *rs, Oid relid, ItemPointer tid, const char *item, Datum u
 	else
 	{
 		bool		null = b->sever_with != SEVER_PLACEHOLDER;
+		TupleTableSlot *new = direct_changed(&w, old, 1, &rs->patron_attno, &rs->placeholder, &null);
 
-		ExecSimpleRelationUpdate(w.rri, w.estate, &w.epqstate, old,
-								 direct_changed(&w, old, 1, &rs->patron_attno, &rs->placeholder, &null));
+		/*
+		 * see placeholder_guard.c: the foreign-key check of a guarded
+		 * placeholder is left out (a BEFORE trigger that put another
+		 * patron in is refused just below, so the row gets the placeholder
+		 * or nothing)
+		 */
+		if (!null)
+			pals_placeholder_skip_fk_check(w.estate, w.rri, rs->patron_attno, b->placeholder);
+		ExecSimpleRelationUpdate(w.rri, w.estate, &w.epqstate, old, new);
+		/* a BEFORE UPDATE trigger of the ILS may have put the patron back */
+		if (!TTS_EMPTY(new) && slot_identified(rs, new))
+			ereport(ERROR,
+					(errcode(ERRCODE_TRIGGERED_ACTION_EXCEPTION),
+					 errmsg("a trigger of \"%s\" kept the patron of the row being severed",
+							RelationGetRelationName(w.rel)),
+					 errhint("Change the trigger, or bind the relation with another sever_with.")));
 	}
+
+	/*
+	 * A BEFORE trigger that returns NULL skips the change without a word (an
+	 * ILS that keeps renewed rows): the row, still there, is left pending.
+	 */
+	if (table_tuple_fetch_row_version(w.rel, tid, SnapshotSelf, direct_slot(&w)))
+		ereport(ERROR,
+				(errcode(ERRCODE_TRIGGERED_ACTION_EXCEPTION),
+				 errmsg("a trigger of \"%s\" skipped the %s of the row being severed",
+						RelationGetRelationName(w.rel),
+						b->sever_with == SEVER_DELETE ? "delete" : "update"),
+				 errdetail("A BEFORE %s trigger returned NULL, so the row keeps its patron.",
+						   b->sever_with == SEVER_DELETE ? "DELETE" : "UPDATE"),
+				 errhint("The row stays in pals_privacy.sever_pending_rows until it can be severed: "
+						 "change the trigger, or bind the relation with another sever_with.")));
 	result = SEVER_DONE;
 
 done:
@@ -1000,7 +1053,7 @@ sever_other(RelSever *rs, Oid relid, ItemPointer tid, const char *item)
 		record_pending(rs, relid, tid, item, "row locked by another transaction");
 		return SEVER_PENDING;
 	}
-	if (!st.found || (item != NULL && strcmp(st.item, item) != 0))
+	if (!st.found || (item != NULL && !same_item(st.item, item)))
 		return SEVER_GONE;
 	return sever_probed(rs, relid, tid, &st);
 }
@@ -1240,9 +1293,10 @@ on_change(RelSever *rs, Relation rel, HeapTuple tup, ItemPointer old_tid,
 	RelSever   *prs;
 	bool		locked_elsewhere;
 
-	if (!tuple_state(rs, rel, tup, &n) || !n.closed || !n.identified || n.item == NULL)
+	if (!tuple_state(rs, rel, tup, &n) || !n.closed || !n.identified)
 		return;					/* changed again since, by this statement */
-	if (!b->keep_last_borrower)
+	/* a row without an item (a title-level hold) is no item's last borrower */
+	if (!b->keep_last_borrower || n.item == NULL)
 	{
 		sever_probed(rs, relid, new_tid, &n);
 		return;
@@ -1273,7 +1327,7 @@ on_change(RelSever *rs, Relation rel, HeapTuple tup, ItemPointer old_tid,
 		probe_row(prs, &p_tid, true, &p, &locked_elsewhere);
 		if (locked_elsewhere)
 			probe_row(prs, &p_tid, false, &p, NULL);
-		if (p.found && p.closed && p.identified && strcmp(p.item, n.item) == 0)
+		if (p.found && p.closed && p.identified && same_item(p.item, n.item))
 		{
 			if (closed_after(rs, p.closed_value, n.closed_value))
 			{
@@ -1350,9 +1404,8 @@ pals_privacy_sever_row(PG_FUNCTION_ARGS)
 			bool		isnull;
 			Datum		item = heap_getattr(newtup, rs->item_attno, desc, &isnull);
 
-			/* a row without an item has no item history to keep */
-			if (!isnull)
-				on_change(rs, td->tg_relation, newtup, oldtup ? &oldtup->t_self : NULL, item);
+			on_change(rs, td->tg_relation, newtup, oldtup ? &oldtup->t_self : NULL,
+					  isnull ? (Datum) 0 : item);
 		}
 	}
 	PG_FINALLY();
