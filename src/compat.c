@@ -7,13 +7,8 @@
 
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
-#include "commands/explain.h"
 #include "executor/executor.h"
 #include "nodes/parsenodes.h"
-#include "nodes/pathnodes.h"
-#include "optimizer/optimizer.h"
-#include "parser/parse_relation.h"
-#include "tcop/tcopprot.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
 
@@ -57,52 +52,6 @@ pals_init_range_table(EState *estate, RangeTblEntry *rte, uint64 perms, Bitmapse
 	rte->requiredPerms = perms;
 	rte->updatedCols = updatedCols;
 	ExecInitRangeTable(estate, list_make1(rte));
-#endif
-}
-
-Oid
-pals_stats_check_as_user(PlannerInfo *root, RangeTblEntry *rte, RelOptInfo *rel)
-{
-#if PG_VERSION_NUM >= 160000
-	/* as the planner does (all_rows_selectable() in 18's selfuncs.c) */
-	if (rel != NULL)
-		return rel->userid;
-	if (rte->perminfoindex != 0)
-		return getRTEPermissionInfo(root->parse->rteperminfos, rte)->checkAsUser;
-	return InvalidOid;
-#else
-	return rte->checkAsUser;
-#endif
-}
-
-void
-pals_standard_explain_one_query(Query *query, int cursorOptions, IntoClause *into, ExplainState *es,
-								const char *queryString, ParamListInfo params,
-								QueryEnvironment *queryEnv)
-{
-#if PG_VERSION_NUM >= 170000
-	standard_ExplainOneQuery(query, cursorOptions, into, es, queryString, params, queryEnv);
-#else
-	/* a copy of what ExplainOneQuery() does without a hook */
-	PlannedStmt *plan;
-	instr_time	planstart,
-				planduration;
-	BufferUsage bufusage_start,
-				bufusage;
-
-	if (es->buffers)
-		bufusage_start = pgBufferUsage;
-	INSTR_TIME_SET_CURRENT(planstart);
-	plan = pg_plan_query(query, queryString, cursorOptions, params);
-	INSTR_TIME_SET_CURRENT(planduration);
-	INSTR_TIME_SUBTRACT(planduration, planstart);
-	if (es->buffers)
-	{
-		memset(&bufusage, 0, sizeof(BufferUsage));
-		BufferUsageAccumDiff(&bufusage, &pgBufferUsage, &bufusage_start);
-	}
-	ExplainOnePlan(plan, into, es, queryString, params, queryEnv, &planduration,
-				   es->buffers ? &bufusage : NULL);
 #endif
 }
 

@@ -24,11 +24,6 @@
 #include "varatt.h"
 #endif
 
-/* 18: ExplainState moved out of commands/explain.h. */
-#if PG_VERSION_NUM >= 180000
-#include "commands/explain_state.h"
-#endif
-
 /* 17: the backend's local transaction id moved into MyProc->vxid. */
 #if PG_VERSION_NUM >= 170000
 #define pals_my_lxid()	(MyProc->vxid.lxid)
@@ -188,13 +183,6 @@ pals_check_insert_permission(ParseState *pstate, ParseNamespaceItem *nsitem, Lis
 /* Functions with a body per version: compat.c. */
 struct EState;
 struct RangeTblEntry;
-struct PlannerInfo;
-struct RelOptInfo;
-struct Query;
-struct IntoClause;
-struct ExplainState;
-struct ParamListInfoData;
-struct QueryEnvironment;
 struct Bitmapset;
 
 /*
@@ -212,23 +200,5 @@ extern Oid	pals_expanded_view(struct RangeTblEntry *rte);
  */
 extern void pals_init_range_table(struct EState *estate, struct RangeTblEntry *rte,
 								  uint64 perms, struct Bitmapset *updatedCols);
-
-/*
- * The user the planner checks a relation's statistics permission as: the
- * view owner when read through a view (16 moved checkAsUser from the range
- * table entry to RTEPermissionInfo and the RelOptInfo).
- */
-extern Oid	pals_stats_check_as_user(struct PlannerInfo *root, struct RangeTblEntry *rte,
-									 struct RelOptInfo *rel);
-
-/*
- * What EXPLAIN does for a query when no hook is installed (17 exports it as
- * standard_ExplainOneQuery; before, a copy of it).
- */
-extern void pals_standard_explain_one_query(struct Query *query, int cursorOptions,
-											struct IntoClause *into, struct ExplainState *es,
-											const char *queryString,
-											struct ParamListInfoData *params,
-											struct QueryEnvironment *queryEnv);
 
 #endif							/* PALS_COMPAT_H */

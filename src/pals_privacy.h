@@ -122,6 +122,7 @@ typedef struct PalsRegistry
 } PalsRegistry;
 
 /* pals_privacy.c: settings */
+extern bool pals_preloaded(void);
 extern int	pals_default_class;
 extern char *pals_purpose;
 
@@ -174,6 +175,8 @@ extern int	pals_guardian_access;
 extern int	pals_guardian_age_limit;
 extern void pals_redact_init(void);
 extern void pals_redact_settings_changed(void);
+extern bool pals_redaction_in_force(void);
+extern bool pals_statistics_of_bound(Oid relid);
 
 /* placeholder_stats.c */
 extern void pals_placeholder_stats_init(void);

@@ -24,4 +24,7 @@ SELECT pg_temp.attempt(:'phase' || 'UPDATE ... RETURNING a subquery of the row a
            RETURNING id, (SELECT x.patron_id FROM demo.loans x WHERE x.id = l.id) AS patron_id']);
 SELECT pg_temp.no_damage(:'phase' || 'UPDATE SET patron_id = patron_id stores no mask', 'staff',
     ARRAY['UPDATE demo.loans SET patron_id = patron_id, renewal_count = renewal_count + 1 WHERE item_id BETWEEN 90001 AND 90005'],
-    'SELECT string_agg(id || '':'' || patron_id || '':'' || renewal_count, '','' ORDER BY id) FROM demo.loans WHERE item_id BETWEEN 90001 AND 90005');
+    -- the patrons stored (rows staff may see are legitimately renewed); the
+    -- control shows the check sees a changed patron
+    'SELECT string_agg(id || '':'' || patron_id, '','' ORDER BY id) FROM demo.loans WHERE item_id BETWEEN 90001 AND 90005',
+    control_stmts => ARRAY['UPDATE demo.loans SET patron_id = 0 WHERE id = 100011']);
