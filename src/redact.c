@@ -1958,6 +1958,9 @@ plan_reads_bound(PlannedStmt *stmt)
 		if (rte->rtekind == RTE_RELATION && rte->relkind != RELKIND_VIEW &&
 			(policy_for(rte->relid)->bound || bound_below(rte->relid)))
 			return true;
+		/* a bound view: its *OLD* entry (15), its subquery entry (16+) */
+		if (rte->relkind == RELKIND_VIEW && OidIsValid(rte->relid) && policy_for(rte->relid)->bound)
+			return true;
 	}
 	return false;
 }
