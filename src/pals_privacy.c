@@ -137,6 +137,7 @@ _PG_init(void)
 	pals_session_init();
 	pals_redact_init();
 	pals_placeholder_stats_init();
+	pals_stats_init();
 	pals_worker_init();
 
 	MarkGUCPrefixReserved("pals_privacy");

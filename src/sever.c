@@ -52,6 +52,7 @@
 #include "executor/executor.h"
 #include "nodes/makefuncs.h"
 #include "access/sysattr.h"
+#include "access/relation.h"
 
 PG_FUNCTION_INFO_V1(pals_privacy_sever_row);
 PG_FUNCTION_INFO_V1(pals_privacy_sever_one);
@@ -99,6 +100,10 @@ typedef struct RelSever
 	SPIPlanPtr	copy;
 	SPIPlanPtr	search;			/* only on the bound relation itself */
 	SPIPlanPtr	optin;			/* patron's keep-history flag, or NULL */
+	ExprState  *closed_state;	/* closed_when, or NULL: a closed column set */
+	ExprState  *settled_state;	/* settled_when, or NULL: settled_column */
+	ExprContext *econtext;		/* to evaluate them on a tuple */
+	TupleTableSlot *slot;
 } RelSever;
 
 static MemoryContext sever_context = NULL;
@@ -187,10 +192,15 @@ required_attnum(Oid relid, const char *name)
 	return attno;
 }
 
-/* SQL boolean expressions over a row alias "t" of the binding's table. */
+/* SQL boolean expressions over a row alias "t" of the relation relid. */
 static void
-append_closed(StringInfo sql, const LoanBinding *b)
+append_closed(StringInfo sql, const LoanBinding *b, Oid relid)
 {
+	if (b->closed_when)
+	{
+		appendStringInfoString(sql, pals_loan_condition_sql(b, true, relid, "t"));
+		return;
+	}
 	appendStringInfoChar(sql, '(');
 	for (int i = 0; i < b->nclosed; i++)
 		appendStringInfo(sql, "%st.%s IS NOT NULL", i ? " OR " : "",
@@ -199,9 +209,11 @@ append_closed(StringInfo sql, const LoanBinding *b)
 }
 
 static void
-append_settled(StringInfo sql, const LoanBinding *b)
+append_settled(StringInfo sql, const LoanBinding *b, Oid relid)
 {
-	if (b->settled_column)
+	if (b->settled_when)
+		appendStringInfoString(sql, pals_loan_condition_sql(b, false, relid, "t"));
+	else if (b->settled_column)
 		appendStringInfo(sql, "(t.%s IS NOT NULL)", quote_identifier(b->settled_column));
 	else
 		appendStringInfoString(sql, "true");
@@ -250,9 +262,9 @@ prepare_rel_plans(RelSever *rs)
 	/* item, closed, settled, identified, patron, closed value, patron opted in */
 	initStringInfo(&probe);
 	appendStringInfo(&probe, "SELECT t.%s::text, ", icol);
-	append_closed(&probe, b);
+	append_closed(&probe, b, rs->relid);
 	appendStringInfoString(&probe, ", ");
-	append_settled(&probe, b);
+	append_settled(&probe, b, rs->relid);
 	appendStringInfoString(&probe, ", ");
 	append_identified(&probe, b);
 	appendStringInfo(&probe, ", t.%s, ", pcol);
@@ -297,9 +309,9 @@ prepare_rel_plans(RelSever *rs)
 		appendStringInfoString(&sql, "SELECT t.tableoid, t.ctid, ");
 		append_closed_value(&sql, b);
 		appendStringInfoString(&sql, ", ");
-		append_settled(&sql, b);
+		append_settled(&sql, b, rs->relid);
 		appendStringInfo(&sql, " FROM %s t WHERE t.%s = $1 AND ", rel, icol);
-		append_closed(&sql, b);
+		append_closed(&sql, b, rs->relid);
 		appendStringInfoString(&sql, " AND ");
 		append_identified(&sql, b);
 		rs->search = pals_prepare_saved(sql.data, 1, &rs->item_type);
@@ -462,6 +474,19 @@ rel_sever(Oid relid)
 			rs->placeholder = datumCopy(OidInputFunctionCall(typinput, b->placeholder, typioparam, -1),
 										rs->patron_byval, rs->patron_len);
 		}
+		if (b->closed_when || b->settled_when)
+		{
+			Relation	rel = relation_open(relid, AccessShareLock);
+			Expr	   *closed = pals_loan_condition(b, true, relid, 1);
+			Expr	   *settled = pals_loan_condition(b, false, relid, 1);
+
+			rs->closed_state = closed ? ExecInitExpr(closed, NULL) : NULL;
+			rs->settled_state = settled ? ExecInitExpr(settled, NULL) : NULL;
+			rs->econtext = CreateStandaloneExprContext();
+			rs->slot = MakeSingleTupleTableSlot(CreateTupleDescCopy(RelationGetDescr(rel)),
+												&TTSOpsHeapTuple);
+			relation_close(rel, AccessShareLock);
+		}
 		rs->binding = b;
 		find_patron_index(rs);
 		prepare_rel_plans(rs);
@@ -491,9 +516,26 @@ rel_sever_known(Oid relid)
 }
 
 
+/* A condition (closed_when, settled_when) on a row; NULL counts as false. */
+static bool
+eval_condition(const RelSever *rs, ExprState *state, HeapTuple tup)
+{
+	bool		isnull;
+	Datum		d;
+
+	ExecStoreHeapTuple(tup, rs->slot, false);
+	rs->econtext->ecxt_scantuple = rs->slot;
+	d = ExecEvalExprSwitchContext(state, rs->econtext, &isnull);
+	ResetExprContext(rs->econtext);
+	ExecClearTuple(rs->slot);
+	return !isnull && DatumGetBool(d);
+}
+
 static bool
 tuple_closed(const RelSever *rs, HeapTuple tup, TupleDesc desc)
 {
+	if (rs->closed_state)
+		return eval_condition(rs, rs->closed_state, tup);
 	for (int i = 0; i < rs->binding->nclosed; i++)
 		if (!heap_attisnull(tup, rs->closed_attnos[i], desc))
 			return true;
@@ -622,8 +664,13 @@ read_row(RelSever *rs, HeapTuple tup, TupleDesc desc, RowState *st)
 			st->closed_value = d;
 		st->closed = true;
 	}
-	st->settled = rs->settled_attno == InvalidAttrNumber ||
-		!heap_attisnull(tup, rs->settled_attno, desc);
+	if (st->closed && rs->closed_state)
+		st->closed = eval_condition(rs, rs->closed_state, tup);
+	if (rs->settled_state)
+		st->settled = eval_condition(rs, rs->settled_state, tup);
+	else
+		st->settled = rs->settled_attno == InvalidAttrNumber ||
+			!heap_attisnull(tup, rs->settled_attno, desc);
 	st->identified = tuple_identified(rs, tup, desc);
 	st->patron = heap_getattr(tup, rs->patron_attno, desc, &st->patron_null);
 }
@@ -927,6 +974,7 @@ sever_direct(RelSever *rs, Oid relid, ItemPointer tid, const char *item, Datum u
 	if (check_optin && patron_opted_in(rs, st.patron))
 		goto done;
 
+	pals_stats_record(b, rs->patron_type, st.patron, st.item, rs->closed_type, st.closed_value, !st.closed);
 	if (b->sever_with == SEVER_DELETE)
 		ExecSimpleRelationDelete(w.rri, w.estate, &w.epqstate, old);
 	else
