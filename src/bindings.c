@@ -204,8 +204,8 @@ load_loans(void)
 {
 	int			rc = SPI_execute("SELECT relation::oid, patron_column, item_column, closed_columns,"
 								 " settled_column, sever_with, keep_last_borrower, history_mode,"
-								 " closed_when, settled_when"
-								 " FROM pals_privacy.loan_binding",
+								 " to_jsonb(b) ->> 'closed_when', to_jsonb(b) ->> 'settled_when'"
+								 " FROM pals_privacy.loan_binding b",	/* 0.1.0 has neither column */
 								 true, 0);
 
 	if (rc != SPI_OK_SELECT)

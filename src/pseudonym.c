@@ -89,6 +89,12 @@ load_stats_bindings(void)
 
 	if (stats_valid && stats_generation == reg->generation)
 		return;
+	/* a 0.1.0 database (before ALTER EXTENSION UPDATE) has none; asked again */
+	if (!OidIsValid(get_relname_relid("statistics_binding", get_namespace_oid("pals_privacy", true))))
+	{
+		nstats = 0;
+		return;
+	}
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "pals_privacy: SPI_connect failed");
 	pals_execute_sql_as(reg->extension_owner,
