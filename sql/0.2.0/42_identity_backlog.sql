@@ -181,9 +181,13 @@ BEGIN
             END IF;
             -- lock the tracker rows of these items: a concurrent return of one
             -- of them waits for this batch, or this batch sees its result
-            SELECT coalesce(array_agg(lb.item), '{}') INTO locked_items
-              FROM (SELECT lb.item FROM @extschema@.last_borrower lb
-                     WHERE lb.binding = bid AND lb.item = ANY (items) FOR UPDATE) lb;
+            -- (EXECUTE: planned for each batch; a cached plan made while the
+            -- tracker was empty scans all of it at every batch, which made
+            -- the backlog quadratic in the number of items -- bench, issue 17)
+            EXECUTE 'SELECT coalesce(pg_catalog.array_agg(lb.item), ''{}'')
+                       FROM (SELECT lb.item FROM @extschema@.last_borrower lb
+                              WHERE lb.binding = $1 AND lb.item = ANY ($2) FOR UPDATE) lb'
+                INTO locked_items USING bid, items;
             n_severed := 0; n_kept := 0; n_pending := 0;
             EXECUTE format(
                 'INSERT INTO pg_temp.pals_privacy_backlog_batch
