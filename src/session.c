@@ -209,6 +209,7 @@ pals_privacy_login(PG_FUNCTION_ARGS)
 	Datum		args[1];
 	int			nestlevel;
 	TimestampTz now = GetCurrentTimestamp();
+	MemoryContext caller_context = CurrentMemoryContext;
 
 	require_shared();
 	card_key(card, key);
@@ -255,7 +256,16 @@ pals_privacy_login(PG_FUNCTION_ARGS)
 							  1, types, args, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "pals_privacy: reading the card failed");
 	if (SPI_processed == 1)
-		patron = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	{
+		char	   *value = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+
+		/*
+		 * SPI_getvalue() allocates in SPI's memory, which SPI_finish() frees:
+		 * copy the id into the caller's context, which outlives it.
+		 */
+		if (value != NULL)
+			patron = MemoryContextStrdup(caller_context, value);
+	}
 	if (SPI_processed == 1 && !locked)
 	{
 		bool		salt_null,
