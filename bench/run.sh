@@ -19,13 +19,21 @@
 #   --scale S          data scale (default 1; see demo/generate.sql)
 #   --rounds N         rounds per workload and variant (default 5)
 #   --duration SEC     seconds per pgbench run (default 30)
-#   --clients C        pgbench clients (default 4); --jobs J pgbench threads (default 2)
-#   --protocol P       pgbench query mode: simple|extended|prepared (default prepared)
+#   --clients C        pgbench clients (default 4); a comma-separated list (4,16,32) runs every
+#                      workload at each count, as workloads named name/cN, within the same rounds
+#   --jobs J           pgbench threads (default 2)
+#   --protocol P       pgbench query mode: simple|extended|prepared (default prepared); a list
+#                      (prepared,simple) runs each, as workloads named name/P
 #   --hot N            only items 1..N circulate and are read (concentrates history on N items;
 #                      default: all items)
 #   --workloads LIST   comma-separated subset of workload names: circulation, staff_read,
-#                      staff_report (default: all; --quick: circulation and staff_read)
-#   --variants LIST    comma-separated subset of variants (default: base,bound,plpgsql,hooks,severed; plpgsql
+#                      staff_report, staff_shapes (bench/staff_shapes.sql: inheritance child,
+#                      bigint and text keys, deep histories with LIMIT, GROUP BY patron
+#                      attributes), staff_busy (staff_shapes while the circulation mix runs
+#                      alongside) (default: all; --quick: circulation and staff_read)
+#   --variants LIST    comma-separated subset of variants (default: base,bound,plpgsql,hooks,severed;
+#                      fkcheck, not in the default, is bound with the placeholder guard disabled, so
+#                      that severing to the placeholder goes through the foreign-key check; plpgsql
 #                      is the severing rule as a PL/pgSQL trigger, run for circulation only;
 #                      hooks is the extension installed with no loan relation bound: the cost of
 #                      the hooks to operational sessions, circulation only; severed is the
@@ -37,6 +45,14 @@
 #   --as-superuser     run every workload as the bootstrap superuser instead of its role
 #   --no-backlog       do not CALL pals_privacy.sever_backlog() after binding (measures the
 #                      catch-up cost of the first returns of items with identified history)
+#   --waits            sample the wait events of the run's backends (pg_stat_activity, every
+#                      0.1 s) and print, per workload and variant, the share of samples in each
+#                      (lock contention: a hot row shows as Lock:tuple / Lock:transactionid /
+#                      MultiXact*; "CPU" = active and not waiting)
+#   --install          build and install the extension first (tools/setup.sh), holding the
+#                      machine-wide install lock (/tmp/pals_privacy.install.lock) until every
+#                      variant database is set up, not during the measurements: a preloaded
+#                      library stays mapped, so a later install by someone else changes nothing here
 #   --keep-logs DIR    keep pgbench outputs in DIR, with per-statement latencies (pgbench -r)
 #                      (default: a temporary directory, removed)
 #
@@ -56,18 +72,25 @@ PGBIN="${PGBIN:-$(pg_config --bindir 2>/dev/null || echo /usr/lib/postgresql/15/
 export PATH="$PGBIN:$PATH"
 
 # ---------------------------------------------------------------------------------------------
-# Registry of workloads: "name script role in-quick".  Roles are created by demo/roles.sql;
-# in-quick=no leaves a workload out of --quick (which must stay under two minutes).
+# Registry of workloads: "name script role in-quick [background]".  Roles are created by
+# demo/roles.sql; in-quick=no leaves a workload out of --quick (which must stay under two
+# minutes).  background (script:role) runs alongside for the same duration, with the same number
+# of clients, and is not measured itself: its transactions only count in the CPU column (server
+# CPU per transaction of both scripts together).  A script that reads schema shapes makes the
+# bench generate bench/shapes.sql's tables (and bind them with bench/shapes_bind.sql).
 WORKLOADS=(
     "circulation   circulation.sql   ils_app       yes"
     "staff_read    staff_read.sql    branch_staff  yes"
     "staff_report  staff_report.sql  report_user   no"
+    "staff_shapes  staff_shapes.sql  branch_staff  no"
+    "staff_busy    staff_shapes.sql  branch_staff  no   circulation.sql:ils_app"
 )
 # Variants that only make sense for some workloads: "variant workload,workload".
 VARIANT_ONLY_FOR=(
     "plpgsql circulation"
+    "fkcheck circulation"
     "hooks circulation"
-    "severed staff_read,staff_report"
+    "severed staff_read,staff_report,staff_shapes,staff_busy"
 )
 # Variants (databases) compared; the first one is the baseline of the ratios.
 VARIANTS=(base bound plpgsql hooks severed)
@@ -83,6 +106,15 @@ setup_variant_plpgsql() {  # $1 = database
     psql -X -q -v ON_ERROR_STOP=1 -d "$1" -c 'DROP EXTENSION pals_privacy CASCADE' \
         -f "$HERE/plpgsql_sever.sql" >/dev/null 2>&1
 }
+# "bound" with the placeholder guard disabled: every sever to the placeholder patron then goes
+# through the foreign-key check, which KEY SHARE-locks the placeholder row (src/placeholder_guard.c):
+# what returns cost before the guard.  Circulation only.
+setup_variant_fkcheck() {  # $1 = database
+    setup_variant_bound "$1"
+    psql -X -q -v ON_ERROR_STOP=1 -d "$1" \
+        -c 'ALTER TABLE demo.patrons DISABLE TRIGGER pals_privacy_placeholder_guard' >/dev/null
+}
+after_vacuum_fkcheck() { after_vacuum_bound "$1"; }
 # VACUUM FULL moved every row, so the last-borrower tracker is rebuilt (as docs/severing.md
 # tells a DBA to do after VACUUM FULL or CLUSTER).
 after_vacuum_bound() {  # $1 = database
@@ -112,6 +144,7 @@ setup_variant_severed() {  # $1 = database
 }
 setup_variant_bound() {  # $1 = database
     psql -X -q -v ON_ERROR_STOP=1 -d "$1" -c 'CREATE EXTENSION pals_privacy' -f "$ROOT/demo/bind.sql"
+    if [ "$SHAPES" = 1 ]; then psql -X -q -v ON_ERROR_STOP=1 -d "$1" -f "$HERE/shapes_bind.sql"; fi
     # Sever the identified history the demo data starts with, as a DBA would right after
     # installing, so that the runs measure the steady state rather than the one-time catch-up.
     if [ "$BACKLOG" = 1 ]; then
@@ -135,6 +168,8 @@ AS_SUPERUSER="${AS_SUPERUSER:-0}"
 KEEP_LOGS="${KEEP_LOGS:-}"
 BACKLOG="${BACKLOG:-1}"
 QUICK="${QUICK:-0}"
+INSTALL="${INSTALL:-0}"
+WAITS="${WAITS:-0}"
 INNER=0
 ARGS=("$@")
 
@@ -156,6 +191,8 @@ while [ $# -gt 0 ]; do
         --as-superuser) AS_SUPERUSER=1 ;;
         --no-backlog) BACKLOG=0 ;;
         --keep-logs) KEEP_LOGS="$2"; shift ;;
+        --install) INSTALL=1 ;;
+        --waits) WAITS=1 ;;
         --inner) INNER=1 ;;
         -h|--help) usage; exit 0 ;;
         *) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
@@ -170,6 +207,11 @@ else
 fi
 
 # Outside the throwaway cluster: start one and run ourselves inside it.
+if [ "$INNER" = 0 ] && [ "$INSTALL" = 1 ]; then
+    exec 8>/tmp/pals_privacy.install.lock   # inherited by the inner run, which releases it
+    flock 8
+    bash "$ROOT/tools/setup.sh" >&2
+fi
 if [ "$INNER" = 0 ]; then
     PRELOAD=(-o shared_preload_libraries=pals_privacy)
     if [ ! -f "$(pg_config --sharedir)/extension/pals_privacy.control" ]; then
@@ -229,17 +271,28 @@ ANALYZE demo.loans;
 SQL
     say "added $HISTORY past loans to each circulating item"
 fi
+SHAPES=0
+for w in "${WORKLOADS[@]}"; do
+    read -r _ script _ <<<"$w"
+    grep -q 'shapes\.' "$HERE/$script" && SHAPES=1
+done
+if [ "$SHAPES" = 1 ]; then
+    psql -X -q -v ON_ERROR_STOP=1 -d bench_template -v scale="$SCALE" -f "$HERE/shapes.sql" >/dev/null
+    say "generated the shapes tables (bench/shapes.sql)"
+fi
 say "generated the template database"
 
 # Throwaway passwords for the workload roles (password auth over TCP in pg_virtualenv).
 declare -A ROLEPASS
 for w in "${WORKLOADS[@]}"; do
-    read -r _ _ role _ <<<"$w"
+    read -r _ _ role _ bg <<<"$w"
+    for role in "$role" ${bg:+"${bg#*:}"}; do
     if [ -z "${ROLEPASS[$role]:-}" ]; then
         ROLEPASS[$role]="bench_$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
         psql -X -q -v ON_ERROR_STOP=1 -d postgres \
             -c "ALTER ROLE \"$role\" LOGIN PASSWORD '${ROLEPASS[$role]}'" >/dev/null
     fi
+    done
 done
 
 for v in "${VARIANTS[@]}"; do
@@ -255,8 +308,11 @@ done
 
 NITEMS=$(psql -X -Atq -d bench_template -c 'SELECT max(id) FROM demo.items')
 NPATRONS=$(psql -X -Atq -d bench_template -c 'SELECT max(id) FROM demo.patrons')
+NHOT=1
+[ "$SHAPES" = 1 ] && NHOT=$(psql -X -Atq -d bench_template -c 'SELECT max(item) FROM shapes.issues')
 [ -n "$HOT" ] && NITEMS="$HOT"
 dropdb bench_template
+if [ "$INSTALL" = 1 ]; then flock -u 8; say "released the install lock"; fi
 
 # Server CPU per transaction: the CPU time of the postmaster's exited children (the backends of a
 # pgbench run, and any parallel or autovacuum worker that ends meanwhile), which the kernel adds
@@ -268,17 +324,41 @@ children_cpu_ticks() {
     awk '{print $16 + $17}' "$PMSTAT" 2>/dev/null || echo -
 }
 
-# run_one WORKLOAD SCRIPT ROLE VARIANT ROUND: one pgbench run; prints "tps latency_ms cpu_ms"
+# run_one WORKLOAD SCRIPT ROLE VARIANT ROUND CLIENTS PROTOCOL [BACKGROUND]: one pgbench run
+# (with BACKGROUND = script:role, a second pgbench alongside); prints "tps latency_ms cpu_ms"
 run_one() {
-    local name="$1" script="$2" role="$3" v="$4" r="$5" user pass out t0 t1
+    local name="$1" script="$2" role="$3" v="$4" r="$5" c="$6" m="$7" bg="${8:-}" user pass out t0 t1
+    local bgpid="" bgout="" nbg=0
     if [ "$AS_SUPERUSER" = 1 ]; then user="$SUPERUSER"; pass="$SUPERPASS"
     else user="$role"; pass="${ROLEPASS[$role]}"; fi
-    out="$LOGDIR/$name.$v.r$r.log"
+    out="$LOGDIR/${name//\//_}.$v.r$r.log"
     psql -X -q -d "bench_$v" -c CHECKPOINT >/dev/null
+    local mx0=""
+    [ "$WAITS" = 1 ] && mx0=$(psql -X -Atq -d postgres -c 'SELECT next_multixact_id FROM pg_control_checkpoint()')
     sleep 0.2; t0=$(children_cpu_ticks)
+    if [ -n "$bg" ]; then
+        local bgrole="${bg#*:}" bguser bgpass
+        bgout="$out.background"
+        if [ "$AS_SUPERUSER" = 1 ]; then bguser="$SUPERUSER"; bgpass="$SUPERPASS"
+        else bguser="$bgrole"; bgpass="${ROLEPASS[$bgrole]}"; fi
+        PGUSER="$bguser" PGPASSWORD="$bgpass" pgbench -n -f "$HERE/${bg%%:*}" \
+            -c "$c" -j "$JOBS" -T "$DURATION" -M "$m" \
+            -D nitems="$NITEMS" -D npatrons="$NPATRONS" -D nhot="$NHOT" "bench_$v" >"$bgout" 2>&1 &
+        bgpid=$!
+    fi
+    local wpid=""
+    if [ "$WAITS" = 1 ]; then
+        # one sample every 0.1 s for the run's duration, in one session
+        for ((i = 0; i < DURATION * 10; i++)); do
+            echo "SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU') FROM pg_stat_activity
+                   WHERE datname = 'bench_$v' AND state = 'active' AND backend_type = 'client backend'
+                     AND pid <> pg_backend_pid(); SELECT pg_sleep(0.1);"
+        done | psql -X -Atq -d postgres >"$out.waits" 2>/dev/null &
+        wpid=$!
+    fi
     if ! PGUSER="$user" PGPASSWORD="$pass" pgbench -n -f "$HERE/$script" \
-            -c "$CLIENTS" -j "$JOBS" -T "$DURATION" -M "$PROTOCOL" -r \
-            -D nitems="$NITEMS" -D npatrons="$NPATRONS" "bench_$v" >"$out" 2>&1 \
+            -c "$c" -j "$JOBS" -T "$DURATION" -M "$m" -r \
+            -D nitems="$NITEMS" -D npatrons="$NPATRONS" -D nhot="$NHOT" "bench_$v" >"$out" 2>&1 \
        || grep -q 'Run was aborted' "$out"; then
         echo "run.sh: pgbench failed for $name on bench_$v (round $r):" >&2
         tail -20 "$out" >&2
@@ -287,11 +367,30 @@ run_one() {
     if grep -q 'number of failed transactions: [1-9]' "$out"; then
         say "warning: failed transactions in $name/$v round $r: $(grep 'failed transactions' "$out")"
     fi
+    if [ -n "$wpid" ]; then
+        wait "$wpid" || true
+        sort "$out.waits" | grep -v '^$' | uniq -c | sort -rn | awk -v w="$name" -v v="$v" -v r="$r" \
+            '{n[NR] = $1; e[NR] = $2; t += $1} END {for (i = 1; i <= NR; i++) printf "%s %s %s %s %.1f\n", w, v, r, e[i], 100 * n[i] / t}' \
+            >>"$LOGDIR/waits.txt"
+        # MultiXacts created by the run (next id at the checkpoints before and after), per 1000 transactions
+        psql -X -q -d "bench_$v" -c CHECKPOINT >/dev/null
+        awk -v w="$name" -v v="$v" -v r="$r" -v a="$mx0" -v b="$(psql -X -Atq -d postgres -c 'SELECT next_multixact_id FROM pg_control_checkpoint()')" \
+            '/^number of transactions actually processed: / {n=$NF} END {if (n) printf "%s %s %s MultiXacts/1000tx %.1f\n", w, v, r, 1000 * (b - a) / n}' \
+            "$out" >>"$LOGDIR/waits.txt"
+    fi
+    if [ -n "$bgpid" ]; then
+        if ! wait "$bgpid" || grep -q 'Run was aborted' "$bgout"; then
+            echo "run.sh: background pgbench ($bg) failed for $name on bench_$v (round $r):" >&2
+            tail -20 "$bgout" >&2
+            exit 1
+        fi
+        nbg=$(awk '/^number of transactions actually processed: / {n=$NF} END {print n + 0}' "$bgout")
+    fi
     sleep 0.5; t1=$(children_cpu_ticks)   # (the run's backends have exited and been reaped)
-    awk -v t0="$t0" -v t1="$t1" -v hz="$(getconf CLK_TCK)" '
+    awk -v t0="$t0" -v t1="$t1" -v hz="$(getconf CLK_TCK)" -v nbg="$nbg" '
          /^tps = / && /without initial connection time/ {tps=$3}
          /^latency average = / {lat=$4}
-         /^number of transactions actually processed: / {n=$NF}
+         /^number of transactions actually processed: / {n=$NF + nbg}
          END {if (tps == "" || lat == "") exit 1
               cpu = (t0 == "-" || t1 == "-" || n == 0) ? "-" : sprintf("%.4f", (t1 - t0) * 1000 / hz / n)
               print tps, lat, cpu}' "$out"
@@ -299,9 +398,21 @@ run_one() {
 
 RESULTS="$LOGDIR/results.txt"   # lines: workload variant round tps latency cpu_ms_per_transaction
 : >"$RESULTS"
+IFS=, read -r -a CLIENT_LIST <<<"$CLIENTS"
+IFS=, read -r -a PROTOCOL_LIST <<<"$PROTOCOL"
+# label NAME CLIENTS PROTOCOL: the workload's name in results, with the dimensions that vary
+label() {
+    local l="$1"
+    [ "${#CLIENT_LIST[@]}" -gt 1 ] && l="$l/c$2"
+    [ "${#PROTOCOL_LIST[@]}" -gt 1 ] && l="$l/$3"
+    echo "$l"
+}
 for ((r = 1; r <= ROUNDS; r++)); do
     for w in "${WORKLOADS[@]}"; do
-        read -r name script role _ <<<"$w"
+      read -r name script role _ bg <<<"$w"
+      for c in "${CLIENT_LIST[@]}"; do
+       for m in "${PROTOCOL_LIST[@]}"; do
+        lname=$(label "$name" "$c" "$m")
         # alternate the variant order each round: base,bound then bound,base ...
         order=("${VARIANTS[@]}")
         if (( r % 2 == 0 )); then
@@ -314,18 +425,23 @@ for ((r = 1; r <= ROUNDS; r++)); do
                 [ "$vn" = "$v" ] && case ",$vw," in *",$name,"*) ;; *) skip=1 ;; esac
             done
             [ "$skip" = 1 ] && continue
-            res=$(run_one "$name" "$script" "$role" "$v" "$r")
-            echo "$name $v $r $res" >>"$RESULTS"
+            res=$(run_one "$lname" "$script" "$role" "$v" "$r" "$c" "$m" "${bg:-}")
+            echo "$lname $v $r $res" >>"$RESULTS"
             read -r tps lat cpu <<<"$res"
-            say "round $r/$ROUNDS $name on $v as $([ "$AS_SUPERUSER" = 1 ] && echo "$SUPERUSER" || echo "$role"): tps $tps, latency $lat ms, server CPU $cpu ms/transaction"
+            say "round $r/$ROUNDS $lname on $v${bg:+ (with ${bg%%:*} alongside)} as $([ "$AS_SUPERUSER" = 1 ] && echo "$SUPERUSER" || echo "$role"): tps $tps, latency $lat ms, server CPU $cpu ms/transaction"
         done
+       done
+      done
     done
 done
 
 # Summary: median over rounds per workload and variant; ratio of medians to the first variant.
 echo
 echo "pals_privacy bench: scale $SCALE, items circulating $NITEMS, $ROUNDS rounds x ${DURATION}s, -c $CLIENTS -j $JOBS -M $PROTOCOL (median of rounds)"
-wl_names=(); for w in "${WORKLOADS[@]}"; do wl_names+=("${w%% *}"); done
+wl_names=()
+for w in "${WORKLOADS[@]}"; do
+    for c in "${CLIENT_LIST[@]}"; do for m in "${PROTOCOL_LIST[@]}"; do wl_names+=("$(label "${w%% *}" "$c" "$m")"); done; done
+done
 awk -v variants="${VARIANTS[*]}" -v workloads="${wl_names[*]}" '
 function median(arr, n,    i, j, t) {
     for (i = 2; i <= n; i++) { t = arr[i]; for (j = i - 1; j >= 1 && arr[j] > t; j--) arr[j+1] = arr[j]; arr[j+1] = t }
@@ -334,14 +450,14 @@ function median(arr, n,    i, j, t) {
 { k = $1 SUBSEP $2; n[k]++; tps[k, n[k]] = $4; lat[k, n[k]] = $5; cpu[k, n[k]] = $6; if ($6 == "-") nocpu = 1 }
 END {
     nv = split(variants, V, " "); nw = split(workloads, W, " ")
-    hdr = sprintf("%-12s", "workload")
+    hdr = sprintf("%-22s", "workload")
     for (i = 1; i <= nv; i++) hdr = hdr sprintf(" %11s", "tps " V[i])
     for (i = 2; i <= nv; i++) hdr = hdr sprintf(" %11s", V[i] "/" V[1])
     for (i = 1; i <= nv; i++) hdr = hdr sprintf(" %13s", "lat ms " V[i])
     if (!nocpu) for (i = 2; i <= nv; i++) hdr = hdr sprintf(" %13s", "cpu " V[i] "/" V[1])
     print hdr
     for (w = 1; w <= nw; w++) {
-        line = sprintf("%-12s", W[w])
+        line = sprintf("%-22s", W[w])
         for (i = 1; i <= nv; i++) {
             k = W[w] SUBSEP V[i]; m = n[k]
             delete a; delete b; delete c
@@ -358,6 +474,20 @@ END {
 }' "$RESULTS"
 if ! grep -q ' -$' "$RESULTS"; then
     echo "(cpu V/base: the base's server CPU time per transaction over the variant's, medians of rounds)"
+fi
+if [ "$WAITS" = 1 ] && [ -s "$LOGDIR/waits.txt" ]; then
+    echo
+    echo "wait events (% of samples of active backends, mean over rounds; top 6 per workload and variant):"
+    awk '{k = $1 " " $2; s[k, $4] += $5; if (!(k in seen)) {seen[k] = 1; keys[++nk] = k}; r[k, $3] = 1}
+         END {for (k in r) {split(k, a, SUBSEP); nr[a[1]]++}
+              for (i = 1; i <= nk; i++) {k = keys[i]; line = sprintf("%-30s", k); m = 0
+                  mx = ""
+                  for (ke in s) {split(ke, a, SUBSEP); if (a[1] != k) continue
+                      if (a[2] ~ /^MultiXacts/) mx = sprintf(" | %s %.1f", a[2], s[ke] / nr[k])
+                      else {ev[++m] = a[2]; val[m] = s[ke] / nr[k]}}
+                  for (x = 1; x <= m; x++) for (y = x + 1; y <= m; y++) if (val[y] > val[x]) {t = val[x]; val[x] = val[y]; val[y] = t; t = ev[x]; ev[x] = ev[y]; ev[y] = t}
+                  for (x = 1; x <= m && x <= 6; x++) line = line sprintf(" %s %.1f%%", ev[x], val[x])
+                  print line mx; delete ev; delete val}}' "$LOGDIR/waits.txt"
 fi
 echo
 say "done (per-round results in $RESULTS${KEEP_LOGS:+, kept})"

@@ -269,7 +269,8 @@ static void
 load_loans(void)
 {
 	int			rc = SPI_execute("SELECT relation::oid, patron_column, item_column, closed_columns,"
-								 " settled_column, sever_with, keep_last_borrower, history_mode"
+								 " settled_column, sever_with, keep_last_borrower, history_mode,"
+								 " closed_when, settled_when"
 								 " FROM pals_privacy.loan_binding",
 								 true, 0);
 
@@ -310,6 +311,8 @@ load_loans(void)
 		b->keep_last_borrower = DatumGetBool(SPI_getbinval(t, d, 7, &isnull));
 		b->history_mode = strcmp(SPI_getvalue(t, d, 8), "in_place") == 0
 			? HISTORY_IN_PLACE : HISTORY_COPY;
+		b->closed_when = spi_text(t, d, 9);
+		b->settled_when = spi_text(t, d, 10);
 		building->loans = lappend(building->loans, b);
 	}
 }

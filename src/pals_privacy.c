@@ -7,6 +7,7 @@
 #include "access/parallel.h"
 #include "access/xact.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/guc.h"
 
 #include <limits.h>
@@ -14,6 +15,11 @@
 PG_MODULE_MAGIC;
 
 void		_PG_init(void);
+
+PG_FUNCTION_INFO_V1(pals_privacy_preloaded);
+
+/* loaded by shared_preload_libraries: every hook was in place before any statement */
+static bool preloaded = false;
 
 int			pals_default_class = PALS_CLASS_STAFF;
 int			pals_purge_grace = 90 * 24 * 60;	/* minutes */
@@ -64,9 +70,38 @@ bad:
 	return false;
 }
 
+/*
+ * The restrictive row-security policy on every bound table calls this (a
+ * pseudoconstant qual: once per scan).  Row security is PostgreSQL's own,
+ * so it holds where our hooks do not: in a backend that loaded the library
+ * on first use, the statement that loaded it was planned without them, and
+ * a bound relation would read unredacted.  Fail closed: such a backend
+ * reads no bound relation (superusers and table owners bypass row security,
+ * as they bypass redaction).
+ */
+Datum
+pals_privacy_preloaded(PG_FUNCTION_ARGS)
+{
+	if (!preloaded)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("pals_privacy is not loaded by shared_preload_libraries"),
+				 errdetail("Relations bound to pals_privacy are not readable or writable without its hooks."),
+				 errhint("Add pals_privacy to shared_preload_libraries in postgresql.conf and restart the server.")));
+	PG_RETURN_BOOL(true);
+}
+
+/* Was the library loaded by shared_preload_libraries? */
+bool
+pals_preloaded(void)
+{
+	return preloaded;
+}
+
 void
 _PG_init(void)
 {
+	preloaded = process_shared_preload_libraries_in_progress;
 	DefineCustomEnumVariable("pals_privacy.default_class",
 							 "Privacy class of roles that are not classified.",
 							 "Roles neither classified nor members of a classified role get this class. "
@@ -107,6 +142,7 @@ _PG_init(void)
 	pals_session_init();
 	pals_redact_init();
 	pals_placeholder_stats_init();
+	pals_stats_init();
 	pals_worker_init();
 
 #if PG_VERSION_NUM >= 150000

@@ -6,6 +6,7 @@
  *     bindings.c   the binding registry and its per-backend cache
  *     crypto.c     SHA-256 and bytea helpers (OpenSSL)
  *     classes.c    the privacy class of a role
+ *     conditions.c closed_when / settled_when: loan conditions over the row
  *     sever.c      severing triggers (patron link cut on return)
  *     consent.c    the outbox check against recorded consent
  *     session.c    the patron session: PINs, login, lockout
@@ -14,6 +15,8 @@
  *     placeholder_stats.c  planner estimates of a column severed to a placeholder
  *     audit.c      the hash-chained audit log (OpenSSL SHA-256)
  *     worker.c     the maintenance background worker (purge, retention)
+ *     officer.c    my_data(): a patron's own data
+ *     pseudonym.c  pseudonymous statistics recorded at sever time (HMAC-SHA256)
  *     pals_privacy.c  _PG_init: settings, callbacks
  */
 #ifndef PALS_PRIVACY_H
@@ -21,6 +24,7 @@
 
 #include "postgres.h"
 #include "nodes/pg_list.h"
+#include "nodes/primnodes.h"
 
 #define PALS_MAX_CLOSED 8
 
@@ -31,7 +35,8 @@ typedef enum PalsClass
 	PALS_CLASS_STAFF,
 	PALS_CLASS_COLLECTIONS,
 	PALS_CLASS_AUDITOR,
-	PALS_CLASS_PATRON
+	PALS_CLASS_PATRON,
+	PALS_CLASS_STATISTICS		/* reads no row of any bound relation (pseudonym.c) */
 } PalsClass;
 
 typedef enum SeverMethod
@@ -79,6 +84,8 @@ typedef struct LoanBinding
 	char	   *placeholder;	/* patron id text for SEVER_PLACEHOLDER */
 	bool		keep_last_borrower;
 	HistoryMode history_mode;
+	char	   *closed_when;	/* condition text, or NULL: a closed column set */
+	char	   *settled_when;	/* condition text, or NULL: settled_column */
 } LoanBinding;
 
 typedef enum OutboxMode
@@ -121,6 +128,7 @@ typedef struct PalsRegistry
 } PalsRegistry;
 
 /* pals_privacy.c: settings */
+extern bool pals_preloaded(void);
 extern int	pals_default_class;
 extern char *pals_purpose;
 
@@ -159,6 +167,11 @@ extern const char *pals_class_name(PalsClass c);
 extern bool pals_parse_class(const char *name, PalsClass *out);
 extern void pals_classes_init(void);
 
+/* conditions.c */
+extern Expr *pals_loan_condition(const LoanBinding *b, bool closed, Oid relid, Index varno);
+extern char *pals_loan_condition_sql(const LoanBinding *b, bool closed, Oid relid, const char *alias);
+extern List *pals_loan_current_quals(const LoanBinding *b, Oid relid, Index varno);
+
 /* sever.c */
 extern void pals_sever_init(void);
 
@@ -176,11 +189,24 @@ extern int	pals_guardian_access;
 extern int	pals_guardian_age_limit;
 extern void pals_redact_init(void);
 extern void pals_redact_settings_changed(void);
+extern bool pals_redaction_in_force(void);
+extern bool pals_statistics_of_bound(Oid relid);
 
 /* placeholder_stats.c */
 extern void pals_placeholder_stats_init(void);
 
+/* officer.c, pseudonym.c: the privacy officer's view (issue 19) */
+extern void pals_stats_init(void);
+extern void pals_stats_record(const LoanBinding *b, Oid patron_type, Datum patron, const char *item,
+							  Oid closed_type, Datum closed_value, bool closed_null);
+
 /* worker.c */
 extern void pals_worker_init(void);
+
+/* placeholder_guard.c */
+struct EState;
+struct ResultRelInfo;
+extern void pals_placeholder_skip_fk_check(struct EState *estate, struct ResultRelInfo *rri,
+										   int16 patron_attno, const char *placeholder);
 
 #endif							/* PALS_PRIVACY_H */

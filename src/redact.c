@@ -28,21 +28,34 @@
  *     echoes stored values, is kept out of a redacted session's reach.
  */
 #include "pals_privacy.h"
+#include "compat.h"
 
 #include "access/genam.h"
+#include "access/relation.h"
+#include "access/xact.h"
+#include "rewrite/rowsecurity.h"
+#include "utils/rls.h"
+#include "parser/parse_expr.h"
+#include "parser/parse_collate.h"
+#include "parser/parse_coerce.h"
+#include "commands/copy.h"
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "catalog/index.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_aggregate.h"
 #include "catalog/pg_collation.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_language.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_statistic.h"
 #include "catalog/pg_statistic_ext.h"
 #include "catalog/pg_statistic_ext_data.h"
 #include "catalog/pg_type.h"
-#include "commands/explain.h"
+#include "executor/executor.h"
+#include "executor/instrument.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -53,6 +66,7 @@
 #include "optimizer/planner.h"
 #include "parser/parse_func.h"
 #include "parser/parse_relation.h"
+#include "parser/parser.h"
 #include "parser/parsetree.h"
 #include "rewrite/rewriteManip.h"
 #include "storage/itemptr.h"
@@ -61,6 +75,7 @@
 #include "tcop/utility.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
@@ -81,6 +96,7 @@ PG_FUNCTION_INFO_V1(pals_privacy_collectible);
 PG_FUNCTION_INFO_V1(pals_privacy_contact_visible);
 PG_FUNCTION_INFO_V1(pals_privacy_acknowledged);
 PG_FUNCTION_INFO_V1(pals_privacy_wards);
+PG_FUNCTION_INFO_V1(pals_privacy_own_row_security_only);
 
 double		pals_collections_threshold = 0.0;
 bool		pals_require_acknowledgment = false;
@@ -103,7 +119,7 @@ static const struct config_enum_entry guardian_options[] = {
 };
 
 static planner_hook_type prev_planner_hook = NULL;
-static ExplainOneQuery_hook_type prev_explain_hook = NULL;
+static ExecutorStart_hook_type prev_executor_start_hook = NULL;
 static needs_fmgr_hook_type prev_needs_fmgr_hook = NULL;
 static emit_log_hook_type prev_emit_log_hook = NULL;
 static ProcessUtility_hook_type prev_utility_hook = NULL;
@@ -123,6 +139,7 @@ typedef struct RelPolicy
 {
 	Oid			relid;			/* hash key */
 	bool		bound;
+	bool		bound_below;	/* not bound, but a descendant is */
 	const PatronBinding *patrons;
 	const LoanBinding *loan;
 	const ColumnBinding *card;
@@ -146,11 +163,16 @@ typedef struct Derived
 	Oid			fn_stats_ext_visible;
 	Oid			fn_acknowledged;
 	Oid			fn_wards;
+	Oid			fn_own_row_security;
+	int			ncounters;		/* statistics counters keyed by an OID (see mask_counters) */
+	Oid		   *counters;		/* sorted */
 	List	   *templates;		/* of RuleTemplate *: rules built once */
 } Derived;
 
 static MemoryContext derived_context = NULL;
 static Derived derived;
+
+static const Derived *get_derived(void);
 
 static int
 relation_natts(Oid relid)
@@ -185,6 +207,46 @@ own_function(const char *name, int nargs, Oid *argtypes)
 						  nargs, argtypes, false);
 }
 
+/*
+ * The cumulative statistics functions that take one OID (a relation, an
+ * index, a database): pg_stat_get_tuples_fetched(oid) and the rest, which
+ * pg_stat_user_tables, pg_stat_user_indexes, pg_statio_* and
+ * pg_stat_database are made of.  Found by name, so every version's set is.
+ */
+static void
+find_counters(Derived *d)
+{
+	Relation	rel = table_open(ProcedureRelationId, AccessShareLock);
+	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	HeapTuple	tup;
+	int			size = 128;
+
+	d->counters = MemoryContextAlloc(derived_context, sizeof(Oid) * size);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_proc f = (Form_pg_proc) GETSTRUCT(tup);
+
+		if (f->pronamespace != PG_CATALOG_NAMESPACE || f->pronargs != 1 ||
+			f->proargtypes.values[0] != OIDOID ||
+			strncmp(NameStr(f->proname), "pg_stat_get_", 12) != 0)
+			continue;
+		if (d->ncounters == size)
+			d->counters = repalloc(d->counters, sizeof(Oid) * (size *= 2));
+		d->counters[d->ncounters++] = f->oid;
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	qsort(d->counters, d->ncounters, sizeof(Oid), oid_cmp);
+}
+
+static bool
+is_counter(Oid fn)
+{
+	const Derived *d = get_derived();
+
+	return bsearch(&fn, d->counters, d->ncounters, sizeof(Oid), oid_cmp) != NULL;
+}
+
 static const Derived *
 get_derived(void)
 {
@@ -217,6 +279,8 @@ get_derived(void)
 		derived.fn_stats_ext_visible = own_function("_stats_ext_visible", 1, o1);
 		derived.fn_acknowledged = own_function("_acknowledged", 0, NULL);
 		derived.fn_wards = own_function("_wards", 0, NULL);
+		derived.fn_own_row_security = own_function("_own_row_security_only", 1, o1);
+		find_counters(&derived);
 		derived.generation = reg->generation;
 	}
 	return &derived;
@@ -287,9 +351,32 @@ policy_for(Oid relid)
 	p->guardian = column_binding_for(reg->guardians, ancestors);
 	p->bound = p->patrons || p->loan || p->card || p->balance || p->history ||
 		p->outbox || p->contacts || p->guardian;
+	if (!p->bound && has_subclass(relid))
+	{
+		List	   *below = find_all_inheritors(relid, NoLock, NULL);
+
+		/* policy_for() may grow the table: look the descendants up first */
+		MemoryContextSwitchTo(old);
+		foreach(la, below)
+			if (lfirst_oid(la) != relid && policy_for(lfirst_oid(la))->bound)
+			{
+				p = hash_search(get_derived()->policies, &relid, HASH_FIND, NULL);
+				p->bound_below = true;
+				break;
+			}
+		list_free(ancestors);
+		return p;
+	}
 	MemoryContextSwitchTo(old);
 	list_free(ancestors);
 	return p;
+}
+
+/* Is relid an unbound ancestor of a bound relation (an inheritance parent)? */
+static bool
+bound_below(Oid relid)
+{
+	return policy_for(relid)->bound_below;
 }
 
 /* ----------------------------------------------------------------------
@@ -339,6 +426,24 @@ redaction_applies(Redaction *r)
 	r->class = pals_current_class();
 	r->purpose = effective_purpose();
 	return r->class != PALS_CLASS_OPERATIONAL || r->purpose != NULL;
+}
+
+/* Is the current user of a class whose reads are redacted (not operational)? */
+bool
+pals_redaction_in_force(void)
+{
+	Redaction	red;
+
+	return pals_extension_ready() && redaction_applies(&red) && red.class != PALS_CLASS_OPERATIONAL;
+}
+
+/* Do relid's statistics describe a bound relation's rows (its own, or its children's)? */
+bool
+pals_statistics_of_bound(Oid relid)
+{
+	const RelPolicy *p = policy_for(relid);
+
+	return p->bound || p->bound_below;
 }
 
 /* ----------------------------------------------------------------------
@@ -560,8 +665,10 @@ static List *
 loan_current(RteRules *r, const LoanBinding *b)
 {
 	List	   *open = NIL;
-	List	   *current = NIL;
+	List	   *current = pals_loan_current_quals(b, r->relid, r->rti);	/* closed_when, settled_when */
 
+	if (current != NIL)
+		return current;
 	for (int i = 0; i < b->nclosed; i++)
 		open = lappend(open, is_null((Expr *) column_var(r, b->closed_columns[i]), true));
 	current = lappend(current, list_length(open) == 1 ? linitial(open) : makeBoolExpr(AND_EXPR, open, -1));
@@ -576,6 +683,8 @@ loan_who_visible(RteRules *r, const LoanBinding *b)
 	Var		   *patron = column_var(r, b->patron_column);
 	List	   *show = loan_current(r, b);
 
+	/* a severed row hides nothing (and stays writable: see "Writes") */
+	show = lappend(show, is_null((Expr *) copyObject(patron), true));
 	if (b->sever_with == SEVER_PLACEHOLDER)
 	{
 		Oid			typinput,
@@ -748,6 +857,10 @@ build_rules(RteRules *r, const RelPolicy *p, const Redaction *red)
 			if (p->history || p->outbox)
 				filter(r, none);
 			narrow_contacts(r, p, red->purpose);
+			break;
+
+		case PALS_CLASS_STATISTICS:
+			filter(r, none);	/* pseudonymous statistics only (docs/statistics.md) */
 			break;
 
 		case PALS_CLASS_AUDITOR:
@@ -1215,6 +1328,298 @@ rules_for(Oid relid, int rti, const RelPolicy *p, const Redaction *red)
 	return r;
 }
 
+/* ----------------------------------------------------------------------
+ * Writes by a redacted class
+ *
+ * What a class reads must not depend on what it may write in the same
+ * statement or transaction (UPDATE ... SET fines_settled_at = NULL
+ * RETURNING patron_id would otherwise show the patron of a settled loan),
+ * and a write must not hand hidden values to anything that sees the row
+ * whole (the table's own triggers, a stored mask).  As row-level security
+ * does with USING and WITH CHECK, judged by the row as it was before the
+ * statement:
+ *
+ * - UPDATE and DELETE reach only rows the class may read, with every
+ *   masked column shown (a security qual of the result relation; for
+ *   INSERT ... ON CONFLICT DO UPDATE a conflict check, which fails);
+ * - a row inserted or updated must be one the class may read (the
+ *   relation's row filters as WITH CHECK options).
+ *
+ * A hidden patron can then never be shown by a change of the columns that
+ * decide it (closed, settled, item), never be stored masked (SET patron_id
+ * = patron_id), and never reach a trigger through a staff write.
+ * ---------------------------------------------------------------------- */
+
+/* The condition under which column attno is shown (false: never; NULL: not masked). */
+static Expr *
+shown_when(RteRules *r, AttrNumber attno)
+{
+	Expr	   *m = r->masks[attno];
+
+	if (m == NULL)
+		return NULL;
+	if (is_mask((Node *) m))
+		return copyObject(((CaseWhen *) linitial(((CaseExpr *) m)->args))->expr);
+	return (Expr *) makeBoolConst(false, false);
+}
+
+static void
+add_check(Query *q, WCOKind kind, RteRules *r, List *also)
+{
+	WithCheckOption *wco = makeNode(WithCheckOption);
+	List	   *quals = list_concat(copyObject(r->filters), also);
+
+	wco->kind = kind;
+	wco->relname = get_rel_name(r->relid);
+	wco->polname = pstrdup("pals_privacy");
+	wco->qual = (Node *) (list_length(quals) == 1 ? linitial(quals) : makeBoolExpr(AND_EXPR, quals, -1));
+	wco->cascaded = false;
+	q->withCheckOptions = lappend(q->withCheckOptions, wco);
+}
+
+/* Every masked column of r shown: the row is one the class sees whole. */
+static List *
+all_shown(RteRules *r)
+{
+	List	   *shown = NIL;
+
+	for (AttrNumber c = 1; c <= r->natts; c++)
+		if (r->masks[c] != NULL)
+			shown = lappend(shown, shown_when(r, c));
+	return shown;
+}
+
+/* Patron ids and patron rows: changed or removed by operational roles only. */
+static void
+refuse_patron_writes(Query *q, const RelPolicy *p, const Redaction *red)
+{
+	AttrNumber	id;
+	ListCell   *lc;
+
+	if (p->patrons == NULL || red->class == PALS_CLASS_OPERATIONAL)
+		return;
+	if (q->commandType == CMD_DELETE)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("privacy class %s may not delete patrons", pals_class_name(red->class)),
+				 errdetail("Whether a patron can be deleted tells whether rows the class may not see still refer to them."),
+				 errhint("Expired patrons are removed by pals_privacy.purge_expired(); an operational role can remove others.")));
+	id = get_attnum(p->patrons->relid, p->patrons->id_column);
+	foreach(lc, q->commandType == CMD_UPDATE ? q->targetList
+			: q->onConflict ? q->onConflict->onConflictSet : NIL)
+		if (((TargetEntry *) lfirst(lc))->resno == id && !((TargetEntry *) lfirst(lc))->resjunk)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("privacy class %s may not change patron ids", pals_class_name(red->class)),
+					 errdetail("Whether an id can change tells whether rows the class may not see still refer to it."),
+					 errhint("Ask an operational role to change it.")));
+}
+
+/* Does the query (at any depth) refer to a system column or a whole row of rti? */
+typedef struct SysRefContext
+{
+	int			rti;
+	int			sublevels_up;
+} SysRefContext;
+
+static bool
+system_reference_walker(Node *node, SysRefContext *c)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Var))
+		return ((Var *) node)->varno == c->rti && (int) ((Var *) node)->varlevelsup == c->sublevels_up &&
+			((Var *) node)->varattno <= 0;
+	if (IsA(node, Query))
+	{
+		bool		found;
+
+		c->sublevels_up++;
+		found = query_tree_walker((Query *) node, system_reference_walker, c, 0);
+		c->sublevels_up--;
+		return found;
+	}
+	return expression_tree_walker(node, system_reference_walker, c);
+}
+
+/* A relation's range table entry becomes a subquery (its permission check moved first). */
+static void
+become_subquery(RangeTblEntry *rte, Query *sub)
+{
+	rte->rtekind = RTE_SUBQUERY;
+	rte->subquery = sub;
+	rte->security_barrier = false;
+	rte->relid = InvalidOid;
+	rte->relkind = 0;
+	rte->rellockmode = 0;
+	rte->tablesample = NULL;
+	rte->inh = false;
+	rte->securityQuals = NIL;
+}
+
+/*
+ * A relation the class may read no row of (staff on private history) is
+ * not read at all: it becomes SELECT <NULL columns> WHERE false, so no
+ * index probe fetches a hidden row (statistics counters, buffers), and the
+ * relation stays in the range table for its permission check.  Where the
+ * query refers to its system columns or whole rows, the row filter stays.
+ */
+static bool
+read_nothing(Query *q, int rti)
+{
+	RangeTblEntry *rte = rt_fetch(rti, q->rtable);
+	RangeTblEntry *keep;
+	Query	   *sub;
+	SysRefContext c = {rti, 0};
+	int			natts;
+
+	if (rte->rtekind != RTE_RELATION || rti == q->resultRelation ||
+		query_tree_walker(q, system_reference_walker, &c, 0))
+		return false;
+	natts = relation_natts(rte->relid);
+	keep = copyObject(rte);
+	keep->inFromCl = false;
+	keep->inh = false;
+	keep->securityQuals = NIL;
+	sub = makeNode(Query);
+	sub->commandType = CMD_SELECT;
+	sub->querySource = QSRC_ORIGINAL;
+	sub->canSetTag = true;
+	sub->rtable = list_make1(keep);
+	sub->jointree = makeFromExpr(NIL, (Node *) makeBoolConst(false, false));
+	for (AttrNumber a = 1; a <= natts; a++)
+	{
+		HeapTuple	tup = SearchSysCache2(ATTNUM, ObjectIdGetDatum(rte->relid), Int16GetDatum(a));
+		Form_pg_attribute att;
+		Expr	   *value;
+
+		if (!HeapTupleIsValid(tup))
+			elog(ERROR, "cache lookup failed for attribute %d of relation %u", a, rte->relid);
+		att = (Form_pg_attribute) GETSTRUCT(tup);
+		value = att->attisdropped ? (Expr *) makeNullConst(INT4OID, -1, InvalidOid)
+			: (Expr *) makeNullConst(att->atttypid, att->atttypmod, att->attcollation);
+		sub->targetList = lappend(sub->targetList,
+								  makeTargetEntry(value, a, pstrdup(NameStr(att->attname)), false));
+		ReleaseSysCache(tup);
+	}
+	pals_move_permissions(q, rte, sub, keep);
+	become_subquery(rte, sub);
+	return true;
+}
+
+/*
+ * An inheritance parent that is not bound itself, with a bound descendant
+ * (a billable-transaction parent of loans): read through the parent, the
+ * children's rows would escape their rules.  For a redacted class the
+ * parent becomes
+ *     SELECT <its columns> FROM ONLY parent
+ *     UNION ALL SELECT <the same columns> FROM child ...
+ * (each child with its own descendants), so every child's rows get that
+ * child's rules when the subquery is rewritten in turn.  The parent's
+ * permission check moves to its own arm; the children are read through
+ * the parent, as PostgreSQL reads them, without checks of their own.
+ */
+static void
+fix_arm_permissions(Query *q, Query *setop, Oid parent, RangeTblEntry *parent_rte)
+{
+	ListCell   *lc;
+
+	foreach(lc, setop->rtable)
+	{
+		RangeTblEntry *arm = lfirst(lc);
+		RangeTblEntry *rel;
+
+		if (arm->rtekind != RTE_SUBQUERY || arm->subquery->rtable == NIL)
+			continue;
+		rel = linitial(arm->subquery->rtable);
+		if (rel->rtekind != RTE_RELATION)
+			continue;
+		if (rel->relid == parent && !rel->inh)
+			pals_move_permissions(q, parent_rte, arm->subquery, rel);
+		else
+			pals_clear_permissions(arm->subquery, rel);
+	}
+}
+
+static void
+expand_bound_children(Query *q, int rti)
+{
+	RangeTblEntry *rte = rt_fetch(rti, q->rtable);
+	Oid			parent = rte->relid;
+	StringInfoData cols;
+	StringInfoData sql;
+	List	   *children = find_inheritance_children(parent, AccessShareLock);
+	List	   *parsed;
+	Query	   *sub;
+	ListCell   *lc;
+	int			natts = relation_natts(parent);
+	SysRefContext c = {rti, 0};
+
+	if (query_tree_walker(q, system_reference_walker, &c, 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("system columns and whole rows of \"%s\" are not available to privacy class %s",
+						get_rel_name(parent), pals_class_name(pals_current_class())),
+				 errdetail("Inheritance children of \"%s\" are bound to pals_privacy.", get_rel_name(parent)),
+				 errhint("Name the columns, or read the child relations.")));
+	initStringInfo(&cols);
+	for (AttrNumber a = 1; a <= natts; a++)
+	{
+		char	   *name = get_attname(parent, a, true);
+
+		if (a > 1)
+			appendStringInfoString(&cols, ", ");
+		if (name == NULL)
+			appendStringInfo(&cols, "NULL::pg_catalog.int4 AS pals_dropped_%d", a);
+		else
+			appendStringInfoString(&cols, quote_identifier(name));
+	}
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "SELECT %s FROM ONLY %s", cols.data,
+					 quote_qualified_identifier(get_namespace_name(get_rel_namespace(parent)),
+												get_rel_name(parent)));
+	foreach(lc, children)
+		appendStringInfo(&sql, " UNION ALL SELECT %s FROM %s", cols.data,
+						 quote_qualified_identifier(get_namespace_name(get_rel_namespace(lfirst_oid(lc))),
+													get_rel_name(lfirst_oid(lc))));
+	parsed = pg_analyze_and_rewrite_fixedparams(linitial_node(RawStmt, raw_parser(sql.data, RAW_PARSE_DEFAULT)),
+												sql.data, NULL, 0, NULL);
+	sub = linitial_node(Query, parsed);
+	fix_arm_permissions(q, sub, parent, rte);
+	become_subquery(rte, sub);	/* the parent's own row security is in its arm */
+}
+
+/* Parents with bound children, read or written by a redacted class. */
+static void
+guard_bound_children(Query *q, const Redaction *red)
+{
+	int			rti = 0;
+	ListCell   *lc;
+
+	if (red->class == PALS_CLASS_OPERATIONAL)
+		return;
+	foreach(lc, q->rtable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+
+		rti++;
+		if (rte->rtekind != RTE_RELATION || !rte->inh || !policy_for(rte->relid)->bound_below)
+			continue;
+		if (rti == q->resultRelation)
+		{
+			if (q->commandType == CMD_INSERT)
+				continue;		/* goes to the parent itself */
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("privacy class %s may not update or delete through \"%s\"",
+							pals_class_name(red->class), get_rel_name(rte->relid)),
+					 errdetail("Inheritance children of \"%s\" are bound to pals_privacy.", get_rel_name(rte->relid)),
+					 errhint("Write to the child relations, or use UPDATE ONLY / DELETE FROM ONLY.")));
+		}
+		expand_bound_children(q, rti);
+	}
+}
+
 /* Rewrite one query level (and, first, every query nested in it). */
 static void
 redact_level(Query *q, const Redaction *red)
@@ -1225,7 +1630,11 @@ redact_level(Query *q, const Redaction *red)
 	bool		any_mask = false;
 	int			rti;
 	int			excluded = q->onConflict ? q->onConflict->exclRelIndex : 0;
+	int			write_rti;
+	RteRules   *written = NULL;
+	const RelPolicy *written_policy = NULL;
 
+	guard_bound_children(q, red);
 	query_tree_walker(q, nested_walker, (void *) red, 0);
 	if (nrtes == 0)
 		return;
@@ -1267,6 +1676,23 @@ redact_level(Query *q, const Redaction *red)
 		rules[rti] = r;
 	}
 
+	/* writes: see "Writes" */
+	write_rti = q->resultRelation;
+	if (write_rti > 0 && (q->commandType == CMD_INSERT || q->commandType == CMD_UPDATE ||
+						  q->commandType == CMD_DELETE))
+	{
+		RangeTblEntry *rte = rt_fetch(write_rti, q->rtable);
+		Oid			relid = read_relid(rte);
+		const RelPolicy *p = OidIsValid(relid) ? policy_for(relid) : NULL;
+
+		if (p != NULL && p->bound)
+		{
+			refuse_patron_writes(q, p, red);
+			written_policy = p;
+			written = rules[write_rti] ? rules[write_rti] : rules_for(relid, write_rti, p, red);
+		}
+	}
+
 	if (any_mask)
 	{
 		MaskContext mc = {rules, nrtes, 0, q->rtable};
@@ -1288,6 +1714,28 @@ redact_level(Query *q, const Redaction *red)
 			unmask_quals(q, rules);
 	}
 
+	if (written != NULL)
+	{
+		bool		upsert = q->onConflict && q->onConflict->action == ONCONFLICT_UPDATE;
+
+		/* a patron registering through the catalogue is not logged in yet */
+		bool		registration = q->commandType == CMD_INSERT && written_policy->patrons != NULL &&
+			red->class == PALS_CLASS_PATRON && q->onConflict == NULL;
+
+		if (written->filters != NIL && q->commandType != CMD_DELETE && !registration)
+			add_check(q, q->commandType == CMD_INSERT ? WCO_RLS_INSERT_CHECK : WCO_RLS_UPDATE_CHECK,
+					  written, NIL);
+		if (upsert)
+		{
+			if (written->filters != NIL)
+				add_check(q, WCO_RLS_UPDATE_CHECK, written, NIL);
+			if (written->filters != NIL || all_shown(written) != NIL)
+				add_check(q, WCO_RLS_CONFLICT_CHECK, written, all_shown(written));
+		}
+		else if (q->commandType != CMD_INSERT)
+			written->filters = list_concat(written->filters, all_shown(written));
+	}
+
 	for (rti = 1; rti <= nrtes; rti++)
 	{
 		RangeTblEntry *rte = rt_fetch(rti, q->rtable);
@@ -1297,6 +1745,9 @@ redact_level(Query *q, const Redaction *red)
 			continue;
 		qual = list_length(rules[rti]->filters) == 1 ? linitial(rules[rti]->filters)
 			: makeBoolExpr(AND_EXPR, rules[rti]->filters, -1);
+		if (IsA(qual, Const) && !((Const *) qual)->constisnull &&
+			!DatumGetBool(((Const *) qual)->constvalue) && read_nothing(q, rti))
+			continue;
 		if (rte->rtekind == RTE_RELATION)
 			rte->securityQuals = lappend(rte->securityQuals, qual);
 		else
@@ -1305,6 +1756,153 @@ redact_level(Query *q, const Redaction *red)
 			filter_view(rte, qual);
 		}
 	}
+}
+
+/*
+ * Statistics counters count the rows a scan fetched before the security
+ * quals removed them: pg_stat_get_xact_tuples_fetched('loans'), or an
+ * index's idx_tup_read, after a probe on patron_id = 42, tells how many
+ * hidden loans patron 42 has.  For a redacted class, a counter of a bound
+ * relation (or of one of its indexes) reads NULL, like its pg_stats; a
+ * database-wide counter (pg_stat_database: tuples fetched by everyone)
+ * reads NULL for every database.  Calls are found wherever a query can
+ * make them: functions, operators built on them; an aggregate built on
+ * one is refused.
+ */
+/* Does the query call a statistics counter, or an aggregate at all? (a cheap look first) */
+static bool
+calls_counter_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, calls_counter_walker, context, 0);
+	if (IsA(node, FuncExpr) && is_counter(((FuncExpr *) node)->funcid))
+		return true;
+	if (IsA(node, OpExpr))
+	{
+		set_opfuncid((OpExpr *) node);
+		if (is_counter(((OpExpr *) node)->opfuncid))
+			return true;
+	}
+	if (IsA(node, Aggref) || IsA(node, WindowFunc))
+		return true;
+	return expression_tree_walker(node, calls_counter_walker, context);
+}
+
+static Node *
+counters_mutator(Node *node, void *context)
+{
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, Query))
+		return (Node *) query_tree_mutator((Query *) node, counters_mutator, context, 0);
+	if (IsA(node, OpExpr))
+		set_opfuncid((OpExpr *) node);
+	if ((IsA(node, FuncExpr) && is_counter(((FuncExpr *) node)->funcid)) ||
+		(IsA(node, OpExpr) && is_counter(((OpExpr *) node)->opfuncid)))
+	{
+		Oid			fn = IsA(node, FuncExpr) ? ((FuncExpr *) node)->funcid : ((OpExpr *) node)->opfuncid;
+		List	   *args = (List *) expression_tree_mutator((Node *) (IsA(node, FuncExpr) ? ((FuncExpr *) node)->args
+																	: ((OpExpr *) node)->args),
+														 counters_mutator, context);
+		Oid			type = exprType(node);
+		Expr	   *call_it = (Expr *) makeFuncExpr(fn, type, args, exprCollation(node),
+													exprInputCollation(node), COERCE_EXPLICIT_CALL);
+		char	   *name = get_func_name(fn);
+		CaseWhen   *w;
+		CaseExpr   *c;
+
+		if (strncmp(name, "pg_stat_get_db_", 15) == 0)
+			return (Node *) makeNullConst(type, -1, exprCollation(node));
+		w = makeNode(CaseWhen);
+		w->expr = call(get_derived()->fn_stats_visible, list_make1(copyObject(linitial(args))));
+		w->result = call_it;
+		w->location = -1;
+		c = makeNode(CaseExpr);
+		c->casetype = type;
+		c->casecollid = exprCollation(node);
+		c->args = list_make1(w);
+		c->defresult = (Expr *) makeNullConst(type, -1, exprCollation(node));
+		c->location = -1;
+		return (Node *) c;
+	}
+	if (IsA(node, Aggref) || IsA(node, WindowFunc))
+	{
+		Oid			agg = IsA(node, Aggref) ? ((Aggref *) node)->aggfnoid : ((WindowFunc *) node)->winfnoid;
+		HeapTuple	tup = SearchSysCache1(AGGFNOID, ObjectIdGetDatum(agg));
+
+		if (HeapTupleIsValid(tup))
+		{
+			Form_pg_aggregate a = (Form_pg_aggregate) GETSTRUCT(tup);
+			bool		counter = is_counter(a->aggtransfn) || is_counter(a->aggfinalfn) ||
+				is_counter(a->aggmtransfn) || is_counter(a->aggmfinalfn) || is_counter(a->aggcombinefn);
+
+			ReleaseSysCache(tup);
+			if (counter)
+				ereport(ERROR,
+						(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+						 errmsg("aggregate %s is built on a statistics counter", get_func_name(agg)),
+						 errdetail("Statistics counters of bound relations are hidden from privacy classes below operational.")));
+		}
+	}
+	return expression_tree_mutator(node, counters_mutator, context);
+}
+
+/*
+ * pg_stats and pg_stats_ext leave out every table with row security active
+ * for the reader, which binding turns on: the ILS's own (operational) role
+ * would lose the statistics of every bound table.  For a role the redaction
+ * leaves alone, row security that is only pals_privacy's (a pass-through
+ * and the preload guard) filters nothing, so there row_security_active()
+ * answers false.  (Redacted classes get the statistics rows of bound
+ * relations removed instead: filter_statistics.)
+ */
+static bool
+reads_statistics_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((Query *) node)->rtable)
+		{
+			RangeTblEntry *rte = lfirst(lc);
+
+			if (rte->rtekind == RTE_RELATION &&
+				(rte->relid == StatisticRelationId || rte->relid == StatisticExtDataRelationId))
+				return true;
+		}
+		return query_tree_walker((Query *) node, reads_statistics_walker, context, 0);
+	}
+	return expression_tree_walker(node, reads_statistics_walker, context);
+}
+
+static Node *
+row_security_mutator(Node *node, void *context)
+{
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, Query))
+		return (Node *) query_tree_mutator((Query *) node, row_security_mutator, context, 0);
+	if (IsA(node, FuncExpr) && ((FuncExpr *) node)->funcid == F_ROW_SECURITY_ACTIVE_OID)
+	{
+		FuncExpr   *f = (FuncExpr *) expression_tree_mutator(node, row_security_mutator, context);
+		CaseWhen   *w = makeNode(CaseWhen);
+		CaseExpr   *c = makeNode(CaseExpr);
+
+		w->expr = call(get_derived()->fn_own_row_security, list_make1(copyObject(linitial(f->args))));
+		w->result = (Expr *) makeBoolConst(false, false);
+		w->location = -1;
+		c->casetype = BOOLOID;
+		c->args = list_make1(w);
+		c->defresult = (Expr *) f;
+		c->location = -1;
+		return (Node *) c;
+	}
+	return expression_tree_mutator(node, row_security_mutator, context);
 }
 
 /* ----------------------------------------------------------------------
@@ -1334,9 +1932,14 @@ redact_planner(Query *parse, const char *query_string, int cursorOptions,
 	bool		active = ready && redaction_applies(&red);
 	PlannedStmt *volatile result = NULL;
 
+	if (ready && !active && reads_statistics_walker((Node *) parse, NULL))
+		query_tree_mutator(parse, row_security_mutator, NULL, QTW_DONT_COPY_QUERY);
 	if (active)
 	{
 		redact_level(parse, &red);
+		if (red.class != PALS_CLASS_OPERATIONAL &&
+			query_tree_walker(parse, calls_counter_walker, NULL, 0))
+			query_tree_mutator(parse, counters_mutator, NULL, QTW_DONT_COPY_QUERY);
 		planning_redacted++;
 	}
 	PG_TRY();
@@ -1357,74 +1960,69 @@ redact_planner(Query *parse, const char *query_string, int cursorOptions,
 	return result;
 }
 
-static bool
-touches_bound_walker(Node *node, void *context)
-{
-	if (node == NULL)
-		return false;
-	if (IsA(node, Query))
-	{
-		Query	   *q = (Query *) node;
-		ListCell   *lc;
-
-		foreach(lc, q->rtable)
-		{
-			RangeTblEntry *rte = lfirst(lc);
-			Oid			relid = read_relid(rte);
-
-			if (OidIsValid(relid) && policy_for(relid)->bound)
-				return true;
-		}
-		return query_tree_walker(q, touches_bound_walker, context, 0);
-	}
-	return expression_tree_walker(node, touches_bound_walker, context);
-}
 
 /*
- * EXPLAIN ANALYZE prints how many rows each node read and removed, which
- * counts hidden rows (how many loans patron 42 has behind a mask): refused
- * for redacted classes on bound relations.  Plain EXPLAIN is fine.
+ * Row counts of a plan on a bound relation count the rows the security
+ * quals removed: how many loans patron 42 has behind a mask.  The executor
+ * is where every way of asking for them meets.  For a redacted class, an
+ * instrumented plan on a bound relation is refused inside EXPLAIN (however
+ * it is reached: EXECUTE, CREATE TABLE AS, a function), and stripped of its
+ * instrumentation elsewhere (auto_explain with log_analyze then logs the
+ * plan without row counts).  An instrumentation switched on by a hook that
+ * runs after ours (auto_explain listed before pals_privacy) cannot be taken
+ * back: refused.  Plain EXPLAIN is fine.
  */
+static int	explain_depth = 0;
+
+static bool
+plan_reads_bound(PlannedStmt *stmt)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->rtable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+
+		if (rte->rtekind == RTE_RELATION && rte->relkind != RELKIND_VIEW &&
+			(policy_for(rte->relid)->bound || bound_below(rte->relid)))
+			return true;
+	}
+	return false;
+}
+
 static void
-redact_explain(Query *query, int cursorOptions, IntoClause *into, ExplainState *es,
-			   const char *queryString, ParamListInfo params, QueryEnvironment *queryEnv)
+guard_row_counts(QueryDesc *qd, bool before)
 {
 	Redaction	red;
 
-	if (es->analyze && pals_extension_ready() && redaction_applies(&red) &&
-		red.class != PALS_CLASS_OPERATIONAL &&
-		touches_bound_walker((Node *) query, NULL))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("EXPLAIN ANALYZE of a query on a bound relation is not allowed for privacy class %s",
-						pals_class_name(red.class)),
-				 errdetail("Its row counts would count rows the class may not see."),
-				 errhint("Use EXPLAIN without ANALYZE, or ask an operational role.")));
-	if (prev_explain_hook)
-		prev_explain_hook(query, cursorOptions, into, es, queryString, params, queryEnv);
-	else
+	if (qd->instrument_options == 0 || !pals_extension_ready() || !redaction_applies(&red) ||
+		red.class == PALS_CLASS_OPERATIONAL || !plan_reads_bound(qd->plannedstmt))
+		return;
+	if (before && explain_depth == 0)
 	{
-		/* what ExplainOneQuery does without a hook */
-		PlannedStmt *plan;
-		instr_time	planstart,
-					planduration;
-		BufferUsage bufusage_start,
-					bufusage;
-
-		if (es->buffers)
-			bufusage_start = pgBufferUsage;
-		INSTR_TIME_SET_CURRENT(planstart);
-		plan = pg_plan_query(query, queryString, cursorOptions, params);
-		INSTR_TIME_SET_CURRENT(planduration);
-		INSTR_TIME_SUBTRACT(planduration, planstart);
-		if (es->buffers)
-		{
-			memset(&bufusage, 0, sizeof(BufferUsage));
-			BufferUsageAccumDiff(&bufusage, &pgBufferUsage, &bufusage_start);
-		}
-		ExplainOnePlan(plan, into, es, queryString, params, queryEnv, &planduration,
-					   es->buffers ? &bufusage : NULL);
+		qd->instrument_options = 0;
+		return;
 	}
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("EXPLAIN ANALYZE of a query on a bound relation is not allowed for privacy class %s",
+					pals_class_name(red.class)),
+			 errdetail("Its row counts would count rows the class may not see."),
+			 explain_depth > 0 ? errhint("Use EXPLAIN without ANALYZE, or ask an operational role.")
+			 : errhint("A module loaded before pals_privacy instruments the plan (auto_explain with log_analyze?): "
+					   "list pals_privacy first in shared_preload_libraries.")));
+}
+
+static void
+redact_executor_start(QueryDesc *qd, int eflags)
+{
+	guard_row_counts(qd, true);
+	if (prev_executor_start_hook)
+		prev_executor_start_hook(qd, eflags);
+	else
+		standard_ExecutorStart(qd, eflags);
+	/* a hook that ran after ours may have turned row counts on */
+	guard_row_counts(qd, false);
 }
 
 /*
@@ -1474,6 +2072,122 @@ redact_emit_log(ErrorData *edata)
 }
 
 /*
+ * Row security, which binding turns on, makes PostgreSQL refuse COPY FROM
+ * for every role but the table's owner ("COPY FROM not supported with
+ * row-level security"), and the ILS's bulk loads with it.  Where the
+ * table's row security is only pals_privacy's (pass-through, and the
+ * preload guard this backend satisfies) and the class may write every row
+ * (no row filter: not the patron class, say), the COPY is run here as
+ * PostgreSQL runs it (same permission checks, as the calling role; its
+ * triggers fire), without that refusal.  Anything else keeps it.
+ */
+static bool
+only_our_row_security(Relation rel)
+{
+	ListCell   *lc;
+
+	if (rel->rd_rsdesc == NULL)
+		return true;
+	foreach(lc, rel->rd_rsdesc->policies)
+	{
+		const char *name = ((RowSecurityPolicy *) lfirst(lc))->policy_name;
+
+		if (strcmp(name, "pals_privacy_redaction") != 0 && strcmp(name, "pals_privacy_guard") != 0)
+			return false;
+	}
+	return true;
+}
+
+static bool
+copy_from_bound(CopyStmt *stmt, const char *queryString, QueryEnvironment *queryEnv,
+				QueryCompletion *qc)
+{
+	Oid			relid;
+	Relation	rel;
+	ParseState *pstate;
+	ParseNamespaceItem *nsitem;
+	Node	   *where = NULL;
+	CopyFromState cstate;
+	uint64		processed;
+	Redaction	red;
+	const RelPolicy *p;
+
+	if (!stmt->is_from || stmt->relation == NULL || stmt->filename != NULL || superuser() ||
+		!pals_preloaded() || !pals_extension_ready())
+		return false;
+	relid = RangeVarGetRelid(stmt->relation, RowExclusiveLock, true);
+	if (!OidIsValid(relid) || !(p = policy_for(relid))->bound ||
+		check_enable_rls(relid, InvalidOid, true) != RLS_ENABLED)
+		return false;
+	red.class = PALS_CLASS_OPERATIONAL;
+	red.purpose = NULL;
+	if (redaction_applies(&red) && rules_for(relid, 1, p, &red)->filters != NIL)
+		return false;
+	rel = table_open(relid, NoLock);
+	if (!only_our_row_security(rel))
+	{
+		table_close(rel, NoLock);
+		return false;
+	}
+
+	/* what DoCopy does for COPY ... FROM STDIN, less the row-security refusal */
+	pstate = make_parsestate(NULL);
+	pstate->p_sourcetext = queryString;
+	pstate->p_queryEnv = queryEnv;
+	nsitem = addRangeTableEntryForRelation(pstate, rel, RowExclusiveLock, NULL, false, false);
+	if (stmt->whereClause)
+	{
+		addNSItemToQuery(pstate, nsitem, false, true, true);
+		where = transformExpr(pstate, stmt->whereClause, EXPR_KIND_COPY_WHERE);
+		where = coerce_to_boolean(pstate, where, "WHERE");
+		assign_expr_collations(pstate, where);
+		where = eval_const_expressions(NULL, where);
+		where = (Node *) canonicalize_qual((Expr *) where, false);
+		where = (Node *) make_ands_implicit((Expr *) where);
+	}
+	pals_check_insert_permission(pstate, nsitem, CopyGetAttnums(RelationGetDescr(rel), rel, stmt->attlist));
+	if (XactReadOnly && !rel->rd_islocaltemp)
+		PreventCommandIfReadOnly("COPY FROM");
+	cstate = BeginCopyFrom(pstate, rel, where, NULL, false, NULL, stmt->attlist, stmt->options);
+	processed = CopyFrom(cstate);
+	EndCopyFrom(cstate);
+	table_close(rel, NoLock);
+	free_parsestate(pstate);
+	if (qc)
+		SetQueryCompletion(qc, CMDTAG_COPY, processed);
+	return true;
+}
+
+static void
+next_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
+			 ProcessUtilityContext context, ParamListInfo params,
+			 QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
+{
+	if (prev_utility_hook)
+		prev_utility_hook(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+	else
+		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+}
+
+/* EXPLAIN, with explain_depth telling the executor hook it is inside one */
+static void
+explain_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
+				ProcessUtilityContext context, ParamListInfo params,
+				QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
+{
+	explain_depth++;
+	PG_TRY();
+	{
+		next_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+	}
+	PG_FINALLY();
+	{
+		explain_depth--;
+	}
+	PG_END_TRY();
+}
+
+/*
  * COPY table TO reads the table without the planner; for a redacted class
  * it becomes COPY (SELECT columns FROM ONLY table) TO, as PostgreSQL does
  * itself for row-level security.
@@ -1485,8 +2199,24 @@ redact_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 {
 	Node	   *stmt = pstmt->utilityStmt;
 	Redaction	red;
-	/* notes the session's class for every statement (see emit_log) */
-	bool		applies = pals_extension_ready() && redaction_applies(&red);
+	bool		applies;
+
+	/*
+	 * Transaction control and SET must not run a query of ours first: it
+	 * would take the transaction's snapshot, and BEGIN ISOLATION LEVEL or
+	 * SET TRANSACTION ISOLATION LEVEL would then fail.
+	 */
+	if (IsA(stmt, TransactionStmt) || IsA(stmt, VariableSetStmt) || IsA(stmt, VariableShowStmt))
+	{
+		next_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+		return;
+	}
+	/* notes the session's class for every other statement (see emit_log) */
+	applies = pals_extension_ready() && redaction_applies(&red);
+
+	if (IsA(stmt, CopyStmt) && context == PROCESS_UTILITY_TOPLEVEL &&
+		copy_from_bound((CopyStmt *) stmt, queryString, queryEnv, qc))
+		return;
 
 	if (applies && IsA(stmt, CopyStmt) && !((CopyStmt *) stmt)->is_from &&
 		((CopyStmt *) stmt)->relation != NULL)
@@ -1535,10 +2265,10 @@ redact_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 			readOnlyTree = false;
 		}
 	}
-	if (prev_utility_hook)
-		prev_utility_hook(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+	if (IsA(stmt, ExplainStmt))
+		explain_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
 	else
-		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+		next_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
 }
 
 /* A setting that shapes plans changed: cached plans are re-made. */
@@ -1571,7 +2301,7 @@ statistics_visible(Oid relid)
 
 	if (kind == RELKIND_INDEX || kind == RELKIND_PARTITIONED_INDEX)
 		relid = IndexGetRelation(relid, true);
-	return !OidIsValid(relid) || !policy_for(relid)->bound;
+	return !OidIsValid(relid) || !pals_statistics_of_bound(relid);
 }
 
 Datum
@@ -1591,6 +2321,20 @@ pals_privacy_stats_ext_visible(PG_FUNCTION_ARGS)
 	relid = ((Form_pg_statistic_ext) GETSTRUCT(tup))->stxrelid;
 	ReleaseSysCache(tup);
 	PG_RETURN_BOOL(statistics_visible(relid));
+}
+
+/* Is the relation's row security only pals_privacy's? (see row_security_mutator) */
+Datum
+pals_privacy_own_row_security_only(PG_FUNCTION_ARGS)
+{
+	Relation	rel = try_relation_open(PG_GETARG_OID(0), AccessShareLock);
+	bool		ours;
+
+	if (rel == NULL)
+		PG_RETURN_BOOL(false);
+	ours = rel->rd_rel->relrowsecurity && only_our_row_security(rel);
+	relation_close(rel, AccessShareLock);
+	PG_RETURN_BOOL(ours);
 }
 
 /*
@@ -1858,8 +2602,8 @@ pals_redact_init(void)
 
 	prev_planner_hook = planner_hook;
 	planner_hook = redact_planner;
-	prev_explain_hook = ExplainOneQuery_hook;
-	ExplainOneQuery_hook = redact_explain;
+	prev_executor_start_hook = ExecutorStart_hook;
+	ExecutorStart_hook = redact_executor_start;
 	prev_needs_fmgr_hook = needs_fmgr_hook;
 	needs_fmgr_hook = redact_needs_fmgr;
 	prev_emit_log_hook = emit_log_hook;

@@ -52,6 +52,7 @@
 #include "executor/executor.h"
 #include "nodes/makefuncs.h"
 #include "access/sysattr.h"
+#include "access/relation.h"
 
 /* PostgreSQL 16 exports these from storage/itemptr.h; 15 keeps them private. */
 #ifndef DatumGetItemPointer
@@ -106,6 +107,10 @@ typedef struct RelSever
 	SPIPlanPtr	copy;
 	SPIPlanPtr	search;			/* only on the bound relation itself */
 	SPIPlanPtr	optin;			/* patron's keep-history flag, or NULL */
+	ExprState  *closed_state;	/* closed_when, or NULL: a closed column set */
+	ExprState  *settled_state;	/* settled_when, or NULL: settled_column */
+	ExprContext *econtext;		/* to evaluate them on a tuple */
+	TupleTableSlot *slot;
 } RelSever;
 
 static MemoryContext sever_context = NULL;
@@ -194,10 +199,15 @@ required_attnum(Oid relid, const char *name)
 	return attno;
 }
 
-/* SQL boolean expressions over a row alias "t" of the binding's table. */
+/* SQL boolean expressions over a row alias "t" of the relation relid. */
 static void
-append_closed(StringInfo sql, const LoanBinding *b)
+append_closed(StringInfo sql, const LoanBinding *b, Oid relid)
 {
+	if (b->closed_when)
+	{
+		appendStringInfoString(sql, pals_loan_condition_sql(b, true, relid, "t"));
+		return;
+	}
 	appendStringInfoChar(sql, '(');
 	for (int i = 0; i < b->nclosed; i++)
 		appendStringInfo(sql, "%st.%s IS NOT NULL", i ? " OR " : "",
@@ -206,9 +216,11 @@ append_closed(StringInfo sql, const LoanBinding *b)
 }
 
 static void
-append_settled(StringInfo sql, const LoanBinding *b)
+append_settled(StringInfo sql, const LoanBinding *b, Oid relid)
 {
-	if (b->settled_column)
+	if (b->settled_when)
+		appendStringInfoString(sql, pals_loan_condition_sql(b, false, relid, "t"));
+	else if (b->settled_column)
 		appendStringInfo(sql, "(t.%s IS NOT NULL)", quote_identifier(b->settled_column));
 	else
 		appendStringInfoString(sql, "true");
@@ -257,9 +269,9 @@ prepare_rel_plans(RelSever *rs)
 	/* item, closed, settled, identified, patron, closed value, patron opted in */
 	initStringInfo(&probe);
 	appendStringInfo(&probe, "SELECT t.%s::text, ", icol);
-	append_closed(&probe, b);
+	append_closed(&probe, b, rs->relid);
 	appendStringInfoString(&probe, ", ");
-	append_settled(&probe, b);
+	append_settled(&probe, b, rs->relid);
 	appendStringInfoString(&probe, ", ");
 	append_identified(&probe, b);
 	appendStringInfo(&probe, ", t.%s, ", pcol);
@@ -304,9 +316,9 @@ prepare_rel_plans(RelSever *rs)
 		appendStringInfoString(&sql, "SELECT t.tableoid, t.ctid, ");
 		append_closed_value(&sql, b);
 		appendStringInfoString(&sql, ", ");
-		append_settled(&sql, b);
+		append_settled(&sql, b, rs->relid);
 		appendStringInfo(&sql, " FROM %s t WHERE t.%s = $1 AND ", rel, icol);
-		append_closed(&sql, b);
+		append_closed(&sql, b, rs->relid);
 		appendStringInfoString(&sql, " AND ");
 		append_identified(&sql, b);
 		rs->search = pals_prepare_saved(sql.data, 1, &rs->item_type);
@@ -469,6 +481,19 @@ rel_sever(Oid relid)
 			rs->placeholder = datumCopy(OidInputFunctionCall(typinput, b->placeholder, typioparam, -1),
 										rs->patron_byval, rs->patron_len);
 		}
+		if (b->closed_when || b->settled_when)
+		{
+			Relation	rel = relation_open(relid, AccessShareLock);
+			Expr	   *closed = pals_loan_condition(b, true, relid, 1);
+			Expr	   *settled = pals_loan_condition(b, false, relid, 1);
+
+			rs->closed_state = closed ? ExecInitExpr(closed, NULL) : NULL;
+			rs->settled_state = settled ? ExecInitExpr(settled, NULL) : NULL;
+			rs->econtext = CreateStandaloneExprContext();
+			rs->slot = MakeSingleTupleTableSlot(CreateTupleDescCopy(RelationGetDescr(rel)),
+												&TTSOpsHeapTuple);
+			relation_close(rel, AccessShareLock);
+		}
 		rs->binding = b;
 		find_patron_index(rs);
 		prepare_rel_plans(rs);
@@ -498,9 +523,26 @@ rel_sever_known(Oid relid)
 }
 
 
+/* A condition (closed_when, settled_when) on a row; NULL counts as false. */
+static bool
+eval_condition(const RelSever *rs, ExprState *state, HeapTuple tup)
+{
+	bool		isnull;
+	Datum		d;
+
+	ExecStoreHeapTuple(tup, rs->slot, false);
+	rs->econtext->ecxt_scantuple = rs->slot;
+	d = ExecEvalExprSwitchContext(state, rs->econtext, &isnull);
+	ResetExprContext(rs->econtext);
+	ExecClearTuple(rs->slot);
+	return !isnull && DatumGetBool(d);
+}
+
 static bool
 tuple_closed(const RelSever *rs, HeapTuple tup, TupleDesc desc)
 {
+	if (rs->closed_state)
+		return eval_condition(rs, rs->closed_state, tup);
 	for (int i = 0; i < rs->binding->nclosed; i++)
 		if (!heap_attisnull(tup, rs->closed_attnos[i], desc))
 			return true;
@@ -629,8 +671,13 @@ read_row(RelSever *rs, HeapTuple tup, TupleDesc desc, RowState *st)
 			st->closed_value = d;
 		st->closed = true;
 	}
-	st->settled = rs->settled_attno == InvalidAttrNumber ||
-		!heap_attisnull(tup, rs->settled_attno, desc);
+	if (st->closed && rs->closed_state)
+		st->closed = eval_condition(rs, rs->closed_state, tup);
+	if (rs->settled_state)
+		st->settled = eval_condition(rs, rs->settled_state, tup);
+	else
+		st->settled = rs->settled_attno == InvalidAttrNumber ||
+			!heap_attisnull(tup, rs->settled_attno, desc);
 	st->identified = tuple_identified(rs, tup, desc);
 	st->patron = heap_getattr(tup, rs->patron_attno, desc, &st->patron_null);
 }
@@ -858,6 +905,29 @@ direct_end(DirectWrite *w)
 	table_close(w->rel, NoLock);
 }
 
+/* Two rows' items are the same (a row without an item matches only another one). */
+static bool
+same_item(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == NULL && b == NULL;
+	return strcmp(a, b) == 0;
+}
+
+/* The patron column of a row in a slot is set and not the placeholder. */
+static bool
+slot_identified(RelSever *rs, TupleTableSlot *slot)
+{
+	bool		isnull;
+	Datum		v = slot_getattr(slot, rs->patron_attno, &isnull);
+
+	if (isnull)
+		return false;
+	if (rs->binding->sever_with == SEVER_PLACEHOLDER)
+		return strcmp(OutputFunctionCall(&rs->patron_out, v), rs->binding->placeholder) != 0;
+	return true;
+}
+
 /*
  * Sever the row at tid without SQL: it is locked (never waiting), checked
  * to be a closed, settled, identified row of the item, closed no later than
@@ -923,21 +993,52 @@ sever_direct(RelSever *rs, Oid relid, ItemPointer tid, const char *item, Datum u
 	 * not by a patron who keeps their history.
 	 */
 	read_row(rs, ExecFetchSlotHeapTuple(old, false, NULL), RelationGetDescr(w.rel), &st);
-	if (st.item == NULL || item == NULL || strcmp(st.item, item) != 0 ||
+	if (!same_item(st.item, item) ||
 		!st.closed || closed_after(rs, st.closed_value, upto) || !st.settled || !st.identified)
 		goto done;
 	if (check_optin && patron_opted_in(rs, st.patron))
 		goto done;
 
+	pals_stats_record(b, rs->patron_type, st.patron, st.item, rs->closed_type, st.closed_value, !st.closed);
 	if (b->sever_with == SEVER_DELETE)
 		ExecSimpleRelationDelete(w.rri, w.estate, &w.epqstate, old);
 	else
 	{
 		bool		null = b->sever_with != SEVER_PLACEHOLDER;
+		TupleTableSlot *new = direct_changed(&w, old, 1, &rs->patron_attno, &rs->placeholder, &null);
 
-		ExecSimpleRelationUpdate(w.rri, w.estate, &w.epqstate, old,
-								 direct_changed(&w, old, 1, &rs->patron_attno, &rs->placeholder, &null));
+		/*
+		 * see placeholder_guard.c: the foreign-key check of a guarded
+		 * placeholder is left out (a BEFORE trigger that put another
+		 * patron in is refused just below, so the row gets the placeholder
+		 * or nothing)
+		 */
+		if (!null)
+			pals_placeholder_skip_fk_check(w.estate, w.rri, rs->patron_attno, b->placeholder);
+		ExecSimpleRelationUpdate(w.rri, w.estate, &w.epqstate, old, new);
+		/* a BEFORE UPDATE trigger of the ILS may have put the patron back */
+		if (!TTS_EMPTY(new) && slot_identified(rs, new))
+			ereport(ERROR,
+					(errcode(ERRCODE_TRIGGERED_ACTION_EXCEPTION),
+					 errmsg("a trigger of \"%s\" kept the patron of the row being severed",
+							RelationGetRelationName(w.rel)),
+					 errhint("Change the trigger, or bind the relation with another sever_with.")));
 	}
+
+	/*
+	 * A BEFORE trigger that returns NULL skips the change without a word (an
+	 * ILS that keeps renewed rows): the row, still there, is left pending.
+	 */
+	if (table_tuple_fetch_row_version(w.rel, tid, SnapshotSelf, direct_slot(&w)))
+		ereport(ERROR,
+				(errcode(ERRCODE_TRIGGERED_ACTION_EXCEPTION),
+				 errmsg("a trigger of \"%s\" skipped the %s of the row being severed",
+						RelationGetRelationName(w.rel),
+						b->sever_with == SEVER_DELETE ? "delete" : "update"),
+				 errdetail("A BEFORE %s trigger returned NULL, so the row keeps its patron.",
+						   b->sever_with == SEVER_DELETE ? "DELETE" : "UPDATE"),
+				 errhint("The row stays in pals_privacy.sever_pending_rows until it can be severed: "
+						 "change the trigger, or bind the relation with another sever_with.")));
 	result = SEVER_DONE;
 
 done:
@@ -1052,7 +1153,7 @@ sever_other(RelSever *rs, Oid relid, ItemPointer tid, const char *item)
 		record_pending(rs, relid, tid, item, "row locked by another transaction");
 		return SEVER_PENDING;
 	}
-	if (!st.found || (item != NULL && strcmp(st.item, item) != 0))
+	if (!st.found || (item != NULL && !same_item(st.item, item)))
 		return SEVER_GONE;
 	return sever_probed(rs, relid, tid, &st);
 }
@@ -1291,9 +1392,10 @@ on_change(RelSever *rs, Relation rel, HeapTuple tup, ItemPointer old_tid,
 	RelSever   *prs;
 	bool		locked_elsewhere;
 
-	if (!tuple_state(rs, rel, tup, &n) || !n.closed || !n.identified || n.item == NULL)
+	if (!tuple_state(rs, rel, tup, &n) || !n.closed || !n.identified)
 		return;					/* changed again since, by this statement */
-	if (!b->keep_last_borrower)
+	/* a row without an item (a title-level hold) is no item's last borrower */
+	if (!b->keep_last_borrower || n.item == NULL)
 	{
 		sever_probed(rs, relid, new_tid, &n);
 		return;
@@ -1324,7 +1426,7 @@ on_change(RelSever *rs, Relation rel, HeapTuple tup, ItemPointer old_tid,
 		probe_row(prs, &p_tid, true, &p, &locked_elsewhere);
 		if (locked_elsewhere)
 			probe_row(prs, &p_tid, false, &p, NULL);
-		if (p.found && p.closed && p.identified && strcmp(p.item, n.item) == 0)
+		if (p.found && p.closed && p.identified && same_item(p.item, n.item))
 		{
 			if (closed_after(rs, p.closed_value, n.closed_value))
 			{
@@ -1401,9 +1503,8 @@ pals_privacy_sever_row(PG_FUNCTION_ARGS)
 			bool		isnull;
 			Datum		item = heap_getattr(newtup, rs->item_attno, desc, &isnull);
 
-			/* a row without an item has no item history to keep */
-			if (!isnull)
-				on_change(rs, td->tg_relation, newtup, oldtup ? &oldtup->t_self : NULL, item);
+			on_change(rs, td->tg_relation, newtup, oldtup ? &oldtup->t_self : NULL,
+					  isnull ? (Datum) 0 : item);
 		}
 	}
 	PG_FINALLY();

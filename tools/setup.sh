@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Everything `make test`, `make demo` and `make bench` need on a fresh Debian
 # machine, as root: packages (installed with apt only where missing), then a
-# warnings-as-errors build and `make install` into the system PostgreSQL 15.
+# warnings-as-errors build and `make install` into the system PostgreSQL 15
+# (not with --no-install: `make test` installs into a private copy instead).
 set -euo pipefail
+install=1
+[ "${1:-}" = --no-install ] && install=0
 cd "$(dirname "$0")/.."
 
 packages=(postgresql-15 postgresql-contrib postgresql-server-dev-15 postgresql-15-pgtap
@@ -22,5 +25,6 @@ export PATH="/usr/lib/postgresql/15/bin:$PATH"
 echo "== building pals_privacy (warnings are errors)"
 make -s clean >/dev/null
 make -s werror >/dev/null
+[ $install = 1 ] || exit 0
 make -s install >/dev/null
 echo "== installed $(sed -n "s/^default_version *= *'\(.*\)'/\1/p" pals_privacy.control) into $(pg_config --sharedir)/extension"

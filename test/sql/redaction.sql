@@ -313,11 +313,13 @@ SELECT results_eq('SELECT name, card, email, notes FROM rd.patrons WHERE id = 42
     $$VALUES ('Sue Birch'::text, 'RD-0042'::text, 'sue@example.org'::text, 'note 42'::text)$$,
     'operational: every column of the patron table');
 SELECT is((SELECT count(name) FROM rd.loan_report WHERE item_id = 7), 3::bigint, 'operational: through an ILS view');
--- Bound tables have row security on (one policy that lets every row through),
--- so PostgreSQL shows their pg_stats rows to the table owner only: the
--- operational role, which does not own them, sees none either.
-SELECT is((SELECT count(*) FROM pg_stats WHERE schemaname = 'rd' AND tablename IN ('loans', 'loans_2023', 'holds', 'patrons')), 0::bigint,
-    'operational (not the owner): no pg_stats of bound relations (row security is on)');
+-- Bound tables have row security on (a pass-through policy and the preload
+-- guard), which PostgreSQL takes as a reason to show their pg_stats rows to
+-- the owner only; the operational role, which reads every row anyway, sees
+-- them all the same (row security that is only pals_privacy's filters
+-- nothing for it).
+SELECT cmp_ok((SELECT count(*) FROM pg_stats WHERE schemaname = 'rd' AND tablename IN ('loans', 'loans_2023', 'holds', 'patrons')), '>', 0::bigint,
+    'operational (not the owner): pg_stats of bound relations are shown');
 -- (pg_stats_ext, pg_stats_ext_exprs and the pg_stats rows of an index are shown
 -- by PostgreSQL (15.7 and later) to members of the table's owner only: the
 -- operational role sees none of them, with or without the extension)
@@ -746,13 +748,14 @@ SELECT string_agg(coalesce(patron_id::text, '-'), ',' ORDER BY id) AS parallel_i
 SELECT count(*) AS parallel_searches FROM rd.searches;
 RESET parallel_setup_cost; RESET parallel_tuple_cost; RESET min_parallel_table_scan_size;
 RESET max_parallel_workers_per_gather; RESET force_parallel_mode;
--- integrity violations: no DETAIL (each would name a hidden patron: 43, 43, 44, 43, 43)
+-- integrity violations cannot echo a hidden row: a row whose patron the class may not
+-- see is not written at all (UPDATE 0; under 0.1.0 each failed without DETAIL)
 SAVEPOINT rd_err;
 UPDATE rd.holds SET title_id = 102 WHERE id = 3;
 ROLLBACK TO SAVEPOINT rd_err;
 UPDATE rd.loans SET note = repeat('x', 60) WHERE id = 4;
 ROLLBACK TO SAVEPOINT rd_err;
-UPDATE rd.loans SET item_id = NULL WHERE id = 5;
+UPDATE rd.loans SET id = NULL WHERE id = 5;
 ROLLBACK TO SAVEPOINT rd_err;
 -- the same, with a SECURITY DEFINER function of an exempt owner running in the
 -- statement (the extension's own has_consent(), an ILS function)
@@ -776,12 +779,14 @@ RESET SESSION AUTHORIZATION;
 SET SESSION AUTHORIZATION regress_rd_staff;
 -- a PL/pgSQL function of the staff's own can catch an error and return its
 -- DETAIL as data: it must not hold the hidden value there either
-SELECT pg_temp.detail_hides('UPDATE rd.holds SET title_id = 102 WHERE id = 3', '23505', '43',
-    'a unique violation: the DETAIL caught in PL/pgSQL does not name the hidden patron');
-SELECT pg_temp.detail_hides('UPDATE rd.loans SET note = repeat(''x'', 60) WHERE id = 4', '23514', '43',
-    'a check violation: the DETAIL caught in PL/pgSQL does not show the failing row''s patron');
-SELECT pg_temp.detail_hides('UPDATE rd.loans SET item_id = NULL WHERE id = 5', '23502', '44',
-    'a not-null violation: the DETAIL caught in PL/pgSQL does not show the failing row''s patron');
+-- a row whose patron the class may not see is not written at all, so no
+-- integrity error can echo it (the DETAIL is hidden anyway: see above)
+SELECT is(pg_temp.nrows('UPDATE rd.holds SET title_id = 102 WHERE id = 3'), 0::bigint,
+    'a hidden hold is not updated (nothing for a unique violation to name)');
+SELECT is(pg_temp.nrows('UPDATE rd.loans SET note = repeat(''x'', 60) WHERE id = 4'), 0::bigint,
+    'a hidden loan is not updated (nothing for a check violation to show)');
+SELECT is(pg_temp.nrows('UPDATE rd.loans SET id = NULL WHERE id = 5'), 0::bigint,
+    'a hidden loan is not updated (nothing for a not-null violation to show)');
 SELECT is(pg_temp.nrows('UPDATE rd.loans SET note = ''probe'' WHERE patron_id = 42'), 0::bigint,
     'UPDATE ... WHERE patron_id = 42 updates nothing');
 SELECT is(pg_temp.nrows('DELETE FROM rd.loans WHERE patron_id IN (43, 44)'), 0::bigint,
@@ -794,17 +799,17 @@ SELECT throws_ok('MERGE INTO rd.loans l USING (VALUES (7)) v(id) ON l.id = v.id
     'MERGE into a bound relation is refused');
 SELECT is(pg_temp.nrows('UPDATE rd.patrons p SET notes = notes FROM rd.loans l WHERE l.patron_id = p.id AND l.item_id = 7'),
     0::bigint, 'UPDATE patrons FROM the loans of item 7 updates nothing');
-SELECT is(pg_temp.nrows('INSERT INTO rd.loans (id, item_id, checked_out) VALUES (7, 9, ''2024-06-01'')
-                          ON CONFLICT (id, checked_out) DO UPDATE SET note = ''hit'' WHERE rd.loans.patron_id = 47'),
-    0::bigint, 'INSERT ... ON CONFLICT DO UPDATE ... WHERE patron_id = 47 updates nothing');
-SELECT is(pg_temp.val('INSERT INTO rd.holds (id, patron_id, title_id, placed) VALUES (3, NULL, 0, ''2025-01-01'')
-                        ON CONFLICT (id) DO UPDATE SET title_id = coalesce(rd.holds.patron_id, -1) RETURNING title_id'),
-    '-1', 'INSERT ... ON CONFLICT DO UPDATE SET x = the existing row''s patron copies NULL');
-SELECT is(pg_temp.val('UPDATE rd.loans SET note = patron_id::text WHERE id = 7
-                        RETURNING coalesce(patron_id::text, ''-'') || ''/'' || coalesce(note, ''-'')'), '-/-',
-    'UPDATE ... SET note = patron_id RETURNING: NULL and NULL');
-SELECT is(pg_temp.val('DELETE FROM rd.loans WHERE id = 8 RETURNING coalesce(patron_id::text, ''-'')'), '-',
-    'DELETE ... RETURNING patron_id: NULL');
+SELECT throws_ok('INSERT INTO rd.loans (id, item_id, checked_out) VALUES (7, 9, ''2024-06-01'')
+                   ON CONFLICT (id, checked_out) DO UPDATE SET note = ''hit'' WHERE rd.loans.patron_id = 47',
+    '42501', NULL, 'INSERT ... ON CONFLICT DO UPDATE of a row with a hidden patron is refused');
+SELECT throws_ok('INSERT INTO rd.holds (id, patron_id, title_id, placed) VALUES (3, NULL, 0, ''2025-01-01'')
+                   ON CONFLICT (id) DO UPDATE SET title_id = coalesce(rd.holds.patron_id, -1) RETURNING title_id',
+    '42501', NULL, 'INSERT ... ON CONFLICT DO UPDATE SET x = the existing row''s hidden patron is refused (a mask is never stored)');
+SELECT is(pg_temp.nrows('UPDATE rd.loans SET note = patron_id::text WHERE id = 7
+                         RETURNING coalesce(patron_id::text, ''-'') || ''/'' || coalesce(note, ''-'')'), 0::bigint,
+    'UPDATE ... SET note = patron_id of a hidden loan: nothing updated, nothing returned');
+SELECT is(pg_temp.nrows('DELETE FROM rd.loans WHERE id = 8 RETURNING coalesce(patron_id::text, ''-'')'), 0::bigint,
+    'DELETE ... RETURNING patron_id of a hidden loan: nothing deleted, nothing returned');
 SELECT lives_ok('INSERT INTO rd.scratch SELECT id, patron_id FROM rd.loans WHERE item_id = 7',
     'INSERT ... SELECT from the loans');
 SELECT lives_ok($$INSERT INTO rd.loans (id, patron_id, item_id, checked_out) VALUES (20, 41, 10, '2025-07-01')$$,

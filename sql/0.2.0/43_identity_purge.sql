@@ -1,0 +1,60 @@
+------------------------------------------------------------------------------
+-- Purge: a row that severing by the binding's strategy did not change (an
+-- ILS trigger kept it) fails that patron's purge instead of passing
+-- silently.  Owner: identity.
+------------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION @extschema@._purge_patrons(ids text[]) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    pb @extschema@.patron_binding;
+    b record;
+    t text;
+    fn record;
+    n bigint;
+BEGIN
+    SELECT * INTO STRICT pb FROM @extschema@.patron_binding;
+    FOR b IN SELECT * FROM @extschema@.loan_binding LOOP
+        t := @extschema@._column_type_name(b.relation, b.patron_column);
+        IF b.sever_with = 'delete' THEN
+            EXECUTE pg_catalog.format('DELETE FROM %s WHERE %I = ANY ($1::%s[])', b.relation, b.patron_column, t) USING ids;
+        ELSIF b.sever_with = 'null' THEN
+            EXECUTE pg_catalog.format('UPDATE %s SET %I = NULL WHERE %I = ANY ($1::%s[])', b.relation, b.patron_column, b.patron_column, t) USING ids;
+        ELSE
+            EXECUTE pg_catalog.format('UPDATE %s SET %I = %L WHERE %I = ANY ($1::%s[])', b.relation, b.patron_column,
+                           substr(b.sever_with, 8), b.patron_column, t) USING ids;
+        END IF;
+        -- a BEFORE trigger of the ILS that returned NULL skipped some rows
+        -- (or one put the patron back): never a silent half purge
+        EXECUTE pg_catalog.format('SELECT count(*) FROM %s WHERE %I = ANY ($1::%s[])', b.relation, b.patron_column, t)
+            INTO n USING ids;
+        IF n > 0 THEN
+            RAISE EXCEPTION 'purge: % rows of "%" kept their patron after sever_with %', n, b.relation,
+                    pg_catalog.quote_literal(b.sever_with)
+                USING ERRCODE = 'triggered_action_exception',
+                      DETAIL = 'A trigger of the table skipped the change (a BEFORE trigger returned NULL) or undid it.',
+                      HINT = 'The patron is not purged; change the trigger, or bind the relation with another sever_with.';
+        END IF;
+    END LOOP;
+    FOR b IN SELECT * FROM @extschema@.private_history_binding LOOP
+        t := @extschema@._column_type_name(b.relation, b.patron_column);
+        EXECUTE pg_catalog.format('DELETE FROM %s WHERE %I = ANY ($1::%s[])', b.relation, b.patron_column, t) USING ids;
+    END LOOP;
+    DELETE FROM @extschema@.private_history h WHERE h.patron = ANY (ids);
+    DELETE FROM @extschema@.consents c WHERE c.patron = ANY (ids);
+    DELETE FROM @extschema@.patron_pins p WHERE p.patron = ANY (ids);
+    DELETE FROM @extschema@.consent_history c WHERE c.patron = ANY (ids);
+    t := @extschema@._column_type_name(pb.relation, pb.id_column);
+    IF pb.purge_function IS NULL THEN
+        EXECUTE pg_catalog.format('DELETE FROM %s WHERE %I = ANY ($1::%s[])', pb.relation, pb.id_column, t) USING ids;
+        GET DIAGNOSTICS n = ROW_COUNT;
+    ELSE
+        SELECT p.proname, n2.nspname INTO fn FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n2 ON n2.oid = p.pronamespace
+         WHERE p.oid = pb.purge_function::regprocedure;
+        -- one statement calls it once per patron
+        EXECUTE pg_catalog.format('SELECT count(*) FROM (SELECT %I.%I(x) FROM unnest($1::%s[]) x) s',
+                       fn.nspname, fn.proname, t) INTO n USING ids;
+    END IF;
+    RETURN n;
+END $$;
+

@@ -1,0 +1,312 @@
+/*
+ * placeholder_guard.c
+ *     The placeholder patron of sever_with => 'patron:<id>', guarded, so that
+ *     a return need not take a foreign-key lock on it.
+ *
+ *     Every return re-points the item's previous last borrower to the
+ *     placeholder patron.  Through the loan table's foreign key, that update
+ *     took a KEY SHARE lock on the one placeholder row, from every concurrent
+ *     return: the row's lock became a MultiXact of all of them, rewritten at
+ *     every return (a hot row: its page dirtied, MultiXact members written,
+ *     truncation work for VACUUM).  The lock only keeps the row from being
+ *     deleted, or its id changed, before the return commits.
+ *
+ *     The guard does that instead, for every session at once: an ENABLE
+ *     ALWAYS row trigger on the patron table (pals_privacy_placeholder_guard,
+ *     installed with the patron binding) refuses to delete a placeholder of a
+ *     loan binding or to change its id.  When the guard is in force and the
+ *     placeholder row exists, a sever leaves the foreign key's check trigger
+ *     of its patron column out of that one update.  Otherwise (the guard
+ *     dropped or disabled, the row gone, a foreign key of another shape) the
+ *     check runs as before, and a failed check leaves the row pending.
+ *
+ *     The sever holds ROW EXCLUSIVE on the patron table to the end of its
+ *     transaction: disabling or dropping the guard (SHARE ROW EXCLUSIVE or
+ *     more) waits for it, and a sever after such a change sees it.
+ */
+#include "pals_privacy.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/pg_constraint.h"
+#include "catalog/pg_language.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_trigger.h"
+#include "commands/trigger.h"
+#include "executor/executor.h"
+#include "fmgr.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+
+#define GUARD_TRIGGER	"pals_privacy_placeholder_guard"
+#define GUARD_SYMBOL	"pals_privacy_placeholder_guard"
+
+PG_FUNCTION_INFO_V1(pals_privacy_placeholder_guard);
+
+/* The one element of a one-element int2 or oid array column of pg_constraint, or 0. */
+static Datum
+single_element(HeapTuple tup, AttrNumber attnum, Oid elemtype)
+{
+	bool		isnull;
+	Datum		d = SysCacheGetAttr(CONSTROID, tup, attnum, &isnull);
+	ArrayType  *a;
+	char	   *data;
+
+	if (isnull)
+		return (Datum) 0;
+	a = DatumGetArrayTypeP(d);
+	if (ARR_NDIM(a) != 1 || ARR_DIMS(a)[0] != 1 || ARR_HASNULL(a) || ARR_ELEMTYPE(a) != elemtype)
+		return (Datum) 0;
+	/* no nulls, one dimension: the data follows the fixed header */
+	data = (char *) a + ARR_OVERHEAD_NONULLS(1);
+	return elemtype == INT2OID ? Int16GetDatum(*(int16 *) data) : ObjectIdGetDatum(*(Oid *) data);
+}
+
+/* Is fn this library's guard function? */
+static bool
+is_guard_function(Oid fn)
+{
+	HeapTuple	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn));
+	bool		ok = false;
+
+	if (HeapTupleIsValid(tup))
+	{
+		Form_pg_proc proc = (Form_pg_proc) GETSTRUCT(tup);
+		bool		isnull;
+		Datum		src;
+
+		if (proc->prolang == ClanguageId)
+		{
+			src = SysCacheGetAttr(PROCOID, tup, Anum_pg_proc_prosrc, &isnull);
+			ok = !isnull && strcmp(TextDatumGetCString(src), GUARD_SYMBOL) == 0;
+		}
+		ReleaseSysCache(tup);
+	}
+	return ok;
+}
+
+/*
+ * The guard is on the patron table, fires always (whatever
+ * session_replication_role), before every UPDATE and DELETE of a row, with
+ * no WHEN clause or column list that could let one through.
+ */
+static bool
+guard_in_force(Relation patrons)
+{
+	TriggerDesc *td = patrons->trigdesc;
+
+	if (td == NULL)
+		return false;
+	for (int i = 0; i < td->numtriggers; i++)
+	{
+		Trigger    *t = &td->triggers[i];
+
+		if (strcmp(t->tgname, GUARD_TRIGGER) == 0 &&
+			t->tgenabled == TRIGGER_FIRES_ALWAYS &&
+			TRIGGER_FOR_ROW(t->tgtype) && TRIGGER_FOR_BEFORE(t->tgtype) &&
+			TRIGGER_FOR_DELETE(t->tgtype) && TRIGGER_FOR_UPDATE(t->tgtype) &&
+			t->tgnattr == 0 && t->tgqual == NULL && is_guard_function(t->tgfoid))
+			return true;
+	}
+	return false;
+}
+
+/* Does the placeholder row exist now (the latest committed state)? */
+static bool
+placeholder_exists(Relation patrons, Oid index_oid, AttrNumber id_attno, Oid eqop,
+				   const char *placeholder)
+{
+	Relation	index = index_open(index_oid, AccessShareLock);
+	Oid			idtype = TupleDescAttr(RelationGetDescr(patrons), id_attno - 1)->atttypid;
+	Oid			typinput,
+				typioparam;
+	Snapshot	snap;
+	IndexScanDesc scan;
+	ScanKeyData key;
+	TupleTableSlot *slot;
+	bool		found = false;
+
+	if (index->rd_index->indnkeyatts == 1 && index->rd_index->indkey.values[0] == id_attno &&
+		index->rd_index->indisvalid)
+	{
+		getTypeInputInfo(idtype, &typinput, &typioparam);
+		ScanKeyEntryInitialize(&key, 0, 1, BTEqualStrategyNumber, InvalidOid,
+							   index->rd_indcollation[0], get_opcode(eqop),
+							   OidInputFunctionCall(typinput, (char *) placeholder, typioparam, -1));
+		snap = RegisterSnapshot(GetLatestSnapshot());
+#if PG_VERSION_NUM >= 180000
+		scan = index_beginscan(patrons, index, snap, NULL, 1, 0);
+#else
+		scan = index_beginscan(patrons, index, snap, 1, 0);
+#endif
+		index_rescan(scan, &key, 1, NULL, 0);
+		slot = table_slot_create(patrons, NULL);
+		found = index_getnext_slot(scan, ForwardScanDirection, slot);
+		ExecDropSingleTupleTableSlot(slot);
+		index_endscan(scan);
+		UnregisterSnapshot(snap);
+	}
+	index_close(index, AccessShareLock);
+	return found;
+}
+
+/*
+ * Before the row of rri's relation is re-pointed to the placeholder: leave
+ * the foreign key's check of the patron column (a single-column foreign key
+ * to the bound patron table's id) out of rri's triggers, if the guard is in
+ * force and the placeholder exists.  rri's other triggers, the ILS's among
+ * them, run as before.  Allocates in estate's query context.
+ */
+void
+pals_placeholder_skip_fk_check(EState *estate, ResultRelInfo *rri, int16 patron_attno,
+							   const char *placeholder)
+{
+	const PatronBinding *pb = pals_registry()->patrons;
+	TriggerDesc *td = rri->ri_TrigDesc;
+	Oid			relid = RelationGetRelid(rri->ri_RelationDesc);
+	AttrNumber	id_attno;
+	int			skip = -1;
+	Oid			index_oid = InvalidOid;
+	Oid			eqop = InvalidOid;
+	Relation	patrons;
+	bool		ok;
+	TriggerDesc *newtd;
+	MemoryContext old;
+
+	if (pb == NULL || td == NULL || !td->trig_update_after_row || placeholder == NULL)
+		return;
+	id_attno = get_attnum(pb->relid, pb->id_column);
+	if (id_attno == InvalidAttrNumber)
+		return;
+	for (int i = 0; i < td->numtriggers && skip < 0; i++)
+	{
+		Trigger    *t = &td->triggers[i];
+		HeapTuple	tup;
+		Form_pg_constraint con;
+
+		if (t->tgfoid != F_RI_FKEY_CHECK_UPD || !OidIsValid(t->tgconstraint))
+			continue;
+		tup = SearchSysCache1(CONSTROID, ObjectIdGetDatum(t->tgconstraint));
+		if (!HeapTupleIsValid(tup))
+			continue;
+		con = (Form_pg_constraint) GETSTRUCT(tup);
+		if (con->contype == CONSTRAINT_FOREIGN && con->conrelid == relid &&
+			con->confrelid == pb->relid &&
+			DatumGetInt16(single_element(tup, Anum_pg_constraint_conkey, INT2OID)) == patron_attno &&
+			DatumGetInt16(single_element(tup, Anum_pg_constraint_confkey, INT2OID)) == id_attno)
+		{
+			eqop = DatumGetObjectId(single_element(tup, Anum_pg_constraint_conpfeqop, OIDOID));
+			index_oid = con->conindid;
+			if (OidIsValid(eqop) && OidIsValid(index_oid))
+				skip = i;
+		}
+		ReleaseSysCache(tup);
+	}
+	if (skip < 0)
+		return;
+
+	/* held to the end of the transaction: the guard cannot go meanwhile */
+	patrons = table_open(pb->relid, RowExclusiveLock);
+	ok = patrons->rd_rel->relkind == RELKIND_RELATION && guard_in_force(patrons) &&
+		placeholder_exists(patrons, index_oid, id_attno, eqop, placeholder);
+	table_close(patrons, NoLock);
+	if (!ok)
+		return;
+
+	/* rri's triggers without that one; their per-trigger caches start empty */
+	old = MemoryContextSwitchTo(estate->es_query_cxt);
+	newtd = palloc(sizeof(TriggerDesc));
+	memcpy(newtd, td, sizeof(TriggerDesc));
+	newtd->numtriggers = 0;
+	newtd->triggers = palloc(sizeof(Trigger) * td->numtriggers);
+	newtd->trig_update_after_row = false;
+	for (int i = 0; i < td->numtriggers; i++)
+	{
+		Trigger    *t = &td->triggers[i];
+
+		if (i == skip)
+			continue;
+		newtd->triggers[newtd->numtriggers++] = *t;
+		if (TRIGGER_TYPE_MATCHES(t->tgtype, TRIGGER_TYPE_ROW, TRIGGER_TYPE_AFTER, TRIGGER_TYPE_UPDATE))
+			newtd->trig_update_after_row = true;
+	}
+	rri->ri_TrigDesc = newtd;
+	rri->ri_TrigFunctions = palloc0(sizeof(FmgrInfo) * Max(newtd->numtriggers, 1));
+	rri->ri_TrigWhenExprs = palloc0(sizeof(ExprState *) * Max(newtd->numtriggers, 1));
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * The guard trigger: BEFORE UPDATE OR DELETE on the patron table, for each
+ * row.  Deleting the placeholder patron of a loan binding, or changing its
+ * id, is refused while the binding uses it.
+ */
+Datum
+pals_privacy_placeholder_guard(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	const PalsRegistry *reg;
+	const PatronBinding *pb;
+	TupleDesc	desc;
+	AttrNumber	id_attno;
+	bool		isnull;
+	Datum		id;
+	char	   *old_id = NULL;
+	Oid			outfunc = InvalidOid;
+	bool		isvarlena;
+	ListCell   *lc;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(td->tg_event) ||
+		!(TRIGGER_FIRED_BY_DELETE(td->tg_event) || TRIGGER_FIRED_BY_UPDATE(td->tg_event)))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("pals_privacy_placeholder_guard() must be a BEFORE UPDATE OR DELETE row trigger")));
+
+	reg = pals_registry();
+	pb = reg->patrons;
+	if (pb == NULL || pb->relid != RelationGetRelid(td->tg_relation))
+		return PointerGetDatum(TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple);
+	desc = RelationGetDescr(td->tg_relation);
+	id_attno = get_attnum(pb->relid, pb->id_column);
+	foreach(lc, reg->loans)
+	{
+		const LoanBinding *b = lfirst(lc);
+
+		if (b->sever_with != SEVER_PLACEHOLDER || b->placeholder == NULL || id_attno == InvalidAttrNumber)
+			continue;
+		if (old_id == NULL)
+		{
+			id = heap_getattr(td->tg_trigtuple, id_attno, desc, &isnull);
+			if (isnull)
+				break;
+			getTypeOutputInfo(TupleDescAttr(desc, id_attno - 1)->atttypid, &outfunc, &isvarlena);
+			old_id = OidOutputFunctionCall(outfunc, id);
+		}
+		if (strcmp(old_id, b->placeholder) != 0)
+			continue;
+		if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+		{
+			Datum		new_id = heap_getattr(td->tg_newtuple, id_attno, desc, &isnull);
+
+			if (!isnull &&
+				strcmp(OidOutputFunctionCall(outfunc, new_id), old_id) == 0)
+				break;			/* the id stays: any other change is the ILS's business */
+		}
+		ereport(ERROR,
+				(errcode(ERRCODE_RESTRICT_VIOLATION),
+				 errmsg("patron %s is the placeholder that severed rows of \"%s\" point to",
+						old_id, get_rel_name(b->relid)),
+				 errdetail("%s it would leave them pointing to no patron.",
+						   TRIGGER_FIRED_BY_DELETE(td->tg_event) ? "Deleting" : "Changing its id"),
+				 errhint("Unbind the relation first (pals_privacy.unbind), or bind it with another placeholder.")));
+	}
+	return PointerGetDatum(TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple);
+}
