@@ -15,6 +15,7 @@
  *     placeholder_stats.c  planner estimates of a column severed to a placeholder
  *     audit.c      the hash-chained audit log (OpenSSL SHA-256)
  *     worker.c     the maintenance background worker (purge, retention)
+ *     operations.c DROP EXTENSION guard, procedures outside transaction blocks
  *     officer.c    my_data(): a patron's own data
  *     pseudonym.c  pseudonymous statistics recorded at sever time (HMAC-SHA256)
  *     pals_privacy.c  _PG_init: settings, callbacks
@@ -199,6 +200,9 @@ extern void pals_stats_record(const LoanBinding *b, Oid patron_type, Datum patro
 
 /* worker.c */
 extern void pals_worker_init(void);
+
+/* operations.c */
+extern void pals_operations_init(void);
 
 /* placeholder_guard.c */
 struct EState;
