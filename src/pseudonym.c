@@ -4,11 +4,13 @@
  *     of a loan binding that collects statistics is severed, the severing
  *     code calls pals_stats_record() while the row's patron is still known.
  *     It computes the patron's pseudonym, HMAC-SHA256 under the current key
- *     period's secret key (OpenSSL), and has SQL record it with the patron's
- *     age bracket and home library, the item and the coarsened closed date
- *     (sql/0.2.0/52_statistics.sql).  The key is read and made by SQL run as
- *     the extension owner, the only role that can read it; it never leaves
- *     this function, and is wiped from memory after use.
+ *     period's secret key (OpenSSL), and writes it with the patron's age
+ *     bracket and home library, the item and the coarsened closed date, by
+ *     one INSERT prepared per binding (sql/0.2.0/52_statistics.sql has the
+ *     tables).  The key is read and made by SQL run as the extension owner,
+ *     the only role that can read it, and kept in this backend's memory only
+ *     while it is current (wiped when the key table changes, the period
+ *     ends, or a transaction that may have made it rolls back).
  *
  *     Settings: pals_privacy.pseudonym_period (how long a key lives) and
  *     pals_privacy.min_group_size (export_statistics' k).
@@ -25,6 +27,8 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/timestamp.h"
 #include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
@@ -65,62 +69,154 @@ static int	pseudonym_period = PERIOD_YEAR;
 static int	min_group_size = 5;
 
 /*
- * Which loan bindings collect statistics: read once per registry generation
- * and dropped when statistics_binding changes (its trigger sends a relcache
- * invalidation of the table).
+ * Which loan bindings collect statistics, each with the INSERT that writes
+ * its records: read once per registry generation and dropped when
+ * statistics_binding changes (its trigger sends a relcache invalidation of
+ * the table).  Plans of a dropped cache are freed at the next load, never
+ * in the callback (a record may be using one).
  */
-static Oid *stats_relids = NULL;
+typedef struct StatsBinding
+{
+	Oid			relid;
+	char	   *sql;			/* the INSERT of a record */
+	SPIPlanPtr	plan;			/* prepared at first use */
+} StatsBinding;
+
+static MemoryContext stats_context = NULL;
+static StatsBinding *stats = NULL;
 static int	nstats = 0;
 static bool stats_valid = false;
 static uint64 stats_generation = 0;
 static Oid	stats_table = InvalidOid;
+
+/*
+ * The current period's key, kept in this backend's memory (no SQL role can
+ * read a backend's memory) until the key table changes, the period ends, or
+ * a (sub)transaction that may have made it rolls back.
+ */
+static unsigned char cached_key[KEY_LEN];
+static bool key_valid = false;
+static Datum key_period_start;
+static TimestampTz key_period_end;
+static Oid	keys_table = InvalidOid;
+
+static void
+forget_key(void)
+{
+	explicit_bzero(cached_key, KEY_LEN);
+	key_valid = false;
+}
 
 static void
 stats_relcache_callback(Datum arg, Oid relid)
 {
 	if (relid == InvalidOid || relid == stats_table)
 		stats_valid = false;
+	if (relid == InvalidOid || relid == keys_table)
+		forget_key();
+}
+
+static void
+stats_xact_callback(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+		forget_key();
+}
+
+static void
+stats_subxact_callback(SubXactEvent event, SubTransactionId mySubid, SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		forget_key();
+}
+
+static const char *
+qualified(Oid relid)
+{
+	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
 }
 
 static void
 load_stats_bindings(void)
 {
 	const PalsRegistry *reg = pals_registry();
+	MemoryContext old;
 
 	if (stats_valid && stats_generation == reg->generation)
 		return;
+	if (stats_context == NULL)
+		stats_context = AllocSetContextCreate(TopMemoryContext, "pals_privacy statistics",
+											  ALLOCSET_SMALL_SIZES);
+	for (int i = 0; i < nstats; i++)
+		if (stats[i].plan)
+			SPI_freeplan(stats[i].plan);
+	MemoryContextReset(stats_context);
+	stats = NULL;
+	nstats = 0;
+
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "pals_privacy: SPI_connect failed");
 	pals_execute_sql_as(reg->extension_owner,
-						"SELECT relation::oid, 'pals_privacy.statistics_binding'::regclass::oid"
-						" FROM pals_privacy.statistics_binding", 0, NULL, NULL);
-	if (stats_relids)
-		pfree(stats_relids);
-	stats_relids = MemoryContextAlloc(TopMemoryContext, sizeof(Oid) * (SPI_processed + 1));
-	nstats = 0;
+						"SELECT s.relation::oid, s.granularity, p.relation::oid, p.id_column::text,"
+						" p.birth_date_column::text, p.library_column::text, format_type(a.atttypid, NULL)"
+						" FROM pals_privacy.statistics_binding s"
+						" LEFT JOIN pals_privacy.patron_binding p ON true"
+						" LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = p.relation AND a.attname = p.id_column",
+						0, NULL, NULL);
+	old = MemoryContextSwitchTo(stats_context);
+	stats = palloc0(sizeof(StatsBinding) * (SPI_processed + 1));
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
+		HeapTuple	t = SPI_tuptable->vals[i];
+		TupleDesc	d = SPI_tuptable->tupdesc;
 		bool		isnull;
-		Datum		d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
+		Oid			relid = DatumGetObjectId(SPI_getbinval(t, d, 1, &isnull));
+		char	   *gran = SPI_getvalue(t, d, 2);
+		char	   *prel = SPI_getvalue(t, d, 3);
+		char	   *idcol = SPI_getvalue(t, d, 4);
+		char	   *birth = SPI_getvalue(t, d, 5);
+		char	   *library = SPI_getvalue(t, d, 6);
+		char	   *idtype = SPI_getvalue(t, d, 7);
+		StringInfoData sql;
 
-		if (!isnull)
-			stats_relids[nstats++] = DatumGetObjectId(d);
+		initStringInfo(&sql);
+		appendStringInfo(&sql,
+						 "INSERT INTO pals_privacy.pseudonymous_loans"
+						 " (relation, period, pseudonym, age_bracket, library, item, closed_on)"
+						 " SELECT %u::oid::regclass, $1, $2, pals_privacy._age_bracket(p.birth, $4), p.library, $3,"
+						 " date_trunc(%s, $4, 'UTC')::date FROM (SELECT 1) AS one LEFT JOIN ",
+						 relid, quote_literal_cstr(gran));
+		if (prel != NULL && idcol != NULL && idtype != NULL)
+			appendStringInfo(&sql,
+							 "(SELECT %s AS birth, %s AS library FROM %s x WHERE x.%s = $5::%s LIMIT 1) AS p ON true",
+							 birth ? psprintf("x.%s::date", quote_identifier(birth)) : "NULL::date",
+							 library ? psprintf("x.%s::text", quote_identifier(library)) : "NULL::text",
+							 qualified(DatumGetObjectId(DirectFunctionCall1(oidin, CStringGetDatum(prel)))),
+							 quote_identifier(idcol), idtype);
+		else
+			appendStringInfoString(&sql, "(SELECT NULL::date AS birth, NULL::text AS library, $5 AS patron) AS p ON true");
+		stats[nstats].relid = relid;
+		stats[nstats].sql = sql.data;
+		nstats++;
 	}
+	MemoryContextSwitchTo(old);
 	SPI_finish();
 	if (!OidIsValid(stats_table))
 		stats_table = get_relname_relid("statistics_binding", get_namespace_oid("pals_privacy", false));
+	if (!OidIsValid(keys_table))
+		keys_table = get_relname_relid("pseudonym_keys", get_namespace_oid("pals_privacy", false));
 	stats_generation = reg->generation;
 	stats_valid = true;
 }
 
-static bool
-collects_statistics(Oid relid)
+static StatsBinding *
+stats_binding(Oid relid)
 {
 	load_stats_bindings();
 	for (int i = 0; i < nstats; i++)
-		if (stats_relids[i] == relid)
-			return true;
-	return false;
+		if (stats[i].relid == relid)
+			return &stats[i];
+	return NULL;
 }
 
 static void
@@ -137,60 +233,67 @@ hex(const unsigned char *in, int len, char *out)
 }
 
 static SPIPlanPtr plan_key = NULL;		/* the current period and its key */
-static SPIPlanPtr plan_record = NULL;	/* write the record */
 
-/* Look up the key, compute the pseudonym, record the row (SPI connected). */
+/* The current period's key into cached_key (SPI connected). */
 static void
-record(const LoanBinding *b, const char *patron, const char *item, const char *closed)
+current_key(void)
 {
-	Oid			owner = pals_registry()->extension_owner;
-	Datum		values[6];
-	char		nulls[7] = "      ";
 	bool		isnull;
 	bytea	   *key;
+
+	if (key_valid && GetCurrentTimestamp() < key_period_end)
+		return;
+	forget_key();
+	if (plan_key == NULL)
+		plan_key = pals_prepare_saved("SELECT period_start, period_end, key FROM pals_privacy._current_pseudonym_key()",
+									  0, NULL);
+	pals_execute_as(pals_registry()->extension_owner, plan_key, NULL, NULL);
+	if (SPI_processed != 1)
+		elog(ERROR, "pals_privacy: no pseudonym key");
+	key_period_start = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (isnull)
+		elog(ERROR, "pals_privacy: no pseudonym key period");
+	key_period_end = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	key = DatumGetByteaPP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
+	if (isnull || VARSIZE_ANY_EXHDR(key) != KEY_LEN)
+		elog(ERROR, "pals_privacy: the pseudonym key is missing or malformed");
+	memcpy(cached_key, VARDATA_ANY(key), KEY_LEN);
+	explicit_bzero(VARDATA_ANY(key), KEY_LEN);	/* SPI's copy: wiped, not only freed */
+	key_valid = true;
+}
+
+/* Compute the pseudonym and write the record (SPI connected). */
+static void
+record(StatsBinding *sb, const char *patron, const char *item, TimestampTz closed_at)
+{
+	Datum		values[5];
+	char		nulls[6] = "     ";
 	unsigned char mac[EVP_MAX_MD_SIZE];
 	unsigned int maclen = 0;
 	char		pseudonym[2 * EVP_MAX_MD_SIZE + 1];
 
-	if (plan_key == NULL)
-		plan_key = pals_prepare_saved("SELECT period_start, key FROM pals_privacy._current_pseudonym_key()",
-									  0, NULL);
-	if (plan_record == NULL)
-	{
-		Oid			types[6] = {OIDOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID};
-
-		plan_record = pals_prepare_saved("SELECT pals_privacy._record_statistics($1::regclass, $2, $3, $4, $5, $6)",
-										 6, types);
-	}
-
-	pals_execute_as(owner, plan_key, NULL, NULL);
-	if (SPI_processed != 1)
-		elog(ERROR, "pals_privacy: no pseudonym key");
-	values[4] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	if (isnull)
-		elog(ERROR, "pals_privacy: no pseudonym key period");
-	key = DatumGetByteaPP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
-	if (isnull || VARSIZE_ANY_EXHDR(key) != KEY_LEN)
-		elog(ERROR, "pals_privacy: the pseudonym key is missing or malformed");
-	if (HMAC(EVP_sha256(), VARDATA_ANY(key), KEY_LEN, (const unsigned char *) patron, strlen(patron),
+	current_key();
+	if (HMAC(EVP_sha256(), cached_key, KEY_LEN, (const unsigned char *) patron, strlen(patron),
 			 mac, &maclen) == NULL || maclen != PALS_SHA256_LEN)
 		ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
 						errmsg("pals_privacy: HMAC-SHA256 failed in OpenSSL")));
-	/* our copy of the key is wiped, not only freed */
-	explicit_bzero(VARDATA_ANY(key), KEY_LEN);
 	hex(mac, maclen, pseudonym);
 	explicit_bzero(mac, sizeof(mac));
 
-	values[0] = ObjectIdGetDatum(b->relid);
-	values[1] = CStringGetTextDatum(patron);
+	if (sb->plan == NULL)
+	{
+		Oid			types[5] = {TIMESTAMPTZOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID};
+
+		sb->plan = pals_prepare_saved(sb->sql, 5, types);
+	}
+	values[0] = key_period_start;
+	values[1] = CStringGetTextDatum(pseudonym);
 	values[2] = item ? CStringGetTextDatum(item) : (Datum) 0;
-	values[3] = closed ? CStringGetTextDatum(closed) : (Datum) 0;
-	values[5] = CStringGetTextDatum(pseudonym);
 	if (item == NULL)
 		nulls[2] = 'n';
-	if (closed == NULL)
-		nulls[3] = 'n';
-	pals_execute_as(owner, plan_record, values, nulls);
+	values[3] = TimestampTzGetDatum(closed_at);
+	values[4] = CStringGetTextDatum(patron);
+	pals_execute_as(pals_registry()->extension_owner, sb->plan, values, nulls);
 }
 
 /*
@@ -206,33 +309,34 @@ pals_stats_record(const LoanBinding *b, Oid patron_type, Datum patron, const cha
 {
 	MemoryContext oldcontext = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
+	StatsBinding *sb;
 	Oid			out;
 	bool		varlena;
 	char	   *patron_text;
-	char	   *volatile closed_text = NULL;
+	TimestampTz closed_at = GetCurrentTimestamp();	/* a closed value that is not a time: now */
 
-	if (!collects_statistics(b->relid))
+	if ((sb = stats_binding(b->relid)) == NULL)
 		return;
 	getTypeOutputInfo(patron_type, &out, &varlena);
 	patron_text = OidOutputFunctionCall(out, patron);
-	if (!closed_null && OidIsValid(closed_type))
-	{
-		getTypeOutputInfo(closed_type, &out, &varlena);
-		closed_text = OidOutputFunctionCall(out, closed_value);
-	}
+	if (!closed_null && closed_type == TIMESTAMPTZOID)
+		closed_at = DatumGetTimestampTz(closed_value);
+	else if (!closed_null && closed_type == TIMESTAMPOID)
+		closed_at = DatumGetTimestampTz(DirectFunctionCall1(timestamp_timestamptz, closed_value));
+	else if (!closed_null && closed_type == DATEOID)
+		closed_at = DatumGetTimestampTz(DirectFunctionCall1(date_timestamptz, closed_value));
 
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(oldcontext);
 	PG_TRY();
 	{
+		int			nestlevel;
+
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "pals_privacy: SPI_connect failed");
-		{
-			int			nestlevel = pals_safe_search_path();
-
-			record(b, patron_text, item, closed_text);
-			pals_restore_search_path(nestlevel);
-		}
+		nestlevel = pals_safe_search_path();
+		record(sb, patron_text, item, closed_at);
+		pals_restore_search_path(nestlevel);
 		SPI_finish();
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcontext);
@@ -283,7 +387,10 @@ pals_privacy_pseudonym_period(PG_FUNCTION_ARGS)
 	PG_RETURN_TEXT_P(cstring_to_text(period_options[pseudonym_period].name));
 }
 
-/* Statement trigger on statistics_binding: every backend forgets its cache at commit. */
+/*
+ * Statement trigger on statistics_binding and pseudonym_keys: every backend
+ * forgets its cache of the table (bindings, or its key) at commit.
+ */
 Datum
 pals_privacy_statistics_binding_changed(PG_FUNCTION_ARGS)
 {
@@ -316,4 +423,6 @@ pals_stats_init(void)
 							PGC_SUSET, 0,
 							NULL, NULL, NULL);
 	CacheRegisterRelcacheCallback(stats_relcache_callback, (Datum) 0);
+	RegisterXactCallback(stats_xact_callback, NULL);
+	RegisterSubXactCallback(stats_subxact_callback, NULL);
 }

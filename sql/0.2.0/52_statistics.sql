@@ -60,6 +60,17 @@ CREATE TRIGGER statistics_binding_changed AFTER INSERT OR UPDATE OR DELETE OR TR
     ON @extschema@.statistics_binding FOR EACH STATEMENT
     EXECUTE FUNCTION @extschema@._statistics_binding_changed();
 
+-- A loan binding removed (unbind) takes its statistics option with it, so
+-- that binding the relation again never resumes records unasked.
+CREATE FUNCTION @extschema@._statistics_unbound() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    DELETE FROM @extschema@.statistics_binding s WHERE s.relation = OLD.relation;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER statistics_unbound AFTER DELETE ON @extschema@.loan_binding
+    FOR EACH ROW EXECUTE FUNCTION @extschema@._statistics_unbound();
+
 -- The pseudonymous records.  No id, no timestamp finer than the binding's
 -- granularity: nothing orders them like the returns they come from.
 CREATE TABLE @extschema@.pseudonymous_loans (
@@ -91,6 +102,11 @@ CREATE TABLE @extschema@.pseudonym_keys (
     CHECK ((key IS NULL) = (destroyed_at IS NOT NULL))
 );
 REVOKE ALL ON @extschema@.pseudonym_keys FROM PUBLIC;
+-- a backend keeps the current key in its memory until the table changes (a
+-- new period, a rotation, a destruction) or the period ends
+CREATE TRIGGER pseudonym_keys_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE
+    ON @extschema@.pseudonym_keys FOR EACH STATEMENT
+    EXECUTE FUNCTION @extschema@._statistics_binding_changed();
 
 CREATE FUNCTION @extschema@._random_key() RETURNS bytea
     LANGUAGE c AS 'MODULE_PATHNAME', 'pals_privacy_random_key';
@@ -114,7 +130,8 @@ END $$;
 
 -- The current period's key, made if there is none (C calls this as the
 -- extension owner; nobody else may execute it).
-CREATE FUNCTION @extschema@._current_pseudonym_key(OUT period_start timestamptz, OUT key bytea)
+CREATE FUNCTION @extschema@._current_pseudonym_key(OUT period_start timestamptz, OUT period_end timestamptz,
+                                                    OUT key bytea)
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 #variable_conflict use_column
 DECLARE
@@ -123,7 +140,7 @@ DECLARE
     s timestamptz;
     e timestamptz;
 BEGIN
-    SELECT k.period_start, k.key INTO period_start, key FROM @extschema@.pseudonym_keys k
+    SELECT k.period_start, k.period_end, k.key INTO period_start, period_end, key FROM @extschema@.pseudonym_keys k
      WHERE k.key IS NOT NULL AND k.period_start <= t AND t < k.period_end;
     IF FOUND THEN
         RETURN;
@@ -139,54 +156,25 @@ BEGIN
     IF FOUND THEN
         PERFORM @extschema@._audit('pseudonym_key.create', jsonb_build_object('period_start', s, 'period_end', e));
     END IF;
-    SELECT k.period_start, k.key INTO STRICT period_start, key FROM @extschema@.pseudonym_keys k
+    SELECT k.period_start, k.period_end, k.key INTO STRICT period_start, period_end, key FROM @extschema@.pseudonym_keys k
      WHERE k.period_start = s AND k.key IS NOT NULL;
 END $$;
 
--- Record one severed row (C calls this as the extension owner, with the
--- pseudonym it computed).  The patron's birth date and library are read
--- from the bound patron table; closed is the row's closed value as text.
-CREATE FUNCTION @extschema@._record_statistics(binding regclass, patron text, item text, closed text,
-                                               period timestamptz, pseudonym text) RETURNS void
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    pb @extschema@.patron_binding;
-    gran text;
-    closed_at timestamptz;
-    birth date;
-    lib text;
-    age integer;
-BEGIN
-    SELECT s.granularity INTO gran FROM @extschema@.statistics_binding s WHERE s.relation = binding;
-    IF NOT FOUND THEN
-        RETURN;
-    END IF;
-    BEGIN
-        closed_at := closed::timestamptz;
-    EXCEPTION WHEN OTHERS THEN
-        closed_at := NULL;          -- a closed value that is not a time: the sever's time
-    END;
-    closed_at := coalesce(closed_at, now());
-    SELECT * INTO pb FROM @extschema@.patron_binding;
-    IF FOUND THEN
-        EXECUTE format('SELECT %s, %s FROM %s p WHERE p.%I = $1::%s',
-                       CASE WHEN pb.birth_date_column IS NULL THEN 'NULL::date' ELSE format('p.%I::date', pb.birth_date_column) END,
-                       CASE WHEN pb.library_column IS NULL THEN 'NULL::text' ELSE format('p.%I::text', pb.library_column) END,
-                       pb.relation, pb.id_column, @extschema@._column_type_name(pb.relation, pb.id_column))
-            INTO birth, lib USING patron;
-    END IF;
-    age := extract(year FROM age(closed_at::date, birth))::integer;
-    INSERT INTO @extschema@.pseudonymous_loans (relation, period, pseudonym, age_bracket, library, item, closed_on)
-    VALUES (binding, period, pseudonym,
-            CASE WHEN age IS NULL OR age < 0 THEN 'unknown'
-                 WHEN age < 13 THEN '0-12'
-                 WHEN age < 18 THEN '13-17'
-                 WHEN age < 25 THEN '18-24'
-                 WHEN age < 45 THEN '25-44'
-                 WHEN age < 65 THEN '45-64'
-                 ELSE '65+' END,
-            lib, item, date_trunc(gran, closed_at, 'UTC')::date);
-END $$;
+-- The age bracket of a birth date at a time ('unknown' without one).  The
+-- record itself is written by one INSERT that src/pseudonym.c prepares per
+-- loan binding (the patron's birth date and library read by the patron
+-- table's id).
+CREATE FUNCTION @extschema@._age_bracket(birth date, at timestamptz) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN a IS NULL OR a < 0 THEN 'unknown'
+                WHEN a < 13 THEN '0-12'
+                WHEN a < 18 THEN '13-17'
+                WHEN a < 25 THEN '18-24'
+                WHEN a < 45 THEN '25-44'
+                WHEN a < 65 THEN '45-64'
+                ELSE '65+' END
+      FROM (SELECT extract(year FROM pg_catalog.age((at AT TIME ZONE 'UTC')::date, birth))::integer AS a) x
+$$;
 
 -- Turn statistics on (or change the granularity) for a loan binding, or off.
 CREATE FUNCTION @extschema@.collect_statistics(relation regclass, granularity text DEFAULT 'month')
@@ -337,8 +325,8 @@ COMMENT ON FUNCTION @extschema@.export_statistics(timestamptz, timestamptz, regc
 
 REVOKE ALL ON FUNCTION @extschema@._random_key(), @extschema@._pseudonym_period(),
     @extschema@._destroy_ended_keys(), @extschema@._current_pseudonym_key(),
-    @extschema@._record_statistics(regclass, text, text, text, timestamptz, text),
-    @extschema@._statistics_binding_changed(),
+    @extschema@._age_bracket(date, timestamptz),
+    @extschema@._statistics_binding_changed(), @extschema@._statistics_unbound(),
     @extschema@.collect_statistics(regclass, text), @extschema@.stop_statistics(regclass),
     @extschema@.rotate_pseudonym_key() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.export_statistics(timestamptz, timestamptz, regclass) TO PUBLIC;

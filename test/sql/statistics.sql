@@ -11,7 +11,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pals_privacy;
 
 BEGIN;
-SELECT plan(54);
+SELECT plan(57);
 CREATE EXTENSION pgcrypto;
 CREATE TEMP TABLE st_mark AS SELECT coalesce(max(id), 0) AS id FROM pals_privacy.audit_log;
 
@@ -233,6 +233,11 @@ UPDATE st.loans SET returned = now(), paid = now() WHERE id = 8;     -- severs P
 SELECT is((SELECT patron_id FROM st.loans WHERE id = 7), NULL, 'the row is severed');
 SELECT is((SELECT count(*) FROM pals_privacy.pseudonymous_loans WHERE relation = 'st.loans'::regclass AND period > '2021-01-01'),
           6::bigint, 'without a record');
+-- unbind takes the option with it: binding the loans again does not resume records
+SELECT lives_ok($$SELECT pals_privacy.collect_statistics('st.loans', 'week')$$, 'statistics on again');
+SELECT lives_ok($$SELECT pals_privacy.unbind('st.loans')$$, 'unbind the loans');
+SELECT is((SELECT count(*) FROM pals_privacy.statistics_binding WHERE relation = 'st.loans'::regclass), 0::bigint,
+          'the statistics option went with the binding');
 
 SELECT * FROM finish();
 ROLLBACK;
