@@ -100,6 +100,9 @@
  */
 #include "executor/executor.h"
 #include "nodes/parsenodes.h"
+#include "access/htup_details.h"
+#include "catalog/pg_class.h"
+#include "utils/syscache.h"
 #include "parser/parse_node.h"
 #include "access/sysattr.h"
 
@@ -116,29 +119,50 @@ pals_clear_permissions(Query *q, RangeTblEntry *rte)
 {
 #if PG_VERSION_NUM >= 160000
 	/*
-	 * The executor wants every RTEPermissionInfo referenced by exactly one
-	 * entry and requiring something (asserted in ExecCheckPermissions): the
-	 * entry's is removed, the later ones renumbered.
+	 * Zeroed, the entry stays in the list (the planner still looks it up for
+	 * an inheritance parent).  Assert-enabled servers object to an
+	 * RTEPermissionInfo requiring nothing (ExecCheckPermissions): to be fixed.
 	 */
-	Index		index = rte->perminfoindex;
-	ListCell   *lc;
-
-	if (index == 0)
-		return;
-	q->rteperminfos = list_delete_nth_cell(q->rteperminfos, index - 1);
-	rte->perminfoindex = 0;
-	foreach(lc, q->rtable)
+	if (rte->perminfoindex != 0)
 	{
-		RangeTblEntry *other = lfirst(lc);
+		RTEPermissionInfo *perm = list_nth(q->rteperminfos, rte->perminfoindex - 1);
 
-		if (other->perminfoindex > index)
-			other->perminfoindex--;
+		perm->requiredPerms = 0;
+		perm->selectedCols = perm->insertedCols = perm->updatedCols = NULL;
 	}
 #else
 	rte->requiredPerms = 0;
 	rte->checkAsUser = InvalidOid;
 	rte->selectedCols = rte->insertedCols = rte->updatedCols = NULL;
 	rte->extraUpdatedCols = NULL;
+#endif
+}
+
+/*
+ * pals_read_unchecked: rte (a relation in q) is read without a check of the
+ * current user's privileges, as PostgreSQL reads an inheritance child
+ * through its parent.  16+ wants an RTEPermissionInfo for every relation
+ * it plans, requiring something: the owner's SELECT, which always holds.
+ */
+static inline void
+pals_read_unchecked(Query *q, RangeTblEntry *rte)
+{
+#if PG_VERSION_NUM >= 160000
+	if (rte->perminfoindex != 0)
+	{
+		RTEPermissionInfo *perm = list_nth(q->rteperminfos, rte->perminfoindex - 1);
+
+		HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(rte->relid));
+
+		if (!HeapTupleIsValid(tup))
+			elog(ERROR, "cache lookup failed for relation %u", rte->relid);
+		perm->requiredPerms = ACL_SELECT;
+		perm->checkAsUser = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+		ReleaseSysCache(tup);
+		perm->selectedCols = perm->insertedCols = perm->updatedCols = NULL;
+	}
+#else
+	pals_clear_permissions(q, rte);
 #endif
 }
 
@@ -154,8 +178,9 @@ pals_move_permissions(Query *outer, RangeTblEntry *outer_rte, Query *sub, RangeT
 		sub_rte->perminfoindex = 1;
 	}
 	else
-		sub_rte->perminfoindex = 0;
+		pals_clear_permissions(sub, sub_rte);
 	pals_clear_permissions(outer, outer_rte);
+	outer_rte->perminfoindex = 0;
 #else
 	sub_rte->requiredPerms = outer_rte->requiredPerms;
 	sub_rte->checkAsUser = outer_rte->checkAsUser;
