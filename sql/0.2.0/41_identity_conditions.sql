@@ -189,6 +189,8 @@ BEGIN
     VALUES (relation, patron_column, item_column, closed_columns,
             settled_column, sever_with, keep_last_borrower, history_mode, closed_when, settled_when);
     PERFORM @extschema@._install_loan_triggers(relation);
+    -- each item's last borrower is known at once, not after the backlog
+    PERFORM @extschema@.rebuild_tracker(relation);
     PERFORM @extschema@._sync_row_security();
 END $$;
 
