@@ -47,7 +47,7 @@ sql/$(EXTENSION)--$(LAST_RELEASE)--$(EXTVERSION).sql: $(CHANGES) sql/$(EXTVERSIO
 	  printf '%s\n' '\echo Use "ALTER EXTENSION pals_privacy UPDATE" to load this file. \quit'; \
 	  cat /dev/null $(filter %.sql,$^) ) > $@
 
-.PHONY: test demo report bench bench-quick werror
+.PHONY: test demo report bench bench-quick werror status
 
 # Build with warnings as errors (what CI does).  The server headers trip
 # -Wunused-parameter and -Wmissing-field-initializers (callbacks with fixed
@@ -58,6 +58,11 @@ werror:
 
 test:
 	bash tools/run-tests.sh
+
+# One-screen health check of the installed extension in $PGDATABASE (docs/operations.md).
+status:
+	psql -X -d "$${PGDATABASE:-postgres}" -P pager=off -c "SELECT * FROM pals_privacy.health()" \
+	     -c "SELECT * FROM pals_privacy.worker_status()"
 
 demo:
 	bash tools/run-demo.sh

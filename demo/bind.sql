@@ -87,6 +87,7 @@ SELECT pals_privacy.classify_role(role => 'branch_staff',       class => 'staff'
 SELECT pals_privacy.classify_role(role => 'opac',               class => 'patron');
 SELECT pals_privacy.classify_role(role => 'collections_agency', class => 'collections');
 SELECT pals_privacy.classify_role(role => 'consortium_auditor', class => 'auditor');
+SELECT pals_privacy.classify_role(role => 'statistician',       class => 'statistics');
 
 COMMIT;
 RESET client_min_messages;

@@ -10,6 +10,7 @@
 --   opac                the online catalogue acting for a logged-in patron (patron)
 --   collections_agency  the collection agency's account (collections)
 --   consortium_auditor  consortium auditors (auditor)
+--   statistician        the consortium's statistician (statistics): pseudonymous records and the catalogue
 --   report_user         a report account, NOT classified, member of branch_staff: it gets the most
 --                       restrictive class of the roles it belongs to (or pals_privacy.default_class)
 -- The classification itself is done in demo/bind.sql (it needs the extension).
@@ -20,7 +21,7 @@ DECLARE
     r text;
 BEGIN
     FOREACH r IN ARRAY ARRAY['ils_app', 'branch_staff', 'opac', 'collections_agency',
-                             'consortium_auditor', 'report_user']
+                             'consortium_auditor', 'report_user', 'statistician']
     LOOP
         IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = r) THEN
             EXECUTE format('CREATE ROLE %I LOGIN', r);
@@ -35,6 +36,11 @@ $$;
 -- Everyone reads the schema (what each one may actually see is pals_privacy's business).
 GRANT USAGE ON SCHEMA demo TO ils_app, branch_staff, opac, collections_agency, consortium_auditor, report_user;
 GRANT SELECT ON ALL TABLES IN SCHEMA demo TO ils_app, branch_staff, opac, collections_agency, consortium_auditor, report_user;
+
+-- The statistician reads the catalogue (and, through pals_privacy, the pseudonymous records).
+-- It is granted the loans too, to show that its class reads none of their rows.
+GRANT USAGE ON SCHEMA demo TO statistician;
+GRANT SELECT ON demo.titles, demo.items, demo.libraries, demo.loans TO statistician;
 
 -- The ILS writes everything.
 GRANT INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA demo TO ils_app;

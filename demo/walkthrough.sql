@@ -183,7 +183,28 @@ SELECT pals_privacy.logout();
 RESET ROLE;
 
 \echo
-\echo '=== 14. The compliance report: is the policy holding? (auditors and superusers; counts, never identities)'
+\echo '=== 14. Statistics without identity: a pseudonymous record of each loan as it is severed'
+SELECT pals_privacy.collect_statistics('demo.loans', granularity => 'month');
+\echo 'The ILS checks in a quarter of the loans out now; each return severs the item''s previous last'
+\echo 'borrower, who leaves a record: HMAC-SHA256 pseudonym (this year''s key), age bracket, library, item, month.'
+SET ROLE ils_app;
+UPDATE demo.loans SET returned_at = now(), fines_settled_at = now() WHERE returned_at IS NULL AND item_id % 4 = 0;
+RESET ROLE;
+SET SESSION AUTHORIZATION statistician;
+SELECT pals_privacy.current_class() AS class, (SELECT count(*) FROM demo.loans) AS loans_it_reads,
+       (SELECT count(*) FROM pals_privacy.loan_statistics) AS records,
+       (SELECT count(DISTINCT pseudonym) FROM pals_privacy.loan_statistics) AS pseudonymous_patrons;
+\echo 'Exported by age bracket and library, groups of fewer than pals_privacy.min_group_size (5) patrons suppressed:'
+SELECT age_bracket, library, loans, patrons, suppressed FROM pals_privacy.export_statistics()
+ WHERE library IS NULL OR library IN ('1', '2') ORDER BY age_bracket NULLS FIRST, library NULLS FIRST;
+\echo 'The key it is computed with is the extension owner''s alone:'
+\set ON_ERROR_STOP 0
+SELECT key FROM pals_privacy.pseudonym_keys;
+\set ON_ERROR_STOP 1
+RESET SESSION AUTHORIZATION;
+
+\echo
+\echo '=== 15. The compliance report: is the policy holding? (auditors and superusers; counts, never identities)'
 SET SESSION AUTHORIZATION consortium_auditor;
 SELECT section, relation, measure, value, ok, detail FROM pals_privacy.compliance_report()
  WHERE ok IS NOT NULL OR section IN ('identified_closed', 'expired_patrons') AND (relation = 'total' OR section = 'expired_patrons');

@@ -25,6 +25,7 @@ static const char *const class_names[] = {
 	[PALS_CLASS_COLLECTIONS] = "collections",
 	[PALS_CLASS_AUDITOR] = "auditor",
 	[PALS_CLASS_PATRON] = "patron",
+	[PALS_CLASS_STATISTICS] = "statistics",
 };
 
 /* memo for the last role asked about */

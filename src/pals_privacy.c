@@ -137,7 +137,9 @@ _PG_init(void)
 	pals_session_init();
 	pals_redact_init();
 	pals_placeholder_stats_init();
+	pals_stats_init();
 	pals_worker_init();
+	pals_operations_init();
 
 #if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("pals_privacy");

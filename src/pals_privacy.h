@@ -15,6 +15,9 @@
  *     placeholder_stats.c  planner estimates of a column severed to a placeholder
  *     audit.c      the hash-chained audit log (OpenSSL SHA-256)
  *     worker.c     the maintenance background worker (purge, retention)
+ *     operations.c DROP EXTENSION guard, procedures outside transaction blocks
+ *     officer.c    my_data(): a patron's own data
+ *     pseudonym.c  pseudonymous statistics recorded at sever time (HMAC-SHA256)
  *     pals_privacy.c  _PG_init: settings, callbacks
  */
 #ifndef PALS_PRIVACY_H
@@ -33,7 +36,8 @@ typedef enum PalsClass
 	PALS_CLASS_STAFF,
 	PALS_CLASS_COLLECTIONS,
 	PALS_CLASS_AUDITOR,
-	PALS_CLASS_PATRON
+	PALS_CLASS_PATRON,
+	PALS_CLASS_STATISTICS		/* reads no row of any bound relation (pseudonym.c) */
 } PalsClass;
 
 typedef enum SeverMethod
@@ -189,8 +193,16 @@ extern bool pals_statistics_of_bound(Oid relid);
 /* placeholder_stats.c */
 extern void pals_placeholder_stats_init(void);
 
+/* officer.c, pseudonym.c: the privacy officer's view (issue 19) */
+extern void pals_stats_init(void);
+extern void pals_stats_record(const LoanBinding *b, Oid patron_type, Datum patron, const char *item,
+							  Oid closed_type, Datum closed_value, bool closed_null);
+
 /* worker.c */
 extern void pals_worker_init(void);
+
+/* operations.c */
+extern void pals_operations_init(void);
 
 /* placeholder_guard.c */
 struct EState;

@@ -865,6 +865,10 @@ build_rules(RteRules *r, const RelPolicy *p, const Redaction *red)
 			narrow_contacts(r, p, red->purpose);
 			break;
 
+		case PALS_CLASS_STATISTICS:
+			filter(r, none);	/* pseudonymous statistics only (docs/statistics.md) */
+			break;
+
 		case PALS_CLASS_AUDITOR:
 			if (p->patrons)
 				mask_all_but(r, list_make1(p->patrons->id_column), NULL);
@@ -1444,6 +1448,21 @@ system_reference_walker(Node *node, SysRefContext *c)
 	return expression_tree_walker(node, system_reference_walker, c);
 }
 
+/* A relation's range table entry becomes a subquery (its permission check moved first). */
+static void
+become_subquery(RangeTblEntry *rte, Query *sub)
+{
+	rte->rtekind = RTE_SUBQUERY;
+	rte->subquery = sub;
+	rte->security_barrier = false;
+	rte->relid = InvalidOid;
+	rte->relkind = 0;
+	rte->rellockmode = 0;
+	rte->tablesample = NULL;
+	rte->inh = false;
+	rte->securityQuals = NIL;
+}
+
 /*
  * A relation the class may read no row of (staff on private history) is
  * not read at all: it becomes SELECT <NULL columns> WHERE false, so no
@@ -1490,15 +1509,7 @@ read_nothing(Query *q, int rti)
 		ReleaseSysCache(tup);
 	}
 	pals_move_permissions(q, rte, sub, keep);
-	rte->rtekind = RTE_SUBQUERY;
-	rte->subquery = sub;
-	rte->security_barrier = false;
-	rte->relid = InvalidOid;
-	rte->relkind = 0;
-	rte->rellockmode = 0;
-	rte->tablesample = NULL;
-	rte->inh = false;
-	rte->securityQuals = NIL;
+	become_subquery(rte, sub);
 	return true;
 }
 
@@ -1581,15 +1592,7 @@ expand_bound_children(Query *q, int rti)
 												sql.data, NULL, 0, NULL);
 	sub = linitial_node(Query, parsed);
 	fix_arm_permissions(q, sub, parent, rte);
-	rte->securityQuals = NIL;	/* the parent's own row security is in its arm */
-	rte->rtekind = RTE_SUBQUERY;
-	rte->subquery = sub;
-	rte->security_barrier = false;
-	rte->relid = InvalidOid;
-	rte->relkind = 0;
-	rte->rellockmode = 0;
-	rte->tablesample = NULL;
-	rte->inh = false;
+	become_subquery(rte, sub);	/* the parent's own row security is in its arm */
 }
 
 /* Parents with bound children, read or written by a redacted class. */
@@ -1772,6 +1775,27 @@ redact_level(Query *q, const Redaction *red)
  * make them: functions, operators built on them; an aggregate built on
  * one is refused.
  */
+/* Does the query call a statistics counter, or an aggregate at all? (a cheap look first) */
+static bool
+calls_counter_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, calls_counter_walker, context, 0);
+	if (IsA(node, FuncExpr) && is_counter(((FuncExpr *) node)->funcid))
+		return true;
+	if (IsA(node, OpExpr))
+	{
+		set_opfuncid((OpExpr *) node);
+		if (is_counter(((OpExpr *) node)->opfuncid))
+			return true;
+	}
+	if (IsA(node, Aggref) || IsA(node, WindowFunc))
+		return true;
+	return expression_tree_walker(node, calls_counter_walker, context);
+}
+
 static Node *
 counters_mutator(Node *node, void *context)
 {
@@ -1919,7 +1943,8 @@ redact_planner(Query *parse, const char *query_string, int cursorOptions,
 	if (active)
 	{
 		redact_level(parse, &red);
-		if (red.class != PALS_CLASS_OPERATIONAL)
+		if (red.class != PALS_CLASS_OPERATIONAL &&
+			query_tree_walker(parse, calls_counter_walker, NULL, 0))
 			query_tree_mutator(parse, counters_mutator, NULL, QTW_DONT_COPY_QUERY);
 		planning_redacted++;
 	}
@@ -2180,8 +2205,20 @@ redact_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 {
 	Node	   *stmt = pstmt->utilityStmt;
 	Redaction	red;
-	/* notes the session's class for every statement (see emit_log) */
-	bool		applies = pals_extension_ready() && redaction_applies(&red);
+	bool		applies;
+
+	/*
+	 * Transaction control and SET must not run a query of ours first: it
+	 * would take the transaction's snapshot, and BEGIN ISOLATION LEVEL or
+	 * SET TRANSACTION ISOLATION LEVEL would then fail.
+	 */
+	if (IsA(stmt, TransactionStmt) || IsA(stmt, VariableSetStmt) || IsA(stmt, VariableShowStmt))
+	{
+		next_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+		return;
+	}
+	/* notes the session's class for every other statement (see emit_log) */
+	applies = pals_extension_ready() && redaction_applies(&red);
 
 	if (IsA(stmt, CopyStmt) && context == PROCESS_UTILITY_TOPLEVEL &&
 		copy_from_bound((CopyStmt *) stmt, queryString, queryEnv, qc))
@@ -2301,8 +2338,7 @@ pals_privacy_own_row_security_only(PG_FUNCTION_ARGS)
 
 	if (rel == NULL)
 		PG_RETURN_BOOL(false);
-	ours = rel->rd_rel->relrowsecurity && !rel->rd_rel->relforcerowsecurity &&
-		only_our_row_security(rel);
+	ours = rel->rd_rel->relrowsecurity && only_our_row_security(rel);
 	relation_close(rel, AccessShareLock);
 	PG_RETURN_BOOL(ours);
 }

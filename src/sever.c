@@ -999,6 +999,7 @@ sever_direct(RelSever *rs, Oid relid, ItemPointer tid, const char *item, Datum u
 	if (check_optin && patron_opted_in(rs, st.patron))
 		goto done;
 
+	pals_stats_record(b, rs->patron_type, st.patron, st.item, rs->closed_type, st.closed_value, !st.closed);
 	if (b->sever_with == SEVER_DELETE)
 		ExecSimpleRelationDelete(w.rri, w.estate, &w.epqstate, old);
 	else

@@ -17,6 +17,7 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "catalog/pg_database.h"
+#include "catalog/pg_type.h"
 #include "commands/dbcommands.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
@@ -30,6 +31,8 @@
 #include "storage/lwlock.h"
 #include "storage/proc.h"
 #include "storage/shmem.h"
+#include "storage/spin.h"
+#include "funcapi.h"
 #include "tcop/tcopprot.h"
 #include "tcop/pquery.h"
 #include "tcop/utility.h"
@@ -45,12 +48,33 @@
 #include <signal.h>
 
 PG_FUNCTION_INFO_V1(pals_privacy_maintenance_now);
+PG_FUNCTION_INFO_V1(pals_privacy_worker_status);
 
 PGDLLEXPORT void pals_privacy_launcher_main(Datum arg);
 PGDLLEXPORT void pals_privacy_database_main(Datum arg);
 
 int			pals_maintenance_interval = 3600;	/* seconds */
 char	   *pals_maintenance_databases = NULL;
+
+/*
+ * The last round in one database, for worker_status() (the same for every
+ * database of the cluster: what the launcher saw, and the error text the
+ * database worker caught).
+ */
+#define MAX_STATUS_DATABASES 64
+#define STATUS_MESSAGE_LEN 512
+
+typedef struct DatabaseStatus
+{
+	char		dbname[NAMEDATALEN];
+	TimestampTz last_start;
+	TimestampTz last_end;
+	int			outcome;		/* DB_* below; -1: never ran */
+	int64		runs;
+	int64		failures;
+	TimestampTz last_error_at;
+	char		last_error[STATUS_MESSAGE_LEN];
+} DatabaseStatus;
 
 /* What the launcher and maintenance_now() share. */
 typedef struct WorkerShared
@@ -59,6 +83,10 @@ typedef struct WorkerShared
 	Latch	   *launcher_latch;
 	bool		run_now;
 	int			outcome;		/* set by a database worker before it exits */
+	slock_t		mutex;			/* protects what follows */
+	TimestampTz next_run;
+	int			ndatabases;
+	DatabaseStatus db[MAX_STATUS_DATABASES];
 } WorkerShared;
 
 static WorkerShared *shared = NULL;
@@ -72,6 +100,48 @@ static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 #define DB_DONE 0
 #define DB_NO_EXTENSION 1
 #define DB_FAILED 2
+#define DB_NOT_STARTED 3
+#define DB_MISSING 4
+
+static const char *
+outcome_name(int outcome)
+{
+	switch (outcome)
+	{
+		case DB_DONE:
+			return "done";
+		case DB_NO_EXTENSION:
+			return "extension not installed";
+		case DB_FAILED:
+			return "failed";
+		case DB_NOT_STARTED:
+			return "could not start";
+		case DB_MISSING:
+			return "database does not exist";
+	}
+	return "never ran";
+}
+
+/* The status slot of a database, made if needed (NULL if all are taken). */
+static DatabaseStatus *
+status_slot(const char *dbname)
+{
+	DatabaseStatus *slot = NULL;
+
+	SpinLockAcquire(&shared->mutex);
+	for (int i = 0; i < shared->ndatabases; i++)
+		if (strcmp(shared->db[i].dbname, dbname) == 0)
+			slot = &shared->db[i];
+	if (slot == NULL && shared->ndatabases < MAX_STATUS_DATABASES)
+	{
+		slot = &shared->db[shared->ndatabases++];
+		memset(slot, 0, sizeof(*slot));
+		strlcpy(slot->dbname, dbname, NAMEDATALEN);
+		slot->outcome = -1;
+	}
+	SpinLockRelease(&shared->mutex);
+	return slot;
+}
 
 static void
 worker_shmem_request(void)
@@ -91,7 +161,10 @@ worker_shmem_startup(void)
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
 	shared = ShmemInitStruct("pals_privacy worker", sizeof(WorkerShared), &found);
 	if (!found)
+	{
 		memset(shared, 0, sizeof(WorkerShared));
+		SpinLockInit(&shared->mutex);
+	}
 	LWLockRelease(AddinShmemInitLock);
 }
 
@@ -163,6 +236,8 @@ run_in_database(const char *dbname)
 	BackgroundWorker worker;
 	BackgroundWorkerHandle *handle;
 	pid_t		pid;
+	DatabaseStatus *slot;
+	int			outcome;
 
 	memset(&worker, 0, sizeof(worker));
 	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
@@ -175,19 +250,52 @@ run_in_database(const char *dbname)
 	strlcpy(worker.bgw_extra, dbname, BGW_EXTRALEN);
 	worker.bgw_notify_pid = MyProcPid;
 
+	slot = status_slot(dbname);
+	if (slot)
+	{
+		SpinLockAcquire(&shared->mutex);
+		slot->last_start = GetCurrentTimestamp();
+		slot->runs++;
+		SpinLockRelease(&shared->mutex);
+	}
 	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
 	{
 		ereport(LOG,
 				(errmsg("pals_privacy: could not start the maintenance worker of database \"%s\"", dbname),
 				 errhint("Raise max_worker_processes.")));
-		return -1;
+		outcome = DB_NOT_STARTED;
 	}
-	shared->outcome = DB_FAILED;	/* unless the worker says otherwise */
-	if (WaitForBackgroundWorkerStartup(handle, &pid) != BGWH_STARTED)
-		return DB_FAILED;
-	WaitForBackgroundWorkerShutdown(handle);
-	pfree(handle);
-	return shared->outcome;
+	else
+	{
+		shared->outcome = DB_FAILED;	/* unless the worker says otherwise */
+		if (WaitForBackgroundWorkerStartup(handle, &pid) != BGWH_STARTED)
+			outcome = DB_NOT_STARTED;
+		else
+		{
+			WaitForBackgroundWorkerShutdown(handle);
+			outcome = shared->outcome;
+		}
+		pfree(handle);
+	}
+	if (slot)
+	{
+		SpinLockAcquire(&shared->mutex);
+		slot->last_end = GetCurrentTimestamp();
+		slot->outcome = outcome;
+		if (outcome == DB_FAILED || outcome == DB_NOT_STARTED)
+		{
+			slot->failures++;
+			slot->last_error_at = slot->last_end;
+			if (outcome == DB_NOT_STARTED)
+				strlcpy(slot->last_error, "could not start a background worker (max_worker_processes?)",
+						STATUS_MESSAGE_LEN);
+			else if (slot->last_error[0] == '\0')
+				strlcpy(slot->last_error, "the worker ended without reporting (see the server log)",
+						STATUS_MESSAGE_LEN);
+		}
+		SpinLockRelease(&shared->mutex);
+	}
+	return outcome;
 }
 
 void
@@ -233,6 +341,14 @@ pals_privacy_launcher_main(Datum arg)
 			exists = database_exists(dbname);
 			if (!exists)
 			{
+				DatabaseStatus *slot = status_slot(dbname);
+
+				if (slot)
+				{
+					SpinLockAcquire(&shared->mutex);
+					slot->outcome = DB_MISSING;
+					SpinLockRelease(&shared->mutex);
+				}
 				if (!list_member(warned, makeString(dbname)))
 				{
 					ereport(LOG, (errmsg("pals_privacy: database \"%s\" of pals_privacy.maintenance_databases does not exist; skipped", dbname)));
@@ -254,6 +370,10 @@ pals_privacy_launcher_main(Datum arg)
 		list_free(names);
 		pfree(copy);
 
+		SpinLockAcquire(&shared->mutex);
+		shared->next_run = shared->run_now ? GetCurrentTimestamp()
+			: TimestampTzPlusMilliseconds(GetCurrentTimestamp(), (int64) pals_maintenance_interval * 1000);
+		SpinLockRelease(&shared->mutex);
 		if (!shared->run_now)
 			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 							 (long) pals_maintenance_interval * 1000L, PG_WAIT_EXTENSION);
@@ -316,6 +436,91 @@ extension_installed(void)
 	return installed;
 }
 
+/*
+ * The maintenance run failed: its row in maintenance_runs (and those of the
+ * purge or retention run it was in) gets the error text and is finished,
+ * which also puts the error in the audit log.
+ */
+static void
+record_failure(const char *message)
+{
+	PG_TRY();
+	{
+		Oid			argtypes[1] = {TEXTOID};
+		Datum		values[1];
+
+		values[0] = CStringGetTextDatum(message);
+		SetCurrentStatementStartTimestamp();
+		StartTransactionCommand();
+		SPI_connect();
+		PushActiveSnapshot(GetTransactionSnapshot());
+		SPI_execute_with_args("UPDATE pals_privacy.maintenance_runs SET error = $1, finished_at = clock_timestamp() "
+							  "WHERE finished_at IS NULL AND error IS NULL AND id >= "
+							  "(SELECT coalesce(max(id), 0) FROM pals_privacy.maintenance_runs "
+							  "  WHERE kind = 'maintenance' AND finished_at IS NULL AND error IS NULL)",
+							  1, argtypes, values, NULL, false, 0);
+		PopActiveSnapshot();
+		SPI_finish();
+		CommitTransactionCommand();
+	}
+	PG_CATCH();
+	{
+		EmitErrorReport();
+		FlushErrorState();
+		AbortOutOfAnyTransaction();
+	}
+	PG_END_TRY();
+}
+
+/*
+ * pals_privacy.worker_status(): one row per database the launcher has
+ * tried, like cron.job_run_details; no row at all when the library was not
+ * preloaded (there is no worker).
+ */
+Datum
+pals_privacy_worker_status(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	DatabaseStatus copy[MAX_STATUS_DATABASES];
+	int			n;
+	TimestampTz next_run;
+	pid_t		launcher;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (shared == NULL)
+		PG_RETURN_VOID();
+	SpinLockAcquire(&shared->mutex);
+	n = shared->ndatabases;
+	memcpy(copy, shared->db, sizeof(DatabaseStatus) * n);
+	next_run = shared->next_run;
+	launcher = shared->launcher_pid;
+	SpinLockRelease(&shared->mutex);
+
+	for (int i = 0; i < n; i++)
+	{
+		Datum		values[10];
+		bool		nulls[10] = {0};
+
+		values[0] = CStringGetTextDatum(copy[i].dbname);
+		values[1] = CStringGetTextDatum(launcher != 0 ? "running" : "stopped");
+		values[2] = TimestampTzGetDatum(copy[i].last_start);
+		nulls[2] = copy[i].last_start == 0;
+		values[3] = TimestampTzGetDatum(copy[i].last_end);
+		nulls[3] = copy[i].last_end == 0;
+		values[4] = CStringGetTextDatum(outcome_name(copy[i].outcome));
+		values[5] = CStringGetTextDatum(copy[i].last_error);
+		nulls[5] = copy[i].last_error[0] == '\0';
+		values[6] = TimestampTzGetDatum(copy[i].last_error_at);
+		nulls[6] = copy[i].last_error_at == 0;
+		values[7] = TimestampTzGetDatum(next_run);
+		nulls[7] = next_run == 0 || launcher == 0;
+		values[8] = Int64GetDatum(copy[i].runs);
+		values[9] = Int64GetDatum(copy[i].failures);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	PG_RETURN_VOID();
+}
+
 void
 pals_privacy_database_main(Datum arg)
 {
@@ -337,7 +542,40 @@ pals_privacy_database_main(Datum arg)
 		proc_exit(0);
 	}
 
-	run_top_level(MAINTENANCE_CALL);
+	PG_TRY();
+	{
+		run_top_level(MAINTENANCE_CALL);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+		char		message[STATUS_MESSAGE_LEN];
+		DatabaseStatus *slot;
+
+		HOLD_INTERRUPTS();
+		MemoryContextSwitchTo(TopMemoryContext);
+		edata = CopyErrorData();
+		EmitErrorReport();
+		FlushErrorState();
+		AbortOutOfAnyTransaction();
+		RESUME_INTERRUPTS();
+
+		/* the message and SQLSTATE, never the DETAIL (it can quote stored values) */
+		snprintf(message, sizeof(message), "%s: %s", unpack_sql_state(edata->sqlerrcode),
+				 edata->message ? edata->message : "(no message)");
+		slot = status_slot(dbname);
+		if (slot)
+		{
+			SpinLockAcquire(&shared->mutex);
+			strlcpy(slot->last_error, message, STATUS_MESSAGE_LEN);
+			slot->last_error_at = GetCurrentTimestamp();
+			SpinLockRelease(&shared->mutex);
+		}
+		record_failure(message);
+		shared->outcome = DB_FAILED;
+		proc_exit(0);
+	}
+	PG_END_TRY();
 	ereport(LOG, (errmsg("pals_privacy: maintenance of database \"%s\" done", dbname)));
 	shared->outcome = DB_DONE;
 	proc_exit(0);

@@ -1,7 +1,8 @@
 -- Fail closed (docs/redaction.md, "Threat model"): every bound table, with
 -- its partitions and inheritance children, gets a restrictive row-security
 -- policy that calls _preloaded(), which fails unless pals_privacy was loaded
--- by shared_preload_libraries.  In a backend without the hooks, a bound
+-- by shared_preload_libraries; where pals_privacy turned row security on,
+-- it is forced on the table's owner too.  In a backend without the hooks, a bound
 -- relation is unreadable and unwritable rather than unredacted.  The
 -- permissive pass-through policy (pals_privacy_redaction) is still added only
 -- where pals_privacy turned row security on itself; a table with row
@@ -29,6 +30,13 @@ BEGIN
         END IF;
         EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', t::regclass);
     END LOOP;
+    -- where the row security is ours, the table's owner is held to it too
+    -- (FORCE): an owner classified below operational would otherwise read
+    -- unredacted in a backend without the hooks
+    FOR t IN SELECT c.oid FROM pg_class c WHERE c.oid = ANY (bound) AND NOT c.relforcerowsecurity
+              AND EXISTS (SELECT 1 FROM pg_policy WHERE polrelid = c.oid AND polname = 'pals_privacy_redaction') LOOP
+        EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', t::regclass);
+    END LOOP;
     FOR t IN SELECT c.oid FROM pg_class c WHERE c.oid = ANY (bound)
               AND NOT EXISTS (SELECT 1 FROM pg_policy WHERE polrelid = c.oid AND polname = 'pals_privacy_guard') LOOP
         EXECUTE format('CREATE POLICY pals_privacy_guard ON %s AS RESTRICTIVE USING (@extschema@._preloaded()) '
@@ -43,6 +51,7 @@ BEGIN
               WHERE polname = 'pals_privacy_redaction' AND polrelid <> ALL (bound) LOOP
         -- the policy first: the ALTER runs the DDL event trigger, which syncs again
         EXECUTE format('DROP POLICY pals_privacy_redaction ON %s', t::regclass);
+        EXECUTE format('ALTER TABLE %s NO FORCE ROW LEVEL SECURITY', t::regclass);
         EXECUTE format('ALTER TABLE %s DISABLE ROW LEVEL SECURITY', t::regclass);
     END LOOP;
 END $$;

@@ -261,7 +261,23 @@ BEGIN
     acc := acc || @extschema@._report_row('maintenance', NULL, 'runs_with_errors_30_days', q.failed, q.failed = 0,
                                           q.errors);
 
-    -- 8. Health.
+    -- 8. Pseudonymous statistics (52_statistics.sql): keys of ended periods must be gone.
+    IF to_regclass('@extschema@.pseudonym_keys') IS NOT NULL THEN
+        acc := acc
+            || @extschema@._report_row('statistics', NULL, 'bindings_collecting',
+                                       (SELECT count(*) FROM @extschema@.statistics_binding))
+            || @extschema@._report_row('statistics', NULL, 'records', (SELECT count(*) FROM @extschema@.pseudonymous_loans))
+            || @extschema@._report_row('statistics', NULL, 'live_keys',
+                                       (SELECT count(*) FROM @extschema@.pseudonym_keys WHERE key IS NOT NULL))
+            || @extschema@._report_row('statistics', NULL, 'ended_keys_not_destroyed',
+                                       (SELECT count(*) FROM @extschema@.pseudonym_keys
+                                         WHERE key IS NOT NULL AND period_end <= clock_timestamp()),
+                                       (SELECT count(*) = 0 FROM @extschema@.pseudonym_keys
+                                         WHERE key IS NOT NULL AND period_end <= clock_timestamp()),
+                                       'destroyed by the next record or rotate_pseudonym_key()');
+    END IF;
+
+    -- 9. Health.
     preloaded := coalesce(current_setting('shared_preload_libraries', true), '') ~ '(^|[ ,])"?pals_privacy"?($|[ ,])';
     acc := acc || @extschema@._report_row('health', NULL, 'preloaded', preloaded::integer, preloaded,
                                           'shared_preload_libraries: the maintenance worker and early settings need it');
@@ -406,6 +422,7 @@ BEGIN
                     WHEN 'health/bindings_invalid' THEN 'bindings whose relation or column is gone'
                     WHEN 'health/backlog_not_done' THEN 'loan bindings with the backlog not finished'
                     WHEN 'health/severs_pending' THEN 'severs pending'
+                    WHEN 'statistics/ended_keys_not_destroyed' THEN 'pseudonym keys of ended periods not yet destroyed'
                     ELSE replace(rec ->> 'measure', '_', ' ') END;
         h := h || format('<div class="tile%s">%s<span class="l">%s</span></div>',
                          CASE WHEN (rec ->> 'ok')::boolean THEN '' ELSE ' fail' END,

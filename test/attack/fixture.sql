@@ -10,16 +10,19 @@
 -- exists after sever_backlog(), plus a few crafted patrons whose only rows are
 -- hidden (the oracles compare them with patrons who have no rows at all):
 --
---   9001  "A": five closed, settled loans from before binding (hidden from
+--   9001  "A": 45 closed, settled loans from before binding (hidden from
 --         staff; opted in, so they stay identified in place after the
---         sever), closed holds, private reading history; no address, no fines
+--         sever), 14 closed holds, 30 rows of private reading history; no
+--         address, no fines
 --   9002  "B": nothing at all (no loan, hold, history, address or fine)
 --   9003  "C": private reading history only
 --   9011  "P1": PIN 1111, one open loan, one closed loan, one hold, history
 --   9012  "P2": PIN 2222, like A plus an open hold
 --
 -- and demo.ill_requests, interlibrary-loan requests with a nullable patron
--- column (closed requests of 9001 and 9012), which the demo schema lacks.
+-- column (closed requests of 9001 and 9012), which the demo schema lacks;
+-- the ILS's own views over the loans (plain, security_barrier, with an
+-- INSTEAD OF trigger) and a rule that updates the loans.
 --
 -- Ground truth: pg_temp.secrets (refreshed by pg_temp.refresh_secrets() as
 -- the superuser) holds, per privacy class, the (relation, row id, patron)
@@ -86,6 +89,11 @@ INSERT INTO demo.holds (id, patron_id, title_id, pickup_library_id, placed_at, f
     (90003, 9012, 90001, 1, '2025-06-01', NULL, '2025-06-09'),
     (90004, 9012, 90002, 1, '2026-10-01', NULL, NULL),
     (90005, 9011, 90002, 2, '2026-10-02', NULL, NULL);
+-- and 12 more closed holds of A (A is the most common patron of the holds)
+INSERT INTO demo.holds (id, patron_id, title_id, pickup_library_id, placed_at, fulfilled_at, cancelled_at)
+SELECT 90010 + j, 9001, 90001 + j % 2, 1, timestamptz '2025-02-01' + make_interval(days => j), NULL,
+       timestamptz '2025-02-03' + make_interval(days => j)
+  FROM generate_series(1, 12) j;
 INSERT INTO demo.reading_history (patron_id, title_id, read_at, rating, note)
 SELECT p, 90001 + (g % 2), timestamptz '2025-01-01' + make_interval(days => 20 * g), 1 + g % 5, 'note ' || p || '/' || g
   FROM (VALUES (9001), (9003), (9011), (9012)) v(p), generate_series(1, CASE WHEN p = 9001 THEN 30 ELSE 6 END) g;
@@ -123,6 +131,29 @@ SELECT pals_privacy.bind_loans('demo.ill_requests', 'patron_id', 'title_id', ARR
                                sever_with => 'null', keep_last_borrower => false);
 \o
 GRANT SELECT, INSERT, UPDATE ON demo.ill_requests TO branch_staff, ils_app;
+-- the ILS's own views over the loans (owned by the table owner): plain,
+-- security_barrier, one with an INSTEAD OF trigger; and a rule
+CREATE VIEW demo.loan_desk AS SELECT * FROM demo.loans;
+CREATE VIEW demo.loan_desk_sb WITH (security_barrier) AS SELECT * FROM demo.loans;
+CREATE VIEW demo.loan_desk_trg AS SELECT * FROM demo.loans;
+CREATE FUNCTION demo.loan_desk_trg_update() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE demo.loans SET fines_settled_at = NEW.fines_settled_at, returned_at = NEW.returned_at
+     WHERE id = OLD.id AND checked_out_at = OLD.checked_out_at;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER loan_desk_trg_update INSTEAD OF UPDATE ON demo.loan_desk_trg FOR EACH ROW EXECUTE FUNCTION demo.loan_desk_trg_update();
+CREATE TABLE demo.loan_reopen (item_id bigint);
+INSERT INTO demo.loan_reopen VALUES (0);
+CREATE RULE loan_reopen_rule AS ON UPDATE TO demo.loan_reopen
+    DO ALSO UPDATE demo.loans SET fines_settled_at = NULL WHERE item_id = NEW.item_id AND returned_at IS NOT NULL;
+GRANT SELECT, UPDATE ON demo.loan_desk, demo.loan_desk_sb, demo.loan_desk_trg, demo.loan_reopen TO branch_staff, ils_app;
+-- extended and expression statistics a DBA created on the holds, and an
+-- expression index on the loans' patron column
+CREATE STATISTICS demo.holds_patron_title (mcv, ndistinct, dependencies) ON patron_id, title_id FROM demo.holds;
+CREATE STATISTICS demo.holds_patron_expr ON (patron_id * 1) FROM demo.holds;
+CREATE INDEX loans_patron_plus_zero ON demo.loans ((patron_id + 0));
+ANALYZE demo.holds, demo.loans;
 -- ils_app may write everything (the control runs every write as it);
 -- branch_staff keeps exactly the grants of demo/roles.sql
 GRANT TEMPORARY ON DATABASE :atk_db TO PUBLIC;
@@ -358,6 +389,23 @@ BEGIN
                 counter);
     EXECUTE q INTO b USING rels;
     EXECUTE sql;
+    EXECUTE q INTO a USING rels;
+    RETURN a - b;
+END $$;
+-- the counters a statement run as a staff role moved, read by the caller
+CREATE FUNCTION pg_temp.xact_delta_as(sql text, counter text, rels regclass[], runner text) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE b bigint; a bigint; q text;
+BEGIN
+    q := format('WITH t AS (SELECT r AS relid FROM unnest($1) r
+                            UNION SELECT t.relid FROM unnest($1) r, pg_partition_tree(r) t)
+                 SELECT sum(pg_stat_get_xact_%s(c.oid)) FROM pg_class c
+                  WHERE c.oid IN (SELECT relid FROM t UNION SELECT indexrelid FROM pg_index WHERE indrelid IN (SELECT relid FROM t))',
+                counter);
+    EXECUTE q INTO b USING rels;
+    EXECUTE format('SET LOCAL ROLE %I', runner);
+    EXECUTE sql;
+    EXECUTE 'RESET ROLE';
     EXECUTE q INTO a USING rels;
     RETURN a - b;
 END $$;

@@ -8,7 +8,7 @@
 \set ECHO none
 \i test/attack/fixture.sql
 \set ECHO all
-SELECT plan(22);
+SELECT plan(70);
 
 \set phase 'before sever: '
 \set ECHO none

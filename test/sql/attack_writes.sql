@@ -7,7 +7,7 @@
 \set ECHO none
 \i test/attack/fixture.sql
 \set ECHO all
-SELECT plan(12);
+SELECT plan(74);
 
 \set phase 'before sever: '
 \set ECHO none

@@ -244,3 +244,18 @@ SELECT is((SELECT count(*) FROM dr.loans WHERE id IN (900, 901)), 2::bigint,
 
 SELECT * FROM finish();
 ROLLBACK;
+
+-- Transaction control runs no query of the extension's before it: a new
+-- transaction's first statement may still set its isolation level (a query
+-- of ours would have taken the snapshot first).
+CREATE ROLE regress_dr_iso;
+SET ROLE regress_dr_iso;
+BEGIN ISOLATION LEVEL SERIALIZABLE;
+SELECT current_setting('transaction_isolation') AS first_statement_sets_isolation;
+COMMIT;
+BEGIN;
+SET TRANSACTION ISOLATION LEVEL REPEATABLE READ;
+SELECT current_setting('transaction_isolation') AS set_transaction_first;
+COMMIT;
+RESET ROLE;
+DROP ROLE regress_dr_iso;

@@ -110,11 +110,31 @@ SELECT pals_privacy.classify_role('ils_app', 'operational');
 SELECT pals_privacy.classify_role('circ_desk', 'staff', purpose => 'notices');
 SELECT pals_privacy.classify_role('opac', 'patron');
 
+GRANT USAGE ON SCHEMA ils TO circ_desk;
+GRANT SELECT ON ALL TABLES IN SCHEMA ils TO circ_desk;
+
 -- item 100: Lovelace borrowed and returned it (its last borrower so far);
 -- Hopper has it now.
 INSERT INTO ils.issues (borrowernumber, itemnumber, issuedate, returndate, paid)
     VALUES (1, 100, '2024-02-01', '2024-02-15', '2024-02-15');
 INSERT INTO ils.issues (borrowernumber, itemnumber, issuedate) VALUES (2, 100, '2024-03-01');
+-- item 200: Hopper, then Lovelace returned it; Hopper's loan is still unpaid
+-- (kept identified until settled), Lovelace's is the last borrower
+INSERT INTO ils.issues (borrowernumber, itemnumber, issuedate, returndate) VALUES (2, 200, '2024-04-01', '2024-04-10');
+INSERT INTO ils.issues (borrowernumber, itemnumber, issuedate, returndate, paid) VALUES (1, 200, '2024-05-01', '2024-05-10', '2024-05-10');
+SQL
+
+# Evidence and history of a database in use: consents, a withdrawal, a legal
+# order, PINs, acknowledgments, maintenance runs, the backlog done.
+$node->safe_psql('ils', <<'SQL');
+SELECT pals_privacy.grant_consent('1', 'notices', 'email');
+SELECT pals_privacy.grant_consent('2', 'notices', 'sms');
+SELECT pals_privacy.withdraw_consent('2', 'notices', 'sms');
+SELECT pals_privacy.open_legal_order('CV-2026-0142', 'County Court', '1', now() + interval '30 days');
+SELECT pals_privacy.set_pin('1', '2468');
+SELECT pals_privacy.acknowledge_policy('2026');
+CALL pals_privacy.sever_backlog();
+CALL pals_privacy.run_maintenance();
 SQL
 
 # Every binding with its settings, time and author; classifications; the
@@ -130,8 +150,31 @@ my %queries = (
 	classes => q{SELECT r, pals_privacy.class_of(r::regrole)
 	               FROM unnest('{ils_app,circ_desk,opac,clerk}'::text[]) r ORDER BY 1},);
 
+# What a restore must bring back as it was (issue 15): the evidence, the
+# maintenance history, the backlog progress (by relation), the audit log,
+# and what staff see of the last borrowers (the tracker, rebuilt).
+$queries{consents} = q{SELECT patron, purpose, channel, granted, evidence FROM pals_privacy.consents ORDER BY 1, 2, 3};
+$queries{consent_history} = q{SELECT id, patron, purpose, channel, action FROM pals_privacy.consent_history ORDER BY id};
+$queries{legal_orders} = q{SELECT id, reference, patron FROM pals_privacy.legal_orders ORDER BY id};
+$queries{pins} = q{SELECT patron, encode(hash, 'hex') FROM pals_privacy.patron_pins ORDER BY 1};
+$queries{maintenance_runs} = q{SELECT id, kind, started_by, finished_at IS NOT NULL, error FROM pals_privacy.maintenance_runs ORDER BY id};
+$queries{backlog} = q{SELECT binding::regclass::text, items_done, rows_severed, finished_at IS NOT NULL
+                        FROM pals_privacy.backlog_progress ORDER BY 1};
+$queries{audit_log} = q{SELECT id, event, encode(hash, 'hex') FROM pals_privacy.audit_log ORDER BY id};
+$queries{tracker} = q{SELECT binding::regclass::text, item, row_relid::regclass::text FROM pals_privacy.last_borrower ORDER BY 1, 2};
+$queries{issues} = q{SELECT itemnumber, borrowernumber, returndate IS NOT NULL FROM ils.issues ORDER BY issuedate};
+
 my %before;
 $before{$_} = $node->safe_psql('ils', $queries{$_}) for keys %queries;
+my $staff_sees = q{SET ROLE circ_desk;
+	SELECT string_agg(itemnumber || ':' || coalesce(borrowernumber::text, '-'), ' ' ORDER BY issuedate)
+	  FROM ils.issues WHERE returndate IS NOT NULL};
+$before{staff} = $node->safe_psql('ils', $staff_sees);
+like($before{staff}, qr/^100:1 200:\S+ 200:1$/,
+	'staff see the last borrower of each returned item');
+like($before{backlog}, qr/ils\.issues\|\d+\|\d+\|t/, 'the backlog is done in the original database');
+is($node->safe_psql('ils', 'SELECT count(*) > 0 FROM pals_privacy.last_borrower'), 't',
+	'the original database tracks last borrowers');
 
 my @kinds = split /\n/,
   $node->safe_psql('ils', 'SELECT DISTINCT kind FROM pals_privacy.bindings ORDER BY 1');
@@ -160,6 +203,30 @@ for my $what (sort keys %queries)
 	is($node->safe_psql('ils_restored', $queries{$what}),
 		$before{$what}, "restored database: same $what");
 }
+is($node->safe_psql('ils_restored', $staff_sees), $before{staff},
+	'restored database: staff see the same last borrowers (the tracker was rebuilt)');
+is($node->safe_psql('ils_restored', 'SELECT pals_privacy.verify_audit()'), '',
+	'restored database: the audit chain verifies, and the restore appended nothing to it');
+is($node->safe_psql('ils_restored', q{SELECT count(*) FROM pals_privacy.sever_pending}), '0',
+	'restored database: nothing left to sever (the unpaid loan is not due)');
+
+# The restored database keeps working: new evidence gets new ids and the
+# chain goes on from the restored head.
+$node->safe_psql('ils_restored', <<'SQL');
+SELECT pals_privacy.grant_consent('2', 'notices', 'email', evidence => 'form at the desk');
+SELECT pals_privacy.acknowledge_policy('2027');
+SELECT pals_privacy.set_pin('2', '1357');
+CALL pals_privacy.run_maintenance();
+SQL
+is($node->safe_psql('ils_restored',
+		q{SELECT pals_privacy.open_legal_order('CV-2026-0200', 'County Court', '2', now() + interval '30 days')}),
+	'2', 'restored database: a new legal order gets the next id');
+is($node->safe_psql('ils_restored', q{SELECT max(id) FROM pals_privacy.consent_history}),
+	'4', 'restored database: a new consent is recorded after the restored history');
+is($node->safe_psql('ils_restored', 'SELECT pals_privacy.verify_audit()'), '',
+	'restored database: the audit chain verifies with the new entries');
+is($node->safe_psql('ils_restored', q{SELECT state FROM pals_privacy.maintenance_status WHERE kind = 'maintenance'}),
+	'done', 'restored database: maintenance runs without an error');
 
 # The restored bindings still validate: binding everything again the same
 # way is a no-op, and a conflicting binding is refused.

@@ -112,6 +112,58 @@ ok( $node->poll_query_until(
         'lib', "SELECT count(*) > $runs FROM pals_privacy.maintenance_runs WHERE kind = 'maintenance'"),
     'the restarted launcher runs maintenance');
 
+# A round that fails in the worker (issue 15): the real error text is in
+# maintenance_runs (the run is finished, so also in the audit log) and in
+# worker_status(), and the next round still comes.
+my $last = $node->safe_psql('lib', "SELECT max(id) FROM pals_privacy.maintenance_runs");
+$node->safe_psql('lib', <<'SQL');
+CREATE VIEW lib.bad_balances AS SELECT id AS patron_id, (1 / (id - id))::numeric AS owed FROM lib.patrons;
+SELECT pals_privacy.bind_balance('lib.bad_balances', 'patron_id', 'owed');
+INSERT INTO lib.patrons VALUES (5, 'Expired, Balance Unreadable', '2000-01-01');
+SQL
+is($node->safe_psql('lib', 'SELECT pals_privacy.maintenance_now()'), 't', 'maintenance_now() for a round that will fail');
+ok( $node->poll_query_until(
+        'lib',
+        "SELECT EXISTS (SELECT FROM pals_privacy.maintenance_runs WHERE kind = 'maintenance' AND id > $last AND error IS NOT NULL)"),
+    'a round fails');
+# (a round already under way when the view was bound may have finished first)
+my $failed = $node->safe_psql('lib',
+    "SELECT min(id) FROM pals_privacy.maintenance_runs WHERE kind = 'maintenance' AND id > $last AND error IS NOT NULL");
+is( $node->safe_psql(
+        'lib', "SELECT error || ' | ' || (finished_at IS NOT NULL) FROM pals_privacy.maintenance_runs WHERE id = $failed"),
+    '22012: division by zero | true',
+    'maintenance_runs has the real error text of the failed round, which is finished');
+is( $node->safe_psql(
+        'lib', "SELECT error FROM pals_privacy.maintenance_runs WHERE kind = 'purge' AND id > $failed ORDER BY id LIMIT 1"),
+    '22012: division by zero',
+    '... and so has the purge run it failed in');
+is( $node->safe_psql(
+        'lib', q{SELECT count(*) FROM pals_privacy.audit_log WHERE event = 'maintenance.maintenance' AND details ->> 'error' = '22012: division by zero'}),
+    '1', '... and the audit log');
+ok( $node->poll_query_until(
+        'lib', q{SELECT outcome || ' | ' || last_error FROM pals_privacy.worker_status() WHERE database = 'lib'},
+        'failed | 22012: division by zero'),
+    'worker_status(): the failed round and its error');
+is( $node->safe_psql(
+        'lib', q{SELECT next_run > last_start AND launcher = 'running' AND runs > 1 AND failures = 1
+                   FROM pals_privacy.worker_status() WHERE database = 'lib'}),
+    't', 'worker_status(): the launcher runs, the next round is planned');
+is($node->safe_psql('lib', q{SELECT outcome FROM pals_privacy.worker_status() WHERE database = 'nolib'}),
+    'extension not installed', 'worker_status(): a listed database without the extension');
+is( $node->safe_psql(
+        'lib', q{SELECT ok FROM pals_privacy.health() WHERE check_name = 'maintenance worker'}),
+    'f', q{health(): the worker's last round failed});
+$node->safe_psql('lib', q{SELECT pals_privacy.unbind('lib.bad_balances')});
+$last = $node->safe_psql('lib', "SELECT max(id) FROM pals_privacy.maintenance_runs");
+$node->safe_psql('lib', 'SELECT pals_privacy.maintenance_now()');
+ok( $node->poll_query_until(
+        'lib',
+        "SELECT EXISTS (SELECT FROM pals_privacy.maintenance_runs WHERE kind = 'maintenance' AND id > $last AND finished_at IS NOT NULL AND error IS NULL)"),
+    'the binding fixed, the next round succeeds');
+ok( $node->poll_query_until(
+        'lib', q{SELECT outcome FROM pals_privacy.worker_status() WHERE database = 'lib'}, 'done'),
+    'worker_status(): done again');
+
 # a listed database can be dropped (the worker does not stay connected)
 my ($ret, $stdout, $stderr);
 for my $try (1 .. 5)

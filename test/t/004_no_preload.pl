@@ -33,11 +33,18 @@ SELECT pals_privacy.bind_loans('loans', 'patron_id', 'item_id', ARRAY['returned'
 SELECT pals_privacy.bind_private_history('history', 'patron_id');
 SELECT pals_privacy.classify_role('staff', 'staff');
 SELECT pals_privacy.classify_role('ils', 'operational');
+-- a bound table the ILS created under a role classified staff: its owner
+CREATE TABLE desk_loans (id int PRIMARY KEY, patron_id bigint, item_id int NOT NULL, returned date);
+INSERT INTO desk_loans VALUES (1, 1, 9, '2024-01-01'), (2, 2, 9, '2024-02-01');
+ALTER TABLE desk_loans OWNER TO staff;
+SELECT pals_privacy.bind_loans('desk_loans', 'patron_id', 'item_id', ARRAY['returned']);
 SQL
 
 # preloaded: the rules apply
 is($node->safe_psql('postgres', 'SET ROLE staff; SELECT count(*), count(patron_id) FROM loans WHERE item_id = 7'),
    '2|0', 'preloaded: staff read the old loans of item 7 masked');
+is($node->safe_psql('postgres', 'SET ROLE staff; SELECT count(*), count(patron_id) FROM desk_loans'),
+   '2|0', 'preloaded: the staff owner of a bound table reads it masked');
 
 # the same server without preloading
 $node->append_conf('postgresql.conf', "shared_preload_libraries = ''\n");
@@ -51,6 +58,7 @@ my @probes = (
     [ 'staff', 'UPDATE loans SET returned = NULL WHERE item_id = 7 RETURNING patron_id', 'UPDATE ... RETURNING' ],
     [ 'staff', 'INSERT INTO history VALUES (2, 2, \'x\')', 'INSERT' ],
     [ 'ils', 'SELECT count(*) FROM loans', 'the operational role (not the owner)' ],
+    [ 'staff', 'SELECT string_agg(patron_id::text, \',\') FROM desk_loans', 'the owner of a bound table' ],
 );
 foreach my $p (@probes)
 {

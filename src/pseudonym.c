@@ -1,0 +1,428 @@
+/*
+ * pseudonym.c
+ *     Statistics without identity (issue 19, docs/statistics.md): when a row
+ *     of a loan binding that collects statistics is severed, the severing
+ *     code calls pals_stats_record() while the row's patron is still known.
+ *     It computes the patron's pseudonym, HMAC-SHA256 under the current key
+ *     period's secret key (OpenSSL), and writes it with the patron's age
+ *     bracket and home library, the item and the coarsened closed date, by
+ *     one INSERT prepared per binding (sql/0.2.0/52_statistics.sql has the
+ *     tables).  The key is read and made by SQL run as the extension owner,
+ *     the only role that can read it, and kept in this backend's memory only
+ *     while it is current (wiped when the key table changes, the period
+ *     ends, or a transaction that may have made it rolls back).
+ *
+ *     Settings: pals_privacy.pseudonym_period (how long a key lives) and
+ *     pals_privacy.min_group_size (export_statistics' k).
+ *
+ *     A failure to record never fails the sever: it is reported as a
+ *     WARNING and the row is severed without its record.
+ */
+#include "pals_privacy.h"
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/timestamp.h"
+#include "utils/guc.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+
+#include <limits.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+PG_FUNCTION_INFO_V1(pals_privacy_random_key);
+PG_FUNCTION_INFO_V1(pals_privacy_pseudonym_period);
+PG_FUNCTION_INFO_V1(pals_privacy_statistics_binding_changed);
+
+#define KEY_LEN 32
+
+typedef enum PseudonymPeriod
+{
+	PERIOD_DAY,
+	PERIOD_WEEK,
+	PERIOD_MONTH,
+	PERIOD_QUARTER,
+	PERIOD_YEAR
+} PseudonymPeriod;
+
+static const struct config_enum_entry period_options[] = {
+	{"day", PERIOD_DAY, false},
+	{"week", PERIOD_WEEK, false},
+	{"month", PERIOD_MONTH, false},
+	{"quarter", PERIOD_QUARTER, false},
+	{"year", PERIOD_YEAR, false},
+	{NULL, 0, false}
+};
+
+static int	pseudonym_period = PERIOD_YEAR;
+static int	min_group_size = 5;
+
+/*
+ * Which loan bindings collect statistics, each with the INSERT that writes
+ * its records: read once per registry generation and dropped when
+ * statistics_binding changes (its trigger sends a relcache invalidation of
+ * the table).  Plans of a dropped cache are freed at the next load, never
+ * in the callback (a record may be using one).
+ */
+typedef struct StatsBinding
+{
+	Oid			relid;
+	char	   *sql;			/* the INSERT of a record */
+	SPIPlanPtr	plan;			/* prepared at first use */
+} StatsBinding;
+
+static MemoryContext stats_context = NULL;
+static StatsBinding *stats = NULL;
+static int	nstats = 0;
+static bool stats_valid = false;
+static uint64 stats_generation = 0;
+static Oid	stats_table = InvalidOid;
+
+/*
+ * The current period's key, kept in this backend's memory (no SQL role can
+ * read a backend's memory) until the key table changes, the period ends, or
+ * a (sub)transaction that may have made it rolls back.
+ */
+static unsigned char cached_key[KEY_LEN];
+static bool key_valid = false;
+static Datum key_period_start;
+static TimestampTz key_period_end;
+static Oid	keys_table = InvalidOid;
+
+static void
+forget_key(void)
+{
+	explicit_bzero(cached_key, KEY_LEN);
+	key_valid = false;
+}
+
+static void
+stats_relcache_callback(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid || relid == stats_table)
+		stats_valid = false;
+	if (relid == InvalidOid || relid == keys_table)
+		forget_key();
+}
+
+static void
+stats_xact_callback(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+		forget_key();
+}
+
+static void
+stats_subxact_callback(SubXactEvent event, SubTransactionId mySubid, SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		forget_key();
+}
+
+static const char *
+qualified(Oid relid)
+{
+	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
+}
+
+static void
+load_stats_bindings(void)
+{
+	const PalsRegistry *reg = pals_registry();
+	MemoryContext old;
+
+	if (stats_valid && stats_generation == reg->generation)
+		return;
+	if (stats_context == NULL)
+		stats_context = AllocSetContextCreate(TopMemoryContext, "pals_privacy statistics",
+											  ALLOCSET_SMALL_SIZES);
+	for (int i = 0; i < nstats; i++)
+		if (stats[i].plan)
+			SPI_freeplan(stats[i].plan);
+	MemoryContextReset(stats_context);
+	stats = NULL;
+	nstats = 0;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "pals_privacy: SPI_connect failed");
+	pals_execute_sql_as(reg->extension_owner,
+						"SELECT s.relation::oid, s.granularity, p.relation::oid, p.id_column::text,"
+						" p.birth_date_column::text, p.library_column::text, format_type(a.atttypid, NULL)"
+						" FROM pals_privacy.statistics_binding s"
+						" LEFT JOIN pals_privacy.patron_binding p ON true"
+						" LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = p.relation AND a.attname = p.id_column",
+						0, NULL, NULL);
+	old = MemoryContextSwitchTo(stats_context);
+	stats = palloc0(sizeof(StatsBinding) * (SPI_processed + 1));
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	t = SPI_tuptable->vals[i];
+		TupleDesc	d = SPI_tuptable->tupdesc;
+		bool		isnull;
+		Oid			relid = DatumGetObjectId(SPI_getbinval(t, d, 1, &isnull));
+		char	   *gran = SPI_getvalue(t, d, 2);
+		char	   *prel = SPI_getvalue(t, d, 3);
+		char	   *idcol = SPI_getvalue(t, d, 4);
+		char	   *birth = SPI_getvalue(t, d, 5);
+		char	   *library = SPI_getvalue(t, d, 6);
+		char	   *idtype = SPI_getvalue(t, d, 7);
+		StringInfoData sql;
+
+		initStringInfo(&sql);
+		appendStringInfo(&sql,
+						 "INSERT INTO pals_privacy.pseudonymous_loans"
+						 " (relation, period, pseudonym, age_bracket, library, item, closed_on)"
+						 " SELECT %u::oid::regclass, $1, $2, pals_privacy._age_bracket(p.birth, $4), p.library, $3,"
+						 " date_trunc(%s, $4, 'UTC')::date FROM (SELECT 1) AS one LEFT JOIN ",
+						 relid, quote_literal_cstr(gran));
+		if (prel != NULL && idcol != NULL && idtype != NULL)
+			appendStringInfo(&sql,
+							 "(SELECT %s AS birth, %s AS library FROM %s x WHERE x.%s = $5::%s LIMIT 1) AS p ON true",
+							 birth ? psprintf("x.%s::date", quote_identifier(birth)) : "NULL::date",
+							 library ? psprintf("x.%s::text", quote_identifier(library)) : "NULL::text",
+							 qualified(DatumGetObjectId(DirectFunctionCall1(oidin, CStringGetDatum(prel)))),
+							 quote_identifier(idcol), idtype);
+		else
+			appendStringInfoString(&sql, "(SELECT NULL::date AS birth, NULL::text AS library, $5 AS patron) AS p ON true");
+		stats[nstats].relid = relid;
+		stats[nstats].sql = sql.data;
+		nstats++;
+	}
+	MemoryContextSwitchTo(old);
+	SPI_finish();
+	if (!OidIsValid(stats_table))
+		stats_table = get_relname_relid("statistics_binding", get_namespace_oid("pals_privacy", false));
+	if (!OidIsValid(keys_table))
+		keys_table = get_relname_relid("pseudonym_keys", get_namespace_oid("pals_privacy", false));
+	stats_generation = reg->generation;
+	stats_valid = true;
+}
+
+static StatsBinding *
+stats_binding(Oid relid)
+{
+	load_stats_bindings();
+	for (int i = 0; i < nstats; i++)
+		if (stats[i].relid == relid)
+			return &stats[i];
+	return NULL;
+}
+
+static void
+hex(const unsigned char *in, int len, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (int i = 0; i < len; i++)
+	{
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * len] = '\0';
+}
+
+static SPIPlanPtr plan_key = NULL;		/* the current period and its key */
+
+/* The current period's key into cached_key (SPI connected). */
+static void
+current_key(void)
+{
+	bool		isnull;
+	bytea	   *key;
+
+	if (key_valid && GetCurrentTimestamp() < key_period_end)
+		return;
+	forget_key();
+	if (plan_key == NULL)
+		plan_key = pals_prepare_saved("SELECT period_start, period_end, key FROM pals_privacy._current_pseudonym_key()",
+									  0, NULL);
+	pals_execute_as(pals_registry()->extension_owner, plan_key, NULL, NULL);
+	if (SPI_processed != 1)
+		elog(ERROR, "pals_privacy: no pseudonym key");
+	key_period_start = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (isnull)
+		elog(ERROR, "pals_privacy: no pseudonym key period");
+	key_period_end = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	key = DatumGetByteaPP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
+	if (isnull || VARSIZE_ANY_EXHDR(key) != KEY_LEN)
+		elog(ERROR, "pals_privacy: the pseudonym key is missing or malformed");
+	memcpy(cached_key, VARDATA_ANY(key), KEY_LEN);
+	explicit_bzero(VARDATA_ANY(key), KEY_LEN);	/* SPI's copy: wiped, not only freed */
+	key_valid = true;
+}
+
+/* Compute the pseudonym and write the record (SPI connected). */
+static void
+record(StatsBinding *sb, const char *patron, const char *item, TimestampTz closed_at)
+{
+	Datum		values[5];
+	char		nulls[6] = "     ";
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int maclen = 0;
+	char		pseudonym[2 * EVP_MAX_MD_SIZE + 1];
+
+	current_key();
+	if (HMAC(EVP_sha256(), cached_key, KEY_LEN, (const unsigned char *) patron, strlen(patron),
+			 mac, &maclen) == NULL || maclen != PALS_SHA256_LEN)
+		ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
+						errmsg("pals_privacy: HMAC-SHA256 failed in OpenSSL")));
+	hex(mac, maclen, pseudonym);
+	explicit_bzero(mac, sizeof(mac));
+
+	if (sb->plan == NULL)
+	{
+		Oid			types[5] = {TIMESTAMPTZOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, TEXTOID};
+
+		sb->plan = pals_prepare_saved(sb->sql, 5, types);
+	}
+	values[0] = key_period_start;
+	values[1] = CStringGetTextDatum(pseudonym);
+	values[2] = item ? CStringGetTextDatum(item) : (Datum) 0;
+	if (item == NULL)
+		nulls[2] = 'n';
+	values[3] = TimestampTzGetDatum(closed_at);
+	values[4] = CStringGetTextDatum(patron);
+	pals_execute_as(pals_registry()->extension_owner, sb->plan, values, nulls);
+}
+
+/*
+ * Called by the severing code (sever.c) just before a row of binding b loses
+ * its patron, with the row's patron, item and closed value.  Does nothing
+ * unless the binding collects statistics.  Runs in its own subtransaction:
+ * a failure is a WARNING (with its SQLSTATE only: a message could quote the
+ * patron) and the sever goes on; a cancel is not swallowed.
+ */
+void
+pals_stats_record(const LoanBinding *b, Oid patron_type, Datum patron, const char *item,
+				  Oid closed_type, Datum closed_value, bool closed_null)
+{
+	MemoryContext oldcontext = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	StatsBinding *sb;
+	Oid			out;
+	bool		varlena;
+	char	   *patron_text;
+	TimestampTz closed_at = GetCurrentTimestamp();	/* a closed value that is not a time: now */
+
+	if ((sb = stats_binding(b->relid)) == NULL)
+		return;
+	getTypeOutputInfo(patron_type, &out, &varlena);
+	patron_text = OidOutputFunctionCall(out, patron);
+	if (!closed_null && closed_type == TIMESTAMPTZOID)
+		closed_at = DatumGetTimestampTz(closed_value);
+	else if (!closed_null && closed_type == TIMESTAMPOID)
+		closed_at = DatumGetTimestampTz(DirectFunctionCall1(timestamp_timestamptz, closed_value));
+	else if (!closed_null && closed_type == DATEOID)
+		closed_at = DatumGetTimestampTz(DirectFunctionCall1(date_timestamptz, closed_value));
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcontext);
+	PG_TRY();
+	{
+		int			nestlevel;
+
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "pals_privacy: SPI_connect failed");
+		nestlevel = pals_safe_search_path();
+		record(sb, patron_text, item, closed_at);
+		pals_restore_search_path(nestlevel);
+		SPI_finish();
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcontext);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED || edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
+			ReThrowError(edata);
+		ereport(WARNING,
+				(errcode(edata->sqlerrcode),
+				 errmsg("pals_privacy: no statistics record was written for a row severed from \"%s\" (SQLSTATE %s)",
+						get_rel_name(b->relid), unpack_sql_state(edata->sqlerrcode)),
+				 errhint("The row was severed all the same. See docs/statistics.md.")));
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+	explicit_bzero(patron_text, strlen(patron_text));
+}
+
+/* pals_privacy._random_key() returns bytea: 32 bytes from OpenSSL's CSPRNG */
+Datum
+pals_privacy_random_key(PG_FUNCTION_ARGS)
+{
+	unsigned char key[KEY_LEN];
+	bytea	   *result;
+
+	if (RAND_bytes(key, KEY_LEN) != 1)
+		ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
+						errmsg("pals_privacy: could not generate random bytes")));
+	result = pals_bytea(key, KEY_LEN);
+	explicit_bzero(key, KEY_LEN);
+	PG_RETURN_BYTEA_P(result);
+}
+
+/* pals_privacy._pseudonym_period() returns text: the setting, a date_trunc unit */
+Datum
+pals_privacy_pseudonym_period(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_TEXT_P(cstring_to_text(period_options[pseudonym_period].name));
+}
+
+/*
+ * Statement trigger on statistics_binding and pseudonym_keys: every backend
+ * forgets its cache of the table (bindings, or its key) at commit.
+ */
+Datum
+pals_privacy_statistics_binding_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "pals_privacy: _statistics_binding_changed() is a trigger");
+	CacheInvalidateRelcacheByRelid(RelationGetRelid(trigdata->tg_relation));
+	PG_RETURN_POINTER(NULL);
+}
+
+void
+pals_stats_init(void)
+{
+	DefineCustomEnumVariable("pals_privacy.pseudonym_period",
+							 "How long one secret key of the statistics pseudonyms lives.",
+							 "Pseudonyms link a patron's loans within one period and never across periods; "
+							 "an ended period's key is destroyed. Calendar periods, UTC.",
+							 &pseudonym_period,
+							 PERIOD_YEAR,
+							 period_options,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+	DefineCustomIntVariable("pals_privacy.min_group_size",
+							"Smallest number of patrons a group of exported statistics may show.",
+							"export_statistics() suppresses every group of fewer patrons (k-anonymity).",
+							&min_group_size,
+							5, 2, INT_MAX,
+							PGC_SUSET, 0,
+							NULL, NULL, NULL);
+	CacheRegisterRelcacheCallback(stats_relcache_callback, (Datum) 0);
+	RegisterXactCallback(stats_xact_callback, NULL);
+	RegisterSubXactCallback(stats_subxact_callback, NULL);
+}
