@@ -192,7 +192,7 @@ BEGIN
     -- each item's last borrower is known at once, not after the backlog
     -- (build_tracker => false leaves it to sever_backlog() or rebuild_tracker())
     IF build_tracker THEN
-        PERFORM @extschema@.rebuild_tracker(relation);
+        PERFORM @extschema@._build_tracker(relation);
     END IF;
     PERFORM @extschema@._sync_row_security();
 END $$;

@@ -5,11 +5,14 @@
 -- holds tuple identifiers, which a dump cannot carry).  Owner: identity.
 ------------------------------------------------------------------------------
 
--- Rebuild the tracker of one loan binding (or of all): each item's latest
+-- Build the tracker of one loan binding at bind time: each item's latest
 -- closed row, if it still has its patron.  Returns the number of items
 -- tracked.  The loan relation is locked against writes meanwhile (SHARE),
--- so no return races it.
-CREATE FUNCTION @extschema@.rebuild_tracker(relation regclass DEFAULT NULL) RETURNS bigint
+-- so no return races it.  (rebuild_tracker(), for after a restore, is the
+-- deploy helper's in 31_dump_restore.sql: it also queues the rows that are
+-- no item's last borrower for severing, which binding must not do before
+-- the DBA has run the backlog.)
+CREATE FUNCTION @extschema@._build_tracker(relation regclass) RETURNS bigint
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     b @extschema@.loan_binding;
@@ -18,14 +21,9 @@ DECLARE
     n bigint;
     total bigint := 0;
 BEGIN
-    PERFORM @extschema@._require_admin('rebuild_tracker');
-    IF relation IS NOT NULL AND NOT EXISTS (SELECT FROM @extschema@.loan_binding l WHERE l.relation = rebuild_tracker.relation) THEN
-        RAISE EXCEPTION 'rebuild_tracker: "%" is not bound with bind_loans', relation
-            USING ERRCODE = 'undefined_object',
-                  HINT = 'SELECT relation FROM pals_privacy.bindings WHERE kind = ''loans'' lists the loan bindings.';
-    END IF;
+    PERFORM @extschema@._require_admin('bind_loans');
     FOR b IN SELECT * FROM @extschema@.loan_binding l
-              WHERE (rebuild_tracker.relation IS NULL OR l.relation = rebuild_tracker.relation)
+              WHERE l.relation = _build_tracker.relation
               ORDER BY l.relation::oid LOOP
         DELETE FROM @extschema@.last_borrower lb WHERE lb.binding = b.relation;
         CONTINUE WHEN NOT b.keep_last_borrower;
@@ -52,6 +50,4 @@ BEGIN
     END LOOP;
     RETURN total;
 END $$;
-REVOKE ALL ON FUNCTION @extschema@.rebuild_tracker(regclass) FROM PUBLIC;
-COMMENT ON FUNCTION @extschema@.rebuild_tracker(regclass) IS
-    'Rebuild the last-borrower tracker of a loan binding (or all): after a restore, or to repair it';
+REVOKE ALL ON FUNCTION @extschema@._build_tracker(regclass) FROM PUBLIC;

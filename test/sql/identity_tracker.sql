@@ -62,7 +62,7 @@ INSERT INTO it.loans VALUES (9, 9, 10, '2024-06-01', '2024-06-01');
 SELECT is((SELECT string_agg(id || ':' || coalesce(patron_id::text, '-'), ' ' ORDER BY id) FROM it.loans WHERE item_id = 10),
           '1:1 2:- 9:9', 'a return after the rebuild severs the previous last borrower');
 SELECT throws_ok($$SELECT pals_privacy.rebuild_tracker('it.patrons')$$, '42704',
-                 'rebuild_tracker: "it.patrons" is not bound with bind_loans', 'rebuild_tracker of a relation that is not a loan binding');
+                 'rebuild_tracker: "it.patrons" is not bound as loans', 'rebuild_tracker of a relation that is not a loan binding');
 SET ROLE regress_it_staff;
 SELECT throws_ok($$SELECT pals_privacy.rebuild_tracker()$$, '42501', NULL, 'staff cannot rebuild the tracker');
 RESET ROLE;
