@@ -25,20 +25,37 @@ SET ROLE opac;               SELECT current_user AS role, pals_privacy.current_c
 RESET ROLE;
 
 \echo
-\echo '=== 3. Severing the backlog: two years of identified history from before the extension'
-SELECT count(*) FILTER (WHERE returned_at IS NOT NULL AND fines_settled_at IS NOT NULL AND patron_id <> 0)
-           AS identified_closed_settled_loans,
-       count(DISTINCT item_id) FILTER (WHERE returned_at IS NOT NULL) AS items_with_history
-  FROM demo.loans;
+\echo '=== 3. Severing the backlog: each item keeps only its last borrower (PALS Notice and Openness 3, 9)'
+\echo 'demo.loans was loaded with two years of returned loans from before the extension, each still'
+\echo 'naming its borrower. One rule: a returned, settled loan keeps its patron only if it is its item''s'
+\echo 'latest return (the last borrower, kept so that damage can be traced). Loans with fines still owed'
+\echo 'keep their patron until they are settled. Patrons who opted in to keeping their history get a copy'
+\echo 'of it in pals_privacy.private_history, which only they can read, before their loans are severed.'
+\set backlog 'SELECT count(*) FILTER (WHERE latest AND settled) AS last_borrowers, count(*) FILTER (WHERE NOT settled) AS fines_owed, count(*) FILTER (WHERE NOT latest AND settled) AS other_returned_loans, count(*) AS total FROM (SELECT fines_settled_at IS NOT NULL AS settled, row_number() OVER (PARTITION BY item_id ORDER BY returned_at DESC, id DESC) = 1 AS latest, patron_id FROM demo.loans WHERE returned_at IS NOT NULL) l WHERE patron_id <> 0'
+CREATE TEMP TABLE demo_backlog (stage text, seen_by text, last_borrowers bigint, fines_owed bigint,
+                                other_returned_loans bigint, total bigint, copied_to_private_history bigint);
+GRANT INSERT ON demo_backlog TO branch_staff;
+INSERT INTO demo_backlog SELECT 'before', 'stored (superuser)', b.*, (SELECT count(*) FROM pals_privacy.private_history) FROM (:backlog) b;
+SET ROLE branch_staff;
+INSERT INTO demo_backlog SELECT 'before', 'read by branch_staff', b.*, NULL FROM (:backlog) b;
+RESET ROLE;
+SET client_min_messages = warning;   -- (the per-batch notices)
 CALL pals_privacy.sever_backlog(batch_size => 5000);
-SELECT relation, items_done, rows_severed, rows_kept, rows_pending, state, rows_severed_per_second
-  FROM pals_privacy.sever_backlog_progress;
-SELECT count(*) FILTER (WHERE returned_at IS NOT NULL AND fines_settled_at IS NOT NULL AND patron_id <> 0)
-           AS identified_closed_settled_loans_left
-  FROM demo.loans;
-\echo 'What is left identified: one last borrower per item, loans with fines still owed,'
-\echo 'and the history of patrons who opted in was copied to their private history:'
-SELECT count(*) AS rows_in_private_history, count(DISTINCT patron) AS patrons FROM pals_privacy.private_history;
+SET client_min_messages = notice;
+INSERT INTO demo_backlog SELECT 'after', 'stored (superuser)', b.*, (SELECT count(*) FROM pals_privacy.private_history) FROM (:backlog) b;
+SET ROLE branch_staff;
+INSERT INTO demo_backlog SELECT 'after', 'read by branch_staff', b.*, NULL FROM (:backlog) b;
+RESET ROLE;
+\echo 'Returned loans that name a real patron (patron 0 is the anonymous placeholder), before and after'
+\echo 'sever_backlog():'
+SELECT stage, seen_by, last_borrowers, fines_owed, other_returned_loans, total, copied_to_private_history
+  FROM demo_backlog ORDER BY stage DESC, seen_by DESC;
+\echo 'Before: staff already read the other returned loans without their patron (redaction, section 11),'
+\echo 'and no last borrower yet: staff read an item''s last borrower once the extension has recorded it.'
+\echo 'After: the table no longer holds those patrons at all, and every item''s last borrower is known;'
+\echo 'what stays identified is exactly what staff read. The copies belong to the patrons who opted in:'
+SELECT count(*) AS rows_in_private_history, count(DISTINCT patron) AS patrons_who_opted_in FROM pals_privacy.private_history;
+SELECT relation, items_done, rows_severed, state FROM pals_privacy.sever_backlog_progress;
 
 \echo
 \echo '=== 4. A return: the item keeps only its last borrower'
@@ -116,21 +133,39 @@ SELECT patron, purpose, channel, action, evidence, recorded_by FROM pals_privacy
 
 \echo
 \echo '=== 10. The audit log: every change above, hash-chained (SHA-256); only auditors read it'
-SELECT l.patron_id AS demo_patron FROM demo.loans l WHERE l.returned_at IS NULL ORDER BY l.id LIMIT 1 \gset
 SET SESSION AUTHORIZATION consortium_auditor;
 SELECT event, count(*) FROM pals_privacy.audit_search() GROUP BY event ORDER BY event;
 SELECT pals_privacy.verify_audit() AS first_bad_entry, (SELECT id FROM pals_privacy.audit_head()) AS head;
-\echo 'A legal order is the only way to read identity the rules removed or mask:'
-SELECT pals_privacy.open_legal_order('CV-2026-0142', 'County Court', :'demo_patron', now() + interval '30 days') AS demo_order \gset
-SELECT relation, count(*) AS rows_disclosed FROM pals_privacy.disclose_history(:demo_order) GROUP BY relation;
-SELECT pals_privacy.close_legal_order(:demo_order);
-SELECT id, role, class, event, details FROM pals_privacy.audit_search(event_like => 'legal_order.%');
 RESET SESSION AUTHORIZATION;
 SET SESSION AUTHORIZATION branch_staff;
 \echo 'Staff cannot read it:'
 \set ON_ERROR_STOP 0
 SELECT count(*) FROM pals_privacy.audit_log;
 \set ON_ERROR_STOP 1
+RESET SESSION AUTHORIZATION;
+
+\echo
+\echo '=== 10b. A legal order discloses identified history the database still holds, nothing more'
+\echo '    (NExpress "valid process, order or subpoena")'
+\echo 'The patron in this order opted in to keeping their history and has a loan out. Staff read their'
+\echo 'current account; the order discloses, in addition, what redaction masks: the history the patron'
+\echo 'chose to keep. Loans severed from them (sections 3 and 4) name nobody any more: no order can'
+\echo 'disclose them, because the database no longer knows whose they were.'
+SELECT l.patron_id AS demo_patron FROM demo.loans l JOIN demo.patrons p ON p.id = l.patron_id
+ WHERE l.returned_at IS NULL AND p.keep_history
+   AND EXISTS (SELECT 1 FROM pals_privacy.private_history h WHERE h.patron = l.patron_id::text)
+ ORDER BY l.id LIMIT 1 \gset
+SET SESSION AUTHORIZATION branch_staff;
+SELECT count(*) AS loans_staff_read_with_this_patron,
+       (SELECT count(*) FROM demo.reading_history WHERE patron_id = :demo_patron) AS reading_list_rows_staff_read
+  FROM demo.loans WHERE patron_id = :demo_patron;
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION consortium_auditor;
+SELECT pals_privacy.open_legal_order('CV-2026-0142', 'County Court', :'demo_patron', now() + interval '30 days') AS demo_order \gset
+SELECT relation, count(*) AS rows_disclosed FROM pals_privacy.disclose_history(:demo_order) GROUP BY relation ORDER BY relation;
+SELECT pals_privacy.close_legal_order(:demo_order);
+\echo 'The order, the disclosure (with its counts per relation) and the close are in the audit log:'
+SELECT id, role, class, event, details FROM pals_privacy.audit_search(event_like => 'legal_order.%');
 RESET SESSION AUTHORIZATION;
 
 \echo
@@ -142,17 +177,36 @@ SELECT l.patron_id AS opac_patron, p.card_number AS opac_card
 SET pals_privacy.pin_iterations = 10000;
 SELECT pals_privacy.set_pin(:'opac_patron', '2468');
 RESET pals_privacy.pin_iterations;
-\set census 'SELECT current_user AS role, pals_privacy.current_class() AS class, (SELECT count(*) FROM demo.patrons) AS patrons, (SELECT count(name) FROM demo.patrons) AS names, (SELECT count(*) FROM demo.loans) AS loans, (SELECT count(patron_id) FROM demo.loans) AS loans_with_patron, (SELECT count(*) FROM demo.reading_history) AS reading_list, (SELECT count(*) FROM demo.balances) AS balances'
+-- One row per session, collected in a temporary table so that they print as one table.
+-- "naming a patron" leaves out patron 0, the anonymous placeholder of severed loans.
+CREATE TEMP TABLE demo_census (n serial, role text, class text, patrons bigint, patron_names bigint,
+                               loans bigint, open_loans_naming_a_patron bigint,
+                               returned_loans_naming_a_patron bigint, reading_list_rows bigint,
+                               balances bigint);
+GRANT INSERT ON demo_census TO PUBLIC;
+GRANT USAGE ON SEQUENCE demo_census_n_seq TO PUBLIC;
+\set census 'INSERT INTO demo_census (role, class, patrons, patron_names, loans, open_loans_naming_a_patron, returned_loans_naming_a_patron, reading_list_rows, balances) SELECT current_user || CASE WHEN pals_privacy.current_class() = ''patron'' THEN CASE WHEN pals_privacy.session_patron() IS NULL THEN '' (no login)'' ELSE '' (logged in)'' END ELSE '''' END, pals_privacy.current_class(), (SELECT count(*) FROM demo.patrons), (SELECT count(name) FROM demo.patrons), (SELECT count(*) FROM demo.loans), (SELECT count(*) FROM demo.loans WHERE returned_at IS NULL AND patron_id <> 0), (SELECT count(*) FROM demo.loans WHERE returned_at IS NOT NULL AND patron_id <> 0), (SELECT count(*) FROM demo.reading_history), (SELECT count(*) FROM demo.balances)'
 SET ROLE ils_app;            :census;
 SET ROLE branch_staff;       :census;
 SET ROLE collections_agency; :census;
 SET ROLE consortium_auditor; :census;
-SET ROLE opac;
-\echo 'The OPAC role before a patron logs in, then after login(card, PIN):'
-:census;
-SELECT pals_privacy.login(:'opac_card', '2468');
+SET ROLE opac;               :census;
+SELECT pals_privacy.login(:'opac_card', '2468') AS opac_login;
 :census;
 SELECT pals_privacy.logout();
+RESET ROLE;
+SELECT role, class, patrons, patron_names, loans, open_loans_naming_a_patron,
+       returned_loans_naming_a_patron, reading_list_rows, balances
+  FROM demo_census ORDER BY n;
+\echo 'Read it column by column against ils_app (operational, the ILS itself, which sees everything):'
+\echo ' - branch_staff (staff): every patron and loan, but no reading list (private history). Its'
+\echo '   returned loans naming a patron equal the ILS''s only because severing (section 3) left identified'
+\echo '   just the last borrowers and loans with fines owed, which staff may see; before severing, staff'
+\echo '   read the other returned loans without their patron (section 3, "read by branch_staff").'
+\echo ' - collections_agency: only patrons owing more than pals_privacy.collections_threshold, and no loans'
+\echo '   naming anyone.'
+\echo ' - consortium_auditor: row counts, but patron names and every loan''s patron masked.'
+\echo ' - opac (patron class): nothing before login; after login(card, PIN), that patron''s own rows.'
 SET ROLE branch_staff;
 \echo 'EXPLAIN ANALYZE would count hidden rows, so redacted classes get plain EXPLAIN only:'
 \set ON_ERROR_STOP 0

@@ -15,7 +15,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pals_privacy;
 
 BEGIN;
-SELECT plan(46);
+SELECT plan(48);
 
 CREATE ROLE regress_gd_opac;
 CREATE ROLE regress_gd_staff;
@@ -247,6 +247,15 @@ SELECT is(pg_temp.counts(), 'patrons 0 cards 0 fines 0 loans 0 holds 0 searches 
     'after logout nothing, of the minor neither');
 RESET SESSION AUTHORIZATION;
 DEALLOCATE gd_q;
+
+-- bind_guardians and unbind of a guardianship table are audited (sql/0.2.0/90)
+SELECT is((SELECT format('%s %s %s', event, details->>'table', details->'row'->>'relation') FROM pals_privacy.audit_log
+            WHERE details->>'table' = 'guardian_binding' ORDER BY id DESC LIMIT 1),
+    'binding.insert guardian_binding gd.guarantors', 'bind_guardians is audited, as every bind_* call is');
+SELECT pals_privacy.unbind('gd.guarantors');   -- (the test's transaction is rolled back)
+SELECT is((SELECT format('%s %s %s', event, details->>'table', details->'row'->>'relation') FROM pals_privacy.audit_log
+            WHERE details->>'table' = 'guardian_binding' ORDER BY id DESC LIMIT 1),
+    'binding.delete guardian_binding gd.guarantors', 'and so is unbinding it');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -4,7 +4,7 @@
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pals_privacy;
 BEGIN;
-SELECT plan(6);
+SELECT plan(9);
 CREATE SCHEMA ch;
 CREATE TABLE ch.patrons (id bigint PRIMARY KEY, expires date NOT NULL);
 INSERT INTO ch.patrons VALUES (1, 'infinity'), (2, 'infinity');
@@ -34,6 +34,16 @@ ALTER TABLE ch.loans OWNER TO regress_ch_owner;
 SET ROLE regress_ch_owner;
 SELECT lives_ok($$CREATE TABLE ch.loans_2027 () INHERITS (ch.loans)$$, 'a non-superuser owner creates a child');
 RESET ROLE;
+SELECT is((SELECT count(*) FROM pg_trigger WHERE tgrelid = 'ch.loans_2027'::regclass AND tgname = 'pals_privacy_sever'),
+          1::bigint, 'the child a non-superuser owner created gets the severing trigger');
+-- and the trigger severs there: item 20 is lent to patron 1, returned, then
+-- lent to patron 2 and returned; patron 1's loan loses its patron
+INSERT INTO ch.loans_2027 VALUES (20, 1, 20, NULL);
+UPDATE ch.loans_2027 SET returned = '2027-01-10' WHERE id = 20;
+INSERT INTO ch.loans_2027 VALUES (21, 2, 20, NULL);
+UPDATE ch.loans_2027 SET returned = '2027-02-10' WHERE id = 21;
+SELECT is((SELECT patron_id FROM ch.loans WHERE id = 20), NULL, 'a return in that child severs the earlier row');
+SELECT is((SELECT patron_id FROM ch.loans WHERE id = 21), 2::bigint, 'and keeps its last borrower');
 
 SELECT * FROM finish();
 ROLLBACK;
