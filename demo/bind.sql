@@ -57,6 +57,15 @@ SELECT pals_privacy.bind_loans(
     sever_with         => 'patron:0',
     keep_last_borrower => false);
 
+-- Fines name the loan they were charged on (loan_id): a copy of that loan's identity.  When the loan
+-- is severed, the same statement unlinks its fines (loan_id set to NULL): a fine stays with its
+-- patron, not with the item they borrowed.
+SELECT pals_privacy.bind_copy(
+    relation   => 'demo.fines',
+    source     => 'demo.loans',
+    key_column => 'loan_id',
+    source_key => 'id',
+    sever_with => 'unlink');
 -- The OPAC's opt-in reading list: only the patron sees it.
 SELECT pals_privacy.bind_private_history(
     relation      => 'demo.reading_history',

@@ -23,13 +23,31 @@ CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON @extschema@.copy_bindin
     FOR EACH ROW EXECUTE FUNCTION @extschema@._audit_config_change();
 GRANT SELECT ON @extschema@.copy_binding TO PUBLIC;
 
+-- "col = NULL, ..." for the columns of the link: the key column, or the
+-- columns of the foreign key it belongs to.
+CREATE FUNCTION @extschema@._copy_link_set(rel regclass, key_column name) RETURNS text
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT coalesce(
+        (SELECT string_agg(format('%I = NULL', a.attname), ', ' ORDER BY a.attnum)
+           FROM pg_attribute a
+          WHERE a.attrelid = rel
+            AND a.attnum = ANY ((SELECT c.conkey FROM pg_constraint c
+                                   JOIN pg_attribute k ON k.attrelid = c.conrelid AND k.attnum = ANY (c.conkey)
+                                  WHERE c.conrelid = rel AND c.contype = 'f' AND k.attname = key_column
+                                  ORDER BY cardinality(c.conkey) DESC LIMIT 1)::smallint[])),
+        format('%I = NULL', key_column))
+$$;
+
 -- The SET clause (or DELETE) that severs rows of a copy binding.
 CREATE FUNCTION @extschema@._copy_sever_sql(c @extschema@.copy_binding, filter text) RETURNS text
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     SELECT CASE
         WHEN c.sever_with = 'delete' THEN format('DELETE FROM %s t WHERE %s', c.relation, filter)
-        WHEN c.sever_with = 'unlink' THEN format('UPDATE %s t SET %I = NULL WHERE t.%I IS NOT NULL AND %s',
-                                                 c.relation, c.key_column, c.key_column, filter)
+        -- the link is the key column, or every column of a foreign key it is part of
+        -- (fines(loan_id, loan_checked_out_at): a checkout time alone finds the loan again)
+        WHEN c.sever_with = 'unlink' THEN format('UPDATE %s t SET %s WHERE t.%I IS NOT NULL AND %s',
+                                                 c.relation, @extschema@._copy_link_set(c.relation, c.key_column),
+                                                 c.key_column, filter)
         WHEN c.sever_with = 'null' THEN format('UPDATE %s t SET %I = NULL WHERE t.%I IS NOT NULL AND %s',
                                                c.relation, c.patron_column, c.patron_column, filter)
         ELSE format('UPDATE %s t SET %I = %L WHERE t.%I IS DISTINCT FROM %L AND %s', c.relation, c.patron_column,
@@ -230,7 +248,7 @@ REVOKE ALL ON FUNCTION @extschema@.unbind_copy(regclass) FROM PUBLIC;
 DO $$
 DECLARE f text;
 BEGIN
-    FOREACH f IN ARRAY ARRAY['_copy_sever_sql(@extschema@.copy_binding, text)',
+    FOREACH f IN ARRAY ARRAY['_copy_sever_sql(@extschema@.copy_binding, text)', '_copy_link_set(regclass, name)',
                              '_install_copy_triggers(@extschema@.copy_binding)',
                              '_drop_copy_triggers(@extschema@.copy_binding)'] LOOP
         EXECUTE format('REVOKE ALL ON FUNCTION @extschema@.%s FROM PUBLIC', f);

@@ -8,7 +8,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pals_privacy;
 
 BEGIN;
-SELECT plan(16);
+SELECT plan(18);
 
 CREATE SCHEMA icp;
 CREATE TABLE icp.patrons (id bigint PRIMARY KEY, expires date NOT NULL DEFAULT 'infinity');
@@ -29,11 +29,16 @@ CREATE TABLE icp.notices (id serial PRIMARY KEY, loan_id int, patron_id bigint, 
 CREATE INDEX ON icp.notices (loan_id);
 CREATE TABLE icp.fines (id serial PRIMARY KEY, patron_id bigint NOT NULL, loan_id int, amount numeric);
 CREATE INDEX ON icp.fines (loan_id);
+-- a link by a two-column foreign key: the item alone would find the loan again
+ALTER TABLE icp.loans ADD UNIQUE (id, item_id);
+CREATE TABLE icp.charges (id serial PRIMARY KEY, patron_id bigint NOT NULL, loan_id int, loan_item int,
+                          FOREIGN KEY (loan_id, loan_item) REFERENCES icp.loans (id, item_id));
 
 INSERT INTO icp.loans VALUES (1, 1, 10, '2024-01-10'), (2, NULL, 11, '2024-01-10'), (3, 3, 11, '2024-02-10');
 INSERT INTO icp.notices (loan_id, patron_id, body) VALUES
     (1, 1, 'patron 1: item 10 is due'), (2, 2, 'patron 2: item 11 is due'), (NULL, 3, 'patron 3: welcome');
 INSERT INTO icp.fines (patron_id, loan_id, amount) VALUES (1, 1, 0.5), (2, 2, 1.0);
+INSERT INTO icp.charges (patron_id, loan_id, loan_item) VALUES (1, 1, 10);
 UPDATE icp.loan_summary SET patron_id = 2 WHERE loan_id = 2;   -- loan 2 was severed before; its summary was not
 
 CREATE FUNCTION pg_temp.fails(call text, code text, message text, description text)
@@ -68,6 +73,8 @@ SELECT lives_ok($$SELECT pals_privacy.bind_copy('icp.loan_summary', 'icp.loans',
 SELECT lives_ok($$SELECT pals_privacy.bind_copy('icp.notices', 'icp.loans', 'loan_id', 'patron_id', sever_with => 'delete')$$,
                 'notices bound');
 SELECT lives_ok($$SELECT pals_privacy.bind_copy('icp.fines', 'icp.loans', 'loan_id', sever_with => 'unlink')$$, 'a link table bound');
+SELECT lives_ok($$SELECT pals_privacy.bind_copy('icp.charges', 'icp.loans', 'loan_id', sever_with => 'unlink')$$,
+                'a link table with a two-column foreign key bound');
 SELECT is((SELECT summary || ' / ' || notices || ' / ' || fines FROM pg_temp.state),
           '1:1 2:- 3:3 / 1:1 -:3 / 1:1 2:-',
           'binding severs the copies of the loan severed before: its summary''s patron, its notice, its fine''s link');
@@ -80,6 +87,8 @@ SELECT is((SELECT patron_id FROM icp.loans WHERE id = 1), NULL, 'the return seve
 SELECT is((SELECT summary || ' / ' || notices || ' / ' || fines FROM pg_temp.state),
           '1:- 2:- 3:3 4:4 / -:3 4:4 / 1:- 2:-',
           'and in the same statement its summary lost the patron, its notice went, its fine lost the link');
+SELECT is((SELECT patron_id || ':' || coalesce(loan_id::text, '-') || ':' || coalesce(loan_item::text, '-') FROM icp.charges),
+          '1:-:-', 'unlinking clears every column of the foreign key, not only the key column');
 -- deleting a loan takes its copies' identity too
 DELETE FROM icp.loans WHERE id = 3;
 SELECT is((SELECT summary FROM pg_temp.state), '1:- 2:- 3:- 4:4', 'deleting a loan severs its summary');
@@ -91,7 +100,7 @@ SELECT is((SELECT summary FROM pg_temp.state), '1:- 2:- 3:- 4:4', 'a loan moved 
 SELECT is(pals_privacy._purge_patrons(ARRAY['3']), 1::bigint, 'patron 3 purged');
 SELECT is((SELECT notices FROM pg_temp.state), '4:4', 'the purged patron''s notice that no loan linked is gone');
 SELECT is((SELECT string_agg(kind || ' ' || relation, ', ' ORDER BY relation::text) FROM pals_privacy.bindings WHERE kind = 'copy'),
-          'copy icp.fines, copy icp.loan_summary, copy icp.notices', 'the bindings view lists the copies');
+          'copy icp.charges, copy icp.fines, copy icp.loan_summary, copy icp.notices', 'the bindings view lists the copies');
 
 SELECT * FROM finish();
 ROLLBACK;
