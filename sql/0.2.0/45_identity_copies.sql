@@ -79,7 +79,9 @@ BEGIN
             RETURN NULL;
         END IF;
     END IF;
-    EXECUTE @extschema@._copy_sever_sql(c, format('t.%I::text = $1', c.key_column))
+    -- typed, so that the copy's index on its key column is used
+    EXECUTE @extschema@._copy_sever_sql(c, format('t.%I = $1::%s', c.key_column,
+                                                  @extschema@._column_type_name(c.relation, c.key_column)))
         USING to_jsonb(OLD) ->> c.source_key;
     RETURN NULL;
 END $$;
@@ -128,7 +130,7 @@ BEGIN
         CONTINUE WHEN NOT FOUND;
         p := @extschema@._loan_predicates(b, 's');
         EXECUTE @extschema@._copy_sever_sql(c, format(
-            't.%1$I IS NOT NULL AND NOT EXISTS (SELECT FROM %2$s s WHERE s.%3$I::text = t.%1$I::text AND %4$s)',
+            't.%1$I IS NOT NULL AND NOT EXISTS (SELECT FROM %2$s s WHERE s.%3$I = t.%1$I AND %4$s)',
             c.key_column, c.source, c.source_key, p.identified));
         GET DIAGNOSTICS n = ROW_COUNT;
         total := total + n;
