@@ -56,8 +56,10 @@ WERROR_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializ
 werror:
 	$(MAKE) EXTRA_CFLAGS="$(WERROR_CFLAGS)"
 
+# `make test PG=18` (or PG=18-assert): the same suites against a private
+# PostgreSQL built from source and cached by tools/build-pg.sh.
 test:
-	bash tools/run-tests.sh
+	PG=$(PG) bash tools/run-tests.sh
 
 # One-screen health check of the installed extension in $PGDATABASE (docs/operations.md).
 status:

@@ -143,73 +143,7 @@ spi_text(HeapTuple tup, TupleDesc desc, int col)
 	return v ? pstrdup(v) : NULL;
 }
 
-/*
- * The extension's own SQL runs with elevated rights, so it is parsed and run
- * with pg_catalog alone as its search path: a caller's schema (or temporary
- * schema) cannot slip in an operator or function.  It must be in force when a
- * saved plan runs too: a plan is re-parsed when the search path differs from
- * the one it was prepared under.
- */
-int
-pals_safe_search_path(void)
-{
-#if PG_VERSION_NUM < 170000
-	/*
-	 * An override search path is much cheaper to push and pop than a GUC
-	 * change, and severing does it for every returned loan.
-	 */
-	static OverrideSearchPath *safe_path = NULL;
-
-	if (safe_path == NULL)
-	{
-		safe_path = MemoryContextAllocZero(TopMemoryContext, sizeof(OverrideSearchPath));
-		safe_path->schemas = NIL;
-		safe_path->addCatalog = true;
-		safe_path->addTemp = false;
-	}
-	PushOverrideSearchPath(safe_path);
-	return 0;
-#else
-	int			nestlevel = NewGUCNestLevel();
-
-	(void) set_config_option("search_path", "pg_catalog", PGC_USERSET,
-							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-	return nestlevel;
-#endif
-}
-
-/*
- * Lift the safe search path pushed by the caller for a stretch that parses
- * no SQL of ours but runs the table's own triggers, which should see the
- * session's search path as after any statement; then put it back.  (With
- * PostgreSQL 17's GUC-based path this is not done: triggers keep the safe
- * path, which only costs re-planned foreign-key checks.)
- */
-void
-pals_suspend_safe_search_path(void)
-{
-#if PG_VERSION_NUM < 170000
-	PopOverrideSearchPath();
-#endif
-}
-
-void
-pals_resume_safe_search_path(void)
-{
-#if PG_VERSION_NUM < 170000
-	(void) pals_safe_search_path();
-#endif
-}
-
-void
-pals_restore_search_path(int nestlevel)
-{
-#if PG_VERSION_NUM < 170000
-	PopOverrideSearchPath();
-#else
-	AtEOXact_GUC(true, nestlevel);
-#endif
-}
+/* pals_safe_search_path() and friends: compat.c (the mechanism changed in 17). */
 
 /* Owner of the extension in this database (pg_extension is readable by all). */
 static Oid
@@ -270,8 +204,8 @@ load_loans(void)
 {
 	int			rc = SPI_execute("SELECT relation::oid, patron_column, item_column, closed_columns,"
 								 " settled_column, sever_with, keep_last_borrower, history_mode,"
-								 " closed_when, settled_when"
-								 " FROM pals_privacy.loan_binding",
+								 " to_jsonb(b) ->> 'closed_when', to_jsonb(b) ->> 'settled_when'"
+								 " FROM pals_privacy.loan_binding b",	/* 0.1.0 has neither column */
 								 true, 0);
 
 	if (rc != SPI_OK_SELECT)

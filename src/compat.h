@@ -1,11 +1,103 @@
 /*
  * compat.h
- *     Differences between the PostgreSQL versions pals_privacy builds
- *     against, so that the code below reads as one version.
+ *     Every difference between the PostgreSQL versions pals_privacy supports
+ *     (15, 16, 17, 18), in one place: the rest of the code calls the names
+ *     below and contains no version test.  Simple renames are macros (they
+ *     expand where the caller has included the server header concerned);
+ *     differences that need a body are functions in compat.c.
+ *
+ *     Tested: 15 (Debian package) and 18 (source build, tools/build-pg.sh).
+ *     16 and 17 follow PostgreSQL's documented API changes (release notes
+ *     and the server headers) and are not built here.
+ *
+ *     Included by pals_privacy.h right after postgres.h.
  */
 #ifndef PALS_COMPAT_H
 #define PALS_COMPAT_H
 
+#if PG_VERSION_NUM < 150000
+#error "pals_privacy needs PostgreSQL 15 or later"
+#endif
+
+/* 16: the varlena macros (VARSIZE, VARDATA, SET_VARSIZE) left postgres.h. */
+#if PG_VERSION_NUM >= 160000
+#include "varatt.h"
+#endif
+
+/* 17: the backend's local transaction id moved into MyProc->vxid. */
+#if PG_VERSION_NUM >= 170000
+#define pals_my_lxid()	(MyProc->vxid.lxid)
+#else
+#define pals_my_lxid()	(MyProc->lxid)
+#endif
+
+/* 16 exports the item pointer <-> Datum conversions; 15 keeps them in tid.c. */
+#if PG_VERSION_NUM < 160000
+#define DatumGetItemPointer(X)	 ((ItemPointer) DatumGetPointer(X))
+#define ItemPointerGetDatum(X)	 PointerGetDatum(X)
+#define PG_GETARG_ITEMPOINTER(n) DatumGetItemPointer(PG_GETARG_DATUM(n))
+#endif
+
+/*
+ * 16: table_tuple_update() reports which indexes need new entries as a
+ * TU_UpdateIndexes (an enum: passing a bool's address overwrites the stack),
+ * and ExecInsertIndexTuples() takes whether only summarizing indexes do.
+ * Declare the variable as PalsUpdateIndexes and pass it on unchanged.
+ */
+#if PG_VERSION_NUM >= 160000
+#define PalsUpdateIndexes	TU_UpdateIndexes
+#define pals_update_needs_indexes(u)	((u) != TU_None)
+#define pals_insert_index_tuples(rri, slot, estate, update, noDupErr, specConflict, arbiters, u) \
+	ExecInsertIndexTuples((rri), (slot), (estate), (update), (noDupErr), (specConflict), (arbiters), \
+						  (u) == TU_Summarizing)
+#else
+#define PalsUpdateIndexes	bool
+#define pals_update_needs_indexes(u)	(u)
+#define pals_insert_index_tuples(rri, slot, estate, update, noDupErr, specConflict, arbiters, u) \
+	ExecInsertIndexTuples((rri), (slot), (estate), (update), (noDupErr), (specConflict), (arbiters))
+#endif
+
+/* 16: EvalPlanQualInit() takes the result relations (none for ours). */
+#if PG_VERSION_NUM >= 160000
+#define pals_epq_init(epq, estate, subplan, auxrowmarks, epqParam) \
+	EvalPlanQualInit((epq), (estate), (subplan), (auxrowmarks), (epqParam), NIL)
+#else
+#define pals_epq_init(epq, estate, subplan, auxrowmarks, epqParam) \
+	EvalPlanQualInit((epq), (estate), (subplan), (auxrowmarks), (epqParam))
+#endif
+
+/* 18: index_beginscan() takes an instrumentation struct (none). */
+#if PG_VERSION_NUM >= 180000
+#define pals_index_beginscan(heap, index, snapshot, nkeys, norderbys) \
+	index_beginscan((heap), (index), (snapshot), NULL, (nkeys), (norderbys))
+#else
+#define pals_index_beginscan(heap, index, snapshot, nkeys, norderbys) \
+	index_beginscan((heap), (index), (snapshot), (nkeys), (norderbys))
+#endif
+
+/* 18: expandRTE() takes which RETURNING row (old/new) Vars refer to. */
+#if PG_VERSION_NUM >= 180000
+#define pals_expand_rte(rte, rtindex, sublevels_up, location, include_dropped, colnames, colvars) \
+	expandRTE((rte), (rtindex), (sublevels_up), VAR_RETURNING_DEFAULT, (location), (include_dropped), \
+			  (colnames), (colvars))
+#else
+#define pals_expand_rte(rte, rtindex, sublevels_up, location, include_dropped, colnames, colvars) \
+	expandRTE((rte), (rtindex), (sublevels_up), (location), (include_dropped), (colnames), (colvars))
+#endif
+
+/* 18: PortalRun() lost its run_once argument (always true for us). */
+#if PG_VERSION_NUM >= 180000
+#define pals_portal_run(portal, count, isTopLevel, dest, altdest, qc) \
+	PortalRun((portal), (count), (isTopLevel), (dest), (altdest), (qc))
+#else
+#define pals_portal_run(portal, count, isTopLevel, dest, altdest, qc) \
+	PortalRun((portal), (count), (isTopLevel), true, (dest), (altdest), (qc))
+#endif
+
+/*
+ * The static inline functions below need these headers (they are the
+ * redaction's, written on its branch: src/redact.c).
+ */
 #include "executor/executor.h"
 #include "nodes/parsenodes.h"
 #include "parser/parse_node.h"
@@ -87,5 +179,26 @@ pals_check_insert_permission(ParseState *pstate, ParseNamespaceItem *nsitem, Lis
 	ExecCheckRTPerms(pstate->p_rtable, true);
 #endif
 }
+
+/* Functions with a body per version: compat.c. */
+struct EState;
+struct RangeTblEntry;
+struct Bitmapset;
+
+/*
+ * The view a range table entry expanded by the rewriter came from, or
+ * InvalidOid.  15 leaves the view's *OLD* entry first in the subquery's range
+ * table; 16 dropped that entry and keeps the view's relid and relkind on the
+ * subquery entry itself.
+ */
+extern Oid	pals_expanded_view(struct RangeTblEntry *rte);
+
+/*
+ * Give an executor state a range table of one relation, checked for the
+ * given permissions (16 keeps them in RTEPermissionInfo; 18 wants the
+ * unpruned relations).  updatedCols: for UPDATE OF triggers.
+ */
+extern void pals_init_range_table(struct EState *estate, struct RangeTblEntry *rte,
+								  uint64 perms, struct Bitmapset *updatedCols);
 
 #endif							/* PALS_COMPAT_H */

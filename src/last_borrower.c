@@ -120,11 +120,11 @@ answers_still_valid(Snapshot snap)
 
 	if (answers.rows == NULL || !same_visibility(snap))
 		return false;
-	same_statement = answers.lxid == MyProc->lxid &&
+	same_statement = answers.lxid == pals_my_lxid() &&
 		answers.statement == GetCurrentStatementStartTimestamp();
 	if (!same_statement && hash_get_num_entries(answers.rows) > KEEP_AFTER_STATEMENT)
 		return false;			/* a big report's answers: do not hold their memory */
-	if (answers.lxid == MyProc->lxid && answers.cid == snap->curcid)
+	if (answers.lxid == pals_my_lxid() && answers.cid == snap->curcid)
 		return true;
 	return !TransactionIdIsValid(answers.own_xid) && !TransactionIdIsValid(GetTopTransactionIdIfAny());
 }
@@ -137,7 +137,7 @@ current_answers(Snapshot snap)
 
 	if (answers_still_valid(snap))
 	{
-		answers.lxid = MyProc->lxid;
+		answers.lxid = pals_my_lxid();
 		answers.statement = GetCurrentStatementStartTimestamp();
 		answers.cid = snap->curcid;
 		return;
@@ -151,7 +151,7 @@ current_answers(Snapshot snap)
 	ctl.hcxt = answers.context;
 	answers.rows = hash_create("pals_privacy last borrowers", 256, &ctl,
 							   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	answers.lxid = MyProc->lxid;
+	answers.lxid = pals_my_lxid();
 	answers.statement = GetCurrentStatementStartTimestamp();
 	answers.cid = snap->curcid;
 	answers.xmin = snap->xmin;

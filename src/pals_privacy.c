@@ -141,11 +141,7 @@ _PG_init(void)
 	pals_worker_init();
 	pals_operations_init();
 
-#if PG_VERSION_NUM >= 150000
 	MarkGUCPrefixReserved("pals_privacy");
-#else
-	EmitWarningsOnPlaceholders("pals_privacy");
-#endif
 
 	pals_bindings_init();
 	pals_classes_init();

@@ -24,6 +24,7 @@
 #define PALS_PRIVACY_H
 
 #include "postgres.h"
+#include "compat.h"
 #include "nodes/pg_list.h"
 #include "nodes/primnodes.h"
 

@@ -141,11 +141,7 @@ placeholder_exists(Relation patrons, Oid index_oid, AttrNumber id_attno, Oid eqo
 							   index->rd_indcollation[0], get_opcode(eqop),
 							   OidInputFunctionCall(typinput, (char *) placeholder, typioparam, -1));
 		snap = RegisterSnapshot(GetLatestSnapshot());
-#if PG_VERSION_NUM >= 180000
-		scan = index_beginscan(patrons, index, snap, NULL, 1, 0);
-#else
-		scan = index_beginscan(patrons, index, snap, 1, 0);
-#endif
+		scan = pals_index_beginscan(patrons, index, snap, 1, 0);
 		index_rescan(scan, &key, 1, NULL, 0);
 		slot = table_slot_create(patrons, NULL);
 		found = index_getnext_slot(scan, ForwardScanDirection, slot);

@@ -154,6 +154,9 @@ load_stats_bindings(void)
 	stats = NULL;
 	nstats = 0;
 
+	/* a 0.1.0 database (before ALTER EXTENSION UPDATE) has none; asked again */
+	if (!OidIsValid(get_relname_relid("statistics_binding", get_namespace_oid("pals_privacy", true))))
+		return;
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "pals_privacy: SPI_connect failed");
 	pals_execute_sql_as(reg->extension_owner,

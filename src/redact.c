@@ -888,18 +888,11 @@ build_rules(RteRules *r, const RelPolicy *p, const Redaction *red)
  * The query rewrite
  * ---------------------------------------------------------------------- */
 
-/* A view expanded by the rewriter keeps its *OLD* entry (PG < 16). */
+/* The view a subquery entry was expanded from (how to tell differs by version: compat.c). */
 static Oid
 expanded_view(RangeTblEntry *rte)
 {
-	RangeTblEntry *old;
-
-	if (rte->rtekind != RTE_SUBQUERY || rte->subquery == NULL || rte->subquery->rtable == NIL)
-		return InvalidOid;
-	old = linitial(rte->subquery->rtable);
-	if (old->rtekind == RTE_RELATION && old->relkind == RELKIND_VIEW)
-		return old->relid;
-	return InvalidOid;
+	return pals_expanded_view(rte);
 }
 
 /* The relation a range table entry reads: a table, or an expanded view. */
@@ -982,7 +975,7 @@ mask_mutator(Node *node, MaskContext *mc)
 			List	   *vars = NIL;
 			ListCell   *lc;
 
-			expandRTE(rt_fetch(v->varno, mc->rtable), v->varno, 0, -1, true, &names, &vars);
+			pals_expand_rte(rt_fetch(v->varno, mc->rtable), v->varno, 0, -1, true, &names, &vars);
 			foreach(lc, vars)
 			{
 				Node	   *col = lfirst(lc);
@@ -1992,6 +1985,9 @@ plan_reads_bound(PlannedStmt *stmt)
 		if (rte->rtekind == RTE_RELATION && rte->relkind != RELKIND_VIEW &&
 			(policy_for(rte->relid)->bound || bound_below(rte->relid)))
 			return true;
+		/* a bound view: its *OLD* entry (15), its subquery entry (16+) */
+		if (rte->relkind == RELKIND_VIEW && OidIsValid(rte->relid) && policy_for(rte->relid)->bound)
+			return true;
 	}
 	return false;
 }
@@ -2369,7 +2365,7 @@ typedef struct PatronId
 static bool
 set_is_current(const PatronSet *s, const char *question)
 {
-	return s->ids != NULL && s->lxid == MyProc->lxid &&
+	return s->ids != NULL && s->lxid == pals_my_lxid() &&
 		s->statement == GetCurrentStatementStartTimestamp() &&
 		s->cid == GetCurrentCommandId(false) && strcmp(s->question, question) == 0;
 }
@@ -2410,7 +2406,7 @@ patron_set(const char *question, const char *sql, int nargs, Oid *types, Datum *
 	}
 	SPI_finish();
 	strlcpy(s->question, question, sizeof(s->question));
-	s->lxid = MyProc->lxid;
+	s->lxid = pals_my_lxid();
 	s->statement = GetCurrentStatementStartTimestamp();
 	s->cid = GetCurrentCommandId(false);
 	return s;
@@ -2506,9 +2502,9 @@ pals_privacy_acknowledged(PG_FUNCTION_ARGS)
 
 	if (strlen(user) < NAMEDATALEN)
 		hash_search(s->ids, user, HASH_FIND, &found);
-	if (!found && told != MyProc->lxid)
+	if (!found && told != pals_my_lxid())
 	{
-		told = MyProc->lxid;
+		told = pals_my_lxid();
 		ereport(NOTICE,
 				(errmsg("patron columns are masked: role \"%s\" has not acknowledged the privacy policy this year", user),
 				 errhint("Read the policy, then run SELECT pals_privacy.acknowledge_policy('<version>');")));

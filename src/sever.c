@@ -54,13 +54,6 @@
 #include "access/sysattr.h"
 #include "access/relation.h"
 
-/* PostgreSQL 16 exports these from storage/itemptr.h; 15 keeps them private. */
-#ifndef DatumGetItemPointer
-#define DatumGetItemPointer(X)	 ((ItemPointer) DatumGetPointer(X))
-#define ItemPointerGetDatum(X)	 PointerGetDatum(X)
-#define PG_GETARG_ITEMPOINTER(n) DatumGetItemPointer(PG_GETARG_DATUM(n))
-#endif
-
 PG_FUNCTION_INFO_V1(pals_privacy_sever_row);
 PG_FUNCTION_INFO_V1(pals_privacy_sever_one);
 
@@ -737,7 +730,7 @@ patron_opted_in(RelSever *rs, Datum patron)
 	snap = RegisterSnapshot(GetLatestSnapshot());
 	ScanKeyInit(&key, 1, BTEqualStrategyNumber, rs->patron_eq, patron);
 	key.sk_collation = index->rd_indcollation[0];
-	scan = index_beginscan(rel, index, snap, 1, 0);
+	scan = pals_index_beginscan(rel, index, snap, 1, 0);
 	index_rescan(scan, &key, 1, NULL, 0);
 	slot = table_slot_create(rel, NULL);
 	if (index_getnext_slot(scan, ForwardScanDirection, slot))
@@ -836,21 +829,7 @@ direct_begin(DirectWrite *w, Oid relid, AclMode perms, AttrNumber updated, bool 
 	rte->relid = relid;
 	rte->relkind = w->rel->rd_rel->relkind;
 	rte->rellockmode = RowExclusiveLock;
-#if PG_VERSION_NUM >= 160000
-	{
-		RTEPermissionInfo *perm = makeNode(RTEPermissionInfo);
-
-		perm->relid = relid;
-		perm->requiredPerms = perms;
-		perm->updatedCols = cols;	/* for UPDATE OF triggers */
-		rte->perminfoindex = 1;
-		ExecInitRangeTable(w->estate, list_make1(rte), list_make1(perm));
-	}
-#else
-	rte->requiredPerms = perms;
-	rte->updatedCols = cols;	/* for UPDATE OF triggers */
-	ExecInitRangeTable(w->estate, list_make1(rte));
-#endif
+	pals_init_range_table(w->estate, rte, perms, cols);	/* cols: for UPDATE OF triggers */
 	CommandCounterIncrement();	/* like a statement of its own: earlier changes are seen */
 	w->estate->es_output_cid = GetCurrentCommandId(true);
 	w->estate->es_snapshot = GetActiveSnapshot();
@@ -858,11 +837,7 @@ direct_begin(DirectWrite *w, Oid relid, AclMode perms, AttrNumber updated, bool 
 	/* where the trigger machinery looks for it (else it opens the table again) */
 	w->estate->es_opened_result_relations = list_make1(w->rri);
 	ExecOpenIndices(w->rri, false);
-#if PG_VERSION_NUM >= 160000
-	EvalPlanQualInit(&w->epqstate, w->estate, NULL, NIL, -1, NIL);
-#else
-	EvalPlanQualInit(&w->epqstate, w->estate, NULL, NIL, -1);
-#endif
+	pals_epq_init(&w->epqstate, w->estate, NULL, NIL, -1);
 	if (triggers)
 		AfterTriggerBeginQuery();
 }
@@ -1150,7 +1125,7 @@ tracker_lookup(Relation rel, Oid key_index, Oid binding, const char *item, Tuple
 {
 	Relation	index = index_open(key_index, RowExclusiveLock);
 	Snapshot	snap = statement_snapshot();
-	IndexScanDesc scan = index_beginscan(rel, index, snap, 2, 0);
+	IndexScanDesc scan = pals_index_beginscan(rel, index, snap, 2, 0);
 	ScanKeyData key[2];
 	bool		found;
 
@@ -1195,7 +1170,7 @@ tracker_swap(const LoanBinding *b, const char *item, Oid relid, ItemPointer tid,
 		TupleTableSlot *new;
 		TM_FailureData tmfd;
 		LockTupleMode lockmode;
-		bool		update_indexes;
+		PalsUpdateIndexes update_indexes;
 		TM_Result	res;
 
 		found = tracker_lookup(w.rel, tracker_key, b->relid, item, row);
@@ -1210,8 +1185,9 @@ tracker_swap(const LoanBinding *b, const char *item, Oid relid, ItemPointer tid,
 								 &tmfd, &lockmode, &update_indexes);
 		if (res == TM_Ok)
 		{
-			if (update_indexes)
-				list_free(ExecInsertIndexTuples(w.rri, new, w.estate, true, false, NULL, NIL));
+			if (pals_update_needs_indexes(update_indexes))
+				list_free(pals_insert_index_tuples(w.rri, new, w.estate, true, false, NULL, NIL,
+												   update_indexes));
 			break;
 		}
 		if (res != TM_Updated && res != TM_Deleted)

@@ -416,7 +416,7 @@ run_top_level(const char *sql)
 	PortalStart(portal, NULL, 0, InvalidSnapshot);
 	receiver = CreateDestReceiver(DestNone);
 	MemoryContextSwitchTo(old);
-	(void) PortalRun(portal, FETCH_ALL, true, true, receiver, receiver, NULL);
+	(void) pals_portal_run(portal, FETCH_ALL, true, receiver, receiver, NULL);
 	receiver->rDestroy(receiver);
 	PortalDrop(portal, false);
 	CommitTransactionCommand();

@@ -7,10 +7,15 @@
 #   2. TAP tests (they start their own servers), as the postgres user on a
 #      copy of the tree it can write.
 # Ends with one line "N passed, N failed"; exits non-zero on any failure.
+#
+# `make test PG=18` (or PG=18-assert) runs the same suites against
+# PostgreSQL 18 built from source by tools/build-pg.sh (cached outside the
+# repository, built on first use): a copy of that installation, and the
+# extension built in a copy of the tree.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 top=$(pwd)
-bash tools/setup.sh --no-install || { echo "0 passed, 1 failed"; exit 1; }
+pgversion=${PG:-15}
 # The compliance report test renders the report in Debian's chromium
 # (test/t/050_compliance_report.pl); without it that test fails, never skips.
 if ! command -v chromium >/dev/null 2>&1; then
@@ -25,10 +30,14 @@ log=$(mktemp -d /tmp/pals_test.XXXXXX)
 chmod 755 "$log"
 passed=0
 failed=0
-count() {   # count "... ok" / "... FAILED" lines of pg_regress output
+# pg_regress reports "test name ... ok" / "... FAILED" up to 15, and TAP
+# style "ok 1 - name" / "not ok 1 - name" from 16
+okline='^((test |     )?[a-z0-9_-]+ +\.\.\. ok|ok [0-9]+ +[-+] )'
+badline='\.\.\. (FAILED|failed)|^not ok [0-9]+ '
+count() {   # count passed / failed tests of pg_regress output
     local f=$1 ok bad
-    ok=$(grep -cE '^(test |     )?[a-z0-9_-]+ +\.\.\. ok' "$f" || true)
-    bad=$(grep -cE '\.\.\. (FAILED|failed)' "$f" || true)
+    ok=$(grep -cE "$okline" "$f" || true)
+    bad=$(grep -cE "$badline" "$f" || true)
     passed=$((passed + ok)); failed=$((failed + bad))
 }
 
@@ -37,11 +46,36 @@ count() {   # count "... ok" / "... FAILED" lines of pg_regress output
 # binary), so runs from several checkouts never test each other's builds and
 # nothing waits for a lock; the copy is removed at the end.
 pg=$log/pg
-mkdir -p "$pg/usr/lib/postgresql" "$pg/usr/share/postgresql"
-cp -a /usr/lib/postgresql/15 "$pg/usr/lib/postgresql/"
-cp -a /usr/share/postgresql/15 "$pg/usr/share/postgresql/"
-make -s install DESTDIR="$pg" PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config >/dev/null
-bindir=$pg/usr/lib/postgresql/15/bin
+if [ "$pgversion" = 15 ]; then
+    bash tools/setup.sh --no-install || { echo "0 passed, 1 failed"; exit 1; }
+    mkdir -p "$pg/usr/lib/postgresql" "$pg/usr/share/postgresql"
+    cp -a /usr/lib/postgresql/15 "$pg/usr/lib/postgresql/"
+    cp -a /usr/share/postgresql/15 "$pg/usr/share/postgresql/"
+    make -s install DESTDIR="$pg" PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config >/dev/null
+    bindir=$pg/usr/lib/postgresql/15/bin
+    tree=$top
+else
+    # PostgreSQL built from source (cached), copied; the extension is built
+    # in a copy of the tree, so the checkout's own build (for 15) stays
+    major=${pgversion%%-*}
+    flags=()
+    [ "$major" != "$pgversion" ] && flags=(--"${pgversion#*-}")
+    t=$(date +%s)
+    cached=$(bash tools/build-pg.sh "${flags[@]}" "$major" | tail -1) \
+        || { echo "!! could not build PostgreSQL $pgversion"; echo "0 passed, 1 failed"; exit 1; }
+    echo "== PostgreSQL $pgversion from $cached ($(( $(date +%s) - t )) s)"
+    cp -a "$cached" "$pg"
+    bindir=$pg/bin
+    tree=$log/tree
+    rsync -a --exclude .git --exclude results --exclude output_iso --exclude tmp_check \
+        --exclude '*.o' --exclude '*.so' --exclude '*.bc' "$top/" "$tree/"
+    echo "== building pals_privacy against $("$bindir/pg_config" --version) (warnings are errors)"
+    if ! (cd "$tree" && make -s clean PG_CONFIG="$bindir/pg_config" &&
+          make -s werror PG_CONFIG="$bindir/pg_config" &&
+          make -s install PG_CONFIG="$bindir/pg_config") > "$log/build.out" 2>&1; then
+        cat "$log/build.out"; echo "0 passed, 1 failed"; exit 1
+    fi
+fi
 trap 'runuser -u postgres -- "$bindir/pg_ctl" -D "$log/data" -m immediate stop >/dev/null 2>&1; rm -rf "$pg"' EXIT
 
 # a throwaway cluster owned by postgres, on a free port, socket in $log
@@ -58,8 +92,9 @@ CONF
 runuser -u postgres -- "$bindir/pg_ctl" -D "$log/data" -l "$log/server.log" -w start >/dev/null \
     || { echo "!! the test server did not start:"; tail -20 "$log/server.log"; echo "0 passed, 1 failed"; exit 1; }
 
-echo "== pg_regress and isolation tests"
+echo "== pg_regress and isolation tests ($("$bindir/pg_config" --version))"
 (
+    cd "$tree"
     export PGHOST=$log PGPORT=$port PGUSER=postgres
     make -s installcheck PG_CONFIG="$bindir/pg_config" ISOLATION= TAP_TESTS= > "$log/regress.out" 2>&1; echo $? > "$log/regress.rc"
     if [ -f regression.diffs ]; then cp regression.diffs "$log/regress.diffs"; fi
@@ -68,10 +103,10 @@ echo "== pg_regress and isolation tests"
 )
 runuser -u postgres -- "$bindir/pg_ctl" -D "$log/data" -w stop >/dev/null 2>&1
 for suite in regress isolation; do
-    cat "$log/$suite.out" 2>/dev/null | grep -E '\.\.\. |^(=|#)' | grep -v '^=* *$' || true
+    cat "$log/$suite.out" 2>/dev/null | grep -E "\.\.\. |^(=|#)|$okline|$badline" | grep -v '^=* *$' || true
     count "$log/$suite.out"
     rc=$(cat "$log/$suite.rc" 2>/dev/null || echo 1)
-    if [ "$rc" != 0 ] && ! grep -qE '\.\.\. (FAILED|failed)' "$log/$suite.out" 2>/dev/null; then
+    if [ "$rc" != 0 ] && ! grep -qE "$badline" "$log/$suite.out" 2>/dev/null; then
         echo "!! $suite suite did not run (exit $rc):"; tail -20 "$log/$suite.out" "$log/virtualenv.out" 2>/dev/null
         failed=$((failed + 1))
     fi
@@ -80,7 +115,7 @@ done
 
 echo "== TAP tests"
 tap=$log/tap
-rsync -a --exclude .git --exclude results --exclude output_iso --exclude tmp_check "$top/" "$tap/"
+rsync -a --exclude .git --exclude results --exclude output_iso --exclude tmp_check "$tree/" "$tap/"
 chown -R postgres: "$tap"
 (cd "$tap" && runuser -u postgres -- env PATH="$bindir:$PATH" \
     make -s installcheck PG_CONFIG="$bindir/pg_config" REGRESS= ISOLATION= PROVE_FLAGS=--timer) > "$log/tap.out" 2>&1

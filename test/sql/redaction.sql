@@ -742,12 +742,15 @@ COPY rd.iloans_old (id, patron_id, item_id) TO STDOUT;
 COPY rd.searches TO STDOUT;
 -- parallel plans (workers or not, the leader runs it under Gather)
 SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0;
-SET max_parallel_workers_per_gather = 2; SET force_parallel_mode = on;
+-- force_parallel_mode was renamed debug_parallel_query in PostgreSQL 16
+SELECT CASE WHEN current_setting('server_version_num')::int >= 160000 THEN 'debug_parallel_query'
+            ELSE 'force_parallel_mode' END AS debug_parallel \gset
+SET max_parallel_workers_per_gather = 2; SET :debug_parallel = on;
 SELECT count(*) AS parallel_count_42 FROM rd.loans WHERE patron_id = 42;
 SELECT string_agg(coalesce(patron_id::text, '-'), ',' ORDER BY id) AS parallel_item_7 FROM rd.loans WHERE item_id = 7;
 SELECT count(*) AS parallel_searches FROM rd.searches;
 RESET parallel_setup_cost; RESET parallel_tuple_cost; RESET min_parallel_table_scan_size;
-RESET max_parallel_workers_per_gather; RESET force_parallel_mode;
+RESET max_parallel_workers_per_gather; RESET :debug_parallel;
 -- integrity violations cannot echo a hidden row: a row whose patron the class may not
 -- see is not written at all (UPDATE 0; under 0.1.0 each failed without DETAIL)
 SAVEPOINT rd_err;

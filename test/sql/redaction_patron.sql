@@ -165,11 +165,14 @@ SELECT results_eq('rp_c1'::refcursor, ARRAY[1, 2], 'P1: a cursor');
 CLOSE rp_c1;
 -- parallel plans and COPY (checked by the expected output)
 SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0;
-SET max_parallel_workers_per_gather = 2; SET force_parallel_mode = on;
+-- force_parallel_mode was renamed debug_parallel_query in PostgreSQL 16
+SELECT CASE WHEN current_setting('server_version_num')::int >= 160000 THEN 'debug_parallel_query'
+            ELSE 'force_parallel_mode' END AS debug_parallel \gset
+SET max_parallel_workers_per_gather = 2; SET :debug_parallel = on;
 SELECT string_agg(id || ':' || coalesce(patron_id, '-'), ' ' ORDER BY id) AS parallel_loans FROM rp.loans;
 SELECT count(*) AS parallel_searches FROM rp.searches;
 RESET parallel_setup_cost; RESET parallel_tuple_cost; RESET min_parallel_table_scan_size;
-RESET max_parallel_workers_per_gather; RESET force_parallel_mode;
+RESET max_parallel_workers_per_gather; RESET :debug_parallel;
 COPY rp.loans TO STDOUT;
 COPY (SELECT p.name, s.query FROM rp.patrons p JOIN rp.searches s ON s.patron_id = p.id) TO STDOUT;
 PREPARE rp_q1 AS SELECT id FROM rp.loans ORDER BY id;
