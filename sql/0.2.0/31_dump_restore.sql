@@ -46,8 +46,9 @@ END $$;
 -- still names a patron.  Closed, settled rows that still name a patron and
 -- are not their item's last borrower are queued in sever_pending, for
 -- maintenance to sever (or keep, for a patron who opted in).
--- Returns the number of items tracked.
-CREATE FUNCTION @extschema@.rebuild_tracker(relation regclass DEFAULT NULL) RETURNS bigint
+-- Returns the number of items tracked.  (Internal: the restore calls it;
+-- the identity helper's rebuild_tracker() is the public, bind-time build.)
+CREATE FUNCTION @extschema@._restore_tracker(relation regclass DEFAULT NULL) RETURNS bigint
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     b @extschema@.loan_binding;
@@ -56,13 +57,13 @@ DECLARE
     n bigint;
     total bigint := 0;
 BEGIN
-    PERFORM @extschema@._require_admin('rebuild_tracker');
-    IF relation IS NOT NULL AND NOT EXISTS (SELECT FROM @extschema@.loan_binding l WHERE l.relation = rebuild_tracker.relation) THEN
-        RAISE EXCEPTION 'rebuild_tracker: "%" is not bound as loans', relation
+    PERFORM @extschema@._require_admin('_restore_tracker');
+    IF relation IS NOT NULL AND NOT EXISTS (SELECT FROM @extschema@.loan_binding l WHERE l.relation = _restore_tracker.relation) THEN
+        RAISE EXCEPTION '_restore_tracker: "%" is not bound as loans', relation
             USING ERRCODE = 'undefined_object', HINT = 'See SELECT * FROM pals_privacy.bindings WHERE kind = ''loans''.';
     END IF;
     FOR b IN SELECT * FROM @extschema@.loan_binding l
-              WHERE (rebuild_tracker.relation IS NULL OR l.relation = rebuild_tracker.relation)
+              WHERE (_restore_tracker.relation IS NULL OR l.relation = _restore_tracker.relation)
                 AND EXISTS (SELECT FROM pg_class c WHERE c.oid = l.relation::oid) LOOP
         p := @extschema@._loan_predicates(b, 't');
         order_expr := CASE WHEN cardinality(b.closed_columns) = 1 THEN format('t.%I', b.closed_columns[1])
@@ -94,7 +95,7 @@ BEGIN
     END LOOP;
     RETURN total;
 END $$;
-REVOKE ALL ON FUNCTION @extschema@.rebuild_tracker(regclass) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._restore_tracker(regclass) FROM PUBLIC;
 
 -- After a restore: the severing triggers come back (post-data, after every
 -- row is loaded); then the tracker is rebuilt, and the backlog progress,
@@ -122,7 +123,7 @@ BEGIN
          LIMIT 1;
         IF b IS NOT NULL AND NOT EXISTS (SELECT FROM @extschema@.last_borrower l WHERE l.binding = b::oid) THEN
             RAISE NOTICE 'pals_privacy: rebuilding the last-borrower tracker of % (% items)', b,
-                @extschema@.rebuild_tracker(b);
+                @extschema@._restore_tracker(b);
         END IF;
     END LOOP;
 END $$;

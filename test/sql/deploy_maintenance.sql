@@ -10,7 +10,7 @@ CREATE DATABASE regress_deploy_maintenance;
 SET client_min_messages = warning;
 CREATE EXTENSION pgtap;
 CREATE EXTENSION pals_privacy;
-SELECT plan(17);
+SELECT plan(19);
 
 CREATE SCHEMA mt;
 CREATE TABLE mt.patrons (id bigint PRIMARY KEY, expires date NOT NULL);
@@ -21,7 +21,13 @@ CREATE TABLE mt.receipts (printed_at timestamptz NOT NULL);
 INSERT INTO mt.receipts VALUES (now() - interval '40 days'), (now());
 CREATE TABLE mt.signups (signed_up_at timestamptz NOT NULL);
 INSERT INTO mt.signups VALUES (now() - interval '40 days'), (now());
-SELECT pals_privacy.bind_patrons('mt.patrons', 'id', 'expires');
+-- the ILS's purge function notes the purge's progress as it is called
+CREATE TABLE mt.seen (purged_so_far text);
+CREATE FUNCTION mt.purge_patron(bigint) RETURNS void LANGUAGE sql AS $$
+    INSERT INTO mt.seen SELECT coalesce(p.purged::text, '-') FROM pals_privacy.purge_progress p WHERE p.state = 'in progress';
+    DELETE FROM mt.patrons WHERE id = $1
+$$;
+SELECT pals_privacy.bind_patrons('mt.patrons', 'id', 'expires', purge_function => 'mt.purge_patron(bigint)');
 SELECT pals_privacy.bind_loans('mt.loans', 'patron_id', 'item_id', '{returned}');
 SELECT pals_privacy.retain('mt.receipts', 'printed_at', '30 days');
 SELECT pals_privacy.retain('mt.signups', 'signed_up_at', '30 days');
@@ -60,6 +66,15 @@ SELECT is((SELECT ok FROM pals_privacy.health() WHERE check_name = 'backlog seve
 ALTER TABLE mt.loans RENAME COLUMN returned_on TO returned;
 SELECT is((SELECT ok FROM pals_privacy.health() WHERE check_name = 'bindings valid'), true, 'health(): fixed, the bindings are valid');
 SELECT is((SELECT ok FROM pals_privacy.health() WHERE check_name = 'library preloaded'), true, 'health(): the library is preloaded');
+
+-- purge progress, live: four expired patrons (2 waited for the broken binding), one per batch
+TRUNCATE mt.seen;
+INSERT INTO mt.patrons VALUES (10, '2000-01-01'), (11, '2000-01-01'), (12, '2000-01-01');
+CALL pals_privacy.purge_expired(batch_size => 1);
+SELECT is((SELECT string_agg(purged_so_far, ',') FROM mt.seen), '-,1,2,3',
+          'purge_progress shows the patrons purged so far while the purge runs');
+SELECT is((SELECT state || ' ' || purged || ' of ' || eligible FROM pals_privacy.purge_progress), 'done 4 of 4',
+          'purge_progress: done, with the final counts');
 
 SELECT * FROM finish();
 \c :regress_db

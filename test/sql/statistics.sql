@@ -11,7 +11,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pals_privacy;
 
 BEGIN;
-SELECT plan(57);
+SELECT plan(59);
 CREATE EXTENSION pgcrypto;
 CREATE TEMP TABLE st_mark AS SELECT coalesce(max(id), 0) AS id FROM pals_privacy.audit_log;
 
@@ -225,6 +225,16 @@ INSERT INTO st.loans VALUES (9, 2, 11, NULL, NULL);
 UPDATE st.loans SET returned = now(), paid = now() WHERE id = 9;     -- severs P1's row 6: a record
 SELECT is(pg_temp.ended_keys(), '0/true', 'the next record destroyed it');
 SELECT is((SELECT count(*) FROM pals_privacy.pseudonym_keys WHERE key IS NOT NULL), 1::bigint, 'and made a new key');
+
+-- A record that cannot be written never keeps a patron: the row is severed
+-- all the same, with a WARNING that names the SQLSTATE, not the patron.
+ALTER EXTENSION pals_privacy DROP FUNCTION pals_privacy._age_bracket(date, timestamptz);
+DROP FUNCTION pals_privacy._age_bracket(date, timestamptz);
+INSERT INTO st.loans VALUES (10, 3, 11, NULL, NULL);
+UPDATE st.loans SET returned = now(), paid = now() WHERE id = 10;    -- severs P2's row 9: its record fails
+SELECT is((SELECT patron_id FROM st.loans WHERE id = 9), NULL, 'a failed record does not stop the sever');
+SELECT is((SELECT count(*) FROM pals_privacy.pseudonymous_loans WHERE relation = 'st.loans'::regclass AND period > '2021-01-01'),
+          6::bigint, 'and no record was written');
 
 -- stop_statistics: a sever writes no record any more
 SELECT lives_ok($$SELECT pals_privacy.stop_statistics('st.loans')$$, 'stop_statistics');
