@@ -8,10 +8,9 @@
 -- Build the tracker of one loan binding at bind time: each item's latest
 -- closed row, if it still has its patron.  Returns the number of items
 -- tracked.  The loan relation is locked against writes meanwhile (SHARE),
--- so no return races it.  (rebuild_tracker(), for after a restore, is the
--- deploy helper's in 31_dump_restore.sql: it also queues the rows that are
--- no item's last borrower for severing, which binding must not do before
--- the DBA has run the backlog.)
+-- so no return races it.  (Deploy's _restore_tracker() also queues the
+-- rows that are no item's last borrower for severing, which binding must
+-- not do before the DBA has run the backlog.)
 CREATE FUNCTION @extschema@._build_tracker(relation regclass) RETURNS bigint
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -21,7 +20,7 @@ DECLARE
     n bigint;
     total bigint := 0;
 BEGIN
-    PERFORM @extschema@._require_admin('bind_loans');
+    PERFORM @extschema@._require_admin('rebuild_tracker');
     FOR b IN SELECT * FROM @extschema@.loan_binding l
               WHERE l.relation = _build_tracker.relation
               ORDER BY l.relation::oid LOOP
@@ -51,3 +50,28 @@ BEGIN
     RETURN total;
 END $$;
 REVOKE ALL ON FUNCTION @extschema@._build_tracker(regclass) FROM PUBLIC;
+
+-- The public rebuild: every loan binding's tracker (or one), as binding
+-- builds it.  For after a restore (deploy's _restore_tracker() also queues
+-- the rows that are no item's last borrower), or to repair the tracker.
+CREATE FUNCTION @extschema@.rebuild_tracker(relation regclass DEFAULT NULL) RETURNS bigint
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE r regclass; total bigint := 0;
+BEGIN
+    PERFORM @extschema@._require_admin('rebuild_tracker');
+    IF relation IS NOT NULL AND NOT EXISTS (SELECT FROM @extschema@.loan_binding l WHERE l.relation = rebuild_tracker.relation) THEN
+        RAISE EXCEPTION 'rebuild_tracker: "%" is not bound as loans', relation
+            USING ERRCODE = 'undefined_object',
+                  HINT = 'SELECT relation FROM pals_privacy.bindings WHERE kind = ''loans'' lists the loan bindings.';
+    END IF;
+    FOR r IN SELECT l.relation FROM @extschema@.loan_binding l
+              WHERE (rebuild_tracker.relation IS NULL OR l.relation = rebuild_tracker.relation)
+                AND EXISTS (SELECT FROM pg_class c WHERE c.oid = l.relation::oid)
+              ORDER BY l.relation::oid LOOP
+        total := total + @extschema@._build_tracker(r);
+    END LOOP;
+    RETURN total;
+END $$;
+REVOKE ALL ON FUNCTION @extschema@.rebuild_tracker(regclass) FROM PUBLIC;
+COMMENT ON FUNCTION @extschema@.rebuild_tracker(regclass) IS
+    'Rebuild the last-borrower tracker of a loan binding (or all), in one statement each';
