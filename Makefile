@@ -47,7 +47,7 @@ sql/$(EXTENSION)--$(LAST_RELEASE)--$(EXTVERSION).sql: $(CHANGES) sql/$(EXTVERSIO
 	  printf '%s\n' '\echo Use "ALTER EXTENSION pals_privacy UPDATE" to load this file. \quit'; \
 	  cat /dev/null $(filter %.sql,$^) ) > $@
 
-.PHONY: test demo report bench bench-quick werror status
+.PHONY: test deb-test demo report bench bench-quick werror status
 
 # Build with warnings as errors (what CI does).  The server headers trip
 # -Wunused-parameter and -Wmissing-field-initializers (callbacks with fixed
@@ -60,6 +60,10 @@ werror:
 # PostgreSQL built from source and cached by tools/build-pg.sh.
 test:
 	PG=$(PG) bash tools/run-tests.sh
+
+# Build the Debian package (debian/) and install it into a clean cluster.
+deb-test:
+	bash tools/test-deb.sh
 
 # One-screen health check of the installed extension in $PGDATABASE (docs/operations.md).
 status:

@@ -115,12 +115,24 @@ static inline void
 pals_clear_permissions(Query *q, RangeTblEntry *rte)
 {
 #if PG_VERSION_NUM >= 160000
-	if (rte->perminfoindex != 0)
-	{
-		RTEPermissionInfo *perm = list_nth(q->rteperminfos, rte->perminfoindex - 1);
+	/*
+	 * The executor wants every RTEPermissionInfo referenced by exactly one
+	 * entry and requiring something (asserted in ExecCheckPermissions): the
+	 * entry's is removed, the later ones renumbered.
+	 */
+	Index		index = rte->perminfoindex;
+	ListCell   *lc;
 
-		perm->requiredPerms = 0;
-		perm->selectedCols = perm->insertedCols = perm->updatedCols = NULL;
+	if (index == 0)
+		return;
+	q->rteperminfos = list_delete_nth_cell(q->rteperminfos, index - 1);
+	rte->perminfoindex = 0;
+	foreach(lc, q->rtable)
+	{
+		RangeTblEntry *other = lfirst(lc);
+
+		if (other->perminfoindex > index)
+			other->perminfoindex--;
 	}
 #else
 	rte->requiredPerms = 0;
@@ -142,9 +154,8 @@ pals_move_permissions(Query *outer, RangeTblEntry *outer_rte, Query *sub, RangeT
 		sub_rte->perminfoindex = 1;
 	}
 	else
-		pals_clear_permissions(sub, sub_rte);
+		sub_rte->perminfoindex = 0;
 	pals_clear_permissions(outer, outer_rte);
-	outer_rte->perminfoindex = 0;
 #else
 	sub_rte->requiredPerms = outer_rte->requiredPerms;
 	sub_rte->checkAsUser = outer_rte->checkAsUser;

@@ -66,5 +66,17 @@ ok($hidden{'100001:9001'}, 'ground truth: 9001 has hidden loans of items 1-3');
     is($leaked, 0, 'staff: no notification names a hidden patron (write, then listen)');
 }
 
+# Found while attacking (not a leak): in a database with the extension, a
+# non-superuser session whose FIRST statement was BEGIN ISOLATION LEVEL
+# SERIALIZABLE (or REPEATABLE READ) failed with "SET TRANSACTION ISOLATION
+# LEVEL must be called before any query".
+for my $role ('branch_staff', 'ils_app')
+{
+    my ($out, $err) = ('', '');
+    $node->psql('ils', "BEGIN ISOLATION LEVEL SERIALIZABLE;\nSELECT 1;\nCOMMIT;",
+                stdout => \$out, stderr => \$err, extra_params => [ '-U', $role ]);
+    is($err, '', "$role: a session's first statement BEGIN ISOLATION LEVEL SERIALIZABLE works");
+}
+
 $node->stop;
 done_testing();
