@@ -5,6 +5,20 @@
  *     lock on the log that conflicts with itself and is held to the end of
  *     the transaction, so that concurrent sessions build one linear chain
  *     (an entry's predecessor has always committed before it is written).
+ *
+ *     The lock is a lock tag of our own that SQL cannot name (an advisory
+ *     tag with a class no pg_advisory_* function uses), so no other role can
+ *     take it and stall the chain.
+ *
+ *     Durable entries (failed logins, lockouts, first logins, staff PIN
+ *     resets, legal orders and disclosures) must survive the caller's
+ *     rollback: a short-lived background worker writes them in a transaction
+ *     of its own.  The caller hands the entry over in dynamic shared memory
+ *     and waits until the worker has it; then, unless the caller's own
+ *     transaction holds the chain lock (it appended entries of its own), it
+ *     waits for the worker's commit too.  A transaction that holds the lock
+ *     gets one worker, which takes all its durable entries and writes them
+ *     once that transaction has ended, however it ended.
  */
 #include "pals_privacy.h"
 
@@ -21,12 +35,73 @@
 #include "utils/fmgrprotos.h"
 #include "datatype/timestamp.h"
 #include "catalog/pg_type.h"
+#include "pgstat.h"
+#include "port/atomics.h"
+#include "postmaster/bgworker.h"
+#include "storage/dsm.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/lock.h"
+#include "storage/proc.h"
+#include "storage/procarray.h"
+#include "tcop/tcopprot.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
 
 
 PG_FUNCTION_INFO_V1(pals_privacy_audit_append);
 PG_FUNCTION_INFO_V1(pals_privacy_audit_hash);
+PG_FUNCTION_INFO_V1(pals_privacy_audit_durable);
+PG_FUNCTION_INFO_V1(pals_privacy_audit_lock);
 
-#define AUDIT_LOCK_KEY INT64CONST(0x70616c735f617564)	/* "pals_aud" */
+PGDLLEXPORT void pals_audit_writer_main(Datum arg);
+
+/*
+ * The chain lock: an advisory lock tag in this database whose fourth field
+ * is neither 1 (pg_advisory_*(bigint)) nor 2 (pg_advisory_*(int, int)), so
+ * no SQL function can take or wait on it.
+ */
+#define AUDIT_LOCK_KEY1 0x70616c73	/* "pals" */
+#define AUDIT_LOCK_KEY2 0x5f617564	/* "_aud" */
+#define AUDIT_LOCK_CLASS 0x7061		/* not 1 or 2 */
+
+static void
+audit_lock_tag(LOCKTAG *tag)
+{
+	SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, AUDIT_LOCK_KEY1, AUDIT_LOCK_KEY2, AUDIT_LOCK_CLASS);
+}
+
+/* One appender at a time, until the end of the transaction. */
+static void
+audit_lock(void)
+{
+	LOCKTAG		tag;
+
+	audit_lock_tag(&tag);
+	(void) LockAcquire(&tag, ExclusiveLock, false, false);
+}
+
+static bool
+audit_lock_held(void)
+{
+	LOCKTAG		tag;
+
+	audit_lock_tag(&tag);
+#if PG_VERSION_NUM >= 170000
+	return LockHeldByMe(&tag, ExclusiveLock, false);
+#else
+	return LockHeldByMe(&tag, ExclusiveLock);
+#endif
+}
+
+/* pals_privacy._audit_lock(): the chain lock, for _audit_prune() */
+Datum
+pals_privacy_audit_lock(PG_FUNCTION_ARGS)
+{
+	audit_lock();
+	PG_RETURN_VOID();
+}
 
 /*
  * pals_privacy._audit_hash(prev bytea, content text) returns bytea: the
@@ -57,39 +132,24 @@ entry_content(int64 id, TimestampTz at, const char *role, const char *class,
 }
 
 /*
- * pals_privacy._audit_append(event text, details jsonb) returns bigint.
- * SECURITY DEFINER in SQL, so that it may write the log; the entry names
- * the session's (login) role and its privacy class.
+ * Append one entry (SPI connected; details is jsonb's own text or NULL).
+ * Takes the chain lock.
  */
-Datum
-pals_privacy_audit_append(PG_FUNCTION_ARGS)
+static int64
+append_entry(TimestampTz at, const char *role, const char *class,
+			 const char *event, const char *details)
 {
-	char	   *event = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	char	   *details = PG_ARGISNULL(1) ? NULL :
-		DatumGetCString(DirectFunctionCall1(jsonb_out, PG_GETARG_DATUM(1)));
 	SPIPlanPtr	head_plan;
-	Oid			argtypes[8] = {INT8OID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, JSONBOID, BYTEAOID, BYTEAOID};
+	Oid			argtypes[8] = {INT8OID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, BYTEAOID, BYTEAOID};
 	Datum		values[8];
 	char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	unsigned char hash[PALS_SHA256_LEN];
 	bytea	   *prev = NULL;
 	int64		id;
 	bool		isnull;
-	TimestampTz now = GetCurrentTransactionStartTimestamp();
-	Oid			session_role = GetSessionUserId();
-	const char *role = GetUserNameFromId(session_role, false);
-	const char *class = superuser_arg(session_role) ? "operational" :
-		pals_class_name(pals_class_of_role(session_role));
 
-	/*
-	 * One appender at a time, until commit: the chain stays linear.  An
-	 * advisory lock of our own, not a lock on the table, which VACUUM would
-	 * share.
-	 */
-	DirectFunctionCall1(pg_advisory_xact_lock_int8, Int64GetDatum(AUDIT_LOCK_KEY));
+	audit_lock();
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "pals_privacy: SPI_connect failed");
 	/* the head as committed now, even in a REPEATABLE READ transaction */
 	head_plan = SPI_prepare("SELECT id, hash FROM pals_privacy.audit_log ORDER BY id DESC LIMIT 1", 0, NULL);
 	if (head_plan == NULL ||
@@ -107,16 +167,16 @@ pals_privacy_audit_append(PG_FUNCTION_ARGS)
 		id = 1;
 
 	pals_sha256(prev ? (unsigned char *) VARDATA_ANY(prev) : NULL,
-			   prev ? VARSIZE_ANY_EXHDR(prev) : 0,
-			   entry_content(id, now, role, class, event, details), hash);
+				prev ? VARSIZE_ANY_EXHDR(prev) : 0,
+				entry_content(id, at, role, class, event, details), hash);
 
 	values[0] = Int64GetDatum(id);
-	values[1] = TimestampTzGetDatum(now);
+	values[1] = TimestampTzGetDatum(at);
 	values[2] = CStringGetTextDatum(role);
 	values[3] = CStringGetTextDatum(class);
 	values[4] = CStringGetTextDatum(event);
 	if (details)
-		values[5] = PG_GETARG_DATUM(1);
+		values[5] = CStringGetTextDatum(details);
 	else
 		nulls[5] = 'n';
 	if (prev)
@@ -126,9 +186,349 @@ pals_privacy_audit_append(PG_FUNCTION_ARGS)
 	values[7] = PointerGetDatum(pals_bytea(hash, PALS_SHA256_LEN));
 	if (SPI_execute_with_args("INSERT INTO pals_privacy.audit_log"
 							  " (id, at, role, class, event, details, prev_hash, hash)"
-							  " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+							  " VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8)",
 							  8, argtypes, values, nulls, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "pals_privacy: appending to the audit log failed");
+	return id;
+}
+
+/* The session (login) role and its class: who an entry names. */
+static void
+entry_author(const char **role, const char **class)
+{
+	Oid			session_role = GetSessionUserId();
+
+	*role = GetUserNameFromId(session_role, false);
+	*class = superuser_arg(session_role) ? "operational" :
+		pals_class_name(pals_class_of_role(session_role));
+}
+
+/*
+ * pals_privacy._audit_append(event text, details jsonb) returns bigint.
+ * SECURITY DEFINER in SQL, so that it may write the log; the entry names
+ * the session's (login) role and its privacy class.  The entry belongs to
+ * the caller's transaction.
+ */
+Datum
+pals_privacy_audit_append(PG_FUNCTION_ARGS)
+{
+	char	   *event = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *details = PG_ARGISNULL(1) ? NULL :
+		DatumGetCString(DirectFunctionCall1(jsonb_out, PG_GETARG_DATUM(1)));
+	const char *role;
+	const char *class;
+	int64		id;
+
+	entry_author(&role, &class);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "pals_privacy: SPI_connect failed");
+	id = append_entry(GetCurrentTransactionStartTimestamp(), role, class, event, details);
 	SPI_finish();
 	PG_RETURN_INT64(id);
+}
+
+/* ----------------------------------------------------------------------
+ * Durable entries: written by a background worker of their own
+ * ---------------------------------------------------------------------- */
+
+#define DURABLE_QUEUE_SIZE (64 * 1024)
+#define DURABLE_WAIT_MS 10000	/* longest wait for the writer's commit */
+
+typedef struct DurableQueue
+{
+	Oid			dbid;
+	int			caller_pid;
+	TransactionId wait_xid;		/* write after this transaction ends */
+	pg_atomic_uint32 taken;		/* the writer has the segment */
+	pg_atomic_uint32 done;		/* 1: committed, 2: failed */
+	int64		first_id;
+	pg_atomic_uint32 nentries;
+	Size		used;
+	char		data[FLEXIBLE_ARRAY_MEMBER];	/* entries, MAXALIGNed */
+} DurableQueue;
+
+/* an entry: at, then event, role, class, details ("" with has_details false) */
+typedef struct DurableEntry
+{
+	TimestampTz at;
+	bool		has_details;
+	char		text[FLEXIBLE_ARRAY_MEMBER];
+} DurableEntry;
+
+/* This transaction's writer, when it holds the chain lock (see above). */
+static dsm_segment *pending_segment = NULL;
+static TransactionId pending_xid = InvalidTransactionId;
+static bool xact_callback_registered = false;
+
+static void
+durable_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_PREPARE:
+			if (pending_segment != NULL)
+				dsm_detach(pending_segment);
+			pending_segment = NULL;
+			pending_xid = InvalidTransactionId;
+			break;
+		default:
+			break;
+	}
+}
+
+static bool
+queue_add(DurableQueue *q, TimestampTz at, const char *role, const char *class,
+		  const char *event, const char *details)
+{
+	Size		lens[4] = {strlen(event) + 1, strlen(role) + 1, strlen(class) + 1,
+	details ? strlen(details) + 1 : 1};
+	Size		need = MAXALIGN(offsetof(DurableEntry, text) + lens[0] + lens[1] + lens[2] + lens[3]);
+	DurableEntry *e;
+	char	   *p;
+
+	if (q->used + need > DURABLE_QUEUE_SIZE - offsetof(DurableQueue, data))
+		return false;
+	e = (DurableEntry *) (q->data + q->used);
+	e->at = at;
+	e->has_details = details != NULL;
+	p = e->text;
+	memcpy(p, event, lens[0]);
+	p += lens[0];
+	memcpy(p, role, lens[1]);
+	p += lens[1];
+	memcpy(p, class, lens[2]);
+	p += lens[2];
+	memcpy(p, details ? details : "", lens[3]);
+	q->used += need;
+	pg_write_barrier();
+	pg_atomic_fetch_add_u32(&q->nentries, 1);
+	return true;
+}
+
+/* Wait until the writer took the segment, or (until) it committed. */
+static void
+writer_wait(BackgroundWorkerHandle *handle, DurableQueue *q, bool for_commit)
+{
+	TimestampTz start = GetCurrentTimestamp();
+
+	for (;;)
+	{
+		pid_t		pid;
+		BgwHandleStatus status;
+
+		if (!for_commit && pg_atomic_read_u32(&q->taken) != 0)
+			return;
+		if (for_commit && pg_atomic_read_u32(&q->done) != 0)
+			return;
+		status = GetBackgroundWorkerPid(handle, &pid);
+		if (status == BGWH_STOPPED || status == BGWH_POSTMASTER_DIED)
+		{
+			if (for_commit ? pg_atomic_read_u32(&q->done) != 0 : pg_atomic_read_u32(&q->taken) != 0)
+				return;
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+					 errmsg("pals_privacy: the audit writer stopped before it %s the entry",
+							for_commit ? "committed" : "took"),
+					 errhint("See the server log.")));
+		}
+		/* the entry is with the writer: a commit it is slow to reach is its own business */
+		if (for_commit && TimestampDifferenceExceeds(start, GetCurrentTimestamp(), DURABLE_WAIT_MS))
+			return;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, 10, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/*
+ * A new segment holding the first entry, and its writer (started only once
+ * the entry is in place: a writer that need not wait reads the entries at
+ * once).
+ */
+static dsm_segment *
+writer_start(TransactionId wait_xid, BackgroundWorkerHandle **handle_out,
+			 TimestampTz at, const char *role, const char *class,
+			 const char *event, const char *details)
+{
+	dsm_segment *seg = dsm_create(DURABLE_QUEUE_SIZE, 0);
+	DurableQueue *q = dsm_segment_address(seg);
+	BackgroundWorker worker;
+
+	memset(q, 0, offsetof(DurableQueue, data));
+	q->dbid = MyDatabaseId;
+	q->caller_pid = MyProcPid;
+	q->wait_xid = wait_xid;
+	pg_atomic_init_u32(&q->taken, 0);
+	pg_atomic_init_u32(&q->done, 0);
+	pg_atomic_init_u32(&q->nentries, 0);
+	if (!queue_add(q, at, role, class, event, details))
+		ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						errmsg("pals_privacy: audit entry too large")));
+
+	memset(&worker, 0, sizeof(worker));
+	snprintf(worker.bgw_name, BGW_MAXLEN, "pals_privacy audit writer");
+	snprintf(worker.bgw_type, BGW_MAXLEN, "pals_privacy audit writer");
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = BGW_NEVER_RESTART;
+	snprintf(worker.bgw_library_name, BGW_MAXLEN, "pals_privacy");
+	snprintf(worker.bgw_function_name, BGW_MAXLEN, "pals_audit_writer_main");
+	worker.bgw_main_arg = UInt32GetDatum(dsm_segment_handle(seg));
+	worker.bgw_notify_pid = MyProcPid;
+	if (!RegisterDynamicBackgroundWorker(&worker, handle_out))
+		ereport(ERROR,
+				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+				 errmsg("pals_privacy: could not start the audit writer"),
+				 errdetail("An entry that must survive a rollback is written by a background worker, and no worker slot is free."),
+				 errhint("Raise max_worker_processes.")));
+	return seg;
+}
+
+/*
+ * Write an entry that survives the caller's rollback (details: JSON text or
+ * NULL).  Returns its id, or 0 when it is written after the caller's
+ * transaction ends (that transaction holds the chain lock).  Refuses (and so
+ * fails the operation) when it cannot be handed to a writer.
+ */
+int64
+pals_audit_durable(const char *event, const char *details_json)
+{
+	const char *role;
+	const char *class;
+	char	   *details = NULL;
+	TimestampTz at = GetCurrentTimestamp();
+	BackgroundWorkerHandle *handle;
+	dsm_segment *seg;
+	DurableQueue *q;
+	int64		id;
+
+	if (details_json != NULL)	/* jsonb's own text: what the hash covers */
+		details = DatumGetCString(DirectFunctionCall1(jsonb_out,
+													  DirectFunctionCall1(jsonb_in, CStringGetDatum(details_json))));
+	entry_author(&role, &class);
+
+	if (!xact_callback_registered)
+	{
+		RegisterXactCallback(durable_xact_callback, NULL);
+		xact_callback_registered = true;
+	}
+
+	if (audit_lock_held())
+	{
+		/*
+		 * This transaction appended entries of its own and holds the chain
+		 * until it ends: one writer takes its durable entries and writes
+		 * them when it has ended, committed or not.
+		 */
+		TransactionId xid = GetTopTransactionId();
+
+		if (pending_segment == NULL || pending_xid != xid ||
+			!queue_add(dsm_segment_address(pending_segment), at, role, class, event, details))
+		{
+			MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+			if (pending_segment != NULL)
+				dsm_detach(pending_segment);
+			pending_segment = NULL;
+			seg = writer_start(xid, &handle, at, role, class, event, details);
+			dsm_pin_mapping(seg);
+			MemoryContextSwitchTo(old);
+			q = dsm_segment_address(seg);
+			writer_wait(handle, q, false);
+			pending_segment = seg;
+			pending_xid = xid;
+		}
+		return 0;
+	}
+
+	seg = writer_start(InvalidTransactionId, &handle, at, role, class, event, details);
+	q = dsm_segment_address(seg);
+	writer_wait(handle, q, false);
+	writer_wait(handle, q, true);
+	id = pg_atomic_read_u32(&q->done) == 1 ? q->first_id : 0;
+	dsm_detach(seg);
+	return id;
+}
+
+/* pals_privacy._audit_durable(event text, details jsonb) returns bigint */
+Datum
+pals_privacy_audit_durable(PG_FUNCTION_ARGS)
+{
+	char	   *event = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *details = PG_ARGISNULL(1) ? NULL :
+		DatumGetCString(DirectFunctionCall1(jsonb_out, PG_GETARG_DATUM(1)));
+	int64		id = pals_audit_durable(event, details);
+
+	if (id == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_INT64(id);
+}
+
+static void
+wake_caller(DurableQueue *q)
+{
+	PGPROC	   *proc = BackendPidGetProc(q->caller_pid);
+
+	if (proc != NULL)
+		SetLatch(&proc->procLatch);
+}
+
+/* The writer: take the segment, wait for the caller if asked, write, commit. */
+void
+pals_audit_writer_main(Datum arg)
+{
+	dsm_segment *seg;
+	DurableQueue *q;
+	uint32		n;
+	Size		off = 0;
+
+	BackgroundWorkerUnblockSignals();
+	CurrentResourceOwner = ResourceOwnerCreate(NULL, "pals_privacy audit writer");
+	seg = dsm_attach(DatumGetUInt32(arg));
+	if (seg == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("pals_privacy audit writer: the caller's entries are gone")));
+	dsm_pin_mapping(seg);
+	q = dsm_segment_address(seg);
+	pg_atomic_write_u32(&q->taken, 1);
+	wake_caller(q);
+
+	BackgroundWorkerInitializeConnectionByOid(q->dbid, InvalidOid, 0);
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	if (TransactionIdIsValid(q->wait_xid))
+		XactLockTableWait(q->wait_xid, NULL, NULL, XLTW_None);
+	pg_read_barrier();
+	n = pg_atomic_read_u32(&q->nentries);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "pals_privacy: SPI_connect failed");
+	PushActiveSnapshot(GetTransactionSnapshot());
+	for (uint32 i = 0; i < n; i++)
+	{
+		DurableEntry *e = (DurableEntry *) (q->data + off);
+		const char *event = e->text;
+		const char *role = event + strlen(event) + 1;
+		const char *class = role + strlen(role) + 1;
+		const char *details = class + strlen(class) + 1;
+		int64		id;
+
+		id = append_entry(e->at, role, class, event, e->has_details ? details : NULL);
+		if (i == 0)
+			q->first_id = id;
+		off += MAXALIGN(offsetof(DurableEntry, text) + (details + strlen(details) + 1 - event));
+	}
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pg_write_barrier();
+	pg_atomic_write_u32(&q->done, 1);
+	wake_caller(q);
+	dsm_detach(seg);
+	proc_exit(0);
 }

@@ -13,6 +13,7 @@
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/syscache.h"
 
@@ -109,6 +110,96 @@ pals_current_class(void)
 	if (superuser_arg(user))
 		return PALS_CLASS_OPERATIONAL;
 	return pals_class_of_role(user);
+}
+
+/*
+ * The purpose a role reads contact fields under: that of its own
+ * classification; else, if it takes its class from the roles it is a member
+ * of, the purpose those classifications name (so that granting a
+ * purpose-bound role to someone cannot drop the purpose).  *conflict is set
+ * when they name different purposes.
+ */
+/* Not a purpose name (purposes.name is lower case): nobody consented to it. */
+#define PALS_NO_CONSENTED_PURPOSE "(conflicting purposes)"
+
+static const char *
+role_purpose(Oid roleid, bool *conflict)
+{
+	const PalsRegistry *reg = pals_registry();
+	const char *result = NULL;
+
+	*conflict = false;
+	for (int i = 0; i < reg->nroles; i++)
+		if (reg->roles[i].roleid == roleid)
+			return reg->roles[i].purpose;
+	for (int i = 0; i < reg->nroles; i++)
+	{
+		const char *p = reg->roles[i].purpose;
+
+		if (p == NULL || !is_member_of_role_nosuper(roleid, reg->roles[i].roleid))
+			continue;
+		if (result != NULL && strcmp(result, p) != 0)
+			*conflict = true;
+		if (result == NULL)
+			result = p;
+	}
+	return result;
+}
+
+/*
+ * The purpose contact fields are read under, for the current user and the
+ * session's setting of pals_privacy.purpose.  The setting may only narrow:
+ * a role without a purpose may choose one; a role with a purpose may repeat
+ * it.  The check hook refuses to set anything else
+ * (pals_purpose_setting_allowed); a setting made before a SET ROLE to a role
+ * with another purpose, or a role with two purposes by membership, reads
+ * under the intersection, and since a purpose is a single name, that is no
+ * purpose anyone consented to: every contact field reads as NULL.  NULL: no
+ * purpose.
+ */
+const char *
+pals_effective_purpose(const char *setting)
+{
+	bool		conflict;
+	const char *own = role_purpose(GetUserId(), &conflict);
+	bool		asked = setting != NULL && *setting != '\0';
+
+	if (conflict || (own != NULL && asked && strcmp(setting, own) != 0))
+		return PALS_NO_CONSENTED_PURPOSE;
+	if (own == NULL)
+		return asked ? setting : NULL;
+	return own;
+}
+
+/*
+ * For the check hook of pals_privacy.purpose, when a session sets it (SET,
+ * SET LOCAL, set_config(), a function's SET clause): false, with the GUC
+ * error filled in, when the current user's role has another purpose.  The
+ * planner checks again (pals_effective_purpose), for a SET ROLE that comes
+ * after the setting.
+ */
+bool
+pals_purpose_setting_allowed(const char *newval)
+{
+	Oid			user = GetUserId();
+	bool		conflict;
+	const char *own;
+
+	if (newval == NULL || *newval == '\0' || superuser_arg(user))
+		return true;
+	own = role_purpose(user, &conflict);
+	if (!conflict && (own == NULL || strcmp(own, newval) == 0))
+		return true;
+	GUC_check_errcode(ERRCODE_INSUFFICIENT_PRIVILEGE);
+	GUC_check_errmsg("pals_privacy.purpose \"%s\" cannot replace the purpose of role \"%s\"",
+					 newval, GetUserNameFromId(user, false));
+	if (conflict)
+		GUC_check_errdetail("The role takes purposes from more than one classified role it is a member of.");
+	else
+		GUC_check_errdetail("A session can only narrow what its role may read: this role reads contact fields for \"%s\" only.",
+							own);
+	GUC_check_errhint("Use a role classified for \"%s\".", newval);
+	return false;
 }
 
 Datum

@@ -4,6 +4,8 @@
  */
 #include "pals_privacy.h"
 
+#include "access/parallel.h"
+#include "access/xact.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/guc.h"
@@ -59,6 +61,9 @@ check_purpose(char **newval, void **extra, GucSource source)
 	for (; *p; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
 			goto bad;
+	/* a session may not replace its role's purpose (classes.c) */
+	if (source == PGC_S_SESSION && IsTransactionState() && !IsParallelWorker())
+		return pals_purpose_setting_allowed(*newval);
 	return true;
 bad:
 	GUC_check_errdetail("A purpose is a lower-case name such as \"notices\" or \"newsletter\".");

@@ -162,6 +162,9 @@ extern bytea *pals_bytea(const unsigned char *data, int len);
 /* classes.c */
 extern PalsClass pals_class_of_role(Oid roleid);
 extern PalsClass pals_current_class(void);
+extern const char *pals_effective_purpose(const char *setting);
+extern int64 pals_audit_durable(const char *event, const char *details_json);
+extern bool pals_purpose_setting_allowed(const char *newval);
 extern const char *pals_class_name(PalsClass c);
 extern bool pals_parse_class(const char *name, PalsClass *out);
 extern void pals_classes_init(void);

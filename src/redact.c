@@ -383,20 +383,14 @@ bound_below(Oid relid)
  * Is redaction in force for the current user?
  * ---------------------------------------------------------------------- */
 
-/* The purpose contact fields are read under: the session's, else the role's. */
+/*
+ * The purpose contact fields are read under: the role's, which the session's
+ * setting may only repeat, never replace (classes.c).
+ */
 static const char *
 effective_purpose(void)
 {
-	const PalsRegistry *reg;
-	Oid			user = GetUserId();
-
-	if (pals_purpose != NULL && *pals_purpose != '\0')
-		return pals_purpose;
-	reg = pals_registry();
-	for (int i = 0; i < reg->nroles; i++)
-		if (reg->roles[i].roleid == user)
-			return reg->roles[i].purpose;
-	return NULL;
+	return pals_effective_purpose(pals_purpose);
 }
 
 typedef struct Redaction

@@ -1022,11 +1022,36 @@ done:
 }
 
 /*
+ * Is an error one of the row (a constraint, a foreign key, a trigger of the
+ * ILS that refuses), which leaves the row pending?  A query cancel,
+ * statement_timeout, a shutdown, running out of memory or disk, an I/O
+ * error or an internal error is not: it ends the statement as it would
+ * without pals_privacy.
+ */
+static bool
+sever_error_is_data(int sqlerrcode)
+{
+	switch (ERRCODE_TO_CATEGORY(sqlerrcode))
+	{
+		case ERRCODE_INSUFFICIENT_RESOURCES:	/* 53: out of memory, disk full */
+		case ERRCODE_PROGRAM_LIMIT_EXCEEDED:	/* 54: stack depth */
+		case ERRCODE_OPERATOR_INTERVENTION: /* 57: cancel, timeout, shutdown */
+		case ERRCODE_SYSTEM_ERROR:	/* 58: I/O */
+		case ERRCODE_INTERNAL_ERROR:	/* XX: internal, corruption */
+		case ERRCODE_CONFIG_FILE_ERROR: /* F0 */
+			return false;
+		default:
+			return true;
+	}
+}
+
+/*
  * Sever one row in a subtransaction.  With st (a row already read), the
  * history of a patron who opted in is copied or kept first; without,
  * sever_direct checks the row itself.  An error (from a
  * constraint, a foreign key, a trigger of the ILS) is rolled back and the
- * row recorded as pending: it never fails the caller.
+ * row recorded as pending: it never fails the caller.  An error that is not
+ * the row's (sever_error_is_data) is thrown on after the rollback.
  *
  * Called with the safe search path in force; it is lifted around the
  * subtransaction (an override is popped at the level it was pushed) and put
@@ -1073,6 +1098,8 @@ sever_guarded(RelSever *rs, Oid relid, ItemPointer tid, RowState *st,
 		RollbackAndReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcontext);
 		CurrentResourceOwner = oldowner;
+		if (!sever_error_is_data(edata->sqlerrcode))
+			ReThrowError(edata);	/* a cancel, a timeout, no memory: not the row's fault */
 		nestlevel = pals_safe_search_path();
 		record_pending(rs, relid, tid, item, edata->message);
 		pals_restore_search_path(nestlevel);

@@ -155,9 +155,12 @@ is($node->safe_psql('upgraded', "SELECT pals_privacy.has_consent('3', 'notices',
     't', 'a consent granted after the upgrade');
 ($rc, $out, $err) = $node->psql('upgraded', "INSERT INTO lib.outbox (patron_id, channel, body) VALUES (4, 'email', 'x')");
 isnt($rc, 0, 'the outbox check still refuses a message without consent');
-($rc, $out, $err) = $node->psql('upgraded', "SELECT pals_privacy.login('C-1', '4711'); SELECT pals_privacy.session_patron()");
+# every PIN of 0.1.0 was set with set_pin(): after the upgrade it is a
+# one-time PIN (issue 13, item 12), which the patron changes, then logs in with
+($rc, $out, $err) = $node->psql('upgraded', "SELECT pals_privacy.login('C-1', '4711'); SELECT pals_privacy.pin_change_required();"
+    . " SELECT pals_privacy.change_pin('4711', '1174'); SELECT pals_privacy.login('C-1', '1174'); SELECT pals_privacy.session_patron()");
 is($rc, 0, 'the PIN set under 0.1.0 still logs in') or diag($err);
-like($out, qr/^1$/m, 'the session patron is the one whose PIN it is');
+like($out, qr/^t\nt\nt\nt\n1$/m, 'as a one-time PIN: changed, then the session patron is the one whose PIN it is');
 is($node->safe_psql('upgraded',
         "SELECT pals_privacy.close_legal_order(id) FROM pals_privacy.legal_orders WHERE reference = 'COURT-1';"
       . " SELECT count(*) FROM pals_privacy.legal_orders WHERE closed_at IS NOT NULL"),
