@@ -116,23 +116,16 @@ pals_clear_permissions(Query *q, RangeTblEntry *rte)
 {
 #if PG_VERSION_NUM >= 160000
 	/*
-	 * The executor wants every RTEPermissionInfo referenced by exactly one
-	 * entry and requiring something (asserted in ExecCheckPermissions): the
-	 * entry's is removed, the later ones renumbered.
+	 * Zeroed, the entry stays in the list (the planner still looks it up for
+	 * an inheritance parent).  Assert-enabled servers object to an
+	 * RTEPermissionInfo requiring nothing (ExecCheckPermissions): to be fixed.
 	 */
-	Index		index = rte->perminfoindex;
-	ListCell   *lc;
-
-	if (index == 0)
-		return;
-	q->rteperminfos = list_delete_nth_cell(q->rteperminfos, index - 1);
-	rte->perminfoindex = 0;
-	foreach(lc, q->rtable)
+	if (rte->perminfoindex != 0)
 	{
-		RangeTblEntry *other = lfirst(lc);
+		RTEPermissionInfo *perm = list_nth(q->rteperminfos, rte->perminfoindex - 1);
 
-		if (other->perminfoindex > index)
-			other->perminfoindex--;
+		perm->requiredPerms = 0;
+		perm->selectedCols = perm->insertedCols = perm->updatedCols = NULL;
 	}
 #else
 	rte->requiredPerms = 0;
@@ -154,8 +147,9 @@ pals_move_permissions(Query *outer, RangeTblEntry *outer_rte, Query *sub, RangeT
 		sub_rte->perminfoindex = 1;
 	}
 	else
-		sub_rte->perminfoindex = 0;
+		pals_clear_permissions(sub, sub_rte);
 	pals_clear_permissions(outer, outer_rte);
+	outer_rte->perminfoindex = 0;
 #else
 	sub_rte->requiredPerms = outer_rte->requiredPerms;
 	sub_rte->checkAsUser = outer_rte->checkAsUser;
