@@ -100,6 +100,9 @@
  */
 #include "executor/executor.h"
 #include "nodes/parsenodes.h"
+#include "access/htup_details.h"
+#include "catalog/pg_class.h"
+#include "utils/syscache.h"
 #include "parser/parse_node.h"
 #include "access/sysattr.h"
 
@@ -132,6 +135,34 @@ pals_clear_permissions(Query *q, RangeTblEntry *rte)
 	rte->checkAsUser = InvalidOid;
 	rte->selectedCols = rte->insertedCols = rte->updatedCols = NULL;
 	rte->extraUpdatedCols = NULL;
+#endif
+}
+
+/*
+ * pals_read_unchecked: rte (a relation in q) is read without a check of the
+ * current user's privileges, as PostgreSQL reads an inheritance child
+ * through its parent.  16+ wants an RTEPermissionInfo for every relation
+ * it plans, requiring something: the owner's SELECT, which always holds.
+ */
+static inline void
+pals_read_unchecked(Query *q, RangeTblEntry *rte)
+{
+#if PG_VERSION_NUM >= 160000
+	if (rte->perminfoindex != 0)
+	{
+		RTEPermissionInfo *perm = list_nth(q->rteperminfos, rte->perminfoindex - 1);
+
+		HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(rte->relid));
+
+		if (!HeapTupleIsValid(tup))
+			elog(ERROR, "cache lookup failed for relation %u", rte->relid);
+		perm->requiredPerms = ACL_SELECT;
+		perm->checkAsUser = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+		ReleaseSysCache(tup);
+		perm->selectedCols = perm->insertedCols = perm->updatedCols = NULL;
+	}
+#else
+	pals_clear_permissions(q, rte);
 #endif
 }
 

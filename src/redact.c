@@ -1506,9 +1506,10 @@ read_nothing(Query *q, int rti)
  * children's rows would escape their rules.  For a redacted class the
  * parent becomes
  *     SELECT <its columns> FROM ONLY parent
- *     UNION ALL SELECT <the same columns> FROM child ...
- * (each child with its own descendants), so every child's rows get that
- * child's rules when the subquery is rewritten in turn.  The parent's
+ *     UNION ALL SELECT <the same columns> FROM ONLY descendant ...
+ * so every descendant's rows get that descendant's rules when the subquery
+ * is rewritten in turn (and no arm is an inheritance parent the planner
+ * would expand again).  The parent's
  * permission check moves to its own arm; the children are read through
  * the parent, as PostgreSQL reads them, without checks of their own.
  */
@@ -1527,10 +1528,10 @@ fix_arm_permissions(Query *q, Query *setop, Oid parent, RangeTblEntry *parent_rt
 		rel = linitial(arm->subquery->rtable);
 		if (rel->rtekind != RTE_RELATION)
 			continue;
-		if (rel->relid == parent && !rel->inh)
+		if (rel->relid == parent)
 			pals_move_permissions(q, parent_rte, arm->subquery, rel);
 		else
-			pals_clear_permissions(arm->subquery, rel);
+			pals_read_unchecked(arm->subquery, rel);
 	}
 }
 
@@ -1541,7 +1542,8 @@ expand_bound_children(Query *q, int rti)
 	Oid			parent = rte->relid;
 	StringInfoData cols;
 	StringInfoData sql;
-	List	   *children = find_inheritance_children(parent, AccessShareLock);
+	/* every descendant as its own ONLY arm: no arm is expanded again by the planner */
+	List	   *children = find_all_inheritors(parent, AccessShareLock, NULL);
 	List	   *parsed;
 	Query	   *sub;
 	ListCell   *lc;
@@ -1572,7 +1574,8 @@ expand_bound_children(Query *q, int rti)
 					 quote_qualified_identifier(get_namespace_name(get_rel_namespace(parent)),
 												get_rel_name(parent)));
 	foreach(lc, children)
-		appendStringInfo(&sql, " UNION ALL SELECT %s FROM %s", cols.data,
+		if (lfirst_oid(lc) != parent)
+			appendStringInfo(&sql, " UNION ALL SELECT %s FROM ONLY %s", cols.data,
 						 quote_qualified_identifier(get_namespace_name(get_rel_namespace(lfirst_oid(lc))),
 													get_rel_name(lfirst_oid(lc))));
 	parsed = pg_analyze_and_rewrite_fixedparams(linitial_node(RawStmt, raw_parser(sql.data, RAW_PARSE_DEFAULT)),

@@ -802,9 +802,12 @@ SELECT throws_ok('MERGE INTO rd.loans l USING (VALUES (7)) v(id) ON l.id = v.id
     'MERGE into a bound relation is refused');
 SELECT is(pg_temp.nrows('UPDATE rd.patrons p SET notes = notes FROM rd.loans l WHERE l.patron_id = p.id AND l.item_id = 7'),
     0::bigint, 'UPDATE patrons FROM the loans of item 7 updates nothing');
-SELECT throws_ok('INSERT INTO rd.loans (id, item_id, checked_out) VALUES (7, 9, ''2024-06-01'')
-                   ON CONFLICT (id, checked_out) DO UPDATE SET note = ''hit'' WHERE rd.loans.patron_id = 47',
-    '42501', NULL, 'INSERT ... ON CONFLICT DO UPDATE of a row with a hidden patron is refused');
+-- (the conflict's WHERE sees the mask and skips the row, or the conflict check
+-- refuses it, depending on the order the server version evaluates them in)
+SELECT ok(coalesce(pg_temp.try_val('INSERT INTO rd.loans (id, item_id, checked_out) VALUES (7, 9, ''2024-06-01'')
+                   ON CONFLICT (id, checked_out) DO UPDATE SET note = ''hit'' WHERE rd.loans.patron_id = 47
+                   RETURNING note'), 'none') IN ('none', 'ERROR 42501'),
+    'INSERT ... ON CONFLICT DO UPDATE ... WHERE patron_id = 47 of a row with a hidden patron updates nothing');
 SELECT throws_ok('INSERT INTO rd.holds (id, patron_id, title_id, placed) VALUES (3, NULL, 0, ''2025-01-01'')
                    ON CONFLICT (id) DO UPDATE SET title_id = coalesce(rd.holds.patron_id, -1) RETURNING title_id',
     '42501', NULL, 'INSERT ... ON CONFLICT DO UPDATE SET x = the existing row''s hidden patron is refused (a mask is never stored)');
