@@ -77,6 +77,15 @@ SELECT pals_privacy.bind_outbox(
     channel_column => 'channel',
     purpose        => 'notices');
 
+-- Fines name the loan they were charged on (loan_id): a copy of that loan's identity.  When the loan
+-- is severed, the same statement unlinks its fines (loan_id set to NULL): a fine stays with its
+-- patron, not with the item they borrowed.
+SELECT pals_privacy.bind_copy(
+    relation   => 'demo.fines',
+    source     => 'demo.loans',
+    key_column => 'loan_id',
+    source_key => 'id',
+    sever_with => 'unlink');
 -- Short-lived records: internet sign-up logs 3 days (PALS 6), receipts 30 days (NExpress).
 SELECT pals_privacy.retain(relation => 'demo.internet_signups', timestamp_column => 'signed_up_at', keep => interval '3 days');
 SELECT pals_privacy.retain(relation => 'demo.receipts',         timestamp_column => 'printed_at',   keep => interval '30 days');

@@ -51,9 +51,14 @@ RESET ROLE;
 SELECT stage, seen_by, last_borrowers, fines_owed, other_returned_loans, total, copied_to_private_history
   FROM demo_backlog ORDER BY stage DESC, seen_by DESC;
 \echo 'Before: staff already read the other returned loans without their patron (redaction, section 11),'
-\echo 'and no last borrower yet: staff read an item''s last borrower once the extension has recorded it.'
-\echo 'After: the table no longer holds those patrons at all, and every item''s last borrower is known;'
-\echo 'what stays identified is exactly what staff read. The copies belong to the patrons who opted in:'
+\echo 'and every item''s last borrower: bind_loans recorded them all when it bound the table.'
+\echo 'After: the table no longer holds those patrons at all; what stays identified is exactly what'
+\echo 'staff read. Fines that named a severed loan were unlinked from it with it (demo.fines is bound'
+\echo 'as a copy of demo.loans): no fine ties a severed loan to its patron any more.'
+SELECT count(*) FILTER (WHERE f.loan_id IS NULL) AS fines_unlinked,
+       count(*) FILTER (WHERE l.patron_id = 0) AS fines_still_naming_a_severed_loan
+  FROM demo.fines f LEFT JOIN demo.loans l ON l.id = f.loan_id AND l.checked_out_at = f.loan_checked_out_at;
+\echo 'The copies belong to the patrons who opted in:'
 SELECT count(*) AS rows_in_private_history, count(DISTINCT patron) AS patrons_who_opted_in FROM pals_privacy.private_history;
 SELECT relation, items_done, rows_severed, state FROM pals_privacy.sever_backlog_progress;
 
@@ -76,6 +81,31 @@ SELECT id, patron_id, checked_out_at::date, returned_at::date, fines_settled_at 
   FROM demo.loans WHERE item_id = :demo_item ORDER BY checked_out_at DESC LIMIT 6;
 \echo 'The previous last borrower was re-pointed to patron 0; the patron who just returned it is the'
 \echo 'new last borrower, kept so that damage can be traced (PALS Notice and Openness 9).'
+
+\echo
+\echo '=== 4b. A derived copy goes with its source: the fine of the previous last borrower'
+\echo 'demo.fines names the loan a fine was charged on (loan_id, loan_checked_out_at), and the patron.'
+\echo 'Bound with bind_copy(... sever_with => ''unlink''): when the loan loses its patron, the same'
+\echo 'statement unlinks its fines, which stay with the patron who owes or paid them.'
+SELECT l.item_id AS copy_item, p.id AS copy_loan FROM demo.loans l
+  JOIN pals_privacy.last_borrower lb ON lb.binding = 'demo.loans'::regclass AND lb.item = l.item_id::text
+  JOIN demo.loans p ON p.tableoid = lb.row_relid AND p.ctid = lb.row_tid
+  JOIN demo.fines f ON f.loan_id = p.id AND f.loan_checked_out_at = p.checked_out_at
+ WHERE l.returned_at IS NULL AND p.fines_settled_at IS NOT NULL
+ ORDER BY l.item_id LIMIT 1 \gset
+\echo 'Item' :copy_item ': its last borrower''s loan' :copy_loan 'and the fine charged on it, before the return:'
+SELECT p.id AS loan, p.patron_id AS loan_patron, f.id AS fine, f.patron_id AS fine_patron, f.loan_id AS fine_loan
+  FROM demo.fines f LEFT JOIN demo.loans p ON p.id = f.loan_id AND p.checked_out_at = f.loan_checked_out_at
+ WHERE f.id IN (SELECT id FROM demo.fines WHERE loan_id = :copy_loan);
+CREATE TEMP TABLE demo_copy_fines AS SELECT id FROM demo.fines WHERE loan_id = :copy_loan;
+SET ROLE ils_app;
+UPDATE demo.loans SET returned_at = now(), fines_settled_at = now()
+ WHERE item_id = :copy_item AND returned_at IS NULL;
+RESET ROLE;
+\echo 'After the return: the loan is severed (patron 0) and, in the same statement, its fine unlinked:'
+SELECT (SELECT patron_id FROM demo.loans WHERE id = :copy_loan) AS loan_patron,
+       f.id AS fine, f.patron_id AS fine_patron, f.loan_id AS fine_loan, f.loan_checked_out_at AS fine_loan_checked_out_at
+  FROM demo.fines f WHERE f.id IN (SELECT id FROM demo_copy_fines);
 
 \echo
 \echo '=== 5. Holds lose their patron as soon as they close (keep_last_borrower => false)'

@@ -49,7 +49,7 @@ CREATE FUNCTION @extschema@.bind_loans(
     relation regclass, patron_column name, item_column name, closed_columns name[],
     settled_column name DEFAULT NULL, sever_with text DEFAULT 'null',
     keep_last_borrower boolean DEFAULT true, history_mode text DEFAULT 'copy',
-    closed_when text DEFAULT NULL, settled_when text DEFAULT NULL)
+    closed_when text DEFAULT NULL, settled_when text DEFAULT NULL, build_tracker boolean DEFAULT true)
 RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     fn constant text := 'bind_loans';
@@ -189,10 +189,15 @@ BEGIN
     VALUES (relation, patron_column, item_column, closed_columns,
             settled_column, sever_with, keep_last_borrower, history_mode, closed_when, settled_when);
     PERFORM @extschema@._install_loan_triggers(relation);
+    -- each item's last borrower is known at once, not after the backlog
+    -- (build_tracker => false leaves it to sever_backlog() or rebuild_tracker())
+    IF build_tracker THEN
+        PERFORM @extschema@._build_tracker(relation);
+    END IF;
     PERFORM @extschema@._sync_row_security();
 END $$;
 
-REVOKE ALL ON FUNCTION @extschema@.bind_loans(regclass, name, name, name[], name, text, boolean, text, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.bind_loans(regclass, name, name, name[], name, text, boolean, text, text, text, boolean) FROM PUBLIC;
 
 -- closed_columns given as one string ('returned_at', or 'returned_at, lost_at',
 -- or an array literal '{returned_at,lost_at}'): a bare name is taken as a
@@ -201,7 +206,7 @@ CREATE FUNCTION @extschema@.bind_loans(
     relation regclass, patron_column name, item_column name, closed_columns text,
     settled_column name DEFAULT NULL, sever_with text DEFAULT 'null',
     keep_last_borrower boolean DEFAULT true, history_mode text DEFAULT 'copy',
-    closed_when text DEFAULT NULL, settled_when text DEFAULT NULL)
+    closed_when text DEFAULT NULL, settled_when text DEFAULT NULL, build_tracker boolean DEFAULT true)
 RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE cols name[];
 BEGIN
@@ -211,8 +216,8 @@ BEGIN
         cols := ARRAY(SELECT btrim(btrim(x), '"')::name FROM regexp_split_to_table(closed_columns, ',') x);
     END IF;
     PERFORM @extschema@.bind_loans(relation, patron_column, item_column, cols, settled_column, sever_with,
-                                   keep_last_borrower, history_mode, closed_when, settled_when);
+                                   keep_last_borrower, history_mode, closed_when, settled_when, build_tracker);
 END $$;
 -- the wrapper only calls the real bind_loans as its caller, whose own
 -- privileges and checks then apply
-GRANT EXECUTE ON FUNCTION @extschema@.bind_loans(regclass, name, name, text, name, text, boolean, text, text, text) TO PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.bind_loans(regclass, name, name, text, name, text, boolean, text, text, text, boolean) TO PUBLIC;

@@ -309,6 +309,15 @@ BEGIN
          WHERE g.binding = bid;
         COMMIT;
     END LOOP;
+    -- derived copies of rows severed before they were bound (the severing
+    -- of each row above reached its copies through their triggers)
+    IF to_regclass('@extschema@.copy_binding') IS NOT NULL THEN
+        k := @extschema@.sever_copies();
+        IF k > 0 THEN
+            RAISE NOTICE 'sever_backlog: % rows of derived copies severed', k;
+        END IF;
+        COMMIT;
+    END IF;
     RAISE NOTICE 'sever_backlog: done: % rows severed, % kept for patrons who opted in, % left pending',
         t_severed, t_kept, t_pending;
 END $$;

@@ -36,6 +36,19 @@ BEGIN
                       HINT = 'The patron is not purged; change the trigger, or bind the relation with another sever_with.';
         END IF;
     END LOOP;
+    -- derived copies with a patron column: what severing the source did not
+    -- reach (copies not linked to any source row)
+    FOR b IN SELECT * FROM @extschema@.copy_binding c WHERE c.patron_column IS NOT NULL LOOP
+        t := @extschema@._column_type_name(b.relation, b.patron_column);
+        IF b.sever_with = 'delete' THEN
+            EXECUTE pg_catalog.format('DELETE FROM %s WHERE %I = ANY ($1::%s[])', b.relation, b.patron_column, t) USING ids;
+        ELSIF b.sever_with = 'null' THEN
+            EXECUTE pg_catalog.format('UPDATE %s SET %I = NULL WHERE %I = ANY ($1::%s[])', b.relation, b.patron_column, b.patron_column, t) USING ids;
+        ELSIF b.sever_with LIKE 'patron:%' THEN
+            EXECUTE pg_catalog.format('UPDATE %s SET %I = %L WHERE %I = ANY ($1::%s[])', b.relation, b.patron_column,
+                           substr(b.sever_with, 8), b.patron_column, t) USING ids;
+        END IF;
+    END LOOP;
     FOR b IN SELECT * FROM @extschema@.private_history_binding LOOP
         t := @extschema@._column_type_name(b.relation, b.patron_column);
         EXECUTE pg_catalog.format('DELETE FROM %s WHERE %I = ANY ($1::%s[])', b.relation, b.patron_column, t) USING ids;

@@ -110,7 +110,7 @@ SET client_min_messages = warning;
 SELECT pals_privacy.unbind('demo.loans'), pals_privacy.unbind('demo.holds');
 SELECT pals_privacy.bind_loans('demo.loans', 'patron_id', 'item_id', ARRAY['returned_at']::name[],
                                settled_column => 'fines_settled_at', sever_with => 'patron:0',
-                               keep_last_borrower => true, history_mode => 'in_place');
+                               keep_last_borrower => true, history_mode => 'in_place', build_tracker => false);
 SELECT pals_privacy.bind_loans('demo.holds', 'patron_id', 'title_id', ARRAY['fulfilled_at', 'cancelled_at']::name[],
                                sever_with => 'patron:0', keep_last_borrower => false, history_mode => 'in_place');
 SET pals_privacy.pin_iterations = 10000;

@@ -19,7 +19,7 @@ SELECT g, CASE WHEN g <= 20 THEN 9001 ELSE 1 + g % 50 END, 1.00, 90001 + g % 5,
   FROM generate_series(1, 60) g;
 GRANT SELECT ON demo.billable, demo.billable_loans TO branch_staff, consortium_auditor, collections_agency, opac, ils_app;
 SELECT pals_privacy.bind_loans('demo.billable_loans', 'borrower', 'item_id', ARRAY['returned_at']::name[],
-                               settled_column => 'settled_at', sever_with => 'patron:0') IS NULL AS bound;
+                               settled_column => 'settled_at', sever_with => 'patron:0', build_tracker => false) IS NULL AS bound;
 ANALYZE demo.billable, demo.billable_loans;
 INSERT INTO pg_temp.secrets
 SELECT c, 'billable', b.id, b.borrower FROM demo.billable_loans b, unnest(ARRAY['staff', 'auditor', 'collections', 'patron']) c
@@ -44,7 +44,7 @@ CREATE TABLE demo.old_loans_2024 PARTITION OF demo.old_loans FOR VALUES IN (2024
 INSERT INTO demo.old_loans SELECT 200 + g, 9001, 90001 + g % 5, timestamptz '2024-01-01' + make_interval(days => g),
        timestamptz '2024-01-01' + make_interval(days => g), 2024 FROM generate_series(1, 10) g;
 SELECT pals_privacy.bind_loans('demo.old_loans_2024', 'patron_id', 'item_id', ARRAY['returned_at']::name[],
-                               settled_column => 'settled_at', sever_with => 'patron:0') IS NOT NULL AS bound;
+                               settled_column => 'settled_at', sever_with => 'patron:0', build_tracker => false) IS NOT NULL AS bound;
 GRANT SELECT, UPDATE ON demo.txn, demo.txn_billable, demo.txn_loans, demo.txn_loans_archive, demo.old_loans, demo.old_loans_2024
    TO branch_staff, ils_app, consortium_auditor;
 INSERT INTO pg_temp.secrets SELECT 'staff', 'txn', t.id, t.borrower FROM demo.txn_loans t

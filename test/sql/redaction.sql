@@ -137,10 +137,10 @@ DO $$ BEGIN
     PERFORM pals_privacy.bind_cards('rd.cards', 'card', 'patron_id');
     PERFORM pals_privacy.bind_balance('rd.fines', 'patron_id', 'amount');
     PERFORM pals_privacy.bind_balance('rd.fees', 'patron_id', 'owed');
-    PERFORM pals_privacy.bind_loans('rd.loans', 'patron_id', 'item_id', ARRAY['returned'], 'paid');
+    PERFORM pals_privacy.bind_loans('rd.loans', 'patron_id', 'item_id', ARRAY['returned'], 'paid', build_tracker => false);
     PERFORM pals_privacy.bind_loans('rd.holds', 'patron_id', 'title_id', ARRAY['fulfilled', 'cancelled'],
                                     keep_last_borrower => false);
-    PERFORM pals_privacy.bind_loans('rd.iloans', 'patron_id', 'item_id', ARRAY['returned'], 'paid');
+    PERFORM pals_privacy.bind_loans('rd.iloans', 'patron_id', 'item_id', ARRAY['returned'], 'paid', build_tracker => false);
     PERFORM pals_privacy.bind_private_history('rd.searches', 'patron_id');
     PERFORM pals_privacy.bind_contact('rd.patrons', 'email', 'id', 'email');
     PERFORM pals_privacy.bind_contact('rd.addresses', 'email', 'patron_id', 'email');

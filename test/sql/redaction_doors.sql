@@ -54,7 +54,7 @@ GRANT USAGE ON SCHEMA dr TO PUBLIC;
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA dr TO PUBLIC;
 SELECT lives_ok($$SELECT pals_privacy.bind_patrons('dr.patrons', 'id', 'expires', card_column => 'card')$$, 'bind_patrons');
 DO $$ BEGIN
-    PERFORM pals_privacy.bind_loans('dr.loans', 'patron_id', 'item_id', ARRAY['returned'], 'paid');
+    PERFORM pals_privacy.bind_loans('dr.loans', 'patron_id', 'item_id', ARRAY['returned'], 'paid', build_tracker => false);
     PERFORM pals_privacy.bind_private_history('dr.history', 'patron_id');
     PERFORM pals_privacy.bind_loans('dr.circ', 'usr', 'item', ARRAY['returned'], 'paid', keep_last_borrower => false);
     PERFORM pals_privacy.set_pin('1', '4711');

@@ -49,9 +49,9 @@ INSERT INTO svb.holds SELECT * FROM svb.history;
 
 DO $$ BEGIN
     PERFORM pals_privacy.bind_patrons('svb.patrons', 'id', 'expires', keep_history_column => 'keep_history');
-    PERFORM pals_privacy.bind_loans('svb.loans', 'patron_id', 'item_id', '{returned,lost}', 'paid');
-    PERFORM pals_privacy.bind_loans('svb.ploans', 'patron_id', 'item_id', '{returned,lost}', 'paid', sever_with => 'patron:0');
-    PERFORM pals_privacy.bind_loans('svb.iloans', 'patron_id', 'item_id', '{returned,lost}', 'paid', sever_with => 'delete');
+    PERFORM pals_privacy.bind_loans('svb.loans', 'patron_id', 'item_id', '{returned,lost}', 'paid', build_tracker => false);
+    PERFORM pals_privacy.bind_loans('svb.ploans', 'patron_id', 'item_id', '{returned,lost}', 'paid', sever_with => 'patron:0', build_tracker => false);
+    PERFORM pals_privacy.bind_loans('svb.iloans', 'patron_id', 'item_id', '{returned,lost}', 'paid', sever_with => 'delete', build_tracker => false);
     PERFORM pals_privacy.bind_loans('svb.holds', 'patron_id', 'item_id', '{returned,lost}', 'paid', keep_last_borrower => false);
 END $$;
 
