@@ -164,6 +164,7 @@ typedef struct Derived
 	Oid			fn_acknowledged;
 	Oid			fn_wards;
 	Oid			fn_own_row_security;
+	Oid			fn_preloaded;
 	int			ncounters;		/* statistics counters keyed by an OID (see mask_counters) */
 	Oid		   *counters;		/* sorted */
 	List	   *templates;		/* of RuleTemplate *: rules built once */
@@ -280,6 +281,7 @@ get_derived(void)
 		derived.fn_acknowledged = own_function("_acknowledged", 0, NULL);
 		derived.fn_wards = own_function("_wards", 0, NULL);
 		derived.fn_own_row_security = own_function("_own_row_security_only", 1, o1);
+		derived.fn_preloaded = own_function("_preloaded", 0, NULL);
 		find_counters(&derived);
 		derived.generation = reg->generation;
 	}
@@ -1905,6 +1907,41 @@ row_security_mutator(Node *node, void *context)
  * Hooks
  * ---------------------------------------------------------------------- */
 
+/*
+ * The preload guard (a restrictive row-security policy calling _preloaded())
+ * is there for backends without our hooks.  Planned here, in a preloaded
+ * backend, it is true and redundant; left in, it is a security qual on every
+ * bound relation, and PostgreSQL then keeps join conditions that are not
+ * leakproof (a masked patron column) out of its index scans: a staff read
+ * joining history to the patron table scanned the whole patron table.
+ */
+static bool
+drop_preload_guard_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, RangeTblEntry))
+	{
+		RangeTblEntry *rte = (RangeTblEntry *) node;
+		List	   *kept = NIL;
+		ListCell   *lc;
+
+		foreach(lc, rte->securityQuals)
+		{
+			Node	   *qual = lfirst(lc);
+
+			if (!(IsA(qual, FuncExpr) && ((FuncExpr *) qual)->funcid == get_derived()->fn_preloaded))
+				kept = lappend(kept, qual);
+		}
+		rte->securityQuals = kept;
+		return false;
+	}
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, drop_preload_guard_walker, context,
+								 QTW_EXAMINE_RTES_BEFORE);
+	return expression_tree_walker(node, drop_preload_guard_walker, context);
+}
+
 static void
 add_plan_dependencies(PlannedStmt *result)
 {
@@ -1928,6 +1965,8 @@ redact_planner(Query *parse, const char *query_string, int cursorOptions,
 	bool		active = ready && redaction_applies(&red);
 	PlannedStmt *volatile result = NULL;
 
+	if (ready && pals_preloaded())
+		query_tree_walker(parse, drop_preload_guard_walker, NULL, QTW_EXAMINE_RTES_BEFORE);
 	if (ready && !active && reads_statistics_walker((Node *) parse, NULL))
 		query_tree_mutator(parse, row_security_mutator, NULL, QTW_DONT_COPY_QUERY);
 	if (active)
