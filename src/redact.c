@@ -1913,8 +1913,31 @@ row_security_mutator(Node *node, void *context)
  * backend, it is true and redundant; left in, it is a security qual on every
  * bound relation, and PostgreSQL then keeps join conditions that are not
  * leakproof (a masked patron column) out of its index scans: a staff read
- * joining history to the patron table scanned the whole patron table.
+ * joining history to the patron table scanned the whole patron table.  It
+ * is dropped where the class reads the relation whole (no mask, no row
+ * filter): elsewhere PostgreSQL's own caution with statistics under
+ * security quals (extended statistics) is worth keeping.
  */
+static bool
+reads_whole(RangeTblEntry *rte, const Redaction *red)
+{
+	const RelPolicy *p;
+	RteRules   *r;
+
+	if (red == NULL)
+		return true;			/* not redacted */
+	p = policy_for(rte->relid);
+	if (!p->bound)
+		return true;
+	r = rules_for(rte->relid, 1, p, red);
+	if (r->filters != NIL)
+		return false;
+	for (AttrNumber a = 1; a <= r->natts; a++)
+		if (r->masks[a] != NULL)
+			return false;
+	return true;
+}
+
 static bool
 drop_preload_guard_walker(Node *node, void *context)
 {
@@ -1926,6 +1949,9 @@ drop_preload_guard_walker(Node *node, void *context)
 		List	   *kept = NIL;
 		ListCell   *lc;
 
+		if (rte->rtekind != RTE_RELATION || rte->securityQuals == NIL ||
+			!reads_whole(rte, (const Redaction *) context))
+			return false;
 		foreach(lc, rte->securityQuals)
 		{
 			Node	   *qual = lfirst(lc);
@@ -1966,7 +1992,8 @@ redact_planner(Query *parse, const char *query_string, int cursorOptions,
 	PlannedStmt *volatile result = NULL;
 
 	if (ready && pals_preloaded())
-		query_tree_walker(parse, drop_preload_guard_walker, NULL, QTW_EXAMINE_RTES_BEFORE);
+		query_tree_walker(parse, drop_preload_guard_walker, active ? (void *) &red : NULL,
+						  QTW_EXAMINE_RTES_BEFORE);
 	if (ready && !active && reads_statistics_walker((Node *) parse, NULL))
 		query_tree_mutator(parse, row_security_mutator, NULL, QTW_DONT_COPY_QUERY);
 	if (active)
