@@ -21,11 +21,16 @@
  *     the configuration tables, and is re-planned when either changes.
  *
  *     Around it: COPY table TO goes through the same path as COPY (query)
- *     TO; EXPLAIN ANALYZE is refused where its row counts would count
- *     hidden rows; SQL functions are not inlined into a redacted query
- *     (their bodies are planned, and redacted, on their own); statistics
- *     of bound relations are hidden; the DETAIL of integrity errors, which
- *     echoes stored values, is kept out of a redacted session's reach.
+ *     TO, and COPY FROM works under row security; a redacted class's
+ *     writes reach only rows it reads whole; row counts (EXPLAIN ANALYZE,
+ *     auto_explain) of bound relations are refused or stripped in the
+ *     executor; SQL functions are not inlined into a redacted query (their
+ *     bodies are planned, and redacted, on their own); statistics of bound
+ *     relations (pg_stats, counters, the planner's value statistics) are
+ *     hidden; an unbound inheritance parent reads its bound children under
+ *     their rules; the DETAIL of integrity errors, which echoes stored
+ *     values, is kept out of a redacted session's reach.  The threat model
+ *     is in docs/redaction.md.
  */
 #include "pals_privacy.h"
 #include "compat.h"
@@ -2108,7 +2113,8 @@ redact_needs_fmgr(Oid fn)
 /*
  * Integrity errors echo stored values in their DETAIL ("Key (patron_id,
  * item_id)=(42, 7) already exists", "Failing row contains (...)"): a
- * redacted session gets the message without it; the server log keeps it.
+ * redacted session gets the message without it (on bound tables PostgreSQL
+ * writes no values into it at all: row security is on).
  * (Row security on bound tables keeps them out at the source, for roles
  * that do not own the table; this covers the rest.)
  */
