@@ -481,29 +481,6 @@ pals_reltuples(Oid relid)
 	return n;
 }
 
-/* pals_privacy.last_borrower (the last-borrower tracker) and its primary key. */
-void
-pals_tracker(Oid *relid, Oid *key)
-{
-	static Oid	tracker = InvalidOid;
-	static Oid	tracker_key = InvalidOid;
-	static uint64 generation = 0;
-	const PalsRegistry *reg = pals_registry();
-
-	if (!OidIsValid(tracker) || generation != reg->generation)
-	{
-		Oid			nsp = get_namespace_oid("pals_privacy", false);
-
-		tracker = get_relname_relid("last_borrower", nsp);
-		tracker_key = get_relname_relid("last_borrower_pkey", nsp);
-		if (!OidIsValid(tracker) || !OidIsValid(tracker_key))
-			elog(ERROR, "pals_privacy: the last-borrower tracker is missing");
-		generation = reg->generation;
-	}
-	*relid = tracker;
-	*key = tracker_key;
-}
-
 void
 pals_inheritance_parents(Oid relid, List **out)
 {

@@ -144,7 +144,6 @@ extern void *pals_prepare_saved(const char *sql, int nargs, Oid *argtypes);
 extern int	pals_execute_as(Oid role, void *plan, Datum *values, const char *nulls);
 extern int	pals_execute_sql_as(Oid role, const char *sql, int nargs, Oid *argtypes, Datum *values);
 extern double pals_reltuples(Oid relid);
-extern void pals_tracker(Oid *relid, Oid *key);
 extern void pals_suspend_safe_search_path(void);
 extern void pals_resume_safe_search_path(void);
 extern void pals_restore_search_path(int nestlevel);
