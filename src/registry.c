@@ -1,10 +1,12 @@
 /*
- * bindings.c
+ * registry.c
  *     The binding registry as the C mechanisms see it: a per-backend cache of
  *     the extension's configuration tables (patron_binding, loan_binding,
  *     role_class, ...).  The tables are written by the SQL binding calls; a
  *     statement trigger on each table sends a relcache invalidation for it,
  *     which every backend receives at commit and which drops this cache.
+ *
+ *     Also the names of the privacy classes, as role_class stores them.
  */
 #include "pals_privacy.h"
 
@@ -56,23 +58,36 @@ typedef struct LoanLookup
 	const LoanBinding *binding;
 } LoanLookup;
 
+static const char *const class_names[] = {
+	[PALS_CLASS_OPERATIONAL] = "operational",
+	[PALS_CLASS_STAFF] = "staff",
+	[PALS_CLASS_COLLECTIONS] = "collections",
+	[PALS_CLASS_AUDITOR] = "auditor",
+	[PALS_CLASS_PATRON] = "patron",
+	[PALS_CLASS_STATISTICS] = "statistics",
+};
+
 /* set when an invalidation arrives while the registry is being read */
 static bool loading = false;
 static bool invalidated_while_loading = false;
 
-/*
- * Free a cache that the registry's change made stale.  Code up the stack may
- * still hold pointers into it (an invalidation can arrive in the middle of a
- * trigger's work, between two lookups), so inside a transaction the memory
- * is kept until the transaction ends; its reset callbacks run then.
- */
-void
-pals_retire_context(MemoryContext cxt)
+/* The name of a privacy class, as role_class and the settings spell it. */
+const char *
+pals_class_name(PalsClass c)
 {
-	if (IsTransactionState())
-		MemoryContextSetParent(cxt, TopTransactionContext);
-	else
-		MemoryContextDelete(cxt);
+	return class_names[c];
+}
+
+bool
+pals_parse_class(const char *name, PalsClass *out)
+{
+	for (int i = 0; i < (int) lengthof(class_names); i++)
+		if (strcmp(name, class_names[i]) == 0)
+		{
+			*out = (PalsClass) i;
+			return true;
+		}
+	return false;
 }
 
 /* Forget the cache. */
@@ -142,8 +157,6 @@ spi_text(HeapTuple tup, TupleDesc desc, int col)
 
 	return v ? pstrdup(v) : NULL;
 }
-
-/* pals_safe_search_path() and friends: compat.c (the mechanism changed in 17). */
 
 /* Owner of the extension in this database (pg_extension is readable by all). */
 static Oid
@@ -466,38 +479,6 @@ pals_config_relids(int *n)
 	return config_relids;
 }
 
-/* About how many rows a relation holds (the planner's estimate; 0 if unknown). */
-double
-pals_reltuples(Oid relid)
-{
-	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	double		n = 0;
-
-	if (HeapTupleIsValid(tup))
-	{
-		n = Max(0, ((Form_pg_class) GETSTRUCT(tup))->reltuples);
-		ReleaseSysCache(tup);
-	}
-	return n;
-}
-
-void
-pals_inheritance_parents(Oid relid, List **out)
-{
-	Relation	rel = table_open(InheritsRelationId, AccessShareLock);
-	ScanKeyData key;
-	SysScanDesc scan;
-	HeapTuple	tup;
-
-	ScanKeyInit(&key, Anum_pg_inherits_inhrelid, BTEqualStrategyNumber,
-				F_OIDEQ, ObjectIdGetDatum(relid));
-	scan = systable_beginscan(rel, InheritsRelidSeqnoIndexId, true, NULL, 1, &key);
-	while ((tup = systable_getnext(scan)) != NULL)
-		*out = lappend_oid(*out, ((Form_pg_inherits) GETSTRUCT(tup))->inhparent);
-	systable_endscan(scan);
-	table_close(rel, AccessShareLock);
-}
-
 /*
  * The loan binding that covers a relation: its own, or that of the nearest
  * bound ancestor (partitions and inheritance children are covered by their
@@ -549,79 +530,8 @@ pals_loan_binding_for(Oid relid)
 	return result;
 }
 
-/* The relation itself, then its inheritance ancestors, nearest first. */
 void
-pals_ancestors(Oid relid, List **out)
-{
-	*out = lappend_oid(*out, relid);
-	for (int i = list_length(*out) - 1; i < list_length(*out); i++)
-		pals_inheritance_parents(list_nth_oid(*out, i), out);
-}
-
-/* Prepare and keep a plan, parsed under the safe search path. */
-void *
-pals_prepare_saved(const char *sql, int nargs, Oid *argtypes)
-{
-	int			nestlevel = pals_safe_search_path();
-	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
-
-	pals_restore_search_path(nestlevel);
-	if (plan == NULL)
-		elog(ERROR, "pals_privacy: could not prepare \"%s\": %s",
-			 sql, SPI_result_code_string(SPI_result));
-	SPI_keepplan(plan);
-	return plan;
-}
-
-/*
- * Run a saved SPI plan, or else one-off SQL, as the given role (SPI
- * connected; never read-only: in an AFTER trigger only a fresh snapshot sees
- * the rows of the statement).
- */
-static int
-execute_as(Oid role, SPIPlanPtr plan, const char *sql, int nargs, Oid *argtypes,
-		   Datum *values, const char *nulls)
-{
-	Oid			save_user;
-	int			save_sec;
-	volatile int rc = 0;
-
-	GetUserIdAndSecContext(&save_user, &save_sec);
-	SetUserIdAndSecContext(role, save_sec | SECURITY_LOCAL_USERID_CHANGE);
-	PG_TRY();
-	{
-		rc = plan ? SPI_execute_plan(plan, values, nulls, false, 0)
-			: SPI_execute_with_args(sql, nargs, argtypes, values, nulls, false, 0);
-	}
-	PG_FINALLY();
-	{
-		SetUserIdAndSecContext(save_user, save_sec);
-	}
-	PG_END_TRY();
-	if (rc < 0)
-		elog(ERROR, "pals_privacy: statement failed: %s", SPI_result_code_string(rc));
-	return rc;
-}
-
-int
-pals_execute_as(Oid role, void *plan, Datum *values, const char *nulls)
-{
-	return execute_as(role, (SPIPlanPtr) plan, NULL, 0, NULL, values, nulls);
-}
-
-/* One-off SQL (built at run time) as the given role, under the safe search path. */
-int
-pals_execute_sql_as(Oid role, const char *sql, int nargs, Oid *argtypes, Datum *values)
-{
-	int			nestlevel = pals_safe_search_path();
-	int			rc = execute_as(role, NULL, sql, nargs, argtypes, values, NULL);
-
-	pals_restore_search_path(nestlevel);
-	return rc;
-}
-
-void
-pals_bindings_init(void)
+pals_registry_init(void)
 {
 	CacheRegisterRelcacheCallback(registry_relcache_callback, (Datum) 0);
 }
