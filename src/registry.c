@@ -6,6 +6,12 @@
  *     statement trigger on each table sends a relcache invalidation for it,
  *     which every backend receives at commit and which drops this cache.
  *
+ *     The tables are read with heap scans into structs, as pg_cron reads its
+ *     job table, with their columns found by name: a column added in a later
+ *     version (loan_binding.closed_when came in 0.2.0) reads as NULL in a
+ *     database still on the version before.  No SQL runs, so loading the
+ *     registry depends on neither the search path nor the caller's rights.
+ *
  *     Also the names of the privacy classes, as role_class stores them.
  */
 #include "pals_privacy.h"
@@ -13,25 +19,21 @@
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "access/xact.h"
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
-#include "catalog/pg_inherits.h"
+#include "catalog/pg_extension.h"
 #include "commands/extension.h"
 #include "commands/trigger.h"
-#include "executor/spi.h"
 #include "fmgr.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
-#include "utils/syscache.h"
-#include "catalog/pg_class.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
-#include "utils/array.h"
-#include "access/xact.h"
-#include "miscadmin.h"
-#include "utils/guc.h"
+#include "utils/snapmgr.h"
 
 PG_FUNCTION_INFO_V1(pals_privacy_bindings_changed);
 
@@ -39,7 +41,6 @@ PG_FUNCTION_INFO_V1(pals_privacy_bindings_changed);
 static MemoryContext registry_context = NULL;
 static PalsRegistry *registry = NULL;
 static PalsRegistry *building = NULL;
-static MemoryContext building_context = NULL;
 static uint64 registry_generation = 0;	/* being loaded */
 static HTAB *loan_by_relid = NULL;	/* relid -> bound LoanBinding, or none */
 
@@ -50,6 +51,11 @@ static const char *const config_tables[NCONFIG] = {
 	"patron_binding", "card_binding", "balance_binding", "loan_binding",
 	"private_history_binding", "contact_binding", "outbox_binding",
 	"retention_rule", "role_class", "purposes", "guardian_binding"
+};
+enum
+{
+	CONFIG_PATRON, CONFIG_CARD, CONFIG_BALANCE, CONFIG_LOAN, CONFIG_HISTORY, CONFIG_CONTACT,
+	CONFIG_OUTBOX, CONFIG_RETENTION, CONFIG_ROLE, CONFIG_PURPOSES, CONFIG_GUARDIAN
 };
 
 typedef struct LoanLookup
@@ -150,102 +156,225 @@ pals_privacy_bindings_changed(PG_FUNCTION_ARGS)
 	return PointerGetDatum(NULL);
 }
 
-static char *
-spi_text(HeapTuple tup, TupleDesc desc, int col)
-{
-	char	   *v = SPI_getvalue(tup, desc, col);
+/*
+ * Reading a configuration table: a heap scan (through systable, as pg_cron
+ * reads its job table) with the columns found by name, since tables gain
+ * columns across versions (loan_binding's closed_when and settled_when came
+ * in 0.2.0).  Values are converted as SQL would print them.
+ */
+#define MAX_CONFIG_COLUMNS 10
 
-	return v ? pstrdup(v) : NULL;
+typedef struct ConfigScan
+{
+	Relation	rel;
+	SysScanDesc scan;
+	AttrNumber	attnums[MAX_CONFIG_COLUMNS];
+} ConfigScan;
+
+/*
+ * Open one configuration table for reading under snap.  The first nrequired
+ * columns must exist; the others read as NULL where this version's table
+ * lacks them.  The lock is kept to the end of the transaction.
+ */
+static void
+config_begin(ConfigScan *cs, int table, Snapshot snap, const char *const *columns,
+			 int ncolumns, int nrequired)
+{
+	Oid			relid = config_relids[table];
+
+	Assert(ncolumns <= MAX_CONFIG_COLUMNS);
+	if (!OidIsValid(relid))
+		elog(ERROR, "pals_privacy: configuration table \"%s\" is missing", config_tables[table]);
+	cs->rel = table_open(relid, AccessShareLock);
+	for (int i = 0; i < ncolumns; i++)
+	{
+		cs->attnums[i] = get_attnum(relid, columns[i]);
+		if (cs->attnums[i] == InvalidAttrNumber && i < nrequired)
+			elog(ERROR, "pals_privacy: column \"%s\" of configuration table \"%s\" is missing",
+				 columns[i], config_tables[table]);
+	}
+	cs->scan = systable_beginscan(cs->rel, InvalidOid, false, snap, 0, NULL);
 }
 
-/* Owner of the extension in this database (pg_extension is readable by all). */
-static Oid
-extension_owner(void)
+static HeapTuple
+config_next(ConfigScan *cs)
 {
-	int			rc = SPI_execute("SELECT extowner FROM pg_catalog.pg_extension"
-								 " WHERE extname = 'pals_privacy'", true, 1);
+	return systable_getnext(cs->scan);
+}
 
-	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+static void
+config_end(ConfigScan *cs)
+{
+	systable_endscan(cs->scan);
+	table_close(cs->rel, NoLock);
+}
+
+/* The value of column col (an index into the columns given to config_begin). */
+static Datum
+config_datum(ConfigScan *cs, HeapTuple tup, int col, Oid *type, bool *isnull)
+{
+	AttrNumber	attno = cs->attnums[col];
+
+	*isnull = true;
+	if (attno == InvalidAttrNumber)
+		return (Datum) 0;
+	*type = TupleDescAttr(RelationGetDescr(cs->rel), attno - 1)->atttypid;
+	return heap_getattr(tup, attno, RelationGetDescr(cs->rel), isnull);
+}
+
+static char *
+output_text(Oid type, Datum value)
+{
+	Oid			output;
+	bool		isvarlena;
+
+	getTypeOutputInfo(type, &output, &isvarlena);
+	return OidOutputFunctionCall(output, value);
+}
+
+/* A column as text (name, text, ...), or NULL. */
+static char *
+config_text(ConfigScan *cs, HeapTuple tup, int col)
+{
+	Oid			type = InvalidOid;
+	bool		isnull;
+	Datum		d = config_datum(cs, tup, col, &type, &isnull);
+
+	return isnull ? NULL : output_text(type, d);
+}
+
+/* An OID column (regclass, regrole), or InvalidOid. */
+static Oid
+config_oid(ConfigScan *cs, HeapTuple tup, int col)
+{
+	Oid			type = InvalidOid;
+	bool		isnull;
+	Datum		d = config_datum(cs, tup, col, &type, &isnull);
+
+	return isnull ? InvalidOid : DatumGetObjectId(d);
+}
+
+static bool
+config_bool(ConfigScan *cs, HeapTuple tup, int col)
+{
+	Oid			type = InvalidOid;
+	bool		isnull;
+	Datum		d = config_datum(cs, tup, col, &type, &isnull);
+
+	return !isnull && DatumGetBool(d);
+}
+
+/* An array column (name[]) as a list of its non-null elements' text. */
+static List *
+config_text_array(ConfigScan *cs, HeapTuple tup, int col)
+{
+	Oid			type = InvalidOid;
+	bool		isnull;
+	Datum		d = config_datum(cs, tup, col, &type, &isnull);
+	ArrayType  *array;
+	Oid			elemtype;
+	int16		elemlen;
+	bool		elembyval;
+	char		elemalign;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			nelems;
+	List	   *result = NIL;
+
+	if (isnull)
+		return NIL;
+	array = DatumGetArrayTypeP(d);
+	elemtype = ARR_ELEMTYPE(array);
+	get_typlenbyvalalign(elemtype, &elemlen, &elembyval, &elemalign);
+	deconstruct_array(array, elemtype, elemlen, elembyval, elemalign, &elems, &nulls, &nelems);
+	for (int i = 0; i < nelems; i++)
+		if (!nulls[i])
+			result = lappend(result, output_text(elemtype, elems[i]));
+	return result;
+}
+
+/* Owner of the extension in this database. */
+static Oid
+extension_owner(Snapshot snap)
+{
+	Relation	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+	Oid			owner = InvalidOid;
+
+	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber, F_NAMEEQ,
+				CStringGetDatum("pals_privacy"));
+	scan = systable_beginscan(rel, ExtensionNameIndexId, true, snap, 1, &key);
+	if ((tup = systable_getnext(scan)) != NULL)
+		owner = ((Form_pg_extension) GETSTRUCT(tup))->extowner;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	if (!OidIsValid(owner))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("extension \"pals_privacy\" is not installed in this database")));
-	return (Oid) strtoul(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1), NULL, 10);
+	return owner;
 }
 
 static void
-load_patrons(void)
+load_patrons(Snapshot snap)
 {
-	int			rc = SPI_execute("SELECT relation::oid, id_column, expires_column, card_column,"
-								 " keep_history_column, array_to_string(name_columns, chr(1)),"
-								 " birth_date_column FROM pals_privacy.patron_binding",
-								 true, 1);
+	static const char *const columns[] = {
+		"relation", "id_column", "expires_column", "card_column", "keep_history_column",
+		"name_columns", "birth_date_column"
+	};
+	ConfigScan	cs;
+	HeapTuple	t;
 
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "pals_privacy: reading patron_binding failed: %d", rc);
-	MemoryContextSwitchTo(building_context);	/* SPI left us in its own */
-	if (SPI_processed == 1)
+	config_begin(&cs, CONFIG_PATRON, snap, columns, lengthof(columns), lengthof(columns));
+	/* one row at most (a unique index on true) */
+	if ((t = config_next(&cs)) != NULL)
 	{
-		HeapTuple	t = SPI_tuptable->vals[0];
-		TupleDesc	d = SPI_tuptable->tupdesc;
 		PatronBinding *p = palloc0(sizeof(PatronBinding));
 
-		p->relid = (Oid) strtoul(SPI_getvalue(t, d, 1), NULL, 10);
-		p->id_column = spi_text(t, d, 2);
-		p->expires_column = spi_text(t, d, 3);
-		p->card_column = spi_text(t, d, 4);
-		p->keep_history_column = spi_text(t, d, 5);
-		p->birth_date_column = spi_text(t, d, 7);
-		if (SPI_getvalue(t, d, 6) != NULL && *SPI_getvalue(t, d, 6) != '\0')
-		{
-			char	   *names = spi_text(t, d, 6);
-			char	   *next;
-
-			for (char *n = names; n != NULL; n = next)
-			{
-				next = strchr(n, '\1');
-				if (next)
-					*next++ = '\0';
-				p->name_columns = lappend(p->name_columns, n);
-			}
-		}
+		p->relid = config_oid(&cs, t, 0);
+		p->id_column = config_text(&cs, t, 1);
+		p->expires_column = config_text(&cs, t, 2);
+		p->card_column = config_text(&cs, t, 3);
+		p->keep_history_column = config_text(&cs, t, 4);
+		p->name_columns = config_text_array(&cs, t, 5);
+		p->birth_date_column = config_text(&cs, t, 6);
 		building->patrons = p;
 	}
+	config_end(&cs);
 }
 
 static void
-load_loans(void)
+load_loans(Snapshot snap)
 {
-	int			rc = SPI_execute("SELECT relation::oid, patron_column, item_column, closed_columns,"
-								 " settled_column, sever_with, keep_last_borrower, history_mode,"
-								 " to_jsonb(b) ->> 'closed_when', to_jsonb(b) ->> 'settled_when'"
-								 " FROM pals_privacy.loan_binding b",	/* 0.1.0 has neither column */
-								 true, 0);
+	static const char *const columns[] = {
+		"relation", "patron_column", "item_column", "closed_columns", "settled_column",
+		"sever_with", "keep_last_borrower", "history_mode",
+		"closed_when", "settled_when"	/* since 0.2.0 */
+	};
+	ConfigScan	cs;
+	HeapTuple	t;
 
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "pals_privacy: reading loan_binding failed: %d", rc);
-	MemoryContextSwitchTo(building_context);	/* SPI left us in its own */
-	for (uint64 i = 0; i < SPI_processed; i++)
+	config_begin(&cs, CONFIG_LOAN, snap, columns, lengthof(columns), 8);
+	while ((t = config_next(&cs)) != NULL)
 	{
-		HeapTuple	t = SPI_tuptable->vals[i];
-		TupleDesc	d = SPI_tuptable->tupdesc;
 		LoanBinding *b = palloc0(sizeof(LoanBinding));
-		bool		isnull;
-		Datum		closed;
-		Datum	   *elems;
-		int			nelems;
-		char	   *sever;
+		List	   *closed = config_text_array(&cs, t, 3);
+		char	   *sever = config_text(&cs, t, 5);
+		char	   *history = config_text(&cs, t, 7);
+		ListCell   *lc;
 
-		b->relid = (Oid) strtoul(SPI_getvalue(t, d, 1), NULL, 10);
-		b->patron_column = spi_text(t, d, 2);
-		b->item_column = spi_text(t, d, 3);
-		closed = SPI_getbinval(t, d, 4, &isnull);
-		deconstruct_array(DatumGetArrayTypeP(closed), NAMEOID, NAMEDATALEN, false,
-						  TYPALIGN_CHAR, &elems, NULL, &nelems);
-		b->nclosed = Min(nelems, PALS_MAX_CLOSED);
-		for (int j = 0; j < b->nclosed; j++)
-			b->closed_columns[j] = pstrdup(NameStr(*DatumGetName(elems[j])));
-		b->settled_column = spi_text(t, d, 5);
-		sever = SPI_getvalue(t, d, 6);
+		b->relid = config_oid(&cs, t, 0);
+		b->patron_column = config_text(&cs, t, 1);
+		b->item_column = config_text(&cs, t, 2);
+		foreach(lc, closed)
+		{
+			if (b->nclosed == PALS_MAX_CLOSED)
+				break;
+			b->closed_columns[b->nclosed++] = lfirst(lc);
+		}
+		b->settled_column = config_text(&cs, t, 4);
 		if (strcmp(sever, "null") == 0)
 			b->sever_with = SEVER_NULL;
 		else if (strcmp(sever, "delete") == 0)
@@ -255,104 +384,115 @@ load_loans(void)
 			b->sever_with = SEVER_PLACEHOLDER;
 			b->placeholder = pstrdup(sever + strlen("patron:"));
 		}
-		b->keep_last_borrower = DatumGetBool(SPI_getbinval(t, d, 7, &isnull));
-		b->history_mode = strcmp(SPI_getvalue(t, d, 8), "in_place") == 0
-			? HISTORY_IN_PLACE : HISTORY_COPY;
-		b->closed_when = spi_text(t, d, 9);
-		b->settled_when = spi_text(t, d, 10);
+		b->keep_last_borrower = config_bool(&cs, t, 6);
+		b->history_mode = strcmp(history, "in_place") == 0 ? HISTORY_IN_PLACE : HISTORY_COPY;
+		b->closed_when = config_text(&cs, t, 8);
+		b->settled_when = config_text(&cs, t, 9);
 		building->loans = lappend(building->loans, b);
 	}
+	config_end(&cs);
 }
 
 static void
-load_outboxes(void)
+load_outboxes(Snapshot snap)
 {
-	int			rc = SPI_execute("SELECT relation::oid, patron_column, channel_column, purpose,"
-								 " on_missing_consent FROM pals_privacy.outbox_binding",
-								 true, 0);
+	static const char *const columns[] = {
+		"relation", "patron_column", "channel_column", "purpose", "on_missing_consent"
+	};
+	ConfigScan	cs;
+	HeapTuple	t;
 
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "pals_privacy: reading outbox_binding failed: %d", rc);
-	MemoryContextSwitchTo(building_context);	/* SPI left us in its own */
-	for (uint64 i = 0; i < SPI_processed; i++)
+	config_begin(&cs, CONFIG_OUTBOX, snap, columns, lengthof(columns), lengthof(columns));
+	while ((t = config_next(&cs)) != NULL)
 	{
-		HeapTuple	t = SPI_tuptable->vals[i];
-		TupleDesc	d = SPI_tuptable->tupdesc;
 		OutboxBinding *b = palloc0(sizeof(OutboxBinding));
-		char	   *mode = SPI_getvalue(t, d, 5);
+		char	   *mode = config_text(&cs, t, 4);
 
-		b->relid = (Oid) strtoul(SPI_getvalue(t, d, 1), NULL, 10);
-		b->patron_column = spi_text(t, d, 2);
-		b->channel_column = spi_text(t, d, 3);
-		b->purpose = spi_text(t, d, 4);
+		b->relid = config_oid(&cs, t, 0);
+		b->patron_column = config_text(&cs, t, 1);
+		b->channel_column = config_text(&cs, t, 2);
+		b->purpose = config_text(&cs, t, 3);
 		b->mode = strcmp(mode, "divert") == 0 ? OUTBOX_DIVERT :
 			strcmp(mode, "drop") == 0 ? OUTBOX_DROP : OUTBOX_REJECT;
 		building->outboxes = lappend(building->outboxes, b);
 	}
+	config_end(&cs);
 }
 
-/* Bindings of the shape (relation, patron column[, column[, channel]]). */
+/*
+ * Bindings of the shape (relation, patron column[, column[, channel]]):
+ * columns names those of the table, in that order.
+ */
 static void
-load_columns(const char *sql, List **out)
+load_columns(Snapshot snap, int table, const char *const *columns, int ncolumns, List **out)
 {
-	int			rc = SPI_execute(sql, true, 0);
+	ConfigScan	cs;
+	HeapTuple	t;
 
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "pals_privacy: \"%s\" failed: %d", sql, rc);
-	MemoryContextSwitchTo(building_context);	/* SPI left us in its own */
-	for (uint64 i = 0; i < SPI_processed; i++)
+	config_begin(&cs, table, snap, columns, ncolumns, ncolumns);
+	while ((t = config_next(&cs)) != NULL)
 	{
-		HeapTuple	t = SPI_tuptable->vals[i];
-		TupleDesc	d = SPI_tuptable->tupdesc;
 		ColumnBinding *b = palloc0(sizeof(ColumnBinding));
 
-		b->relid = (Oid) strtoul(SPI_getvalue(t, d, 1), NULL, 10);
-		b->patron_column = spi_text(t, d, 2);
-		if (d->natts >= 3)
-			b->column = spi_text(t, d, 3);
-		if (d->natts >= 4)
-			b->channel = spi_text(t, d, 4);
+		b->relid = config_oid(&cs, t, 0);
+		b->patron_column = config_text(&cs, t, 1);
+		if (ncolumns >= 3)
+			b->column = config_text(&cs, t, 2);
+		if (ncolumns >= 4)
+			b->channel = config_text(&cs, t, 3);
 		*out = lappend(*out, b);
 	}
+	config_end(&cs);
 }
 
 static void
-load_roles(void)
+load_roles(Snapshot snap)
 {
-	int			rc = SPI_execute("SELECT role::oid, class, purpose FROM pals_privacy.role_class",
-								 true, 0);
+	static const char *const columns[] = {"role", "class", "purpose"};
+	ConfigScan	cs;
+	HeapTuple	t;
+	List	   *roles = NIL;
+	ListCell   *lc;
+	int			i = 0;
 
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "pals_privacy: reading role_class failed: %d", rc);
-	MemoryContextSwitchTo(building_context);	/* SPI left us in its own */
-	building->nroles = (int) SPI_processed;
-	building->roles = palloc0(sizeof(RoleClass) * Max(1, building->nroles));
-	for (uint64 i = 0; i < SPI_processed; i++)
+	config_begin(&cs, CONFIG_ROLE, snap, columns, lengthof(columns), lengthof(columns));
+	while ((t = config_next(&cs)) != NULL)
 	{
-		HeapTuple	t = SPI_tuptable->vals[i];
-		TupleDesc	d = SPI_tuptable->tupdesc;
+		RoleClass  *r = palloc0(sizeof(RoleClass));
+		char	   *class = config_text(&cs, t, 1);
 
-		building->roles[i].roleid = (Oid) strtoul(SPI_getvalue(t, d, 1), NULL, 10);
-		if (!pals_parse_class(SPI_getvalue(t, d, 2), &building->roles[i].class))
-			building->roles[i].class = PALS_CLASS_PATRON;	/* cannot happen: CHECK */
-		building->roles[i].purpose = spi_text(t, d, 3);
+		r->roleid = config_oid(&cs, t, 0);
+		if (class == NULL || !pals_parse_class(class, &r->class))
+			r->class = PALS_CLASS_PATRON;	/* cannot happen: CHECK */
+		r->purpose = config_text(&cs, t, 2);
+		roles = lappend(roles, r);
 	}
+	config_end(&cs);
+	building->nroles = list_length(roles);
+	building->roles = palloc0(sizeof(RoleClass) * Max(1, building->nroles));
+	foreach(lc, roles)
+		building->roles[i++] = *(RoleClass *) lfirst(lc);
 }
 
 /*
  * Read the configuration tables into a new context.  Only on success does
  * the result become the registry, so an invalidation arriving meanwhile (it
  * sees no registry to reset) is noticed through invalidated_while_loading.
+ * They are read under the active snapshot, as a query of the caller's would
+ * read them.
  */
 static void
 registry_load(void)
 {
+	static const char *const card_columns[] = {"relation", "patron_column", "card_column"};
+	static const char *const balance_columns[] = {"relation", "patron_column", "amount_column"};
+	static const char *const history_columns[] = {"relation", "patron_column"};
+	static const char *const contact_columns[] = {"relation", "patron_column", "column_name", "channel"};
+	static const char *const guardian_columns[] = {"relation", "minor_column", "guardian_column"};
 	MemoryContext old = CurrentMemoryContext;
 	MemoryContext cxt;
 	Oid			nsp;
-	Oid			save_user;
-	int			save_sec;
-	int			nestlevel;
+	Snapshot	snap;
 
 	nsp = get_namespace_oid("pals_privacy", false);
 	for (int i = 0; i < NCONFIG; i++)
@@ -360,45 +500,37 @@ registry_load(void)
 
 	cxt = AllocSetContextCreate(CacheMemoryContext, "pals_privacy registry",
 								ALLOCSET_SMALL_SIZES);
-	GetUserIdAndSecContext(&save_user, &save_sec);
+	snap = RegisterSnapshot(ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot());
 	PG_TRY();
 	{
-		building = MemoryContextAllocZero(cxt, sizeof(PalsRegistry));
-		building_context = cxt;
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "pals_privacy: SPI_connect failed");
-		nestlevel = pals_safe_search_path();
-		/* the tables are the extension's: read them with its owner's rights */
-		building->extension_owner = extension_owner();
-		SetUserIdAndSecContext(building->extension_owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
-		load_patrons();
-		load_loans();
-		load_outboxes();
-		load_columns("SELECT relation::oid, patron_column, card_column"
-					 " FROM pals_privacy.card_binding", &building->cards);
-		load_columns("SELECT relation::oid, patron_column, amount_column"
-					 " FROM pals_privacy.balance_binding", &building->balances);
-		load_columns("SELECT relation::oid, patron_column"
-					 " FROM pals_privacy.private_history_binding", &building->histories);
-		load_columns("SELECT relation::oid, patron_column, column_name, channel"
-					 " FROM pals_privacy.contact_binding", &building->contacts);
-		load_columns("SELECT relation::oid, minor_column, guardian_column"
-					 " FROM pals_privacy.guardian_binding", &building->guardians);
-		load_roles();
-		SetUserIdAndSecContext(save_user, save_sec);
-		pals_restore_search_path(nestlevel);
-		SPI_finish();
+		MemoryContextSwitchTo(cxt);
+		building = palloc0(sizeof(PalsRegistry));
+		building->extension_owner = extension_owner(snap);
+		load_patrons(snap);
+		load_loans(snap);
+		load_outboxes(snap);
+		load_columns(snap, CONFIG_CARD, card_columns, lengthof(card_columns), &building->cards);
+		load_columns(snap, CONFIG_BALANCE, balance_columns, lengthof(balance_columns),
+					 &building->balances);
+		load_columns(snap, CONFIG_HISTORY, history_columns, lengthof(history_columns),
+					 &building->histories);
+		load_columns(snap, CONFIG_CONTACT, contact_columns, lengthof(contact_columns),
+					 &building->contacts);
+		load_columns(snap, CONFIG_GUARDIAN, guardian_columns, lengthof(guardian_columns),
+					 &building->guardians);
+		load_roles(snap);
 	}
 	PG_CATCH();
 	{
-		SetUserIdAndSecContext(save_user, save_sec);
 		MemoryContextSwitchTo(old);
+		UnregisterSnapshot(snap);
 		building = NULL;
 		MemoryContextDelete(cxt);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
 	MemoryContextSwitchTo(old);
+	UnregisterSnapshot(snap);
 	building->generation = ++registry_generation;
 	registry = building;
 	registry_context = cxt;
