@@ -84,8 +84,8 @@ pals_class_name(PalsClass c)
 	return class_names[c];
 }
 
-bool
-pals_parse_class(const char *name, PalsClass *out)
+static bool
+parse_class(const char *name, PalsClass *out)
 {
 	for (int i = 0; i < (int) lengthof(class_names); i++)
 		if (strcmp(name, class_names[i]) == 0)
@@ -462,7 +462,7 @@ load_roles(Snapshot snap)
 		char	   *class = config_text(&cs, t, 1);
 
 		r->roleid = config_oid(&cs, t, 0);
-		if (class == NULL || !pals_parse_class(class, &r->class))
+		if (class == NULL || !parse_class(class, &r->class))
 			r->class = PALS_CLASS_PATRON;	/* cannot happen: CHECK */
 		r->purpose = config_text(&cs, t, 2);
 		roles = lappend(roles, r);
@@ -581,7 +581,7 @@ pals_extension_ready(void)
 	Oid			nsp;
 	Oid			relid;
 
-	if (!IsTransactionState() || creating_extension || pals_registry_loading())
+	if (!IsTransactionState() || creating_extension || loading)
 		return false;
 	nsp = get_namespace_oid("pals_privacy", true);
 	if (!OidIsValid(nsp))
@@ -595,12 +595,6 @@ pals_extension_ready(void)
 		checked_relid = relid;
 	}
 	return present;
-}
-
-bool
-pals_registry_loading(void)
-{
-	return loading;
 }
 
 /* The configuration tables (a plan that depends on the registry lists them). */
