@@ -478,8 +478,6 @@ load_roles(Snapshot snap)
  * Read the configuration tables into a new context.  Only on success does
  * the result become the registry, so an invalidation arriving meanwhile (it
  * sees no registry to reset) is noticed through invalidated_while_loading.
- * They are read under the active snapshot, as a query of the caller's would
- * read them.
  */
 static void
 registry_load(void)
@@ -500,7 +498,17 @@ registry_load(void)
 
 	cxt = AllocSetContextCreate(CacheMemoryContext, "pals_privacy registry",
 								ALLOCSET_SMALL_SIZES);
-	snap = RegisterSnapshot(ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot());
+	/*
+	 * As of now, not under the caller's snapshot: the cache outlives the
+	 * transaction, and a REPEATABLE READ transaction (or a statement whose
+	 * snapshot predates the invalidation that dropped the cache) would read
+	 * the tables as they were before the change, and the cache would keep
+	 * that until the next change (test registry-stale-snapshot).  A
+	 * parallel worker cannot take a new snapshot; it reads under the
+	 * leader's.
+	 */
+	snap = RegisterSnapshot(IsInParallelMode() && ActiveSnapshotSet() ? GetActiveSnapshot()
+							: GetLatestSnapshot());
 	PG_TRY();
 	{
 		MemoryContextSwitchTo(cxt);
