@@ -116,6 +116,17 @@ for suite in regress isolation; do
     [ -f "$log/$suite.diffs" ] && { echo "-- $suite diffs (first 60 lines):"; head -60 "$log/$suite.diffs"; }
 done
 
+# pgTAP runs inside pg_regress (test/README.md): a failing assertion or a plan
+# mismatch written into an expected file would pass the diff silently, so no
+# expected file may hold one, and every pgTAP file must plan and finish.
+baked=$(grep -lE '^ *(not ok [0-9]+|# Looks like you|# Failed test)' test/expected/*.out 2>/dev/null)
+unfinished=$(for f in test/sql/*.sql; do grep -q 'plan(' "$f" && ! grep -q 'finish()' "$f" && echo "$f"; done)
+if [ -n "$baked$unfinished" ]; then
+    echo "expected files hold no pgTAP failure ... FAILED: ${baked:-} ${unfinished:-}"; failed=$((failed + 1))
+else
+    echo "expected files hold no pgTAP failure ... ok"; passed=$((passed + 1))
+fi
+
 echo "== TAP tests"
 tap=$log/tap
 rsync -a --exclude .git --exclude results --exclude output_iso --exclude tmp_check "$tree/" "$tap/"
