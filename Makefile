@@ -31,8 +31,8 @@ PG_CONFIG   ?= pg_config
 PGXS        := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-# PGXS does not track header dependencies: every object depends on the shared header.
-$(OBJS): src/pals_privacy.h src/compat.h
+# PGXS does not track header dependencies: every object depends on every header.
+$(OBJS): $(wildcard src/*.h)
 
 # pg_isolation_regress looks for specs in $(inputdir)/specs and expected output
 # in $(inputdir)/expected, which is where test/ keeps them.
