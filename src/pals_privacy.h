@@ -15,7 +15,8 @@
  *     consent.c    the outbox check against recorded consent
  *     session.c    the patron session: PINs, login, lockout
  *     last_borrower.c  is a row its item's last borrower? (answers kept while the snapshot allows)
- *     redact.c     what each class reads of the bound relations (planner hook)
+ *     redact_*.c   what each class reads of the bound relations (redact_internal.h:
+ *                  policy, rewrite, run-time predicates, hooks)
  *     placeholder_stats.c  planner estimates of a column severed to a placeholder
  *     audit.c      the hash-chained audit log (OpenSSL SHA-256)
  *     worker.c     the maintenance background worker (purge, retention)
@@ -187,7 +188,7 @@ extern const OutboxBinding *pals_outbox_binding_for(Oid relid);
 extern void pals_session_init(void);
 extern const char *pals_session_patron(void);
 
-/* redact.c */
+/* redact_policy.c, redact_hooks.c (the redaction's files share redact_internal.h) */
 extern double pals_collections_threshold;
 extern bool pals_require_acknowledgment;
 extern int	pals_guardian_access;
