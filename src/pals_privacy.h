@@ -3,8 +3,8 @@
  *     Declarations shared between the mechanisms of pals_privacy.
  *
  * Layers (each file uses only the ones above it):
- *     registry.c   the binding registry and its per-backend cache
  *     spi_util.c   SQL as the extension owner, saved plans, catalog helpers
+ *     registry.c   the binding registry and its per-backend cache
  *     crypto.c     SHA-256 and bytea helpers (OpenSSL)
  *     classes.c    the privacy class of a role
  *     conditions.c closed_when / settled_when: loan conditions over the row
