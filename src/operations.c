@@ -13,6 +13,7 @@
  *       message that says to call it on its own.
  */
 #include "pals_privacy.h"
+#include "hooks.h"
 
 #include "access/xact.h"
 #include "catalog/namespace.h"
@@ -31,7 +32,6 @@ PG_FUNCTION_INFO_V1(pals_privacy_drop_guard);
 PG_FUNCTION_INFO_V1(pals_privacy_require_top_level);
 
 static bool allow_drop_with_evidence = false;
-static ProcessUtility_hook_type prev_utility_hook = NULL;
 
 #define EXTENSION_SCHEMA "pals_privacy"
 
@@ -124,10 +124,11 @@ pals_privacy_require_top_level(PG_FUNCTION_ARGS)
  * own checks (permissions, arguments) come first, and only the error of its
  * first COMMIT is replaced by one that says what to do.
  */
-static void
-ops_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
-			ProcessUtilityContext context, ParamListInfo params,
-			QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
+void
+pals_operations_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
+						ProcessUtilityContext context, ParamListInfo params,
+						QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc,
+						ProcessUtility_hook_type next)
 {
 	Node	   *stmt = pstmt->utilityStmt;
 	char	   *procname = NULL;
@@ -143,10 +144,7 @@ ops_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 	}
 	if (procname == NULL)
 	{
-		if (prev_utility_hook)
-			prev_utility_hook(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
-		else
-			standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+		next(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
 		return;
 	}
 	{
@@ -154,10 +152,7 @@ ops_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 
 		PG_TRY();
 		{
-			if (prev_utility_hook)
-				prev_utility_hook(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
-			else
-				standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+			next(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
 		}
 		PG_CATCH();
 		{
@@ -189,7 +184,4 @@ pals_operations_init(void)
 							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);
-
-	prev_utility_hook = ProcessUtility_hook;
-	ProcessUtility_hook = ops_utility;
 }

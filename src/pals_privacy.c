@@ -3,6 +3,7 @@
  *     Module entry point: settings and the callbacks of every mechanism.
  */
 #include "pals_privacy.h"
+#include "hooks.h"
 
 #include "access/parallel.h"
 #include "access/xact.h"
@@ -151,4 +152,6 @@ _PG_init(void)
 	pals_registry_init();
 	pals_classes_init();
 	pals_sever_init();
+
+	pals_hooks_init();
 }

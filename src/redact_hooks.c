@@ -10,6 +10,7 @@
  *     files of the mechanism: redact_internal.h.
  */
 #include "redact_internal.h"
+#include "hooks.h"
 
 #include "access/table.h"
 #include "catalog/namespace.h"
@@ -41,12 +42,6 @@ static const struct config_enum_entry guardian_options[] = {
 	{"all", GUARDIAN_ALL, false},
 	{NULL, 0, false}
 };
-
-static planner_hook_type prev_planner_hook = NULL;
-static ExecutorStart_hook_type prev_executor_start_hook = NULL;
-static needs_fmgr_hook_type prev_needs_fmgr_hook = NULL;
-static emit_log_hook_type prev_emit_log_hook = NULL;
-static ProcessUtility_hook_type prev_utility_hook = NULL;
 
 /* true while planning for a class that is redacted (see needs_fmgr) */
 static int	planning_redacted = 0;
@@ -185,9 +180,9 @@ add_plan_dependencies(PlannedStmt *result)
 			result->relationOids = lappend_oid(result->relationOids, config[i]);
 }
 
-static PlannedStmt *
-redact_planner(Query *parse, const char *query_string, int cursorOptions,
-			   ParamListInfo boundParams)
+PlannedStmt *
+pals_redact_planner(Query *parse, const char *query_string, int cursorOptions,
+					ParamListInfo boundParams, planner_hook_type next)
 {
 	Redaction	red;
 	bool		ready = pals_extension_ready();
@@ -209,10 +204,7 @@ redact_planner(Query *parse, const char *query_string, int cursorOptions,
 	}
 	PG_TRY();
 	{
-		if (prev_planner_hook)
-			result = prev_planner_hook(parse, query_string, cursorOptions, boundParams);
-		else
-			result = standard_planner(parse, query_string, cursorOptions, boundParams);
+		result = next(parse, query_string, cursorOptions, boundParams);
 	}
 	PG_FINALLY();
 	{
@@ -280,14 +272,11 @@ guard_row_counts(QueryDesc *qd, bool before)
 					   "list pals_privacy first in shared_preload_libraries.")));
 }
 
-static void
-redact_executor_start(QueryDesc *qd, int eflags)
+void
+pals_redact_executor_start(QueryDesc *qd, int eflags, ExecutorStart_hook_type next)
 {
 	guard_row_counts(qd, true);
-	if (prev_executor_start_hook)
-		prev_executor_start_hook(qd, eflags);
-	else
-		standard_ExecutorStart(qd, eflags);
+	next(qd, eflags);
 	/* a hook that ran after ours may have turned row counts on */
 	guard_row_counts(qd, false);
 }
@@ -299,11 +288,9 @@ redact_executor_start(QueryDesc *qd, int eflags)
  * they run as functions, and their own statements are planned (and
  * redacted) when they run.
  */
-static bool
-redact_needs_fmgr(Oid fn)
+bool
+pals_redact_needs_fmgr(Oid fn)
 {
-	if (prev_needs_fmgr_hook && prev_needs_fmgr_hook(fn))
-		return true;
 	return planning_redacted > 0 && redact_is_sql_function(fn);
 }
 
@@ -315,8 +302,8 @@ redact_needs_fmgr(Oid fn)
  * (Row security on bound tables keeps them out at the source, for roles
  * that do not own the table; this covers the rest.)
  */
-static void
-redact_emit_log(ErrorData *edata)
+void
+pals_redact_emit_log(ErrorData *edata)
 {
 	if (last_class != PALS_CLASS_OPERATIONAL)
 	{
@@ -335,8 +322,6 @@ redact_emit_log(ErrorData *edata)
 		if (edata->elevel == LOG)
 			edata->output_to_client = false;
 	}
-	if (prev_emit_log_hook)
-		prev_emit_log_hook(edata);
 }
 
 /*
@@ -409,27 +394,17 @@ copy_from_bound(CopyStmt *stmt, const char *queryString, QueryEnvironment *query
 	return true;
 }
 
-static void
-next_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
-			 ProcessUtilityContext context, ParamListInfo params,
-			 QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
-{
-	if (prev_utility_hook)
-		prev_utility_hook(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
-	else
-		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
-}
-
 /* EXPLAIN, with explain_depth telling the executor hook it is inside one */
 static void
 explain_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 				ProcessUtilityContext context, ParamListInfo params,
-				QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
+				QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc,
+				ProcessUtility_hook_type next)
 {
 	explain_depth++;
 	PG_TRY();
 	{
-		next_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+		next(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
 	}
 	PG_FINALLY();
 	{
@@ -443,10 +418,11 @@ explain_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
  * it becomes COPY (SELECT columns FROM ONLY table) TO, as PostgreSQL does
  * itself for row-level security.
  */
-static void
-redact_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
-			   ProcessUtilityContext context, ParamListInfo params,
-			   QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
+void
+pals_redact_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
+					ProcessUtilityContext context, ParamListInfo params,
+					QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc,
+					ProcessUtility_hook_type next)
 {
 	Node	   *stmt = pstmt->utilityStmt;
 	Redaction	red;
@@ -459,7 +435,7 @@ redact_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 	 */
 	if (IsA(stmt, TransactionStmt) || IsA(stmt, VariableSetStmt) || IsA(stmt, VariableShowStmt))
 	{
-		next_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+		next(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
 		return;
 	}
 	/* notes the session's class for every other statement (see emit_log) */
@@ -517,9 +493,9 @@ redact_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 		}
 	}
 	if (IsA(stmt, ExplainStmt))
-		explain_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+		explain_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc, next);
 	else
-		next_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+		next(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
 }
 
 /* A setting that shapes plans changed: cached plans are re-made. */
@@ -580,15 +556,4 @@ pals_redact_init(void)
 							NULL, NULL, NULL);
 
 	CacheRegisterRelcacheCallback(redact_relcache_callback, (Datum) 0);
-
-	prev_planner_hook = planner_hook;
-	planner_hook = redact_planner;
-	prev_executor_start_hook = ExecutorStart_hook;
-	ExecutorStart_hook = redact_executor_start;
-	prev_needs_fmgr_hook = needs_fmgr_hook;
-	needs_fmgr_hook = redact_needs_fmgr;
-	prev_emit_log_hook = emit_log_hook;
-	emit_log_hook = redact_emit_log;
-	prev_utility_hook = ProcessUtility_hook;
-	ProcessUtility_hook = redact_utility;
 }

@@ -13,6 +13,7 @@
  *     rollback (audit.c).
  */
 #include "pals_privacy.h"
+#include "hooks.h"
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -89,14 +90,10 @@ typedef struct CardFailures
 
 static HTAB *failures = NULL;
 static LWLock *failures_lock = NULL;
-static shmem_request_hook_type prev_shmem_request_hook = NULL;
-static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
-static ProcessUtility_hook_type prev_utility_hook = NULL;
-static emit_log_hook_type prev_emit_log_hook = NULL;
 
 /*
  * The statement (by its start time) in which login(), change_pin() or
- * _pin_hash() (set_pin) ran: its log lines are scrubbed (credentials_emit_log).
+ * _pin_hash() (set_pin) ran: its log lines are scrubbed (pals_session_emit_log).
  */
 static TimestampTz credentials_statement = 0;
 
@@ -106,22 +103,18 @@ note_credentials(void)
 	credentials_statement = GetCurrentStatementStartTimestamp();
 }
 
-static void
-session_shmem_request(void)
+void
+pals_session_shmem_request(void)
 {
-	if (prev_shmem_request_hook)
-		prev_shmem_request_hook();
 	RequestAddinShmemSpace(hash_estimate_size(MAX_CARDS, sizeof(CardFailures)));
 	RequestNamedLWLockTranche("pals_privacy logins", 1);
 }
 
-static void
-session_shmem_startup(void)
+void
+pals_session_shmem_startup(void)
 {
 	HASHCTL		ctl;
 
-	if (prev_shmem_startup_hook)
-		prev_shmem_startup_hook();
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
 	ctl.keysize = CARD_KEY_LEN;
 	ctl.entrysize = sizeof(CardFailures);
@@ -542,20 +535,18 @@ pals_session_patron(void)
 }
 
 /* DISCARD ALL and RESET ALL end the patron session: pools reuse connections. */
-static void
-session_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
-				ProcessUtilityContext context, ParamListInfo params,
-				QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
+void
+pals_session_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
+					 ProcessUtilityContext context, ParamListInfo params,
+					 QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc,
+					 ProcessUtility_hook_type next)
 {
 	Node	   *stmt = pstmt->utilityStmt;
 
 	if ((IsA(stmt, DiscardStmt) && ((DiscardStmt *) stmt)->target == DISCARD_ALL) ||
 		(IsA(stmt, VariableSetStmt) && ((VariableSetStmt *) stmt)->kind == VAR_RESET_ALL))
 		end_patron_session();
-	if (prev_utility_hook)
-		prev_utility_hook(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
-	else
-		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+	next(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
 }
 
 /* ----------------------------------------------------------------------
@@ -640,8 +631,8 @@ statement_has_credentials(const char *text)
  * (log_statement writes it before it runs) or by login(), change_pin() or
  * set_pin() having run in it (a wrapper function, a prepared statement).
  */
-static void
-credentials_emit_log(ErrorData *edata)
+void
+pals_session_emit_log(ErrorData *edata)
 {
 	bool		flagged = false;
 
@@ -687,8 +678,6 @@ credentials_emit_log(ErrorData *edata)
 		edata->internalquery = NULL;
 		edata->hide_stmt = true;
 	}
-	if (prev_emit_log_hook)
-		prev_emit_log_hook(edata);
 }
 
 void
@@ -706,16 +695,4 @@ pals_session_init(void)
 							"How long a card stays locked after too many failed logins.",
 							NULL, &pals_lockout, 15 * 60, 1, INT_MAX / 1000,
 							PGC_SUSET, GUC_UNIT_S, NULL, NULL, NULL);
-
-	prev_utility_hook = ProcessUtility_hook;
-	ProcessUtility_hook = session_utility;
-	prev_emit_log_hook = emit_log_hook;
-	emit_log_hook = credentials_emit_log;
-
-	if (!process_shared_preload_libraries_in_progress)
-		return;
-	prev_shmem_request_hook = shmem_request_hook;
-	shmem_request_hook = session_shmem_request;
-	prev_shmem_startup_hook = shmem_startup_hook;
-	shmem_startup_hook = session_shmem_startup;
 }

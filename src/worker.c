@@ -10,6 +10,7 @@
  *     droppable between runs).
  */
 #include "pals_privacy.h"
+#include "hooks.h"
 
 #include "access/xact.h"
 #include "access/heapam.h"
@@ -90,8 +91,6 @@ typedef struct WorkerShared
 } WorkerShared;
 
 static WorkerShared *shared = NULL;
-static shmem_request_hook_type prev_shmem_request_hook = NULL;
-static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
 /*
  * Outcome of a database worker, left in shared memory (its exit code must be
@@ -143,21 +142,17 @@ status_slot(const char *dbname)
 	return slot;
 }
 
-static void
-worker_shmem_request(void)
+void
+pals_worker_shmem_request(void)
 {
-	if (prev_shmem_request_hook)
-		prev_shmem_request_hook();
 	RequestAddinShmemSpace(MAXALIGN(sizeof(WorkerShared)));
 }
 
-static void
-worker_shmem_startup(void)
+void
+pals_worker_shmem_startup(void)
 {
 	bool		found;
 
-	if (prev_shmem_startup_hook)
-		prev_shmem_startup_hook();
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
 	shared = ShmemInitStruct("pals_privacy worker", sizeof(WorkerShared), &found);
 	if (!found)
@@ -603,11 +598,6 @@ pals_worker_init(void)
 
 	if (!process_shared_preload_libraries_in_progress)
 		return;
-
-	prev_shmem_request_hook = shmem_request_hook;
-	shmem_request_hook = worker_shmem_request;
-	prev_shmem_startup_hook = shmem_startup_hook;
-	shmem_startup_hook = worker_shmem_startup;
 
 	memset(&worker, 0, sizeof(worker));
 	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
