@@ -31,8 +31,6 @@
 PG_FUNCTION_INFO_V1(pals_privacy_drop_guard);
 PG_FUNCTION_INFO_V1(pals_privacy_require_top_level);
 
-static bool allow_drop_with_evidence = false;
-
 #define EXTENSION_SCHEMA "pals_privacy"
 
 /* Does this DROP statement drop the extension (or its schema)? */
@@ -170,18 +168,4 @@ pals_operations_utility(PlannedStmt *pstmt, const char *queryString, bool readOn
 		}
 		PG_END_TRY();
 	}
-}
-
-void
-pals_operations_init(void)
-{
-	DefineCustomBoolVariable("pals_privacy.allow_drop_with_evidence",
-							 "Lets DROP EXTENSION pals_privacy delete the evidence it keeps.",
-							 "The audit log, consents, legal orders, PIN hashes and private reading history "
-							 "go with the extension. Set it in the session that drops the extension, after keeping a copy.",
-							 &allow_drop_with_evidence,
-							 false,
-							 PGC_USERSET,
-							 0,
-							 NULL, NULL, NULL);
 }

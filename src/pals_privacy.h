@@ -134,10 +134,32 @@ typedef struct PalsRegistry
 	RoleClass  *roles;
 } PalsRegistry;
 
-/* pals_privacy.c: settings */
+/* guc.c: every setting, read through these (the variables are static) */
+/* What a guardian's logged-in session reads of a minor's account (pals_privacy.guardian_access). */
+enum
+{
+	GUARDIAN_NONE,
+	GUARDIAN_CURRENT,			/* open loans and holds, fines */
+	GUARDIAN_ALL
+};
+
+extern void pals_guc_init(void);
+extern void pals_guc_purpose_check(bool (*allowed) (const char *newval));
+extern void pals_reshape_plans(void);
 extern bool pals_preloaded(void);
-extern int	pals_default_class;
-extern char *pals_purpose;
+extern PalsClass pals_get_default_class(void);
+extern const char *pals_get_purpose(void);
+extern double pals_get_collections_threshold(void);
+extern bool pals_get_require_acknowledgment(void);
+extern int	pals_get_guardian_access(void);
+extern int	pals_get_guardian_age_limit(void);
+extern int	pals_get_pin_iterations(void);
+extern int	pals_get_max_failed_logins(void);
+extern int	pals_get_lockout(void);	/* seconds */
+extern bool pals_get_placeholder_statistics(void);
+extern const char *pals_get_pseudonym_period(void);
+extern int	pals_get_maintenance_interval(void);	/* seconds */
+extern const char *pals_get_maintenance_databases(void);
 
 /* registry.c: the per-backend cache of the configuration tables */
 extern const PalsRegistry *pals_registry(void);
@@ -172,7 +194,6 @@ extern PalsClass pals_class_of_role(Oid roleid);
 extern PalsClass pals_current_class(void);
 extern const char *pals_effective_purpose(const char *setting);
 extern int64 pals_audit_durable(const char *event, const char *details_json);
-extern bool pals_purpose_setting_allowed(const char *newval);
 extern void pals_classes_init(void);
 
 /* conditions.c */
@@ -187,21 +208,12 @@ extern void pals_sever_init(void);
 extern const OutboxBinding *pals_outbox_binding_for(Oid relid);
 
 /* session.c */
-extern void pals_session_init(void);
 extern const char *pals_session_patron(void);
 
 /* redact_policy.c, redact_hooks.c (the redaction's files share redact_internal.h) */
-extern double pals_collections_threshold;
-extern bool pals_require_acknowledgment;
-extern int	pals_guardian_access;
-extern int	pals_guardian_age_limit;
 extern void pals_redact_init(void);
-extern void pals_redact_settings_changed(void);
 extern bool pals_redaction_in_force(void);
 extern bool pals_statistics_of_bound(Oid relid);
-
-/* placeholder_stats.c */
-extern void pals_placeholder_stats_init(void);
 
 /* officer.c, pseudonym.c: the privacy officer's view (issue 19) */
 extern void pals_stats_init(void);
@@ -210,9 +222,6 @@ extern void pals_stats_record(const LoanBinding *b, Oid patron_type, Datum patro
 
 /* worker.c */
 extern void pals_worker_init(void);
-
-/* operations.c */
-extern void pals_operations_init(void);
 
 /* placeholder_guard.c */
 struct EState;

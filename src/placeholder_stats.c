@@ -50,8 +50,6 @@
 #include "utils/selfuncs.h"
 #include "utils/syscache.h"
 
-static bool placeholder_statistics = true;
-
 /* Statistics that describe values, not their number: no longer to be found. */
 static void
 strip_value_statistics(HeapTuple tuple)
@@ -144,7 +142,7 @@ pals_placeholder_relation_stats(PlannerInfo *root, RangeTblEntry *rte, AttrNumbe
 	if (rte->rtekind != RTE_RELATION || attnum <= 0 || !pals_extension_ready())
 		return false;
 	hide = statistics_hidden(rte->relid);
-	if (placeholder_statistics)
+	if (pals_get_placeholder_statistics())
 		b = pals_loan_binding_for(rte->relid);
 	adjust = b != NULL && b->sever_with == SEVER_PLACEHOLDER &&
 		get_attnum(rte->relid, b->patron_column) == attnum;
@@ -201,18 +199,4 @@ pals_hidden_index_stats(PlannerInfo *root, Oid indexOid, AttrNumber indexattnum,
 	vardata->freefunc = heap_freetuple;
 	vardata->acl_ok = false;
 	return true;
-}
-
-void
-pals_placeholder_stats_init(void)
-{
-	DefineCustomBoolVariable("pals_privacy.placeholder_statistics",
-							 "Plan as if severed rows had no patron.",
-							 "On, the planner's estimate for an unknown patron id of a column severed to a "
-							 "placeholder leaves the placeholder's rows out. Off, it uses ANALYZE's numbers.",
-							 &placeholder_statistics,
-							 true,
-							 PGC_USERSET,
-							 0,
-							 NULL, NULL, NULL);
 }

@@ -6,8 +6,8 @@
  *     executor hook (row counts of bound relations), the fmgr hook (no SQL
  *     function inlined into a redacted query), the emit_log hook (DETAIL of
  *     integrity errors, server log lines), the utility hook (COPY to and
- *     from bound relations, EXPLAIN); and the mechanism's settings.  The
- *     files of the mechanism: redact_internal.h.
+ *     from bound relations, EXPLAIN).  hooks.c installs them; the
+ *     settings are guc.c's.  The files of the mechanism: redact_internal.h.
  */
 #include "redact_internal.h"
 #include "hooks.h"
@@ -34,15 +34,6 @@
 #include "utils/plancache.h"
 #include "utils/rls.h"
 
-#include <float.h>
-
-static const struct config_enum_entry guardian_options[] = {
-	{"none", GUARDIAN_NONE, false},
-	{"current", GUARDIAN_CURRENT, false},
-	{"all", GUARDIAN_ALL, false},
-	{NULL, 0, false}
-};
-
 /* true while planning for a class that is redacted (see needs_fmgr) */
 static int	planning_redacted = 0;
 
@@ -60,7 +51,7 @@ static PalsClass last_class = PALS_CLASS_OPERATIONAL;
 static const char *
 effective_purpose(void)
 {
-	return pals_effective_purpose(pals_purpose);
+	return pals_effective_purpose(pals_get_purpose());
 }
 
 /* Remember the class of the role the session acts as (see emit_log). */
@@ -498,62 +489,8 @@ pals_redact_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTr
 		next(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
 }
 
-/* A setting that shapes plans changed: cached plans are re-made. */
-void
-pals_redact_settings_changed(void)
-{
-	ResetPlanCache();
-}
-
-static void
-assign_require_acknowledgment(bool newval, void *extra)
-{
-	pals_redact_settings_changed();
-}
-
-static void
-assign_guardian_access(int newval, void *extra)
-{
-	pals_redact_settings_changed();
-}
-
 void
 pals_redact_init(void)
 {
-	DefineCustomRealVariable("pals_privacy.collections_threshold",
-							 "Amount a patron must owe before the collections class sees them.",
-							 "The collections class sees patrons whose total across bound balance relations "
-							 "is more than this. Only superusers can change it.",
-							 &pals_collections_threshold,
-							 25.0, 0.0, DBL_MAX,
-							 PGC_SUSET, 0,
-							 NULL, NULL, NULL);
-	DefineCustomBoolVariable("pals_privacy.require_acknowledgment",
-							 "Mask patron columns for staff who have not acknowledged the policy this year.",
-							 "A staff role whose last pals_privacy.acknowledge_policy() is over a year old, "
-							 "or that has none, reads every patron column masked.",
-							 &pals_require_acknowledgment,
-							 false,
-							 PGC_SUSET, 0,
-							 NULL, assign_require_acknowledgment, NULL);
-
-	DefineCustomEnumVariable("pals_privacy.guardian_access",
-							 "What a guardian's logged-in session reads of a minor's account.",
-							 "none; current: open loans and holds, loans with fines owed, balances; "
-							 "all: the whole account, reading history included. Minors are patrons younger "
-							 "than pals_privacy.guardian_age_limit (birth_date_column of bind_patrons).",
-							 &pals_guardian_access,
-							 GUARDIAN_NONE,
-							 guardian_options,
-							 PGC_SUSET, 0,
-							 NULL, assign_guardian_access, NULL);
-	DefineCustomIntVariable("pals_privacy.guardian_age_limit",
-							"Age (years) below which a guardian may see the account.",
-							NULL,
-							&pals_guardian_age_limit,
-							18, 1, 150,
-							PGC_SUSET, 0,
-							NULL, NULL, NULL);
-
 	CacheRegisterRelcacheCallback(redact_relcache_callback, (Datum) 0);
 }

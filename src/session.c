@@ -53,10 +53,6 @@ PG_FUNCTION_INFO_V1(pals_privacy_pin_change_required);
 #define CARD_KEY_LEN 72		/* hex SHA-256 of database and card */
 #define MAX_CARDS 10000
 
-int			pals_pin_iterations = 100000;
-int			pals_max_failed_logins = 5;
-int			pals_lockout = 15 * 60;	/* seconds */
-
 /* The session's patron: set by login() only. */
 static char *session_patron = NULL;
 
@@ -256,9 +252,9 @@ count_attempt(const char *key, bool *locked, bool *new_lockout)
 		else
 		{
 			entry->failures++;
-			if (entry->failures >= pals_max_failed_logins)
+			if (entry->failures >= pals_get_max_failed_logins())
 			{
-				entry->locked_until = TimestampTzPlusMilliseconds(now, (int64) pals_lockout * 1000);
+				entry->locked_until = TimestampTzPlusMilliseconds(now, (int64) pals_get_lockout() * 1000);
 				entry->failures = 0;
 				*new_lockout = true;
 			}
@@ -310,7 +306,7 @@ pin_matches(const char *pin, bool have_row, int first_col)
 				CRYPTO_memcmp(computed, VARDATA_ANY(h), PIN_HASH_LEN) == 0;
 		}
 	}
-	pbkdf2(pin, dummy_salt, SALT_LEN, pals_pin_iterations, computed);
+	pbkdf2(pin, dummy_salt, SALT_LEN, pals_get_pin_iterations(), computed);
 	return false;
 }
 
@@ -479,10 +475,10 @@ pals_privacy_change_pin(PG_FUNCTION_ARGS)
 		if (RAND_bytes(salt, SALT_LEN) != 1)
 			ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
 							errmsg("pals_privacy: could not generate random bytes")));
-		pbkdf2(new_pin, salt, SALT_LEN, pals_pin_iterations, hash);
+		pbkdf2(new_pin, salt, SALT_LEN, pals_get_pin_iterations(), hash);
 		args[1] = PointerGetDatum(pals_bytea(salt, SALT_LEN));
 		args[2] = PointerGetDatum(pals_bytea(hash, PIN_HASH_LEN));
-		args[3] = Int32GetDatum(pals_pin_iterations);
+		args[3] = Int32GetDatum(pals_get_pin_iterations());
 		if (SPI_execute_with_args("UPDATE pals_privacy.patron_pins"
 								  " SET salt = $2, hash = $3, iterations = $4, set_at = now(),"
 								  " set_by = session_user, must_change = false WHERE patron = $1",
@@ -678,21 +674,4 @@ pals_session_emit_log(ErrorData *edata)
 		edata->internalquery = NULL;
 		edata->hide_stmt = true;
 	}
-}
-
-void
-pals_session_init(void)
-{
-	DefineCustomIntVariable("pals_privacy.pin_iterations",
-							"PBKDF2-HMAC-SHA256 iterations for new PINs.",
-							NULL, &pals_pin_iterations, 100000, 10000, INT_MAX,
-							PGC_SUSET, 0, NULL, NULL, NULL);
-	DefineCustomIntVariable("pals_privacy.max_failed_logins",
-							"Failed logins after which a card is locked.",
-							NULL, &pals_max_failed_logins, 5, 1, 1000,
-							PGC_SUSET, 0, NULL, NULL, NULL);
-	DefineCustomIntVariable("pals_privacy.lockout",
-							"How long a card stays locked after too many failed logins.",
-							NULL, &pals_lockout, 15 * 60, 1, INT_MAX / 1000,
-							PGC_SUSET, GUC_UNIT_S, NULL, NULL, NULL);
 }

@@ -54,9 +54,6 @@ PG_FUNCTION_INFO_V1(pals_privacy_worker_status);
 PGDLLEXPORT void pals_privacy_launcher_main(Datum arg);
 PGDLLEXPORT void pals_privacy_database_main(Datum arg);
 
-int			pals_maintenance_interval = 3600;	/* seconds */
-char	   *pals_maintenance_databases = NULL;
-
 /*
  * The last round in one database, for worker_status() (the same for every
  * database of the cluster: what the launcher saw, and the error text the
@@ -177,20 +174,6 @@ pals_privacy_maintenance_now(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(true);
 }
 
-static bool
-check_databases(char **newval, void **extra, GucSource source)
-{
-	char	   *copy = pstrdup(*newval ? *newval : "");
-	List	   *names;
-	bool		ok = SplitIdentifierString(copy, ',', &names);
-
-	if (!ok)
-		GUC_check_errdetail("List syntax is invalid: give database names separated by commas.");
-	list_free(names);
-	pfree(copy);
-	return ok;
-}
-
 /*
  * Whether a database exists.  The launcher has no database: like
  * autovacuum's launcher it reads pg_database by a heap scan (an index scan
@@ -307,9 +290,9 @@ pals_privacy_launcher_main(Datum arg)
 	shared->launcher_latch = MyLatch;
 	before_shmem_exit(launcher_exit, (Datum) 0);
 	ereport(LOG, (errmsg("pals_privacy: maintenance launcher started (every %d s in \"%s\")",
-						 pals_maintenance_interval,
-						 pals_maintenance_databases ? pals_maintenance_databases : "")));
-	if (pals_maintenance_databases == NULL || pals_maintenance_databases[0] == '\0')
+						 pals_get_maintenance_interval(),
+						 pals_get_maintenance_databases() ? pals_get_maintenance_databases() : "")));
+	if (pals_get_maintenance_databases() == NULL || pals_get_maintenance_databases()[0] == '\0')
 		ereport(LOG, (errmsg("pals_privacy: pals_privacy.maintenance_databases is empty; the maintenance worker will wait")));
 
 	for (;;)
@@ -326,7 +309,7 @@ pals_privacy_launcher_main(Datum arg)
 		}
 		shared->run_now = false;
 
-		copy = pstrdup(pals_maintenance_databases ? pals_maintenance_databases : "");
+		copy = pstrdup(pals_get_maintenance_databases() ? pals_get_maintenance_databases() : "");
 		(void) SplitIdentifierString(copy, ',', &names);
 		foreach(lc, names)
 		{
@@ -367,11 +350,11 @@ pals_privacy_launcher_main(Datum arg)
 
 		SpinLockAcquire(&shared->mutex);
 		shared->next_run = shared->run_now ? GetCurrentTimestamp()
-			: TimestampTzPlusMilliseconds(GetCurrentTimestamp(), (int64) pals_maintenance_interval * 1000);
+			: TimestampTzPlusMilliseconds(GetCurrentTimestamp(), (int64) pals_get_maintenance_interval() * 1000);
 		SpinLockRelease(&shared->mutex);
 		if (!shared->run_now)
 			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-							 (long) pals_maintenance_interval * 1000L, PG_WAIT_EXTENSION);
+							 (long) pals_get_maintenance_interval() * 1000L, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 	}
 }
@@ -580,21 +563,6 @@ void
 pals_worker_init(void)
 {
 	BackgroundWorker worker;
-
-	DefineCustomIntVariable("pals_privacy.maintenance_interval",
-							"Time between two maintenance runs of the background worker.",
-							NULL,
-							&pals_maintenance_interval,
-							3600, 10, INT_MAX / 1000,
-							PGC_SIGHUP, GUC_UNIT_S,
-							NULL, NULL, NULL);
-	DefineCustomStringVariable("pals_privacy.maintenance_databases",
-							   "Databases the background worker runs maintenance in (comma-separated).",
-							   "Databases listed without the extension are skipped.",
-							   &pals_maintenance_databases,
-							   "",
-							   PGC_SIGHUP, GUC_LIST_INPUT,
-							   check_databases, NULL, NULL);
 
 	if (!process_shared_preload_libraries_in_progress)
 		return;
