@@ -2,28 +2,37 @@
  * pals_privacy.h
  *     Declarations shared between the mechanisms of pals_privacy.
  *
- * Layers (each file uses only the ones above it):
- *     registry.c   the binding registry and its per-backend cache
- *     spi_util.c   SQL as the extension owner, saved plans, catalog helpers
+ * Layers, from the bottom: each file uses only the files listed above it
+ * (tools/layers.sh checks this against the built objects):
+ *     compat.c     every difference between the PostgreSQL versions; the safe search_path
  *     crypto.c     SHA-256 and bytea helpers (OpenSSL)
+ *     guc.c        every setting (static, read through pals_get_*()); preloaded or not
+ *     spi_util.c   SQL as the extension owner, saved plans, catalog helpers
+ *     registry.c   the binding registry and its per-backend cache; the class names
  *     classes.c    the privacy class of a role
  *     conditions.c closed_when / settled_when: loan conditions over the row
  *     direct_write.c  one row written through the executor; heap-header reads
  *     tracker.c    the last-borrower tracker (every access to it)
  *     sever_plan.c per-relation severing state and its generated SQL
+ *     placeholder_guard.c  no foreign-key check for a sever to a guarded placeholder
+ *     pseudonym.c  pseudonymous statistics recorded at sever time (HMAC-SHA256)
  *     sever.c      severing triggers (patron link cut on return)
  *     consent.c    the outbox check against recorded consent
+ *     audit.c      the hash-chained audit log (OpenSSL SHA-256)
  *     session.c    the patron session: PINs, login, lockout
  *     last_borrower.c  is a row its item's last borrower? (answers kept while the snapshot allows)
- *     redact_*.c   what each class reads of the bound relations (redact_internal.h:
- *                  policy, rewrite, run-time predicates, hooks)
+ *     redact_policy.c   redaction: the bindings covering a relation, the rules per class
+ *     redact_rewrite.c  redaction: the query-tree rewrite that applies them
+ *     redact_runtime.c  redaction: the predicates rewritten queries call
+ *     redact_hooks.c    redaction: planner, executor, fmgr, emit_log, utility entry points
  *     placeholder_stats.c  planner estimates of a column severed to a placeholder
- *     audit.c      the hash-chained audit log (OpenSSL SHA-256)
+ *     officer.c    my_data(): a patron's own data
  *     worker.c     the maintenance background worker (purge, retention)
  *     operations.c DROP EXTENSION guard, procedures outside transaction blocks
- *     officer.c    my_data(): a patron's own data
- *     pseudonym.c  pseudonymous statistics recorded at sever time (HMAC-SHA256)
- *     pals_privacy.c  _PG_init: settings, callbacks
+ *     hooks.c      every PostgreSQL hook, installed once, dispatched to the files above (hooks.h)
+ *     pals_privacy.c  _PG_init: each file's init; the preload guard
+ * A lower file that must reach a higher one takes a callback (the purpose
+ * check classes.c gives guc.c) or a function pointer (hooks.h's `next`).
  */
 #ifndef PALS_PRIVACY_H
 #define PALS_PRIVACY_H
@@ -193,7 +202,6 @@ extern bytea *pals_bytea(const unsigned char *data, int len);
 extern PalsClass pals_class_of_role(Oid roleid);
 extern PalsClass pals_current_class(void);
 extern const char *pals_effective_purpose(const char *setting);
-extern int64 pals_audit_durable(const char *event, const char *details_json);
 extern void pals_classes_init(void);
 
 /* conditions.c */
@@ -203,6 +211,9 @@ extern List *pals_loan_current_quals(const LoanBinding *b, Oid relid, Index varn
 
 /* sever.c */
 extern void pals_sever_init(void);
+
+/* audit.c */
+extern int64 pals_audit_durable(const char *event, const char *details_json);
 
 /* consent.c */
 extern const OutboxBinding *pals_outbox_binding_for(Oid relid);
