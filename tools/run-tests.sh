@@ -51,6 +51,8 @@ if [ "$pgversion" = 15 ]; then
     mkdir -p "$pg/usr/lib/postgresql" "$pg/usr/share/postgresql"
     cp -a /usr/lib/postgresql/15 "$pg/usr/lib/postgresql/"
     cp -a /usr/share/postgresql/15 "$pg/usr/share/postgresql/"
+    # scripts an older build installed into the system PostgreSQL are not this build's
+    rm -f "$pg"/usr/share/postgresql/15/extension/pals_privacy[.-]*
     make -s install DESTDIR="$pg" PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config >/dev/null
     bindir=$pg/usr/lib/postgresql/15/bin
     tree=$top
@@ -65,6 +67,7 @@ else
         || { echo "!! could not build PostgreSQL $pgversion"; echo "0 passed, 1 failed"; exit 1; }
     echo "== PostgreSQL $pgversion from $cached ($(( $(date +%s) - t )) s)"
     cp -a "$cached" "$pg"
+    rm -f "$pg"/share/postgresql/extension/pals_privacy[.-]*
     bindir=$pg/bin
     tree=$log/tree
     rsync -a --exclude .git --exclude results --exclude output_iso --exclude tmp_check \
@@ -135,7 +138,11 @@ echo "== TAP tests"
 tap=$log/tap
 rsync -a --exclude .git --exclude results --exclude output_iso --exclude tmp_check "$tree/" "$tap/"
 chown -R postgres: "$tap"
-(cd "$tap" && runuser -u postgres -- env PATH="$bindir:$PATH" \
+# test/t/060_upgrade.pl puts the released 0.1.0 install script, which it reads
+# from git history in this checkout, into the private installation's
+# extension directory for its length
+chown postgres: "$("$bindir/pg_config" --sharedir)/extension"
+(cd "$tap" && runuser -u postgres -- env PATH="$bindir:$PATH" PALS_SOURCE_TREE="$top" \
     make -s installcheck PG_CONFIG="$bindir/pg_config" REGRESS= ISOLATION= PROVE_FLAGS=--timer) > "$log/tap.out" 2>&1
 grep -E '^test/t/|^\[' "$log/tap.out" | sed 's/^/  /'
 ok=$(grep -cE '^(\[[0-9:]+\] )?test/t/.*\.\. ok' "$log/tap.out" || true)
