@@ -174,11 +174,9 @@ extern const char *pals_get_maintenance_databases(void);
 extern const PalsRegistry *pals_registry(void);
 extern const LoanBinding *pals_loan_binding_for(Oid relid);
 extern void pals_registry_init(void);
-extern bool pals_registry_loading(void);
 extern bool pals_extension_ready(void);
 extern const Oid *pals_config_relids(int *n);
 extern const char *pals_class_name(PalsClass c);
-extern bool pals_parse_class(const char *name, PalsClass *out);
 
 /* spi_util.c: SQL as the extension owner, saved plans, catalog helpers */
 extern int	pals_safe_search_path(void);	/* compat.c, with the three below */
@@ -233,11 +231,5 @@ extern void pals_stats_record(const LoanBinding *b, Oid patron_type, Datum patro
 
 /* worker.c */
 extern void pals_worker_init(void);
-
-/* placeholder_guard.c */
-struct EState;
-struct ResultRelInfo;
-extern void pals_placeholder_skip_fk_check(struct EState *estate, struct ResultRelInfo *rri,
-										   int16 patron_attno, const char *placeholder);
 
 #endif							/* PALS_PRIVACY_H */
