@@ -44,7 +44,7 @@
  *       redact_runtime.c  the functions rewritten queries call (consent, amounts
  *                         owed, wards, statistics), with their per-statement cache
  *       redact_hooks.c    the planner, executor, fmgr, emit_log and utility
- *                         hooks; the settings
+ *                         hooks (installed by hooks.c)
  */
 #ifndef REDACT_INTERNAL_H
 #define REDACT_INTERNAL_H
@@ -54,14 +54,6 @@
 #include "nodes/parsenodes.h"
 #include "utils/hsearch.h"
 #include "utils/rel.h"
-
-/* What a guardian's logged-in session reads of a minor's account. */
-enum
-{
-	GUARDIAN_NONE,
-	GUARDIAN_CURRENT,			/* open loans and holds, fines */
-	GUARDIAN_ALL
-};
 
 /* What the current user reads under (see redaction_applies, redact_hooks.c). */
 typedef struct Redaction

@@ -27,12 +27,6 @@
 #include "utils/lsyscache.h"
 #include "utils/typcache.h"
 
-/* Settings (registered in redact_hooks.c): what the rules and predicates depend on. */
-double		pals_collections_threshold = 0.0;
-bool		pals_require_acknowledgment = false;
-int			pals_guardian_access = 0;	/* GUARDIAN_NONE */
-int			pals_guardian_age_limit = 18;
-
 /* ----------------------------------------------------------------------
  * Per-relation policy: which bindings cover a relation (its own, or its
  * nearest bound ancestor's).  Memoised per registry generation.
@@ -613,20 +607,20 @@ build_rules(RteRules *r, const RelPolicy *p, const Redaction *red)
 			if (p->history)
 				filter(r, none);
 			narrow_contacts(r, p, red->purpose);
-			if (pals_require_acknowledgment)
+			if (pals_get_require_acknowledgment())
 				require_acknowledgment(r, p);
 			break;
 
 		case PALS_CLASS_PATRON:
 			{
-				bool		wards = pals_guardian_access != GUARDIAN_NONE;
+				bool		wards = pals_get_guardian_access() != GUARDIAN_NONE;
 
 				if (p->patrons)
 					filter(r, patron_rows(r, p->patrons->id_column, wards, NULL));
 				if (p->loan)
 				{
 					List	   *current = loan_current(r, p->loan);
-					Expr	   *also = pals_guardian_access == GUARDIAN_ALL ? NULL
+					Expr	   *also = pals_get_guardian_access() == GUARDIAN_ALL ? NULL
 						: list_length(current) == 1 ? linitial(current)
 						: makeBoolExpr(OR_EXPR, current, -1);
 
@@ -638,7 +632,7 @@ build_rules(RteRules *r, const RelPolicy *p, const Redaction *red)
 					filter(r, patron_rows(r, p->balance->patron_column, wards, NULL));
 				if (p->history)
 					filter(r, patron_rows(r, p->history->patron_column,
-										  pals_guardian_access == GUARDIAN_ALL, NULL));
+										  pals_get_guardian_access() == GUARDIAN_ALL, NULL));
 				if (p->outbox)
 					filter(r, patron_rows(r, p->outbox->patron_column, wards, NULL));
 				foreach(lc, p->contacts)
@@ -724,8 +718,8 @@ redact_rules_for(Oid relid, int rti, const RelPolicy *p, const Redaction *red)
 		RuleTemplate *x = lfirst(lc);
 
 		if (x->relid == relid && x->class == red->class &&
-			x->acknowledgment == pals_require_acknowledgment &&
-			x->guardian_access == pals_guardian_access && strcmp(x->purpose, purpose) == 0)
+			x->acknowledgment == pals_get_require_acknowledgment() &&
+			x->guardian_access == pals_get_guardian_access() && strcmp(x->purpose, purpose) == 0)
 		{
 			t = x;
 			break;
@@ -747,8 +741,8 @@ redact_rules_for(Oid relid, int rti, const RelPolicy *p, const Redaction *red)
 		t = palloc0(sizeof(RuleTemplate));
 		t->relid = relid;
 		t->class = red->class;
-		t->acknowledgment = pals_require_acknowledgment;
-		t->guardian_access = pals_guardian_access;
+		t->acknowledgment = pals_get_require_acknowledgment();
+		t->guardian_access = pals_get_guardian_access();
 		strlcpy(t->purpose, purpose, sizeof(t->purpose));
 		t->rules = r;
 		derived.templates = lappend(derived.templates, t);
