@@ -83,12 +83,24 @@ redaction_applies(Redaction *r)
 	return r->class != PALS_CLASS_OPERATIONAL || r->purpose != NULL;
 }
 
+/*
+ * While our planner hook plans a statement: what it decided for the user it
+ * plans for.  The planner's statistics hooks ask for every column they
+ * estimate (placeholder_stats.c), and the answer cannot change in the middle
+ * of one planning.
+ */
+static bool planning_decided = false;
+static bool planning_in_force = false;
+static Oid	planning_user = InvalidOid;
+
 /* Is the current user of a class whose reads are redacted (not operational)? */
 bool
 pals_redaction_in_force(void)
 {
 	Redaction	red;
 
+	if (planning_decided && GetUserId() == planning_user)
+		return planning_in_force;
 	return pals_extension_ready() && redaction_applies(&red) && red.class != PALS_CLASS_OPERATIONAL;
 }
 
@@ -179,6 +191,9 @@ pals_redact_planner(Query *parse, const char *query_string, int cursorOptions,
 	bool		ready = pals_extension_ready();
 	bool		active = ready && redaction_applies(&red);
 	PlannedStmt *volatile result = NULL;
+	bool		save_decided = planning_decided;
+	bool		save_in_force = planning_in_force;
+	Oid			save_user = planning_user;
 
 	if (ready && pals_preloaded())
 		query_tree_walker(parse, drop_preload_guard_walker, active ? (void *) &red : NULL,
@@ -195,12 +210,18 @@ pals_redact_planner(Query *parse, const char *query_string, int cursorOptions,
 	}
 	PG_TRY();
 	{
+		planning_decided = true;
+		planning_in_force = active && red.class != PALS_CLASS_OPERATIONAL;
+		planning_user = GetUserId();
 		result = next(parse, query_string, cursorOptions, boundParams);
 	}
 	PG_FINALLY();
 	{
 		if (active)
 			planning_redacted--;
+		planning_decided = save_decided;
+		planning_in_force = save_in_force;
+		planning_user = save_user;
 	}
 	PG_END_TRY();
 	if (ready)
