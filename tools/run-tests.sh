@@ -134,6 +134,15 @@ else
     echo "C files use only lower layers (tools/layers.sh) ... FAILED"; echo "$layers"; failed=$((failed + 1))
 fi
 
+# docs/troubleshooting.md claims every error a DBA can meet: each message of
+# the C code and of the SQL must be on it (issue 18).
+if errors=$(cd "$tree" && bash tools/errors-documented.sh 2>&1); then
+    echo "every error message is in docs/troubleshooting.md (tools/errors-documented.sh) ... ok"; passed=$((passed + 1))
+else
+    echo "every error message is in docs/troubleshooting.md (tools/errors-documented.sh) ... FAILED"; echo "$errors"
+    failed=$((failed + 1))
+fi
+
 echo "== TAP tests"
 tap=$log/tap
 rsync -a --exclude .git --exclude results --exclude output_iso --exclude tmp_check "$tree/" "$tap/"
