@@ -20,38 +20,11 @@
 PG_FUNCTION_INFO_V1(pals_privacy_class_of);
 PG_FUNCTION_INFO_V1(pals_privacy_current_class);
 
-static const char *const class_names[] = {
-	[PALS_CLASS_OPERATIONAL] = "operational",
-	[PALS_CLASS_STAFF] = "staff",
-	[PALS_CLASS_COLLECTIONS] = "collections",
-	[PALS_CLASS_AUDITOR] = "auditor",
-	[PALS_CLASS_PATRON] = "patron",
-	[PALS_CLASS_STATISTICS] = "statistics",
-};
-
 /* memo for the last role asked about */
 static Oid	memo_role = InvalidOid;
 static PalsClass memo_class;
 static uint64 memo_generation = 0;
 static int	memo_default_class = -1;	/* the setting the memo was made under */
-
-const char *
-pals_class_name(PalsClass c)
-{
-	return class_names[c];
-}
-
-bool
-pals_parse_class(const char *name, PalsClass *out)
-{
-	for (int i = 0; i < (int) lengthof(class_names); i++)
-		if (strcmp(name, class_names[i]) == 0)
-		{
-			*out = (PalsClass) i;
-			return true;
-		}
-	return false;
-}
 
 static void
 forget_memo(Datum arg, int cacheid, uint32 hashvalue)
@@ -208,14 +181,14 @@ pals_privacy_class_of(PG_FUNCTION_ARGS)
 	Oid			role = PG_GETARG_OID(0);
 
 	if (superuser_arg(role))
-		PG_RETURN_TEXT_P(cstring_to_text(class_names[PALS_CLASS_OPERATIONAL]));
-	PG_RETURN_TEXT_P(cstring_to_text(class_names[pals_class_of_role(role)]));
+		PG_RETURN_TEXT_P(cstring_to_text(pals_class_name(PALS_CLASS_OPERATIONAL)));
+	PG_RETURN_TEXT_P(cstring_to_text(pals_class_name(pals_class_of_role(role))));
 }
 
 Datum
 pals_privacy_current_class(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_TEXT_P(cstring_to_text(class_names[pals_current_class()]));
+	PG_RETURN_TEXT_P(cstring_to_text(pals_class_name(pals_current_class())));
 }
 
 void

@@ -96,7 +96,7 @@
 
 /*
  * The static inline functions below need these headers (they are the
- * redaction's, written on its branch: src/redact.c).
+ * redaction's, written on its branch: src/redact_*.c).
  */
 #include "executor/executor.h"
 #include "nodes/parsenodes.h"

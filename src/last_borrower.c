@@ -6,7 +6,7 @@
  *     every such row it reads.
  *
  *     One call is one probe of the tracker (pals_privacy.last_borrower,
- *     written by sever.c).  A statement that reads many closed rows, such as
+ *     written by severing; every access to it is in tracker.c).  A statement that reads many closed rows, such as
  *     a monthly report, would repeat that probe thousands of times, and a
  *     hash join evaluates its condition twice per row; so the answers are
  *     kept for the statement, and past LOAD_AFTER_PROBES distinct rows (and
@@ -23,24 +23,16 @@
  *     FULL reuses TIDs) never vouches for another item's row.
  */
 #include "pals_privacy.h"
+#include "tracker.h"
 
-#include "access/genam.h"
-#include "access/heapam.h"
-#include "access/htup_details.h"
-#include "access/table.h"
-#include "access/tableam.h"
 #include "access/transam.h"
 #include "access/xact.h"
-#include "catalog/namespace.h"
 #include "fmgr.h"
 #include "storage/itemptr.h"
 #include "storage/proc.h"
 #include "utils/builtins.h"
-#include "utils/fmgroids.h"
 #include "utils/hsearch.h"
-#include "utils/lsyscache.h"
 #include "utils/memutils.h"
-#include "utils/rel.h"
 #include "utils/snapmgr.h"
 
 PG_FUNCTION_INFO_V1(pals_privacy_last_borrower);
@@ -83,9 +75,6 @@ static struct
 	Oid			loaded[4];		/* bindings whose whole tracker is in rows */
 	int			nloaded;
 } answers;
-
-static Oid	tracker_relid = InvalidOid;
-static Oid	tracker_key = InvalidOid;
 
 /*
  * Does this snapshot see the same transactions as committed as the one the
@@ -167,7 +156,7 @@ current_answers(Snapshot snap)
 	answers.suboverflowed = snap->suboverflowed;
 	answers.own_xid = GetTopTransactionIdIfAny();
 	answers.probes = 0;
-	answers.load_after = Max(LOAD_AFTER_PROBES, pals_reltuples(tracker_relid) / 8);
+	answers.load_after = Max(LOAD_AFTER_PROBES, pals_tracker_size() / 8);
 	answers.nloaded = 0;
 }
 
@@ -189,66 +178,26 @@ row_key(RowKey *key, Oid binding, Oid relid, ItemPointer tid)
 	key->tid = *tid;
 }
 
-/* Read the binding's whole tracker: every row it names is a last borrower. */
+/* An entry of the binding's tracker: the row it names is a last borrower. */
+static void
+load_entry(void *arg, Oid row_relid, ItemPointer row_tid, Datum item)
+{
+	Oid			binding = *(Oid *) arg;
+	RowKey		key;
+	RowAnswer  *a;
+
+	row_key(&key, binding, row_relid, row_tid);
+	a = hash_search(answers.rows, &key, HASH_ENTER, NULL);
+	a->item = MemoryContextStrdup(answers.context, TextDatumGetCString(item));
+	a->last = true;
+}
+
+/* Read the binding's whole tracker. */
 static void
 load_binding(Oid binding, Snapshot snap)
 {
-	Relation	rel = table_open(tracker_relid, AccessShareLock);
-	TupleDesc	desc = RelationGetDescr(rel);
-	TableScanDesc scan = table_beginscan(rel, snap, 0, NULL);
-	HeapTuple	tup;
-
-	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
-	{
-		bool		isnull;
-		RowKey		key;
-		RowAnswer  *a;
-
-		if (DatumGetObjectId(heap_getattr(tup, 1, desc, &isnull)) != binding)
-			continue;
-		row_key(&key, binding, DatumGetObjectId(heap_getattr(tup, 3, desc, &isnull)),
-				(ItemPointer) DatumGetPointer(heap_getattr(tup, 4, desc, &isnull)));
-		a = hash_search(answers.rows, &key, HASH_ENTER, NULL);
-		a->item = MemoryContextStrdup(answers.context,
-									  TextDatumGetCString(heap_getattr(tup, 2, desc, &isnull)));
-		a->last = true;
-	}
-	table_endscan(scan);
-	table_close(rel, NoLock);
+	pals_tracker_foreach(binding, snap, load_entry, &binding);
 	answers.loaded[answers.nloaded++] = binding;
-}
-
-/* One index probe of the tracker: is (relid, tid) the item's last borrower? */
-static bool
-probe(Oid binding, text *item, Oid row_relid, ItemPointer row_tid, Snapshot snap)
-{
-	Relation	rel;
-	Relation	index;
-	ScanKeyData key[2];
-	SysScanDesc scan;
-	HeapTuple	tup;
-	bool		result = false;
-
-	rel = table_open(tracker_relid, AccessShareLock);
-	index = index_open(tracker_key, AccessShareLock);
-	ScanKeyInit(&key[0], 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(binding));
-	ScanKeyInit(&key[1], 2, BTEqualStrategyNumber, F_TEXTEQ, PointerGetDatum(item));
-	key[1].sk_collation = index->rd_indcollation[1];
-	scan = systable_beginscan(rel, tracker_key, true, snap, 2, key);
-	if ((tup = systable_getnext(scan)) != NULL)
-	{
-		bool		isnull;
-		Datum		relid = heap_getattr(tup, 3, RelationGetDescr(rel), &isnull);
-		Datum		tid = heap_getattr(tup, 4, RelationGetDescr(rel), &isnull);
-
-		result = DatumGetObjectId(relid) == row_relid &&
-			ItemPointerEquals((ItemPointer) DatumGetPointer(tid), row_tid);
-	}
-	systable_endscan(scan);
-	/* the locks are kept to the end of the transaction: later calls find them held */
-	index_close(index, NoLock);
-	table_close(rel, NoLock);
-	return result;
 }
 
 /* Is this row (relation, tid) the item's last borrower? */
@@ -265,9 +214,8 @@ pals_privacy_last_borrower(PG_FUNCTION_ARGS)
 	RowAnswer  *a;
 	bool		found;
 
-	pals_tracker(&tracker_relid, &tracker_key);
 	if (snap == NULL || snap->snapshot_type != SNAPSHOT_MVCC)	/* answers are kept under MVCC only */
-		PG_RETURN_BOOL(probe(binding, item, row_relid, row_tid, snap));
+		PG_RETURN_BOOL(pals_tracker_names(binding, item, row_relid, row_tid, snap));
 
 	current_answers(snap);
 	item_text = text_to_cstring(item);
@@ -286,6 +234,6 @@ pals_privacy_last_borrower(PG_FUNCTION_ARGS)
 	}
 	a = hash_search(answers.rows, &key, HASH_ENTER, NULL);
 	a->item = MemoryContextStrdup(answers.context, item_text);
-	a->last = probe(binding, item, row_relid, row_tid, snap);
+	a->last = pals_tracker_names(binding, item, row_relid, row_tid, snap);
 	PG_RETURN_BOOL(a->last);
 }

@@ -1,7 +1,7 @@
 /*
  * officer.c
  *     The privacy officer's view (issue 19): a patron's own data, my_data().
- *     The compliance report is SQL (sql/0.2.0/51_compliance_report.sql); the
+ *     The compliance report is SQL (sql/functions/reports/compliance_report.sql); the
  *     pseudonymous statistics are in pseudonym.c.
  *
  *     my_data() is C because it must judge the caller before anything runs

@@ -148,7 +148,7 @@ _PG_init(void)
 
 	MarkGUCPrefixReserved("pals_privacy");
 
-	pals_bindings_init();
+	pals_registry_init();
 	pals_classes_init();
 	pals_sever_init();
 }

@@ -3,15 +3,20 @@
  *     Declarations shared between the mechanisms of pals_privacy.
  *
  * Layers (each file uses only the ones above it):
- *     bindings.c   the binding registry and its per-backend cache
+ *     registry.c   the binding registry and its per-backend cache
+ *     spi_util.c   SQL as the extension owner, saved plans, catalog helpers
  *     crypto.c     SHA-256 and bytea helpers (OpenSSL)
  *     classes.c    the privacy class of a role
  *     conditions.c closed_when / settled_when: loan conditions over the row
+ *     direct_write.c  one row written through the executor; heap-header reads
+ *     tracker.c    the last-borrower tracker (every access to it)
+ *     sever_plan.c per-relation severing state and its generated SQL
  *     sever.c      severing triggers (patron link cut on return)
  *     consent.c    the outbox check against recorded consent
  *     session.c    the patron session: PINs, login, lockout
  *     last_borrower.c  is a row its item's last borrower? (answers kept while the snapshot allows)
- *     redact.c     what each class reads of the bound relations (planner hook)
+ *     redact_*.c   what each class reads of the bound relations (redact_internal.h:
+ *                  policy, rewrite, run-time predicates, hooks)
  *     placeholder_stats.c  planner estimates of a column severed to a placeholder
  *     audit.c      the hash-chained audit log (OpenSSL SHA-256)
  *     worker.c     the maintenance background worker (purge, retention)
@@ -134,25 +139,28 @@ extern bool pals_preloaded(void);
 extern int	pals_default_class;
 extern char *pals_purpose;
 
-/* bindings.c */
+/* registry.c: the per-backend cache of the configuration tables */
 extern const PalsRegistry *pals_registry(void);
 extern const LoanBinding *pals_loan_binding_for(Oid relid);
-extern void pals_bindings_init(void);
-extern void pals_inheritance_parents(Oid relid, List **out);
-extern int	pals_safe_search_path(void);
-extern void *pals_prepare_saved(const char *sql, int nargs, Oid *argtypes);
-extern int	pals_execute_as(Oid role, void *plan, Datum *values, const char *nulls);
-extern int	pals_execute_sql_as(Oid role, const char *sql, int nargs, Oid *argtypes, Datum *values);
-extern double pals_reltuples(Oid relid);
-extern void pals_tracker(Oid *relid, Oid *key);
+extern void pals_registry_init(void);
+extern bool pals_registry_loading(void);
+extern bool pals_extension_ready(void);
+extern const Oid *pals_config_relids(int *n);
+extern const char *pals_class_name(PalsClass c);
+extern bool pals_parse_class(const char *name, PalsClass *out);
+
+/* spi_util.c: SQL as the extension owner, saved plans, catalog helpers */
+extern int	pals_safe_search_path(void);	/* compat.c, with the three below */
 extern void pals_suspend_safe_search_path(void);
 extern void pals_resume_safe_search_path(void);
 extern void pals_restore_search_path(int nestlevel);
-extern bool pals_registry_loading(void);
-extern bool pals_extension_ready(void);
-extern void pals_retire_context(MemoryContext cxt);
-extern const Oid *pals_config_relids(int *n);
+extern void *pals_prepare_saved(const char *sql, int nargs, Oid *argtypes);
+extern int	pals_execute_as(Oid role, void *plan, Datum *values, const char *nulls);
+extern int	pals_execute_sql_as(Oid role, const char *sql, int nargs, Oid *argtypes, Datum *values);
+extern void pals_inheritance_parents(Oid relid, List **out);
 extern void pals_ancestors(Oid relid, List **out);
+extern double pals_reltuples(Oid relid);
+extern void pals_retire_context(MemoryContext cxt);
 
 /* crypto.c */
 #define PALS_SHA256_LEN 32
@@ -165,8 +173,6 @@ extern PalsClass pals_current_class(void);
 extern const char *pals_effective_purpose(const char *setting);
 extern int64 pals_audit_durable(const char *event, const char *details_json);
 extern bool pals_purpose_setting_allowed(const char *newval);
-extern const char *pals_class_name(PalsClass c);
-extern bool pals_parse_class(const char *name, PalsClass *out);
 extern void pals_classes_init(void);
 
 /* conditions.c */
@@ -184,7 +190,7 @@ extern const OutboxBinding *pals_outbox_binding_for(Oid relid);
 extern void pals_session_init(void);
 extern const char *pals_session_patron(void);
 
-/* redact.c */
+/* redact_policy.c, redact_hooks.c (the redaction's files share redact_internal.h) */
 extern double pals_collections_threshold;
 extern bool pals_require_acknowledgment;
 extern int	pals_guardian_access;

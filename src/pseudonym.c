@@ -6,7 +6,7 @@
  *     It computes the patron's pseudonym, HMAC-SHA256 under the current key
  *     period's secret key (OpenSSL), and writes it with the patron's age
  *     bracket and home library, the item and the coarsened closed date, by
- *     one INSERT prepared per binding (sql/0.2.0/52_statistics.sql has the
+ *     one INSERT prepared per binding (sql/tables/pseudonym*.sql have the
  *     tables).  The key is read and made by SQL run as the extension owner,
  *     the only role that can read it, and kept in this backend's memory only
  *     while it is current (wiped when the key table changes, the period

@@ -4,7 +4,7 @@
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pals_privacy;
 BEGIN;
-SELECT plan(14);
+SELECT plan(15);
 CREATE SCHEMA ob;
 CREATE TABLE ob.patrons (id bigint PRIMARY KEY, expires date NOT NULL DEFAULT 'infinity');
 INSERT INTO ob.patrons SELECT g FROM generate_series(0, 10) g;

@@ -248,7 +248,7 @@ SELECT is(pg_temp.counts(), 'patrons 0 cards 0 fines 0 loans 0 holds 0 searches 
 RESET SESSION AUTHORIZATION;
 DEALLOCATE gd_q;
 
--- bind_guardians and unbind of a guardianship table are audited (sql/0.2.0/90)
+-- bind_guardians and unbind of a guardianship table are audited (sql/triggers/audit.sql)
 SELECT is((SELECT format('%s %s %s', event, details->>'table', details->'row'->>'relation') FROM pals_privacy.audit_log
             WHERE details->>'table' = 'guardian_binding' ORDER BY id DESC LIMIT 1),
     'binding.insert guardian_binding gd.guarantors', 'bind_guardians is audited, as every bind_* call is');

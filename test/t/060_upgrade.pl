@@ -13,7 +13,15 @@
 #     triggers and grants, views, sequences, policies, and the configuration
 #     tables registered for pg_dump.
 # The comparison is generic (it lists whatever the extension owns), so it
-# keeps working as changes are added to sql/<version>/.
+# keeps working as objects are added to sql/ and the migration in
+# sql/updates/0.1.0--0.2.0/ (sql/README.md).
+#
+# The released 0.1.0 install script is not in the tree (the extension ships
+# the current install script and upgrade scripts only): it is taken from git
+# history, from the commit that froze it, and put into the extension
+# directory of the installation under test (a private copy under `make test`)
+# for the length of this test.  Without git history this test fails, saying
+# why: an upgrade that was not tested is not a pass.
 
 use strict;
 use warnings;
@@ -22,7 +30,39 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
+# The commit of main that froze 0.1.0 (sql/releases/ until the one-object-per-
+# file layout, issue 18), and where the repository is: PALS_SOURCE_TREE (set
+# by tools/run-tests.sh, whose TAP tests run in a copy without .git), else
+# the directory the test runs in.
+my $released_commit = '7f9438552b10b7a762ec25f22da87d3b447acebe';
+my $released_path = 'sql/releases/pals_privacy--0.1.0.sql';
+my $repo = $ENV{PALS_SOURCE_TREE} // '.';
+my $script_0_1_0 = `git -c safe.directory='*' -C '$repo' show '$released_commit:$released_path' 2>&1`;
+if ($? != 0 || $script_0_1_0 !~ /^-- pals_privacy 0\.1\.0: install script/)
+{
+    fail("the released 0.1.0 install script is read from git history");
+    diag("could not read $released_path at commit $released_commit from the git repository at '$repo'"
+      . " (PALS_SOURCE_TREE names a checkout of pals_privacy with its history; a shallow clone or a"
+      . " tree without .git lacks it): " . substr($script_0_1_0, 0, 300));
+    done_testing();
+    exit 1;
+}
+
 my $node = PostgreSQL::Test::Cluster->new('upgrade');
+my $installed_0_1_0 = $node->config_data('--sharedir') . '/extension/pals_privacy--0.1.0.sql';
+unlink $installed_0_1_0;    # one left by an older build is replaced
+my $fh;
+if (!open($fh, '>', $installed_0_1_0))
+{
+    fail("the released 0.1.0 install script is put into the installation under test");
+    diag("cannot write $installed_0_1_0: $! (the extension directory of the installation under test must be"
+      . " writable by the user running the TAP tests; tools/run-tests.sh makes it so in its private copy)");
+    done_testing();
+    exit 1;
+}
+print $fh $script_0_1_0;
+close($fh);
+END { unlink $installed_0_1_0 if defined $installed_0_1_0; }
 $node->init;
 $node->append_conf('postgresql.conf', "shared_preload_libraries = 'pals_privacy'\n");
 $node->start;

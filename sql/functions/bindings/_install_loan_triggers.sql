@@ -1,0 +1,18 @@
+CREATE OR REPLACE FUNCTION @extschema@._install_loan_triggers(rel regclass) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE b @extschema@.loan_binding; p record; t regclass;
+BEGIN
+    SELECT * INTO STRICT b FROM @extschema@.loan_binding l WHERE l.relation = rel;
+    p := @extschema@._loan_predicates(b, 'NEW');
+    FOR t IN SELECT @extschema@._trigger_targets(rel) LOOP
+        PERFORM @extschema@._drop_trigger(t, 'pals_privacy_sever');
+        -- fires only for rows that are closed and have a patron after the change
+        -- (the placeholder is told apart in C: this clause is re-read by every
+        -- statement on the table, so it is kept short)
+        EXECUTE format('CREATE TRIGGER pals_privacy_sever AFTER INSERT OR UPDATE ON %s
+                        FOR EACH ROW WHEN (%s AND NEW.%I IS NOT NULL) EXECUTE FUNCTION @extschema@._sever_row()',
+                       t, p.closed, b.patron_column);
+    END LOOP;
+END $$;
+
+REVOKE ALL ON FUNCTION @extschema@._install_loan_triggers(regclass) FROM PUBLIC;

@@ -1,0 +1,177 @@
+-- closed_when: a condition over the row (closed when it holds and one of
+-- closed_columns, which order an item's closed rows, is set); settled_when:
+-- a condition instead of settled_column.
+CREATE OR REPLACE FUNCTION @extschema@.bind_loans(
+    relation regclass, patron_column name, item_column name, closed_columns name[],
+    settled_column name DEFAULT NULL, sever_with text DEFAULT 'null',
+    keep_last_borrower boolean DEFAULT true, history_mode text DEFAULT 'copy',
+    closed_when text DEFAULT NULL, settled_when text DEFAULT NULL, build_tracker boolean DEFAULT true)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    fn constant text := 'bind_loans';
+    p record;
+    existing jsonb;
+    closed_type regtype;
+    t regtype;
+    c name;
+    placeholder text;
+    found_placeholder boolean;
+    closed_sql text;
+    n bigint;
+BEGIN
+    PERFORM @extschema@._require_admin(fn);
+    PERFORM @extschema@._require_args(fn,
+        ARRAY['relation', 'patron_column', 'item_column', 'closed_columns', 'sever_with', 'keep_last_borrower', 'history_mode'],
+        ARRAY[relation::text, patron_column::text, item_column::text, closed_columns::text, sever_with,
+              keep_last_borrower::text, history_mode]);
+    PERFORM @extschema@._require_relkind(fn, relation, '{r,p}');
+    PERFORM @extschema@._require_heap(fn, relation);
+    PERFORM @extschema@._require_patron_column(fn, relation, patron_column);
+    PERFORM @extschema@._require_key(fn, relation, item_column, 'item column');
+    IF patron_column = item_column THEN
+        RAISE EXCEPTION '%: the patron column and the item column must differ', fn
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    PERFORM @extschema@._require_not_swapped(fn, relation, patron_column, item_column);
+    IF cardinality(closed_columns) = 0 OR array_position(closed_columns, NULL) IS NOT NULL
+       OR cardinality(closed_columns) > 8 THEN
+        IF closed_when IS NOT NULL THEN
+            RAISE EXCEPTION '%: closed_columns must list one to eight columns, none of them NULL', fn
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'With closed_when, closed_columns are the date columns that order an item''s closed rows (its latest is the last borrower).';
+        END IF;
+        RAISE EXCEPTION '%: closed_columns must list one to eight columns, none of them NULL', fn
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF (SELECT count(DISTINCT x) FROM unnest(closed_columns) x) <> cardinality(closed_columns) THEN
+        RAISE EXCEPTION '%: closed_columns lists a column twice', fn USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    FOREACH c IN ARRAY closed_columns LOOP
+        IF c IN (patron_column, item_column) THEN
+            RAISE EXCEPTION '%: closed column "%" is also the patron or item column', fn, c
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        t := @extschema@._column_type(fn, relation, c, 'closed column');
+        IF closed_type IS NOT NULL AND t <> closed_type THEN
+            RAISE EXCEPTION '%: closed columns must share one type, but "%" is % and the first is %', fn, c, t, closed_type
+                USING ERRCODE = 'datatype_mismatch',
+                      HINT = 'The latest closed row of an item is found by comparing these columns. '
+                             'To say when a row is closed by columns of other types, use closed_when (a condition), '
+                             'and list in closed_columns the date columns that order the rows.';
+        END IF;
+        closed_type := t;
+    END LOOP;
+    -- conditions: parsed and checked against the table (columns, types,
+    -- nothing volatile, no subquery)
+    IF closed_when IS NOT NULL THEN
+        closed_sql := @extschema@._condition_sql(relation, closed_when, 't', 'closed_when');
+    END IF;
+    IF settled_when IS NOT NULL THEN
+        IF settled_column IS NOT NULL THEN
+            RAISE EXCEPTION '%: give settled_column or settled_when, not both', fn
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        PERFORM @extschema@._condition_sql(relation, settled_when, 't', 'settled_when');
+    END IF;
+    IF settled_column IS NOT NULL THEN
+        PERFORM @extschema@._column_type(fn, relation, settled_column, 'settled column');
+        IF settled_column IN (patron_column, item_column) THEN
+            RAISE EXCEPTION '%: the settled column must differ from the patron and item columns', fn
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+    END IF;
+
+    SELECT * INTO p FROM @extschema@.patron_binding;
+    IF sever_with = 'null' THEN
+        IF (SELECT attnotnull FROM pg_attribute WHERE attrelid = relation AND attname = patron_column) THEN
+            RAISE EXCEPTION '%: sever_with => ''null'' needs a nullable patron column, and "%"."%" is NOT NULL', fn, relation, patron_column
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Use sever_with => ''patron:<id>'' to re-point severed rows to an anonymous placeholder patron.';
+        END IF;
+    ELSIF sever_with LIKE 'patron:%' THEN
+        placeholder := substr(sever_with, 8);
+        IF placeholder = '' THEN
+            RAISE EXCEPTION '%: sever_with => ''patron:<id>'' needs the id of the placeholder patron', fn
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s WHERE %I::text = $1)', p.relation, p.id_column)
+            INTO found_placeholder USING placeholder;
+        IF NOT found_placeholder THEN
+            RAISE EXCEPTION '%: placeholder patron % does not exist in %', fn, quote_literal(placeholder), p.relation
+                USING ERRCODE = 'foreign_key_violation',
+                      HINT = 'Create an anonymous patron row first and name its id here.';
+        END IF;
+    ELSIF sever_with <> 'delete' THEN
+        RAISE EXCEPTION '%: unknown sever_with %', fn, quote_literal(sever_with)
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use ''null'', ''patron:<id>'' or ''delete''.';
+    END IF;
+    IF history_mode NOT IN ('copy', 'in_place') THEN
+        RAISE EXCEPTION '%: unknown history_mode %', fn, quote_literal(history_mode)
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use ''copy'' or ''in_place''.';
+    END IF;
+
+    PERFORM @extschema@._require_unbound(fn, relation, 'loans');
+    SELECT to_jsonb(b) INTO existing FROM @extschema@.loan_binding b WHERE b.relation = bind_loans.relation;
+    IF @extschema@._same_or_conflict(fn, relation, existing, jsonb_build_object(
+            'relation', relation, 'patron_column', patron_column, 'item_column', item_column,
+            'closed_columns', closed_columns, 'settled_column', settled_column, 'sever_with', sever_with,
+            'keep_last_borrower', keep_last_borrower, 'history_mode', history_mode,
+            'closed_when', closed_when, 'settled_when', settled_when)) THEN
+        -- re-installs the triggers, which covers inheritance children added since
+        PERFORM @extschema@._install_loan_triggers(relation);
+        RETURN;
+    END IF;
+    PERFORM @extschema@._warn_persistence(fn, relation);
+    PERFORM @extschema@._warn_unindexed(fn, relation, patron_column, 'Purging a patron');
+    IF keep_last_borrower THEN
+        PERFORM @extschema@._warn_unindexed(fn, relation, item_column, 'Finding an item''s last borrower when the tracker has none');
+    END IF;
+    IF closed_sql IS NOT NULL THEN
+        -- rows the condition calls closed, but that no closed column dates
+        EXECUTE format('SELECT count(*) FROM %s t WHERE %s IS TRUE AND NOT (%s)', relation, closed_sql,
+                       (SELECT string_agg(format('t.%I IS NOT NULL', col), ' OR ') FROM unnest(closed_columns) col))
+            INTO n;
+        IF n > 0 THEN
+            RAISE WARNING '%: % rows of "%" meet closed_when but have no value in any closed column', fn, n, relation
+                USING DETAIL = 'They count as open (they keep their patron) until one of the closed columns is set: the closed columns order an item''s closed rows.',
+                      HINT = 'Add to closed_columns the date column those rows have.';
+        END IF;
+    END IF;
+    INSERT INTO @extschema@.loan_binding (relation, patron_column, item_column, closed_columns,
+                                          settled_column, sever_with, keep_last_borrower, history_mode,
+                                          closed_when, settled_when)
+    VALUES (relation, patron_column, item_column, closed_columns,
+            settled_column, sever_with, keep_last_borrower, history_mode, closed_when, settled_when);
+    PERFORM @extschema@._install_loan_triggers(relation);
+    -- each item's last borrower is known at once, not after the backlog
+    -- (build_tracker => false leaves it to sever_backlog() or rebuild_tracker())
+    IF build_tracker THEN
+        PERFORM @extschema@._build_tracker(relation);
+    END IF;
+    PERFORM @extschema@._sync_row_security();
+END $$;
+
+-- closed_columns given as one string ('returned_at', or 'returned_at, lost_at',
+-- or an array literal '{returned_at,lost_at}'): a bare name is taken as a
+-- one-column list instead of failing with "malformed array literal".
+CREATE OR REPLACE FUNCTION @extschema@.bind_loans(
+    relation regclass, patron_column name, item_column name, closed_columns text,
+    settled_column name DEFAULT NULL, sever_with text DEFAULT 'null',
+    keep_last_borrower boolean DEFAULT true, history_mode text DEFAULT 'copy',
+    closed_when text DEFAULT NULL, settled_when text DEFAULT NULL, build_tracker boolean DEFAULT true)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE cols name[];
+BEGIN
+    IF closed_columns ~ '^\s*\{' THEN
+        cols := closed_columns::name[];
+    ELSIF closed_columns IS NOT NULL THEN
+        cols := ARRAY(SELECT btrim(btrim(x), '"')::name FROM regexp_split_to_table(closed_columns, ',') x);
+    END IF;
+    PERFORM @extschema@.bind_loans(relation, patron_column, item_column, cols, settled_column, sever_with,
+                                   keep_last_borrower, history_mode, closed_when, settled_when, build_tracker);
+END $$;
+
+REVOKE ALL ON FUNCTION @extschema@.bind_loans(regclass,name,name,name[],name,text,boolean,text,text,text,boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.bind_loans(regclass,name,name,text,name,text,boolean,text,text,text,boolean) TO PUBLIC;

@@ -1,0 +1,33 @@
+-- What is wrong with the bindings now: a relation that no longer exists, a
+-- bound column that no longer exists, a purge function that is gone.
+-- Maintenance skips (and reports) what these name; the health check lists them.
+CREATE OR REPLACE FUNCTION @extschema@.binding_problems()
+RETURNS TABLE (kind text, relation regclass, problem text)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE b record; col text;
+BEGIN
+    FOR b IN SELECT x.kind, x.relation::oid AS rel, x.settings FROM @extschema@.bindings x ORDER BY 1, 2 LOOP
+        IF NOT EXISTS (SELECT FROM pg_class c WHERE c.oid = b.rel) THEN
+            kind := b.kind; relation := b.rel;
+            problem := format('relation with OID %s no longer exists', b.rel);
+            RETURN NEXT;
+            CONTINUE;
+        END IF;
+        FOR col IN SELECT @extschema@._bound_columns(b.rel) LOOP
+            IF NOT EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = b.rel AND a.attname = col
+                                                       AND a.attnum > 0 AND NOT a.attisdropped) THEN
+                kind := b.kind; relation := b.rel;
+                problem := format('column "%s" no longer exists', col);
+                RETURN NEXT;
+            END IF;
+        END LOOP;
+        IF b.kind = 'patrons' AND b.settings ? 'purge_function'
+           AND to_regprocedure(b.settings ->> 'purge_function') IS NULL THEN
+            kind := b.kind; relation := b.rel;
+            problem := format('purge function %s no longer exists', b.settings ->> 'purge_function');
+            RETURN NEXT;
+        END IF;
+    END LOOP;
+END $$;
+
+REVOKE ALL ON FUNCTION @extschema@.binding_problems() FROM PUBLIC;

@@ -1,0 +1,41 @@
+CREATE OR REPLACE FUNCTION @extschema@.unbind(relation regclass)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE fn constant text := 'unbind'; n bigint := 0; k bigint; t regclass;
+BEGIN
+    PERFORM @extschema@._require_admin(fn);
+    PERFORM @extschema@._require_args(fn, ARRAY['relation'], ARRAY[relation::text]);
+    IF EXISTS (SELECT 1 FROM @extschema@.patron_binding b WHERE b.relation = unbind.relation)
+       AND EXISTS (SELECT 1 FROM @extschema@.bindings b WHERE b.relation <> unbind.relation AND b.kind <> 'retain') THEN
+        RAISE EXCEPTION '%: other bindings depend on the patron table "%"', fn, relation
+            USING ERRCODE = 'dependent_objects_still_exist',
+                  DETAIL = (SELECT format('Still bound: %s.', string_agg(DISTINCT format('%s (%s)', b.relation, b.kind), ', '))
+                              FROM @extschema@.bindings b WHERE b.relation <> unbind.relation AND b.kind <> 'retain'),
+                  HINT = 'Unbind those relations first.';
+    END IF;
+    IF EXISTS (SELECT 1 FROM @extschema@.loan_binding b WHERE b.relation = unbind.relation) THEN
+        PERFORM @extschema@._drop_loan_triggers(relation);
+    END IF;
+    IF EXISTS (SELECT 1 FROM @extschema@.patron_binding b WHERE b.relation = unbind.relation) THEN
+        PERFORM @extschema@._drop_patron_triggers(relation);
+    END IF;
+    IF EXISTS (SELECT 1 FROM @extschema@.outbox_binding b WHERE b.relation = unbind.relation) THEN
+        FOR t IN SELECT @extschema@._trigger_targets(relation) LOOP
+            PERFORM @extschema@._drop_trigger(t, 'pals_privacy_outbox');
+        END LOOP;
+    END IF;
+    DELETE FROM @extschema@.patron_binding b WHERE b.relation = unbind.relation;          GET DIAGNOSTICS k = ROW_COUNT; n := n + k;
+    DELETE FROM @extschema@.card_binding b WHERE b.relation = unbind.relation;            GET DIAGNOSTICS k = ROW_COUNT; n := n + k;
+    DELETE FROM @extschema@.balance_binding b WHERE b.relation = unbind.relation;         GET DIAGNOSTICS k = ROW_COUNT; n := n + k;
+    DELETE FROM @extschema@.loan_binding b WHERE b.relation = unbind.relation;            GET DIAGNOSTICS k = ROW_COUNT; n := n + k;
+    DELETE FROM @extschema@.private_history_binding b WHERE b.relation = unbind.relation; GET DIAGNOSTICS k = ROW_COUNT; n := n + k;
+    DELETE FROM @extschema@.contact_binding b WHERE b.relation = unbind.relation;         GET DIAGNOSTICS k = ROW_COUNT; n := n + k;
+    DELETE FROM @extschema@.outbox_binding b WHERE b.relation = unbind.relation;          GET DIAGNOSTICS k = ROW_COUNT; n := n + k;
+    DELETE FROM @extschema@.retention_rule b WHERE b.relation = unbind.relation;          GET DIAGNOSTICS k = ROW_COUNT; n := n + k;
+    DELETE FROM @extschema@.guardian_binding b WHERE b.relation = unbind.relation;        GET DIAGNOSTICS k = ROW_COUNT; n := n + k;
+    IF n = 0 THEN
+        RAISE EXCEPTION '%: "%" is not bound', fn, relation USING ERRCODE = 'undefined_object';
+    END IF;
+    PERFORM @extschema@._sync_row_security();
+END $$;
+
+REVOKE ALL ON FUNCTION @extschema@.unbind(regclass) FROM PUBLIC;

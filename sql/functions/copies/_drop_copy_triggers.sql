@@ -1,0 +1,12 @@
+CREATE OR REPLACE FUNCTION @extschema@._drop_copy_triggers(c @extschema@.copy_binding) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE t regclass; tg name;
+BEGIN
+    tg := 'pals_privacy_copy_' || c.relation::oid;
+    FOR t IN SELECT @extschema@._trigger_targets(c.source) LOOP
+        PERFORM @extschema@._drop_trigger(t, tg || '_u');
+        PERFORM @extschema@._drop_trigger(t, tg || '_d');
+    END LOOP;
+END $$;
+
+REVOKE ALL ON FUNCTION @extschema@._drop_copy_triggers(@extschema@.copy_binding) FROM PUBLIC;

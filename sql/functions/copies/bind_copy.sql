@@ -1,0 +1,95 @@
+CREATE OR REPLACE FUNCTION @extschema@.bind_copy(relation regclass, source regclass, key_column name,
+                                      patron_column name DEFAULT NULL, sever_with text DEFAULT 'null',
+                                      source_key name DEFAULT NULL)
+RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    fn constant text := 'bind_copy';
+    b @extschema@.loan_binding;
+    c @extschema@.copy_binding;
+    existing jsonb;
+    skey name := source_key;
+    placeholder text;
+    found_placeholder boolean;
+    pb @extschema@.patron_binding;
+BEGIN
+    PERFORM @extschema@._require_admin(fn);
+    PERFORM @extschema@._require_args(fn, ARRAY['relation', 'source', 'key_column', 'sever_with'],
+                                      ARRAY[relation::text, source::text, key_column::text, sever_with]);
+    PERFORM @extschema@._require_relkind(fn, relation, '{r,p}');
+    PERFORM @extschema@._require_heap(fn, relation);
+    SELECT * INTO b FROM @extschema@.loan_binding l WHERE l.relation = source;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION '%: the source "%" is not bound with bind_loans', fn, source
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Bind the source first; a copy follows the severing of its source.';
+    END IF;
+    IF relation = source OR EXISTS (SELECT FROM @extschema@._binding_kinds(relation) k WHERE k.kind IN ('loans', 'patrons')) THEN
+        RAISE EXCEPTION '%: "%" is already bound as a loan or patron table', fn, relation
+            USING ERRCODE = 'duplicate_object';
+    END IF;
+    IF skey IS NULL THEN
+        SELECT a.attname INTO skey FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+         WHERE i.indrelid = source AND i.indisprimary AND i.indnkeyatts = 1;
+        IF skey IS NULL THEN
+            RAISE EXCEPTION '%: "%" has no single-column primary key', fn, source
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Name the source''s key column with source_key.';
+        END IF;
+    END IF;
+    PERFORM @extschema@._require_key(fn, source, skey, 'source key column');
+    PERFORM @extschema@._require_key(fn, relation, key_column, 'key column');
+    IF NOT @extschema@._can_coerce(@extschema@._column_type(fn, relation, key_column, 'key column'),
+                                   @extschema@._column_type(fn, source, skey, 'source key column'))
+       AND NOT @extschema@._can_coerce(@extschema@._column_type(fn, source, skey, 'source key column'),
+                                       @extschema@._column_type(fn, relation, key_column, 'key column')) THEN
+        RAISE EXCEPTION '%: key column "%" of "%" cannot hold "%"."%"', fn, key_column, relation, source, skey
+            USING ERRCODE = 'datatype_mismatch';
+    END IF;
+    IF patron_column IS NOT NULL THEN
+        PERFORM @extschema@._require_patron_column(fn, relation, patron_column);
+        PERFORM @extschema@._require_not_swapped(fn, relation, patron_column, NULL);
+    END IF;
+    IF sever_with = 'null' OR sever_with LIKE 'patron:%' THEN
+        IF patron_column IS NULL THEN
+            RAISE EXCEPTION '%: sever_with => % needs the patron column of the copy', fn, quote_literal(sever_with)
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Give patron_column, or use sever_with => ''unlink'' (a link table) or ''delete''.';
+        END IF;
+    END IF;
+    IF sever_with = 'null' AND (SELECT attnotnull FROM pg_attribute WHERE attrelid = relation AND attname = patron_column) THEN
+        RAISE EXCEPTION '%: sever_with => ''null'' needs a nullable patron column, and "%"."%" is NOT NULL', fn, relation, patron_column
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use sever_with => ''patron:<id>'', ''unlink'' or ''delete''.';
+    ELSIF sever_with = 'unlink' AND (SELECT attnotnull FROM pg_attribute WHERE attrelid = relation AND attname = key_column) THEN
+        RAISE EXCEPTION '%: sever_with => ''unlink'' needs a nullable key column, and "%"."%" is NOT NULL', fn, relation, key_column
+            USING ERRCODE = 'invalid_parameter_value';
+    ELSIF sever_with LIKE 'patron:%' THEN
+        SELECT * INTO pb FROM @extschema@.patron_binding;
+        placeholder := substr(sever_with, 8);
+        EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s WHERE %I::text = $1)', pb.relation, pb.id_column)
+            INTO found_placeholder USING placeholder;
+        IF NOT coalesce(found_placeholder, false) THEN
+            RAISE EXCEPTION '%: placeholder patron % does not exist in %', fn, quote_literal(placeholder), pb.relation
+                USING ERRCODE = 'foreign_key_violation';
+        END IF;
+    ELSIF sever_with NOT IN ('null', 'unlink', 'delete') THEN
+        RAISE EXCEPTION '%: unknown sever_with %', fn, quote_literal(sever_with)
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use ''null'', ''patron:<id>'', ''unlink'' or ''delete''.';
+    END IF;
+    SELECT to_jsonb(x) INTO existing FROM @extschema@.copy_binding x WHERE x.relation = bind_copy.relation;
+    IF @extschema@._same_or_conflict(fn, relation, existing, jsonb_build_object(
+            'relation', relation, 'source', source, 'key_column', key_column, 'source_key', skey,
+            'patron_column', patron_column, 'sever_with', sever_with)) THEN
+        RETURN;
+    END IF;
+    PERFORM @extschema@._warn_unindexed(fn, relation, key_column, 'Severing a copy with its source');
+    INSERT INTO @extschema@.copy_binding (relation, source, key_column, source_key, patron_column, sever_with)
+    VALUES (relation, source, key_column, skey, patron_column, sever_with)
+    RETURNING * INTO c;
+    PERFORM @extschema@._install_copy_triggers(c);
+    -- copies of rows severed before: at once
+    PERFORM @extschema@.sever_copies(relation);
+END $$;
+
+REVOKE ALL ON FUNCTION @extschema@.bind_copy(regclass,regclass,name,name,text,name) FROM PUBLIC;

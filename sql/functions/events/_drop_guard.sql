@@ -1,0 +1,2 @@
+CREATE OR REPLACE FUNCTION @extschema@._drop_guard() RETURNS event_trigger
+    LANGUAGE c AS 'MODULE_PATHNAME', 'pals_privacy_drop_guard';

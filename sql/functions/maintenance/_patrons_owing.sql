@@ -1,0 +1,15 @@
+-- Of the given patrons, those who owe something in any bound balance
+-- relation, and those with an open row in any bound loan relation.
+CREATE OR REPLACE FUNCTION @extschema@._patrons_owing(ids text[]) RETURNS SETOF text
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE b @extschema@.balance_binding; t text;
+BEGIN
+    FOR b IN SELECT * FROM @extschema@.balance_binding LOOP
+        t := @extschema@._column_type_name(b.relation, b.patron_column);
+        RETURN QUERY EXECUTE format(
+            'SELECT x.%1$I::text FROM %2$s x WHERE x.%1$I = ANY ($1::%3$s[]) GROUP BY 1 HAVING sum(x.%4$I) > 0',
+            b.patron_column, b.relation, t, b.amount_column) USING ids;
+    END LOOP;
+END $$;
+
+REVOKE ALL ON FUNCTION @extschema@._patrons_owing(text[]) FROM PUBLIC;

@@ -1,0 +1,74 @@
+-- Remove the given patrons wholly: sever every row of theirs in every loan
+-- binding (by its strategy), delete their private history (bound relations
+-- and the extension's copies), then remove them by the bound method.
+-- No SET search_path here: the ILS's purge function runs with the caller's
+-- (the worker's: the database default), as the ILS itself would call it.
+-- Everything below is schema-qualified; only administrators may call it.
+CREATE OR REPLACE FUNCTION @extschema@._purge_patrons(ids text[]) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    pb @extschema@.patron_binding;
+    b record;
+    t text;
+    fn record;
+    n bigint;
+BEGIN
+    SELECT * INTO STRICT pb FROM @extschema@.patron_binding;
+    FOR b IN SELECT * FROM @extschema@.loan_binding LOOP
+        t := @extschema@._column_type_name(b.relation, b.patron_column);
+        IF b.sever_with = 'delete' THEN
+            EXECUTE pg_catalog.format('DELETE FROM %s WHERE %I = ANY ($1::%s[])', b.relation, b.patron_column, t) USING ids;
+        ELSIF b.sever_with = 'null' THEN
+            EXECUTE pg_catalog.format('UPDATE %s SET %I = NULL WHERE %I = ANY ($1::%s[])', b.relation, b.patron_column, b.patron_column, t) USING ids;
+        ELSE
+            EXECUTE pg_catalog.format('UPDATE %s SET %I = %L WHERE %I = ANY ($1::%s[])', b.relation, b.patron_column,
+                           substr(b.sever_with, 8), b.patron_column, t) USING ids;
+        END IF;
+        -- a BEFORE trigger of the ILS that returned NULL skipped some rows
+        -- (or one put the patron back): never a silent half purge
+        EXECUTE pg_catalog.format('SELECT count(*) FROM %s WHERE %I = ANY ($1::%s[])', b.relation, b.patron_column, t)
+            INTO n USING ids;
+        IF n > 0 THEN
+            RAISE EXCEPTION 'purge: % rows of "%" kept their patron after sever_with %', n, b.relation,
+                    pg_catalog.quote_literal(b.sever_with)
+                USING ERRCODE = 'triggered_action_exception',
+                      DETAIL = 'A trigger of the table skipped the change (a BEFORE trigger returned NULL) or undid it.',
+                      HINT = 'The patron is not purged; change the trigger, or bind the relation with another sever_with.';
+        END IF;
+    END LOOP;
+    -- derived copies with a patron column: what severing the source did not
+    -- reach (copies not linked to any source row)
+    FOR b IN SELECT * FROM @extschema@.copy_binding c WHERE c.patron_column IS NOT NULL LOOP
+        t := @extschema@._column_type_name(b.relation, b.patron_column);
+        IF b.sever_with = 'delete' THEN
+            EXECUTE pg_catalog.format('DELETE FROM %s WHERE %I = ANY ($1::%s[])', b.relation, b.patron_column, t) USING ids;
+        ELSIF b.sever_with = 'null' THEN
+            EXECUTE pg_catalog.format('UPDATE %s SET %I = NULL WHERE %I = ANY ($1::%s[])', b.relation, b.patron_column, b.patron_column, t) USING ids;
+        ELSIF b.sever_with LIKE 'patron:%' THEN
+            EXECUTE pg_catalog.format('UPDATE %s SET %I = %L WHERE %I = ANY ($1::%s[])', b.relation, b.patron_column,
+                           substr(b.sever_with, 8), b.patron_column, t) USING ids;
+        END IF;
+    END LOOP;
+    FOR b IN SELECT * FROM @extschema@.private_history_binding LOOP
+        t := @extschema@._column_type_name(b.relation, b.patron_column);
+        EXECUTE pg_catalog.format('DELETE FROM %s WHERE %I = ANY ($1::%s[])', b.relation, b.patron_column, t) USING ids;
+    END LOOP;
+    DELETE FROM @extschema@.private_history h WHERE h.patron = ANY (ids);
+    DELETE FROM @extschema@.consents c WHERE c.patron = ANY (ids);
+    DELETE FROM @extschema@.patron_pins p WHERE p.patron = ANY (ids);
+    DELETE FROM @extschema@.consent_history c WHERE c.patron = ANY (ids);
+    t := @extschema@._column_type_name(pb.relation, pb.id_column);
+    IF pb.purge_function IS NULL THEN
+        EXECUTE pg_catalog.format('DELETE FROM %s WHERE %I = ANY ($1::%s[])', pb.relation, pb.id_column, t) USING ids;
+        GET DIAGNOSTICS n = ROW_COUNT;
+    ELSE
+        SELECT p.proname, n2.nspname INTO fn FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n2 ON n2.oid = p.pronamespace
+         WHERE p.oid = pb.purge_function::regprocedure;
+        -- one statement calls it once per patron
+        EXECUTE pg_catalog.format('SELECT count(*) FROM (SELECT %I.%I(x) FROM unnest($1::%s[]) x) s',
+                       fn.nspname, fn.proname, t) INTO n USING ids;
+    END IF;
+    RETURN n;
+END $$;
+
+REVOKE ALL ON FUNCTION @extschema@._purge_patrons(text[]) FROM PUBLIC;

@@ -1,0 +1,82 @@
+-- One screen after installing, and whenever in doubt.
+CREATE OR REPLACE FUNCTION @extschema@.health(verify_audit boolean DEFAULT false)
+RETURNS TABLE (check_name text, ok boolean, detail text)
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    w record;
+    m record;
+    n bigint;
+    t text;
+    listed boolean;
+    interval_s integer;
+    preloaded boolean;
+BEGIN
+    PERFORM @extschema@._require_admin('health');
+    BEGIN
+        preloaded := @extschema@._preloaded();    -- (it raises when not)
+    EXCEPTION WHEN object_not_in_prerequisite_state THEN
+        preloaded := false;
+    END;
+    check_name := 'library preloaded';
+    ok := preloaded;
+    detail := CASE WHEN ok THEN 'pals_privacy is in shared_preload_libraries'
+                   ELSE 'add pals_privacy to shared_preload_libraries and restart: redaction is fail-closed without it, and there is no maintenance worker' END;
+    RETURN NEXT;
+
+    listed := current_database() = ANY (string_to_array(replace(coalesce(current_setting('pals_privacy.maintenance_databases', true), ''), ' ', ''), ','));
+    interval_s := coalesce((SELECT setting::integer FROM pg_settings WHERE name = 'pals_privacy.maintenance_interval'), 3600);
+    SELECT * INTO w FROM @extschema@.worker_status() s WHERE s.database = current_database();
+    check_name := 'maintenance worker';
+    ok := listed AND w.launcher = 'running' AND coalesce(w.outcome, '') <> 'failed';
+    detail := CASE WHEN NOT preloaded THEN 'no worker without shared_preload_libraries; schedule CALL pals_privacy.run_maintenance() with pg_cron'
+                   WHEN NOT listed THEN format('%s is not in pals_privacy.maintenance_databases; add it, or schedule CALL pals_privacy.run_maintenance() with pg_cron', current_database())
+                   WHEN w.database IS NULL THEN 'listed, no round yet (SELECT pals_privacy.maintenance_now() starts one)'
+                   ELSE format('last round %s (%s), next %s%s', w.last_start, w.outcome, w.next_run,
+                               CASE WHEN w.last_error IS NOT NULL THEN format('; last error at %s: %s', w.last_error_at, w.last_error) ELSE '' END) END;
+    RETURN NEXT;
+
+    check_name := 'patron table bound';
+    SELECT relation::text INTO t FROM @extschema@.patron_binding;
+    ok := t IS NOT NULL;
+    detail := coalesce(t, 'call pals_privacy.bind_patrons() first');
+    RETURN NEXT;
+
+    check_name := 'bindings valid';
+    SELECT count(*), string_agg(format('%s %s: %s', x.kind, x.relation, x.problem), '; ') INTO n, t FROM @extschema@.binding_problems() x;
+    ok := n = 0;
+    detail := CASE WHEN ok THEN format('%s bindings', (SELECT count(*) FROM @extschema@.bindings))
+                   ELSE t || ' (unbind, or fix the relation; see docs/troubleshooting.md)' END;
+    RETURN NEXT;
+
+    check_name := 'backlog severed';
+    SELECT string_agg(l.relation::text || CASE WHEN g.binding IS NULL THEN ' (never run)' ELSE ' (in progress)' END, ', ')
+      INTO t FROM @extschema@.loan_binding l LEFT JOIN @extschema@.backlog_progress g ON g.binding = l.relation::oid
+     WHERE g.finished_at IS NULL;
+    ok := t IS NULL;
+    detail := coalesce('not done for ' || t || ': CALL pals_privacy.sever_backlog()', 'done for every loan binding');
+    RETURN NEXT;
+
+    check_name := 'pending severs';
+    SELECT count(*), min(first_seen)::text INTO n, t FROM @extschema@.sever_pending;
+    ok := n = 0;
+    detail := CASE WHEN ok THEN 'none' ELSE format('%s rows, oldest since %s (see pals_privacy.sever_pending_rows)', n, t) END;
+    RETURN NEXT;
+
+    check_name := 'last maintenance run';
+    SELECT * INTO m FROM @extschema@.maintenance_status s WHERE s.kind = 'maintenance';
+    ok := m.state IN ('done', 'running') AND m.started_at > now() - make_interval(secs => 2 * interval_s + 60);
+    detail := CASE WHEN m.last_run IS NULL THEN 'never ran'
+                   ELSE format('run %s by %s at %s: %s%s', m.last_run, coalesce(m.started_by, '?'), m.started_at, m.state,
+                               CASE WHEN m.error IS NOT NULL THEN ': ' || m.error ELSE '' END) END;
+    RETURN NEXT;
+
+    IF verify_audit THEN
+        check_name := 'audit chain';
+        n := @extschema@.verify_audit();
+        ok := n IS NULL;
+        detail := CASE WHEN ok THEN 'verifies' ELSE format('broken at entry %s', n) END;
+        RETURN NEXT;
+    END IF;
+END $$;
+
+REVOKE ALL ON FUNCTION @extschema@.health(boolean) FROM PUBLIC;

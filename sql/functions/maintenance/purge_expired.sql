@@ -1,0 +1,134 @@
+-- purge_expired() reports its progress after every batch (purge_progress),
+-- and says up front that it must be called outside a transaction block.
+-- (The rest as in 0.1.0.)
+CREATE OR REPLACE PROCEDURE @extschema@.purge_expired(dry_run boolean DEFAULT false, batch_size integer DEFAULT 500,
+                                           INOUT result jsonb DEFAULT NULL)
+LANGUAGE plpgsql AS $$
+DECLARE
+    pb @extschema@.patron_binding;
+    t text;
+    grace interval;
+    cand text[];
+    got text[];
+    owing text[];
+    open_ids text[];
+    eligible text[];
+    last_id text;
+    one text;
+    busy text[];
+    n bigint;
+    run_id bigint;
+    n_eligible bigint := 0; n_purged bigint := 0; n_balance bigint := 0; n_open bigint := 0;
+    n_locked bigint := 0; n_error bigint := 0;
+    errors text[] := '{}';
+    n_batches bigint := 0;
+BEGIN
+    PERFORM @extschema@._require_admin('purge_expired');
+    IF batch_size IS NULL OR batch_size < 1 THEN
+        RAISE EXCEPTION 'purge_expired: batch_size must be a positive number of patrons'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    dry_run := coalesce(dry_run, false);
+    SELECT * INTO pb FROM @extschema@.patron_binding;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'purge_expired: the patron table is not bound'
+            USING ERRCODE = 'object_not_in_prerequisite_state', HINT = 'Call pals_privacy.bind_patrons() first.';
+    END IF;
+    -- calling into the library defines its settings in this session, preloaded or not;
+    -- pg_settings then gives the value in its base unit, minutes
+    PERFORM @extschema@.current_class();
+    grace := make_interval(mins => (SELECT setting::integer FROM pg_catalog.pg_settings
+                                     WHERE name = 'pals_privacy.purge_grace'));
+    IF grace IS NULL THEN
+        RAISE EXCEPTION 'purge_expired: pals_privacy.purge_grace is not defined'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Load the library: add pals_privacy to shared_preload_libraries, or LOAD ''pals_privacy''.';
+    END IF;
+    t := @extschema@._column_type_name(pb.relation, pb.id_column);
+    PERFORM @extschema@._require_top_level('purge_expired');
+    run_id := @extschema@._run_begin('purge', dry_run);
+    COMMIT;
+    LOOP
+        -- the next batch of patrons past the grace period
+        EXECUTE format('SELECT array_agg(i ORDER BY o) FROM (
+                            SELECT p.%1$I::text AS i, p.%1$I AS o FROM %2$s p
+                             WHERE p.%3$I < now() - $1 AND ($2::text IS NULL OR p.%1$I > $2::%4$s)
+                               AND NOT p.%1$I::text = ANY ($3)
+                             ORDER BY p.%1$I LIMIT $4) s',
+                       pb.id_column, pb.relation, pb.expires_column, t)
+            INTO cand USING grace, last_id, @extschema@._placeholders(), batch_size;
+        EXIT WHEN cand IS NULL;
+        last_id := cand[cardinality(cand)];
+        -- rows circulation holds are skipped, never waited for
+        EXECUTE format('SELECT coalesce(array_agg(p.%1$I::text), ''{}'') FROM (SELECT %1$I FROM %2$s
+                         WHERE %1$I = ANY ($1::%3$s[]) FOR UPDATE SKIP LOCKED) p', pb.id_column, pb.relation, t)
+            INTO got USING cand;
+        n_locked := n_locked + cardinality(cand) - cardinality(got);
+        SELECT coalesce(array_agg(DISTINCT x), '{}') INTO owing FROM @extschema@._patrons_owing(got) x;
+        SELECT coalesce(array_agg(DISTINCT x), '{}') INTO open_ids
+          FROM @extschema@._patrons_with_open_rows(got) x WHERE NOT x = ANY (owing);
+        n_balance := n_balance + cardinality(owing);
+        n_open := n_open + cardinality(open_ids);
+        SELECT coalesce(array_agg(x), '{}') INTO eligible FROM unnest(got) x
+         WHERE NOT x = ANY (owing) AND NOT x = ANY (open_ids);
+        -- a patron whose rows circulation holds is skipped too, never waited for
+        SELECT coalesce(array_agg(DISTINCT x), '{}') INTO busy FROM @extschema@._patrons_with_locked_rows(eligible) x;
+        n_locked := n_locked + cardinality(busy);
+        SELECT coalesce(array_agg(x), '{}') INTO eligible FROM unnest(eligible) x WHERE NOT x = ANY (busy);
+        n_eligible := n_eligible + cardinality(eligible);
+        IF cardinality(eligible) > 0 THEN
+            -- a dry run does the same work and rolls it back, so that it
+            -- reports the same counts, failures included
+            BEGIN
+                n := @extschema@._purge_patrons(eligible);
+                IF dry_run THEN
+                    RAISE EXCEPTION USING ERRCODE = 'PP001', MESSAGE = 'dry run';
+                END IF;
+                n_purged := n_purged + n;
+            EXCEPTION WHEN OTHERS THEN
+                IF SQLSTATE = 'PP001' THEN
+                    n_purged := n_purged + n;
+                ELSE
+                    -- one patron's failure must not keep the others: one by one
+                    FOREACH one IN ARRAY eligible LOOP
+                        BEGIN
+                            n := @extschema@._purge_patrons(ARRAY[one]);
+                            IF dry_run THEN
+                                RAISE EXCEPTION USING ERRCODE = 'PP001', MESSAGE = 'dry run';
+                            END IF;
+                            n_purged := n_purged + n;
+                        EXCEPTION WHEN OTHERS THEN
+                            IF SQLSTATE = 'PP001' THEN
+                                n_purged := n_purged + n;
+                            ELSE
+                                n_error := n_error + 1;
+                                IF cardinality(errors) < 10 THEN
+                                    -- no identities in the record: numbers are masked
+                                    errors := errors || format('%s: %s', SQLSTATE,
+                                                               regexp_replace(SQLERRM, '[0-9]+', '#', 'g'));
+                                END IF;
+                            END IF;
+                        END;
+                    END LOOP;
+                END IF;
+            END;
+        END IF;
+        n_batches := n_batches + 1;
+        -- progress so far, committed with the batch (pals_privacy.purge_progress)
+        PERFORM @extschema@._run_progress(run_id, jsonb_build_object(
+            'dry_run', dry_run, 'eligible', n_eligible, 'purged', n_purged, 'batches', n_batches,
+            'skipped', jsonb_build_object('balance', n_balance, 'open_loan', n_open, 'locked', n_locked, 'error', n_error)));
+        COMMIT;
+    END LOOP;
+    result := jsonb_build_object('dry_run', dry_run, 'eligible', n_eligible, 'purged', n_purged,
+                                 'skipped', jsonb_build_object('balance', n_balance, 'open_loan', n_open,
+                                                               'locked', n_locked, 'error', n_error),
+                                 'errors', to_jsonb(errors));
+    PERFORM @extschema@._run_end(run_id, result);
+    COMMIT;
+    RAISE NOTICE 'purge_expired: % patrons purged%; kept: % owing, % with open loans or holds, % locked, % failed',
+        n_purged, CASE WHEN dry_run THEN format(' (dry run: %s eligible)', n_eligible) ELSE '' END,
+        n_balance, n_open, n_locked, n_error;
+END $$;
+
+REVOKE ALL ON PROCEDURE @extschema@.purge_expired(boolean,integer,jsonb) FROM PUBLIC;

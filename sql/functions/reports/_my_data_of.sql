@@ -1,0 +1,74 @@
+-- The patron's rows in every relation bound with a patron column, and in the
+-- extension's own tables.  Not here, on purpose: legal orders and the audit
+-- entries about them (a patron is not told of an order concerning them), the
+-- pseudonymous statistics (linking them to a patron is what they exist to
+-- prevent), and relations bound only by retain() (no patron column is known:
+-- listed under not_searched).  Rows are ordered by their JSON value, so two
+-- calls over the same data return the same document.
+CREATE OR REPLACE FUNCTION @extschema@._my_data_of(patron text) RETURNS jsonb
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    b record;
+    found_rows jsonb;
+    relations jsonb := '[]';
+    own jsonb;
+BEGIN
+    FOR b IN
+        SELECT s.relation, s.patron_column, s.hide_column, array_agg(DISTINCT s.kind ORDER BY s.kind) AS kinds
+          FROM (SELECT p.relation, p.id_column AS patron_column, NULL::name AS hide_column, 'patrons' AS kind
+                  FROM @extschema@.patron_binding p
+                UNION ALL SELECT c.relation, c.patron_column, NULL, 'cards' FROM @extschema@.card_binding c
+                UNION ALL SELECT c.relation, c.patron_column, NULL, 'balance' FROM @extschema@.balance_binding c
+                UNION ALL SELECT c.relation, c.patron_column, NULL, 'loans' FROM @extschema@.loan_binding c
+                UNION ALL SELECT c.relation, c.patron_column, NULL, 'private_history' FROM @extschema@.private_history_binding c
+                UNION ALL SELECT c.relation, c.patron_column, NULL, 'contact' FROM @extschema@.contact_binding c
+                UNION ALL SELECT c.relation, c.patron_column, NULL, 'outbox' FROM @extschema@.outbox_binding c
+                -- a guardianship row names two patrons: each side sees its own, not the other's id
+                UNION ALL SELECT g.relation, g.minor_column, g.guardian_column, 'guardians (as minor)'
+                  FROM @extschema@.guardian_binding g
+                UNION ALL SELECT g.relation, g.guardian_column, g.minor_column, 'guardians (as guardian)'
+                  FROM @extschema@.guardian_binding g) s
+         GROUP BY s.relation, s.patron_column, s.hide_column
+         ORDER BY s.relation::text, s.patron_column, s.hide_column NULLS FIRST
+    LOOP
+        EXECUTE format('SELECT coalesce(jsonb_agg(r ORDER BY r), ''[]'') FROM (SELECT to_jsonb(x)%s AS r FROM %s x WHERE x.%I = $1::%s) s',
+                       CASE WHEN b.hide_column IS NULL THEN '' ELSE format(' - %L', b.hide_column) END,
+                       b.relation, b.patron_column,
+                       @extschema@._column_type_name(b.relation, b.patron_column))
+            INTO found_rows USING patron;
+        relations := relations || jsonb_build_array(jsonb_build_object(
+            'relation', b.relation::text, 'kinds', to_jsonb(b.kinds), 'patron_column', b.patron_column,
+            'rows', found_rows));
+    END LOOP;
+
+    own := jsonb_build_object(
+        'private_history', (SELECT coalesce(jsonb_agg(to_jsonb(h) ORDER BY h.id), '[]')
+                              FROM @extschema@.private_history h WHERE h.patron = _my_data_of.patron),
+        'consents', (SELECT coalesce(jsonb_agg(to_jsonb(c) ORDER BY c.purpose, c.channel), '[]')
+                       FROM @extschema@.consents c WHERE c.patron = _my_data_of.patron),
+        'consent_history', (SELECT coalesce(jsonb_agg(to_jsonb(c) ORDER BY c.id), '[]')
+                              FROM @extschema@.consent_history c WHERE c.patron = _my_data_of.patron),
+        -- the PIN's date only: its salt and hash are of no use to anyone but an attacker
+        'pin', (SELECT jsonb_build_object('set_at', p.set_at, 'iterations', p.iterations)
+                  FROM @extschema@.patron_pins p WHERE p.patron = _my_data_of.patron),
+        'audit', (SELECT coalesce(jsonb_agg(jsonb_build_object('at', a.at, 'event', a.event, 'details', a.details)
+                                            ORDER BY a.id), '[]')
+                    FROM @extschema@.audit_log a
+                   WHERE a.details ->> 'patron' = _my_data_of.patron
+                     AND a.event NOT LIKE 'legal\_order%'));
+
+    RETURN jsonb_build_object(
+        'patron', patron,
+        'generated_at', now(),
+        'relations', relations,
+        'pals_privacy', own,
+        'not_searched', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                                    'relation', r.relation::text,
+                                    'why', 'bound by retain() only: the binding names no patron column')
+                                 ORDER BY r.relation::text), '[]')
+                           FROM @extschema@.retention_rule r
+                          WHERE NOT EXISTS (SELECT FROM @extschema@.bindings x
+                                             WHERE x.relation = r.relation AND x.kind <> 'retain')));
+END $$;
+
+REVOKE ALL ON FUNCTION @extschema@._my_data_of(text) FROM PUBLIC;

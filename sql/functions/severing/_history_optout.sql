@@ -1,0 +1,39 @@
+-- A patron who withdraws the reading-history opt-in: what was kept for them
+-- is severed at once (their items' last-borrower rows aside), and the copied
+-- history is deleted, so turning it on again brings nothing back.
+CREATE OR REPLACE FUNCTION @extschema@._history_optout() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    pb @extschema@.patron_binding;
+    b @extschema@.loan_binding;
+    p record;
+    r record;
+    patron_id text;
+    ptype text;
+BEGIN
+    SELECT * INTO pb FROM @extschema@.patron_binding;
+    IF NOT FOUND THEN
+        RETURN NULL;
+    END IF;
+    patron_id := to_jsonb(NEW) ->> pb.id_column;
+    FOR b IN SELECT * FROM @extschema@.loan_binding LOOP
+        p := @extschema@._loan_predicates(b, 't');
+        ptype := @extschema@._column_type_name(b.relation, b.patron_column);
+        FOR r IN EXECUTE format(
+            'SELECT t.tableoid AS rid, t.ctid AS tid, t.%I::text AS item FROM %s t
+              WHERE t.%I = $1::%s AND %s AND %s AND %s',
+            b.item_column, b.relation, b.patron_column, ptype, p.closed, p.settled, p.identified)
+            USING patron_id
+        LOOP
+            CONTINUE WHEN b.keep_last_borrower AND EXISTS (
+                SELECT 1 FROM @extschema@.last_borrower lb
+                 WHERE lb.binding = b.relation AND lb.item = r.item
+                   AND lb.row_relid = r.rid AND lb.row_tid = r.tid);
+            PERFORM @extschema@._sever_one(b.relation, r.rid, r.tid);
+        END LOOP;
+    END LOOP;
+    DELETE FROM @extschema@.private_history h WHERE h.patron = patron_id;
+    RETURN NULL;
+END $$;
+
+REVOKE ALL ON FUNCTION @extschema@._history_optout() FROM PUBLIC;

@@ -1,0 +1,248 @@
+-- Sever the history that existed before the extension was bound, item by
+-- item in batches of batch_size items, one transaction per batch, then the
+-- closed rows that have no item (title-level holds).  Resumable (progress
+-- is committed with each batch) and idempotent.  dry_run => true changes
+-- nothing and reports what it would do (sever_backlog_preview()).
+CREATE OR REPLACE PROCEDURE @extschema@.sever_backlog(batch_size integer DEFAULT 1000, restart boolean DEFAULT false,
+                                           dry_run boolean DEFAULT false)
+LANGUAGE plpgsql AS $$
+DECLARE
+    b @extschema@.loan_binding;
+    pb @extschema@.patron_binding;
+    p record;
+    r record;
+    v record;
+    prog @extschema@.backlog_progress;
+    items text[];
+    locked_items text[];
+    itype text;
+    order_expr text;
+    optin_join text;
+    optin_expr text;
+    sever_sql text;
+    outcome text;
+    k bigint;
+    kept tid[];
+    skipped tid[];
+    n_rows bigint;
+    n_severed bigint; n_kept bigint; n_pending bigint;
+    t_severed bigint := 0; t_kept bigint := 0; t_pending bigint := 0;
+    bindings oid[];
+    bid oid;
+BEGIN
+    PERFORM @extschema@._require_admin('sever_backlog');
+    IF batch_size IS NULL OR batch_size < 1 THEN
+        RAISE EXCEPTION 'sever_backlog: batch_size must be a positive number of items'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF dry_run THEN
+        FOR v IN SELECT * FROM @extschema@.sever_backlog_preview(5) LOOP
+            RAISE NOTICE 'sever_backlog (dry run): %: % closed rows: % to sever (sever_with %), % kept as their item''s last borrower, % of patrons who opted in, % not settled yet (kept), % without an item',
+                v.relation, v.closed_rows, v.to_sever, quote_literal(v.sever_with), v.last_borrowers,
+                v.kept_opted_in, v.unsettled, v.without_item
+                USING DETAIL = format('First rows to sever: %s', v.sample_rows);
+        END LOOP;
+        RETURN;
+    END IF;
+    IF restart THEN
+        DELETE FROM @extschema@.backlog_progress;
+    END IF;
+    -- the rows of one batch that are to lose their patron, or to be tracked
+    IF pg_catalog.to_regclass('pg_temp.pals_privacy_backlog_batch') IS NULL THEN
+        CREATE TEMP TABLE pals_privacy_backlog_batch (
+            rid oid, tid tid, item text, last boolean, target boolean, optin boolean
+        ) ON COMMIT DELETE ROWS;
+    END IF;
+    SELECT * INTO pb FROM @extschema@.patron_binding;
+    SELECT array_agg(relation::oid ORDER BY relation::oid) INTO bindings FROM @extschema@.loan_binding;
+    FOREACH bid IN ARRAY coalesce(bindings, '{}') LOOP
+        SELECT * INTO b FROM @extschema@.loan_binding l WHERE l.relation = bid;
+        CONTINUE WHEN NOT FOUND;
+        INSERT INTO @extschema@.backlog_progress (binding, relation) VALUES (bid, b.relation::text)
+        ON CONFLICT (binding) DO NOTHING;
+        SELECT * INTO prog FROM @extschema@.backlog_progress g WHERE g.binding = bid;
+        IF prog.finished_at IS NOT NULL THEN
+            RAISE NOTICE 'sever_backlog: % already done (% rows severed); use restart => true to scan again',
+                b.relation, prog.rows_severed;
+            CONTINUE;
+        END IF;
+        p := @extschema@._loan_predicates(b, 't');
+        itype := @extschema@._column_type_name(b.relation, b.item_column);
+        order_expr := CASE WHEN cardinality(b.closed_columns) = 1 THEN format('t.%I', b.closed_columns[1])
+                           ELSE format('GREATEST(%s)', (SELECT string_agg(format('t.%I', c), ', ')
+                                                         FROM unnest(b.closed_columns) c)) END;
+        IF pb.keep_history_column IS NOT NULL THEN
+            optin_join := format('LEFT JOIN %s pt ON pt.%I = t.%I', pb.relation, pb.id_column, b.patron_column);
+            optin_expr := format('coalesce(pt.%I, false)', pb.keep_history_column);
+        ELSE
+            optin_join := '';
+            optin_expr := 'false';
+        END IF;
+        -- the statement returns, per changed row, whether it still has a
+        -- patron (a BEFORE UPDATE trigger of the ILS may have put it back)
+        sever_sql := CASE WHEN b.sever_with = 'delete'
+                              THEN 'DELETE FROM ONLY %1$s t WHERE t.ctid = ANY ($1) RETURNING t.ctid, false AS still'
+                          WHEN b.sever_with = 'null'
+                              THEN format('UPDATE ONLY %%1$s t SET %I = NULL WHERE t.ctid = ANY ($1) RETURNING t.ctid, %s AS still',
+                                          b.patron_column, replace(p.identified, '%', '%%'))
+                          ELSE format('UPDATE ONLY %%1$s t SET %I = %L WHERE t.ctid = ANY ($1) RETURNING t.ctid, %s AS still',
+                                      b.patron_column, substr(b.sever_with, 8), replace(p.identified, '%', '%%')) END;
+        LOOP
+            -- the next batch of items that have closed rows (rows without an
+            -- item come after: NULL is no place to resume from)
+            EXECUTE format('SELECT array_agg(i::text ORDER BY i) FROM (
+                                SELECT DISTINCT t.%1$I AS i FROM %2$s t
+                                 WHERE t.%1$I IS NOT NULL AND ($1::text IS NULL OR t.%1$I > $1::%3$s) AND %4$s
+                                 ORDER BY 1 LIMIT $2) s',
+                           b.item_column, b.relation, itype, p.closed)
+                INTO items USING prog.last_item, batch_size;
+            EXIT WHEN items IS NULL;
+            IF prog.last_item IS NOT NULL AND items[1] = prog.last_item THEN
+                RAISE EXCEPTION 'sever_backlog: % makes no progress past item %', b.relation, prog.last_item
+                    USING ERRCODE = 'internal_error',
+                          DETAIL = format('Items of type %s do not order the same way as their text.', itype);
+            END IF;
+            -- lock the tracker rows of these items: a concurrent return of one
+            -- of them waits for this batch, or this batch sees its result
+            -- (EXECUTE: planned for each batch; a cached plan made while the
+            -- tracker was empty scans all of it at every batch, which made
+            -- the backlog quadratic in the number of items -- bench, issue 17)
+            EXECUTE 'SELECT coalesce(pg_catalog.array_agg(lb.item), ''{}'')
+                       FROM (SELECT lb.item FROM @extschema@.last_borrower lb
+                              WHERE lb.binding = $1 AND lb.item = ANY ($2) FOR UPDATE) lb'
+                INTO locked_items USING bid, items;
+            n_severed := 0; n_kept := 0; n_pending := 0;
+            EXECUTE format(
+                'INSERT INTO pg_temp.pals_privacy_backlog_batch
+                 SELECT rid, tid, item, last, target AND settled AND identified, optin FROM (
+                     SELECT t.tableoid AS rid, t.ctid AS tid, t.%1$I::text AS item, %5$s AS settled, %6$s AS identified,
+                            %8$s AS optin,
+                            row_number() OVER (PARTITION BY t.%1$I ORDER BY %7$s DESC, t.tableoid DESC, t.ctid DESC) = 1
+                                AND %10$L AS last,
+                            row_number() OVER (PARTITION BY t.%1$I ORDER BY %7$s DESC, t.tableoid DESC, t.ctid DESC) > 1
+                                OR NOT %10$L AS target
+                       FROM %2$s t %9$s
+                      WHERE t.%1$I BETWEEN $1::%3$s AND $2::%3$s AND %4$s) s
+                  WHERE (last AND identified) OR (target AND settled AND identified)',
+                b.item_column, b.relation, itype, p.closed, p.settled, p.identified, order_expr,
+                optin_expr, optin_join, b.keep_last_borrower)
+                USING items[1], items[cardinality(items)];
+            -- each item's latest closed row is its last borrower; where a
+            -- concurrent return created the tracker row after this batch
+            -- began, the return knows better and wins
+            UPDATE @extschema@.last_borrower lb SET row_relid = x.rid, row_tid = x.tid
+              FROM pg_temp.pals_privacy_backlog_batch x
+             WHERE x.last AND lb.binding = bid AND lb.item = x.item AND x.item = ANY (locked_items);
+            INSERT INTO @extschema@.last_borrower AS lb (binding, item, row_relid, row_tid)
+            SELECT bid, x.item, x.rid, x.tid FROM pg_temp.pals_privacy_backlog_batch x
+             WHERE x.last AND NOT x.item = ANY (locked_items)
+            ON CONFLICT (binding, item) DO NOTHING;
+            -- the others lose their patron, a statement per table or partition;
+            -- if one fails, its rows are severed one by one (and left pending)
+            FOR r IN SELECT x.rid, array_agg(x.tid) AS tids FROM pg_temp.pals_privacy_backlog_batch x
+                      WHERE x.target AND NOT x.optin GROUP BY x.rid
+            LOOP
+                BEGIN
+                    EXECUTE format('WITH s AS (%s) SELECT count(*), coalesce(array_agg(ctid) FILTER (WHERE still), ''{}'') FROM s',
+                                   format(sever_sql, r.rid::regclass))
+                        INTO k, kept USING r.tids;
+                    n_severed := n_severed + k - cardinality(kept);
+                    -- rows a BEFORE trigger of the ILS skipped (it returned
+                    -- NULL) are still where they were: they go one by one
+                    -- below, and are left pending with the reason
+                    IF k < cardinality(r.tids) THEN
+                        EXECUTE format('SELECT coalesce(array_agg(ctid), ''{}'') FROM ONLY %s WHERE ctid = ANY ($1)', r.rid::regclass)
+                            INTO skipped USING r.tids;
+                        UPDATE pg_temp.pals_privacy_backlog_batch x SET optin = true
+                         WHERE x.rid = r.rid AND x.target AND x.tid = ANY (skipped);
+                    END IF;
+                    -- rows a trigger gave their patron back
+                    INSERT INTO @extschema@.sever_pending AS sp (binding, row_relid, row_tid, item, reason)
+                    SELECT bid, r.rid, x, NULL, 'a trigger of the table kept the patron of the row being severed'
+                      FROM unnest(kept) x
+                    ON CONFLICT (binding, row_relid, row_tid) DO UPDATE
+                       SET reason = EXCLUDED.reason, attempts = sp.attempts + 1, last_attempt = now();
+                    n_pending := n_pending + cardinality(kept);
+                EXCEPTION WHEN OTHERS THEN
+                    UPDATE pg_temp.pals_privacy_backlog_batch x SET optin = true
+                     WHERE x.rid = r.rid AND x.target;
+                END;
+            END LOOP;
+            -- rows of patrons who opted in (copy or keep), and rows that failed above
+            FOR r IN SELECT x.rid, x.tid FROM pg_temp.pals_privacy_backlog_batch x WHERE x.target AND x.optin LOOP
+                outcome := @extschema@._sever_one(b.relation, r.rid::regclass, r.tid);
+                CASE outcome
+                    WHEN 'severed' THEN n_severed := n_severed + 1;
+                    WHEN 'kept' THEN n_kept := n_kept + 1;
+                    WHEN 'pending' THEN n_pending := n_pending + 1;
+                    ELSE NULL;
+                END CASE;
+            END LOOP;
+            UPDATE @extschema@.backlog_progress g
+               SET last_item = items[cardinality(items)], items_done = g.items_done + cardinality(items),
+                   rows_severed = g.rows_severed + n_severed, rows_kept = g.rows_kept + n_kept,
+                   rows_pending = g.rows_pending + n_pending, batches = g.batches + 1,
+                   updated_at = clock_timestamp()
+             WHERE g.binding = bid
+            RETURNING * INTO prog;
+            RAISE NOTICE 'sever_backlog: % batch %: % items, % rows severed, % kept (opt-in), % pending',
+                b.relation, prog.batches, cardinality(items), n_severed, n_kept, n_pending;
+            t_severed := t_severed + n_severed; t_kept := t_kept + n_kept; t_pending := t_pending + n_pending;
+            COMMIT;
+        END LOOP;
+        -- closed rows without an item (title-level holds): no item's last
+        -- borrower, so each identified, settled one is severed; one pass
+        -- (the query is read once), committing every batch_size rows
+        n_severed := 0; n_kept := 0; n_pending := 0; n_rows := 0;
+        FOR r IN EXECUTE format('SELECT t.tableoid AS rid, t.ctid AS tid FROM %s t
+                                  WHERE t.%I IS NULL AND %s AND %s AND %s',
+                                b.relation, b.item_column, p.closed, p.settled, p.identified)
+        LOOP
+            outcome := @extschema@._sever_one(b.relation, r.rid::regclass, r.tid);
+            CASE outcome
+                WHEN 'severed' THEN n_severed := n_severed + 1;
+                WHEN 'kept' THEN n_kept := n_kept + 1;
+                WHEN 'pending' THEN n_pending := n_pending + 1;
+                ELSE NULL;
+            END CASE;
+            n_rows := n_rows + 1;
+            IF n_rows % batch_size = 0 THEN
+                UPDATE @extschema@.backlog_progress g
+                   SET rows_severed = g.rows_severed + n_severed, rows_kept = g.rows_kept + n_kept,
+                       rows_pending = g.rows_pending + n_pending, batches = g.batches + 1,
+                       updated_at = clock_timestamp()
+                 WHERE g.binding = bid;
+                t_severed := t_severed + n_severed; t_kept := t_kept + n_kept; t_pending := t_pending + n_pending;
+                n_severed := 0; n_kept := 0; n_pending := 0;
+                COMMIT;
+            END IF;
+        END LOOP;
+        IF n_rows % batch_size <> 0 THEN
+            UPDATE @extschema@.backlog_progress g
+               SET rows_severed = g.rows_severed + n_severed, rows_kept = g.rows_kept + n_kept,
+                   rows_pending = g.rows_pending + n_pending, batches = g.batches + 1,
+                   updated_at = clock_timestamp()
+             WHERE g.binding = bid;
+            t_severed := t_severed + n_severed; t_kept := t_kept + n_kept; t_pending := t_pending + n_pending;
+        END IF;
+        IF n_rows > 0 THEN
+            RAISE NOTICE 'sever_backlog: % closed rows without an item processed in %', n_rows, b.relation;
+        END IF;
+        UPDATE @extschema@.backlog_progress g SET finished_at = clock_timestamp(), updated_at = clock_timestamp()
+         WHERE g.binding = bid;
+        COMMIT;
+    END LOOP;
+    -- derived copies of rows severed before they were bound (the severing
+    -- of each row above reached its copies through their triggers)
+    IF to_regclass('@extschema@.copy_binding') IS NOT NULL THEN
+        k := @extschema@.sever_copies();
+        IF k > 0 THEN
+            RAISE NOTICE 'sever_backlog: % rows of derived copies severed', k;
+        END IF;
+        COMMIT;
+    END IF;
+    RAISE NOTICE 'sever_backlog: done: % rows severed, % kept for patrons who opted in, % left pending',
+        t_severed, t_kept, t_pending;
+END $$;
+
+REVOKE ALL ON PROCEDURE @extschema@.sever_backlog(integer,boolean,boolean) FROM PUBLIC;

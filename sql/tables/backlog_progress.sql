@@ -1,0 +1,16 @@
+-- Progress of sever_backlog(), one row per loan binding.
+CREATE TABLE @extschema@.backlog_progress (
+    binding       oid PRIMARY KEY,
+    relation      text NOT NULL,
+    last_item     text,
+    items_done    bigint NOT NULL DEFAULT 0,
+    rows_severed  bigint NOT NULL DEFAULT 0,
+    rows_kept     bigint NOT NULL DEFAULT 0,
+    rows_pending  bigint NOT NULL DEFAULT 0,
+    batches       integer NOT NULL DEFAULT 0,
+    started_at    timestamptz NOT NULL DEFAULT clock_timestamp(),
+    updated_at    timestamptz NOT NULL DEFAULT clock_timestamp(),
+    finished_at   timestamptz
+);
+
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.backlog_progress', '');

@@ -1,0 +1,15 @@
+CREATE TABLE @extschema@.copy_binding (
+    relation       regclass PRIMARY KEY,
+    source         regclass NOT NULL,     -- a loan binding
+    key_column     name NOT NULL,         -- in relation: the source row's key
+    source_key     name NOT NULL,         -- in source: that key (unique)
+    patron_column  name,                  -- in relation: the copied patron, if any
+    sever_with     text NOT NULL DEFAULT 'null'
+                   CHECK (sever_with IN ('null', 'unlink', 'delete') OR sever_with LIKE 'patron:_%'),
+    bound_at       timestamptz NOT NULL DEFAULT now(),
+    bound_by       name NOT NULL DEFAULT current_user
+);
+
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.copy_binding', '');
+
+GRANT SELECT ON @extschema@.copy_binding TO PUBLIC;

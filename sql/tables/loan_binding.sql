@@ -1,0 +1,23 @@
+CREATE TABLE @extschema@.loan_binding (
+    relation            regclass PRIMARY KEY,
+    patron_column       name NOT NULL,
+    item_column         name NOT NULL,
+    closed_columns      name[] NOT NULL CHECK (cardinality(closed_columns) BETWEEN 1 AND 8),
+    settled_column      name,
+    sever_with          text NOT NULL DEFAULT 'null'
+                        CHECK (sever_with IN ('null', 'delete') OR sever_with LIKE 'patron:_%'),
+    keep_last_borrower  boolean NOT NULL DEFAULT true,
+    history_mode        text NOT NULL DEFAULT 'copy' CHECK (history_mode IN ('copy', 'in_place')),
+    bound_at            timestamptz NOT NULL DEFAULT now(),
+    bound_by            name NOT NULL DEFAULT current_user,
+    closed_when         text,       -- a condition over the row (_condition_sql)
+    settled_when        text
+);
+
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.loan_binding', '');
+
+COMMENT ON COLUMN @extschema@.loan_binding.closed_when IS
+    'Condition over the row: closed when it holds and a closed column is set (NULL: when a closed column is set)';
+
+COMMENT ON COLUMN @extschema@.loan_binding.settled_when IS
+    'Condition over the row: settled when it holds (NULL: settled_column is set, or always)';

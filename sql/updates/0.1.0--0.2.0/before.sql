@@ -1,0 +1,103 @@
+-- pals_privacy 0.1.0 -> 0.2.0, hand-written part 1 of 2: what CREATE OR
+-- REPLACE cannot do, run BEFORE every function, view and trigger file of
+-- sql/ is run again (see sql/README.md, "Upgrades").  Every statement here
+-- runs once, on a 0.1.0 database; test/t/060_upgrade.pl checks that the
+-- result equals a fresh 0.2.0 install, catalog line for catalog line.
+
+------------------------------------------------------------------------------
+-- Functions whose arguments or results changed: dropped here, created again
+-- by their files (bind_patrons: keep_history_column and name_columns moved
+-- behind new arguments; bind_loans: closed_when and settled_when (issue 14);
+-- sever_backlog: a procedure with new arguments).
+------------------------------------------------------------------------------
+DROP FUNCTION @extschema@.bind_patrons(regclass, name, name, name, name, name, regprocedure, name, name[]);
+DROP FUNCTION @extschema@.bind_loans(regclass, name, name, name[], name, text, boolean, text);
+DROP PROCEDURE @extschema@.sever_backlog(integer, boolean);
+
+------------------------------------------------------------------------------
+-- New columns (at the end of each table, where a fresh install puts them).
+------------------------------------------------------------------------------
+-- Every PIN stored before 0.2.0 was set with set_pin(), by staff or the ILS:
+-- it becomes a one-time PIN too (issue 13, item 12).
+ALTER TABLE @extschema@.patron_pins ADD COLUMN must_change boolean NOT NULL DEFAULT true;
+COMMENT ON COLUMN @extschema@.patron_pins.must_change IS
+    'A one-time PIN set by staff: login() with it only lets the patron change it';
+
+ALTER TABLE @extschema@.maintenance_runs ADD COLUMN started_by text;
+COMMENT ON COLUMN @extschema@.maintenance_runs.started_by IS
+    'application_name of the session that started the run, else its backend type (the worker: pals_privacy maintenance)';
+
+ALTER TABLE @extschema@.loan_binding ADD COLUMN closed_when text;
+ALTER TABLE @extschema@.loan_binding ADD COLUMN settled_when text;
+COMMENT ON COLUMN @extschema@.loan_binding.closed_when IS
+    'Condition over the row: closed when it holds and a closed column is set (NULL: when a closed column is set)';
+COMMENT ON COLUMN @extschema@.loan_binding.settled_when IS
+    'Condition over the row: settled when it holds (NULL: settled_column is set, or always)';
+
+-- The statistics class (issue 14).
+ALTER TABLE @extschema@.role_class DROP CONSTRAINT role_class_class_check;
+ALTER TABLE @extschema@.role_class ADD CONSTRAINT role_class_class_check
+    CHECK (class IN ('operational', 'staff', 'patron', 'collections', 'auditor', 'statistics'));
+
+------------------------------------------------------------------------------
+-- New tables: the same statements as their files in sql/tables/.
+------------------------------------------------------------------------------
+CREATE TABLE @extschema@.copy_binding (
+    relation       regclass PRIMARY KEY,
+    source         regclass NOT NULL,     -- a loan binding
+    key_column     name NOT NULL,         -- in relation: the source row's key
+    source_key     name NOT NULL,         -- in source: that key (unique)
+    patron_column  name,                  -- in relation: the copied patron, if any
+    sever_with     text NOT NULL DEFAULT 'null'
+                   CHECK (sever_with IN ('null', 'unlink', 'delete') OR sever_with LIKE 'patron:_%'),
+    bound_at       timestamptz NOT NULL DEFAULT now(),
+    bound_by       name NOT NULL DEFAULT current_user
+);
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.copy_binding', '');
+GRANT SELECT ON @extschema@.copy_binding TO PUBLIC;
+
+CREATE TABLE @extschema@.statistics_binding (
+    relation     regclass PRIMARY KEY,    -- a loan binding
+    granularity  text NOT NULL DEFAULT 'month'
+                 CHECK (granularity IN ('day', 'week', 'month', 'quarter', 'year')),
+    bound_at     timestamptz NOT NULL DEFAULT now(),
+    bound_by     name NOT NULL DEFAULT current_user
+);
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.statistics_binding', '');
+
+CREATE TABLE @extschema@.pseudonymous_loans (
+    relation     regclass NOT NULL,       -- the loan binding
+    period       timestamptz NOT NULL,    -- start of the key period the pseudonym belongs to
+    pseudonym    text NOT NULL,           -- hex HMAC-SHA256(period key, patron id)
+    age_bracket  text NOT NULL,           -- at the time the loan closed; 'unknown' without a birth date
+    library      text,                    -- the patron's home library (bind_patrons library_column)
+    item         text,
+    closed_on    date NOT NULL            -- the closed date, truncated to the granularity
+);
+CREATE INDEX pseudonymous_loans_period ON @extschema@.pseudonymous_loans (period, relation);
+REVOKE ALL ON @extschema@.pseudonymous_loans FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.pseudonymous_loans', '');
+
+CREATE TABLE @extschema@.pseudonym_keys (
+    period_start  timestamptz PRIMARY KEY,
+    period_end    timestamptz NOT NULL,
+    key           bytea,                  -- 32 random bytes (OpenSSL); NULL once destroyed
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    destroyed_at  timestamptz,
+    CHECK (period_end > period_start),
+    CHECK ((key IS NULL) = (destroyed_at IS NOT NULL))
+);
+REVOKE ALL ON @extschema@.pseudonym_keys FROM PUBLIC;
+
+------------------------------------------------------------------------------
+-- Dump and restore (issue 15): tables that carry state, and the identity
+-- sequences of the extension's tables, are now dumped by pg_dump.
+------------------------------------------------------------------------------
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.maintenance_runs', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.backlog_progress', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.outbox_dropped', '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('@extschema@.private_history', 'id'), '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('@extschema@.consent_history', 'id'), '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('@extschema@.maintenance_runs', 'id'), '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('@extschema@.legal_orders', 'id'), '');
+SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('@extschema@.policy_acknowledgments', 'id'), '');

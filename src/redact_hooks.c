@@ -1,0 +1,594 @@
+/*
+ * redact_hooks.c
+ *     Where the redaction mechanism meets PostgreSQL: the planner hook (the
+ *     rewrite of redact_rewrite.c, the preload guard left out where it is
+ *     redundant, plan dependencies on role and configuration), the
+ *     executor hook (row counts of bound relations), the fmgr hook (no SQL
+ *     function inlined into a redacted query), the emit_log hook (DETAIL of
+ *     integrity errors, server log lines), the utility hook (COPY to and
+ *     from bound relations, EXPLAIN); and the mechanism's settings.  The
+ *     files of the mechanism: redact_internal.h.
+ */
+#include "redact_internal.h"
+
+#include "access/table.h"
+#include "catalog/namespace.h"
+#include "commands/copy.h"
+#include "executor/executor.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "optimizer/planner.h"
+#include "parser/parse_coerce.h"
+#include "parser/parse_collate.h"
+#include "parser/parse_expr.h"
+#include "parser/parse_relation.h"
+#include "tcop/utility.h"
+#include "utils/guc.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/plancache.h"
+#include "utils/rls.h"
+
+#include <float.h>
+
+static const struct config_enum_entry guardian_options[] = {
+	{"none", GUARDIAN_NONE, false},
+	{"current", GUARDIAN_CURRENT, false},
+	{"all", GUARDIAN_ALL, false},
+	{NULL, 0, false}
+};
+
+static planner_hook_type prev_planner_hook = NULL;
+static ExecutorStart_hook_type prev_executor_start_hook = NULL;
+static needs_fmgr_hook_type prev_needs_fmgr_hook = NULL;
+static emit_log_hook_type prev_emit_log_hook = NULL;
+static ProcessUtility_hook_type prev_utility_hook = NULL;
+
+/* true while planning for a class that is redacted (see needs_fmgr) */
+static int	planning_redacted = 0;
+
+/* the class of the session's role when it last planned or ran a statement (see emit_log) */
+static PalsClass last_class = PALS_CLASS_OPERATIONAL;
+
+/* ----------------------------------------------------------------------
+ * Is redaction in force for the current user?
+ * ---------------------------------------------------------------------- */
+
+/*
+ * The purpose contact fields are read under: the role's, which the session's
+ * setting may only repeat, never replace (classes.c).
+ */
+static const char *
+effective_purpose(void)
+{
+	return pals_effective_purpose(pals_purpose);
+}
+
+/* Remember the class of the role the session acts as (see emit_log). */
+static void
+note_session_class(void)
+{
+	/* the role the session acts as (SET ROLE), not a function's owner */
+	Oid			outer = GetOuterUserId();
+
+	last_class = superuser_arg(outer) ? PALS_CLASS_OPERATIONAL : pals_class_of_role(outer);
+}
+
+/*
+ * Fill in what applies to the current user (the extension being ready);
+ * false when nothing does
+ * (superusers, the extension owner, operational roles without a purpose).
+ */
+static bool
+redaction_applies(Redaction *r)
+{
+	Oid			user;
+
+	note_session_class();
+	user = GetUserId();
+	if (superuser_arg(user) || user == pals_registry()->extension_owner)
+		return false;
+	r->class = pals_current_class();
+	r->purpose = effective_purpose();
+	return r->class != PALS_CLASS_OPERATIONAL || r->purpose != NULL;
+}
+
+/* Is the current user of a class whose reads are redacted (not operational)? */
+bool
+pals_redaction_in_force(void)
+{
+	Redaction	red;
+
+	return pals_extension_ready() && redaction_applies(&red) && red.class != PALS_CLASS_OPERATIONAL;
+}
+
+/* ----------------------------------------------------------------------
+ * Hooks
+ * ---------------------------------------------------------------------- */
+
+/*
+ * The preload guard (a restrictive row-security policy calling _preloaded())
+ * is there for backends without our hooks.  Planned here, in a preloaded
+ * backend, it is true and redundant; left in, it is a security qual on every
+ * bound relation, and PostgreSQL then keeps join conditions that are not
+ * leakproof (a masked patron column) out of its index scans: a staff read
+ * joining history to the patron table scanned the whole patron table.  It
+ * is dropped where the class reads the relation whole (no mask, no row
+ * filter): elsewhere PostgreSQL's own caution with statistics under
+ * security quals (extended statistics) is worth keeping.
+ */
+static bool
+reads_whole(RangeTblEntry *rte, const Redaction *red)
+{
+	const RelPolicy *p;
+	RteRules   *r;
+
+	if (red == NULL)
+		return true;			/* not redacted */
+	p = redact_policy_for(rte->relid);
+	if (!p->bound)
+		return true;
+	r = redact_rules_for(rte->relid, 1, p, red);
+	if (r->filters != NIL)
+		return false;
+	for (AttrNumber a = 1; a <= r->natts; a++)
+		if (r->masks[a] != NULL)
+			return false;
+	return true;
+}
+
+static bool
+drop_preload_guard_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, RangeTblEntry))
+	{
+		RangeTblEntry *rte = (RangeTblEntry *) node;
+		List	   *kept = NIL;
+		ListCell   *lc;
+
+		if (rte->rtekind != RTE_RELATION || rte->securityQuals == NIL ||
+			!reads_whole(rte, (const Redaction *) context))
+			return false;
+		foreach(lc, rte->securityQuals)
+		{
+			Node	   *qual = lfirst(lc);
+
+			if (!(IsA(qual, FuncExpr) && ((FuncExpr *) qual)->funcid == redact_derived()->fn_preloaded))
+				kept = lappend(kept, qual);
+		}
+		rte->securityQuals = kept;
+		return false;
+	}
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, drop_preload_guard_walker, context,
+								 QTW_EXAMINE_RTES_BEFORE);
+	return expression_tree_walker(node, drop_preload_guard_walker, context);
+}
+
+static void
+add_plan_dependencies(PlannedStmt *result)
+{
+	int			n;
+	const Oid  *config = pals_config_relids(&n);
+
+	/* a plan shaped for one role must not serve another */
+	result->dependsOnRole = true;
+	/* nor outlive a change of bindings or classes */
+	for (int i = 0; i < n; i++)
+		if (OidIsValid(config[i]))
+			result->relationOids = lappend_oid(result->relationOids, config[i]);
+}
+
+static PlannedStmt *
+redact_planner(Query *parse, const char *query_string, int cursorOptions,
+			   ParamListInfo boundParams)
+{
+	Redaction	red;
+	bool		ready = pals_extension_ready();
+	bool		active = ready && redaction_applies(&red);
+	PlannedStmt *volatile result = NULL;
+
+	if (ready && pals_preloaded())
+		query_tree_walker(parse, drop_preload_guard_walker, active ? (void *) &red : NULL,
+						  QTW_EXAMINE_RTES_BEFORE);
+	if (ready && !active && redact_reads_statistics_walker((Node *) parse, NULL))
+		query_tree_mutator(parse, redact_row_security_mutator, NULL, QTW_DONT_COPY_QUERY);
+	if (active)
+	{
+		redact_level(parse, &red);
+		if (red.class != PALS_CLASS_OPERATIONAL &&
+			query_tree_walker(parse, redact_calls_counter_walker, NULL, 0))
+			query_tree_mutator(parse, redact_counters_mutator, NULL, QTW_DONT_COPY_QUERY);
+		planning_redacted++;
+	}
+	PG_TRY();
+	{
+		if (prev_planner_hook)
+			result = prev_planner_hook(parse, query_string, cursorOptions, boundParams);
+		else
+			result = standard_planner(parse, query_string, cursorOptions, boundParams);
+	}
+	PG_FINALLY();
+	{
+		if (active)
+			planning_redacted--;
+	}
+	PG_END_TRY();
+	if (ready)
+		add_plan_dependencies(result);
+	return result;
+}
+
+/*
+ * Row counts of a plan on a bound relation count the rows the security
+ * quals removed: how many loans patron 42 has behind a mask.  The executor
+ * is where every way of asking for them meets.  For a redacted class, an
+ * instrumented plan on a bound relation is refused inside EXPLAIN (however
+ * it is reached: EXECUTE, CREATE TABLE AS, a function), and stripped of its
+ * instrumentation elsewhere (auto_explain with log_analyze then logs the
+ * plan without row counts).  An instrumentation switched on by a hook that
+ * runs after ours (auto_explain listed before pals_privacy) cannot be taken
+ * back: refused.  Plain EXPLAIN is fine.
+ */
+static int	explain_depth = 0;
+
+static bool
+plan_reads_bound(PlannedStmt *stmt)
+{
+	ListCell   *lc;
+
+	foreach(lc, stmt->rtable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+
+		if (rte->rtekind == RTE_RELATION && rte->relkind != RELKIND_VIEW &&
+			(redact_policy_for(rte->relid)->bound || redact_bound_below(rte->relid)))
+			return true;
+		/* a bound view: its *OLD* entry (15), its subquery entry (16+) */
+		if (rte->relkind == RELKIND_VIEW && OidIsValid(rte->relid) && redact_policy_for(rte->relid)->bound)
+			return true;
+	}
+	return false;
+}
+
+static void
+guard_row_counts(QueryDesc *qd, bool before)
+{
+	Redaction	red;
+
+	if (qd->instrument_options == 0 || !pals_extension_ready() || !redaction_applies(&red) ||
+		red.class == PALS_CLASS_OPERATIONAL || !plan_reads_bound(qd->plannedstmt))
+		return;
+	if (before && explain_depth == 0)
+	{
+		qd->instrument_options = 0;
+		return;
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("EXPLAIN ANALYZE of a query on a bound relation is not allowed for privacy class %s",
+					pals_class_name(red.class)),
+			 errdetail("Its row counts would count rows the class may not see."),
+			 explain_depth > 0 ? errhint("Use EXPLAIN without ANALYZE, or ask an operational role.")
+			 : errhint("A module loaded before pals_privacy instruments the plan (auto_explain with log_analyze?): "
+					   "list pals_privacy first in shared_preload_libraries.")));
+}
+
+static void
+redact_executor_start(QueryDesc *qd, int eflags)
+{
+	guard_row_counts(qd, true);
+	if (prev_executor_start_hook)
+		prev_executor_start_hook(qd, eflags);
+	else
+		standard_ExecutorStart(qd, eflags);
+	/* a hook that ran after ours may have turned row counts on */
+	guard_row_counts(qd, false);
+}
+
+/*
+ * A SQL function inlined into a query would escape the rewrite (inlining
+ * happens inside the planner).  While planning a redacted query, SQL
+ * functions ask for the fmgr hook, which keeps them from being inlined:
+ * they run as functions, and their own statements are planned (and
+ * redacted) when they run.
+ */
+static bool
+redact_needs_fmgr(Oid fn)
+{
+	if (prev_needs_fmgr_hook && prev_needs_fmgr_hook(fn))
+		return true;
+	return planning_redacted > 0 && redact_is_sql_function(fn);
+}
+
+/*
+ * Integrity errors echo stored values in their DETAIL ("Key (patron_id,
+ * item_id)=(42, 7) already exists", "Failing row contains (...)"): a
+ * redacted session gets the message without it (on bound tables PostgreSQL
+ * writes no values into it at all: row security is on).
+ * (Row security on bound tables keeps them out at the source, for roles
+ * that do not own the table; this covers the rest.)
+ */
+static void
+redact_emit_log(ErrorData *edata)
+{
+	if (last_class != PALS_CLASS_OPERATIONAL)
+	{
+		if (edata->elevel >= ERROR && edata->detail != NULL &&
+			ERRCODE_TO_CATEGORY(edata->sqlerrcode) == ERRCODE_INTEGRITY_CONSTRAINT_VIOLATION)
+		{
+			if (edata->detail_log == NULL)
+				edata->detail_log = edata->detail;
+			edata->detail = NULL;
+		}
+		/*
+		 * Server log messages stay in the server log, even with
+		 * client_min_messages = log: auto_explain's EXPLAIN ANALYZE output
+		 * (per-node row counts) is one of them.
+		 */
+		if (edata->elevel == LOG)
+			edata->output_to_client = false;
+	}
+	if (prev_emit_log_hook)
+		prev_emit_log_hook(edata);
+}
+
+/*
+ * Row security, which binding turns on, makes PostgreSQL refuse COPY FROM
+ * for every role but the table's owner ("COPY FROM not supported with
+ * row-level security"), and the ILS's bulk loads with it.  Where the
+ * table's row security is only pals_privacy's (pass-through, and the
+ * preload guard this backend satisfies) and the class may write every row
+ * (no row filter: not the patron class, say), the COPY is run here as
+ * PostgreSQL runs it (same permission checks, as the calling role; its
+ * triggers fire), without that refusal.  Anything else keeps it.
+ */
+static bool
+copy_from_bound(CopyStmt *stmt, const char *queryString, QueryEnvironment *queryEnv,
+				QueryCompletion *qc)
+{
+	Oid			relid;
+	Relation	rel;
+	ParseState *pstate;
+	ParseNamespaceItem *nsitem;
+	Node	   *where = NULL;
+	CopyFromState cstate;
+	uint64		processed;
+	Redaction	red;
+	const RelPolicy *p;
+
+	if (!stmt->is_from || stmt->relation == NULL || stmt->filename != NULL || superuser() ||
+		!pals_preloaded() || !pals_extension_ready())
+		return false;
+	relid = RangeVarGetRelid(stmt->relation, RowExclusiveLock, true);
+	if (!OidIsValid(relid) || !(p = redact_policy_for(relid))->bound ||
+		check_enable_rls(relid, InvalidOid, true) != RLS_ENABLED)
+		return false;
+	red.class = PALS_CLASS_OPERATIONAL;
+	red.purpose = NULL;
+	if (redaction_applies(&red) && redact_rules_for(relid, 1, p, &red)->filters != NIL)
+		return false;
+	rel = table_open(relid, NoLock);
+	if (!redact_only_our_row_security(rel))
+	{
+		table_close(rel, NoLock);
+		return false;
+	}
+
+	/* what DoCopy does for COPY ... FROM STDIN, less the row-security refusal */
+	pstate = make_parsestate(NULL);
+	pstate->p_sourcetext = queryString;
+	pstate->p_queryEnv = queryEnv;
+	nsitem = addRangeTableEntryForRelation(pstate, rel, RowExclusiveLock, NULL, false, false);
+	if (stmt->whereClause)
+	{
+		addNSItemToQuery(pstate, nsitem, false, true, true);
+		where = transformExpr(pstate, stmt->whereClause, EXPR_KIND_COPY_WHERE);
+		where = coerce_to_boolean(pstate, where, "WHERE");
+		assign_expr_collations(pstate, where);
+		where = eval_const_expressions(NULL, where);
+		where = (Node *) canonicalize_qual((Expr *) where, false);
+		where = (Node *) make_ands_implicit((Expr *) where);
+	}
+	pals_check_insert_permission(pstate, nsitem, CopyGetAttnums(RelationGetDescr(rel), rel, stmt->attlist));
+	if (XactReadOnly && !rel->rd_islocaltemp)
+		PreventCommandIfReadOnly("COPY FROM");
+	cstate = BeginCopyFrom(pstate, rel, where, NULL, false, NULL, stmt->attlist, stmt->options);
+	processed = CopyFrom(cstate);
+	EndCopyFrom(cstate);
+	table_close(rel, NoLock);
+	free_parsestate(pstate);
+	if (qc)
+		SetQueryCompletion(qc, CMDTAG_COPY, processed);
+	return true;
+}
+
+static void
+next_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
+			 ProcessUtilityContext context, ParamListInfo params,
+			 QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
+{
+	if (prev_utility_hook)
+		prev_utility_hook(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+	else
+		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+}
+
+/* EXPLAIN, with explain_depth telling the executor hook it is inside one */
+static void
+explain_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
+				ProcessUtilityContext context, ParamListInfo params,
+				QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
+{
+	explain_depth++;
+	PG_TRY();
+	{
+		next_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+	}
+	PG_FINALLY();
+	{
+		explain_depth--;
+	}
+	PG_END_TRY();
+}
+
+/*
+ * COPY table TO reads the table without the planner; for a redacted class
+ * it becomes COPY (SELECT columns FROM ONLY table) TO, as PostgreSQL does
+ * itself for row-level security.
+ */
+static void
+redact_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
+			   ProcessUtilityContext context, ParamListInfo params,
+			   QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
+{
+	Node	   *stmt = pstmt->utilityStmt;
+	Redaction	red;
+	bool		applies;
+
+	/*
+	 * Transaction control and SET must not run a query of ours first: it
+	 * would take the transaction's snapshot, and BEGIN ISOLATION LEVEL or
+	 * SET TRANSACTION ISOLATION LEVEL would then fail.
+	 */
+	if (IsA(stmt, TransactionStmt) || IsA(stmt, VariableSetStmt) || IsA(stmt, VariableShowStmt))
+	{
+		next_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+		return;
+	}
+	/* notes the session's class for every other statement (see emit_log) */
+	applies = pals_extension_ready() && redaction_applies(&red);
+
+	if (IsA(stmt, CopyStmt) && context == PROCESS_UTILITY_TOPLEVEL &&
+		copy_from_bound((CopyStmt *) stmt, queryString, queryEnv, qc))
+		return;
+
+	if (applies && IsA(stmt, CopyStmt) && !((CopyStmt *) stmt)->is_from &&
+		((CopyStmt *) stmt)->relation != NULL)
+	{
+		CopyStmt   *copy = (CopyStmt *) stmt;
+		Oid			relid = RangeVarGetRelid(copy->relation, AccessShareLock, false);
+
+		if (redact_policy_for(relid)->bound)
+		{
+			SelectStmt *select = makeNode(SelectStmt);
+			RangeVar   *from;
+			ListCell   *lc;
+
+			pstmt = copyObject(pstmt);
+			copy = (CopyStmt *) pstmt->utilityStmt;
+			if (copy->attlist == NIL)
+			{
+				ColumnRef  *cr = makeNode(ColumnRef);
+				ResTarget  *target = makeNode(ResTarget);
+
+				cr->fields = list_make1(makeNode(A_Star));
+				cr->location = -1;
+				target->val = (Node *) cr;
+				target->location = -1;
+				select->targetList = list_make1(target);
+			}
+			foreach(lc, copy->attlist)
+			{
+				ColumnRef  *cr = makeNode(ColumnRef);
+				ResTarget  *target = makeNode(ResTarget);
+
+				cr->fields = list_make1(lfirst(lc));
+				cr->location = -1;
+				target->name = pstrdup(strVal(lfirst(lc)));
+				target->val = (Node *) cr;
+				target->location = -1;
+				select->targetList = lappend(select->targetList, target);
+			}
+			from = makeRangeVar(get_namespace_name(get_rel_namespace(relid)),
+								get_rel_name(relid), -1);
+			from->inh = false;	/* COPY table TO copies that table only */
+			select->fromClause = list_make1(from);
+			copy->relation = NULL;
+			copy->attlist = NIL;
+			copy->query = (Node *) select;
+			readOnlyTree = false;
+		}
+	}
+	if (IsA(stmt, ExplainStmt))
+		explain_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+	else
+		next_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+}
+
+/* A setting that shapes plans changed: cached plans are re-made. */
+void
+pals_redact_settings_changed(void)
+{
+	ResetPlanCache();
+}
+
+static void
+assign_require_acknowledgment(bool newval, void *extra)
+{
+	pals_redact_settings_changed();
+}
+
+static void
+assign_guardian_access(int newval, void *extra)
+{
+	pals_redact_settings_changed();
+}
+
+void
+pals_redact_init(void)
+{
+	DefineCustomRealVariable("pals_privacy.collections_threshold",
+							 "Amount a patron must owe before the collections class sees them.",
+							 "The collections class sees patrons whose total across bound balance relations "
+							 "is more than this. Only superusers can change it.",
+							 &pals_collections_threshold,
+							 25.0, 0.0, DBL_MAX,
+							 PGC_SUSET, 0,
+							 NULL, NULL, NULL);
+	DefineCustomBoolVariable("pals_privacy.require_acknowledgment",
+							 "Mask patron columns for staff who have not acknowledged the policy this year.",
+							 "A staff role whose last pals_privacy.acknowledge_policy() is over a year old, "
+							 "or that has none, reads every patron column masked.",
+							 &pals_require_acknowledgment,
+							 false,
+							 PGC_SUSET, 0,
+							 NULL, assign_require_acknowledgment, NULL);
+
+	DefineCustomEnumVariable("pals_privacy.guardian_access",
+							 "What a guardian's logged-in session reads of a minor's account.",
+							 "none; current: open loans and holds, loans with fines owed, balances; "
+							 "all: the whole account, reading history included. Minors are patrons younger "
+							 "than pals_privacy.guardian_age_limit (birth_date_column of bind_patrons).",
+							 &pals_guardian_access,
+							 GUARDIAN_NONE,
+							 guardian_options,
+							 PGC_SUSET, 0,
+							 NULL, assign_guardian_access, NULL);
+	DefineCustomIntVariable("pals_privacy.guardian_age_limit",
+							"Age (years) below which a guardian may see the account.",
+							NULL,
+							&pals_guardian_age_limit,
+							18, 1, 150,
+							PGC_SUSET, 0,
+							NULL, NULL, NULL);
+
+	CacheRegisterRelcacheCallback(redact_relcache_callback, (Datum) 0);
+
+	prev_planner_hook = planner_hook;
+	planner_hook = redact_planner;
+	prev_executor_start_hook = ExecutorStart_hook;
+	ExecutorStart_hook = redact_executor_start;
+	prev_needs_fmgr_hook = needs_fmgr_hook;
+	needs_fmgr_hook = redact_needs_fmgr;
+	prev_emit_log_hook = emit_log_hook;
+	emit_log_hook = redact_emit_log;
+	prev_utility_hook = ProcessUtility_hook;
+	ProcessUtility_hook = redact_utility;
+}

@@ -1,0 +1,147 @@
+/*
+ * redact_internal.h
+ *     What the files of the redaction mechanism share (and nothing more):
+ *     other files reach it through pals_privacy.h.
+ *
+ *     What each privacy class reads of the bound relations.
+ *
+ *     A planner hook rewrites the query the planner receives (views are
+ *     already expanded, so the ILS's own views are covered) before planning:
+ *
+ *     - a masked column is replaced, wherever the query reads it (select
+ *       list, WHERE, JOIN, GROUP BY, whole-row references, RETURNING, the
+ *       SET of an UPDATE ...), by CASE WHEN <may see> THEN column END, so
+ *       no predicate, join, sort or function ever sees the hidden value;
+ *     - rows the class may not see are removed by a security qual on the
+ *       relation (the mechanism row-level security uses), so leaky
+ *       functions in the query run only on visible rows.
+ *
+ *     The relation stays a base relation, so indexes, partition pruning and
+ *     parameterised joins keep working.  Decisions that change within a
+ *     session (who is logged in, consent, amounts owed) are made at run
+ *     time by the functions the plan calls; the class itself is fixed at
+ *     plan time, so every plan is marked as depending on the role and on
+ *     the configuration tables, and is re-planned when either changes.
+ *
+ *     Around it: COPY table TO goes through the same path as COPY (query)
+ *     TO, and COPY FROM works under row security; a redacted class's
+ *     writes reach only rows it reads whole; row counts (EXPLAIN ANALYZE,
+ *     auto_explain) of bound relations are refused or stripped in the
+ *     executor; SQL functions are not inlined into a redacted query (their
+ *     bodies are planned, and redacted, on their own); statistics of bound
+ *     relations (pg_stats, counters, the planner's value statistics) are
+ *     hidden; an unbound inheritance parent reads its bound children under
+ *     their rules; the DETAIL of integrity errors, which echoes stored
+ *     values, is kept out of a redacted session's reach.  The threat model
+ *     is in docs/redaction.md.
+ *
+ *     The mechanism's files, each using only those above it:
+ *       redact_policy.c   which bindings cover a relation, and the rules (masks,
+ *                         row filters) each class reads it under: the class
+ *                         table of docs/redaction.md, built once per registry
+ *                         generation
+ *       redact_rewrite.c  the query-tree rewrite that applies the rules
+ *       redact_runtime.c  the functions rewritten queries call (consent, amounts
+ *                         owed, wards, statistics), with their per-statement cache
+ *       redact_hooks.c    the planner, executor, fmgr, emit_log and utility
+ *                         hooks; the settings
+ */
+#ifndef REDACT_INTERNAL_H
+#define REDACT_INTERNAL_H
+
+#include "pals_privacy.h"
+
+#include "nodes/parsenodes.h"
+#include "utils/hsearch.h"
+#include "utils/rel.h"
+
+/* What a guardian's logged-in session reads of a minor's account. */
+enum
+{
+	GUARDIAN_NONE,
+	GUARDIAN_CURRENT,			/* open loans and holds, fines */
+	GUARDIAN_ALL
+};
+
+/* What the current user reads under (see redaction_applies, redact_hooks.c). */
+typedef struct Redaction
+{
+	PalsClass	class;
+	const char *purpose;		/* NULL: none */
+} Redaction;
+
+/* ----------------------------------------------------------------------
+ * redact_policy.c
+ * ---------------------------------------------------------------------- */
+
+typedef struct RelPolicy
+{
+	Oid			relid;			/* hash key */
+	bool		bound;
+	bool		bound_below;	/* not bound, but a descendant is */
+	const PatronBinding *patrons;
+	const LoanBinding *loan;
+	const ColumnBinding *card;
+	const ColumnBinding *balance;
+	const ColumnBinding *history;
+	const OutboxBinding *outbox;
+	const ColumnBinding *guardian;
+	List	   *contacts;		/* of const ColumnBinding * */
+} RelPolicy;
+
+/* Everything derived from one registry generation. */
+typedef struct Derived
+{
+	uint64		generation;
+	HTAB	   *policies;
+	Oid			fn_session_patron;
+	Oid			fn_last_borrower;
+	Oid			fn_collectible;
+	Oid			fn_contact_visible;
+	Oid			fn_stats_visible;
+	Oid			fn_stats_ext_visible;
+	Oid			fn_acknowledged;
+	Oid			fn_wards;
+	Oid			fn_own_row_security;
+	Oid			fn_preloaded;
+	int			ncounters;		/* statistics counters keyed by an OID (see mask_counters) */
+	Oid		   *counters;		/* sorted */
+	List	   *templates;		/* of RuleTemplate *: rules built once */
+} Derived;
+
+/* Marks the CASE of a conditional mask (parser locations are >= -1). */
+#define PALS_MASK_LOCATION (-1729)
+
+/* What one relation reference becomes: masks by attribute, row filters. */
+typedef struct RteRules
+{
+	Oid			relid;
+	int			rti;
+	int			natts;
+	Expr	  **masks;			/* [0..natts]: NULL = as stored */
+	bool	   *hidden;			/* [0..natts]: always NULL */
+	List	  **shows;			/* [0..natts]: shown only where all hold */
+	List	   *filters;		/* implicitly ANDed */
+} RteRules;
+
+extern const Derived *redact_derived(void);
+extern void redact_relcache_callback(Datum arg, Oid relid);
+extern const RelPolicy *redact_policy_for(Oid relid);
+extern bool redact_bound_below(Oid relid);
+extern int	redact_relation_natts(Oid relid);
+extern bool redact_is_sql_function(Oid fn);
+extern bool redact_is_counter(Oid fn);
+extern bool redact_only_our_row_security(Relation rel);
+extern Expr *redact_call(Oid fn, List *args);
+extern RteRules *redact_rules_for(Oid relid, int rti, const RelPolicy *p, const Redaction *red);
+
+/* ----------------------------------------------------------------------
+ * redact_rewrite.c
+ * ---------------------------------------------------------------------- */
+extern void redact_level(Query *q, const Redaction *red);
+extern bool redact_calls_counter_walker(Node *node, void *context);
+extern Node *redact_counters_mutator(Node *node, void *context);
+extern bool redact_reads_statistics_walker(Node *node, void *context);
+extern Node *redact_row_security_mutator(Node *node, void *context);
+
+#endif							/* REDACT_INTERNAL_H */

@@ -1,0 +1,777 @@
+/*
+ * redact_policy.c
+ *     What each privacy class reads of one relation: which bindings cover
+ *     it (its own, or its nearest bound ancestor's), and the rules the class
+ *     reads it under (masks by column, row filters), from the class table
+ *     of docs/redaction.md.  Both are worked out once per registry
+ *     generation (and again when the relation changes) and kept in one
+ *     memory context; the rules are built for range table index 1 and
+ *     copied for each use.  The query rewrite (redact_rewrite.c) applies
+ *     them.  The files of the mechanism: redact_internal.h.
+ */
+#include "redact_internal.h"
+
+#include "access/genam.h"
+#include "access/table.h"
+#include "catalog/pg_collation.h"
+#include "catalog/pg_inherits.h"
+#include "catalog/pg_language.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_proc.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "parser/parse_func.h"
+#include "rewrite/rewriteManip.h"
+#include "rewrite/rowsecurity.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/typcache.h"
+
+/* Settings (registered in redact_hooks.c): what the rules and predicates depend on. */
+double		pals_collections_threshold = 0.0;
+bool		pals_require_acknowledgment = false;
+int			pals_guardian_access = 0;	/* GUARDIAN_NONE */
+int			pals_guardian_age_limit = 18;
+
+/* ----------------------------------------------------------------------
+ * Per-relation policy: which bindings cover a relation (its own, or its
+ * nearest bound ancestor's).  Memoised per registry generation.
+ * ---------------------------------------------------------------------- */
+
+static MemoryContext derived_context = NULL;
+static Derived derived;
+
+int
+redact_relation_natts(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	int			natts;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	natts = ((Form_pg_class) GETSTRUCT(tup))->relnatts;
+	ReleaseSysCache(tup);
+	return natts;
+}
+
+bool
+redact_is_sql_function(Oid fn)
+{
+	HeapTuple	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn));
+	bool		sql;
+
+	if (!HeapTupleIsValid(tup))
+		return false;
+	sql = ((Form_pg_proc) GETSTRUCT(tup))->prolang == SQLlanguageId;
+	ReleaseSysCache(tup);
+	return sql;
+}
+
+static Oid
+own_function(const char *name, int nargs, Oid *argtypes)
+{
+	return LookupFuncName(list_make2(makeString("pals_privacy"), makeString(pstrdup(name))),
+						  nargs, argtypes, false);
+}
+
+/*
+ * The cumulative statistics functions that take one OID (a relation, an
+ * index, a database): pg_stat_get_tuples_fetched(oid) and the rest, which
+ * pg_stat_user_tables, pg_stat_user_indexes, pg_statio_* and
+ * pg_stat_database are made of.  Found by name, so every version's set is.
+ */
+static void
+find_counters(Derived *d)
+{
+	Relation	rel = table_open(ProcedureRelationId, AccessShareLock);
+	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	HeapTuple	tup;
+	int			size = 128;
+
+	d->counters = MemoryContextAlloc(derived_context, sizeof(Oid) * size);
+	while (HeapTupleIsValid(tup = systable_getnext(scan)))
+	{
+		Form_pg_proc f = (Form_pg_proc) GETSTRUCT(tup);
+
+		if (f->pronamespace != PG_CATALOG_NAMESPACE || f->pronargs != 1 ||
+			f->proargtypes.values[0] != OIDOID ||
+			strncmp(NameStr(f->proname), "pg_stat_get_", 12) != 0)
+			continue;
+		if (d->ncounters == size)
+			d->counters = repalloc(d->counters, sizeof(Oid) * (size *= 2));
+		d->counters[d->ncounters++] = f->oid;
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	qsort(d->counters, d->ncounters, sizeof(Oid), oid_cmp);
+}
+
+bool
+redact_is_counter(Oid fn)
+{
+	const Derived *d = redact_derived();
+
+	return bsearch(&fn, d->counters, d->ncounters, sizeof(Oid), oid_cmp) != NULL;
+}
+
+const Derived *
+redact_derived(void)
+{
+	const PalsRegistry *reg = pals_registry();
+
+	if (derived_context == NULL || derived.generation != reg->generation)
+	{
+		HASHCTL		ctl;
+		Oid			t1[1] = {TEXTOID};
+		Oid			t3[3] = {TEXTOID, TEXTOID, TEXTOID};
+		Oid			lb[4] = {OIDOID, TEXTOID, OIDOID, TIDOID};
+		Oid			o1[1] = {OIDOID};
+
+		/* a rewrite under way may hold policies of the old registry */
+		if (derived_context != NULL)
+			pals_retire_context(derived_context);
+		derived_context = AllocSetContextCreate(TopMemoryContext, "pals_privacy redaction",
+												ALLOCSET_SMALL_SIZES);
+		memset(&derived, 0, sizeof(derived));
+		ctl.keysize = sizeof(Oid);
+		ctl.entrysize = sizeof(RelPolicy);
+		ctl.hcxt = derived_context;
+		derived.policies = hash_create("pals_privacy policies", 64, &ctl,
+									   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		derived.fn_session_patron = own_function("session_patron", 0, NULL);
+		derived.fn_last_borrower = own_function("_last_borrower", 4, lb);
+		derived.fn_collectible = own_function("_collectible", 1, t1);
+		derived.fn_contact_visible = own_function("_contact_visible", 3, t3);
+		derived.fn_stats_visible = own_function("_stats_visible", 1, o1);
+		derived.fn_stats_ext_visible = own_function("_stats_ext_visible", 1, o1);
+		derived.fn_acknowledged = own_function("_acknowledged", 0, NULL);
+		derived.fn_wards = own_function("_wards", 0, NULL);
+		derived.fn_own_row_security = own_function("_own_row_security_only", 1, o1);
+		derived.fn_preloaded = own_function("_preloaded", 0, NULL);
+		find_counters(&derived);
+		derived.generation = reg->generation;
+	}
+	return &derived;
+}
+
+/*
+ * A relation we hold a policy for changed (attached as a partition, made an
+ * inheritance child, a column added): work its policy out again.
+ */
+void
+redact_relcache_callback(Datum arg, Oid relid)
+{
+	if (derived_context == NULL || derived.policies == NULL)
+		return;
+	if (relid == InvalidOid || hash_search(derived.policies, &relid, HASH_FIND, NULL) != NULL)
+		derived.generation = 0;
+}
+
+static const ColumnBinding *
+column_binding_for(List *bindings, List *ancestors)
+{
+	ListCell   *la,
+			   *lb;
+
+	foreach(la, ancestors)
+		foreach(lb, bindings)
+			if (((ColumnBinding *) lfirst(lb))->relid == lfirst_oid(la))
+				return lfirst(lb);
+	return NULL;
+}
+
+const RelPolicy *
+redact_policy_for(Oid relid)
+{
+	const PalsRegistry *reg = pals_registry();
+	const Derived *d = redact_derived();
+	RelPolicy  *p;
+	bool		found;
+	List	   *ancestors = NIL;
+	ListCell   *la,
+			   *lb;
+	MemoryContext old;
+
+	p = hash_search(d->policies, &relid, HASH_ENTER, &found);
+	if (found)
+		return p;
+	old = MemoryContextSwitchTo(derived_context);
+	memset(((char *) p) + sizeof(Oid), 0, sizeof(RelPolicy) - sizeof(Oid));
+	pals_ancestors(relid, &ancestors);
+	foreach(la, ancestors)
+	{
+		Oid			r = lfirst_oid(la);
+
+		if (p->patrons == NULL && reg->patrons != NULL && reg->patrons->relid == r)
+			p->patrons = reg->patrons;
+		if (p->outbox == NULL)
+			foreach(lb, reg->outboxes)
+				if (((OutboxBinding *) lfirst(lb))->relid == r)
+					p->outbox = lfirst(lb);
+		foreach(lb, reg->contacts)
+			if (((ColumnBinding *) lfirst(lb))->relid == r)
+				p->contacts = lappend(p->contacts, lfirst(lb));
+	}
+	p->loan = pals_loan_binding_for(relid);
+	p->card = column_binding_for(reg->cards, ancestors);
+	p->balance = column_binding_for(reg->balances, ancestors);
+	p->history = column_binding_for(reg->histories, ancestors);
+	p->guardian = column_binding_for(reg->guardians, ancestors);
+	p->bound = p->patrons || p->loan || p->card || p->balance || p->history ||
+		p->outbox || p->contacts || p->guardian;
+	if (!p->bound && has_subclass(relid))
+	{
+		List	   *below = find_all_inheritors(relid, NoLock, NULL);
+
+		/* redact_policy_for() may grow the table: look the descendants up first */
+		MemoryContextSwitchTo(old);
+		foreach(la, below)
+			if (lfirst_oid(la) != relid && redact_policy_for(lfirst_oid(la))->bound)
+			{
+				p = hash_search(redact_derived()->policies, &relid, HASH_FIND, NULL);
+				p->bound_below = true;
+				break;
+			}
+		list_free(ancestors);
+		return p;
+	}
+	MemoryContextSwitchTo(old);
+	list_free(ancestors);
+	return p;
+}
+
+/* Is relid an unbound ancestor of a bound relation (an inheritance parent)? */
+bool
+redact_bound_below(Oid relid)
+{
+	return redact_policy_for(relid)->bound_below;
+}
+
+/* Do relid's statistics describe a bound relation's rows (its own, or its children's)? */
+bool
+pals_statistics_of_bound(Oid relid)
+{
+	const RelPolicy *p = redact_policy_for(relid);
+
+	return p->bound || p->bound_below;
+}
+
+/*
+ * Is the relation's row security only pals_privacy's (its pass-through and
+ * the preload guard)?  See copy_from_bound (redact_hooks.c) and
+ * pals_privacy_own_row_security_only (redact_runtime.c).
+ */
+bool
+redact_only_our_row_security(Relation rel)
+{
+	ListCell   *lc;
+
+	if (rel->rd_rsdesc == NULL)
+		return true;
+	foreach(lc, rel->rd_rsdesc->policies)
+	{
+		const char *name = ((RowSecurityPolicy *) lfirst(lc))->policy_name;
+
+		if (strcmp(name, "pals_privacy_redaction") != 0 && strcmp(name, "pals_privacy_guard") != 0)
+			return false;
+	}
+	return true;
+}
+
+/* ----------------------------------------------------------------------
+ * Expression builders
+ * ---------------------------------------------------------------------- */
+
+static Var *
+column_var(RteRules *r, const char *column)
+{
+	AttrNumber	attno = get_attnum(r->relid, column);
+	Oid			type;
+	int32		typmod;
+	Oid			coll;
+
+	if (attno == InvalidAttrNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("pals_privacy: bound column \"%s\" of \"%s\" no longer exists",
+						column, get_rel_name(r->relid)),
+				 errhint("Bind the relation again with pals_privacy.unbind() and the bind call.")));
+	get_atttypetypmodcoll(r->relid, attno, &type, &typmod, &coll);
+	return makeVar(r->rti, attno, type, typmod, coll, 0);
+}
+
+static Expr *
+coerce_io(Expr *e, Oid type)
+{
+	CoerceViaIO *c;
+
+	if (exprType((Node *) e) == type)
+		return e;
+	c = makeNode(CoerceViaIO);
+	c->arg = e;
+	c->resulttype = type;
+	c->resultcollid = get_typcollation(type);
+	c->coerceformat = COERCE_EXPLICIT_CAST;
+	c->location = -1;
+	return (Expr *) c;
+}
+
+Expr *
+redact_call(Oid fn, List *args)
+{
+	return (Expr *) makeFuncExpr(fn, BOOLOID, args, InvalidOid, DEFAULT_COLLATION_OID,
+								 COERCE_EXPLICIT_CALL);
+}
+
+static Expr *
+text_const(const char *s)
+{
+	return (Expr *) makeConst(TEXTOID, -1, DEFAULT_COLLATION_OID, -1,
+							  CStringGetTextDatum(s), false, false);
+}
+
+static Expr *
+equal_to(Expr *a, Expr *b)
+{
+	Oid			type = exprType((Node *) a);
+	TypeCacheEntry *tc = lookup_type_cache(type, TYPECACHE_EQ_OPR);
+	OpExpr	   *op;
+
+	if (!OidIsValid(tc->eq_opr))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FUNCTION),
+				 errmsg("pals_privacy: type %s has no equality operator", format_type_be(type))));
+	op = (OpExpr *) make_opclause(tc->eq_opr, BOOLOID, false, a, b, InvalidOid,
+								  exprCollation((Node *) a));
+	op->inputcollid = exprCollation((Node *) a);
+	set_opfuncid(op);
+	return (Expr *) op;
+}
+
+static Expr *
+is_null(Expr *e, bool isnull)
+{
+	NullTest   *n = makeNode(NullTest);
+
+	n->arg = e;
+	n->nulltesttype = isnull ? IS_NULL : IS_NOT_NULL;
+	n->argisrow = false;
+	n->location = -1;
+	return (Expr *) n;
+}
+
+/* column = the logged-in patron (NULL before login: no row matches) */
+static Expr *
+own_rows(RteRules *r, const char *column)
+{
+	Var		   *v = column_var(r, column);
+	Expr	   *patron = (Expr *) makeFuncExpr(redact_derived()->fn_session_patron, TEXTOID, NIL,
+											  DEFAULT_COLLATION_OID, InvalidOid,
+											  COERCE_EXPLICIT_CALL);
+
+	return equal_to((Expr *) v, coerce_io(patron, v->vartype));
+}
+
+/*
+ * The logged-in patron's rows; with guardian access also those of the minors
+ * they are guardian of (where also holds, if given).  Written as
+ * column = ANY(wards) so that an index on the column still serves.
+ */
+static Expr *
+patron_rows(RteRules *r, const char *column, bool wards, Expr *also)
+{
+	Expr	   *own = own_rows(r, column);
+	Var		   *v;
+	Oid			array_type;
+	ScalarArrayOpExpr *any;
+	Expr	   *ward;
+
+	if (!wards)
+		return own;
+	v = column_var(r, column);
+	array_type = get_array_type(v->vartype);
+	if (!OidIsValid(array_type))
+		return own;
+	any = makeNode(ScalarArrayOpExpr);
+	any->opno = lookup_type_cache(v->vartype, TYPECACHE_EQ_OPR)->eq_opr;
+	any->opfuncid = get_opcode(any->opno);
+	any->useOr = true;
+	any->inputcollid = v->varcollid;
+	any->args = list_make2(v, coerce_io((Expr *) makeFuncExpr(redact_derived()->fn_wards, TEXTARRAYOID, NIL,
+															  DEFAULT_COLLATION_OID, InvalidOid,
+															  COERCE_EXPLICIT_CALL),
+										array_type));
+	any->location = -1;
+	ward = also ? makeBoolExpr(AND_EXPR, list_make2(any, also), -1) : (Expr *) any;
+	return makeBoolExpr(OR_EXPR, list_make2(own, ward), -1);
+}
+
+/* the patron owes more than pals_privacy.collections_threshold */
+static Expr *
+collectible(RteRules *r, const char *column)
+{
+	return redact_call(redact_derived()->fn_collectible,
+				list_make1(coerce_io((Expr *) column_var(r, column), TEXTOID)));
+}
+
+/*
+ * Mask a column: NULL always (show == NULL), or unless show is true.  Rules
+ * add up: every condition must hold, and "always" beats any condition.
+ */
+static void
+mask(RteRules *r, const char *column, Expr *show)
+{
+	AttrNumber	attno = column_var(r, column)->varattno;
+
+	if (show == NULL)
+		r->hidden[attno] = true;
+	else
+		r->shows[attno] = lappend(r->shows[attno], show);
+}
+
+/* Turn the rules of each column into its replacement expression. */
+static void
+finish_masks(RteRules *r)
+{
+	for (AttrNumber a = 1; a <= r->natts; a++)
+	{
+		char	   *name;
+		Var		   *v;
+		Expr	   *hidden;
+		CaseWhen   *w;
+		CaseExpr   *c;
+
+		if (!r->hidden[a] && r->shows[a] == NIL)
+			continue;
+		name = get_attname(r->relid, a, false);
+		v = column_var(r, name);
+		hidden = (Expr *) makeNullConst(v->vartype, v->vartypmod, v->varcollid);
+		if (r->hidden[a])
+		{
+			r->masks[a] = hidden;
+			continue;
+		}
+		w = makeNode(CaseWhen);
+		w->expr = list_length(r->shows[a]) == 1 ? linitial(r->shows[a])
+			: makeBoolExpr(AND_EXPR, r->shows[a], -1);
+		w->result = (Expr *) v;
+		w->location = -1;
+		c = makeNode(CaseExpr);
+		c->casetype = v->vartype;
+		c->casecollid = v->varcollid;
+		c->args = list_make1(w);
+		c->defresult = hidden;
+		c->location = PALS_MASK_LOCATION;
+		r->masks[a] = (Expr *) c;
+	}
+}
+
+static void
+filter(RteRules *r, Expr *qual)
+{
+	r->filters = lappend(r->filters, qual);
+}
+
+/*
+ * Staff see who borrowed while the loan is open or a fine is owed, and the
+ * item's last borrower; every other closed row reads without its patron.
+ * Severed rows (NULL or the placeholder) reveal nothing either way.
+ */
+/* The loan is open, or closed with a fine still owed: the current account. */
+static List *
+loan_current(RteRules *r, const LoanBinding *b)
+{
+	List	   *open = NIL;
+	List	   *current = pals_loan_current_quals(b, r->relid, r->rti);	/* closed_when, settled_when */
+
+	if (current != NIL)
+		return current;
+	for (int i = 0; i < b->nclosed; i++)
+		open = lappend(open, is_null((Expr *) column_var(r, b->closed_columns[i]), true));
+	current = lappend(current, list_length(open) == 1 ? linitial(open) : makeBoolExpr(AND_EXPR, open, -1));
+	if (b->settled_column != NULL)
+		current = lappend(current, is_null((Expr *) column_var(r, b->settled_column), true));
+	return current;
+}
+
+static Expr *
+loan_who_visible(RteRules *r, const LoanBinding *b)
+{
+	Var		   *patron = column_var(r, b->patron_column);
+	List	   *show = loan_current(r, b);
+
+	/* a severed row hides nothing (and stays writable: see "Writes") */
+	show = lappend(show, is_null((Expr *) copyObject(patron), true));
+	if (b->sever_with == SEVER_PLACEHOLDER)
+	{
+		Oid			typinput,
+					typioparam;
+		Const	   *placeholder;
+
+		getTypeInputInfo(patron->vartype, &typinput, &typioparam);
+		placeholder = makeConst(patron->vartype, patron->vartypmod, patron->varcollid,
+								get_typlen(patron->vartype),
+								OidInputFunctionCall(typinput, b->placeholder, typioparam,
+													 patron->vartypmod),
+								false, get_typbyval(patron->vartype));
+		show = lappend(show, equal_to((Expr *) copyObject(patron), (Expr *) placeholder));
+	}
+	if (b->keep_last_borrower)
+	{
+		List	   *args = list_make4(makeConst(OIDOID, -1, InvalidOid, sizeof(Oid),
+												ObjectIdGetDatum(b->relid), false, true),
+									  coerce_io((Expr *) column_var(r, b->item_column), TEXTOID),
+									  makeVar(r->rti, TableOidAttributeNumber, OIDOID, -1, InvalidOid, 0),
+									  makeVar(r->rti, SelfItemPointerAttributeNumber, TIDOID, -1, InvalidOid, 0));
+
+		show = lappend(show, makeBoolExpr(AND_EXPR,
+										  list_make2(is_null((Expr *) copyObject(patron), false),
+													 redact_call(redact_derived()->fn_last_borrower, args)),
+										  -1));
+	}
+	return makeBoolExpr(OR_EXPR, show, -1);
+}
+
+/* Contact fields read under a purpose only for patrons who consented. */
+static void
+narrow_contacts(RteRules *r, const RelPolicy *p, const char *purpose)
+{
+	ListCell   *lc;
+
+	if (purpose == NULL)
+		return;
+	foreach(lc, p->contacts)
+	{
+		const ColumnBinding *c = lfirst(lc);
+		List	   *args = list_make3(coerce_io((Expr *) column_var(r, c->patron_column), TEXTOID),
+									  text_const(purpose), text_const(c->channel));
+
+		mask(r, c->column, redact_call(redact_derived()->fn_contact_visible, args));
+	}
+}
+
+static bool
+column_listed(const char *name, List *names)
+{
+	ListCell   *lc;
+
+	foreach(lc, names)
+		if (strcmp(name, (const char *) lfirst(lc)) == 0)
+			return true;
+	return false;
+}
+
+/* Mask every column of the relation but those listed. */
+static void
+mask_all_but(RteRules *r, List *keep, Expr *show)
+{
+	for (AttrNumber a = 1; a <= r->natts; a++)
+	{
+		char	   *name = get_attname(r->relid, a, true);
+
+		if (name != NULL && !column_listed(name, keep))
+			mask(r, name, show ? copyObject(show) : NULL);
+	}
+}
+
+/*
+ * Staff who have not acknowledged the policy within a year (when that is
+ * required) read every patron column masked.
+ */
+static void
+require_acknowledgment(RteRules *r, const RelPolicy *p)
+{
+	Expr	   *ack = redact_call(redact_derived()->fn_acknowledged, NIL);
+	ListCell   *lc;
+
+	if (p->patrons)
+		mask_all_but(r, list_make1(p->patrons->id_column), ack);
+	if (p->loan)
+		mask(r, p->loan->patron_column, copyObject(ack));
+	if (p->card)
+		mask(r, p->card->column, copyObject(ack));
+	foreach(lc, p->contacts)
+		mask(r, ((ColumnBinding *) lfirst(lc))->column, copyObject(ack));
+}
+
+/* The class table of docs/redaction.md, for one relation. */
+static void
+build_rules(RteRules *r, const RelPolicy *p, const Redaction *red)
+{
+	ListCell   *lc;
+	Expr	   *none = (Expr *) makeBoolConst(false, false);
+
+	switch (red->class)
+	{
+		case PALS_CLASS_OPERATIONAL:
+			narrow_contacts(r, p, red->purpose);
+			break;
+
+		case PALS_CLASS_STAFF:
+			if (p->loan)
+				mask(r, p->loan->patron_column, loan_who_visible(r, p->loan));
+			if (p->history)
+				filter(r, none);
+			narrow_contacts(r, p, red->purpose);
+			if (pals_require_acknowledgment)
+				require_acknowledgment(r, p);
+			break;
+
+		case PALS_CLASS_PATRON:
+			{
+				bool		wards = pals_guardian_access != GUARDIAN_NONE;
+
+				if (p->patrons)
+					filter(r, patron_rows(r, p->patrons->id_column, wards, NULL));
+				if (p->loan)
+				{
+					List	   *current = loan_current(r, p->loan);
+					Expr	   *also = pals_guardian_access == GUARDIAN_ALL ? NULL
+						: list_length(current) == 1 ? linitial(current)
+						: makeBoolExpr(OR_EXPR, current, -1);
+
+					filter(r, patron_rows(r, p->loan->patron_column, wards, also));
+				}
+				if (p->card)
+					filter(r, patron_rows(r, p->card->patron_column, wards, NULL));
+				if (p->balance)
+					filter(r, patron_rows(r, p->balance->patron_column, wards, NULL));
+				if (p->history)
+					filter(r, patron_rows(r, p->history->patron_column,
+										  pals_guardian_access == GUARDIAN_ALL, NULL));
+				if (p->outbox)
+					filter(r, patron_rows(r, p->outbox->patron_column, wards, NULL));
+				foreach(lc, p->contacts)
+					filter(r, patron_rows(r, ((ColumnBinding *) lfirst(lc))->patron_column, wards, NULL));
+				if (p->guardian)
+					filter(r, makeBoolExpr(OR_EXPR,
+										   list_make2(own_rows(r, p->guardian->patron_column),
+													  own_rows(r, p->guardian->column)), -1));
+			}
+			break;
+
+		case PALS_CLASS_COLLECTIONS:
+			if (p->patrons)
+			{
+				List	   *keep = list_copy(p->patrons->name_columns);
+
+				keep = lappend(keep, p->patrons->id_column);
+				if (p->patrons->card_column)
+					keep = lappend(keep, p->patrons->card_column);
+				foreach(lc, p->contacts)
+					keep = lappend(keep, ((ColumnBinding *) lfirst(lc))->column);
+				filter(r, collectible(r, p->patrons->id_column));
+				mask_all_but(r, keep, NULL);
+			}
+			if (p->card)
+				filter(r, collectible(r, p->card->patron_column));
+			if (p->balance)
+				filter(r, collectible(r, p->balance->patron_column));
+			foreach(lc, p->contacts)
+				filter(r, collectible(r, ((ColumnBinding *) lfirst(lc))->patron_column));
+			if (p->loan)
+				mask(r, p->loan->patron_column, NULL);
+			if (p->history || p->outbox)
+				filter(r, none);
+			narrow_contacts(r, p, red->purpose);
+			break;
+
+		case PALS_CLASS_STATISTICS:
+			filter(r, none);	/* pseudonymous statistics only (docs/statistics.md) */
+			break;
+
+		case PALS_CLASS_AUDITOR:
+			if (p->patrons)
+				mask_all_but(r, list_make1(p->patrons->id_column), NULL);
+			if (p->card)
+				mask(r, p->card->column, NULL);
+			foreach(lc, p->contacts)
+				mask(r, ((ColumnBinding *) lfirst(lc))->column, NULL);
+			if (p->loan)
+				mask(r, p->loan->patron_column, NULL);
+			if (p->history || p->outbox)
+				filter(r, none);
+			break;
+	}
+}
+
+/*
+ * The rules of a relation for a class are built once (for range table
+ * index 1) and copied for each use: building them takes catalog lookups.
+ * What they depend on besides the registry and the relation is the key.
+ */
+typedef struct RuleTemplate
+{
+	Oid			relid;
+	PalsClass	class;
+	bool		acknowledgment;
+	int			guardian_access;
+	char		purpose[NAMEDATALEN];
+	RteRules   *rules;
+} RuleTemplate;
+
+RteRules *
+redact_rules_for(Oid relid, int rti, const RelPolicy *p, const Redaction *red)
+{
+	RuleTemplate *t = NULL;
+	RteRules   *r;
+	ListCell   *lc;
+	const char *purpose = red->purpose ? red->purpose : "";
+
+	redact_derived();
+	foreach(lc, derived.templates)
+	{
+		RuleTemplate *x = lfirst(lc);
+
+		if (x->relid == relid && x->class == red->class &&
+			x->acknowledgment == pals_require_acknowledgment &&
+			x->guardian_access == pals_guardian_access && strcmp(x->purpose, purpose) == 0)
+		{
+			t = x;
+			break;
+		}
+	}
+	if (t == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(derived_context);
+
+		r = palloc0(sizeof(RteRules));
+		r->relid = relid;
+		r->rti = 1;
+		r->natts = redact_relation_natts(relid);
+		r->masks = palloc0(sizeof(Expr *) * (r->natts + 1));
+		r->hidden = palloc0(sizeof(bool) * (r->natts + 1));
+		r->shows = palloc0(sizeof(List *) * (r->natts + 1));
+		build_rules(r, p, red);
+		finish_masks(r);
+		t = palloc0(sizeof(RuleTemplate));
+		t->relid = relid;
+		t->class = red->class;
+		t->acknowledgment = pals_require_acknowledgment;
+		t->guardian_access = pals_guardian_access;
+		strlcpy(t->purpose, purpose, sizeof(t->purpose));
+		t->rules = r;
+		derived.templates = lappend(derived.templates, t);
+		MemoryContextSwitchTo(old);
+	}
+
+	r = palloc0(sizeof(RteRules));
+	r->relid = relid;
+	r->rti = rti;
+	r->natts = t->rules->natts;
+	r->masks = palloc0(sizeof(Expr *) * (r->natts + 1));
+	for (int a = 1; a <= r->natts; a++)
+		if (t->rules->masks[a] != NULL)
+		{
+			r->masks[a] = copyObject(t->rules->masks[a]);
+			ChangeVarNodes((Node *) r->masks[a], 1, rti, 0);
+		}
+	foreach(lc, t->rules->filters)
+	{
+		Node	   *f = copyObject(lfirst(lc));
+
+		ChangeVarNodes(f, 1, rti, 0);
+		r->filters = lappend(r->filters, f);
+	}
+	return r;
+}

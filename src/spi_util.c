@@ -1,0 +1,148 @@
+/*
+ * spi_util.c
+ *     Running the extension's own SQL from C, and small catalog helpers.
+ *
+ *     The extension's SQL runs as the extension owner (its tables are the
+ *     owner's, not the caller's) and under a safe search_path (pg_catalog,
+ *     pg_temp; the mechanism is in compat.c, for it changed in 17), so that
+ *     no object of the caller's can stand in for one of ours.  Statements
+ *     run at every row are prepared once and saved.  The catalog helpers
+ *     find a relation's inheritance ancestors (a partition or child is
+ *     covered by its parent's binding) and the planner's row estimate.
+ *     Stale caches are retired here too: their memory is kept to the end of
+ *     the transaction, since code up the stack may still hold pointers.
+ */
+#include "pals_privacy.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/indexing.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/fmgroids.h"
+#include "utils/memutils.h"
+#include "utils/syscache.h"
+
+/* pals_safe_search_path() and friends: compat.c (the mechanism changed in 17). */
+
+/*
+ * Free a cache that the registry's change made stale.  Code up the stack may
+ * still hold pointers into it (an invalidation can arrive in the middle of a
+ * trigger's work, between two lookups), so inside a transaction the memory
+ * is kept until the transaction ends; its reset callbacks run then.
+ */
+void
+pals_retire_context(MemoryContext cxt)
+{
+	if (IsTransactionState())
+		MemoryContextSetParent(cxt, TopTransactionContext);
+	else
+		MemoryContextDelete(cxt);
+}
+
+/* About how many rows a relation holds (the planner's estimate; 0 if unknown). */
+double
+pals_reltuples(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	double		n = 0;
+
+	if (HeapTupleIsValid(tup))
+	{
+		n = Max(0, ((Form_pg_class) GETSTRUCT(tup))->reltuples);
+		ReleaseSysCache(tup);
+	}
+	return n;
+}
+
+void
+pals_inheritance_parents(Oid relid, List **out)
+{
+	Relation	rel = table_open(InheritsRelationId, AccessShareLock);
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	ScanKeyInit(&key, Anum_pg_inherits_inhrelid, BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(rel, InheritsRelidSeqnoIndexId, true, NULL, 1, &key);
+	while ((tup = systable_getnext(scan)) != NULL)
+		*out = lappend_oid(*out, ((Form_pg_inherits) GETSTRUCT(tup))->inhparent);
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+}
+
+/* The relation itself, then its inheritance ancestors, nearest first. */
+void
+pals_ancestors(Oid relid, List **out)
+{
+	*out = lappend_oid(*out, relid);
+	for (int i = list_length(*out) - 1; i < list_length(*out); i++)
+		pals_inheritance_parents(list_nth_oid(*out, i), out);
+}
+
+/* Prepare and keep a plan, parsed under the safe search path. */
+void *
+pals_prepare_saved(const char *sql, int nargs, Oid *argtypes)
+{
+	int			nestlevel = pals_safe_search_path();
+	SPIPlanPtr	plan = SPI_prepare(sql, nargs, argtypes);
+
+	pals_restore_search_path(nestlevel);
+	if (plan == NULL)
+		elog(ERROR, "pals_privacy: could not prepare \"%s\": %s",
+			 sql, SPI_result_code_string(SPI_result));
+	SPI_keepplan(plan);
+	return plan;
+}
+
+/*
+ * Run a saved SPI plan, or else one-off SQL, as the given role (SPI
+ * connected; never read-only: in an AFTER trigger only a fresh snapshot sees
+ * the rows of the statement).
+ */
+static int
+execute_as(Oid role, SPIPlanPtr plan, const char *sql, int nargs, Oid *argtypes,
+		   Datum *values, const char *nulls)
+{
+	Oid			save_user;
+	int			save_sec;
+	volatile int rc = 0;
+
+	GetUserIdAndSecContext(&save_user, &save_sec);
+	SetUserIdAndSecContext(role, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	PG_TRY();
+	{
+		rc = plan ? SPI_execute_plan(plan, values, nulls, false, 0)
+			: SPI_execute_with_args(sql, nargs, argtypes, values, nulls, false, 0);
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_user, save_sec);
+	}
+	PG_END_TRY();
+	if (rc < 0)
+		elog(ERROR, "pals_privacy: statement failed: %s", SPI_result_code_string(rc));
+	return rc;
+}
+
+int
+pals_execute_as(Oid role, void *plan, Datum *values, const char *nulls)
+{
+	return execute_as(role, (SPIPlanPtr) plan, NULL, 0, NULL, values, nulls);
+}
+
+/* One-off SQL (built at run time) as the given role, under the safe search path. */
+int
+pals_execute_sql_as(Oid role, const char *sql, int nargs, Oid *argtypes, Datum *values)
+{
+	int			nestlevel = pals_safe_search_path();
+	int			rc = execute_as(role, NULL, sql, nargs, argtypes, values, NULL);
+
+	pals_restore_search_path(nestlevel);
+	return rc;
+}

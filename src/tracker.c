@@ -1,0 +1,287 @@
+/*
+ * tracker.c
+ *     Every access to the last-borrower tracker, pals_privacy.last_borrower
+ *     (binding, item -> relation and TID of the item's last borrower row).
+ *
+ *     Severing writes it: a return points the item's entry at the new row
+ *     and reads where it pointed before (the previous last borrower), so a
+ *     return touches one earlier row instead of searching the item's whole
+ *     history.  The entry is updated through the executor (direct_write.c),
+ *     which locks it until the end of the transaction: every return or
+ *     settlement of the item waits there for the one before, which
+ *     serialises them and keeps the tracker true under concurrency.  An item
+ *     seen for the first time gets an entry pointing nowhere first, so that
+ *     there is a row to lock.  A stale entry (the row moved or vanished:
+ *     VACUUM FULL, a cross-partition update, a delete) is the severing
+ *     algorithm's to detect (sever.c).
+ *
+ *     _last_borrower() reads it (last_borrower.c): one index probe per row,
+ *     or the whole of one binding's entries once a statement has asked about
+ *     many rows.  Both the swap and the probe find an item's entry with the
+ *     same lookup, tracker_fetch().
+ */
+#include "pals_privacy.h"
+#include "tracker.h"
+#include "direct_write.h"
+
+#include "access/genam.h"
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "executor/executor.h"
+#include "executor/spi.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+
+/* the tracker's columns (its primary key is (binding, item)) */
+#define Anum_tracker_binding	1
+#define Anum_tracker_item		2
+#define Anum_tracker_row_relid	3
+#define Anum_tracker_row_tid	4
+
+static SPIPlanPtr plan_tracker_set = NULL;
+static SPIPlanPtr plan_tracker_claim = NULL;
+
+/* pals_privacy.last_borrower and its primary key, looked up again after every registry change. */
+static void
+tracker_oids(Oid *relid, Oid *key)
+{
+	static Oid	tracker = InvalidOid;
+	static Oid	tracker_key = InvalidOid;
+	static uint64 generation = 0;
+	const PalsRegistry *reg = pals_registry();
+
+	if (!OidIsValid(tracker) || generation != reg->generation)
+	{
+		Oid			nsp = get_namespace_oid("pals_privacy", false);
+
+		tracker = get_relname_relid("last_borrower", nsp);
+		tracker_key = get_relname_relid("last_borrower_pkey", nsp);
+		if (!OidIsValid(tracker) || !OidIsValid(tracker_key))
+			elog(ERROR, "pals_privacy: the last-borrower tracker is missing");
+		generation = reg->generation;
+	}
+	*relid = tracker;
+	*key = tracker_key;
+}
+
+/* The statements that write the tracker as the extension owner (SPI connected). */
+static void
+prepare_tracker_plans(void)
+{
+	Oid			claim_types[2] = {OIDOID, TEXTOID};
+	Oid			set_types[4] = {OIDOID, TEXTOID, OIDOID, TIDOID};
+
+	if (plan_tracker_set != NULL)
+		return;
+	plan_tracker_set = pals_prepare_saved(
+		"INSERT INTO pals_privacy.last_borrower (binding, item, row_relid, row_tid)"
+		" VALUES ($1, $2, $3, $4) ON CONFLICT (binding, item) DO UPDATE"
+		" SET row_relid = EXCLUDED.row_relid, row_tid = EXCLUDED.row_tid", 4, set_types);
+	plan_tracker_claim = pals_prepare_saved(
+		"INSERT INTO pals_privacy.last_borrower (binding, item, row_relid, row_tid)"
+		" VALUES ($1, $2, 0, '(0,0)') ON CONFLICT (binding, item) DO NOTHING", 2, claim_types);
+}
+
+/*
+ * The item's entry as snap sees it (NULL: a catalog snapshot, as a systable
+ * scan takes one), into slot, a slot of the tracker; false if the item has
+ * none.  The index is opened with lockmode and kept locked to the end of the
+ * transaction.
+ */
+static bool
+tracker_fetch(Relation tracker, Oid key_index, LOCKMODE lockmode, Snapshot snap,
+			  Oid binding, Datum item, TupleTableSlot *slot)
+{
+	Relation	index = index_open(key_index, lockmode);
+	bool		registered = false;
+	IndexScanDesc scan;
+	ScanKeyData key[2];
+	bool		found;
+
+	if (snap == NULL)
+	{
+		snap = RegisterSnapshot(GetCatalogSnapshot(RelationGetRelid(tracker)));
+		registered = true;
+	}
+	ScanKeyInit(&key[0], 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(binding));
+	ScanKeyInit(&key[1], 2, BTEqualStrategyNumber, F_TEXTEQ, item);
+	key[1].sk_collation = index->rd_indcollation[1];
+	scan = pals_index_beginscan(tracker, index, snap, 2, 0);
+	index_rescan(scan, key, 2, NULL, 0);
+	found = index_getnext_slot(scan, ForwardScanDirection, slot);
+	if (found)
+		ExecMaterializeSlot(slot);
+	index_endscan(scan);
+	if (registered)
+		UnregisterSnapshot(snap);
+	index_close(index, NoLock);
+	return found;
+}
+
+/*
+ * The item has no tracker row yet: create one (pointing nowhere) so that it
+ * can be locked.  A concurrent first return of the same item waits here for
+ * this one to commit, then sees what it decided.  SPI connected.
+ */
+void
+pals_tracker_claim(const LoanBinding *b, const char *item)
+{
+	Datum		values[2] = {ObjectIdGetDatum(b->relid), CStringGetTextDatum(item)};
+
+	prepare_tracker_plans();
+	pals_execute_as(pals_registry()->extension_owner, plan_tracker_claim, values, NULL);
+}
+
+/*
+ * Point the item's tracker row at the given row (which locks it until the end
+ * of the transaction) and return where it pointed before; false if the item
+ * has no tracker row.  Under concurrency the UPDATE waits and re-reads the
+ * row, so the previous pointer is always the latest committed one.
+ */
+bool
+pals_tracker_swap(const LoanBinding *b, const char *item, Oid relid, ItemPointer tid,
+				  Oid *old_relid, ItemPointer old_tid)
+{
+	DirectWrite w;
+	TupleTableSlot *row;
+	bool		found;
+	Oid			tracker;
+	Oid			tracker_key;
+	Datum		item_text = CStringGetTextDatum(item);
+
+	tracker_oids(&tracker, &tracker_key);
+	pals_direct_begin(&w, tracker, ACL_UPDATE, InvalidAttrNumber, false);
+	row = pals_direct_slot(&w);
+	for (;;)
+	{
+		AttrNumber	cols[2] = {Anum_tracker_row_relid, Anum_tracker_row_tid};
+		Datum		values[2] = {ObjectIdGetDatum(relid), ItemPointerGetDatum(tid)};
+		bool		nulls[2] = {false, false};
+		bool		isnull;
+		TupleTableSlot *new;
+		TM_FailureData tmfd;
+		LockTupleMode lockmode;
+		PalsUpdateIndexes update_indexes;
+		TM_Result	res;
+		Snapshot	snap = pals_statement_snapshot();
+
+		/* as a statement starting now sees it */
+		found = tracker_fetch(w.rel, tracker_key, RowExclusiveLock, snap, b->relid, item_text, row);
+		UnregisterSnapshot(snap);
+		if (!found)
+			break;
+		*old_relid = DatumGetObjectId(slot_getattr(row, Anum_tracker_row_relid, &isnull));
+		*old_tid = *DatumGetItemPointer(slot_getattr(row, Anum_tracker_row_tid, &isnull));
+		new = pals_direct_changed(&w, row, 2, cols, values, nulls);
+		/* waits for a concurrent return of the item; then reads its outcome */
+		res = table_tuple_update(w.rel, &row->tts_tid, new, w.estate->es_output_cid,
+								 w.estate->es_snapshot, InvalidSnapshot, true,
+								 &tmfd, &lockmode, &update_indexes);
+		if (res == TM_Ok)
+		{
+			if (pals_update_needs_indexes(update_indexes))
+				list_free(pals_insert_index_tuples(w.rri, new, w.estate, true, false, NULL, NIL,
+												   update_indexes));
+			break;
+		}
+		if (res != TM_Updated && res != TM_Deleted)
+			elog(ERROR, "pals_privacy: unexpected result %d updating the tracker", (int) res);
+		/* as an UPDATE statement would: read committed follows, others fail */
+		if (IsolationUsesXactSnapshot())
+			ereport(ERROR,
+					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					 errmsg("could not serialize access due to concurrent update")));
+	}
+	pals_direct_end(&w);
+	return found;
+}
+
+/* Point the item's tracker row at the given row, creating it if need be (SPI connected). */
+void
+pals_tracker_set(const LoanBinding *b, const char *item, Oid relid, ItemPointer tid)
+{
+	Datum		values[4] = {ObjectIdGetDatum(b->relid), CStringGetTextDatum(item),
+	ObjectIdGetDatum(relid), ItemPointerGetDatum(tid)};
+
+	prepare_tracker_plans();
+	pals_execute_as(pals_registry()->extension_owner, plan_tracker_set, values, NULL);
+}
+
+/*
+ * Does the item's tracker row, as snap sees it, name this row (relation,
+ * tid)?  One index probe; the locks are kept to the end of the transaction,
+ * so later calls find them held.
+ */
+bool
+pals_tracker_names(Oid binding, text *item, Oid row_relid, ItemPointer row_tid, Snapshot snap)
+{
+	Oid			tracker;
+	Oid			tracker_key;
+	Relation	rel;
+	TupleTableSlot *slot;
+	bool		result = false;
+
+	tracker_oids(&tracker, &tracker_key);
+	rel = table_open(tracker, AccessShareLock);
+	slot = table_slot_create(rel, NULL);
+	if (tracker_fetch(rel, tracker_key, AccessShareLock, snap, binding, PointerGetDatum(item), slot))
+	{
+		bool		isnull;
+		Datum		relid = slot_getattr(slot, Anum_tracker_row_relid, &isnull);
+		Datum		tid = slot_getattr(slot, Anum_tracker_row_tid, &isnull);
+
+		result = DatumGetObjectId(relid) == row_relid &&
+			ItemPointerEquals(DatumGetItemPointer(tid), row_tid);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	table_close(rel, NoLock);
+	return result;
+}
+
+/* Every entry of a binding as snap sees it: fn(arg, row relation, row tid, item). */
+void
+pals_tracker_foreach(Oid binding, Snapshot snap, PalsTrackerEntryFn fn, void *arg)
+{
+	Oid			tracker;
+	Oid			tracker_key;
+	Relation	rel;
+	TupleDesc	desc;
+	TableScanDesc scan;
+	HeapTuple	tup;
+
+	tracker_oids(&tracker, &tracker_key);
+	rel = table_open(tracker, AccessShareLock);
+	desc = RelationGetDescr(rel);
+	scan = table_beginscan(rel, snap, 0, NULL);
+	while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		bool		isnull;
+
+		if (DatumGetObjectId(heap_getattr(tup, Anum_tracker_binding, desc, &isnull)) != binding)
+			continue;
+		fn(arg, DatumGetObjectId(heap_getattr(tup, Anum_tracker_row_relid, desc, &isnull)),
+		   (ItemPointer) DatumGetPointer(heap_getattr(tup, Anum_tracker_row_tid, desc, &isnull)),
+		   heap_getattr(tup, Anum_tracker_item, desc, &isnull));
+	}
+	table_endscan(scan);
+	table_close(rel, NoLock);
+}
+
+/* About how many entries the tracker holds (the planner's estimate). */
+double
+pals_tracker_size(void)
+{
+	Oid			tracker;
+	Oid			tracker_key;
+
+	tracker_oids(&tracker, &tracker_key);
+	return pals_reltuples(tracker);
+}

@@ -1,0 +1,26 @@
+/*
+ * tracker.h
+ *     The last-borrower tracker, pals_privacy.last_borrower (tracker.c):
+ *     written by severing (sever.c), read by _last_borrower()
+ *     (last_borrower.c).
+ */
+#ifndef PALS_TRACKER_H
+#define PALS_TRACKER_H
+
+#include "storage/itemptr.h"
+#include "utils/snapshot.h"
+
+/* severing (SPI connected, safe search path) */
+extern void pals_tracker_claim(const LoanBinding *b, const char *item);
+extern bool pals_tracker_swap(const LoanBinding *b, const char *item, Oid relid, ItemPointer tid,
+							  Oid *old_relid, ItemPointer old_tid);
+extern void pals_tracker_set(const LoanBinding *b, const char *item, Oid relid, ItemPointer tid);
+
+/* _last_borrower() */
+typedef void (*PalsTrackerEntryFn) (void *arg, Oid row_relid, ItemPointer row_tid, Datum item);
+extern bool pals_tracker_names(Oid binding, text *item, Oid row_relid, ItemPointer row_tid,
+							   Snapshot snap);
+extern void pals_tracker_foreach(Oid binding, Snapshot snap, PalsTrackerEntryFn fn, void *arg);
+extern double pals_tracker_size(void);
+
+#endif							/* PALS_TRACKER_H */
