@@ -94,11 +94,12 @@ SELECT pals_privacy.bind_outbox(
 -- is severed, the same statement unlinks its fines (loan_id set to NULL): a fine stays with its
 -- patron, not with the item they borrowed.
 SELECT pals_privacy.bind_copy(
-    relation   => 'demo.fines',
-    source     => 'demo.loans',
-    key_column => 'loan_id',
-    source_key => 'id',
-    sever_with => 'unlink');
+    relation      => 'demo.fines',
+    source        => 'demo.loans',
+    key_column    => 'loan_id',
+    patron_column => 'patron_id',
+    source_key    => 'id',
+    sever_with    => 'unlink');
 -- Notices about a loan name the patron and the item in their rendered text: deleted with the loan's
 -- identity.  (The ILS's own BEFORE DELETE trigger keeps 'lost' notices while the bill is open.)
 SELECT pals_privacy.bind_copy(
@@ -123,6 +124,14 @@ SELECT pals_privacy.bind_private_history(
     relation      => 'demo.patron_history',
     patron_column => 'patron_id');
 SELECT pals_privacy.retain(relation => 'demo.patron_history', timestamp_column => 'audit_time', keep => interval '1 year');
+
+-- The rest of a patron's account: payments, miscellaneous charges (a child of the billable-transaction
+-- parent), internet sign-ups and receipts.  Staff read them; a patron their own; collections those
+-- of patrons who owe; auditors without the patron.
+SELECT pals_privacy.bind_account(relation => 'demo.payments',         patron_column => 'patron_id');
+SELECT pals_privacy.bind_account(relation => 'demo.misc_charges',     patron_column => 'patron_id');
+SELECT pals_privacy.bind_account(relation => 'demo.internet_signups', patron_column => 'patron_id');
+SELECT pals_privacy.bind_account(relation => 'demo.receipts',         patron_column => 'patron_id');
 
 -- Short-lived records: internet sign-up logs 3 days (PALS 6), receipts 30 days (NExpress).
 SELECT pals_privacy.retain(relation => 'demo.internet_signups', timestamp_column => 'signed_up_at', keep => interval '3 days');

@@ -111,6 +111,29 @@ typedef struct OutboxBinding
 	OutboxMode	mode;
 } OutboxBinding;
 
+/*
+ * A copy of a loan row's identity, keyed by that row (bind_copy): what
+ * severing the source removes from the copy, redaction hides wherever the
+ * class reads the source row's patron as hidden.
+ */
+typedef enum CopySever
+{
+	COPY_SEVER_NULL,			/* the copy's patron column set to NULL */
+	COPY_SEVER_PLACEHOLDER,		/* ... re-pointed to the placeholder */
+	COPY_SEVER_UNLINK,			/* the link (key column, its foreign key) set to NULL */
+	COPY_SEVER_DELETE			/* the row deleted */
+} CopySever;
+
+typedef struct CopyBinding
+{
+	Oid			relid;			/* the copy */
+	Oid			source;			/* a loan binding's relation */
+	char	   *key_column;		/* in the copy: the source row's key */
+	char	   *source_key;		/* in the source */
+	char	   *patron_column;	/* in the copy, or NULL */
+	CopySever	sever_with;
+} CopyBinding;
+
 typedef struct RoleClass
 {
 	Oid			roleid;
@@ -130,6 +153,8 @@ typedef struct PalsRegistry
 	List	   *histories;		/* of ColumnBinding * (private history) */
 	List	   *contacts;		/* of ColumnBinding * (column, channel) */
 	List	   *guardians;		/* of ColumnBinding * (patron: minor, column: guardian) */
+	List	   *copies;			/* of CopyBinding * */
+	List	   *accounts;		/* of ColumnBinding * (account records: payments, charges ...) */
 	int			nroles;
 	RoleClass  *roles;
 } PalsRegistry;

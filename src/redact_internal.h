@@ -87,6 +87,8 @@ typedef struct RelPolicy
 	const OutboxBinding *outbox;
 	const ColumnBinding *guardian;
 	List	   *contacts;		/* of const ColumnBinding * */
+	const CopyBinding *copy;	/* a copy of a loan row's identity */
+	const ColumnBinding *account;	/* account records */
 } RelPolicy;
 
 /* Everything derived from one registry generation. */
@@ -134,6 +136,12 @@ extern bool redact_is_counter(Oid fn);
 extern bool redact_only_our_row_security(Relation rel);
 extern Expr *redact_call(Oid fn, List *args);
 extern RteRules *redact_rules_for(Oid relid, int rti, const RelPolicy *p, const Redaction *red);
+
+/* ----------------------------------------------------------------------
+ * redact_copies.c
+ * ---------------------------------------------------------------------- */
+extern Expr *redact_copy_source_visible(const CopyBinding *c, Oid relid, Index rti, const Redaction *red);
+extern List *redact_copy_link_columns(const CopyBinding *c, Oid relid);
 
 /* ----------------------------------------------------------------------
  * redact_rewrite.c

@@ -217,8 +217,13 @@ redact_policy_for(Oid relid)
 	p->balance = column_binding_for(reg->balances, ancestors);
 	p->history = column_binding_for(reg->histories, ancestors);
 	p->guardian = column_binding_for(reg->guardians, ancestors);
+	p->account = column_binding_for(reg->accounts, ancestors);
+	foreach(la, ancestors)
+		foreach(lb, reg->copies)
+			if (p->copy == NULL && ((CopyBinding *) lfirst(lb))->relid == lfirst_oid(la))
+				p->copy = lfirst(lb);
 	p->bound = p->patrons || p->loan || p->card || p->balance || p->history ||
-		p->outbox || p->contacts || p->guardian;
+		p->outbox || p->contacts || p->guardian || p->copy || p->account;
 	if (!p->bound && has_subclass(relid))
 	{
 		List	   *below = find_all_inheritors(relid, NoLock, NULL);
@@ -594,6 +599,63 @@ require_acknowledgment(RteRules *r, const RelPolicy *p)
 		mask(r, ((ColumnBinding *) lfirst(lc))->column, copyObject(ack));
 }
 
+/*
+ * Account records (bind_account) and the patron column of a copy: read as
+ * the patron's current account (staff all, a patron their own, collections
+ * those of patrons who owe, auditors masked).
+ */
+static void
+account_rules(RteRules *r, const char *column, const Redaction *red)
+{
+	switch (red->class)
+	{
+		case PALS_CLASS_PATRON:
+			filter(r, patron_rows(r, column, pals_guardian_access != GUARDIAN_NONE, NULL));
+			break;
+		case PALS_CLASS_COLLECTIONS:
+			filter(r, collectible(r, column));
+			break;
+		case PALS_CLASS_AUDITOR:
+			mask(r, column, NULL);
+			break;
+		default:
+			break;
+	}
+}
+
+/*
+ * A copy of a loan row's identity follows the source row: where the class
+ * reads the source's patron as hidden (masked, severed, or the row not
+ * visible at all), the copy reads without what severing would take from it:
+ * its patron, its link to the source, or the whole row.
+ */
+static void
+copy_rules(RteRules *r, const CopyBinding *c, const Redaction *red)
+{
+	Expr	   *visible = redact_copy_source_visible(c, r->relid, r->rti, red);
+	ListCell   *lc;
+
+	switch (c->sever_with)
+	{
+		case COPY_SEVER_NULL:
+		case COPY_SEVER_PLACEHOLDER:
+			mask(r, c->patron_column, visible);
+			break;
+		case COPY_SEVER_UNLINK:
+			foreach(lc, redact_copy_link_columns(c, r->relid))
+				mask(r, lfirst(lc), copyObject(visible));
+			break;
+		case COPY_SEVER_DELETE:
+			/* a row not linked to any source row is no copy of one */
+			filter(r, makeBoolExpr(OR_EXPR,
+								   list_make2(is_null((Expr *) column_var(r, c->key_column), true),
+											  visible), -1));
+			break;
+	}
+	if (c->patron_column != NULL)
+		account_rules(r, c->patron_column, red);
+}
+
 /* The class table of docs/redaction.md, for one relation. */
 static void
 build_rules(RteRules *r, const RelPolicy *p, const Redaction *red)
@@ -692,6 +754,13 @@ build_rules(RteRules *r, const RelPolicy *p, const Redaction *red)
 			if (p->history || p->outbox)
 				filter(r, none);
 			break;
+	}
+	if (red->class != PALS_CLASS_OPERATIONAL && red->class != PALS_CLASS_STATISTICS)
+	{
+		if (p->copy)
+			copy_rules(r, p->copy, red);
+		if (p->account)
+			account_rules(r, p->account->patron_column, red);
 	}
 }
 

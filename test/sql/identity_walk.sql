@@ -174,9 +174,12 @@ BEGIN
 END $$;
 CREATE TABLE pg_temp.before_sever AS SELECT * FROM pg_temp.identified_rows();
 -- former borrowers: (patron, item) pairs no longer identified, with the
--- patron's name and the item's barcode as a text would print them
+-- patron's name (when no other patron has it) and the item's barcode as a
+-- text would print them
 CREATE TABLE pg_temp.former (patron text, item text, name text, barcode text);
-CREATE TABLE pg_temp.patron_names AS SELECT id, name FROM demo.patrons;
+-- a name ties a text to a patron only if no other patron has it
+CREATE TABLE pg_temp.patron_names AS
+SELECT id, CASE WHEN count(*) OVER (PARTITION BY name) = 1 THEN name END AS name FROM demo.patrons;
 CREATE FUNCTION pg_temp.refresh_former() RETURNS bigint LANGUAGE sql AS $$
     DELETE FROM pg_temp.former;
     INSERT INTO pg_temp.former

@@ -23,7 +23,7 @@ BEGIN
             USING ERRCODE = 'object_not_in_prerequisite_state',
                   HINT = 'Bind the source first; a copy follows the severing of its source.';
     END IF;
-    IF relation = source OR EXISTS (SELECT FROM @extschema@._binding_kinds(relation) k WHERE k.kind IN ('loans', 'patrons')) THEN
+    IF relation = source OR EXISTS (SELECT FROM @extschema@._binding_kinds(relation) k WHERE k.kind IN ('loans', 'patrons', 'accounts')) THEN
         RAISE EXCEPTION '%: "%" is already bound as a loan or patron table', fn, relation
             USING ERRCODE = 'duplicate_object';
     END IF;
@@ -88,6 +88,7 @@ BEGIN
     VALUES (relation, source, key_column, skey, patron_column, sever_with)
     RETURNING * INTO c;
     PERFORM @extschema@._install_copy_triggers(c);
+    PERFORM @extschema@._sync_row_security();
     -- copies of rows severed before: at once
     PERFORM @extschema@.sever_copies(relation);
 END $$;

@@ -117,7 +117,7 @@ BEGIN
         EXECUTE format('SELECT coalesce(array_agg(p.%1$I::text), ''{}'') FROM %2$s p
                          WHERE p.%3$I < now() - $1 AND NOT p.%1$I::text = ANY ($2)',
                        pb.id_column, pb.relation, pb.expires_column)
-            INTO expired USING grace, @extschema@._placeholders();
+            INTO expired USING grace, @extschema@._placeholders() || @extschema@._purged_patrons();
         SELECT coalesce(array_agg(DISTINCT x), '{}') INTO owing FROM @extschema@._patrons_owing(expired) x;
         SELECT coalesce(array_agg(DISTINCT x), '{}') INTO open_ids
           FROM @extschema@._patrons_with_open_rows(expired) x WHERE NOT x = ANY (owing);

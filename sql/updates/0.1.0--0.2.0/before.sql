@@ -56,6 +56,24 @@ CREATE TABLE @extschema@.copy_binding (
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.copy_binding', '');
 GRANT SELECT ON @extschema@.copy_binding TO PUBLIC;
 
+CREATE TABLE @extschema@.account_binding (
+    relation       regclass PRIMARY KEY,
+    patron_column  name NOT NULL,
+    bound_at       timestamptz NOT NULL DEFAULT now(),
+    bound_by       name NOT NULL DEFAULT current_user
+);
+
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.account_binding', '');
+
+GRANT SELECT ON @extschema@.account_binding TO PUBLIC;
+
+CREATE TABLE @extschema@.purged_patrons (
+    patron     text PRIMARY KEY,
+    purged_at  timestamptz NOT NULL DEFAULT now()
+);
+
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.purged_patrons', '');
+
 CREATE TABLE @extschema@.statistics_binding (
     relation     regclass PRIMARY KEY,    -- a loan binding
     granularity  text NOT NULL DEFAULT 'month'
