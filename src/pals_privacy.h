@@ -3,8 +3,8 @@
  *     Declarations shared between the mechanisms of pals_privacy.
  *
  * Layers (each file uses only the ones above it):
- *     registry.c   the binding registry and its per-backend cache
  *     spi_util.c   SQL as the extension owner, saved plans, catalog helpers
+ *     registry.c   the binding registry and its per-backend cache
  *     crypto.c     SHA-256 and bytea helpers (OpenSSL)
  *     classes.c    the privacy class of a role
  *     conditions.c closed_when / settled_when: loan conditions over the row
@@ -168,11 +168,9 @@ extern char *pals_purpose;
 extern const PalsRegistry *pals_registry(void);
 extern const LoanBinding *pals_loan_binding_for(Oid relid);
 extern void pals_registry_init(void);
-extern bool pals_registry_loading(void);
 extern bool pals_extension_ready(void);
 extern const Oid *pals_config_relids(int *n);
 extern const char *pals_class_name(PalsClass c);
-extern bool pals_parse_class(const char *name, PalsClass *out);
 
 /* spi_util.c: SQL as the extension owner, saved plans, catalog helpers */
 extern int	pals_safe_search_path(void);	/* compat.c, with the three below */
@@ -238,11 +236,5 @@ extern void pals_worker_init(void);
 
 /* operations.c */
 extern void pals_operations_init(void);
-
-/* placeholder_guard.c */
-struct EState;
-struct ResultRelInfo;
-extern void pals_placeholder_skip_fk_check(struct EState *estate, struct ResultRelInfo *rri,
-										   int16 patron_attno, const char *placeholder);
 
 #endif							/* PALS_PRIVACY_H */

@@ -25,6 +25,7 @@
  *     more) waits for it, and a sever after such a change sees it.
  */
 #include "pals_privacy.h"
+#include "direct_write.h"
 
 #include "access/genam.h"
 #include "access/htup_details.h"

@@ -86,8 +86,8 @@ pals_class_name(PalsClass c)
 	return class_names[c];
 }
 
-bool
-pals_parse_class(const char *name, PalsClass *out)
+static bool
+parse_class(const char *name, PalsClass *out)
 {
 	for (int i = 0; i < (int) lengthof(class_names); i++)
 		if (strcmp(name, class_names[i]) == 0)
@@ -492,7 +492,7 @@ load_roles(Snapshot snap)
 		char	   *class = config_text(&cs, t, 1);
 
 		r->roleid = config_oid(&cs, t, 0);
-		if (class == NULL || !pals_parse_class(class, &r->class))
+		if (class == NULL || !parse_class(class, &r->class))
 			r->class = PALS_CLASS_PATRON;	/* cannot happen: CHECK */
 		r->purpose = config_text(&cs, t, 2);
 		roles = lappend(roles, r);
@@ -508,8 +508,6 @@ load_roles(Snapshot snap)
  * Read the configuration tables into a new context.  Only on success does
  * the result become the registry, so an invalidation arriving meanwhile (it
  * sees no registry to reset) is noticed through invalidated_while_loading.
- * They are read under the active snapshot, as a query of the caller's would
- * read them.
  */
 static void
 registry_load(void)
@@ -531,7 +529,17 @@ registry_load(void)
 
 	cxt = AllocSetContextCreate(CacheMemoryContext, "pals_privacy registry",
 								ALLOCSET_SMALL_SIZES);
-	snap = RegisterSnapshot(ActiveSnapshotSet() ? GetActiveSnapshot() : GetTransactionSnapshot());
+	/*
+	 * As of now, not under the caller's snapshot: the cache outlives the
+	 * transaction, and a REPEATABLE READ transaction (or a statement whose
+	 * snapshot predates the invalidation that dropped the cache) would read
+	 * the tables as they were before the change, and the cache would keep
+	 * that until the next change (test registry-stale-snapshot).  A
+	 * parallel worker cannot take a new snapshot; it reads under the
+	 * leader's.
+	 */
+	snap = RegisterSnapshot(IsInParallelMode() && ActiveSnapshotSet() ? GetActiveSnapshot()
+							: GetLatestSnapshot());
 	PG_TRY();
 	{
 		MemoryContextSwitchTo(cxt);
@@ -615,7 +623,7 @@ pals_extension_ready(void)
 	Oid			nsp;
 	Oid			relid;
 
-	if (!IsTransactionState() || creating_extension || pals_registry_loading())
+	if (!IsTransactionState() || creating_extension || loading)
 		return false;
 	nsp = get_namespace_oid("pals_privacy", true);
 	if (!OidIsValid(nsp))
@@ -629,12 +637,6 @@ pals_extension_ready(void)
 		checked_relid = relid;
 	}
 	return present;
-}
-
-bool
-pals_registry_loading(void)
-{
-	return loading;
 }
 
 /* The configuration tables (a plan that depends on the registry lists them). */
