@@ -46,10 +46,9 @@ SELECT pals_privacy.bind_loans(
     keep_last_borrower => true,
     history_mode       => 'copy');
 
--- Holds: title-level; item_id is the copy trapped for the patron, NULL until one is (a closed
--- hold without an item is nobody's last borrower).  Closed by either fulfilment or cancellation,
--- nothing to settle, severed as soon as closed (no last borrower kept).  patron_id is NOT NULL
--- REFERENCES patrons, so again 'patron:0'.
+-- Holds: title-level; item_id, the copy trapped, is NULL until captured (nobody's last borrower).
+-- Closed by fulfilment or cancellation, nothing to settle, severed as soon as closed.
+-- patron_id is NOT NULL REFERENCES patrons, so again 'patron:0'.
 SELECT pals_privacy.bind_loans(
     relation           => 'demo.holds',
     patron_column      => 'patron_id',
@@ -57,18 +56,6 @@ SELECT pals_privacy.bind_loans(
     closed_columns     => ARRAY['fulfilled_at', 'cancelled_at']::name[],
     sever_with         => 'patron:0',
     keep_last_borrower => false);
-
--- Device loans: a child of the billable-transaction parent demo.billable_xacts (a query on the
--- parent reads them under this binding).  Closed is a condition: checked in, or lost or claimed
--- returned and finished (paid); the closed columns date it.  Settled when finished.
-SELECT pals_privacy.bind_loans(
-    relation       => 'demo.device_loans',
-    patron_column  => 'patron_id',
-    item_column    => 'device_id',
-    closed_columns => ARRAY['checkin_time', 'xact_finish']::name[],
-    closed_when    => 'checkin_time IS NOT NULL OR (stop_reason IN (''LOST'', ''CLAIMSRETURNED'') AND xact_finish IS NOT NULL)',
-    settled_when   => 'xact_finish IS NOT NULL',
-    sever_with     => 'patron:0');
 
 -- The OPAC's opt-in reading list: only the patron sees it.
 SELECT pals_privacy.bind_private_history(
@@ -89,6 +76,18 @@ SELECT pals_privacy.bind_outbox(
     patron_column  => 'patron_id',
     channel_column => 'channel',
     purpose        => 'notices');
+
+-- Device loans: a child of the billable-transaction parent demo.billable_xacts (a query on the
+-- parent reads them under this binding).  Closed is a condition: checked in, or lost or claimed
+-- returned and finished (paid); the closed columns date it.  Settled when finished.
+SELECT pals_privacy.bind_loans(
+    relation       => 'demo.device_loans',
+    patron_column  => 'patron_id',
+    item_column    => 'device_id',
+    closed_columns => ARRAY['checkin_time', 'xact_finish']::name[],
+    closed_when    => 'checkin_time IS NOT NULL OR (stop_reason IN (''LOST'', ''CLAIMSRETURNED'') AND xact_finish IS NOT NULL)',
+    settled_when   => 'xact_finish IS NOT NULL',
+    sever_with     => 'patron:0');
 
 -- Fines name the loan they were charged on (loan_id): a copy of that loan's identity.  When the loan
 -- is severed, the same statement unlinks its fines (loan_id set to NULL): a fine stays with its
