@@ -66,6 +66,7 @@ typedef struct PatronBinding
 	char	   *expires_column;
 	char	   *card_column;		/* NULL if unbound */
 	char	   *keep_history_column;	/* NULL if unbound */
+	char	   *keep_history_when;	/* NULL: the column is the (boolean) opt-in */
 	List	   *name_columns;	/* of char *: what collections may see */
 	char	   *birth_date_column;	/* NULL if unbound: nobody is a minor */
 } PatronBinding;
@@ -202,6 +203,7 @@ extern void pals_classes_init(void);
 extern Expr *pals_loan_condition(const LoanBinding *b, bool closed, Oid relid, Index varno);
 extern char *pals_loan_condition_sql(const LoanBinding *b, bool closed, Oid relid, const char *alias);
 extern List *pals_loan_current_quals(const LoanBinding *b, Oid relid, Index varno);
+extern char *pals_patron_optin_sql(const PatronBinding *p, const char *alias);
 
 /* sever.c */
 extern void pals_sever_init(void);

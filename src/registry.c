@@ -324,12 +324,13 @@ load_patrons(Snapshot snap)
 {
 	static const char *const columns[] = {
 		"relation", "id_column", "expires_column", "card_column", "keep_history_column",
-		"name_columns", "birth_date_column"
+		"name_columns", "birth_date_column",
+		"keep_history_when"		/* since 0.2.0 */
 	};
 	ConfigScan	cs;
 	HeapTuple	t;
 
-	config_begin(&cs, CONFIG_PATRON, snap, columns, lengthof(columns), lengthof(columns));
+	config_begin(&cs, CONFIG_PATRON, snap, columns, lengthof(columns), lengthof(columns) - 1);
 	/* one row at most (a unique index on true) */
 	if ((t = config_next(&cs)) != NULL)
 	{
@@ -342,6 +343,7 @@ load_patrons(Snapshot snap)
 		p->keep_history_column = config_text(&cs, t, 4);
 		p->name_columns = config_text_array(&cs, t, 5);
 		p->birth_date_column = config_text(&cs, t, 6);
+		p->keep_history_when = config_text(&cs, t, 7);
 		building->patrons = p;
 	}
 	config_end(&cs);

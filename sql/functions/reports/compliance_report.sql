@@ -49,8 +49,8 @@ BEGIN
         opted := 'false';
         SELECT * INTO pb FROM @extschema@.patron_binding;
         IF b.history_mode = 'in_place' AND pb.keep_history_column IS NOT NULL THEN
-            opted := format('coalesce((SELECT o.%I::text FROM %s o WHERE o.%I = x.%I), '''') NOT IN (''false'', ''f'', ''0'', '''')',
-                            pb.keep_history_column, pb.relation, pb.id_column, b.patron_column);
+            opted := format('coalesce((SELECT %s FROM %s o WHERE o.%I = x.%I), false)',
+                            @extschema@._optin_sql(pb, 'o'), pb.relation, pb.id_column, b.patron_column);
         END IF;
         kinds := '{}';
         ages := array_fill(0::bigint, ARRAY[8]);

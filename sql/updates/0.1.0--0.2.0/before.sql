@@ -42,6 +42,9 @@ ALTER TABLE @extschema@.role_class ADD CONSTRAINT role_class_class_check
 ------------------------------------------------------------------------------
 -- New tables: the same statements as their files in sql/tables/.
 ------------------------------------------------------------------------------
+-- The reading-history opt-in as a condition (a smallint privacy flag, ...).
+ALTER TABLE @extschema@.patron_binding ADD COLUMN keep_history_when text;
+
 CREATE TABLE @extschema@.copy_binding (
     relation       regclass PRIMARY KEY,
     source         regclass NOT NULL,     -- a loan binding
