@@ -35,7 +35,7 @@ END $$;
 
 SELECT * FROM pg_temp.fails($$SELECT pals_privacy.bind_patrons('iop.borrowers', 'borrowernumber', 'dateexpiry',
                                                                keep_history_column => 'privacy')$$,
-    '42804', 'bind_patrons: column "privacy" of relation "iop.borrowers" has type smallint, which cannot be the reading-history opt-in column by itself',
+    '42804', 'bind_patrons: column "privacy" of relation "iop.borrowers" has type smallint, which cannot be the reading-history opt-in column',
     'a smallint flag alone is refused (the hint says keep_history_when)');
 SELECT * FROM pg_temp.fails($$SELECT pals_privacy.bind_patrons('iop.borrowers', 'borrowernumber', 'dateexpiry',
                                                                keep_history_when => 'privacy = 0')$$,

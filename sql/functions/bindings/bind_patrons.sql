@@ -45,7 +45,7 @@ BEGIN
     END IF;
     IF keep_history_column IS NOT NULL AND keep_history_when IS NULL THEN
         IF @extschema@._column_type(fn, relation, keep_history_column, 'reading-history opt-in column') <> 'boolean'::regtype THEN
-            RAISE EXCEPTION '%: column "%" of relation "%" has type %, which cannot be the reading-history opt-in column by itself',
+            RAISE EXCEPTION '%: column "%" of relation "%" has type %, which cannot be the reading-history opt-in column',
                     fn, keep_history_column, relation, @extschema@._column_type(fn, relation, keep_history_column, 'reading-history opt-in column')
                 USING ERRCODE = 'datatype_mismatch',
                       HINT = 'A boolean column is the opt-in itself; for another type say which values opt in, e.g. keep_history_when => ''privacy = 0''.';
