@@ -559,9 +559,12 @@ registry_load(void)
 					 &building->contacts);
 		load_columns(snap, CONFIG_GUARDIAN, guardian_columns, lengthof(guardian_columns),
 					 &building->guardians);
-		load_copies(snap);
-		load_columns(snap, CONFIG_ACCOUNT, account_columns, lengthof(account_columns),
-					 &building->accounts);
+		/* tables of 0.2.0: a database still at 0.1.0 has none (before its update) */
+		if (OidIsValid(config_relids[CONFIG_COPY]))
+			load_copies(snap);
+		if (OidIsValid(config_relids[CONFIG_ACCOUNT]))
+			load_columns(snap, CONFIG_ACCOUNT, account_columns, lengthof(account_columns),
+						 &building->accounts);
 		load_roles(snap);
 	}
 	PG_CATCH();
