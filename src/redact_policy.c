@@ -632,7 +632,10 @@ account_rules(RteRules *r, const char *column, const Redaction *red)
 static void
 copy_rules(RteRules *r, const CopyBinding *c, const Redaction *red)
 {
-	Expr	   *visible = redact_copy_source_visible(c, r->relid, r->rti, red);
+	/* a row not linked to any source row is no copy of one: nothing to hide */
+	Expr	   *visible = makeBoolExpr(OR_EXPR,
+									   list_make2(is_null((Expr *) column_var(r, c->key_column), true),
+												  redact_copy_source_visible(c, r->relid, r->rti, red)), -1);
 	ListCell   *lc;
 
 	switch (c->sever_with)
@@ -646,10 +649,7 @@ copy_rules(RteRules *r, const CopyBinding *c, const Redaction *red)
 				mask(r, lfirst(lc), copyObject(visible));
 			break;
 		case COPY_SEVER_DELETE:
-			/* a row not linked to any source row is no copy of one */
-			filter(r, makeBoolExpr(OR_EXPR,
-								   list_make2(is_null((Expr *) column_var(r, c->key_column), true),
-											  visible), -1));
+			filter(r, visible);
 			break;
 	}
 	if (c->patron_column != NULL)
