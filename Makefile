@@ -44,7 +44,7 @@ SQL_DIRS = $(sort $(dir $(SQL_FILES) $(wildcard sql/*/*.sql sql/*/*/*.sql)))
 sql/$(EXTENSION)--$(EXTVERSION).sql: sql/install.list $(SQL_FILES) $(SQL_DIRS) tools/build-sql.sh
 	bash tools/build-sql.sh install $(EXTVERSION) $@
 
-sql/$(EXTENSION)--$(LAST_RELEASE)--$(EXTVERSION).sql: sql/install.list $(SQL_FILES) $(SQL_DIRS) $(wildcard $(UPDATE_DIR)/*.sql) tools/build-sql.sh
+sql/$(EXTENSION)--$(LAST_RELEASE)--$(EXTVERSION).sql: sql/install.list $(SQL_FILES) $(SQL_DIRS) $(wildcard $(UPDATE_DIR)/*) tools/build-sql.sh
 	bash tools/build-sql.sh upgrade $(LAST_RELEASE) $(EXTVERSION) $@
 
 .PHONY: test deb-test demo report bench bench-quick werror status

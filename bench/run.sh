@@ -482,6 +482,25 @@ END {
 if ! grep -q ' -$' "$RESULTS"; then
     echo "(cpu V/base: the base's server CPU time per transaction over the variant's, medians of rounds)"
 fi
+# Per round: each variant over the first, tps and CPU, within the same round (the runs of one
+# round are minutes apart at most; the rounds show how far the figure moves from run to run).
+echo
+echo "per round (V/${VARIANTS[0]}: tps ratio / cpu ratio):"
+awk -v variants="${VARIANTS[*]}" -v workloads="${wl_names[*]}" '
+{ tps[$1, $2, $3] = $4; cpu[$1, $2, $3] = $6; if ($3 > nr) nr = $3 }
+END {
+    nv = split(variants, V, " "); nw = split(workloads, W, " ")
+    for (w = 1; w <= nw; w++) for (i = 2; i <= nv; i++) {
+        line = sprintf("%-22s %-9s", W[w], V[i]); any = 0
+        for (r = 1; r <= nr; r++) {
+            b = tps[W[w], V[1], r]; t = tps[W[w], V[i], r]; cb = cpu[W[w], V[1], r]; cv = cpu[W[w], V[i], r]
+            if (b == "" || t == "") { line = line sprintf("  %13s", "-"); continue }
+            any = 1
+            line = line sprintf("  %5.3f / %5s", t / b, (cb != "-" && cv != "-" && cv > 0) ? sprintf("%.3f", cb / cv) : "-")
+        }
+        if (any) print line
+    }
+}' "$RESULTS"
 if [ "$WAITS" = 1 ] && [ -s "$LOGDIR/waits.txt" ]; then
     echo
     echo "wait events (% of samples of active backends, mean over rounds; top 6 per workload and variant):"

@@ -31,7 +31,7 @@ forget_memo(Datum arg, int cacheid, uint32 hashvalue)
 {
 	memo_role = InvalidOid;
 	/* a role's class may have changed: plans shaped for it are re-made */
-	pals_redact_settings_changed();
+	pals_reshape_plans();
 }
 
 /* The class of a role, ignoring the superuser exemption. */
@@ -56,7 +56,7 @@ resolve_class(Oid roleid)
 			inherited = true;
 		}
 	}
-	return inherited ? result : (PalsClass) pals_default_class;
+	return inherited ? result : pals_get_default_class();
 }
 
 PalsClass
@@ -65,12 +65,12 @@ pals_class_of_role(Oid roleid)
 	const PalsRegistry *reg = pals_registry();
 
 	if (memo_role == roleid && memo_generation == reg->generation &&
-		memo_default_class == pals_default_class)
+		memo_default_class == (int) pals_get_default_class())
 		return memo_class;
 	memo_class = resolve_class(roleid);
 	memo_role = roleid;
 	memo_generation = reg->generation;
-	memo_default_class = pals_default_class;
+	memo_default_class = pals_get_default_class();
 	return memo_class;
 }
 
@@ -124,7 +124,7 @@ role_purpose(Oid roleid, bool *conflict)
  * session's setting of pals_privacy.purpose.  The setting may only narrow:
  * a role without a purpose may choose one; a role with a purpose may repeat
  * it.  The check hook refuses to set anything else
- * (pals_purpose_setting_allowed); a setting made before a SET ROLE to a role
+ * (purpose_setting_allowed); a setting made before a SET ROLE to a role
  * with another purpose, or a role with two purposes by membership, reads
  * under the intersection, and since a purpose is a single name, that is no
  * purpose anyone consented to: every contact field reads as NULL.  NULL: no
@@ -151,8 +151,8 @@ pals_effective_purpose(const char *setting)
  * planner checks again (pals_effective_purpose), for a SET ROLE that comes
  * after the setting.
  */
-bool
-pals_purpose_setting_allowed(const char *newval)
+static bool
+purpose_setting_allowed(const char *newval)
 {
 	Oid			user = GetUserId();
 	bool		conflict;
@@ -194,6 +194,7 @@ pals_privacy_current_class(PG_FUNCTION_ARGS)
 void
 pals_classes_init(void)
 {
+	pals_guc_purpose_check(purpose_setting_allowed);
 	CacheRegisterSyscacheCallback(AUTHMEMROLEMEM, forget_memo, (Datum) 0);
 	CacheRegisterSyscacheCallback(AUTHOID, forget_memo, (Datum) 0);
 }

@@ -13,6 +13,7 @@
  *       message that says to call it on its own.
  */
 #include "pals_privacy.h"
+#include "hooks.h"
 
 #include "access/xact.h"
 #include "catalog/namespace.h"
@@ -29,9 +30,6 @@
 
 PG_FUNCTION_INFO_V1(pals_privacy_drop_guard);
 PG_FUNCTION_INFO_V1(pals_privacy_require_top_level);
-
-static bool allow_drop_with_evidence = false;
-static ProcessUtility_hook_type prev_utility_hook = NULL;
 
 #define EXTENSION_SCHEMA "pals_privacy"
 
@@ -124,10 +122,11 @@ pals_privacy_require_top_level(PG_FUNCTION_ARGS)
  * own checks (permissions, arguments) come first, and only the error of its
  * first COMMIT is replaced by one that says what to do.
  */
-static void
-ops_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
-			ProcessUtilityContext context, ParamListInfo params,
-			QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
+void
+pals_operations_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
+						ProcessUtilityContext context, ParamListInfo params,
+						QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc,
+						ProcessUtility_hook_type next)
 {
 	Node	   *stmt = pstmt->utilityStmt;
 	char	   *procname = NULL;
@@ -143,10 +142,7 @@ ops_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 	}
 	if (procname == NULL)
 	{
-		if (prev_utility_hook)
-			prev_utility_hook(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
-		else
-			standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+		next(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
 		return;
 	}
 	{
@@ -154,10 +150,7 @@ ops_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 
 		PG_TRY();
 		{
-			if (prev_utility_hook)
-				prev_utility_hook(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
-			else
-				standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+			next(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
 		}
 		PG_CATCH();
 		{
@@ -175,21 +168,4 @@ ops_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 		}
 		PG_END_TRY();
 	}
-}
-
-void
-pals_operations_init(void)
-{
-	DefineCustomBoolVariable("pals_privacy.allow_drop_with_evidence",
-							 "Lets DROP EXTENSION pals_privacy delete the evidence it keeps.",
-							 "The audit log, consents, legal orders, PIN hashes and private reading history "
-							 "go with the extension. Set it in the session that drops the extension, after keeping a copy.",
-							 &allow_drop_with_evidence,
-							 false,
-							 PGC_USERSET,
-							 0,
-							 NULL, NULL, NULL);
-
-	prev_utility_hook = ProcessUtility_hook;
-	ProcessUtility_hook = ops_utility;
 }

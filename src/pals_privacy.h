@@ -2,28 +2,39 @@
  * pals_privacy.h
  *     Declarations shared between the mechanisms of pals_privacy.
  *
- * Layers (each file uses only the ones above it):
- *     spi_util.c   SQL as the extension owner, saved plans, catalog helpers
- *     registry.c   the binding registry and its per-backend cache
+ * Layers, from the bottom: each file uses only the files listed above it
+ * (tools/layers.sh checks this against the built objects):
+ *     compat.c     every difference between the PostgreSQL versions; the safe search_path
  *     crypto.c     SHA-256 and bytea helpers (OpenSSL)
+ *     guc.c        every setting (static, read through pals_get_*()); preloaded or not
+ *     spi_util.c   SQL as the extension owner, saved plans, catalog helpers
+ *     registry.c   the binding registry and its per-backend cache; the class names
  *     classes.c    the privacy class of a role
  *     conditions.c closed_when / settled_when: loan conditions over the row
  *     direct_write.c  one row written through the executor; heap-header reads
  *     tracker.c    the last-borrower tracker (every access to it)
  *     sever_plan.c per-relation severing state and its generated SQL
+ *     placeholder_guard.c  no foreign-key check for a sever to a guarded placeholder
+ *     pseudonym.c  pseudonymous statistics recorded at sever time (HMAC-SHA256)
  *     sever.c      severing triggers (patron link cut on return)
+ *     copy_sever.c the _sever_copies trigger: a severed row's derived copies (bind_copy)
  *     consent.c    the outbox check against recorded consent
+ *     audit.c      the hash-chained audit log (OpenSSL SHA-256)
  *     session.c    the patron session: PINs, login, lockout
  *     last_borrower.c  is a row its item's last borrower? (answers kept while the snapshot allows)
- *     redact_*.c   what each class reads of the bound relations (redact_internal.h:
- *                  policy, rewrite, run-time predicates, hooks)
+ *     redact_policy.c   redaction: the bindings covering a relation, the rules per class
+ *     redact_rewrite.c  redaction: the query-tree rewrite that applies them
+ *     redact_copies.c   redaction: a copy follows its source row (a rewritten EXISTS; policy's callback)
+ *     redact_runtime.c  redaction: the predicates rewritten queries call
+ *     redact_hooks.c    redaction: planner, executor, fmgr, emit_log, utility entry points
  *     placeholder_stats.c  planner estimates of a column severed to a placeholder
- *     audit.c      the hash-chained audit log (OpenSSL SHA-256)
+ *     officer.c    my_data(): a patron's own data
  *     worker.c     the maintenance background worker (purge, retention)
  *     operations.c DROP EXTENSION guard, procedures outside transaction blocks
- *     officer.c    my_data(): a patron's own data
- *     pseudonym.c  pseudonymous statistics recorded at sever time (HMAC-SHA256)
- *     pals_privacy.c  _PG_init: settings, callbacks
+ *     hooks.c      every PostgreSQL hook, installed once, dispatched to the files above (hooks.h)
+ *     pals_privacy.c  _PG_init: each file's init; the preload guard
+ * A lower file that must reach a higher one takes a callback (the purpose
+ * check classes.c gives guc.c) or a function pointer (hooks.h's `next`).
  */
 #ifndef PALS_PRIVACY_H
 #define PALS_PRIVACY_H
@@ -117,13 +128,13 @@ typedef struct OutboxBinding
  * severing the source removes from the copy, redaction hides wherever the
  * class reads the source row's patron as hidden.
  */
-typedef enum CopySever
+typedef enum CopyStrategy
 {
 	COPY_SEVER_NULL,			/* the copy's patron column set to NULL */
 	COPY_SEVER_PLACEHOLDER,		/* ... re-pointed to the placeholder */
 	COPY_SEVER_UNLINK,			/* the link (key column, its foreign key) set to NULL */
 	COPY_SEVER_DELETE			/* the row deleted */
-} CopySever;
+} CopyStrategy;
 
 typedef struct CopyBinding
 {
@@ -132,7 +143,7 @@ typedef struct CopyBinding
 	char	   *key_column;		/* in the copy: the source row's key */
 	char	   *source_key;		/* in the source */
 	char	   *patron_column;	/* in the copy, or NULL */
-	CopySever	sever_with;
+	CopyStrategy sever_with;
 } CopyBinding;
 
 typedef struct RoleClass
@@ -160,10 +171,32 @@ typedef struct PalsRegistry
 	RoleClass  *roles;
 } PalsRegistry;
 
-/* pals_privacy.c: settings */
+/* guc.c: every setting, read through these (the variables are static) */
+/* What a guardian's logged-in session reads of a minor's account (pals_privacy.guardian_access). */
+enum
+{
+	GUARDIAN_NONE,
+	GUARDIAN_CURRENT,			/* open loans and holds, fines */
+	GUARDIAN_ALL
+};
+
+extern void pals_guc_init(void);
+extern void pals_guc_purpose_check(bool (*allowed) (const char *newval));
+extern void pals_reshape_plans(void);
 extern bool pals_preloaded(void);
-extern int	pals_default_class;
-extern char *pals_purpose;
+extern PalsClass pals_get_default_class(void);
+extern const char *pals_get_purpose(void);
+extern double pals_get_collections_threshold(void);
+extern bool pals_get_require_acknowledgment(void);
+extern int	pals_get_guardian_access(void);
+extern int	pals_get_guardian_age_limit(void);
+extern int	pals_get_pin_iterations(void);
+extern int	pals_get_max_failed_logins(void);
+extern int	pals_get_lockout(void);	/* seconds */
+extern bool pals_get_placeholder_statistics(void);
+extern const char *pals_get_pseudonym_period(void);
+extern int	pals_get_maintenance_interval(void);	/* seconds */
+extern const char *pals_get_maintenance_databases(void);
 
 /* registry.c: the per-backend cache of the configuration tables */
 extern const PalsRegistry *pals_registry(void);
@@ -195,8 +228,6 @@ extern bytea *pals_bytea(const unsigned char *data, int len);
 extern PalsClass pals_class_of_role(Oid roleid);
 extern PalsClass pals_current_class(void);
 extern const char *pals_effective_purpose(const char *setting);
-extern int64 pals_audit_durable(const char *event, const char *details_json);
-extern bool pals_purpose_setting_allowed(const char *newval);
 extern void pals_classes_init(void);
 
 /* conditions.c */
@@ -208,25 +239,19 @@ extern char *pals_patron_optin_sql(const PatronBinding *p, const char *alias);
 /* sever.c */
 extern void pals_sever_init(void);
 
+/* audit.c */
+extern int64 pals_audit_durable(const char *event, const char *details_json);
+
 /* consent.c */
 extern const OutboxBinding *pals_outbox_binding_for(Oid relid);
 
 /* session.c */
-extern void pals_session_init(void);
 extern const char *pals_session_patron(void);
 
 /* redact_policy.c, redact_hooks.c (the redaction's files share redact_internal.h) */
-extern double pals_collections_threshold;
-extern bool pals_require_acknowledgment;
-extern int	pals_guardian_access;
-extern int	pals_guardian_age_limit;
 extern void pals_redact_init(void);
-extern void pals_redact_settings_changed(void);
 extern bool pals_redaction_in_force(void);
 extern bool pals_statistics_of_bound(Oid relid);
-
-/* placeholder_stats.c */
-extern void pals_placeholder_stats_init(void);
 
 /* officer.c, pseudonym.c: the privacy officer's view (issue 19) */
 extern void pals_stats_init(void);
@@ -235,8 +260,5 @@ extern void pals_stats_record(const LoanBinding *b, Oid patron_type, Datum patro
 
 /* worker.c */
 extern void pals_worker_init(void);
-
-/* operations.c */
-extern void pals_operations_init(void);
 
 #endif							/* PALS_PRIVACY_H */

@@ -38,6 +38,7 @@
  *     (all_rows_selectable).
  */
 #include "pals_privacy.h"
+#include "hooks.h"
 
 #include "access/htup_details.h"
 #include "catalog/index.h"
@@ -48,11 +49,6 @@
 #include "utils/lsyscache.h"
 #include "utils/selfuncs.h"
 #include "utils/syscache.h"
-
-static bool placeholder_statistics = true;
-
-static get_relation_stats_hook_type prev_relation_stats_hook = NULL;
-static get_index_stats_hook_type prev_index_stats_hook = NULL;
 
 /* Statistics that describe values, not their number: no longer to be found. */
 static void
@@ -132,9 +128,9 @@ distinct_without_placeholder(float4 stadistinct, double nullfrac, double frequen
 	return (float4) Max(result, -1.0);
 }
 
-static bool
-placeholder_relation_stats(PlannerInfo *root, RangeTblEntry *rte, AttrNumber attnum,
-						   VariableStatData *vardata)
+bool
+pals_placeholder_relation_stats(PlannerInfo *root, RangeTblEntry *rte, AttrNumber attnum,
+								VariableStatData *vardata)
 {
 	const LoanBinding *b = NULL;
 	HeapTuple	stats;
@@ -143,12 +139,10 @@ placeholder_relation_stats(PlannerInfo *root, RangeTblEntry *rte, AttrNumber att
 	bool		hide;
 	bool		adjust;
 
-	if (prev_relation_stats_hook && prev_relation_stats_hook(root, rte, attnum, vardata))
-		return true;
 	if (rte->rtekind != RTE_RELATION || attnum <= 0 || !pals_extension_ready())
 		return false;
 	hide = statistics_hidden(rte->relid);
-	if (placeholder_statistics)
+	if (pals_get_placeholder_statistics())
 		b = pals_loan_binding_for(rte->relid);
 	adjust = b != NULL && b->sever_with == SEVER_PLACEHOLDER &&
 		get_attnum(rte->relid, b->patron_column) == attnum;
@@ -188,13 +182,11 @@ placeholder_relation_stats(PlannerInfo *root, RangeTblEntry *rte, AttrNumber att
 }
 
 /* An index's own statistics (expression columns) of a bound relation. */
-static bool
-hidden_index_stats(PlannerInfo *root, Oid indexOid, AttrNumber indexattnum, VariableStatData *vardata)
+bool
+pals_hidden_index_stats(PlannerInfo *root, Oid indexOid, AttrNumber indexattnum, VariableStatData *vardata)
 {
 	HeapTuple	stats;
 
-	if (prev_index_stats_hook && prev_index_stats_hook(root, indexOid, indexattnum, vardata))
-		return true;
 	if (!pals_extension_ready() || !statistics_hidden(IndexGetRelation(indexOid, false)))
 		return false;
 	stats = SearchSysCache3(STATRELATTINH, ObjectIdGetDatum(indexOid),
@@ -207,22 +199,4 @@ hidden_index_stats(PlannerInfo *root, Oid indexOid, AttrNumber indexattnum, Vari
 	vardata->freefunc = heap_freetuple;
 	vardata->acl_ok = false;
 	return true;
-}
-
-void
-pals_placeholder_stats_init(void)
-{
-	DefineCustomBoolVariable("pals_privacy.placeholder_statistics",
-							 "Plan as if severed rows had no patron.",
-							 "On, the planner's estimate for an unknown patron id of a column severed to a "
-							 "placeholder leaves the placeholder's rows out. Off, it uses ANALYZE's numbers.",
-							 &placeholder_statistics,
-							 true,
-							 PGC_USERSET,
-							 0,
-							 NULL, NULL, NULL);
-	prev_relation_stats_hook = get_relation_stats_hook;
-	get_relation_stats_hook = placeholder_relation_stats;
-	prev_index_stats_hook = get_index_stats_hook;
-	get_index_stats_hook = hidden_index_stats;
 }

@@ -47,27 +47,6 @@ PG_FUNCTION_INFO_V1(pals_privacy_statistics_binding_changed);
 
 #define KEY_LEN 32
 
-typedef enum PseudonymPeriod
-{
-	PERIOD_DAY,
-	PERIOD_WEEK,
-	PERIOD_MONTH,
-	PERIOD_QUARTER,
-	PERIOD_YEAR
-} PseudonymPeriod;
-
-static const struct config_enum_entry period_options[] = {
-	{"day", PERIOD_DAY, false},
-	{"week", PERIOD_WEEK, false},
-	{"month", PERIOD_MONTH, false},
-	{"quarter", PERIOD_QUARTER, false},
-	{"year", PERIOD_YEAR, false},
-	{NULL, 0, false}
-};
-
-static int	pseudonym_period = PERIOD_YEAR;
-static int	min_group_size = 5;
-
 /*
  * Which loan bindings collect statistics, each with the INSERT that writes
  * its records: read once per registry generation and dropped when
@@ -387,7 +366,7 @@ pals_privacy_random_key(PG_FUNCTION_ARGS)
 Datum
 pals_privacy_pseudonym_period(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_TEXT_P(cstring_to_text(period_options[pseudonym_period].name));
+	PG_RETURN_TEXT_P(cstring_to_text(pals_get_pseudonym_period()));
 }
 
 /*
@@ -408,23 +387,6 @@ pals_privacy_statistics_binding_changed(PG_FUNCTION_ARGS)
 void
 pals_stats_init(void)
 {
-	DefineCustomEnumVariable("pals_privacy.pseudonym_period",
-							 "How long one secret key of the statistics pseudonyms lives.",
-							 "Pseudonyms link a patron's loans within one period and never across periods; "
-							 "an ended period's key is destroyed. Calendar periods, UTC.",
-							 &pseudonym_period,
-							 PERIOD_YEAR,
-							 period_options,
-							 PGC_SUSET,
-							 0,
-							 NULL, NULL, NULL);
-	DefineCustomIntVariable("pals_privacy.min_group_size",
-							"Smallest number of patrons a group of exported statistics may show.",
-							"export_statistics() suppresses every group of fewer patrons (k-anonymity).",
-							&min_group_size,
-							5, 2, INT_MAX,
-							PGC_SUSET, 0,
-							NULL, NULL, NULL);
 	CacheRegisterRelcacheCallback(stats_relcache_callback, (Datum) 0);
 	RegisterXactCallback(stats_xact_callback, NULL);
 	RegisterSubXactCallback(stats_subxact_callback, NULL);

@@ -37,7 +37,6 @@
 #include "parser/parsetree.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
-#include "utils/relcache.h"
 
 static AttrNumber
 copy_column(Oid relid, const char *column)
@@ -81,8 +80,8 @@ not_null(Expr *e)
  * Does the class read the patron of the source row of this copy row (the
  * copy being range table entry rti of relation relid)?  An EXISTS sublink.
  */
-Expr *
-redact_copy_source_visible(const CopyBinding *c, Oid relid, Index rti, const Redaction *red)
+static Expr *
+copy_source_visible(const CopyBinding *c, Oid relid, Index rti, const Redaction *red)
 {
 	const LoanBinding *b = pals_loan_binding_for(c->source);
 	Relation	rel;
@@ -141,34 +140,8 @@ redact_copy_source_visible(const CopyBinding *c, Oid relid, Index rti, const Red
 	return (Expr *) link;
 }
 
-/*
- * The columns that link a copy row to its source: the key column, or every
- * column of the (widest) foreign key it is part of (fines(loan_id,
- * loan_checked_out_at): a checkout time alone finds the loan again).  The
- * same columns sever_with => 'unlink' sets to NULL (_copy_link_set).
- */
-List *
-redact_copy_link_columns(const CopyBinding *c, Oid relid)
+void
+redact_copies_init(void)
 {
-	Relation	rel = relation_open(relid, AccessShareLock);
-	AttrNumber	key = copy_column(relid, c->key_column);
-	ForeignKeyCacheInfo *best = NULL;
-	List	   *out = NIL;
-	ListCell   *lc;
-
-	foreach(lc, RelationGetFKeyList(rel))
-	{
-		ForeignKeyCacheInfo *fk = lfirst(lc);
-
-		for (int i = 0; i < fk->nkeys; i++)
-			if (fk->conkey[i] == key && (best == NULL || fk->nkeys > best->nkeys))
-				best = fk;
-	}
-	if (best == NULL)
-		out = list_make1(pstrdup(c->key_column));
-	else
-		for (int i = 0; i < best->nkeys; i++)
-			out = lappend(out, get_attname(relid, best->conkey[i], false));
-	relation_close(rel, NoLock);
-	return out;
+	redact_copy_visible = copy_source_visible;
 }

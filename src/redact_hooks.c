@@ -6,10 +6,11 @@
  *     executor hook (row counts of bound relations), the fmgr hook (no SQL
  *     function inlined into a redacted query), the emit_log hook (DETAIL of
  *     integrity errors, server log lines), the utility hook (COPY to and
- *     from bound relations, EXPLAIN); and the mechanism's settings.  The
- *     files of the mechanism: redact_internal.h.
+ *     from bound relations, EXPLAIN).  hooks.c installs them; the
+ *     settings are guc.c's.  The files of the mechanism: redact_internal.h.
  */
 #include "redact_internal.h"
+#include "hooks.h"
 
 #include "access/table.h"
 #include "catalog/namespace.h"
@@ -33,21 +34,6 @@
 #include "utils/plancache.h"
 #include "utils/rls.h"
 
-#include <float.h>
-
-static const struct config_enum_entry guardian_options[] = {
-	{"none", GUARDIAN_NONE, false},
-	{"current", GUARDIAN_CURRENT, false},
-	{"all", GUARDIAN_ALL, false},
-	{NULL, 0, false}
-};
-
-static planner_hook_type prev_planner_hook = NULL;
-static ExecutorStart_hook_type prev_executor_start_hook = NULL;
-static needs_fmgr_hook_type prev_needs_fmgr_hook = NULL;
-static emit_log_hook_type prev_emit_log_hook = NULL;
-static ProcessUtility_hook_type prev_utility_hook = NULL;
-
 /* true while planning for a class that is redacted (see needs_fmgr) */
 static int	planning_redacted = 0;
 
@@ -65,7 +51,7 @@ static PalsClass last_class = PALS_CLASS_OPERATIONAL;
 static const char *
 effective_purpose(void)
 {
-	return pals_effective_purpose(pals_purpose);
+	return pals_effective_purpose(pals_get_purpose());
 }
 
 /* Remember the class of the role the session acts as (see emit_log). */
@@ -97,12 +83,24 @@ redaction_applies(Redaction *r)
 	return r->class != PALS_CLASS_OPERATIONAL || r->purpose != NULL;
 }
 
+/*
+ * While our planner hook plans a statement: what it decided for the user it
+ * plans for.  The planner's statistics hooks ask for every column they
+ * estimate (placeholder_stats.c), and the answer cannot change in the middle
+ * of one planning.
+ */
+static bool planning_decided = false;
+static bool planning_in_force = false;
+static Oid	planning_user = InvalidOid;
+
 /* Is the current user of a class whose reads are redacted (not operational)? */
 bool
 pals_redaction_in_force(void)
 {
 	Redaction	red;
 
+	if (planning_decided && GetUserId() == planning_user)
+		return planning_in_force;
 	return pals_extension_ready() && redaction_applies(&red) && red.class != PALS_CLASS_OPERATIONAL;
 }
 
@@ -185,14 +183,17 @@ add_plan_dependencies(PlannedStmt *result)
 			result->relationOids = lappend_oid(result->relationOids, config[i]);
 }
 
-static PlannedStmt *
-redact_planner(Query *parse, const char *query_string, int cursorOptions,
-			   ParamListInfo boundParams)
+PlannedStmt *
+pals_redact_planner(Query *parse, const char *query_string, int cursorOptions,
+					ParamListInfo boundParams, planner_hook_type next)
 {
 	Redaction	red;
 	bool		ready = pals_extension_ready();
 	bool		active = ready && redaction_applies(&red);
 	PlannedStmt *volatile result = NULL;
+	bool		save_decided = planning_decided;
+	bool		save_in_force = planning_in_force;
+	Oid			save_user = planning_user;
 
 	if (ready && pals_preloaded())
 		query_tree_walker(parse, drop_preload_guard_walker, active ? (void *) &red : NULL,
@@ -209,15 +210,18 @@ redact_planner(Query *parse, const char *query_string, int cursorOptions,
 	}
 	PG_TRY();
 	{
-		if (prev_planner_hook)
-			result = prev_planner_hook(parse, query_string, cursorOptions, boundParams);
-		else
-			result = standard_planner(parse, query_string, cursorOptions, boundParams);
+		planning_decided = true;
+		planning_in_force = active && red.class != PALS_CLASS_OPERATIONAL;
+		planning_user = GetUserId();
+		result = next(parse, query_string, cursorOptions, boundParams);
 	}
 	PG_FINALLY();
 	{
 		if (active)
 			planning_redacted--;
+		planning_decided = save_decided;
+		planning_in_force = save_in_force;
+		planning_user = save_user;
 	}
 	PG_END_TRY();
 	if (ready)
@@ -280,14 +284,11 @@ guard_row_counts(QueryDesc *qd, bool before)
 					   "list pals_privacy first in shared_preload_libraries.")));
 }
 
-static void
-redact_executor_start(QueryDesc *qd, int eflags)
+void
+pals_redact_executor_start(QueryDesc *qd, int eflags, ExecutorStart_hook_type next)
 {
 	guard_row_counts(qd, true);
-	if (prev_executor_start_hook)
-		prev_executor_start_hook(qd, eflags);
-	else
-		standard_ExecutorStart(qd, eflags);
+	next(qd, eflags);
 	/* a hook that ran after ours may have turned row counts on */
 	guard_row_counts(qd, false);
 }
@@ -299,11 +300,9 @@ redact_executor_start(QueryDesc *qd, int eflags)
  * they run as functions, and their own statements are planned (and
  * redacted) when they run.
  */
-static bool
-redact_needs_fmgr(Oid fn)
+bool
+pals_redact_needs_fmgr(Oid fn)
 {
-	if (prev_needs_fmgr_hook && prev_needs_fmgr_hook(fn))
-		return true;
 	return planning_redacted > 0 && redact_is_sql_function(fn);
 }
 
@@ -315,8 +314,8 @@ redact_needs_fmgr(Oid fn)
  * (Row security on bound tables keeps them out at the source, for roles
  * that do not own the table; this covers the rest.)
  */
-static void
-redact_emit_log(ErrorData *edata)
+void
+pals_redact_emit_log(ErrorData *edata)
 {
 	if (last_class != PALS_CLASS_OPERATIONAL)
 	{
@@ -335,8 +334,6 @@ redact_emit_log(ErrorData *edata)
 		if (edata->elevel == LOG)
 			edata->output_to_client = false;
 	}
-	if (prev_emit_log_hook)
-		prev_emit_log_hook(edata);
 }
 
 /*
@@ -409,27 +406,17 @@ copy_from_bound(CopyStmt *stmt, const char *queryString, QueryEnvironment *query
 	return true;
 }
 
-static void
-next_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
-			 ProcessUtilityContext context, ParamListInfo params,
-			 QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
-{
-	if (prev_utility_hook)
-		prev_utility_hook(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
-	else
-		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
-}
-
 /* EXPLAIN, with explain_depth telling the executor hook it is inside one */
 static void
 explain_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 				ProcessUtilityContext context, ParamListInfo params,
-				QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
+				QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc,
+				ProcessUtility_hook_type next)
 {
 	explain_depth++;
 	PG_TRY();
 	{
-		next_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+		next(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
 	}
 	PG_FINALLY();
 	{
@@ -443,10 +430,11 @@ explain_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
  * it becomes COPY (SELECT columns FROM ONLY table) TO, as PostgreSQL does
  * itself for row-level security.
  */
-static void
-redact_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
-			   ProcessUtilityContext context, ParamListInfo params,
-			   QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
+void
+pals_redact_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
+					ProcessUtilityContext context, ParamListInfo params,
+					QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc,
+					ProcessUtility_hook_type next)
 {
 	Node	   *stmt = pstmt->utilityStmt;
 	Redaction	red;
@@ -459,7 +447,7 @@ redact_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 	 */
 	if (IsA(stmt, TransactionStmt) || IsA(stmt, VariableSetStmt) || IsA(stmt, VariableShowStmt))
 	{
-		next_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+		next(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
 		return;
 	}
 	/* notes the session's class for every other statement (see emit_log) */
@@ -517,78 +505,14 @@ redact_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
 		}
 	}
 	if (IsA(stmt, ExplainStmt))
-		explain_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+		explain_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc, next);
 	else
-		next_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
-}
-
-/* A setting that shapes plans changed: cached plans are re-made. */
-void
-pals_redact_settings_changed(void)
-{
-	ResetPlanCache();
-}
-
-static void
-assign_require_acknowledgment(bool newval, void *extra)
-{
-	pals_redact_settings_changed();
-}
-
-static void
-assign_guardian_access(int newval, void *extra)
-{
-	pals_redact_settings_changed();
+		next(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
 }
 
 void
 pals_redact_init(void)
 {
-	DefineCustomRealVariable("pals_privacy.collections_threshold",
-							 "Amount a patron must owe before the collections class sees them.",
-							 "The collections class sees patrons whose total across bound balance relations "
-							 "is more than this. Only superusers can change it.",
-							 &pals_collections_threshold,
-							 25.0, 0.0, DBL_MAX,
-							 PGC_SUSET, 0,
-							 NULL, NULL, NULL);
-	DefineCustomBoolVariable("pals_privacy.require_acknowledgment",
-							 "Mask patron columns for staff who have not acknowledged the policy this year.",
-							 "A staff role whose last pals_privacy.acknowledge_policy() is over a year old, "
-							 "or that has none, reads every patron column masked.",
-							 &pals_require_acknowledgment,
-							 false,
-							 PGC_SUSET, 0,
-							 NULL, assign_require_acknowledgment, NULL);
-
-	DefineCustomEnumVariable("pals_privacy.guardian_access",
-							 "What a guardian's logged-in session reads of a minor's account.",
-							 "none; current: open loans and holds, loans with fines owed, balances; "
-							 "all: the whole account, reading history included. Minors are patrons younger "
-							 "than pals_privacy.guardian_age_limit (birth_date_column of bind_patrons).",
-							 &pals_guardian_access,
-							 GUARDIAN_NONE,
-							 guardian_options,
-							 PGC_SUSET, 0,
-							 NULL, assign_guardian_access, NULL);
-	DefineCustomIntVariable("pals_privacy.guardian_age_limit",
-							"Age (years) below which a guardian may see the account.",
-							NULL,
-							&pals_guardian_age_limit,
-							18, 1, 150,
-							PGC_SUSET, 0,
-							NULL, NULL, NULL);
-
+	redact_copies_init();
 	CacheRegisterRelcacheCallback(redact_relcache_callback, (Datum) 0);
-
-	prev_planner_hook = planner_hook;
-	planner_hook = redact_planner;
-	prev_executor_start_hook = ExecutorStart_hook;
-	ExecutorStart_hook = redact_executor_start;
-	prev_needs_fmgr_hook = needs_fmgr_hook;
-	needs_fmgr_hook = redact_needs_fmgr;
-	prev_emit_log_hook = emit_log_hook;
-	emit_log_hook = redact_emit_log;
-	prev_utility_hook = ProcessUtility_hook;
-	ProcessUtility_hook = redact_utility;
 }

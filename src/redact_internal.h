@@ -44,7 +44,7 @@
  *       redact_runtime.c  the functions rewritten queries call (consent, amounts
  *                         owed, wards, statistics), with their per-statement cache
  *       redact_hooks.c    the planner, executor, fmgr, emit_log and utility
- *                         hooks; the settings
+ *                         hooks (installed by hooks.c)
  */
 #ifndef REDACT_INTERNAL_H
 #define REDACT_INTERNAL_H
@@ -54,14 +54,6 @@
 #include "nodes/parsenodes.h"
 #include "utils/hsearch.h"
 #include "utils/rel.h"
-
-/* What a guardian's logged-in session reads of a minor's account. */
-enum
-{
-	GUARDIAN_NONE,
-	GUARDIAN_CURRENT,			/* open loans and holds, fines */
-	GUARDIAN_ALL
-};
 
 /* What the current user reads under (see redaction_applies, redact_hooks.c). */
 typedef struct Redaction
@@ -137,11 +129,19 @@ extern bool redact_only_our_row_security(Relation rel);
 extern Expr *redact_call(Oid fn, List *args);
 extern RteRules *redact_rules_for(Oid relid, int rti, const RelPolicy *p, const Redaction *red);
 
+/*
+ * Does the class read the source row's patron of this copy row?  Built by
+ * redact_copies.c, which rewrites a query for it (redact_rewrite.c, above
+ * this file): so the policy reaches it through this pointer, set at load
+ * (redact_copies_init).  Unset, every copy reads as of a hidden source.
+ */
+typedef Expr *(*redact_copy_visible_type) (const CopyBinding *c, Oid relid, Index rti, const Redaction *red);
+extern redact_copy_visible_type redact_copy_visible;
+
 /* ----------------------------------------------------------------------
  * redact_copies.c
  * ---------------------------------------------------------------------- */
-extern Expr *redact_copy_source_visible(const CopyBinding *c, Oid relid, Index rti, const Redaction *red);
-extern List *redact_copy_link_columns(const CopyBinding *c, Oid relid);
+extern void redact_copies_init(void);
 
 /* ----------------------------------------------------------------------
  * redact_rewrite.c

@@ -12,6 +12,7 @@
 #include "redact_internal.h"
 
 #include "access/genam.h"
+#include "access/relation.h"
 #include "access/table.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_inherits.h"
@@ -25,13 +26,9 @@
 #include "rewrite/rowsecurity.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/relcache.h"
 #include "utils/typcache.h"
-
-/* Settings (registered in redact_hooks.c): what the rules and predicates depend on. */
-double		pals_collections_threshold = 0.0;
-bool		pals_require_acknowledgment = false;
-int			pals_guardian_access = 0;	/* GUARDIAN_NONE */
-int			pals_guardian_age_limit = 18;
 
 /* ----------------------------------------------------------------------
  * Per-relation policy: which bindings cover a relation (its own, or its
@@ -610,7 +607,7 @@ account_rules(RteRules *r, const char *column, const Redaction *red)
 	switch (red->class)
 	{
 		case PALS_CLASS_PATRON:
-			filter(r, patron_rows(r, column, pals_guardian_access != GUARDIAN_NONE, NULL));
+			filter(r, patron_rows(r, column, pals_get_guardian_access() != GUARDIAN_NONE, NULL));
 			break;
 		case PALS_CLASS_COLLECTIONS:
 			filter(r, collectible(r, column));
@@ -623,6 +620,40 @@ account_rules(RteRules *r, const char *column, const Redaction *red)
 	}
 }
 
+redact_copy_visible_type redact_copy_visible = NULL;
+
+/*
+ * The columns that link a copy row to its source: the key column, or every
+ * column of the (widest) foreign key it is part of (fines(loan_id,
+ * loan_checked_out_at): a checkout time alone finds the loan again).  The
+ * same columns sever_with => 'unlink' sets to NULL (_copy_link_set).
+ */
+static List *
+copy_link_columns(const CopyBinding *c, Oid relid)
+{
+	Relation	rel = relation_open(relid, AccessShareLock);
+	AttrNumber	key = get_attnum(relid, c->key_column);
+	ForeignKeyCacheInfo *best = NULL;
+	List	   *out = NIL;
+	ListCell   *lc;
+
+	foreach(lc, RelationGetFKeyList(rel))
+	{
+		ForeignKeyCacheInfo *fk = lfirst(lc);
+
+		for (int i = 0; i < fk->nkeys; i++)
+			if (fk->conkey[i] == key && (best == NULL || fk->nkeys > best->nkeys))
+				best = fk;
+	}
+	if (best == NULL)
+		out = list_make1(pstrdup(c->key_column));
+	else
+		for (int i = 0; i < best->nkeys; i++)
+			out = lappend(out, get_attname(relid, best->conkey[i], false));
+	relation_close(rel, NoLock);
+	return out;
+}
+
 /*
  * A copy of a loan row's identity follows the source row: where the class
  * reads the source's patron as hidden (masked, severed, or the row not
@@ -633,9 +664,11 @@ static void
 copy_rules(RteRules *r, const CopyBinding *c, const Redaction *red)
 {
 	/* a row not linked to any source row is no copy of one: nothing to hide */
+	Expr	   *source = redact_copy_visible ? redact_copy_visible(c, r->relid, r->rti, red)
+		: (Expr *) makeBoolConst(false, false);	/* fail closed */
 	Expr	   *visible = makeBoolExpr(OR_EXPR,
 									   list_make2(is_null((Expr *) column_var(r, c->key_column), true),
-												  redact_copy_source_visible(c, r->relid, r->rti, red)), -1);
+												  source), -1);
 	ListCell   *lc;
 
 	switch (c->sever_with)
@@ -645,7 +678,7 @@ copy_rules(RteRules *r, const CopyBinding *c, const Redaction *red)
 			mask(r, c->patron_column, visible);
 			break;
 		case COPY_SEVER_UNLINK:
-			foreach(lc, redact_copy_link_columns(c, r->relid))
+			foreach(lc, copy_link_columns(c, r->relid))
 				mask(r, lfirst(lc), copyObject(visible));
 			break;
 		case COPY_SEVER_DELETE:
@@ -675,20 +708,20 @@ build_rules(RteRules *r, const RelPolicy *p, const Redaction *red)
 			if (p->history)
 				filter(r, none);
 			narrow_contacts(r, p, red->purpose);
-			if (pals_require_acknowledgment)
+			if (pals_get_require_acknowledgment())
 				require_acknowledgment(r, p);
 			break;
 
 		case PALS_CLASS_PATRON:
 			{
-				bool		wards = pals_guardian_access != GUARDIAN_NONE;
+				bool		wards = pals_get_guardian_access() != GUARDIAN_NONE;
 
 				if (p->patrons)
 					filter(r, patron_rows(r, p->patrons->id_column, wards, NULL));
 				if (p->loan)
 				{
 					List	   *current = loan_current(r, p->loan);
-					Expr	   *also = pals_guardian_access == GUARDIAN_ALL ? NULL
+					Expr	   *also = pals_get_guardian_access() == GUARDIAN_ALL ? NULL
 						: list_length(current) == 1 ? linitial(current)
 						: makeBoolExpr(OR_EXPR, current, -1);
 
@@ -700,7 +733,7 @@ build_rules(RteRules *r, const RelPolicy *p, const Redaction *red)
 					filter(r, patron_rows(r, p->balance->patron_column, wards, NULL));
 				if (p->history)
 					filter(r, patron_rows(r, p->history->patron_column,
-										  pals_guardian_access == GUARDIAN_ALL, NULL));
+										  pals_get_guardian_access() == GUARDIAN_ALL, NULL));
 				if (p->outbox)
 					filter(r, patron_rows(r, p->outbox->patron_column, wards, NULL));
 				foreach(lc, p->contacts)
@@ -793,8 +826,8 @@ redact_rules_for(Oid relid, int rti, const RelPolicy *p, const Redaction *red)
 		RuleTemplate *x = lfirst(lc);
 
 		if (x->relid == relid && x->class == red->class &&
-			x->acknowledgment == pals_require_acknowledgment &&
-			x->guardian_access == pals_guardian_access && strcmp(x->purpose, purpose) == 0)
+			x->acknowledgment == pals_get_require_acknowledgment() &&
+			x->guardian_access == pals_get_guardian_access() && strcmp(x->purpose, purpose) == 0)
 		{
 			t = x;
 			break;
@@ -816,8 +849,8 @@ redact_rules_for(Oid relid, int rti, const RelPolicy *p, const Redaction *red)
 		t = palloc0(sizeof(RuleTemplate));
 		t->relid = relid;
 		t->class = red->class;
-		t->acknowledgment = pals_require_acknowledgment;
-		t->guardian_access = pals_guardian_access;
+		t->acknowledgment = pals_get_require_acknowledgment();
+		t->guardian_access = pals_get_guardian_access();
 		strlcpy(t->purpose, purpose, sizeof(t->purpose));
 		t->rules = r;
 		derived.templates = lappend(derived.templates, t);

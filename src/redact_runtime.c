@@ -180,7 +180,7 @@ pals_privacy_collectible(PG_FUNCTION_ARGS)
 				 errmsg("pals_privacy._collectible is for the collections class")));
 	if (reg->balances == NIL)
 		PG_RETURN_BOOL(false);
-	snprintf(question, sizeof(question), "owes>%.17g", pals_collections_threshold);
+	snprintf(question, sizeof(question), "owes>%.17g", pals_get_collections_threshold());
 	initStringInfo(&sql);
 	appendStringInfoString(&sql, "SELECT p FROM (");
 	foreach(lc, reg->balances)
@@ -194,7 +194,7 @@ pals_privacy_collectible(PG_FUNCTION_ARGS)
 													get_rel_name(b->relid)));
 	}
 	appendStringInfoString(&sql, ") s GROUP BY p HAVING sum(a) > $1");
-	threshold = DirectFunctionCall1(float8_numeric, Float8GetDatum(pals_collections_threshold));
+	threshold = DirectFunctionCall1(float8_numeric, Float8GetDatum(pals_get_collections_threshold()));
 	PG_RETURN_BOOL(in_set(patron_set(question, sql.data, 1, &type, &threshold),
 						  PG_GETARG_TEXT_PP(0)));
 }
@@ -269,7 +269,7 @@ pals_privacy_wards(PG_FUNCTION_ARGS)
 	int			n = 0;
 	ListCell   *lc;
 
-	if (patron == NULL || pals_guardian_access == GUARDIAN_NONE || reg->guardians == NIL ||
+	if (patron == NULL || pals_get_guardian_access() == GUARDIAN_NONE || reg->guardians == NIL ||
 		reg->patrons == NULL || reg->patrons->birth_date_column == NULL)
 		PG_RETURN_ARRAYTYPE_P(construct_empty_array(TEXTOID));
 	initStringInfo(&sql);
@@ -288,9 +288,9 @@ pals_privacy_wards(PG_FUNCTION_ARGS)
 						 quote_identifier(reg->patrons->id_column), quote_identifier(g->patron_column),
 						 quote_identifier(g->column), quote_identifier(reg->patrons->birth_date_column));
 	}
-	snprintf(question, sizeof(question), "wards:%.40s:%d", patron, pals_guardian_age_limit);
+	snprintf(question, sizeof(question), "wards:%.40s:%d", patron, pals_get_guardian_age_limit());
 	args[0] = CStringGetTextDatum(patron);
-	args[1] = Int32GetDatum(pals_guardian_age_limit);
+	args[1] = Int32GetDatum(pals_get_guardian_age_limit());
 	set = patron_set(question, sql.data, 2, types, args);
 	hash_seq_init(&seq, set->ids);
 	while ((id = hash_seq_search(&seq)) != NULL)

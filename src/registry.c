@@ -31,6 +31,7 @@
 #include "utils/fmgroids.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
@@ -620,6 +621,16 @@ pals_registry(void)
  * schema outlives DROP EXTENSION (CREATE EXTENSION made it, but it is not a
  * member), so presence is remembered per configuration table, which does not.
  */
+static bool ready_known = false;	/* ready_value holds until a catalog change */
+static bool ready_value = false;
+
+/* A schema or a relation was created, dropped or renamed: ask again. */
+static void
+ready_syscache_callback(Datum arg, int cacheid, uint32 hashvalue)
+{
+	ready_known = false;
+}
+
 bool
 pals_extension_ready(void)
 {
@@ -630,18 +641,30 @@ pals_extension_ready(void)
 
 	if (!IsTransactionState() || creating_extension || loading)
 		return false;
+
+	/*
+	 * Asked several times for every statement planned (the planner hook,
+	 * the statistics hooks per column): the answer is kept until an
+	 * invalidation of the schema or relation name caches.  CREATE and DROP
+	 * EXTENSION create and drop the schema and its tables; an aborted one
+	 * undoes them with invalidations too.
+	 */
+	if (ready_known)
+		return ready_value;
+	ready_value = false;
 	nsp = get_namespace_oid("pals_privacy", true);
-	if (!OidIsValid(nsp))
-		return false;
-	relid = get_relname_relid("loan_binding", nsp);
-	if (!OidIsValid(relid))
-		return false;
-	if (relid != checked_relid)
+	relid = OidIsValid(nsp) ? get_relname_relid("loan_binding", nsp) : InvalidOid;
+	if (OidIsValid(relid))
 	{
-		present = OidIsValid(get_extension_oid("pals_privacy", true));
-		checked_relid = relid;
+		if (relid != checked_relid)
+		{
+			present = OidIsValid(get_extension_oid("pals_privacy", true));
+			checked_relid = relid;
+		}
+		ready_value = present;
 	}
-	return present;
+	ready_known = true;
+	return ready_value;
 }
 
 /* The configuration tables (a plan that depends on the registry lists them). */
@@ -707,4 +730,6 @@ void
 pals_registry_init(void)
 {
 	CacheRegisterRelcacheCallback(registry_relcache_callback, (Datum) 0);
+	CacheRegisterSyscacheCallback(NAMESPACENAME, ready_syscache_callback, (Datum) 0);
+	CacheRegisterSyscacheCallback(RELNAMENSP, ready_syscache_callback, (Datum) 0);
 }

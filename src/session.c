@@ -13,6 +13,7 @@
  *     rollback (audit.c).
  */
 #include "pals_privacy.h"
+#include "hooks.h"
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -52,10 +53,6 @@ PG_FUNCTION_INFO_V1(pals_privacy_pin_change_required);
 #define CARD_KEY_LEN 72		/* hex SHA-256 of database and card */
 #define MAX_CARDS 10000
 
-int			pals_pin_iterations = 100000;
-int			pals_max_failed_logins = 5;
-int			pals_lockout = 15 * 60;	/* seconds */
-
 /* The session's patron: set by login() only. */
 static char *session_patron = NULL;
 
@@ -89,14 +86,10 @@ typedef struct CardFailures
 
 static HTAB *failures = NULL;
 static LWLock *failures_lock = NULL;
-static shmem_request_hook_type prev_shmem_request_hook = NULL;
-static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
-static ProcessUtility_hook_type prev_utility_hook = NULL;
-static emit_log_hook_type prev_emit_log_hook = NULL;
 
 /*
  * The statement (by its start time) in which login(), change_pin() or
- * _pin_hash() (set_pin) ran: its log lines are scrubbed (credentials_emit_log).
+ * _pin_hash() (set_pin) ran: its log lines are scrubbed (pals_session_emit_log).
  */
 static TimestampTz credentials_statement = 0;
 
@@ -106,22 +99,18 @@ note_credentials(void)
 	credentials_statement = GetCurrentStatementStartTimestamp();
 }
 
-static void
-session_shmem_request(void)
+void
+pals_session_shmem_request(void)
 {
-	if (prev_shmem_request_hook)
-		prev_shmem_request_hook();
 	RequestAddinShmemSpace(hash_estimate_size(MAX_CARDS, sizeof(CardFailures)));
 	RequestNamedLWLockTranche("pals_privacy logins", 1);
 }
 
-static void
-session_shmem_startup(void)
+void
+pals_session_shmem_startup(void)
 {
 	HASHCTL		ctl;
 
-	if (prev_shmem_startup_hook)
-		prev_shmem_startup_hook();
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
 	ctl.keysize = CARD_KEY_LEN;
 	ctl.entrysize = sizeof(CardFailures);
@@ -263,9 +252,9 @@ count_attempt(const char *key, bool *locked, bool *new_lockout)
 		else
 		{
 			entry->failures++;
-			if (entry->failures >= pals_max_failed_logins)
+			if (entry->failures >= pals_get_max_failed_logins())
 			{
-				entry->locked_until = TimestampTzPlusMilliseconds(now, (int64) pals_lockout * 1000);
+				entry->locked_until = TimestampTzPlusMilliseconds(now, (int64) pals_get_lockout() * 1000);
 				entry->failures = 0;
 				*new_lockout = true;
 			}
@@ -317,7 +306,7 @@ pin_matches(const char *pin, bool have_row, int first_col)
 				CRYPTO_memcmp(computed, VARDATA_ANY(h), PIN_HASH_LEN) == 0;
 		}
 	}
-	pbkdf2(pin, dummy_salt, SALT_LEN, pals_pin_iterations, computed);
+	pbkdf2(pin, dummy_salt, SALT_LEN, pals_get_pin_iterations(), computed);
 	return false;
 }
 
@@ -486,10 +475,10 @@ pals_privacy_change_pin(PG_FUNCTION_ARGS)
 		if (RAND_bytes(salt, SALT_LEN) != 1)
 			ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
 							errmsg("pals_privacy: could not generate random bytes")));
-		pbkdf2(new_pin, salt, SALT_LEN, pals_pin_iterations, hash);
+		pbkdf2(new_pin, salt, SALT_LEN, pals_get_pin_iterations(), hash);
 		args[1] = PointerGetDatum(pals_bytea(salt, SALT_LEN));
 		args[2] = PointerGetDatum(pals_bytea(hash, PIN_HASH_LEN));
-		args[3] = Int32GetDatum(pals_pin_iterations);
+		args[3] = Int32GetDatum(pals_get_pin_iterations());
 		if (SPI_execute_with_args("UPDATE pals_privacy.patron_pins"
 								  " SET salt = $2, hash = $3, iterations = $4, set_at = now(),"
 								  " set_by = session_user, must_change = false WHERE patron = $1",
@@ -542,20 +531,18 @@ pals_session_patron(void)
 }
 
 /* DISCARD ALL and RESET ALL end the patron session: pools reuse connections. */
-static void
-session_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
-				ProcessUtilityContext context, ParamListInfo params,
-				QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
+void
+pals_session_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
+					 ProcessUtilityContext context, ParamListInfo params,
+					 QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc,
+					 ProcessUtility_hook_type next)
 {
 	Node	   *stmt = pstmt->utilityStmt;
 
 	if ((IsA(stmt, DiscardStmt) && ((DiscardStmt *) stmt)->target == DISCARD_ALL) ||
 		(IsA(stmt, VariableSetStmt) && ((VariableSetStmt *) stmt)->kind == VAR_RESET_ALL))
 		end_patron_session();
-	if (prev_utility_hook)
-		prev_utility_hook(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
-	else
-		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+	next(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
 }
 
 /* ----------------------------------------------------------------------
@@ -640,8 +627,8 @@ statement_has_credentials(const char *text)
  * (log_statement writes it before it runs) or by login(), change_pin() or
  * set_pin() having run in it (a wrapper function, a prepared statement).
  */
-static void
-credentials_emit_log(ErrorData *edata)
+void
+pals_session_emit_log(ErrorData *edata)
 {
 	bool		flagged = false;
 
@@ -687,35 +674,4 @@ credentials_emit_log(ErrorData *edata)
 		edata->internalquery = NULL;
 		edata->hide_stmt = true;
 	}
-	if (prev_emit_log_hook)
-		prev_emit_log_hook(edata);
-}
-
-void
-pals_session_init(void)
-{
-	DefineCustomIntVariable("pals_privacy.pin_iterations",
-							"PBKDF2-HMAC-SHA256 iterations for new PINs.",
-							NULL, &pals_pin_iterations, 100000, 10000, INT_MAX,
-							PGC_SUSET, 0, NULL, NULL, NULL);
-	DefineCustomIntVariable("pals_privacy.max_failed_logins",
-							"Failed logins after which a card is locked.",
-							NULL, &pals_max_failed_logins, 5, 1, 1000,
-							PGC_SUSET, 0, NULL, NULL, NULL);
-	DefineCustomIntVariable("pals_privacy.lockout",
-							"How long a card stays locked after too many failed logins.",
-							NULL, &pals_lockout, 15 * 60, 1, INT_MAX / 1000,
-							PGC_SUSET, GUC_UNIT_S, NULL, NULL, NULL);
-
-	prev_utility_hook = ProcessUtility_hook;
-	ProcessUtility_hook = session_utility;
-	prev_emit_log_hook = emit_log_hook;
-	emit_log_hook = credentials_emit_log;
-
-	if (!process_shared_preload_libraries_in_progress)
-		return;
-	prev_shmem_request_hook = shmem_request_hook;
-	shmem_request_hook = session_shmem_request;
-	prev_shmem_startup_hook = shmem_startup_hook;
-	shmem_startup_hook = session_shmem_startup;
 }

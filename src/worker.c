@@ -10,6 +10,7 @@
  *     droppable between runs).
  */
 #include "pals_privacy.h"
+#include "hooks.h"
 
 #include "access/xact.h"
 #include "access/heapam.h"
@@ -53,9 +54,6 @@ PG_FUNCTION_INFO_V1(pals_privacy_worker_status);
 PGDLLEXPORT void pals_privacy_launcher_main(Datum arg);
 PGDLLEXPORT void pals_privacy_database_main(Datum arg);
 
-int			pals_maintenance_interval = 3600;	/* seconds */
-char	   *pals_maintenance_databases = NULL;
-
 /*
  * The last round in one database, for worker_status() (the same for every
  * database of the cluster: what the launcher saw, and the error text the
@@ -90,8 +88,6 @@ typedef struct WorkerShared
 } WorkerShared;
 
 static WorkerShared *shared = NULL;
-static shmem_request_hook_type prev_shmem_request_hook = NULL;
-static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
 /*
  * Outcome of a database worker, left in shared memory (its exit code must be
@@ -143,21 +139,17 @@ status_slot(const char *dbname)
 	return slot;
 }
 
-static void
-worker_shmem_request(void)
+void
+pals_worker_shmem_request(void)
 {
-	if (prev_shmem_request_hook)
-		prev_shmem_request_hook();
 	RequestAddinShmemSpace(MAXALIGN(sizeof(WorkerShared)));
 }
 
-static void
-worker_shmem_startup(void)
+void
+pals_worker_shmem_startup(void)
 {
 	bool		found;
 
-	if (prev_shmem_startup_hook)
-		prev_shmem_startup_hook();
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
 	shared = ShmemInitStruct("pals_privacy worker", sizeof(WorkerShared), &found);
 	if (!found)
@@ -180,20 +172,6 @@ pals_privacy_maintenance_now(PG_FUNCTION_ARGS)
 	shared->run_now = true;
 	SetLatch(shared->launcher_latch);
 	PG_RETURN_BOOL(true);
-}
-
-static bool
-check_databases(char **newval, void **extra, GucSource source)
-{
-	char	   *copy = pstrdup(*newval ? *newval : "");
-	List	   *names;
-	bool		ok = SplitIdentifierString(copy, ',', &names);
-
-	if (!ok)
-		GUC_check_errdetail("List syntax is invalid: give database names separated by commas.");
-	list_free(names);
-	pfree(copy);
-	return ok;
 }
 
 /*
@@ -312,9 +290,9 @@ pals_privacy_launcher_main(Datum arg)
 	shared->launcher_latch = MyLatch;
 	before_shmem_exit(launcher_exit, (Datum) 0);
 	ereport(LOG, (errmsg("pals_privacy: maintenance launcher started (every %d s in \"%s\")",
-						 pals_maintenance_interval,
-						 pals_maintenance_databases ? pals_maintenance_databases : "")));
-	if (pals_maintenance_databases == NULL || pals_maintenance_databases[0] == '\0')
+						 pals_get_maintenance_interval(),
+						 pals_get_maintenance_databases() ? pals_get_maintenance_databases() : "")));
+	if (pals_get_maintenance_databases() == NULL || pals_get_maintenance_databases()[0] == '\0')
 		ereport(LOG, (errmsg("pals_privacy: pals_privacy.maintenance_databases is empty; the maintenance worker will wait")));
 
 	for (;;)
@@ -331,7 +309,7 @@ pals_privacy_launcher_main(Datum arg)
 		}
 		shared->run_now = false;
 
-		copy = pstrdup(pals_maintenance_databases ? pals_maintenance_databases : "");
+		copy = pstrdup(pals_get_maintenance_databases() ? pals_get_maintenance_databases() : "");
 		(void) SplitIdentifierString(copy, ',', &names);
 		foreach(lc, names)
 		{
@@ -372,11 +350,11 @@ pals_privacy_launcher_main(Datum arg)
 
 		SpinLockAcquire(&shared->mutex);
 		shared->next_run = shared->run_now ? GetCurrentTimestamp()
-			: TimestampTzPlusMilliseconds(GetCurrentTimestamp(), (int64) pals_maintenance_interval * 1000);
+			: TimestampTzPlusMilliseconds(GetCurrentTimestamp(), (int64) pals_get_maintenance_interval() * 1000);
 		SpinLockRelease(&shared->mutex);
 		if (!shared->run_now)
 			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-							 (long) pals_maintenance_interval * 1000L, PG_WAIT_EXTENSION);
+							 (long) pals_get_maintenance_interval() * 1000L, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 	}
 }
@@ -586,28 +564,8 @@ pals_worker_init(void)
 {
 	BackgroundWorker worker;
 
-	DefineCustomIntVariable("pals_privacy.maintenance_interval",
-							"Time between two maintenance runs of the background worker.",
-							NULL,
-							&pals_maintenance_interval,
-							3600, 10, INT_MAX / 1000,
-							PGC_SIGHUP, GUC_UNIT_S,
-							NULL, NULL, NULL);
-	DefineCustomStringVariable("pals_privacy.maintenance_databases",
-							   "Databases the background worker runs maintenance in (comma-separated).",
-							   "Databases listed without the extension are skipped.",
-							   &pals_maintenance_databases,
-							   "",
-							   PGC_SIGHUP, GUC_LIST_INPUT,
-							   check_databases, NULL, NULL);
-
 	if (!process_shared_preload_libraries_in_progress)
 		return;
-
-	prev_shmem_request_hook = shmem_request_hook;
-	shmem_request_hook = worker_shmem_request;
-	prev_shmem_startup_hook = shmem_startup_hook;
-	shmem_startup_hook = worker_shmem_startup;
 
 	memset(&worker, 0, sizeof(worker));
 	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;

@@ -127,6 +127,13 @@ else
     echo "expected files hold no pgTAP failure ... ok"; passed=$((passed + 1))
 fi
 
+# The layering src/pals_privacy.h claims, checked against the objects just built.
+if layers=$(cd "$tree" && bash tools/layers.sh 2>&1); then
+    echo "C files use only lower layers (tools/layers.sh) ... ok"; passed=$((passed + 1))
+else
+    echo "C files use only lower layers (tools/layers.sh) ... FAILED"; echo "$layers"; failed=$((failed + 1))
+fi
+
 echo "== TAP tests"
 tap=$log/tap
 rsync -a --exclude .git --exclude results --exclude output_iso --exclude tmp_check "$tree/" "$tap/"

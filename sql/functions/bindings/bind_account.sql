@@ -6,27 +6,17 @@
 -- bound with bind_copy instead.)
 CREATE OR REPLACE FUNCTION @extschema@.bind_account(relation regclass, patron_column name)
 RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-DECLARE fn constant text := 'bind_account'; existing jsonb;
+DECLARE fn constant text := 'bind_account';
 BEGIN
-    PERFORM @extschema@._require_admin(fn);
-    PERFORM @extschema@._require_args(fn, ARRAY['relation', 'patron_column'],
-                                      ARRAY[relation::text, patron_column::text]);
-    PERFORM @extschema@._require_relkind(fn, relation, '{r,p}');
+    PERFORM @extschema@._bind_check(fn, relation, '{r,p}', ARRAY['relation', 'patron_column'],
+                                    ARRAY[relation::text, patron_column::text]);
     PERFORM @extschema@._require_patron_column(fn, relation, patron_column);
     IF EXISTS (SELECT FROM @extschema@.copy_binding c WHERE c.relation = bind_account.relation) THEN
         RAISE EXCEPTION '%: "%" is already bound as a copy', fn, relation
             USING ERRCODE = 'duplicate_object',
                   HINT = 'A copy''s patron column is read as an account already; give it to bind_copy as patron_column.';
     END IF;
-    PERFORM @extschema@._require_unbound(fn, relation, 'accounts');
-    SELECT to_jsonb(b) INTO existing FROM @extschema@.account_binding b
-     WHERE b.relation = bind_account.relation;
-    IF @extschema@._same_or_conflict(fn, relation, existing, jsonb_build_object(
-            'relation', relation, 'patron_column', patron_column)) THEN
-        RETURN;
-    END IF;
-    INSERT INTO @extschema@.account_binding (relation, patron_column) VALUES (relation, patron_column);
-    PERFORM @extschema@._sync_row_security();
+    PERFORM @extschema@._bind(fn, 'accounts', relation, jsonb_build_object('relation', relation, 'patron_column', patron_column));
 END $$;
 
 REVOKE ALL ON FUNCTION @extschema@.bind_account(regclass,name) FROM PUBLIC;

@@ -10,7 +10,7 @@ RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     fn constant text := 'bind_loans';
     p record;
-    existing jsonb;
+    binding jsonb;
     closed_type regtype;
     t regtype;
     c name;
@@ -19,12 +19,10 @@ DECLARE
     closed_sql text;
     n bigint;
 BEGIN
-    PERFORM @extschema@._require_admin(fn);
-    PERFORM @extschema@._require_args(fn,
+    PERFORM @extschema@._bind_check(fn, relation, '{r,p}',
         ARRAY['relation', 'patron_column', 'item_column', 'closed_columns', 'sever_with', 'keep_last_borrower', 'history_mode'],
         ARRAY[relation::text, patron_column::text, item_column::text, closed_columns::text, sever_with,
               keep_last_borrower::text, history_mode]);
-    PERFORM @extschema@._require_relkind(fn, relation, '{r,p}');
     PERFORM @extschema@._require_heap(fn, relation);
     PERFORM @extschema@._require_patron_column(fn, relation, patron_column);
     PERFORM @extschema@._require_key(fn, relation, item_column, 'item column');
@@ -112,13 +110,11 @@ BEGIN
                   HINT = 'Use ''copy'' or ''in_place''.';
     END IF;
 
-    PERFORM @extschema@._require_unbound(fn, relation, 'loans');
-    SELECT to_jsonb(b) INTO existing FROM @extschema@.loan_binding b WHERE b.relation = bind_loans.relation;
-    IF @extschema@._same_or_conflict(fn, relation, existing, jsonb_build_object(
-            'relation', relation, 'patron_column', patron_column, 'item_column', item_column,
-            'closed_columns', closed_columns, 'settled_column', settled_column, 'sever_with', sever_with,
-            'keep_last_borrower', keep_last_borrower, 'history_mode', history_mode,
-            'closed_when', closed_when, 'settled_when', settled_when)) THEN
+    binding := jsonb_build_object('relation', relation, 'patron_column', patron_column, 'item_column', item_column,
+                                  'closed_columns', closed_columns, 'settled_column', settled_column,
+                                  'sever_with', sever_with, 'keep_last_borrower', keep_last_borrower,
+                                  'history_mode', history_mode, 'closed_when', closed_when, 'settled_when', settled_when);
+    IF @extschema@._bind_existing(fn, 'loans', relation, binding) THEN
         -- re-installs the triggers, which covers inheritance children added since
         PERFORM @extschema@._install_loan_triggers(relation);
         RETURN;
@@ -139,11 +135,7 @@ BEGIN
                       HINT = 'Add to closed_columns the date column those rows have.';
         END IF;
     END IF;
-    INSERT INTO @extschema@.loan_binding (relation, patron_column, item_column, closed_columns,
-                                          settled_column, sever_with, keep_last_borrower, history_mode,
-                                          closed_when, settled_when)
-    VALUES (relation, patron_column, item_column, closed_columns,
-            settled_column, sever_with, keep_last_borrower, history_mode, closed_when, settled_when);
+    PERFORM @extschema@._bind_insert('loans', binding);
     PERFORM @extschema@._install_loan_triggers(relation);
     -- each item's last borrower is known at once, not after the backlog
     -- (build_tracker => false leaves it to sever_backlog() or rebuild_tracker())

@@ -1,12 +1,11 @@
 CREATE OR REPLACE FUNCTION @extschema@.bind_outbox(relation regclass, patron_column name, channel_column name, purpose text,
                                         on_missing_consent text DEFAULT 'reject')
 RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-DECLARE fn constant text := 'bind_outbox'; existing jsonb; w record;
+DECLARE fn constant text := 'bind_outbox'; binding jsonb; w record;
 BEGIN
-    PERFORM @extschema@._require_admin(fn);
-    PERFORM @extschema@._require_args(fn, ARRAY['relation', 'patron_column', 'channel_column', 'purpose', 'on_missing_consent'],
-                                      ARRAY[relation::text, patron_column::text, channel_column::text, purpose, on_missing_consent]);
-    PERFORM @extschema@._require_relkind(fn, relation, '{r,p}');
+    PERFORM @extschema@._bind_check(fn, relation, '{r,p}',
+        ARRAY['relation', 'patron_column', 'channel_column', 'purpose', 'on_missing_consent'],
+        ARRAY[relation::text, patron_column::text, channel_column::text, purpose, on_missing_consent]);
     PERFORM @extschema@._require_patron_column(fn, relation, patron_column);
     PERFORM @extschema@._column_type(fn, relation, channel_column, 'channel column', '{S}', 'text');
     IF NOT EXISTS (SELECT 1 FROM @extschema@.purposes p WHERE p.name = bind_outbox.purpose) THEN
@@ -18,16 +17,13 @@ BEGIN
         RAISE EXCEPTION '%: unknown on_missing_consent %', fn, quote_literal(on_missing_consent)
             USING ERRCODE = 'invalid_parameter_value', HINT = 'Use ''reject'', ''divert'' or ''drop''.';
     END IF;
-    PERFORM @extschema@._require_unbound(fn, relation, 'outbox');
-    SELECT to_jsonb(b) INTO existing FROM @extschema@.outbox_binding b WHERE b.relation = bind_outbox.relation;
-    IF @extschema@._same_or_conflict(fn, relation, existing, jsonb_build_object(
-            'relation', relation, 'patron_column', patron_column, 'channel_column', channel_column, 'purpose', purpose,
-            'on_missing_consent', on_missing_consent)) THEN
+    binding := jsonb_build_object('relation', relation, 'patron_column', patron_column, 'channel_column', channel_column,
+                                  'purpose', purpose, 'on_missing_consent', on_missing_consent);
+    IF @extschema@._bind_existing(fn, 'outbox', relation, binding) THEN
         PERFORM @extschema@._install_outbox_triggers(relation);
         RETURN;
     END IF;
-    INSERT INTO @extschema@.outbox_binding (relation, patron_column, channel_column, purpose, on_missing_consent)
-    VALUES (relation, patron_column, channel_column, purpose, on_missing_consent);
+    PERFORM @extschema@._bind_insert('outbox', binding);
     PERFORM @extschema@._install_outbox_triggers(relation);
     PERFORM @extschema@._sync_row_security();
     -- consent defaults cover patrons registered from now on, not these

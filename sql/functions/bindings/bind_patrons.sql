@@ -13,17 +13,15 @@ DECLARE
     caller_path constant text := pg_catalog.current_setting('search_path');
     n name;
     idt regtype;
-    existing jsonb;
-    wanted jsonb;
+    binding jsonb;
     other regclass;
     purge_fn regprocedure;
 BEGIN
     purge_fn := @extschema@._purge_function(fn, purge_function);
     PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
-    PERFORM @extschema@._require_admin(fn);
-    PERFORM @extschema@._require_args(fn, ARRAY['relation', 'id_column', 'expires_column'],
-                                      ARRAY[relation::text, id_column::text, expires_column::text]);
-    PERFORM @extschema@._require_relkind(fn, relation, '{r,p}');
+    PERFORM @extschema@._bind_check(fn, relation, '{r,p}',
+        ARRAY['relation', 'id_column', 'expires_column'],
+        ARRAY[relation::text, id_column::text, expires_column::text]);
     PERFORM @extschema@._require_heap(fn, relation);
     idt := @extschema@._require_key(fn, relation, id_column, 'patron id column');
     PERFORM @extschema@._require_unique(fn, relation, id_column);
@@ -68,31 +66,26 @@ BEGIN
                 USING ERRCODE = 'datatype_mismatch';
         END IF;
     END IF;
+    -- (again in _bind_existing; here so that it is said before the one-patron-table error)
     PERFORM @extschema@._require_unbound(fn, relation, 'patrons');
-
     SELECT b.relation INTO other FROM @extschema@.patron_binding b WHERE b.relation <> bind_patrons.relation;
     IF other IS NOT NULL THEN
         RAISE EXCEPTION '%: the patron table is already bound to "%"', fn, other
             USING ERRCODE = 'duplicate_object',
                   HINT = 'There is one patron table; unbind it first.';
     END IF;
-    wanted := jsonb_build_object('relation', relation, 'id_column', id_column, 'expires_column', expires_column,
-                                 'card_column', card_column, 'library_column', library_column,
-                                 'birth_date_column', birth_date_column, 'purge_function', @extschema@._regprocedure_text(purge_fn),
-                                 'keep_history_column', keep_history_column, 'name_columns', name_columns,
-                                 'keep_history_when', keep_history_when);
-    SELECT to_jsonb(b) INTO existing FROM @extschema@.patron_binding b WHERE b.relation = bind_patrons.relation;
-    IF @extschema@._same_or_conflict(fn, relation, existing, wanted) THEN
+    binding := jsonb_build_object('relation', relation, 'id_column', id_column, 'expires_column', expires_column,
+                                  'card_column', card_column, 'library_column', library_column,
+                                  'birth_date_column', birth_date_column,
+                                  'purge_function', @extschema@._regprocedure_text(purge_fn),
+                                  'keep_history_column', keep_history_column, 'name_columns', name_columns,
+                                  'keep_history_when', keep_history_when);
+    IF @extschema@._bind_existing(fn, 'patrons', relation, binding) THEN
         PERFORM pg_catalog.set_config('search_path', caller_path, true);
         RETURN;
     END IF;
     PERFORM @extschema@._warn_persistence(fn, relation);
-    INSERT INTO @extschema@.patron_binding (relation, id_column, expires_column, card_column, library_column,
-                                            birth_date_column, purge_function, keep_history_column, name_columns,
-                                            keep_history_when)
-    VALUES (relation, id_column, expires_column, card_column, library_column,
-            birth_date_column, @extschema@._regprocedure_text(purge_fn), keep_history_column, name_columns,
-            keep_history_when);
+    PERFORM @extschema@._bind_insert('patrons', binding);
     PERFORM @extschema@._install_patron_triggers(relation);
     PERFORM @extschema@._sync_row_security();
     PERFORM pg_catalog.set_config('search_path', caller_path, true);

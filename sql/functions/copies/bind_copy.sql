@@ -6,16 +6,15 @@ DECLARE
     fn constant text := 'bind_copy';
     b @extschema@.loan_binding;
     c @extschema@.copy_binding;
-    existing jsonb;
+    binding jsonb;
     skey name := source_key;
     placeholder text;
     found_placeholder boolean;
     pb @extschema@.patron_binding;
 BEGIN
-    PERFORM @extschema@._require_admin(fn);
-    PERFORM @extschema@._require_args(fn, ARRAY['relation', 'source', 'key_column', 'sever_with'],
-                                      ARRAY[relation::text, source::text, key_column::text, sever_with]);
-    PERFORM @extschema@._require_relkind(fn, relation, '{r,p}');
+    PERFORM @extschema@._bind_check(fn, relation, '{r,p}',
+        ARRAY['relation', 'source', 'key_column', 'sever_with'],
+        ARRAY[relation::text, source::text, key_column::text, sever_with]);
     PERFORM @extschema@._require_heap(fn, relation);
     SELECT * INTO b FROM @extschema@.loan_binding l WHERE l.relation = source;
     IF NOT FOUND THEN
@@ -24,8 +23,10 @@ BEGIN
                   HINT = 'Bind the source first; a copy follows the severing of its source.';
     END IF;
     IF relation = source OR EXISTS (SELECT FROM @extschema@._binding_kinds(relation) k WHERE k.kind IN ('loans', 'patrons', 'accounts')) THEN
-        RAISE EXCEPTION '%: "%" is already bound as a loan or patron table', fn, relation
-            USING ERRCODE = 'duplicate_object';
+        RAISE EXCEPTION '%: "%" is already bound as %', fn, relation,
+                coalesce((SELECT string_agg(k.kind, ', ') FROM @extschema@._binding_kinds(relation) k), 'the source')
+            USING ERRCODE = 'duplicate_object',
+                  HINT = 'A copy is a relation of its own: not the source, a loan or patron table, or account records.';
     END IF;
     IF skey IS NULL THEN
         SELECT a.attname INTO skey FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
@@ -77,16 +78,14 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Use ''null'', ''patron:<id>'', ''unlink'' or ''delete''.';
     END IF;
-    SELECT to_jsonb(x) INTO existing FROM @extschema@.copy_binding x WHERE x.relation = bind_copy.relation;
-    IF @extschema@._same_or_conflict(fn, relation, existing, jsonb_build_object(
-            'relation', relation, 'source', source, 'key_column', key_column, 'source_key', skey,
-            'patron_column', patron_column, 'sever_with', sever_with)) THEN
+    binding := jsonb_build_object('relation', relation, 'source', source, 'key_column', key_column, 'source_key', skey,
+                                  'patron_column', patron_column, 'sever_with', sever_with);
+    IF @extschema@._bind_existing(fn, 'copy', relation, binding) THEN
         RETURN;
     END IF;
     PERFORM @extschema@._warn_unindexed(fn, relation, key_column, 'Severing a copy with its source');
-    INSERT INTO @extschema@.copy_binding (relation, source, key_column, source_key, patron_column, sever_with)
-    VALUES (relation, source, key_column, skey, patron_column, sever_with)
-    RETURNING * INTO c;
+    PERFORM @extschema@._bind_insert('copy', binding);
+    SELECT * INTO c FROM @extschema@.copy_binding x WHERE x.relation = bind_copy.relation;
     PERFORM @extschema@._install_copy_triggers(c);
     PERFORM @extschema@._sync_row_security();
     -- copies of rows severed before: at once

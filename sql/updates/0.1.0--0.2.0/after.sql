@@ -1,6 +1,6 @@
 -- pals_privacy 0.1.0 -> 0.2.0, hand-written part 2 of 2: what needs the
 -- 0.2.0 functions, run AFTER every function, view and trigger file of sql/
--- (see sql/README.md, "Upgrades").
+-- (see sql/README.md, "Upgrades and releases").
 
 -- Fail closed (docs/redaction.md, "Threat model"): every bound table, with
 -- its partitions and inheritance children, gets the restrictive policy.

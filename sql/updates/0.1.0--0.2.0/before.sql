@@ -1,6 +1,7 @@
 -- pals_privacy 0.1.0 -> 0.2.0, hand-written part 1 of 2: what CREATE OR
--- REPLACE cannot do, run BEFORE every function, view and trigger file of
--- sql/ is run again (see sql/README.md, "Upgrades").  Every statement here
+-- REPLACE cannot do, run BEFORE the files of the tables new since 0.1.0
+-- (new.list) and every function, view and trigger file of sql/ (see
+-- sql/README.md, "Upgrades and releases").  Every statement here
 -- runs once, on a 0.1.0 database; test/t/060_upgrade.pl checks that the
 -- result equals a fresh 0.2.0 install, catalog line for catalog line.
 
@@ -34,81 +35,13 @@ COMMENT ON COLUMN @extschema@.loan_binding.closed_when IS
 COMMENT ON COLUMN @extschema@.loan_binding.settled_when IS
     'Condition over the row: settled when it holds (NULL: settled_column is set, or always)';
 
+-- The reading-history opt-in as a condition (a smallint privacy flag, ...; issue 14).
+ALTER TABLE @extschema@.patron_binding ADD COLUMN keep_history_when text;
+
 -- The statistics class (issue 14).
 ALTER TABLE @extschema@.role_class DROP CONSTRAINT role_class_class_check;
 ALTER TABLE @extschema@.role_class ADD CONSTRAINT role_class_class_check
     CHECK (class IN ('operational', 'staff', 'patron', 'collections', 'auditor', 'statistics'));
-
-------------------------------------------------------------------------------
--- New tables: the same statements as their files in sql/tables/.
-------------------------------------------------------------------------------
--- The reading-history opt-in as a condition (a smallint privacy flag, ...).
-ALTER TABLE @extschema@.patron_binding ADD COLUMN keep_history_when text;
-
-CREATE TABLE @extschema@.copy_binding (
-    relation       regclass PRIMARY KEY,
-    source         regclass NOT NULL,     -- a loan binding
-    key_column     name NOT NULL,         -- in relation: the source row's key
-    source_key     name NOT NULL,         -- in source: that key (unique)
-    patron_column  name,                  -- in relation: the copied patron, if any
-    sever_with     text NOT NULL DEFAULT 'null'
-                   CHECK (sever_with IN ('null', 'unlink', 'delete') OR sever_with LIKE 'patron:_%'),
-    bound_at       timestamptz NOT NULL DEFAULT now(),
-    bound_by       name NOT NULL DEFAULT current_user
-);
-SELECT pg_catalog.pg_extension_config_dump('@extschema@.copy_binding', '');
-GRANT SELECT ON @extschema@.copy_binding TO PUBLIC;
-
-CREATE TABLE @extschema@.account_binding (
-    relation       regclass PRIMARY KEY,
-    patron_column  name NOT NULL,
-    bound_at       timestamptz NOT NULL DEFAULT now(),
-    bound_by       name NOT NULL DEFAULT current_user
-);
-
-SELECT pg_catalog.pg_extension_config_dump('@extschema@.account_binding', '');
-
-GRANT SELECT ON @extschema@.account_binding TO PUBLIC;
-
-CREATE TABLE @extschema@.purged_patrons (
-    patron     text PRIMARY KEY,
-    purged_at  timestamptz NOT NULL DEFAULT now()
-);
-
-SELECT pg_catalog.pg_extension_config_dump('@extschema@.purged_patrons', '');
-
-CREATE TABLE @extschema@.statistics_binding (
-    relation     regclass PRIMARY KEY,    -- a loan binding
-    granularity  text NOT NULL DEFAULT 'month'
-                 CHECK (granularity IN ('day', 'week', 'month', 'quarter', 'year')),
-    bound_at     timestamptz NOT NULL DEFAULT now(),
-    bound_by     name NOT NULL DEFAULT current_user
-);
-SELECT pg_catalog.pg_extension_config_dump('@extschema@.statistics_binding', '');
-
-CREATE TABLE @extschema@.pseudonymous_loans (
-    relation     regclass NOT NULL,       -- the loan binding
-    period       timestamptz NOT NULL,    -- start of the key period the pseudonym belongs to
-    pseudonym    text NOT NULL,           -- hex HMAC-SHA256(period key, patron id)
-    age_bracket  text NOT NULL,           -- at the time the loan closed; 'unknown' without a birth date
-    library      text,                    -- the patron's home library (bind_patrons library_column)
-    item         text,
-    closed_on    date NOT NULL            -- the closed date, truncated to the granularity
-);
-CREATE INDEX pseudonymous_loans_period ON @extschema@.pseudonymous_loans (period, relation);
-REVOKE ALL ON @extschema@.pseudonymous_loans FROM PUBLIC;
-SELECT pg_catalog.pg_extension_config_dump('@extschema@.pseudonymous_loans', '');
-
-CREATE TABLE @extschema@.pseudonym_keys (
-    period_start  timestamptz PRIMARY KEY,
-    period_end    timestamptz NOT NULL,
-    key           bytea,                  -- 32 random bytes (OpenSSL); NULL once destroyed
-    created_at    timestamptz NOT NULL DEFAULT now(),
-    destroyed_at  timestamptz,
-    CHECK (period_end > period_start),
-    CHECK ((key IS NULL) = (destroyed_at IS NOT NULL))
-);
-REVOKE ALL ON @extschema@.pseudonym_keys FROM PUBLIC;
 
 ------------------------------------------------------------------------------
 -- Dump and restore (issue 15): tables that carry state, and the identity

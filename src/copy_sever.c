@@ -1,0 +1,287 @@
+/*
+ * copy_sever.c
+ *     _sever_copies(): the row trigger that severs a loan row's derived
+ *     copies (bind_copy, docs/binding.md) when the row loses its patron or
+ *     is deleted.
+ *
+ *     It fires on every return that severs (the sever re-points the earlier
+ *     row's patron), so it is on the circulation path.  Written in PL/pgSQL
+ *     it built and planned its statement at every firing (EXECUTE of
+ *     generated SQL, two SQL helper functions re-planned per transaction):
+ *     more than the return itself.  Here the statement of each copy binding
+ *     is generated once by the same SQL (_copy_sever_sql), prepared, and
+ *     kept per backend until the binding, the copy relation or the relation
+ *     the trigger is on changes (relcache invalidation; copy_binding sends
+ *     one for itself on every change, as the other configuration tables do).
+ *     It runs as the extension owner, as the SECURITY DEFINER function did.
+ */
+#include "pals_privacy.h"
+
+#include "access/htup_details.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "catalog/namespace.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+PG_FUNCTION_INFO_V1(pals_privacy_sever_copies);
+
+typedef struct CopyKey
+{
+	Oid			copy;			/* the copy relation (TG_ARGV[0]) */
+	Oid			source;			/* the relation the trigger is on (a partition, a child) */
+} CopyKey;
+
+typedef struct CopySever
+{
+	CopyKey		key;
+	bool		bound;			/* false: no such copy binding (nothing to do) */
+	bool		source_bound;	/* its source has a loan binding */
+	AttrNumber	key_attno;		/* in the trigger's relation: the source key */
+	AttrNumber	patron_attno;	/* in the trigger's relation: the loan binding's patron column */
+	char	   *placeholder;	/* sever_with 'patron:<id>': <id>; else NULL */
+	SPIPlanPtr	plan;			/* the severing statement, $1 the key as text */
+} CopySever;
+
+static HTAB *copies = NULL;
+static MemoryContext copies_context = NULL;
+static List *retired_plans = NIL;	/* freed when no firing is under way */
+static int	firing = 0;
+static Oid	copy_binding_relid = InvalidOid;
+static Oid	loan_binding_relid = InvalidOid;
+static bool callback_registered = false;
+
+static void
+forget_copies(void)
+{
+	HASH_SEQ_STATUS seq;
+	CopySever  *e;
+
+	if (copies == NULL)
+		return;
+	hash_seq_init(&seq, copies);
+	while ((e = hash_seq_search(&seq)) != NULL)
+		if (e->plan != NULL)
+		{
+			MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+			retired_plans = lappend(retired_plans, e->plan);
+			MemoryContextSwitchTo(old);
+		}
+	hash_destroy(copies);
+	copies = NULL;
+	MemoryContextReset(copies_context);
+}
+
+static void
+copies_relcache_callback(Datum arg, Oid relid)
+{
+	HASH_SEQ_STATUS seq;
+	CopySever  *e;
+
+	if (copies == NULL)
+		return;
+	if (relid == InvalidOid || relid == copy_binding_relid || relid == loan_binding_relid)
+	{
+		forget_copies();
+		return;
+	}
+	hash_seq_init(&seq, copies);
+	while ((e = hash_seq_search(&seq)) != NULL)
+		if (e->key.copy == relid || e->key.source == relid)
+		{
+			hash_seq_term(&seq);
+			forget_copies();
+			return;
+		}
+}
+
+static void
+free_retired_plans(void)
+{
+	ListCell   *lc;
+
+	if (firing > 0 || retired_plans == NIL)
+		return;
+	foreach(lc, retired_plans)
+		SPI_freeplan((SPIPlanPtr) lfirst(lc));
+	list_free(retired_plans);
+	retired_plans = NIL;
+}
+
+/* Read the copy binding and its source's loan binding; prepare the statement.  SPI connected. */
+static void
+load_copy(CopySever *e, Relation rel)
+{
+	static const char *sql =
+		"SELECT pals_privacy._copy_sever_sql(c, format('t.%I = $1::%s', c.key_column, "
+		"                                   pals_privacy._column_type_name(c.relation, c.key_column))), "
+		"       c.source_key, b.patron_column, b.sever_with "
+		"  FROM pals_privacy.copy_binding c "
+		"  LEFT JOIN pals_privacy.loan_binding b ON b.relation = c.source "
+		" WHERE c.relation = $1";
+	Oid			argtype = OIDOID;
+	Datum		arg = ObjectIdGetDatum(e->key.copy);
+	char	   *stmt;
+	char	   *source_key;
+	char	   *patron_column;
+	char	   *sever_with;
+	Oid			texttype = TEXTOID;
+	SPIPlanPtr	plan;
+	MemoryContext old;
+
+	pals_execute_sql_as(pals_registry()->extension_owner, sql, 1, &argtype, &arg);
+	e->bound = SPI_processed == 1;
+	if (!e->bound)
+		return;
+	stmt = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	source_key = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	patron_column = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
+	sever_with = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4);
+	if (stmt == NULL || source_key == NULL)
+		elog(ERROR, "pals_privacy: copy binding of %u is incomplete", e->key.copy);
+
+	e->key_attno = SPI_fnumber(RelationGetDescr(rel), source_key);
+	if (e->key_attno <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column \"%s\" of the copy binding of %s is not in %s",
+						source_key, get_rel_name(e->key.copy), RelationGetRelationName(rel)),
+				 errhint("Bind the copy again with pals_privacy.bind_copy().")));
+	e->source_bound = patron_column != NULL;
+	if (e->source_bound)
+	{
+		e->patron_attno = SPI_fnumber(RelationGetDescr(rel), patron_column);
+		if (e->patron_attno <= 0)
+			elog(ERROR, "pals_privacy: patron column \"%s\" is not in %s",
+				 patron_column, RelationGetRelationName(rel));
+		if (sever_with != NULL && strncmp(sever_with, "patron:", 7) == 0)
+			e->placeholder = MemoryContextStrdup(copies_context, sever_with + 7);
+	}
+	plan = pals_prepare_saved(stmt, 1, &texttype);
+	old = MemoryContextSwitchTo(copies_context);
+	e->plan = plan;
+	MemoryContextSwitchTo(old);
+}
+
+static CopySever *
+copy_sever_for(Oid copy, Relation rel)
+{
+	CopyKey		key;
+	CopySever  *e;
+	bool		found;
+
+	if (!callback_registered)
+	{
+		CacheRegisterRelcacheCallback(copies_relcache_callback, (Datum) 0);
+		callback_registered = true;
+	}
+	if (copies_context == NULL)
+		copies_context = AllocSetContextCreate(CacheMemoryContext, "pals_privacy copy severing",
+											   ALLOCSET_SMALL_SIZES);
+	if (copies == NULL)
+	{
+		HASHCTL		ctl;
+		Oid			nsp = get_namespace_oid("pals_privacy", false);
+
+		ctl.keysize = sizeof(CopyKey);
+		ctl.entrysize = sizeof(CopySever);
+		ctl.hcxt = copies_context;
+		copies = hash_create("pals_privacy copy severing", 16, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		copy_binding_relid = get_relname_relid("copy_binding", nsp);
+		loan_binding_relid = get_relname_relid("loan_binding", nsp);
+	}
+	memset(&key, 0, sizeof(key));
+	key.copy = copy;
+	key.source = RelationGetRelid(rel);
+	e = hash_search(copies, &key, HASH_FIND, NULL);
+	if (e != NULL)
+		return e;
+
+	{
+		CopySever	fresh;
+
+		memset(&fresh, 0, sizeof(fresh));
+		fresh.key = key;
+		load_copy(&fresh, rel);
+		/* an invalidation may have arrived while loading: then the table is gone */
+		if (copies == NULL)
+			return NULL;
+		e = hash_search(copies, &key, HASH_ENTER, &found);
+		*e = fresh;
+	}
+	return e;
+}
+
+static char *
+column_text(HeapTuple tup, TupleDesc desc, AttrNumber attno, bool *isnull)
+{
+	Datum		d = heap_getattr(tup, attno, desc, isnull);
+	Oid			out;
+	bool		varlena;
+
+	if (*isnull)
+		return NULL;
+	getTypeOutputInfo(TupleDescAttr(desc, attno - 1)->atttypid, &out, &varlena);
+	return OidOutputFunctionCall(out, d);
+}
+
+Datum
+pals_privacy_sever_copies(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	TupleDesc	desc;
+	Oid			copy;
+	CopySever  *e;
+	bool		isnull;
+	char	   *key;
+	Datum		value;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(td->tg_event) || td->tg_trigger->tgnargs < 1)
+		elog(ERROR, "pals_privacy: _sever_copies() must be an AFTER ROW trigger with the copy relation as argument");
+	copy = DatumGetObjectId(DirectFunctionCall1(oidin, CStringGetDatum(td->tg_trigger->tgargs[0])));
+	desc = RelationGetDescr(td->tg_relation);
+
+	free_retired_plans();
+	SPI_connect();
+	firing++;
+	PG_TRY();
+	{
+		e = copy_sever_for(copy, td->tg_relation);
+		if (e == NULL)			/* invalidated while loading: load again */
+			e = copy_sever_for(copy, td->tg_relation);
+		if (e != NULL && e->bound &&
+			!(TRIGGER_FIRED_BY_UPDATE(td->tg_event) && !e->source_bound))
+		{
+			bool		still_identified = false;
+
+			if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+			{
+				char	   *newp = column_text(td->tg_newtuple, desc, e->patron_attno, &isnull);
+
+				/* still identified: nothing to do */
+				still_identified = !isnull && (e->placeholder == NULL || strcmp(newp, e->placeholder) != 0);
+			}
+			if (!still_identified)
+			{
+				key = column_text(td->tg_trigtuple, desc, e->key_attno, &isnull);
+				value = isnull ? (Datum) 0 : CStringGetTextDatum(key);
+				pals_execute_as(pals_registry()->extension_owner, e->plan, &value, isnull ? "n" : " ");
+			}
+		}
+	}
+	PG_FINALLY();
+	{
+		firing--;
+	}
+	PG_END_TRY();
+	SPI_finish();
+	return PointerGetDatum(NULL);
+}

@@ -1,0 +1,196 @@
+/*
+ * hooks.c
+ *     Every PostgreSQL hook pals_privacy uses, installed once (as
+ *     contrib/sepgsql does) and dispatched to the mechanisms that act on it,
+ *     so that the order in which they act is written in one place:
+ *
+ *     ProcessUtility  operations.c (a procedure CALLed in a transaction
+ *                     block), then redact_hooks.c (COPY, EXPLAIN), then
+ *                     session.c (DISCARD ALL, RESET ALL), then the hook
+ *                     installed before ours, or PostgreSQL's;
+ *     emit_log        redact_hooks.c (DETAIL of integrity errors, server
+ *                     log lines), then session.c (credentials);
+ *     planner, ExecutorStart, needs_fmgr
+ *                     redact_hooks.c;
+ *     get_relation_stats, get_index_stats
+ *                     placeholder_stats.c, after the hook installed before
+ *                     ours has declined;
+ *     shmem_request, shmem_startup (preloaded only)
+ *                     session.c (login failures), then worker.c (the
+ *                     launcher's state).
+ *
+ *     The order is the one the mechanisms had when each installed its own
+ *     hooks.  Callbacks (relcache, syscache, transaction) stay with the
+ *     mechanism whose cache they reset.
+ */
+#include "hooks.h"
+
+#include "miscadmin.h"
+#include "storage/ipc.h"
+
+static planner_hook_type prev_planner_hook = NULL;
+static ExecutorStart_hook_type prev_executor_start_hook = NULL;
+static needs_fmgr_hook_type prev_needs_fmgr_hook = NULL;
+static emit_log_hook_type prev_emit_log_hook = NULL;
+static ProcessUtility_hook_type prev_utility_hook = NULL;
+static get_relation_stats_hook_type prev_relation_stats_hook = NULL;
+static get_index_stats_hook_type prev_index_stats_hook = NULL;
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
+/* ----------------------------------------------------------------------
+ * ProcessUtility: operations, redaction, session, then the rest
+ * ---------------------------------------------------------------------- */
+
+static void
+utility_prev(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
+			 ProcessUtilityContext context, ParamListInfo params,
+			 QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
+{
+	if (prev_utility_hook)
+		prev_utility_hook(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+	else
+		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+}
+
+static void
+utility_session(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
+				ProcessUtilityContext context, ParamListInfo params,
+				QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
+{
+	pals_session_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc,
+						 utility_prev);
+}
+
+static void
+utility_redact(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
+			   ProcessUtilityContext context, ParamListInfo params,
+			   QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
+{
+	pals_redact_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc,
+						utility_session);
+}
+
+static void
+pals_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
+			 ProcessUtilityContext context, ParamListInfo params,
+			 QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
+{
+	pals_operations_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc,
+							utility_redact);
+}
+
+/* ----------------------------------------------------------------------
+ * The planner and the executor
+ * ---------------------------------------------------------------------- */
+
+static PlannedStmt *
+planner_prev(Query *parse, const char *query_string, int cursorOptions, ParamListInfo boundParams)
+{
+	if (prev_planner_hook)
+		return prev_planner_hook(parse, query_string, cursorOptions, boundParams);
+	return standard_planner(parse, query_string, cursorOptions, boundParams);
+}
+
+static PlannedStmt *
+pals_planner(Query *parse, const char *query_string, int cursorOptions, ParamListInfo boundParams)
+{
+	return pals_redact_planner(parse, query_string, cursorOptions, boundParams, planner_prev);
+}
+
+static void
+executor_start_prev(QueryDesc *qd, int eflags)
+{
+	if (prev_executor_start_hook)
+		prev_executor_start_hook(qd, eflags);
+	else
+		standard_ExecutorStart(qd, eflags);
+}
+
+static void
+pals_executor_start(QueryDesc *qd, int eflags)
+{
+	pals_redact_executor_start(qd, eflags, executor_start_prev);
+}
+
+static bool
+pals_needs_fmgr(Oid fn)
+{
+	if (prev_needs_fmgr_hook && prev_needs_fmgr_hook(fn))
+		return true;
+	return pals_redact_needs_fmgr(fn);
+}
+
+static bool
+pals_relation_stats(PlannerInfo *root, RangeTblEntry *rte, AttrNumber attnum, VariableStatData *vardata)
+{
+	if (prev_relation_stats_hook && prev_relation_stats_hook(root, rte, attnum, vardata))
+		return true;
+	return pals_placeholder_relation_stats(root, rte, attnum, vardata);
+}
+
+static bool
+pals_index_stats(PlannerInfo *root, Oid indexOid, AttrNumber indexattnum, VariableStatData *vardata)
+{
+	if (prev_index_stats_hook && prev_index_stats_hook(root, indexOid, indexattnum, vardata))
+		return true;
+	return pals_hidden_index_stats(root, indexOid, indexattnum, vardata);
+}
+
+/* ----------------------------------------------------------------------
+ * The log and shared memory
+ * ---------------------------------------------------------------------- */
+
+static void
+pals_emit_log(ErrorData *edata)
+{
+	pals_redact_emit_log(edata);
+	pals_session_emit_log(edata);
+	if (prev_emit_log_hook)
+		prev_emit_log_hook(edata);
+}
+
+static void
+pals_shmem_request(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	pals_session_shmem_request();
+	pals_worker_shmem_request();
+}
+
+static void
+pals_shmem_startup(void)
+{
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+	pals_session_shmem_startup();
+	pals_worker_shmem_startup();
+}
+
+void
+pals_hooks_init(void)
+{
+	prev_utility_hook = ProcessUtility_hook;
+	ProcessUtility_hook = pals_utility;
+	prev_emit_log_hook = emit_log_hook;
+	emit_log_hook = pals_emit_log;
+	prev_planner_hook = planner_hook;
+	planner_hook = pals_planner;
+	prev_executor_start_hook = ExecutorStart_hook;
+	ExecutorStart_hook = pals_executor_start;
+	prev_needs_fmgr_hook = needs_fmgr_hook;
+	needs_fmgr_hook = pals_needs_fmgr;
+	prev_relation_stats_hook = get_relation_stats_hook;
+	get_relation_stats_hook = pals_relation_stats;
+	prev_index_stats_hook = get_index_stats_hook;
+	get_index_stats_hook = pals_index_stats;
+
+	/* shared memory is set up by the postmaster: only when preloaded */
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = pals_shmem_request;
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = pals_shmem_startup;
+}
