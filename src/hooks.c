@@ -43,41 +43,30 @@ static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
  * ---------------------------------------------------------------------- */
 
 static void
-utility_prev(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
-			 ProcessUtilityContext context, ParamListInfo params,
-			 QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
+utility_prev(PALS_UTILITY_PARAMS)
 {
 	if (prev_utility_hook)
-		prev_utility_hook(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+		prev_utility_hook(PALS_UTILITY_ARGS);
 	else
-		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+		standard_ProcessUtility(PALS_UTILITY_ARGS);
 }
 
 static void
-utility_session(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
-				ProcessUtilityContext context, ParamListInfo params,
-				QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
+utility_session(PALS_UTILITY_PARAMS)
 {
-	pals_session_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc,
-						 utility_prev);
+	pals_session_utility(PALS_UTILITY_ARGS, utility_prev);
 }
 
 static void
-utility_redact(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
-			   ProcessUtilityContext context, ParamListInfo params,
-			   QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
+utility_redact(PALS_UTILITY_PARAMS)
 {
-	pals_redact_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc,
-						utility_session);
+	pals_redact_utility(PALS_UTILITY_ARGS, utility_session);
 }
 
 static void
-pals_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
-			 ProcessUtilityContext context, ParamListInfo params,
-			 QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc)
+pals_utility(PALS_UTILITY_PARAMS)
 {
-	pals_operations_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc,
-							utility_redact);
+	pals_operations_utility(PALS_UTILITY_ARGS, utility_redact);
 }
 
 /* ----------------------------------------------------------------------

@@ -16,6 +16,13 @@
 #include "tcop/utility.h"
 #include "utils/selfuncs.h"
 
+/* A ProcessUtility hook's parameters, and the arguments that pass them on. */
+#define PALS_UTILITY_PARAMS \
+	PlannedStmt *pstmt, const char *queryString, bool readOnlyTree, \
+	ProcessUtilityContext context, ParamListInfo params, \
+	QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc
+#define PALS_UTILITY_ARGS pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc
+
 /* hooks.c: called once, from _PG_init */
 extern void pals_hooks_init(void);
 
@@ -25,10 +32,7 @@ extern PlannedStmt *pals_redact_planner(Query *parse, const char *query_string, 
 extern void pals_redact_executor_start(QueryDesc *qd, int eflags, ExecutorStart_hook_type next);
 extern bool pals_redact_needs_fmgr(Oid fn);
 extern void pals_redact_emit_log(ErrorData *edata);
-extern void pals_redact_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
-								ProcessUtilityContext context, ParamListInfo params,
-								QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc,
-								ProcessUtility_hook_type next);
+extern void pals_redact_utility(PALS_UTILITY_PARAMS, ProcessUtility_hook_type next);
 
 /* placeholder_stats.c: the planner's statistics */
 extern bool pals_placeholder_relation_stats(PlannerInfo *root, RangeTblEntry *rte, AttrNumber attnum,
@@ -37,10 +41,7 @@ extern bool pals_hidden_index_stats(PlannerInfo *root, Oid indexOid, AttrNumber 
 									VariableStatData *vardata);
 
 /* session.c: DISCARD ALL / RESET ALL, credentials kept out of the log, login failures in shared memory */
-extern void pals_session_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
-								 ProcessUtilityContext context, ParamListInfo params,
-								 QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc,
-								 ProcessUtility_hook_type next);
+extern void pals_session_utility(PALS_UTILITY_PARAMS, ProcessUtility_hook_type next);
 extern void pals_session_emit_log(ErrorData *edata);
 extern void pals_session_shmem_request(void);
 extern void pals_session_shmem_startup(void);
@@ -50,9 +51,6 @@ extern void pals_worker_shmem_request(void);
 extern void pals_worker_shmem_startup(void);
 
 /* operations.c: procedures CALLed inside a transaction block */
-extern void pals_operations_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
-									ProcessUtilityContext context, ParamListInfo params,
-									QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc,
-									ProcessUtility_hook_type next);
+extern void pals_operations_utility(PALS_UTILITY_PARAMS, ProcessUtility_hook_type next);
 
 #endif							/* PALS_HOOKS_H */

@@ -25,7 +25,6 @@
 #include "nodes/parsenodes.h"
 #include "tcop/utility.h"
 #include "utils/builtins.h"
-#include "utils/guc.h"
 #include "utils/lsyscache.h"
 
 PG_FUNCTION_INFO_V1(pals_privacy_drop_guard);
@@ -123,10 +122,7 @@ pals_privacy_require_top_level(PG_FUNCTION_ARGS)
  * first COMMIT is replaced by one that says what to do.
  */
 void
-pals_operations_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
-						ProcessUtilityContext context, ParamListInfo params,
-						QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc,
-						ProcessUtility_hook_type next)
+pals_operations_utility(PALS_UTILITY_PARAMS, ProcessUtility_hook_type next)
 {
 	Node	   *stmt = pstmt->utilityStmt;
 	char	   *procname = NULL;
@@ -142,7 +138,7 @@ pals_operations_utility(PlannedStmt *pstmt, const char *queryString, bool readOn
 	}
 	if (procname == NULL)
 	{
-		next(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+		next(PALS_UTILITY_ARGS);
 		return;
 	}
 	{
@@ -150,7 +146,7 @@ pals_operations_utility(PlannedStmt *pstmt, const char *queryString, bool readOn
 
 		PG_TRY();
 		{
-			next(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+			next(PALS_UTILITY_ARGS);
 		}
 		PG_CATCH();
 		{

@@ -45,7 +45,6 @@
 #include "catalog/pg_statistic.h"
 #include "miscadmin.h"
 #include "utils/datum.h"
-#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/selfuncs.h"
 #include "utils/syscache.h"

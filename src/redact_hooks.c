@@ -408,15 +408,12 @@ copy_from_bound(CopyStmt *stmt, const char *queryString, QueryEnvironment *query
 
 /* EXPLAIN, with explain_depth telling the executor hook it is inside one */
 static void
-explain_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
-				ProcessUtilityContext context, ParamListInfo params,
-				QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc,
-				ProcessUtility_hook_type next)
+explain_utility(PALS_UTILITY_PARAMS, ProcessUtility_hook_type next)
 {
 	explain_depth++;
 	PG_TRY();
 	{
-		next(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+		next(PALS_UTILITY_ARGS);
 	}
 	PG_FINALLY();
 	{
@@ -431,10 +428,7 @@ explain_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
  * itself for row-level security.
  */
 void
-pals_redact_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
-					ProcessUtilityContext context, ParamListInfo params,
-					QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc,
-					ProcessUtility_hook_type next)
+pals_redact_utility(PALS_UTILITY_PARAMS, ProcessUtility_hook_type next)
 {
 	Node	   *stmt = pstmt->utilityStmt;
 	Redaction	red;
@@ -447,7 +441,7 @@ pals_redact_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTr
 	 */
 	if (IsA(stmt, TransactionStmt) || IsA(stmt, VariableSetStmt) || IsA(stmt, VariableShowStmt))
 	{
-		next(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+		next(PALS_UTILITY_ARGS);
 		return;
 	}
 	/* notes the session's class for every other statement (see emit_log) */
@@ -505,9 +499,9 @@ pals_redact_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTr
 		}
 	}
 	if (IsA(stmt, ExplainStmt))
-		explain_utility(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc, next);
+		explain_utility(PALS_UTILITY_ARGS, next);
 	else
-		next(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+		next(PALS_UTILITY_ARGS);
 }
 
 void

@@ -29,7 +29,6 @@
 #include "utils/elog.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
-#include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
@@ -532,17 +531,14 @@ pals_session_patron(void)
 
 /* DISCARD ALL and RESET ALL end the patron session: pools reuse connections. */
 void
-pals_session_utility(PlannedStmt *pstmt, const char *queryString, bool readOnlyTree,
-					 ProcessUtilityContext context, ParamListInfo params,
-					 QueryEnvironment *queryEnv, DestReceiver *dest, QueryCompletion *qc,
-					 ProcessUtility_hook_type next)
+pals_session_utility(PALS_UTILITY_PARAMS, ProcessUtility_hook_type next)
 {
 	Node	   *stmt = pstmt->utilityStmt;
 
 	if ((IsA(stmt, DiscardStmt) && ((DiscardStmt *) stmt)->target == DISCARD_ALL) ||
 		(IsA(stmt, VariableSetStmt) && ((VariableSetStmt *) stmt)->kind == VAR_RESET_ALL))
 		end_patron_session();
-	next(pstmt, queryString, readOnlyTree, context, params, queryEnv, dest, qc);
+	next(PALS_UTILITY_ARGS);
 }
 
 /* ----------------------------------------------------------------------

@@ -20,11 +20,12 @@ done
 bad=0
 for c in src/*.c; do
     f=$(basename "$c")
-    [ -n "${rank[$f]:-}" ] || { echo "UNLISTED $f"; bad=1; continue; }
+    [ -n "${rank[$f]:-}" ] || { echo "UNLISTED $f: add it to the Layers list of src/pals_privacy.h, above every file that uses it"; bad=1; continue; }
     for g in $(for s in $(nm -u "${c%.c}.o" | awk '{print $2}'); do echo "${def[$s]:-}"; done | sort -u); do
         [ "$g" = "$f" ] && continue
         if [ "${rank[$g]:-0}" -ge "${rank[$f]}" ]; then
-            echo "UPWARD   $f -> $g:" $(for s in $(nm -u "${c%.c}.o" | awk '{print $2}'); do [ "${def[$s]:-}" = "$g" ] && echo "$s"; done)
+            echo "UPWARD   $f -> $g:" $(for s in $(nm -u "${c%.c}.o" | awk '{print $2}'); do [ "${def[$s]:-}" = "$g" ] && echo "$s"; done) \
+                "(list $g above $f if it uses nothing listed below it, or have $g hand $f a callback)"
             bad=1
         elif [ -n "$verbose" ]; then
             echo "         $f -> $g"
