@@ -24,8 +24,10 @@
 
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
@@ -52,6 +54,7 @@
 
 PG_FUNCTION_INFO_V1(pals_privacy_audit_append);
 PG_FUNCTION_INFO_V1(pals_privacy_audit_hash);
+PG_FUNCTION_INFO_V1(pals_privacy_audit_content);
 PG_FUNCTION_INFO_V1(pals_privacy_audit_durable);
 PG_FUNCTION_INFO_V1(pals_privacy_audit_lock);
 
@@ -119,16 +122,109 @@ pals_privacy_audit_hash(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(pals_bytea(out, PALS_SHA256_LEN));
 }
 
-/* Canonical text of an entry: what its hash covers. */
+/*
+ * The canonical content of an entry: the bytes its hash covers, after the
+ * previous entry's hash (docs/audit.md, "The chain", says it precisely
+ * enough to re-verify the log outside the database).  Defined here only:
+ * verify_audit() reads it through _audit_content().
+ *
+ * Format 1 (entries written before 0.2.0, kept as they are: they are
+ * evidence): id|microseconds|role|class|event|details, joined with a bare
+ * '|'.  That is ambiguous: a '|' moved between two text fields (role
+ * "a|b", class "c" against role "a", class "b|c") gives the same text, so
+ * such an edit kept the hash.
+ *
+ * Format 2 (every entry since): each field as a netstring,
+ * <decimal length in bytes>:<bytes>, (D. J. Bernstein's encoding), the
+ * first field being the format number itself: "1:2," then id, microseconds
+ * since 1970, role, class, event and details (jsonb's own text; NULL
+ * details is the empty string, which no jsonb text is).  Each field's
+ * length is written before it, so the text decodes one way only, with no
+ * escaping to agree on; the leading format field ties the hash to the form.
+ * A JSON canonical form was not chosen: the auditor would have to
+ * reproduce one serializer's escaping and key order exactly (jsonb's is not
+ * RFC 8785's), where a length and a colon take one line in any language.
+ */
+#define AUDIT_FORMAT_OLD 1
+#define AUDIT_FORMAT_CURRENT 2
+
+static void
+append_netstring(StringInfo buf, const char *field)
+{
+	appendStringInfo(buf, "%zu:%s,", strlen(field), field);
+}
+
 static char *
-entry_content(int64 id, TimestampTz at, const char *role, const char *class,
+entry_content(int format, int64 id, TimestampTz at, const char *role, const char *class,
 			  const char *event, const char *details)
 {
 	/* microseconds since the Unix epoch: the same whatever the session's settings */
 	int64		unix_us = at + ((int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY);
+	StringInfoData buf;
 
-	return psprintf("%lld|%lld|%s|%s|%s|%s", (long long) id, (long long) unix_us,
-					role, class, event, details ? details : "");
+	if (format == AUDIT_FORMAT_OLD)
+		return psprintf("%lld|%lld|%s|%s|%s|%s", (long long) id, (long long) unix_us,
+						role, class, event, details ? details : "");
+	if (format != AUDIT_FORMAT_CURRENT)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("pals_privacy: audit entry %lld has unknown content format %d", (long long) id, format),
+				 errdetail("Entries are written in format %d; format %d is that of entries written before 0.2.0.",
+						   AUDIT_FORMAT_CURRENT, AUDIT_FORMAT_OLD),
+				 errhint("Someone changed audit_log.content_format; compare the log with a copy kept elsewhere.")));
+	initStringInfo(&buf);
+	append_netstring(&buf, "2");
+	append_netstring(&buf, psprintf("%lld", (long long) id));
+	append_netstring(&buf, psprintf("%lld", (long long) unix_us));
+	append_netstring(&buf, role);
+	append_netstring(&buf, class);
+	append_netstring(&buf, event);
+	append_netstring(&buf, details ? details : "");
+	return buf.data;
+}
+
+/*
+ * The format new entries are written in: the current one, unless the
+ * database is still at 0.1.0 (this library installed, ALTER EXTENSION ...
+ * UPDATE not run yet), whose audit_log has no content_format column and
+ * whose verify_audit() knows format 1 only.
+ */
+static int
+append_format(void)
+{
+	Oid			relid = get_relname_relid("audit_log", get_namespace_oid("pals_privacy", false));
+
+	if (OidIsValid(relid) && get_attnum(relid, "content_format") != InvalidAttrNumber)
+		return AUDIT_FORMAT_CURRENT;
+	return AUDIT_FORMAT_OLD;
+}
+
+/*
+ * pals_privacy._audit_content(e audit_log) returns text: the content of
+ * entry e in the format it records, for verify_audit().
+ */
+Datum
+pals_privacy_audit_content(PG_FUNCTION_ARGS)
+{
+	HeapTupleHeader e = PG_GETARG_HEAPTUPLEHEADER(0);
+	bool		isnull[7];
+	Datum		id = GetAttributeByName(e, "id", &isnull[0]);
+	Datum		at = GetAttributeByName(e, "at", &isnull[1]);
+	Datum		role = GetAttributeByName(e, "role", &isnull[2]);
+	Datum		class = GetAttributeByName(e, "class", &isnull[3]);
+	Datum		event = GetAttributeByName(e, "event", &isnull[4]);
+	Datum		details = GetAttributeByName(e, "details", &isnull[5]);
+	Datum		format = GetAttributeByName(e, "content_format", &isnull[6]);
+
+	/* NOT NULL columns all but details: a row built by hand may still lack one */
+	for (int i = 0; i < 7; i++)
+		if (isnull[i] && i != 5)
+			PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(
+		entry_content(DatumGetInt16(format), DatumGetInt64(id), DatumGetTimestampTz(at),
+					  TextDatumGetCString(role), TextDatumGetCString(class),
+					  TextDatumGetCString(event),
+					  isnull[5] ? NULL : DatumGetCString(DirectFunctionCall1(jsonb_out, details)))));
 }
 
 /*
@@ -140,9 +236,10 @@ append_entry(TimestampTz at, const char *role, const char *class,
 			 const char *event, const char *details)
 {
 	SPIPlanPtr	head_plan;
-	Oid			argtypes[8] = {INT8OID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, BYTEAOID, BYTEAOID};
-	Datum		values[8];
-	char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	Oid			argtypes[9] = {INT8OID, TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, BYTEAOID, BYTEAOID, INT2OID};
+	Datum		values[9];
+	char		nulls[9] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	int			format = append_format();
 	unsigned char hash[PALS_SHA256_LEN];
 	bytea	   *prev = NULL;
 	int64		id;
@@ -168,7 +265,7 @@ append_entry(TimestampTz at, const char *role, const char *class,
 
 	pals_sha256(prev ? (unsigned char *) VARDATA_ANY(prev) : NULL,
 				prev ? VARSIZE_ANY_EXHDR(prev) : 0,
-				entry_content(id, at, role, class, event, details), hash);
+				entry_content(format, id, at, role, class, event, details), hash);
 
 	values[0] = Int64GetDatum(id);
 	values[1] = TimestampTzGetDatum(at);
@@ -184,10 +281,15 @@ append_entry(TimestampTz at, const char *role, const char *class,
 	else
 		nulls[6] = 'n';
 	values[7] = PointerGetDatum(pals_bytea(hash, PALS_SHA256_LEN));
-	if (SPI_execute_with_args("INSERT INTO pals_privacy.audit_log"
+	values[8] = Int16GetDatum((int16) format);
+	if (SPI_execute_with_args(format == AUDIT_FORMAT_OLD ?
+							  "INSERT INTO pals_privacy.audit_log"
 							  " (id, at, role, class, event, details, prev_hash, hash)"
-							  " VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8)",
-							  8, argtypes, values, nulls, false, 0) != SPI_OK_INSERT)
+							  " VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8)" :
+							  "INSERT INTO pals_privacy.audit_log"
+							  " (id, at, role, class, event, details, prev_hash, hash, content_format)"
+							  " VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9)",
+							  format == AUDIT_FORMAT_OLD ? 8 : 9, argtypes, values, nulls, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "pals_privacy: appending to the audit log failed");
 	return id;
 }

@@ -7,9 +7,13 @@ CREATE TABLE @extschema@.audit_log (
     event      text NOT NULL,
     details    jsonb,                -- never a PIN or a contact value
     prev_hash  bytea,
-    hash       bytea NOT NULL
+    hash       bytea NOT NULL,
+    content_format smallint NOT NULL DEFAULT 2  -- what the hash covers (docs/audit.md)
+        CONSTRAINT audit_log_content_format_check CHECK (content_format IN (1, 2))
 );
 
 COMMENT ON TABLE @extschema@.audit_log IS 'Append-only audit log; each hash covers the entry and the previous hash';
+COMMENT ON COLUMN @extschema@.audit_log.content_format IS
+    'How the hash encodes the entry: 1, fields joined with | (entries written before 0.2.0); 2, length-prefixed fields (docs/audit.md)';
 
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.audit_log', '');

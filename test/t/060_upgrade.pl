@@ -211,6 +211,59 @@ is($node->safe_psql('upgraded',
 my ($audit_after) = $node->safe_psql('upgraded', $audit_sql) =~ /^(\d+) verifies$/;
 cmp_ok($audit_after // 0, '>', $audit_before // 0, 'the audit chain goes on (the legal order\'s closing) and verifies');
 
+# The entries of 0.1.0 keep the content format they were hashed in (1, '|'
+# joined), the ones after the upgrade are in format 2 (issue 18): a mixed
+# chain, which verify_audit() verifies and in which tampering with an entry
+# of either format is found.
+is($node->safe_psql('upgraded',
+        "SELECT string_agg(content_format || ':' || count, ' ' ORDER BY content_format) FROM"
+      . " (SELECT content_format, count(*) FROM pals_privacy.audit_log GROUP BY 1) s"),
+    '1:' . ($audit_before // 0) . ' 2:' . (($audit_after // 0) - ($audit_before // 0)),
+    'the entries of 0.1.0 are in content format 1, the ones appended since in format 2');
+for my $case (['the first entry of 0.1.0', 'min(id)'],
+              ['the last entry of 0.1.0', "max(id) FILTER (WHERE content_format = 1)"],
+              ['an entry appended after the upgrade', 'max(id)'])
+{
+    my ($what, $which) = @$case;
+    is($node->safe_psql('upgraded', <<"SQL"),
+BEGIN;
+CREATE TEMP TABLE victim AS SELECT $which AS id FROM pals_privacy.audit_log;
+UPDATE pals_privacy.audit_log SET details = coalesce(details, '{}') || '{"edited": true}' WHERE id = (SELECT id FROM victim);
+SELECT pals_privacy.verify_audit() = id FROM victim;
+ROLLBACK;
+SQL
+        't', "mixed chain: an edit of $what is found");
+}
+# An auditor's check outside the database: every entry exported (text
+# fields hex-encoded, so the export itself is unambiguous) and its hash
+# recomputed here from the formats docs/audit.md gives, with Digest::SHA.
+{
+    use Digest::SHA qw(sha256);
+    my $rows = $node->safe_psql('upgraded', <<'SQL');
+SELECT concat_ws(' ', id, (extract(epoch FROM at) * 1000000)::bigint,
+                 encode(convert_to(role, 'UTF8'), 'hex'), encode(convert_to(class, 'UTF8'), 'hex'),
+                 encode(convert_to(event, 'UTF8'), 'hex'), encode(convert_to(coalesce(details::text, ''), 'UTF8'), 'hex'),
+                 coalesce(encode(prev_hash, 'hex'), '-'), encode(hash, 'hex'), content_format)
+  FROM pals_privacy.audit_log ORDER BY id
+SQL
+    my ($checked, @bad, $prev) = (0);
+    for my $line (split /\n/, $rows)
+    {
+        my ($id, $us, $role, $class, $event, $details, $prev_hash, $hash, $format) = split / /, $line;
+        $_ = pack('H*', $_) for ($role, $class, $event, $details);
+        my $content = $format == 1
+          ? join('|', $id, $us, $role, $class, $event, $details)
+          : join('', map { length($_) . ":$_," } 2, $id, $us, $role, $class, $event, $details);
+        my $link = $prev_hash eq '-' ? '' : pack('H*', $prev_hash);
+        push @bad, $id if unpack('H*', sha256($link . $content)) ne $hash
+          || (defined $prev && $prev_hash ne $prev);
+        $prev = $hash;
+        $checked++;
+    }
+    is("$checked checked, bad: @bad", "$audit_after checked, bad: ",
+        'every entry of the mixed chain re-verifies outside the database from the documented formats');
+}
+
 # ---------------------------------------------------------------------------
 # The catalog equals a fresh install
 # ---------------------------------------------------------------------------

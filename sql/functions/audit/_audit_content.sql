@@ -1,8 +1,7 @@
--- The text each hash covers (the same as entry_content() in src/audit.c).
+-- The content each hash covers, in the format the entry records
+-- (content_format): entry_content() in src/audit.c, the one definition the
+-- appenders use too; docs/audit.md describes both formats.
 CREATE OR REPLACE FUNCTION @extschema@._audit_content(e @extschema@.audit_log) RETURNS text
-LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT format('%s|%s|%s|%s|%s|%s', e.id, (extract(epoch FROM e.at) * 1000000)::bigint,
-                  e.role, e.class, e.event, coalesce(e.details::text, ''))
-$$;
+    LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE AS 'MODULE_PATHNAME', 'pals_privacy_audit_content';
 
 REVOKE ALL ON FUNCTION @extschema@._audit_content(@extschema@.audit_log) FROM PUBLIC;

@@ -38,6 +38,15 @@ COMMENT ON COLUMN @extschema@.loan_binding.settled_when IS
 -- The reading-history opt-in as a condition (a smallint privacy flag, ...; issue 14).
 ALTER TABLE @extschema@.patron_binding ADD COLUMN keep_history_when text;
 
+-- The audit log's entries name the encoding their hash covers (issue 18):
+-- every entry of 0.1.0 was hashed over fields joined with '|' (format 1) and
+-- keeps verifying so, unchanged; entries from now on use format 2.
+ALTER TABLE @extschema@.audit_log ADD COLUMN content_format smallint NOT NULL DEFAULT 1
+    CONSTRAINT audit_log_content_format_check CHECK (content_format IN (1, 2));
+ALTER TABLE @extschema@.audit_log ALTER COLUMN content_format SET DEFAULT 2;
+COMMENT ON COLUMN @extschema@.audit_log.content_format IS
+    'How the hash encodes the entry: 1, fields joined with | (entries written before 0.2.0); 2, length-prefixed fields (docs/audit.md)';
+
 -- The statistics class (issue 14).
 ALTER TABLE @extschema@.role_class DROP CONSTRAINT role_class_class_check;
 ALTER TABLE @extschema@.role_class ADD CONSTRAINT role_class_class_check
