@@ -9,7 +9,9 @@
 # Runs as root (the server runs as user postgres) with the extension installed (or --install).
 # Generates the demo data (scale 0.2 by default) once in a private cluster, copies it per variant
 # (base: no extension; bound: demo/bind.sql and the backlog severed; fkcheck: bound with the
-# placeholder guard disabled, so that every sever goes through the foreign-key check), stops the
+# placeholder guard disabled, so that every sever goes through the foreign-key check; plpgsql, not
+# in the default list: the floor, bound's severed data with the extension dropped and the severing
+# rule as a PL/pgSQL trigger, bench/plpgsql_sever.sql), stops the
 # server, then for each variant runs the same script in `postgres --single` under callgrind:
 # for items 1..N (default 300), a return of the item's open loan if any, a checkout to a patron,
 # and the return of that loan (which severs the previous last borrower), each statement its own
@@ -69,11 +71,15 @@ for v in "${VLIST[@]}"; do
     q -d postgres -c "CREATE DATABASE cg_$v TEMPLATE tpl" >/dev/null
     case "$v" in
         base) ;;
-        bound|fkcheck|severed)
+        bound|fkcheck|severed|plpgsql)
             q -d "cg_$v" -c 'CREATE EXTENSION pals_privacy' -f "$ROOT/demo/bind.sql" >/dev/null
             [ "$WORKLOAD" != circulation ] && q -d "cg_$v" -f "$HERE/shapes_bind.sql" >/dev/null
             q -d "cg_$v" -c 'CALL pals_privacy.sever_backlog()' >/dev/null
             [ "$v" = fkcheck ] && q -d "cg_$v" -c 'ALTER TABLE demo.patrons DISABLE TRIGGER pals_privacy_placeholder_guard' >/dev/null
+            if [ "$v" = plpgsql ]; then   # the floor: the severed data, the rule as a PL/pgSQL trigger
+                q -d "cg_$v" -c 'SET pals_privacy.allow_drop_with_evidence = on' -c 'DROP EXTENSION pals_privacy CASCADE' \
+                  -f "$HERE/plpgsql_sever.sql" >/dev/null
+            fi
             if [ "$v" = severed ]; then
                 q -d "cg_$v" -c 'SET pals_privacy.allow_drop_with_evidence = on' -c 'DROP EXTENSION pals_privacy CASCADE' \
                   -c "DO \$\$ DECLARE t regclass; BEGIN

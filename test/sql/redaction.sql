@@ -1,4 +1,4 @@
--- Redaction per privacy class (src/redact.c): what staff, auditors and
+-- Redaction per privacy class (src/redact_*.c): what staff, auditors and
 -- collections read from bound relations, by every access path we could think
 -- of, and that operational roles and superusers read everything.
 --

@@ -1,4 +1,4 @@
--- Redaction (src/redact.c, docs/redaction.md): the functions the rewritten
+-- Redaction (src/redact_runtime.c, docs/redaction.md): the functions the rewritten
 -- queries of redacted roles call, so every role may execute them.
 
 -- Is this row (the relation holding it, its tid) the item's last borrower?
