@@ -37,3 +37,5 @@ BEGIN
     END IF;
     RETURN found[1];
 END $$;
+
+REVOKE ALL ON FUNCTION @extschema@._resolve_purge_function(text,text) FROM PUBLIC;

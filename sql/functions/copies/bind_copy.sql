@@ -22,9 +22,11 @@ BEGIN
             USING ERRCODE = 'object_not_in_prerequisite_state',
                   HINT = 'Bind the source first; a copy follows the severing of its source.';
     END IF;
-    IF relation = source OR EXISTS (SELECT FROM @extschema@._binding_kinds(relation) k WHERE k.kind IN ('loans', 'patrons')) THEN
-        RAISE EXCEPTION '%: "%" is already bound as a loan or patron table', fn, relation
-            USING ERRCODE = 'duplicate_object';
+    IF relation = source OR EXISTS (SELECT FROM @extschema@._binding_kinds(relation) k WHERE k.kind IN ('loans', 'patrons', 'accounts')) THEN
+        RAISE EXCEPTION '%: "%" is already bound as %', fn, relation,
+                coalesce((SELECT string_agg(k.kind, ', ') FROM @extschema@._binding_kinds(relation) k), 'the source')
+            USING ERRCODE = 'duplicate_object',
+                  HINT = 'A copy is a relation of its own: not the source, a loan or patron table, or account records.';
     END IF;
     IF skey IS NULL THEN
         SELECT a.attname INTO skey FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
@@ -85,6 +87,7 @@ BEGIN
     PERFORM @extschema@._bind_insert('copy', binding);
     SELECT * INTO c FROM @extschema@.copy_binding x WHERE x.relation = bind_copy.relation;
     PERFORM @extschema@._install_copy_triggers(c);
+    PERFORM @extschema@._sync_row_security();
     -- copies of rows severed before: at once
     PERFORM @extschema@.sever_copies(relation);
 END $$;

@@ -24,3 +24,5 @@ BEGIN
         PERFORM @extschema@._forget_relations(rels, names, 'dropped');
     END IF;
 END $$;
+
+REVOKE ALL ON FUNCTION @extschema@._on_sql_drop() FROM PUBLIC;

@@ -28,3 +28,5 @@ BEGIN
         END IF;
     END LOOP;
 END $$;
+
+REVOKE ALL ON FUNCTION @extschema@._on_trigger_restored() FROM PUBLIC;

@@ -7,3 +7,5 @@ CREATE OR REPLACE FUNCTION @extschema@._restoring() RETURNS boolean
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     SELECT coalesce(current_query() ~* '^\s*COPY\s+[^;]*\s+FROM\s+stdin', false)
 $$;
+
+REVOKE ALL ON FUNCTION @extschema@._restoring() FROM PUBLIC;
