@@ -98,7 +98,8 @@ SELECT pals_privacy.bind_copy(
     key_column    => 'loan_id',
     patron_column => 'patron_id',
     source_key    => 'id',
-    sever_with    => 'unlink');
+    sever_with    => 'unlink',
+    hide_columns  => '{created_at}');     -- charged when the loan came back: its time finds the loan
 -- Notices about a loan name the patron and the item in their rendered text: deleted with the loan's
 -- identity.  (The ILS's own BEFORE DELETE trigger keeps 'lost' notices while the bill is open.)
 SELECT pals_privacy.bind_copy(

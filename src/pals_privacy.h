@@ -144,6 +144,7 @@ typedef struct CopyBinding
 	char	   *source_key;		/* in the source */
 	char	   *patron_column;	/* in the copy, or NULL */
 	CopyStrategy sever_with;
+	List	   *hide_columns;	/* of char *: hidden with the link (a time equal to the source's) */
 } CopyBinding;
 
 typedef struct RoleClass

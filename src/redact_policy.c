@@ -666,6 +666,7 @@ copy_rules(RteRules *r, const CopyBinding *c, const Redaction *red)
 	/* a row not linked to any source row is no copy of one: nothing to hide */
 	Expr	   *source = redact_copy_visible ? redact_copy_visible(c, r->relid, r->rti, red)
 		: (Expr *) makeBoolConst(false, false);	/* fail closed */
+	Expr	   *source_only = copyObject(source);
 	Expr	   *visible = makeBoolExpr(OR_EXPR,
 									   list_make2(is_null((Expr *) column_var(r, c->key_column), true),
 												  source), -1);
@@ -685,6 +686,13 @@ copy_rules(RteRules *r, const CopyBinding *c, const Redaction *red)
 			filter(r, visible);
 			break;
 	}
+	/*
+	 * Columns that would find the source again (a fine's time, equal to the
+	 * return's): shown only with a visible source, also once unlinked.
+	 */
+	if (c->sever_with != COPY_SEVER_DELETE)
+		foreach(lc, c->hide_columns)
+			mask(r, lfirst(lc), copyObject(source_only));
 	if (c->patron_column != NULL)
 		account_rules(r, c->patron_column, red);
 }

@@ -139,6 +139,25 @@ SELECT pg_temp.attempt(:'phase' || 'device loans lost and paid, never checked in
   FROM unnest(ARRAY['staff', 'auditor', 'collections', 'patron']) c
  WHERE :'phase' = 'before sever: ';  -- (all of them are severed by the backlog)
 
+-- a device desk may write device loans (and, through the ILS's trigger,
+-- their summaries): its writes do not reopen one closed by the condition
+SELECT pg_temp.attempt(:'phase' || 'device loans lost and paid: stop_reason cleared, RETURNING', 'staff',
+    ARRAY['UPDATE demo.device_loans SET stop_reason = NULL WHERE checkin_time IS NULL AND xact_finish IS NOT NULL
+           RETURNING id, patron_id'], 'device_loans')
+ WHERE :'phase' = 'before sever: ';
+SELECT pg_temp.attempt(:'phase' || 'device loans un-finished in the transaction, then read', 'staff',
+    ARRAY['UPDATE demo.device_loans SET xact_finish = NULL WHERE xact_finish IS NOT NULL',
+          'SELECT id, patron_id FROM demo.device_loans'], 'device_loans')
+ WHERE :'phase' = 'before sever: ';
+SELECT pg_temp.attempt(:'phase' || 'device loans un-finished in the transaction, then the summaries read', 'staff',
+    ARRAY['UPDATE demo.device_loans SET xact_finish = NULL WHERE xact_finish IS NOT NULL',
+          'SELECT xact_id AS id, patron_id FROM demo.xact_summaries'], 'device_loans')
+ WHERE :'phase' = 'before sever: ';
+SELECT pg_temp.attempt(:'phase' || 'billable transactions un-finished through the parent, RETURNING', 'staff',
+    ARRAY['UPDATE demo.billable_xacts SET xact_finish = NULL WHERE xact_finish IS NOT NULL RETURNING id, patron_id'],
+    'device_loans')
+ WHERE :'phase' = 'before sever: ';
+
 -- writes: a staff account's own writes do not open a copy
 SELECT pg_temp.attempt(:'phase' || 'UPDATE ... RETURNING on the fines', 'staff',
     ARRAY['UPDATE demo.fines f SET amount = amount FROM demo.loans l

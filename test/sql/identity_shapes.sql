@@ -6,7 +6,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pals_privacy;
 
 BEGIN;
-SELECT plan(34);
+SELECT plan(39);
 
 CREATE SCHEMA ish;
 CREATE TABLE ish.patrons (id bigint PRIMARY KEY, name text, card text, expires date NOT NULL DEFAULT 'infinity',
@@ -24,9 +24,13 @@ CREATE TABLE ish.notices (id serial PRIMARY KEY, loan_id int, patron_id bigint, 
 INSERT INTO ish.notices (loan_id, patron_id, body) SELECT id, patron_id, 'patron ' || patron_id || ': item ' || item_id FROM ish.loans;
 INSERT INTO ish.notices (loan_id, patron_id, body) VALUES (NULL, 1, 'welcome, patron 1');
 ALTER TABLE ish.loans ADD UNIQUE (id, item_id);
+-- a fine is charged when its loan comes back: its time finds the loan again
 CREATE TABLE ish.fines (id serial PRIMARY KEY, patron_id bigint NOT NULL, loan_id int, loan_item int, amount numeric,
-                        FOREIGN KEY (loan_id, loan_item) REFERENCES ish.loans (id, item_id));
-INSERT INTO ish.fines (patron_id, loan_id, loan_item, amount) SELECT patron_id, id, item_id, 1 FROM ish.loans;
+                        charged date, FOREIGN KEY (loan_id, loan_item) REFERENCES ish.loans (id, item_id));
+INSERT INTO ish.fines (patron_id, loan_id, loan_item, amount, charged) SELECT patron_id, id, item_id, 1, returned FROM ish.loans;
+-- adjustments of a loan's fine, with nothing else that finds the loan
+CREATE TABLE ish.adjustments (id serial PRIMARY KEY, patron_id bigint NOT NULL, loan_id int, amount numeric);
+INSERT INTO ish.adjustments (patron_id, loan_id, amount) SELECT patron_id, id, 1 FROM ish.loans;
 CREATE TABLE ish.payments (id serial PRIMARY KEY, patron_id bigint NOT NULL, amount numeric);
 INSERT INTO ish.payments (patron_id, amount) SELECT g, 1 FROM generate_series(1, 4) g;
 
@@ -35,7 +39,9 @@ SELECT pals_privacy.bind_loans('ish.loans', 'patron_id', 'item_id', '{returned}'
                                settled_when => 'paid');
 SELECT pals_privacy.bind_copy('ish.summary', 'ish.loans', 'loan_id', 'patron_id');
 SELECT pals_privacy.bind_copy('ish.notices', 'ish.loans', 'loan_id', 'patron_id', sever_with => 'delete');
-SELECT pals_privacy.bind_copy('ish.fines', 'ish.loans', 'loan_id', 'patron_id', sever_with => 'unlink');
+SELECT pals_privacy.bind_copy('ish.fines', 'ish.loans', 'loan_id', 'patron_id', sever_with => 'unlink',
+                              hide_columns => '{charged}');
+SELECT pals_privacy.bind_copy('ish.adjustments', 'ish.loans', 'loan_id', 'patron_id', sever_with => 'unlink');
 SELECT pals_privacy.bind_account('ish.payments', 'patron_id');
 
 CREATE ROLE ish_staff; CREATE ROLE ish_audit; CREATE ROLE ish_coll; CREATE ROLE ish_opac; CREATE ROLE ish_stat;
@@ -43,7 +49,7 @@ CREATE ROLE ish_nosource;
 GRANT USAGE ON SCHEMA ish TO ish_staff, ish_audit, ish_coll, ish_opac, ish_stat, ish_nosource;
 GRANT SELECT ON ALL TABLES IN SCHEMA ish TO ish_staff, ish_audit, ish_coll, ish_opac, ish_stat;
 GRANT SELECT ON ish.summary, ish.fines, ish.notices, ish.payments TO ish_nosource;
-GRANT UPDATE ON ish.fines TO ish_staff;
+GRANT UPDATE ON ish.fines, ish.adjustments TO ish_staff;
 SELECT pals_privacy.classify_role('ish_staff', 'staff'), pals_privacy.classify_role('ish_audit', 'auditor'),
        pals_privacy.classify_role('ish_coll', 'collections'), pals_privacy.classify_role('ish_opac', 'patron'),
        pals_privacy.classify_role('ish_stat', 'statistics'), pals_privacy.classify_role('ish_nosource', 'staff');
@@ -93,6 +99,10 @@ SELECT is((SELECT count(*) FROM ish.fines WHERE loan_item = 10 AND patron_id = 1
           'nor on the other column of the link');
 SELECT is((SELECT count(*) FROM ish.fines f JOIN ish.loans l ON l.id = f.loan_id WHERE f.patron_id = 1), 0::bigint,
           'a join of a fine to its hidden loan finds nothing');
+SELECT is((SELECT count(*) FROM ish.fines f JOIN ish.loans l ON l.returned = f.charged WHERE f.patron_id = 1), 0::bigint,
+          'nor a join on the time the fine was charged, equal to the hidden loan''s return (hide_columns)');
+SELECT is((SELECT count(*) FROM ish.fines f JOIN ish.loans l ON l.returned = f.charged WHERE f.patron_id = 2), 1::bigint,
+          'the time of a fine whose loan staff may see reads as stored');
 SELECT is((SELECT count(*) FROM ish.summary), 4::bigint, 'row counts stay true');
 SELECT is((SELECT count(*) FROM ish.notices WHERE body LIKE 'patron 1:%'), 0::bigint,
           'a notice of a hidden loan is not read, also through a filter on its text');
@@ -113,13 +123,19 @@ SELECT is(pg_temp.copies('ish_staff'),
           'staff read loan 2''s copies severed, and loan 5''s (the last borrower) whole');
 SELECT is((SELECT string_agg(loan_id || ':' || coalesce(patron_id::text, '-'), ' ' ORDER BY loan_id) FROM ish.summary),
           '1:1 2:- 3:3 4:4 5:5', 'stored: the summary of the severed loan lost its patron (loan 1 waits for the backlog)');
--- a fine unlinked by the sever is no copy of anything any more: staff reach it (to waive it), not the
--- fine whose link they read hidden
+-- an adjustment unlinked by the sever is no copy of anything any more: staff reach it, not the one
+-- whose link they read hidden; an unlinked fine keeps its time hidden (it finds the loan), so staff
+-- do not reach it either
 SET LOCAL ROLE ish_staff;
+UPDATE ish.adjustments SET amount = 3 WHERE loan_id IS NULL;
 UPDATE ish.fines SET amount = 3 WHERE loan_id IS NULL;
+SELECT is((SELECT count(*) FROM ish.fines f JOIN ish.loans l ON l.returned = f.charged WHERE f.loan_id IS NULL), 0::bigint,
+          'the time of an unlinked fine stays hidden: it cannot be joined back to the severed loan');
 RESET ROLE;
+SELECT is((SELECT string_agg(coalesce(loan_id::text, '-') || ':' || amount, ' ' ORDER BY id) FROM ish.adjustments),
+          '1:1 -:3 3:1 4:1', 'staff update the unlinked adjustment, and still not the one whose link they read hidden');
 SELECT is((SELECT string_agg(coalesce(loan_id::text, '-') || ':' || amount, ' ' ORDER BY id) FROM ish.fines),
-          '1:1 -:3 3:1 4:1', 'staff update the unlinked fine, and still not the one whose link they read hidden');
+          '1:1 -:1 3:1 4:1', 'nor an unlinked fine whose time they read hidden');
 
 -- binding errors
 SELECT throws_ok($$SELECT pals_privacy.bind_account('ish.fines', 'patron_id')$$, '42710',
@@ -128,6 +144,8 @@ SELECT throws_ok($$SELECT pals_privacy.bind_account('ish.loans', 'patron_id')$$,
 SELECT throws_ok($$SELECT pals_privacy.bind_copy('ish.payments', 'ish.loans', 'id', 'patron_id')$$, '42710', NULL,
                  'an account table is not bound as a copy');
 SELECT throws_ok($$SELECT pals_privacy.bind_account('ish.payments', NULL)$$, '22004', NULL, 'the patron column is required');
+SELECT throws_ok($$SELECT pals_privacy.bind_copy('ish.notices', 'ish.loans', 'loan_id', 'patron_id', sever_with => 'delete', hide_columns => '{body}')$$,
+                 '22023', NULL, 'hide_columns has no use with a copy deleted with its source');
 SELECT throws_ok($$SELECT pals_privacy.bind_account('ish.payments', 'nope')$$, '42703', NULL,
                  'the patron column must exist');
 SELECT lives_ok($$SELECT pals_privacy.bind_account('ish.payments', 'patron_id')$$, 'binding it again the same way is a no-op');
