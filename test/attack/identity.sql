@@ -15,6 +15,9 @@ SELECT pg_temp.attempt(:'phase' || 'fines joined to their loan by the link', c,
 SELECT pg_temp.attempt(:'phase' || 'fines joined to their loan by the checkout time alone', c,
     ARRAY['SELECT l.id, f.patron_id FROM demo.fines f JOIN demo.loans l ON l.checked_out_at = f.loan_checked_out_at'])
   FROM unnest(ARRAY['staff', 'collections', 'patron']) c WHERE :'phase' = 'before sever: ';
+SELECT pg_temp.attempt(:'phase' || 'fines joined to their loan by the time charged = the time returned', c,
+    ARRAY['SELECT l.id, f.patron_id FROM demo.fines f JOIN demo.loans l ON l.returned_at = f.created_at'])
+  FROM unnest(ARRAY['staff', 'collections', 'patron']) c;
 SELECT pg_temp.attempt(:'phase' || 'notices: the loan and the patron', c,
     ARRAY['SELECT loan_id AS id, patron_id FROM demo.loan_events'])
   FROM unnest(ARRAY['staff', 'auditor', 'collections', 'patron']) c;

@@ -74,7 +74,7 @@ SELECT s.patron_id AS hot_dev FROM demo.xact_summaries s
  GROUP BY s.patron_id
 HAVING bool_and(EXISTS (SELECT 1 FROM pg_temp.secrets x WHERE x.cls = 'staff' AND x.rel = 'device_loans' AND x.id = s.xact_id))
  ORDER BY count(*) DESC, s.patron_id LIMIT 1 \gset
-SELECT plan(229);
+SELECT plan(235);
 
 \set phase 'before sever: '
 \set ECHO none
