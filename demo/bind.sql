@@ -46,13 +46,13 @@ SELECT pals_privacy.bind_loans(
     keep_last_borrower => true,
     history_mode       => 'copy');
 
--- Holds: title-level (item_id is only the copy trapped, often NULL), closed by either
--- fulfilment or cancellation, nothing to settle, severed as soon as closed (no last borrower).
+-- Holds: title-level; item_id, the copy trapped, is NULL until captured (nobody's last borrower).
+-- Closed by fulfilment or cancellation, nothing to settle, severed as soon as closed.
 -- patron_id is NOT NULL REFERENCES patrons, so again 'patron:0'.
 SELECT pals_privacy.bind_loans(
     relation           => 'demo.holds',
     patron_column      => 'patron_id',
-    item_column        => 'title_id',
+    item_column        => 'item_id',
     closed_columns     => ARRAY['fulfilled_at', 'cancelled_at']::name[],
     sever_with         => 'patron:0',
     keep_last_borrower => false);
@@ -77,15 +77,62 @@ SELECT pals_privacy.bind_outbox(
     channel_column => 'channel',
     purpose        => 'notices');
 
+-- Device loans: a child of the billable-transaction parent demo.billable_xacts (a query on the
+-- parent reads them under this binding).  Closed is a condition: checked in, or lost or claimed
+-- returned and finished (paid); the closed columns date it.  Settled when finished.
+SELECT pals_privacy.bind_loans(
+    relation       => 'demo.device_loans',
+    patron_column  => 'patron_id',
+    item_column    => 'device_id',
+    closed_columns => ARRAY['checkin_time', 'xact_finish']::name[],
+    closed_when    => 'checkin_time IS NOT NULL OR (stop_reason IN (''LOST'', ''CLAIMSRETURNED'') AND xact_finish IS NOT NULL)',
+    settled_when   => 'xact_finish IS NOT NULL',
+    sever_with     => 'patron:0');
+
 -- Fines name the loan they were charged on (loan_id): a copy of that loan's identity.  When the loan
 -- is severed, the same statement unlinks its fines (loan_id set to NULL): a fine stays with its
 -- patron, not with the item they borrowed.
 SELECT pals_privacy.bind_copy(
-    relation   => 'demo.fines',
-    source     => 'demo.loans',
-    key_column => 'loan_id',
-    source_key => 'id',
-    sever_with => 'unlink');
+    relation      => 'demo.fines',
+    source        => 'demo.loans',
+    key_column    => 'loan_id',
+    patron_column => 'patron_id',
+    source_key    => 'id',
+    sever_with    => 'unlink',
+    hide_columns  => '{created_at}');     -- charged when the loan came back: its time finds the loan
+-- Notices about a loan name the patron and the item in their rendered text: deleted with the loan's
+-- identity.  (The ILS's own BEFORE DELETE trigger keeps 'lost' notices while the bill is open.)
+SELECT pals_privacy.bind_copy(
+    relation      => 'demo.loan_events',
+    source        => 'demo.loans',
+    key_column    => 'loan_id',
+    patron_column => 'patron_id',
+    sever_with    => 'delete',
+    source_key    => 'id');
+
+-- The per-transaction summary the ILS keeps by trigger: its patron goes with the device loan's.
+SELECT pals_privacy.bind_copy(
+    relation      => 'demo.xact_summaries',
+    source        => 'demo.device_loans',
+    key_column    => 'xact_id',
+    patron_column => 'patron_id',
+    sever_with    => 'null');
+
+-- The ILS's audit history of patron and address rows: the patron's own (only the patron reads it;
+-- purged with the patron), and kept a year.
+SELECT pals_privacy.bind_private_history(
+    relation      => 'demo.patron_history',
+    patron_column => 'patron_id');
+SELECT pals_privacy.retain(relation => 'demo.patron_history', timestamp_column => 'audit_time', keep => interval '1 year');
+
+-- The rest of a patron's account: payments, miscellaneous charges (a child of the billable-transaction
+-- parent), internet sign-ups and receipts.  Staff read them; a patron their own; collections those
+-- of patrons who owe; auditors without the patron.
+SELECT pals_privacy.bind_account(relation => 'demo.payments',         patron_column => 'patron_id');
+SELECT pals_privacy.bind_account(relation => 'demo.misc_charges',     patron_column => 'patron_id');
+SELECT pals_privacy.bind_account(relation => 'demo.internet_signups', patron_column => 'patron_id');
+SELECT pals_privacy.bind_account(relation => 'demo.receipts',         patron_column => 'patron_id');
+
 -- Short-lived records: internet sign-up logs 3 days (PALS 6), receipts 30 days (NExpress).
 SELECT pals_privacy.retain(relation => 'demo.internet_signups', timestamp_column => 'signed_up_at', keep => interval '3 days');
 SELECT pals_privacy.retain(relation => 'demo.receipts',         timestamp_column => 'printed_at',   keep => interval '30 days');

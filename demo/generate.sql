@@ -269,10 +269,100 @@ FROM (SELECT g, 1 + floor(:npat * pg_temp.u(g, 71))::bigint AS p
 JOIN patrons pa ON pa.id = c.p AND pa.keep_history
 ORDER BY 3;
 
+-- Notices about loans (overdue notices for loans that were fined, courtesy notices for a tenth of
+-- the loans, a few 'lost' notices), rendered with the patron's name and the item's title and barcode.
+INSERT INTO loan_events (loan_id, loan_checked_out_at, patron_id, kind, rendered, created_at, bill_open)
+SELECT l.id, l.checked_out_at, l.patron_id, e.kind,
+       'Dear ' || p.name || ', "' || t.title || '" (item ' || i.barcode || ') '
+         || CASE e.kind WHEN 'courtesy' THEN 'is due on ' WHEN 'overdue' THEN 'was due on '
+                        ELSE 'is considered lost; it was due on ' END
+         || to_char(l.due_at, 'YYYY-MM-DD') || '.',
+       CASE e.kind WHEN 'courtesy' THEN l.due_at - interval '2 days' ELSE l.due_at + interval '1 day' END,
+       e.kind = 'lost' AND pg_temp.u(l.id, 112) < 0.5
+FROM loans l
+JOIN patrons p ON p.id = l.patron_id
+JOIN items i ON i.id = l.item_id
+JOIN titles t ON t.id = i.title_id
+CROSS JOIN LATERAL (
+    SELECT 'overdue' AS kind WHERE EXISTS (SELECT FROM fines f WHERE f.loan_id = l.id AND f.loan_checked_out_at = l.checked_out_at)
+    UNION ALL SELECT 'courtesy' WHERE pg_temp.u(l.id, 110) < 0.10
+    UNION ALL SELECT 'lost' WHERE l.returned_at IS NOT NULL AND pg_temp.u(l.id, 111) < 0.005
+) e
+ORDER BY 6;
+
+-- Devices and their loans (children of the billable-transaction parent).  Per device, loans follow
+-- each other; about 4% are lost and paid for (stop_reason LOST, finished, never checked in), 1%
+-- lost and not paid yet, 1% claimed returned and finished, 3% returned with a bill still open;
+-- about 10% renew the loan before them (same patron, renews_xact_id); the last loan of about a
+-- third of the devices is still out.
+SELECT greatest(1, round(500 * :scale))::bigint AS ndev,
+       greatest(1, round(8000 * :scale))::bigint AS ndevloans
+\gset
+INSERT INTO devices (id, library_id, kind, barcode)
+SELECT g, 1 + floor(pg_temp.u(g, 101) * 5)::int,
+       (ARRAY['laptop', 'hotspot', 'e-reader'])[1 + floor(pg_temp.u(g, 102) * 3)::int],
+       'D' || lpad(g::text, 9, '0')
+FROM generate_series(1, :ndev) g;
+
+CREATE TEMP TABLE gen_dev AS
+WITH numbered AS (
+    SELECT g, device_id, row_number() OVER (PARTITION BY device_id ORDER BY g) AS seq,
+           count(*) OVER (PARTITION BY device_id) AS k
+    FROM (SELECT g, 1 + floor(:ndev * pg_temp.u(g, 103))::bigint AS device_id
+          FROM generate_series(1, :ndevloans) g) b
+), st AS (
+    SELECT n.*,
+           CASE WHEN seq = k AND pg_temp.u(device_id, 104) < 0.33 THEN 'open'
+                WHEN pg_temp.u(g, 105) < 0.04 THEN 'lost_paid'
+                WHEN pg_temp.u(g, 105) < 0.05 THEN 'lost_unpaid'
+                WHEN pg_temp.u(g, 105) < 0.06 THEN 'claims'
+                WHEN pg_temp.u(g, 105) < 0.09 THEN 'billed'
+                ELSE 'returned' END AS state,
+           extract(epoch FROM (:'tref'::timestamptz - :'tstart'::timestamptz)) / k AS span_s
+    FROM numbered n
+), ren AS (
+    SELECT st.*, (seq > 1 AND coalesce(lag(state) OVER w, '') = 'returned' AND pg_temp.u(g, 106) < 0.10) AS is_ren
+    FROM st WINDOW w AS (PARTITION BY device_id ORDER BY seq)
+), ch AS (
+    SELECT ren.*, sum(CASE WHEN is_ren THEN 0 ELSE 1 END) OVER w AS chain,
+           CASE WHEN is_ren THEN lag(g) OVER w END AS renews,
+           :'tstart'::timestamptz + make_interval(secs => (seq - 1) * span_s) AS xact_start
+    FROM ren WINDOW w AS (PARTITION BY device_id ORDER BY seq)
+)
+SELECT g AS id, device_id, state, renews,
+       1 + floor(:npat * pg_temp.u(device_id * 1000003 + chain, 107))::bigint AS patron_id,
+       xact_start,
+       xact_start + make_interval(secs => span_s * 0.6) AS due_at,
+       CASE WHEN state IN ('returned', 'billed') THEN xact_start + make_interval(secs => span_s * (0.3 + 0.5 * pg_temp.u(g, 108))) END AS checkin_time,
+       CASE state WHEN 'lost_paid' THEN 'LOST' WHEN 'lost_unpaid' THEN 'LOST' WHEN 'claims' THEN 'CLAIMSRETURNED' END AS stop_reason,
+       CASE WHEN state = 'returned' THEN xact_start + make_interval(secs => span_s * (0.3 + 0.5 * pg_temp.u(g, 108)))
+            WHEN state IN ('lost_paid', 'claims') THEN xact_start + make_interval(secs => span_s * 0.9) END AS xact_finish
+FROM ch;
+-- a renewal starts when the loan it renews was checked in
+UPDATE gen_dev r SET xact_start = p.checkin_time, patron_id = p.patron_id
+  FROM gen_dev p WHERE r.renews = p.id;
+INSERT INTO device_loans (id, patron_id, xact_start, xact_finish, device_id, due_at, checkin_time, stop_reason, renews_xact_id)
+SELECT id, patron_id, xact_start, xact_finish, device_id, due_at, checkin_time, stop_reason, renews
+FROM gen_dev ORDER BY id;
+DROP TABLE gen_dev;
+
+INSERT INTO misc_charges (id, patron_id, xact_start, xact_finish, billing_type, note)
+SELECT :ndevloans + g, 1 + floor(:npat * pg_temp.u(g, 113))::bigint, t,
+       CASE WHEN pg_temp.u(g, 114) < 0.8 THEN t + interval '3 days' END,
+       (ARRAY['printing', 'replacement card', 'room booking'])[1 + floor(pg_temp.u(g, 115) * 3)::int], NULL
+FROM (SELECT g, :'tstart'::timestamptz + make_interval(secs => extract(epoch FROM (:'tref'::timestamptz - :'tstart'::timestamptz)) * pg_temp.u(g, 116)) AS t
+      FROM generate_series(1, greatest(1, round(1000 * :scale))::bigint) g) m;
+SELECT setval('billable_xacts_id_seq', (SELECT max(id) FROM billable_xacts));
+
+-- The ILS re-saved some patron and address records (its audit triggers kept the old rows).
+UPDATE patrons SET expires_on = expires_on WHERE id > 0 AND pg_temp.u(id, 121) < 0.03;
+UPDATE addresses SET email = email WHERE pg_temp.u(patron_id, 122) < 0.05;
+
 RESET search_path;
 ANALYZE demo.libraries, demo.patrons, demo.addresses, demo.titles, demo.items, demo.loans,
         demo.holds, demo.fines, demo.payments, demo.internet_signups, demo.receipts,
-        demo.notice_outbox, demo.reading_history;
+        demo.notice_outbox, demo.reading_history, demo.loan_events, demo.devices, demo.device_loans,
+        demo.misc_charges, demo.xact_summaries, demo.patron_history;
 
 SELECT (SELECT count(*) FROM demo.patrons) AS patrons,
        (SELECT count(*) FROM demo.items) AS items,

@@ -108,6 +108,29 @@ SELECT (SELECT patron_id FROM demo.loans WHERE id = :copy_loan) AS loan_patron,
   FROM demo.fines f WHERE f.id IN (SELECT id FROM demo_copy_fines);
 
 \echo
+\echo '=== 4c. What staff read of a copy follows its loan'
+\echo 'Notices about a loan (demo.loan_events) name the patron and the item in their text; they are'
+\echo 'bound with bind_copy(... sever_with => ''delete''). Staff read a notice only where they read its'
+\echo 'loan''s patron: an open loan, a fine owed, the item''s last borrower. The ILS keeps ''lost'' notices'
+\echo 'while a bill is open (a BEFORE DELETE trigger of its own): stored, read by no class below operational.'
+SELECT (SELECT count(*) FROM demo.loan_events) AS notices_stored,
+       (SELECT count(*) FROM demo.loan_events e JOIN demo.loans l ON (l.id, l.checked_out_at) = (e.loan_id, e.loan_checked_out_at)
+         WHERE l.patron_id = 0) AS notices_of_severed_loans_kept_by_the_ils;
+SET ROLE branch_staff;
+SELECT count(*) AS notices_read_by_staff,
+       count(*) FILTER (WHERE l.patron_id = 0) AS of_severed_loans
+  FROM demo.loan_events e LEFT JOIN demo.loans l ON (l.id, l.checked_out_at) = (e.loan_id, e.loan_checked_out_at);
+RESET ROLE;
+\echo 'Closed is a condition: a device lost and paid for is finished although it was never checked in.'
+\echo 'demo.device_loans is a child of the billable-transaction parent demo.billable_xacts; its'
+\echo 'per-transaction summary (demo.xact_summaries, kept by an ILS trigger) is a copy of its patron.'
+SELECT stop_reason, count(*) AS device_loans, count(*) FILTER (WHERE patron_id <> 0) AS naming_a_patron
+  FROM demo.device_loans WHERE checkin_time IS NULL AND xact_finish IS NOT NULL GROUP BY 1 ORDER BY 1;
+SET ROLE branch_staff;
+SELECT count(*) AS summaries, count(patron_id) AS with_patron_read_by_staff FROM demo.xact_summaries;
+RESET ROLE;
+
+\echo
 \echo '=== 5. Holds lose their patron as soon as they close (keep_last_borrower => false)'
 SELECT id AS demo_hold FROM demo.holds WHERE fulfilled_at IS NULL AND cancelled_at IS NULL ORDER BY id LIMIT 1 \gset
 SELECT id, patron_id, placed_at::date, cancelled_at FROM demo.holds WHERE id = :demo_hold;
@@ -124,8 +147,15 @@ SELECT count(*) AS expired_beyond_grace FROM demo.patrons WHERE expires_on < now
 CALL pals_privacy.purge_expired(dry_run => true);
 SELECT count(*) AS patrons_still_there FROM demo.patrons;
 CALL pals_privacy.purge_expired();
-SELECT count(*) AS patrons_after_purge FROM demo.patrons;
-\echo 'demo.patrons is purged through the ILS''s own demo.purge_patron(), bound as purge_function.'
+SELECT count(*) AS patrons_after_purge, count(*) FILTER (WHERE name = 'PURGED') AS scrubbed FROM demo.patrons;
+\echo 'demo.patrons is purged through the ILS''s own demo.purge_patron(), bound as purge_function. It'
+\echo 'soft-deletes: the row stays, scrubbed, its card expired today. Purged patrons are recorded, never'
+\echo 'purged or counted again; what the ILS''s audit triggers wrote while it scrubbed them (the old name,'
+\echo 'card and address, in demo.patron_history, bound as private history) was deleted after it ran:'
+SELECT (SELECT count(*) FROM pals_privacy.purged_patrons) AS recorded_purged,
+       (SELECT count(*) FROM demo.patron_history h JOIN pals_privacy.purged_patrons p ON p.patron = h.patron_id::text)
+           AS their_audit_history_rows;
+CALL pals_privacy.purge_expired(dry_run => true);
 
 \echo
 \echo '=== 7. Retention: internet sign-ups after 3 days, receipts after 30 (PALS 6, NExpress)'

@@ -192,6 +192,15 @@ pals_move_permissions(Query *outer, RangeTblEntry *outer_rte, Query *sub, RangeT
 #endif
 }
 
+/* A query built by hand from a ParseState takes its permission entries (16+ keeps them apart). */
+static inline void
+pals_take_permissions(Query *q, ParseState *pstate)
+{
+#if PG_VERSION_NUM >= 160000
+	q->rteperminfos = pstate->p_rteperminfos;
+#endif
+}
+
 /* COPY FROM: the caller may insert into these columns (attnums) of the relation. */
 static inline void
 pals_check_insert_permission(ParseState *pstate, ParseNamespaceItem *nsitem, List *attnums)

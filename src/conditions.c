@@ -239,6 +239,30 @@ pals_loan_current_quals(const LoanBinding *b, Oid relid, Index varno)
 }
 
 /*
+ * The patron's reading-history opt-in over the patron row under alias, as
+ * SQL that is never NULL: the boolean column, or keep_history_when (a
+ * smallint privacy flag: 'privacy = 0').  The same as _optin_sql() in SQL.
+ */
+char *
+pals_patron_optin_sql(const PatronBinding *p, const char *alias)
+{
+	int			nestlevel;
+	Node	   *expr;
+	char	   *sql;
+
+	if (p->keep_history_column == NULL)
+		return pstrdup("false");
+	if (p->keep_history_when == NULL)
+		return psprintf("coalesce(%s.%s, false)", quote_identifier(alias),
+						quote_identifier(p->keep_history_column));
+	nestlevel = pals_safe_search_path();
+	expr = parse_condition(p->relid, p->keep_history_when, "keep_history_when");
+	sql = deparse_expression(expr, deparse_context_for(alias, p->relid), true, false);
+	pals_restore_search_path(nestlevel);
+	return psprintf("coalesce((%s), false)", sql);
+}
+
+/*
  * pals_privacy._condition_sql(rel regclass, condition text, alias text, what text)
  * The condition parsed and checked against the relation, as SQL with its
  * columns qualified by alias.  Used by bind_loans() to validate, and by the

@@ -212,7 +212,16 @@ copy_sever_for(Oid copy, Relation rel)
 		load_copy(&fresh, rel);
 		/* an invalidation may have arrived while loading: then the table is gone */
 		if (copies == NULL)
+		{
+			if (fresh.plan != NULL)
+			{
+				MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+				retired_plans = lappend(retired_plans, fresh.plan);
+				MemoryContextSwitchTo(old);
+			}
 			return NULL;
+		}
 		e = hash_search(copies, &key, HASH_ENTER, &found);
 		*e = fresh;
 	}
@@ -239,6 +248,7 @@ pals_privacy_sever_copies(PG_FUNCTION_ARGS)
 	TupleDesc	desc;
 	Oid			copy;
 	CopySever  *e;
+	CopySever	cs;
 	bool		isnull;
 	char	   *key;
 	Datum		value;
@@ -254,26 +264,39 @@ pals_privacy_sever_copies(PG_FUNCTION_ARGS)
 	firing++;
 	PG_TRY();
 	{
-		e = copy_sever_for(copy, td->tg_relation);
-		if (e == NULL)			/* invalidated while loading: load again */
-			e = copy_sever_for(copy, td->tg_relation);
-		if (e != NULL && e->bound &&
-			!(TRIGGER_FIRED_BY_UPDATE(td->tg_event) && !e->source_bound))
+		/* NULL: invalidated while loading, load again; never skip the copies */
+		for (int attempt = 0; (e = copy_sever_for(copy, td->tg_relation)) == NULL; attempt++)
+			if (attempt >= 3)
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("the copy binding of relation %u changed while it was being read", copy),
+						 errhint("Retry the statement.")));
+		/*
+		 * A catalog lookup below (an output function) may take in an
+		 * invalidation that frees the cache: work from a copy of the entry.
+		 * Its plan stays valid (retired plans are freed only between
+		 * firings).
+		 */
+		cs = *e;
+		if (cs.placeholder != NULL)
+			cs.placeholder = pstrdup(cs.placeholder);
+		if (cs.bound &&
+			!(TRIGGER_FIRED_BY_UPDATE(td->tg_event) && !cs.source_bound))
 		{
 			bool		still_identified = false;
 
 			if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
 			{
-				char	   *newp = column_text(td->tg_newtuple, desc, e->patron_attno, &isnull);
+				char	   *newp = column_text(td->tg_newtuple, desc, cs.patron_attno, &isnull);
 
 				/* still identified: nothing to do */
-				still_identified = !isnull && (e->placeholder == NULL || strcmp(newp, e->placeholder) != 0);
+				still_identified = !isnull && (cs.placeholder == NULL || strcmp(newp, cs.placeholder) != 0);
 			}
 			if (!still_identified)
 			{
-				key = column_text(td->tg_trigtuple, desc, e->key_attno, &isnull);
+				key = column_text(td->tg_trigtuple, desc, cs.key_attno, &isnull);
 				value = isnull ? (Datum) 0 : CStringGetTextDatum(key);
-				pals_execute_as(pals_registry()->extension_owner, e->plan, &value, isnull ? "n" : " ");
+				pals_execute_as(pals_registry()->extension_owner, cs.plan, &value, isnull ? "n" : " ");
 			}
 		}
 	}

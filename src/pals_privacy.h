@@ -24,6 +24,7 @@
  *     last_borrower.c  is a row its item's last borrower? (answers kept while the snapshot allows)
  *     redact_policy.c   redaction: the bindings covering a relation, the rules per class
  *     redact_rewrite.c  redaction: the query-tree rewrite that applies them
+ *     redact_copies.c   redaction: a copy follows its source row (a rewritten EXISTS; policy's callback)
  *     redact_runtime.c  redaction: the predicates rewritten queries call
  *     redact_hooks.c    redaction: planner, executor, fmgr, emit_log, utility entry points
  *     placeholder_stats.c  planner estimates of a column severed to a placeholder
@@ -76,6 +77,7 @@ typedef struct PatronBinding
 	char	   *expires_column;
 	char	   *card_column;		/* NULL if unbound */
 	char	   *keep_history_column;	/* NULL if unbound */
+	char	   *keep_history_when;	/* NULL: the column is the (boolean) opt-in */
 	List	   *name_columns;	/* of char *: what collections may see */
 	char	   *birth_date_column;	/* NULL if unbound: nobody is a minor */
 } PatronBinding;
@@ -121,6 +123,30 @@ typedef struct OutboxBinding
 	OutboxMode	mode;
 } OutboxBinding;
 
+/*
+ * A copy of a loan row's identity, keyed by that row (bind_copy): what
+ * severing the source removes from the copy, redaction hides wherever the
+ * class reads the source row's patron as hidden.
+ */
+typedef enum CopyStrategy
+{
+	COPY_SEVER_NULL,			/* the copy's patron column set to NULL */
+	COPY_SEVER_PLACEHOLDER,		/* ... re-pointed to the placeholder */
+	COPY_SEVER_UNLINK,			/* the link (key column, its foreign key) set to NULL */
+	COPY_SEVER_DELETE			/* the row deleted */
+} CopyStrategy;
+
+typedef struct CopyBinding
+{
+	Oid			relid;			/* the copy */
+	Oid			source;			/* a loan binding's relation */
+	char	   *key_column;		/* in the copy: the source row's key */
+	char	   *source_key;		/* in the source */
+	char	   *patron_column;	/* in the copy, or NULL */
+	CopyStrategy sever_with;
+	List	   *hide_columns;	/* of char *: hidden with the link (a time equal to the source's) */
+} CopyBinding;
+
 typedef struct RoleClass
 {
 	Oid			roleid;
@@ -140,6 +166,8 @@ typedef struct PalsRegistry
 	List	   *histories;		/* of ColumnBinding * (private history) */
 	List	   *contacts;		/* of ColumnBinding * (column, channel) */
 	List	   *guardians;		/* of ColumnBinding * (patron: minor, column: guardian) */
+	List	   *copies;			/* of CopyBinding * */
+	List	   *accounts;		/* of ColumnBinding * (account records: payments, charges ...) */
 	int			nroles;
 	RoleClass  *roles;
 } PalsRegistry;
@@ -207,6 +235,7 @@ extern void pals_classes_init(void);
 extern Expr *pals_loan_condition(const LoanBinding *b, bool closed, Oid relid, Index varno);
 extern char *pals_loan_condition_sql(const LoanBinding *b, bool closed, Oid relid, const char *alias);
 extern List *pals_loan_current_quals(const LoanBinding *b, Oid relid, Index varno);
+extern char *pals_patron_optin_sql(const PatronBinding *p, const char *alias);
 
 /* sever.c */
 extern void pals_sever_init(void);

@@ -507,5 +507,6 @@ pals_redact_utility(PALS_UTILITY_PARAMS, ProcessUtility_hook_type next)
 void
 pals_redact_init(void)
 {
+	redact_copies_init();
 	CacheRegisterRelcacheCallback(redact_relcache_callback, (Datum) 0);
 }

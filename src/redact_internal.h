@@ -79,6 +79,8 @@ typedef struct RelPolicy
 	const OutboxBinding *outbox;
 	const ColumnBinding *guardian;
 	List	   *contacts;		/* of const ColumnBinding * */
+	const CopyBinding *copy;	/* a copy of a loan row's identity */
+	const ColumnBinding *account;	/* account records */
 } RelPolicy;
 
 /* Everything derived from one registry generation. */
@@ -126,6 +128,20 @@ extern bool redact_is_counter(Oid fn);
 extern bool redact_only_our_row_security(Relation rel);
 extern Expr *redact_call(Oid fn, List *args);
 extern RteRules *redact_rules_for(Oid relid, int rti, const RelPolicy *p, const Redaction *red);
+
+/*
+ * Does the class read the source row's patron of this copy row?  Built by
+ * redact_copies.c, which rewrites a query for it (redact_rewrite.c, above
+ * this file): so the policy reaches it through this pointer, set at load
+ * (redact_copies_init).  Unset, every copy reads as of a hidden source.
+ */
+typedef Expr *(*redact_copy_visible_type) (const CopyBinding *c, Oid relid, Index rti, const Redaction *red);
+extern redact_copy_visible_type redact_copy_visible;
+
+/* ----------------------------------------------------------------------
+ * redact_copies.c
+ * ---------------------------------------------------------------------- */
+extern void redact_copies_init(void);
 
 /* ----------------------------------------------------------------------
  * redact_rewrite.c

@@ -12,6 +12,7 @@
 #include "redact_internal.h"
 
 #include "access/genam.h"
+#include "access/relation.h"
 #include "access/table.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_inherits.h"
@@ -25,6 +26,8 @@
 #include "rewrite/rowsecurity.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/relcache.h"
 #include "utils/typcache.h"
 
 /* ----------------------------------------------------------------------
@@ -211,8 +214,13 @@ redact_policy_for(Oid relid)
 	p->balance = column_binding_for(reg->balances, ancestors);
 	p->history = column_binding_for(reg->histories, ancestors);
 	p->guardian = column_binding_for(reg->guardians, ancestors);
+	p->account = column_binding_for(reg->accounts, ancestors);
+	foreach(la, ancestors)
+		foreach(lb, reg->copies)
+			if (p->copy == NULL && ((CopyBinding *) lfirst(lb))->relid == lfirst_oid(la))
+				p->copy = lfirst(lb);
 	p->bound = p->patrons || p->loan || p->card || p->balance || p->history ||
-		p->outbox || p->contacts || p->guardian;
+		p->outbox || p->contacts || p->guardian || p->copy || p->account;
 	if (!p->bound && has_subclass(relid))
 	{
 		List	   *below = find_all_inheritors(relid, NoLock, NULL);
@@ -588,6 +596,107 @@ require_acknowledgment(RteRules *r, const RelPolicy *p)
 		mask(r, ((ColumnBinding *) lfirst(lc))->column, copyObject(ack));
 }
 
+/*
+ * Account records (bind_account) and the patron column of a copy: read as
+ * the patron's current account (staff all, a patron their own, collections
+ * those of patrons who owe, auditors masked).
+ */
+static void
+account_rules(RteRules *r, const char *column, const Redaction *red)
+{
+	switch (red->class)
+	{
+		case PALS_CLASS_PATRON:
+			filter(r, patron_rows(r, column, pals_get_guardian_access() != GUARDIAN_NONE, NULL));
+			break;
+		case PALS_CLASS_COLLECTIONS:
+			filter(r, collectible(r, column));
+			break;
+		case PALS_CLASS_AUDITOR:
+			mask(r, column, NULL);
+			break;
+		default:
+			break;
+	}
+}
+
+redact_copy_visible_type redact_copy_visible = NULL;
+
+/*
+ * The columns that link a copy row to its source: the key column, or every
+ * column of the (widest) foreign key it is part of (fines(loan_id,
+ * loan_checked_out_at): a checkout time alone finds the loan again).  The
+ * same columns sever_with => 'unlink' sets to NULL (_copy_link_set).
+ */
+static List *
+copy_link_columns(const CopyBinding *c, Oid relid)
+{
+	Relation	rel = relation_open(relid, AccessShareLock);
+	AttrNumber	key = get_attnum(relid, c->key_column);
+	ForeignKeyCacheInfo *best = NULL;
+	List	   *out = NIL;
+	ListCell   *lc;
+
+	foreach(lc, RelationGetFKeyList(rel))
+	{
+		ForeignKeyCacheInfo *fk = lfirst(lc);
+
+		for (int i = 0; i < fk->nkeys; i++)
+			if (fk->conkey[i] == key && (best == NULL || fk->nkeys > best->nkeys))
+				best = fk;
+	}
+	if (best == NULL)
+		out = list_make1(pstrdup(c->key_column));
+	else
+		for (int i = 0; i < best->nkeys; i++)
+			out = lappend(out, get_attname(relid, best->conkey[i], false));
+	relation_close(rel, NoLock);
+	return out;
+}
+
+/*
+ * A copy of a loan row's identity follows the source row: where the class
+ * reads the source's patron as hidden (masked, severed, or the row not
+ * visible at all), the copy reads without what severing would take from it:
+ * its patron, its link to the source, or the whole row.
+ */
+static void
+copy_rules(RteRules *r, const CopyBinding *c, const Redaction *red)
+{
+	/* a row not linked to any source row is no copy of one: nothing to hide */
+	Expr	   *source = redact_copy_visible ? redact_copy_visible(c, r->relid, r->rti, red)
+		: (Expr *) makeBoolConst(false, false);	/* fail closed */
+	Expr	   *source_only = copyObject(source);
+	Expr	   *visible = makeBoolExpr(OR_EXPR,
+									   list_make2(is_null((Expr *) column_var(r, c->key_column), true),
+												  source), -1);
+	ListCell   *lc;
+
+	switch (c->sever_with)
+	{
+		case COPY_SEVER_NULL:
+		case COPY_SEVER_PLACEHOLDER:
+			mask(r, c->patron_column, visible);
+			break;
+		case COPY_SEVER_UNLINK:
+			foreach(lc, copy_link_columns(c, r->relid))
+				mask(r, lfirst(lc), copyObject(visible));
+			break;
+		case COPY_SEVER_DELETE:
+			filter(r, visible);
+			break;
+	}
+	/*
+	 * Columns that would find the source again (a fine's time, equal to the
+	 * return's): shown only with a visible source, also once unlinked.
+	 */
+	if (c->sever_with != COPY_SEVER_DELETE)
+		foreach(lc, c->hide_columns)
+			mask(r, lfirst(lc), copyObject(source_only));
+	if (c->patron_column != NULL)
+		account_rules(r, c->patron_column, red);
+}
+
 /* The class table of docs/redaction.md, for one relation. */
 static void
 build_rules(RteRules *r, const RelPolicy *p, const Redaction *red)
@@ -686,6 +795,13 @@ build_rules(RteRules *r, const RelPolicy *p, const Redaction *red)
 			if (p->history || p->outbox)
 				filter(r, none);
 			break;
+	}
+	if (red->class != PALS_CLASS_OPERATIONAL && red->class != PALS_CLASS_STATISTICS)
+	{
+		if (p->copy)
+			copy_rules(r, p->copy, red);
+		if (p->account)
+			account_rules(r, p->account->patron_column, red);
 	}
 }
 

@@ -685,6 +685,42 @@ guard_bound_children(Query *q, const Redaction *red)
 	}
 }
 
+/* Rules with a sublink (a copy's source rule, redact_copies.c): every level may now hold one. */
+static bool
+mark_sublinks_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+	{
+		((Query *) node)->hasSubLinks = true;
+		return query_tree_walker((Query *) node, mark_sublinks_walker, context, 0);
+	}
+	return expression_tree_walker(node, mark_sublinks_walker, context);
+}
+
+static bool
+rule_has_sublinks(const RteRules *r)
+{
+	if (r == NULL)
+		return false;
+	if (checkExprHasSubLink((Node *) r->filters))
+		return true;
+	for (int a = 1; a <= r->natts; a++)
+		if (r->masks[a] != NULL && checkExprHasSubLink((Node *) r->masks[a]))
+			return true;
+	return false;
+}
+
+static bool
+rules_have_sublinks(RteRules **rules, int nrtes, const RteRules *written)
+{
+	for (int rti = 1; rti <= nrtes; rti++)
+		if (rule_has_sublinks(rules[rti]))
+			return true;
+	return rule_has_sublinks(written);
+}
+
 /* Rewrite one query level (and, first, every query nested in it). */
 void
 redact_level(Query *q, const Redaction *red)
@@ -799,6 +835,12 @@ redact_level(Query *q, const Redaction *red)
 		}
 		else if (q->commandType != CMD_INSERT)
 			written->filters = list_concat(written->filters, all_shown(written));
+	}
+
+	if (rules_have_sublinks(rules, nrtes, written))
+	{
+		q->hasSubLinks = true;
+		query_tree_walker(q, mark_sublinks_walker, NULL, 0);
 	}
 
 	for (rti = 1; rti <= nrtes; rti++)

@@ -46,17 +46,19 @@ static uint64 registry_generation = 0;	/* being loaded */
 static HTAB *loan_by_relid = NULL;	/* relid -> bound LoanBinding, or none */
 
 /* OIDs of the configuration tables, to recognise their invalidations. */
-#define NCONFIG 11
+#define NCONFIG 13
 static Oid	config_relids[NCONFIG];
 static const char *const config_tables[NCONFIG] = {
 	"patron_binding", "card_binding", "balance_binding", "loan_binding",
 	"private_history_binding", "contact_binding", "outbox_binding",
-	"retention_rule", "role_class", "purposes", "guardian_binding"
+	"retention_rule", "role_class", "purposes", "guardian_binding",
+	"copy_binding", "account_binding"
 };
 enum
 {
 	CONFIG_PATRON, CONFIG_CARD, CONFIG_BALANCE, CONFIG_LOAN, CONFIG_HISTORY, CONFIG_CONTACT,
-	CONFIG_OUTBOX, CONFIG_RETENTION, CONFIG_ROLE, CONFIG_PURPOSES, CONFIG_GUARDIAN
+	CONFIG_OUTBOX, CONFIG_RETENTION, CONFIG_ROLE, CONFIG_PURPOSES, CONFIG_GUARDIAN,
+	CONFIG_COPY, CONFIG_ACCOUNT
 };
 
 typedef struct LoanLookup
@@ -323,12 +325,13 @@ load_patrons(Snapshot snap)
 {
 	static const char *const columns[] = {
 		"relation", "id_column", "expires_column", "card_column", "keep_history_column",
-		"name_columns", "birth_date_column"
+		"name_columns", "birth_date_column",
+		"keep_history_when"		/* since 0.2.0 */
 	};
 	ConfigScan	cs;
 	HeapTuple	t;
 
-	config_begin(&cs, CONFIG_PATRON, snap, columns, lengthof(columns), lengthof(columns));
+	config_begin(&cs, CONFIG_PATRON, snap, columns, lengthof(columns), lengthof(columns) - 1);
 	/* one row at most (a unique index on true) */
 	if ((t = config_next(&cs)) != NULL)
 	{
@@ -341,6 +344,7 @@ load_patrons(Snapshot snap)
 		p->keep_history_column = config_text(&cs, t, 4);
 		p->name_columns = config_text_array(&cs, t, 5);
 		p->birth_date_column = config_text(&cs, t, 6);
+		p->keep_history_when = config_text(&cs, t, 7);
 		building->patrons = p;
 	}
 	config_end(&cs);
@@ -447,6 +451,36 @@ load_columns(Snapshot snap, int table, const char *const *columns, int ncolumns,
 }
 
 static void
+load_copies(Snapshot snap)
+{
+	static const char *const columns[] = {
+		"relation", "source", "key_column", "source_key", "patron_column", "sever_with",
+		"hide_columns"
+	};
+	ConfigScan	cs;
+	HeapTuple	t;
+
+	config_begin(&cs, CONFIG_COPY, snap, columns, lengthof(columns), lengthof(columns) - 1);
+	while ((t = config_next(&cs)) != NULL)
+	{
+		CopyBinding *b = palloc0(sizeof(CopyBinding));
+		char	   *sever = config_text(&cs, t, 5);
+
+		b->relid = config_oid(&cs, t, 0);
+		b->source = config_oid(&cs, t, 1);
+		b->key_column = config_text(&cs, t, 2);
+		b->source_key = config_text(&cs, t, 3);
+		b->patron_column = config_text(&cs, t, 4);
+		b->hide_columns = config_text_array(&cs, t, 6);
+		b->sever_with = strcmp(sever, "null") == 0 ? COPY_SEVER_NULL :
+			strcmp(sever, "unlink") == 0 ? COPY_SEVER_UNLINK :
+			strcmp(sever, "delete") == 0 ? COPY_SEVER_DELETE : COPY_SEVER_PLACEHOLDER;
+		building->copies = lappend(building->copies, b);
+	}
+	config_end(&cs);
+}
+
+static void
 load_roles(Snapshot snap)
 {
 	static const char *const columns[] = {"role", "class", "purpose"};
@@ -488,6 +522,7 @@ registry_load(void)
 	static const char *const history_columns[] = {"relation", "patron_column"};
 	static const char *const contact_columns[] = {"relation", "patron_column", "column_name", "channel"};
 	static const char *const guardian_columns[] = {"relation", "minor_column", "guardian_column"};
+	static const char *const account_columns[] = {"relation", "patron_column"};
 	MemoryContext old = CurrentMemoryContext;
 	MemoryContext cxt;
 	Oid			nsp;
@@ -527,6 +562,12 @@ registry_load(void)
 					 &building->contacts);
 		load_columns(snap, CONFIG_GUARDIAN, guardian_columns, lengthof(guardian_columns),
 					 &building->guardians);
+		/* tables of 0.2.0: a database still at 0.1.0 has none (before its update) */
+		if (OidIsValid(config_relids[CONFIG_COPY]))
+			load_copies(snap);
+		if (OidIsValid(config_relids[CONFIG_ACCOUNT]))
+			load_columns(snap, CONFIG_ACCOUNT, account_columns, lengthof(account_columns),
+						 &building->accounts);
 		load_roles(snap);
 	}
 	PG_CATCH();

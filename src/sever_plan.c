@@ -189,8 +189,8 @@ prepare_rel_plans(RelSever *rs)
 	appendStringInfo(&probe, ", t.%s, ", pcol);
 	append_closed_value(&probe, b);
 	if (reg->patrons && reg->patrons->keep_history_column)
-		appendStringInfo(&probe, ", (SELECT p.%s FROM %s p WHERE p.%s = t.%s)",
-						 quote_identifier(reg->patrons->keep_history_column),
+		appendStringInfo(&probe, ", (SELECT %s FROM %s p WHERE p.%s = t.%s)",
+						 pals_patron_optin_sql(reg->patrons, "p"),
 						 qualified_name(reg->patrons->relid),
 						 quote_identifier(reg->patrons->id_column), pcol);
 	else
@@ -214,8 +214,8 @@ prepare_rel_plans(RelSever *rs)
 		rs->copy = pals_prepare_saved(sql.data, 2, tidtype);
 
 		resetStringInfo(&sql);
-		appendStringInfo(&sql, "SELECT %s FROM %s WHERE %s = $1",
-						 quote_identifier(reg->patrons->keep_history_column),
+		appendStringInfo(&sql, "SELECT %s FROM %s p WHERE p.%s = $1",
+						 pals_patron_optin_sql(reg->patrons, "p"),
 						 qualified_name(reg->patrons->relid),
 						 quote_identifier(reg->patrons->id_column));
 		rs->optin = pals_prepare_saved(sql.data, 1, &rs->patron_type);
@@ -254,7 +254,8 @@ find_patron_index(RelSever *rs)
 	AttrNumber	id_attno;
 
 	rs->patron_index = InvalidOid;
-	if (p == NULL || p->keep_history_column == NULL)
+	/* a condition (keep_history_when) is evaluated by SQL, not read from the index probe */
+	if (p == NULL || p->keep_history_column == NULL || p->keep_history_when != NULL)
 		return;
 	id_attno = required_attnum(p->relid, p->id_column);
 	rs->keep_history_attno = required_attnum(p->relid, p->keep_history_column);

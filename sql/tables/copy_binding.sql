@@ -6,6 +6,7 @@ CREATE TABLE @extschema@.copy_binding (
     patron_column  name,                  -- in relation: the copied patron, if any
     sever_with     text NOT NULL DEFAULT 'null'
                    CHECK (sever_with IN ('null', 'unlink', 'delete') OR sever_with LIKE 'patron:_%'),
+    hide_columns   name[],                -- in relation: other columns that find the source again (a time equal to its return)
     bound_at       timestamptz NOT NULL DEFAULT now(),
     bound_by       name NOT NULL DEFAULT current_user
 );

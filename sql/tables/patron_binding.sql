@@ -12,7 +12,8 @@ CREATE TABLE @extschema@.patron_binding (
     keep_history_column name,
     name_columns        name[],     -- what the collections class sees besides card and contact
     bound_at            timestamptz NOT NULL DEFAULT now(),
-    bound_by            name NOT NULL DEFAULT current_user
+    bound_by            name NOT NULL DEFAULT current_user,
+    keep_history_when   text        -- the opt-in as a condition over the row (keep_history_column of another type)
 );
 
 -- There is one patron (cardholder) table.

@@ -40,3 +40,6 @@ CREATE OR REPLACE TRIGGER audit AFTER INSERT OR DELETE OR UPDATE ON @extschema@.
 CREATE OR REPLACE TRIGGER audit AFTER INSERT OR DELETE OR UPDATE ON @extschema@.statistics_binding
     FOR EACH ROW
     EXECUTE FUNCTION @extschema@._audit_config_change();
+CREATE OR REPLACE TRIGGER audit AFTER INSERT OR DELETE OR UPDATE ON @extschema@.account_binding
+    FOR EACH ROW
+    EXECUTE FUNCTION @extschema@._audit_config_change();

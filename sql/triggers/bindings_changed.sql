@@ -34,3 +34,6 @@ CREATE OR REPLACE TRIGGER bindings_changed AFTER INSERT OR DELETE OR UPDATE OR T
 CREATE OR REPLACE TRIGGER bindings_changed AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON @extschema@.copy_binding
     FOR EACH STATEMENT
     EXECUTE FUNCTION @extschema@._bindings_changed();
+CREATE OR REPLACE TRIGGER bindings_changed AFTER INSERT OR DELETE OR UPDATE OR TRUNCATE ON @extschema@.account_binding
+    FOR EACH STATEMENT
+    EXECUTE FUNCTION @extschema@._bindings_changed();

@@ -21,7 +21,9 @@ CREATE OR REPLACE VIEW @extschema@.bindings AS
       FROM @extschema@.retention_rule b
     UNION ALL SELECT 'copy', relation, coalesce(patron_column, key_column),
            jsonb_strip_nulls(to_jsonb(b) - 'relation' - 'bound_at' - 'bound_by'), bound_at, bound_by
-      FROM @extschema@.copy_binding b;
+      FROM @extschema@.copy_binding b
+    UNION ALL SELECT 'accounts', relation, patron_column, to_jsonb(b) - 'relation' - 'bound_at' - 'bound_by', bound_at, bound_by
+      FROM @extschema@.account_binding b;
 
 COMMENT ON VIEW @extschema@.bindings IS 'Every binding of pals_privacy to the tables of this database';
 

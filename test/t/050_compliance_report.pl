@@ -212,15 +212,26 @@ my %catalog = (
 	'identified_closed|total|should_be_gone' => "SELECT 2",
 	'identified_closed|demo.holds|identified_closed' =>
 	  "SELECT count(*) FROM demo.holds WHERE (fulfilled_at IS NOT NULL OR cancelled_at IS NOT NULL) AND patron_id <> 0",
+	# identified closed rows of every loan binding (demo.loans and demo.device_loans, closed by a
+	# condition: checked in, or lost or claimed returned and finished), aged by their closed columns
 	'age|total|90-365 days' =>
-	  "SELECT count(*) FROM demo.loans WHERE returned_at IS NOT NULL AND patron_id <> 0
-	      AND now() - returned_at >= interval '90 days' AND now() - returned_at < interval '365 days'",
+	  "SELECT count(*) FROM (SELECT returned_at AS closed_at FROM demo.loans WHERE returned_at IS NOT NULL AND patron_id <> 0
+	        UNION ALL SELECT greatest(checkin_time, xact_finish) FROM demo.device_loans
+	         WHERE (checkin_time IS NOT NULL OR (stop_reason IN ('LOST', 'CLAIMSRETURNED') AND xact_finish IS NOT NULL))
+	           AND patron_id <> 0) c
+	    WHERE now() - closed_at >= interval '90 days' AND now() - closed_at < interval '365 days'",
 	'age|total|1-2 years' =>
-	  "SELECT count(*) FROM demo.loans WHERE returned_at IS NOT NULL AND patron_id <> 0
-	      AND now() - returned_at >= interval '365 days' AND now() - returned_at < interval '730 days'",
+	  "SELECT count(*) FROM (SELECT returned_at AS closed_at FROM demo.loans WHERE returned_at IS NOT NULL AND patron_id <> 0
+	        UNION ALL SELECT greatest(checkin_time, xact_finish) FROM demo.device_loans
+	         WHERE (checkin_time IS NOT NULL OR (stop_reason IN ('LOST', 'CLAIMSRETURNED') AND xact_finish IS NOT NULL))
+	           AND patron_id <> 0) c
+	    WHERE now() - closed_at >= interval '365 days' AND now() - closed_at < interval '730 days'",
 	'age|total|30-90 days' =>
-	  "SELECT count(*) FROM demo.loans WHERE returned_at IS NOT NULL AND patron_id <> 0
-	      AND now() - returned_at >= interval '30 days' AND now() - returned_at < interval '90 days'",
+	  "SELECT count(*) FROM (SELECT returned_at AS closed_at FROM demo.loans WHERE returned_at IS NOT NULL AND patron_id <> 0
+	        UNION ALL SELECT greatest(checkin_time, xact_finish) FROM demo.device_loans
+	         WHERE (checkin_time IS NOT NULL OR (stop_reason IN ('LOST', 'CLAIMSRETURNED') AND xact_finish IS NOT NULL))
+	           AND patron_id <> 0) c
+	    WHERE now() - closed_at >= interval '30 days' AND now() - closed_at < interval '90 days'",
 	'expired_patrons|demo.patrons|expired_beyond_grace' =>
 	  "SELECT count(*) FROM demo.patrons WHERE expires_on < now() - interval '90 days' AND id <> 0",
 	'expired_patrons|demo.patrons|eligible_not_purged' => "SELECT 1",

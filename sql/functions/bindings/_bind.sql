@@ -22,6 +22,7 @@ LANGUAGE sql STABLE STRICT SET search_path = pg_catalog, pg_temp AS $$
                    ('private_history', '@extschema@.private_history_binding', true,  false),
                    ('outbox',          '@extschema@.outbox_binding',          true,  false),
                    ('guardians',       '@extschema@.guardian_binding',        true,  false),
+                   ('accounts',        '@extschema@.account_binding',         true,  false),
                    ('contact',         '@extschema@.contact_binding',         false, true),   -- on any bound relation
                    ('copy',            '@extschema@.copy_binding',            false, false))  -- bind_copy checks its own
            AS t (kind, tbl, one_role, per_column)

@@ -13,6 +13,7 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     UNION ALL SELECT 'private_history', b.relation FROM @extschema@.private_history_binding b WHERE b.relation = rel
     UNION ALL SELECT 'outbox', b.relation FROM @extschema@.outbox_binding b WHERE b.relation = rel
     UNION ALL SELECT 'guardians', b.relation FROM @extschema@.guardian_binding b WHERE b.relation = rel
+    UNION ALL SELECT 'accounts', b.relation FROM @extschema@.account_binding b WHERE b.relation = rel
 $$;
 
 REVOKE ALL ON FUNCTION @extschema@._binding_kinds(regclass) FROM PUBLIC;

@@ -11,10 +11,11 @@ BEGIN
                     FOR EACH ROW EXECUTE FUNCTION @extschema@._default_consents()', rel);
     PERFORM @extschema@._drop_trigger(rel, 'pals_privacy_history_optout');
     IF pb.keep_history_column IS NOT NULL THEN
+        -- opted in before, not after (keep_history_when: the condition on the old and the new row)
         EXECUTE format('CREATE TRIGGER pals_privacy_history_optout AFTER UPDATE OF %1$I ON %2$s
-                        FOR EACH ROW WHEN (OLD.%1$I IS TRUE AND NEW.%1$I IS NOT TRUE)
+                        FOR EACH ROW WHEN (%3$s AND NOT %4$s)
                         EXECUTE FUNCTION @extschema@._history_optout()',
-                       pb.keep_history_column, rel);
+                       pb.keep_history_column, rel, @extschema@._optin_sql(pb, 'old'), @extschema@._optin_sql(pb, 'new'));
     END IF;
     PERFORM @extschema@._drop_trigger(rel, 'pals_privacy_placeholder_guard');
     EXECUTE format('CREATE TRIGGER pals_privacy_placeholder_guard BEFORE UPDATE OR DELETE ON %s

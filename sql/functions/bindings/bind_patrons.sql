@@ -2,7 +2,8 @@ CREATE OR REPLACE FUNCTION @extschema@.bind_patrons(
     relation regclass, id_column name, expires_column name,
     card_column name DEFAULT NULL, library_column name DEFAULT NULL,
     birth_date_column name DEFAULT NULL, purge_function text DEFAULT NULL,
-    keep_history_column name DEFAULT NULL, name_columns name[] DEFAULT NULL)
+    keep_history_column name DEFAULT NULL, name_columns name[] DEFAULT NULL,
+    keep_history_when text DEFAULT NULL)
 -- No SET search_path clause: the purge function is named as the caller
 -- would call it; the safe path is set (for the transaction, and put back)
 -- once it is found.
@@ -34,8 +35,23 @@ BEGIN
     IF birth_date_column IS NOT NULL THEN
         PERFORM @extschema@._column_type(fn, relation, birth_date_column, 'birth date column', '{D}', 'a date or timestamp');
     END IF;
-    IF keep_history_column IS NOT NULL THEN
-        PERFORM @extschema@._column_type(fn, relation, keep_history_column, 'reading-history opt-in column', '{B}', 'boolean');
+    IF keep_history_when IS NOT NULL AND keep_history_column IS NULL THEN
+        RAISE EXCEPTION '%: keep_history_when needs keep_history_column', fn
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A change of that column is what withdraws the opt-in (the kept history is severed then).',
+                  HINT = 'Name the column the condition reads, e.g. keep_history_column => ''privacy'', keep_history_when => ''privacy = 0''.';
+    END IF;
+    IF keep_history_column IS NOT NULL AND keep_history_when IS NULL THEN
+        IF @extschema@._column_type(fn, relation, keep_history_column, 'reading-history opt-in column') <> 'boolean'::regtype THEN
+            RAISE EXCEPTION '%: column "%" of relation "%" has type %, which cannot be the reading-history opt-in column',
+                    fn, keep_history_column, relation, @extschema@._column_type(fn, relation, keep_history_column, 'reading-history opt-in column')
+                USING ERRCODE = 'datatype_mismatch',
+                      HINT = 'A boolean column is the opt-in itself; for another type say which values opt in, e.g. keep_history_when => ''privacy = 0''.';
+        END IF;
+    ELSIF keep_history_column IS NOT NULL THEN
+        PERFORM @extschema@._column_type(fn, relation, keep_history_column, 'reading-history opt-in column');
+        -- parsed and checked against the table (a boolean condition, no subquery, nothing volatile)
+        PERFORM @extschema@._condition_sql(relation, keep_history_when, 'p', 'keep_history_when');
     END IF;
     FOREACH n IN ARRAY coalesce(name_columns, '{}') LOOP
         PERFORM @extschema@._column_type(fn, relation, n, 'name column');
@@ -62,7 +78,8 @@ BEGIN
                                   'card_column', card_column, 'library_column', library_column,
                                   'birth_date_column', birth_date_column,
                                   'purge_function', @extschema@._regprocedure_text(purge_fn),
-                                  'keep_history_column', keep_history_column, 'name_columns', name_columns);
+                                  'keep_history_column', keep_history_column, 'name_columns', name_columns,
+                                  'keep_history_when', keep_history_when);
     IF @extschema@._bind_existing(fn, 'patrons', relation, binding) THEN
         PERFORM pg_catalog.set_config('search_path', caller_path, true);
         RETURN;
@@ -74,4 +91,4 @@ BEGIN
     PERFORM pg_catalog.set_config('search_path', caller_path, true);
 END $$;
 
-REVOKE ALL ON FUNCTION @extschema@.bind_patrons(regclass,name,name,name,name,name,text,name,name[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.bind_patrons(regclass,name,name,name,name,name,text,name,name[],text) FROM PUBLIC;

@@ -32,6 +32,7 @@ BEGIN
     DELETE FROM @extschema@.outbox_binding b WHERE b.relation = unbind.relation;          GET DIAGNOSTICS k = ROW_COUNT; n := n + k;
     DELETE FROM @extschema@.retention_rule b WHERE b.relation = unbind.relation;          GET DIAGNOSTICS k = ROW_COUNT; n := n + k;
     DELETE FROM @extschema@.guardian_binding b WHERE b.relation = unbind.relation;        GET DIAGNOSTICS k = ROW_COUNT; n := n + k;
+    DELETE FROM @extschema@.account_binding b WHERE b.relation = unbind.relation;         GET DIAGNOSTICS k = ROW_COUNT; n := n + k;
     IF n = 0 THEN
         RAISE EXCEPTION '%: "%" is not bound', fn, relation USING ERRCODE = 'undefined_object';
     END IF;

@@ -1,6 +1,6 @@
 CREATE OR REPLACE FUNCTION @extschema@.bind_copy(relation regclass, source regclass, key_column name,
                                       patron_column name DEFAULT NULL, sever_with text DEFAULT 'null',
-                                      source_key name DEFAULT NULL)
+                                      source_key name DEFAULT NULL, hide_columns name[] DEFAULT NULL)
 RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     fn constant text := 'bind_copy';
@@ -11,6 +11,7 @@ DECLARE
     placeholder text;
     found_placeholder boolean;
     pb @extschema@.patron_binding;
+    n name;
 BEGIN
     PERFORM @extschema@._bind_check(fn, relation, '{r,p}',
         ARRAY['relation', 'source', 'key_column', 'sever_with'],
@@ -22,9 +23,11 @@ BEGIN
             USING ERRCODE = 'object_not_in_prerequisite_state',
                   HINT = 'Bind the source first; a copy follows the severing of its source.';
     END IF;
-    IF relation = source OR EXISTS (SELECT FROM @extschema@._binding_kinds(relation) k WHERE k.kind IN ('loans', 'patrons')) THEN
-        RAISE EXCEPTION '%: "%" is already bound as a loan or patron table', fn, relation
-            USING ERRCODE = 'duplicate_object';
+    IF relation = source OR EXISTS (SELECT FROM @extschema@._binding_kinds(relation) k WHERE k.kind IN ('loans', 'patrons', 'accounts')) THEN
+        RAISE EXCEPTION '%: "%" is already bound as %', fn, relation,
+                coalesce((SELECT string_agg(k.kind, ', ') FROM @extschema@._binding_kinds(relation) k), 'the source')
+            USING ERRCODE = 'duplicate_object',
+                  HINT = 'A copy is a relation of its own: not the source, a loan or patron table, or account records.';
     END IF;
     IF skey IS NULL THEN
         SELECT a.attname INTO skey FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
@@ -76,8 +79,17 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Use ''null'', ''patron:<id>'', ''unlink'' or ''delete''.';
     END IF;
+    FOREACH n IN ARRAY coalesce(hide_columns, '{}') LOOP
+        PERFORM @extschema@._column_type(fn, relation, n, 'column to hide with the link');
+    END LOOP;
+    IF sever_with = 'delete' AND cardinality(hide_columns) > 0 THEN
+        RAISE EXCEPTION '%: hide_columns has no use with sever_with => ''delete''', fn
+            USING ERRCODE = 'invalid_parameter_value',
+                  DETAIL = 'A copy row of a hidden source is not read at all.';
+    END IF;
     binding := jsonb_build_object('relation', relation, 'source', source, 'key_column', key_column, 'source_key', skey,
-                                  'patron_column', patron_column, 'sever_with', sever_with);
+                                  'patron_column', patron_column, 'sever_with', sever_with,
+                                  'hide_columns', hide_columns);
     IF @extschema@._bind_existing(fn, 'copy', relation, binding) THEN
         RETURN;
     END IF;
@@ -85,8 +97,9 @@ BEGIN
     PERFORM @extschema@._bind_insert('copy', binding);
     SELECT * INTO c FROM @extschema@.copy_binding x WHERE x.relation = bind_copy.relation;
     PERFORM @extschema@._install_copy_triggers(c);
+    PERFORM @extschema@._sync_row_security();
     -- copies of rows severed before: at once
     PERFORM @extschema@.sever_copies(relation);
 END $$;
 
-REVOKE ALL ON FUNCTION @extschema@.bind_copy(regclass,regclass,name,name,text,name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.bind_copy(regclass,regclass,name,name,text,name,name[]) FROM PUBLIC;

@@ -9,6 +9,7 @@ BEGIN
     END IF;
     PERFORM @extschema@._drop_copy_triggers(c);
     DELETE FROM @extschema@.copy_binding x WHERE x.relation = unbind_copy.relation;
+    PERFORM @extschema@._sync_row_security();
 END $$;
 
 REVOKE ALL ON FUNCTION @extschema@.unbind_copy(regclass) FROM PUBLIC;

@@ -49,14 +49,6 @@ BEGIN
                            substr(b.sever_with, 8), b.patron_column, t) USING ids;
         END IF;
     END LOOP;
-    FOR b IN SELECT * FROM @extschema@.private_history_binding LOOP
-        t := @extschema@._column_type_name(b.relation, b.patron_column);
-        EXECUTE pg_catalog.format('DELETE FROM %s WHERE %I = ANY ($1::%s[])', b.relation, b.patron_column, t) USING ids;
-    END LOOP;
-    DELETE FROM @extschema@.private_history h WHERE h.patron = ANY (ids);
-    DELETE FROM @extschema@.consents c WHERE c.patron = ANY (ids);
-    DELETE FROM @extschema@.patron_pins p WHERE p.patron = ANY (ids);
-    DELETE FROM @extschema@.consent_history c WHERE c.patron = ANY (ids);
     t := @extschema@._column_type_name(pb.relation, pb.id_column);
     IF pb.purge_function IS NULL THEN
         EXECUTE pg_catalog.format('DELETE FROM %s WHERE %I = ANY ($1::%s[])', pb.relation, pb.id_column, t) USING ids;
@@ -67,7 +59,22 @@ BEGIN
         -- one statement calls it once per patron
         EXECUTE pg_catalog.format('SELECT count(*) FROM (SELECT %I.%I(x) FROM unnest($1::%s[]) x) s',
                        fn.nspname, fn.proname, t) INTO n USING ids;
+        -- a purge function that soft-deletes leaves the row: recorded, so that
+        -- the patron is never eligible, purged or counted again
+        EXECUTE pg_catalog.format('INSERT INTO @extschema@.purged_patrons (patron)
+                                   SELECT p.%I::text FROM %s p WHERE p.%I = ANY ($1::%s[]) ON CONFLICT DO NOTHING',
+                                  pb.id_column, pb.relation, pb.id_column, t) USING ids;
     END IF;
+    -- private history last: the purge function's own triggers may have
+    -- written the patron's old rows into it (an ILS audit history)
+    FOR b IN SELECT * FROM @extschema@.private_history_binding LOOP
+        t := @extschema@._column_type_name(b.relation, b.patron_column);
+        EXECUTE pg_catalog.format('DELETE FROM %s WHERE %I = ANY ($1::%s[])', b.relation, b.patron_column, t) USING ids;
+    END LOOP;
+    DELETE FROM @extschema@.private_history h WHERE h.patron = ANY (ids);
+    DELETE FROM @extschema@.consents c WHERE c.patron = ANY (ids);
+    DELETE FROM @extschema@.patron_pins p WHERE p.patron = ANY (ids);
+    DELETE FROM @extschema@.consent_history c WHERE c.patron = ANY (ids);
     RETURN n;
 END $$;
 

@@ -56,7 +56,7 @@ BEGIN
                                AND NOT p.%1$I::text = ANY ($3)
                              ORDER BY p.%1$I LIMIT $4) s',
                        pb.id_column, pb.relation, pb.expires_column, t)
-            INTO cand USING grace, last_id, @extschema@._placeholders(), batch_size;
+            INTO cand USING grace, last_id, @extschema@._placeholders() || @extschema@._purged_patrons(), batch_size;
         EXIT WHEN cand IS NULL;
         last_id := cand[cardinality(cand)];
         -- rows circulation holds are skipped, never waited for

@@ -49,8 +49,8 @@ BEGIN
         opted := 'false';
         SELECT * INTO pb FROM @extschema@.patron_binding;
         IF b.history_mode = 'in_place' AND pb.keep_history_column IS NOT NULL THEN
-            opted := format('coalesce((SELECT o.%I::text FROM %s o WHERE o.%I = x.%I), '''') NOT IN (''false'', ''f'', ''0'', '''')',
-                            pb.keep_history_column, pb.relation, pb.id_column, b.patron_column);
+            opted := format('coalesce((SELECT %s FROM %s o WHERE o.%I = x.%I), false)',
+                            @extschema@._optin_sql(pb, 'o'), pb.relation, pb.id_column, b.patron_column);
         END IF;
         kinds := '{}';
         ages := array_fill(0::bigint, ARRAY[8]);
@@ -117,7 +117,7 @@ BEGIN
         EXECUTE format('SELECT coalesce(array_agg(p.%1$I::text), ''{}'') FROM %2$s p
                          WHERE p.%3$I < now() - $1 AND NOT p.%1$I::text = ANY ($2)',
                        pb.id_column, pb.relation, pb.expires_column)
-            INTO expired USING grace, @extschema@._placeholders();
+            INTO expired USING grace, @extschema@._placeholders() || @extschema@._purged_patrons();
         SELECT coalesce(array_agg(DISTINCT x), '{}') INTO owing FROM @extschema@._patrons_owing(expired) x;
         SELECT coalesce(array_agg(DISTINCT x), '{}') INTO open_ids
           FROM @extschema@._patrons_with_open_rows(expired) x WHERE NOT x = ANY (owing);

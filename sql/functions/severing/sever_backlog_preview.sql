@@ -24,7 +24,7 @@ BEGIN
                                                          FROM unnest(b.closed_columns) c)) END;
         IF pb.keep_history_column IS NOT NULL THEN
             optin_join := format('LEFT JOIN %s pt ON pt.%I = t.%I', pb.relation, pb.id_column, b.patron_column);
-            optin_expr := format('coalesce(pt.%I, false)', pb.keep_history_column);
+            optin_expr := @extschema@._optin_sql(pb, 'pt');
         ELSE
             optin_join := '';
             optin_expr := 'false';

@@ -35,6 +35,9 @@ COMMENT ON COLUMN @extschema@.loan_binding.closed_when IS
 COMMENT ON COLUMN @extschema@.loan_binding.settled_when IS
     'Condition over the row: settled when it holds (NULL: settled_column is set, or always)';
 
+-- The reading-history opt-in as a condition (a smallint privacy flag, ...; issue 14).
+ALTER TABLE @extschema@.patron_binding ADD COLUMN keep_history_when text;
+
 -- The audit log's entries name the encoding their hash covers (issue 18):
 -- every entry of 0.1.0 was hashed over fields joined with '|' (format 1) and
 -- keeps verifying so, unchanged; entries from now on use format 2.
