@@ -24,6 +24,7 @@
 #include "parser/parse_func.h"
 #include "rewrite/rewriteManip.h"
 #include "rewrite/rowsecurity.h"
+#include "storage/lmgr.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -818,7 +819,36 @@ typedef struct RuleTemplate
 	int			guardian_access;
 	char		purpose[NAMEDATALEN];
 	RteRules   *rules;
+	List	   *relations;		/* OIDs the rules read (a copy's source) */
 } RuleTemplate;
+
+/*
+ * The relations a rule reads in a subquery (a copy's source row, see
+ * redact_copies.c).  A template outlives the transaction that built it,
+ * and with it the lock taken then: each use locks them again, as the
+ * rewriter locks the relations of a view it expands (AcquireRewriteLocks),
+ * since the planner must not open a relation nobody holds a lock on.
+ */
+static bool
+rule_relations_walker(Node *node, List **relations)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((Query *) node)->rtable)
+		{
+			RangeTblEntry *rte = lfirst(lc);
+
+			if (rte->rtekind == RTE_RELATION)
+				*relations = list_append_unique_oid(*relations, rte->relid);
+		}
+		return query_tree_walker((Query *) node, rule_relations_walker, relations, 0);
+	}
+	return expression_tree_walker(node, rule_relations_walker, relations);
+}
 
 RteRules *
 redact_rules_for(Oid relid, int rti, const RelPolicy *p, const Redaction *red)
@@ -861,10 +891,18 @@ redact_rules_for(Oid relid, int rti, const RelPolicy *p, const Redaction *red)
 		t->guardian_access = pals_get_guardian_access();
 		strlcpy(t->purpose, purpose, sizeof(t->purpose));
 		t->rules = r;
+		for (int a = 1; a <= r->natts; a++)
+		{
+			rule_relations_walker((Node *) r->masks[a], &t->relations);
+			rule_relations_walker((Node *) r->shows[a], &t->relations);
+		}
+		rule_relations_walker((Node *) r->filters, &t->relations);
 		derived.templates = lappend(derived.templates, t);
 		MemoryContextSwitchTo(old);
 	}
 
+	foreach(lc, t->relations)
+		LockRelationOid(lfirst_oid(lc), AccessShareLock);
 	r = palloc0(sizeof(RteRules));
 	r->relid = relid;
 	r->rti = rti;
