@@ -14,15 +14,28 @@
  *     the trigger is on changes (relcache invalidation; copy_binding sends
  *     one for itself on every change, as the other configuration tables do).
  *     It runs as the extension owner, as the SECURITY DEFINER function did.
+ *
+ *     Batched (sever_backlog): between _copy_sever_collect() and
+ *     _copy_sever_flush(), in the same subtransaction, a firing records the
+ *     source row's key instead of running the statement, and the flush runs
+ *     each binding's statement once for all the keys ($1 a text[]): one
+ *     statement per batch and copy binding instead of one per severed row,
+ *     on the same rows, in the same subtransaction as the rows' sever.  Keys
+ *     of a subtransaction that rolls back go with it; a transaction that
+ *     would commit with keys not flushed fails (fail closed).
  */
 #include "pals_privacy.h"
 
 #include "access/htup_details.h"
+#include "access/relation.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "catalog/namespace.h"
 #include "miscadmin.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
@@ -31,6 +44,8 @@
 #include "utils/rel.h"
 
 PG_FUNCTION_INFO_V1(pals_privacy_sever_copies);
+PG_FUNCTION_INFO_V1(pals_privacy_copy_sever_collect);
+PG_FUNCTION_INFO_V1(pals_privacy_copy_sever_flush);
 
 typedef struct CopyKey
 {
@@ -47,7 +62,18 @@ typedef struct CopySever
 	AttrNumber	patron_attno;	/* in the trigger's relation: the loan binding's patron column */
 	char	   *placeholder;	/* sever_with 'patron:<id>': <id>; else NULL */
 	SPIPlanPtr	plan;			/* the severing statement, $1 the key as text */
+	char	   *batch_sql;		/* the same for many keys, $1 a text[] */
+	SPIPlanPtr	batch_plan;		/* batch_sql prepared at its first flush */
 } CopySever;
+
+/* The keys collected for one copy binding and source relation (batched). */
+typedef struct CopyBatch
+{
+	CopyKey		key;
+	int			nkeys;
+	int			maxkeys;
+	Datum	   *keys;			/* text */
+} CopyBatch;
 
 static HTAB *copies = NULL;
 static MemoryContext copies_context = NULL;
@@ -56,6 +82,13 @@ static int	firing = 0;
 static Oid	copy_binding_relid = InvalidOid;
 static Oid	loan_binding_relid = InvalidOid;
 static bool callback_registered = false;
+
+/* batched: the keys collected, and the subtransaction collecting them */
+static HTAB *batch = NULL;
+static MemoryContext batch_context = NULL;
+static SubTransactionId batch_subid = InvalidSubTransactionId;
+static bool batch_flushing = false;	/* firings run at once while the flush runs */
+static bool batch_callbacks = false;
 
 static void
 forget_copies(void)
@@ -67,13 +100,15 @@ forget_copies(void)
 		return;
 	hash_seq_init(&seq, copies);
 	while ((e = hash_seq_search(&seq)) != NULL)
-		if (e->plan != NULL)
-		{
-			MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
 
+		if (e->plan != NULL)
 			retired_plans = lappend(retired_plans, e->plan);
-			MemoryContextSwitchTo(old);
-		}
+		if (e->batch_plan != NULL)
+			retired_plans = lappend(retired_plans, e->batch_plan);
+		MemoryContextSwitchTo(old);
+	}
 	hash_destroy(copies);
 	copies = NULL;
 	MemoryContextReset(copies_context);
@@ -122,7 +157,9 @@ load_copy(CopySever *e, Relation rel)
 	static const char *sql =
 		"SELECT pals_privacy._copy_sever_sql(c, format('t.%I = $1::%s', c.key_column, "
 		"                                   pals_privacy._column_type_name(c.relation, c.key_column))), "
-		"       c.source_key, b.patron_column, b.sever_with "
+		"       c.source_key, b.patron_column, b.sever_with, "
+		"       pals_privacy._copy_sever_sql(c, format('t.%I = ANY ($1::%s[])', c.key_column, "
+		"                                   pals_privacy._column_type_name(c.relation, c.key_column))) "
 		"  FROM pals_privacy.copy_binding c "
 		"  LEFT JOIN pals_privacy.loan_binding b ON b.relation = c.source "
 		" WHERE c.relation = $1";
@@ -132,6 +169,7 @@ load_copy(CopySever *e, Relation rel)
 	char	   *source_key;
 	char	   *patron_column;
 	char	   *sever_with;
+	char	   *batch_sql;
 	Oid			texttype = TEXTOID;
 	SPIPlanPtr	plan;
 	MemoryContext old;
@@ -144,7 +182,8 @@ load_copy(CopySever *e, Relation rel)
 	source_key = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
 	patron_column = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
 	sever_with = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4);
-	if (stmt == NULL || source_key == NULL)
+	batch_sql = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5);
+	if (stmt == NULL || source_key == NULL || batch_sql == NULL)
 		elog(ERROR, "pals_privacy: copy binding of %u is incomplete", e->key.copy);
 
 	e->key_attno = SPI_fnumber(RelationGetDescr(rel), source_key);
@@ -167,6 +206,7 @@ load_copy(CopySever *e, Relation rel)
 	plan = pals_prepare_saved(stmt, 1, &texttype);
 	old = MemoryContextSwitchTo(copies_context);
 	e->plan = plan;
+	e->batch_sql = pstrdup(batch_sql);
 	MemoryContextSwitchTo(old);
 }
 
@@ -226,6 +266,102 @@ copy_sever_for(Oid copy, Relation rel)
 		*e = fresh;
 	}
 	return e;
+}
+
+/* Drop the collected keys and stop collecting. */
+static void
+batch_reset(void)
+{
+	batch = NULL;
+	batch_subid = InvalidSubTransactionId;
+	batch_flushing = false;
+	if (batch_context != NULL)
+		MemoryContextDelete(batch_context);
+	batch_context = NULL;
+}
+
+static bool
+batch_has_keys(void)
+{
+	HASH_SEQ_STATUS seq;
+	CopyBatch  *b;
+
+	if (batch == NULL)
+		return false;
+	hash_seq_init(&seq, batch);
+	while ((b = hash_seq_search(&seq)) != NULL)
+		if (b->nkeys > 0)
+		{
+			hash_seq_term(&seq);
+			return true;
+		}
+	return false;
+}
+
+static void
+batch_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_PRE_COMMIT:
+		case XACT_EVENT_PARALLEL_PRE_COMMIT:
+		case XACT_EVENT_PRE_PREPARE:
+			if (batch_has_keys())
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("derived copies of severed rows were collected and not severed"),
+						 errhint("Call pals_privacy._copy_sever_flush() before the transaction ends; "
+								 "sever_backlog() does.")));
+			batch_reset();
+			break;
+		default:
+			/* commit, abort: the memory is the transaction's, and gone */
+			batch = NULL;
+			batch_context = NULL;
+			batch_subid = InvalidSubTransactionId;
+			batch_flushing = false;
+			break;
+	}
+}
+
+static void
+batch_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+					   SubTransactionId parentSubid, void *arg)
+{
+	/* the rows whose keys were collected are rolled back: so are the keys */
+	if (event == SUBXACT_EVENT_ABORT_SUB && batch_subid != InvalidSubTransactionId &&
+		mySubid == batch_subid)
+		batch_reset();
+}
+
+/* The firing is collected (batched) rather than run. */
+static bool
+batch_collecting(void)
+{
+	return batch != NULL && !batch_flushing && batch_subid == GetCurrentSubTransactionId();
+}
+
+static void
+batch_add(CopyKey *key, const char *value)
+{
+	CopyBatch  *b;
+	bool		found;
+	MemoryContext old = MemoryContextSwitchTo(batch_context);
+
+	b = hash_search(batch, key, HASH_ENTER, &found);
+	if (!found)
+	{
+		b->nkeys = 0;
+		b->maxkeys = 256;
+		b->keys = palloc(sizeof(Datum) * b->maxkeys);
+	}
+	else if (b->nkeys == b->maxkeys)
+	{
+		b->maxkeys *= 2;
+		b->keys = repalloc_huge(b->keys, sizeof(Datum) * b->maxkeys);
+	}
+	b->keys[b->nkeys++] = CStringGetTextDatum(value);
+	MemoryContextSwitchTo(old);
 }
 
 static char *
@@ -295,8 +431,17 @@ pals_privacy_sever_copies(PG_FUNCTION_ARGS)
 			if (!still_identified)
 			{
 				key = column_text(td->tg_trigtuple, desc, cs.key_attno, &isnull);
-				value = isnull ? (Datum) 0 : CStringGetTextDatum(key);
-				pals_execute_as(pals_registry()->extension_owner, cs.plan, &value, isnull ? "n" : " ");
+				if (batch_collecting())
+				{
+					/* a NULL key matches no copy row: nothing to collect */
+					if (!isnull)
+						batch_add(&cs.key, key);
+				}
+				else
+				{
+					value = isnull ? (Datum) 0 : CStringGetTextDatum(key);
+					pals_execute_as(pals_registry()->extension_owner, cs.plan, &value, isnull ? "n" : " ");
+				}
 			}
 		}
 	}
@@ -307,4 +452,126 @@ pals_privacy_sever_copies(PG_FUNCTION_ARGS)
 	PG_END_TRY();
 	SPI_finish();
 	return PointerGetDatum(NULL);
+}
+
+/*
+ * pals_privacy._copy_sever_collect(): from now on, in this subtransaction,
+ * the copies of rows severed or deleted are collected, not severed, until
+ * _copy_sever_flush() (sever_backlog, one batch).
+ */
+Datum
+pals_privacy_copy_sever_collect(PG_FUNCTION_ARGS)
+{
+	HASHCTL		ctl;
+
+	if (!batch_callbacks)
+	{
+		RegisterXactCallback(batch_xact_callback, NULL);
+		RegisterSubXactCallback(batch_subxact_callback, NULL);
+		batch_callbacks = true;
+	}
+	if (batch != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("derived copies are already being collected"),
+				 errhint("Call pals_privacy._copy_sever_flush() first.")));
+	batch_context = AllocSetContextCreate(TopTransactionContext, "pals_privacy copy severing batch",
+										  ALLOCSET_DEFAULT_SIZES);
+	ctl.keysize = sizeof(CopyKey);
+	ctl.entrysize = sizeof(CopyBatch);
+	ctl.hcxt = batch_context;
+	batch = hash_create("pals_privacy copy severing batch", 8, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	batch_subid = GetCurrentSubTransactionId();
+	PG_RETURN_VOID();
+}
+
+/*
+ * pals_privacy._copy_sever_flush() returns bigint: sever the copies of the
+ * keys collected since _copy_sever_collect(), one statement per copy
+ * binding and source relation, stop collecting; the number of copy rows
+ * changed.
+ */
+Datum
+pals_privacy_copy_sever_flush(PG_FUNCTION_ARGS)
+{
+	HASH_SEQ_STATUS seq;
+	CopyBatch  *b;
+	List	   *volatile todo = NIL;
+	ListCell   *lc;
+	volatile int64 total = 0;
+
+	if (batch == NULL || batch_flushing || batch_subid != GetCurrentSubTransactionId())
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("derived copies are not being collected in this subtransaction"),
+				 errhint("Call pals_privacy._copy_sever_collect() first, in the same subtransaction.")));
+	hash_seq_init(&seq, batch);
+	while ((b = hash_seq_search(&seq)) != NULL)
+		if (b->nkeys > 0)
+			todo = lappend(todo, b);
+	/*
+	 * from here on, firings (of triggers on the copies, say) run at once; if
+	 * the flush fails, the subtransaction's rollback drops the keys
+	 */
+	batch_flushing = true;
+
+	free_retired_plans();
+	SPI_connect();
+	firing++;
+	PG_TRY();
+	{
+		foreach(lc, todo)
+		{
+			CopyBatch  *cb = (CopyBatch *) lfirst(lc);
+			Relation	rel = relation_open(cb->key.source, AccessShareLock);
+			CopySever  *e;
+			SPIPlanPtr	plan;
+			Oid			texttype = TEXTARRAYOID;
+			Datum		keys;
+			char	   *sql;
+
+			for (int attempt = 0; (e = copy_sever_for(cb->key.copy, rel)) == NULL; attempt++)
+				if (attempt >= 3)
+					ereport(ERROR,
+							(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+							 errmsg("the copy binding of relation %u changed while it was being read", cb->key.copy),
+							 errhint("Retry the statement.")));
+			if (e->bound)
+			{
+				/*
+				 * Preparing may take in an invalidation that frees the
+				 * cache (and e): the plan goes into the entry found again,
+				 * or is retired (freed after this flush).
+				 */
+				plan = e->batch_plan;
+				if (plan == NULL)
+				{
+					sql = pstrdup(e->batch_sql);
+					plan = pals_prepare_saved(sql, 1, &texttype);
+					e = copies != NULL ? hash_search(copies, &cb->key, HASH_FIND, NULL) : NULL;
+					if (e != NULL && e->batch_plan == NULL)
+						e->batch_plan = plan;
+					else
+					{
+						MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+						retired_plans = lappend(retired_plans, plan);
+						MemoryContextSwitchTo(old);
+					}
+				}
+				keys = PointerGetDatum(construct_array(cb->keys, cb->nkeys, TEXTOID, -1, false, TYPALIGN_INT));
+				pals_execute_as(pals_registry()->extension_owner, plan, &keys, NULL);
+				total += SPI_processed;
+			}
+			relation_close(rel, NoLock);
+		}
+	}
+	PG_FINALLY();
+	{
+		firing--;
+	}
+	PG_END_TRY();
+	SPI_finish();
+	batch_reset();
+	PG_RETURN_INT64(total);
 }

@@ -40,6 +40,9 @@ extern bool pals_placeholder_relation_stats(PlannerInfo *root, RangeTblEntry *rt
 extern bool pals_hidden_index_stats(PlannerInfo *root, Oid indexOid, AttrNumber indexattnum,
 									VariableStatData *vardata);
 
+/* placeholder_guard.c: sever_backlog's statement without the placeholder's foreign-key check */
+extern void pals_placeholder_executor_start(QueryDesc *qd);
+
 /* session.c: DISCARD ALL / RESET ALL, credentials kept out of the log, login failures in shared memory */
 extern void pals_session_utility(PALS_UTILITY_PARAMS, ProcessUtility_hook_type next);
 extern void pals_session_emit_log(ErrorData *edata);

@@ -23,14 +23,25 @@
  *     The sever holds ROW EXCLUSIVE on the patron table to the end of its
  *     transaction: disabling or dropping the guard (SHARE ROW EXCLUSIVE or
  *     more) waits for it, and a sever after such a change sees it.
+ *
+ *     sever_backlog severs a batch by one statement per relation, which
+ *     re-points every row it updates to the placeholder:
+ *     _skip_placeholder_check(relation) arms the same leaving-out for the
+ *     next statement this backend starts, if it updates that relation (the
+ *     executor-start hook applies it to the statement's result relation).
+ *     A row that a BEFORE trigger of the ILS gave another patron would go
+ *     unchecked: the backlog rolls such a statement back and severs its rows
+ *     one by one, with the check.
  */
 #include "pals_privacy.h"
 #include "direct_write.h"
+#include "hooks.h"
 
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "access/xact.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_language.h"
 #include "catalog/pg_proc.h"
@@ -50,6 +61,11 @@
 #define GUARD_SYMBOL	"pals_privacy_placeholder_guard"
 
 PG_FUNCTION_INFO_V1(pals_privacy_placeholder_guard);
+PG_FUNCTION_INFO_V1(pals_privacy_skip_placeholder_check);
+
+/* armed by _skip_placeholder_check(): the relation whose next update skips the check */
+static Oid	skip_relid = InvalidOid;
+static bool skip_callbacks = false;
 
 /* The one element of a one-element int2 or oid array column of pg_constraint, or 0. */
 static Datum
@@ -306,4 +322,73 @@ pals_privacy_placeholder_guard(PG_FUNCTION_ARGS)
 				 errhint("Unbind the relation first (pals_privacy.unbind), or bind it with another placeholder.")));
 	}
 	return PointerGetDatum(TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple);
+}
+
+static void
+skip_xact_callback(XactEvent event, void *arg)
+{
+	skip_relid = InvalidOid;
+}
+
+static void
+skip_subxact_callback(SubXactEvent event, SubTransactionId mySubid, SubTransactionId parentSubid, void *arg)
+{
+	/* armed inside sever_backlog's subtransaction of one statement: no further */
+	if (event == SUBXACT_EVENT_ABORT_SUB || event == SUBXACT_EVENT_COMMIT_SUB)
+		skip_relid = InvalidOid;
+}
+
+/*
+ * pals_privacy._skip_placeholder_check(relation regclass): the next
+ * statement this backend starts leaves the foreign-key check of the patron
+ * column out of its update of relation (a relation of a loan binding with
+ * sever_with 'patron:<id>'), as a sever does (see the top of this file):
+ * for sever_backlog's statement that re-points the rows of a batch to the
+ * placeholder.  One statement only (the first that writes to relation);
+ * forgotten at the end of the (sub)transaction.
+ */
+Datum
+pals_privacy_skip_placeholder_check(PG_FUNCTION_ARGS)
+{
+	if (!skip_callbacks)
+	{
+		RegisterXactCallback(skip_xact_callback, NULL);
+		RegisterSubXactCallback(skip_subxact_callback, NULL);
+		skip_callbacks = true;
+	}
+	skip_relid = PG_GETARG_OID(0);
+	PG_RETURN_VOID();
+}
+
+/*
+ * After a statement's executor has started (hooks.c): if it is the first
+ * since _skip_placeholder_check() that writes to that relation, leave the
+ * check out of its update of it, when the guard allows
+ * (pals_placeholder_skip_fk_check); that uses the arming up.
+ */
+void
+pals_placeholder_executor_start(QueryDesc *qd)
+{
+	ListCell   *lc;
+
+	if (!OidIsValid(skip_relid) || qd->estate == NULL)
+		return;
+	foreach(lc, qd->estate->es_opened_result_relations)
+	{
+		ResultRelInfo *rri = (ResultRelInfo *) lfirst(lc);
+		Oid			relid = RelationGetRelid(rri->ri_RelationDesc);
+		const LoanBinding *b;
+		AttrNumber	attno;
+
+		if (relid != skip_relid)
+			continue;
+		skip_relid = InvalidOid;
+		b = pals_loan_binding_for(relid);
+		if (b == NULL || b->sever_with != SEVER_PLACEHOLDER)
+			return;
+		attno = get_attnum(relid, b->patron_column);
+		if (attno != InvalidAttrNumber)
+			pals_placeholder_skip_fk_check(qd->estate, rri, attno, b->placeholder);
+		return;
+	}
 }
