@@ -34,6 +34,7 @@ DECLARE
     s_items text[];
     s_closed timestamptz[];
     outcome text;
+    seqscan text := pg_catalog.current_setting('enable_seqscan');
 BEGIN
     severed := 0; kept := 0; pending := 0;
     p := @extschema@._loan_predicates(b, 't');
@@ -82,8 +83,12 @@ BEGIN
             IF b.sever_with LIKE 'patron:%' THEN
                 PERFORM @extschema@._skip_placeholder_check(r.rid::regclass);
             END IF;
+            -- the rows by their TIDs (the planner, costing random reads, may
+            -- prefer to read the whole relation at every batch)
+            PERFORM pg_catalog.set_config('enable_seqscan', 'off', true);
             EXECUTE stmt INTO k, still_tids, s_patrons, s_items, s_closed
                 USING r.tids, r.optins, r.patrons, r.items, r.closed, b.relation;
+            PERFORM pg_catalog.set_config('enable_seqscan', seqscan, true);
             -- ... unless an ILS trigger put a patron back, who went unchecked:
             -- the statement is undone, its rows go one by one
             IF b.sever_with LIKE 'patron:%' AND cardinality(still_tids) > 0 THEN
