@@ -53,6 +53,7 @@ SELECT pals_privacy.bind_private_history('koha.action_logs', 'object');
 SELECT pals_privacy.bind_private_history('koha.deletedborrowers', 'borrowernumber');
 
 SELECT pals_privacy.classify_role('regress_koha', 'operational');
+SELECT pals_privacy.classify_role('regress_koha_sip', 'operational');
 SELECT pals_privacy.classify_role('regress_koha_staff', 'staff');
 SELECT pals_privacy.classify_role('regress_koha_opac', 'patron');
 SELECT pals_privacy.classify_role('regress_koha_collect', 'collections');

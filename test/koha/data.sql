@@ -50,7 +50,7 @@ SELECT n, '2100000' || n, 'Gone' || n, 'Long', 'CPL', 'PT', '2019-01-01', 1 FROM
 -- Returned loans: 1,500 over 150 items (ten each), every tenth returned late (and fined below),
 -- some already anonymised by Koha (NULL, or the AnonymousPatron)
 INSERT INTO koha.old_issues (issue_id, borrowernumber, itemnumber, date_due, branchcode, returndate, issuedate, "timestamp")
-SELECT g, CASE WHEN g % 50 = 0 THEN NULL WHEN g % 50 = 25 THEN 1 ELSE 2 + (g * 37) % 120 END, 1 + g % 150,
+SELECT g, CASE WHEN g % 50 = 7 THEN NULL WHEN g % 50 = 33 THEN 1 ELSE 2 + (g * 37) % 120 END, 1 + g % 150,
        ts + interval '14 days', (ARRAY['CPL', 'FPL', 'MPL'])[1 + g % 3], ts + r, ts, ts + r
   FROM generate_series(1, 1500) g,
        LATERAL (SELECT timestamp '2023-01-01 09:00' + g * interval '4 hours' AS ts,

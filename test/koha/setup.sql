@@ -13,7 +13,8 @@ SET client_min_messages = warning;
 DO $$
 DECLARE r text;
 BEGIN
-    FOREACH r IN ARRAY ARRAY['regress_koha', 'regress_koha_staff', 'regress_koha_opac', 'regress_koha_collect', 'regress_koha_audit'] LOOP
+    FOREACH r IN ARRAY ARRAY['regress_koha', 'regress_koha_sip', 'regress_koha_staff', 'regress_koha_opac', 'regress_koha_collect',
+                             'regress_koha_audit'] LOOP
         IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = r) THEN
             EXECUTE format('CREATE ROLE %I LOGIN', r);
         END IF;
@@ -23,9 +24,9 @@ SELECT format('GRANT CREATE ON DATABASE %I TO regress_koha', current_database())
 SET ROLE regress_koha;
 \i test/koha/schema.sql
 \i test/koha/data.sql
-GRANT USAGE ON SCHEMA koha TO regress_koha_staff, regress_koha_opac, regress_koha_collect, regress_koha_audit;
-GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA koha TO regress_koha_staff;
-GRANT USAGE ON ALL SEQUENCES IN SCHEMA koha TO regress_koha_staff;
+GRANT USAGE ON SCHEMA koha TO regress_koha_sip, regress_koha_staff, regress_koha_opac, regress_koha_collect, regress_koha_audit;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA koha TO regress_koha_sip, regress_koha_staff;
+GRANT USAGE ON ALL SEQUENCES IN SCHEMA koha TO regress_koha_sip, regress_koha_staff;
 GRANT SELECT ON ALL TABLES IN SCHEMA koha TO regress_koha_opac, regress_koha_collect, regress_koha_audit;
 RESET ROLE;
 ANALYZE;

@@ -247,7 +247,7 @@ END $$;
 
 \o
 \set ECHO all
-SELECT plan(104);
+SELECT plan(105);
 
 ------------------------------------------------------------------------------
 -- Binding, as the docs say
@@ -409,7 +409,13 @@ COPY koha.borrowers (cardnumber, surname, firstname, branchcode, categorycode, d
 21000000777L	Loaded	Bulk	CPL	PT	2030-12-31
 \.
 RESET ROLE;
-SELECT is((SELECT count(*) || '/' || count(borrowernumber) FROM koha.statistics WHERE interface = 'sip'), '2/0',
+-- a second operational role that does not own the tables (a SIP server's connection)
+SET ROLE regress_koha_sip;
+COPY koha.statistics (datetime, branch, type, itemnumber, borrowernumber, categorycode, interface) FROM STDIN;
+2026-11-29 09:02:00	CPL	issue	144	45	PT	sip
+\.
+RESET ROLE;
+SELECT is((SELECT count(*) || '/' || count(borrowernumber) FROM koha.statistics WHERE interface = 'sip'), '3/0',
           'COPY FROM by the ILS: rows loaded into the circulation log, severed as they were written');
 SELECT is((SELECT count(*) FROM koha.borrowers WHERE cardnumber = '21000000777L'), 1::bigint, 'COPY FROM by the ILS: a patron import');
 
@@ -555,6 +561,10 @@ SELECT is(pg_temp.v('regress_koha_staff', $$SELECT count(*) FROM pg_stats WHERE 
           'pg_stats: staff read no statistics of a bound relation');
 SELECT cmp_ok(pg_temp.v('regress_koha', $$SELECT count(*) FROM pg_stats WHERE schemaname = 'koha' AND tablename = 'old_issues'$$)::int, '>', 0,
               'pg_stats: the ILS (the owner) reads them');
+-- writes: a fine cannot be re-keyed to a loan staff read (its item and title would follow)
+SELECT is(pg_temp.x('regress_koha_staff', $$UPDATE koha.accountlines SET issue_id = (SELECT min(issue_id) FROM koha.old_issues WHERE borrowernumber = 9002)
+                                             WHERE borrowernumber = 9003 AND debit_type_code = 'OVERDUE'$$), '0',
+          'writes: staff cannot re-key Y''s unlinked fine to W''s loan');
 -- writes: an UPDATE does not find a severed loan by its patron
 SELECT is(pg_temp.x('regress_koha_staff', $$UPDATE koha.old_issues SET note = 'x' WHERE borrowernumber = 44$$),
           (SELECT count(*)::text FROM koha.old_issues WHERE borrowernumber = 44),
@@ -565,3 +575,4 @@ SELECT * FROM finish();
 \c :kh_home
 SET client_min_messages = warning;
 DROP DATABASE koha_shape WITH (FORCE);
+DROP ROLE regress_koha, regress_koha_sip, regress_koha_staff, regress_koha_opac, regress_koha_collect, regress_koha_audit;
