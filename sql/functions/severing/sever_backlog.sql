@@ -25,6 +25,7 @@ DECLARE
     res record;
     k bigint;
     n_rows bigint;
+    seqscan text := pg_catalog.current_setting('enable_seqscan');
     n_severed bigint; n_kept bigint; n_pending bigint;
     t_severed bigint := 0; t_kept bigint := 0; t_pending bigint := 0;
     bindings oid[];
@@ -176,6 +177,8 @@ BEGIN
         LOOP
             -- a chunk is full, the relation changes, or the end (rid NULL)
             IF cardinality(chunk) > 0 AND (r.rid IS DISTINCT FROM chunk_rid OR cardinality(chunk) >= batch_size) THEN
+                -- (by their TIDs: not the whole relation for every chunk)
+                PERFORM pg_catalog.set_config('enable_seqscan', 'off', true);
                 EXECUTE format('INSERT INTO pg_temp.pals_privacy_backlog_rows (rid, tid, item, last, target, optin, patron, closed_at)
                                 SELECT t.tableoid, t.ctid, NULL, false, true, %1$s, t.%2$I::text, %3$s
                                   FROM ONLY %4$s t %5$s
@@ -183,6 +186,7 @@ BEGIN
                                optin_expr, b.patron_column, closed_at_expr, chunk_rid::regclass, optin_join,
                                b.item_column, p.closed, p.settled, p.identified)
                     USING chunk;
+                PERFORM pg_catalog.set_config('enable_seqscan', seqscan, true);
                 res := @extschema@._backlog_sever_batch(b);
                 UPDATE @extschema@.backlog_progress g
                    SET rows_severed = g.rows_severed + res.severed, rows_kept = g.rows_kept + res.kept,
