@@ -377,6 +377,32 @@ column_text(HeapTuple tup, TupleDesc desc, AttrNumber attno, bool *isnull)
 	return OidOutputFunctionCall(out, d);
 }
 
+/*
+ * Whether the row the trigger fired for takes its copies with it (gone, or
+ * its patron gone), and if so with what key: *sever false if not; *key NULL
+ * for a NULL key (which matches no copy row).
+ */
+static void
+copy_key(const CopySever *cs, TriggerData *td, TupleDesc desc, bool *sever, char **key)
+{
+	bool		isnull;
+
+	*sever = false;
+	*key = NULL;
+	if (!cs->bound || (TRIGGER_FIRED_BY_UPDATE(td->tg_event) && !cs->source_bound))
+		return;
+	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+	{
+		char	   *newp = column_text(td->tg_newtuple, desc, cs->patron_attno, &isnull);
+
+		/* still identified: nothing to do */
+		if (!isnull && (cs->placeholder == NULL || strcmp(newp, cs->placeholder) != 0))
+			return;
+	}
+	*sever = true;
+	*key = column_text(td->tg_trigtuple, desc, cs->key_attno, &isnull);
+}
+
 Datum
 pals_privacy_sever_copies(PG_FUNCTION_ARGS)
 {
@@ -385,7 +411,7 @@ pals_privacy_sever_copies(PG_FUNCTION_ARGS)
 	Oid			copy;
 	CopySever  *e;
 	CopySever	cs;
-	bool		isnull;
+	bool		sever;
 	char	   *key;
 	Datum		value;
 
@@ -394,6 +420,30 @@ pals_privacy_sever_copies(PG_FUNCTION_ARGS)
 		elog(ERROR, "pals_privacy: _sever_copies() must be an AFTER ROW trigger with the copy relation as argument");
 	copy = DatumGetObjectId(DirectFunctionCall1(oidin, CStringGetDatum(td->tg_trigger->tgargs[0])));
 	desc = RelationGetDescr(td->tg_relation);
+
+	/*
+	 * Batched (sever_backlog), the binding already read: the key is
+	 * collected, no SQL runs (from a copy of the entry, as below).
+	 */
+	if (batch_collecting() && copies != NULL)
+	{
+		CopyKey		k;
+
+		memset(&k, 0, sizeof(k));
+		k.copy = copy;
+		k.source = RelationGetRelid(td->tg_relation);
+		e = hash_search(copies, &k, HASH_FIND, NULL);
+		if (e != NULL)
+		{
+			cs = *e;
+			if (cs.placeholder != NULL)
+				cs.placeholder = pstrdup(cs.placeholder);
+			copy_key(&cs, td, desc, &sever, &key);
+			if (sever && key != NULL)
+				batch_add(&cs.key, key);
+			return PointerGetDatum(NULL);
+		}
+	}
 
 	free_retired_plans();
 	SPI_connect();
@@ -416,33 +466,17 @@ pals_privacy_sever_copies(PG_FUNCTION_ARGS)
 		cs = *e;
 		if (cs.placeholder != NULL)
 			cs.placeholder = pstrdup(cs.placeholder);
-		if (cs.bound &&
-			!(TRIGGER_FIRED_BY_UPDATE(td->tg_event) && !cs.source_bound))
+		copy_key(&cs, td, desc, &sever, &key);
+		if (sever && batch_collecting())
 		{
-			bool		still_identified = false;
-
-			if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
-			{
-				char	   *newp = column_text(td->tg_newtuple, desc, cs.patron_attno, &isnull);
-
-				/* still identified: nothing to do */
-				still_identified = !isnull && (cs.placeholder == NULL || strcmp(newp, cs.placeholder) != 0);
-			}
-			if (!still_identified)
-			{
-				key = column_text(td->tg_trigtuple, desc, cs.key_attno, &isnull);
-				if (batch_collecting())
-				{
-					/* a NULL key matches no copy row: nothing to collect */
-					if (!isnull)
-						batch_add(&cs.key, key);
-				}
-				else
-				{
-					value = isnull ? (Datum) 0 : CStringGetTextDatum(key);
-					pals_execute_as(pals_registry()->extension_owner, cs.plan, &value, isnull ? "n" : " ");
-				}
-			}
+			/* a NULL key matches no copy row: nothing to collect */
+			if (key != NULL)
+				batch_add(&cs.key, key);
+		}
+		else if (sever)
+		{
+			value = key == NULL ? (Datum) 0 : CStringGetTextDatum(key);
+			pals_execute_as(pals_registry()->extension_owner, cs.plan, &value, key == NULL ? "n" : " ");
 		}
 	}
 	PG_FINALLY();

@@ -31,7 +31,9 @@
  *     executor-start hook applies it to the statement's result relation).
  *     A row that a BEFORE trigger of the ILS gave another patron would go
  *     unchecked: the backlog rolls such a statement back and severs its rows
- *     one by one, with the check.
+ *     one by one, with the check.  The severing trigger, which does nothing
+ *     for a row re-pointed to the placeholder, is left out of that statement
+ *     too.
  */
 #include "pals_privacy.h"
 #include "direct_write.h"
@@ -86,9 +88,9 @@ single_element(HeapTuple tup, AttrNumber attnum, Oid elemtype)
 	return elemtype == INT2OID ? Int16GetDatum(*(int16 *) data) : ObjectIdGetDatum(*(Oid *) data);
 }
 
-/* Is fn this library's guard function? */
+/* Is fn a C function of this library with that symbol? */
 static bool
-is_guard_function(Oid fn)
+is_own_function(Oid fn, const char *symbol)
 {
 	HeapTuple	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn));
 	bool		ok = false;
@@ -102,11 +104,47 @@ is_guard_function(Oid fn)
 		if (proc->prolang == ClanguageId)
 		{
 			src = SysCacheGetAttr(PROCOID, tup, Anum_pg_proc_prosrc, &isnull);
-			ok = !isnull && strcmp(TextDatumGetCString(src), GUARD_SYMBOL) == 0;
+			ok = !isnull && strcmp(TextDatumGetCString(src), symbol) == 0;
 		}
 		ReleaseSysCache(tup);
 	}
 	return ok;
+}
+
+/* Is fn this library's guard function? */
+static bool
+is_guard_function(Oid fn)
+{
+	return is_own_function(fn, GUARD_SYMBOL);
+}
+
+/* rri's triggers without those skip[i] says; their per-trigger caches start empty */
+static void
+rri_without(EState *estate, ResultRelInfo *rri, const bool *skip)
+{
+	TriggerDesc *td = rri->ri_TrigDesc;
+	TriggerDesc *newtd;
+	MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
+
+	newtd = palloc(sizeof(TriggerDesc));
+	memcpy(newtd, td, sizeof(TriggerDesc));
+	newtd->numtriggers = 0;
+	newtd->triggers = palloc(sizeof(Trigger) * td->numtriggers);
+	newtd->trig_update_after_row = false;
+	for (int i = 0; i < td->numtriggers; i++)
+	{
+		Trigger    *t = &td->triggers[i];
+
+		if (skip[i])
+			continue;
+		newtd->triggers[newtd->numtriggers++] = *t;
+		if (TRIGGER_TYPE_MATCHES(t->tgtype, TRIGGER_TYPE_ROW, TRIGGER_TYPE_AFTER, TRIGGER_TYPE_UPDATE))
+			newtd->trig_update_after_row = true;
+	}
+	rri->ri_TrigDesc = newtd;
+	rri->ri_TrigFunctions = palloc0(sizeof(FmgrInfo) * Max(newtd->numtriggers, 1));
+	rri->ri_TrigWhenExprs = palloc0(sizeof(ExprState *) * Max(newtd->numtriggers, 1));
+	MemoryContextSwitchTo(old);
 }
 
 /*
@@ -190,8 +228,6 @@ pals_placeholder_skip_fk_check(EState *estate, ResultRelInfo *rri, int16 patron_
 	Oid			eqop = InvalidOid;
 	Relation	patrons;
 	bool		ok;
-	TriggerDesc *newtd;
-	MemoryContext old;
 
 	if (pb == NULL || td == NULL || !td->trig_update_after_row || placeholder == NULL)
 		return;
@@ -233,27 +269,14 @@ pals_placeholder_skip_fk_check(EState *estate, ResultRelInfo *rri, int16 patron_
 	if (!ok)
 		return;
 
-	/* rri's triggers without that one; their per-trigger caches start empty */
-	old = MemoryContextSwitchTo(estate->es_query_cxt);
-	newtd = palloc(sizeof(TriggerDesc));
-	memcpy(newtd, td, sizeof(TriggerDesc));
-	newtd->numtriggers = 0;
-	newtd->triggers = palloc(sizeof(Trigger) * td->numtriggers);
-	newtd->trig_update_after_row = false;
-	for (int i = 0; i < td->numtriggers; i++)
+	/* rri's triggers without that one */
 	{
-		Trigger    *t = &td->triggers[i];
+		bool	   *mask = palloc0(sizeof(bool) * td->numtriggers);
 
-		if (i == skip)
-			continue;
-		newtd->triggers[newtd->numtriggers++] = *t;
-		if (TRIGGER_TYPE_MATCHES(t->tgtype, TRIGGER_TYPE_ROW, TRIGGER_TYPE_AFTER, TRIGGER_TYPE_UPDATE))
-			newtd->trig_update_after_row = true;
+		mask[skip] = true;
+		rri_without(estate, rri, mask);
+		pfree(mask);
 	}
-	rri->ri_TrigDesc = newtd;
-	rri->ri_TrigFunctions = palloc0(sizeof(FmgrInfo) * Max(newtd->numtriggers, 1));
-	rri->ri_TrigWhenExprs = palloc0(sizeof(ExprState *) * Max(newtd->numtriggers, 1));
-	MemoryContextSwitchTo(old);
 }
 
 /*
@@ -389,6 +412,25 @@ pals_placeholder_executor_start(QueryDesc *qd)
 		attno = get_attnum(relid, b->patron_column);
 		if (attno != InvalidAttrNumber)
 			pals_placeholder_skip_fk_check(qd->estate, rri, attno, b->placeholder);
+		/*
+		 * The severing trigger does nothing for a row re-pointed to the
+		 * placeholder (and a row that does not end so undoes the
+		 * statement): its events are not queued either.
+		 */
+		if (rri->ri_TrigDesc != NULL)
+		{
+			TriggerDesc *td = rri->ri_TrigDesc;
+			bool	   *mask = palloc0(sizeof(bool) * Max(td->numtriggers, 1));
+			bool		any = false;
+
+			for (int i = 0; i < td->numtriggers; i++)
+				if (strcmp(td->triggers[i].tgname, "pals_privacy_sever") == 0 &&
+					is_own_function(td->triggers[i].tgfoid, "pals_privacy_sever_row"))
+					mask[i] = any = true;
+			if (any)
+				rri_without(qd->estate, rri, mask);
+			pfree(mask);
+		}
 		return;
 	}
 }
