@@ -15,14 +15,21 @@
  *     one for itself on every change, as the other configuration tables do).
  *     It runs as the extension owner, as the SECURITY DEFINER function did.
  *
+ *     The copies of a row are those whose key columns equal the row's source
+ *     key columns, all of them (a unique key of the source, bind_copy).  A
+ *     row whose key changes leaves the copies keyed by its old key to no
+ *     row: they are severed too, else a row given that key later (a decoy)
+ *     would take them over.
+ *
  *     Batched (sever_backlog): between _copy_sever_collect() and
  *     _copy_sever_flush(), in the same subtransaction, a firing records the
  *     source row's key instead of running the statement, and the flush runs
- *     each binding's statement once for all the keys ($1 a text[]): one
- *     statement per batch and copy binding instead of one per severed row,
- *     on the same rows, in the same subtransaction as the rows' sever.  Keys
- *     of a subtransaction that rolls back go with it; a transaction that
- *     would commit with keys not flushed fails (fail closed).
+ *     each binding's statement once for all the keys ($1 ... $n text[]
+ *     arrays, one per key column): one statement per batch and copy binding
+ *     instead of one per severed row, on the same rows, in the same
+ *     subtransaction as the rows' sever.  Keys of a subtransaction that rolls
+ *     back go with it; a transaction that would commit with keys not flushed
+ *     fails (fail closed).
  */
 #include "pals_privacy.h"
 
@@ -58,11 +65,12 @@ typedef struct CopySever
 	CopyKey		key;
 	bool		bound;			/* false: no such copy binding (nothing to do) */
 	bool		source_bound;	/* its source has a loan binding */
-	AttrNumber	key_attno;		/* in the trigger's relation: the source key */
+	int			nkeys;
+	AttrNumber *key_attnos;		/* in the trigger's relation: the source key columns */
 	AttrNumber	patron_attno;	/* in the trigger's relation: the loan binding's patron column */
 	char	   *placeholder;	/* sever_with 'patron:<id>': <id>; else NULL */
-	SPIPlanPtr	plan;			/* the severing statement, $1 the key as text */
-	char	   *batch_sql;		/* the same for many keys, $1 a text[] */
+	SPIPlanPtr	plan;			/* the severing statement, $1 ... $n the key as text */
+	char	   *batch_sql;		/* the same for many keys, $1 ... $n text[] */
 	SPIPlanPtr	batch_plan;		/* batch_sql prepared at its first flush */
 } CopySever;
 
@@ -70,9 +78,10 @@ typedef struct CopySever
 typedef struct CopyBatch
 {
 	CopyKey		key;
-	int			nkeys;
-	int			maxkeys;
-	Datum	   *keys;			/* text */
+	int			nkeys;			/* key columns */
+	int			nrows;
+	int			maxrows;
+	Datum	   *keys;			/* text, nrows x nkeys */
 } CopyBatch;
 
 static HTAB *copies = NULL;
@@ -155,22 +164,33 @@ static void
 load_copy(CopySever *e, Relation rel)
 {
 	static const char *sql =
-		"SELECT pals_privacy._copy_sever_sql(c, format('t.%I = $1::%s', c.key_column, "
-		"                                   pals_privacy._column_type_name(c.relation, c.key_column))), "
-		"       c.source_key, b.patron_column, b.sever_with, "
-		"       pals_privacy._copy_sever_sql(c, format('t.%I = ANY ($1::%s[])', c.key_column, "
-		"                                   pals_privacy._column_type_name(c.relation, c.key_column))) "
+		"SELECT pals_privacy._copy_sever_sql(c, pals_privacy._copy_key_match(c, NULL)), "
+		"       c.source_keys::text[], b.patron_column, b.sever_with, "
+		/* the same for many keys: one text[] per key column */
+		"       pals_privacy._copy_sever_sql(c, CASE WHEN cardinality(c.key_columns) = 1 "
+		"           THEN format('t.%I = ANY ($1::%s[])', c.key_columns[1], "
+		"                       pals_privacy._column_type_name(c.relation, c.key_columns[1])) "
+		"           ELSE (SELECT format('(%s) IN (SELECT %s FROM unnest(%s) AS u (%s))', "
+		"                               string_agg(format('t.%I', k.key), ', ' ORDER BY k.n), "
+		"                               string_agg(format('u.k%s::%s', k.n, pals_privacy._column_type_name(c.relation, k.key)), "
+		"                                          ', ' ORDER BY k.n), "
+		"                               string_agg(format('$%s::text[]', k.n), ', ' ORDER BY k.n), "
+		"                               string_agg(format('k%s', k.n), ', ' ORDER BY k.n)) "
+		"                   FROM unnest(c.key_columns) WITH ORDINALITY AS k (key, n)) END) "
 		"  FROM pals_privacy.copy_binding c "
 		"  LEFT JOIN pals_privacy.loan_binding b ON b.relation = c.source "
 		" WHERE c.relation = $1";
 	Oid			argtype = OIDOID;
 	Datum		arg = ObjectIdGetDatum(e->key.copy);
 	char	   *stmt;
-	char	   *source_key;
 	char	   *patron_column;
 	char	   *sever_with;
 	char	   *batch_sql;
-	Oid			texttype = TEXTOID;
+	bool		isnull;
+	Datum		keys;
+	Datum	   *elems;
+	int			nelems;
+	Oid		   *texttypes;
 	SPIPlanPtr	plan;
 	MemoryContext old;
 
@@ -179,20 +199,30 @@ load_copy(CopySever *e, Relation rel)
 	if (!e->bound)
 		return;
 	stmt = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-	source_key = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	keys = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
 	patron_column = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
 	sever_with = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4);
 	batch_sql = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5);
-	if (stmt == NULL || source_key == NULL || batch_sql == NULL)
+	if (stmt == NULL || isnull || batch_sql == NULL)
+		elog(ERROR, "pals_privacy: copy binding of %u is incomplete", e->key.copy);
+	deconstruct_array(DatumGetArrayTypeP(keys), TEXTOID, -1, false, TYPALIGN_INT, &elems, NULL, &nelems);
+	if (nelems < 1)
 		elog(ERROR, "pals_privacy: copy binding of %u is incomplete", e->key.copy);
 
-	e->key_attno = SPI_fnumber(RelationGetDescr(rel), source_key);
-	if (e->key_attno <= 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("column \"%s\" of the copy binding of %s is not in %s",
-						source_key, get_rel_name(e->key.copy), RelationGetRelationName(rel)),
-				 errhint("Bind the copy again with pals_privacy.bind_copy().")));
+	e->nkeys = nelems;
+	e->key_attnos = MemoryContextAlloc(copies_context, sizeof(AttrNumber) * nelems);
+	for (int i = 0; i < nelems; i++)
+	{
+		char	   *source_key = TextDatumGetCString(elems[i]);
+
+		e->key_attnos[i] = SPI_fnumber(RelationGetDescr(rel), source_key);
+		if (e->key_attnos[i] <= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("column \"%s\" of the copy binding of %s is not in %s",
+							source_key, get_rel_name(e->key.copy), RelationGetRelationName(rel)),
+					 errhint("Bind the copy again with pals_privacy.bind_copy().")));
+	}
 	e->source_bound = patron_column != NULL;
 	if (e->source_bound)
 	{
@@ -203,7 +233,10 @@ load_copy(CopySever *e, Relation rel)
 		if (sever_with != NULL && strncmp(sever_with, "patron:", 7) == 0)
 			e->placeholder = MemoryContextStrdup(copies_context, sever_with + 7);
 	}
-	plan = pals_prepare_saved(stmt, 1, &texttype);
+	texttypes = palloc(sizeof(Oid) * nelems);
+	for (int i = 0; i < nelems; i++)
+		texttypes[i] = TEXTOID;
+	plan = pals_prepare_saved(stmt, nelems, texttypes);
 	old = MemoryContextSwitchTo(copies_context);
 	e->plan = plan;
 	e->batch_sql = pstrdup(batch_sql);
@@ -268,6 +301,19 @@ copy_sever_for(Oid copy, Relation rel)
 	return e;
 }
 
+static char *
+column_text(HeapTuple tup, TupleDesc desc, AttrNumber attno, bool *isnull)
+{
+	Datum		d = heap_getattr(tup, attno, desc, isnull);
+	Oid			out;
+	bool		varlena;
+
+	if (*isnull)
+		return NULL;
+	getTypeOutputInfo(TupleDescAttr(desc, attno - 1)->atttypid, &out, &varlena);
+	return OidOutputFunctionCall(out, d);
+}
+
 /* Drop the collected keys and stop collecting. */
 static void
 batch_reset(void)
@@ -290,7 +336,7 @@ batch_has_keys(void)
 		return false;
 	hash_seq_init(&seq, batch);
 	while ((b = hash_seq_search(&seq)) != NULL)
-		if (b->nkeys > 0)
+		if (b->nrows > 0)
 		{
 			hash_seq_term(&seq);
 			return true;
@@ -341,8 +387,9 @@ batch_collecting(void)
 	return batch != NULL && !batch_flushing && batch_subid == GetCurrentSubTransactionId();
 }
 
+/* One row's key (nkeys text values, none NULL) into the batch of key. */
 static void
-batch_add(CopyKey *key, const char *value)
+batch_add(CopyKey *key, int nkeys, char **values)
 {
 	CopyBatch  *b;
 	bool		found;
@@ -351,56 +398,94 @@ batch_add(CopyKey *key, const char *value)
 	b = hash_search(batch, key, HASH_ENTER, &found);
 	if (!found)
 	{
-		b->nkeys = 0;
-		b->maxkeys = 256;
-		b->keys = palloc(sizeof(Datum) * b->maxkeys);
+		b->nkeys = nkeys;
+		b->nrows = 0;
+		b->maxrows = 256;
+		b->keys = palloc(sizeof(Datum) * nkeys * b->maxrows);
 	}
-	else if (b->nkeys == b->maxkeys)
+	else if (b->nkeys != nkeys)
+		elog(ERROR, "pals_privacy: the copy binding of relation %u changed its key while being collected", key->copy);
+	else if (b->nrows == b->maxrows)
 	{
-		b->maxkeys *= 2;
-		b->keys = repalloc_huge(b->keys, sizeof(Datum) * b->maxkeys);
+		b->maxrows *= 2;
+		b->keys = repalloc_huge(b->keys, sizeof(Datum) * nkeys * b->maxrows);
 	}
-	b->keys[b->nkeys++] = CStringGetTextDatum(value);
+	for (int i = 0; i < nkeys; i++)
+		b->keys[b->nrows * nkeys + i] = CStringGetTextDatum(values[i]);
+	b->nrows++;
 	MemoryContextSwitchTo(old);
 }
 
-static char *
-column_text(HeapTuple tup, TupleDesc desc, AttrNumber attno, bool *isnull)
-{
-	Datum		d = heap_getattr(tup, attno, desc, isnull);
-	Oid			out;
-	bool		varlena;
-
-	if (*isnull)
-		return NULL;
-	getTypeOutputInfo(TupleDescAttr(desc, attno - 1)->atttypid, &out, &varlena);
-	return OidOutputFunctionCall(out, d);
-}
-
 /*
- * Whether the row the trigger fired for takes its copies with it (gone, or
- * its patron gone), and if so with what key: *sever false if not; *key NULL
- * for a NULL key (which matches no copy row).
+ * Whether the row the trigger fired for takes its copies with it (gone, its
+ * key changed, or its patron gone), and with what key (the row's key before
+ * the change, as text; NULL where a column is NULL).  cs is a copy of the
+ * cache entry, its key_attnos its own.
  */
-static void
-copy_key(const CopySever *cs, TriggerData *td, TupleDesc desc, bool *sever, char **key)
+static bool
+copy_key(const CopySever *cs, TriggerData *td, TupleDesc desc, char **values, bool *anykey)
 {
 	bool		isnull;
 
-	*sever = false;
-	*key = NULL;
-	if (!cs->bound || (TRIGGER_FIRED_BY_UPDATE(td->tg_event) && !cs->source_bound))
-		return;
+	if (!cs->bound)
+		return false;
 	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
 	{
-		char	   *newp = column_text(td->tg_newtuple, desc, cs->patron_attno, &isnull);
+		bool		key_changed = false;
 
-		/* still identified: nothing to do */
-		if (!isnull && (cs->placeholder == NULL || strcmp(newp, cs->placeholder) != 0))
-			return;
+		for (int i = 0; i < cs->nkeys && !key_changed; i++)
+		{
+			bool		oldnull;
+			bool		newnull;
+			char	   *o = column_text(td->tg_trigtuple, desc, cs->key_attnos[i], &oldnull);
+			char	   *n = column_text(td->tg_newtuple, desc, cs->key_attnos[i], &newnull);
+
+			key_changed = oldnull != newnull || (!oldnull && strcmp(o, n) != 0);
+		}
+		if (!key_changed)
+		{
+			char	   *newp;
+
+			if (!cs->source_bound)
+				return false;
+			newp = column_text(td->tg_newtuple, desc, cs->patron_attno, &isnull);
+			/* still identified: nothing to do */
+			if (!(isnull || (cs->placeholder != NULL && strcmp(newp, cs->placeholder) == 0)))
+				return false;
+		}
 	}
-	*sever = true;
-	*key = column_text(td->tg_trigtuple, desc, cs->key_attno, &isnull);
+	/* the copies keyed by the row's key before the change */
+	*anykey = false;
+	for (int i = 0; i < cs->nkeys; i++)
+	{
+		values[i] = column_text(td->tg_trigtuple, desc, cs->key_attnos[i], &isnull);
+		*anykey |= !isnull;
+	}
+	return true;
+}
+
+/* A copy of a cache entry that outlives the entry (an invalidation may free it). */
+static void
+copy_entry(CopySever *cs, const CopySever *e)
+{
+	*cs = *e;
+	if (cs->placeholder != NULL)
+		cs->placeholder = pstrdup(cs->placeholder);
+	if (cs->bound)
+	{
+		cs->key_attnos = palloc(sizeof(AttrNumber) * cs->nkeys);
+		memcpy(cs->key_attnos, e->key_attnos, sizeof(AttrNumber) * cs->nkeys);
+	}
+}
+
+/* Collect a row's key (batched); a key with a NULL column matches no copy row. */
+static void
+collect(CopySever *cs, char **values)
+{
+	for (int i = 0; i < cs->nkeys; i++)
+		if (values[i] == NULL)
+			return;
+	batch_add(&cs->key, cs->nkeys, values);
 }
 
 Datum
@@ -411,9 +496,8 @@ pals_privacy_sever_copies(PG_FUNCTION_ARGS)
 	Oid			copy;
 	CopySever  *e;
 	CopySever	cs;
-	bool		sever;
-	char	   *key;
-	Datum		value;
+	char	  **values;
+	bool		anykey;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(td->tg_event) || td->tg_trigger->tgnargs < 1)
@@ -435,12 +519,10 @@ pals_privacy_sever_copies(PG_FUNCTION_ARGS)
 		e = hash_search(copies, &k, HASH_FIND, NULL);
 		if (e != NULL)
 		{
-			cs = *e;
-			if (cs.placeholder != NULL)
-				cs.placeholder = pstrdup(cs.placeholder);
-			copy_key(&cs, td, desc, &sever, &key);
-			if (sever && key != NULL)
-				batch_add(&cs.key, key);
+			copy_entry(&cs, e);
+			values = palloc0(sizeof(char *) * Max(cs.nkeys, 1));
+			if (copy_key(&cs, td, desc, values, &anykey))
+				collect(&cs, values);
 			return PointerGetDatum(NULL);
 		}
 	}
@@ -463,20 +545,26 @@ pals_privacy_sever_copies(PG_FUNCTION_ARGS)
 		 * Its plan stays valid (retired plans are freed only between
 		 * firings).
 		 */
-		cs = *e;
-		if (cs.placeholder != NULL)
-			cs.placeholder = pstrdup(cs.placeholder);
-		copy_key(&cs, td, desc, &sever, &key);
-		if (sever && batch_collecting())
+		copy_entry(&cs, e);
+		values = palloc0(sizeof(char *) * Max(cs.nkeys, 1));
+		if (copy_key(&cs, td, desc, values, &anykey))
 		{
-			/* a NULL key matches no copy row: nothing to collect */
-			if (key != NULL)
-				batch_add(&cs.key, key);
-		}
-		else if (sever)
-		{
-			value = key == NULL ? (Datum) 0 : CStringGetTextDatum(key);
-			pals_execute_as(pals_registry()->extension_owner, cs.plan, &value, key == NULL ? "n" : " ");
+			if (batch_collecting())
+				collect(&cs, values);
+			/* a row without a key has no copies (NULL equals nothing) */
+			else if (anykey)
+			{
+				Datum	   *args = palloc(sizeof(Datum) * cs.nkeys);
+				char	   *nulls = palloc(cs.nkeys + 1);
+
+				for (int i = 0; i < cs.nkeys; i++)
+				{
+					args[i] = values[i] == NULL ? (Datum) 0 : CStringGetTextDatum(values[i]);
+					nulls[i] = values[i] == NULL ? 'n' : ' ';
+				}
+				nulls[cs.nkeys] = '\0';
+				pals_execute_as(pals_registry()->extension_owner, cs.plan, args, nulls);
+			}
 		}
 	}
 	PG_FINALLY();
@@ -541,8 +629,9 @@ pals_privacy_copy_sever_flush(PG_FUNCTION_ARGS)
 				 errhint("Call pals_privacy._copy_sever_collect() first, in the same subtransaction.")));
 	hash_seq_init(&seq, batch);
 	while ((b = hash_seq_search(&seq)) != NULL)
-		if (b->nkeys > 0)
+		if (b->nrows > 0)
 			todo = lappend(todo, b);
+
 	/*
 	 * from here on, firings (of triggers on the copies, say) run at once; if
 	 * the flush fails, the subtransaction's rollback drops the keys
@@ -560,8 +649,9 @@ pals_privacy_copy_sever_flush(PG_FUNCTION_ARGS)
 			Relation	rel = relation_open(cb->key.source, AccessShareLock);
 			CopySever  *e;
 			SPIPlanPtr	plan;
-			Oid			texttype = TEXTARRAYOID;
-			Datum		keys;
+			Datum	   *args;
+			Oid		   *types;
+			Datum	   *column;
 			char	   *sql;
 
 			for (int attempt = 0; (e = copy_sever_for(cb->key.copy, rel)) == NULL; attempt++)
@@ -572,16 +662,26 @@ pals_privacy_copy_sever_flush(PG_FUNCTION_ARGS)
 							 errhint("Retry the statement.")));
 			if (e->bound)
 			{
+				int			nkeys = e->nkeys;
+
+				if (nkeys != cb->nkeys)
+					ereport(ERROR,
+							(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+							 errmsg("the copy binding of relation %u changed while it was being read", cb->key.copy),
+							 errhint("Retry the statement.")));
 				/*
 				 * Preparing may take in an invalidation that frees the
 				 * cache (and e): the plan goes into the entry found again,
 				 * or is retired (freed after this flush).
 				 */
 				plan = e->batch_plan;
+				types = palloc(sizeof(Oid) * nkeys);
+				for (int i = 0; i < nkeys; i++)
+					types[i] = TEXTARRAYOID;
 				if (plan == NULL)
 				{
 					sql = pstrdup(e->batch_sql);
-					plan = pals_prepare_saved(sql, 1, &texttype);
+					plan = pals_prepare_saved(sql, nkeys, types);
 					e = copies != NULL ? hash_search(copies, &cb->key, HASH_FIND, NULL) : NULL;
 					if (e != NULL && e->batch_plan == NULL)
 						e->batch_plan = plan;
@@ -593,8 +693,16 @@ pals_privacy_copy_sever_flush(PG_FUNCTION_ARGS)
 						MemoryContextSwitchTo(old);
 					}
 				}
-				keys = PointerGetDatum(construct_array(cb->keys, cb->nkeys, TEXTOID, -1, false, TYPALIGN_INT));
-				pals_execute_as(pals_registry()->extension_owner, plan, &keys, NULL);
+				/* one text[] per key column */
+				args = palloc(sizeof(Datum) * nkeys);
+				column = palloc(sizeof(Datum) * cb->nrows);
+				for (int i = 0; i < nkeys; i++)
+				{
+					for (int r = 0; r < cb->nrows; r++)
+						column[r] = cb->keys[r * nkeys + i];
+					args[i] = PointerGetDatum(construct_array(column, cb->nrows, TEXTOID, -1, false, TYPALIGN_INT));
+				}
+				pals_execute_as(pals_registry()->extension_owner, plan, args, NULL);
 				total += SPI_processed;
 			}
 			relation_close(rel, NoLock);
