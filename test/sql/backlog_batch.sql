@@ -33,17 +33,19 @@ SELECT i, 1 + i % 6, CASE WHEN i <= 24 THEN 1 + (i - 1) / 4 END,
        '2023-03-01'::timestamptz + i * interval '11 days'
   FROM generate_series(1, 28) i;
 -- a copy of each loan's identity: unlinked when the loan is severed
--- (orig: the loan it was charged on, for this test to follow it once unlinked)
-CREATE TABLE bb.fines (id serial PRIMARY KEY, loan_id int, patron_id bigint NOT NULL, orig int NOT NULL);
-INSERT INTO bb.fines (loan_id, patron_id, orig) SELECT id, patron_id, id FROM bb.loans;
+-- (keyed by the loan's primary key; orig: the loan it was charged on, for this test to follow
+-- it once unlinked)
+CREATE TABLE bb.fines (id serial PRIMARY KEY, loan_id int, loan_returned timestamptz, patron_id bigint NOT NULL,
+                       orig int NOT NULL);
+INSERT INTO bb.fines (loan_id, loan_returned, patron_id, orig) SELECT id, returned, patron_id, id FROM bb.loans;
 
 DO $$ BEGIN
     PERFORM pals_privacy.bind_patrons('bb.patrons', 'id', 'expires', keep_history_column => 'keep',
                                       library_column => 'lib');
     PERFORM pals_privacy.bind_loans('bb.loans', 'patron_id', 'item_id', '{returned}', sever_with => 'patron:0',
                                     build_tracker => false);
-    PERFORM pals_privacy.bind_copy('bb.fines', 'bb.loans', 'loan_id', 'patron_id', source_key => 'id',
-                                   sever_with => 'unlink');
+    PERFORM pals_privacy.bind_copy('bb.fines', 'bb.loans', patron_column => 'patron_id', sever_with => 'unlink',
+                                   key_columns => '{loan_id,loan_returned}', source_keys => '{id,returned}');
     PERFORM pals_privacy.collect_statistics('bb.loans', 'month');
 END $$;
 CREATE TABLE bb.before AS SELECT * FROM bb.loans;
@@ -134,7 +136,7 @@ SELECT is((SELECT string_agg(reason, '; ') FROM pals_privacy.sever_pending_rows 
 DROP TRIGGER reassign ON bb.loans_c;
 
 -- copies collected and not severed cannot commit
-INSERT INTO bb.fines (loan_id, patron_id, orig) VALUES (34, 6, 34);
+INSERT INTO bb.fines (loan_id, loan_returned, patron_id, orig) VALUES (34, '2025-02-10', 6, 34);
 BEGIN;
 SELECT pals_privacy._copy_sever_collect();
 UPDATE bb.loans SET patron_id = 0 WHERE id = 34;
