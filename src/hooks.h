@@ -12,6 +12,7 @@
 #include "pals_privacy.h"
 
 #include "executor/executor.h"
+#include "optimizer/paths.h"
 #include "optimizer/planner.h"
 #include "tcop/utility.h"
 #include "utils/selfuncs.h"
@@ -39,6 +40,7 @@ extern bool pals_placeholder_relation_stats(PlannerInfo *root, RangeTblEntry *rt
 											VariableStatData *vardata);
 extern bool pals_hidden_index_stats(PlannerInfo *root, Oid indexOid, AttrNumber indexattnum,
 									VariableStatData *vardata);
+extern void pals_mask_statistics_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry *rte);
 
 /* placeholder_guard.c: sever_backlog's statement without the placeholder's foreign-key check */
 extern void pals_placeholder_executor_start(QueryDesc *qd);
