@@ -6,7 +6,8 @@
  *     indexable ones where that is safe, writes held to the rows the class
  *     reads whole, unbound inheritance parents read through their bound
  *     children's rules, relations the class reads no row of not read at all,
- *     and statistics (pg_statistic rows, counters) of bound relations hidden.
+ *     statistics (pg_statistic rows, counters) of bound relations hidden,
+ *     and their system columns (xmin, ctid ...) read as NULL.
  *     The rules come from redact_policy.c; redact_hooks.c calls
  *     redact_level from the planner hook.  The files of the mechanism:
  *     redact_internal.h.
@@ -53,10 +54,40 @@ read_relid(RangeTblEntry *rte)
 typedef struct MaskContext
 {
 	RteRules  **rules;			/* by range table index, NULL: untouched */
+	bool	   *system_hidden;	/* by range table index: see hidden_system_column */
 	int			nrtes;
 	int			sublevels_up;
 	List	   *rtable;			/* of the level being rewritten */
 } MaskContext;
+
+/* ----------------------------------------------------------------------
+ * System columns of bound relations
+ *
+ * xmin, xmax, cmin and cmax say which transaction (and which command in
+ * it) wrote or locked a row: a loan severed by a return and the fine that
+ * return unlinked carry the same xmin, and so do a loan kept in place and
+ * the payment taken in the transaction that settled it, so equal xmins pair
+ * a hidden row with one that names its patron (age(xmin) and
+ * pg_xact_commit_timestamp(xmin) turn it into a time).  ctid is the row's
+ * physical place, which follows the order rows were written in, and
+ * physical order pairs rows as well as time does.  For every class but
+ * operational, these columns of a bound relation (a source, a copy, an
+ * account, the patrons, private history: any relation the class reads under
+ * rules, the target of an INSERT too) read as NULL wherever the query names
+ * them, like a masked column: the ILS (operational) keeps them (an ORM's
+ * optimistic locking on xmin), a report that selects them keeps running,
+ * and a condition on them matches nothing.  tableoid, which partition a row
+ * is in, is left: the partition key is a column the class reads anyway.
+ * The rules' own calls (the last-borrower test reads tableoid and ctid) are
+ * added after this rewrite and read the stored values.
+ * ---------------------------------------------------------------------- */
+static bool
+hidden_system_column(const MaskContext *mc, const Var *v)
+{
+	return v->varattno < 0 && v->varattno != TableOidAttributeNumber &&
+		(int) v->varlevelsup == mc->sublevels_up && v->varno >= 1 && v->varno <= mc->nrtes &&
+		mc->system_hidden[v->varno];
+}
 
 static Expr *
 at_level(Expr *e, int sublevels_up)
@@ -78,6 +109,8 @@ reads_masked_walker(Node *node, MaskContext *mc)
 		Var		   *v = (Var *) node;
 		RteRules   *r;
 
+		if (hidden_system_column(mc, v))
+			return true;
 		return (int) v->varlevelsup == mc->sublevels_up && v->varno >= 1 && v->varno <= mc->nrtes &&
 			(r = mc->rules[v->varno]) != NULL && v->varattno >= 0 && v->varattno <= r->natts &&
 			(v->varattno == 0 || r->masks[v->varattno] != NULL);
@@ -104,6 +137,8 @@ mask_mutator(Node *node, MaskContext *mc)
 		Var		   *v = (Var *) node;
 		RteRules   *r;
 
+		if (hidden_system_column(mc, v))
+			return (Node *) makeNullConst(v->vartype, v->vartypmod, v->varcollid);
 		if ((int) v->varlevelsup != mc->sublevels_up || v->varno < 1 || v->varno > mc->nrtes ||
 			(r = mc->rules[v->varno]) == NULL || v->varattno < 0)
 			return (Node *) copyObject(v);
@@ -729,6 +764,8 @@ redact_level(Query *q, const Redaction *red)
 	RteRules  **rules;
 	List	  **saved;
 	bool		any_mask = false;
+	bool		any_system = false;
+	bool	   *system_hidden;
 	int			rti;
 	int			excluded = q->onConflict ? q->onConflict->exclRelIndex : 0;
 	int			write_rti;
@@ -777,6 +814,19 @@ redact_level(Query *q, const Redaction *red)
 		rules[rti] = r;
 	}
 
+	/* system columns: see "System columns of bound relations" */
+	system_hidden = palloc0(sizeof(bool) * (nrtes + 1));
+	if (red->class != PALS_CLASS_OPERATIONAL)
+		for (rti = 1; rti <= nrtes; rti++)
+		{
+			RangeTblEntry *rte = rt_fetch(rti, q->rtable);
+
+			if (rte->rtekind == RTE_RELATION && rti != excluded &&
+				rte->relid != StatisticRelationId && rte->relid != StatisticExtDataRelationId &&
+				OidIsValid(read_relid(rte)) && redact_policy_for(rte->relid)->bound)
+				any_system = system_hidden[rti] = true;
+		}
+
 	/* writes: see "Writes" */
 	write_rti = q->resultRelation;
 	if (write_rti > 0 && (q->commandType == CMD_INSERT || q->commandType == CMD_UPDATE ||
@@ -794,9 +844,9 @@ redact_level(Query *q, const Redaction *red)
 		}
 	}
 
-	if (any_mask)
+	if (any_mask || any_system)
 	{
-		MaskContext mc = {rules, nrtes, 0, q->rtable};
+		MaskContext mc = {rules, system_hidden, nrtes, 0, q->rtable};
 
 		/* the relations' own security quals (RLS) see stored values: set aside */
 		saved = palloc0(sizeof(List *) * (nrtes + 1));
