@@ -696,13 +696,17 @@ copy_rules(RteRules *r, const CopyBinding *c, const Redaction *red)
 	Expr	   *visible = makeBoolExpr(OR_EXPR,
 									   list_make2(is_null((Expr *) column_var(r, c->key_column), true),
 												  source), -1);
+	/* current_when: rows of the current account (a fine still owed) keep their patron */
+	Expr	   *current = c->current_when == NULL ? NULL
+		: pals_row_condition(c->current_when, "current_when", r->relid, r->rti);
 	ListCell   *lc;
 
 	switch (c->sever_with)
 	{
 		case COPY_SEVER_NULL:
 		case COPY_SEVER_PLACEHOLDER:
-			mask(r, c->patron_column, visible);
+			mask(r, c->patron_column,
+				 current ? makeBoolExpr(OR_EXPR, list_make2(visible, current), -1) : visible);
 			break;
 		case COPY_SEVER_UNLINK:
 			foreach(lc, copy_link_columns(c, r->relid))
@@ -718,11 +722,18 @@ copy_rules(RteRules *r, const CopyBinding *c, const Redaction *red)
 			 * 'null': whether it is linked to a hidden source or was
 			 * unlinked (its source severed), and, since the two cannot be
 			 * told apart, on every row without a link (fail closed).  A
-			 * copy of the current account (an unsettled loan's fine)
-			 * keeps its patron.
+			 * copy of the current account keeps its patron: one whose
+			 * source the class reads (an unsettled loan's fine), and one
+			 * current_when names (a fine still owed, where the ILS severs
+			 * the loan before the fine is paid).  For staff and
+			 * collections: auditors read no copy's patron anyway, and a
+			 * patron reads only their own rows.
 			 */
-			if (c->patron_column != NULL)
-				mask(r, c->patron_column, copyObject(source_only));
+			if (c->patron_column != NULL &&
+				(red->class == PALS_CLASS_STAFF || red->class == PALS_CLASS_COLLECTIONS))
+				mask(r, c->patron_column,
+					 current ? makeBoolExpr(OR_EXPR, list_make2(copyObject(source_only), current), -1)
+					 : copyObject(source_only));
 			break;
 		case COPY_SEVER_DELETE:
 			filter(r, visible);

@@ -72,7 +72,7 @@ CREATE FUNCTION pg_temp.by_order(fines_order text) RETURNS text LANGUAGE sql AS 
                   fines_order)
 $$;
 \set ECHO all
-SELECT plan(37);
+SELECT plan(46);
 
 -- 1. order and time, before the backlog runs
 SELECT pg_temp.attempt('before sever: payments.paid_at = loans.fines_settled_at', 'staff',
@@ -99,6 +99,31 @@ SELECT is(pg_temp.probe('branch_staff', ARRAY[
           'staff read every fine still owed with its patron and its loan');
 SELECT ok((SELECT count(*) FROM demo.fines f JOIN demo.loans l ON (l.id, l.checked_out_at) = (f.loan_id, f.loan_checked_out_at)
             WHERE l.fines_settled_at IS NULL) > 0, '(there are fines still owed)');
+-- the balances the ILS computes from fines and payments (a bound view): the same for staff and
+-- collections, although they read paid fines of hidden loans without their patron
+CREATE TABLE pg_temp.true_balances AS SELECT patron_id, owed FROM demo.balances;
+GRANT SELECT ON pg_temp.true_balances TO PUBLIC;
+SELECT ok((SELECT count(*) FROM demo.fines f JOIN demo.loans l ON (l.id, l.checked_out_at) = (f.loan_id, f.loan_checked_out_at)
+            WHERE l.returned_at IS NOT NULL AND l.fines_settled_at IS NOT NULL AND f.patron_id IN (SELECT patron_id FROM pg_temp.true_balances)) > 0,
+          '(patrons with a balance have paid fines of hidden loans)');
+SELECT is(pg_temp.probe('branch_staff', ARRAY[
+    'SELECT count(*) AS n FROM demo.balances b FULL JOIN pg_temp.true_balances t USING (patron_id)
+      WHERE b.owed IS DISTINCT FROM t.owed']) -> 'rows' -> 0 ->> 'n',
+          '0', 'staff: every balance reads as the ILS computes it');
+SELECT is(pg_temp.probe('branch_staff', ARRAY[
+    'SELECT count(*) AS n FROM demo.patrons p
+      WHERE coalesce((SELECT b.owed FROM demo.balances b WHERE b.patron_id = p.id), 0)
+            IS DISTINCT FROM coalesce((SELECT t.owed FROM pg_temp.true_balances t WHERE t.patron_id = p.id), 0)']) -> 'rows' -> 0 ->> 'n',
+          '0', 'staff: the desk''s balance of each patron (a correlated lookup) too');
+SELECT is(pg_temp.probe('collections_agency', ARRAY[
+    'SELECT count(*) FILTER (WHERE b.owed IS DISTINCT FROM t.owed) AS wrong, count(*) AS n
+       FROM demo.balances b JOIN pg_temp.true_balances t USING (patron_id)']) -> 'rows' -> 0,
+          jsonb_build_object('wrong', 0, 'n', (SELECT count(*) FROM pg_temp.true_balances
+                                               WHERE owed > current_setting('pals_privacy.collections_threshold')::numeric)),
+          'collections: the balances of the patrons who owe, as the ILS computes them');
+SELECT alike(pg_temp.probe('branch_staff', ARRAY['SET LOCAL enable_seqscan = off',
+                                                  'EXPLAIN (COSTS OFF) SELECT owed FROM demo.balances WHERE patron_id = 5']) ->> 'rows',
+             '%fines_patron_idx%', 'staff: a balance lookup still uses the index on the fines'' patron');
 
 -- 2. system columns
 SELECT pg_temp.attempt('a severed loan and its unlinked fine share their xmin', 'staff',
@@ -211,6 +236,33 @@ SELECT pg_temp.attempt('after sever: severed loans and unlinked fines in ctid or
 SELECT is(pg_temp.probe('opac', ARRAY['SELECT count(*) FILTER (WHERE patron_id IS NULL) AS masked, count(*) AS n FROM demo.fines']) -> 'rows' -> 0 ->> 'n',
           (SELECT count(*)::text FROM demo.fines WHERE patron_id = 9011),
           'patron: their own fines are still theirs to read');
+
+
+-- current_when: a copy row that is the current account keeps its patron (Koha severs a loan whose
+-- fine is still owed); here, as a stand-in, fines over 8.00
+CREATE FUNCTION pg_temp.over8() RETURNS jsonb LANGUAGE sql AS $$
+    SELECT pg_temp.probe('branch_staff', ARRAY['SELECT count(*) FILTER (WHERE patron_id IS NOT NULL) AS shown,
+                                                       count(*) FILTER (WHERE loan_id IS NOT NULL OR created_at IS NOT NULL) AS linked
+                                                  FROM demo.fines WHERE amount > 8']) -> 'rows' -> 0
+$$;
+CREATE TABLE pg_temp.over8_before AS SELECT pg_temp.over8() AS r;
+SELECT ok(((SELECT r FROM pg_temp.over8_before) ->> 'shown')::int < (SELECT count(*) FROM demo.fines WHERE amount > 8),
+          'without current_when: staff read the patron of fines over 8.00 only where they read the loan''s');
+\o /dev/null
+SELECT pals_privacy.unbind_copy('demo.fines');
+SELECT pals_privacy.bind_copy('demo.fines', 'demo.loans', 'loan_id', 'patron_id', sever_with => 'unlink',
+                              source_key => 'id', hide_columns => '{created_at}', current_when => 'amount > 8');
+\o
+SELECT is(pg_temp.over8(),
+          jsonb_build_object('shown', (SELECT count(*) FROM demo.fines WHERE amount > 8),
+                             'linked', (SELECT r FROM pg_temp.over8_before) -> 'linked'),
+          'current_when: staff read the patron of every fine it names, and still no hidden link or time');
+SELECT throws_ok($$SELECT pals_privacy.bind_copy('demo.loan_events', 'demo.loans', 'loan_id', 'patron_id', sever_with => 'delete',
+                                                 source_key => 'id', current_when => 'true')$$,
+                 '22023', 'bind_copy: current_when has no use with sever_with => ''delete''', 'current_when is refused with ''delete''');
+SELECT throws_ok($$SELECT pals_privacy.bind_copy('demo.fines', 'demo.loans', 'loan_id', 'patron_id', sever_with => 'unlink',
+                                                 source_key => 'id', current_when => 'no_such_column > 0')$$,
+                 '42703', NULL, 'current_when is parsed at bind time');
 
 SELECT * FROM finish();
 \set ECHO none
