@@ -247,7 +247,7 @@ END $$;
 
 \o
 \set ECHO all
-SELECT plan(105);
+SELECT plan(108);
 
 ------------------------------------------------------------------------------
 -- Binding, as the docs say
@@ -321,6 +321,14 @@ SELECT is(pg_temp.v('regress_koha_opac', 'SELECT count(*) FROM koha.borrowers') 
           pg_temp.v('regress_koha_opac', 'SELECT count(*) FROM koha.message_queue WHERE borrowernumber IS DISTINCT FROM 9002') || '/' ||
           pg_temp.v('regress_koha_opac', 'SELECT count(*) FROM koha.accountlines WHERE borrowernumber IS DISTINCT FROM 9002'),
           '1/0/0', 'patron W: own patron row, no one else''s notices or fines');
+-- the patron's own data: W's rows of every bound relation, nobody else's
+SELECT is(pg_temp.v('regress_koha_opac', $$SELECT string_agg(DISTINCT r ->> 'relation', ' ' ORDER BY r ->> 'relation')
+                                           FROM jsonb_array_elements(pals_privacy.my_data() -> 'relations') r
+                                          WHERE jsonb_array_length(r -> 'rows') > 0$$),
+          'koha.action_logs koha.borrowers koha.illrequests koha.issues koha.old_issues koha.reserves koha.statistics',
+          'my_data: W reads own rows of the Koha relations');
+SELECT is(pg_temp.v('regress_koha_opac', $$SELECT count(*) FROM regexp_matches(pals_privacy.my_data()::text, 'Surname|Given|Kohaquist|Heavyreader|"borrowernumber": (?!9002)\d+', 'g')$$),
+          '0', 'my_data: and nothing that names another patron');
 SELECT is(pg_temp.v('regress_koha_collect', 'SELECT count(borrowernumber) FROM koha.old_issues') || '/' ||
           pg_temp.v('regress_koha_audit', 'SELECT count(borrowernumber) FROM koha.old_issues') || '/' ||
           pg_temp.v('regress_koha_audit', 'SELECT count(borrowernumber) FROM koha.issues'),
@@ -335,6 +343,8 @@ SELECT is(pg_temp.x('regress_koha_staff', $$INSERT INTO koha.issues (issue_id, b
           'errors: a second loan of W''s item fails without naming the row (no DETAIL)');
 SELECT is(pg_temp.x('regress_koha_staff', $$UPDATE koha.old_issues SET note = 'x' WHERE borrowernumber = 9001$$), '1',
           'writes: staff update only the one of Z''s loans they read (203, Z its last borrower)');
+SELECT matches(pg_temp.x('regress_koha_staff', 'EXPLAIN ANALYZE SELECT * FROM koha.old_issues WHERE borrowernumber = 9005'),
+               '^42501 ', 'EXPLAIN ANALYZE: refused to staff (it would count hidden rows)');
 -- EXPLAIN estimates: H (9005) borrowed 200 items, everyone else a dozen: the planner knows it
 SELECT cmp_ok(pg_temp.estimate('regress_koha', 'SELECT * FROM koha.old_issues WHERE borrowernumber = 9005'), '>',
               5 * pg_temp.estimate('regress_koha', 'SELECT * FROM koha.old_issues WHERE borrowernumber = 44'),
