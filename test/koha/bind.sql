@@ -15,9 +15,10 @@ SELECT pals_privacy.bind_balance('koha.account_balances', 'borrowernumber', 'owe
 
 -- Loans: open in issues, moved to old_issues on return; each item keeps its last borrower in
 -- old_issues; severed rows go to Koha's AnonymousPatron (borrowernumber 1), as Koha's own
--- anonymisation does
+-- anonymisation does.  Every row of old_issues is closed, also a lost item's that an older Koha
+-- moved without a returndate: its timestamp dates it
 SELECT pals_privacy.bind_loans('koha.issues', 'borrowernumber', 'itemnumber', '{returndate}');
-SELECT pals_privacy.bind_loans('koha.old_issues', 'borrowernumber', 'itemnumber', '{returndate}',
+SELECT pals_privacy.bind_loans('koha.old_issues', 'borrowernumber', 'itemnumber', '{returndate,timestamp}',
            sever_with => 'patron:1');
 
 -- Holds: the item is NULL until one is trapped; closed when filled or cancelled

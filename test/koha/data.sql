@@ -4,7 +4,7 @@
 -- n % 10 = 3, 2 for n % 10 = 7); patron 1 is Koha's AnonymousPatron.  Four crafted patrons:
 --   Z 9001 Zebulon Kohaquist: card expired in 2020, owes nothing, holds nothing: purged.  Z
 --     borrowed items 201 and 202 before W (so Z is nobody's last borrower there) and is the
---     last borrower of 203; a fine on the 201 loan, paid; an overdue notice about it; a
+--     last borrower of 203; Z lost item 149 (its old_issues row has no returndate); a fine on the 201 loan, paid; an overdue notice about it; a
 --     title-level hold cancelled, a hold on 202 filled; an interlibrary loan; statistics and
 --     action_logs of each issue and return; a MEMBERS log with Z's data.
 --   W 9002 Wanda Otherly: current card, an open loan; logs in through the catalogue.
@@ -65,7 +65,9 @@ INSERT INTO koha.old_issues (issue_id, borrowernumber, itemnumber, date_due, bra
     (1603, 9001, 203, '2024-02-15 09:00', 'CPL', '2024-02-10 12:00', '2024-02-01 09:00', '2024-02-10 12:00'),
     (1604, 9002, 201, '2024-04-15 09:00', 'CPL', '2024-04-10 10:00', '2024-04-01 09:00', '2024-04-10 10:00'),
     (1605, 9002, 202, '2024-04-15 09:00', 'CPL', '2024-04-10 11:00', '2024-04-01 09:00', '2024-04-10 11:00'),
-    (1606, 9003, 150, '2024-05-15 09:00', 'FPL', '2024-05-30 10:00', '2024-05-01 09:00', '2024-05-30 10:00');
+    (1606, 9003, 150, '2024-05-15 09:00', 'FPL', '2024-05-30 10:00', '2024-05-01 09:00', '2024-05-30 10:00'),
+    -- a loan of an item Z lost, moved to old_issues by an older Koha without a return date
+    (1607, 9001, 149, '2023-12-15 09:00', 'CPL', NULL, '2023-12-01 09:00', '2024-01-15 10:00');
 -- Current loans: twenty, and W's and V's
 INSERT INTO koha.issues (issue_id, borrowernumber, itemnumber, date_due, branchcode, issuedate, "timestamp")
 SELECT 1500 + g, 2 + (g * 11) % 120, g, timestamp '2026-11-20 10:00' + interval '14 days', 'CPL',
@@ -122,7 +124,7 @@ SELECT o.issuedate, o.branchcode, 'issue', o.itemnumber, o.borrowernumber, b.cat
   FROM koha.old_issues o LEFT JOIN koha.borrowers b USING (borrowernumber)
 UNION ALL
 SELECT o.returndate, o.branchcode, 'return', o.itemnumber, o.borrowernumber, b.categorycode, 'intranet'
-  FROM koha.old_issues o LEFT JOIN koha.borrowers b USING (borrowernumber)
+  FROM koha.old_issues o LEFT JOIN koha.borrowers b USING (borrowernumber) WHERE o.returndate IS NOT NULL
 UNION ALL
 SELECT i.issuedate, i.branchcode, 'issue', i.itemnumber, i.borrowernumber, b.categorycode, 'intranet'
   FROM koha.issues i JOIN koha.borrowers b USING (borrowernumber);
@@ -134,7 +136,7 @@ SELECT o.issuedate, 'CIRCULATION', 'ISSUE', o.borrowernumber, o.itemnumber::text
   FROM koha.old_issues o WHERE (o.issue_id % 5 = 0 OR o.issue_id > 1600) AND o.borrowernumber > 1
 UNION ALL
 SELECT o.returndate, 'CIRCULATION', 'RETURN', o.borrowernumber, o.itemnumber::text, 'intranet'
-  FROM koha.old_issues o WHERE (o.issue_id % 5 = 0 OR o.issue_id > 1600) AND o.borrowernumber > 1
+  FROM koha.old_issues o WHERE (o.issue_id % 5 = 0 OR o.issue_id > 1600) AND o.borrowernumber > 1 AND o.returndate IS NOT NULL
 UNION ALL
 SELECT timestamp '2024-06-01' + b.borrowernumber * interval '1 minute', 'MEMBERS', 'MODIFY', b.borrowernumber,
        json_build_object('surname', b.surname, 'firstname', b.firstname, 'cardnumber', b.cardnumber, 'email', b.email)::text, 'intranet'

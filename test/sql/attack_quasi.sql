@@ -250,18 +250,21 @@ SELECT ok(((SELECT r FROM pg_temp.over8_before) ->> 'shown')::int < (SELECT coun
           'without current_when: staff read the patron of fines over 8.00 only where they read the loan''s');
 \o /dev/null
 SELECT pals_privacy.unbind_copy('demo.fines');
-SELECT pals_privacy.bind_copy('demo.fines', 'demo.loans', 'loan_id', 'patron_id', sever_with => 'unlink',
-                              source_key => 'id', hide_columns => '{created_at}', current_when => 'amount > 8');
+SELECT pals_privacy.bind_copy('demo.fines', 'demo.loans', key_columns => '{loan_id,loan_checked_out_at}',
+                              source_keys => '{id,checked_out_at}', patron_column => 'patron_id', sever_with => 'unlink',
+                              hide_columns => '{created_at}', current_when => 'amount > 8');
 \o
 SELECT is(pg_temp.over8(),
           jsonb_build_object('shown', (SELECT count(*) FROM demo.fines WHERE amount > 8),
                              'linked', (SELECT r FROM pg_temp.over8_before) -> 'linked'),
           'current_when: staff read the patron of every fine it names, and still no hidden link or time');
-SELECT throws_ok($$SELECT pals_privacy.bind_copy('demo.loan_events', 'demo.loans', 'loan_id', 'patron_id', sever_with => 'delete',
-                                                 source_key => 'id', current_when => 'true')$$,
+SELECT throws_ok($$SELECT pals_privacy.bind_copy('demo.loan_events', 'demo.loans', key_columns => '{loan_id,loan_checked_out_at}',
+                                                 source_keys => '{id,checked_out_at}', patron_column => 'patron_id',
+                                                 sever_with => 'delete', current_when => 'true')$$,
                  '22023', 'bind_copy: current_when has no use with sever_with => ''delete''', 'current_when is refused with ''delete''');
-SELECT throws_ok($$SELECT pals_privacy.bind_copy('demo.fines', 'demo.loans', 'loan_id', 'patron_id', sever_with => 'unlink',
-                                                 source_key => 'id', current_when => 'no_such_column > 0')$$,
+SELECT throws_ok($$SELECT pals_privacy.bind_copy('demo.fines', 'demo.loans', key_columns => '{loan_id,loan_checked_out_at}',
+                                                 source_keys => '{id,checked_out_at}', patron_column => 'patron_id',
+                                                 sever_with => 'unlink', current_when => 'no_such_column > 0')$$,
                  '42703', NULL, 'current_when is parsed at bind time');
 
 SELECT * FROM finish();
