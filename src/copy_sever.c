@@ -14,6 +14,12 @@
  *     the trigger is on changes (relcache invalidation; copy_binding sends
  *     one for itself on every change, as the other configuration tables do).
  *     It runs as the extension owner, as the SECURITY DEFINER function did.
+ *
+ *     The copies of a row are those whose key columns equal the row's source
+ *     key columns, all of them (a unique key of the source, bind_copy).  A
+ *     row whose key changes leaves the copies keyed by its old key to no
+ *     row: they are severed too, else a row given that key later (a decoy)
+ *     would take them over.
  */
 #include "pals_privacy.h"
 
@@ -23,6 +29,7 @@
 #include "fmgr.h"
 #include "catalog/namespace.h"
 #include "miscadmin.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
@@ -43,10 +50,11 @@ typedef struct CopySever
 	CopyKey		key;
 	bool		bound;			/* false: no such copy binding (nothing to do) */
 	bool		source_bound;	/* its source has a loan binding */
-	AttrNumber	key_attno;		/* in the trigger's relation: the source key */
+	int			nkeys;
+	AttrNumber *key_attnos;		/* in the trigger's relation: the source key columns */
 	AttrNumber	patron_attno;	/* in the trigger's relation: the loan binding's patron column */
 	char	   *placeholder;	/* sever_with 'patron:<id>': <id>; else NULL */
-	SPIPlanPtr	plan;			/* the severing statement, $1 the key as text */
+	SPIPlanPtr	plan;			/* the severing statement, $1 ... $n the key as text */
 } CopySever;
 
 static HTAB *copies = NULL;
@@ -120,19 +128,21 @@ static void
 load_copy(CopySever *e, Relation rel)
 {
 	static const char *sql =
-		"SELECT pals_privacy._copy_sever_sql(c, format('t.%I = $1::%s', c.key_column, "
-		"                                   pals_privacy._column_type_name(c.relation, c.key_column))), "
-		"       c.source_key, b.patron_column, b.sever_with "
+		"SELECT pals_privacy._copy_sever_sql(c, pals_privacy._copy_key_match(c, NULL)), "
+		"       c.source_keys::text[], b.patron_column, b.sever_with "
 		"  FROM pals_privacy.copy_binding c "
 		"  LEFT JOIN pals_privacy.loan_binding b ON b.relation = c.source "
 		" WHERE c.relation = $1";
 	Oid			argtype = OIDOID;
 	Datum		arg = ObjectIdGetDatum(e->key.copy);
 	char	   *stmt;
-	char	   *source_key;
 	char	   *patron_column;
 	char	   *sever_with;
-	Oid			texttype = TEXTOID;
+	bool		isnull;
+	Datum		keys;
+	Datum	   *elems;
+	int			nelems;
+	Oid		   *texttypes;
 	SPIPlanPtr	plan;
 	MemoryContext old;
 
@@ -141,19 +151,29 @@ load_copy(CopySever *e, Relation rel)
 	if (!e->bound)
 		return;
 	stmt = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-	source_key = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	keys = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
 	patron_column = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
 	sever_with = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4);
-	if (stmt == NULL || source_key == NULL)
+	if (stmt == NULL || isnull)
+		elog(ERROR, "pals_privacy: copy binding of %u is incomplete", e->key.copy);
+	deconstruct_array(DatumGetArrayTypeP(keys), TEXTOID, -1, false, TYPALIGN_INT, &elems, NULL, &nelems);
+	if (nelems < 1)
 		elog(ERROR, "pals_privacy: copy binding of %u is incomplete", e->key.copy);
 
-	e->key_attno = SPI_fnumber(RelationGetDescr(rel), source_key);
-	if (e->key_attno <= 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("column \"%s\" of the copy binding of %s is not in %s",
-						source_key, get_rel_name(e->key.copy), RelationGetRelationName(rel)),
-				 errhint("Bind the copy again with pals_privacy.bind_copy().")));
+	e->nkeys = nelems;
+	e->key_attnos = MemoryContextAlloc(copies_context, sizeof(AttrNumber) * nelems);
+	for (int i = 0; i < nelems; i++)
+	{
+		char	   *source_key = TextDatumGetCString(elems[i]);
+
+		e->key_attnos[i] = SPI_fnumber(RelationGetDescr(rel), source_key);
+		if (e->key_attnos[i] <= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("column \"%s\" of the copy binding of %s is not in %s",
+							source_key, get_rel_name(e->key.copy), RelationGetRelationName(rel)),
+					 errhint("Bind the copy again with pals_privacy.bind_copy().")));
+	}
 	e->source_bound = patron_column != NULL;
 	if (e->source_bound)
 	{
@@ -164,7 +184,10 @@ load_copy(CopySever *e, Relation rel)
 		if (sever_with != NULL && strncmp(sever_with, "patron:", 7) == 0)
 			e->placeholder = MemoryContextStrdup(copies_context, sever_with + 7);
 	}
-	plan = pals_prepare_saved(stmt, 1, &texttype);
+	texttypes = palloc(sizeof(Oid) * nelems);
+	for (int i = 0; i < nelems; i++)
+		texttypes[i] = TEXTOID;
+	plan = pals_prepare_saved(stmt, nelems, texttypes);
 	old = MemoryContextSwitchTo(copies_context);
 	e->plan = plan;
 	MemoryContextSwitchTo(old);
@@ -251,7 +274,6 @@ pals_privacy_sever_copies(PG_FUNCTION_ARGS)
 	CopySever	cs;
 	bool		isnull;
 	char	   *key;
-	Datum		value;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(td->tg_event) || td->tg_trigger->tgnargs < 1)
@@ -280,23 +302,57 @@ pals_privacy_sever_copies(PG_FUNCTION_ARGS)
 		cs = *e;
 		if (cs.placeholder != NULL)
 			cs.placeholder = pstrdup(cs.placeholder);
-		if (cs.bound &&
-			!(TRIGGER_FIRED_BY_UPDATE(td->tg_event) && !cs.source_bound))
+		if (cs.bound)
 		{
-			bool		still_identified = false;
+			bool		sever = true;
+
+			cs.key_attnos = palloc(sizeof(AttrNumber) * cs.nkeys);
+			memcpy(cs.key_attnos, e->key_attnos, sizeof(AttrNumber) * cs.nkeys);
 
 			if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
 			{
-				char	   *newp = column_text(td->tg_newtuple, desc, cs.patron_attno, &isnull);
+				bool		key_changed = false;
 
-				/* still identified: nothing to do */
-				still_identified = !isnull && (cs.placeholder == NULL || strcmp(newp, cs.placeholder) != 0);
+				for (int i = 0; i < cs.nkeys && !key_changed; i++)
+				{
+					bool		oldnull;
+					bool		newnull;
+					char	   *o = column_text(td->tg_trigtuple, desc, cs.key_attnos[i], &oldnull);
+					char	   *n = column_text(td->tg_newtuple, desc, cs.key_attnos[i], &newnull);
+
+					key_changed = oldnull != newnull || (!oldnull && strcmp(o, n) != 0);
+				}
+				if (!key_changed)
+				{
+					if (!cs.source_bound)
+						sever = false;
+					else
+					{
+						char	   *newp = column_text(td->tg_newtuple, desc, cs.patron_attno, &isnull);
+
+						/* still identified: nothing to do */
+						sever = isnull || (cs.placeholder != NULL && strcmp(newp, cs.placeholder) == 0);
+					}
+				}
 			}
-			if (!still_identified)
+			if (sever)
 			{
-				key = column_text(td->tg_trigtuple, desc, cs.key_attno, &isnull);
-				value = isnull ? (Datum) 0 : CStringGetTextDatum(key);
-				pals_execute_as(pals_registry()->extension_owner, cs.plan, &value, isnull ? "n" : " ");
+				/* the copies keyed by the row's key before the change */
+				Datum	   *values = palloc(sizeof(Datum) * cs.nkeys);
+				char	   *nulls = palloc(cs.nkeys + 1);
+				bool		anykey = false;
+
+				for (int i = 0; i < cs.nkeys; i++)
+				{
+					key = column_text(td->tg_trigtuple, desc, cs.key_attnos[i], &isnull);
+					values[i] = isnull ? (Datum) 0 : CStringGetTextDatum(key);
+					nulls[i] = isnull ? 'n' : ' ';
+					anykey |= !isnull;
+				}
+				nulls[cs.nkeys] = '\0';
+				/* a row without a key has no copies (NULL equals nothing) */
+				if (anykey)
+					pals_execute_as(pals_registry()->extension_owner, cs.plan, values, nulls);
 			}
 		}
 	}

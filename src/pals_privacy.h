@@ -140,8 +140,8 @@ typedef struct CopyBinding
 {
 	Oid			relid;			/* the copy */
 	Oid			source;			/* a loan binding's relation */
-	char	   *key_column;		/* in the copy: the source row's key */
-	char	   *source_key;		/* in the source */
+	List	   *key_columns;	/* of char *: in the copy, the source row's key */
+	List	   *source_keys;	/* of char *: in the source, a unique key, column for column */
 	char	   *patron_column;	/* in the copy, or NULL */
 	CopyStrategy sever_with;
 	List	   *hide_columns;	/* of char *: hidden with the link (a time equal to the source's) */
@@ -253,6 +253,7 @@ extern const char *pals_session_patron(void);
 extern void pals_redact_init(void);
 extern bool pals_redaction_in_force(void);
 extern bool pals_statistics_of_bound(Oid relid);
+extern bool pals_masked_column(Node *node, Index *varno, AttrNumber *attno);
 
 /* officer.c, pseudonym.c: the privacy officer's view (issue 19) */
 extern void pals_stats_init(void);
