@@ -247,7 +247,7 @@ END $$;
 
 \o
 \set ECHO all
-SELECT plan(108);
+SELECT plan(110);
 
 ------------------------------------------------------------------------------
 -- Binding, as the docs say
@@ -262,6 +262,23 @@ SELECT is((SELECT string_agg(kind || ' ' || relation::text || coalesce('.' || co
           'retain koha.message_queue.time_queued',
           'every Koha table is bound with the documented calls');
 SELECT is(pals_privacy.class_of('regress_koha'), 'operational', 'the ILS''s own role (it owns the tables) is operational');
+SELECT is((SELECT detail FROM pals_privacy.health() WHERE check_name = 'protections in place'),
+          'severing triggers enabled, row security on every bound table', 'health(): the protections binding put on are in place');
+-- the ILS's role owns the tables: it can switch them off (a schema upgrade script might), and
+-- health() says so
+BEGIN;
+SET LOCAL ROLE regress_koha;
+ALTER TABLE koha.old_issues DISABLE TRIGGER pals_privacy_sever;
+ALTER TABLE koha.accountlines NO FORCE ROW LEVEL SECURITY;
+ALTER TABLE koha.statistics DISABLE ROW LEVEL SECURITY;
+DROP POLICY pals_privacy_guard ON koha.message_queue;
+RESET ROLE;
+SELECT is((SELECT detail FROM pals_privacy.health() WHERE check_name = 'protections in place'),
+          'policy pals_privacy_guard is missing on koha.message_queue; row security is not forced on koha.accountlines; '
+          'row security is off on koha.statistics; trigger pals_privacy_sever on koha.old_issues is disabled '
+          '(switch it on again: docs/operations.md, "protections in place")',
+          'health(): the ILS''s role switching the severing trigger, row security or the guard policy off is reported');
+ROLLBACK;
 
 ------------------------------------------------------------------------------
 -- Redaction by class, right after binding (before any backlog)
