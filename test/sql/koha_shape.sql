@@ -247,7 +247,7 @@ END $$;
 
 \o
 \set ECHO all
-SELECT plan(110);
+SELECT plan(113);
 
 ------------------------------------------------------------------------------
 -- Binding, as the docs say
@@ -343,6 +343,16 @@ SELECT is(pg_temp.v('regress_koha_opac', $$SELECT string_agg(DISTINCT r ->> 'rel
           'my_data: W reads own rows of the Koha relations');
 SELECT is(pg_temp.v('regress_koha_opac', $$SELECT count(*) FROM regexp_matches(pals_privacy.my_data()::text, 'Surname|Given|Kohaquist|Heavyreader|"borrowernumber": (?!9002)\d+', 'g')$$),
           '0', 'my_data: and nothing that names another patron');
+-- collections: the patrons who owe more than the threshold (C), their name, card, contact and
+-- amounts only, no loan
+SELECT is(pg_temp.q('regress_koha_collect', 'SELECT borrowernumber, cardnumber, surname, email, dateofbirth, branchcode FROM koha.borrowers'),
+          '[{"email": "carl@collectable.example", "surname": "Collectable", "branchcode": null, "cardnumber": "21000009007C", "dateofbirth": null, "borrowernumber": 9007}]',
+          'collections: C only, name, card and contact');
+SELECT is(pg_temp.q('regress_koha_collect', 'SELECT borrowernumber, issue_id, itemnumber, description, amountoutstanding FROM koha.accountlines'),
+          '[{"issue_id": null, "itemnumber": null, "description": null, "borrowernumber": 9007, "amountoutstanding": 30.000000}]',
+          'collections: C''s charge, without the loan, item or title it is for (staff read them: C is the last borrower)');
+SELECT is(pg_temp.v('regress_koha_staff', 'SELECT itemnumber FROM koha.accountlines WHERE borrowernumber = 9007'), '148',
+          '(staff read the item of C''s charge)');
 SELECT is(pg_temp.v('regress_koha_collect', 'SELECT count(borrowernumber) FROM koha.old_issues') || '/' ||
           pg_temp.v('regress_koha_audit', 'SELECT count(borrowernumber) FROM koha.old_issues') || '/' ||
           pg_temp.v('regress_koha_audit', 'SELECT count(borrowernumber) FROM koha.issues'),
