@@ -12,7 +12,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pals_privacy;
 \set VERBOSITY terse
 
-SELECT plan(80);
+SELECT plan(82);
 
 ------------------------------------------------------------------------------
 -- Part A: a patron table purged by DELETE.
@@ -387,9 +387,15 @@ BEGIN
     END IF;
     UPDATE pf.patrons SET deleted = true, name = 'purged patron' WHERE id = patron;
 END $$;
+-- an outbox: the soft delete leaves the patron row, and with it every notice
+-- addressed to the patron, its text naming them (no cascade removes them)
+CREATE TABLE pf.outbox (id int PRIMARY KEY, patron_id bigint REFERENCES pf.patrons, channel text NOT NULL, body text);
+INSERT INTO pf.outbox VALUES (1, 92001, 'email', 'Dear Kim Gordon, "Daydream Nation" is due'),
+    (2, 92002, 'email', 'Dear Lou Reed, ...'), (3, 92003, 'email', 'Dear Max Roach, ...');
 DO $$ BEGIN
     PERFORM pals_privacy.bind_patrons('pf.patrons', 'id', 'expires', purge_function => 'pf.soft_purge(bigint)');
     PERFORM pals_privacy.bind_loans('pf.loans', 'patron_id', 'item_id', '{returned}', 'paid', sever_with => 'patron:0');
+    PERFORM pals_privacy.bind_outbox('pf.outbox', 'patron_id', 'channel', 'notices');
 END $$;
 
 CALL pals_privacy.purge_expired(dry_run => true) \gset
@@ -411,8 +417,13 @@ SELECT is((SELECT string_agg(id || ':' || name || ':' || deleted, ' ' ORDER BY i
           'purge function: called for the purged patron (soft delete), the row stays as the function left it');
 SELECT is((SELECT string_agg(id || ':' || patron_id, ' ' ORDER BY id) FROM pf.loans), '1:0 2:92003 3:92002 4:92004',
           'purge function: history severed for the purged patron only (not for the one the function refused)');
+SELECT is((SELECT string_agg(id || ':' || patron_id, ' ' ORDER BY id) FROM pf.outbox), '2:92002 3:92003',
+          'purge function: the purged patron''s messages in a bound outbox go (the one the function refused keeps its own)');
+SELECT is((SELECT count(*) FROM pf.outbox WHERE body LIKE '%Kim Gordon%'), 0::bigint,
+          '... so no notice names the purged patron any more');
 
 DO $$ BEGIN
+    PERFORM pals_privacy.unbind('pf.outbox');
     PERFORM pals_privacy.unbind('pf.loans');
     PERFORM pals_privacy.unbind('pf.patrons');
 END $$;

@@ -1,6 +1,8 @@
 -- Remove the given patrons wholly: sever every row of theirs in every loan
--- binding (by its strategy), delete their private history (bound relations
--- and the extension's copies), then remove them by the bound method.
+-- binding (by its strategy), delete their messages waiting in an outbox,
+-- remove them by the bound method, then delete their private history
+-- (bound relations and the extension's copies) and their outbox messages
+-- again (what the purge function wrote).
 -- No SET search_path here: the ILS's purge function runs with the caller's
 -- (the worker's: the database default), as the ILS itself would call it.
 -- Everything below is schema-qualified; only administrators may call it.
@@ -49,6 +51,7 @@ BEGIN
                            substr(b.sever_with, 8), b.patron_column, t) USING ids;
         END IF;
     END LOOP;
+    PERFORM @extschema@._purge_outbox(ids);
     t := @extschema@._column_type_name(pb.relation, pb.id_column);
     IF pb.purge_function IS NULL THEN
         EXECUTE pg_catalog.format('DELETE FROM %s WHERE %I = ANY ($1::%s[])', pb.relation, pb.id_column, t) USING ids;
@@ -71,6 +74,7 @@ BEGIN
         t := @extschema@._column_type_name(b.relation, b.patron_column);
         EXECUTE pg_catalog.format('DELETE FROM %s WHERE %I = ANY ($1::%s[])', b.relation, b.patron_column, t) USING ids;
     END LOOP;
+    PERFORM @extschema@._purge_outbox(ids);
     DELETE FROM @extschema@.private_history h WHERE h.patron = ANY (ids);
     DELETE FROM @extschema@.consents c WHERE c.patron = ANY (ids);
     DELETE FROM @extschema@.patron_pins p WHERE p.patron = ANY (ids);
