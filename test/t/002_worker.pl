@@ -139,15 +139,20 @@ is( $node->safe_psql(
         'lib', "SELECT error FROM pals_privacy.maintenance_runs WHERE kind = 'purge' AND id > $failed ORDER BY id LIMIT 1"),
     '22012: division by zero',
     '... and so has the purge run it failed in');
+# under load the 10 s interval can bring a second failing round before the
+# checks below: each failed round is audited and counted, however many
+my $failed_rounds = "(SELECT count(*) FROM pals_privacy.maintenance_runs WHERE kind = 'maintenance' AND id > $last AND error = '22012: division by zero')";
 is( $node->safe_psql(
-        'lib', q{SELECT count(*) FROM pals_privacy.audit_log WHERE event = 'maintenance.maintenance' AND details ->> 'error' = '22012: division by zero'}),
-    '1', '... and the audit log');
+        'lib', qq{SELECT count(*) = $failed_rounds AND count(*) >= 1 FROM pals_privacy.audit_log
+                   WHERE event = 'maintenance.maintenance' AND details ->> 'error' = '22012: division by zero'}),
+    't', '... and the audit log, once per failed round');
 ok( $node->poll_query_until(
         'lib', q{SELECT outcome || ' | ' || last_error FROM pals_privacy.worker_status() WHERE database = 'lib'},
         'failed | 22012: division by zero'),
     'worker_status(): the failed round and its error');
 is( $node->safe_psql(
-        'lib', q{SELECT next_run > last_start AND launcher = 'running' AND runs > 1 AND failures = 1
+        'lib', qq{SELECT next_run > last_start AND launcher = 'running' AND runs > 1 AND failures >= 1
+                          AND failures <= $failed_rounds
                    FROM pals_privacy.worker_status() WHERE database = 'lib'}),
     't', 'worker_status(): the launcher runs, the next round is planned');
 is($node->safe_psql('lib', q{SELECT outcome FROM pals_privacy.worker_status() WHERE database = 'nolib'}),
