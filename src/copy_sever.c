@@ -20,6 +20,13 @@
  *     row whose key changes leaves the copies keyed by its old key to no
  *     row: they are severed too, else a row given that key later (a decoy)
  *     would take them over.
+ *
+ *     A copy with several sources (bind_copy once per source: Koha's issues
+ *     and old_issues, one issue_id) has these triggers on each; those on a
+ *     source after the first name it (TG_ARGV[1]), and the statement severs
+ *     only copies no other source holds an identified row for
+ *     (_copy_binding_as, _copy_sever_sql): a return that moves the loan
+ *     (INSERT into old_issues, then DELETE from issues) keeps the fine's link.
  */
 #include "pals_privacy.h"
 
@@ -48,6 +55,7 @@ typedef struct CopyKey
 typedef struct CopySever
 {
 	CopyKey		key;
+	Oid			via;			/* the source the trigger names (TG_ARGV[1]), or 0: the first */
 	bool		bound;			/* false: no such copy binding (nothing to do) */
 	bool		source_bound;	/* its source has a loan binding */
 	int			nkeys;
@@ -130,11 +138,11 @@ load_copy(CopySever *e, Relation rel)
 	static const char *sql =
 		"SELECT pals_privacy._copy_sever_sql(c, pals_privacy._copy_key_match(c, NULL)), "
 		"       c.source_keys::text[], b.patron_column, b.sever_with "
-		"  FROM pals_privacy.copy_binding c "
+		"  FROM pals_privacy._copy_binding_as($1, nullif($2, 0)) c "
 		"  LEFT JOIN pals_privacy.loan_binding b ON b.relation = c.source "
 		" WHERE c.relation = $1";
-	Oid			argtype = OIDOID;
-	Datum		arg = ObjectIdGetDatum(e->key.copy);
+	Oid			argtypes[2] = {OIDOID, OIDOID};
+	Datum		args[2] = {ObjectIdGetDatum(e->key.copy), ObjectIdGetDatum(e->via)};
 	char	   *stmt;
 	char	   *patron_column;
 	char	   *sever_with;
@@ -146,7 +154,7 @@ load_copy(CopySever *e, Relation rel)
 	SPIPlanPtr	plan;
 	MemoryContext old;
 
-	pals_execute_sql_as(pals_registry()->extension_owner, sql, 1, &argtype, &arg);
+	pals_execute_sql_as(pals_registry()->extension_owner, sql, 2, argtypes, args);
 	e->bound = SPI_processed == 1;
 	if (!e->bound)
 		return;
@@ -194,7 +202,7 @@ load_copy(CopySever *e, Relation rel)
 }
 
 static CopySever *
-copy_sever_for(Oid copy, Relation rel)
+copy_sever_for(Oid copy, Oid via, Relation rel)
 {
 	CopyKey		key;
 	CopySever  *e;
@@ -232,6 +240,7 @@ copy_sever_for(Oid copy, Relation rel)
 
 		memset(&fresh, 0, sizeof(fresh));
 		fresh.key = key;
+		fresh.via = via;
 		load_copy(&fresh, rel);
 		/* an invalidation may have arrived while loading: then the table is gone */
 		if (copies == NULL)
@@ -270,6 +279,7 @@ pals_privacy_sever_copies(PG_FUNCTION_ARGS)
 	TriggerData *td = (TriggerData *) fcinfo->context;
 	TupleDesc	desc;
 	Oid			copy;
+	volatile Oid via = InvalidOid;
 	CopySever  *e;
 	CopySever	cs;
 	bool		isnull;
@@ -279,6 +289,9 @@ pals_privacy_sever_copies(PG_FUNCTION_ARGS)
 		!TRIGGER_FIRED_FOR_ROW(td->tg_event) || td->tg_trigger->tgnargs < 1)
 		elog(ERROR, "pals_privacy: _sever_copies() must be an AFTER ROW trigger with the copy relation as argument");
 	copy = DatumGetObjectId(DirectFunctionCall1(oidin, CStringGetDatum(td->tg_trigger->tgargs[0])));
+	/* a source of the copy after its first (bind_copy once per source) */
+	if (td->tg_trigger->tgnargs >= 2)
+		via = DatumGetObjectId(DirectFunctionCall1(oidin, CStringGetDatum(td->tg_trigger->tgargs[1])));
 	desc = RelationGetDescr(td->tg_relation);
 
 	free_retired_plans();
@@ -287,7 +300,7 @@ pals_privacy_sever_copies(PG_FUNCTION_ARGS)
 	PG_TRY();
 	{
 		/* NULL: invalidated while loading, load again; never skip the copies */
-		for (int attempt = 0; (e = copy_sever_for(copy, td->tg_relation)) == NULL; attempt++)
+		for (int attempt = 0; (e = copy_sever_for(copy, via, td->tg_relation)) == NULL; attempt++)
 			if (attempt >= 3)
 				ereport(ERROR,
 						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),

@@ -149,9 +149,51 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = 'A copy row of a hidden source is not read at all.';
     END IF;
+    SELECT * INTO c FROM @extschema@.copy_binding x WHERE x.relation = bind_copy.relation;
+    IF FOUND AND c.source <> bind_copy.source THEN
+        -- another source of the same copy (a loan that lives in one table while
+        -- out and in another once returned, with one id): the rest of the
+        -- binding must be the same, the key must be unique in this source too
+        IF c.key_columns <> keys OR c.patron_column IS DISTINCT FROM bind_copy.patron_column
+           OR c.sever_with <> bind_copy.sever_with OR c.hide_columns IS DISTINCT FROM bind_copy.hide_columns THEN
+            RAISE EXCEPTION '%: "%" is already bound as a copy of "%" with different settings', fn, relation, c.source
+                USING ERRCODE = 'duplicate_object',
+                      DETAIL = format('A copy with several sources is bound once per source with the same key_columns, patron_column, sever_with and hide_columns; existing binding: %s.',
+                                      to_jsonb(c) - 'relation' - 'bound_at' - 'bound_by'),
+                      HINT = 'Call bind_copy() for this source with the settings of the existing binding, or unbind_copy() first to change them.';
+        END IF;
+        IF bind_copy.source = ANY (c.more_sources) THEN
+            IF skeys = (SELECT s.source_keys FROM @extschema@._copy_sources(c) s WHERE s.source = bind_copy.source) THEN
+                RAISE NOTICE '%: "%" is already bound this way', fn, relation;
+                RETURN;
+            END IF;
+            RAISE EXCEPTION '%: "%" is already bound as a copy of "%" with other key columns', fn, relation, source
+                USING ERRCODE = 'duplicate_object',
+                      HINT = 'Call pals_privacy.unbind_copy() first to change a binding.';
+        END IF;
+        IF EXISTS (SELECT FROM @extschema@._copy_sources(c) s
+                    WHERE s.source IN (SELECT @extschema@._trigger_targets(bind_copy.source))
+                       OR bind_copy.source IN (SELECT @extschema@._trigger_targets(s.source))) THEN
+            RAISE EXCEPTION '%: "%" and a source of "%" hold the same rows (a partition or inheritance child)', fn, source, relation
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Bind the copy to the parent only: a copy of a partitioned table follows every partition.';
+        END IF;
+        UPDATE @extschema@.copy_binding x
+           SET more_sources = coalesce(x.more_sources, '{}') || bind_copy.source,
+               more_source_keys = coalesce(x.more_source_keys, '{}') || skeys
+         WHERE x.relation = bind_copy.relation;
+        SELECT * INTO c FROM @extschema@.copy_binding x WHERE x.relation = bind_copy.relation;
+        PERFORM @extschema@._install_copy_triggers(c);
+        PERFORM @extschema@._sync_row_security();
+        -- copies of rows severed before, now that every source is known
+        PERFORM @extschema@.sever_copies(relation);
+        RETURN;
+    END IF;
     binding := jsonb_build_object('relation', relation, 'source', source, 'key_columns', keys, 'source_keys', skeys,
                                   'patron_column', patron_column, 'sever_with', sever_with,
-                                  'hide_columns', hide_columns);
+                                  'hide_columns', hide_columns,
+                                  -- a copy's further sources (calls for other sources) are not settings of this call
+                                  'more_sources', c.more_sources, 'more_source_keys', c.more_source_keys);
     IF @extschema@._bind_existing(fn, 'copy', relation, binding) THEN
         RETURN;
     END IF;
