@@ -268,7 +268,7 @@ END $$;
 
 \o
 \set ECHO all
-SELECT plan(122);
+SELECT plan(121);
 
 ------------------------------------------------------------------------------
 -- Binding, as the docs say
