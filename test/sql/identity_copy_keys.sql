@@ -12,7 +12,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pals_privacy;
 
 BEGIN;
-SELECT plan(34);
+SELECT plan(36);
 SET LOCAL datestyle = 'ISO, YMD';
 
 CREATE SCHEMA ick;
@@ -84,15 +84,23 @@ SELECT * FROM pg_temp.fails($$SELECT pals_privacy.bind_copy('ick.notices', 'ick.
     'a key given twice is refused');
 SELECT * FROM pg_temp.fails($$SELECT pals_privacy.bind_copy('ick.notices', 'ick.loans', patron_column => 'patron_id', sever_with => 'delete')$$,
     '22004', 'bind_copy: the key of the copy is missing', 'a copy needs a key');
+SELECT * FROM pg_temp.fails($$SELECT pals_privacy.bind_copy('ick.notices', 'ick.loans', key_columns => '{loan_id,loan_id}',
+                                                            patron_column => 'patron_id', sever_with => 'delete')$$,
+    '22023', 'bind_copy: a column is named twice in the key', 'a column named twice in the key is refused');
+SELECT * FROM pg_temp.fails($$SELECT pals_privacy.bind_copy('ick.notices', 'ick.loans', key_columns => '{loan_out,loan_id}',
+                                                            patron_column => 'patron_id', sever_with => 'delete')$$,
+    '42804', 'bind_copy: key column "loan_out" of "ick.notices" cannot hold "ick.loans"."id"',
+    'the copy''s key columns pair with the source''s by position: a date cannot hold an integer id');
 -- a source whose only unique indexes are deferrable or partial
 CREATE TABLE ick.dloans (id int NOT NULL, patron_id bigint REFERENCES ick.patrons, item_id int NOT NULL, returned date,
                          UNIQUE (id) DEFERRABLE);
 CREATE UNIQUE INDEX ON ick.dloans (id) WHERE returned IS NULL;
+CREATE UNIQUE INDEX ON ick.dloans (item_id, (id + 0));
 CREATE TABLE ick.dnotices (loan_id int, patron_id bigint);
 SELECT pals_privacy.bind_loans('ick.dloans', 'patron_id', 'item_id', '{returned}');
 SELECT * FROM pg_temp.fails($$SELECT pals_privacy.bind_copy('ick.dnotices', 'ick.dloans', 'loan_id', 'patron_id', source_key => 'id')$$,
     '42830', 'bind_copy: the key (id) does not identify one row of "ick.dloans"',
-    'a deferrable unique constraint or a partial unique index does not make the key unique');
+    'a deferrable unique constraint, a partial unique index or one on an expression does not make the key unique');
 
 SELECT lives_ok($$SELECT pals_privacy.bind_copy('ick.notices', 'ick.loans', key_columns => '{loan_id,loan_out}',
                                                 patron_column => 'patron_id', sever_with => 'delete')$$,
