@@ -145,6 +145,7 @@ typedef struct CopyBinding
 	char	   *patron_column;	/* in the copy, or NULL */
 	CopyStrategy sever_with;
 	List	   *hide_columns;	/* of char *: hidden with the link (a time equal to the source's) */
+	char	   *current_when;	/* condition: the row is the current account (a fine owed), or NULL */
 	List	   *more_sources;	/* of Oid: further sources (bind_copy once per source), or NIL */
 	List	   *more_source_keys;	/* of List * of char *: the key of each of more_sources */
 } CopyBinding;
@@ -235,6 +236,7 @@ extern void pals_classes_init(void);
 
 /* conditions.c */
 extern Expr *pals_loan_condition(const LoanBinding *b, bool closed, Oid relid, Index varno);
+extern Expr *pals_row_condition(const char *condition, const char *what, Oid relid, Index varno);
 extern char *pals_loan_condition_sql(const LoanBinding *b, bool closed, Oid relid, const char *alias);
 extern List *pals_loan_current_quals(const LoanBinding *b, Oid relid, Index varno);
 extern char *pals_patron_optin_sql(const PatronBinding *p, const char *alias);

@@ -477,12 +477,12 @@ load_copies(Snapshot snap)
 {
 	static const char *const columns[] = {
 		"relation", "source", "key_columns", "source_keys", "patron_column", "sever_with",
-		"hide_columns", "more_sources", "more_source_keys"
+		"hide_columns", "current_when", "more_sources", "more_source_keys"
 	};
 	ConfigScan	cs;
 	HeapTuple	t;
 
-	config_begin(&cs, CONFIG_COPY, snap, columns, lengthof(columns), lengthof(columns) - 3);
+	config_begin(&cs, CONFIG_COPY, snap, columns, lengthof(columns), lengthof(columns) - 4);
 	while ((t = config_next(&cs)) != NULL)
 	{
 		CopyBinding *b = palloc0(sizeof(CopyBinding));
@@ -494,9 +494,10 @@ load_copies(Snapshot snap)
 		b->source_keys = config_text_array(&cs, t, 3);
 		b->patron_column = config_text(&cs, t, 4);
 		b->hide_columns = config_text_array(&cs, t, 6);
+		b->current_when = config_text(&cs, t, 7);
 		{
-			List	   *more = config_oid_array(&cs, t, 7);
-			List	   *keys = config_text_array(&cs, t, 8);
+			List	   *more = config_oid_array(&cs, t, 8);
+			List	   *keys = config_text_array(&cs, t, 9);
 			int			nkeys = list_length(b->key_columns);
 
 			/* keys that do not add up (cannot happen: CHECK): no further source */

@@ -43,6 +43,7 @@ SELECT pals_privacy.bind_loans('koha.statistics', 'borrowernumber', 'itemnumber'
 -- sources in one call, so that binding severs no fine of a loan only one of them holds)
 SELECT pals_privacy.bind_copy('koha.accountlines', 'koha.old_issues', 'issue_id', 'borrowernumber',
            sever_with => 'unlink', hide_columns => '{itemnumber,date,timestamp,description}',
+           current_when => 'amountoutstanding > 0',  -- Koha severs a loan whose fine is still owed
            more_sources => '{koha.issues}');
 
 -- Notices: consent per channel (every patron agreed to notices by e-mail on the card

@@ -123,14 +123,14 @@ CREATE FUNCTION pg_temp.seen() RETURNS text LANGUAGE plpgsql AS $$
 DECLARE n text; f text;
 BEGIN
     SELECT string_agg(coalesce(loan_id::text, '-') || ':' || coalesce(patron_id::text, '-'), ' ' ORDER BY id) INTO n FROM ick.notices;
-    SELECT string_agg(patron_id || ':' || coalesce(loan_id::text, '-') || '/' || coalesce(loan_out::text, '-'), ' ' ORDER BY id) INTO f
+    SELECT string_agg(coalesce(patron_id::text, '-') || ':' || coalesce(loan_id::text, '-') || '/' || coalesce(loan_out::text, '-'), ' ' ORDER BY id) INTO f
       FROM ick.fines;
     RETURN 'notices ' || coalesce(n, '') || ' | fines ' || coalesce(f, '');
 END $$;
 GRANT EXECUTE ON FUNCTION pg_temp.seen() TO ick_staff;
 
 SET LOCAL ROLE ick_staff;
-SELECT is(pg_temp.seen(), 'notices 2:2 3:3 4:4 | fines 1:-/- 2:2/2024-02-01',
+SELECT is(pg_temp.seen(), 'notices 2:2 3:3 4:4 | fines -:-/- 2:2/2024-02-01',
           'staff: loan 1 (returned, not the last borrower) is hidden: its notice not read, its fine unlinked');
 RESET ROLE;
 SELECT is(pg_temp.seen(), 'notices 1:1 2:2 3:3 4:4 | fines 1:1/2024-01-01 2:2/2024-02-01', 'stored: all there');
@@ -141,20 +141,20 @@ SELECT is(pg_temp.seen(), 'notices 1:1 2:2 3:3 4:4 | fines 1:1/2024-01-01 2:2/20
 ALTER TABLE ick.notices DROP CONSTRAINT notices_loan_id_loan_out_fkey;
 SET LOCAL ROLE ick_staff;
 INSERT INTO ick.loans VALUES (1, '2030-01-01', 5, 20, NULL), (1, '2030-01-02', 5, 21, NULL), (1, '2024-01-02', 5, 22, NULL);
-SELECT is(pg_temp.seen(), 'notices 2:2 3:3 4:4 | fines 1:-/- 2:2/2024-02-01',
+SELECT is(pg_temp.seen(), 'notices 2:2 3:3 4:4 | fines -:-/- 2:2/2024-02-01',
           'open loans inserted with the hidden loan''s id (three, one a day after its checkout) open none of its copies');
 SELECT is((SELECT count(*) FROM ick.notices n JOIN ick.loans l ON l.id = n.loan_id WHERE l.patron_id = 5), 0::bigint,
           'nor does a join from the decoys to the notices by the id');
 COPY ick.loans (id, checked_out, patron_id, item_id) FROM STDIN;
 1	2031-05-05	6	23
 \.
-SELECT is(pg_temp.seen(), 'notices 2:2 3:3 4:4 | fines 1:-/- 2:2/2024-02-01', 'nor one loaded with COPY FROM');
+SELECT is(pg_temp.seen(), 'notices 2:2 3:3 4:4 | fines -:-/- 2:2/2024-02-01', 'nor one loaded with COPY FROM');
 -- re-keying a loan staff read whole to the hidden loan's id: refused as a
 -- duplicate with its whole key, opens nothing with the id alone
 SELECT throws_ok($$UPDATE ick.loans SET id = 1, checked_out = '2024-01-01' WHERE id = 3$$, '23505', NULL,
                  'an open loan re-keyed to the hidden loan''s whole key is a duplicate');
 UPDATE ick.loans SET id = 1 WHERE id = 4;
-SELECT is(pg_temp.seen(), 'notices 2:2 3:3 | fines 1:-/- 2:2/2024-02-01',
+SELECT is(pg_temp.seen(), 'notices 2:2 3:3 | fines -:-/- 2:2/2024-02-01',
           'an open loan re-keyed to the hidden loan''s id opens none of its copies (and its own notice went with its old key)');
 RESET ROLE;
 SELECT is((SELECT string_agg(loan_id || ':' || patron_id, ' ' ORDER BY id) FROM ick.notices), '1:1 2:2 3:3',
@@ -171,7 +171,7 @@ INSERT INTO ick.notices (loan_id, loan_out, patron_id, body) VALUES (1, NULL, 1,
                                                                    (NULL, NULL, 7, 'patron 7: welcome');
 INSERT INTO ick.fines (patron_id, loan_id, loan_out, amount) VALUES (1, 1, NULL, 5);
 SET LOCAL ROLE ick_staff;
-SELECT is(pg_temp.seen(), 'notices 2:2 3:3 2:2 -:7 | fines 1:-/- 2:2/2024-02-01 1:-/-',
+SELECT is(pg_temp.seen(), 'notices 2:2 3:3 2:2 -:7 | fines -:-/- 2:2/2024-02-01 -:-/-',
           'a copy keyed in part (the loan''s id, no checkout) reads as hidden; one with no key at all reads whole');
 SELECT is((SELECT count(*) FROM ick.notices WHERE body LIKE 'patron 1:%'), 0::bigint, 'the partly keyed notice is not read');
 RESET ROLE;
@@ -206,10 +206,10 @@ SAVEPOINT deferred;
 ALTER TABLE ick.loans DROP CONSTRAINT loans_pkey;
 ALTER TABLE ick.loans ADD UNIQUE (id, checked_out) DEFERRABLE INITIALLY DEFERRED;
 SET LOCAL ROLE ick_staff;
-SELECT is(pg_temp.seen(), 'notices 2:2 3:3 2:2 -:7 8:8 | fines 1:-/- 2:2/2024-02-01 1:-/- 6:-/- 7:-/-',
+SELECT is(pg_temp.seen(), 'notices 2:2 3:3 2:2 -:7 8:8 | fines -:-/- 2:2/2024-02-01 -:-/- -:-/- -:-/-',
           'staff read the same with the key held unique by a deferred constraint');
 INSERT INTO ick.loans VALUES (1, '2024-01-01', 5, 20, NULL), (2, '2024-02-01', 5, 21, NULL);
-SELECT is(pg_temp.seen(), 'notices 3:3 -:7 8:8 | fines 1:-/- 2:-/- 1:-/- 6:-/- 7:-/-',
+SELECT is(pg_temp.seen(), 'notices 3:3 -:7 8:8 | fines -:-/- -:-/- -:-/- -:-/- -:-/-',
           'a decoy with the whole key of a hidden loan (and of a visible one) opens nothing: a key two rows hold reads as hidden');
 RESET ROLE;
 ROLLBACK TO SAVEPOINT deferred;

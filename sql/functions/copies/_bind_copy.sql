@@ -5,7 +5,7 @@
 CREATE OR REPLACE FUNCTION @extschema@._bind_copy(relation regclass, source regclass, key_column name,
                                       patron_column name, sever_with text,
                                       source_key name, hide_columns name[],
-                                      key_columns name[], source_keys name[], sweep boolean)
+                                      key_columns name[], source_keys name[], current_when text, sweep boolean)
 RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     fn constant text := 'bind_copy';
@@ -148,6 +148,19 @@ BEGIN
     FOREACH n IN ARRAY coalesce(hide_columns, '{}') LOOP
         PERFORM @extschema@._column_type(fn, relation, n, 'column to hide with the link');
     END LOOP;
+    IF current_when IS NOT NULL THEN
+        IF sever_with = 'delete' THEN
+            RAISE EXCEPTION '%: current_when has no use with sever_with => ''delete''', fn
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = 'A copy row of a hidden source is not read at all.';
+        END IF;
+        IF patron_column IS NULL THEN
+            RAISE EXCEPTION '%: current_when needs the patron column of the copy', fn
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = 'It says which rows keep their patron for the classes that read the current account.';
+        END IF;
+        PERFORM @extschema@._condition_sql(relation, current_when, 'c', 'current_when');
+    END IF;
     IF sever_with = 'delete' AND cardinality(hide_columns) > 0 THEN
         RAISE EXCEPTION '%: hide_columns has no use with sever_with => ''delete''', fn
             USING ERRCODE = 'invalid_parameter_value',
@@ -159,10 +172,11 @@ BEGIN
         -- out and in another once returned, with one id): the rest of the
         -- binding must be the same, the key must be unique in this source too
         IF c.key_columns <> keys OR c.patron_column IS DISTINCT FROM _bind_copy.patron_column
-           OR c.sever_with <> _bind_copy.sever_with OR c.hide_columns IS DISTINCT FROM _bind_copy.hide_columns THEN
+           OR c.sever_with <> _bind_copy.sever_with OR c.hide_columns IS DISTINCT FROM _bind_copy.hide_columns
+           OR c.current_when IS DISTINCT FROM _bind_copy.current_when THEN
             RAISE EXCEPTION '%: "%" is already bound as a copy of "%" with different settings', fn, relation, c.source
                 USING ERRCODE = 'duplicate_object',
-                      DETAIL = format('A copy with several sources is bound once per source with the same key_columns, patron_column, sever_with and hide_columns; existing binding: %s.',
+                      DETAIL = format('A copy with several sources is bound once per source with the same key_columns, patron_column, sever_with, hide_columns and current_when; existing binding: %s.',
                                       to_jsonb(c) - 'relation' - 'bound_at' - 'bound_by'),
                       HINT = 'Call bind_copy() for this source with the settings of the existing binding, or unbind_copy() first to change them.';
         END IF;
@@ -197,7 +211,7 @@ BEGIN
     END IF;
     binding := jsonb_build_object('relation', relation, 'source', source, 'key_columns', keys, 'source_keys', skeys,
                                   'patron_column', patron_column, 'sever_with', sever_with,
-                                  'hide_columns', hide_columns,
+                                  'hide_columns', hide_columns, 'current_when', current_when,
                                   -- a copy's further sources (calls for other sources) are not settings of this call
                                   'more_sources', c.more_sources, 'more_source_keys', c.more_source_keys);
     IF @extschema@._bind_existing(fn, 'copy', relation, binding) THEN
@@ -214,4 +228,4 @@ BEGIN
     END IF;
 END $$;
 
-REVOKE ALL ON FUNCTION @extschema@._bind_copy(regclass,regclass,name,name,text,name,name[],name[],name[],boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._bind_copy(regclass,regclass,name,name,text,name,name[],name[],name[],text,boolean) FROM PUBLIC;

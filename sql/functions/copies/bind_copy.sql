@@ -8,7 +8,7 @@ CREATE OR REPLACE FUNCTION @extschema@.bind_copy(relation regclass, source regcl
                                       patron_column name DEFAULT NULL, sever_with text DEFAULT 'null',
                                       source_key name DEFAULT NULL, hide_columns name[] DEFAULT NULL,
                                       key_columns name[] DEFAULT NULL, source_keys name[] DEFAULT NULL,
-                                      more_sources regclass[] DEFAULT NULL)
+                                      current_when text DEFAULT NULL, more_sources regclass[] DEFAULT NULL)
 RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE s regclass;
 BEGIN
@@ -18,16 +18,16 @@ BEGIN
                   HINT = 'Name every further source of the copy, or leave more_sources NULL.';
     END IF;
     PERFORM @extschema@._bind_copy(relation, source, key_column, patron_column, sever_with, source_key, hide_columns,
-                                   key_columns, source_keys, more_sources IS NULL);
+                                   key_columns, source_keys, current_when, more_sources IS NULL);
     FOREACH s IN ARRAY coalesce(more_sources, '{}') LOOP
         -- every source bound before the sweep: a copy row of a row that only a
         -- later source holds must not be severed in between
         PERFORM @extschema@._bind_copy(relation, s, key_column, patron_column, sever_with, source_key, hide_columns,
-                                       key_columns, source_keys, false);
+                                       key_columns, source_keys, current_when, false);
     END LOOP;
     IF more_sources IS NOT NULL THEN
         PERFORM @extschema@.sever_copies(relation);
     END IF;
 END $$;
 
-REVOKE ALL ON FUNCTION @extschema@.bind_copy(regclass,regclass,name,name,text,name,name[],name[],name[],regclass[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.bind_copy(regclass,regclass,name,name,text,name,name[],name[],name[],text,regclass[]) FROM PUBLIC;
