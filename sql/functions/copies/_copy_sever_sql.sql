@@ -1,4 +1,6 @@
--- The SET clause (or DELETE) that severs rows of a copy binding.
+-- The SET clause (or DELETE) that severs rows of a copy binding.  A copy
+-- with several sources: only rows no other source than c.source holds
+-- identified (a loan moved from issues to old_issues keeps its fine's link).
 CREATE OR REPLACE FUNCTION @extschema@._copy_sever_sql(c @extschema@.copy_binding, filter text) RETURNS text
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     SELECT CASE
@@ -13,6 +15,8 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
                                                c.relation, c.patron_column, c.patron_column, filter)
         ELSE format('UPDATE %s t SET %I = %L WHERE t.%I IS DISTINCT FROM %L AND %s', c.relation, c.patron_column,
                     substr(c.sever_with, 8), c.patron_column, substr(c.sever_with, 8), filter) END
+      FROM (SELECT CASE WHEN c.more_sources IS NULL THEN filter
+                        ELSE format('(%s) AND NOT (%s)', filter, @extschema@._copy_held(c, c.source)) END) f(filter)
 $$;
 
 REVOKE ALL ON FUNCTION @extschema@._copy_sever_sql(@extschema@.copy_binding,text) FROM PUBLIC;
