@@ -46,7 +46,12 @@ typedef struct CopySever
 	AttrNumber	key_attno;		/* in the trigger's relation: the source key */
 	AttrNumber	patron_attno;	/* in the trigger's relation: the loan binding's patron column */
 	char	   *placeholder;	/* sever_with 'patron:<id>': <id>; else NULL */
-	SPIPlanPtr	plan;			/* the severing statement, $1 the key as text */
+	char	   *sever_with;		/* the copy's strategy, for messages */
+	char	   *copy_name;		/* the copy and its source, for messages */
+	char	   *source_name;
+	SPIPlanPtr	plan;			/* the severing statement, $1 the key as text:
+								 * one row (rows to sever, rows severed) */
+	SPIPlanPtr	pending;		/* records what it left identified, $1 the key */
 } CopySever;
 
 static HTAB *copies = NULL;
@@ -72,6 +77,7 @@ forget_copies(void)
 			MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
 
 			retired_plans = lappend(retired_plans, e->plan);
+			retired_plans = lappend(retired_plans, e->pending);
 			MemoryContextSwitchTo(old);
 		}
 	hash_destroy(copies);
@@ -120,10 +126,13 @@ static void
 load_copy(CopySever *e, Relation rel)
 {
 	static const char *sql =
-		"SELECT pals_privacy._copy_sever_sql(c, format('t.%I = $1::%s', c.key_column, "
-		"                                   pals_privacy._column_type_name(c.relation, c.key_column))), "
-		"       c.source_key, b.patron_column, b.sever_with "
+		"SELECT pals_privacy._copy_sever_checked_sql(c, f.filter), "
+		"       c.source_key, b.patron_column, b.sever_with, "
+		"       pals_privacy._copy_pending_sql(c, f.filter), c.sever_with, "
+		"       c.relation::text, c.source::text "
 		"  FROM pals_privacy.copy_binding c "
+		"  CROSS JOIN LATERAL (SELECT format('t.%I = $1::%s', c.key_column, "
+		"                     pals_privacy._column_type_name(c.relation, c.key_column)) AS filter) f "
 		"  LEFT JOIN pals_privacy.loan_binding b ON b.relation = c.source "
 		" WHERE c.relation = $1";
 	Oid			argtype = OIDOID;
@@ -132,8 +141,13 @@ load_copy(CopySever *e, Relation rel)
 	char	   *source_key;
 	char	   *patron_column;
 	char	   *sever_with;
+	char	   *pending_stmt;
+	char	   *copy_sever_with;
+	char	   *copy_name;
+	char	   *source_name;
 	Oid			texttype = TEXTOID;
 	SPIPlanPtr	plan;
+	SPIPlanPtr	pending;
 	MemoryContext old;
 
 	pals_execute_sql_as(pals_registry()->extension_owner, sql, 1, &argtype, &arg);
@@ -144,7 +158,12 @@ load_copy(CopySever *e, Relation rel)
 	source_key = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
 	patron_column = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
 	sever_with = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4);
-	if (stmt == NULL || source_key == NULL)
+	pending_stmt = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5);
+	copy_sever_with = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 6);
+	copy_name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 7);
+	source_name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 8);
+	if (stmt == NULL || source_key == NULL || pending_stmt == NULL || copy_sever_with == NULL ||
+		copy_name == NULL || source_name == NULL)
 		elog(ERROR, "pals_privacy: copy binding of %u is incomplete", e->key.copy);
 
 	e->key_attno = SPI_fnumber(RelationGetDescr(rel), source_key);
@@ -165,8 +184,13 @@ load_copy(CopySever *e, Relation rel)
 			e->placeholder = MemoryContextStrdup(copies_context, sever_with + 7);
 	}
 	plan = pals_prepare_saved(stmt, 1, &texttype);
+	pending = pals_prepare_saved(pending_stmt, 1, &texttype);
 	old = MemoryContextSwitchTo(copies_context);
 	e->plan = plan;
+	e->pending = pending;
+	e->sever_with = pstrdup(copy_sever_with);
+	e->copy_name = pstrdup(copy_name);
+	e->source_name = pstrdup(source_name);
 	MemoryContextSwitchTo(old);
 }
 
@@ -218,6 +242,7 @@ copy_sever_for(Oid copy, Relation rel)
 				MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
 
 				retired_plans = lappend(retired_plans, fresh.plan);
+				retired_plans = lappend(retired_plans, fresh.pending);
 				MemoryContextSwitchTo(old);
 			}
 			return NULL;
@@ -239,6 +264,46 @@ column_text(HeapTuple tup, TupleDesc desc, AttrNumber attno, bool *isnull)
 		return NULL;
 	getTypeOutputInfo(TupleDescAttr(desc, attno - 1)->atttypid, &out, &varlena);
 	return OidOutputFunctionCall(out, d);
+}
+
+/* The severing statement just run severed fewer rows than there were to sever. */
+static bool
+copy_rows_left(void)
+{
+	bool		isnull;
+	int64		expected = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	int64		done = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+
+	return done < expected;
+}
+
+/*
+ * Rows of the copy that the severing statement left identified (a BEFORE
+ * trigger of the ILS returned NULL, or put the patron back): recorded as
+ * pending severs, which the maintenance run retries and purge_expired()
+ * heeds, and reported to the client that severed the source.  Never an
+ * error: the return or the sever of the source row goes through, as a
+ * source row that cannot be severed does (sever.c).
+ */
+static void
+record_left(CopySever *cs, Datum key)
+{
+	uint64		n;
+
+	pals_execute_as(pals_registry()->extension_owner, cs->pending, &key, " ");
+	n = SPI_processed;
+	if (n == 0)
+		return;
+	ereport(WARNING,
+			(errcode(ERRCODE_TRIGGERED_ACTION_EXCEPTION),
+			 errmsg("%llu rows of \"%s\" were not severed with their source row of \"%s\"",
+					(unsigned long long) n, cs->copy_name, cs->source_name),
+			 errdetail("A trigger of \"%s\" skipped or undid the change of sever_with '%s' (a BEFORE trigger returned NULL), "
+					   "so the rows still tie the former borrower to the item. They are recorded in pals_privacy.sever_pending_rows.",
+					   cs->copy_name, cs->sever_with),
+			 errhint("Make the trigger let the change through, make the source's settled_when wait for what the trigger waits for, "
+					 "or bind the copy with another sever_with. Every maintenance run retries the rows; "
+					 "purge_expired() does not purge their patron while they remain.")));
 }
 
 Datum
@@ -280,6 +345,12 @@ pals_privacy_sever_copies(PG_FUNCTION_ARGS)
 		cs = *e;
 		if (cs.placeholder != NULL)
 			cs.placeholder = pstrdup(cs.placeholder);
+		if (cs.sever_with != NULL)
+			cs.sever_with = pstrdup(cs.sever_with);
+		if (cs.copy_name != NULL)
+			cs.copy_name = pstrdup(cs.copy_name);
+		if (cs.source_name != NULL)
+			cs.source_name = pstrdup(cs.source_name);
 		if (cs.bound &&
 			!(TRIGGER_FIRED_BY_UPDATE(td->tg_event) && !cs.source_bound))
 		{
@@ -297,6 +368,8 @@ pals_privacy_sever_copies(PG_FUNCTION_ARGS)
 				key = column_text(td->tg_trigtuple, desc, cs.key_attno, &isnull);
 				value = isnull ? (Datum) 0 : CStringGetTextDatum(key);
 				pals_execute_as(pals_registry()->extension_owner, cs.plan, &value, isnull ? "n" : " ");
+				if (!isnull && SPI_processed == 1 && copy_rows_left())
+					record_left(&cs, value);
 			}
 		}
 	}
