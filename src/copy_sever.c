@@ -49,9 +49,13 @@ typedef struct CopySever
 	char	   *sever_with;		/* the copy's strategy, for messages */
 	char	   *copy_name;		/* the copy and its source, for messages */
 	char	   *source_name;
-	SPIPlanPtr	plan;			/* the severing statement, $1 the key as text:
-								 * one row (rows to sever, rows severed) */
+	bool		checked;		/* the copy has BEFORE UPDATE/DELETE row triggers
+								 * or rules of its own, which may skip or undo the
+								 * sever: plan says (rows to sever, rows severed) */
+	SPIPlanPtr	plan;			/* the severing statement, $1 the key as text */
 	SPIPlanPtr	pending;		/* records what it left identified, $1 the key */
+	int			ntree;			/* the copy's partitions and inheritance children */
+	Oid		   *tree;			/* (their triggers decide checked) */
 } CopySever;
 
 static HTAB *copies = NULL;
@@ -100,12 +104,18 @@ copies_relcache_callback(Datum arg, Oid relid)
 	}
 	hash_seq_init(&seq, copies);
 	while ((e = hash_seq_search(&seq)) != NULL)
-		if (e->key.copy == relid || e->key.source == relid)
+	{
+		bool		hit = e->key.copy == relid || e->key.source == relid;
+
+		for (int i = 0; !hit && i < e->ntree; i++)
+			hit = e->tree[i] == relid;
+		if (hit)
 		{
 			hash_seq_term(&seq);
 			forget_copies();
 			return;
 		}
+	}
 }
 
 static void
@@ -125,14 +135,30 @@ free_retired_plans(void)
 static void
 load_copy(CopySever *e, Relation rel)
 {
+	/*
+	 * Without a BEFORE UPDATE or DELETE row trigger or a rule on the copy
+	 * (or a partition or child of it), the severing statement changes every
+	 * row it picks: it runs as is, as cheap as before.  With one, the
+	 * statement also counts the rows it had to change (an index probe more
+	 * per return), and what is left is recorded.  Creating or changing such
+	 * a trigger or rule invalidates the relation, and this entry with it.
+	 */
 	static const char *sql =
-		"SELECT pals_privacy._copy_sever_checked_sql(c, f.filter), "
+		"WITH RECURSIVE tree(rel) AS (SELECT $1 UNION SELECT i.inhrelid FROM pg_catalog.pg_inherits i JOIN tree ON i.inhparent = tree.rel) "
+		"SELECT CASE WHEN k.checked THEN pals_privacy._copy_sever_checked_sql(c, f.filter) "
+		"            ELSE pals_privacy._copy_sever_sql(c, f.filter) END, "
 		"       c.source_key, b.patron_column, b.sever_with, "
 		"       pals_privacy._copy_pending_sql(c, f.filter), c.sever_with, "
-		"       c.relation::text, c.source::text "
+		"       c.relation::text, c.source::text, k.checked, "
+		"       (SELECT pg_catalog.array_agg(rel) FROM tree)::pg_catalog.text "
 		"  FROM pals_privacy.copy_binding c "
 		"  CROSS JOIN LATERAL (SELECT format('t.%I = $1::%s', c.key_column, "
 		"                     pals_privacy._column_type_name(c.relation, c.key_column)) AS filter) f "
+		"  CROSS JOIN LATERAL (SELECT EXISTS (SELECT FROM pg_catalog.pg_trigger t "
+		"                      WHERE t.tgrelid IN (SELECT rel FROM tree) AND NOT t.tgisinternal "
+		"                        AND t.tgtype & 3 = 3 AND t.tgtype & 24 <> 0) "  /* ROW, BEFORE, DELETE or UPDATE */
+		"                   OR EXISTS (SELECT FROM pg_catalog.pg_rewrite r "
+		"                      WHERE r.ev_class IN (SELECT rel FROM tree) AND r.ev_type IN ('2', '4')) AS checked) k "
 		"  LEFT JOIN pals_privacy.loan_binding b ON b.relation = c.source "
 		" WHERE c.relation = $1";
 	Oid			argtype = OIDOID;
@@ -145,6 +171,8 @@ load_copy(CopySever *e, Relation rel)
 	char	   *copy_sever_with;
 	char	   *copy_name;
 	char	   *source_name;
+	char	   *tree;
+	bool		isnull;
 	Oid			texttype = TEXTOID;
 	SPIPlanPtr	plan;
 	SPIPlanPtr	pending;
@@ -162,8 +190,10 @@ load_copy(CopySever *e, Relation rel)
 	copy_sever_with = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 6);
 	copy_name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 7);
 	source_name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 8);
+	tree = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 10);
+	e->checked = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 9, &isnull)) && !isnull;
 	if (stmt == NULL || source_key == NULL || pending_stmt == NULL || copy_sever_with == NULL ||
-		copy_name == NULL || source_name == NULL)
+		copy_name == NULL || source_name == NULL || tree == NULL)
 		elog(ERROR, "pals_privacy: copy binding of %u is incomplete", e->key.copy);
 
 	e->key_attno = SPI_fnumber(RelationGetDescr(rel), source_key);
@@ -191,6 +221,27 @@ load_copy(CopySever *e, Relation rel)
 	e->sever_with = pstrdup(copy_sever_with);
 	e->copy_name = pstrdup(copy_name);
 	e->source_name = pstrdup(source_name);
+	{
+		/* "{16384,16390}" */
+		char	   *p = tree;
+
+		e->tree = palloc(sizeof(Oid) * (strlen(tree) / 2 + 1));
+		e->ntree = 0;
+		while (*p)
+		{
+			char	   *end;
+			unsigned long v;
+
+			if (*p < '0' || *p > '9')
+			{
+				p++;
+				continue;
+			}
+			v = strtoul(p, &end, 10);
+			e->tree[e->ntree++] = (Oid) v;
+			p = end;
+		}
+	}
 	MemoryContextSwitchTo(old);
 }
 
@@ -368,7 +419,7 @@ pals_privacy_sever_copies(PG_FUNCTION_ARGS)
 				key = column_text(td->tg_trigtuple, desc, cs.key_attno, &isnull);
 				value = isnull ? (Datum) 0 : CStringGetTextDatum(key);
 				pals_execute_as(pals_registry()->extension_owner, cs.plan, &value, isnull ? "n" : " ");
-				if (!isnull && SPI_processed == 1 && copy_rows_left())
+				if (!isnull && cs.checked && SPI_processed == 1 && copy_rows_left())
 					record_left(&cs, value);
 			}
 		}
