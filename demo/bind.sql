@@ -89,15 +89,16 @@ SELECT pals_privacy.bind_loans(
     settled_when   => 'xact_finish IS NOT NULL',
     sever_with     => 'patron:0');
 
--- Fines name the loan they were charged on (loan_id): a copy of that loan's identity.  When the loan
--- is severed, the same statement unlinks its fines (loan_id set to NULL): a fine stays with its
--- patron, not with the item they borrowed.
+-- Fines name the loan they were charged on (loan_id, loan_checked_out_at: the loans' primary key,
+-- which a copy must be keyed by, since loans.id alone is not unique): a copy of that loan's
+-- identity.  When the loan is severed, the same statement unlinks its fines (both set to NULL): a
+-- fine stays with its patron, not with the item they borrowed.
 SELECT pals_privacy.bind_copy(
     relation      => 'demo.fines',
     source        => 'demo.loans',
-    key_column    => 'loan_id',
+    key_columns   => '{loan_id,loan_checked_out_at}',
+    source_keys   => '{id,checked_out_at}',
     patron_column => 'patron_id',
-    source_key    => 'id',
     sever_with    => 'unlink',
     hide_columns  => '{created_at}');     -- charged when the loan came back: its time finds the loan
 -- Notices about a loan name the patron and the item in their rendered text: deleted with the loan's
@@ -105,10 +106,9 @@ SELECT pals_privacy.bind_copy(
 SELECT pals_privacy.bind_copy(
     relation      => 'demo.loan_events',
     source        => 'demo.loans',
-    key_column    => 'loan_id',
+    key_columns   => '{loan_id,loan_checked_out_at}',   -- the loans' primary key (id, checked_out_at)
     patron_column => 'patron_id',
-    sever_with    => 'delete',
-    source_key    => 'id');
+    sever_with    => 'delete');
 
 -- The per-transaction summary the ILS keeps by trigger: its patron goes with the device loan's.
 SELECT pals_privacy.bind_copy(

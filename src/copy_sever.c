@@ -14,6 +14,12 @@
  *     the trigger is on changes (relcache invalidation; copy_binding sends
  *     one for itself on every change, as the other configuration tables do).
  *     It runs as the extension owner, as the SECURITY DEFINER function did.
+ *
+ *     The copies of a row are those whose key columns equal the row's source
+ *     key columns, all of them (a unique key of the source, bind_copy).  A
+ *     row whose key changes leaves the copies keyed by its old key to no
+ *     row: they are severed too, else a row given that key later (a decoy)
+ *     would take them over.
  */
 #include "pals_privacy.h"
 
@@ -23,6 +29,7 @@
 #include "fmgr.h"
 #include "catalog/namespace.h"
 #include "miscadmin.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
@@ -43,7 +50,8 @@ typedef struct CopySever
 	CopyKey		key;
 	bool		bound;			/* false: no such copy binding (nothing to do) */
 	bool		source_bound;	/* its source has a loan binding */
-	AttrNumber	key_attno;		/* in the trigger's relation: the source key */
+	int			nkeys;
+	AttrNumber *key_attnos;		/* in the trigger's relation: the source key columns */
 	AttrNumber	patron_attno;	/* in the trigger's relation: the loan binding's patron column */
 	char	   *placeholder;	/* sever_with 'patron:<id>': <id>; else NULL */
 	char	   *sever_with;		/* the copy's strategy, for messages */
@@ -52,8 +60,8 @@ typedef struct CopySever
 	bool		checked;		/* the copy has BEFORE UPDATE/DELETE row triggers
 								 * or rules of its own, which may skip or undo the
 								 * sever: plan says (rows to sever, rows severed) */
-	SPIPlanPtr	plan;			/* the severing statement, $1 the key as text */
-	SPIPlanPtr	pending;		/* records what it left identified, $1 the key */
+	SPIPlanPtr	plan;			/* the severing statement, $1 ... $n the key as text */
+	SPIPlanPtr	pending;		/* records what it left identified, $1 ... $n the key */
 	int			ntree;			/* the copy's partitions and inheritance children */
 	Oid		   *tree;			/* (their triggers decide checked) */
 } CopySever;
@@ -138,22 +146,20 @@ load_copy(CopySever *e, Relation rel)
 	/*
 	 * Without a BEFORE UPDATE or DELETE row trigger or a rule on the copy
 	 * (or a partition or child of it), the severing statement changes every
-	 * row it picks: it runs as is, as cheap as before.  With one, the
-	 * statement also counts the rows it had to change (an index probe more
-	 * per return), and what is left is recorded.  Creating or changing such
-	 * a trigger or rule invalidates the relation, and this entry with it.
+	 * row it picks: it runs as is.  With one, the statement also counts the
+	 * rows it had to change (an index probe more per return), and what is
+	 * left is recorded (record_left).  Creating or changing such a trigger
+	 * or rule invalidates the relation, and this entry with it.
 	 */
 	static const char *sql =
 		"WITH RECURSIVE tree(rel) AS (SELECT $1 UNION SELECT i.inhrelid FROM pg_catalog.pg_inherits i JOIN tree ON i.inhparent = tree.rel) "
-		"SELECT CASE WHEN k.checked THEN pals_privacy._copy_sever_checked_sql(c, f.filter) "
-		"            ELSE pals_privacy._copy_sever_sql(c, f.filter) END, "
-		"       c.source_key, b.patron_column, b.sever_with, "
-		"       pals_privacy._copy_pending_sql(c, f.filter), c.sever_with, "
+		"SELECT CASE WHEN k.checked THEN pals_privacy._copy_sever_checked_sql(c, pals_privacy._copy_key_match(c, NULL)) "
+		"            ELSE pals_privacy._copy_sever_sql(c, pals_privacy._copy_key_match(c, NULL)) END, "
+		"       c.source_keys::text[], b.patron_column, b.sever_with, "
+		"       pals_privacy._copy_pending_sql(c, pals_privacy._copy_key_match(c, NULL)), c.sever_with, "
 		"       c.relation::text, c.source::text, k.checked, "
 		"       (SELECT pg_catalog.array_agg(rel) FROM tree)::pg_catalog.text "
 		"  FROM pals_privacy.copy_binding c "
-		"  CROSS JOIN LATERAL (SELECT format('t.%I = $1::%s', c.key_column, "
-		"                     pals_privacy._column_type_name(c.relation, c.key_column)) AS filter) f "
 		"  CROSS JOIN LATERAL (SELECT EXISTS (SELECT FROM pg_catalog.pg_trigger t "
 		"                      WHERE t.tgrelid IN (SELECT rel FROM tree) AND NOT t.tgisinternal "
 		"                        AND t.tgtype & 3 = 3 AND t.tgtype & 24 <> 0) "  /* ROW, BEFORE, DELETE or UPDATE */
@@ -164,7 +170,6 @@ load_copy(CopySever *e, Relation rel)
 	Oid			argtype = OIDOID;
 	Datum		arg = ObjectIdGetDatum(e->key.copy);
 	char	   *stmt;
-	char	   *source_key;
 	char	   *patron_column;
 	char	   *sever_with;
 	char	   *pending_stmt;
@@ -172,10 +177,13 @@ load_copy(CopySever *e, Relation rel)
 	char	   *copy_name;
 	char	   *source_name;
 	char	   *tree;
-	bool		isnull;
-	Oid			texttype = TEXTOID;
-	SPIPlanPtr	plan;
 	SPIPlanPtr	pending;
+	bool		isnull;
+	Datum		keys;
+	Datum	   *elems;
+	int			nelems;
+	Oid		   *texttypes;
+	SPIPlanPtr	plan;
 	MemoryContext old;
 
 	pals_execute_sql_as(pals_registry()->extension_owner, sql, 1, &argtype, &arg);
@@ -183,7 +191,6 @@ load_copy(CopySever *e, Relation rel)
 	if (!e->bound)
 		return;
 	stmt = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-	source_key = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
 	patron_column = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
 	sever_with = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4);
 	pending_stmt = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5);
@@ -191,18 +198,30 @@ load_copy(CopySever *e, Relation rel)
 	copy_name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 7);
 	source_name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 8);
 	tree = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 10);
+	if (pending_stmt == NULL || copy_sever_with == NULL || copy_name == NULL || source_name == NULL || tree == NULL)
+		elog(ERROR, "pals_privacy: copy binding of %u is incomplete", e->key.copy);
 	e->checked = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 9, &isnull)) && !isnull;
-	if (stmt == NULL || source_key == NULL || pending_stmt == NULL || copy_sever_with == NULL ||
-		copy_name == NULL || source_name == NULL || tree == NULL)
+	keys = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+	if (stmt == NULL || isnull)
+		elog(ERROR, "pals_privacy: copy binding of %u is incomplete", e->key.copy);
+	deconstruct_array(DatumGetArrayTypeP(keys), TEXTOID, -1, false, TYPALIGN_INT, &elems, NULL, &nelems);
+	if (nelems < 1)
 		elog(ERROR, "pals_privacy: copy binding of %u is incomplete", e->key.copy);
 
-	e->key_attno = SPI_fnumber(RelationGetDescr(rel), source_key);
-	if (e->key_attno <= 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("column \"%s\" of the copy binding of %s is not in %s",
-						source_key, get_rel_name(e->key.copy), RelationGetRelationName(rel)),
-				 errhint("Bind the copy again with pals_privacy.bind_copy().")));
+	e->nkeys = nelems;
+	e->key_attnos = MemoryContextAlloc(copies_context, sizeof(AttrNumber) * nelems);
+	for (int i = 0; i < nelems; i++)
+	{
+		char	   *source_key = TextDatumGetCString(elems[i]);
+
+		e->key_attnos[i] = SPI_fnumber(RelationGetDescr(rel), source_key);
+		if (e->key_attnos[i] <= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("column \"%s\" of the copy binding of %s is not in %s",
+							source_key, get_rel_name(e->key.copy), RelationGetRelationName(rel)),
+					 errhint("Bind the copy again with pals_privacy.bind_copy().")));
+	}
 	e->source_bound = patron_column != NULL;
 	if (e->source_bound)
 	{
@@ -213,8 +232,11 @@ load_copy(CopySever *e, Relation rel)
 		if (sever_with != NULL && strncmp(sever_with, "patron:", 7) == 0)
 			e->placeholder = MemoryContextStrdup(copies_context, sever_with + 7);
 	}
-	plan = pals_prepare_saved(stmt, 1, &texttype);
-	pending = pals_prepare_saved(pending_stmt, 1, &texttype);
+	texttypes = palloc(sizeof(Oid) * nelems);
+	for (int i = 0; i < nelems; i++)
+		texttypes[i] = TEXTOID;
+	plan = pals_prepare_saved(stmt, nelems, texttypes);
+	pending = pals_prepare_saved(pending_stmt, nelems, texttypes);
 	old = MemoryContextSwitchTo(copies_context);
 	e->plan = plan;
 	e->pending = pending;
@@ -337,11 +359,11 @@ copy_rows_left(void)
  * source row that cannot be severed does (sever.c).
  */
 static void
-record_left(CopySever *cs, Datum key)
+record_left(CopySever *cs, Datum *key, const char *nulls)
 {
 	uint64		n;
 
-	pals_execute_as(pals_registry()->extension_owner, cs->pending, &key, " ");
+	pals_execute_as(pals_registry()->extension_owner, cs->pending, key, nulls);
 	n = SPI_processed;
 	if (n == 0)
 		return;
@@ -367,7 +389,6 @@ pals_privacy_sever_copies(PG_FUNCTION_ARGS)
 	CopySever	cs;
 	bool		isnull;
 	char	   *key;
-	Datum		value;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(td->tg_event) || td->tg_trigger->tgnargs < 1)
@@ -402,25 +423,61 @@ pals_privacy_sever_copies(PG_FUNCTION_ARGS)
 			cs.copy_name = pstrdup(cs.copy_name);
 		if (cs.source_name != NULL)
 			cs.source_name = pstrdup(cs.source_name);
-		if (cs.bound &&
-			!(TRIGGER_FIRED_BY_UPDATE(td->tg_event) && !cs.source_bound))
+		if (cs.bound)
 		{
-			bool		still_identified = false;
+			bool		sever = true;
+
+			cs.key_attnos = palloc(sizeof(AttrNumber) * cs.nkeys);
+			memcpy(cs.key_attnos, e->key_attnos, sizeof(AttrNumber) * cs.nkeys);
 
 			if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
 			{
-				char	   *newp = column_text(td->tg_newtuple, desc, cs.patron_attno, &isnull);
+				bool		key_changed = false;
 
-				/* still identified: nothing to do */
-				still_identified = !isnull && (cs.placeholder == NULL || strcmp(newp, cs.placeholder) != 0);
+				for (int i = 0; i < cs.nkeys && !key_changed; i++)
+				{
+					bool		oldnull;
+					bool		newnull;
+					char	   *o = column_text(td->tg_trigtuple, desc, cs.key_attnos[i], &oldnull);
+					char	   *n = column_text(td->tg_newtuple, desc, cs.key_attnos[i], &newnull);
+
+					key_changed = oldnull != newnull || (!oldnull && strcmp(o, n) != 0);
+				}
+				if (!key_changed)
+				{
+					if (!cs.source_bound)
+						sever = false;
+					else
+					{
+						char	   *newp = column_text(td->tg_newtuple, desc, cs.patron_attno, &isnull);
+
+						/* still identified: nothing to do */
+						sever = isnull || (cs.placeholder != NULL && strcmp(newp, cs.placeholder) == 0);
+					}
+				}
 			}
-			if (!still_identified)
+			if (sever)
 			{
-				key = column_text(td->tg_trigtuple, desc, cs.key_attno, &isnull);
-				value = isnull ? (Datum) 0 : CStringGetTextDatum(key);
-				pals_execute_as(pals_registry()->extension_owner, cs.plan, &value, isnull ? "n" : " ");
-				if (!isnull && cs.checked && SPI_processed == 1 && copy_rows_left())
-					record_left(&cs, value);
+				/* the copies keyed by the row's key before the change */
+				Datum	   *values = palloc(sizeof(Datum) * cs.nkeys);
+				char	   *nulls = palloc(cs.nkeys + 1);
+				bool		anykey = false;
+
+				for (int i = 0; i < cs.nkeys; i++)
+				{
+					key = column_text(td->tg_trigtuple, desc, cs.key_attnos[i], &isnull);
+					values[i] = isnull ? (Datum) 0 : CStringGetTextDatum(key);
+					nulls[i] = isnull ? 'n' : ' ';
+					anykey |= !isnull;
+				}
+				nulls[cs.nkeys] = '\0';
+				/* a row without a key has no copies (NULL equals nothing) */
+				if (anykey)
+				{
+					pals_execute_as(pals_registry()->extension_owner, cs.plan, values, nulls);
+					if (cs.checked && SPI_processed == 1 && copy_rows_left())
+						record_left(&cs, values, nulls);
+				}
 			}
 		}
 	}

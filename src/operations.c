@@ -10,7 +10,10 @@
  *       row security off the ILS tables, so they work as before;
  *     - CALL of one of the extension's procedures (they commit after each
  *       batch) in a transaction block fails, at its first COMMIT, with a
- *       message that says to call it on its own.
+ *       message that says to call it on its own;
+ *     - a restore (pg_dump's COPY ... FROM stdin into the configuration
+ *       tables) is told apart from a binding change, so it is not audited
+ *       twice.
  */
 #include "pals_privacy.h"
 #include "hooks.h"
@@ -23,12 +26,15 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
+#include "tcop/pquery.h"
 #include "tcop/utility.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/portal.h"
 
 PG_FUNCTION_INFO_V1(pals_privacy_drop_guard);
 PG_FUNCTION_INFO_V1(pals_privacy_require_top_level);
+PG_FUNCTION_INFO_V1(pals_privacy_restoring);
 
 #define EXTENSION_SCHEMA "pals_privacy"
 
@@ -164,4 +170,38 @@ pals_operations_utility(PALS_UTILITY_PARAMS, ProcessUtility_hook_type next)
 		}
 		PG_END_TRY();
 	}
+}
+
+/*
+ * pals_privacy._restoring(): is the statement running now a COPY ... FROM
+ * STDIN, the form pg_dump writes a table's rows in?  The restored audit log
+ * already holds the entries of the original binding changes: copying them
+ * in again is not a new change, and appending entries while the audit log
+ * itself is restored (pg_restore -j) would collide with the restored ones.
+ *
+ * The answer comes from the portal that is running, not from the query
+ * string: a string that begins with a COPY may go on with a binding change
+ * ("COPY t FROM stdin; SELECT bind_...()"), and that change runs in a
+ * portal of its own, and is audited.
+ */
+Datum
+pals_privacy_restoring(PG_FUNCTION_ARGS)
+{
+	Portal		portal = ActivePortal;
+	ListCell   *lc;
+
+	if (portal == NULL || portal->commandTag != CMDTAG_COPY)
+		PG_RETURN_BOOL(false);
+	foreach(lc, portal->stmts)
+	{
+		PlannedStmt *stmt = lfirst_node(PlannedStmt, lc);
+		CopyStmt   *copy;
+
+		if (stmt->commandType != CMD_UTILITY || !IsA(stmt->utilityStmt, CopyStmt))
+			continue;
+		copy = (CopyStmt *) stmt->utilityStmt;
+		if (copy->is_from && copy->filename == NULL && !copy->is_program)
+			PG_RETURN_BOOL(true);
+	}
+	PG_RETURN_BOOL(false);
 }

@@ -140,8 +140,8 @@ typedef struct CopyBinding
 {
 	Oid			relid;			/* the copy */
 	Oid			source;			/* a loan binding's relation */
-	char	   *key_column;		/* in the copy: the source row's key */
-	char	   *source_key;		/* in the source */
+	List	   *key_columns;	/* of char *: in the copy, the source row's key */
+	List	   *source_keys;	/* of char *: in the source, a unique key, column for column */
 	char	   *patron_column;	/* in the copy, or NULL */
 	CopyStrategy sever_with;
 	List	   *hide_columns;	/* of char *: hidden with the link (a time equal to the source's) */

@@ -8,7 +8,7 @@
  *     own rules of the source, not by a second copy of them: the rule is
  *
  *         EXISTS (SELECT 1 FROM source s
- *                  WHERE s.source_key = copy.key_column
+ *                  WHERE s.key1 = copy.key1 AND ... AND s.keyN = copy.keyN
  *                    AND s.patron IS NOT NULL AND s.patron <> placeholder)
  *
  *     with that subquery rewritten for the class like any query
@@ -19,17 +19,46 @@
  *     auditor), hides what severing the source would take from it; and the
  *     two cannot disagree when the source's rules change.
  *
- *     The subquery reads the source without a check of the caller's
+ *     The key must name one row.  With a key that two rows may hold, a
+ *     second row (a decoy a writer inserts, or an open loan re-keyed by
+ *     UPDATE) that the class reads would open the copies of a hidden row.
+ *     bind_copy accepts only a key made unique by a unique index of the
+ *     source (_copy_unique_key); the equality compared here is that of the
+ *     source column's default operator class, with its collation, the one
+ *     the index enforces.  Where the rows the EXISTS reads are not all
+ *     under such an index (the source an inheritance parent with children,
+ *     or the index dropped or made deferrable since), the rule also asks
+ *     that no second row holds the key, read unredacted:
+ *
+ *         AND NOT EXISTS (SELECT 1 FROM source s WHERE <key> OFFSET 1)
+ *
+ *     so a shared key reads as a hidden source.  The check is made when the
+ *     rules are built, which a change of the source's indexes or children
+ *     makes again (relcache invalidation, redact_relcache_callback), so the
+ *     usual case costs one index probe per copy row, as before.
+ *
+ *     The subqueries read the source without a check of the caller's
  *     privileges on it (as PostgreSQL reads an inheritance child through its
  *     parent): what the caller learns is that boolean, computed under the
  *     caller's class.  The rules are built once per class
- *     (redact_rules_for) and the subquery is part of them.
+ *     (redact_rules_for) and the subqueries are part of them.
  */
 #include "redact_internal.h"
 #include "compat.h"
 
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/nbtree.h"
 #include "access/relation.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_index.h"
+#include "catalog/pg_inherits.h"
+#include "catalog/pg_opclass.h"
 #include "catalog/pg_type.h"
+#include "commands/defrem.h"
+#include "nodes/nodeFuncs.h"
+#include "parser/parse_coerce.h"
 #include "nodes/makefuncs.h"
 #include "parser/parse_node.h"
 #include "parser/parse_oper.h"
@@ -37,6 +66,7 @@
 #include "parser/parsetree.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 
 static AttrNumber
 copy_column(Oid relid, const char *column)
@@ -77,28 +107,133 @@ not_null(Expr *e)
 }
 
 /*
- * Does the class read the patron of the source row of this copy row (the
- * copy being range table entry rti of relation relid)?  An EXISTS sublink.
+ * source.column = copy.column, by the equality of the source column's
+ * default btree operator class (the one a unique index on it enforces), in
+ * the source column's collation; NULL if the types do not compare so.
  */
 static Expr *
-copy_source_visible(const CopyBinding *c, Oid relid, Index rti, const Redaction *red)
+key_equal(Oid source, const char *skey, Index srti, Oid relid, const char *ckey, Index crti)
 {
-	const LoanBinding *b = pals_loan_binding_for(c->source);
-	Relation	rel;
-	ParseState *pstate;
+	Var		   *sv = var_of(source, skey, srti, 0);
+	Var		   *cv = var_of(relid, ckey, crti, 1);
+	Oid			opclass = GetDefaultOpClass(sv->vartype, BTREE_AM_OID);
+	Oid			family;
+	Oid			intype;
+	Oid			op;
+	Node	   *left;
+	Node	   *right;
+	OpExpr	   *eq;
+
+	if (!OidIsValid(opclass))
+		return NULL;
+	family = get_opclass_family(opclass);
+	intype = get_opclass_input_type(opclass);
+	left = coerce_to_target_type(NULL, (Node *) sv, sv->vartype, intype, -1,
+								 COERCION_IMPLICIT, COERCE_IMPLICIT_CAST, -1);
+	if (left == NULL)
+		return NULL;
+	/* a cross-type member of the family (integers), else the copy's key coerced */
+	op = get_opfamily_member(family, intype, cv->vartype, BTEqualStrategyNumber);
+	right = (Node *) cv;
+	if (!OidIsValid(op))
+	{
+		right = coerce_to_target_type(NULL, (Node *) cv, cv->vartype, intype, -1,
+									  COERCION_IMPLICIT, COERCE_IMPLICIT_CAST, -1);
+		op = get_opfamily_member(family, intype, intype, BTEqualStrategyNumber);
+		if (right == NULL || !OidIsValid(op))
+			return NULL;
+	}
+	eq = (OpExpr *) make_opclause(op, BOOLOID, false, (Expr *) left, (Expr *) right,
+								  InvalidOid, sv->varcollid);
+	set_opfuncid(eq);
+	return (Expr *) eq;
+}
+
+/*
+ * Do the rows an EXISTS over the source reads hold each key at most once?
+ * A unique index of the source made of key columns only (the checks of
+ * _copy_unique_key), and no inheritance child outside it: a partitioned
+ * table's unique index covers its partitions, a plain parent's does not
+ * cover its children.
+ */
+static bool
+key_unique(Relation rel, const CopyBinding *c)
+{
+	List	   *indexes;
+	ListCell   *lc;
+	bool		unique = false;
+
+	if (rel->rd_rel->relkind == RELKIND_RELATION && rel->rd_rel->relhassubclass &&
+		has_subclass(RelationGetRelid(rel)))
+		return false;
+	indexes = RelationGetIndexList(rel);
+	foreach(lc, indexes)
+	{
+		HeapTuple	tup = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(lfirst_oid(lc)));
+		Form_pg_index ix;
+		bool		ok;
+
+		if (!HeapTupleIsValid(tup))
+			continue;
+		ix = (Form_pg_index) GETSTRUCT(tup);
+		ok = ix->indisunique && ix->indimmediate && ix->indisvalid && ix->indislive &&
+			heap_attisnull(tup, Anum_pg_index_indpred, NULL) &&
+			heap_attisnull(tup, Anum_pg_index_indexprs, NULL);
+		if (ok)
+		{
+			bool		isnull;
+			oidvector  *classes = (oidvector *) DatumGetPointer(SysCacheGetAttr(INDEXRELID, tup,
+																			  Anum_pg_index_indclass, &isnull));
+			oidvector  *collations = (oidvector *) DatumGetPointer(SysCacheGetAttr(INDEXRELID, tup,
+																				 Anum_pg_index_indcollation, &isnull));
+
+			for (int k = 0; ok && k < ix->indnkeyatts; k++)
+			{
+				AttrNumber	attno = ix->indkey.values[k];
+				Form_pg_attribute att;
+				bool		among = false;
+				ListCell   *lk;
+
+				if (attno <= 0)
+				{
+					ok = false;
+					break;
+				}
+				att = TupleDescAttr(RelationGetDescr(rel), attno - 1);
+				foreach(lk, c->source_keys)
+					among |= strcmp(NameStr(att->attname), lfirst(lk)) == 0;
+				ok = among && !att->attisdropped &&
+					classes->values[k] == GetDefaultOpClass(att->atttypid, BTREE_AM_OID) &&
+					collations->values[k] == att->attcollation;
+			}
+		}
+		ReleaseSysCache(tup);
+		if (ok)
+		{
+			unique = true;
+			break;
+		}
+	}
+	list_free(indexes);
+	return unique;
+}
+
+/*
+ * SELECT 1 FROM source WHERE <the copy's key> [AND more], as a Query; the
+ * source read unchecked.  NULL if a key column does not compare.
+ */
+static Query *
+source_query(const CopyBinding *c, Relation rel, Oid relid, Index rti, List *more, ParseState **pstate_out)
+{
+	ParseState *pstate = make_parsestate(NULL);
 	ParseNamespaceItem *nsitem;
 	Query	   *sub;
 	RangeTblRef *rtr;
-	List	   *quals;
-	Var		   *patron;
-	SubLink    *link;
+	List	   *quals = NIL;
+	ListCell   *ls;
+	ListCell   *lk;
 
-	if (b == NULL)				/* the source is no longer bound: nothing reads as visible */
-		return (Expr *) makeBoolConst(false, false);
-	rel = relation_open(c->source, AccessShareLock);
-	pstate = make_parsestate(NULL);
 	nsitem = addRangeTableEntryForRelation(pstate, rel, AccessShareLock, NULL, true, false);
-
 	sub = makeNode(Query);
 	sub->commandType = CMD_SELECT;
 	sub->querySource = QSRC_ORIGINAL;
@@ -107,37 +242,108 @@ copy_source_visible(const CopyBinding *c, Oid relid, Index rti, const Redaction 
 	pals_take_permissions(sub, pstate);
 	pals_read_unchecked(sub, rt_fetch(nsitem->p_rtindex, sub->rtable));
 
-	patron = var_of(c->source, b->patron_column, 1, 0);
-	quals = list_make2(make_op(pstate, list_make1(makeString("=")),
-							   (Node *) var_of(c->source, c->source_key, 1, 0),
-							   (Node *) var_of(relid, c->key_column, rti, 1), NULL, -1),
-					   not_null((Expr *) patron));
-	if (b->sever_with == SEVER_PLACEHOLDER)
-		quals = lappend(quals, make_op(pstate, list_make1(makeString("<>")),
-									   (Node *) copyObject(patron),
-									   (Node *) makeConst(UNKNOWNOID, -1, InvalidOid, -2,
-														  CStringGetDatum(pstrdup(b->placeholder)),
-														  false, false), NULL, -1));
+	forboth(ls, c->source_keys, lk, c->key_columns)
+	{
+		Expr	   *eq = key_equal(c->source, lfirst(ls), nsitem->p_rtindex, relid, lfirst(lk), rti);
+
+		if (eq == NULL)
+		{
+			free_parsestate(pstate);
+			return NULL;
+		}
+		quals = lappend(quals, eq);
+	}
+	quals = list_concat(quals, more);
 	rtr = makeNode(RangeTblRef);
 	rtr->rtindex = nsitem->p_rtindex;
 	sub->jointree = makeFromExpr(list_make1(rtr), (Node *) makeBoolExpr(AND_EXPR, quals, -1));
 	sub->targetList = list_make1(makeTargetEntry((Expr *) makeConst(INT4OID, -1, InvalidOid, sizeof(int32),
 																	Int32GetDatum(1), false, true),
 												 1, pstrdup("visible"), false));
-	free_parsestate(pstate);
-	relation_close(rel, NoLock);
+	if (pstate_out)
+		*pstate_out = pstate;
+	else
+		free_parsestate(pstate);
+	return sub;
+}
 
-	/* the source read as this class reads it */
-	redact_level(sub, red);
+static Expr *
+sublink(SubLinkType type, Query *sub)
+{
+	SubLink    *link = makeNode(SubLink);
 
-	link = makeNode(SubLink);
-	link->subLinkType = EXISTS_SUBLINK;
+	link->subLinkType = type;
 	link->subLinkId = 0;
 	link->testexpr = NULL;
 	link->operName = NIL;
 	link->subselect = (Node *) sub;
 	link->location = -1;
 	return (Expr *) link;
+}
+
+/*
+ * Does the class read the patron of the source row of this copy row (the
+ * copy being range table entry rti of relation relid)?  An EXISTS sublink,
+ * and a NOT EXISTS of a second row with the key where the source does not
+ * guarantee one.
+ */
+static Expr *
+copy_source_visible(const CopyBinding *c, Oid relid, Index rti, const Redaction *red)
+{
+	const LoanBinding *b = pals_loan_binding_for(c->source);
+	Relation	rel;
+	ParseState *pstate;
+	Query	   *sub;
+	Query	   *second;
+	List	   *more;
+	Var		   *patron;
+	Expr	   *visible;
+
+	/* the source is no longer bound, or the binding is malformed: nothing reads as visible */
+	if (b == NULL || c->key_columns == NIL || list_length(c->key_columns) != list_length(c->source_keys))
+		return (Expr *) makeBoolConst(false, false);
+	rel = relation_open(c->source, AccessShareLock);
+
+	patron = var_of(c->source, b->patron_column, 1, 0);
+	more = list_make1(not_null((Expr *) patron));
+	sub = source_query(c, rel, relid, rti, NIL, &pstate);
+	if (sub == NULL)
+	{
+		relation_close(rel, NoLock);
+		return (Expr *) makeBoolConst(false, false);	/* fail closed */
+	}
+	if (b->sever_with == SEVER_PLACEHOLDER)
+		more = lappend(more, make_op(pstate, list_make1(makeString("<>")),
+									 (Node *) copyObject(patron),
+									 (Node *) makeConst(UNKNOWNOID, -1, InvalidOid, -2,
+														CStringGetDatum(pstrdup(b->placeholder)),
+														false, false), NULL, -1));
+	free_parsestate(pstate);
+	((BoolExpr *) ((FromExpr *) sub->jointree)->quals)->args =
+		list_concat(((BoolExpr *) ((FromExpr *) sub->jointree)->quals)->args, more);
+
+	/* the source read as this class reads it */
+	redact_level(sub, red);
+	visible = sublink(EXISTS_SUBLINK, sub);
+
+	if (!key_unique(rel, c))
+	{
+		/* a second row holding the key, whatever the class reads of it */
+		second = source_query(c, rel, relid, rti, NIL, NULL);
+		if (second == NULL)
+			visible = (Expr *) makeBoolConst(false, false);
+		else
+		{
+			second->limitOffset = (Node *) makeConst(INT8OID, -1, InvalidOid, sizeof(int64),
+													 Int64GetDatum(1), false, FLOAT8PASSBYVAL);
+			visible = makeBoolExpr(AND_EXPR,
+								   list_make2(visible,
+											  makeBoolExpr(NOT_EXPR, list_make1(sublink(EXISTS_SUBLINK, second)), -1)),
+								   -1);
+		}
+	}
+	relation_close(rel, NoLock);
+	return visible;
 }
 
 void

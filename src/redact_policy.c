@@ -624,8 +624,8 @@ account_rules(RteRules *r, const char *column, const Redaction *red)
 redact_copy_visible_type redact_copy_visible = NULL;
 
 /*
- * The columns that link a copy row to its source: the key column, or every
- * column of the (widest) foreign key it is part of (fines(loan_id,
+ * The columns that link a copy row to its source: the key columns, and every
+ * column of the (widest) foreign key one of them is part of (fines(loan_id,
  * loan_checked_out_at): a checkout time alone finds the loan again).  The
  * same columns sever_with => 'unlink' sets to NULL (_copy_link_set).
  */
@@ -633,24 +633,26 @@ static List *
 copy_link_columns(const CopyBinding *c, Oid relid)
 {
 	Relation	rel = relation_open(relid, AccessShareLock);
-	AttrNumber	key = get_attnum(relid, c->key_column);
 	ForeignKeyCacheInfo *best = NULL;
 	List	   *out = NIL;
 	ListCell   *lc;
+	ListCell   *lk;
 
 	foreach(lc, RelationGetFKeyList(rel))
 	{
 		ForeignKeyCacheInfo *fk = lfirst(lc);
 
 		for (int i = 0; i < fk->nkeys; i++)
-			if (fk->conkey[i] == key && (best == NULL || fk->nkeys > best->nkeys))
-				best = fk;
+			foreach(lk, c->key_columns)
+				if (fk->conkey[i] == get_attnum(relid, lfirst(lk)) &&
+					(best == NULL || fk->nkeys > best->nkeys))
+					best = fk;
 	}
-	if (best == NULL)
-		out = list_make1(pstrdup(c->key_column));
-	else
+	foreach(lk, c->key_columns)
+		out = list_append_unique(out, makeString(pstrdup(lfirst(lk))));
+	if (best != NULL)
 		for (int i = 0; i < best->nkeys; i++)
-			out = lappend(out, get_attname(relid, best->conkey[i], false));
+			out = list_append_unique(out, makeString(get_attname(relid, best->conkey[i], false)));
 	relation_close(rel, NoLock);
 	return out;
 }
@@ -668,10 +670,20 @@ copy_rules(RteRules *r, const CopyBinding *c, const Redaction *red)
 	Expr	   *source = redact_copy_visible ? redact_copy_visible(c, r->relid, r->rti, red)
 		: (Expr *) makeBoolConst(false, false);	/* fail closed */
 	Expr	   *source_only = copyObject(source);
-	Expr	   *visible = makeBoolExpr(OR_EXPR,
-									   list_make2(is_null((Expr *) column_var(r, c->key_column), true),
-												  source), -1);
+	List	   *unlinked = NIL;
+	Expr	   *visible;
 	ListCell   *lc;
+
+	/*
+	 * Not a copy: its whole key NULL.  A key NULL in part finds no source
+	 * row (the EXISTS compares every column): it reads as hidden.
+	 */
+	foreach(lc, c->key_columns)
+		unlinked = lappend(unlinked, is_null((Expr *) column_var(r, lfirst(lc)), true));
+	visible = makeBoolExpr(OR_EXPR,
+						   list_make2(list_length(unlinked) == 1 ? linitial(unlinked)
+									  : makeBoolExpr(AND_EXPR, unlinked, -1),
+									  source), -1);
 
 	switch (c->sever_with)
 	{
@@ -681,7 +693,7 @@ copy_rules(RteRules *r, const CopyBinding *c, const Redaction *red)
 			break;
 		case COPY_SEVER_UNLINK:
 			foreach(lc, copy_link_columns(c, r->relid))
-				mask(r, lfirst(lc), copyObject(visible));
+				mask(r, strVal(lfirst(lc)), copyObject(visible));
 			break;
 		case COPY_SEVER_DELETE:
 			filter(r, visible);

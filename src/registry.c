@@ -454,7 +454,7 @@ static void
 load_copies(Snapshot snap)
 {
 	static const char *const columns[] = {
-		"relation", "source", "key_column", "source_key", "patron_column", "sever_with",
+		"relation", "source", "key_columns", "source_keys", "patron_column", "sever_with",
 		"hide_columns"
 	};
 	ConfigScan	cs;
@@ -468,8 +468,8 @@ load_copies(Snapshot snap)
 
 		b->relid = config_oid(&cs, t, 0);
 		b->source = config_oid(&cs, t, 1);
-		b->key_column = config_text(&cs, t, 2);
-		b->source_key = config_text(&cs, t, 3);
+		b->key_columns = config_text_array(&cs, t, 2);
+		b->source_keys = config_text_array(&cs, t, 3);
 		b->patron_column = config_text(&cs, t, 4);
 		b->hide_columns = config_text_array(&cs, t, 6);
 		b->sever_with = strcmp(sever, "null") == 0 ? COPY_SEVER_NULL :

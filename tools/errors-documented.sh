@@ -25,12 +25,6 @@ EXCLUDED = {
     # calling or attaching them by hand
     'pals_privacy_drop_guard: not called by an event trigger',
     'pals_privacy_placeholder_guard() must be a BEFORE UPDATE OR DELETE row trigger',
-    # _resolve_purge_function(): no call uses it (bind_patrons resolves a
-    # purge function with _purge_function(), whose messages are in the page);
-    # only a superuser calling it directly meets these
-    '%: % is not a function name',
-    '%: there is no function % of one argument',
-    '%: purge function % is ambiguous',
 }
 
 def c_messages(path):

@@ -1,14 +1,15 @@
 CREATE TABLE @extschema@.copy_binding (
     relation       regclass PRIMARY KEY,
     source         regclass NOT NULL,     -- a loan binding
-    key_column     name NOT NULL,         -- in relation: the source row's key
-    source_key     name NOT NULL,         -- in source: that key (unique)
+    key_columns    name[] NOT NULL,       -- in relation: the source row's key
+    source_keys    name[] NOT NULL,       -- in source: a unique key, column for column (bind_copy checks it)
     patron_column  name,                  -- in relation: the copied patron, if any
     sever_with     text NOT NULL DEFAULT 'null'
                    CHECK (sever_with IN ('null', 'unlink', 'delete') OR sever_with LIKE 'patron:_%'),
     hide_columns   name[],                -- in relation: other columns that find the source again (a time equal to its return)
     bound_at       timestamptz NOT NULL DEFAULT now(),
-    bound_by       name NOT NULL DEFAULT current_user
+    bound_by       name NOT NULL DEFAULT current_user,
+    CHECK (cardinality(key_columns) >= 1 AND cardinality(key_columns) = cardinality(source_keys))
 );
 
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.copy_binding', '');

@@ -19,7 +19,7 @@ CREATE OR REPLACE VIEW @extschema@.bindings AS
       FROM @extschema@.guardian_binding b
     UNION ALL SELECT 'retain', relation, timestamp_column, to_jsonb(b) - 'relation' - 'bound_at' - 'bound_by', bound_at, bound_by
       FROM @extschema@.retention_rule b
-    UNION ALL SELECT 'copy', relation, coalesce(patron_column, key_column),
+    UNION ALL SELECT 'copy', relation, coalesce(patron_column, key_columns[1]),
            jsonb_strip_nulls(to_jsonb(b) - 'relation' - 'bound_at' - 'bound_by'), bound_at, bound_by
       FROM @extschema@.copy_binding b
     UNION ALL SELECT 'accounts', relation, patron_column, to_jsonb(b) - 'relation' - 'bound_at' - 'bound_by', bound_at, bound_by

@@ -175,6 +175,47 @@ SELECT pg_temp.attempt(:'phase' || 'loans re-opened in the transaction, then the
     ARRAY['UPDATE demo.loans SET fines_settled_at = NULL WHERE returned_at IS NOT NULL',
           'SELECT loan_id AS id, patron_id FROM demo.loan_events']);
 
+-- decoys (issue 14): a copy is keyed by its loan's whole primary key (id,
+-- checked_out_at); loans.id alone is not unique, so a staff account could
+-- insert an open loan with a hidden loan's id, or re-key one, and the copies
+-- of the hidden loan would follow the decoy (test/sql/identity_copy_keys.sql
+-- for the mechanism's own tests); the loans re-keyed have no notice or fine
+-- (the copies' foreign keys would refuse the UPDATE)
+SELECT pg_temp.attempt(:'phase' || 'an open loan inserted with each hidden loan''s id, then its notices', 'staff',
+    ARRAY['INSERT INTO demo.loans (id, patron_id, item_id, library_id, checked_out_at, due_at)
+           SELECT id, 1, 90008, 1, timestamptz ''2030-01-01'' + make_interval(secs => row_number() OVER ()),
+                  timestamptz ''2030-02-01''
+             FROM demo.loans WHERE patron_id IS NULL OR patron_id = 0',
+          'SELECT loan_id AS id, patron_id FROM demo.loan_events']);
+SELECT pg_temp.attempt(:'phase' || 'an open loan inserted with each hidden loan''s id, then its fines', 'staff',
+    ARRAY['INSERT INTO demo.loans (id, patron_id, item_id, library_id, checked_out_at, due_at)
+           SELECT id, 1, 90008, 1, timestamptz ''2030-01-01'' + make_interval(secs => row_number() OVER ()),
+                  timestamptz ''2030-02-01''
+             FROM demo.loans WHERE patron_id IS NULL OR patron_id = 0',
+          'SELECT f.loan_id AS id, f.patron_id FROM demo.fines f WHERE f.loan_id IS NOT NULL']);
+SELECT pg_temp.attempt(:'phase' || 'open loans re-keyed to hidden loans'' ids by UPDATE, then the notices', 'staff',
+    ARRAY['UPDATE demo.loans l SET id = p.hid
+             FROM (SELECT o.id AS oid, o.checked_out_at AS oat, h.id AS hid
+                     FROM (SELECT id, checked_out_at, row_number() OVER (ORDER BY id) n FROM demo.loans o
+                            WHERE returned_at IS NULL AND patron_id <> 0
+                              AND NOT EXISTS (SELECT FROM demo.loan_events e
+                                               WHERE (e.loan_id, e.loan_checked_out_at) = (o.id, o.checked_out_at))
+                              AND NOT EXISTS (SELECT FROM demo.fines f
+                                               WHERE (f.loan_id, f.loan_checked_out_at) = (o.id, o.checked_out_at))) o
+                     JOIN (SELECT id, row_number() OVER (ORDER BY id) n FROM demo.loans
+                            WHERE patron_id IS NULL OR patron_id = 0) h USING (n)) p
+            WHERE (l.id, l.checked_out_at) = (p.oid, p.oat)',
+          'SELECT loan_id AS id, patron_id FROM demo.loan_events'],
+    control_stmts => ARRAY['SELECT loan_id AS id, patron_id FROM demo.loan_events']);
+SELECT pg_temp.attempt(:'phase' || 'an open loan re-keyed to a hidden loan''s whole key, then the notices', 'staff',
+    ARRAY['UPDATE demo.loans l SET id = h.id, checked_out_at = h.checked_out_at
+             FROM (SELECT id, checked_out_at FROM demo.loans WHERE patron_id IS NULL OR patron_id = 0
+                    ORDER BY id LIMIT 1) h
+            WHERE (l.id, l.checked_out_at) = (SELECT id, checked_out_at FROM demo.loans
+                                               WHERE returned_at IS NULL AND patron_id <> 0 ORDER BY id LIMIT 1)',
+          'SELECT loan_id AS id, patron_id FROM demo.loan_events'],
+    control_stmts => ARRAY['SELECT loan_id AS id, patron_id FROM demo.loan_events']);
+
 -- side channels: estimates, counters and statistics of the copies
 SELECT pg_temp.indist(:'phase' || 'EXPLAIN row estimate of notices by patron', c,
     ARRAY['EXPLAIN SELECT * FROM demo.loan_events WHERE patron_id = %1$s'], :'hot', '9002')

@@ -75,7 +75,7 @@ SELECT s.patron_id AS hot_dev FROM demo.xact_summaries s
 HAVING bool_and(EXISTS (SELECT 1 FROM pg_temp.secrets x WHERE x.cls = 'staff' AND x.rel = 'device_loans' AND x.id = s.xact_id))
  ORDER BY count(*) DESC, s.patron_id LIMIT 1 \gset
 SELECT true AS dev_stats_left \gset
-SELECT plan(235);
+SELECT plan(244);
 
 \set phase 'before sever: '
 \set ECHO none
@@ -134,6 +134,19 @@ SELECT is(pg_temp.probe('ils_app', ARRAY[
         OR (h.name = o.name AND NOT EXISTS (SELECT 1 FROM pg_temp.orig_names x WHERE x.name = o.name AND x.id <> o.id))
       WHERE o.id IN (SELECT id FROM pg_temp.purged)']) -> 'rows' -> 0 ->> 'n',
           '0', 'purge: the ILS''s audit history keeps no old name or card of a purged patron');
+-- decoys after the purge: open loans inserted with the ids of the severed
+-- loans (patron_id = 0) open no notice the ILS kept of them: staff read the
+-- same notices naming purged patrons with the decoys as without
+SELECT is(pg_temp.probe('branch_staff', ARRAY[
+    'INSERT INTO demo.loans (id, patron_id, item_id, library_id, checked_out_at, due_at)
+     SELECT id, 1, 90008, 1, timestamptz ''2030-01-01'' + make_interval(secs => row_number() OVER ()), timestamptz ''2030-02-01''
+       FROM demo.loans WHERE patron_id = 0',
+    'SELECT count(*) AS n FROM demo.loan_events e JOIN pg_temp.orig_names o ON e.rendered LIKE ''Dear '' || o.name || '',%''
+      WHERE o.id IN (SELECT id FROM pg_temp.purged)']) -> 'rows' -> 0 ->> 'n',
+          pg_temp.probe('branch_staff', ARRAY[
+    'SELECT count(*) AS n FROM demo.loan_events e JOIN pg_temp.orig_names o ON e.rendered LIKE ''Dear '' || o.name || '',%''
+      WHERE o.id IN (SELECT id FROM pg_temp.purged)']) -> 'rows' -> 0 ->> 'n',
+          'after purge: decoy loans with the severed loans'' ids open no notice naming a purged patron (staff)');
 
 SELECT * FROM finish();
 \set ECHO none

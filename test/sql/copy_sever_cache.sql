@@ -18,6 +18,7 @@ CREATE TABLE csc.loans_a (gone int, id int NOT NULL, patron_id bigint, item_id i
 ALTER TABLE csc.loans_a DROP COLUMN gone;
 ALTER TABLE csc.loans ATTACH PARTITION csc.loans_a FOR VALUES FROM (0) TO (100);
 CREATE TABLE csc.loans_b PARTITION OF csc.loans FOR VALUES FROM (100) TO (200);
+ALTER TABLE csc.loans ADD PRIMARY KEY (id);     -- a copy's key must name one loan
 CREATE TABLE csc.summary (loan_id int PRIMARY KEY, patron_id bigint);
 INSERT INTO csc.loans VALUES (1, 1, 10, NULL), (2, 2, 11, NULL), (3, 3, 12, NULL), (101, 4, 13, NULL), (102, 5, 14, NULL),
                              (103, 6, 15, NULL);

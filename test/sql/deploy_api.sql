@@ -11,7 +11,9 @@ CREATE TABLE api.patrons (id bigint PRIMARY KEY, card text, expires date NOT NUL
 INSERT INTO api.patrons VALUES (4711, 'C4711'), (4712, 'C4712');
 CREATE TABLE api.loans (patron_id bigint, item_id int NOT NULL, returned date);
 INSERT INTO api.loans VALUES (4711, 1, '2024-01-01'), (4712, 1, '2024-02-01');
-SELECT pals_privacy.bind_patrons('api.patrons', 'id', 'expires', card_column => 'card');
+-- a purge function named without its signature (checked below)
+CREATE FUNCTION api.purge_patron(bigint) RETURNS void LANGUAGE sql AS 'DELETE FROM api.patrons WHERE id = $1';
+SELECT pals_privacy.bind_patrons('api.patrons', 'id', 'expires', card_column => 'card', purge_function => 'api.purge_patron');
 SELECT pals_privacy.bind_loans('api.loans', 'patron_id', 'item_id', '{returned}');
 
 -- patron ids as numbers
@@ -41,12 +43,12 @@ SELECT is((SELECT count(*) FROM pals_privacy.maintenance_runs WHERE started_at >
 SELECT is((SELECT count(*) FROM api.loans WHERE patron_id IS NULL), 0::bigint, '... or severed anything');
 
 -- a purge function without its signature
-CREATE FUNCTION api.purge_patron(bigint) RETURNS void LANGUAGE sql AS 'DELETE FROM api.patrons WHERE id = $1';
-SELECT is(pals_privacy._resolve_purge_function('bind_patrons', 'api.purge_patron')::text, 'api.purge_patron(bigint)',
-          'a purge function named without its argument type is found when it is the only one');
+SELECT is((SELECT purge_function::text FROM pals_privacy.patron_binding WHERE relation = 'api.patrons'::regclass),
+          'api.purge_patron(bigint)', 'bind_patrons finds a purge function named without its argument type when it is the only one');
 CREATE FUNCTION api.purge_patron(text) RETURNS void LANGUAGE sql AS 'DELETE FROM api.patrons WHERE id::text = $1';
-SELECT throws_ok($$SELECT pals_privacy._resolve_purge_function('bind_patrons', 'api.purge_patron')$$, '42725',
-                 'bind_patrons: purge function api.purge_patron is ambiguous', 'two of that name: ambiguous, with the candidates');
+SELECT throws_ok($$SELECT pals_privacy.bind_patrons('api.patrons', 'id', 'expires', card_column => 'card',
+                                                   purge_function => 'api.purge_patron')$$, '42883',
+                 'bind_patrons: purge function api.purge_patron is ambiguous', 'two of that name: ambiguous, and it says so');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -1,10 +1,11 @@
 -- Who may execute what (issue 18, docs/privileges.md).  Internal helpers are
 -- not executable by PUBLIC, unless docs/privileges.md says why one must be:
---   - the helpers that were left open (_resolve_purge_function,
+--   - the helpers that were left open (_purge_function's predecessor,
 --     _require_top_level, _restoring, and the event trigger functions) are
 --     refused to a staff role, and the paths that use them still work: a
 --     procedure in a transaction block says so, a binding change is audited
---     and a restore's COPY is not, a non-superuser's DDL fires the event
+--     and a restore's COPY is not, also when the change is sent in the same
+--     query string as a COPY, a non-superuser's DDL fires the event
 --     triggers (a dropped bound table loses its binding, audited);
 --   - the functions of the schema PUBLIC may execute, from the catalog, are
 --     exactly those docs/privileges.md lists (read from the file), and a new
@@ -14,7 +15,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pals_privacy;
 \set privileges_doc `cat docs/privileges.md`
 BEGIN;
-SELECT plan(17);
+SELECT plan(18);
 
 CREATE ROLE regress_pv_staff;
 CREATE ROLE regress_pv_ils;
@@ -28,8 +29,8 @@ GRANT SELECT ON pv_mark TO PUBLIC;
 -- The helpers that were executable by anyone
 ------------------------------------------------------------------------------
 SET ROLE regress_pv_staff;
-SELECT throws_ok($$SELECT pals_privacy._resolve_purge_function('bind_patrons', 'pg_catalog.abs')$$,
-                 '42501', 'permission denied for function _resolve_purge_function', 'staff cannot call _resolve_purge_function');
+SELECT throws_ok($$SELECT pals_privacy._purge_function('bind_patrons', 'pg_catalog.abs')$$,
+                 '42501', 'permission denied for function _purge_function', 'staff cannot call _purge_function');
 SELECT throws_ok($$SELECT pals_privacy._require_top_level('run_maintenance')$$,
                  '42501', 'permission denied for function _require_top_level', 'staff cannot call _require_top_level');
 SELECT throws_ok($$SELECT pals_privacy._restoring()$$,
@@ -52,6 +53,14 @@ SELECT is((SELECT class FROM pals_privacy.role_class WHERE role = 'regress_pv_re
           'set-up: a restore''s COPY into role_class ...');
 SELECT is((SELECT string_agg(event, ' ' ORDER BY id) FROM pals_privacy.audit_log WHERE id > (SELECT id FROM pv_mark)),
           'binding.update', '... appends no entry (_restoring() said so)');
+-- _restoring() once read the query string: a binding change sent after a
+-- COPY in the same string went unaudited
+CREATE TEMP TABLE pv_scratch (a int);
+COPY pv_scratch FROM stdin \; SELECT pals_privacy.classify_role('regress_pv_staff', 'staff');
+1
+\.
+SELECT is((SELECT string_agg(event, ' ' ORDER BY id) FROM pals_privacy.audit_log WHERE id > (SELECT id FROM pv_mark)),
+          'binding.update binding.update', '... but a binding change sent in the same query string as a COPY is audited');
 
 -- a non-superuser's DDL fires the event triggers, whose functions PUBLIC may
 -- no longer execute: the library's owner drops a bound table of its own

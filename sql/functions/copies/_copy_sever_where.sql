@@ -7,7 +7,9 @@ CREATE OR REPLACE FUNCTION @extschema@._copy_sever_where(c @extschema@.copy_bind
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     SELECT CASE
         WHEN c.sever_with = 'delete' THEN filter
-        WHEN c.sever_with = 'unlink' THEN format('t.%I IS NOT NULL AND %s', c.key_column, filter)
+        WHEN c.sever_with = 'unlink' THEN format('(%s) AND %s',
+                                                 (SELECT string_agg(format('t.%I IS NOT NULL', k), ' OR ') FROM unnest(c.key_columns) k),
+                                                 filter)
         WHEN c.sever_with = 'null' THEN format('t.%I IS NOT NULL AND %s', c.patron_column, filter)
         ELSE format('t.%I IS DISTINCT FROM %L AND %s', c.patron_column, substr(c.sever_with, 8), filter) END
 $$;

@@ -1,16 +1,23 @@
+-- The triggers that sever a copy with its source row: when the row loses its
+-- patron, when its key changes (the copies keyed by the old key belong to no
+-- row any more: left alone, a row given that key later would take them over),
+-- and when it is deleted.
 CREATE OR REPLACE FUNCTION @extschema@._install_copy_triggers(c @extschema@.copy_binding) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-DECLARE t regclass; b @extschema@.loan_binding; tg name;
+DECLARE t regclass; b @extschema@.loan_binding; tg name; cols text; changed text;
 BEGIN
     SELECT * INTO STRICT b FROM @extschema@.loan_binding WHERE relation = c.source;
     tg := 'pals_privacy_copy_' || c.relation::oid;
+    SELECT string_agg(format('%I', x), ', '), string_agg(format('OLD.%1$I IS DISTINCT FROM NEW.%1$I', x), ' OR ')
+      INTO cols, changed
+      FROM (SELECT DISTINCT x FROM unnest(b.patron_column || c.source_keys) x) u;
     FOR t IN SELECT @extschema@._trigger_targets(c.source) LOOP
         PERFORM @extschema@._drop_trigger(t, tg || '_u');
         PERFORM @extschema@._drop_trigger(t, tg || '_d');
-        EXECUTE format('CREATE TRIGGER %I AFTER UPDATE OF %I ON %s FOR EACH ROW
-                        WHEN (OLD.%I IS DISTINCT FROM NEW.%I)
+        EXECUTE format('CREATE TRIGGER %I AFTER UPDATE OF %s ON %s FOR EACH ROW
+                        WHEN (%s)
                         EXECUTE FUNCTION @extschema@._sever_copies(%L)',
-                       tg || '_u', b.patron_column, t, b.patron_column, b.patron_column, c.relation::oid);
+                       tg || '_u', cols, t, changed, c.relation::oid);
         EXECUTE format('CREATE TRIGGER %I AFTER DELETE ON %s FOR EACH ROW
                         EXECUTE FUNCTION @extschema@._sever_copies(%L)', tg || '_d', t, c.relation::oid);
     END LOOP;

@@ -1,21 +1,26 @@
-CREATE OR REPLACE FUNCTION @extschema@.bind_copy(relation regclass, source regclass, key_column name,
+CREATE OR REPLACE FUNCTION @extschema@.bind_copy(relation regclass, source regclass, key_column name DEFAULT NULL,
                                       patron_column name DEFAULT NULL, sever_with text DEFAULT 'null',
-                                      source_key name DEFAULT NULL, hide_columns name[] DEFAULT NULL)
+                                      source_key name DEFAULT NULL, hide_columns name[] DEFAULT NULL,
+                                      key_columns name[] DEFAULT NULL, source_keys name[] DEFAULT NULL)
 RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     fn constant text := 'bind_copy';
     b @extschema@.loan_binding;
     c @extschema@.copy_binding;
     binding jsonb;
-    skey name := source_key;
+    keys name[] := coalesce(key_columns, CASE WHEN key_column IS NOT NULL THEN ARRAY[key_column] END);
+    skeys name[] := coalesce(source_keys, CASE WHEN source_key IS NOT NULL THEN ARRAY[source_key] END);
     placeholder text;
     found_placeholder boolean;
     pb @extschema@.patron_binding;
     n name;
+    ct regtype;
+    st regtype;
+    suggestion text;
 BEGIN
     PERFORM @extschema@._bind_check(fn, relation, '{r,p}',
-        ARRAY['relation', 'source', 'key_column', 'sever_with'],
-        ARRAY[relation::text, source::text, key_column::text, sever_with]);
+        ARRAY['relation', 'source', 'sever_with'],
+        ARRAY[relation::text, source::text, sever_with]);
     PERFORM @extschema@._require_heap(fn, relation);
     SELECT * INTO b FROM @extschema@.loan_binding l WHERE l.relation = source;
     IF NOT FOUND THEN
@@ -29,23 +34,79 @@ BEGIN
             USING ERRCODE = 'duplicate_object',
                   HINT = 'A copy is a relation of its own: not the source, a loan or patron table, or account records.';
     END IF;
-    IF skey IS NULL THEN
-        SELECT a.attname INTO skey FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
-         WHERE i.indrelid = source AND i.indisprimary AND i.indnkeyatts = 1;
-        IF skey IS NULL THEN
-            RAISE EXCEPTION '%: "%" has no single-column primary key', fn, source
+    -- the key: the copy's columns that hold a unique key of the source, column for column
+    IF (key_column IS NOT NULL AND key_columns IS NOT NULL) OR (source_key IS NOT NULL AND source_keys IS NOT NULL) THEN
+        RAISE EXCEPTION '%: give key_column or key_columns (source_key or source_keys), not both', fn
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'key_columns and source_keys name a key of several columns; key_column and source_key a key of one.';
+    END IF;
+    IF keys IS NULL OR cardinality(keys) = 0 OR array_position(keys, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION '%: the key of the copy is missing', fn
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'Name the copy''s columns that hold the source row''s key: key_column, or key_columns for a key of several columns.';
+    END IF;
+    IF skeys IS NULL THEN
+        -- the source's primary key, in its order, when it has as many columns
+        SELECT array_agg(a.attname ORDER BY k.n) INTO skeys
+          FROM pg_index i CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY k(attnum, n)
+          JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+         WHERE i.indrelid = source AND i.indisprimary AND k.n <= i.indnkeyatts
+        HAVING count(*) = cardinality(keys);
+        IF skeys IS NULL THEN
+            RAISE EXCEPTION '%: "%" has no primary key of % column(s) to match the key of the copy', fn, source, cardinality(keys)
                 USING ERRCODE = 'invalid_parameter_value',
-                      HINT = 'Name the source''s key column with source_key.';
+                      HINT = 'Name the source''s key columns with source_key, or source_keys for a key of several columns.';
         END IF;
     END IF;
-    PERFORM @extschema@._require_key(fn, source, skey, 'source key column');
-    PERFORM @extschema@._require_key(fn, relation, key_column, 'key column');
-    IF NOT @extschema@._can_coerce(@extschema@._column_type(fn, relation, key_column, 'key column'),
-                                   @extschema@._column_type(fn, source, skey, 'source key column'))
-       AND NOT @extschema@._can_coerce(@extschema@._column_type(fn, source, skey, 'source key column'),
-                                       @extschema@._column_type(fn, relation, key_column, 'key column')) THEN
-        RAISE EXCEPTION '%: key column "%" of "%" cannot hold "%"."%"', fn, key_column, relation, source, skey
-            USING ERRCODE = 'datatype_mismatch';
+    IF cardinality(skeys) <> cardinality(keys) OR array_position(skeys, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION '%: the copy''s key has % column(s) and the source''s key %', fn, cardinality(keys), cardinality(skeys)
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'key_columns and source_keys pair the copy''s columns with the source''s, column for column.';
+    END IF;
+    IF (SELECT count(DISTINCT k) FROM unnest(keys) k) <> cardinality(keys)
+       OR (SELECT count(DISTINCT k) FROM unnest(skeys) k) <> cardinality(skeys) THEN
+        RAISE EXCEPTION '%: a column is named twice in the key', fn
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    FOR i IN 1 .. cardinality(keys) LOOP
+        ct := @extschema@._column_type(fn, relation, keys[i], 'key column');
+        st := @extschema@._column_type(fn, source, skeys[i], 'source key column');
+        IF NOT (ct = st OR @extschema@._can_coerce(ct, st) OR @extschema@._can_coerce(st, ct)) THEN
+            RAISE EXCEPTION '%: key column "%" of "%" cannot hold "%"."%"', fn, keys[i], relation, source, skeys[i]
+                USING ERRCODE = 'datatype_mismatch',
+                      DETAIL = format('%s against %s.', ct, st);
+        END IF;
+    END LOOP;
+    -- a key that more than one row of the source may hold would let a second
+    -- row with the key (a decoy a writer inserts, or a row re-keyed by UPDATE)
+    -- open the copies of the first
+    IF @extschema@._copy_unique_key(source, skeys) IS NULL THEN
+        -- a foreign key of the copy to a unique key of the source: the key to bind on
+        SELECT format('key_columns => %L, source_keys => %L (the foreign key %I of "%s")',
+                      (SELECT array_agg(a.attname ORDER BY k.n) FROM unnest(f.conkey) WITH ORDINALITY k(attnum, n)
+                         JOIN pg_attribute a ON a.attrelid = f.conrelid AND a.attnum = k.attnum),
+                      fk.cols, f.conname, relation)
+          INTO suggestion
+          FROM pg_constraint f
+          CROSS JOIN LATERAL (SELECT array_agg(a.attname ORDER BY k.n) AS cols FROM unnest(f.confkey) WITH ORDINALITY k(attnum, n)
+                                JOIN pg_attribute a ON a.attrelid = f.confrelid AND a.attnum = k.attnum) fk
+         WHERE f.conrelid = relation AND f.contype = 'f' AND f.confrelid = source
+           AND @extschema@._copy_unique_key(source, fk.cols) IS NOT NULL
+         ORDER BY cardinality(f.conkey), f.conname LIMIT 1;
+        RAISE EXCEPTION '%: the key (%) does not identify one row of "%"', fn, array_to_string(skeys, ', '), source
+            USING ERRCODE = 'invalid_foreign_key',
+                  DETAIL = 'No unique index of the source is made of these columns (partial, deferrable and expression indexes do not count): '
+                           'a second row with the same key would open the copies of the first to every class that reads it.',
+                  HINT = coalesce('Bind on a unique key of the source that the copy holds: ' || suggestion || '.',
+                                  format('Bind on a unique key of the source that the copy holds (key_columns, source_keys); the unique keys of "%s": %s.',
+                                         source, coalesce((SELECT string_agg(format('(%s)', (SELECT string_agg(pg_get_indexdef(i.indexrelid, k, false), ', ' ORDER BY k)
+                                                                                          FROM generate_series(1, i.indnkeyatts) k)), ', ')
+                                                             FROM pg_index i WHERE i.indrelid = source AND i.indisunique), 'none')));
+    END IF;
+    IF EXISTS (SELECT FROM pg_inherits h JOIN pg_class r ON r.oid = h.inhparent WHERE h.inhparent = source AND r.relkind = 'r') THEN
+        RAISE WARNING '%: the key of "%" is unique in that table, not across its inheritance children', fn, source
+            USING DETAIL = 'A copy whose key more than one row of the source or its children holds reads as the copy of a hidden row to every redacted class.',
+                  HINT = 'Bind the copy to the child that holds its source rows, if there is one.';
     END IF;
     IF patron_column IS NOT NULL THEN
         PERFORM @extschema@._require_patron_column(fn, relation, patron_column);
@@ -62,8 +123,9 @@ BEGIN
         RAISE EXCEPTION '%: sever_with => ''null'' needs a nullable patron column, and "%"."%" is NOT NULL', fn, relation, patron_column
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Use sever_with => ''patron:<id>'', ''unlink'' or ''delete''.';
-    ELSIF sever_with = 'unlink' AND (SELECT attnotnull FROM pg_attribute WHERE attrelid = relation AND attname = key_column) THEN
-        RAISE EXCEPTION '%: sever_with => ''unlink'' needs a nullable key column, and "%"."%" is NOT NULL', fn, relation, key_column
+    ELSIF sever_with = 'unlink' AND EXISTS (SELECT FROM pg_attribute WHERE attrelid = relation AND attname = ANY (keys) AND attnotnull) THEN
+        RAISE EXCEPTION '%: sever_with => ''unlink'' needs a nullable key column, and "%"."%" is NOT NULL', fn, relation,
+                (SELECT attname FROM pg_attribute WHERE attrelid = relation AND attname = ANY (keys) AND attnotnull ORDER BY attnum LIMIT 1)
             USING ERRCODE = 'invalid_parameter_value';
     ELSIF sever_with LIKE 'patron:%' THEN
         SELECT * INTO pb FROM @extschema@.patron_binding;
@@ -87,13 +149,13 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   DETAIL = 'A copy row of a hidden source is not read at all.';
     END IF;
-    binding := jsonb_build_object('relation', relation, 'source', source, 'key_column', key_column, 'source_key', skey,
+    binding := jsonb_build_object('relation', relation, 'source', source, 'key_columns', keys, 'source_keys', skeys,
                                   'patron_column', patron_column, 'sever_with', sever_with,
                                   'hide_columns', hide_columns);
     IF @extschema@._bind_existing(fn, 'copy', relation, binding) THEN
         RETURN;
     END IF;
-    PERFORM @extschema@._warn_unindexed(fn, relation, key_column, 'Severing a copy with its source');
+    PERFORM @extschema@._warn_unindexed(fn, relation, keys[1], 'Severing a copy with its source');
     PERFORM @extschema@._bind_insert('copy', binding);
     SELECT * INTO c FROM @extschema@.copy_binding x WHERE x.relation = bind_copy.relation;
     PERFORM @extschema@._install_copy_triggers(c);
@@ -102,4 +164,4 @@ BEGIN
     PERFORM @extschema@.sever_copies(relation);
 END $$;
 
-REVOKE ALL ON FUNCTION @extschema@.bind_copy(regclass,regclass,name,name,text,name,name[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.bind_copy(regclass,regclass,name,name,text,name,name[],name[],name[]) FROM PUBLIC;

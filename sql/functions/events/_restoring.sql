@@ -1,11 +1,9 @@
--- Is this statement a restore?  pg_dump writes the rows of configuration
--- tables as COPY ... FROM stdin.  The restored audit log already holds the
--- entries of the original binding changes: copying them in again is not a
--- new change, and appending entries while the audit log itself is being
--- restored (pg_restore -j) would collide with the restored ones.
+-- Is the statement running now a restore (pg_dump's COPY ... FROM stdin)?
+-- The audit triggers on the configuration tables skip it: the restored
+-- audit log already holds the original entries.  src/operations.c answers
+-- from the running portal, not the query string, so a binding change sent
+-- in the same string as a COPY is still audited.
 CREATE OR REPLACE FUNCTION @extschema@._restoring() RETURNS boolean
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
-    SELECT coalesce(current_query() ~* '^\s*COPY\s+[^;]*\s+FROM\s+stdin', false)
-$$;
+    LANGUAGE c STABLE AS 'MODULE_PATHNAME', 'pals_privacy_restoring';
 
 REVOKE ALL ON FUNCTION @extschema@._restoring() FROM PUBLIC;

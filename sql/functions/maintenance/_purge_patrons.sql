@@ -59,8 +59,8 @@ BEGIN
         EXECUTE pg_catalog.format('SELECT count(*) FROM %s t WHERE %s', cb.relation,
                 @extschema@._copy_sever_where(cb, pg_catalog.format('t.%I = ANY ($1::%s[])%s', cb.patron_column, t,
                     CASE WHEN cb.sever_with = 'unlink' AND lb.relation IS NOT NULL
-                         THEN pg_catalog.format(' AND NOT EXISTS (SELECT FROM %s s WHERE s.%I = t.%I AND %s)',
-                                                lb.relation, cb.source_key, cb.key_column,
+                         THEN pg_catalog.format(' AND NOT EXISTS (SELECT FROM %s s WHERE %s AND %s)',
+                                                lb.relation, @extschema@._copy_key_match(cb, 's'),
                                                 (@extschema@._loan_predicates(lb, 's')).identified)
                          ELSE '' END)))
             INTO n USING ids;

@@ -14,8 +14,11 @@ BEGIN
         SELECT * INTO b FROM @extschema@.loan_binding WHERE loan_binding.relation = c.source;
         CONTINUE WHEN NOT FOUND;
         p := @extschema@._loan_predicates(b, 's');
-        filter := format('t.%1$I IS NOT NULL AND NOT EXISTS (SELECT FROM %2$s s WHERE s.%3$I = t.%1$I AND %4$s)',
-                         c.key_column, c.source, c.source_key, p.identified);
+        -- a copy row with its whole key NULL is no copy of any row; one with
+        -- part of it NULL finds no source row, and is severed
+        filter := format('(%1$s) AND NOT EXISTS (SELECT FROM %2$s s WHERE %3$s AND %4$s)',
+                         (SELECT string_agg(format('t.%I IS NOT NULL', k), ' OR ') FROM unnest(c.key_columns) k),
+                         c.source, @extschema@._copy_key_match(c, 's'), p.identified);
         EXECUTE @extschema@._copy_sever_checked_sql(c, filter) INTO expected, n;
         total := total + n;
         IF n < expected THEN
