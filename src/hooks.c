@@ -14,7 +14,11 @@
  *                     redact_hooks.c;
  *     get_relation_stats, get_index_stats
  *                     placeholder_stats.c, after the hook installed before
- *                     ours has declined;
+ *                     ours has declined (the placeholder index of masks,
+ *                     InvalidOid, is ours alone);
+ *     set_rel_pathlist
+ *                     the hook installed before ours, then placeholder_stats.c
+ *                     (masks of a relation as a placeholder index);
  *     shmem_request, shmem_startup (preloaded only)
  *                     session.c (login failures), then worker.c (the
  *                     launcher's state).
@@ -35,6 +39,7 @@ static emit_log_hook_type prev_emit_log_hook = NULL;
 static ProcessUtility_hook_type prev_utility_hook = NULL;
 static get_relation_stats_hook_type prev_relation_stats_hook = NULL;
 static get_index_stats_hook_type prev_index_stats_hook = NULL;
+static set_rel_pathlist_hook_type prev_rel_pathlist_hook = NULL;
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
@@ -121,9 +126,18 @@ pals_relation_stats(PlannerInfo *root, RangeTblEntry *rte, AttrNumber attnum, Va
 static bool
 pals_index_stats(PlannerInfo *root, Oid indexOid, AttrNumber indexattnum, VariableStatData *vardata)
 {
-	if (prev_index_stats_hook && prev_index_stats_hook(root, indexOid, indexattnum, vardata))
+	if (OidIsValid(indexOid) && prev_index_stats_hook &&
+		prev_index_stats_hook(root, indexOid, indexattnum, vardata))
 		return true;
 	return pals_hidden_index_stats(root, indexOid, indexattnum, vardata);
+}
+
+static void
+pals_rel_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry *rte)
+{
+	if (prev_rel_pathlist_hook)
+		prev_rel_pathlist_hook(root, rel, rti, rte);
+	pals_mask_statistics_pathlist(root, rel, rti, rte);
 }
 
 /* ----------------------------------------------------------------------
@@ -174,6 +188,8 @@ pals_hooks_init(void)
 	get_relation_stats_hook = pals_relation_stats;
 	prev_index_stats_hook = get_index_stats_hook;
 	get_index_stats_hook = pals_index_stats;
+	prev_rel_pathlist_hook = set_rel_pathlist_hook;
+	set_rel_pathlist_hook = pals_rel_pathlist;
 
 	/* shared memory is set up by the postmaster: only when preloaded */
 	if (!process_shared_preload_libraries_in_progress)

@@ -12,6 +12,7 @@
 #include "pals_privacy.h"
 
 #include "executor/executor.h"
+#include "optimizer/paths.h"
 #include "optimizer/planner.h"
 #include "tcop/utility.h"
 #include "utils/selfuncs.h"
@@ -39,6 +40,7 @@ extern bool pals_placeholder_relation_stats(PlannerInfo *root, RangeTblEntry *rt
 											VariableStatData *vardata);
 extern bool pals_hidden_index_stats(PlannerInfo *root, Oid indexOid, AttrNumber indexattnum,
 									VariableStatData *vardata);
+extern void pals_mask_statistics_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry *rte);
 
 /* session.c: DISCARD ALL / RESET ALL, credentials kept out of the log, login failures in shared memory */
 extern void pals_session_utility(PALS_UTILITY_PARAMS, ProcessUtility_hook_type next);

@@ -253,6 +253,7 @@ extern const char *pals_session_patron(void);
 extern void pals_redact_init(void);
 extern bool pals_redaction_in_force(void);
 extern bool pals_statistics_of_bound(Oid relid);
+extern bool pals_masked_column(Node *node, Index *varno, AttrNumber *attno);
 
 /* officer.c, pseudonym.c: the privacy officer's view (issue 19) */
 extern void pals_stats_init(void);

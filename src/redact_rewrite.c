@@ -1011,3 +1011,29 @@ redact_row_security_mutator(Node *node, void *context)
 	}
 	return expression_tree_mutator(node, redact_row_security_mutator, context);
 }
+
+/*
+ * Is node a mask (CASE WHEN <may see> THEN column END, as mask_mutator
+ * puts it in place of a column)?  If so, which column of which range table
+ * entry of the query level it is in does it show?  (placeholder_stats.c
+ * gives the planner of a redacted class estimates for it.)
+ */
+bool
+pals_masked_column(Node *node, Index *varno, AttrNumber *attno)
+{
+	CaseExpr   *c;
+	Node	   *shown;
+
+	if (!is_mask(node))
+		return false;
+	c = (CaseExpr *) node;
+	if (list_length(c->args) != 1 ||
+		(c->defresult != NULL && !(IsA(c->defresult, Const) && ((Const *) c->defresult)->constisnull)))
+		return false;
+	shown = (Node *) ((CaseWhen *) linitial(c->args))->result;
+	if (shown == NULL || !IsA(shown, Var) || ((Var *) shown)->varlevelsup != 0 || ((Var *) shown)->varattno <= 0)
+		return false;
+	*varno = ((Var *) shown)->varno;
+	*attno = ((Var *) shown)->varattno;
+	return true;
+}

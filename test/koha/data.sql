@@ -11,6 +11,7 @@
 --   Y 9003 Yolanda Oweswell: expired, owes a fine: kept.
 --   V 9004 Victor Stillhas: expired, an item still out: kept.
 --   H 9005 Hannah Heavyreader: current card, 200 returned loans in 2022 (an MCV of the planner).
+--   C 9007 Carl Collectable: current card, owes 30.00 for the item 148 he lost (collections).
 
 INSERT INTO koha.branches VALUES ('CPL', 'Centerville'), ('FPL', 'Fairview'), ('MPL', 'Midway');
 INSERT INTO koha.biblio (biblionumber, title, author)
@@ -41,7 +42,8 @@ INSERT INTO koha.borrowers (borrowernumber, cardnumber, surname, firstname, emai
     (9002, '21000009002W', 'Otherly', 'Wanda', 'wanda@otherly.example', '2 Orchard Lane', 'CPL', '1980-01-01', '2012-01-01', '2099-12-31', 1, 'wanda'),
     (9003, '21000009003Y', 'Oweswell', 'Yolanda', 'yolanda@oweswell.example', '3 Orchard Lane', 'FPL', '1975-01-01', '2011-01-01', '2020-01-01', 1, 'yolanda'),
     (9004, '21000009004V', 'Stillhas', 'Victor', 'victor@stillhas.example', '4 Orchard Lane', 'MPL', '1977-01-01', '2011-01-01', '2020-01-01', 1, 'victor'),
-    (9005, '21000009005H', 'Heavyreader', 'Hannah', 'hannah@heavyreader.example', '5 Orchard Lane', 'MPL', '1982-01-01', '2011-01-01', '2099-12-31', 1, 'hannah');
+    (9005, '21000009005H', 'Heavyreader', 'Hannah', 'hannah@heavyreader.example', '5 Orchard Lane', 'MPL', '1982-01-01', '2011-01-01', '2099-12-31', 1, 'hannah'),
+    (9007, '21000009007C', 'Collectable', 'Carl', 'carl@collectable.example', '7 Orchard Lane', 'FPL', '1979-01-01', '2011-01-01', '2099-12-31', 1, 'carl');
 SELECT setval('koha.borrowers_borrowernumber_seq', 10000);
 -- three patrons Koha deleted years ago
 INSERT INTO koha.deletedborrowers (borrowernumber, cardnumber, surname, firstname, branchcode, categorycode, dateexpiry, privacy)
@@ -67,7 +69,8 @@ INSERT INTO koha.old_issues (issue_id, borrowernumber, itemnumber, date_due, bra
     (1605, 9002, 202, '2024-04-15 09:00', 'CPL', '2024-04-10 11:00', '2024-04-01 09:00', '2024-04-10 11:00'),
     (1606, 9003, 150, '2024-05-15 09:00', 'FPL', '2024-05-30 10:00', '2024-05-01 09:00', '2024-05-30 10:00'),
     -- a loan of an item Z lost, moved to old_issues by an older Koha without a return date
-    (1607, 9001, 149, '2023-12-15 09:00', 'CPL', NULL, '2023-12-01 09:00', '2024-01-15 10:00');
+    (1607, 9001, 149, '2023-12-15 09:00', 'CPL', NULL, '2023-12-01 09:00', '2024-01-15 10:00'),
+    (1608, 9007, 148, '2024-06-15 09:00', 'FPL', '2024-08-01 10:00', '2024-06-01 09:00', '2024-08-01 10:00');
 -- Current loans: twenty, and W's and V's
 INSERT INTO koha.issues (issue_id, borrowernumber, itemnumber, date_due, branchcode, issuedate, "timestamp")
 SELECT 1500 + g, 2 + (g * 11) % 120, g, timestamp '2026-11-20 10:00' + interval '14 days', 'CPL',
@@ -91,6 +94,9 @@ SELECT o.issue_id, o.borrowernumber, o.itemnumber, o.returndate, 0.50,
 INSERT INTO koha.accountlines (borrowernumber, date, amount, description, credit_type_code, status, amountoutstanding, "timestamp")
 SELECT borrowernumber, date + interval '3 days 2 hours', -0.50, 'Payment', 'PAYMENT', NULL, 0, date + interval '3 days 2 hours'
   FROM koha.accountlines WHERE debit_type_code = 'OVERDUE' AND amountoutstanding = 0;
+-- C's lost item, charged at its replacement cost
+INSERT INTO koha.accountlines (issue_id, borrowernumber, itemnumber, date, amount, description, debit_type_code, status, amountoutstanding, "timestamp")
+VALUES (1608, 9007, 148, '2024-08-01 10:00', 30, 'Koha Title 28 (lost)', 'LOST', 'RETURNED', 30, '2024-08-01 10:00');
 CREATE VIEW koha.account_balances AS
     SELECT borrowernumber, sum(amountoutstanding) AS owed FROM koha.accountlines GROUP BY borrowernumber;
 

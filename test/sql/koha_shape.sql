@@ -247,7 +247,7 @@ END $$;
 
 \o
 \set ECHO all
-SELECT plan(108);
+SELECT plan(113);
 
 ------------------------------------------------------------------------------
 -- Binding, as the docs say
@@ -262,6 +262,23 @@ SELECT is((SELECT string_agg(kind || ' ' || relation::text || coalesce('.' || co
           'retain koha.message_queue.time_queued',
           'every Koha table is bound with the documented calls');
 SELECT is(pals_privacy.class_of('regress_koha'), 'operational', 'the ILS''s own role (it owns the tables) is operational');
+SELECT is((SELECT detail FROM pals_privacy.health() WHERE check_name = 'protections in place'),
+          'severing triggers enabled, row security on every bound table', 'health(): the protections binding put on are in place');
+-- the ILS's role owns the tables: it can switch them off (a schema upgrade script might), and
+-- health() says so
+BEGIN;
+SET LOCAL ROLE regress_koha;
+ALTER TABLE koha.old_issues DISABLE TRIGGER pals_privacy_sever;
+ALTER TABLE koha.accountlines NO FORCE ROW LEVEL SECURITY;
+ALTER TABLE koha.statistics DISABLE ROW LEVEL SECURITY;
+DROP POLICY pals_privacy_guard ON koha.message_queue;
+RESET ROLE;
+SELECT is((SELECT detail FROM pals_privacy.health() WHERE check_name = 'protections in place'),
+          'policy pals_privacy_guard is missing on koha.message_queue; row security is not forced on koha.accountlines; '
+          'row security is off on koha.statistics; trigger pals_privacy_sever on koha.old_issues is disabled '
+          '(switch it on again: docs/operations.md, "protections in place")',
+          'health(): the ILS''s role switching the severing trigger, row security or the guard policy off is reported');
+ROLLBACK;
 
 ------------------------------------------------------------------------------
 -- Redaction by class, right after binding (before any backlog)
@@ -326,6 +343,16 @@ SELECT is(pg_temp.v('regress_koha_opac', $$SELECT string_agg(DISTINCT r ->> 'rel
           'my_data: W reads own rows of the Koha relations');
 SELECT is(pg_temp.v('regress_koha_opac', $$SELECT count(*) FROM regexp_matches(pals_privacy.my_data()::text, 'Surname|Given|Kohaquist|Heavyreader|"borrowernumber": (?!9002)\d+', 'g')$$),
           '0', 'my_data: and nothing that names another patron');
+-- collections: the patrons who owe more than the threshold (C), their name, card, contact and
+-- amounts only, no loan
+SELECT is(pg_temp.q('regress_koha_collect', 'SELECT borrowernumber, cardnumber, surname, email, dateofbirth, branchcode FROM koha.borrowers'),
+          '[{"email": "carl@collectable.example", "surname": "Collectable", "branchcode": null, "cardnumber": "21000009007C", "dateofbirth": null, "borrowernumber": 9007}]',
+          'collections: C only, name, card and contact');
+SELECT is(pg_temp.q('regress_koha_collect', 'SELECT borrowernumber, issue_id, itemnumber, description, amountoutstanding FROM koha.accountlines'),
+          '[{"issue_id": null, "itemnumber": null, "description": null, "borrowernumber": 9007, "amountoutstanding": 30.000000}]',
+          'collections: C''s charge, without the loan, item or title it is for (staff read them: C is the last borrower)');
+SELECT is(pg_temp.v('regress_koha_staff', 'SELECT itemnumber FROM koha.accountlines WHERE borrowernumber = 9007'), '148',
+          '(staff read the item of C''s charge)');
 SELECT is(pg_temp.v('regress_koha_collect', 'SELECT count(borrowernumber) FROM koha.old_issues') || '/' ||
           pg_temp.v('regress_koha_audit', 'SELECT count(borrowernumber) FROM koha.old_issues') || '/' ||
           pg_temp.v('regress_koha_audit', 'SELECT count(borrowernumber) FROM koha.issues'),

@@ -48,6 +48,46 @@ BEGIN
                    ELSE t || ' (unbind, or fix the relation; see docs/troubleshooting.md)' END;
     RETURN NEXT;
 
+    -- what binding put on the tables, still there: the table's owner (often the
+    -- ILS's own role) can switch any of it off without a word
+    check_name := 'protections in place';
+    WITH RECURSIVE b(rel) AS (
+        SELECT x.relation::oid FROM @extschema@.bindings x
+         WHERE x.kind <> 'retain' AND EXISTS (SELECT FROM pg_class c WHERE c.oid = x.relation)
+        UNION
+        SELECT i.inhrelid FROM pg_inherits i JOIN b ON i.inhparent = b.rel),
+    tables AS (
+        SELECT c.oid, c.relrowsecurity, c.relforcerowsecurity FROM b JOIN pg_class c ON c.oid = b.rel
+         WHERE c.relkind IN ('r', 'p')),
+    expected AS (   -- the severing triggers, on every relation they must sit on
+        SELECT tt.r::oid AS rel, 'pals_privacy_sever'::name AS tg
+          FROM @extschema@.loan_binding l, @extschema@._trigger_targets(l.relation) tt(r)
+         WHERE EXISTS (SELECT FROM pg_class c WHERE c.oid = l.relation)
+        UNION ALL
+        SELECT tt.r::oid, ('pals_privacy_copy_' || c.relation::oid || v.s)::name
+          FROM @extschema@.copy_binding c, @extschema@._trigger_targets(c.source) tt(r), (VALUES ('_u'), ('_d')) v(s)
+         WHERE EXISTS (SELECT FROM pg_class x WHERE x.oid = c.source)),
+    problems AS (
+        SELECT format('trigger %s on %s is missing', e.tg, e.rel::regclass) AS p FROM expected e
+         WHERE NOT EXISTS (SELECT FROM pg_trigger g WHERE g.tgrelid = e.rel AND g.tgname = e.tg)
+        UNION ALL
+        SELECT format('trigger %s on %s is disabled', g.tgname, g.tgrelid::regclass) FROM pg_trigger g
+         WHERE g.tgname LIKE 'pals\_privacy\_%' AND NOT g.tgisinternal AND g.tgenabled NOT IN ('O', 'A')
+        UNION ALL
+        SELECT format('row security is off on %s', x.oid::regclass) FROM tables x WHERE NOT x.relrowsecurity
+        UNION ALL
+        SELECT format('row security is not forced on %s', x.oid::regclass) FROM tables x
+         WHERE NOT x.relforcerowsecurity
+           AND EXISTS (SELECT FROM pg_policy y WHERE y.polrelid = x.oid AND y.polname = 'pals_privacy_redaction')
+        UNION ALL
+        SELECT format('policy pals_privacy_guard is missing on %s', x.oid::regclass) FROM tables x
+         WHERE NOT EXISTS (SELECT FROM pg_policy y WHERE y.polrelid = x.oid AND y.polname = 'pals_privacy_guard'))
+    SELECT count(*), string_agg(pr.p, '; ' ORDER BY pr.p) INTO n, t FROM problems pr;
+    ok := n = 0;
+    detail := CASE WHEN ok THEN 'severing triggers enabled, row security on every bound table'
+                   ELSE t || ' (switch it on again: docs/operations.md, "protections in place")' END;
+    RETURN NEXT;
+
     check_name := 'backlog severed';
     SELECT string_agg(l.relation::text || CASE WHEN g.binding IS NULL THEN ' (never run)' ELSE ' (in progress)' END, ', ')
       INTO t FROM @extschema@.loan_binding l LEFT JOIN @extschema@.backlog_progress g ON g.binding = l.relation::oid
