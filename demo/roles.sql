@@ -57,3 +57,14 @@ GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA demo TO branch_staff;
 GRANT INSERT, UPDATE ON demo.holds, demo.reading_history TO opac;
 GRANT DELETE ON demo.reading_history TO opac;
 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA demo TO opac;
+
+-- The ILS's audit triggers on patrons and addresses write the old row into demo.patron_history,
+-- which demo/bind.sql binds as private history: no class below operational may write it, so run
+-- as the invoker they would stop staff (who may update patrons and addresses) from doing so.
+-- They run as the ILS instead: SECURITY DEFINER, owned by ils_app, with a search_path that no
+-- caller can put objects on (docs/fitting-your-ils.md, "The ILS's own audit history").
+ALTER FUNCTION demo.audit_patron() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION demo.audit_address() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION demo.audit_patron() OWNER TO ils_app;
+ALTER FUNCTION demo.audit_address() OWNER TO ils_app;
+REVOKE EXECUTE ON FUNCTION demo.audit_patron(), demo.audit_address() FROM PUBLIC;

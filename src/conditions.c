@@ -156,6 +156,22 @@ pals_loan_condition(const LoanBinding *b, bool closed, Oid relid, Index varno)
 	return (Expr *) expr;
 }
 
+/*
+ * Any other condition a binding gives over the rows of relid (a copy's
+ * current_when), with Vars of the given varno.
+ */
+Expr *
+pals_row_condition(const char *condition, const char *what, Oid relid, Index varno)
+{
+	int			nestlevel = pals_safe_search_path();
+	Node	   *expr = parse_condition(relid, condition, what);
+
+	pals_restore_search_path(nestlevel);
+	if (varno != 1)
+		ChangeVarNodes(expr, 1, varno, 0);
+	return (Expr *) expr;
+}
+
 /* The same as SQL over a row alias (for the extension's own statements). */
 char *
 pals_loan_condition_sql(const LoanBinding *b, bool closed, Oid relid, const char *alias)

@@ -145,6 +145,7 @@ typedef struct CopyBinding
 	char	   *patron_column;	/* in the copy, or NULL */
 	CopyStrategy sever_with;
 	List	   *hide_columns;	/* of char *: hidden with the link (a time equal to the source's) */
+	char	   *current_when;	/* condition: the row is the current account (a fine owed), or NULL */
 } CopyBinding;
 
 typedef struct RoleClass
@@ -233,6 +234,7 @@ extern void pals_classes_init(void);
 
 /* conditions.c */
 extern Expr *pals_loan_condition(const LoanBinding *b, bool closed, Oid relid, Index varno);
+extern Expr *pals_row_condition(const char *condition, const char *what, Oid relid, Index varno);
 extern char *pals_loan_condition_sql(const LoanBinding *b, bool closed, Oid relid, const char *alias);
 extern List *pals_loan_current_quals(const LoanBinding *b, Oid relid, Index varno);
 extern char *pals_patron_optin_sql(const PatronBinding *p, const char *alias);

@@ -60,7 +60,11 @@
  *     column's statistics as they are: its distinct count, null fraction and
  *     width, and no value statistics (no common values, no histogram: no
  *     estimate depends on which values are stored, hidden or not), never for
- *     leaky operators.  No other estimate changes.
+ *     leaky operators.  The distinct count is ANALYZE's over every row, hidden
+ *     ones included: how many patrons, never which, as the column's own
+ *     (placeholder-adjusted) count in the estimate of "patron = $1" already
+ *     told.  No other estimate changes; estimates of a relation's own
+ *     conditions are made before its paths, so they are as before.
  */
 #include "pals_privacy.h"
 #include "hooks.h"

@@ -497,6 +497,22 @@ loan_current(RteRules *r, const LoanBinding *b)
 	return current;
 }
 
+/* The row names a patron and is its item's last borrower. */
+static Expr *
+last_borrower_arm(RteRules *r, const LoanBinding *b)
+{
+	List	   *args = list_make4(makeConst(OIDOID, -1, InvalidOid, sizeof(Oid),
+											ObjectIdGetDatum(b->relid), false, true),
+								  coerce_io((Expr *) column_var(r, b->item_column), TEXTOID),
+								  makeVar(r->rti, TableOidAttributeNumber, OIDOID, -1, InvalidOid, 0),
+								  makeVar(r->rti, SelfItemPointerAttributeNumber, TIDOID, -1, InvalidOid, 0));
+
+	return makeBoolExpr(AND_EXPR,
+						list_make2(is_null((Expr *) column_var(r, b->patron_column), false),
+								   redact_call(redact_derived()->fn_last_borrower, args)),
+						-1);
+}
+
 static Expr *
 loan_who_visible(RteRules *r, const LoanBinding *b)
 {
@@ -520,19 +536,28 @@ loan_who_visible(RteRules *r, const LoanBinding *b)
 		show = lappend(show, equal_to((Expr *) copyObject(patron), (Expr *) placeholder));
 	}
 	if (b->keep_last_borrower)
-	{
-		List	   *args = list_make4(makeConst(OIDOID, -1, InvalidOid, sizeof(Oid),
-												ObjectIdGetDatum(b->relid), false, true),
-									  coerce_io((Expr *) column_var(r, b->item_column), TEXTOID),
-									  makeVar(r->rti, TableOidAttributeNumber, OIDOID, -1, InvalidOid, 0),
-									  makeVar(r->rti, SelfItemPointerAttributeNumber, TIDOID, -1, InvalidOid, 0));
-
-		show = lappend(show, makeBoolExpr(AND_EXPR,
-										  list_make2(is_null((Expr *) copyObject(patron), false),
-													 redact_call(redact_derived()->fn_last_borrower, args)),
-										  -1));
-	}
+		show = lappend(show, last_borrower_arm(r, b));
 	return makeBoolExpr(OR_EXPR, show, -1);
+}
+
+/*
+ * The time a closed loan was settled (settled_column) is a quasi-identifier:
+ * a payment taken at the desk carries it (payments.paid_at =
+ * loans.fines_settled_at), and the payment names its patron.  It is shown
+ * where the row's patron is, as a patron (the current account, the item's
+ * last borrower), not on rows severed to NULL or the placeholder, whose
+ * patron "shows" only because there is nothing left to hide.  A row whose
+ * settled column reads NULL is then either unsettled (its patron shows) or
+ * one whose patron the class does not read.
+ */
+static Expr *
+loan_settled_visible(RteRules *r, const LoanBinding *b)
+{
+	List	   *show = loan_current(r, b);
+
+	if (b->keep_last_borrower)
+		show = lappend(show, last_borrower_arm(r, b));
+	return list_length(show) == 1 ? linitial(show) : makeBoolExpr(OR_EXPR, show, -1);
 }
 
 /* Contact fields read under a purpose only for patrons who consented. */
@@ -672,6 +697,9 @@ copy_rules(RteRules *r, const CopyBinding *c, const Redaction *red)
 	Expr	   *source_only = copyObject(source);
 	List	   *unlinked = NIL;
 	Expr	   *visible;
+	/* current_when: rows of the current account (a fine still owed) keep their patron */
+	Expr	   *current = c->current_when == NULL ? NULL
+		: pals_row_condition(c->current_when, "current_when", r->relid, r->rti);
 	ListCell   *lc;
 
 	/*
@@ -689,11 +717,35 @@ copy_rules(RteRules *r, const CopyBinding *c, const Redaction *red)
 	{
 		case COPY_SEVER_NULL:
 		case COPY_SEVER_PLACEHOLDER:
-			mask(r, c->patron_column, visible);
+			mask(r, c->patron_column,
+				 current ? makeBoolExpr(OR_EXPR, list_make2(visible, current), -1) : visible);
 			break;
 		case COPY_SEVER_UNLINK:
 			foreach(lc, copy_link_columns(c, r->relid))
 				mask(r, strVal(lfirst(lc)), copyObject(visible));
+
+			/*
+			 * The row keeps its patron, and without its link still pairs
+			 * with its source by what the two share besides: the order
+			 * they were written in (a fine's id against its loan's return,
+			 * both in return order), amounts against lateness, the
+			 * physical order of the rows.  Staff may not read the source's
+			 * patron, so the copy's patron reads as NULL too, as for
+			 * 'null': whether it is linked to a hidden source or was
+			 * unlinked (its source severed), and, since the two cannot be
+			 * told apart, on every row without a link (fail closed).  A
+			 * copy of the current account keeps its patron: one whose
+			 * source the class reads (an unsettled loan's fine), and one
+			 * current_when names (a fine still owed, where the ILS severs
+			 * the loan before the fine is paid).  For staff and
+			 * collections: auditors read no copy's patron anyway, and a
+			 * patron reads only their own rows.
+			 */
+			if (c->patron_column != NULL &&
+				(red->class == PALS_CLASS_STAFF || red->class == PALS_CLASS_COLLECTIONS))
+				mask(r, c->patron_column,
+					 current ? makeBoolExpr(OR_EXPR, list_make2(copyObject(source_only), current), -1)
+					 : copyObject(source_only));
 			break;
 		case COPY_SEVER_DELETE:
 			filter(r, visible);
@@ -726,6 +778,8 @@ build_rules(RteRules *r, const RelPolicy *p, const Redaction *red)
 		case PALS_CLASS_STAFF:
 			if (p->loan)
 				mask(r, p->loan->patron_column, loan_who_visible(r, p->loan));
+			if (p->loan && p->loan->settled_column)
+				mask(r, p->loan->settled_column, loan_settled_visible(r, p->loan));
 			if (p->history)
 				filter(r, none);
 			narrow_contacts(r, p, red->purpose);
@@ -787,6 +841,8 @@ build_rules(RteRules *r, const RelPolicy *p, const Redaction *red)
 				filter(r, collectible(r, ((ColumnBinding *) lfirst(lc))->patron_column));
 			if (p->loan)
 				mask(r, p->loan->patron_column, NULL);
+			if (p->loan && p->loan->settled_column)
+				mask(r, p->loan->settled_column, NULL);	/* see loan_settled_visible */
 			if (p->history || p->outbox)
 				filter(r, none);
 			narrow_contacts(r, p, red->purpose);
@@ -805,6 +861,8 @@ build_rules(RteRules *r, const RelPolicy *p, const Redaction *red)
 				mask(r, ((ColumnBinding *) lfirst(lc))->column, NULL);
 			if (p->loan)
 				mask(r, p->loan->patron_column, NULL);
+			if (p->loan && p->loan->settled_column)
+				mask(r, p->loan->settled_column, NULL);	/* see loan_settled_visible */
 			if (p->history || p->outbox)
 				filter(r, none);
 			break;

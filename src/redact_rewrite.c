@@ -6,7 +6,8 @@
  *     indexable ones where that is safe, writes held to the rows the class
  *     reads whole, unbound inheritance parents read through their bound
  *     children's rules, relations the class reads no row of not read at all,
- *     and statistics (pg_statistic rows, counters) of bound relations hidden.
+ *     statistics (pg_statistic rows, counters) of bound relations hidden,
+ *     and their system columns (xmin, ctid ...) read as NULL.
  *     The rules come from redact_policy.c; redact_hooks.c calls
  *     redact_level from the planner hook.  The files of the mechanism:
  *     redact_internal.h.
@@ -53,10 +54,40 @@ read_relid(RangeTblEntry *rte)
 typedef struct MaskContext
 {
 	RteRules  **rules;			/* by range table index, NULL: untouched */
+	bool	   *system_hidden;	/* by range table index: see hidden_system_column */
 	int			nrtes;
 	int			sublevels_up;
 	List	   *rtable;			/* of the level being rewritten */
 } MaskContext;
+
+/* ----------------------------------------------------------------------
+ * System columns of bound relations
+ *
+ * xmin, xmax, cmin and cmax say which transaction (and which command in
+ * it) wrote or locked a row: a loan severed by a return and the fine that
+ * return unlinked carry the same xmin, and so do a loan kept in place and
+ * the payment taken in the transaction that settled it, so equal xmins pair
+ * a hidden row with one that names its patron (age(xmin) and
+ * pg_xact_commit_timestamp(xmin) turn it into a time).  ctid is the row's
+ * physical place, which follows the order rows were written in, and
+ * physical order pairs rows as well as time does.  For every class but
+ * operational, these columns of a bound relation (a source, a copy, an
+ * account, the patrons, private history: any relation the class reads under
+ * rules, the target of an INSERT too) read as NULL wherever the query names
+ * them, like a masked column: the ILS (operational) keeps them (an ORM's
+ * optimistic locking on xmin), a report that selects them keeps running,
+ * and a condition on them matches nothing.  tableoid, which partition a row
+ * is in, is left: the partition key is a column the class reads anyway.
+ * The rules' own calls (the last-borrower test reads tableoid and ctid) are
+ * added after this rewrite and read the stored values.
+ * ---------------------------------------------------------------------- */
+static bool
+hidden_system_column(const MaskContext *mc, const Var *v)
+{
+	return v->varattno < 0 && v->varattno != TableOidAttributeNumber &&
+		(int) v->varlevelsup == mc->sublevels_up && v->varno >= 1 && v->varno <= mc->nrtes &&
+		mc->system_hidden[v->varno];
+}
 
 static Expr *
 at_level(Expr *e, int sublevels_up)
@@ -78,6 +109,8 @@ reads_masked_walker(Node *node, MaskContext *mc)
 		Var		   *v = (Var *) node;
 		RteRules   *r;
 
+		if (hidden_system_column(mc, v))
+			return true;
 		return (int) v->varlevelsup == mc->sublevels_up && v->varno >= 1 && v->varno <= mc->nrtes &&
 			(r = mc->rules[v->varno]) != NULL && v->varattno >= 0 && v->varattno <= r->natts &&
 			(v->varattno == 0 || r->masks[v->varattno] != NULL);
@@ -104,6 +137,8 @@ mask_mutator(Node *node, MaskContext *mc)
 		Var		   *v = (Var *) node;
 		RteRules   *r;
 
+		if (hidden_system_column(mc, v))
+			return (Node *) makeNullConst(v->vartype, v->vartypmod, v->varcollid);
 		if ((int) v->varlevelsup != mc->sublevels_up || v->varno < 1 || v->varno > mc->nrtes ||
 			(r = mc->rules[v->varno]) == NULL || v->varattno < 0)
 			return (Node *) copyObject(v);
@@ -354,6 +389,54 @@ filter_view(RangeTblEntry *rte, Expr *qual)
 	}
 	rte->subquery = outer;
 	rte->security_barrier = true;	/* the caller's quals stay outside */
+}
+
+/*
+ * A view bound as a balance (bind_balance: the amount each patron owes, as
+ * the ILS computes it from fines and payments) is read by staff and
+ * collections as the ILS reads it: its body is not rewritten, its own rules
+ * (collections: the patrons who owe) apply to what it returns, and it
+ * becomes a security barrier, so only leakproof conditions of the query
+ * (patron_id = 42, which an index serves) reach its body.  Rewritten, its
+ * body would read a fine whose loan the class does not read without its
+ * patron (redact_policy.c, copy_rules) and count it under no one: a patron
+ * who paid would seem to owe less than nothing.  What the class learns is
+ * the balance, which its class reads anyway.  A view bound as anything else
+ * as well is rewritten as usual.  Returns the (entry, body) pairs set aside.
+ */
+static List *
+set_aside_balance_views(Query *q, const Redaction *red)
+{
+	List	   *aside = NIL;
+	ListCell   *lc;
+
+	if (red->class != PALS_CLASS_STAFF && red->class != PALS_CLASS_COLLECTIONS)
+		return NIL;
+	foreach(lc, q->rtable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+		Oid			view = expanded_view(rte);
+		const RelPolicy *p;
+
+		if (!OidIsValid(view))
+			continue;
+		p = redact_policy_for(view);
+		if (!p->bound || p->balance == NULL || p->patrons || p->loan || p->card || p->history ||
+			p->outbox || p->guardian || p->contacts != NIL || p->copy || p->account)
+			continue;
+		aside = lappend(aside, rte);
+		aside = lappend(aside, rte->subquery);
+		rte->subquery = NULL;
+		rte->security_barrier = true;
+	}
+	return aside;
+}
+
+static void
+restore_balance_views(List *aside)
+{
+	for (int i = 0; i + 1 < list_length(aside); i += 2)
+		((RangeTblEntry *) list_nth(aside, i))->subquery = list_nth(aside, i + 1);
 }
 
 static bool
@@ -729,6 +812,9 @@ redact_level(Query *q, const Redaction *red)
 	RteRules  **rules;
 	List	  **saved;
 	bool		any_mask = false;
+	bool		any_system = false;
+	bool	   *system_hidden;
+	List	   *balance_views;
 	int			rti;
 	int			excluded = q->onConflict ? q->onConflict->exclRelIndex : 0;
 	int			write_rti;
@@ -736,7 +822,9 @@ redact_level(Query *q, const Redaction *red)
 	const RelPolicy *written_policy = NULL;
 
 	guard_bound_children(q, red);
+	balance_views = set_aside_balance_views(q, red);
 	query_tree_walker(q, nested_walker, (void *) red, 0);
+	restore_balance_views(balance_views);
 	if (nrtes == 0)
 		return;
 
@@ -777,6 +865,19 @@ redact_level(Query *q, const Redaction *red)
 		rules[rti] = r;
 	}
 
+	/* system columns: see "System columns of bound relations" */
+	system_hidden = palloc0(sizeof(bool) * (nrtes + 1));
+	if (red->class != PALS_CLASS_OPERATIONAL)
+		for (rti = 1; rti <= nrtes; rti++)
+		{
+			RangeTblEntry *rte = rt_fetch(rti, q->rtable);
+
+			if (rte->rtekind == RTE_RELATION && rti != excluded &&
+				rte->relid != StatisticRelationId && rte->relid != StatisticExtDataRelationId &&
+				OidIsValid(read_relid(rte)) && redact_policy_for(rte->relid)->bound)
+				any_system = system_hidden[rti] = true;
+		}
+
 	/* writes: see "Writes" */
 	write_rti = q->resultRelation;
 	if (write_rti > 0 && (q->commandType == CMD_INSERT || q->commandType == CMD_UPDATE ||
@@ -794,9 +895,9 @@ redact_level(Query *q, const Redaction *red)
 		}
 	}
 
-	if (any_mask)
+	if (any_mask || any_system)
 	{
-		MaskContext mc = {rules, nrtes, 0, q->rtable};
+		MaskContext mc = {rules, system_hidden, nrtes, 0, q->rtable};
 
 		/* the relations' own security quals (RLS) see stored values: set aside */
 		saved = palloc0(sizeof(List *) * (nrtes + 1));

@@ -455,12 +455,12 @@ load_copies(Snapshot snap)
 {
 	static const char *const columns[] = {
 		"relation", "source", "key_columns", "source_keys", "patron_column", "sever_with",
-		"hide_columns"
+		"hide_columns", "current_when"
 	};
 	ConfigScan	cs;
 	HeapTuple	t;
 
-	config_begin(&cs, CONFIG_COPY, snap, columns, lengthof(columns), lengthof(columns) - 1);
+	config_begin(&cs, CONFIG_COPY, snap, columns, lengthof(columns), lengthof(columns) - 2);
 	while ((t = config_next(&cs)) != NULL)
 	{
 		CopyBinding *b = palloc0(sizeof(CopyBinding));
@@ -472,6 +472,7 @@ load_copies(Snapshot snap)
 		b->source_keys = config_text_array(&cs, t, 3);
 		b->patron_column = config_text(&cs, t, 4);
 		b->hide_columns = config_text_array(&cs, t, 6);
+		b->current_when = config_text(&cs, t, 7);
 		b->sever_with = strcmp(sever, "null") == 0 ? COPY_SEVER_NULL :
 			strcmp(sever, "unlink") == 0 ? COPY_SEVER_UNLINK :
 			strcmp(sever, "delete") == 0 ? COPY_SEVER_DELETE : COPY_SEVER_PLACEHOLDER;

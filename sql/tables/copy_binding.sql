@@ -7,6 +7,7 @@ CREATE TABLE @extschema@.copy_binding (
     sever_with     text NOT NULL DEFAULT 'null'
                    CHECK (sever_with IN ('null', 'unlink', 'delete') OR sever_with LIKE 'patron:_%'),
     hide_columns   name[],                -- in relation: other columns that find the source again (a time equal to its return)
+    current_when   text,                  -- a condition over a copy row: it is the patron's current account (a fine still owed)
     bound_at       timestamptz NOT NULL DEFAULT now(),
     bound_by       name NOT NULL DEFAULT current_user,
     CHECK (cardinality(key_columns) >= 1 AND cardinality(key_columns) = cardinality(source_keys))

@@ -40,7 +40,8 @@ SELECT pals_privacy.bind_loans('koha.statistics', 'borrowernumber', 'itemnumber'
 -- link to the loan goes with the loan's patron; the item, the time charged (= the return) and the
 -- description (the title) find the loan again
 SELECT pals_privacy.bind_copy('koha.accountlines', 'koha.old_issues', 'issue_id', 'borrowernumber',
-           sever_with => 'unlink', hide_columns => '{itemnumber,date,timestamp,description}');
+           sever_with => 'unlink', hide_columns => '{itemnumber,date,timestamp,description}',
+           current_when => 'amountoutstanding > 0');  -- Koha severs a loan whose fine is still owed
 
 -- Notices: consent per channel (every patron agreed to notices by e-mail on the card
 -- application), kept 90 days

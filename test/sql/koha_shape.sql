@@ -317,11 +317,14 @@ SELECT is(pg_temp.v('regress_koha', 'SELECT count(*) FROM koha.action_logs') || 
           pg_temp.v('regress_koha', 'SELECT count(*) FROM koha.deletedborrowers'),
           (SELECT count(*) FROM koha.action_logs) || '/3',
           'operational: reads both whole');
-SELECT is(pg_temp.q('regress_koha_staff', 'SELECT issue_id, borrowernumber, itemnumber, date, description, amountoutstanding
-                                             FROM koha.accountlines WHERE borrowernumber = 9001 ORDER BY accountlines_id'),
-          '[{"date": null, "issue_id": null, "itemnumber": null, "description": null, "borrowernumber": 9001, "amountoutstanding": 0.000000},
-            {"date": null, "issue_id": null, "itemnumber": null, "description": null, "borrowernumber": 9001, "amountoutstanding": 0.000000}]',
-          'staff: Z''s fine on a loan they read without its patron: the fine, not its loan, item, time or title');
+-- (Z's fines are paid: history, not the account; a paid fine that kept its patron would pair with
+-- its loan by order, so staff read it without the patron too: attack_quasi)
+SELECT is(pg_temp.q('regress_koha_staff', format('SELECT issue_id, borrowernumber, itemnumber, date, description, amountoutstanding
+                                                    FROM koha.accountlines WHERE accountlines_id IN (%s) ORDER BY accountlines_id',
+                                                 (SELECT string_agg(accountlines_id::text, ', ') FROM koha.accountlines WHERE borrowernumber = 9001))),
+          '[{"date": null, "issue_id": null, "itemnumber": null, "description": null, "borrowernumber": null, "amountoutstanding": 0.000000},
+            {"date": null, "issue_id": null, "itemnumber": null, "description": null, "borrowernumber": null, "amountoutstanding": 0.000000}]',
+          'staff: Z''s paid fine on a loan they read without its patron: the fine, not its patron, loan, item, time or title');
 SELECT is(pg_temp.q('regress_koha_staff', 'SELECT issue_id, itemnumber, description FROM koha.accountlines WHERE borrowernumber = 9003'),
           '[{"issue_id": 1606, "itemnumber": 150, "description": "Koha Title 30 2024-05-15"}]',
           'staff: Y''s fine on the loan Y is the last borrower of reads whole');

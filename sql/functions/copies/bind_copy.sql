@@ -1,7 +1,8 @@
 CREATE OR REPLACE FUNCTION @extschema@.bind_copy(relation regclass, source regclass, key_column name DEFAULT NULL,
                                       patron_column name DEFAULT NULL, sever_with text DEFAULT 'null',
                                       source_key name DEFAULT NULL, hide_columns name[] DEFAULT NULL,
-                                      key_columns name[] DEFAULT NULL, source_keys name[] DEFAULT NULL)
+                                      key_columns name[] DEFAULT NULL, source_keys name[] DEFAULT NULL,
+                                      current_when text DEFAULT NULL)
 RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     fn constant text := 'bind_copy';
@@ -144,6 +145,19 @@ BEGIN
     FOREACH n IN ARRAY coalesce(hide_columns, '{}') LOOP
         PERFORM @extschema@._column_type(fn, relation, n, 'column to hide with the link');
     END LOOP;
+    IF current_when IS NOT NULL THEN
+        IF sever_with = 'delete' THEN
+            RAISE EXCEPTION '%: current_when has no use with sever_with => ''delete''', fn
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = 'A copy row of a hidden source is not read at all.';
+        END IF;
+        IF patron_column IS NULL THEN
+            RAISE EXCEPTION '%: current_when needs the patron column of the copy', fn
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = 'It says which rows keep their patron for the classes that read the current account.';
+        END IF;
+        PERFORM @extschema@._condition_sql(relation, current_when, 'c', 'current_when');
+    END IF;
     IF sever_with = 'delete' AND cardinality(hide_columns) > 0 THEN
         RAISE EXCEPTION '%: hide_columns has no use with sever_with => ''delete''', fn
             USING ERRCODE = 'invalid_parameter_value',
@@ -151,7 +165,7 @@ BEGIN
     END IF;
     binding := jsonb_build_object('relation', relation, 'source', source, 'key_columns', keys, 'source_keys', skeys,
                                   'patron_column', patron_column, 'sever_with', sever_with,
-                                  'hide_columns', hide_columns);
+                                  'hide_columns', hide_columns, 'current_when', current_when);
     IF @extschema@._bind_existing(fn, 'copy', relation, binding) THEN
         RETURN;
     END IF;
@@ -164,4 +178,4 @@ BEGIN
     PERFORM @extschema@.sever_copies(relation);
 END $$;
 
-REVOKE ALL ON FUNCTION @extschema@.bind_copy(regclass,regclass,name,name,text,name,name[],name[],name[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.bind_copy(regclass,regclass,name,name,text,name,name[],name[],name[],text) FROM PUBLIC;
