@@ -82,4 +82,4 @@ bench:
 	bash bench/run.sh --install
 
 bench-quick:
-	bash bench/run.sh --install --quick
+	bash bench/run.sh --private --quick

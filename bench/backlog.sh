@@ -9,8 +9,10 @@
 # on one copy, CREATE EXTENSION + demo/bind.sql + CALL sever_backlog() (the binding is a few
 # milliseconds: the time is the backlog's), and on the other the floor script, alternating which
 # goes first.  Rows per second of each, and their ratio (sever_backlog over floor: 1.0 is the
-# floor).  --statements: pg_stat_statements (track = all) in the backlog's databases, and the
-# statements that took most of its time printed per shape (where the cost goes).
+# floor), in wall time and in the CPU time of the backend that ran it (/proc/self/stat: steadier on
+# a shared machine, where other tenants take wall time away, not CPU time per row).
+# --statements: pg_stat_statements (track = all) in the backlog's databases, and the statements
+# that took most of its time printed per shape (where the cost goes).
 # Shapes (--shapes, default plain,nullitems,triggers):
 #   plain      the demo data as generated;
 #   nullitems  loans.item_id made nullable and NULL on one closed loan in 20 (no item: no last
@@ -94,13 +96,21 @@ done
 RES=$(mktemp /tmp/pals_backlog.XXXXXX)
 STMTS="$RES.statements"
 trap 'rm -f "$RES" "$STMTS".*' EXIT
-run_ext() {   # db shape -> "rows seconds"
-    local s e n
+# the CPU time (clock ticks) this backend has used: /proc/self/stat's utime + stime
+CPU_SQL="SELECT split_part(s, ' ', 12)::bigint + split_part(s, ' ', 13)::bigint
+           FROM (SELECT regexp_replace(pg_read_file('/proc/self/stat'), '^.*\) ', '') AS s) x"
+TICKS=$(getconf CLK_TCK)
+cpu_seconds() { # file whose first and last lines are tick counts -> seconds between them
+    awk -v t="$TICKS" 'NR == 1 {a = $1} {b = $1} END {printf "%.2f", (b - a) / t}' "$1"
+}
+run_ext() {   # db shape -> "rows seconds cpu-seconds"
+    local s e n c
     q -d "$1" -c 'CREATE EXTENSION pals_privacy' -f "$ROOT/demo/bind.sql" >/dev/null
     if [ "$STATEMENTS" = 1 ]; then q -d "$1" -c 'CREATE EXTENSION IF NOT EXISTS pg_stat_statements' -c 'SELECT pg_stat_statements_reset()' >/dev/null; fi
     q -d "$1" -c CHECKPOINT >/dev/null
+    c=$(mktemp /tmp/pals_backlog_cpu.XXXXXX)
     s=$(now)
-    q -d "$1" -c 'CALL pals_privacy.sever_backlog(batch_size => 1000)' >/dev/null
+    psql -XAtq -v ON_ERROR_STOP=1 -d "$1" -c "$CPU_SQL" -c 'CALL pals_privacy.sever_backlog(batch_size => 1000)' -c "$CPU_SQL" >"$c"
     e=$(now)
     n=$(psql -XAtq -d "$1" -c 'SELECT sum(rows_severed + rows_kept) FROM pals_privacy.backlog_progress')
     if [ "$STATEMENTS" = 1 ]; then
@@ -110,15 +120,15 @@ run_ext() {   # db shape -> "rows seconds"
              ORDER BY total_exec_time DESC LIMIT 8"
         echo "--" >>"$STMTS.$2"
     fi
-    echo "$n $(awk -v a="$s" -v b="$e" 'BEGIN {printf "%.3f", b - a}')"
+    echo "$n $(awk -v a="$s" -v b="$e" 'BEGIN {printf "%.3f", b - a}') $(cpu_seconds "$c")"
+    rm -f "$c"
 }
-run_floor() { # db -> "rows seconds"
-    local s e n
+run_floor() { # db -> "rows seconds cpu-seconds" of part 1 (loans, holds), then of parts 1 and 2
+    # (the same work: device loans and derived copies too); the script prints "rows|ticks|epoch"
+    # at its start and after each part
     q -d "$1" -c CHECKPOINT >/dev/null
-    s=$(now)
-    n=$(psql -XAtq -v ON_ERROR_STOP=1 -d "$1" -f "$HERE/backlog_floor.sql" | tail -1)
-    e=$(now)
-    echo "$n $(awk -v a="$s" -v b="$e" 'BEGIN {printf "%.3f", b - a}')"
+    psql -XAtq -v ON_ERROR_STOP=1 -d "$1" -f "$HERE/backlog_floor.sql" |
+        awk -F'|' -v t="$TICKS" 'NR == 1 {c0 = $2; e0 = $3} NR > 1 {printf "%s %.3f %.2f ", $1, $3 - e0, ($2 - c0) / t} END {print ""}'
 }
 for ((r = 1; r <= REPEAT; r++)); do
     for shape in "${SHAPE_LIST[@]}"; do
@@ -127,15 +137,19 @@ for ((r = 1; r <= REPEAT; r++)); do
         else b=$(run_floor floor); a=$(run_ext ext "$shape"); fi
         dropdb ext; dropdb floor
         echo "$shape $r $a $b" >>"$RES"
-        read -r na ta <<<"$a"; read -r nb tb <<<"$b"
-        say "round $r $shape: sever_backlog $na rows in ${ta}s; floor $nb rows in ${tb}s"
+        read -r na ta ca <<<"$a"; read -r nb tb cb nf tf cf <<<"$b"
+        say "round $r $shape: sever_backlog $na rows in ${ta}s (CPU ${ca}s); floor $nb rows in ${tb}s (CPU ${cb}s), the same work $nf rows in ${tf}s (CPU ${cf}s)"
     done
 done
 
 echo
-echo "pals_privacy backlog bench: scale $SCALE, $REPEAT repeats (rows per second; ratio = sever_backlog / floor)"
-printf '%-10s %6s %10s %12s %12s %8s\n' shape repeat rows backlog/s floor/s ratio
-awk '{ra = $3 / $4; rb = $5 / $6; printf "%-10s %6s %10s %12.0f %12.0f %8.3f\n", $1, $2, $3, ra, rb, ra / rb}' "$RES"
+echo "pals_privacy backlog bench: scale $SCALE, $REPEAT repeats: rows per second of sever_backlog, and its ratio"
+echo "to the floor's (1.0 = the floor's rate), per second of wall time and per second of the CPU time of"
+echo "the backend that ran it.  floor: the plain set-based UPDATEs of the loans and holds (the issue's floor);"
+echo "same work: the floor doing all the backlog does (device loans, fines unlinked, notices deleted, summaries)"
+printf '%-10s %3s %8s %9s %7s %7s %9s %7s %7s\n' shape rep rows backlog/s floor same backlog/cpu-s floor same
+awk '{ra = $3 / $4; rb = $6 / $7; rf = $9 / $10; ca = $3 / $5; cb = $6 / $8; cf = $9 / $11;
+      printf "%-10s %3s %8s %9.0f %7.3f %7.3f %9.0f %7.3f %7.3f\n", $1, $2, $3, ra, ra / rb, ra / rf, ca, ca / cb, ca / cf}' "$RES"
 if [ "$STATEMENTS" = 1 ]; then
     for shape in "${SHAPE_LIST[@]}"; do
         echo; echo "where sever_backlog's time goes ($shape; pg_stat_statements: total ms | calls | statement; per repeat):"

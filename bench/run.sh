@@ -49,6 +49,9 @@
 #                      0.1 s) and print, per workload and variant, the share of samples in each
 #                      (lock contention: a hot row shows as Lock:tuple / Lock:transactionid /
 #                      MultiXact*; "CPU" = active and not waiting)
+#   --private          build this checkout (incrementally) and install it into a private copy of
+#                      PostgreSQL in a temporary directory (bench/private-install.sh), removed at the
+#                      end: no machine-wide lock, no wait for other checkouts (make bench-quick)
 #   --install          build and install the extension first (tools/setup.sh), holding the
 #                      machine-wide install lock (/tmp/pals_privacy.install.lock) until every
 #                      variant database is set up, not during the measurements: a preloaded
@@ -116,13 +119,13 @@ setup_variant_fkcheck() {  # $1 = database
         -c 'ALTER TABLE demo.patrons DISABLE TRIGGER pals_privacy_placeholder_guard' >/dev/null
 }
 after_vacuum_fkcheck() { after_vacuum_bound "$1"; }
-# VACUUM FULL moved every row, so the last-borrower tracker is rebuilt (as docs/severing.md
-# tells a DBA to do after VACUUM FULL or CLUSTER).
+# VACUUM FULL moved every row, so the last-borrower tracker is rebuilt (rebuild_tracker(), as
+# docs/severing.md tells a DBA to do after VACUUM FULL or CLUSTER).
 after_vacuum_bound() {  # $1 = database
     if [ "$BACKLOG" = 1 ]; then
         PGOPTIONS='-c client_min_messages=warning' \
-            psql -X -q -v ON_ERROR_STOP=1 -d "$1" -c 'CALL pals_privacy.sever_backlog(restart => true)' \
-                 -c 'VACUUM ANALYZE'
+            psql -X -q -v ON_ERROR_STOP=1 -d "$1" -c 'SELECT pals_privacy.rebuild_tracker()' \
+                 -c 'VACUUM ANALYZE' >/dev/null
     fi
 }
 # The extension installed and bound, but with no loan relation bound: the ILS's operational
@@ -134,14 +137,28 @@ setup_variant_hooks() {  # $1 = database
 # The severed data of "bound" with the extension dropped: the same rows, no redaction.  Staff
 # reads on it against "bound" are what redaction itself costs; against "base", what severing
 # the history (patron ids re-pointed to the placeholder) does to the ILS's own plans.
-setup_variant_severed() {  # $1 = database
-    setup_variant_bound "$1"
+setup_variant_severed() {  # $1 = database [copy: $1 is a copy of bound's already]
+    [ "${2:-}" = copy ] || setup_variant_bound "$1"
     psql -X -q -v ON_ERROR_STOP=1 -d "$1" -c 'SET pals_privacy.allow_drop_with_evidence = on' -c 'DROP EXTENSION pals_privacy CASCADE' \
         -c "DO \$\$ DECLARE t regclass; BEGIN
               FOR t IN SELECT polrelid FROM pg_policy WHERE polname = 'pals_privacy_redaction' LOOP
                   EXECUTE format('DROP POLICY pals_privacy_redaction ON %s', t);
                   EXECUTE format('ALTER TABLE %s DISABLE ROW LEVEL SECURITY', t);
               END LOOP; END \$\$" >/dev/null
+}
+# Variants made from bound's finished database when it is set up first (the function turns a copy
+# of it into the variant): the same data, without binding and severing the template again.
+declare -A FROM_BOUND=([plpgsql]=from_bound_plpgsql [severed]=from_bound_severed [fkcheck]=from_bound_fkcheck)
+from_bound_plpgsql() {  # $1 = database
+    psql -X -q -v ON_ERROR_STOP=1 -d "$1" -c 'SET pals_privacy.allow_drop_with_evidence = on' -c 'DROP EXTENSION pals_privacy CASCADE' \
+        -f "$HERE/plpgsql_sever.sql" >/dev/null
+}
+from_bound_severed() {  # $1 = database
+    setup_variant_severed "$1" copy
+}
+from_bound_fkcheck() {  # $1 = database
+    psql -X -q -v ON_ERROR_STOP=1 -d "$1" \
+        -c 'ALTER TABLE demo.patrons DISABLE TRIGGER pals_privacy_placeholder_guard' >/dev/null
 }
 setup_variant_bound() {  # $1 = database
     psql -X -q -v ON_ERROR_STOP=1 -d "$1" -c 'CREATE EXTENSION pals_privacy' -f "$ROOT/demo/bind.sql"
@@ -170,6 +187,7 @@ KEEP_LOGS="${KEEP_LOGS:-}"
 BACKLOG="${BACKLOG:-1}"
 QUICK="${QUICK:-0}"
 INSTALL="${INSTALL:-0}"
+PRIVATE="${PRIVATE:-0}"
 WAITS="${WAITS:-0}"
 INNER=0
 ARGS=("$@")
@@ -193,6 +211,7 @@ while [ $# -gt 0 ]; do
         --no-backlog) BACKLOG=0 ;;
         --keep-logs) KEEP_LOGS="$2"; shift ;;
         --install) INSTALL=1 ;;
+        --private) PRIVATE=1 ;;
         --waits) WAITS=1 ;;
         --inner) INNER=1 ;;
         -h|--help) usage; exit 0 ;;
@@ -207,6 +226,18 @@ else
     SCALE="${SCALE:-1}"; ROUNDS="${ROUNDS:-5}"; DURATION="${DURATION:-30}"
 fi
 
+# --private: this checkout's build in a private copy of PostgreSQL, then the bench against it.
+if [ "$INNER" = 0 ] && [ "$PRIVATE" = 1 ]; then
+    PRIV=$(mktemp -d /tmp/pals_bench_pg.XXXXXX)
+    chmod 755 "$PRIV"
+    trap 'rm -rf "$PRIV"' EXIT
+    t=$(date +%s)
+    line=$(bash "$HERE/private-install.sh" "$PRIV" | tail -1)
+    echo "[bench] built and installed into a private copy of PostgreSQL ($(( $(date +%s) - t )) s)" >&2
+    a=(); for x in "${ARGS[@]}"; do case "$x" in --private|--install) ;; *) a+=("$x") ;; esac; done
+    PALS_PGBIN="${line#PALS_PGBIN=}" bash "$0" ${a[@]+"${a[@]}"}
+    exit $?
+fi
 # Outside the throwaway cluster: start one and run ourselves inside it.
 if [ "$INNER" = 0 ] && [ "$INSTALL" = 1 ] && [ "$PGBIN" != /usr/lib/postgresql/15/bin ]; then
     INSTALL=0; a=(); for x in "${ARGS[@]}"; do [ "$x" = --install ] || a+=("$x"); done; ARGS=("${a[@]}")   # a private copy (bench/private-install.sh): no lock
@@ -224,6 +255,9 @@ if [ "$INNER" = 0 ]; then
         esac
         PRELOAD=()   # only extension-free variants were asked for
     fi
+    # --quick: no fsync (a throwaway cluster; the checkpoint before each run writes the set-up's
+    # pages without waiting for the disk, which other tenants keep busy)
+    [ "$QUICK" = 1 ] && PRELOAD+=(-o fsync=off)
     exec "$HERE/cluster.sh" "${PRELOAD[@]}" -o synchronous_commit=off \
         -o shared_buffers=256MB -o max_wal_size=2GB -o checkpoint_timeout=30min \
         bash "$0" "${ARGS[@]}" --inner
@@ -286,6 +320,9 @@ if [ "$SHAPES" = 1 ]; then
     psql -X -q -v ON_ERROR_STOP=1 -d bench_template -v scale="$SCALE" -f "$HERE/shapes.sql" >/dev/null
     say "generated the shapes tables (bench/shapes.sql)"
 fi
+# compacted once: base is a plain copy of it (the variants that change the data are compacted
+# again below, after their change)
+psql -X -q -d bench_template -c 'VACUUM (FULL, ANALYZE)' >/dev/null
 say "generated the template database"
 
 # Throwaway passwords for the workload roles (password auth over TCP in pg_virtualenv).
@@ -301,14 +338,25 @@ for w in "${WORKLOADS[@]}"; do
     done
 done
 
+ready=" "
 for v in "${VARIANTS[@]}"; do
-    createdb -T bench_template "bench_$v"
-    "setup_variant_$v" "bench_$v"
-    # VACUUM FULL: the backlog rewrote most loan rows once; without compacting, "bound" would
-    # carry twice the table and index pages of "base", and the comparison would measure that
-    # one-time bloat instead of the extension.  Every variant is compacted alike.
-    psql -X -q -d "bench_$v" -c 'VACUUM (FULL, ANALYZE)' >/dev/null
-    if declare -F "after_vacuum_$v" >/dev/null; then "after_vacuum_$v" "bench_$v"; fi
+    if [ -n "${FROM_BOUND[$v]:-}" ] && [[ "$ready" == *" bound "* ]]; then
+        # bound's finished database (bound, severed, compacted), copied: the same data as
+        # setting it up from the template again, without binding and severing it twice
+        createdb -T bench_bound "bench_$v"
+        ${FROM_BOUND[$v]} "bench_$v"
+        psql -X -q -d "bench_$v" -c 'VACUUM ANALYZE' >/dev/null
+    else
+        createdb -T bench_template "bench_$v"
+        "setup_variant_$v" "bench_$v"
+        # VACUUM FULL: the backlog rewrote most loan rows once; without compacting, "bound" would
+        # carry twice the table and index pages of "base", and the comparison would measure that
+        # one-time bloat instead of the extension.  Every variant is compacted alike (base, which
+        # changes nothing, is a copy of the compacted template).
+        [ "$v" = base ] || psql -X -q -d "bench_$v" -c 'VACUUM (FULL, ANALYZE)' >/dev/null
+        if declare -F "after_vacuum_$v" >/dev/null; then "after_vacuum_$v" "bench_$v"; fi
+    fi
+    ready="$ready$v "
     say "database bench_$v ready"
 done
 

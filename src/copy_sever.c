@@ -20,10 +20,23 @@
  *     row whose key changes leaves the copies keyed by its old key to no
  *     row: they are severed too, else a row given that key later (a decoy)
  *     would take them over.
+ *
+ *     Batched (sever_backlog): between _copy_sever_collect() and
+ *     _copy_sever_flush(), in the same subtransaction, a firing records the
+ *     source row's key instead of running the statement, and the flush runs
+ *     each binding's statement once for all the keys ($1 ... $n text[]
+ *     arrays, one per key column): one statement per batch and copy binding
+ *     instead of one per severed row, on the same rows, in the same
+ *     subtransaction as the rows' sever.  Keys of a subtransaction that rolls
+ *     back go with it; a transaction that would commit with keys not flushed
+ *     fails (fail closed).
  */
 #include "pals_privacy.h"
 
 #include "access/htup_details.h"
+#include "access/relation.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -38,6 +51,8 @@
 #include "utils/rel.h"
 
 PG_FUNCTION_INFO_V1(pals_privacy_sever_copies);
+PG_FUNCTION_INFO_V1(pals_privacy_copy_sever_collect);
+PG_FUNCTION_INFO_V1(pals_privacy_copy_sever_flush);
 
 typedef struct CopyKey
 {
@@ -64,7 +79,19 @@ typedef struct CopySever
 	SPIPlanPtr	pending;		/* records what it left identified, $1 ... $n the key */
 	int			ntree;			/* the copy's partitions and inheritance children */
 	Oid		   *tree;			/* (their triggers decide checked) */
+	char	   *batch_sql;		/* the same for many keys, $1 ... $n text[] */
+	SPIPlanPtr	batch_plan;		/* batch_sql prepared at its first flush */
 } CopySever;
+
+/* The keys collected for one copy binding and source relation (batched). */
+typedef struct CopyBatch
+{
+	CopyKey		key;
+	int			nkeys;			/* key columns */
+	int			nrows;
+	int			maxrows;
+	Datum	   *keys;			/* text, nrows x nkeys */
+} CopyBatch;
 
 static HTAB *copies = NULL;
 static MemoryContext copies_context = NULL;
@@ -73,6 +100,13 @@ static int	firing = 0;
 static Oid	copy_binding_relid = InvalidOid;
 static Oid	loan_binding_relid = InvalidOid;
 static bool callback_registered = false;
+
+/* batched: the keys collected, and the subtransaction collecting them */
+static HTAB *batch = NULL;
+static MemoryContext batch_context = NULL;
+static SubTransactionId batch_subid = InvalidSubTransactionId;
+static bool batch_flushing = false;	/* firings run at once while the flush runs */
+static bool batch_callbacks = false;
 
 static void
 forget_copies(void)
@@ -84,14 +118,17 @@ forget_copies(void)
 		return;
 	hash_seq_init(&seq, copies);
 	while ((e = hash_seq_search(&seq)) != NULL)
-		if (e->plan != NULL)
-		{
-			MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
 
+		if (e->plan != NULL)
 			retired_plans = lappend(retired_plans, e->plan);
+		if (e->pending != NULL)
 			retired_plans = lappend(retired_plans, e->pending);
-			MemoryContextSwitchTo(old);
-		}
+		if (e->batch_plan != NULL)
+			retired_plans = lappend(retired_plans, e->batch_plan);
+		MemoryContextSwitchTo(old);
+	}
 	hash_destroy(copies);
 	copies = NULL;
 	MemoryContextReset(copies_context);
@@ -149,13 +186,26 @@ load_copy(CopySever *e, Relation rel)
 	 * row it picks: it runs as is.  With one, the statement also counts the
 	 * rows it had to change (an index probe more per return), and what is
 	 * left is recorded (record_left).  Creating or changing such a trigger
-	 * or rule invalidates the relation, and this entry with it.
+	 * or rule invalidates the relation, and this entry with it.  (The
+	 * backlog's batched statement is not checked: sever_copies() at its end
+	 * records what the ILS kept.)
 	 */
 	static const char *sql =
 		"WITH RECURSIVE tree(rel) AS (SELECT $1 UNION SELECT i.inhrelid FROM pg_catalog.pg_inherits i JOIN tree ON i.inhparent = tree.rel) "
 		"SELECT CASE WHEN k.checked THEN pals_privacy._copy_sever_checked_sql(c, pals_privacy._copy_key_match(c, NULL)) "
 		"            ELSE pals_privacy._copy_sever_sql(c, pals_privacy._copy_key_match(c, NULL)) END, "
 		"       c.source_keys::text[], b.patron_column, b.sever_with, "
+		/* the same for many keys: one text[] per key column */
+		"       pals_privacy._copy_sever_sql(c, CASE WHEN cardinality(c.key_columns) = 1 "
+		"           THEN format('t.%I = ANY ($1::%s[])', c.key_columns[1], "
+		"                       pals_privacy._column_type_name(c.relation, c.key_columns[1])) "
+		"           ELSE (SELECT format('(%s) IN (SELECT %s FROM unnest(%s) AS u (%s))', "
+		"                               string_agg(format('t.%I', k.key), ', ' ORDER BY k.n), "
+		"                               string_agg(format('u.k%s::%s', k.n, pals_privacy._column_type_name(c.relation, k.key)), "
+		"                                          ', ' ORDER BY k.n), "
+		"                               string_agg(format('$%s::text[]', k.n), ', ' ORDER BY k.n), "
+		"                               string_agg(format('k%s', k.n), ', ' ORDER BY k.n)) "
+		"                   FROM unnest(c.key_columns) WITH ORDINALITY AS k (key, n)) END), "
 		"       pals_privacy._copy_pending_sql(c, pals_privacy._copy_key_match(c, NULL)), c.sever_with, "
 		"       c.relation::text, c.source::text, k.checked, "
 		"       (SELECT pg_catalog.array_agg(rel) FROM tree)::pg_catalog.text "
@@ -172,6 +222,7 @@ load_copy(CopySever *e, Relation rel)
 	char	   *stmt;
 	char	   *patron_column;
 	char	   *sever_with;
+	char	   *batch_sql;
 	char	   *pending_stmt;
 	char	   *copy_sever_with;
 	char	   *copy_name;
@@ -191,18 +242,20 @@ load_copy(CopySever *e, Relation rel)
 	if (!e->bound)
 		return;
 	stmt = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	keys = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
 	patron_column = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
 	sever_with = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4);
-	pending_stmt = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5);
-	copy_sever_with = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 6);
-	copy_name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 7);
-	source_name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 8);
-	tree = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 10);
+	batch_sql = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5);
+	pending_stmt = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 6);
+	copy_sever_with = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 7);
+	copy_name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 8);
+	source_name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 9);
+	tree = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 11);
 	if (pending_stmt == NULL || copy_sever_with == NULL || copy_name == NULL || source_name == NULL || tree == NULL)
 		elog(ERROR, "pals_privacy: copy binding of %u is incomplete", e->key.copy);
-	e->checked = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 9, &isnull)) && !isnull;
+	e->checked = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 10, &isnull)) && !isnull;
 	keys = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
-	if (stmt == NULL || isnull)
+	if (stmt == NULL || isnull || batch_sql == NULL)
 		elog(ERROR, "pals_privacy: copy binding of %u is incomplete", e->key.copy);
 	deconstruct_array(DatumGetArrayTypeP(keys), TEXTOID, -1, false, TYPALIGN_INT, &elems, NULL, &nelems);
 	if (nelems < 1)
@@ -240,6 +293,7 @@ load_copy(CopySever *e, Relation rel)
 	old = MemoryContextSwitchTo(copies_context);
 	e->plan = plan;
 	e->pending = pending;
+	e->batch_sql = pstrdup(batch_sql);
 	e->sever_with = pstrdup(copy_sever_with);
 	e->copy_name = pstrdup(copy_name);
 	e->source_name = pstrdup(source_name);
@@ -339,6 +393,178 @@ column_text(HeapTuple tup, TupleDesc desc, AttrNumber attno, bool *isnull)
 	return OidOutputFunctionCall(out, d);
 }
 
+/* Drop the collected keys and stop collecting. */
+static void
+batch_reset(void)
+{
+	batch = NULL;
+	batch_subid = InvalidSubTransactionId;
+	batch_flushing = false;
+	if (batch_context != NULL)
+		MemoryContextDelete(batch_context);
+	batch_context = NULL;
+}
+
+static bool
+batch_has_keys(void)
+{
+	HASH_SEQ_STATUS seq;
+	CopyBatch  *b;
+
+	if (batch == NULL)
+		return false;
+	hash_seq_init(&seq, batch);
+	while ((b = hash_seq_search(&seq)) != NULL)
+		if (b->nrows > 0)
+		{
+			hash_seq_term(&seq);
+			return true;
+		}
+	return false;
+}
+
+static void
+batch_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_PRE_COMMIT:
+		case XACT_EVENT_PARALLEL_PRE_COMMIT:
+		case XACT_EVENT_PRE_PREPARE:
+			if (batch_has_keys())
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+						 errmsg("derived copies of severed rows were collected and not severed"),
+						 errhint("Call pals_privacy._copy_sever_flush() before the transaction ends; "
+								 "sever_backlog() does.")));
+			batch_reset();
+			break;
+		default:
+			/* commit, abort: the memory is the transaction's, and gone */
+			batch = NULL;
+			batch_context = NULL;
+			batch_subid = InvalidSubTransactionId;
+			batch_flushing = false;
+			break;
+	}
+}
+
+static void
+batch_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+					   SubTransactionId parentSubid, void *arg)
+{
+	/* the rows whose keys were collected are rolled back: so are the keys */
+	if (event == SUBXACT_EVENT_ABORT_SUB && batch_subid != InvalidSubTransactionId &&
+		mySubid == batch_subid)
+		batch_reset();
+}
+
+/* The firing is collected (batched) rather than run. */
+static bool
+batch_collecting(void)
+{
+	return batch != NULL && !batch_flushing && batch_subid == GetCurrentSubTransactionId();
+}
+
+/* One row's key (nkeys text values, none NULL) into the batch of key. */
+static void
+batch_add(CopyKey *key, int nkeys, char **values)
+{
+	CopyBatch  *b;
+	bool		found;
+	MemoryContext old = MemoryContextSwitchTo(batch_context);
+
+	b = hash_search(batch, key, HASH_ENTER, &found);
+	if (!found)
+	{
+		b->nkeys = nkeys;
+		b->nrows = 0;
+		b->maxrows = 256;
+		b->keys = palloc(sizeof(Datum) * nkeys * b->maxrows);
+	}
+	else if (b->nkeys != nkeys)
+		elog(ERROR, "pals_privacy: the copy binding of relation %u changed its key while being collected", key->copy);
+	else if (b->nrows == b->maxrows)
+	{
+		b->maxrows *= 2;
+		b->keys = repalloc_huge(b->keys, sizeof(Datum) * nkeys * b->maxrows);
+	}
+	for (int i = 0; i < nkeys; i++)
+		b->keys[b->nrows * nkeys + i] = CStringGetTextDatum(values[i]);
+	b->nrows++;
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * Whether the row the trigger fired for takes its copies with it (gone, its
+ * key changed, or its patron gone), and with what key (the row's key before
+ * the change, as text; NULL where a column is NULL).  cs is a copy of the
+ * cache entry, its key_attnos its own.
+ */
+static bool
+copy_key(const CopySever *cs, TriggerData *td, TupleDesc desc, char **values, bool *anykey)
+{
+	bool		isnull;
+
+	if (!cs->bound)
+		return false;
+	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+	{
+		bool		key_changed = false;
+
+		for (int i = 0; i < cs->nkeys && !key_changed; i++)
+		{
+			bool		oldnull;
+			bool		newnull;
+			char	   *o = column_text(td->tg_trigtuple, desc, cs->key_attnos[i], &oldnull);
+			char	   *n = column_text(td->tg_newtuple, desc, cs->key_attnos[i], &newnull);
+
+			key_changed = oldnull != newnull || (!oldnull && strcmp(o, n) != 0);
+		}
+		if (!key_changed)
+		{
+			char	   *newp;
+
+			if (!cs->source_bound)
+				return false;
+			newp = column_text(td->tg_newtuple, desc, cs->patron_attno, &isnull);
+			/* still identified: nothing to do */
+			if (!(isnull || (cs->placeholder != NULL && strcmp(newp, cs->placeholder) == 0)))
+				return false;
+		}
+	}
+	/* the copies keyed by the row's key before the change */
+	*anykey = false;
+	for (int i = 0; i < cs->nkeys; i++)
+	{
+		values[i] = column_text(td->tg_trigtuple, desc, cs->key_attnos[i], &isnull);
+		*anykey |= !isnull;
+	}
+	return true;
+}
+
+/* A copy of a cache entry that outlives the entry (an invalidation may free it). */
+static void
+copy_entry(CopySever *cs, const CopySever *e)
+{
+	*cs = *e;
+	if (cs->placeholder != NULL)
+		cs->placeholder = pstrdup(cs->placeholder);
+	if (cs->sever_with != NULL)
+		cs->sever_with = pstrdup(cs->sever_with);
+	if (cs->copy_name != NULL)
+		cs->copy_name = pstrdup(cs->copy_name);
+	if (cs->source_name != NULL)
+		cs->source_name = pstrdup(cs->source_name);
+	cs->tree = NULL;			/* the entry's: not needed here */
+	cs->ntree = 0;
+	if (cs->bound)
+	{
+		cs->key_attnos = palloc(sizeof(AttrNumber) * cs->nkeys);
+		memcpy(cs->key_attnos, e->key_attnos, sizeof(AttrNumber) * cs->nkeys);
+	}
+}
+
 /* The severing statement just run severed fewer rows than there were to sever. */
 static bool
 copy_rows_left(void)
@@ -379,6 +605,16 @@ record_left(CopySever *cs, Datum *key, const char *nulls)
 					 "purge_expired() does not purge their patron while they remain.")));
 }
 
+/* Collect a row's key (batched); a key with a NULL column matches no copy row. */
+static void
+collect(CopySever *cs, char **values)
+{
+	for (int i = 0; i < cs->nkeys; i++)
+		if (values[i] == NULL)
+			return;
+	batch_add(&cs->key, cs->nkeys, values);
+}
+
 Datum
 pals_privacy_sever_copies(PG_FUNCTION_ARGS)
 {
@@ -387,14 +623,36 @@ pals_privacy_sever_copies(PG_FUNCTION_ARGS)
 	Oid			copy;
 	CopySever  *e;
 	CopySever	cs;
-	bool		isnull;
-	char	   *key;
+	char	  **values;
+	bool		anykey;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(td->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(td->tg_event) || td->tg_trigger->tgnargs < 1)
 		elog(ERROR, "pals_privacy: _sever_copies() must be an AFTER ROW trigger with the copy relation as argument");
 	copy = DatumGetObjectId(DirectFunctionCall1(oidin, CStringGetDatum(td->tg_trigger->tgargs[0])));
 	desc = RelationGetDescr(td->tg_relation);
+
+	/*
+	 * Batched (sever_backlog), the binding already read: the key is
+	 * collected, no SQL runs (from a copy of the entry, as below).
+	 */
+	if (batch_collecting() && copies != NULL)
+	{
+		CopyKey		k;
+
+		memset(&k, 0, sizeof(k));
+		k.copy = copy;
+		k.source = RelationGetRelid(td->tg_relation);
+		e = hash_search(copies, &k, HASH_FIND, NULL);
+		if (e != NULL)
+		{
+			copy_entry(&cs, e);
+			values = palloc0(sizeof(char *) * Max(cs.nkeys, 1));
+			if (copy_key(&cs, td, desc, values, &anykey))
+				collect(&cs, values);
+			return PointerGetDatum(NULL);
+		}
+	}
 
 	free_retired_plans();
 	SPI_connect();
@@ -414,70 +672,27 @@ pals_privacy_sever_copies(PG_FUNCTION_ARGS)
 		 * Its plan stays valid (retired plans are freed only between
 		 * firings).
 		 */
-		cs = *e;
-		if (cs.placeholder != NULL)
-			cs.placeholder = pstrdup(cs.placeholder);
-		if (cs.sever_with != NULL)
-			cs.sever_with = pstrdup(cs.sever_with);
-		if (cs.copy_name != NULL)
-			cs.copy_name = pstrdup(cs.copy_name);
-		if (cs.source_name != NULL)
-			cs.source_name = pstrdup(cs.source_name);
-		if (cs.bound)
+		copy_entry(&cs, e);
+		values = palloc0(sizeof(char *) * Max(cs.nkeys, 1));
+		if (copy_key(&cs, td, desc, values, &anykey))
 		{
-			bool		sever = true;
-
-			cs.key_attnos = palloc(sizeof(AttrNumber) * cs.nkeys);
-			memcpy(cs.key_attnos, e->key_attnos, sizeof(AttrNumber) * cs.nkeys);
-
-			if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+			if (batch_collecting())
+				collect(&cs, values);
+			/* a row without a key has no copies (NULL equals nothing) */
+			else if (anykey)
 			{
-				bool		key_changed = false;
-
-				for (int i = 0; i < cs.nkeys && !key_changed; i++)
-				{
-					bool		oldnull;
-					bool		newnull;
-					char	   *o = column_text(td->tg_trigtuple, desc, cs.key_attnos[i], &oldnull);
-					char	   *n = column_text(td->tg_newtuple, desc, cs.key_attnos[i], &newnull);
-
-					key_changed = oldnull != newnull || (!oldnull && strcmp(o, n) != 0);
-				}
-				if (!key_changed)
-				{
-					if (!cs.source_bound)
-						sever = false;
-					else
-					{
-						char	   *newp = column_text(td->tg_newtuple, desc, cs.patron_attno, &isnull);
-
-						/* still identified: nothing to do */
-						sever = isnull || (cs.placeholder != NULL && strcmp(newp, cs.placeholder) == 0);
-					}
-				}
-			}
-			if (sever)
-			{
-				/* the copies keyed by the row's key before the change */
-				Datum	   *values = palloc(sizeof(Datum) * cs.nkeys);
+				Datum	   *args = palloc(sizeof(Datum) * cs.nkeys);
 				char	   *nulls = palloc(cs.nkeys + 1);
-				bool		anykey = false;
 
 				for (int i = 0; i < cs.nkeys; i++)
 				{
-					key = column_text(td->tg_trigtuple, desc, cs.key_attnos[i], &isnull);
-					values[i] = isnull ? (Datum) 0 : CStringGetTextDatum(key);
-					nulls[i] = isnull ? 'n' : ' ';
-					anykey |= !isnull;
+					args[i] = values[i] == NULL ? (Datum) 0 : CStringGetTextDatum(values[i]);
+					nulls[i] = values[i] == NULL ? 'n' : ' ';
 				}
 				nulls[cs.nkeys] = '\0';
-				/* a row without a key has no copies (NULL equals nothing) */
-				if (anykey)
-				{
-					pals_execute_as(pals_registry()->extension_owner, cs.plan, values, nulls);
-					if (cs.checked && SPI_processed == 1 && copy_rows_left())
-						record_left(&cs, values, nulls);
-				}
+				pals_execute_as(pals_registry()->extension_owner, cs.plan, args, nulls);
+				if (cs.checked && SPI_processed == 1 && copy_rows_left())
+					record_left(&cs, args, nulls);
 			}
 		}
 	}
@@ -488,4 +703,146 @@ pals_privacy_sever_copies(PG_FUNCTION_ARGS)
 	PG_END_TRY();
 	SPI_finish();
 	return PointerGetDatum(NULL);
+}
+
+/*
+ * pals_privacy._copy_sever_collect(): from now on, in this subtransaction,
+ * the copies of rows severed or deleted are collected, not severed, until
+ * _copy_sever_flush() (sever_backlog, one batch).
+ */
+Datum
+pals_privacy_copy_sever_collect(PG_FUNCTION_ARGS)
+{
+	HASHCTL		ctl;
+
+	if (!batch_callbacks)
+	{
+		RegisterXactCallback(batch_xact_callback, NULL);
+		RegisterSubXactCallback(batch_subxact_callback, NULL);
+		batch_callbacks = true;
+	}
+	if (batch != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("derived copies are already being collected"),
+				 errhint("Call pals_privacy._copy_sever_flush() first.")));
+	batch_context = AllocSetContextCreate(TopTransactionContext, "pals_privacy copy severing batch",
+										  ALLOCSET_DEFAULT_SIZES);
+	ctl.keysize = sizeof(CopyKey);
+	ctl.entrysize = sizeof(CopyBatch);
+	ctl.hcxt = batch_context;
+	batch = hash_create("pals_privacy copy severing batch", 8, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	batch_subid = GetCurrentSubTransactionId();
+	PG_RETURN_VOID();
+}
+
+/*
+ * pals_privacy._copy_sever_flush() returns bigint: sever the copies of the
+ * keys collected since _copy_sever_collect(), one statement per copy
+ * binding and source relation, stop collecting; the number of copy rows
+ * changed.
+ */
+Datum
+pals_privacy_copy_sever_flush(PG_FUNCTION_ARGS)
+{
+	HASH_SEQ_STATUS seq;
+	CopyBatch  *b;
+	List	   *volatile todo = NIL;
+	ListCell   *lc;
+	volatile int64 total = 0;
+
+	if (batch == NULL || batch_flushing || batch_subid != GetCurrentSubTransactionId())
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("derived copies are not being collected in this subtransaction"),
+				 errhint("Call pals_privacy._copy_sever_collect() first, in the same subtransaction.")));
+	hash_seq_init(&seq, batch);
+	while ((b = hash_seq_search(&seq)) != NULL)
+		if (b->nrows > 0)
+			todo = lappend(todo, b);
+
+	/*
+	 * from here on, firings (of triggers on the copies, say) run at once; if
+	 * the flush fails, the subtransaction's rollback drops the keys
+	 */
+	batch_flushing = true;
+
+	free_retired_plans();
+	SPI_connect();
+	firing++;
+	PG_TRY();
+	{
+		foreach(lc, todo)
+		{
+			CopyBatch  *cb = (CopyBatch *) lfirst(lc);
+			Relation	rel = relation_open(cb->key.source, AccessShareLock);
+			CopySever  *e;
+			SPIPlanPtr	plan;
+			Datum	   *args;
+			Oid		   *types;
+			Datum	   *column;
+			char	   *sql;
+
+			for (int attempt = 0; (e = copy_sever_for(cb->key.copy, rel)) == NULL; attempt++)
+				if (attempt >= 3)
+					ereport(ERROR,
+							(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+							 errmsg("the copy binding of relation %u changed while it was being read", cb->key.copy),
+							 errhint("Retry the statement.")));
+			if (e->bound)
+			{
+				int			nkeys = e->nkeys;
+
+				if (nkeys != cb->nkeys)
+					ereport(ERROR,
+							(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+							 errmsg("the copy binding of relation %u changed while it was being read", cb->key.copy),
+							 errhint("Retry the statement.")));
+				/*
+				 * Preparing may take in an invalidation that frees the
+				 * cache (and e): the plan goes into the entry found again,
+				 * or is retired (freed after this flush).
+				 */
+				plan = e->batch_plan;
+				types = palloc(sizeof(Oid) * nkeys);
+				for (int i = 0; i < nkeys; i++)
+					types[i] = TEXTARRAYOID;
+				if (plan == NULL)
+				{
+					sql = pstrdup(e->batch_sql);
+					plan = pals_prepare_saved(sql, nkeys, types);
+					e = copies != NULL ? hash_search(copies, &cb->key, HASH_FIND, NULL) : NULL;
+					if (e != NULL && e->batch_plan == NULL)
+						e->batch_plan = plan;
+					else
+					{
+						MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+						retired_plans = lappend(retired_plans, plan);
+						MemoryContextSwitchTo(old);
+					}
+				}
+				/* one text[] per key column */
+				args = palloc(sizeof(Datum) * nkeys);
+				column = palloc(sizeof(Datum) * cb->nrows);
+				for (int i = 0; i < nkeys; i++)
+				{
+					for (int r = 0; r < cb->nrows; r++)
+						column[r] = cb->keys[r * nkeys + i];
+					args[i] = PointerGetDatum(construct_array(column, cb->nrows, TEXTOID, -1, false, TYPALIGN_INT));
+				}
+				pals_execute_as(pals_registry()->extension_owner, plan, args, NULL);
+				total += SPI_processed;
+			}
+			relation_close(rel, NoLock);
+		}
+	}
+	PG_FINALLY();
+	{
+		firing--;
+	}
+	PG_END_TRY();
+	SPI_finish();
+	batch_reset();
+	PG_RETURN_INT64(total);
 }

@@ -105,6 +105,7 @@ static void
 pals_executor_start(QueryDesc *qd, int eflags)
 {
 	pals_redact_executor_start(qd, eflags, executor_start_prev);
+	pals_placeholder_executor_start(qd);
 }
 
 static bool

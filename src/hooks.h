@@ -42,6 +42,9 @@ extern bool pals_hidden_index_stats(PlannerInfo *root, Oid indexOid, AttrNumber 
 									VariableStatData *vardata);
 extern void pals_mask_statistics_pathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEntry *rte);
 
+/* placeholder_guard.c: sever_backlog's statement without the placeholder's foreign-key check */
+extern void pals_placeholder_executor_start(QueryDesc *qd);
+
 /* session.c: DISCARD ALL / RESET ALL, credentials kept out of the log, login failures in shared memory */
 extern void pals_session_utility(PALS_UTILITY_PARAMS, ProcessUtility_hook_type next);
 extern void pals_session_emit_log(ErrorData *edata);

@@ -23,14 +23,27 @@
  *     The sever holds ROW EXCLUSIVE on the patron table to the end of its
  *     transaction: disabling or dropping the guard (SHARE ROW EXCLUSIVE or
  *     more) waits for it, and a sever after such a change sees it.
+ *
+ *     sever_backlog severs a batch by one statement per relation, which
+ *     re-points every row it updates to the placeholder:
+ *     _skip_placeholder_check(relation) arms the same leaving-out for the
+ *     next statement this backend starts, if it updates that relation (the
+ *     executor-start hook applies it to the statement's result relation).
+ *     A row that a BEFORE trigger of the ILS gave another patron would go
+ *     unchecked: the backlog rolls such a statement back and severs its rows
+ *     one by one, with the check.  The severing trigger, which does nothing
+ *     for a row re-pointed to the placeholder, is left out of that statement
+ *     too.
  */
 #include "pals_privacy.h"
 #include "direct_write.h"
+#include "hooks.h"
 
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "access/xact.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_language.h"
 #include "catalog/pg_proc.h"
@@ -50,6 +63,11 @@
 #define GUARD_SYMBOL	"pals_privacy_placeholder_guard"
 
 PG_FUNCTION_INFO_V1(pals_privacy_placeholder_guard);
+PG_FUNCTION_INFO_V1(pals_privacy_skip_placeholder_check);
+
+/* armed by _skip_placeholder_check(): the relation whose next update skips the check */
+static Oid	skip_relid = InvalidOid;
+static bool skip_callbacks = false;
 
 /* The one element of a one-element int2 or oid array column of pg_constraint, or 0. */
 static Datum
@@ -70,9 +88,9 @@ single_element(HeapTuple tup, AttrNumber attnum, Oid elemtype)
 	return elemtype == INT2OID ? Int16GetDatum(*(int16 *) data) : ObjectIdGetDatum(*(Oid *) data);
 }
 
-/* Is fn this library's guard function? */
+/* Is fn a C function of this library with that symbol? */
 static bool
-is_guard_function(Oid fn)
+is_own_function(Oid fn, const char *symbol)
 {
 	HeapTuple	tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn));
 	bool		ok = false;
@@ -86,11 +104,47 @@ is_guard_function(Oid fn)
 		if (proc->prolang == ClanguageId)
 		{
 			src = SysCacheGetAttr(PROCOID, tup, Anum_pg_proc_prosrc, &isnull);
-			ok = !isnull && strcmp(TextDatumGetCString(src), GUARD_SYMBOL) == 0;
+			ok = !isnull && strcmp(TextDatumGetCString(src), symbol) == 0;
 		}
 		ReleaseSysCache(tup);
 	}
 	return ok;
+}
+
+/* Is fn this library's guard function? */
+static bool
+is_guard_function(Oid fn)
+{
+	return is_own_function(fn, GUARD_SYMBOL);
+}
+
+/* rri's triggers without those skip[i] says; their per-trigger caches start empty */
+static void
+rri_without(EState *estate, ResultRelInfo *rri, const bool *skip)
+{
+	TriggerDesc *td = rri->ri_TrigDesc;
+	TriggerDesc *newtd;
+	MemoryContext old = MemoryContextSwitchTo(estate->es_query_cxt);
+
+	newtd = palloc(sizeof(TriggerDesc));
+	memcpy(newtd, td, sizeof(TriggerDesc));
+	newtd->numtriggers = 0;
+	newtd->triggers = palloc(sizeof(Trigger) * td->numtriggers);
+	newtd->trig_update_after_row = false;
+	for (int i = 0; i < td->numtriggers; i++)
+	{
+		Trigger    *t = &td->triggers[i];
+
+		if (skip[i])
+			continue;
+		newtd->triggers[newtd->numtriggers++] = *t;
+		if (TRIGGER_TYPE_MATCHES(t->tgtype, TRIGGER_TYPE_ROW, TRIGGER_TYPE_AFTER, TRIGGER_TYPE_UPDATE))
+			newtd->trig_update_after_row = true;
+	}
+	rri->ri_TrigDesc = newtd;
+	rri->ri_TrigFunctions = palloc0(sizeof(FmgrInfo) * Max(newtd->numtriggers, 1));
+	rri->ri_TrigWhenExprs = palloc0(sizeof(ExprState *) * Max(newtd->numtriggers, 1));
+	MemoryContextSwitchTo(old);
 }
 
 /*
@@ -174,8 +228,6 @@ pals_placeholder_skip_fk_check(EState *estate, ResultRelInfo *rri, int16 patron_
 	Oid			eqop = InvalidOid;
 	Relation	patrons;
 	bool		ok;
-	TriggerDesc *newtd;
-	MemoryContext old;
 
 	if (pb == NULL || td == NULL || !td->trig_update_after_row || placeholder == NULL)
 		return;
@@ -217,27 +269,14 @@ pals_placeholder_skip_fk_check(EState *estate, ResultRelInfo *rri, int16 patron_
 	if (!ok)
 		return;
 
-	/* rri's triggers without that one; their per-trigger caches start empty */
-	old = MemoryContextSwitchTo(estate->es_query_cxt);
-	newtd = palloc(sizeof(TriggerDesc));
-	memcpy(newtd, td, sizeof(TriggerDesc));
-	newtd->numtriggers = 0;
-	newtd->triggers = palloc(sizeof(Trigger) * td->numtriggers);
-	newtd->trig_update_after_row = false;
-	for (int i = 0; i < td->numtriggers; i++)
+	/* rri's triggers without that one */
 	{
-		Trigger    *t = &td->triggers[i];
+		bool	   *mask = palloc0(sizeof(bool) * td->numtriggers);
 
-		if (i == skip)
-			continue;
-		newtd->triggers[newtd->numtriggers++] = *t;
-		if (TRIGGER_TYPE_MATCHES(t->tgtype, TRIGGER_TYPE_ROW, TRIGGER_TYPE_AFTER, TRIGGER_TYPE_UPDATE))
-			newtd->trig_update_after_row = true;
+		mask[skip] = true;
+		rri_without(estate, rri, mask);
+		pfree(mask);
 	}
-	rri->ri_TrigDesc = newtd;
-	rri->ri_TrigFunctions = palloc0(sizeof(FmgrInfo) * Max(newtd->numtriggers, 1));
-	rri->ri_TrigWhenExprs = palloc0(sizeof(ExprState *) * Max(newtd->numtriggers, 1));
-	MemoryContextSwitchTo(old);
 }
 
 /*
@@ -306,4 +345,92 @@ pals_privacy_placeholder_guard(PG_FUNCTION_ARGS)
 				 errhint("Unbind the relation first (pals_privacy.unbind), or bind it with another placeholder.")));
 	}
 	return PointerGetDatum(TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? td->tg_newtuple : td->tg_trigtuple);
+}
+
+static void
+skip_xact_callback(XactEvent event, void *arg)
+{
+	skip_relid = InvalidOid;
+}
+
+static void
+skip_subxact_callback(SubXactEvent event, SubTransactionId mySubid, SubTransactionId parentSubid, void *arg)
+{
+	/* armed inside sever_backlog's subtransaction of one statement: no further */
+	if (event == SUBXACT_EVENT_ABORT_SUB || event == SUBXACT_EVENT_COMMIT_SUB)
+		skip_relid = InvalidOid;
+}
+
+/*
+ * pals_privacy._skip_placeholder_check(relation regclass): the next
+ * statement this backend starts leaves the foreign-key check of the patron
+ * column out of its update of relation (a relation of a loan binding with
+ * sever_with 'patron:<id>'), as a sever does (see the top of this file):
+ * for sever_backlog's statement that re-points the rows of a batch to the
+ * placeholder.  One statement only (the first that writes to relation);
+ * forgotten at the end of the (sub)transaction.
+ */
+Datum
+pals_privacy_skip_placeholder_check(PG_FUNCTION_ARGS)
+{
+	if (!skip_callbacks)
+	{
+		RegisterXactCallback(skip_xact_callback, NULL);
+		RegisterSubXactCallback(skip_subxact_callback, NULL);
+		skip_callbacks = true;
+	}
+	skip_relid = PG_GETARG_OID(0);
+	PG_RETURN_VOID();
+}
+
+/*
+ * After a statement's executor has started (hooks.c): if it is the first
+ * since _skip_placeholder_check() that writes to that relation, leave the
+ * check out of its update of it, when the guard allows
+ * (pals_placeholder_skip_fk_check); that uses the arming up.
+ */
+void
+pals_placeholder_executor_start(QueryDesc *qd)
+{
+	ListCell   *lc;
+
+	if (!OidIsValid(skip_relid) || qd->estate == NULL)
+		return;
+	foreach(lc, qd->estate->es_opened_result_relations)
+	{
+		ResultRelInfo *rri = (ResultRelInfo *) lfirst(lc);
+		Oid			relid = RelationGetRelid(rri->ri_RelationDesc);
+		const LoanBinding *b;
+		AttrNumber	attno;
+
+		if (relid != skip_relid)
+			continue;
+		skip_relid = InvalidOid;
+		b = pals_loan_binding_for(relid);
+		if (b == NULL || b->sever_with != SEVER_PLACEHOLDER)
+			return;
+		attno = get_attnum(relid, b->patron_column);
+		if (attno != InvalidAttrNumber)
+			pals_placeholder_skip_fk_check(qd->estate, rri, attno, b->placeholder);
+		/*
+		 * The severing trigger does nothing for a row re-pointed to the
+		 * placeholder (and a row that does not end so undoes the
+		 * statement): its events are not queued either.
+		 */
+		if (rri->ri_TrigDesc != NULL)
+		{
+			TriggerDesc *td = rri->ri_TrigDesc;
+			bool	   *mask = palloc0(sizeof(bool) * Max(td->numtriggers, 1));
+			bool		any = false;
+
+			for (int i = 0; i < td->numtriggers; i++)
+				if (strcmp(td->triggers[i].tgname, "pals_privacy_sever") == 0 &&
+					is_own_function(td->triggers[i].tgfoid, "pals_privacy_sever_row"))
+					mask[i] = any = true;
+			if (any)
+				rri_without(qd->estate, rri, mask);
+			pfree(mask);
+		}
+		return;
+	}
 }

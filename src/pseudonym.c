@@ -26,6 +26,7 @@
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
 #include "utils/timestamp.h"
@@ -43,6 +44,7 @@
 PG_FUNCTION_INFO_V1(pals_privacy_random_key);
 PG_FUNCTION_INFO_V1(pals_privacy_pseudonym_period);
 PG_FUNCTION_INFO_V1(pals_privacy_statistics_binding_changed);
+PG_FUNCTION_INFO_V1(pals_privacy_record_statistics);
 
 #define KEY_LEN 32
 
@@ -58,6 +60,8 @@ typedef struct StatsBinding
 	Oid			relid;
 	char	   *sql;			/* the INSERT of a record */
 	SPIPlanPtr	plan;			/* prepared at first use */
+	char	   *batch_sql;		/* the INSERT of many (arrays) */
+	SPIPlanPtr	batch_plan;		/* prepared at first use */
 } StatsBinding;
 
 static MemoryContext stats_context = NULL;
@@ -126,8 +130,12 @@ load_stats_bindings(void)
 		stats_context = AllocSetContextCreate(TopMemoryContext, "pals_privacy statistics",
 											  ALLOCSET_SMALL_SIZES);
 	for (int i = 0; i < nstats; i++)
+	{
 		if (stats[i].plan)
 			SPI_freeplan(stats[i].plan);
+		if (stats[i].batch_plan)
+			SPI_freeplan(stats[i].batch_plan);
+	}
 	MemoryContextReset(stats_context);
 	stats = NULL;
 	nstats = 0;
@@ -178,6 +186,27 @@ load_stats_bindings(void)
 			appendStringInfoString(&sql, "(SELECT NULL::date AS birth, NULL::text AS library, $5 AS patron) AS p ON true");
 		stats[nstats].relid = relid;
 		stats[nstats].sql = sql.data;
+		/* the same for a batch: $2 pseudonyms, $3 items, $4 closed times, $5 patrons (arrays) */
+		initStringInfo(&sql);
+		appendStringInfo(&sql,
+						 "INSERT INTO pals_privacy.pseudonymous_loans"
+						 " (relation, period, pseudonym, age_bracket, library, item, closed_on)"
+						 " SELECT %u::oid::regclass, $1, u.pseudonym, pals_privacy._age_bracket(p.birth, u.closed_at),"
+						 " p.library, u.item, date_trunc(%s, u.closed_at, 'UTC')::date"
+						 " FROM unnest($2::text[], $3::text[], $4::timestamptz[], $5::text[])"
+						 " WITH ORDINALITY AS u (pseudonym, item, closed_at, patron, n) LEFT JOIN LATERAL ",
+						 relid, quote_literal_cstr(gran));
+		if (prel != NULL && idcol != NULL && idtype != NULL)
+			appendStringInfo(&sql,
+							 "(SELECT %s AS birth, %s AS library FROM %s x WHERE x.%s = u.patron::%s LIMIT 1) AS p ON true",
+							 birth ? psprintf("x.%s::date", quote_identifier(birth)) : "NULL::date",
+							 library ? psprintf("x.%s::text", quote_identifier(library)) : "NULL::text",
+							 qualified(DatumGetObjectId(DirectFunctionCall1(oidin, CStringGetDatum(prel)))),
+							 quote_identifier(idcol), idtype);
+		else
+			appendStringInfoString(&sql, "(SELECT NULL::date AS birth, NULL::text AS library) AS p ON true");
+		appendStringInfoString(&sql, " ORDER BY u.n");
+		stats[nstats].batch_sql = sql.data;
 		nstats++;
 	}
 	MemoryContextSwitchTo(old);
@@ -344,6 +373,136 @@ pals_stats_record(const LoanBinding *b, Oid patron_type, Datum patron, const cha
 	}
 	PG_END_TRY();
 	explicit_bzero(patron_text, strlen(patron_text));
+}
+
+/*
+ * pals_privacy._record_statistics(binding regclass, patrons text[],
+ * items text[], closed_at timestamptz[]) returns bigint: the records of
+ * many rows of binding severed together (sever_backlog's set-based sever),
+ * as pals_stats_record() writes them one by one: the same pseudonyms, age
+ * brackets, libraries and dates (a NULL closed time: now), by one INSERT, in
+ * a subtransaction whose failure is a WARNING.  Returns the number of
+ * records written (0 if the binding collects no statistics).
+ */
+Datum
+pals_privacy_record_statistics(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	MemoryContext oldcontext = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	StatsBinding *sb;
+	Datum	   *patrons,
+			   *items,
+			   *closed;
+	bool	   *pnulls,
+			   *inulls,
+			   *cnulls;
+	int			n,
+				ni,
+				nc;
+	Datum	   *pseudonyms;
+	char	  **patron_texts;
+	volatile int64 written = 0;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
+		PG_RETURN_INT64(0);
+	if ((sb = stats_binding(relid)) == NULL)
+		PG_RETURN_INT64(0);
+	deconstruct_array(PG_GETARG_ARRAYTYPE_P(1), TEXTOID, -1, false, TYPALIGN_INT, &patrons, &pnulls, &n);
+	deconstruct_array(PG_GETARG_ARRAYTYPE_P(2), TEXTOID, -1, false, TYPALIGN_INT, &items, &inulls, &ni);
+	deconstruct_array(PG_GETARG_ARRAYTYPE_P(3), TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+					  &closed, &cnulls, &nc);
+	if (ni != n || nc != n)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("patrons, items and closed times must have as many elements")));
+	if (n == 0)
+		PG_RETURN_INT64(0);
+	pseudonyms = palloc(sizeof(Datum) * n);
+	patron_texts = palloc0(sizeof(char *) * n);
+	for (int i = 0; i < n; i++)
+	{
+		if (pnulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("a severed row's patron is needed for its statistics record")));
+		patron_texts[i] = TextDatumGetCString(patrons[i]);
+		if (cnulls[i])
+		{
+			closed[i] = TimestampTzGetDatum(GetCurrentTimestamp());
+			cnulls[i] = false;
+		}
+	}
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcontext);
+	PG_TRY();
+	{
+		int			nestlevel;
+		int			dims[1] = {n};
+		int			lbs[1] = {1};
+		Datum		values[5];
+		unsigned char mac[EVP_MAX_MD_SIZE];
+		unsigned int maclen = 0;
+		char		pseudonym[2 * EVP_MAX_MD_SIZE + 1];
+
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "pals_privacy: SPI_connect failed");
+		nestlevel = pals_safe_search_path();
+		current_key();
+		for (int i = 0; i < n; i++)
+		{
+			if (HMAC(EVP_sha256(), cached_key, KEY_LEN, (const unsigned char *) patron_texts[i],
+					 strlen(patron_texts[i]), mac, &maclen) == NULL || maclen != PALS_SHA256_LEN)
+				ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
+								errmsg("pals_privacy: HMAC-SHA256 failed in OpenSSL")));
+			hex(mac, maclen, pseudonym);
+			pseudonyms[i] = CStringGetTextDatum(pseudonym);
+		}
+		explicit_bzero(mac, sizeof(mac));
+		if (sb->batch_plan == NULL)
+		{
+			Oid			types[5] = {TIMESTAMPTZOID, TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID, TEXTARRAYOID};
+
+			sb->batch_plan = pals_prepare_saved(sb->batch_sql, 5, types);
+		}
+		values[0] = key_period_start;
+		values[1] = PointerGetDatum(construct_array(pseudonyms, n, TEXTOID, -1, false, TYPALIGN_INT));
+		values[2] = PointerGetDatum(construct_md_array(items, inulls, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
+		values[3] = PointerGetDatum(construct_array(closed, n, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		values[4] = PointerGetDatum(construct_array(patrons, n, TEXTOID, -1, false, TYPALIGN_INT));
+		pals_execute_as(pals_registry()->extension_owner, sb->batch_plan, values, NULL);
+		written = SPI_processed;
+		pals_restore_search_path(nestlevel);
+		SPI_finish();
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcontext);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED || edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
+			ReThrowError(edata);
+		ereport(WARNING,
+				(errcode(edata->sqlerrcode),
+				 errmsg("pals_privacy: no statistics records were written for %d rows severed from \"%s\" (SQLSTATE %s)",
+						n, get_rel_name(relid), unpack_sql_state(edata->sqlerrcode)),
+				 errhint("The rows were severed all the same. See docs/statistics.md.")));
+		FreeErrorData(edata);
+		written = 0;
+	}
+	PG_END_TRY();
+	for (int i = 0; i < n; i++)
+		explicit_bzero(patron_texts[i], strlen(patron_texts[i]));
+	PG_RETURN_INT64(written);
 }
 
 /* pals_privacy._random_key() returns bytea: 32 bytes from OpenSSL's CSPRNG */

@@ -977,7 +977,30 @@ redact_level(Query *q, const Redaction *red)
  * make them: functions, operators built on them; an aggregate built on
  * one is refused.
  */
-/* Does the query call a statistics counter, or an aggregate at all? (a cheap look first) */
+/* Is an aggregate (or window function) built on a statistics counter? */
+static bool
+aggregate_on_counter(Node *node)
+{
+	Oid			agg = IsA(node, Aggref) ? ((Aggref *) node)->aggfnoid : ((WindowFunc *) node)->winfnoid;
+	HeapTuple	tup = SearchSysCache1(AGGFNOID, ObjectIdGetDatum(agg));
+	bool		counter = false;
+
+	if (HeapTupleIsValid(tup))
+	{
+		Form_pg_aggregate a = (Form_pg_aggregate) GETSTRUCT(tup);
+
+		counter = redact_is_counter(a->aggtransfn) || redact_is_counter(a->aggfinalfn) ||
+			redact_is_counter(a->aggmtransfn) || redact_is_counter(a->aggmfinalfn) || redact_is_counter(a->aggcombinefn);
+		ReleaseSysCache(tup);
+	}
+	return counter;
+}
+
+/*
+ * Does the query call a statistics counter, or an aggregate built on one?
+ * (A look first: most queries call none, and the mutator below copies the
+ * whole query.)
+ */
 bool
 redact_calls_counter_walker(Node *node, void *context)
 {
@@ -993,7 +1016,7 @@ redact_calls_counter_walker(Node *node, void *context)
 		if (redact_is_counter(((OpExpr *) node)->opfuncid))
 			return true;
 	}
-	if (IsA(node, Aggref) || IsA(node, WindowFunc))
+	if ((IsA(node, Aggref) || IsA(node, WindowFunc)) && aggregate_on_counter(node))
 		return true;
 	return expression_tree_walker(node, redact_calls_counter_walker, context);
 }
@@ -1035,25 +1058,12 @@ redact_counters_mutator(Node *node, void *context)
 		c->location = -1;
 		return (Node *) c;
 	}
-	if (IsA(node, Aggref) || IsA(node, WindowFunc))
-	{
-		Oid			agg = IsA(node, Aggref) ? ((Aggref *) node)->aggfnoid : ((WindowFunc *) node)->winfnoid;
-		HeapTuple	tup = SearchSysCache1(AGGFNOID, ObjectIdGetDatum(agg));
-
-		if (HeapTupleIsValid(tup))
-		{
-			Form_pg_aggregate a = (Form_pg_aggregate) GETSTRUCT(tup);
-			bool		counter = redact_is_counter(a->aggtransfn) || redact_is_counter(a->aggfinalfn) ||
-				redact_is_counter(a->aggmtransfn) || redact_is_counter(a->aggmfinalfn) || redact_is_counter(a->aggcombinefn);
-
-			ReleaseSysCache(tup);
-			if (counter)
-				ereport(ERROR,
-						(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-						 errmsg("aggregate %s is built on a statistics counter", get_func_name(agg)),
-						 errdetail("Statistics counters of bound relations are hidden from privacy classes below operational.")));
-		}
-	}
+	if ((IsA(node, Aggref) || IsA(node, WindowFunc)) && aggregate_on_counter(node))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("aggregate %s is built on a statistics counter",
+						get_func_name(IsA(node, Aggref) ? ((Aggref *) node)->aggfnoid : ((WindowFunc *) node)->winfnoid)),
+				 errdetail("Statistics counters of bound relations are hidden from privacy classes below operational.")));
 	return expression_tree_mutator(node, redact_counters_mutator, context);
 }
 

@@ -19,12 +19,13 @@ DECLARE
     order_expr text;
     optin_join text;
     optin_expr text;
-    sever_sql text;
-    outcome text;
+    closed_at_expr text;
+    chunk tid[];
+    chunk_rid oid;
+    res record;
     k bigint;
-    kept tid[];
-    skipped tid[];
     n_rows bigint;
+    seqscan text := pg_catalog.current_setting('enable_seqscan');
     n_severed bigint; n_kept bigint; n_pending bigint;
     t_severed bigint := 0; t_kept bigint := 0; t_pending bigint := 0;
     bindings oid[];
@@ -50,9 +51,12 @@ BEGIN
         DELETE FROM @extschema@.backlog_progress;
     END IF;
     -- the rows of one batch that are to lose their patron, or to be tracked
-    IF pg_catalog.to_regclass('pg_temp.pals_privacy_backlog_batch') IS NULL THEN
-        CREATE TEMP TABLE pals_privacy_backlog_batch (
-            rid oid, tid tid, item text, last boolean, target boolean, optin boolean
+    -- (_backlog_sever_batch severs them): with the patron, item and closed
+    -- time the statistics record and the history copy need
+    IF pg_catalog.to_regclass('pg_temp.pals_privacy_backlog_rows') IS NULL THEN
+        CREATE TEMP TABLE pals_privacy_backlog_rows (
+            rid oid, tid tid, item text, last boolean, target boolean, optin boolean,
+            patron text, closed_at timestamptz, fallback boolean NOT NULL DEFAULT false
         ) ON COMMIT DELETE ROWS;
     END IF;
     SELECT * INTO pb FROM @extschema@.patron_binding;
@@ -80,15 +84,11 @@ BEGIN
             optin_join := '';
             optin_expr := 'false';
         END IF;
-        -- the statement returns, per changed row, whether it still has a
-        -- patron (a BEFORE UPDATE trigger of the ILS may have put it back)
-        sever_sql := CASE WHEN b.sever_with = 'delete'
-                              THEN 'DELETE FROM ONLY %1$s t WHERE t.ctid = ANY ($1) RETURNING t.ctid, false AS still'
-                          WHEN b.sever_with = 'null'
-                              THEN format('UPDATE ONLY %%1$s t SET %I = NULL WHERE t.ctid = ANY ($1) RETURNING t.ctid, %s AS still',
-                                          b.patron_column, replace(p.identified, '%', '%%'))
-                          ELSE format('UPDATE ONLY %%1$s t SET %I = %L WHERE t.ctid = ANY ($1) RETURNING t.ctid, %s AS still',
-                                      b.patron_column, substr(b.sever_with, 8), replace(p.identified, '%', '%%')) END;
+        -- the closed time of a row, for its statistics record (a closed
+        -- value that is not a date or time: NULL, recorded as now)
+        closed_at_expr := CASE WHEN @extschema@._column_type_name(b.relation, b.closed_columns[1])
+                                    IN ('timestamp with time zone', 'timestamp without time zone', 'date')
+                               THEN format('(%s)::timestamptz', order_expr) ELSE 'NULL::timestamptz' END;
         LOOP
             -- the next batch of items that have closed rows (rows without an
             -- item come after: NULL is no place to resume from)
@@ -115,10 +115,10 @@ BEGIN
                 INTO locked_items USING bid, items;
             n_severed := 0; n_kept := 0; n_pending := 0;
             EXECUTE format(
-                'INSERT INTO pg_temp.pals_privacy_backlog_batch
-                 SELECT rid, tid, item, last, target AND settled AND identified, optin FROM (
+                'INSERT INTO pg_temp.pals_privacy_backlog_rows (rid, tid, item, last, target, optin, patron, closed_at)
+                 SELECT rid, tid, item, last, target AND settled AND identified, optin, patron, closed_at FROM (
                      SELECT t.tableoid AS rid, t.ctid AS tid, t.%1$I::text AS item, %5$s AS settled, %6$s AS identified,
-                            %8$s AS optin,
+                            %8$s AS optin, t.%11$I::text AS patron, %12$s AS closed_at,
                             row_number() OVER (PARTITION BY t.%1$I ORDER BY %7$s DESC, t.tableoid DESC, t.ctid DESC) = 1
                                 AND %10$L AS last,
                             row_number() OVER (PARTITION BY t.%1$I ORDER BY %7$s DESC, t.tableoid DESC, t.ctid DESC) > 1
@@ -127,59 +127,31 @@ BEGIN
                       WHERE t.%1$I BETWEEN $1::%3$s AND $2::%3$s AND %4$s) s
                   WHERE (last AND identified) OR (target AND settled AND identified)',
                 b.item_column, b.relation, itype, p.closed, p.settled, p.identified, order_expr,
-                optin_expr, optin_join, b.keep_last_borrower)
+                optin_expr, optin_join, b.keep_last_borrower, b.patron_column, closed_at_expr)
                 USING items[1], items[cardinality(items)];
             -- each item's latest closed row is its last borrower; where a
             -- concurrent return created the tracker row after this batch
             -- began, the return knows better and wins
-            UPDATE @extschema@.last_borrower lb SET row_relid = x.rid, row_tid = x.tid
-              FROM pg_temp.pals_privacy_backlog_batch x
-             WHERE x.last AND lb.binding = bid AND lb.item = x.item AND x.item = ANY (locked_items);
-            INSERT INTO @extschema@.last_borrower AS lb (binding, item, row_relid, row_tid)
-            SELECT bid, x.item, x.rid, x.tid FROM pg_temp.pals_privacy_backlog_batch x
-             WHERE x.last AND NOT x.item = ANY (locked_items)
-            ON CONFLICT (binding, item) DO NOTHING;
-            -- the others lose their patron, a statement per table or partition;
-            -- if one fails, its rows are severed one by one (and left pending)
-            FOR r IN SELECT x.rid, array_agg(x.tid) AS tids FROM pg_temp.pals_privacy_backlog_batch x
-                      WHERE x.target AND NOT x.optin GROUP BY x.rid
-            LOOP
-                BEGIN
-                    EXECUTE format('WITH s AS (%s) SELECT count(*), coalesce(array_agg(ctid) FILTER (WHERE still), ''{}'') FROM s',
-                                   format(sever_sql, r.rid::regclass))
-                        INTO k, kept USING r.tids;
-                    n_severed := n_severed + k - cardinality(kept);
-                    -- rows a BEFORE trigger of the ILS skipped (it returned
-                    -- NULL) are still where they were: they go one by one
-                    -- below, and are left pending with the reason
-                    IF k < cardinality(r.tids) THEN
-                        EXECUTE format('SELECT coalesce(array_agg(ctid), ''{}'') FROM ONLY %s WHERE ctid = ANY ($1)', r.rid::regclass)
-                            INTO skipped USING r.tids;
-                        UPDATE pg_temp.pals_privacy_backlog_batch x SET optin = true
-                         WHERE x.rid = r.rid AND x.target AND x.tid = ANY (skipped);
-                    END IF;
-                    -- rows a trigger gave their patron back
-                    INSERT INTO @extschema@.sever_pending AS sp (binding, row_relid, row_tid, item, reason)
-                    SELECT bid, r.rid, x, NULL, 'a trigger of the table kept the patron of the row being severed'
-                      FROM unnest(kept) x
-                    ON CONFLICT (binding, row_relid, row_tid) DO UPDATE
-                       SET reason = EXCLUDED.reason, attempts = sp.attempts + 1, last_attempt = now();
-                    n_pending := n_pending + cardinality(kept);
-                EXCEPTION WHEN OTHERS THEN
-                    UPDATE pg_temp.pals_privacy_backlog_batch x SET optin = true
-                     WHERE x.rid = r.rid AND x.target;
-                END;
-            END LOOP;
-            -- rows of patrons who opted in (copy or keep), and rows that failed above
-            FOR r IN SELECT x.rid, x.tid FROM pg_temp.pals_privacy_backlog_batch x WHERE x.target AND x.optin LOOP
-                outcome := @extschema@._sever_one(b.relation, r.rid::regclass, r.tid);
-                CASE outcome
-                    WHEN 'severed' THEN n_severed := n_severed + 1;
-                    WHEN 'kept' THEN n_kept := n_kept + 1;
-                    WHEN 'pending' THEN n_pending := n_pending + 1;
-                    ELSE NULL;
-                END CASE;
-            END LOOP;
+            -- (the tracker rows found through their index, by the items'
+            -- array: a join alone hashes the whole tracker at every batch;
+            -- rows that already say so, as bind_loans built them, are left)
+            IF cardinality(locked_items) > 0 THEN
+                UPDATE @extschema@.last_borrower lb SET row_relid = x.rid, row_tid = x.tid
+                  FROM pg_temp.pals_privacy_backlog_rows x
+                 WHERE x.last AND lb.binding = bid AND lb.item = ANY (locked_items) AND lb.item = x.item
+                   AND (lb.row_relid, lb.row_tid) IS DISTINCT FROM (x.rid, x.tid);
+            END IF;
+            IF cardinality(locked_items) < cardinality(items) THEN
+                INSERT INTO @extschema@.last_borrower AS lb (binding, item, row_relid, row_tid)
+                SELECT bid, x.item, x.rid, x.tid FROM pg_temp.pals_privacy_backlog_rows x
+                 WHERE x.last AND NOT x.item = ANY (locked_items)
+                ON CONFLICT (binding, item) DO NOTHING;
+            END IF;
+            -- the others lose their patron, a statement per table or
+            -- partition, opted in or not (the copies first); rows that
+            -- cannot be severed so go one by one
+            res := @extschema@._backlog_sever_batch(b);
+            n_severed := res.severed; n_kept := res.kept; n_pending := res.pending;
             UPDATE @extschema@.backlog_progress g
                SET last_item = items[cardinality(items)], items_done = g.items_done + cardinality(items),
                    rows_severed = g.rows_severed + n_severed, rows_kept = g.rows_kept + n_kept,
@@ -194,39 +166,44 @@ BEGIN
         END LOOP;
         -- closed rows without an item (title-level holds): no item's last
         -- borrower, so each identified, settled one is severed; one pass
-        -- (the query is read once), committing every batch_size rows
-        n_severed := 0; n_kept := 0; n_pending := 0; n_rows := 0;
-        FOR r IN EXECUTE format('SELECT t.tableoid AS rid, t.ctid AS tid FROM %s t
-                                  WHERE t.%I IS NULL AND %s AND %s AND %s',
+        -- (the query is read once), in chunks of batch_size rows of one
+        -- relation, each severed set-based as a batch and committed
+        n_rows := 0;
+        chunk := '{}'; chunk_rid := NULL;
+        FOR r IN EXECUTE format('SELECT rid, tid FROM (
+                                     SELECT t.tableoid AS rid, t.ctid AS tid, 0 AS o FROM %s t
+                                      WHERE t.%I IS NULL AND %s AND %s AND %s
+                                     UNION ALL SELECT NULL, NULL, 1) q
+                                  ORDER BY o, rid, tid',
                                 b.relation, b.item_column, p.closed, p.settled, p.identified)
         LOOP
-            outcome := @extschema@._sever_one(b.relation, r.rid::regclass, r.tid);
-            CASE outcome
-                WHEN 'severed' THEN n_severed := n_severed + 1;
-                WHEN 'kept' THEN n_kept := n_kept + 1;
-                WHEN 'pending' THEN n_pending := n_pending + 1;
-                ELSE NULL;
-            END CASE;
-            n_rows := n_rows + 1;
-            IF n_rows % batch_size = 0 THEN
+            -- a chunk is full, the relation changes, or the end (rid NULL)
+            IF cardinality(chunk) > 0 AND (r.rid IS DISTINCT FROM chunk_rid OR cardinality(chunk) >= batch_size) THEN
+                -- (by their TIDs: not the whole relation for every chunk)
+                PERFORM pg_catalog.set_config('enable_seqscan', 'off', true);
+                EXECUTE format('INSERT INTO pg_temp.pals_privacy_backlog_rows (rid, tid, item, last, target, optin, patron, closed_at)
+                                SELECT t.tableoid, t.ctid, NULL, false, true, %1$s, t.%2$I::text, %3$s
+                                  FROM ONLY %4$s t %5$s
+                                 WHERE t.ctid = ANY ($1) AND t.%6$I IS NULL AND %7$s AND %8$s AND %9$s',
+                               optin_expr, b.patron_column, closed_at_expr, chunk_rid::regclass, optin_join,
+                               b.item_column, p.closed, p.settled, p.identified)
+                    USING chunk;
+                PERFORM pg_catalog.set_config('enable_seqscan', seqscan, true);
+                res := @extschema@._backlog_sever_batch(b);
                 UPDATE @extschema@.backlog_progress g
-                   SET rows_severed = g.rows_severed + n_severed, rows_kept = g.rows_kept + n_kept,
-                       rows_pending = g.rows_pending + n_pending, batches = g.batches + 1,
+                   SET rows_severed = g.rows_severed + res.severed, rows_kept = g.rows_kept + res.kept,
+                       rows_pending = g.rows_pending + res.pending, batches = g.batches + 1,
                        updated_at = clock_timestamp()
                  WHERE g.binding = bid;
-                t_severed := t_severed + n_severed; t_kept := t_kept + n_kept; t_pending := t_pending + n_pending;
-                n_severed := 0; n_kept := 0; n_pending := 0;
+                t_severed := t_severed + res.severed; t_kept := t_kept + res.kept; t_pending := t_pending + res.pending;
                 COMMIT;
+                chunk := '{}';
             END IF;
+            EXIT WHEN r.rid IS NULL;
+            chunk_rid := r.rid;
+            chunk := chunk || r.tid;
+            n_rows := n_rows + 1;
         END LOOP;
-        IF n_rows % batch_size <> 0 THEN
-            UPDATE @extschema@.backlog_progress g
-               SET rows_severed = g.rows_severed + n_severed, rows_kept = g.rows_kept + n_kept,
-                   rows_pending = g.rows_pending + n_pending, batches = g.batches + 1,
-                   updated_at = clock_timestamp()
-             WHERE g.binding = bid;
-            t_severed := t_severed + n_severed; t_kept := t_kept + n_kept; t_pending := t_pending + n_pending;
-        END IF;
         IF n_rows > 0 THEN
             RAISE NOTICE 'sever_backlog: % closed rows without an item processed in %', n_rows, b.relation;
         END IF;
