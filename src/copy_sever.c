@@ -30,6 +30,13 @@
  *     subtransaction as the rows' sever.  Keys of a subtransaction that rolls
  *     back go with it; a transaction that would commit with keys not flushed
  *     fails (fail closed).
+ *
+ *     A copy with several sources (bind_copy once per source: Koha's issues
+ *     and old_issues, one issue_id) has these triggers on each; those on a
+ *     source after the first name it (TG_ARGV[1]), and the statement severs
+ *     only copies no other source holds an identified row for
+ *     (_copy_binding_as, _copy_sever_sql): a return that moves the loan
+ *     (INSERT into old_issues, then DELETE from issues) keeps the fine's link.
  */
 #include "pals_privacy.h"
 
@@ -58,6 +65,7 @@ typedef struct CopyKey
 {
 	Oid			copy;			/* the copy relation (TG_ARGV[0]) */
 	Oid			source;			/* the relation the trigger is on (a partition, a child) */
+	Oid			via;			/* the source the trigger names (TG_ARGV[1]), or 0: the first */
 } CopyKey;
 
 typedef struct CopySever
@@ -209,7 +217,7 @@ load_copy(CopySever *e, Relation rel)
 		"       pals_privacy._copy_pending_sql(c, pals_privacy._copy_key_match(c, NULL)), c.sever_with, "
 		"       c.relation::text, c.source::text, k.checked, "
 		"       (SELECT pg_catalog.array_agg(rel) FROM tree)::pg_catalog.text "
-		"  FROM pals_privacy.copy_binding c "
+		"  FROM pals_privacy._copy_binding_as($1, nullif($2, 0)) c "
 		"  CROSS JOIN LATERAL (SELECT EXISTS (SELECT FROM pg_catalog.pg_trigger t "
 		"                      WHERE t.tgrelid IN (SELECT rel FROM tree) AND NOT t.tgisinternal "
 		"                        AND t.tgtype & 3 = 3 AND t.tgtype & 24 <> 0) "  /* ROW, BEFORE, DELETE or UPDATE */
@@ -217,8 +225,8 @@ load_copy(CopySever *e, Relation rel)
 		"                      WHERE r.ev_class IN (SELECT rel FROM tree) AND r.ev_type IN ('2', '4')) AS checked) k "
 		"  LEFT JOIN pals_privacy.loan_binding b ON b.relation = c.source "
 		" WHERE c.relation = $1";
-	Oid			argtype = OIDOID;
-	Datum		arg = ObjectIdGetDatum(e->key.copy);
+	Oid			argtypes[2] = {OIDOID, OIDOID};
+	Datum		args[2] = {ObjectIdGetDatum(e->key.copy), ObjectIdGetDatum(e->key.via)};
 	char	   *stmt;
 	char	   *patron_column;
 	char	   *sever_with;
@@ -237,7 +245,7 @@ load_copy(CopySever *e, Relation rel)
 	SPIPlanPtr	plan;
 	MemoryContext old;
 
-	pals_execute_sql_as(pals_registry()->extension_owner, sql, 1, &argtype, &arg);
+	pals_execute_sql_as(pals_registry()->extension_owner, sql, 2, argtypes, args);
 	e->bound = SPI_processed == 1;
 	if (!e->bound)
 		return;
@@ -322,7 +330,7 @@ load_copy(CopySever *e, Relation rel)
 }
 
 static CopySever *
-copy_sever_for(Oid copy, Relation rel)
+copy_sever_for(Oid copy, Oid via, Relation rel)
 {
 	CopyKey		key;
 	CopySever  *e;
@@ -351,6 +359,7 @@ copy_sever_for(Oid copy, Relation rel)
 	memset(&key, 0, sizeof(key));
 	key.copy = copy;
 	key.source = RelationGetRelid(rel);
+	key.via = via;
 	e = hash_search(copies, &key, HASH_FIND, NULL);
 	if (e != NULL)
 		return e;
@@ -621,6 +630,7 @@ pals_privacy_sever_copies(PG_FUNCTION_ARGS)
 	TriggerData *td = (TriggerData *) fcinfo->context;
 	TupleDesc	desc;
 	Oid			copy;
+	volatile Oid via = InvalidOid;
 	CopySever  *e;
 	CopySever	cs;
 	char	  **values;
@@ -630,6 +640,9 @@ pals_privacy_sever_copies(PG_FUNCTION_ARGS)
 		!TRIGGER_FIRED_FOR_ROW(td->tg_event) || td->tg_trigger->tgnargs < 1)
 		elog(ERROR, "pals_privacy: _sever_copies() must be an AFTER ROW trigger with the copy relation as argument");
 	copy = DatumGetObjectId(DirectFunctionCall1(oidin, CStringGetDatum(td->tg_trigger->tgargs[0])));
+	/* a source of the copy after its first (bind_copy once per source) */
+	if (td->tg_trigger->tgnargs >= 2)
+		via = DatumGetObjectId(DirectFunctionCall1(oidin, CStringGetDatum(td->tg_trigger->tgargs[1])));
 	desc = RelationGetDescr(td->tg_relation);
 
 	/*
@@ -643,6 +656,7 @@ pals_privacy_sever_copies(PG_FUNCTION_ARGS)
 		memset(&k, 0, sizeof(k));
 		k.copy = copy;
 		k.source = RelationGetRelid(td->tg_relation);
+		k.via = via;
 		e = hash_search(copies, &k, HASH_FIND, NULL);
 		if (e != NULL)
 		{
@@ -660,7 +674,7 @@ pals_privacy_sever_copies(PG_FUNCTION_ARGS)
 	PG_TRY();
 	{
 		/* NULL: invalidated while loading, load again; never skip the copies */
-		for (int attempt = 0; (e = copy_sever_for(copy, td->tg_relation)) == NULL; attempt++)
+		for (int attempt = 0; (e = copy_sever_for(copy, via, td->tg_relation)) == NULL; attempt++)
 			if (attempt >= 3)
 				ereport(ERROR,
 						(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -783,7 +797,7 @@ pals_privacy_copy_sever_flush(PG_FUNCTION_ARGS)
 			Datum	   *column;
 			char	   *sql;
 
-			for (int attempt = 0; (e = copy_sever_for(cb->key.copy, rel)) == NULL; attempt++)
+			for (int attempt = 0; (e = copy_sever_for(cb->key.copy, cb->key.via, rel)) == NULL; attempt++)
 				if (attempt >= 3)
 					ereport(ERROR,
 							(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),

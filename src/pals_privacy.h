@@ -146,6 +146,8 @@ typedef struct CopyBinding
 	CopyStrategy sever_with;
 	List	   *hide_columns;	/* of char *: hidden with the link (a time equal to the source's) */
 	char	   *current_when;	/* condition: the row is the current account (a fine owed), or NULL */
+	List	   *more_sources;	/* of Oid: further sources (bind_copy once per source), or NIL */
+	List	   *more_source_keys;	/* of List * of char *: the key of each of more_sources */
 } CopyBinding;
 
 typedef struct RoleClass

@@ -157,7 +157,7 @@ key_equal(Oid source, const char *skey, Index srti, Oid relid, const char *ckey,
  * cover its children.
  */
 static bool
-key_unique(Relation rel, const CopyBinding *c)
+key_unique(Relation rel, List *source_keys)
 {
 	List	   *indexes;
 	ListCell   *lc;
@@ -200,7 +200,7 @@ key_unique(Relation rel, const CopyBinding *c)
 					break;
 				}
 				att = TupleDescAttr(RelationGetDescr(rel), attno - 1);
-				foreach(lk, c->source_keys)
+				foreach(lk, source_keys)
 					among |= strcmp(NameStr(att->attname), lfirst(lk)) == 0;
 				ok = among && !att->attisdropped &&
 					classes->values[k] == GetDefaultOpClass(att->atttypid, BTREE_AM_OID) &&
@@ -223,7 +223,8 @@ key_unique(Relation rel, const CopyBinding *c)
  * source read unchecked.  NULL if a key column does not compare.
  */
 static Query *
-source_query(const CopyBinding *c, Relation rel, Oid relid, Index rti, List *more, ParseState **pstate_out)
+source_query(const CopyBinding *c, Oid source, List *source_keys, Relation rel, Oid relid, Index rti,
+			 List *more, ParseState **pstate_out)
 {
 	ParseState *pstate = make_parsestate(NULL);
 	ParseNamespaceItem *nsitem;
@@ -242,9 +243,9 @@ source_query(const CopyBinding *c, Relation rel, Oid relid, Index rti, List *mor
 	pals_take_permissions(sub, pstate);
 	pals_read_unchecked(sub, rt_fetch(nsitem->p_rtindex, sub->rtable));
 
-	forboth(ls, c->source_keys, lk, c->key_columns)
+	forboth(ls, source_keys, lk, c->key_columns)
 	{
-		Expr	   *eq = key_equal(c->source, lfirst(ls), nsitem->p_rtindex, relid, lfirst(lk), rti);
+		Expr	   *eq = key_equal(source, lfirst(ls), nsitem->p_rtindex, relid, lfirst(lk), rti);
 
 		if (eq == NULL)
 		{
@@ -282,15 +283,18 @@ sublink(SubLinkType type, Query *sub)
 }
 
 /*
- * Does the class read the patron of the source row of this copy row (the
- * copy being range table entry rti of relation relid)?  An EXISTS sublink,
- * and a NOT EXISTS of a second row with the key where the source does not
- * guarantee one.
+ * Does the class read the patron of the row of one source of the copy that
+ * holds this copy row's key (the copy being range table entry rti of
+ * relation relid)?  An EXISTS sublink, and a NOT EXISTS of a second row with
+ * the key where the source does not guarantee one.  *held: whether the
+ * source holds a row with the key at all, read unredacted (for the rule
+ * across several sources); NULL where the source holds nothing we can read.
  */
 static Expr *
-copy_source_visible(const CopyBinding *c, Oid relid, Index rti, const Redaction *red)
+source_visible(const CopyBinding *c, Oid source, List *source_keys, Oid relid, Index rti,
+			   const Redaction *red, Expr **held)
 {
-	const LoanBinding *b = pals_loan_binding_for(c->source);
+	const LoanBinding *b = pals_loan_binding_for(source);
 	Relation	rel;
 	ParseState *pstate;
 	Query	   *sub;
@@ -299,14 +303,16 @@ copy_source_visible(const CopyBinding *c, Oid relid, Index rti, const Redaction 
 	Var		   *patron;
 	Expr	   *visible;
 
+	if (held)
+		*held = NULL;
 	/* the source is no longer bound, or the binding is malformed: nothing reads as visible */
-	if (b == NULL || c->key_columns == NIL || list_length(c->key_columns) != list_length(c->source_keys))
+	if (b == NULL || c->key_columns == NIL || list_length(c->key_columns) != list_length(source_keys))
 		return (Expr *) makeBoolConst(false, false);
-	rel = relation_open(c->source, AccessShareLock);
+	rel = relation_open(source, AccessShareLock);
 
-	patron = var_of(c->source, b->patron_column, 1, 0);
+	patron = var_of(source, b->patron_column, 1, 0);
 	more = list_make1(not_null((Expr *) patron));
-	sub = source_query(c, rel, relid, rti, NIL, &pstate);
+	sub = source_query(c, source, source_keys, rel, relid, rti, NIL, &pstate);
 	if (sub == NULL)
 	{
 		relation_close(rel, NoLock);
@@ -326,10 +332,10 @@ copy_source_visible(const CopyBinding *c, Oid relid, Index rti, const Redaction 
 	redact_level(sub, red);
 	visible = sublink(EXISTS_SUBLINK, sub);
 
-	if (!key_unique(rel, c))
+	if (!key_unique(rel, source_keys))
 	{
 		/* a second row holding the key, whatever the class reads of it */
-		second = source_query(c, rel, relid, rti, NIL, NULL);
+		second = source_query(c, source, source_keys, rel, relid, rti, NIL, NULL);
 		if (second == NULL)
 			visible = (Expr *) makeBoolConst(false, false);
 		else
@@ -342,7 +348,60 @@ copy_source_visible(const CopyBinding *c, Oid relid, Index rti, const Redaction 
 								   -1);
 		}
 	}
+	/* any row with the key, whatever the class reads of it */
+	if (held && (sub = source_query(c, source, source_keys, rel, relid, rti, NIL, NULL)) != NULL)
+		*held = sublink(EXISTS_SUBLINK, sub);
 	relation_close(rel, NoLock);
+	return visible;
+}
+
+/*
+ * Does the class read the patron of the source row of this copy row?  With
+ * one source, that source's rule.  With several (bind_copy called once per
+ * source: a loan in issues while out, in old_issues once returned, one id),
+ * the copy row is the copy of the one row of any source that holds its key:
+ * visible where one source's rule says so, and no two sources hold the key
+ * (a decoy in another source, or a key in both, reads as a hidden source):
+ *
+ *     (visible_1 OR ... OR visible_n)
+ *     AND NOT ((held_1 AND held_2) OR ... OR (held_n-1 AND held_n))
+ */
+static Expr *
+copy_source_visible(const CopyBinding *c, Oid relid, Index rti, const Redaction *red)
+{
+	Expr	   *held = NULL;
+	Expr	   *visible = source_visible(c, c->source, c->source_keys, relid, rti, red,
+										 c->more_sources != NIL ? &held : NULL);
+	List	   *any;
+	List	   *holders;
+	List	   *pairs = NIL;
+	ListCell   *ls;
+	ListCell   *lk;
+
+	if (c->more_sources == NIL)
+		return visible;
+	any = list_make1(visible);
+	holders = held ? list_make1(held) : NIL;
+	forboth(ls, c->more_sources, lk, c->more_source_keys)
+	{
+		visible = source_visible(c, lfirst_oid(ls), lfirst(lk), relid, rti, red, &held);
+		any = lappend(any, visible);
+		if (held)
+			holders = lappend(holders, held);
+	}
+	for (int i = 0; i < list_length(holders); i++)
+		for (int j = i + 1; j < list_length(holders); j++)
+			pairs = lappend(pairs, makeBoolExpr(AND_EXPR,
+												list_make2(copyObject(list_nth(holders, i)),
+														   copyObject(list_nth(holders, j))), -1));
+	visible = makeBoolExpr(OR_EXPR, any, -1);
+	if (pairs != NIL)
+		visible = makeBoolExpr(AND_EXPR,
+							   list_make2(visible,
+										  makeBoolExpr(NOT_EXPR,
+													   list_make1(list_length(pairs) == 1 ? linitial(pairs)
+																  : makeBoolExpr(OR_EXPR, pairs, -1)), -1)),
+							   -1);
 	return visible;
 }
 

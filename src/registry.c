@@ -267,6 +267,28 @@ config_bool(ConfigScan *cs, HeapTuple tup, int col)
 	return !isnull && DatumGetBool(d);
 }
 
+/* An array column of OIDs (regclass[]) as a list of its non-null elements. */
+static List *
+config_oid_array(ConfigScan *cs, HeapTuple tup, int col)
+{
+	Oid			type = InvalidOid;
+	bool		isnull;
+	Datum		d = config_datum(cs, tup, col, &type, &isnull);
+	Datum	   *elems;
+	bool	   *nulls;
+	int			nelems;
+	List	   *result = NIL;
+
+	if (isnull)
+		return NIL;
+	deconstruct_array(DatumGetArrayTypeP(d), ARR_ELEMTYPE(DatumGetArrayTypeP(d)), sizeof(Oid), true,
+					  TYPALIGN_INT, &elems, &nulls, &nelems);
+	for (int i = 0; i < nelems; i++)
+		if (!nulls[i])
+			result = lappend_oid(result, DatumGetObjectId(elems[i]));
+	return result;
+}
+
 /* An array column (name[]) as a list of its non-null elements' text. */
 static List *
 config_text_array(ConfigScan *cs, HeapTuple tup, int col)
@@ -455,12 +477,12 @@ load_copies(Snapshot snap)
 {
 	static const char *const columns[] = {
 		"relation", "source", "key_columns", "source_keys", "patron_column", "sever_with",
-		"hide_columns", "current_when"
+		"hide_columns", "current_when", "more_sources", "more_source_keys"
 	};
 	ConfigScan	cs;
 	HeapTuple	t;
 
-	config_begin(&cs, CONFIG_COPY, snap, columns, lengthof(columns), lengthof(columns) - 2);
+	config_begin(&cs, CONFIG_COPY, snap, columns, lengthof(columns), lengthof(columns) - 4);
 	while ((t = config_next(&cs)) != NULL)
 	{
 		CopyBinding *b = palloc0(sizeof(CopyBinding));
@@ -473,6 +495,23 @@ load_copies(Snapshot snap)
 		b->patron_column = config_text(&cs, t, 4);
 		b->hide_columns = config_text_array(&cs, t, 6);
 		b->current_when = config_text(&cs, t, 7);
+		{
+			List	   *more = config_oid_array(&cs, t, 8);
+			List	   *keys = config_text_array(&cs, t, 9);
+			int			nkeys = list_length(b->key_columns);
+
+			/* keys that do not add up (cannot happen: CHECK): no further source */
+			if (nkeys > 0 && list_length(keys) == nkeys * list_length(more))
+				for (int i = 0; i < list_length(more); i++)
+				{
+					List	   *these = NIL;
+
+					for (int k = 0; k < nkeys; k++)
+						these = lappend(these, list_nth(keys, i * nkeys + k));
+					b->more_sources = lappend_oid(b->more_sources, list_nth_oid(more, i));
+					b->more_source_keys = lappend(b->more_source_keys, these);
+				}
+		}
 		b->sever_with = strcmp(sever, "null") == 0 ? COPY_SEVER_NULL :
 			strcmp(sever, "unlink") == 0 ? COPY_SEVER_UNLINK :
 			strcmp(sever, "delete") == 0 ? COPY_SEVER_DELETE : COPY_SEVER_PLACEHOLDER;

@@ -10,7 +10,12 @@ CREATE TABLE @extschema@.copy_binding (
     current_when   text,                  -- a condition over a copy row: it is the patron's current account (a fine still owed)
     bound_at       timestamptz NOT NULL DEFAULT now(),
     bound_by       name NOT NULL DEFAULT current_user,
-    CHECK (cardinality(key_columns) >= 1 AND cardinality(key_columns) = cardinality(source_keys))
+    -- more sources (bind_copy called again with another source): a row of the
+    -- copy follows the one row of any source that holds its key; NULL: none
+    more_sources     regclass[],
+    more_source_keys name[],              -- in each of more_sources, its key columns in turn (flat)
+    CHECK (cardinality(key_columns) >= 1 AND cardinality(key_columns) = cardinality(source_keys)),
+    CHECK (coalesce(cardinality(more_source_keys), 0) = coalesce(cardinality(more_sources), 0) * cardinality(key_columns))
 );
 
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.copy_binding', '');

@@ -38,10 +38,13 @@ SELECT pals_privacy.bind_loans('koha.statistics', 'borrowernumber', 'itemnumber'
 
 -- Fines name their loan (issue_id) and item; the fine stays with the patron who owes it, the
 -- link to the loan goes with the loan's patron; the item, the time charged (= the return) and the
--- description (the title) find the loan again
+-- description (the title) find the loan again.  The loan is in issues while out (a fine accrues
+-- on it) and in old_issues once returned, with one issue_id: the fine is a copy of either (both
+-- sources in one call, so that binding severs no fine of a loan only one of them holds)
 SELECT pals_privacy.bind_copy('koha.accountlines', 'koha.old_issues', 'issue_id', 'borrowernumber',
            sever_with => 'unlink', hide_columns => '{itemnumber,date,timestamp,description}',
-           current_when => 'amountoutstanding > 0');  -- Koha severs a loan whose fine is still owed
+           current_when => 'amountoutstanding > 0',  -- Koha severs a loan whose fine is still owed
+           more_sources => '{koha.issues}');
 
 -- Notices: consent per channel (every patron agreed to notices by e-mail on the card
 -- application), kept 90 days

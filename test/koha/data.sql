@@ -91,6 +91,13 @@ SELECT o.issue_id, o.borrowernumber, o.itemnumber, o.returndate, 0.50,
        CASE WHEN o.issue_id % 100 = 0 OR o.issue_id = 1606 THEN 0.50 ELSE 0 END, o.returndate
   FROM koha.old_issues o JOIN koha.items i USING (itemnumber) JOIN koha.biblio b USING (biblionumber)
  WHERE (o.issue_id % 10 = 0 AND o.issue_id <= 1500 OR o.issue_id IN (1601, 1606)) AND o.borrowernumber > 1;
+-- A fine accruing on a current loan (Koha's UNRETURNED: V's item 101 is overdue, the loan in issues)
+INSERT INTO koha.accountlines (issue_id, borrowernumber, itemnumber, date, amount, description, debit_type_code, status,
+                               amountoutstanding, "timestamp")
+SELECT i.issue_id, i.borrowernumber, i.itemnumber, timestamp '2026-12-04 10:00', 0.25,
+       b.title || ' ' || to_char(i.date_due, 'YYYY-MM-DD'), 'OVERDUE', 'UNRETURNED', 0.25, timestamp '2026-12-04 10:00'
+  FROM koha.issues i JOIN koha.items USING (itemnumber) JOIN koha.biblio b USING (biblionumber)
+ WHERE i.issue_id = 1622;
 INSERT INTO koha.accountlines (borrowernumber, date, amount, description, credit_type_code, status, amountoutstanding, "timestamp")
 SELECT borrowernumber, date + interval '3 days 2 hours', -0.50, 'Payment', 'PAYMENT', NULL, 0, date + interval '3 days 2 hours'
   FROM koha.accountlines WHERE debit_type_code = 'OVERDUE' AND amountoutstanding = 0;

@@ -12,6 +12,9 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
                                                  filter)
         WHEN c.sever_with = 'null' THEN format('t.%I IS NOT NULL AND %s', c.patron_column, filter)
         ELSE format('t.%I IS DISTINCT FROM %L AND %s', c.patron_column, substr(c.sever_with, 8), filter) END
+      -- with several sources, a row another source holds identified is not severed
+      FROM (SELECT CASE WHEN c.more_sources IS NULL THEN filter
+                        ELSE format('(%s) AND NOT (%s)', filter, @extschema@._copy_held(c, c.source)) END) f(filter)
 $$;
 
 REVOKE ALL ON FUNCTION @extschema@._copy_sever_where(@extschema@.copy_binding,text) FROM PUBLIC;

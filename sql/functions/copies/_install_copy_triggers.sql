@@ -1,25 +1,30 @@
 -- The triggers that sever a copy with its source row: when the row loses its
 -- patron, when its key changes (the copies keyed by the old key belong to no
 -- row any more: left alone, a row given that key later would take them over),
--- and when it is deleted.
+-- and when it is deleted.  On every source of the copy; those of a source
+-- after the first name it (second argument), for its key columns.
 CREATE OR REPLACE FUNCTION @extschema@._install_copy_triggers(c @extschema@.copy_binding) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-DECLARE t regclass; b @extschema@.loan_binding; tg name; cols text; changed text;
+DECLARE t regclass; s record; b @extschema@.loan_binding; tg name; cols text; changed text; args text;
 BEGIN
-    SELECT * INTO STRICT b FROM @extschema@.loan_binding WHERE relation = c.source;
     tg := 'pals_privacy_copy_' || c.relation::oid;
-    SELECT string_agg(format('%I', x), ', '), string_agg(format('OLD.%1$I IS DISTINCT FROM NEW.%1$I', x), ' OR ')
-      INTO cols, changed
-      FROM (SELECT DISTINCT x FROM unnest(b.patron_column || c.source_keys) x) u;
-    FOR t IN SELECT @extschema@._trigger_targets(c.source) LOOP
-        PERFORM @extschema@._drop_trigger(t, tg || '_u');
-        PERFORM @extschema@._drop_trigger(t, tg || '_d');
-        EXECUTE format('CREATE TRIGGER %I AFTER UPDATE OF %s ON %s FOR EACH ROW
-                        WHEN (%s)
-                        EXECUTE FUNCTION @extschema@._sever_copies(%L)',
-                       tg || '_u', cols, t, changed, c.relation::oid);
-        EXECUTE format('CREATE TRIGGER %I AFTER DELETE ON %s FOR EACH ROW
-                        EXECUTE FUNCTION @extschema@._sever_copies(%L)', tg || '_d', t, c.relation::oid);
+    FOR s IN SELECT * FROM @extschema@._copy_sources(c) LOOP
+        SELECT * INTO STRICT b FROM @extschema@.loan_binding WHERE relation = s.source;
+        SELECT string_agg(format('%I', x), ', '), string_agg(format('OLD.%1$I IS DISTINCT FROM NEW.%1$I', x), ' OR ')
+          INTO cols, changed
+          FROM (SELECT DISTINCT x FROM unnest(b.patron_column || s.source_keys) x) u;
+        args := CASE WHEN s.n = 0 THEN format('%L', c.relation::oid)
+                     ELSE format('%L, %L', c.relation::oid, s.source::oid) END;
+        FOR t IN SELECT @extschema@._trigger_targets(s.source) LOOP
+            PERFORM @extschema@._drop_trigger(t, tg || '_u');
+            PERFORM @extschema@._drop_trigger(t, tg || '_d');
+            EXECUTE format('CREATE TRIGGER %I AFTER UPDATE OF %s ON %s FOR EACH ROW
+                            WHEN (%s)
+                            EXECUTE FUNCTION @extschema@._sever_copies(%s)',
+                           tg || '_u', cols, t, changed, args);
+            EXECUTE format('CREATE TRIGGER %I AFTER DELETE ON %s FOR EACH ROW
+                            EXECUTE FUNCTION @extschema@._sever_copies(%s)', tg || '_d', t, args);
+        END LOOP;
     END LOOP;
 END $$;
 

@@ -59,9 +59,7 @@ BEGIN
         EXECUTE pg_catalog.format('SELECT count(*) FROM %s t WHERE %s', cb.relation,
                 @extschema@._copy_sever_where(cb, pg_catalog.format('t.%I = ANY ($1::%s[])%s', cb.patron_column, t,
                     CASE WHEN cb.sever_with = 'unlink' AND lb.relation IS NOT NULL
-                         THEN pg_catalog.format(' AND NOT EXISTS (SELECT FROM %s s WHERE %s AND %s)',
-                                                lb.relation, @extschema@._copy_key_match(cb, 's'),
-                                                (@extschema@._loan_predicates(lb, 's')).identified)
+                         THEN pg_catalog.format(' AND NOT (%s)', @extschema@._copy_held(cb, NULL))
                          ELSE '' END)))
             INTO n USING ids;
         IF n > 0 THEN

@@ -25,14 +25,14 @@ BEGIN
             CONTINUE WHEN NOT FOUND;
             preds := @extschema@._loan_predicates(b, 's');
             -- the key (_copy_pending_sql: one column's text, or several columns' as a text array)
-            filter := format('%s AND NOT EXISTS (SELECT FROM %s s WHERE %s AND %s)',
+            filter := format('%s AND NOT (%s)',
                              (SELECT string_agg(CASE WHEN v IS NULL THEN format('t.%I IS NULL', k)
                                                      ELSE format('t.%I = %L::%s', k, v, @extschema@._column_type_name(c.relation, k)) END,
                                                 ' AND ' ORDER BY u.i)
                                 FROM unnest(c.key_columns,
                                             CASE WHEN cardinality(c.key_columns) = 1 THEN ARRAY[r.item] ELSE r.item::text[] END)
                                      WITH ORDINALITY u(k, v, i)),
-                             c.source, @extschema@._copy_key_match(c, 's'), preds.identified);
+                             @extschema@._copy_held(c, NULL));
             EXECUTE @extschema@._copy_sever_checked_sql(c, filter) INTO expected, n;
             IF n < expected THEN
                 EXECUTE @extschema@._copy_pending_sql(c, filter);

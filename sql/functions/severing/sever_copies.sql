@@ -1,24 +1,26 @@
 -- Sever, in one statement per copy binding, the copies whose source row
 -- has lost its patron or is gone (history from before bind_copy, or from
--- before the backlog).  Returns the number of rows changed.  Rows the
--- statement left identified (a trigger of the ILS kept them) are recorded
--- in sever_pending, with a warning: never silently.
+-- before the backlog): no source holds an identified row with its key.
+-- Returns the number of rows changed.  Rows the statement left identified
+-- (a trigger of the ILS kept them) are recorded in sever_pending, with a
+-- warning: never silently.
 CREATE OR REPLACE FUNCTION @extschema@.sever_copies(relation regclass DEFAULT NULL) RETURNS bigint
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-DECLARE c @extschema@.copy_binding; b @extschema@.loan_binding; p record; filter text;
-        expected bigint; n bigint; total bigint := 0;
+DECLARE c @extschema@.copy_binding; filter text; expected bigint; n bigint; total bigint := 0;
 BEGIN
     PERFORM @extschema@._require_admin('sever_copies');
     FOR c IN SELECT * FROM @extschema@.copy_binding x
               WHERE sever_copies.relation IS NULL OR x.relation = sever_copies.relation ORDER BY x.relation::oid LOOP
-        SELECT * INTO b FROM @extschema@.loan_binding WHERE loan_binding.relation = c.source;
-        CONTINUE WHEN NOT FOUND;
-        p := @extschema@._loan_predicates(b, 's');
+        -- no source bound any more: nothing says which rows are copies of severed ones
+        CONTINUE WHEN NOT EXISTS (SELECT FROM @extschema@._copy_sources(c) s
+                                    JOIN @extschema@.loan_binding l ON l.relation = s.source);
         -- a copy row with its whole key NULL is no copy of any row; one with
-        -- part of it NULL finds no source row, and is severed
-        filter := format('(%1$s) AND NOT EXISTS (SELECT FROM %2$s s WHERE %3$s AND %4$s)',
-                         (SELECT string_agg(format('t.%I IS NOT NULL', k), ' OR ') FROM unnest(c.key_columns) k),
-                         c.source, @extschema@._copy_key_match(c, 's'), p.identified);
+        -- part of it NULL finds no source row, and is severed.  With several
+        -- sources (bind_copy once per source), a row is severed when no
+        -- source holds an identified row with its key
+        filter := format('(%s) AND NOT (%s)',
+            (SELECT string_agg(format('t.%I IS NOT NULL', k), ' OR ') FROM unnest(c.key_columns) k),
+            @extschema@._copy_held(c, NULL));
         EXECUTE @extschema@._copy_sever_checked_sql(c, filter) INTO expected, n;
         total := total + n;
         IF n < expected THEN

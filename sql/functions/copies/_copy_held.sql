@@ -1,0 +1,22 @@
+-- "EXISTS (an identified row of source 2 with the copy row t's key) OR ...":
+-- whether a source of the copy other than "other_than" (NULL: every source)
+-- holds an identified row with the key of the copy row t; 'false' if none.
+-- A copy with several sources (bind_copy called once per source, a loan that
+-- moves from issues to old_issues) is severed by one source only when no
+-- other holds its row identified.
+CREATE OR REPLACE FUNCTION @extschema@._copy_held(c @extschema@.copy_binding, other_than regclass) RETURNS text
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE s record; b @extschema@.loan_binding; held text[] := '{}';
+BEGIN
+    FOR s IN SELECT * FROM @extschema@._copy_sources(c) x WHERE x.source IS DISTINCT FROM other_than LOOP
+        SELECT * INTO b FROM @extschema@.loan_binding l WHERE l.relation = s.source;
+        CONTINUE WHEN NOT FOUND;    -- a source no longer bound holds nothing
+        held := held || format('EXISTS (SELECT FROM %s s WHERE %s AND %s)', s.source,
+                               (SELECT string_agg(format('s.%I = t.%I', s.source_keys[k.n], k.key), ' AND ' ORDER BY k.n)
+                                  FROM unnest(c.key_columns) WITH ORDINALITY k(key, n)),
+                               (@extschema@._loan_predicates(b, 's')).identified);
+    END LOOP;
+    RETURN coalesce(nullif(array_to_string(held, ' OR '), ''), 'false');
+END $$;
+
+REVOKE ALL ON FUNCTION @extschema@._copy_held(@extschema@.copy_binding,regclass) FROM PUBLIC;

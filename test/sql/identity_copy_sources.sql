@@ -1,0 +1,107 @@
+-- A derived copy with several sources (bind_copy(..., more_sources)): a
+-- billable transaction is a circulation or a grocery bill, one id sequence,
+-- and the ILS keeps one summary row per transaction id, with its patron.
+-- The summary row is the copy of the one row, in either table, that holds
+-- its id: bound to one table only, the sweep at binding would sever the
+-- summaries of the other's transactions (the ILS's own data, lost).  A
+-- source's sever severs the summary only when the other holds no identified
+-- row with the id; reads fail closed while both hold it (a decoy).
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS pals_privacy;
+
+BEGIN;
+SELECT plan(17);
+
+CREATE SCHEMA ics;
+CREATE TABLE ics.patrons (id bigint PRIMARY KEY, expires date NOT NULL DEFAULT 'infinity');
+INSERT INTO ics.patrons (id) SELECT generate_series(0, 9);
+CREATE SEQUENCE ics.xact_seq;
+-- item 10: circ 1 (patron 1, done), then circ 2 (patron 2, done: the last borrower); circ 3 open
+CREATE TABLE ics.circs (id int PRIMARY KEY, patron_id bigint REFERENCES ics.patrons, item_id int NOT NULL, done date);
+INSERT INTO ics.circs VALUES (1, 1, 10, '2024-01-10'), (2, 2, 10, '2024-02-10'), (3, 3, 11, NULL);
+-- grocery bills: 4 open (patron 4), 5 done (patron 5, the last of item 20)
+CREATE TABLE ics.grocery (id int PRIMARY KEY, patron_id bigint REFERENCES ics.patrons, item_id int NOT NULL, done date);
+INSERT INTO ics.grocery VALUES (4, 4, 20, NULL), (5, 5, 21, '2024-03-01');
+CREATE TABLE ics.xact_sums (xact_id int PRIMARY KEY, patron_id bigint, last_billed date);
+INSERT INTO ics.xact_sums VALUES (1, 1, '2024-01-10'), (2, 2, '2024-02-10'), (3, 3, NULL), (4, 4, NULL), (5, 5, '2024-03-01'),
+                                 (6, 6, NULL);   -- a transaction neither table holds any more
+CREATE FUNCTION pg_temp.sums() RETURNS text LANGUAGE sql AS $$
+    SELECT string_agg(xact_id || ':' || coalesce(patron_id::text, '-'), ' ' ORDER BY xact_id) FROM ics.xact_sums
+$$;
+CREATE FUNCTION pg_temp.fails(call text, code text, message text, description text)
+RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE st text; msg text;
+BEGIN
+    BEGIN
+        EXECUTE call;
+        RETURN NEXT fail(description || ' (no error)');
+        RETURN;
+    EXCEPTION WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
+    END;
+    RETURN NEXT is(st || ': ' || msg, code || ': ' || message, description);
+END $$;
+
+SELECT pals_privacy.bind_patrons('ics.patrons', 'id', 'expires');
+SELECT pals_privacy.bind_loans('ics.circs', 'patron_id', 'item_id', '{done}');
+SELECT pals_privacy.bind_loans('ics.grocery', 'patron_id', 'item_id', '{done}');
+SELECT * FROM pg_temp.fails($$SELECT pals_privacy.bind_copy('ics.xact_sums', 'ics.circs', 'xact_id', 'patron_id', more_sources => '{ics.grocery,NULL}')$$,
+    '22004', 'bind_copy: more_sources holds a NULL', 'a NULL among the sources is refused');
+SELECT lives_ok($$SELECT pals_privacy.bind_copy('ics.xact_sums', 'ics.circs', 'xact_id', 'patron_id', more_sources => '{ics.grocery}')$$,
+    'the summary bound with both sources in one call');
+SELECT is((SELECT more_sources::text || ' ' || more_source_keys::text FROM pals_privacy.copy_binding WHERE relation = 'ics.xact_sums'::regclass),
+          '{ics.grocery} {id}', 'the binding lists the other source and its key');
+SELECT is(pg_temp.sums(), '1:1 2:2 3:3 4:4 5:5 6:-',
+          'binding severs only the summary no source holds: the grocery bills'' summaries keep their patron');
+SELECT is((SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'pals_privacy_copy_%' AND tgrelid IN ('ics.circs'::regclass, 'ics.grocery'::regclass)),
+          4::bigint, 'severing triggers on both sources');
+SELECT * FROM pg_temp.fails($$SELECT pals_privacy.bind_copy('ics.xact_sums', 'ics.grocery', 'xact_id', 'patron_id', 'delete')$$,
+    '42710', 'bind_copy: "ics.xact_sums" is already bound as a copy of "ics.circs" with different settings',
+    'another source with other settings is refused');
+SELECT lives_ok($$SELECT pals_privacy.bind_copy('ics.xact_sums', 'ics.grocery', 'xact_id', 'patron_id')$$,
+    'binding a source again with the same settings is a no-op');
+
+-- staff: open transactions and each item's last borrower
+CREATE ROLE ics_staff;
+GRANT USAGE ON SCHEMA ics TO ics_staff;
+GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA ics TO ics_staff;
+GRANT EXECUTE ON FUNCTION pg_temp.sums() TO ics_staff;
+SELECT pals_privacy.classify_role('ics_staff', 'staff');
+SET LOCAL ROLE ics_staff;
+SELECT is(pg_temp.sums(), '1:- 2:2 3:3 4:4 5:5 6:-', 'staff: each summary as its own source row reads, in either table');
+-- a decoy in the other table with the id of hidden circ 1, for a patron staff read
+INSERT INTO ics.grocery VALUES (1, 7, 22, NULL);
+SELECT is(pg_temp.sums(), '1:- 2:2 3:3 4:4 5:5 6:-', 'a decoy grocery bill with a hidden circulation''s id opens nothing');
+-- and one with a visible id: two rows hold it, it reads as hidden
+INSERT INTO ics.grocery VALUES (3, 7, 23, NULL);
+SELECT is(pg_temp.sums(), '1:- 2:2 3:- 4:4 5:5 6:-', 'an id both tables hold reads as hidden, even where both rows are visible');
+RESET ROLE;
+DELETE FROM ics.grocery WHERE id IN (1, 3);
+
+-- severing: grocery bill 4 moves to circs (inserted there first, then deleted): the summary stays
+INSERT INTO ics.circs SELECT * FROM ics.grocery WHERE id = 4;
+DELETE FROM ics.grocery WHERE id = 4;
+SELECT is(pg_temp.sums(), '1:1 2:2 3:3 4:4 5:5 6:-', 'a move from one source to the other keeps the summary (the other holds it identified)');
+-- deleted first, then inserted: the delete finds no identified row elsewhere and severs
+DELETE FROM ics.circs WHERE id = 3;
+SELECT is(pg_temp.sums(), '1:1 2:2 3:- 4:4 5:5 6:-', 'a row deleted before the other source holds it: its summary is severed');
+-- a sever in one source while the other holds an identified row with the id: kept
+INSERT INTO ics.grocery VALUES (9, 9, 29, NULL);
+INSERT INTO ics.circs VALUES (9, 8, 30, NULL);
+INSERT INTO ics.xact_sums VALUES (9, 9, NULL);
+UPDATE ics.circs SET patron_id = NULL WHERE id = 9;
+SELECT is((SELECT patron_id FROM ics.xact_sums WHERE xact_id = 9), 9::bigint,
+          'a sever in one source leaves the summary the other holds identified');
+UPDATE ics.grocery SET patron_id = NULL WHERE id = 9;
+SELECT is((SELECT patron_id FROM ics.xact_sums WHERE xact_id = 9), NULL, '... and the last source''s sever severs it');
+-- the sweep: a summary written for a transaction neither table holds (as a restore may leave it)
+INSERT INTO ics.xact_sums VALUES (7, 7, NULL);
+SELECT is(pals_privacy.sever_copies('ics.xact_sums'), 1::bigint, 'sever_copies: the one summary whose id no source holds identified');
+SELECT is(pg_temp.sums(), '1:1 2:2 3:- 4:4 5:5 6:- 7:- 9:-', '(summary 7; the others, held identified in one table or the other, kept)');
+
+SELECT pals_privacy.unbind_copy('ics.xact_sums');
+SELECT is((SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'pals_privacy_copy_%' AND tgrelid IN ('ics.circs'::regclass, 'ics.grocery'::regclass)),
+          0::bigint, 'unbind_copy removes the triggers of every source');
+
+SELECT * FROM finish();
+ROLLBACK;
