@@ -77,7 +77,16 @@ typedef struct CopySever
 	AttrNumber *key_attnos;		/* in the trigger's relation: the source key columns */
 	AttrNumber	patron_attno;	/* in the trigger's relation: the loan binding's patron column */
 	char	   *placeholder;	/* sever_with 'patron:<id>': <id>; else NULL */
+	char	   *sever_with;		/* the copy's strategy, for messages */
+	char	   *copy_name;		/* the copy and its source, for messages */
+	char	   *source_name;
+	bool		checked;		/* the copy has BEFORE UPDATE/DELETE row triggers
+								 * or rules of its own, which may skip or undo the
+								 * sever: plan says (rows to sever, rows severed) */
 	SPIPlanPtr	plan;			/* the severing statement, $1 ... $n the key as text */
+	SPIPlanPtr	pending;		/* records what it left identified, $1 ... $n the key */
+	int			ntree;			/* the copy's partitions and inheritance children */
+	Oid		   *tree;			/* (their triggers decide checked) */
 	char	   *batch_sql;		/* the same for many keys, $1 ... $n text[] */
 	SPIPlanPtr	batch_plan;		/* batch_sql prepared at its first flush */
 } CopySever;
@@ -122,6 +131,8 @@ forget_copies(void)
 
 		if (e->plan != NULL)
 			retired_plans = lappend(retired_plans, e->plan);
+		if (e->pending != NULL)
+			retired_plans = lappend(retired_plans, e->pending);
 		if (e->batch_plan != NULL)
 			retired_plans = lappend(retired_plans, e->batch_plan);
 		MemoryContextSwitchTo(old);
@@ -146,12 +157,18 @@ copies_relcache_callback(Datum arg, Oid relid)
 	}
 	hash_seq_init(&seq, copies);
 	while ((e = hash_seq_search(&seq)) != NULL)
-		if (e->key.copy == relid || e->key.source == relid)
+	{
+		bool		hit = e->key.copy == relid || e->key.source == relid;
+
+		for (int i = 0; !hit && i < e->ntree; i++)
+			hit = e->tree[i] == relid;
+		if (hit)
 		{
 			hash_seq_term(&seq);
 			forget_copies();
 			return;
 		}
+	}
 }
 
 static void
@@ -171,8 +188,20 @@ free_retired_plans(void)
 static void
 load_copy(CopySever *e, Relation rel)
 {
+	/*
+	 * Without a BEFORE UPDATE or DELETE row trigger or a rule on the copy
+	 * (or a partition or child of it), the severing statement changes every
+	 * row it picks: it runs as is.  With one, the statement also counts the
+	 * rows it had to change (an index probe more per return), and what is
+	 * left is recorded (record_left).  Creating or changing such a trigger
+	 * or rule invalidates the relation, and this entry with it.  (The
+	 * backlog's batched statement is not checked: sever_copies() at its end
+	 * records what the ILS kept.)
+	 */
 	static const char *sql =
-		"SELECT pals_privacy._copy_sever_sql(c, pals_privacy._copy_key_match(c, NULL)), "
+		"WITH RECURSIVE tree(rel) AS (SELECT $1 UNION SELECT i.inhrelid FROM pg_catalog.pg_inherits i JOIN tree ON i.inhparent = tree.rel) "
+		"SELECT CASE WHEN k.checked THEN pals_privacy._copy_sever_checked_sql(c, pals_privacy._copy_key_match(c, NULL)) "
+		"            ELSE pals_privacy._copy_sever_sql(c, pals_privacy._copy_key_match(c, NULL)) END, "
 		"       c.source_keys::text[], b.patron_column, b.sever_with, "
 		/* the same for many keys: one text[] per key column */
 		"       pals_privacy._copy_sever_sql(c, CASE WHEN cardinality(c.key_columns) = 1 "
@@ -184,8 +213,16 @@ load_copy(CopySever *e, Relation rel)
 		"                                          ', ' ORDER BY k.n), "
 		"                               string_agg(format('$%s::text[]', k.n), ', ' ORDER BY k.n), "
 		"                               string_agg(format('k%s', k.n), ', ' ORDER BY k.n)) "
-		"                   FROM unnest(c.key_columns) WITH ORDINALITY AS k (key, n)) END) "
+		"                   FROM unnest(c.key_columns) WITH ORDINALITY AS k (key, n)) END), "
+		"       pals_privacy._copy_pending_sql(c, pals_privacy._copy_key_match(c, NULL)), c.sever_with, "
+		"       c.relation::text, c.source::text, k.checked, "
+		"       (SELECT pg_catalog.array_agg(rel) FROM tree)::pg_catalog.text "
 		"  FROM pals_privacy._copy_binding_as($1, nullif($2, 0)) c "
+		"  CROSS JOIN LATERAL (SELECT EXISTS (SELECT FROM pg_catalog.pg_trigger t "
+		"                      WHERE t.tgrelid IN (SELECT rel FROM tree) AND NOT t.tgisinternal "
+		"                        AND t.tgtype & 3 = 3 AND t.tgtype & 24 <> 0) "  /* ROW, BEFORE, DELETE or UPDATE */
+		"                   OR EXISTS (SELECT FROM pg_catalog.pg_rewrite r "
+		"                      WHERE r.ev_class IN (SELECT rel FROM tree) AND r.ev_type IN ('2', '4')) AS checked) k "
 		"  LEFT JOIN pals_privacy.loan_binding b ON b.relation = c.source "
 		" WHERE c.relation = $1";
 	Oid			argtypes[2] = {OIDOID, OIDOID};
@@ -194,6 +231,12 @@ load_copy(CopySever *e, Relation rel)
 	char	   *patron_column;
 	char	   *sever_with;
 	char	   *batch_sql;
+	char	   *pending_stmt;
+	char	   *copy_sever_with;
+	char	   *copy_name;
+	char	   *source_name;
+	char	   *tree;
+	SPIPlanPtr	pending;
 	bool		isnull;
 	Datum		keys;
 	Datum	   *elems;
@@ -211,6 +254,15 @@ load_copy(CopySever *e, Relation rel)
 	patron_column = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
 	sever_with = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4);
 	batch_sql = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5);
+	pending_stmt = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 6);
+	copy_sever_with = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 7);
+	copy_name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 8);
+	source_name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 9);
+	tree = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 11);
+	if (pending_stmt == NULL || copy_sever_with == NULL || copy_name == NULL || source_name == NULL || tree == NULL)
+		elog(ERROR, "pals_privacy: copy binding of %u is incomplete", e->key.copy);
+	e->checked = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 10, &isnull)) && !isnull;
+	keys = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
 	if (stmt == NULL || isnull || batch_sql == NULL)
 		elog(ERROR, "pals_privacy: copy binding of %u is incomplete", e->key.copy);
 	deconstruct_array(DatumGetArrayTypeP(keys), TEXTOID, -1, false, TYPALIGN_INT, &elems, NULL, &nelems);
@@ -245,9 +297,35 @@ load_copy(CopySever *e, Relation rel)
 	for (int i = 0; i < nelems; i++)
 		texttypes[i] = TEXTOID;
 	plan = pals_prepare_saved(stmt, nelems, texttypes);
+	pending = pals_prepare_saved(pending_stmt, nelems, texttypes);
 	old = MemoryContextSwitchTo(copies_context);
 	e->plan = plan;
+	e->pending = pending;
 	e->batch_sql = pstrdup(batch_sql);
+	e->sever_with = pstrdup(copy_sever_with);
+	e->copy_name = pstrdup(copy_name);
+	e->source_name = pstrdup(source_name);
+	{
+		/* "{16384,16390}" */
+		char	   *p = tree;
+
+		e->tree = palloc(sizeof(Oid) * (strlen(tree) / 2 + 1));
+		e->ntree = 0;
+		while (*p)
+		{
+			char	   *end;
+			unsigned long v;
+
+			if (*p < '0' || *p > '9')
+			{
+				p++;
+				continue;
+			}
+			v = strtoul(p, &end, 10);
+			e->tree[e->ntree++] = (Oid) v;
+			p = end;
+		}
+	}
 	MemoryContextSwitchTo(old);
 }
 
@@ -300,6 +378,7 @@ copy_sever_for(Oid copy, Oid via, Relation rel)
 				MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
 
 				retired_plans = lappend(retired_plans, fresh.plan);
+				retired_plans = lappend(retired_plans, fresh.pending);
 				MemoryContextSwitchTo(old);
 			}
 			return NULL;
@@ -480,11 +559,59 @@ copy_entry(CopySever *cs, const CopySever *e)
 	*cs = *e;
 	if (cs->placeholder != NULL)
 		cs->placeholder = pstrdup(cs->placeholder);
+	if (cs->sever_with != NULL)
+		cs->sever_with = pstrdup(cs->sever_with);
+	if (cs->copy_name != NULL)
+		cs->copy_name = pstrdup(cs->copy_name);
+	if (cs->source_name != NULL)
+		cs->source_name = pstrdup(cs->source_name);
+	cs->tree = NULL;			/* the entry's: not needed here */
+	cs->ntree = 0;
 	if (cs->bound)
 	{
 		cs->key_attnos = palloc(sizeof(AttrNumber) * cs->nkeys);
 		memcpy(cs->key_attnos, e->key_attnos, sizeof(AttrNumber) * cs->nkeys);
 	}
+}
+
+/* The severing statement just run severed fewer rows than there were to sever. */
+static bool
+copy_rows_left(void)
+{
+	bool		isnull;
+	int64		expected = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	int64		done = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+
+	return done < expected;
+}
+
+/*
+ * Rows of the copy that the severing statement left identified (a BEFORE
+ * trigger of the ILS returned NULL, or put the patron back): recorded as
+ * pending severs, which the maintenance run retries and purge_expired()
+ * heeds, and reported to the client that severed the source.  Never an
+ * error: the return or the sever of the source row goes through, as a
+ * source row that cannot be severed does (sever.c).
+ */
+static void
+record_left(CopySever *cs, Datum *key, const char *nulls)
+{
+	uint64		n;
+
+	pals_execute_as(pals_registry()->extension_owner, cs->pending, key, nulls);
+	n = SPI_processed;
+	if (n == 0)
+		return;
+	ereport(WARNING,
+			(errcode(ERRCODE_TRIGGERED_ACTION_EXCEPTION),
+			 errmsg("%llu rows of \"%s\" were not severed with their source row of \"%s\"",
+					(unsigned long long) n, cs->copy_name, cs->source_name),
+			 errdetail("A trigger of \"%s\" skipped or undid the change of sever_with '%s' (a BEFORE trigger returned NULL), "
+					   "so the rows still tie the former borrower to the item. They are recorded in pals_privacy.sever_pending_rows.",
+					   cs->copy_name, cs->sever_with),
+			 errhint("Make the trigger let the change through, make the source's settled_when wait for what the trigger waits for, "
+					 "or bind the copy with another sever_with. Every maintenance run retries the rows; "
+					 "purge_expired() does not purge their patron while they remain.")));
 }
 
 /* Collect a row's key (batched); a key with a NULL column matches no copy row. */
@@ -578,6 +705,8 @@ pals_privacy_sever_copies(PG_FUNCTION_ARGS)
 				}
 				nulls[cs.nkeys] = '\0';
 				pals_execute_as(pals_registry()->extension_owner, cs.plan, args, nulls);
+				if (cs.checked && SPI_processed == 1 && copy_rows_left())
+					record_left(&cs, args, nulls);
 			}
 		}
 	}

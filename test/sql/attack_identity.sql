@@ -82,6 +82,7 @@ SELECT s.patron_id AS hot_dev FROM demo.xact_summaries s
  GROUP BY s.patron_id
 HAVING bool_and(EXISTS (SELECT 1 FROM pg_temp.secrets x WHERE x.cls = 'staff' AND x.rel = 'device_loans' AND x.id = s.xact_id))
  ORDER BY count(*) DESC, s.patron_id LIMIT 1 \gset
+SELECT true AS dev_stats_left \gset
 SELECT plan(244);
 
 \set phase 'before sever: '
@@ -108,6 +109,10 @@ SELECT e.patron_id AS hot FROM demo.loan_events e
  GROUP BY e.patron_id
 HAVING bool_and(EXISTS (SELECT 1 FROM pg_temp.secrets s WHERE s.cls = 'staff' AND s.rel = 'loans' AND s.id = e.loan_id))
  ORDER BY count(*) DESC, e.patron_id LIMIT 1 \gset
+-- the summaries of the patron picked before the sever are all severed now,
+-- and the backlog analyzed them again: no estimate tells that patron from B
+-- any more, the operational control's neither (test/attack/identity.sql)
+SELECT false AS dev_stats_left \gset
 \set phase 'after sever: '
 \set ECHO none
 \i test/attack/identity.sql

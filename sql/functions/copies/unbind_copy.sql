@@ -8,6 +8,7 @@ BEGIN
         RAISE EXCEPTION 'unbind_copy: "%" is not bound with bind_copy', relation USING ERRCODE = 'undefined_object';
     END IF;
     PERFORM @extschema@._drop_copy_triggers(c);
+    DELETE FROM @extschema@.sever_pending p WHERE p.binding = unbind_copy.relation::oid;
     DELETE FROM @extschema@.copy_binding x WHERE x.relation = unbind_copy.relation;
     PERFORM @extschema@._sync_row_security();
 END $$;

@@ -11,6 +11,8 @@ LANGUAGE plpgsql AS $$
 DECLARE
     pb @extschema@.patron_binding;
     b record;
+    lb @extschema@.loan_binding;
+    cb @extschema@.copy_binding;
     t text;
     fn record;
     n bigint;
@@ -40,15 +42,34 @@ BEGIN
     END LOOP;
     -- derived copies with a patron column: what severing the source did not
     -- reach (copies not linked to any source row)
-    FOR b IN SELECT * FROM @extschema@.copy_binding c WHERE c.patron_column IS NOT NULL LOOP
-        t := @extschema@._column_type_name(b.relation, b.patron_column);
-        IF b.sever_with = 'delete' THEN
-            EXECUTE pg_catalog.format('DELETE FROM %s WHERE %I = ANY ($1::%s[])', b.relation, b.patron_column, t) USING ids;
-        ELSIF b.sever_with = 'null' THEN
-            EXECUTE pg_catalog.format('UPDATE %s SET %I = NULL WHERE %I = ANY ($1::%s[])', b.relation, b.patron_column, b.patron_column, t) USING ids;
-        ELSIF b.sever_with LIKE 'patron:%' THEN
-            EXECUTE pg_catalog.format('UPDATE %s SET %I = %L WHERE %I = ANY ($1::%s[])', b.relation, b.patron_column,
-                           substr(b.sever_with, 8), b.patron_column, t) USING ids;
+    FOR cb IN SELECT c.* FROM @extschema@.copy_binding c WHERE c.patron_column IS NOT NULL LOOP
+        t := @extschema@._column_type_name(cb.relation, cb.patron_column);
+        IF cb.sever_with = 'delete' THEN
+            EXECUTE pg_catalog.format('DELETE FROM %s WHERE %I = ANY ($1::%s[])', cb.relation, cb.patron_column, t) USING ids;
+        ELSIF cb.sever_with = 'null' THEN
+            EXECUTE pg_catalog.format('UPDATE %s SET %I = NULL WHERE %I = ANY ($1::%s[])', cb.relation, cb.patron_column, cb.patron_column, t) USING ids;
+        ELSIF cb.sever_with LIKE 'patron:%' THEN
+            EXECUTE pg_catalog.format('UPDATE %s SET %I = %L WHERE %I = ANY ($1::%s[])', cb.relation, cb.patron_column,
+                           substr(cb.sever_with, 8), cb.patron_column, t) USING ids;
+        END IF;
+        -- a copy a trigger of the ILS kept (a BEFORE trigger returned NULL:
+        -- a notice kept while its bill is open) or gave the patron back
+        -- still names the patron, and ties them to an item: the patron is
+        -- not purged while it remains (an 'unlink' copy keeps its patron
+        -- once unlinked: only rows still linked to a severed source count)
+        SELECT * INTO lb FROM @extschema@.loan_binding l WHERE l.relation = cb.source;
+        EXECUTE pg_catalog.format('SELECT count(*) FROM %s t WHERE %s', cb.relation,
+                @extschema@._copy_sever_where(cb, pg_catalog.format('t.%I = ANY ($1::%s[])%s', cb.patron_column, t,
+                    CASE WHEN cb.sever_with = 'unlink' AND lb.relation IS NOT NULL
+                         THEN pg_catalog.format(' AND NOT (%s)', @extschema@._copy_held(cb, NULL))
+                         ELSE '' END)))
+            INTO n USING ids;
+        IF n > 0 THEN
+            RAISE EXCEPTION 'purge: % rows of "%" (a copy of "%") kept their patron after sever_with %', n, cb.relation, cb.source,
+                    pg_catalog.quote_literal(cb.sever_with)
+                USING ERRCODE = 'triggered_action_exception',
+                      DETAIL = 'A trigger of the table skipped the change (a BEFORE trigger returned NULL) or undid it: the rows still tie the patron to an item.',
+                      HINT = 'The patron is not purged while the rows remain (pals_privacy.sever_pending_rows lists them); change the trigger, or bind the copy with another sever_with. The next purge tries the patron again.';
         END IF;
     END LOOP;
     PERFORM @extschema@._purge_outbox(ids);

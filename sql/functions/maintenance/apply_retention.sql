@@ -102,6 +102,13 @@ BEGIN
     END IF;
     PERFORM @extschema@._run_end(run_id, result);
     COMMIT;
+    -- the planner's statistics still sample the rows just destroyed
+    IF NOT dry_run AND total > 0 THEN
+        PERFORM @extschema@._refresh_statistics(ARRAY(
+            SELECT x.relation::oid FROM @extschema@.retention_rule x
+             WHERE coalesce((per_rule ->> x.relation::text)::bigint, 0) > 0));
+        COMMIT;
+    END IF;
 END $$;
 
 REVOKE ALL ON PROCEDURE @extschema@.apply_retention(boolean,integer,jsonb) FROM PUBLIC;

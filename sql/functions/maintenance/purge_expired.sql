@@ -126,6 +126,14 @@ BEGIN
                                  'errors', to_jsonb(errors));
     PERFORM @extschema@._run_end(run_id, result);
     COMMIT;
+    -- the planner's statistics of the bound relations were sampled before
+    -- the purge: they keep purged patrons' card numbers, names, ids until
+    -- analyzed again (autovacuum does not for a few changed rows)
+    IF NOT dry_run AND n_purged > 0 THEN
+        PERFORM @extschema@._refresh_statistics(ARRAY(
+            SELECT DISTINCT x.relation::oid FROM @extschema@.bindings x WHERE x.kind <> 'retain'));
+        COMMIT;
+    END IF;
     RAISE NOTICE 'purge_expired: % patrons purged%; kept: % owing, % with open loans or holds, % locked, % failed',
         n_purged, CASE WHEN dry_run THEN format(' (dry run: %s eligible)', n_eligible) ELSE '' END,
         n_balance, n_open, n_locked, n_error;

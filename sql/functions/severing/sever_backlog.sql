@@ -30,6 +30,8 @@ DECLARE
     t_severed bigint := 0; t_kept bigint := 0; t_pending bigint := 0;
     bindings oid[];
     bid oid;
+    started timestamptz := clock_timestamp();
+    n_copies bigint := 0;
 BEGIN
     PERFORM @extschema@._require_admin('sever_backlog');
     IF batch_size IS NULL OR batch_size < 1 THEN
@@ -213,11 +215,23 @@ BEGIN
     -- of each row above reached its copies through their triggers)
     IF to_regclass('@extschema@.copy_binding') IS NOT NULL THEN
         k := @extschema@.sever_copies();
+        n_copies := k;
         IF k > 0 THEN
             RAISE NOTICE 'sever_backlog: % rows of derived copies severed', k;
         END IF;
         COMMIT;
     END IF;
+    -- the planner's statistics of what changed, sampled before: they keep
+    -- severed values (a deleted notice's text) until analyzed again
+    k := @extschema@._refresh_statistics(ARRAY(
+        SELECT g.binding FROM @extschema@.backlog_progress g
+         WHERE g.updated_at >= started AND g.rows_severed > 0
+        UNION
+        SELECT c.relation::oid FROM @extschema@.copy_binding c
+         WHERE c.source::oid IN (SELECT g.binding FROM @extschema@.backlog_progress g
+                                  WHERE g.updated_at >= started AND g.rows_severed > 0)
+            OR n_copies > 0));
+    COMMIT;
     RAISE NOTICE 'sever_backlog: done: % rows severed, % kept for patrons who opted in, % left pending',
         t_severed, t_kept, t_pending;
 END $$;

@@ -1,9 +1,12 @@
 -- Sever, in one statement per copy binding, the copies whose source row
 -- has lost its patron or is gone (history from before bind_copy, or from
--- before the backlog): no source holds an identified row with its key.  Returns the number of rows changed.
+-- before the backlog): no source holds an identified row with its key.
+-- Returns the number of rows changed.  Rows the statement left identified
+-- (a trigger of the ILS kept them) are recorded in sever_pending, with a
+-- warning: never silently.
 CREATE OR REPLACE FUNCTION @extschema@.sever_copies(relation regclass DEFAULT NULL) RETURNS bigint
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-DECLARE c @extschema@.copy_binding; n bigint; total bigint := 0;
+DECLARE c @extschema@.copy_binding; filter text; expected bigint; n bigint; total bigint := 0;
 BEGIN
     PERFORM @extschema@._require_admin('sever_copies');
     FOR c IN SELECT * FROM @extschema@.copy_binding x
@@ -15,11 +18,25 @@ BEGIN
         -- part of it NULL finds no source row, and is severed.  With several
         -- sources (bind_copy once per source), a row is severed when no
         -- source holds an identified row with its key
-        EXECUTE @extschema@._copy_sever_sql(c, format('(%s) AND NOT (%s)',
+        filter := format('(%s) AND NOT (%s)',
             (SELECT string_agg(format('t.%I IS NOT NULL', k), ' OR ') FROM unnest(c.key_columns) k),
-            @extschema@._copy_held(c, NULL)));
-        GET DIAGNOSTICS n = ROW_COUNT;
+            @extschema@._copy_held(c, NULL));
+        EXECUTE @extschema@._copy_sever_checked_sql(c, filter) INTO expected, n;
         total := total + n;
+        IF n < expected THEN
+            EXECUTE @extschema@._copy_pending_sql(c, filter);
+            GET DIAGNOSTICS n = ROW_COUNT;
+            IF n > 0 THEN
+                RAISE WARNING 'sever_copies: % rows of "%" were not severed with their source rows of "%"', n, c.relation, c.source
+                    USING ERRCODE = 'triggered_action_exception',
+                          DETAIL = format('A trigger of "%s" skipped or undid the change of sever_with %L (a BEFORE trigger returned NULL), '
+                                          'so the rows still tie former borrowers to items. They are recorded in pals_privacy.sever_pending_rows.',
+                                          c.relation, c.sever_with),
+                          HINT = 'Make the trigger let the change through, make the source''s settled_when wait for what the trigger waits for, '
+                                 'or bind the copy with another sever_with. Every maintenance run retries the rows; '
+                                 'purge_expired() does not purge their patron while they remain.';
+            END IF;
+        END IF;
     END LOOP;
     RETURN total;
 END $$;
