@@ -37,6 +37,13 @@
  *     makes again (relcache invalidation, redact_relcache_callback), so the
  *     usual case costs one index probe per copy row, as before.
  *
+ *     A copy with several sources (bind_copy(..., more_sources): a loan in
+ *     issues while out and in old_issues once returned, one issue_id) is the
+ *     copy of the one row, in any source, that holds its key: the rule is
+ *     the OR of each source's rule, AND NOT two sources holding the key at
+ *     once, read unredacted (copy_source_visible), so a decoy in the other
+ *     source, or a move half done, reads as a hidden source.
+ *
  *     The subqueries read the source without a check of the caller's
  *     privileges on it (as PostgreSQL reads an inheritance child through its
  *     parent): what the caller learns is that boolean, computed under the

@@ -10,7 +10,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pals_privacy;
 
 BEGIN;
-SELECT plan(17);
+SELECT plan(18);
 
 CREATE SCHEMA ics;
 CREATE TABLE ics.patrons (id bigint PRIMARY KEY, expires date NOT NULL DEFAULT 'infinity');
@@ -55,6 +55,12 @@ SELECT is(pg_temp.sums(), '1:1 2:2 3:3 4:4 5:5 6:-',
           'binding severs only the summary no source holds: the grocery bills'' summaries keep their patron');
 SELECT is((SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'pals_privacy_copy_%' AND tgrelid IN ('ics.circs'::regclass, 'ics.grocery'::regclass)),
           4::bigint, 'severing triggers on both sources');
+-- health() checks the severing triggers of every source
+SAVEPOINT h;
+DO $$ BEGIN EXECUTE format('DROP TRIGGER %I ON ics.grocery', 'pals_privacy_copy_' || 'ics.xact_sums'::regclass::oid || '_d'); END $$;
+SELECT ok((SELECT detail FROM pals_privacy.health() WHERE check_name = 'protections in place') ~ 'trigger pals_privacy_copy_[0-9]+_d on ics.grocery is missing',
+          'health(): a missing severing trigger of the second source is reported');
+ROLLBACK TO SAVEPOINT h;
 SELECT * FROM pg_temp.fails($$SELECT pals_privacy.bind_copy('ics.xact_sums', 'ics.grocery', 'xact_id', 'patron_id', 'delete')$$,
     '42710', 'bind_copy: "ics.xact_sums" is already bound as a copy of "ics.circs" with different settings',
     'another source with other settings is refused');
