@@ -273,22 +273,35 @@ current_key(void)
 }
 
 /* Compute the pseudonym and write the record (SPI connected). */
+/*
+ * The pseudonym of a patron under the current period's key (current_key()
+ * first): HMAC-SHA256 of the patron id's text, as hex into out (at least
+ * 2 * EVP_MAX_MD_SIZE + 1 bytes).  One routine for the single record and
+ * the backlog's batch, so that both write the same pseudonym.
+ */
+static void
+pseudonym_of(const char *patron, char *out)
+{
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int maclen = 0;
+
+	if (HMAC(EVP_sha256(), cached_key, KEY_LEN, (const unsigned char *) patron, strlen(patron),
+			 mac, &maclen) == NULL || maclen != PALS_SHA256_LEN)
+		ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
+						errmsg("pals_privacy: HMAC-SHA256 failed in OpenSSL")));
+	hex(mac, maclen, out);
+	explicit_bzero(mac, sizeof(mac));
+}
+
 static void
 record(StatsBinding *sb, const char *patron, const char *item, TimestampTz closed_at)
 {
 	Datum		values[5];
 	char		nulls[6] = "     ";
-	unsigned char mac[EVP_MAX_MD_SIZE];
-	unsigned int maclen = 0;
 	char		pseudonym[2 * EVP_MAX_MD_SIZE + 1];
 
 	current_key();
-	if (HMAC(EVP_sha256(), cached_key, KEY_LEN, (const unsigned char *) patron, strlen(patron),
-			 mac, &maclen) == NULL || maclen != PALS_SHA256_LEN)
-		ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
-						errmsg("pals_privacy: HMAC-SHA256 failed in OpenSSL")));
-	hex(mac, maclen, pseudonym);
-	explicit_bzero(mac, sizeof(mac));
+	pseudonym_of(patron, pseudonym);
 
 	if (sb->plan == NULL)
 	{
@@ -442,8 +455,6 @@ pals_privacy_record_statistics(PG_FUNCTION_ARGS)
 		int			dims[1] = {n};
 		int			lbs[1] = {1};
 		Datum		values[5];
-		unsigned char mac[EVP_MAX_MD_SIZE];
-		unsigned int maclen = 0;
 		char		pseudonym[2 * EVP_MAX_MD_SIZE + 1];
 
 		if (SPI_connect() != SPI_OK_CONNECT)
@@ -452,14 +463,9 @@ pals_privacy_record_statistics(PG_FUNCTION_ARGS)
 		current_key();
 		for (int i = 0; i < n; i++)
 		{
-			if (HMAC(EVP_sha256(), cached_key, KEY_LEN, (const unsigned char *) patron_texts[i],
-					 strlen(patron_texts[i]), mac, &maclen) == NULL || maclen != PALS_SHA256_LEN)
-				ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
-								errmsg("pals_privacy: HMAC-SHA256 failed in OpenSSL")));
-			hex(mac, maclen, pseudonym);
+			pseudonym_of(patron_texts[i], pseudonym);
 			pseudonyms[i] = CStringGetTextDatum(pseudonym);
 		}
-		explicit_bzero(mac, sizeof(mac));
 		if (sb->batch_plan == NULL)
 		{
 			Oid			types[5] = {TIMESTAMPTZOID, TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID, TEXTARRAYOID};
