@@ -1,6 +1,7 @@
 -- test/evergreen/setup.sql: a database with the Evergreen-shaped schema, its history, its roles
 -- and the DBA's bindings (test/evergreen/{schema,data,bind}.sql).  Expects psql variable edb
--- (the database to create); leaves the session connected to it as the superuser, output off.
+-- (the database to create), and optionally eextra (a file of more data, run as the ILS before
+-- binding); leaves the session connected to it as the superuser, output off.
 \o /dev/null
 SET client_min_messages = warning;
 DROP DATABASE IF EXISTS :edb WITH (FORCE);
@@ -26,6 +27,10 @@ SELECT format('GRANT CREATE ON DATABASE %I TO regress_eg', current_database()) \
 SET ROLE regress_eg;
 \i test/evergreen/schema.sql
 \i test/evergreen/data.sql
+-- a suite may add shapes of its own to the data before binding (psql variable eextra: a file)
+\if :{?eextra}
+\i :eextra
+\endif
 GRANT USAGE ON SCHEMA actor, asset, biblio, action, money, action_trigger, auditor
    TO regress_eg_loader, regress_eg_staff, regress_eg_opac, regress_eg_collect, regress_eg_audit;
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA actor, asset, biblio, action, money, action_trigger, auditor
