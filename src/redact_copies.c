@@ -428,13 +428,13 @@ not_tombed(const CopyBinding *c, Oid relid, Index rti)
 	pals_read_unchecked(sub, rt_fetch(nsitem->p_rtindex, sub->rtable));
 
 	quals = list_make1(make_op(pstate, list_make1(makeString("=")),
-							   (Node *) var_of(tomb, "relation", nsitem->p_rtindex, 0),
+							   (Node *) pals_bound_var(tomb, "relation", nsitem->p_rtindex, 0),
 							   (Node *) makeConst(REGCLASSOID, -1, InvalidOid, sizeof(Oid),
 												  ObjectIdGetDatum(relid), false, true),
 							   NULL, -1));
 	foreach(lk, c->key_columns)
 	{
-		Var		   *cv = var_of(relid, lfirst(lk), rti, 1);
+		Var		   *cv = pals_bound_var(relid, lfirst(lk), rti, 1);
 		SubscriptingRef *element = makeNode(SubscriptingRef);
 		Node	   *stored;
 
@@ -447,7 +447,7 @@ not_tombed(const CopyBinding *c, Oid relid, Index rti)
 		element->refupperindexpr = list_make1(makeConst(INT4OID, -1, InvalidOid, sizeof(int32),
 														Int32GetDatum(++n), false, true));
 		element->reflowerindexpr = NIL;
-		element->refexpr = (Expr *) var_of(tomb, "key", nsitem->p_rtindex, 0);
+		element->refexpr = (Expr *) pals_bound_var(tomb, "key", nsitem->p_rtindex, 0);
 		element->refassgnexpr = NULL;
 		stored = coerce_to_target_type(pstate, (Node *) element, TEXTOID, cv->vartype, -1,
 									   COERCION_EXPLICIT, COERCE_EXPLICIT_CAST, -1);
