@@ -86,7 +86,7 @@ BEGIN
     RETURN r;
 END $$;
 \set ECHO all
-SELECT plan(26);
+SELECT plan(28);
 
 -- 1. several sources: a decoy, then the real row deleted
 SELECT is(pg_temp.v('regress_tomb_staff', 'SELECT tb.sums_read()'), '1:- 2:2 4:4 5:- 6:6 7:- 8:8 9:9 11:- 12:12 13:- 14:14',
@@ -171,6 +171,12 @@ SELECT is((SELECT count(*) FROM pals_privacy.sever_pending_rows WHERE relation =
           '... and it stays pending although a row holds its key now');
 SELECT is(pg_temp.v('regress_tomb_staff', 'SELECT count(*) FROM tb.notices WHERE circ_id = 5'), '0',
           '... and hidden');
+-- a restore keeps copy_tomb, not sever_pending (TIDs): sever_copies() records the kept notice
+-- again, although a row holds its key now
+DELETE FROM pals_privacy.sever_pending WHERE binding = 'tb.notices'::regclass;
+SELECT is(pals_privacy.sever_copies('tb.notices'), 0::bigint, 'sever_copies: the ILS still keeps the notice');
+SELECT is((SELECT count(*) FROM pals_privacy.sever_pending_rows WHERE relation = 'tb.notices'::regclass), 1::bigint,
+          '... and it is pending again, by its recorded key');
 
 -- 6. a receipt the ILS kept identified when the backlog severed its row (under another
 -- TimeZone and DateStyle), then the severed row given a patron again
