@@ -34,9 +34,11 @@
  *     A copy with several sources (bind_copy once per source: Koha's issues
  *     and old_issues, one issue_id) has these triggers on each; those on a
  *     source after the first name it (TG_ARGV[1]), and the statement severs
- *     only copies no other source holds an identified row for
- *     (_copy_binding_as, _copy_sever_sql): a return that moves the loan
- *     (INSERT into old_issues, then DELETE from issues) keeps the fine's link.
+ *     only copies no other source holds an identified row for, written in
+ *     the same transaction (_copy_binding_as, _copy_sever_sql, _copy_held,
+ *     _written_here below): a return that moves the loan (INSERT into
+ *     old_issues, then DELETE from issues) keeps the fine's link, a decoy
+ *     written before does not.
  */
 #include "pals_privacy.h"
 

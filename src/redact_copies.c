@@ -44,6 +44,19 @@
  *     once, read unredacted (copy_source_visible), so a decoy in the other
  *     source, or a move half done, reads as a hidden source.
  *
+ *     A copy row whose source row was deleted or severed stays severed for
+ *     good.  Severing does that for the rows it changes (they lose their
+ *     patron or link); the rows a trigger of the ILS kept from it (pending)
+ *     have their key recorded in pals_privacy.copy_tomb, and the rule ends
+ *
+ *         AND NOT EXISTS (SELECT 1 FROM copy_tomb t WHERE t.relation = copy
+ *                           AND copy.key1 = t.key[1]::type1 AND ...)
+ *
+ *     (not_tombed), so that no row given the key later (a new loan with the
+ *     old key, the severed row re-identified, a decoy in another source)
+ *     opens them.  Probed after the source's rule, only for rows whose
+ *     source the class reads; hashable.
+ *
  *     The subqueries read the source without a check of the caller's
  *     privileges on it (as PostgreSQL reads an inheritance child through its
  *     parent): what the caller learns is that boolean, computed under the
