@@ -148,6 +148,7 @@ typedef struct CopyBinding
 	char	   *current_when;	/* condition: the row is the current account (a fine owed), or NULL */
 	List	   *more_sources;	/* of Oid: further sources (bind_copy once per source), or NIL */
 	List	   *more_source_keys;	/* of List * of char *: the key of each of more_sources */
+	char	   *copy_when;		/* condition: the row is a copy (not false), or NULL: every row */
 } CopyBinding;
 
 typedef struct RoleClass

@@ -704,13 +704,30 @@ copy_rules(RteRules *r, const CopyBinding *c, const Redaction *red)
 	/* a row not linked to any source row is no copy of one: nothing to hide */
 	Expr	   *source = redact_copy_visible ? redact_copy_visible(c, r->relid, r->rti, red)
 		: (Expr *) makeBoolConst(false, false);	/* fail closed */
-	Expr	   *source_only = copyObject(source);
+	Expr	   *source_only;
 	List	   *unlinked = NIL;
 	Expr	   *visible;
 	/* current_when: rows of the current account (a fine still owed) keep their patron */
 	Expr	   *current = c->current_when == NULL ? NULL
 		: pals_row_condition(c->current_when, "current_when", r->relid, r->rti);
 	ListCell   *lc;
+
+	/*
+	 * copy_when: a row for which it is false is no copy (a grocery's row in
+	 * a summary of circulations): it reads as if its source were visible,
+	 * so nothing of the copy rule hides or masks it.  NULL counts as a copy
+	 * (fail closed), as in the severing statements (_copy_when_sql).
+	 */
+	if (c->copy_when != NULL)
+	{
+		BooleanTest *notcopy = makeNode(BooleanTest);
+
+		notcopy->arg = pals_row_condition(c->copy_when, "copy_when", r->relid, r->rti);
+		notcopy->booltesttype = IS_FALSE;
+		notcopy->location = -1;
+		source = makeBoolExpr(OR_EXPR, list_make2(notcopy, source), -1);
+	}
+	source_only = copyObject(source);
 
 	/*
 	 * Not a copy: its whole key NULL.  A key NULL in part finds no source

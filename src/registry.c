@@ -479,12 +479,12 @@ load_copies(Snapshot snap)
 {
 	static const char *const columns[] = {
 		"relation", "source", "key_columns", "source_keys", "patron_column", "sever_with",
-		"hide_columns", "current_when", "more_sources", "more_source_keys"
+		"hide_columns", "current_when", "more_sources", "more_source_keys", "copy_when"
 	};
 	ConfigScan	cs;
 	HeapTuple	t;
 
-	config_begin(&cs, CONFIG_COPY, snap, columns, lengthof(columns), lengthof(columns) - 4);
+	config_begin(&cs, CONFIG_COPY, snap, columns, lengthof(columns), lengthof(columns) - 5);
 	while ((t = config_next(&cs)) != NULL)
 	{
 		CopyBinding *b = palloc0(sizeof(CopyBinding));
@@ -497,6 +497,7 @@ load_copies(Snapshot snap)
 		b->patron_column = config_text(&cs, t, 4);
 		b->hide_columns = config_text_array(&cs, t, 6);
 		b->current_when = config_text(&cs, t, 7);
+		b->copy_when = config_text(&cs, t, 10);
 		{
 			List	   *more = config_oid_array(&cs, t, 8);
 			List	   *keys = config_text_array(&cs, t, 9);

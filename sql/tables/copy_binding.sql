@@ -14,6 +14,10 @@ CREATE TABLE @extschema@.copy_binding (
     -- copy follows the one row of any source that holds its key; NULL: none
     more_sources     regclass[],
     more_source_keys name[],              -- in each of more_sources, its key columns in turn (flat)
+    -- a condition over a row of the relation: only rows for which it is not
+    -- false are copies (a summary of circulations and groceries:
+    -- xact_type = 'circulation'); NULL: every row
+    copy_when      text,
     CHECK (cardinality(key_columns) >= 1 AND cardinality(key_columns) = cardinality(source_keys)),
     CHECK (coalesce(cardinality(more_source_keys), 0) = coalesce(cardinality(more_sources), 0) * cardinality(key_columns))
 );

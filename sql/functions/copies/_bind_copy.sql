@@ -1,11 +1,13 @@
 -- bind_copy() for one source of the copy: the first binds the copy, another
 -- adds a source to it.  sweep: sever the copies of rows severed before (false
 -- while more sources of the same call are still to be added: a copy row of a
--- row only they hold would be severed).
+-- row only they hold would be severed).  copy_when: which rows of the
+-- relation are copies (NULL: every row).
 CREATE OR REPLACE FUNCTION @extschema@._bind_copy(relation regclass, source regclass, key_column name,
                                       patron_column name, sever_with text,
                                       source_key name, hide_columns name[],
-                                      key_columns name[], source_keys name[], current_when text, sweep boolean)
+                                      key_columns name[], source_keys name[], current_when text, sweep boolean,
+                                      copy_when text DEFAULT NULL)
 RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     fn constant text := 'bind_copy';
@@ -161,6 +163,10 @@ BEGIN
         END IF;
         PERFORM @extschema@._condition_sql(relation, current_when, 'c', 'current_when');
     END IF;
+    -- which rows are copies: a condition like current_when, checked the same way
+    IF copy_when IS NOT NULL THEN
+        PERFORM @extschema@._condition_sql(relation, copy_when, 'c', 'copy_when');
+    END IF;
     IF sever_with = 'delete' AND cardinality(hide_columns) > 0 THEN
         RAISE EXCEPTION '%: hide_columns has no use with sever_with => ''delete''', fn
             USING ERRCODE = 'invalid_parameter_value',
@@ -173,10 +179,11 @@ BEGIN
         -- binding must be the same, the key must be unique in this source too
         IF c.key_columns <> keys OR c.patron_column IS DISTINCT FROM _bind_copy.patron_column
            OR c.sever_with <> _bind_copy.sever_with OR c.hide_columns IS DISTINCT FROM _bind_copy.hide_columns
-           OR c.current_when IS DISTINCT FROM _bind_copy.current_when THEN
+           OR c.current_when IS DISTINCT FROM _bind_copy.current_when
+           OR c.copy_when IS DISTINCT FROM _bind_copy.copy_when THEN
             RAISE EXCEPTION '%: "%" is already bound as a copy of "%" with different settings', fn, relation, c.source
                 USING ERRCODE = 'duplicate_object',
-                      DETAIL = format('A copy with several sources is bound once per source with the same key_columns, patron_column, sever_with, hide_columns and current_when; existing binding: %s.',
+                      DETAIL = format('A copy with several sources is bound once per source with the same key_columns, patron_column, sever_with, hide_columns, current_when and copy_when; existing binding: %s.',
                                       to_jsonb(c) - 'relation' - 'bound_at' - 'bound_by'),
                       HINT = 'Call bind_copy() for this source with the settings of the existing binding, or unbind_copy() first to change them.';
         END IF;
@@ -211,7 +218,7 @@ BEGIN
     END IF;
     binding := jsonb_build_object('relation', relation, 'source', source, 'key_columns', keys, 'source_keys', skeys,
                                   'patron_column', patron_column, 'sever_with', sever_with,
-                                  'hide_columns', hide_columns, 'current_when', current_when,
+                                  'hide_columns', hide_columns, 'current_when', current_when, 'copy_when', copy_when,
                                   -- a copy's further sources (calls for other sources) are not settings of this call
                                   'more_sources', c.more_sources, 'more_source_keys', c.more_source_keys);
     IF @extschema@._bind_existing(fn, 'copy', relation, binding) THEN
@@ -228,4 +235,4 @@ BEGIN
     END IF;
 END $$;
 
-REVOKE ALL ON FUNCTION @extschema@._bind_copy(regclass,regclass,name,name,text,name,name[],name[],name[],text,boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._bind_copy(regclass,regclass,name,name,text,name,name[],name[],name[],text,boolean,text) FROM PUBLIC;

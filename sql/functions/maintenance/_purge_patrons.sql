@@ -44,13 +44,16 @@ BEGIN
     -- reach (copies not linked to any source row)
     FOR cb IN SELECT c.* FROM @extschema@.copy_binding c WHERE c.patron_column IS NOT NULL LOOP
         t := @extschema@._column_type_name(cb.relation, cb.patron_column);
+        -- only the rows that are copies (copy_when): the others are the ILS's own
         IF cb.sever_with = 'delete' THEN
-            EXECUTE pg_catalog.format('DELETE FROM %s WHERE %I = ANY ($1::%s[])', cb.relation, cb.patron_column, t) USING ids;
+            EXECUTE pg_catalog.format('DELETE FROM %s t WHERE t.%I = ANY ($1::%s[]) AND %s', cb.relation, cb.patron_column, t,
+                                      @extschema@._copy_when_sql(cb)) USING ids;
         ELSIF cb.sever_with = 'null' THEN
-            EXECUTE pg_catalog.format('UPDATE %s SET %I = NULL WHERE %I = ANY ($1::%s[])', cb.relation, cb.patron_column, cb.patron_column, t) USING ids;
+            EXECUTE pg_catalog.format('UPDATE %s t SET %I = NULL WHERE t.%I = ANY ($1::%s[]) AND %s', cb.relation, cb.patron_column,
+                                      cb.patron_column, t, @extschema@._copy_when_sql(cb)) USING ids;
         ELSIF cb.sever_with LIKE 'patron:%' THEN
-            EXECUTE pg_catalog.format('UPDATE %s SET %I = %L WHERE %I = ANY ($1::%s[])', cb.relation, cb.patron_column,
-                           substr(cb.sever_with, 8), cb.patron_column, t) USING ids;
+            EXECUTE pg_catalog.format('UPDATE %s t SET %I = %L WHERE t.%I = ANY ($1::%s[]) AND %s', cb.relation, cb.patron_column,
+                           substr(cb.sever_with, 8), cb.patron_column, t, @extschema@._copy_when_sql(cb)) USING ids;
         END IF;
         -- a copy a trigger of the ILS kept (a BEFORE trigger returned NULL:
         -- a notice kept while its bill is open) or gave the patron back
