@@ -44,7 +44,9 @@ SELECT pals_privacy.bind_loans('money.grocery', 'usr', 'billing_location', '{xac
 -- patron; its times equal the transaction's) and the notices about a circulation
 SELECT pals_privacy.bind_copy('money.materialized_billable_xact_summary', 'action.circulation', 'id', 'usr',
            hide_columns => '{xact_start,xact_finish,last_billing_ts,last_payment_ts}', more_sources => '{money.grocery}');
-SELECT pals_privacy.bind_copy('action_trigger.event', 'action.circulation', 'target', sever_with => 'delete');
+-- (event definition 3, hold.available, targets a hold: its notices are no circulation's copies)
+SELECT pals_privacy.bind_copy('action_trigger.event', 'action.circulation', 'target', sever_with => 'delete',
+           copy_when => 'event_def NOT IN (3)');
 -- the rendered notices: a short retention; the events that reference them (template_output)
 -- too, or the rule on the notices fails (23503) for every notice an event still references
 SELECT pals_privacy.retain('action_trigger.event', 'add_time', interval '90 days');
