@@ -10,7 +10,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pals_privacy;
 
 BEGIN;
-SELECT plan(36);
+SELECT plan(39);
 
 CREATE SCHEMA ics;
 CREATE TABLE ics.patrons (id bigint PRIMARY KEY, expires date NOT NULL DEFAULT 'infinity');
@@ -146,6 +146,15 @@ SELECT * FROM pg_temp.fails($$SELECT pals_privacy.unbind_copy('ics.xact_sums', s
     '55000', 'unbind_copy: "ics.grocery" is the only source of "ics.xact_sums"', 'unbind_copy of the only source is refused');
 UPDATE ics.grocery SET patron_id = NULL WHERE id = 5;
 SELECT is((SELECT patron_id FROM ics.xact_sums WHERE xact_id = 5), NULL, 'the source left severs the copy');
+-- a source gone without a DROP (a temporary table of an ended session), simulated by a dead OID
+SET LOCAL session_replication_role = replica;   -- damage, not a change: no audit trigger
+UPDATE pals_privacy.copy_binding SET more_sources = '{4000000000}', more_source_keys = '{id}' WHERE relation = 'ics.xact_sums'::regclass;
+RESET session_replication_role;
+SELECT results_eq($$SELECT kind, relation, problem FROM pals_privacy.binding_problems()$$,
+                  $$VALUES ('copy', 'ics.xact_sums'::regclass, 'source with OID 4000000000 no longer exists')$$,
+                  'binding_problems() names a copy''s source that no longer exists');
+SELECT is(pals_privacy._forget_dead_bindings(), 0, 'maintenance''s sweep of dead bindings ...');
+SELECT is(pg_temp.binding(), 'ics.grocery - ics.grocery:2', '... removes it from the copy''s sources');
 
 SELECT * FROM finish();
 ROLLBACK;
