@@ -12,15 +12,6 @@ BEGIN
                               FROM @extschema@.bindings b WHERE b.relation <> unbind.relation AND b.kind <> 'retain'),
                   HINT = 'Unbind those relations first.';
     END IF;
-    -- a copy (bind_copy) follows its sources: it must not be left following an unbound one
-    IF EXISTS (SELECT FROM @extschema@.copy_binding c, @extschema@._copy_sources(c) s WHERE s.source = unbind.relation) THEN
-        RAISE EXCEPTION '%: copies follow "%"', fn, relation
-            USING ERRCODE = 'dependent_objects_still_exist',
-                  DETAIL = (SELECT format('Copies of it: %s.', string_agg(c.relation::text, ', ' ORDER BY c.relation::text))
-                              FROM @extschema@.copy_binding c WHERE EXISTS (SELECT FROM @extschema@._copy_sources(c) s
-                                                                            WHERE s.source = unbind.relation)),
-                  HINT = 'Remove it from each copy first: pals_privacy.unbind_copy(copy, source => ...) where the copy has other sources, else pals_privacy.unbind_copy(copy).';
-    END IF;
     IF EXISTS (SELECT 1 FROM @extschema@.loan_binding b WHERE b.relation = unbind.relation) THEN
         PERFORM @extschema@._drop_loan_triggers(relation);
     END IF;
