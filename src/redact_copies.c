@@ -75,32 +75,6 @@
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
-static AttrNumber
-copy_column(Oid relid, const char *column)
-{
-	AttrNumber	attno = get_attnum(relid, column);
-
-	if (attno == InvalidAttrNumber)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("pals_privacy: bound column \"%s\" of \"%s\" no longer exists",
-						column, get_rel_name(relid)),
-				 errhint("Bind the copy again with pals_privacy.unbind_copy() and pals_privacy.bind_copy().")));
-	return attno;
-}
-
-static Var *
-var_of(Oid relid, const char *column, Index varno, Index levelsup)
-{
-	AttrNumber	attno = copy_column(relid, column);
-	Oid			type;
-	int32		typmod;
-	Oid			coll;
-
-	get_atttypetypmodcoll(relid, attno, &type, &typmod, &coll);
-	return makeVar(varno, attno, type, typmod, coll, levelsup);
-}
-
 static Expr *
 not_null(Expr *e)
 {
@@ -121,8 +95,8 @@ not_null(Expr *e)
 static Expr *
 key_equal(Oid source, const char *skey, Index srti, Oid relid, const char *ckey, Index crti)
 {
-	Var		   *sv = var_of(source, skey, srti, 0);
-	Var		   *cv = var_of(relid, ckey, crti, 1);
+	Var		   *sv = pals_bound_var(source, skey, srti, 0);
+	Var		   *cv = pals_bound_var(relid, ckey, crti, 1);
 	Oid			opclass = GetDefaultOpClass(sv->vartype, BTREE_AM_OID);
 	Oid			family;
 	Oid			intype;
@@ -317,7 +291,7 @@ source_visible(const CopyBinding *c, Oid source, List *source_keys, Oid relid, I
 		return (Expr *) makeBoolConst(false, false);
 	rel = relation_open(source, AccessShareLock);
 
-	patron = var_of(source, b->patron_column, 1, 0);
+	patron = pals_bound_var(source, b->patron_column, 1, 0);
 	more = list_make1(not_null((Expr *) patron));
 	sub = source_query(c, source, source_keys, rel, relid, rti, NIL, &pstate);
 	if (sub == NULL)

@@ -289,19 +289,7 @@ redact_only_our_row_security(Relation rel)
 static Var *
 column_var(RteRules *r, const char *column)
 {
-	AttrNumber	attno = get_attnum(r->relid, column);
-	Oid			type;
-	int32		typmod;
-	Oid			coll;
-
-	if (attno == InvalidAttrNumber)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("pals_privacy: bound column \"%s\" of \"%s\" no longer exists",
-						column, get_rel_name(r->relid)),
-				 errhint("Bind the relation again with pals_privacy.unbind() and the bind call.")));
-	get_atttypetypmodcoll(r->relid, attno, &type, &typmod, &coll);
-	return makeVar(r->rti, attno, type, typmod, coll, 0);
+	return pals_bound_var(r->relid, column, r->rti, 0);
 }
 
 static Expr *
