@@ -19,6 +19,7 @@ BEGIN
               WHERE s.source::oid = ANY (removed) AND EXISTS (SELECT FROM pg_class r WHERE r.oid = s.source::oid) LOOP
         PERFORM @extschema@._drop_trigger(t, tg || '_u');
         PERFORM @extschema@._drop_trigger(t, tg || '_d');
+        PERFORM @extschema@._drop_trigger(t, tg || '_t');
     END LOOP;
     UPDATE @extschema@.copy_binding x
        SET source = r.sources[1], source_keys = r.keys[1:cardinality(c.key_columns)],
