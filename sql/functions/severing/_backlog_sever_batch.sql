@@ -53,8 +53,12 @@ BEGIN
     sever_sql := CASE WHEN b.sever_with = 'delete'
                       THEN 'DELETE FROM ONLY %1$s t USING'
                       WHEN b.sever_with = 'null'
-                      THEN format('UPDATE ONLY %%1$s t SET %I = NULL FROM', b.patron_column)
-                      ELSE format('UPDATE ONLY %%1$s t SET %I = %L FROM', b.patron_column, substr(b.sever_with, 8)) END
+                      THEN format('UPDATE ONLY %%1$s t SET %s FROM',
+                                  (SELECT replace(string_agg(format('%I = NULL', c), ', '), '%', '%%')
+                                     FROM unnest(b.patron_column || coalesce(b.more_patron_columns, '{}')) c))
+                      ELSE format('UPDATE ONLY %%1$s t SET %s FROM',
+                                  (SELECT replace(string_agg(format('%I = %L', c, substr(b.sever_with, 8)), ', '), '%', '%%')
+                                     FROM unnest(b.patron_column || coalesce(b.more_patron_columns, '{}')) c)) END
               || ' unnest($1::tid[], $2::boolean[], $3::text[], $4::text[], $5::timestamptz[]) AS x (tid, optin, patron, item, closed_at)'
               || ' WHERE t.ctid = ANY ($1) AND t.ctid = x.tid'
               || format(' RETURNING t.ctid AS new_tid, x.tid AS old_tid, x.optin, x.patron, x.item, x.closed_at, %s AS still',
