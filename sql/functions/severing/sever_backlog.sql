@@ -90,6 +90,9 @@ BEGIN
                                     IN ('timestamp with time zone', 'timestamp without time zone', 'date')
                                THEN format('(%s)::timestamptz', order_expr) ELSE 'NULL::timestamptz' END;
         LOOP
+            -- each statement of a batch is planned for its rows and run
+            -- once: compiling it (JIT, for the cost of reading by TID) is waste
+            PERFORM pg_catalog.set_config('jit', 'off', true);
             -- the next batch of items that have closed rows (rows without an
             -- item come after: NULL is no place to resume from)
             EXECUTE format('SELECT array_agg(i::text ORDER BY i) FROM (
