@@ -12,7 +12,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pals_privacy;
 \set VERBOSITY terse
 
-SELECT plan(11);
+SELECT plan(13);
 
 CREATE SCHEMA bc;
 CREATE TABLE bc.patrons (id bigint PRIMARY KEY, expires date NOT NULL DEFAULT 'infinity');
@@ -74,6 +74,10 @@ DO $$ BEGIN
                                    source_keys => '{id}');
 END $$;
 CREATE TABLE bc.before AS SELECT * FROM bc.loans;
+-- statistics sampled before the backlog: of every patron column; on one partition, extended
+-- statistics over (patron, item) too
+CREATE STATISTICS bc.loans_a_patron_item (mcv) ON patron_id, item_id FROM bc.loans_a;
+ANALYZE bc.loans, bc.current;
 
 CALL pals_privacy.sever_backlog(batch_size => 2);
 
@@ -111,6 +115,20 @@ SELECT is((SELECT string_agg(c.copy || ':' || c.loan_id, ' ' ORDER BY c.copy, c.
             WHERE NOT EXISTS (SELECT FROM bc.audit a WHERE a.loan_id = c.loan_id AND a.xact = c.xact AND a.new_patron IS NULL)),
           NULL, 'every copy was severed in the transaction that severed its loan');
 SELECT is((SELECT count(DISTINCT xact) FROM bc.audit), 4::bigint, 'by a backlog of four batches');
+
+-- statistics: analyzed again, so that they hold no patron the rows lost (a relation with
+-- extended statistics wholly, else its patron column)
+SELECT is((SELECT string_agg(s.tablename || ':' || round(s.null_frac::numeric, 2), ' ' ORDER BY s.tablename) FROM pg_stats s
+            WHERE s.schemaname = 'bc' AND s.tablename IN ('loans_a', 'loans_b', 'current') AND s.attname = 'patron_id'),
+          (SELECT string_agg(r || ':' || round(n::numeric, 2), ' ' ORDER BY r) FROM (
+               SELECT 'current' r, avg((patron_id IS NULL)::int) n FROM bc.current
+               UNION ALL SELECT split_part(tableoid::regclass::text, '.', 2), avg((patron_id IS NULL)::int) FROM bc.loans GROUP BY tableoid) x),
+          'pg_stats of the patron columns: sampled after the backlog');
+SELECT is((SELECT count(*) FROM pg_statistic_ext s JOIN pg_statistic_ext_data d ON d.stxoid = s.oid, pg_mcv_list_items(d.stxdmcv) m
+            WHERE s.stxname = 'loans_a_patron_item'
+              AND NOT EXISTS (SELECT FROM bc.loans_a l WHERE l.patron_id IS NOT DISTINCT FROM m.values[1]::bigint
+                                                        AND l.item_id = m.values[2]::int)),
+          0::bigint, 'the extended statistics hold no (patron, item) the rows no longer have');
 
 -- the copy triggers are left out of the backlog's statements only: a later change of a loan's
 -- patron severs its copies through them
