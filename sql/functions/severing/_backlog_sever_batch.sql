@@ -154,9 +154,12 @@ BEGIN
                                             WHERE o.ctid = ANY ($1) AND s.optin AND NOT s.still ORDER BY s.old_tid)',
                                    r.rid::regclass);
         END IF;
-        stmt := stmt || ' SELECT count(*), coalesce(array_agg(new_tid) FILTER (WHERE still), ''{}''),
-                                 array_agg(patron) FILTER (WHERE NOT still), array_agg(item) FILTER (WHERE NOT still),
-                                 array_agg(closed_at) FILTER (WHERE NOT still) FROM s';
+        -- (the patrons, items and closed times of the rows severed: for their
+        -- statistics records, if the binding collects them)
+        stmt := stmt || ' SELECT count(*), coalesce(array_agg(new_tid) FILTER (WHERE still), ''{}'')'
+                     || CASE WHEN stats THEN ', array_agg(patron) FILTER (WHERE NOT still), array_agg(item) FILTER (WHERE NOT still),
+                                              array_agg(closed_at) FILTER (WHERE NOT still) FROM s'
+                             ELSE ', NULL::text[], NULL::text[], NULL::timestamptz[] FROM s' END;
         BEGIN
             PERFORM @extschema@._copy_sever_collect();
             -- re-pointed to the guarded placeholder: no foreign-key check
