@@ -18,7 +18,9 @@
 # transaction, as ils_app.  --workload staff: instead, N staff reads as branch_staff, cycling
 # through the six query shapes of bench/staff_shapes.sql (variants base,bound,severed: severed is
 # bound's data with the extension dropped); --workload staff_busy: the same with a return (as
-# ils_app, committed) before each read, so that no answer is kept from one read to the next.  Prints instructions per item (three transactions), after subtracting a
+# ils_app, committed) before each read, so that no answer is kept from one read to the next;
+# --workload copies: N staff reads of the derived copies (demo.fines, demo.loan_events,
+# demo.xact_summaries: by patron, by loan, whole-table counts), variants base,bound.  Prints instructions per item (three transactions), after subtracting a
 # run of the same session with no statements, and the ratio to base; and, with --annotate, the
 # extension's own functions' inclusive share.
 set -euo pipefail
@@ -43,6 +45,7 @@ done
 case "$WORKLOAD" in
     circulation) VARIANTS="${VARIANTS:-base,bound,fkcheck}" ;;
     staff|staff_busy) VARIANTS="${VARIANTS:-base,bound,severed}" ;;
+    copies) VARIANTS="${VARIANTS:-base,bound}" ;;
     *) echo "callgrind.sh: unknown workload $WORKLOAD" >&2; exit 2 ;;
 esac
 command -v valgrind >/dev/null || { echo "callgrind.sh: valgrind is not installed" >&2; exit 1; }
@@ -65,7 +68,7 @@ q -d postgres -c 'CREATE DATABASE tpl' >/dev/null
 q -d tpl -f "$ROOT/demo/schema.sql" >/dev/null
 q -d tpl -v scale="$SCALE" -f "$ROOT/demo/generate.sql" >/dev/null
 q -d tpl -f "$ROOT/demo/roles.sql" >/dev/null
-[ "$WORKLOAD" != circulation ] && q -d tpl -v scale="$SCALE" -f "$HERE/shapes.sql" >/dev/null
+case "$WORKLOAD" in staff|staff_busy) q -d tpl -v scale="$SCALE" -f "$HERE/shapes.sql" >/dev/null ;; esac
 IFS=, read -r -a VLIST <<<"$VARIANTS"
 for v in "${VLIST[@]}"; do
     q -d postgres -c "CREATE DATABASE cg_$v TEMPLATE tpl" >/dev/null
@@ -73,7 +76,7 @@ for v in "${VLIST[@]}"; do
         base) ;;
         bound|fkcheck|severed|plpgsql)
             q -d "cg_$v" -c 'CREATE EXTENSION pals_privacy' -f "$ROOT/demo/bind.sql" >/dev/null
-            [ "$WORKLOAD" != circulation ] && q -d "cg_$v" -f "$HERE/shapes_bind.sql" >/dev/null
+            case "$WORKLOAD" in staff|staff_busy) q -d "cg_$v" -f "$HERE/shapes_bind.sql" >/dev/null ;; esac
             q -d "cg_$v" -c 'CALL pals_privacy.sever_backlog()' >/dev/null
             [ "$v" = fkcheck ] && q -d "cg_$v" -c 'ALTER TABLE demo.patrons DISABLE TRIGGER pals_privacy_placeholder_guard' >/dev/null
             if [ "$v" = plpgsql ]; then   # the floor: the severed data, the rule as a PL/pgSQL trigger
@@ -94,7 +97,8 @@ for v in "${VLIST[@]}"; do
 done
 NPAT=$(psql -XAtq -h "$D" -p "$PORT" -U postgres -d tpl -c 'SELECT max(id) FROM demo.patrons')
 NHOT=1
-[ "$WORKLOAD" != circulation ] && NHOT=$(psql -XAtq -h "$D" -p "$PORT" -U postgres -d tpl -c 'SELECT max(item) FROM shapes.issues')
+NLOAN=$(psql -XAtq -h "$D" -p "$PORT" -U postgres -d tpl -c 'SELECT max(id) FROM demo.loans')
+case "$WORKLOAD" in staff|staff_busy) NHOT=$(psql -XAtq -h "$D" -p "$PORT" -U postgres -d tpl -c 'SELECT max(item) FROM shapes.issues') ;; esac
 pg "$(command -v pg_ctl)" -D "$D/data" -w stop >/dev/null
 [ "$INSTALL" = 1 ] && { flock -u 8; exec 8>&-; say "released the install lock"; }
 say "databases ready (scale $SCALE); counting $ITEMS items per variant"
@@ -111,6 +115,15 @@ staff_read() {  # i: one of the six shapes of bench/staff_shapes.sql, with fixed
         5) echo "SELECT l.checked_out_at, l.returned_at, p.id, p.name FROM demo.loans l LEFT JOIN demo.patrons p ON p.id = l.patron_id WHERE l.item_id = $hot ORDER BY l.checked_out_at DESC LIMIT 5;" ;;
     esac
 }
+copy_read() {  # i: one of four reads of the derived copies, with fixed parameters
+    local i="$1" patron=$(( 1 + (i * 7919) % NPAT )) loan=$(( 1 + (i * 104729) % NLOAN ))
+    case $(( i % 4 )) in
+        0) echo "SELECT f.id, f.patron_id, f.loan_id, f.amount, f.created_at FROM demo.fines f WHERE f.patron_id = $patron;" ;;
+        1) echo "SELECT count(*), count(patron_id), count(loan_id), count(created_at) FROM demo.fines;" ;;
+        2) echo "SELECT e.loan_id, e.patron_id, e.kind FROM demo.loan_events e WHERE e.loan_id BETWEEN $loan AND $loan + 200;" ;;
+        3) echo "SELECT count(*), count(patron_id) FROM demo.loan_events UNION ALL SELECT count(*), count(patron_id) FROM demo.xact_summaries;" ;;
+    esac
+}
 {
     case "$WORKLOAD" in
         circulation)
@@ -124,6 +137,9 @@ staff_read() {  # i: one of the six shapes of bench/staff_shapes.sql, with fixed
         staff)
             echo "SET ROLE branch_staff;"
             for ((i = 1; i <= ITEMS; i++)); do staff_read "$i"; done ;;
+        copies)
+            echo "SET ROLE branch_staff;"
+            for ((i = 1; i <= ITEMS; i++)); do copy_read "$i"; done ;;
         staff_busy)
             for ((i = 1; i <= ITEMS; i++)); do
                 echo "SET ROLE ils_app;"

@@ -209,19 +209,9 @@ pals_loan_current_quals(const LoanBinding *b, Oid relid, Index varno)
 
 		for (int i = 0; i < b->nclosed; i++)
 		{
-			AttrNumber	attno = get_attnum(relid, b->closed_columns[i]);
-			Oid			type;
-			int32		typmod;
-			Oid			coll;
 			NullTest   *n = makeNode(NullTest);
 
-			if (attno == InvalidAttrNumber)
-				ereport(ERROR,
-						(errcode(ERRCODE_UNDEFINED_COLUMN),
-						 errmsg("pals_privacy: bound column \"%s\" of \"%s\" no longer exists",
-								b->closed_columns[i], get_rel_name(relid))));
-			get_atttypetypmodcoll(relid, attno, &type, &typmod, &coll);
-			n->arg = (Expr *) makeVar(varno, attno, type, typmod, coll, 0);
+			n->arg = (Expr *) pals_bound_var(relid, b->closed_columns[i], varno, 0);
 			n->nulltesttype = IS_NOT_NULL;
 			n->location = -1;
 			any = lappend(any, n);
@@ -232,19 +222,9 @@ pals_loan_current_quals(const LoanBinding *b, Oid relid, Index varno)
 	settled = pals_loan_condition(b, false, relid, varno);
 	if (settled == NULL && b->settled_column != NULL)
 	{
-		AttrNumber	attno = get_attnum(relid, b->settled_column);
-		Oid			type;
-		int32		typmod;
-		Oid			coll;
 		NullTest   *n = makeNode(NullTest);
 
-		if (attno == InvalidAttrNumber)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_COLUMN),
-					 errmsg("pals_privacy: bound column \"%s\" of \"%s\" no longer exists",
-							b->settled_column, get_rel_name(relid))));
-		get_atttypetypmodcoll(relid, attno, &type, &typmod, &coll);
-		n->arg = (Expr *) makeVar(varno, attno, type, typmod, coll, 0);
+		n->arg = (Expr *) pals_bound_var(relid, b->settled_column, varno, 0);
 		n->nulltesttype = IS_NOT_NULL;
 		n->location = -1;
 		settled = (Expr *) n;

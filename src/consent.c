@@ -266,16 +266,11 @@ static OutboxColumns columns;
 static AttrNumber
 outbox_attnum(Relation rel, const char *column, FmgrInfo *out, bool *byval, int16 *len)
 {
-	AttrNumber	attno = get_attnum(RelationGetRelid(rel), column);
+	AttrNumber	attno = pals_bound_attnum(RelationGetRelid(rel), column);
 	Form_pg_attribute att;
 	Oid			func;
 	bool		varlena;
 
-	if (attno == InvalidAttrNumber)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("column \"%s\" of bound outbox \"%s\" does not exist",
-						column, RelationGetRelationName(rel))));
 	att = TupleDescAttr(RelationGetDescr(rel), attno - 1);
 	getTypeOutputInfo(att->atttypid, &func, &varlena);
 	fmgr_info_cxt(func, out, TopMemoryContext);

@@ -34,9 +34,11 @@
  *     A copy with several sources (bind_copy once per source: Koha's issues
  *     and old_issues, one issue_id) has these triggers on each; those on a
  *     source after the first name it (TG_ARGV[1]), and the statement severs
- *     only copies no other source holds an identified row for
- *     (_copy_binding_as, _copy_sever_sql): a return that moves the loan
- *     (INSERT into old_issues, then DELETE from issues) keeps the fine's link.
+ *     only copies no other source holds an identified row for, written in
+ *     the same transaction (_copy_binding_as, _copy_sever_sql, _copy_held,
+ *     _written_here below): a return that moves the loan (INSERT into
+ *     old_issues, then DELETE from issues) keeps the fine's link, a decoy
+ *     written before does not.
  */
 #include "pals_privacy.h"
 
@@ -60,6 +62,7 @@
 PG_FUNCTION_INFO_V1(pals_privacy_sever_copies);
 PG_FUNCTION_INFO_V1(pals_privacy_copy_sever_collect);
 PG_FUNCTION_INFO_V1(pals_privacy_copy_sever_flush);
+PG_FUNCTION_INFO_V1(pals_privacy_written_here);
 
 typedef struct CopyKey
 {
@@ -859,4 +862,20 @@ pals_privacy_copy_sever_flush(PG_FUNCTION_ARGS)
 	SPI_finish();
 	batch_reset();
 	PG_RETURN_INT64(total);
+}
+
+/*
+ * pals_privacy._written_here(xid) returns boolean: was a row with this xmin
+ * written by the current transaction (or one of its subtransactions, not
+ * rolled back)?  With several sources, a source's sever leaves the copy
+ * alone only for a row of another source written in the same transaction:
+ * the row moved there (Koha's return, INSERT into old_issues then DELETE
+ * from issues), never a row written before by someone else (a decoy with
+ * the key, _copy_held).  A row visible to the statement whose xmin is in
+ * progress is the transaction's own.
+ */
+Datum
+pals_privacy_written_here(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(TransactionIdIsCurrentTransactionId(DatumGetTransactionId(PG_GETARG_DATUM(0))));
 }

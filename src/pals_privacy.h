@@ -221,6 +221,8 @@ extern int	pals_execute_sql_as(Oid role, const char *sql, int nargs, Oid *argtyp
 extern void pals_inheritance_parents(Oid relid, List **out);
 extern void pals_ancestors(Oid relid, List **out);
 extern double pals_reltuples(Oid relid);
+extern AttrNumber pals_bound_attnum(Oid relid, const char *column);
+extern Var *pals_bound_var(Oid relid, const char *column, Index varno, Index levelsup);
 extern void pals_retire_context(MemoryContext cxt);
 
 /* crypto.c */

@@ -44,6 +44,19 @@
  *     once, read unredacted (copy_source_visible), so a decoy in the other
  *     source, or a move half done, reads as a hidden source.
  *
+ *     A copy row whose source row was deleted or severed stays severed for
+ *     good.  Severing does that for the rows it changes (they lose their
+ *     patron or link); the rows a trigger of the ILS kept from it (pending)
+ *     have their key recorded in pals_privacy.copy_tomb, and the rule ends
+ *
+ *         AND NOT EXISTS (SELECT 1 FROM copy_tomb t WHERE t.relation = copy
+ *                           AND copy.key1 = t.key[1]::type1 AND ...)
+ *
+ *     (not_tombed), so that no row given the key later (a new loan with the
+ *     old key, the severed row re-identified, a decoy in another source)
+ *     opens them.  Probed after the source's rule, only for rows whose
+ *     source the class reads; hashable.
+ *
  *     The subqueries read the source without a check of the caller's
  *     privileges on it (as PostgreSQL reads an inheritance child through its
  *     parent): what the caller learns is that boolean, computed under the
@@ -57,7 +70,9 @@
 #include "access/htup_details.h"
 #include "access/nbtree.h"
 #include "access/relation.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_am.h"
+#include "catalog/pg_collation.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_inherits.h"
@@ -74,32 +89,6 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
-
-static AttrNumber
-copy_column(Oid relid, const char *column)
-{
-	AttrNumber	attno = get_attnum(relid, column);
-
-	if (attno == InvalidAttrNumber)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("pals_privacy: bound column \"%s\" of \"%s\" no longer exists",
-						column, get_rel_name(relid)),
-				 errhint("Bind the copy again with pals_privacy.unbind_copy() and pals_privacy.bind_copy().")));
-	return attno;
-}
-
-static Var *
-var_of(Oid relid, const char *column, Index varno, Index levelsup)
-{
-	AttrNumber	attno = copy_column(relid, column);
-	Oid			type;
-	int32		typmod;
-	Oid			coll;
-
-	get_atttypetypmodcoll(relid, attno, &type, &typmod, &coll);
-	return makeVar(varno, attno, type, typmod, coll, levelsup);
-}
 
 static Expr *
 not_null(Expr *e)
@@ -121,8 +110,8 @@ not_null(Expr *e)
 static Expr *
 key_equal(Oid source, const char *skey, Index srti, Oid relid, const char *ckey, Index crti)
 {
-	Var		   *sv = var_of(source, skey, srti, 0);
-	Var		   *cv = var_of(relid, ckey, crti, 1);
+	Var		   *sv = pals_bound_var(source, skey, srti, 0);
+	Var		   *cv = pals_bound_var(relid, ckey, crti, 1);
 	Oid			opclass = GetDefaultOpClass(sv->vartype, BTREE_AM_OID);
 	Oid			family;
 	Oid			intype;
@@ -317,7 +306,7 @@ source_visible(const CopyBinding *c, Oid source, List *source_keys, Oid relid, I
 		return (Expr *) makeBoolConst(false, false);
 	rel = relation_open(source, AccessShareLock);
 
-	patron = var_of(source, b->patron_column, 1, 0);
+	patron = pals_bound_var(source, b->patron_column, 1, 0);
 	more = list_make1(not_null((Expr *) patron));
 	sub = source_query(c, source, source_keys, rel, relid, rti, NIL, &pstate);
 	if (sub == NULL)
@@ -412,8 +401,107 @@ copy_source_visible(const CopyBinding *c, Oid relid, Index rti, const Redaction 
 	return visible;
 }
 
+/*
+ * NOT EXISTS (SELECT 1 FROM pals_privacy.copy_tomb t
+ *              WHERE t.relation = <copy> AND copy.k1 = (t.key[1])::type1 AND ...):
+ * the copy row's key is not one whose copies were severed for good (a row
+ * the ILS kept when its source row was deleted or severed, recorded by
+ * _copy_tomb_record).  The stored key is text in a canonical form (ISO
+ * dates, UTC), read back into each key column's type, so the comparison is
+ * the column's own equality whatever the reading session's TimeZone or
+ * DateStyle; hashable, so the planner may hash the (few) keys once per
+ * query instead of probing per row.  NULL where the table is missing (the
+ * library newer than the installed script, which had no copies).
+ */
+static Expr *
+not_tombed(const CopyBinding *c, Oid relid, Index rti)
+{
+	Oid			nsp = get_namespace_oid("pals_privacy", true);
+	Oid			tomb = OidIsValid(nsp) ? get_relname_relid("copy_tomb", nsp) : InvalidOid;
+	Relation	rel;
+	ParseState *pstate;
+	ParseNamespaceItem *nsitem;
+	Query	   *sub;
+	RangeTblRef *rtr;
+	List	   *quals;
+	ListCell   *lk;
+	int			n = 0;
+
+	if (!OidIsValid(tomb))
+		return NULL;
+	rel = relation_open(tomb, AccessShareLock);
+	pstate = make_parsestate(NULL);
+	nsitem = addRangeTableEntryForRelation(pstate, rel, AccessShareLock, NULL, true, false);
+	sub = makeNode(Query);
+	sub->commandType = CMD_SELECT;
+	sub->querySource = QSRC_ORIGINAL;
+	sub->canSetTag = true;
+	sub->rtable = pstate->p_rtable;
+	pals_take_permissions(sub, pstate);
+	pals_read_unchecked(sub, rt_fetch(nsitem->p_rtindex, sub->rtable));
+
+	quals = list_make1(make_op(pstate, list_make1(makeString("=")),
+							   (Node *) pals_bound_var(tomb, "relation", nsitem->p_rtindex, 0),
+							   (Node *) makeConst(REGCLASSOID, -1, InvalidOid, sizeof(Oid),
+												  ObjectIdGetDatum(relid), false, true),
+							   NULL, -1));
+	foreach(lk, c->key_columns)
+	{
+		Var		   *cv = pals_bound_var(relid, lfirst(lk), rti, 1);
+		SubscriptingRef *element = makeNode(SubscriptingRef);
+		Node	   *stored;
+
+		/* t.key[n] */
+		element->refcontainertype = TEXTARRAYOID;
+		element->refelemtype = TEXTOID;
+		element->refrestype = TEXTOID;
+		element->reftypmod = -1;
+		element->refcollid = DEFAULT_COLLATION_OID;
+		element->refupperindexpr = list_make1(makeConst(INT4OID, -1, InvalidOid, sizeof(int32),
+														Int32GetDatum(++n), false, true));
+		element->reflowerindexpr = NIL;
+		element->refexpr = (Expr *) pals_bound_var(tomb, "key", nsitem->p_rtindex, 0);
+		element->refassgnexpr = NULL;
+		stored = coerce_to_target_type(pstate, (Node *) element, TEXTOID, cv->vartype, -1,
+									   COERCION_EXPLICIT, COERCE_EXPLICIT_CAST, -1);
+		if (stored == NULL)
+		{
+			/* a key that cannot be read back: every row of the copy reads as hidden */
+			free_parsestate(pstate);
+			relation_close(rel, NoLock);
+			return (Expr *) makeBoolConst(false, false);
+		}
+		quals = lappend(quals, make_op(pstate, list_make1(makeString("=")), (Node *) cv, stored, NULL, -1));
+	}
+	free_parsestate(pstate);
+	rtr = makeNode(RangeTblRef);
+	rtr->rtindex = nsitem->p_rtindex;
+	sub->jointree = makeFromExpr(list_make1(rtr), (Node *) makeBoolExpr(AND_EXPR, quals, -1));
+	sub->targetList = list_make1(makeTargetEntry((Expr *) makeConst(INT4OID, -1, InvalidOid, sizeof(int32),
+																	Int32GetDatum(1), false, true),
+												 1, pstrdup("tombed"), false));
+	relation_close(rel, NoLock);
+	return makeBoolExpr(NOT_EXPR, list_make1(sublink(EXISTS_SUBLINK, sub)), -1);
+}
+
+/*
+ * The rule of a copy: its source's (copy_source_visible), and its key not
+ * severed for good (not_tombed), in that order: the probe of the recorded
+ * keys runs only for rows whose source the class reads.
+ */
+static Expr *
+copy_visible(const CopyBinding *c, Oid relid, Index rti, const Redaction *red)
+{
+	Expr	   *visible = copy_source_visible(c, relid, rti, red);
+	Expr	   *alive = not_tombed(c, relid, rti);
+
+	if (alive == NULL || (IsA(visible, Const) && !DatumGetBool(((Const *) visible)->constvalue)))
+		return visible;
+	return makeBoolExpr(AND_EXPR, list_make2(visible, alive), -1);
+}
+
 void
 redact_copies_init(void)
 {
-	redact_copy_visible = copy_source_visible;
+	redact_copy_visible = copy_visible;
 }

@@ -13,6 +13,7 @@
 #include "hooks.h"
 
 #include "access/table.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "commands/copy.h"
 #include "executor/executor.h"
@@ -284,9 +285,39 @@ guard_row_counts(QueryDesc *qd, bool before)
 					   "list pals_privacy first in shared_preload_libraries.")));
 }
 
+/*
+ * A serializable transaction predicate-locks every tuple an index scan
+ * fetches, before any qual runs: the hidden loans of patron 42 that a
+ * probe on patron_id = 42 meets and the security quals then remove, and
+ * the tracker pages _last_borrower() reads for them.  pg_locks shows those
+ * SIReadLocks (relation, page, tuple) to every role of the cluster, from
+ * any database, for as long as the transaction lives: which rows hold 42,
+ * and by a probe on the key, which loans they are.  No filter of pg_locks
+ * in this database can hide them from a session in another, so for a
+ * redacted class a query on a bound relation is refused in serializable
+ * isolation (repeatable read gives the same snapshot without the locks).
+ */
+static void
+guard_predicate_locks(QueryDesc *qd, int eflags)
+{
+	Redaction	red;
+
+	if (!IsolationIsSerializable() || (eflags & EXEC_FLAG_EXPLAIN_ONLY) || !pals_extension_ready() || !redaction_applies(&red) ||
+		red.class == PALS_CLASS_OPERATIONAL || !plan_reads_bound(qd->plannedstmt))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("a serializable transaction may not read bound relations for privacy class %s",
+					pals_class_name(red.class)),
+			 errdetail("Serializable isolation predicate-locks the rows its scans meet, rows the class may not see "
+					   "too, and pg_locks shows those locks to every role."),
+			 errhint("Use REPEATABLE READ or READ COMMITTED for this role's transactions.")));
+}
+
 void
 pals_redact_executor_start(QueryDesc *qd, int eflags, ExecutorStart_hook_type next)
 {
+	guard_predicate_locks(qd, eflags);
 	guard_row_counts(qd, true);
 	next(qd, eflags);
 	/* a hook that ran after ours may have turned row counts on */

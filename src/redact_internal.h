@@ -100,6 +100,7 @@ typedef struct Derived
 	Oid			fn_preloaded;
 	int			ncounters;		/* statistics counters keyed by an OID (see mask_counters) */
 	Oid		   *counters;		/* sorted */
+	Oid			io_counters[2];	/* pg_stat_get_io(), pg_stat_get_backend_io(): refused */
 	List	   *templates;		/* of RuleTemplate *: rules built once */
 } Derived;
 
@@ -125,6 +126,7 @@ extern bool redact_bound_below(Oid relid);
 extern int	redact_relation_natts(Oid relid);
 extern bool redact_is_sql_function(Oid fn);
 extern bool redact_is_counter(Oid fn);
+extern bool redact_is_io_counter(Oid fn);
 extern bool redact_only_our_row_security(Relation rel);
 extern Expr *redact_call(Oid fn, List *args);
 extern RteRules *redact_rules_for(Oid relid, int rti, const RelPolicy *p, const Redaction *red);

@@ -91,8 +91,22 @@ find_counters(Derived *d)
 	{
 		Form_pg_proc f = (Form_pg_proc) GETSTRUCT(tup);
 
+		/*
+		 * The I/O statistics of the cluster and of one backend (16 and
+		 * later): blocks hit and read, counted the moment a scan fetches a
+		 * hidden row's page, whatever the quals do next.
+		 */
+		if (f->pronamespace == PG_CATALOG_NAMESPACE &&
+			(strcmp(NameStr(f->proname), "pg_stat_get_io") == 0 ||
+			 strcmp(NameStr(f->proname), "pg_stat_get_backend_io") == 0))
+			d->io_counters[NameStr(f->proname)[12] == 'b'] = f->oid;
+
+		/*
+		 * (scalar results only: pg_stat_get_subscription(oid) and the like
+		 * return rows, which a CASE cannot, and count no tuples)
+		 */
 		if (f->pronamespace != PG_CATALOG_NAMESPACE || f->pronargs != 1 ||
-			f->proargtypes.values[0] != OIDOID ||
+			f->proargtypes.values[0] != OIDOID || f->proretset || f->prorettype == RECORDOID ||
 			strncmp(NameStr(f->proname), "pg_stat_get_", 12) != 0)
 			continue;
 		if (d->ncounters == size)
@@ -102,6 +116,14 @@ find_counters(Derived *d)
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 	qsort(d->counters, d->ncounters, sizeof(Oid), oid_cmp);
+}
+
+bool
+redact_is_io_counter(Oid fn)
+{
+	const Derived *d = redact_derived();
+
+	return OidIsValid(fn) && (fn == d->io_counters[0] || fn == d->io_counters[1]);
 }
 
 bool
@@ -288,19 +310,7 @@ redact_only_our_row_security(Relation rel)
 static Var *
 column_var(RteRules *r, const char *column)
 {
-	AttrNumber	attno = get_attnum(r->relid, column);
-	Oid			type;
-	int32		typmod;
-	Oid			coll;
-
-	if (attno == InvalidAttrNumber)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("pals_privacy: bound column \"%s\" of \"%s\" no longer exists",
-						column, get_rel_name(r->relid)),
-				 errhint("Bind the relation again with pals_privacy.unbind() and the bind call.")));
-	get_atttypetypmodcoll(r->relid, attno, &type, &typmod, &coll);
-	return makeVar(r->rti, attno, type, typmod, coll, 0);
+	return pals_bound_var(r->relid, column, r->rti, 0);
 }
 
 static Expr *

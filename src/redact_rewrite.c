@@ -1008,7 +1008,8 @@ redact_calls_counter_walker(Node *node, void *context)
 		return false;
 	if (IsA(node, Query))
 		return query_tree_walker((Query *) node, redact_calls_counter_walker, context, 0);
-	if (IsA(node, FuncExpr) && redact_is_counter(((FuncExpr *) node)->funcid))
+	if (IsA(node, FuncExpr) && (redact_is_counter(((FuncExpr *) node)->funcid) ||
+								redact_is_io_counter(((FuncExpr *) node)->funcid)))
 		return true;
 	if (IsA(node, OpExpr))
 	{
@@ -1030,6 +1031,12 @@ redact_counters_mutator(Node *node, void *context)
 		return (Node *) query_tree_mutator((Query *) node, redact_counters_mutator, context, 0);
 	if (IsA(node, OpExpr))
 		set_opfuncid((OpExpr *) node);
+	if (IsA(node, FuncExpr) && redact_is_io_counter(((FuncExpr *) node)->funcid))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("I/O statistics (%s) are not available to privacy classes below operational",
+						get_func_name(((FuncExpr *) node)->funcid)),
+				 errdetail("They count the blocks a query hit or read, those of rows the class may not see included.")));
 	if ((IsA(node, FuncExpr) && redact_is_counter(((FuncExpr *) node)->funcid)) ||
 		(IsA(node, OpExpr) && redact_is_counter(((OpExpr *) node)->opfuncid)))
 	{

@@ -40,6 +40,16 @@ statistics_visible(Oid relid)
 {
 	char		kind = get_rel_relkind(relid);
 
+	/*
+	 * Not a relation: a function's counters (pg_stat_user_functions, with
+	 * track_functions on).  The rewritten query calls the extension's own
+	 * predicates once per row it meets, hidden rows too, and a binding's
+	 * condition may call the ILS's functions the same way: how often they
+	 * ran tells how many hidden rows a probe met.  Hidden (NULL) for every
+	 * function, which no binding names.
+	 */
+	if (kind == '\0')
+		return false;
 	if (kind == RELKIND_INDEX || kind == RELKIND_PARTITIONED_INDEX)
 		relid = IndexGetRelation(relid, true);
 	return !OidIsValid(relid) || !pals_statistics_of_bound(relid);

@@ -274,6 +274,7 @@ config_oid_array(ConfigScan *cs, HeapTuple tup, int col)
 	Oid			type = InvalidOid;
 	bool		isnull;
 	Datum		d = config_datum(cs, tup, col, &type, &isnull);
+	ArrayType  *array;
 	Datum	   *elems;
 	bool	   *nulls;
 	int			nelems;
@@ -281,7 +282,8 @@ config_oid_array(ConfigScan *cs, HeapTuple tup, int col)
 
 	if (isnull)
 		return NIL;
-	deconstruct_array(DatumGetArrayTypeP(d), ARR_ELEMTYPE(DatumGetArrayTypeP(d)), sizeof(Oid), true,
+	array = DatumGetArrayTypeP(d);	/* detoasted once */
+	deconstruct_array(array, ARR_ELEMTYPE(array), sizeof(Oid), true,
 					  TYPALIGN_INT, &elems, &nulls, &nelems);
 	for (int i = 0; i < nelems; i++)
 		if (!nulls[i])

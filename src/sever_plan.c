@@ -97,20 +97,6 @@ qualified_name(Oid relid)
 									  get_rel_name(relid));
 }
 
-static AttrNumber
-required_attnum(Oid relid, const char *name)
-{
-	AttrNumber	attno = get_attnum(relid, name);
-
-	if (attno == InvalidAttrNumber)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("column \"%s\" of bound relation \"%s\" does not exist",
-						name, get_rel_name(relid)),
-				 errhint("Re-bind the relation with pals_privacy.unbind() and bind_loans().")));
-	return attno;
-}
-
 /* SQL boolean expressions over a row alias "t" of the relation relid. */
 static void
 append_closed(StringInfo sql, const LoanBinding *b, Oid relid)
@@ -257,8 +243,8 @@ find_patron_index(RelSever *rs)
 	/* a condition (keep_history_when) is evaluated by SQL, not read from the index probe */
 	if (p == NULL || p->keep_history_column == NULL || p->keep_history_when != NULL)
 		return;
-	id_attno = required_attnum(p->relid, p->id_column);
-	rs->keep_history_attno = required_attnum(p->relid, p->keep_history_column);
+	id_attno = pals_bound_attnum(p->relid, p->id_column);
+	rs->keep_history_attno = pals_bound_attnum(p->relid, p->keep_history_column);
 	rel = table_open(p->relid, AccessShareLock);
 	indexes = RelationGetIndexList(rel);
 	foreach(lc, indexes)
@@ -336,12 +322,12 @@ pals_rel_sever(Oid relid)
 	PG_TRY();
 	{
 		rs->binding = NULL;		/* set once everything below succeeded */
-		rs->patron_attno = required_attnum(relid, b->patron_column);
-		rs->item_attno = required_attnum(relid, b->item_column);
-		rs->settled_attno = b->settled_column ? required_attnum(relid, b->settled_column)
+		rs->patron_attno = pals_bound_attnum(relid, b->patron_column);
+		rs->item_attno = pals_bound_attnum(relid, b->item_column);
+		rs->settled_attno = b->settled_column ? pals_bound_attnum(relid, b->settled_column)
 			: InvalidAttrNumber;
 		for (int i = 0; i < b->nclosed; i++)
-			rs->closed_attnos[i] = required_attnum(relid, b->closed_columns[i]);
+			rs->closed_attnos[i] = pals_bound_attnum(relid, b->closed_columns[i]);
 		rs->patron_type = get_atttype(relid, rs->patron_attno);
 		rs->item_type = get_atttype(relid, rs->item_attno);
 		getTypeOutputInfo(rs->item_type, &outfunc, &isvarlena);

@@ -23,6 +23,8 @@
 #include "catalog/pg_inherits.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "utils/lsyscache.h"
 #include "utils/fmgroids.h"
 #include "utils/memutils.h"
 #include "utils/syscache.h"
@@ -145,4 +147,36 @@ pals_execute_sql_as(Oid role, const char *sql, int nargs, Oid *argtypes, Datum *
 
 	pals_restore_search_path(nestlevel);
 	return rc;
+}
+
+/*
+ * A bound column's number.  Binding refuses a column that does not exist and
+ * dropping a bound column is refused, but a rename is not: every code path
+ * that reads a bound column by name fails here, with one message.
+ */
+AttrNumber
+pals_bound_attnum(Oid relid, const char *column)
+{
+	AttrNumber	attno = get_attnum(relid, column);
+
+	if (attno == InvalidAttrNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("pals_privacy: bound column \"%s\" of \"%s\" no longer exists",
+						column, get_rel_name(relid)),
+				 errhint("SELECT * FROM pals_privacy.binding_problems() lists it; unbind the relation and bind it again with the column's new name.")));
+	return attno;
+}
+
+/* A Var reading a bound column (see pals_bound_attnum). */
+Var *
+pals_bound_var(Oid relid, const char *column, Index varno, Index levelsup)
+{
+	AttrNumber	attno = pals_bound_attnum(relid, column);
+	Oid			type;
+	int32		typmod;
+	Oid			coll;
+
+	get_atttypetypmodcoll(relid, attno, &type, &typmod, &coll);
+	return makeVar(varno, attno, type, typmod, coll, levelsup);
 }

@@ -53,7 +53,7 @@ CREATE TABLE pg_temp.orig AS SELECT id, checked_out_at, patron_id FROM demo.loan
 CREATE TABLE pg_temp.orig_names AS SELECT id, name, card_number, deleted FROM demo.patrons;
 GRANT SELECT ON pg_temp.orig, pg_temp.orig_names, pg_temp.stats_before TO PUBLIC;
 \set ECHO all
-SELECT plan(40);
+SELECT plan(41);
 
 -- 1. the backlog: the notices the ILS keeps (bill_open 'lost') are pending, with a warning
 CALL pals_privacy.sever_backlog(batch_size => 1000);
@@ -189,6 +189,11 @@ SELECT ok((SELECT count(*) FROM demo.patrons p WHERE p.expires_on = '2020-01-01'
 SELECT is((SELECT (counts -> 'skipped' ->> 'error')::int > 0 AND (counts ->> 'errors') LIKE '%demo.loan_events%kept their patron%'
              FROM pals_privacy.maintenance_runs WHERE kind = 'purge' ORDER BY id DESC LIMIT 1),
           true, 'purge: the run reports them, with the relation and the reason');
+SELECT is((SELECT format('%s patrons, %s messages, %s different', (counts -> 'skipped' ->> 'error')::int > 1,
+                          jsonb_array_length(counts -> 'errors'),
+                          (SELECT count(DISTINCT e) FROM jsonb_array_elements_text(counts -> 'errors') e))
+             FROM pals_privacy.maintenance_runs WHERE kind = 'purge' ORDER BY id DESC LIMIT 1),
+          't patrons, 1 messages, 1 different', 'purge: a reason that kept several patrons is reported once');
 SELECT is(pg_temp.probe('ils_app', ARRAY[
     'SELECT count(*) AS n FROM demo.loan_events e JOIN pg_temp.orig o ON (o.id, o.checked_out_at) = (e.loan_id, e.loan_checked_out_at)
        JOIN pg_temp.orig_names n ON n.id = o.patron_id AND e.rendered LIKE ''Dear '' || n.name || '',%''

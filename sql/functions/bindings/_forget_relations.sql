@@ -26,6 +26,7 @@ BEGIN
         DELETE FROM @extschema@.sever_pending WHERE binding = rels[i] OR row_relid = rels[i];
         DELETE FROM @extschema@.backlog_progress WHERE binding = rels[i];
         DELETE FROM @extschema@.outbox_dropped WHERE relation::oid = rels[i];
+        DELETE FROM @extschema@.copy_tomb WHERE relation::oid = rels[i];
         IF cardinality(kinds) > 0 THEN
             forgotten := forgotten + 1;
             PERFORM @extschema@._audit('binding.relation_dropped',

@@ -2,8 +2,9 @@
 -- patron, when its key changes (the copies keyed by the old key belong to no
 -- row any more: left alone, a row given that key later would take them over),
 -- and when it is deleted.  On every source of the copy; those of a source
--- after the first name it (second argument), for its key columns.
-CREATE OR REPLACE FUNCTION @extschema@._install_copy_triggers(c @extschema@.copy_binding) RETURNS void
+-- after the first name it (second argument), for its key columns.  only_on: on
+-- that relation alone (a restore, _copy_triggers_restored).
+CREATE OR REPLACE FUNCTION @extschema@._install_copy_triggers(c @extschema@.copy_binding, only_on regclass DEFAULT NULL) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE t regclass; s record; b @extschema@.loan_binding; tg name; cols text; changed text; args text;
 BEGIN
@@ -16,6 +17,7 @@ BEGIN
         args := CASE WHEN s.n = 0 THEN format('%L', c.relation::oid)
                      ELSE format('%L, %L', c.relation::oid, s.source::oid) END;
         FOR t IN SELECT @extschema@._trigger_targets(s.source) LOOP
+            CONTINUE WHEN only_on IS NOT NULL AND t <> only_on;
             PERFORM @extschema@._drop_trigger(t, tg || '_u');
             PERFORM @extschema@._drop_trigger(t, tg || '_d');
             EXECUTE format('CREATE TRIGGER %I AFTER UPDATE OF %s ON %s FOR EACH ROW
@@ -28,4 +30,4 @@ BEGIN
     END LOOP;
 END $$;
 
-REVOKE ALL ON FUNCTION @extschema@._install_copy_triggers(@extschema@.copy_binding) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._install_copy_triggers(@extschema@.copy_binding,regclass) FROM PUBLIC;

@@ -9,6 +9,7 @@ BEGIN
     END IF;
     PERFORM @extschema@._drop_copy_triggers(c);
     DELETE FROM @extschema@.sever_pending p WHERE p.binding = unbind_copy.relation::oid;
+    DELETE FROM @extschema@.copy_tomb x WHERE x.relation = unbind_copy.relation;
     DELETE FROM @extschema@.copy_binding x WHERE x.relation = unbind_copy.relation;
     PERFORM @extschema@._sync_row_security();
 END $$;

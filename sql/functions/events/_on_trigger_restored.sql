@@ -1,10 +1,17 @@
 -- After a restore: the severing triggers come back (post-data, after every
 -- row is loaded); then the tracker is rebuilt, and the backlog progress,
 -- which names its bindings by OID, follows the restored relations by name.
+-- A derived copy's triggers, named by its OID in the dumped database, are
+-- replaced by those of the copy as bound now (_copy_triggers_restored).
 CREATE OR REPLACE FUNCTION @extschema@._on_trigger_restored() RETURNS event_trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE c record; b regclass;
 BEGIN
+    -- a derived copy's severing trigger, named by the copy's OID before the dump
+    IF current_query() ~* '^\s*CREATE\s+TRIGGER\s+pals_privacy_copy_' THEN
+        PERFORM @extschema@._copy_triggers_restored();
+        RETURN;
+    END IF;
     -- only a CREATE TRIGGER of its own (a restore), not bind_loans() installing it
     IF current_query() !~* '^\s*CREATE\s+TRIGGER\s+pals_privacy_sever\M' THEN
         RETURN;

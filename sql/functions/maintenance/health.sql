@@ -88,6 +88,28 @@ BEGIN
                    ELSE t || ' (switch it on again: docs/operations.md, "protections in place")' END;
     RETURN NEXT;
 
+    -- a restricted login role that may SET ROLE to the ILS's operational role
+    -- or to a superuser reads everything after one statement: a desk account
+    -- given the ILS's role for its table rights, a report account in the
+    -- superuser the ILS connects as (PostgreSQL 16 and later: a membership
+    -- granted WITH SET FALSE gives the rights without the way)
+    check_name := 'no role can leave its class';
+    EXECUTE format($q$
+        WITH c AS (SELECT oid, rolname, rolsuper, rolcanlogin, @extschema@.class_of(oid::regrole) AS cls FROM pg_roles)
+        SELECT count(*), string_agg(format('%%s (%%s) can SET ROLE %%s (%%s)', r.rolname, r.cls, y.rolname,
+                                           CASE WHEN y.rolsuper THEN 'superuser' ELSE 'operational' END), '; ' ORDER BY r.rolname, y.rolname)
+          FROM c r JOIN c y ON y.oid <> r.oid AND (y.rolsuper OR y.cls = 'operational')
+         WHERE r.rolcanlogin AND NOT r.rolsuper AND r.cls <> 'operational'
+           AND pg_has_role(r.oid, y.oid, %L)$q$,
+        CASE WHEN current_setting('server_version_num')::int >= 160000 THEN 'SET' ELSE 'MEMBER' END)
+        INTO n, t;
+    ok := n = 0;
+    detail := CASE WHEN ok THEN 'no login role below operational is a member of an operational role or a superuser'
+                   ELSE t || ' (and then reads as that role: REVOKE the membership and grant the table rights the account needs'
+                        || CASE WHEN current_setting('server_version_num')::int >= 160000 THEN ', or GRANT ... WITH SET FALSE' ELSE '' END
+                        || '; docs/binding.md, "How a role gets its class")' END;
+    RETURN NEXT;
+
     check_name := 'backlog severed';
     SELECT string_agg(l.relation::text || CASE WHEN g.binding IS NULL THEN ' (never run)' ELSE ' (in progress)' END, ', ')
       INTO t FROM @extschema@.loan_binding l LEFT JOIN @extschema@.backlog_progress g ON g.binding = l.relation::oid

@@ -21,6 +21,7 @@ DECLARE
     n_eligible bigint := 0; n_purged bigint := 0; n_balance bigint := 0; n_open bigint := 0;
     n_locked bigint := 0; n_error bigint := 0;
     errors text[] := '{}';
+    msg text;
     n_batches bigint := 0;
 BEGIN
     PERFORM @extschema@._require_admin('purge_expired');
@@ -102,10 +103,11 @@ BEGIN
                                 n_purged := n_purged + n;
                             ELSE
                                 n_error := n_error + 1;
-                                IF cardinality(errors) < 10 THEN
-                                    -- no identities in the record: numbers are masked
-                                    errors := errors || format('%s: %s', SQLSTATE,
-                                                               regexp_replace(SQLERRM, '[0-9]+', '#', 'g'));
+                                -- no identities in the record: numbers are masked; the
+                                -- first ten different messages (skipped.error counts all)
+                                msg := format('%s: %s', SQLSTATE, regexp_replace(SQLERRM, '[0-9]+', '#', 'g'));
+                                IF cardinality(errors) < 10 AND NOT msg = ANY (errors) THEN
+                                    errors := errors || msg;
                                 END IF;
                             END IF;
                         END;

@@ -8,9 +8,6 @@ CREATE OR REPLACE FUNCTION @extschema@._build_tracker(relation regclass) RETURNS
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     b @extschema@.loan_binding;
-    p record;
-    order_expr text;
-    n bigint;
     total bigint := 0;
 BEGIN
     PERFORM @extschema@._require_admin('rebuild_tracker');
@@ -20,25 +17,7 @@ BEGIN
         DELETE FROM @extschema@.last_borrower lb WHERE lb.binding = b.relation;
         CONTINUE WHEN NOT b.keep_last_borrower;
         EXECUTE format('LOCK TABLE %s IN SHARE MODE', b.relation);
-        p := @extschema@._loan_predicates(b, 't');
-        order_expr := CASE WHEN cardinality(b.closed_columns) = 1 THEN format('t.%I', b.closed_columns[1])
-                           ELSE format('GREATEST(%s)', (SELECT string_agg(format('t.%I', c), ', ')
-                                                         FROM unnest(b.closed_columns) c)) END;
-        -- the same order as the severing trigger and the backlog: latest
-        -- closed first, ties to the highest relation and TID
-        EXECUTE format(
-            'INSERT INTO @extschema@.last_borrower (binding, item, row_relid, row_tid)
-             SELECT $1, item, rid, tid FROM (
-                 SELECT DISTINCT ON (t.%1$I) t.%1$I::text AS item, t.tableoid AS rid, t.ctid AS tid, %5$s AS identified
-                   FROM %2$s t
-                  WHERE t.%1$I IS NOT NULL AND %3$s
-                  ORDER BY t.%1$I, %4$s DESC, t.tableoid DESC, t.ctid DESC) s
-              WHERE identified
-             ON CONFLICT (binding, item) DO NOTHING',
-            b.item_column, b.relation, p.closed, order_expr, p.identified)
-            USING b.relation;
-        GET DIAGNOSTICS n = ROW_COUNT;
-        total := total + n;
+        total := total + @extschema@._track_latest_closed(b);
     END LOOP;
     RETURN total;
 END $$;

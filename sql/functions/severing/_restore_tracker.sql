@@ -10,8 +10,6 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     b @extschema@.loan_binding;
     p record;
-    order_expr text;
-    n bigint;
     total bigint := 0;
 BEGIN
     PERFORM @extschema@._require_admin('_restore_tracker');
@@ -23,21 +21,9 @@ BEGIN
               WHERE (_restore_tracker.relation IS NULL OR l.relation = _restore_tracker.relation)
                 AND EXISTS (SELECT FROM pg_class c WHERE c.oid = l.relation::oid) LOOP
         p := @extschema@._loan_predicates(b, 't');
-        order_expr := CASE WHEN cardinality(b.closed_columns) = 1 THEN format('t.%I', b.closed_columns[1])
-                           ELSE format('GREATEST(%s)', (SELECT string_agg(format('t.%I', c), ', ')
-                                                         FROM unnest(b.closed_columns) c)) END;
         DELETE FROM @extschema@.last_borrower l WHERE l.binding = b.relation;
         IF b.keep_last_borrower THEN
-            EXECUTE format(
-                'INSERT INTO @extschema@.last_borrower (binding, item, row_relid, row_tid)
-                 SELECT $1, item, rid, tid FROM (
-                     SELECT DISTINCT ON (t.%1$I) t.%1$I::text AS item, t.tableoid AS rid, t.ctid AS tid, %4$s AS identified
-                       FROM %2$s t WHERE t.%1$I IS NOT NULL AND %3$s
-                      ORDER BY t.%1$I, %5$s DESC, t.tableoid DESC, t.ctid DESC) s
-                  WHERE identified',
-                b.item_column, b.relation, p.closed, p.identified, order_expr) USING b.relation::oid;
-            GET DIAGNOSTICS n = ROW_COUNT;
-            total := total + n;
+            total := total + @extschema@._track_latest_closed(b);
         END IF;
         EXECUTE format(
             'INSERT INTO @extschema@.sever_pending (binding, row_relid, row_tid, item, reason)

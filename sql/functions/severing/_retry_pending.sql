@@ -1,9 +1,11 @@
 -- Retry the rows severing left pending (a lock, a foreign key, an ILS
 -- trigger ...): gone or severed rows leave the list.  A row of a derived
 -- copy (binding is the copy relation, item its key) is retried by its key:
--- the copies of that key whose source is severed are severed again by the
--- copy's strategy, and what a trigger of the ILS still keeps is recorded
--- again (a notice kept while its bill is open goes once the bill closes).
+-- the copies of that key are severed again by the copy's strategy (its
+-- source row was deleted or severed: the key is severed for good, copy_tomb,
+-- whatever row of a source holds it since), and what a trigger of the ILS
+-- still keeps is recorded again (a notice kept while its bill is open goes
+-- once the bill closes).
 CREATE OR REPLACE FUNCTION @extschema@._retry_pending() RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE r record; outcome text; n_done bigint := 0; n_left bigint := 0;
@@ -24,15 +26,14 @@ BEGIN
             SELECT * INTO b FROM @extschema@.loan_binding l WHERE l.relation = c.source;
             CONTINUE WHEN NOT FOUND;
             preds := @extschema@._loan_predicates(b, 's');
-            -- the key (_copy_pending_sql: one column's text, or several columns' as a text array)
-            filter := format('%s AND NOT (%s)',
-                             (SELECT string_agg(CASE WHEN v IS NULL THEN format('t.%I IS NULL', k)
-                                                     ELSE format('t.%I = %L::%s', k, v, @extschema@._column_type_name(c.relation, k)) END,
-                                                ' AND ' ORDER BY u.i)
-                                FROM unnest(c.key_columns,
-                                            CASE WHEN cardinality(c.key_columns) = 1 THEN ARRAY[r.item] ELSE r.item::text[] END)
-                                     WITH ORDINALITY u(k, v, i)),
-                             @extschema@._copy_held(c, NULL));
+            -- the key (_copy_pending_sql: one column's text, or several columns' as a text array);
+            -- severed for good (copy_tomb): whatever row of a source holds the key now
+            filter := (SELECT string_agg(CASE WHEN v IS NULL THEN format('t.%I IS NULL', k)
+                                              ELSE format('t.%I = %L::%s', k, v, @extschema@._column_type_name(c.relation, k)) END,
+                                         ' AND ' ORDER BY u.i)
+                         FROM unnest(c.key_columns,
+                                     CASE WHEN cardinality(c.key_columns) = 1 THEN ARRAY[r.item] ELSE r.item::text[] END)
+                              WITH ORDINALITY u(k, v, i));
             EXECUTE @extschema@._copy_sever_checked_sql(c, filter) INTO expected, n;
             IF n < expected THEN
                 EXECUTE @extschema@._copy_pending_sql(c, filter);

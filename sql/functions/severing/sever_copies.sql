@@ -17,10 +17,12 @@ BEGIN
         -- a copy row with its whole key NULL is no copy of any row; one with
         -- part of it NULL finds no source row, and is severed.  With several
         -- sources (bind_copy once per source), a row is severed when no
-        -- source holds an identified row with its key
-        filter := format('(%s) AND NOT (%s)',
+        -- source holds an identified row with its key; and a row whose key
+        -- was severed for good (copy_tomb) is severed whatever row holds
+        -- its key now
+        filter := format('(%s) AND (NOT (%s) OR %s)',
             (SELECT string_agg(format('t.%I IS NOT NULL', k), ' OR ') FROM unnest(c.key_columns) k),
-            @extschema@._copy_held(c, NULL));
+            @extschema@._copy_held(c, NULL), @extschema@._copy_tombed(c));
         EXECUTE @extschema@._copy_sever_checked_sql(c, filter) INTO expected, n;
         total := total + n;
         IF n < expected THEN
