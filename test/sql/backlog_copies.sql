@@ -12,7 +12,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pals_privacy;
 \set VERBOSITY terse
 
-SELECT plan(13);
+SELECT plan(14);
 
 CREATE SCHEMA bc;
 CREATE TABLE bc.patrons (id bigint PRIMARY KEY, expires date NOT NULL DEFAULT 'infinity');
@@ -41,8 +41,10 @@ CREATE TABLE bc.notices (loan_id int, patron_id bigint, body text);
 INSERT INTO bc.notices SELECT id, patron_id, 'overdue: item ' || item_id FROM bc.loans;
 -- the ILS's triggers on one partition (ids 9 and up): patron 5 keeps their loans (puts the
 -- patron back: loan 13), and a severed loan of an even id is renumbered (id + 100: loans 10 and
--- 14): its copies, keyed by the old id, belong to no row any more.  An audit of every change of
--- a loan's patron, and of every change of a copy, with the transaction that made it.
+-- 14): its copies, keyed by the old id, belong to no row any more; severed loan 11 is written
+-- into the current loans again, identified (a move: the fine follows that row).  An audit of
+-- every change of a loan's patron there and in bc.current, and of every change of a copy, with
+-- the transaction that made it.
 CREATE FUNCTION bc.ils_rules() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF OLD.patron_id = 5 THEN NEW.patron_id := 5;
@@ -51,10 +53,18 @@ BEGIN
     RETURN NEW;
 END $$;
 CREATE TRIGGER ils_rules BEFORE UPDATE ON bc.loans_b FOR EACH ROW EXECUTE FUNCTION bc.ils_rules();
+CREATE FUNCTION bc.ils_move() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF OLD.id = 11 AND NEW.patron_id IS NULL THEN
+        INSERT INTO bc.current VALUES (11, OLD.patron_id, OLD.item_id, NULL);
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER ils_move AFTER UPDATE ON bc.loans_b FOR EACH ROW EXECUTE FUNCTION bc.ils_move();
 CREATE TABLE bc.audit (rel text, loan_id int, old_patron bigint, new_patron bigint, xact xid8 DEFAULT pg_current_xact_id());
 CREATE FUNCTION bc.audit() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN INSERT INTO bc.audit VALUES (TG_TABLE_NAME, OLD.id, OLD.patron_id, NEW.patron_id); RETURN NULL; END $$;
-CREATE TRIGGER ils_audit AFTER UPDATE OF patron_id ON bc.loans FOR EACH ROW EXECUTE FUNCTION bc.audit();
+CREATE TRIGGER ils_audit AFTER UPDATE OF patron_id ON bc.loans_b FOR EACH ROW EXECUTE FUNCTION bc.audit();
 CREATE TRIGGER ils_audit AFTER UPDATE OF patron_id ON bc.current FOR EACH ROW EXECUTE FUNCTION bc.audit();
 CREATE TABLE bc.copy_log (copy text, loan_id int, xact xid8 DEFAULT pg_current_xact_id());
 CREATE FUNCTION bc.copy_log() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -79,6 +89,26 @@ CREATE TABLE bc.before AS SELECT * FROM bc.loans;
 CREATE STATISTICS bc.loans_a_patron_item (mcv) ON patron_id, item_id FROM bc.loans_a;
 ANALYZE bc.loans, bc.current;
 
+-- interrupted in its second batch (where the tracker of item 3 is written): the first batch
+-- (items 1 and 2, loans 1 to 6, a partition without triggers of the ILS) committed with the
+-- copies of the loans it severed
+CREATE FUNCTION bc.interrupt() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF current_setting('bc.interrupt', true) = 'on' AND NEW.item = '3' THEN
+        RAISE EXCEPTION 'simulated interruption';
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER bc_interrupt BEFORE INSERT OR UPDATE ON pals_privacy.last_borrower FOR EACH ROW EXECUTE FUNCTION bc.interrupt();
+SET bc.interrupt = on;
+CALL pals_privacy.sever_backlog(batch_size => 2);
+RESET bc.interrupt;
+DROP TRIGGER bc_interrupt ON pals_privacy.last_borrower;
+SELECT is((SELECT string_agg(f.orig || ':' || coalesce(f.loan_id::text, '-') || ':' || (SELECT count(*) FROM bc.notices n WHERE n.loan_id = f.orig),
+                             ' ' ORDER BY f.orig) FROM bc.fines f WHERE f.orig <= 8),
+          '1:-:0 2:-:0 3:3:1 4:-:0 5:-:0 6:6:1 7:7:1 8:8:1',
+          'the first batch unlinked the fines and deleted the notices of the loans it severed, in its own transaction');
+
 CALL pals_privacy.sever_backlog(batch_size => 2);
 
 -- what the rows became: the last of each item keeps its patron, and so do patron 5's loan 13
@@ -89,14 +119,15 @@ SELECT is((SELECT string_agg(b.id || '>' || l.id || ':' || coalesce(l.patron_id:
           'the backlog severed every row but the last of each item, the open loan and patron 5''s (the ILS kept it)');
 SELECT is((SELECT string_agg(reason, '; ') FROM pals_privacy.sever_pending_rows WHERE row_relation = 'bc.loans_b'::regclass),
           'a trigger of the table kept the patron of the row being severed', 'patron 5''s loan is pending, with the reason');
--- fines: unlinked for every severed loan, by its id before the statement (10: renumbered by
--- the ILS, its fine of the old id unlinked too); kept for the last borrowers, the open loan,
--- patron 5's loan 13 (still identified) and loan 14 (severed and renumbered here, but bc.current
--- holds 14 identified: the fine is the copy of that row); 17 open in bc.current; of bc.current's
--- returns, 18 severed (unlinked), 20 severed but held identified by bc.loans (kept)
+-- fines: unlinked for every severed loan, by its id before the statement (10 and 14: renumbered
+-- by the ILS, their fines of the old id unlinked too; bc.current's row 14, written before, is no
+-- continuation of it); kept for the last borrowers, the open loans, patron 5's loan 13 (still
+-- identified) and loan 11 (moved into bc.current by the ILS, in the same transaction); 17 open in
+-- bc.current; of bc.current's returns, 18 and 20 severed (unlinked: bc.loans's open row 20 was
+-- written before)
 SELECT is((SELECT string_agg(orig || ':' || coalesce(loan_id::text, '-'), ' ' ORDER BY orig) FROM bc.fines),
-          '1:- 2:- 3:3 4:- 5:- 6:6 7:- 8:- 9:9 10:- 11:- 12:12 13:13 14:14 15:15 16:16 17:17 18:- 19:19 20:20 21:21',
-          'fines: unlinked for each severed loan (by its old id), kept for patron 5''s and for the id another source holds');
+          '1:- 2:- 3:3 4:- 5:- 6:6 7:- 8:- 9:9 10:- 11:11 12:12 13:13 14:- 15:15 16:16 17:17 18:- 19:19 20:- 21:21',
+          'fines: unlinked for each severed loan (by its old id), kept for patron 5''s and the one the ILS moved');
 SELECT is((SELECT string_agg(loan_id::text, ' ' ORDER BY loan_id) FROM bc.notices),
           '3 6 9 12 13 15 16 20',
           'notices: deleted with each severed loan (by its old id), kept for the rows that kept their patron');
@@ -106,15 +137,16 @@ SELECT is((SELECT count(*) FROM bc.fines f WHERE f.loan_id IS NOT NULL
           'no fine is linked to a loan id that no identified row holds');
 -- the ILS's other triggers fired for every row the statement changed
 SELECT is((SELECT string_agg(rel || ':' || loan_id, ' ' ORDER BY rel, loan_id) FROM bc.audit WHERE new_patron IS NULL),
-          'current:18 current:20 loans_a:1 loans_a:2 loans_a:4 loans_a:5 loans_a:7 loans_a:8 loans_b:10 loans_b:11 loans_b:14',
+          'current:18 current:20 loans_b:10 loans_b:11 loans_b:14',
           'the ILS''s audit trigger fired for every severed row');
 SELECT is((SELECT string_agg(loan_id || ':' || new_patron, ' ') FROM bc.audit WHERE new_patron IS NOT NULL), '13:5',
           'and for the row the ILS kept (its patron set and put back), no other');
 -- each copy severed in the transaction that severed its loan (not later, by the closing sweep)
 SELECT is((SELECT string_agg(c.copy || ':' || c.loan_id, ' ' ORDER BY c.copy, c.loan_id) FROM bc.copy_log c
-            WHERE NOT EXISTS (SELECT FROM bc.audit a WHERE a.loan_id = c.loan_id AND a.xact = c.xact AND a.new_patron IS NULL)),
+            WHERE c.loan_id IN (SELECT a.loan_id FROM bc.audit a)
+              AND NOT EXISTS (SELECT FROM bc.audit a WHERE a.loan_id = c.loan_id AND a.xact = c.xact AND a.new_patron IS NULL)),
           NULL, 'every copy was severed in the transaction that severed its loan');
-SELECT is((SELECT count(DISTINCT xact) FROM bc.audit), 4::bigint, 'by a backlog of four batches');
+SELECT is((SELECT count(DISTINCT xact) FROM bc.audit), 3::bigint, 'by the backlog''s batches (two of bc.loans, one of bc.current)');
 
 -- statistics: analyzed again, so that they hold no patron the rows lost (a relation with
 -- extended statistics wholly, else its patron column)

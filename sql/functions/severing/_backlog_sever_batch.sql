@@ -43,7 +43,11 @@ DECLARE
     c @extschema@.copy_binding;
     ca @extschema@.copy_binding;
     copy_oids oid[] := '{}';
-    copy_parts text := '';
+    copy_parts text[] := '{}';
+    copy_multi boolean[] := '{}';
+    r_oids oid[];
+    r_parts text;
+    ki2 int;
     old_keys name[] := '{}';
     old_sql text;
     ki int;
@@ -114,6 +118,7 @@ BEGIN
             copy_parts := copy_parts || format(', pals_copy_%s AS (%s)', cardinality(copy_oids) + 1,
                 @extschema@._copy_sever_sql(ca, format('(%s) IN (SELECT %s FROM s WHERE NOT s.still)', match_t, match_o)));
             copy_oids := copy_oids || c.relation::oid;
+            copy_multi := copy_multi || (c.more_sources IS NOT NULL);
         END LOOP;
     END IF;
     FOR r IN SELECT x.rid, array_agg(x.tid) AS tids, array_agg(x.optin) AS optins, array_agg(x.patron) AS patrons,
@@ -121,7 +126,21 @@ BEGIN
                FROM pg_temp.pals_privacy_backlog_rows x
               WHERE x.target AND NOT x.fallback AND NOT (in_place AND x.optin) GROUP BY x.rid
     LOOP
-        IF cardinality(copy_oids) = 0 THEN
+        -- the copy parts for this relation: a copy with several sources is
+        -- left to its trigger where the ILS has triggers of its own on the
+        -- relation (one might write a row of another source that keeps the
+        -- copy: the trigger, firing after it, sees that row; the statement's
+        -- part, reading the statement's snapshot, would not)
+        r_oids := '{}'; r_parts := '';
+        FOR ki2 IN 1 .. cardinality(copy_oids) LOOP
+            CONTINUE WHEN copy_multi[ki2] AND EXISTS (
+                SELECT FROM pg_catalog.pg_trigger g
+                 WHERE g.tgrelid = r.rid AND NOT g.tgisinternal AND g.tgenabled <> 'D'
+                   AND g.tgname NOT LIKE 'pals\_privacy\_%');
+            r_oids := r_oids || copy_oids[ki2];
+            r_parts := r_parts || copy_parts[ki2];
+        END LOOP;
+        IF cardinality(r_oids) = 0 THEN
             stmt := format('WITH s AS (%s)', format(sever_sql, r.rid::regclass, '', ''));
         ELSE
             -- the keys the rows had before the statement: as it returns them,
@@ -144,7 +163,7 @@ BEGIN
                     (SELECT string_agg(format(', t.%I AS pals_k%s', u.key, u.n), '' ORDER BY u.n)
                        FROM unnest(old_keys) WITH ORDINALITY u(key, n))));
             END IF;
-            stmt := stmt || copy_parts;
+            stmt := stmt || r_parts;
         END IF;
         IF r.any_optin THEN
             -- copies of the opted-in rows, as they were before this statement
@@ -168,7 +187,7 @@ BEGIN
                 PERFORM @extschema@._skip_placeholder_check(r.rid::regclass);
             END IF;
             -- ... and the triggers of the copies it severs itself
-            PERFORM @extschema@._backlog_copies_in_statement(r.rid::regclass, copy_oids);
+            PERFORM @extschema@._backlog_copies_in_statement(r.rid::regclass, r_oids);
             -- the rows by their TIDs (the planner, costing random reads, may
             -- prefer to read the whole relation at every batch)
             PERFORM pg_catalog.set_config('enable_seqscan', 'off', true);
