@@ -52,7 +52,6 @@ DECLARE
     old_sql text;
     ki int;
     match_t text;
-    match_o text;
     rls_exempt boolean;
 BEGIN
     severed := 0; kept := 0; pending := 0;
@@ -105,24 +104,26 @@ BEGIN
                                        OR NOT EXISTS (SELECT FROM pg_catalog.pg_policy po WHERE po.polrelid = k.oid
                                                          AND po.polname = 'pals_privacy_redaction'))))
                        OR EXISTS (SELECT FROM @extschema@._copy_sources(c) x WHERE NOT pg_catalog.has_table_privilege(x.source, 'SELECT'));
-            match_t := ''; match_o := '';
+            match_t := '';
             FOR ki IN 1 .. cardinality(ca.key_columns) LOOP
                 IF NOT ca.source_keys[ki] = ANY (old_keys) THEN
                     old_keys := old_keys || ca.source_keys[ki];
                 END IF;
-                match_t := match_t || CASE WHEN ki > 1 THEN ', ' ELSE '' END || format('t.%I', ca.key_columns[ki]);
-                match_o := match_o || CASE WHEN ki > 1 THEN ', ' ELSE '' END
-                           || format('s.pals_k%s::%s', pg_catalog.array_position(old_keys, ca.source_keys[ki]),
-                                     @extschema@._column_type_name(ca.relation, ca.key_columns[ki]));
+                match_t := match_t || format(' AND t.%I = s.pals_k%s::%s', ca.key_columns[ki],
+                                             pg_catalog.array_position(old_keys, ca.source_keys[ki]),
+                                             @extschema@._column_type_name(ca.relation, ca.key_columns[ki]));
             END LOOP;
             copy_parts := copy_parts || format(', pals_copy_%s AS (%s)', cardinality(copy_oids) + 1,
-                @extschema@._copy_sever_sql(ca, format('(%s) IN (SELECT %s FROM s WHERE NOT s.still)', match_t, match_o)));
+                -- (EXISTS: a hash semi join on the rows of s; IN hashed them
+                -- twice, to make them distinct and to join)
+                @extschema@._copy_sever_sql(ca, format('EXISTS (SELECT FROM s WHERE NOT s.still%s)', match_t)));
             copy_oids := copy_oids || c.relation::oid;
             copy_multi := copy_multi || (c.more_sources IS NOT NULL);
         END LOOP;
     END IF;
     FOR r IN SELECT x.rid, array_agg(x.tid) AS tids, array_agg(x.optin) AS optins, array_agg(x.patron) AS patrons,
-                    array_agg(x.item) AS items, array_agg(x.closed_at) AS closed, bool_or(x.optin) AS any_optin
+                    array_agg(x.item) AS items, array_agg(x.closed_at) AS closed, bool_or(x.optin) AS any_optin,
+                    array_agg(x.tid) FILTER (WHERE x.optin) AS optin_tids
                FROM pg_temp.pals_privacy_backlog_rows x
               WHERE x.target AND NOT x.fallback AND NOT (in_place AND x.optin) GROUP BY x.rid
     LOOP
@@ -167,10 +168,11 @@ BEGIN
         END IF;
         IF r.any_optin THEN
             -- copies of the opted-in rows, as they were before this statement
-            -- (the statement's snapshot still sees them so)
+            -- (the statement's snapshot still sees them so; read by their
+            -- TIDs, $7, not the whole batch's)
             stmt := stmt || format(', h AS (INSERT INTO @extschema@.private_history (patron, relation, item, row_data)
                                            SELECT s.patron, $6, s.item, to_jsonb(o) FROM ONLY %s o JOIN s ON o.ctid = s.old_tid
-                                            WHERE o.ctid = ANY ($1) AND s.optin AND NOT s.still ORDER BY s.old_tid)',
+                                            WHERE o.ctid = ANY ($7) AND s.optin AND NOT s.still ORDER BY s.old_tid)',
                                    r.rid::regclass);
         END IF;
         -- (the patrons, items and closed times of the rows severed: for their
@@ -194,7 +196,7 @@ BEGIN
             -- (planned for these rows, run once: compiling it is waste)
             PERFORM pg_catalog.set_config('jit', 'off', true);
             EXECUTE stmt INTO k, still_tids, s_patrons, s_items, s_closed
-                USING r.tids, r.optins, r.patrons, r.items, r.closed, b.relation;
+                USING r.tids, r.optins, r.patrons, r.items, r.closed, b.relation, r.optin_tids;
             PERFORM pg_catalog.set_config('enable_seqscan', seqscan, true);
             PERFORM pg_catalog.set_config('jit', jit, true);
             -- ... unless an ILS trigger put a patron back, who went unchecked:
