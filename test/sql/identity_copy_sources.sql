@@ -54,7 +54,7 @@ SELECT is((SELECT more_sources::text || ' ' || more_source_keys::text FROM pals_
 SELECT is(pg_temp.sums(), '1:1 2:2 3:3 4:4 5:5 6:-',
           'binding severs only the summary no source holds: the grocery bills'' summaries keep their patron');
 SELECT is((SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'pals_privacy_copy_%' AND tgrelid IN ('ics.circs'::regclass, 'ics.grocery'::regclass)),
-          4::bigint, 'severing triggers on both sources');
+          6::bigint, 'severing triggers on both sources (update, delete, truncate)');
 -- health() checks the severing triggers of every source
 SAVEPOINT h;
 DO $$ BEGIN EXECUTE format('DROP TRIGGER %I ON ics.grocery', 'pals_privacy_copy_' || 'ics.xact_sums'::regclass::oid || '_d'); END $$;

@@ -48,6 +48,9 @@ INSERT INTO tb.grocery VALUES (4, 4, 20, NULL), (9, 9, 21, NULL);
 -- the per-transaction summary the ILS keeps, with its patron: a copy of either table
 CREATE TABLE tb.sums (xact_id int PRIMARY KEY, patron_id bigint, last_billed date);
 INSERT INTO tb.sums SELECT id, patron_id, done FROM tb.circs UNION ALL SELECT id, patron_id, done FROM tb.grocery;
+-- fines keyed by the transaction, unlinked with its identity (they stay with the patron who owes them)
+CREATE TABLE tb.fines (id serial PRIMARY KEY, xact_id int, patron_id bigint NOT NULL, owed numeric NOT NULL DEFAULT 0);
+INSERT INTO tb.fines (xact_id, patron_id) VALUES (7, 7);
 -- notices about a circulation, deleted with its identity; the ILS keeps 'lost' ones
 CREATE TABLE tb.notices (id serial PRIMARY KEY, circ_id int, patron_id bigint, kind text NOT NULL);
 INSERT INTO tb.notices (circ_id, patron_id, kind) VALUES (5, 5, 'lost'), (7, 7, 'due');
@@ -65,11 +68,14 @@ SELECT pals_privacy.bind_patrons('tb.patrons', 'id', 'expires');
 SELECT pals_privacy.bind_loans('tb.circs', 'patron_id', 'item_id', '{done}');
 SELECT pals_privacy.bind_loans('tb.grocery', 'patron_id', 'item_id', '{done}');
 SELECT pals_privacy.bind_copy('tb.sums', 'tb.circs', 'xact_id', 'patron_id', more_sources => '{tb.grocery}');
+SELECT pals_privacy.bind_copy('tb.fines', 'tb.circs', 'xact_id', 'patron_id', 'unlink', current_when => 'owed > 0',
+                              more_sources => '{tb.grocery}');
 SELECT pals_privacy.bind_copy('tb.notices', 'tb.circs', 'circ_id', 'patron_id', 'delete');
 SELECT pals_privacy.bind_copy('tb.receipts', 'tb.circs', key_columns => '{circ_id,circ_out_at}',
                               source_keys => '{id,out_at}', patron_column => 'patron_id');
 GRANT USAGE ON SCHEMA tb TO regress_tomb_staff, regress_tomb_ils;
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA tb TO regress_tomb_staff, regress_tomb_ils;
+GRANT TRUNCATE ON tb.circs TO regress_tomb_ils;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA tb TO regress_tomb_staff, regress_tomb_ils;
 SELECT pals_privacy.classify_role('regress_tomb_staff', 'staff');
 SELECT pals_privacy.classify_role('regress_tomb_ils', 'operational');
@@ -86,7 +92,7 @@ BEGIN
     RETURN r;
 END $$;
 \set ECHO all
-SELECT plan(28);
+SELECT plan(32);
 
 -- 1. several sources: a decoy, then the real row deleted
 SELECT is(pg_temp.v('regress_tomb_staff', 'SELECT tb.sums_read()'), '1:- 2:2 4:4 5:- 6:6 7:- 8:8 9:9 11:- 12:12 13:- 14:14',
@@ -113,6 +119,8 @@ UPDATE tb.circs SET patron_id = NULL WHERE id = 7;   -- anonymized
 RESET ROLE;
 SELECT is((SELECT patron_id FROM tb.sums WHERE xact_id = 7), NULL,
           'decoy, then the real row severed: the summary is severed with it');
+SELECT is((SELECT xact_id FROM tb.fines WHERE patron_id = 7), NULL,
+          '... and its fine unlinked (sever_with ''unlink'', current_when)');
 SET ROLE regress_tomb_ils;
 DELETE FROM tb.circs WHERE id = 7;
 RESET ROLE;
@@ -196,7 +204,20 @@ SELECT is(pg_temp.v('regress_tomb_ils', 'SELECT patron_id FROM tb.receipts WHERE
 RESET TimeZone;
 RESET DateStyle;
 
--- 7. the record survives a dump: a configuration table of the extension, by relation name
+-- 7. a TRUNCATE of a source fires no row trigger: its copies are swept at its end
+SET ROLE regress_tomb_ils;
+TRUNCATE tb.circs;
+RESET ROLE;
+SELECT is((SELECT patron_id FROM tb.sums WHERE xact_id = 2), NULL, 'a truncated source severs its copies');
+SET ROLE regress_tomb_staff;
+INSERT INTO tb.circs (id, patron_id, item_id) VALUES (2, 20, 31);   -- an open loan with the old key
+RESET ROLE;
+SELECT is(pg_temp.v('regress_tomb_staff', 'SELECT coalesce(patron_id::text, ''-'') FROM tb.sums WHERE xact_id = 2'), '-',
+          '... so a new row with an old key does not reopen one');
+SELECT is(pg_temp.v('regress_tomb_staff', 'SELECT count(*) FROM tb.notices WHERE circ_id = 5'), '0',
+          '... nor the notice the ILS still keeps');
+
+-- 8. the record survives a dump: a configuration table of the extension, by relation name
 SELECT ok((SELECT 'pals_privacy.copy_tomb'::regclass = ANY (extconfig) FROM pg_extension WHERE extname = 'pals_privacy'),
           'copy_tomb is dumped by pg_dump');
 SELECT is((SELECT string_agg(relation::text || ' ' || key::text, ', ' ORDER BY relation::text, key::text) FROM pals_privacy.copy_tomb),

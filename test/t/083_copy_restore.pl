@@ -67,7 +67,7 @@ isnt($node->safe_psql($r, q{SELECT 'notices'::regclass::oid}), $node->safe_psql(
 	'the copies have new OIDs');
 is($node->safe_psql($r, q{SELECT string_agg(tgname, ' ' ORDER BY tgname) FROM pg_trigger WHERE tgname LIKE 'pals_privacy_copy%'}),
 	$node->safe_psql($r, q{SELECT string_agg(n, ' ' ORDER BY n) FROM (VALUES ('receipts'), ('notices')) c(r),
-	                         LATERAL (VALUES ('_u'), ('_d')) s(s), LATERAL (SELECT 'pals_privacy_copy_' || c.r::regclass::oid || s.s) x(n)}),
+	                         LATERAL (VALUES ('_u'), ('_d'), ('_t')) s(s), LATERAL (SELECT 'pals_privacy_copy_' || c.r::regclass::oid || s.s) x(n)}),
 	'the restored copy triggers are named by the copies as bound now, the dumped ones gone');
 is($node->safe_psql($r, q{SELECT ok FROM pals_privacy.health() WHERE check_name = 'protections in place'}), 't',
 	'health(): every severing trigger of the copies is in place');

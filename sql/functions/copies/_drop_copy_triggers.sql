@@ -6,6 +6,7 @@ BEGIN
     FOR t IN SELECT @extschema@._trigger_targets(s.source) FROM @extschema@._copy_sources(c) s LOOP
         PERFORM @extschema@._drop_trigger(t, tg || '_u');
         PERFORM @extschema@._drop_trigger(t, tg || '_d');
+        PERFORM @extschema@._drop_trigger(t, tg || '_t');
     END LOOP;
 END $$;
 

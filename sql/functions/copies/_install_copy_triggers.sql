@@ -1,7 +1,7 @@
 -- The triggers that sever a copy with its source row: when the row loses its
 -- patron, when its key changes (the copies keyed by the old key belong to no
 -- row any more: left alone, a row given that key later would take them over),
--- and when it is deleted.  On every source of the copy; those of a source
+-- when it is deleted, and when the source is truncated.  On every source of the copy; those of a source
 -- after the first name it (second argument), for its key columns.  only_on: on
 -- that relation alone (a restore, _copy_triggers_restored).
 CREATE OR REPLACE FUNCTION @extschema@._install_copy_triggers(c @extschema@.copy_binding, only_on regclass DEFAULT NULL) RETURNS void
@@ -26,6 +26,10 @@ BEGIN
                            tg || '_u', cols, t, changed, args);
             EXECUTE format('CREATE TRIGGER %I AFTER DELETE ON %s FOR EACH ROW
                             EXECUTE FUNCTION @extschema@._sever_copies(%s)', tg || '_d', t, args);
+            -- a TRUNCATE fires no row trigger: its copies are swept at its end
+            PERFORM @extschema@._drop_trigger(t, tg || '_t');
+            EXECUTE format('CREATE TRIGGER %I AFTER TRUNCATE ON %s FOR EACH STATEMENT
+                            EXECUTE FUNCTION @extschema@._copy_source_truncated()', tg || '_t', t);
         END LOOP;
     END LOOP;
 END $$;

@@ -65,7 +65,7 @@ BEGIN
          WHERE EXISTS (SELECT FROM pg_class c WHERE c.oid = l.relation)
         UNION ALL
         SELECT tt.r::oid, ('pals_privacy_copy_' || c.relation::oid || v.s)::name
-          FROM @extschema@.copy_binding c, @extschema@._copy_sources(c) cs, @extschema@._trigger_targets(cs.source) tt(r), (VALUES ('_u'), ('_d')) v(s)
+          FROM @extschema@.copy_binding c, @extschema@._copy_sources(c) cs, @extschema@._trigger_targets(cs.source) tt(r), (VALUES ('_u'), ('_d'), ('_t')) v(s)
          WHERE EXISTS (SELECT FROM pg_class x WHERE x.oid = cs.source)),
     problems AS (
         SELECT format('trigger %s on %s is missing', e.tg, e.rel::regclass) AS p FROM expected e

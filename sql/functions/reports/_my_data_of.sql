@@ -1,4 +1,5 @@
--- The patron's rows in every relation bound with a patron column, and in the
+-- The patron's rows in every relation bound with a patron column (copies and
+-- account records included), and in the
 -- extension's own tables.  Not here, on purpose: legal orders and the audit
 -- entries about them (a patron is not told of an order concerning them), the
 -- pseudonymous statistics (linking them to a patron is what they exist to
@@ -23,6 +24,11 @@ BEGIN
                 UNION ALL SELECT c.relation, c.patron_column, NULL, 'private_history' FROM @extschema@.private_history_binding c
                 UNION ALL SELECT c.relation, c.patron_column, NULL, 'contact' FROM @extschema@.contact_binding c
                 UNION ALL SELECT c.relation, c.patron_column, NULL, 'outbox' FROM @extschema@.outbox_binding c
+                -- copies of a loan's identity that keep a patron (a per-transaction summary, a
+                -- fine) and the rest of the account (payments, charges): the patron's rows too
+                UNION ALL SELECT c.relation, c.patron_column, NULL, 'copy' FROM @extschema@.copy_binding c
+                 WHERE c.patron_column IS NOT NULL
+                UNION ALL SELECT c.relation, c.patron_column, NULL, 'accounts' FROM @extschema@.account_binding c
                 -- a guardianship row names two patrons: each side sees its own, not the other's id
                 UNION ALL SELECT g.relation, g.minor_column, g.guardian_column, 'guardians (as minor)'
                   FROM @extschema@.guardian_binding g

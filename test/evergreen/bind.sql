@@ -1,0 +1,73 @@
+-- test/evergreen/bind.sql: what a DBA binds on the Evergreen-shaped schema
+-- (test/evergreen/schema.sql), following docs/binding.md and docs/fitting-your-ils.md only.
+-- Run as a superuser.
+
+-- The patron table.  Evergreen's purge, actor.usr_delete(src_usr, dest_usr), takes two
+-- arguments (bind_patrons wants a function of the patron id alone: 42P13), so the DBA wraps it,
+-- giving what must stay (the patron's transactions) to the anonymous placeholder patron 1.  It
+-- soft-deletes: the row stays, scrubbed, deleted = true, expire_date = now().
+CREATE FUNCTION actor.pals_purge_usr(p_usr bigint) RETURNS void LANGUAGE sql
+    BEGIN ATOMIC SELECT actor.usr_delete(p_usr::int, 1); END;
+SELECT pals_privacy.bind_patrons('actor.usr', 'id', 'expire_date', library_column => 'home_ou', birth_date_column => 'dob',
+           purge_function => 'actor.pals_purge_usr(bigint)', name_columns => '{first_given_name,second_given_name,family_name}');
+-- card numbers live in actor.card (actor.usr.card is the current card's id)
+SELECT pals_privacy.bind_cards('actor.card', 'barcode', 'usr');
+SELECT pals_privacy.bind_contact('actor.usr', 'email', 'id', 'email');
+SELECT pals_privacy.bind_contact('actor.usr', 'day_phone', 'id', 'phone');
+SELECT pals_privacy.bind_contact('actor.usr_address', 'street1', 'usr', 'mail');
+-- the ILS's own balance (from the per-transaction summary)
+SELECT pals_privacy.bind_balance('money.usr_summary', 'usr', 'balance_owed');
+
+-- Circulations: the child of money.billable_xact that holds them (the parent has no copy
+-- column).  Closed when checked in, or lost / claimed returned / long overdue and paid;
+-- settled when finished; severed rows go to the anonymous patron (usr is NOT NULL).  A renewal
+-- closes the renewed row ('RENEW', checkin_time set).  The closed columns date the closed rows
+-- (the latest is the copy's last borrower): the checkin, else the time fines stopped (lost,
+-- claimed returned); not xact_finish, the time the bill was paid, which can come after the next
+-- borrower's checkin
+SELECT pals_privacy.bind_loans('action.circulation', 'usr', 'target_copy', '{checkin_time,stop_fines_time}',
+           closed_when => 'checkin_time IS NOT NULL OR (stop_fines IN (''LOST'', ''CLAIMSRETURNED'', ''LONGOVERDUE'') AND xact_finish IS NOT NULL)',
+           settled_when => 'xact_finish IS NOT NULL', sever_with => 'patron:1');
+-- Holds: no copy until one is captured; closed when fulfilled or cancelled; nobody's last borrower
+SELECT pals_privacy.bind_loans('action.hold_request', 'usr', 'current_copy', '{fulfillment_time,cancel_time}',
+           keep_last_borrower => false, sever_with => 'patron:1');
+
+-- Groceries (bills that are not loans) are the other child of money.billable_xact; the summary
+-- holds a row for each, keyed by the same id.  A copy's sources must be loan bindings, and a
+-- summary row whose key no source holds is severed (binding would NULL the patron of every
+-- grocery's summary, and the balance would lose what the patrons owe for them): so the groceries
+-- are bound as loans too, nobody's last borrower, closed and settled when finished
+SELECT pals_privacy.bind_loans('money.grocery', 'usr', 'billing_location', '{xact_finish}',
+           keep_last_borrower => false, sever_with => 'patron:1');
+
+-- Copies of a transaction's identity, keyed by its id: the per-transaction summary (its
+-- patron; its times equal the transaction's) and the notices about a circulation
+SELECT pals_privacy.bind_copy('money.materialized_billable_xact_summary', 'action.circulation', 'id', 'usr',
+           hide_columns => '{xact_start,xact_finish,last_billing_ts,last_payment_ts}', more_sources => '{money.grocery}');
+SELECT pals_privacy.bind_copy('action_trigger.event', 'action.circulation', 'target', sever_with => 'delete');
+-- the rendered notices: a short retention; the events that reference them (template_output)
+-- too, or the rule on the notices fails (23503) for every notice an event still references
+SELECT pals_privacy.retain('action_trigger.event', 'add_time', interval '90 days');
+SELECT pals_privacy.retain('action_trigger.event_output', 'create_time', interval '90 days');
+
+-- The patron's own: the reading history the ILS keeps for those who opted in, and the audit
+-- history of patrons and addresses (with a retention rule)
+SELECT pals_privacy.bind_private_history('action.usr_circ_history', 'usr');
+SELECT pals_privacy.bind_private_history('auditor.actor_usr_history', 'id');
+SELECT pals_privacy.bind_private_history('auditor.actor_usr_address_history', 'usr');
+SELECT pals_privacy.retain('auditor.actor_usr_history', 'audit_time', interval '1 year');
+SELECT pals_privacy.retain('auditor.actor_usr_address_history', 'audit_time', interval '1 year');
+
+SELECT pals_privacy.classify_role('regress_eg', 'operational');
+SELECT pals_privacy.classify_role('regress_eg_loader', 'operational');
+SELECT pals_privacy.classify_role('regress_eg_staff', 'staff');
+SELECT pals_privacy.classify_role('regress_eg_opac', 'patron');
+SELECT pals_privacy.classify_role('regress_eg_collect', 'collections');
+SELECT pals_privacy.classify_role('regress_eg_audit', 'auditor');
+
+-- The rendered notices (action_trigger.event_output) name patron and title, and are linked to
+-- their event by the event (template_output), not to a circulation: no binding covers them.
+-- Only the ILS reads them (docs/fitting-your-ils.md, "Evergreen"): the desk reads notices through
+-- the ILS, so staff, report, collections and auditor accounts get no SELECT on them
+REVOKE ALL ON action_trigger.event_output FROM regress_eg_staff, regress_eg_loader, regress_eg_opac, regress_eg_collect, regress_eg_audit;
+GRANT SELECT, INSERT ON action_trigger.event_output TO regress_eg_loader;

@@ -1,0 +1,55 @@
+-- test/evergreen/setup.sql: a database with the Evergreen-shaped schema, its history, its roles
+-- and the DBA's bindings (test/evergreen/{schema,data,bind}.sql).  Expects psql variable edb
+-- (the database to create), and optionally eextra (a file of more data, run as the ILS before
+-- binding); leaves the session connected to it as the superuser, output off.
+\o /dev/null
+SET client_min_messages = warning;
+DROP DATABASE IF EXISTS :edb WITH (FORCE);
+CREATE DATABASE :edb;
+\c :edb
+SET client_min_messages = warning;
+-- the data's times are UTC (pg_regress runs in PST8PDT)
+SET timezone = UTC;
+-- the ILS connects as one role that owns every schema and table (Evergreen's installer creates
+-- them as it); a loader role that is not the owner (bulk loads with COPY), branch staff and
+-- report accounts, the OPAC, a collection agency, consortium auditors
+DO $$
+DECLARE r text;
+BEGIN
+    FOREACH r IN ARRAY ARRAY['regress_eg', 'regress_eg_loader', 'regress_eg_staff', 'regress_eg_opac', 'regress_eg_collect',
+                             'regress_eg_audit'] LOOP
+        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = r) THEN
+            EXECUTE format('CREATE ROLE %I LOGIN', r);
+        END IF;
+    END LOOP;
+END $$;
+SELECT format('GRANT CREATE ON DATABASE %I TO regress_eg', current_database()) \gexec
+SET ROLE regress_eg;
+\i test/evergreen/schema.sql
+\i test/evergreen/data.sql
+-- a suite may add shapes of its own to the data before binding (psql variable eextra: a file)
+\if :{?eextra}
+\i :eextra
+\endif
+GRANT USAGE ON SCHEMA actor, asset, biblio, action, money, action_trigger, auditor
+   TO regress_eg_loader, regress_eg_staff, regress_eg_opac, regress_eg_collect, regress_eg_audit;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA actor, asset, biblio, action, money, action_trigger, auditor
+   TO regress_eg_loader, regress_eg_staff;
+GRANT USAGE ON ALL SEQUENCES IN SCHEMA actor, asset, biblio, action, money, action_trigger, auditor TO regress_eg_loader, regress_eg_staff;
+GRANT SELECT ON ALL TABLES IN SCHEMA actor, asset, biblio, action, money, action_trigger, auditor
+   TO regress_eg_opac, regress_eg_collect, regress_eg_audit;
+RESET ROLE;
+ANALYZE;
+
+CREATE EXTENSION pals_privacy;
+CREATE EXTENSION pgtap;
+\i test/evergreen/bind.sql
+SET client_min_messages = warning;
+SET pals_privacy.pin_iterations = 10000;
+SELECT pals_privacy.set_pin('9002', '4242');
+SET ROLE regress_eg_opac;
+SELECT pals_privacy.login('EG9002W', '4242');
+SELECT pals_privacy.change_pin('4242', '2580');
+SELECT pals_privacy.logout();
+RESET ROLE;
+RESET pals_privacy.pin_iterations;
