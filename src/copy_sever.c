@@ -607,8 +607,9 @@ record_left(CopySever *cs, Datum *key, const char *nulls)
 		return;
 	ereport(WARNING,
 			(errcode(ERRCODE_TRIGGERED_ACTION_EXCEPTION),
-			 errmsg("%llu rows of \"%s\" were not severed with their source row of \"%s\"",
-					(unsigned long long) n, cs->copy_name, cs->source_name),
+			 errmsg_plural("%llu row of \"%s\" was not severed with its source row of \"%s\"",
+						   "%llu rows of \"%s\" were not severed with their source row of \"%s\"",
+						   (unsigned long) n, (unsigned long long) n, cs->copy_name, cs->source_name),
 			 errdetail("A trigger of \"%s\" skipped or undid the change of sever_with '%s' (a BEFORE trigger returned NULL), "
 					   "so the rows still tie the former borrower to the item. They are recorded in pals_privacy.sever_pending_rows.",
 					   cs->copy_name, cs->sever_with),

@@ -21,6 +21,7 @@
 #include "catalog/pg_proc.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
 #include "parser/parse_func.h"
 #include "rewrite/rewriteManip.h"
 #include "rewrite/rowsecurity.h"
@@ -570,6 +571,49 @@ loan_settled_visible(RteRules *r, const LoanBinding *b)
 	return list_length(show) == 1 ? linitial(show) : makeBoolExpr(OR_EXPR, show, -1);
 }
 
+/*
+ * The columns that say when a loan was settled, masked alike (show: the
+ * condition, NULL for always): settled_column, or every column settled_when
+ * reads but the patron and the item (xact_finish in 'xact_finish IS NOT
+ * NULL', the amounts in 'paid >= billed').  A condition stands for the
+ * column it replaces, and what it reads is the payment's time and amount,
+ * which a payment row carries next to its patron (payments.paid_at =
+ * device_loans.xact_finish).  A closed column the condition reads is masked
+ * too (Evergreen's xact_finish closes a lost loan and dates its payment);
+ * the columns only closed_when reads stay as closed columns do.  Only what
+ * the class reads is masked: the rules' own conditions (current, last
+ * borrower) read the stored values.
+ */
+static void
+mask_settled(RteRules *r, const LoanBinding *b, Expr *show)
+{
+	Expr	   *settled;
+	Bitmapset  *attnos = NULL;
+	int			k = -1;
+
+	if (b->settled_column != NULL)
+	{
+		mask(r, b->settled_column, show);
+		return;
+	}
+	settled = pals_loan_condition(b, false, r->relid, 1);
+	if (settled == NULL)
+		return;
+	pull_varattnos((Node *) settled, 1, &attnos);
+	while ((k = bms_next_member(attnos, k)) >= 0)
+	{
+		AttrNumber	attno = k + FirstLowInvalidHeapAttributeNumber;
+		char	   *name;
+
+		if (attno <= 0)
+			continue;
+		name = get_attname(r->relid, attno, false);
+		if (strcmp(name, b->patron_column) == 0 || strcmp(name, b->item_column) == 0)
+			continue;
+		mask(r, name, show ? copyObject(show) : NULL);
+	}
+}
+
 /* Contact fields read under a purpose only for patrons who consented. */
 static void
 narrow_contacts(RteRules *r, const RelPolicy *p, const char *purpose)
@@ -788,8 +832,8 @@ build_rules(RteRules *r, const RelPolicy *p, const Redaction *red)
 		case PALS_CLASS_STAFF:
 			if (p->loan)
 				mask(r, p->loan->patron_column, loan_who_visible(r, p->loan));
-			if (p->loan && p->loan->settled_column)
-				mask(r, p->loan->settled_column, loan_settled_visible(r, p->loan));
+			if (p->loan && (p->loan->settled_column || p->loan->settled_when))
+				mask_settled(r, p->loan, loan_settled_visible(r, p->loan));
 			if (p->history)
 				filter(r, none);
 			narrow_contacts(r, p, red->purpose);
@@ -851,8 +895,8 @@ build_rules(RteRules *r, const RelPolicy *p, const Redaction *red)
 				filter(r, collectible(r, ((ColumnBinding *) lfirst(lc))->patron_column));
 			if (p->loan)
 				mask(r, p->loan->patron_column, NULL);
-			if (p->loan && p->loan->settled_column)
-				mask(r, p->loan->settled_column, NULL);	/* see loan_settled_visible */
+			if (p->loan)
+				mask_settled(r, p->loan, NULL);	/* see loan_settled_visible */
 			if (p->history || p->outbox)
 				filter(r, none);
 			narrow_contacts(r, p, red->purpose);
@@ -871,8 +915,8 @@ build_rules(RteRules *r, const RelPolicy *p, const Redaction *red)
 				mask(r, ((ColumnBinding *) lfirst(lc))->column, NULL);
 			if (p->loan)
 				mask(r, p->loan->patron_column, NULL);
-			if (p->loan && p->loan->settled_column)
-				mask(r, p->loan->settled_column, NULL);	/* see loan_settled_visible */
+			if (p->loan)
+				mask_settled(r, p->loan, NULL);	/* see loan_settled_visible */
 			if (p->history || p->outbox)
 				filter(r, none);
 			break;

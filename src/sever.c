@@ -42,6 +42,7 @@
 #include "storage/bufmgr.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
+#include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/resowner.h"
 #include "utils/snapmgr.h"
@@ -68,6 +69,14 @@ static SPIPlanPtr plan_pending = NULL;
 
 /* > 0 while we are severing: our own updates must not re-enter */
 static int	sever_depth = 0;
+
+/*
+ * A row left pending by a client's statement (the row trigger: a return)
+ * is reported to that client with a WARNING, as a copy's rows are
+ * (copy_sever.c); the backlog and the maintenance retry (_sever_one) count
+ * theirs in their own report instead.
+ */
+static bool sever_warns = false;
 
 
 /* The statement that records a pending row (SPI connected). */
@@ -507,6 +516,17 @@ sever_guarded(RelSever *rs, Oid relid, ItemPointer tid, RowState *st,
 		nestlevel = pals_safe_search_path();
 		record_pending(rs, relid, tid, item, edata->message);
 		pals_restore_search_path(nestlevel);
+		/* the SQLSTATE only: the message of an ILS trigger may quote the row */
+		if (sever_warns)
+			ereport(WARNING,
+					(errcode(ERRCODE_TRIGGERED_ACTION_EXCEPTION),
+					 errmsg("a row of \"%s.%s\" was not severed",
+							get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid)),
+					 errdetail("Its sever failed with SQLSTATE %s (a trigger of the ILS that skipped or undid it, a constraint), "
+							   "so the row still ties the former borrower to the item. It is recorded, with the reason, "
+							   "in pals_privacy.sever_pending_rows.", unpack_sql_state(edata->sqlerrcode)),
+					 errhint("Make the trigger or the constraint let the change through, or bind the relation with another sever_with. "
+							 "Every maintenance run retries the row; purge_expired() does not purge its patron while it remains.")));
 		FreeErrorData(edata);
 		result = SEVER_PENDING;
 	}
@@ -729,6 +749,7 @@ pals_privacy_sever_row(PG_FUNCTION_ARGS)
 	/* a changed search_path re-parses saved plans: keep it safe while we run */
 	nestlevel = pals_safe_search_path();
 	sever_depth++;
+	sever_warns = true;
 	PG_TRY();
 	{
 		RelSever   *rs = pals_rel_sever(relid);
@@ -746,6 +767,7 @@ pals_privacy_sever_row(PG_FUNCTION_ARGS)
 	PG_FINALLY();
 	{
 		sever_depth--;
+		sever_warns = false;
 	}
 	PG_END_TRY();
 	pals_restore_search_path(nestlevel);

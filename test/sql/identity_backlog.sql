@@ -142,7 +142,7 @@ UPDATE ib.circ SET returned = NULL WHERE false;
 CALL pals_privacy.purge_expired();
 SELECT is((SELECT count(*) FROM ib.patrons WHERE id = 3), 1::bigint, 'a patron whose row the ILS trigger keeps is not purged');
 SELECT is((SELECT counts -> 'errors' ->> 0 FROM pals_privacy.maintenance_runs WHERE kind = 'purge' ORDER BY id DESC LIMIT 1),
-          '09000: purge: # rows of "ib.circ" kept their patron after sever_with ''delete''', 'the run says why');
+          '09000: purge: # row of "ib.circ" kept their patron after sever_with ''delete''', 'the run says why');
 
 SELECT * FROM finish();
 

@@ -10,7 +10,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pals_privacy;
 
 BEGIN;
-SELECT plan(18);
+SELECT plan(39);
 
 CREATE SCHEMA ics;
 CREATE TABLE ics.patrons (id bigint PRIMARY KEY, expires date NOT NULL DEFAULT 'infinity');
@@ -108,6 +108,59 @@ SELECT is(pg_temp.sums(), '1:1 2:2 3:- 4:4 5:5 6:- 7:- 9:-', '(summary 7; the ot
 SELECT pals_privacy.unbind_copy('ics.xact_sums');
 SELECT is((SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'pals_privacy_copy_%' AND tgrelid IN ('ics.circs'::regclass, 'ics.grocery'::regclass)),
           0::bigint, 'unbind_copy removes the triggers of every source');
+
+-- a source leaves a copy: unbind_copy(copy, source => ...), or a DROP of the
+-- source (the sql_drop event trigger); never its only source
+SELECT pals_privacy.bind_copy('ics.xact_sums', 'ics.circs', 'xact_id', 'patron_id', more_sources => '{ics.grocery}');
+CREATE FUNCTION pg_temp.binding() RETURNS text LANGUAGE sql AS $$
+    SELECT format('%s %s %s', source, coalesce(more_sources::text, '-'),
+                  (SELECT string_agg(format('%s:%s', tgrelid::regclass, count), ',' ORDER BY tgrelid::regclass::text)
+                     FROM (SELECT tgrelid, count(*) FROM pg_trigger WHERE tgname LIKE 'pals_privacy_copy_%' GROUP BY 1) t))
+      FROM pals_privacy.copy_binding WHERE relation = 'ics.xact_sums'::regclass
+$$;
+SELECT is(pg_temp.binding(), 'ics.circs {ics.grocery} ics.circs:3,ics.grocery:3', 'bound again with both sources');
+-- unbind() of a source leaves the copy bound (to bind the source again with other settings),
+-- reading as the copy of hidden rows; binding_problems() says so meanwhile
+SAVEPOINT u;
+SELECT pals_privacy.unbind('ics.grocery');
+SELECT results_eq($$SELECT kind, relation, problem FROM pals_privacy.binding_problems()$$,
+                  $$VALUES ('copy', 'ics.xact_sums'::regclass, 'source "ics.grocery" is no longer bound with bind_loans')$$,
+                  'a copy whose source was unbound is reported by binding_problems()');
+ROLLBACK TO SAVEPOINT u;
+SELECT * FROM pg_temp.fails($$SELECT pals_privacy.unbind_copy('ics.xact_sums', source => 'ics.patrons')$$,
+    '42704', 'unbind_copy: "ics.patrons" is not a source of "ics.xact_sums"', 'unbind_copy of a relation that is not a source');
+SAVEPOINT d;
+SELECT lives_ok($$DROP TABLE ics.grocery$$, 'a source of the copy can be dropped');
+SELECT is(pg_temp.binding(), 'ics.circs - ics.circs:3', '... it leaves the copy''s sources (no OID of a dropped relation is left)');
+SELECT is(pg_temp.sums(), '1:1 2:2 3:- 4:4 5:- 6:- 7:- 9:-', '... and the copies of rows only it held are severed');
+SELECT is((SELECT count(*) FROM pals_privacy.binding_problems()), 0::bigint, '... binding_problems() finds nothing wrong');
+SET LOCAL ROLE ics_staff;
+SELECT is(pg_temp.sums(), '1:- 2:2 3:- 4:4 5:- 6:- 7:- 9:-', 'staff read the copy after the drop as before');
+RESET ROLE;
+UPDATE ics.circs SET patron_id = NULL WHERE id = 4;
+SELECT is((SELECT patron_id FROM ics.xact_sums WHERE xact_id = 4), NULL, 'the source left severs the copy alone');
+SELECT * FROM pg_temp.fails($$DROP TABLE ics.circs$$,
+    '2BP01', 'cannot drop ics.circs: pals_privacy binds "ics.xact_sums" as a copy of it', 'dropping the only source of a copy is refused');
+SELECT is(pg_temp.binding(), 'ics.circs - ics.circs:3', '... and nothing changed');
+SELECT lives_ok($$DROP TABLE ics.circs, ics.xact_sums$$, 'the copy and its only source dropped together');
+SELECT is((SELECT count(*) FROM pals_privacy.copy_binding), 0::bigint, '... take the binding with them');
+ROLLBACK TO SAVEPOINT d;
+SELECT lives_ok($$SELECT pals_privacy.unbind_copy('ics.xact_sums', source => 'ics.circs')$$, 'unbind_copy of the first source');
+SELECT is(pg_temp.binding(), 'ics.grocery - ics.grocery:3', '... the other becomes the source, the first loses the triggers');
+SELECT is(pg_temp.sums(), '1:- 2:- 3:- 4:- 5:5 6:- 7:- 9:-', '... and the copies of rows only the first held are severed');
+SELECT * FROM pg_temp.fails($$SELECT pals_privacy.unbind_copy('ics.xact_sums', source => 'ics.grocery')$$,
+    '55000', 'unbind_copy: "ics.grocery" is the only source of "ics.xact_sums"', 'unbind_copy of the only source is refused');
+UPDATE ics.grocery SET patron_id = NULL WHERE id = 5;
+SELECT is((SELECT patron_id FROM ics.xact_sums WHERE xact_id = 5), NULL, 'the source left severs the copy');
+-- a source gone without a DROP (a temporary table of an ended session), simulated by a dead OID
+SET LOCAL session_replication_role = replica;   -- damage, not a change: no audit trigger
+UPDATE pals_privacy.copy_binding SET more_sources = '{4000000000}', more_source_keys = '{id}' WHERE relation = 'ics.xact_sums'::regclass;
+RESET session_replication_role;
+SELECT results_eq($$SELECT kind, relation, problem FROM pals_privacy.binding_problems()$$,
+                  $$VALUES ('copy', 'ics.xact_sums'::regclass, 'source with OID 4000000000 no longer exists')$$,
+                  'binding_problems() names a copy''s source that no longer exists');
+SELECT is(pals_privacy._forget_dead_bindings(), 0, 'maintenance''s sweep of dead bindings ...');
+SELECT is(pg_temp.binding(), 'ics.grocery - ics.grocery:3', '... removes it from the copy''s sources');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -21,6 +21,20 @@ BEGIN
                 RETURN NEXT;
             END IF;
         END LOOP;
+        -- a copy's source that is gone or no longer a loan binding (a temporary
+        -- table gone without a DROP, its copy's only source): the copy reads
+        -- as the copy of hidden rows
+        IF b.kind = 'copy' THEN
+            FOR col IN SELECT s.source::oid::text FROM @extschema@.copy_binding c, @extschema@._copy_sources(c) s
+                        WHERE c.relation::oid = b.rel
+                          AND NOT EXISTS (SELECT FROM @extschema@.loan_binding l WHERE l.relation = s.source) LOOP
+                kind := b.kind; relation := b.rel;
+                problem := CASE WHEN EXISTS (SELECT FROM pg_class r WHERE r.oid = col::oid)
+                                THEN format('source "%s" is no longer bound with bind_loans', col::oid::regclass)
+                                ELSE format('source with OID %s no longer exists', col) END;
+                RETURN NEXT;
+            END LOOP;
+        END IF;
         IF b.kind = 'patrons' AND b.settings ? 'purge_function'
            AND to_regprocedure(b.settings ->> 'purge_function') IS NULL THEN
             kind := b.kind; relation := b.rel;

@@ -1,4 +1,6 @@
-CREATE OR REPLACE FUNCTION @extschema@.unbind_copy(relation regclass) RETURNS void
+-- Unbind a copy (every source, the triggers, its pending rows), or remove
+-- one source from it (source => ...): the copy keeps following the others.
+CREATE OR REPLACE FUNCTION @extschema@.unbind_copy(relation regclass, source regclass DEFAULT NULL) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE c @extschema@.copy_binding;
 BEGIN
@@ -7,6 +9,20 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION 'unbind_copy: "%" is not bound with bind_copy', relation USING ERRCODE = 'undefined_object';
     END IF;
+    IF source IS NOT NULL THEN
+        IF NOT EXISTS (SELECT FROM @extschema@._copy_sources(c) s WHERE s.source = unbind_copy.source) THEN
+            RAISE EXCEPTION 'unbind_copy: "%" is not a source of "%"', source, relation
+                USING ERRCODE = 'undefined_object',
+                      DETAIL = format('Its sources: %s.', (SELECT string_agg(s.source::text, ', ' ORDER BY s.n) FROM @extschema@._copy_sources(c) s));
+        END IF;
+        IF c.more_sources IS NULL THEN
+            RAISE EXCEPTION 'unbind_copy: "%" is the only source of "%"', source, relation
+                USING ERRCODE = 'object_not_in_prerequisite_state',
+                      HINT = format('A copy follows at least one source: call pals_privacy.unbind_copy(%L) to unbind the copy.', relation::text);
+        END IF;
+        PERFORM @extschema@._copy_remove_sources(relation, ARRAY[source::oid]);
+        RETURN;
+    END IF;
     PERFORM @extschema@._drop_copy_triggers(c);
     DELETE FROM @extschema@.sever_pending p WHERE p.binding = unbind_copy.relation::oid;
     DELETE FROM @extschema@.copy_tomb x WHERE x.relation = unbind_copy.relation;
@@ -14,4 +30,4 @@ BEGIN
     PERFORM @extschema@._sync_row_security();
 END $$;
 
-REVOKE ALL ON FUNCTION @extschema@.unbind_copy(regclass) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.unbind_copy(regclass,regclass) FROM PUBLIC;

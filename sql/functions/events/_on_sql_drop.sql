@@ -21,6 +21,8 @@ BEGIN
      WHERE d.classid = 'pg_class'::regclass AND d.objsubid = 0
        AND d.object_type IN ('table', 'view', 'materialized view', 'foreign table');
     IF rels IS NOT NULL THEN
+        -- a dropped source of a copy that stays leaves it (refused for its only source)
+        PERFORM @extschema@._forget_copy_sources(rels, names, true);
         PERFORM @extschema@._forget_relations(rels, names, 'dropped');
     END IF;
 END $$;

@@ -22,8 +22,16 @@ BEGIN
     END IF;
     SELECT a.id, encode(a.hash, 'hex') AS hash INTO head FROM @extschema@.audit_log a ORDER BY a.id DESC LIMIT 1;
 
-    -- every binding, through unbind() (which knows what each kind installed);
+    -- every binding, through unbind_copy() and unbind() (which know what each
+    -- kind installed); copies first (unbind() refuses a source they follow),
     -- the patron table last, as unbind() wants
+    FOR r IN SELECT c.relation FROM @extschema@.copy_binding c ORDER BY 1 LOOP
+        BEGIN
+            PERFORM @extschema@.unbind_copy(r.relation);
+        EXCEPTION WHEN OTHERS THEN
+            NULL;   -- what unbind_copy() could not take off, the sweep below does
+        END;
+    END LOOP;
     FOR r IN SELECT DISTINCT b.relation, b.kind = 'patrons' AS patrons FROM @extschema@.bindings b ORDER BY 2, 1 LOOP
         BEGIN
             PERFORM @extschema@.unbind(r.relation);

@@ -16,8 +16,27 @@ DECLARE
     t text;
     fn record;
     n bigint;
+    expected bigint;
+    cs record;
+    keys jsonb;
+    copy_keys jsonb := '{}';
 BEGIN
     SELECT * INTO STRICT pb FROM @extschema@.patron_binding;
+    -- derived copies without a patron column (a notice keyed by the loan, its
+    -- text naming the patron) are tied to the patron only through the source
+    -- rows: the keys of the patron's rows in each source, before they are severed
+    FOR cb IN SELECT c.* FROM @extschema@.copy_binding c WHERE c.patron_column IS NULL LOOP
+        keys := '[]';
+        FOR cs IN SELECT s.source, s.source_keys, l.patron_column FROM @extschema@._copy_sources(cb) s
+                    JOIN @extschema@.loan_binding l ON l.relation = s.source LOOP
+            EXECUTE pg_catalog.format('SELECT %L::jsonb || coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_array(%s)), ''[]'') FROM %s s WHERE s.%I = ANY ($1::%s[])',
+                    keys, (SELECT pg_catalog.string_agg(pg_catalog.format('s.%I::text', k.key), ', ' ORDER BY k.n)
+                             FROM unnest(cs.source_keys) WITH ORDINALITY k(key, n)),
+                    cs.source, cs.patron_column, @extschema@._column_type_name(cs.source, cs.patron_column))
+                INTO keys USING ids;
+        END LOOP;
+        copy_keys := copy_keys || pg_catalog.jsonb_build_object(cb.relation::oid::text, keys);
+    END LOOP;
     FOR b IN SELECT * FROM @extschema@.loan_binding LOOP
         t := @extschema@._column_type_name(b.relation, b.patron_column);
         IF b.sever_with = 'delete' THEN
@@ -33,7 +52,8 @@ BEGIN
         EXECUTE pg_catalog.format('SELECT count(*) FROM %s WHERE %I = ANY ($1::%s[])', b.relation, b.patron_column, t)
             INTO n USING ids;
         IF n > 0 THEN
-            RAISE EXCEPTION 'purge: % rows of "%" kept their patron after sever_with %', n, b.relation,
+            RAISE EXCEPTION 'purge: % of "%" kept their patron after sever_with %',
+                    CASE n WHEN 1 THEN '1 row' ELSE n || ' rows' END, b.relation,
                     pg_catalog.quote_literal(b.sever_with)
                 USING ERRCODE = 'triggered_action_exception',
                       DETAIL = 'A trigger of the table skipped the change (a BEFORE trigger returned NULL) or undid it.',
@@ -65,10 +85,33 @@ BEGIN
                          ELSE '' END)))
             INTO n USING ids;
         IF n > 0 THEN
-            RAISE EXCEPTION 'purge: % rows of "%" (a copy of "%") kept their patron after sever_with %', n, cb.relation, cb.source,
+            RAISE EXCEPTION 'purge: % of "%" (a copy of "%") kept their patron after sever_with %',
+                    CASE n WHEN 1 THEN '1 row' ELSE n || ' rows' END, cb.relation, cb.source,
                     pg_catalog.quote_literal(cb.sever_with)
                 USING ERRCODE = 'triggered_action_exception',
                       DETAIL = 'A trigger of the table skipped the change (a BEFORE trigger returned NULL) or undid it: the rows still tie the patron to an item.',
+                      HINT = 'The patron is not purged while the rows remain (pals_privacy.sever_pending_rows lists them); change the trigger, or bind the copy with another sever_with. The next purge tries the patron again.';
+        END IF;
+    END LOOP;
+    -- copies without a patron column: the rows keyed by the patron's source
+    -- rows, which no source holds identified any more, are severed by the
+    -- copy's strategy (the source's trigger did it, unless it is disabled),
+    -- and what a trigger of the ILS kept keeps the patron from the purge
+    FOR cb IN SELECT c.* FROM @extschema@.copy_binding c WHERE c.patron_column IS NULL LOOP
+        keys := copy_keys -> cb.relation::oid::text;
+        CONTINUE WHEN keys IS NULL OR pg_catalog.jsonb_array_length(keys) = 0;
+        t := pg_catalog.format('EXISTS (SELECT FROM pg_catalog.jsonb_array_elements($1) e WHERE %s) AND NOT (%s)',
+                (SELECT pg_catalog.string_agg(pg_catalog.format('t.%I = (e ->> %s)::%s', k.key, k.n - 1,
+                                                                @extschema@._column_type_name(cb.relation, k.key)), ' AND ' ORDER BY k.n)
+                   FROM unnest(cb.key_columns) WITH ORDINALITY k(key, n)),
+                @extschema@._copy_held(cb, NULL));
+        EXECUTE @extschema@._copy_sever_checked_sql(cb, t) INTO expected, n USING keys;
+        IF n < expected THEN
+            RAISE EXCEPTION 'purge: % of "%" (a copy of "%") kept their link to the patron''s loans after sever_with %',
+                    CASE expected - n WHEN 1 THEN '1 row' ELSE (expected - n) || ' rows' END, cb.relation, cb.source,
+                    pg_catalog.quote_literal(cb.sever_with)
+                USING ERRCODE = 'triggered_action_exception',
+                      DETAIL = 'The copy has no patron column: its rows are the patron''s through the loans they copy, and a trigger of the table skipped or undid their sever (a BEFORE trigger returned NULL).',
                       HINT = 'The patron is not purged while the rows remain (pals_privacy.sever_pending_rows lists them); change the trigger, or bind the copy with another sever_with. The next purge tries the patron again.';
         END IF;
     END LOOP;

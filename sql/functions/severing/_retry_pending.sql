@@ -13,13 +13,15 @@ DECLARE r record; outcome text; n_done bigint := 0; n_left bigint := 0;
         expected bigint; n bigint; copies_done text[] := '{}';
 BEGIN
     FOR r IN SELECT * FROM @extschema@.sever_pending ORDER BY first_seen LIMIT 10000 LOOP
-        DELETE FROM @extschema@.sever_pending p
-         WHERE p.binding = r.binding AND p.row_relid = r.row_relid AND p.row_tid = r.row_tid;
         IF to_regclass(r.binding::regclass::text) IS NULL OR to_regclass(r.row_relid::regclass::text) IS NULL THEN
+            DELETE FROM @extschema@.sever_pending p
+             WHERE p.binding = r.binding AND p.row_relid = r.row_relid AND p.row_tid = r.row_tid;
             CONTINUE;
         END IF;
         SELECT * INTO c FROM @extschema@.copy_binding x WHERE x.relation = r.binding;
         IF FOUND THEN
+            DELETE FROM @extschema@.sever_pending p
+             WHERE p.binding = r.binding AND p.row_relid = r.row_relid AND p.row_tid = r.row_tid;
             -- every pending row of one key is retried by the first
             CONTINUE WHEN r.item IS NULL OR format('%s/%s', r.binding, r.item) = ANY (copies_done);
             copies_done := copies_done || format('%s/%s', r.binding, r.item);
@@ -51,13 +53,21 @@ BEGIN
             END IF;
             CONTINUE;
         END IF;
-        -- the last borrower of its item keeps its patron
-        CONTINUE WHEN EXISTS (SELECT FROM @extschema@.last_borrower lb
-                               WHERE lb.binding = r.binding AND lb.row_relid = r.row_relid AND lb.row_tid = r.row_tid);
+        -- a row of a loan binding: tried again in place, so that a row left
+        -- pending again keeps its record (first seen, attempts + 1: the
+        -- upsert of the sever); the last borrower of its item keeps its patron
+        IF EXISTS (SELECT FROM @extschema@.last_borrower lb
+                    WHERE lb.binding = r.binding AND lb.row_relid = r.row_relid AND lb.row_tid = r.row_tid) THEN
+            DELETE FROM @extschema@.sever_pending p
+             WHERE p.binding = r.binding AND p.row_relid = r.row_relid AND p.row_tid = r.row_tid;
+            CONTINUE;
+        END IF;
         outcome := @extschema@._sever_one(r.binding::regclass, r.row_relid::regclass, r.row_tid);
         IF outcome = 'pending' THEN
             n_left := n_left + 1;
         ELSE
+            DELETE FROM @extschema@.sever_pending p
+             WHERE p.binding = r.binding AND p.row_relid = r.row_relid AND p.row_tid = r.row_tid;
             n_done := n_done + 1;
         END IF;
     END LOOP;

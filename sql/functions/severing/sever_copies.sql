@@ -45,7 +45,8 @@ BEGIN
             EXECUTE @extschema@._copy_pending_sql(c, filter);
             GET DIAGNOSTICS n = ROW_COUNT;
             IF n > 0 THEN
-                RAISE WARNING 'sever_copies: % rows of "%" were not severed with their source rows of "%"', n, c.relation, c.source
+                RAISE WARNING 'sever_copies: % of "%" % not severed with their source rows of "%"',
+                        CASE n WHEN 1 THEN '1 row' ELSE n || ' rows' END, c.relation, CASE n WHEN 1 THEN 'was' ELSE 'were' END, c.source
                     USING ERRCODE = 'triggered_action_exception',
                           DETAIL = format('A trigger of "%s" skipped or undid the change of sever_with %L (a BEFORE trigger returned NULL), '
                                           'so the rows still tie former borrowers to items. They are recorded in pals_privacy.sever_pending_rows.',
