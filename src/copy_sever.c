@@ -41,16 +41,25 @@
  *     written before does not.
  */
 #include "pals_privacy.h"
+#include "direct_write.h"
 
+#include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/relation.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_index.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
 #include "fmgr.h"
-#include "catalog/namespace.h"
 #include "miscadmin.h"
+#include "nodes/makefuncs.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
@@ -58,6 +67,9 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+#include "utils/typcache.h"
 
 PG_FUNCTION_INFO_V1(pals_privacy_sever_copies);
 PG_FUNCTION_INFO_V1(pals_privacy_copy_sever_collect);
@@ -79,6 +91,10 @@ typedef struct CopySever
 	int			nkeys;
 	AttrNumber *key_attnos;		/* in the trigger's relation: the source key columns */
 	AttrNumber	patron_attno;	/* in the trigger's relation: the loan binding's patron column */
+	Oid		   *key_eq;			/* "=" of each key column's type, and its collation: */
+	Oid		   *key_coll;		/* an update changed the key (IS DISTINCT FROM) */
+	Oid			patron_eq;		/* the same for the patron column (source_bound) */
+	Oid			patron_coll;
 	char	   *placeholder;	/* sever_with 'patron:<id>': <id>; else NULL */
 	char	   *sever_with;		/* the copy's strategy, for messages */
 	char	   *copy_name;		/* the copy and its source, for messages */
@@ -90,8 +106,19 @@ typedef struct CopySever
 	SPIPlanPtr	pending;		/* records what it left identified, $1 ... $n the key */
 	int			ntree;			/* the copy's partitions and inheritance children */
 	Oid		   *tree;			/* (their triggers decide checked) */
-	char	   *batch_sql;		/* the same for many keys, $1 ... $n text[] */
-	SPIPlanPtr	batch_plan;		/* batch_sql prepared at its first flush */
+	SPIPlanPtr	batch_plan;		/* the same for many keys ($1 ... $n text[]), prepared at
+								 * its first flush (batch_sql_query) */
+	/*
+	 * The probe (copy_may_hold): an index of the copy that finds the rows
+	 * whose first key column equals a value exactly as the statement's
+	 * "t.k1 = $1::type" does; InvalidOid: none, the statement always runs.
+	 */
+	Oid			probe_index;
+	Oid			probe_type;		/* the first key column's type */
+	Oid			probe_input;	/* its input function (the statement's cast from text) */
+	Oid			probe_ioparam;
+	RegProcedure probe_eqproc;	/* the equality the statement and the index share */
+	Oid			probe_collation;
 } CopySever;
 
 /* The keys collected for one copy binding and source relation (batched). */
@@ -187,6 +214,195 @@ free_retired_plans(void)
 	retired_plans = NIL;
 }
 
+/*
+ * The function of the "=" that "a IS DISTINCT FROM b" applies to two values
+ * of a column's type (pg_catalog's, as in the trigger's WHEN clause of old;
+ * else the type's default equality), or InvalidOid: none, always distinct.
+ */
+static Oid
+distinct_eq(Oid type)
+{
+	Oid			eqop = OpernameGetOprid(list_make2(makeString("pg_catalog"), makeString("=")), type, type);
+
+	if (!OidIsValid(eqop))
+		eqop = lookup_type_cache(type, TYPECACHE_EQ_OPR)->eq_opr;
+	return OidIsValid(eqop) ? get_opcode(eqop) : InvalidOid;
+}
+
+/* a IS DISTINCT FROM b, for column attno of both tuples */
+static bool
+column_distinct(HeapTuple a, HeapTuple b, TupleDesc desc, AttrNumber attno, Oid eq, Oid coll)
+{
+	bool		anull;
+	bool		bnull;
+	Datum		ad = heap_getattr(a, attno, desc, &anull);
+	Datum		bd = heap_getattr(b, attno, desc, &bnull);
+	FmgrInfo	f;
+
+	if (anull || bnull)
+		return anull != bnull;
+	if (!OidIsValid(eq))
+		return true;
+	fmgr_info(eq, &f);
+	return !DatumGetBool(FunctionCall2Coll(&f, coll, ad, bd));
+}
+
+/*
+ * The probe of a copy binding's statement.  Most severed rows have no copy
+ * (a fine, a notice) at all, and the statement costs a whole executor
+ * start and end even when it changes nothing: where an index of the copy
+ * finds every row the statement could change, one index probe tells
+ * whether to run it.  The index must be a valid, non-partial btree index
+ * of the copy whose first column is the first key column, under the very
+ * equality the statement applies ("t.k1 = $1::type": the type's "="
+ * operator of pg_catalog, which the statement finds under our safe
+ * search_path; the cast from text is the type's input function, there
+ * being no cast of its own), in a deterministic collation.  Anything else
+ * leaves probe_index invalid: the statement runs every time, as before.
+ */
+static void
+find_probe(CopySever *e, const char *first_key)
+{
+	Relation	rel = relation_open(e->key.copy, AccessShareLock);
+	AttrNumber	attno = get_attnum(e->key.copy, first_key);
+	Form_pg_attribute att;
+	HeapTuple	typtup;
+	bool		base;
+	Oid			eqop;
+	List	   *indexes;
+	ListCell   *lc;
+
+	e->probe_index = InvalidOid;
+	if (rel->rd_rel->relkind != RELKIND_RELATION || attno <= 0)
+	{
+		relation_close(rel, AccessShareLock);
+		return;
+	}
+	att = TupleDescAttr(RelationGetDescr(rel), attno - 1);
+	typtup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(att->atttypid));
+	if (!HeapTupleIsValid(typtup))
+		elog(ERROR, "cache lookup failed for type %u", att->atttypid);
+	base = ((Form_pg_type) GETSTRUCT(typtup))->typtype == TYPTYPE_BASE;
+	ReleaseSysCache(typtup);
+	eqop = OpernameGetOprid(list_make2(makeString("pg_catalog"), makeString("=")),
+							att->atttypid, att->atttypid);
+	if (!base || !OidIsValid(eqop) ||
+		(att->atttypid != TEXTOID &&
+		 SearchSysCacheExists2(CASTSOURCETARGET, ObjectIdGetDatum(TEXTOID), ObjectIdGetDatum(att->atttypid))) ||
+		(OidIsValid(att->attcollation) && !get_collation_isdeterministic(att->attcollation)))
+	{
+		relation_close(rel, AccessShareLock);
+		return;
+	}
+	indexes = RelationGetIndexList(rel);
+	foreach(lc, indexes)
+	{
+		Relation	index = index_open(lfirst_oid(lc), AccessShareLock);
+		bool		fits;
+
+		fits = index->rd_rel->relam == BTREE_AM_OID && index->rd_index->indisvalid &&
+			index->rd_index->indkey.values[0] == attno &&
+			index->rd_indcollation[0] == att->attcollation &&
+			heap_attisnull(index->rd_indextuple, Anum_pg_index_indpred, NULL) &&
+			get_opfamily_member(index->rd_opfamily[0], att->atttypid, att->atttypid,
+								BTEqualStrategyNumber) == eqop;
+		index_close(index, AccessShareLock);
+		if (fits)
+		{
+			e->probe_index = lfirst_oid(lc);
+			break;
+		}
+	}
+	list_free(indexes);
+	if (OidIsValid(e->probe_index))
+	{
+		e->probe_type = att->atttypid;
+		e->probe_collation = att->attcollation;
+		e->probe_eqproc = get_opcode(eqop);
+		getTypeInputInfo(att->atttypid, &e->probe_input, &e->probe_ioparam);
+	}
+	relation_close(rel, AccessShareLock);
+}
+
+/*
+ * Whether the copy may hold rows the statement would change for this key
+ * (first_key: the first key column's value as text): false only when the
+ * probe shows that no row of the copy has that first key, as the statement
+ * would see it now (a snapshot taken as SPI takes the statement's, with
+ * this command's changes), and the statement could do nothing else: the
+ * copy is still a plain table without inheritance children, rules or
+ * statement triggers, and the index is still its own.
+ */
+static bool
+copy_may_hold(const CopySever *cs, const char *first_key)
+{
+	Relation	rel;
+	Relation	index;
+	TriggerDesc *trig;
+	List	   *indexes;
+	bool		usable;
+	ScanKeyData key;
+	Snapshot	snap;
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+	bool		found;
+
+	if (!OidIsValid(cs->probe_index))
+		return true;
+	if (first_key == NULL)
+		return false;			/* "t.k1 = NULL" matches no row */
+	rel = table_open(cs->key.copy, AccessShareLock);
+	trig = rel->trigdesc;
+	indexes = RelationGetIndexList(rel);
+	usable = rel->rd_rel->relkind == RELKIND_RELATION && !rel->rd_rel->relhassubclass &&
+		rel->rd_rules == NULL && list_member_oid(indexes, cs->probe_index) &&
+		(trig == NULL ||
+		 !(trig->trig_update_before_statement || trig->trig_update_after_statement ||
+		   trig->trig_delete_before_statement || trig->trig_delete_after_statement));
+	list_free(indexes);
+	if (!usable)
+	{
+		table_close(rel, AccessShareLock);
+		return true;
+	}
+	index = index_open(cs->probe_index, AccessShareLock);
+	ScanKeyEntryInitialize(&key, 0, 1, BTEqualStrategyNumber, cs->probe_type, cs->probe_collation,
+						   cs->probe_eqproc,
+						   OidInputFunctionCall(cs->probe_input, (char *) first_key, cs->probe_ioparam, -1));
+	CommandCounterIncrement();
+	snap = pals_statement_snapshot();
+	scan = pals_index_beginscan(rel, index, snap, 1, 0);
+	index_rescan(scan, &key, 1, NULL, 0);
+	slot = table_slot_create(rel, NULL);
+	found = index_getnext_slot(scan, ForwardScanDirection, slot);
+	ExecDropSingleTupleTableSlot(slot);
+	index_endscan(scan);
+	UnregisterSnapshot(snap);
+	index_close(index, AccessShareLock);
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
+/*
+ * The batched statement of a copy binding (the same as the statement for
+ * many keys: one text[] per key column), generated at the first flush that
+ * needs it: a return never does.  $1 the copy, $2 the source named (or 0).
+ */
+static const char *batch_sql_query =
+	"SELECT pals_privacy._copy_sever_sql(c, CASE WHEN cardinality(c.key_columns) = 1 "
+	"           THEN format('t.%I = ANY ($1::%s[])', c.key_columns[1], "
+	"                       pals_privacy._column_type_name(c.relation, c.key_columns[1])) "
+	"           ELSE (SELECT format('(%s) IN (SELECT %s FROM unnest(%s) AS u (%s))', "
+	"                               string_agg(format('t.%I', k.key), ', ' ORDER BY k.n), "
+	"                               string_agg(format('u.k%s::%s', k.n, pals_privacy._column_type_name(c.relation, k.key)), "
+	"                                          ', ' ORDER BY k.n), "
+	"                               string_agg(format('$%s::text[]', k.n), ', ' ORDER BY k.n), "
+	"                               string_agg(format('k%s', k.n), ', ' ORDER BY k.n)) "
+	"                   FROM unnest(c.key_columns) WITH ORDINALITY AS k (key, n)) END), "
+	"       cardinality(c.key_columns) "
+	"  FROM pals_privacy._copy_binding_as($1, nullif($2, 0)) c "
+	" WHERE c.relation = $1";
+
 /* Read the copy binding and its source's loan binding; prepare the statement.  SPI connected. */
 static void
 load_copy(CopySever *e, Relation rel)
@@ -206,20 +422,11 @@ load_copy(CopySever *e, Relation rel)
 		"SELECT CASE WHEN k.checked THEN pals_privacy._copy_sever_checked_sql(c, pals_privacy._copy_key_match(c, NULL)) "
 		"            ELSE pals_privacy._copy_sever_sql(c, pals_privacy._copy_key_match(c, NULL)) END, "
 		"       c.source_keys::text[], b.patron_column, b.sever_with, "
-		/* the same for many keys: one text[] per key column */
-		"       pals_privacy._copy_sever_sql(c, CASE WHEN cardinality(c.key_columns) = 1 "
-		"           THEN format('t.%I = ANY ($1::%s[])', c.key_columns[1], "
-		"                       pals_privacy._column_type_name(c.relation, c.key_columns[1])) "
-		"           ELSE (SELECT format('(%s) IN (SELECT %s FROM unnest(%s) AS u (%s))', "
-		"                               string_agg(format('t.%I', k.key), ', ' ORDER BY k.n), "
-		"                               string_agg(format('u.k%s::%s', k.n, pals_privacy._column_type_name(c.relation, k.key)), "
-		"                                          ', ' ORDER BY k.n), "
-		"                               string_agg(format('$%s::text[]', k.n), ', ' ORDER BY k.n), "
-		"                               string_agg(format('k%s', k.n), ', ' ORDER BY k.n)) "
-		"                   FROM unnest(c.key_columns) WITH ORDINALITY AS k (key, n)) END), "
-		"       pals_privacy._copy_pending_sql(c, pals_privacy._copy_key_match(c, NULL)), c.sever_with, "
+		"       NULL, "	/* the batched statement: batch_sql_query, at the first flush */
+		"       CASE WHEN k.checked THEN pals_privacy._copy_pending_sql(c, pals_privacy._copy_key_match(c, NULL)) END, "
+		"       c.sever_with, "
 		"       c.relation::text, c.source::text, k.checked, "
-		"       (SELECT pg_catalog.array_agg(rel) FROM tree)::pg_catalog.text "
+		"       (SELECT pg_catalog.array_agg(rel) FROM tree)::pg_catalog.text, c.key_columns[1] "
 		"  FROM pals_privacy._copy_binding_as($1, nullif($2, 0)) c "
 		"  CROSS JOIN LATERAL (SELECT EXISTS (SELECT FROM pg_catalog.pg_trigger t "
 		"                      WHERE t.tgrelid IN (SELECT rel FROM tree) AND NOT t.tgisinternal "
@@ -233,12 +440,12 @@ load_copy(CopySever *e, Relation rel)
 	char	   *stmt;
 	char	   *patron_column;
 	char	   *sever_with;
-	char	   *batch_sql;
 	char	   *pending_stmt;
 	char	   *copy_sever_with;
 	char	   *copy_name;
 	char	   *source_name;
 	char	   *tree;
+	char	   *first_key;
 	SPIPlanPtr	pending;
 	bool		isnull;
 	Datum		keys;
@@ -256,17 +463,19 @@ load_copy(CopySever *e, Relation rel)
 	keys = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
 	patron_column = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
 	sever_with = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4);
-	batch_sql = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5);
 	pending_stmt = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 6);
 	copy_sever_with = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 7);
 	copy_name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 8);
 	source_name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 9);
 	tree = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 11);
-	if (pending_stmt == NULL || copy_sever_with == NULL || copy_name == NULL || source_name == NULL || tree == NULL)
+	first_key = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 12);
+	if (first_key == NULL)
 		elog(ERROR, "pals_privacy: copy binding of %u is incomplete", e->key.copy);
 	e->checked = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 10, &isnull)) && !isnull;
+	if ((e->checked && pending_stmt == NULL) || copy_sever_with == NULL || copy_name == NULL || source_name == NULL || tree == NULL)
+		elog(ERROR, "pals_privacy: copy binding of %u is incomplete", e->key.copy);
 	keys = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
-	if (stmt == NULL || isnull || batch_sql == NULL)
+	if (stmt == NULL || isnull)
 		elog(ERROR, "pals_privacy: copy binding of %u is incomplete", e->key.copy);
 	deconstruct_array(DatumGetArrayTypeP(keys), TEXTOID, -1, false, TYPALIGN_INT, &elems, NULL, &nelems);
 	if (nelems < 1)
@@ -274,6 +483,8 @@ load_copy(CopySever *e, Relation rel)
 
 	e->nkeys = nelems;
 	e->key_attnos = MemoryContextAlloc(copies_context, sizeof(AttrNumber) * nelems);
+	e->key_eq = MemoryContextAlloc(copies_context, sizeof(Oid) * nelems);
+	e->key_coll = MemoryContextAlloc(copies_context, sizeof(Oid) * nelems);
 	for (int i = 0; i < nelems; i++)
 	{
 		char	   *source_key = TextDatumGetCString(elems[i]);
@@ -285,6 +496,8 @@ load_copy(CopySever *e, Relation rel)
 					 errmsg("column \"%s\" of the copy binding of %s is not in %s",
 							source_key, get_rel_name(e->key.copy), RelationGetRelationName(rel)),
 					 errhint("Bind the copy again with pals_privacy.bind_copy().")));
+		e->key_eq[i] = distinct_eq(TupleDescAttr(RelationGetDescr(rel), e->key_attnos[i] - 1)->atttypid);
+		e->key_coll[i] = TupleDescAttr(RelationGetDescr(rel), e->key_attnos[i] - 1)->attcollation;
 	}
 	e->source_bound = patron_column != NULL;
 	if (e->source_bound)
@@ -295,16 +508,18 @@ load_copy(CopySever *e, Relation rel)
 				 patron_column, RelationGetRelationName(rel));
 		if (sever_with != NULL && strncmp(sever_with, "patron:", 7) == 0)
 			e->placeholder = MemoryContextStrdup(copies_context, sever_with + 7);
+		e->patron_eq = distinct_eq(TupleDescAttr(RelationGetDescr(rel), e->patron_attno - 1)->atttypid);
+		e->patron_coll = TupleDescAttr(RelationGetDescr(rel), e->patron_attno - 1)->attcollation;
 	}
 	texttypes = palloc(sizeof(Oid) * nelems);
 	for (int i = 0; i < nelems; i++)
 		texttypes[i] = TEXTOID;
 	plan = pals_prepare_saved(stmt, nelems, texttypes);
-	pending = pals_prepare_saved(pending_stmt, nelems, texttypes);
+	/* what a checked statement left is recorded; an unchecked one leaves nothing */
+	pending = e->checked ? pals_prepare_saved(pending_stmt, nelems, texttypes) : NULL;
 	old = MemoryContextSwitchTo(copies_context);
 	e->plan = plan;
 	e->pending = pending;
-	e->batch_sql = pstrdup(batch_sql);
 	e->sever_with = pstrdup(copy_sever_with);
 	e->copy_name = pstrdup(copy_name);
 	e->source_name = pstrdup(source_name);
@@ -330,6 +545,7 @@ load_copy(CopySever *e, Relation rel)
 		}
 	}
 	MemoryContextSwitchTo(old);
+	find_probe(e, first_key);
 }
 
 static CopySever *
@@ -381,7 +597,8 @@ copy_sever_for(Oid copy, Oid via, Relation rel)
 				MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
 
 				retired_plans = lappend(retired_plans, fresh.plan);
-				retired_plans = lappend(retired_plans, fresh.pending);
+				if (fresh.pending != NULL)
+					retired_plans = lappend(retired_plans, fresh.pending);
 				MemoryContextSwitchTo(old);
 			}
 			return NULL;
@@ -523,6 +740,22 @@ copy_key(const CopySever *cs, TriggerData *td, TupleDesc desc, char **values, bo
 	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
 	{
 		bool		key_changed = false;
+		bool		changed = false;
+
+		/*
+		 * The update trigger has no WHEN clause (read and compiled for every
+		 * statement that updates the relation, it cost more than this): an
+		 * update that leaves the key and the patron as they were is nothing
+		 * to sever.
+		 */
+		for (int i = 0; i < cs->nkeys && !changed; i++)
+			changed = column_distinct(td->tg_trigtuple, td->tg_newtuple, desc, cs->key_attnos[i],
+									  cs->key_eq[i], cs->key_coll[i]);
+		if (!changed && cs->source_bound)
+			changed = column_distinct(td->tg_trigtuple, td->tg_newtuple, desc, cs->patron_attno,
+									  cs->patron_eq, cs->patron_coll);
+		if (!changed)
+			return false;
 
 		for (int i = 0; i < cs->nkeys && !key_changed; i++)
 		{
@@ -574,6 +807,10 @@ copy_entry(CopySever *cs, const CopySever *e)
 	{
 		cs->key_attnos = palloc(sizeof(AttrNumber) * cs->nkeys);
 		memcpy(cs->key_attnos, e->key_attnos, sizeof(AttrNumber) * cs->nkeys);
+		cs->key_eq = palloc(sizeof(Oid) * cs->nkeys);
+		memcpy(cs->key_eq, e->key_eq, sizeof(Oid) * cs->nkeys);
+		cs->key_coll = palloc(sizeof(Oid) * cs->nkeys);
+		memcpy(cs->key_coll, e->key_coll, sizeof(Oid) * cs->nkeys);
 	}
 }
 
@@ -696,8 +933,11 @@ pals_privacy_sever_copies(PG_FUNCTION_ARGS)
 		{
 			if (batch_collecting())
 				collect(&cs, values);
-			/* a row without a key has no copies (NULL equals nothing) */
-			else if (anykey)
+			/*
+			 * a row without a key has no copies (NULL equals nothing), nor
+			 * one whose first key no copy row has
+			 */
+			else if (anykey && copy_may_hold(&cs, values[0]))
 			{
 				Datum	   *args = palloc(sizeof(Datum) * cs.nkeys);
 				char	   *nulls = palloc(cs.nkeys + 1);
@@ -827,7 +1067,19 @@ pals_privacy_copy_sever_flush(PG_FUNCTION_ARGS)
 					types[i] = TEXTARRAYOID;
 				if (plan == NULL)
 				{
-					sql = pstrdup(e->batch_sql);
+					Oid			qtypes[2] = {OIDOID, OIDOID};
+					Datum		qargs[2] = {ObjectIdGetDatum(cb->key.copy), ObjectIdGetDatum(cb->key.via)};
+					bool		isnull;
+
+					/* as the binding is now: of the same number of key columns, or changed */
+					pals_execute_sql_as(pals_registry()->extension_owner, batch_sql_query, 2, qtypes, qargs);
+					if (SPI_processed != 1 ||
+						DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull)) != nkeys ||
+						(sql = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1)) == NULL)
+						ereport(ERROR,
+								(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+								 errmsg("the copy binding of relation %u changed while it was being read", cb->key.copy),
+								 errhint("Retry the statement.")));
 					plan = pals_prepare_saved(sql, nkeys, types);
 					e = copies != NULL ? hash_search(copies, &cb->key, HASH_FIND, NULL) : NULL;
 					if (e != NULL && e->batch_plan == NULL)

@@ -37,6 +37,7 @@ extern bool pals_row_locked_by_other(Oid relid, ItemPointer tid);
 extern bool pals_row_is_current(Relation rel, ItemPointer tid);
 
 /* placeholder_guard.c: the foreign-key check of a guarded placeholder left out of a sever */
+extern void pals_leave_out_sever_trigger(EState *estate, ResultRelInfo *rri);
 extern void pals_placeholder_skip_fk_check(EState *estate, ResultRelInfo *rri,
 										   int16 patron_attno, const char *placeholder);
 

@@ -293,6 +293,32 @@ pals_placeholder_skip_fk_check(EState *estate, ResultRelInfo *rri, int16 patron_
 }
 
 /*
+ * Leave the severing trigger (pals_privacy_sever, _sever_row()) out of rri's
+ * triggers: for a write of our own that it would do nothing for (a row
+ * re-pointed to the placeholder by the backlog's statement, or a sever made
+ * while severing, where it returns at once).  Its WHEN clause is then not
+ * read, nor its events queued.  Allocates in estate's query context.
+ */
+void
+pals_leave_out_sever_trigger(EState *estate, ResultRelInfo *rri)
+{
+	TriggerDesc *td = rri->ri_TrigDesc;
+	bool	   *mask;
+	bool		any = false;
+
+	if (td == NULL)
+		return;
+	mask = palloc0(sizeof(bool) * Max(td->numtriggers, 1));
+	for (int i = 0; i < td->numtriggers; i++)
+		if (strcmp(td->triggers[i].tgname, "pals_privacy_sever") == 0 &&
+			is_own_function(td->triggers[i].tgfoid, "pals_privacy_sever_row"))
+			mask[i] = any = true;
+	if (any)
+		rri_without(estate, rri, mask);
+	pfree(mask);
+}
+
+/*
  * The guard trigger: BEFORE UPDATE OR DELETE on the patron table, for each
  * row.  Deleting the placeholder patron of a loan binding, or changing its
  * id, is refused while the binding uses it.
@@ -510,20 +536,7 @@ pals_placeholder_executor_start(QueryDesc *qd)
 		 * placeholder (and a row that does not end so undoes the
 		 * statement): its events are not queued either.
 		 */
-		if (rri->ri_TrigDesc != NULL)
-		{
-			TriggerDesc *td = rri->ri_TrigDesc;
-			bool	   *mask = palloc0(sizeof(bool) * Max(td->numtriggers, 1));
-			bool		any = false;
-
-			for (int i = 0; i < td->numtriggers; i++)
-				if (strcmp(td->triggers[i].tgname, "pals_privacy_sever") == 0 &&
-					is_own_function(td->triggers[i].tgfoid, "pals_privacy_sever_row"))
-					mask[i] = any = true;
-			if (any)
-				rri_without(qd->estate, rri, mask);
-			pfree(mask);
-		}
+		pals_leave_out_sever_trigger(qd->estate, rri);
 		return;
 	}
 }

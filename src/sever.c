@@ -403,6 +403,11 @@ sever_direct(RelSever *rs, Oid relid, ItemPointer tid, const char *item, Datum u
 		 */
 		if (!null)
 			pals_placeholder_skip_fk_check(w.estate, w.rri, rs->patron_attno, b->placeholder);
+		/*
+		 * our severing trigger would return at once for this update (we are
+		 * severing): its WHEN clause is not read, nor its event queued
+		 */
+		pals_leave_out_sever_trigger(w.estate, w.rri);
 		ExecSimpleRelationUpdate(w.rri, w.estate, &w.epqstate, old, new);
 		/* a BEFORE UPDATE trigger of the ILS may have put the patron back */
 		if (!TTS_EMPTY(new) && pals_slot_identified(rs, new))

@@ -6,13 +6,13 @@
 -- that relation alone (a restore, _copy_triggers_restored).
 CREATE OR REPLACE FUNCTION @extschema@._install_copy_triggers(c @extschema@.copy_binding, only_on regclass DEFAULT NULL) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-DECLARE t regclass; s record; b @extschema@.loan_binding; tg name; cols text; changed text; args text;
+DECLARE t regclass; s record; b @extschema@.loan_binding; tg name; cols text; args text;
 BEGIN
     tg := 'pals_privacy_copy_' || c.relation::oid;
     FOR s IN SELECT * FROM @extschema@._copy_sources(c) LOOP
         SELECT * INTO STRICT b FROM @extschema@.loan_binding WHERE relation = s.source;
-        SELECT string_agg(format('%I', x), ', '), string_agg(format('OLD.%1$I IS DISTINCT FROM NEW.%1$I', x), ' OR ')
-          INTO cols, changed
+        SELECT string_agg(format('%I', x), ', ')
+          INTO cols
           FROM (SELECT DISTINCT x FROM unnest(b.patron_column || s.source_keys) x) u;
         args := CASE WHEN s.n = 0 THEN format('%L', c.relation::oid)
                      ELSE format('%L, %L', c.relation::oid, s.source::oid) END;
@@ -20,10 +20,12 @@ BEGIN
             CONTINUE WHEN only_on IS NOT NULL AND t <> only_on;
             PERFORM @extschema@._drop_trigger(t, tg || '_u');
             PERFORM @extschema@._drop_trigger(t, tg || '_d');
+            -- no WHEN clause (OLD.<column> IS DISTINCT FROM NEW.<column>, for each): the
+            -- trigger compares them itself, where the clause was read and compiled again
+            -- for every statement that updates the relation (src/copy_sever.c)
             EXECUTE format('CREATE TRIGGER %I AFTER UPDATE OF %s ON %s FOR EACH ROW
-                            WHEN (%s)
                             EXECUTE FUNCTION @extschema@._sever_copies(%s)',
-                           tg || '_u', cols, t, changed, args);
+                           tg || '_u', cols, t, args);
             EXECUTE format('CREATE TRIGGER %I AFTER DELETE ON %s FOR EACH ROW
                             EXECUTE FUNCTION @extschema@._sever_copies(%s)', tg || '_d', t, args);
             -- a TRUNCATE fires no row trigger: its copies are swept at its end
