@@ -100,7 +100,8 @@ typedef struct Derived
 	Oid			fn_preloaded;
 	int			ncounters;		/* statistics counters keyed by an OID (see mask_counters) */
 	Oid		   *counters;		/* sorted */
-	Oid			io_counters[2];	/* pg_stat_get_io(), pg_stat_get_backend_io(): refused */
+	int			nio_counters;	/* I/O and WAL statistics, WAL positions: refused */
+	Oid			io_counters[8];
 	List	   *templates;		/* of RuleTemplate *: rules built once */
 } Derived;
 

@@ -95,12 +95,19 @@ find_counters(Derived *d)
 		/*
 		 * The I/O statistics of the cluster and of one backend (16 and
 		 * later): blocks hit and read, counted the moment a scan fetches a
-		 * hidden row's page, whatever the quals do next.
+		 * hidden row's page, whatever the quals do next.  WAL too: a page
+		 * a probe fetches is pruned (or, with checksums, hint bits set),
+		 * and the WAL that writes moves the WAL position and statistics.
 		 */
-		if (f->pronamespace == PG_CATALOG_NAMESPACE &&
+		if (f->pronamespace == PG_CATALOG_NAMESPACE && d->nio_counters < (int) lengthof(d->io_counters) &&
 			(strcmp(NameStr(f->proname), "pg_stat_get_io") == 0 ||
-			 strcmp(NameStr(f->proname), "pg_stat_get_backend_io") == 0))
-			d->io_counters[NameStr(f->proname)[12] == 'b'] = f->oid;
+			 strcmp(NameStr(f->proname), "pg_stat_get_backend_io") == 0 ||
+			 strcmp(NameStr(f->proname), "pg_stat_get_wal") == 0 ||
+			 strcmp(NameStr(f->proname), "pg_stat_get_backend_wal") == 0 ||
+			 strcmp(NameStr(f->proname), "pg_current_wal_lsn") == 0 ||
+			 strcmp(NameStr(f->proname), "pg_current_wal_insert_lsn") == 0 ||
+			 strcmp(NameStr(f->proname), "pg_current_wal_flush_lsn") == 0))
+			d->io_counters[d->nio_counters++] = f->oid;
 
 		/*
 		 * (scalar results only: pg_stat_get_subscription(oid) and the like
@@ -124,7 +131,10 @@ redact_is_io_counter(Oid fn)
 {
 	const Derived *d = redact_derived();
 
-	return OidIsValid(fn) && (fn == d->io_counters[0] || fn == d->io_counters[1]);
+	for (int i = 0; i < d->nio_counters; i++)
+		if (fn == d->io_counters[i])
+			return true;
+	return false;
 }
 
 bool

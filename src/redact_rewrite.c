@@ -1034,9 +1034,10 @@ redact_counters_mutator(Node *node, void *context)
 	if (IsA(node, FuncExpr) && redact_is_io_counter(((FuncExpr *) node)->funcid))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("I/O statistics (%s) are not available to privacy classes below operational",
+				 errmsg("%s() is not available to privacy classes below operational",
 						get_func_name(((FuncExpr *) node)->funcid)),
-				 errdetail("They count the blocks a query hit or read, those of rows the class may not see included.")));
+				 errdetail("I/O and WAL statistics and WAL positions count the blocks a query read and the WAL it wrote "
+						   "(pruning the pages it fetched), those of rows the class may not see included.")));
 	if ((IsA(node, FuncExpr) && redact_is_counter(((FuncExpr *) node)->funcid)) ||
 		(IsA(node, OpExpr) && redact_is_counter(((OpExpr *) node)->opfuncid)))
 	{

@@ -47,3 +47,30 @@ SELECT pg_temp.attempt(:'phase' || 'UPDATE ... WHERE CURRENT OF, then read the r
           'UPDATE demo.loans_2025 SET returned_at = NULL, fines_settled_at = NULL WHERE CURRENT OF atk_cu',
           'CLOSE atk_cu',
           'SELECT id, patron_id FROM demo.loans WHERE item_id = 90002']);
+-- withdrawing a patron's reading-history opt-in severs their kept history at
+-- once, in the same transaction: which masked rows turned into the
+-- placeholder tells which hidden loans and holds were theirs (and a rollback
+-- leaves no trace).  The control withdraws it as the ILS and reads which
+-- rows that severed.
+SELECT pg_temp.attempt(:'phase' || 'withdraw 9001''s opt-in, then see which masked loans turned into the placeholder', 'staff',
+    ARRAY['CREATE TEMP TABLE atk_b AS SELECT id FROM demo.loans WHERE patron_id IS NULL AND item_id BETWEEN 90001 AND 90005',
+          'UPDATE demo.patrons SET keep_history = false WHERE id = 9001',
+          'SELECT b.id, 9001::bigint AS patron_id FROM atk_b b JOIN demo.loans l USING (id) WHERE l.patron_id = 0'],
+    'loans', 'ils_app',
+    ARRAY['UPDATE demo.patrons SET keep_history = false WHERE id = 9001',
+          'SELECT id, 9001::bigint AS patron_id FROM demo.loans WHERE item_id BETWEEN 90001 AND 90005 AND patron_id = 0']);
+SELECT pg_temp.attempt(:'phase' || 'withdraw 9001''s opt-in, then see which holds turned into the placeholder', 'staff',
+    ARRAY['CREATE TEMP TABLE atk_b AS SELECT id FROM demo.holds WHERE patron_id IS NULL',
+          'UPDATE demo.patrons SET keep_history = false WHERE id = 9001',
+          'SELECT b.id, 9001::bigint AS patron_id FROM atk_b b JOIN demo.holds h USING (id) WHERE h.patron_id = 0'],
+    'holds', 'ils_app',
+    ARRAY['UPDATE demo.patrons SET keep_history = false WHERE id = 9001',
+          'SELECT id, 9001::bigint AS patron_id FROM demo.holds WHERE patron_id = 0']);
+GRANT UPDATE (keep_history) ON demo.patrons TO opac;  -- (the catalogue's opt-in page)
+SELECT is(pg_temp.probe('opac', ARRAY['UPDATE demo.patrons SET keep_history = false WHERE id = 9011 RETURNING id'],
+                        'SELECT string_agg(id || '':'' || patron_id, '','' ORDER BY id) FROM demo.loans WHERE id IN (100101, 100102)')
+          - 'rows', '{"err": null, "check": "100101:9011,100102:0"}',
+          :'phase' || 'patron: a logged-in patron withdraws its own opt-in (its closed loan severed at once)');
+SELECT is(pg_temp.probe('branch_staff', ARRAY['UPDATE demo.patrons SET keep_history = true
+            WHERE id = (SELECT min(id) FROM demo.patrons WHERE NOT keep_history AND id > 0) RETURNING id']) ->> 'err',
+          NULL, :'phase' || 'staff: turning an opt-in on is not restricted');

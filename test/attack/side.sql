@@ -94,7 +94,7 @@ SELECT pg_temp.indist(:'phase' || 'pg_stat_get_xact_tuples_fetched of the privat
           'SELECT pg_temp.xact_delta(''SELECT count(*) FROM demo.reading_history WHERE patron_id = %1$s'', ''tuples_fetched'',
                                      ''{demo.reading_history}'')']);
 SELECT pg_temp.indist(:'phase' || 'pg_stat_get_xact_tuples_fetched, holds', 'staff',
-    ARRAY['SET LOCAL enable_seqscan = off',
+    ARRAY['SET LOCAL enable_seqscan = off', 'SET LOCAL enable_indexonlyscan = off',
           'SELECT pg_temp.xact_delta(''SELECT count(*) FROM demo.holds WHERE patron_id = %1$s'', ''tuples_fetched'',
                                      ''{demo.holds}'')']);
 SELECT pg_temp.indist(:'phase' || 'pg_stat_get_xact_tuples_fetched, a reading timeline through (patron_id, read_at)', 'staff',

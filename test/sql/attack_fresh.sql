@@ -63,6 +63,22 @@ BEGIN
     END;
     RETURN coalesce(err, coalesce(after, 'NULL') || ' after ' || coalesce(before, 'NULL'));
 END $$;
+-- the scans of the tracker (and its index) while branch_staff runs q, as
+-- reader reads the counters
+CREATE FUNCTION pg_temp.tracker_scans(q text, reader text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE before text; after text;
+    c text := 'SELECT sum(pg_stat_get_xact_numscans(c.oid))::text FROM pg_class c
+                WHERE c.relnamespace = ''pals_privacy''::regnamespace AND c.relname LIKE ''last_borrower%''';
+BEGIN
+    EXECUTE format('SET LOCAL ROLE %I', reader);
+    EXECUTE c INTO before;
+    SET LOCAL ROLE branch_staff;
+    EXECUTE q;
+    EXECUTE format('SET LOCAL ROLE %I', reader);
+    EXECUTE c INTO after;
+    RESET ROLE;
+    RETURN coalesce(after, 'NULL') || ' after ' || coalesce(before, 'NULL');
+END $$;
 -- MERGE into a relation as a role: refused with 42501, or the error, or 'merged'
 CREATE FUNCTION pg_temp.merge_as(who text, rel regclass) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE res text := 'merged';
@@ -79,7 +95,7 @@ BEGIN
     RETURN res;
 END $$;
 \set ECHO all
-SELECT plan(38);
+SELECT plan(49);
 
 ------------------------------------------------------------------------------
 -- Serializable isolation: every tuple an index scan fetches is
@@ -195,6 +211,64 @@ SELECT ok(to_regproc('pg_catalog.pg_stat_get_backend_io') IS NULL AND to_regproc
           'staff: I/O statistics (blocks hit) after a probe on patron_id = N');
 \endif
 \set ECHO all
+
+-- WAL: a probe prunes the heap pages it fetches (dead versions the ILS's
+-- updates left, a sever's among them), and that WAL moves the WAL position
+-- every role may read (pg_current_wal_insert_lsn()) and pg_stat_wal.  The
+-- ILS updates 9001's loans (as a batch job would, a few times, so that
+-- their page fills and a read prunes it); the superuser then
+-- reads the WAL a staff probe on 9002 and one on 9001 wrote; staff may not
+-- read the position.
+UPDATE demo.loans SET renewal_count = renewal_count WHERE patron_id = 9001;
+UPDATE demo.loans SET renewal_count = renewal_count WHERE patron_id = 9001;
+UPDATE demo.loans SET renewal_count = renewal_count WHERE patron_id = 9001;
+\set ECHO none
+SET enable_seqscan = off;
+SET enable_bitmapscan = off;
+SELECT pg_current_wal_insert_lsn() AS w0 \gset
+SET ROLE branch_staff;
+SELECT count(*) FROM demo.loans WHERE patron_id = 9002 \gset probe_
+RESET ROLE;
+SELECT pg_current_wal_insert_lsn() AS w1 \gset
+SET ROLE branch_staff;
+SELECT count(*) FROM demo.loans WHERE patron_id = 9001 \gset probe_
+RESET ROLE;
+SELECT pg_current_wal_insert_lsn() AS w2 \gset
+RESET enable_seqscan;
+RESET enable_bitmapscan;
+SELECT pg_temp.same_for_both('staff: WAL written while probing WHERE patron_id = N (the WAL position)',
+    (pg_wal_lsn_diff(:'w2', :'w1') > 0)::text, 'false',
+    coalesce(left(pg_temp.probe('branch_staff', ARRAY['SELECT pg_current_wal_insert_lsn()']) ->> 'err', 5), 'read')
+      || '/' || coalesce(left(pg_temp.probe('branch_staff', ARRAY['SELECT pg_current_wal_lsn()']) ->> 'err', 5), 'read')
+      || '/' || coalesce(left(pg_temp.probe('branch_staff', ARRAY['SELECT wal_bytes FROM pg_stat_wal']) ->> 'err', 5), 'read'),
+    '42501/42501/42501');
+\set ECHO all
+-- (the updates tracked the items' last borrowers, which staff now read;
+-- read after the probes: a scan of the loans prunes their pages)
+SELECT pg_temp.refresh_secrets() > 0 AS secrets_found;
+
+------------------------------------------------------------------------------
+-- Counters of the extension's own tables: a redacted query probes the
+-- last-borrower tracker's index once per closed, settled row it meets, so
+-- its scan count after WHERE patron_id = 9001 is how many such loans 9001
+-- has.  (A statement's answers are kept while no other transaction that
+-- wrote ends, so each run follows a committed transaction, as a fresh
+-- session's first probe would.)
+------------------------------------------------------------------------------
+SELECT txid_current() > 0 AS committed;
+SELECT pg_temp.tracker_scans('SELECT count(*) FROM demo.loans WHERE patron_id = 9001', 'postgres') AS ta \gset
+SELECT txid_current() > 0 AS committed;
+SELECT pg_temp.tracker_scans('SELECT count(*) FROM demo.loans WHERE patron_id = 9002', 'postgres') AS tb \gset
+SELECT txid_current() > 0 AS committed;
+SELECT pg_temp.tracker_scans('SELECT count(*) FROM demo.loans WHERE patron_id = 9001', 'branch_staff') AS sa \gset
+SELECT txid_current() > 0 AS committed;
+SELECT pg_temp.tracker_scans('SELECT count(*) FROM demo.loans WHERE patron_id = 9002', 'branch_staff') AS sb \gset
+SELECT pg_temp.same_for_both('staff: index scans of the last-borrower tracker counted while probing WHERE patron_id = N',
+                             :'ta', :'tb', :'sa', :'sb');
+SET ROLE branch_staff;
+SELECT is((SELECT count(*) FROM pg_stat_user_tables WHERE schemaname = 'pals_privacy' AND seq_scan IS NOT NULL), 0::bigint,
+          'staff: no counter of the extension''s tables');
+RESET ROLE;
 
 ------------------------------------------------------------------------------
 -- MERGE (PostgreSQL 15): bound relations as its source, and as its target

@@ -10,10 +10,29 @@ DECLARE
     r record;
     patron_id text;
     ptype text;
+    who text;
 BEGIN
     SELECT * INTO pb FROM @extschema@.patron_binding;
     IF NOT FOUND THEN
         RETURN NULL;
+    END IF;
+    -- Who may withdraw it: the patron (a patron-class session, which writes
+    -- only its own row), the ILS (operational), an administrator.  A class
+    -- that reads other patrons' closed loans masked would watch which masked
+    -- rows this severs (their patron turns into the placeholder, or NULL),
+    -- even in a transaction it then rolls back: the patron's hidden loans.
+    -- This function runs as the extension's owner: the role that made the
+    -- change is the session's current role (SET ROLE), else its login role.
+    who := quote_ident(CASE WHEN current_setting('role') = 'none' THEN session_user ELSE current_setting('role') END);
+    IF NOT (SELECT ro.rolsuper FROM pg_catalog.pg_roles ro WHERE ro.oid = who::regrole)
+       AND who::regrole::oid IS DISTINCT FROM
+           (SELECT e.extowner FROM pg_catalog.pg_extension e WHERE e.extname = 'pals_privacy')
+       AND @extschema@.class_of(who::regrole) NOT IN ('operational', 'patron') THEN
+        RAISE EXCEPTION 'privacy class % may not withdraw a patron''s reading-history opt-in',
+                @extschema@.class_of(who::regrole)
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = 'Withdrawing it severs the patron''s kept history at once, and which masked rows that changes would tell which hidden loans were theirs.',
+                  HINT = 'The patron withdraws it in the online catalogue (a patron-class session), or the ILS (an operational role) records it.';
     END IF;
     patron_id := to_jsonb(NEW) ->> pb.id_column;
     FOR b IN SELECT * FROM @extschema@.loan_binding LOOP
