@@ -2,7 +2,7 @@
 # bench/backlog.sh: sever_backlog() against its floor, the plain set-based UPDATE of the same rows
 # (bench/backlog_floor.sql), on the sample consortium.
 #
-#   bench/backlog.sh [--scale S] [--repeat N] [--shapes LIST] [--statements] [--install]
+#   bench/backlog.sh [--scale S] [--repeat N] [--shapes LIST] [--batch N] [--statements] [--install]
 #
 # In a throwaway cluster (pg_virtualenv -t; the extension must be installed, or --install), the
 # demo data is generated once per shape into a template; each repeat copies it twice and times,
@@ -11,6 +11,7 @@
 # goes first.  Rows per second of each, and their ratio (sever_backlog over floor: 1.0 is the
 # floor), in wall time and in the CPU time of the backend that ran it (/proc/self/stat: steadier on
 # a shared machine, where other tenants take wall time away, not CPU time per row).
+# --batch N: sever_backlog(batch_size => N) (default 1000 items per batch, as before).
 # --statements: pg_stat_statements (track = all) in the backlog's databases, and the statements
 # that took most of its time printed per shape (where the cost goes).
 # Shapes (--shapes, default plain,nullitems,triggers):
@@ -24,12 +25,13 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
 export PATH="${PALS_PGBIN:-/usr/lib/postgresql/15/bin}:$PATH"
-SCALE=1; REPEAT=3; SHAPES=plain,nullitems,triggers; INNER=0; INSTALL=0; STATEMENTS=0; ARGS=("$@")
+SCALE=1; REPEAT=3; SHAPES=plain,nullitems,triggers; INNER=0; INSTALL=0; STATEMENTS=0; BATCH=1000; ARGS=("$@")
 while [ $# -gt 0 ]; do
     case "$1" in
         --scale) SCALE="$2"; shift ;;
         --repeat) REPEAT="$2"; shift ;;
         --shapes) SHAPES="$2"; shift ;;
+        --batch) BATCH="$2"; shift ;;
         --install) INSTALL=1 ;;
         --statements) STATEMENTS=1 ;;
         --inner) INNER=1 ;;
@@ -110,7 +112,7 @@ run_ext() {   # db shape -> "rows seconds cpu-seconds"
     q -d "$1" -c CHECKPOINT >/dev/null
     c=$(mktemp /tmp/pals_backlog_cpu.XXXXXX)
     s=$(now)
-    psql -XAtq -v ON_ERROR_STOP=1 -d "$1" -c "$CPU_SQL" -c 'CALL pals_privacy.sever_backlog(batch_size => 1000)' -c "$CPU_SQL" >"$c"
+    psql -XAtq -v ON_ERROR_STOP=1 -d "$1" -c "$CPU_SQL" -c "CALL pals_privacy.sever_backlog(batch_size => $BATCH)" -c "$CPU_SQL" >"$c"
     e=$(now)
     n=$(psql -XAtq -d "$1" -c 'SELECT sum(rows_severed + rows_kept) FROM pals_privacy.backlog_progress')
     if [ "$STATEMENTS" = 1 ]; then
@@ -143,7 +145,7 @@ for ((r = 1; r <= REPEAT; r++)); do
 done
 
 echo
-echo "pals_privacy backlog bench: scale $SCALE, $REPEAT repeats: rows per second of sever_backlog, and its ratio"
+echo "pals_privacy backlog bench: scale $SCALE, batch_size $BATCH, $REPEAT repeats: rows per second of sever_backlog, and its ratio"
 echo "to the floor's (1.0 = the floor's rate), per second of wall time and per second of the CPU time of"
 echo "the backend that ran it.  floor: the plain set-based UPDATEs of the loans and holds (the issue's floor);"
 echo "same work: the floor doing all the backlog does (device loans, fines unlinked, notices deleted, summaries)"

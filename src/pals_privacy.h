@@ -45,6 +45,7 @@
 #include "nodes/primnodes.h"
 
 #define PALS_MAX_CLOSED 8
+#define PALS_MAX_MORE_PATRONS 8	/* loan_binding.more_patron_columns */
 
 /* Privacy classes, from least to most restrictive. */
 typedef enum PalsClass
@@ -105,6 +106,8 @@ typedef struct LoanBinding
 	HistoryMode history_mode;
 	char	   *closed_when;	/* condition text, or NULL: a closed column set */
 	char	   *settled_when;	/* condition text, or NULL: settled_column */
+	int			nmore;			/* more_patron_columns: cut with patron_column */
+	char	   *more_patron_columns[PALS_MAX_MORE_PATRONS];
 } LoanBinding;
 
 typedef enum OutboxMode

@@ -33,7 +33,11 @@
  *     unchecked: the backlog rolls such a statement back and severs its rows
  *     one by one, with the check.  The severing trigger, which does nothing
  *     for a row re-pointed to the placeholder, is left out of that statement
- *     too.
+ *     too.  _backlog_copies_in_statement(relation, copies) arms the same way
+ *     for the triggers that sever the derived copies of the listed copy
+ *     bindings (_sever_copies): the backlog's statement severs those copies
+ *     itself, in one of its own parts, and their per-row firings are left
+ *     out (any other binding's trigger still fires).
  */
 #include "pals_privacy.h"
 #include "direct_write.h"
@@ -64,10 +68,16 @@
 
 PG_FUNCTION_INFO_V1(pals_privacy_placeholder_guard);
 PG_FUNCTION_INFO_V1(pals_privacy_skip_placeholder_check);
+PG_FUNCTION_INFO_V1(pals_privacy_backlog_copies_in_statement);
 
 /* armed by _skip_placeholder_check(): the relation whose next update skips the check */
 static Oid	skip_relid = InvalidOid;
 static bool skip_callbacks = false;
+/* armed by _backlog_copies_in_statement(): the relation and the copies its statement severs */
+static Oid	copies_relid = InvalidOid;
+static Oid *copies_oids = NULL;
+static int	copies_count = 0;
+static int	copies_max = 0;
 
 /* The one element of a one-element int2 or oid array column of pg_constraint, or 0. */
 static Datum
@@ -131,6 +141,7 @@ rri_without(EState *estate, ResultRelInfo *rri, const bool *skip)
 	newtd->numtriggers = 0;
 	newtd->triggers = palloc(sizeof(Trigger) * td->numtriggers);
 	newtd->trig_update_after_row = false;
+	newtd->trig_delete_after_row = false;
 	for (int i = 0; i < td->numtriggers; i++)
 	{
 		Trigger    *t = &td->triggers[i];
@@ -140,6 +151,8 @@ rri_without(EState *estate, ResultRelInfo *rri, const bool *skip)
 		newtd->triggers[newtd->numtriggers++] = *t;
 		if (TRIGGER_TYPE_MATCHES(t->tgtype, TRIGGER_TYPE_ROW, TRIGGER_TYPE_AFTER, TRIGGER_TYPE_UPDATE))
 			newtd->trig_update_after_row = true;
+		if (TRIGGER_TYPE_MATCHES(t->tgtype, TRIGGER_TYPE_ROW, TRIGGER_TYPE_AFTER, TRIGGER_TYPE_DELETE))
+			newtd->trig_delete_after_row = true;
 	}
 	rri->ri_TrigDesc = newtd;
 	rri->ri_TrigFunctions = palloc0(sizeof(FmgrInfo) * Max(newtd->numtriggers, 1));
@@ -377,6 +390,7 @@ static void
 skip_xact_callback(XactEvent event, void *arg)
 {
 	skip_relid = InvalidOid;
+	copies_relid = InvalidOid;
 }
 
 static void
@@ -384,7 +398,21 @@ skip_subxact_callback(SubXactEvent event, SubTransactionId mySubid, SubTransacti
 {
 	/* armed inside sever_backlog's subtransaction of one statement: no further */
 	if (event == SUBXACT_EVENT_ABORT_SUB || event == SUBXACT_EVENT_COMMIT_SUB)
+	{
 		skip_relid = InvalidOid;
+		copies_relid = InvalidOid;
+	}
+}
+
+static void
+register_skip_callbacks(void)
+{
+	if (!skip_callbacks)
+	{
+		RegisterXactCallback(skip_xact_callback, NULL);
+		RegisterSubXactCallback(skip_subxact_callback, NULL);
+		skip_callbacks = true;
+	}
 }
 
 /*
@@ -399,14 +427,74 @@ skip_subxact_callback(SubXactEvent event, SubTransactionId mySubid, SubTransacti
 Datum
 pals_privacy_skip_placeholder_check(PG_FUNCTION_ARGS)
 {
-	if (!skip_callbacks)
-	{
-		RegisterXactCallback(skip_xact_callback, NULL);
-		RegisterSubXactCallback(skip_subxact_callback, NULL);
-		skip_callbacks = true;
-	}
+	register_skip_callbacks();
 	skip_relid = PG_GETARG_OID(0);
 	PG_RETURN_VOID();
+}
+
+/*
+ * pals_privacy._backlog_copies_in_statement(relation regclass, copies oid[]):
+ * the next statement this backend starts that writes to relation severs the
+ * derived copies of the copy bindings listed (their relations) itself, in a
+ * part of its own (sever_backlog's statement of one batch): the triggers
+ * that would sever them row by row (_sever_copies with one of those copies
+ * as its first argument) are left out of its update or delete of relation.
+ * The triggers of any other copy binding, and every other trigger, still
+ * fire.  One statement only; forgotten at the end of the (sub)transaction.
+ */
+Datum
+pals_privacy_backlog_copies_in_statement(PG_FUNCTION_ARGS)
+{
+	ArrayType  *a = PG_GETARG_ARRAYTYPE_P(1);
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+
+	deconstruct_array(a, OIDOID, sizeof(Oid), true, TYPALIGN_INT, &elems, &nulls, &n);
+	register_skip_callbacks();
+	if (n > copies_max)
+	{
+		copies_oids = copies_oids == NULL
+			? MemoryContextAlloc(TopMemoryContext, sizeof(Oid) * n)
+			: repalloc(copies_oids, sizeof(Oid) * n);
+		copies_max = n;
+	}
+	copies_count = 0;
+	for (int i = 0; i < n; i++)
+		if (!nulls[i])
+			copies_oids[copies_count++] = DatumGetObjectId(elems[i]);
+	copies_relid = copies_count > 0 ? PG_GETARG_OID(0) : InvalidOid;
+	PG_RETURN_VOID();
+}
+
+/* Leave out of rri the copy triggers of the copies armed (see above). */
+static void
+leave_out_copy_triggers(EState *estate, ResultRelInfo *rri)
+{
+	TriggerDesc *td = rri->ri_TrigDesc;
+	bool	   *mask;
+	bool		any = false;
+
+	if (td == NULL)
+		return;
+	mask = palloc0(sizeof(bool) * Max(td->numtriggers, 1));
+	for (int i = 0; i < td->numtriggers; i++)
+	{
+		Trigger    *t = &td->triggers[i];
+		Oid			copy;
+
+		if (!TRIGGER_FOR_ROW(t->tgtype) || !TRIGGER_FOR_AFTER(t->tgtype) || t->tgnargs < 1 ||
+			strncmp(t->tgname, "pals_privacy_copy_", 18) != 0 ||
+			!is_own_function(t->tgfoid, "pals_privacy_sever_copies"))
+			continue;
+		copy = DatumGetObjectId(DirectFunctionCall1(oidin, CStringGetDatum(t->tgargs[0])));
+		for (int k = 0; k < copies_count; k++)
+			if (copies_oids[k] == copy)
+				mask[i] = any = true;
+	}
+	if (any)
+		rri_without(estate, rri, mask);
+	pfree(mask);
 }
 
 /*
@@ -420,7 +508,7 @@ pals_placeholder_executor_start(QueryDesc *qd)
 {
 	ListCell   *lc;
 
-	if (!OidIsValid(skip_relid) || qd->estate == NULL)
+	if ((!OidIsValid(skip_relid) && !OidIsValid(copies_relid)) || qd->estate == NULL)
 		return;
 	foreach(lc, qd->estate->es_opened_result_relations)
 	{
@@ -429,6 +517,11 @@ pals_placeholder_executor_start(QueryDesc *qd)
 		const LoanBinding *b;
 		AttrNumber	attno;
 
+		if (relid == copies_relid)
+		{
+			copies_relid = InvalidOid;
+			leave_out_copy_triggers(qd->estate, rri);
+		}
 		if (relid != skip_relid)
 			continue;
 		skip_relid = InvalidOid;

@@ -534,10 +534,15 @@ last_borrower_arm(RteRules *r, const LoanBinding *b)
 						-1);
 }
 
+/*
+ * Where staff read a patron column of a loan (column: the patron column or
+ * one of more_patron_columns): the row is current, that column is already
+ * cut (NULL, the placeholder), or the row is its item's last borrower.
+ */
 static Expr *
-loan_who_visible(RteRules *r, const LoanBinding *b)
+loan_who_visible(RteRules *r, const LoanBinding *b, const char *column)
 {
-	Var		   *patron = column_var(r, b->patron_column);
+	Var		   *patron = column_var(r, column);
 	List	   *show = loan_current(r, b);
 
 	/* a severed row hides nothing (and stays writable: see "Writes") */
@@ -666,6 +671,15 @@ mask_all_but(RteRules *r, List *keep, Expr *show)
 	}
 }
 
+/* Mask a loan's patron column and more_patron_columns with show (NULL: always masked). */
+static void
+mask_loan_patrons(RteRules *r, const LoanBinding *b, Expr *show)
+{
+	mask(r, b->patron_column, show ? copyObject(show) : NULL);
+	for (int i = 0; i < b->nmore; i++)
+		mask(r, b->more_patron_columns[i], show ? copyObject(show) : NULL);
+}
+
 /*
  * Staff who have not acknowledged the policy within a year (when that is
  * required) read every patron column masked.
@@ -679,7 +693,7 @@ require_acknowledgment(RteRules *r, const RelPolicy *p)
 	if (p->patrons)
 		mask_all_but(r, list_make1(p->patrons->id_column), ack);
 	if (p->loan)
-		mask(r, p->loan->patron_column, copyObject(ack));
+		mask_loan_patrons(r, p->loan, ack);
 	if (p->card)
 		mask(r, p->card->column, copyObject(ack));
 	foreach(lc, p->contacts)
@@ -858,7 +872,12 @@ build_rules(RteRules *r, const RelPolicy *p, const Redaction *red)
 
 		case PALS_CLASS_STAFF:
 			if (p->loan)
-				mask(r, p->loan->patron_column, loan_who_visible(r, p->loan));
+			{
+				mask(r, p->loan->patron_column, loan_who_visible(r, p->loan, p->loan->patron_column));
+				for (int i = 0; i < p->loan->nmore; i++)
+					mask(r, p->loan->more_patron_columns[i],
+						 loan_who_visible(r, p->loan, p->loan->more_patron_columns[i]));
+			}
 			if (p->loan && (p->loan->settled_column || p->loan->settled_when))
 				mask_settled(r, p->loan, loan_settled_visible(r, p->loan));
 			if (p->history)
@@ -921,7 +940,7 @@ build_rules(RteRules *r, const RelPolicy *p, const Redaction *red)
 			foreach(lc, p->contacts)
 				filter(r, collectible(r, ((ColumnBinding *) lfirst(lc))->patron_column));
 			if (p->loan)
-				mask(r, p->loan->patron_column, NULL);
+				mask_loan_patrons(r, p->loan, NULL);
 			if (p->loan)
 				mask_settled(r, p->loan, NULL);	/* see loan_settled_visible */
 			if (p->history || p->outbox)
@@ -941,7 +960,7 @@ build_rules(RteRules *r, const RelPolicy *p, const Redaction *red)
 			foreach(lc, p->contacts)
 				mask(r, ((ColumnBinding *) lfirst(lc))->column, NULL);
 			if (p->loan)
-				mask(r, p->loan->patron_column, NULL);
+				mask_loan_patrons(r, p->loan, NULL);
 			if (p->loan)
 				mask_settled(r, p->loan, NULL);	/* see loan_settled_visible */
 			if (p->history || p->outbox)

@@ -380,7 +380,7 @@ load_loans(Snapshot snap)
 	static const char *const columns[] = {
 		"relation", "patron_column", "item_column", "closed_columns", "settled_column",
 		"sever_with", "keep_last_borrower", "history_mode",
-		"closed_when", "settled_when"	/* since 0.2.0 */
+		"closed_when", "settled_when", "more_patron_columns"	/* since 0.2.0 */
 	};
 	ConfigScan	cs;
 	HeapTuple	t;
@@ -417,6 +417,12 @@ load_loans(Snapshot snap)
 		b->history_mode = strcmp(history, "in_place") == 0 ? HISTORY_IN_PLACE : HISTORY_COPY;
 		b->closed_when = config_text(&cs, t, 8);
 		b->settled_when = config_text(&cs, t, 9);
+		foreach(lc, config_text_array(&cs, t, 10))
+		{
+			if (b->nmore == PALS_MAX_MORE_PATRONS)
+				break;			/* loan_binding's CHECK allows no more */
+			b->more_patron_columns[b->nmore++] = lfirst(lc);
+		}
 		building->loans = lappend(building->loans, b);
 	}
 	config_end(&cs);

@@ -342,6 +342,7 @@ sever_direct(RelSever *rs, Oid relid, ItemPointer tid, const char *item, Datum u
 	bool		visible;
 	SeverResult result = SEVER_NOT_ELIGIBLE;
 	RowState	st;
+	bool		own;
 
 	pals_direct_begin(&w, relid, b->sever_with == SEVER_DELETE ? ACL_DELETE : ACL_UPDATE,
 				 b->sever_with == SEVER_DELETE ? InvalidAttrNumber : rs->patron_attno, true);
@@ -384,16 +385,20 @@ sever_direct(RelSever *rs, Oid relid, ItemPointer tid, const char *item, Datum u
 	if (!same_item(st.item, item) ||
 		!st.closed || pals_closed_after(rs, st.closed_value, upto) || !st.settled || !st.identified)
 		goto done;
-	if (check_optin && patron_opted_in(rs, st.patron))
+	/* a row whose patron column is already cut (another column names one) has no opt-in, no statistics */
+	own = pals_value_identified(rs, st.patron, st.patron_null);
+	if (check_optin && own && patron_opted_in(rs, st.patron))
 		goto done;
 
-	pals_stats_record(b, rs->patron_type, st.patron, st.item, rs->closed_type, st.closed_value, !st.closed);
+	if (own)
+		pals_stats_record(b, rs->patron_type, st.patron, st.item, rs->closed_type, st.closed_value, !st.closed);
 	if (b->sever_with == SEVER_DELETE)
 		ExecSimpleRelationDelete(w.rri, w.estate, &w.epqstate, old);
 	else
 	{
 		bool		null = b->sever_with != SEVER_PLACEHOLDER;
-		TupleTableSlot *new = pals_direct_changed(&w, old, 1, &rs->patron_attno, &rs->placeholder, &null);
+		TupleTableSlot *new = pals_direct_changed(&w, old, rs->ncut, rs->cut_attnos, rs->cut_values,
+												  rs->cut_nulls);
 
 		/*
 		 * see placeholder_guard.c: the foreign-key check of a guarded

@@ -124,16 +124,24 @@ append_settled(StringInfo sql, const LoanBinding *b, Oid relid)
 		appendStringInfoString(sql, "true");
 }
 
+/* Any patron column (the patron column, more_patron_columns) names a patron. */
 static void
 append_identified(StringInfo sql, const LoanBinding *b)
 {
-	const char *p = quote_identifier(b->patron_column);
+	appendStringInfoChar(sql, '(');
+	for (int i = 0; i <= b->nmore; i++)
+	{
+		const char *p = quote_identifier(i == 0 ? b->patron_column : b->more_patron_columns[i - 1]);
 
-	if (b->sever_with == SEVER_PLACEHOLDER)
-		appendStringInfo(sql, "(t.%s IS NOT NULL AND t.%s::text <> %s)", p, p,
-						 quote_literal_cstr(b->placeholder));
-	else
-		appendStringInfo(sql, "(t.%s IS NOT NULL)", p);
+		if (i > 0)
+			appendStringInfoString(sql, " OR ");
+		if (b->sever_with == SEVER_PLACEHOLDER)
+			appendStringInfo(sql, "(t.%s IS NOT NULL AND t.%s::text <> %s)", p, p,
+							 quote_literal_cstr(b->placeholder));
+		else
+			appendStringInfo(sql, "(t.%s IS NOT NULL)", p);
+	}
+	appendStringInfoChar(sql, ')');
 }
 
 /* The closed value that orders an item's rows: the greatest closed column. */
@@ -358,6 +366,14 @@ pals_rel_sever(Oid relid)
 			rs->placeholder = datumCopy(OidInputFunctionCall(typinput, b->placeholder, typioparam, -1),
 										rs->patron_byval, rs->patron_len);
 		}
+		rs->ncut = 1 + b->nmore;
+		for (int i = 0; i < rs->ncut; i++)
+		{
+			rs->cut_attnos[i] = i == 0 ? rs->patron_attno
+				: pals_bound_attnum(relid, b->more_patron_columns[i - 1]);
+			rs->cut_values[i] = rs->placeholder;
+			rs->cut_nulls[i] = b->sever_with != SEVER_PLACEHOLDER;
+		}
 		if (b->closed_when || b->settled_when)
 		{
 			Relation	rel = relation_open(relid, AccessShareLock);
@@ -426,17 +442,30 @@ pals_tuple_closed(const RelSever *rs, HeapTuple tup, TupleDesc desc)
 	return false;
 }
 
+/* A value of a patron column names a patron (not NULL, not the placeholder). */
 bool
-pals_tuple_identified(RelSever *rs, HeapTuple tup, TupleDesc desc)
+pals_value_identified(const RelSever *rs, Datum v, bool isnull)
 {
-	bool		isnull;
-	Datum		v = heap_getattr(tup, rs->patron_attno, desc, &isnull);
-
 	if (isnull)
 		return false;
 	if (rs->binding->sever_with == SEVER_PLACEHOLDER)
-		return strcmp(OutputFunctionCall(&rs->patron_out, v), rs->binding->placeholder) != 0;
+		return strcmp(OutputFunctionCall((FmgrInfo *) &rs->patron_out, v), rs->binding->placeholder) != 0;
 	return true;
+}
+
+/* Any patron column of the row (patron column, more_patron_columns) names a patron. */
+bool
+pals_tuple_identified(RelSever *rs, HeapTuple tup, TupleDesc desc)
+{
+	for (int i = 0; i < rs->ncut; i++)
+	{
+		bool		isnull;
+		Datum		v = heap_getattr(tup, rs->cut_attnos[i], desc, &isnull);
+
+		if (pals_value_identified(rs, v, isnull))
+			return true;
+	}
+	return false;
 }
 
 bool
@@ -448,12 +477,13 @@ pals_closed_after(RelSever *rs, Datum a, Datum b)
 bool
 pals_slot_identified(RelSever *rs, TupleTableSlot *slot)
 {
-	bool		isnull;
-	Datum		v = slot_getattr(slot, rs->patron_attno, &isnull);
+	for (int i = 0; i < rs->ncut; i++)
+	{
+		bool		isnull;
+		Datum		v = slot_getattr(slot, rs->cut_attnos[i], &isnull);
 
-	if (isnull)
-		return false;
-	if (rs->binding->sever_with == SEVER_PLACEHOLDER)
-		return strcmp(OutputFunctionCall(&rs->patron_out, v), rs->binding->placeholder) != 0;
-	return true;
+		if (pals_value_identified(rs, v, isnull))
+			return true;
+	}
+	return false;
 }

@@ -18,6 +18,10 @@ typedef struct RelSever
 	Oid			relid;			/* hash key */
 	const LoanBinding *binding;
 	AttrNumber	patron_attno;
+	int			ncut;			/* the patron column and more_patron_columns: */
+	AttrNumber	cut_attnos[1 + PALS_MAX_MORE_PATRONS];	/* what a sever cuts */
+	Datum		cut_values[1 + PALS_MAX_MORE_PATRONS];	/* to NULL or the placeholder */
+	bool		cut_nulls[1 + PALS_MAX_MORE_PATRONS];
 	AttrNumber	item_attno;
 	AttrNumber	settled_attno;	/* InvalidAttrNumber: always settled */
 	AttrNumber	closed_attnos[PALS_MAX_CLOSED];
@@ -51,6 +55,7 @@ extern RelSever *pals_rel_sever(Oid relid);
 extern RelSever *pals_rel_sever_known(Oid relid);
 extern bool pals_sever_eval_condition(const RelSever *rs, ExprState *state, HeapTuple tup);
 extern bool pals_tuple_closed(const RelSever *rs, HeapTuple tup, TupleDesc desc);
+extern bool pals_value_identified(const RelSever *rs, Datum v, bool isnull);
 extern bool pals_tuple_identified(RelSever *rs, HeapTuple tup, TupleDesc desc);
 extern bool pals_slot_identified(RelSever *rs, TupleTableSlot *slot);
 extern bool pals_closed_after(RelSever *rs, Datum a, Datum b);

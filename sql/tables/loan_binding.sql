@@ -11,7 +11,9 @@ CREATE TABLE @extschema@.loan_binding (
     bound_at            timestamptz NOT NULL DEFAULT now(),
     bound_by            name NOT NULL DEFAULT current_user,
     closed_when         text,       -- a condition over the row (_condition_sql)
-    settled_when        text
+    settled_when        text,
+    more_patron_columns name[] CHECK (cardinality(more_patron_columns) BETWEEN 1 AND 8)
+                                    -- further columns naming a patron, cut with patron_column
 );
 
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.loan_binding', '');
@@ -21,3 +23,6 @@ COMMENT ON COLUMN @extschema@.loan_binding.closed_when IS
 
 COMMENT ON COLUMN @extschema@.loan_binding.settled_when IS
     'Condition over the row: settled when it holds (NULL: settled_column is set, or always)';
+
+COMMENT ON COLUMN @extschema@.loan_binding.more_patron_columns IS
+    'Further columns naming a patron (a hold''s requestor): severed, masked and purged with patron_column (NULL: none)';

@@ -30,7 +30,7 @@ SELECT pals_privacy.bind_loans('action.circulation', 'usr', 'target_copy', '{che
            settled_when => 'xact_finish IS NOT NULL', sever_with => 'patron:1');
 -- Holds: no copy until one is captured; closed when fulfilled or cancelled; nobody's last borrower
 SELECT pals_privacy.bind_loans('action.hold_request', 'usr', 'current_copy', '{fulfillment_time,cancel_time}',
-           keep_last_borrower => false, sever_with => 'patron:1');
+           keep_last_borrower => false, sever_with => 'patron:1', more_patron_columns => '{requestor}');
 
 -- Groceries (bills that are not loans) are the other child of money.billable_xact; the summary
 -- holds a row for each, keyed by the same id.  A copy's sources must be loan bindings, and a

@@ -286,7 +286,7 @@ END $$;
 
 \o
 \set ECHO all
-SELECT plan(145);
+SELECT plan(147);
 
 ------------------------------------------------------------------------------
 -- Binding, as the docs say
@@ -621,6 +621,8 @@ UPDATE action.hold_request SET fulfillment_time = '2026-11-28 10:00' WHERE id = 
 RESET ROLE;
 SELECT is((SELECT string_agg(id || ':' || usr || ':' || coalesce(current_copy::text, 'none'), ',' ORDER BY id) FROM action.hold_request WHERE id IN (1001, 1100)),
           '1001:1:31,1100:1:none', 'holds: a cancelled title hold without a copy and a fulfilled hold are severed at once');
+SELECT is((SELECT string_agg(id || ':' || requestor, ',' ORDER BY id) FROM action.hold_request WHERE id IN (1001, 1002, 1100)),
+          '1001:1,1002:5,1100:1', 'holds: their requestor is cut with usr (W placed 1100 through the OPAC); an open hold keeps its requestor (control)');
 -- H opted in: the ILS writes H's reading history; the circulation itself is severed like any other
 SET ROLE regress_eg;
 SELECT action.checkout(9005, '310000000130', '2026-11-02 10:00') AS h_circ \gset
@@ -698,6 +700,9 @@ SELECT is((SELECT count(*) FROM action.circulation r JOIN action.circulation p O
           0::bigint, 'backlog: no renewed circulation keeps a patron its severed renewal lost');
 SELECT is((SELECT count(*) FROM action.hold_request WHERE (fulfillment_time IS NOT NULL OR cancel_time IS NOT NULL) AND usr <> 1), 0::bigint,
           'backlog: no fulfilled or cancelled hold keeps its patron ...');
+SELECT is((SELECT count(*) FROM action.hold_request WHERE (fulfillment_time IS NOT NULL OR cancel_time IS NOT NULL) AND requestor <> 1)
+          || '/' || (SELECT count(*) FROM action.hold_request WHERE fulfillment_time IS NULL AND cancel_time IS NULL AND requestor = 5),
+          '0/9', '... nor its requestor (more_patron_columns); the open holds placed at the desk keep theirs (control)');
 SELECT is((SELECT count(*) FROM action.hold_request WHERE (fulfillment_time IS NOT NULL OR cancel_time IS NOT NULL) AND current_copy IS NULL),
           52::bigint, '... fifty-two of them without a copy (and the backlog ended)');
 SELECT is((SELECT string_agg(id || ':' || usr, ',' ORDER BY id) FROM money.grocery WHERE id IN (8501, 8502)), '8501:9003,8502:1',

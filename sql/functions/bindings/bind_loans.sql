@@ -5,7 +5,8 @@ CREATE OR REPLACE FUNCTION @extschema@.bind_loans(
     relation regclass, patron_column name, item_column name, closed_columns name[],
     settled_column name DEFAULT NULL, sever_with text DEFAULT 'null',
     keep_last_borrower boolean DEFAULT true, history_mode text DEFAULT 'copy',
-    closed_when text DEFAULT NULL, settled_when text DEFAULT NULL, build_tracker boolean DEFAULT true)
+    closed_when text DEFAULT NULL, settled_when text DEFAULT NULL, build_tracker boolean DEFAULT true,
+    more_patron_columns name[] DEFAULT NULL)
 RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     fn constant text := 'bind_loans';
@@ -104,6 +105,43 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Use ''null'', ''patron:<id>'' or ''delete''.';
     END IF;
+    -- further columns naming a patron (a hold's requestor, a loan's proxy):
+    -- cut wherever the patron column is, so they must hold what it holds
+    IF cardinality(more_patron_columns) = 0 THEN
+        more_patron_columns := NULL;
+    END IF;
+    IF cardinality(more_patron_columns) > 8 THEN
+        RAISE EXCEPTION '%: more_patron_columns lists more than eight columns', fn USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF array_position(more_patron_columns, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION '%: more_patron_columns lists a NULL', fn USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF (SELECT count(DISTINCT x) FROM unnest(more_patron_columns) x) <> cardinality(more_patron_columns) THEN
+        RAISE EXCEPTION '%: more_patron_columns lists a column twice', fn USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    FOREACH c IN ARRAY coalesce(more_patron_columns, '{}') LOOP
+        IF c = patron_column OR c = item_column OR c = settled_column OR c = ANY (closed_columns) THEN
+            RAISE EXCEPTION '%: column "%" of more_patron_columns is already the patron, item, closed or settled column', fn, c
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'List in more_patron_columns only the other columns that name a patron (a hold''s requestor, a loan''s proxy).';
+        END IF;
+        t := @extschema@._column_type(fn, relation, c, 'column of more_patron_columns');
+        IF t <> (SELECT atttypid FROM pg_attribute WHERE attrelid = relation AND attname = patron_column) THEN
+            RAISE EXCEPTION '%: column "%" of more_patron_columns has type %, but the patron column "%" is %', fn, c, t,
+                    patron_column, (SELECT atttypid::regtype FROM pg_attribute WHERE attrelid = relation AND attname = patron_column)
+                USING ERRCODE = 'datatype_mismatch',
+                      HINT = 'A severed row gets the same value (NULL or the placeholder) in every patron column, so they must share one type.';
+        END IF;
+        -- severed, or purged while it names someone else's row's other
+        -- patron, the column gets NULL unless there is a placeholder
+        IF sever_with IN ('null', 'delete') AND (SELECT attnotnull FROM pg_attribute WHERE attrelid = relation AND attname = c) THEN
+            RAISE EXCEPTION '%: sever_with => % needs nullable more_patron_columns, and "%"."%" is NOT NULL', fn, quote_literal(sever_with), relation, c
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = 'A severed row, and a row whose column names a purged patron, get NULL there.',
+                      HINT = 'Drop the NOT NULL of that column, or use sever_with => ''patron:<id>'' to re-point those columns to an anonymous placeholder patron.';
+        END IF;
+    END LOOP;
+
     IF history_mode NOT IN ('copy', 'in_place') THEN
         RAISE EXCEPTION '%: unknown history_mode %', fn, quote_literal(history_mode)
             USING ERRCODE = 'invalid_parameter_value',
@@ -113,7 +151,8 @@ BEGIN
     binding := jsonb_build_object('relation', relation, 'patron_column', patron_column, 'item_column', item_column,
                                   'closed_columns', closed_columns, 'settled_column', settled_column,
                                   'sever_with', sever_with, 'keep_last_borrower', keep_last_borrower,
-                                  'history_mode', history_mode, 'closed_when', closed_when, 'settled_when', settled_when);
+                                  'history_mode', history_mode, 'closed_when', closed_when, 'settled_when', settled_when,
+                                  'more_patron_columns', more_patron_columns);
     IF @extschema@._bind_existing(fn, 'loans', relation, binding) THEN
         -- re-installs the triggers, which covers inheritance children added since
         PERFORM @extschema@._install_loan_triggers(relation);
@@ -152,7 +191,8 @@ CREATE OR REPLACE FUNCTION @extschema@.bind_loans(
     relation regclass, patron_column name, item_column name, closed_columns text,
     settled_column name DEFAULT NULL, sever_with text DEFAULT 'null',
     keep_last_borrower boolean DEFAULT true, history_mode text DEFAULT 'copy',
-    closed_when text DEFAULT NULL, settled_when text DEFAULT NULL, build_tracker boolean DEFAULT true)
+    closed_when text DEFAULT NULL, settled_when text DEFAULT NULL, build_tracker boolean DEFAULT true,
+    more_patron_columns name[] DEFAULT NULL)
 RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE cols name[];
 BEGIN
@@ -162,8 +202,9 @@ BEGIN
         cols := ARRAY(SELECT btrim(btrim(x), '"')::name FROM regexp_split_to_table(closed_columns, ',') x);
     END IF;
     PERFORM @extschema@.bind_loans(relation, patron_column, item_column, cols, settled_column, sever_with,
-                                   keep_last_borrower, history_mode, closed_when, settled_when, build_tracker);
+                                   keep_last_borrower, history_mode, closed_when, settled_when, build_tracker,
+                                   more_patron_columns);
 END $$;
 
-REVOKE ALL ON FUNCTION @extschema@.bind_loans(regclass,name,name,name[],name,text,boolean,text,text,text,boolean) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION @extschema@.bind_loans(regclass,name,name,text,name,text,boolean,text,text,text,boolean) TO PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.bind_loans(regclass,name,name,name[],name,text,boolean,text,text,text,boolean,name[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.bind_loans(regclass,name,name,text,name,text,boolean,text,text,text,boolean,name[]) TO PUBLIC;

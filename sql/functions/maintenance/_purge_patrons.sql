@@ -11,6 +11,7 @@ LANGUAGE plpgsql AS $$
 DECLARE
     pb @extschema@.patron_binding;
     b record;
+    more_col name;
     lb @extschema@.loan_binding;
     cb @extschema@.copy_binding;
     t text;
@@ -41,15 +42,25 @@ BEGIN
         t := @extschema@._column_type_name(b.relation, b.patron_column);
         IF b.sever_with = 'delete' THEN
             EXECUTE pg_catalog.format('DELETE FROM %s WHERE %I = ANY ($1::%s[])', b.relation, b.patron_column, t) USING ids;
-        ELSIF b.sever_with = 'null' THEN
-            EXECUTE pg_catalog.format('UPDATE %s SET %I = NULL WHERE %I = ANY ($1::%s[])', b.relation, b.patron_column, b.patron_column, t) USING ids;
         ELSE
-            EXECUTE pg_catalog.format('UPDATE %s SET %I = %L WHERE %I = ANY ($1::%s[])', b.relation, b.patron_column,
-                           substr(b.sever_with, 8), b.patron_column, t) USING ids;
+            -- the patron's rows lose every patron column, as a severed row does
+            EXECUTE pg_catalog.format('UPDATE %s SET %s WHERE %I = ANY ($1::%s[])', b.relation,
+                           (SELECT pg_catalog.string_agg(pg_catalog.format('%I = %L', c, CASE WHEN b.sever_with <> 'null' THEN substr(b.sever_with, 8) END), ', ')
+                              FROM unnest(b.patron_column || coalesce(b.more_patron_columns, '{}')) c),
+                           b.patron_column, t) USING ids;
         END IF;
+        -- a patron named only in one of more_patron_columns (the requestor
+        -- of another patron's hold) loses it there: NULL, or the placeholder
+        -- (bind_loans refuses a NOT NULL one with 'null' or 'delete')
+        FOR more_col IN SELECT x FROM unnest(b.more_patron_columns) x LOOP
+            EXECUTE pg_catalog.format('UPDATE %s SET %I = %L WHERE %I = ANY ($1::%s[])', b.relation, more_col,
+                           CASE WHEN b.sever_with LIKE 'patron:%' THEN substr(b.sever_with, 8) END, more_col, t) USING ids;
+        END LOOP;
         -- a BEFORE trigger of the ILS that returned NULL skipped some rows
         -- (or one put the patron back): never a silent half purge
-        EXECUTE pg_catalog.format('SELECT count(*) FROM %s WHERE %I = ANY ($1::%s[])', b.relation, b.patron_column, t)
+        EXECUTE pg_catalog.format('SELECT count(*) FROM %s WHERE %s', b.relation,
+                       (SELECT pg_catalog.string_agg(pg_catalog.format('%I = ANY ($1::%s[])', c, t), ' OR ')
+                          FROM unnest(b.patron_column || coalesce(b.more_patron_columns, '{}')) c))
             INTO n USING ids;
         IF n > 0 THEN
             RAISE EXCEPTION 'purge: % of "%" kept their patron after sever_with %',

@@ -1,5 +1,6 @@
 -- SQL predicates of a loan binding over a row alias: closed, settled,
--- identified (has a patron that is not the placeholder).
+-- identified (a patron column, or one of more_patron_columns, has a patron
+-- that is not the placeholder).
 CREATE OR REPLACE FUNCTION @extschema@._loan_predicates(b @extschema@.loan_binding, alias text,
     OUT closed text, OUT settled text, OUT identified text)
 LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
@@ -15,10 +16,12 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
                                                 lower(alias), 'settled_when')
                 WHEN b.settled_column IS NULL THEN 'true'
                 ELSE format('(%s.%I IS NOT NULL)', alias, b.settled_column) END,
-           CASE WHEN b.sever_with LIKE 'patron:%'
-                THEN format('(%1$s.%2$I IS NOT NULL AND %1$s.%2$I::text <> %3$L)', alias, b.patron_column,
-                            substr(b.sever_with, 8))
-                ELSE format('(%s.%I IS NOT NULL)', alias, b.patron_column) END
+           -- any of the patron columns (patron_column, more_patron_columns) names one
+           '(' || (SELECT string_agg(CASE WHEN b.sever_with LIKE 'patron:%'
+                                          THEN format('(%1$s.%2$I IS NOT NULL AND %1$s.%2$I::text <> %3$L)', alias, c,
+                                                      substr(b.sever_with, 8))
+                                          ELSE format('(%s.%I IS NOT NULL)', alias, c) END, ' OR ' ORDER BY o)
+                     FROM unnest(b.patron_column || coalesce(b.more_patron_columns, '{}')) WITH ORDINALITY AS x (c, o)) || ')'
 $$;
 
 REVOKE ALL ON FUNCTION @extschema@._loan_predicates(@extschema@.loan_binding,text) FROM PUBLIC;

@@ -32,6 +32,7 @@ DECLARE
     bid oid;
     started timestamptz := clock_timestamp();
     n_copies bigint := 0;
+    analyzed oid[] := '{}';
 BEGIN
     PERFORM @extschema@._require_admin('sever_backlog');
     IF batch_size IS NULL OR batch_size < 1 THEN
@@ -90,6 +91,9 @@ BEGIN
                                     IN ('timestamp with time zone', 'timestamp without time zone', 'date')
                                THEN format('(%s)::timestamptz', order_expr) ELSE 'NULL::timestamptz' END;
         LOOP
+            -- each statement of a batch is planned for its rows and run
+            -- once: compiling it (JIT, for the cost of reading by TID) is waste
+            PERFORM pg_catalog.set_config('jit', 'off', true);
             -- the next batch of items that have closed rows (rows without an
             -- item come after: NULL is no place to resume from)
             EXECUTE format('SELECT array_agg(i::text ORDER BY i) FROM (
@@ -222,10 +226,30 @@ BEGIN
         COMMIT;
     END IF;
     -- the planner's statistics of what changed, sampled before: they keep
-    -- severed values (a deleted notice's text) until analyzed again
+    -- severed values (a deleted notice's text) until analyzed again.  A loan
+    -- relation the backlog only updated ('null', 'patron:<id>') changed in
+    -- its patron column alone, the one column whose statistics can hold what
+    -- was severed: that column is analyzed (the same sample, one column's
+    -- statistics computed instead of every column's: 40 % of the time on
+    -- the demo's loans), unless extended statistics, an inheritance parent or
+    -- inheritance children (not partitions, which are analyzed with their
+    -- parent) call for the whole of _refresh_statistics
+    FOR v IN SELECT l.relation, l.patron_column FROM @extschema@.loan_binding l
+               JOIN @extschema@.backlog_progress g ON g.binding = l.relation::oid
+              WHERE g.updated_at >= started AND g.rows_severed > 0 AND l.sever_with <> 'delete'
+                AND NOT EXISTS (SELECT FROM pg_catalog.pg_inherits i WHERE i.inhrelid = l.relation)
+                AND NOT EXISTS (SELECT FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
+                                 WHERE i.inhparent = l.relation AND NOT c.relispartition)
+                AND NOT EXISTS (SELECT FROM pg_catalog.pg_statistic_ext x
+                                 WHERE x.stxrelid = l.relation
+                                    OR x.stxrelid IN (SELECT t.relid FROM pg_catalog.pg_partition_tree(l.relation) t))
+    LOOP
+        EXECUTE format('ANALYZE %s (%I)', v.relation, v.patron_column);
+        analyzed := analyzed || v.relation::oid;
+    END LOOP;
     k := @extschema@._refresh_statistics(ARRAY(
         SELECT g.binding FROM @extschema@.backlog_progress g
-         WHERE g.updated_at >= started AND g.rows_severed > 0
+         WHERE g.updated_at >= started AND g.rows_severed > 0 AND g.binding <> ALL (analyzed)
         UNION
         SELECT c.relation::oid FROM @extschema@.copy_binding c
          WHERE c.source::oid IN (SELECT g.binding FROM @extschema@.backlog_progress g

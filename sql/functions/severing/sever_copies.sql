@@ -23,7 +23,23 @@ BEGIN
         filter := format('(%s) AND (NOT (%s) OR %s)',
             (SELECT string_agg(format('t.%I IS NOT NULL', k), ' OR ') FROM unnest(c.key_columns) k),
             @extschema@._copy_held(c, NULL), @extschema@._copy_tombed(c));
-        EXECUTE @extschema@._copy_sever_checked_sql(c, filter) INTO expected, n;
+        -- a copy with no BEFORE UPDATE or DELETE row trigger and no rule of
+        -- its own (on it, its partitions or children) cannot keep a row from
+        -- the statement: it runs without counting first what it must change
+        -- (one pass over the copy instead of two, as at a return)
+        IF EXISTS (WITH RECURSIVE tree(rel) AS (
+                       SELECT c.relation::oid
+                       UNION SELECT i.inhrelid FROM pg_inherits i JOIN tree ON i.inhparent = tree.rel)
+                   SELECT FROM tree
+                    WHERE EXISTS (SELECT FROM pg_trigger g WHERE g.tgrelid = tree.rel AND NOT g.tgisinternal
+                                     AND g.tgtype & 3 = 3 AND g.tgtype & 24 <> 0)   -- ROW, BEFORE, DELETE or UPDATE
+                       OR EXISTS (SELECT FROM pg_rewrite w WHERE w.ev_class = tree.rel AND w.ev_type IN ('2', '4'))) THEN
+            EXECUTE @extschema@._copy_sever_checked_sql(c, filter) INTO expected, n;
+        ELSE
+            EXECUTE @extschema@._copy_sever_sql(c, filter);
+            GET DIAGNOSTICS n = ROW_COUNT;
+            expected := n;
+        END IF;
         total := total + n;
         IF n < expected THEN
             EXECUTE @extschema@._copy_pending_sql(c, filter);

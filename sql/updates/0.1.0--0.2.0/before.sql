@@ -34,6 +34,9 @@ COMMENT ON COLUMN @extschema@.loan_binding.closed_when IS
     'Condition over the row: closed when it holds and a closed column is set (NULL: when a closed column is set)';
 COMMENT ON COLUMN @extschema@.loan_binding.settled_when IS
     'Condition over the row: settled when it holds (NULL: settled_column is set, or always)';
+ALTER TABLE @extschema@.loan_binding ADD COLUMN more_patron_columns name[] CHECK (cardinality(more_patron_columns) BETWEEN 1 AND 8);
+COMMENT ON COLUMN @extschema@.loan_binding.more_patron_columns IS
+    'Further columns naming a patron (a hold''s requestor): severed, masked and purged with patron_column (NULL: none)';
 
 -- The reading-history opt-in as a condition (a smallint privacy flag, ...; issue 14).
 ALTER TABLE @extschema@.patron_binding ADD COLUMN keep_history_when text;
