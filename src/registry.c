@@ -165,7 +165,7 @@ pals_privacy_bindings_changed(PG_FUNCTION_ARGS)
  * columns across versions (loan_binding's closed_when and settled_when came
  * in 0.2.0).  Values are converted as SQL would print them.
  */
-#define MAX_CONFIG_COLUMNS 10
+#define MAX_CONFIG_COLUMNS 16
 
 typedef struct ConfigScan
 {
@@ -185,7 +185,10 @@ config_begin(ConfigScan *cs, int table, Snapshot snap, const char *const *column
 {
 	Oid			relid = config_relids[table];
 
-	Assert(ncolumns <= MAX_CONFIG_COLUMNS);
+	/* a loader naming more columns than attnums holds: a build error, never an overflow */
+	if (ncolumns > MAX_CONFIG_COLUMNS)
+		elog(ERROR, "pals_privacy: %d columns of \"%s\" asked for, at most %d are read",
+			 ncolumns, config_tables[table], MAX_CONFIG_COLUMNS);
 	if (!OidIsValid(relid))
 		elog(ERROR, "pals_privacy: configuration table \"%s\" is missing", config_tables[table]);
 	cs->rel = table_open(relid, AccessShareLock);
