@@ -59,7 +59,7 @@ werror:
 # `make test PG=18` (or PG=18-assert): the same suites against a private
 # PostgreSQL built from source and cached by tools/build-pg.sh.
 test:
-	PG=$(PG) bash tools/run-tests.sh
+	PG=$(PG) ONLY="$(ONLY)" bash tools/run-tests.sh
 
 # Build the Debian package (debian/) and install it into a clean cluster.
 deb-test:

@@ -12,6 +12,10 @@
 # PostgreSQL 18 built from source by tools/build-pg.sh (cached outside the
 # repository, built on first use): a copy of that installation, and the
 # extension built in a copy of the tree.
+#
+# `make test ONLY="suite ..."` runs only the named suites (a test/sql or
+# test/specs name, or the number or name of a test/t file) and the checks
+# that need no server; for working on a change, never for CI.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -24,6 +28,20 @@ if ! command -v chromium >/dev/null 2>&1; then
     apt-get install -y -q -o DPkg::Lock::Timeout=600 chromium >/dev/null 2>&1 \
         || { apt-get update -q >/dev/null && apt-get install -y -q -o DPkg::Lock::Timeout=600 chromium >/dev/null; } \
         || echo "!! could not install chromium: test/t/050_compliance_report.pl will fail"
+fi
+
+only_regress= only_iso= only_tap=
+for s in ${ONLY:-}; do
+    if [ -f "test/sql/$s.sql" ]; then only_regress+=" $s"
+    elif [ -f "test/specs/$s.spec" ]; then only_iso+=" $s"
+    elif t=$(compgen -G "test/t/$s*.pl" || compgen -G "test/t/*_$s.pl"); then only_tap+=" ${t%%$'\n'*}"
+    else echo "!! ONLY: no suite named $s in test/sql, test/specs or test/t"; echo "0 passed, 1 failed"; exit 1
+    fi
+done
+# what each harness runs: everything (no ONLY), or the named suites, or nothing
+regress_args=() iso_args=() tap_args=()
+if [ -n "${ONLY:-}" ]; then
+    regress_args=("REGRESS=${only_regress# }") iso_args=("ISOLATION=${only_iso# }") tap_args=("PROVE_TESTS=${only_tap# }")
 fi
 
 log=$(mktemp -d /tmp/pals_test.XXXXXX)
@@ -99,9 +117,13 @@ echo "== pg_regress and isolation tests ($("$bindir/pg_config" --version))"
 (
     cd "$tree"
     export PGHOST=$log PGPORT=$port PGUSER=postgres
-    make -s installcheck PG_CONFIG="$bindir/pg_config" ISOLATION= TAP_TESTS= > "$log/regress.out" 2>&1; echo $? > "$log/regress.rc"
+    if [ -z "${ONLY:-}" ] || [ -n "$only_regress" ]; then
+        make -s installcheck PG_CONFIG="$bindir/pg_config" ISOLATION= TAP_TESTS= "${regress_args[@]}" > "$log/regress.out" 2>&1; echo $? > "$log/regress.rc"
+    else echo 0 > "$log/regress.rc"; fi
     if [ -f regression.diffs ]; then cp regression.diffs "$log/regress.diffs"; fi
-    make -s installcheck PG_CONFIG="$bindir/pg_config" REGRESS= TAP_TESTS= > "$log/isolation.out" 2>&1; echo $? > "$log/isolation.rc"
+    if [ -z "${ONLY:-}" ] || [ -n "$only_iso" ]; then
+        make -s installcheck PG_CONFIG="$bindir/pg_config" REGRESS= TAP_TESTS= "${iso_args[@]}" > "$log/isolation.out" 2>&1; echo $? > "$log/isolation.rc"
+    else echo 0 > "$log/isolation.rc"; fi
     if [ -f output_iso/regression.diffs ]; then cp output_iso/regression.diffs "$log/isolation.diffs"; fi
 )
 runuser -u postgres -- "$bindir/pg_ctl" -D "$log/data" -w stop >/dev/null 2>&1
@@ -151,8 +173,10 @@ chown -R postgres: "$tap"
 # from git history in this checkout, into the private installation's
 # extension directory for its length
 chown postgres: "$("$bindir/pg_config" --sharedir)/extension"
-(cd "$tap" && runuser -u postgres -- env PATH="$bindir:$PATH" PALS_SOURCE_TREE="$top" \
-    make -s installcheck PG_CONFIG="$bindir/pg_config" REGRESS= ISOLATION= PROVE_FLAGS=--timer) > "$log/tap.out" 2>&1
+if [ -z "${ONLY:-}" ] || [ -n "$only_tap" ]; then
+    (cd "$tap" && runuser -u postgres -- env PATH="$bindir:$PATH" PALS_SOURCE_TREE="$top" \
+        make -s installcheck PG_CONFIG="$bindir/pg_config" REGRESS= ISOLATION= PROVE_FLAGS=--timer "${tap_args[@]}") > "$log/tap.out" 2>&1
+else echo "Result: PASS (ONLY: no TAP test named)" > "$log/tap.out"; fi
 grep -E '^test/t/|^\[' "$log/tap.out" | sed 's/^/  /'
 ok=$(grep -cE '^(\[[0-9:]+\] )?test/t/.*\.\. ok' "$log/tap.out" || true)
 bad=$(grep -cE '^(\[[0-9:]+\] )?test/t/.*\.\. (Failed|Dubious|No subtests)' "$log/tap.out" || true)
