@@ -938,6 +938,28 @@ redact_level(Query *q, const Redaction *red)
 			written->filters = list_concat(written->filters, all_shown(written));
 	}
 
+	/*
+	 * Row locks (SELECT ... FOR KEY SHARE / SHARE / NO KEY UPDATE / UPDATE,
+	 * at this level: a view's locks were pushed into its query, a FOR ...
+	 * OF names its relations): like an UPDATE, a lock reaches only rows the
+	 * class reads whole, as row-level security applies UPDATE policies to
+	 * locking reads.  Held in an open or prepared transaction, a lock on a
+	 * hidden row would make the purge skip its patron and a return leave
+	 * it pending.  The rows a locking read returns are those it locked.
+	 */
+	if (q->rowMarks != NIL)
+	{
+		ListCell   *lc;
+
+		foreach(lc, q->rowMarks)
+		{
+			RowMarkClause *rc = lfirst_node(RowMarkClause, lc);
+
+			if (rc->rti > 0 && (int) rc->rti <= nrtes && rules[rc->rti] != NULL)
+				rules[rc->rti]->filters = list_concat(rules[rc->rti]->filters, all_shown(rules[rc->rti]));
+		}
+	}
+
 	if (rules_have_sublinks(rules, nrtes, written))
 	{
 		q->hasSubLinks = true;
