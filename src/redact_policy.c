@@ -13,6 +13,7 @@
 
 #include "access/genam.h"
 #include "access/relation.h"
+#include "access/sysattr.h"
 #include "access/table.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_inherits.h"
@@ -977,6 +978,43 @@ build_rules(RteRules *r, const RelPolicy *p, const Redaction *red)
 }
 
 /*
+ * A generated column computed from a masked one ('patron ' || patron_id, a
+ * search vector of a notice's text) is that value again: it is masked under
+ * every rule of every column its expression reads, so it reads NULL
+ * wherever one of them would (and a write reaches a row only where the
+ * class reads it whole, the generated column included).
+ */
+static void
+mask_generated(RteRules *r)
+{
+	Relation	rel = relation_open(r->relid, AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+
+	for (int i = 0; desc->constr != NULL && i < desc->constr->num_defval; i++)
+	{
+		AttrDefault *def = &desc->constr->defval[i];
+		AttrNumber	g = def->adnum;
+		Bitmapset  *read = NULL;
+		int			k = -1;
+
+		if (g < 1 || g > r->natts || TupleDescAttr(desc, g - 1)->attgenerated == '\0')
+			continue;
+		pull_varattnos(stringToNode(def->adbin), 1, &read);
+		while ((k = bms_next_member(read, k)) >= 0)
+		{
+			AttrNumber	a = k + FirstLowInvalidHeapAttributeNumber;
+
+			if (a < 1 || a > r->natts || a == g)
+				continue;
+			if (r->hidden[a])
+				r->hidden[g] = true;
+			r->shows[g] = list_concat(r->shows[g], copyObject(r->shows[a]));
+		}
+	}
+	relation_close(rel, AccessShareLock);
+}
+
+/*
  * The rules of a relation for a class are built once (for range table
  * index 1) and copied for each use: building them takes catalog lookups.
  * What they depend on besides the registry and the relation is the key.
@@ -1053,6 +1091,7 @@ redact_rules_for(Oid relid, int rti, const RelPolicy *p, const Redaction *red)
 		r->hidden = palloc0(sizeof(bool) * (r->natts + 1));
 		r->shows = palloc0(sizeof(List *) * (r->natts + 1));
 		build_rules(r, p, red);
+		mask_generated(r);
 		finish_masks(r);
 		t = palloc0(sizeof(RuleTemplate));
 		t->relid = relid;

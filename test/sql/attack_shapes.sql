@@ -16,7 +16,9 @@
 --      TimeZone) is refused at bind time, and literals in conditions are
 --      read under fixed settings (a staff DateStyle of DMY read
 --      '03/11/2025' as 3 November, and rows closed under MDY read open);
---   5. pg_stats, EXPLAIN estimates and error values of the new copies.
+--   5. pg_stats, EXPLAIN estimates and error values of the new copies;
+--   6. a generated column computed from a patron column (the ILS's
+--      'patron ' || patron_id): masked with the column it reads.
 -- What the extension does today where it cannot do more is tested as such
 -- and documented in docs/redaction.md (a copy row the desk takes out of
 -- the copies while it reads it whole; rows of one table that copy two
@@ -75,7 +77,10 @@ SELECT d.patron_id, 10, d.xact_finish FROM demo.device_loans d
    AND NOT EXISTS (SELECT 1 FROM pals_privacy.last_borrower lb
                     WHERE lb.binding = 'demo.device_loans'::regclass AND lb.row_relid = d.tableoid AND lb.row_tid = d.ctid)
  ORDER BY d.id LIMIT 6;
-ANALYZE demo.events, demo.summaries, demo.holds, demo.payments, demo.bookings;
+-- generated columns the ILS computes from a patron column
+ALTER TABLE demo.ill_requests ADD COLUMN who text GENERATED ALWAYS AS ('patron ' || patron_id) STORED;
+ALTER TABLE demo.summaries ADD COLUMN who text GENERATED ALWAYS AS ('patron ' || patron_id) STORED;
+ANALYZE demo.events, demo.summaries, demo.holds, demo.payments, demo.bookings, demo.ill_requests;
 \o
 -- the ground truth of the new relations, from the fixture's
 CREATE FUNCTION pg_temp.shape_secrets() RETURNS bigint LANGUAGE plpgsql AS $$
@@ -120,7 +125,7 @@ SELECT pals_privacy.bind_loans('demo.bookings', 'patron_id', 'room_id', '{ended_
 SELECT pg_temp.shape_secrets() > 0 AS secrets_found;
 SELECT count(*) > 0 AS each_shape_has_secrets FROM (SELECT DISTINCT rel FROM pg_temp.secrets
   WHERE cls = 'staff' AND rel IN ('holds_req', 'events', 'summaries', 'device_loans', 'bookings')) r HAVING count(*) = 5;
-SELECT plan(41);
+SELECT plan(44);
 
 -- 1. copy_when: a desk write that takes a copy row out of the copies
 SELECT pg_temp.attempt('UPDATE summaries SET xact_type = ''grocery'' (out of copy_when), then read', 'staff',
@@ -234,7 +239,15 @@ SELECT pg_temp.indist('a check constraint of the desk''s own table fed from the 
     ARRAY['CREATE TEMP TABLE t (p bigint CHECK (p <> %s))', 'INSERT INTO t SELECT patron_id FROM demo.events WHERE event_def LIKE ''circ.%%''',
           'DROP TABLE t']);
 
--- 6. what the extension does today (docs/redaction.md, "Threat model"):
+-- 6. a generated column computed from a masked one is masked with it
+SELECT pg_temp.attempt('a generated column of the patron (ill_requests.who)', 'staff',
+    ARRAY['SELECT id, substr(who, 8)::bigint AS patron_id FROM demo.ill_requests'], 'ill_requests');
+SELECT pg_temp.attempt('a generated column of a copy''s patron (summaries.who)', 'staff',
+    ARRAY['SELECT id, substr(who, 8)::bigint AS patron_id FROM demo.summaries'], 'summaries');
+SELECT pg_temp.indist('WHERE on the generated column', 'staff',
+    ARRAY['SELECT count(*) FROM demo.ill_requests WHERE who = ''patron %s''']);
+
+-- 7. what the extension does today (docs/redaction.md, "Threat model"):
 -- a desk account that reads a copy row whole (an open loan of a patron who
 -- keeps no history) may take it out of the copies; it keeps its patron
 -- when the loan is severed, as anything else the desk wrote down while it
