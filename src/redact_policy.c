@@ -540,28 +540,45 @@ last_borrower_arm(RteRules *r, const LoanBinding *b)
  * one of more_patron_columns): the row is current, that column is already
  * cut (NULL, the placeholder), or the row is its item's last borrower.
  */
+/* The column names nobody: NULL, or the placeholder of sever_with => 'patron:<id>'. */
+static Expr *
+loan_column_cut(RteRules *r, const LoanBinding *b, const char *column)
+{
+	Var		   *patron = column_var(r, column);
+	Oid			typinput,
+				typioparam;
+	Const	   *placeholder;
+
+	if (b->sever_with != SEVER_PLACEHOLDER)
+		return is_null((Expr *) patron, true);
+	getTypeInputInfo(patron->vartype, &typinput, &typioparam);
+	placeholder = makeConst(patron->vartype, patron->vartypmod, patron->varcollid,
+							get_typlen(patron->vartype),
+							OidInputFunctionCall(typinput, b->placeholder, typioparam,
+												 patron->vartypmod),
+							false, get_typbyval(patron->vartype));
+	return makeBoolExpr(OR_EXPR, list_make2(is_null((Expr *) patron, true),
+											equal_to((Expr *) copyObject(patron), (Expr *) placeholder)), -1);
+}
+
 static Expr *
 loan_who_visible(RteRules *r, const LoanBinding *b, const char *column)
 {
-	Var		   *patron = column_var(r, column);
 	List	   *show = loan_current(r, b);
+	Expr	   *cut = loan_column_cut(r, b, column);
 
-	/* a severed row hides nothing (and stays writable: see "Writes") */
-	show = lappend(show, is_null((Expr *) copyObject(patron), true));
-	if (b->sever_with == SEVER_PLACEHOLDER)
-	{
-		Oid			typinput,
-					typioparam;
-		Const	   *placeholder;
-
-		getTypeInputInfo(patron->vartype, &typinput, &typioparam);
-		placeholder = makeConst(patron->vartype, patron->vartypmod, patron->varcollid,
-								get_typlen(patron->vartype),
-								OidInputFunctionCall(typinput, b->placeholder, typioparam,
-													 patron->vartypmod),
-								false, get_typbyval(patron->vartype));
-		show = lappend(show, equal_to((Expr *) copyObject(patron), (Expr *) placeholder));
-	}
+	/*
+	 * A severed row hides nothing (and stays writable: see "Writes").  A
+	 * further patron column (a hold's requestor) counts as cut only on a
+	 * row whose patron column is cut too: on a row kept identified (an
+	 * opted-in patron's history), its turning into the placeholder when
+	 * the requestor alone is purged (a staff account can bring the purge
+	 * about by setting the card's expiry) would tell which masked rows
+	 * named them.
+	 */
+	if (strcmp(column, b->patron_column) != 0)
+		cut = makeBoolExpr(AND_EXPR, list_make2(cut, loan_column_cut(r, b, b->patron_column)), -1);
+	show = lappend(show, cut);
 	if (b->keep_last_borrower)
 		show = lappend(show, last_borrower_arm(r, b));
 	return makeBoolExpr(OR_EXPR, show, -1);

@@ -18,7 +18,9 @@
 --      '03/11/2025' as 3 November, and rows closed under MDY read open);
 --   5. pg_stats, EXPLAIN estimates and error values of the new copies;
 --   6. a generated column computed from a patron column (the ILS's
---      'patron ' || patron_id): masked with the column it reads.
+--      'patron ' || patron_id): masked with the column it reads;
+--   7. a requestor purged alone (the patron column of the hold kept for an
+--      opted-in patron): staff read no change in the masked rows.
 -- What the extension does today where it cannot do more is tested as such
 -- and documented in docs/redaction.md (a copy row the desk takes out of
 -- the copies while it reads it whole; rows of one table that copy two
@@ -125,7 +127,7 @@ SELECT pals_privacy.bind_loans('demo.bookings', 'patron_id', 'room_id', '{ended_
 SELECT pg_temp.shape_secrets() > 0 AS secrets_found;
 SELECT count(*) > 0 AS each_shape_has_secrets FROM (SELECT DISTINCT rel FROM pg_temp.secrets
   WHERE cls = 'staff' AND rel IN ('holds_req', 'events', 'summaries', 'device_loans', 'bookings')) r HAVING count(*) = 5;
-SELECT plan(44);
+SELECT plan(46);
 
 -- 1. copy_when: a desk write that takes a copy row out of the copies
 SELECT pg_temp.attempt('UPDATE summaries SET xact_type = ''grocery'' (out of copy_when), then read', 'staff',
@@ -247,7 +249,33 @@ SELECT pg_temp.attempt('a generated column of a copy''s patron (summaries.who)',
 SELECT pg_temp.indist('WHERE on the generated column', 'staff',
     ARRAY['SELECT count(*) FROM demo.ill_requests WHERE who = ''patron %s''']);
 
--- 7. what the extension does today (docs/redaction.md, "Threat model"):
+-- 7. a requestor purged alone: on a hold kept identified (P2 opted in), the
+-- requestor turns into the placeholder; staff must not see which masked
+-- rows turned (a staff account can bring the purge about by setting the
+-- card's expiry)
+INSERT INTO demo.patrons (id, library_id, name, card_number, expires_on, keep_history)
+VALUES (9021, 1, 'Rita Requestor', '29021000000021', '2020-01-01', false);
+UPDATE demo.holds SET requestor = 9021 WHERE id = 90003;
+CREATE TABLE pg_temp.req_read (who text, at text, r jsonb);
+CREATE FUNCTION pg_temp.read_requestors(who text, at text) RETURNS void LANGUAGE sql AS $$
+    INSERT INTO pg_temp.req_read
+    SELECT who, at, pg_temp.probe(who, ARRAY['SELECT id, requestor FROM demo.holds WHERE patron_id IS DISTINCT FROM 0 ORDER BY id']) -> 'rows'
+$$;
+SELECT pg_temp.read_requestors('branch_staff', 'before'), pg_temp.read_requestors('ils_app', 'before');
+SET client_min_messages = error;
+\o /dev/null
+CALL pals_privacy.purge_expired();
+\o
+SET client_min_messages = warning;
+SELECT is((SELECT requestor FROM demo.holds WHERE id = 90003), 0::bigint, 'control: the purge re-pointed the requestor of P2''s kept hold');
+SELECT pg_temp.read_requestors('branch_staff', 'after'), pg_temp.read_requestors('ils_app', 'after');
+SELECT ok((SELECT r FROM pg_temp.req_read WHERE who = 'ils_app' AND at = 'before')
+          IS DISTINCT FROM (SELECT r FROM pg_temp.req_read WHERE who = 'ils_app' AND at = 'after')
+          AND (SELECT r FROM pg_temp.req_read WHERE who = 'branch_staff' AND at = 'before')
+          IS NOT DISTINCT FROM (SELECT r FROM pg_temp.req_read WHERE who = 'branch_staff' AND at = 'after'),
+          'staff: the requestors staff read of rows kept identified are the same before and after the requestor''s purge');
+
+-- 8. what the extension does today (docs/redaction.md, "Threat model"):
 -- a desk account that reads a copy row whole (an open loan of a patron who
 -- keeps no history) may take it out of the copies; it keeps its patron
 -- when the loan is severed, as anything else the desk wrote down while it
