@@ -108,6 +108,7 @@ typedef struct LoanBinding
 	char	   *settled_when;	/* condition text, or NULL: settled_column */
 	int			nmore;			/* more_patron_columns: cut with patron_column */
 	char	   *more_patron_columns[PALS_MAX_MORE_PATRONS];
+	List	   *hide_columns;	/* of char *: read only where the patron is (a visit's time) */
 } LoanBinding;
 
 typedef enum OutboxMode
