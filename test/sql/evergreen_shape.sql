@@ -286,7 +286,7 @@ END $$;
 
 \o
 \set ECHO all
-SELECT plan(147);
+SELECT plan(174);
 
 ------------------------------------------------------------------------------
 -- Binding, as the docs say
@@ -452,6 +452,46 @@ SELECT is(pg_temp.tied_hidden('regress_eg_staff', $$SELECT s.usr, c.target_copy 
                                                     JOIN money.payment p ON p.payment_ts = s.last_payment_ts
                                                     JOIN action.circulation c ON c.id = p.xact$$), 0::bigint,
           'times: nor by its last payment = a payment of the circulation');
+-- one visit: G checked out 204, 205 and 206 at one time on one workstation; G is the last
+-- borrower of 206 (staff read G there), 204 and 205 had later borrowers.  Each attempt starts
+-- from G's visible circulation of 206 and looks for G's other copies by what a visit shares
+-- (hide_columns of the circulation binding); each against the ILS, which finds 204 and 205
+CREATE FUNCTION pg_temp.visit(who text, rel text, cond text) RETURNS text LANGUAGE sql AS $$
+    SELECT pg_temp.v(who, format($q$SELECT coalesce(string_agg(DISTINCT c.target_copy::text, ',' ORDER BY c.target_copy::text), '')
+                                      FROM action.circulation v JOIN %s s ON %s
+                                      JOIN action.circulation c ON c.id = s.id AND c.id <> v.id
+                                     WHERE v.usr = 9008 AND v.target_copy = 206$q$, rel, cond))
+$$;
+CREATE TABLE pg_temp.visit_attempts (n int, rel text, cond text, what text);
+INSERT INTO pg_temp.visit_attempts VALUES
+    (1, 'action.circulation', 's.xact_start = v.xact_start', 'the checkout time'),
+    (2, 'action.circulation', 's.create_time = v.create_time', 'the creation time'),
+    (3, 'action.circulation', 's.due_date = v.due_date', 'the due date'),
+    (4, 'action.circulation', 's.workstation = v.workstation', 'the workstation'),
+    (5, 'action.circulation', 's.workstation = v.workstation AND s.circ_lib = v.circ_lib AND s.xact_start::date = v.xact_start::date',
+        'workstation, library and day'),
+    (6, 'action.circulation', 's.circ_lib = v.circ_lib AND date_trunc(''hour'', s.due_date) = date_trunc(''hour'', v.due_date)',
+        'library and the hour of the due date'),
+    (7, 'action.circulation', 'abs(extract(epoch FROM s.xact_start - v.xact_start)) < 60', 'a checkout time within a minute'),
+    (8, 'money.billable_xact', 's.xact_start = v.xact_start', 'the parent''s checkout time'),
+    (9, 'action.all_circulation', 's.xact_start = v.xact_start OR s.due_date = v.due_date', 'the ILS''s view of every circulation');
+SELECT is(pg_temp.visit('regress_eg', rel, cond), '204,205', format('visit %s: the ILS finds G''s other copies by %s', n, what))
+  FROM pg_temp.visit_attempts ORDER BY n;
+SELECT is(pg_temp.visit('regress_eg_staff', rel, cond), '', format('visit %s: staff do not, by %s', n, what))
+  FROM pg_temp.visit_attempts ORDER BY n;
+SELECT is(pg_temp.v('regress_eg_staff', $$SELECT count(*) FROM action.circulation WHERE xact_start = '2025-03-14 15:26:53+00'$$)
+          || '/' || pg_temp.v('regress_eg', $$SELECT count(*) FROM action.circulation WHERE xact_start = '2025-03-14 15:26:53+00'$$),
+          '1/3', 'visit: a filter on the visit''s time counts one circulation for staff (G''s of 206), three for the ILS');
+SELECT is(pg_temp.q('regress_eg_staff', 'SELECT id, usr, xact_start, due_date, workstation FROM action.circulation WHERE id IN (7041, 7043) ORDER BY id'),
+          '[{"id": 7041, "usr": null, "due_date": null, "xact_start": null, "workstation": null},
+            {"id": 7043, "usr": 9008, "due_date": "2025-03-28T15:26:53+00:00", "xact_start": "2025-03-14T15:26:53+00:00", "workstation": 77}]',
+          'visit: staff read the last borrower''s times and workstation (control), not those of a hidden circulation');
+SELECT is(pg_temp.v('regress_eg_staff', 'SELECT count(due_date) || ''/'' || count(*) FROM action.circulation WHERE checkin_time IS NULL AND xact_finish IS NULL'),
+          (SELECT count(due_date) || '/' || count(*) FROM action.circulation WHERE checkin_time IS NULL AND xact_finish IS NULL),
+          'visit: staff read the due date of every circulation out (the current account)');
+SELECT is(pg_temp.v(r, 'SELECT count(xact_start) + count(workstation) FROM action.circulation WHERE usr = 9008 OR id = 7043'), '0',
+          format('visit: %s read no checkout time or workstation of G''s', r))
+  FROM unnest(ARRAY['regress_eg_collect', 'regress_eg_audit']) r;
 -- ids: the summary, the parent, the renewal chain, the ILS's view
 SELECT cmp_ok(pg_temp.tied_hidden('regress_eg', $$SELECT s.usr, c.target_copy FROM money.materialized_billable_xact_summary s
                                                   JOIN action.circulation c USING (id)$$), '>', 100::bigint,
@@ -718,6 +758,10 @@ SELECT is((SELECT string_agg(target::text, ',' ORDER BY target) FROM action_trig
           'backlog: the lost notices of the last borrowers of 149 and 147, and of C''s open 148, stay');
 SELECT is((SELECT detail FROM pals_privacy.health() WHERE check_name = 'pending severs'), 'none', 'backlog: no pending sever');
 SELECT cmp_ok(pg_temp.refresh_former(), '>', 200::bigint, 'the backlog made former borrowers');
+SELECT is(pg_temp.visit('regress_eg', rel, cond), '204,205', format('backlog: visit %s, the ILS still finds G''s other copies by %s', n, what))
+  FROM pg_temp.visit_attempts WHERE n IN (1, 5) ORDER BY n;
+SELECT is(pg_temp.visit('regress_eg_staff', rel, cond), '', format('backlog: visit %s, staff do not, by %s (severed to the placeholder)', n, what))
+  FROM pg_temp.visit_attempts WHERE n IN (1, 5) ORDER BY n;
 
 -- Retention: the rendered notices of 2023-24 and audit rows older than a year
 UPDATE auditor.actor_usr_history SET audit_time = '2024-01-01' WHERE id = 10;
