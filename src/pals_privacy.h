@@ -137,7 +137,8 @@ typedef enum CopyStrategy
 	COPY_SEVER_NULL,			/* the copy's patron column set to NULL */
 	COPY_SEVER_PLACEHOLDER,		/* ... re-pointed to the placeholder */
 	COPY_SEVER_UNLINK,			/* the link (key column, its foreign key) set to NULL */
-	COPY_SEVER_DELETE			/* the row deleted */
+	COPY_SEVER_DELETE,			/* the row deleted */
+	COPY_SEVER_KEEP				/* never written: hide_columns read where the source's patron is */
 } CopyStrategy;
 
 typedef struct CopyBinding

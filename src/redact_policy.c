@@ -866,6 +866,8 @@ copy_rules(RteRules *r, const CopyBinding *c, const Redaction *red)
 		case COPY_SEVER_DELETE:
 			filter(r, visible);
 			break;
+		case COPY_SEVER_KEEP:
+			break;				/* no patron, no link to hide: hide_columns below */
 	}
 	/*
 	 * Columns that would find the source again (a fine's time, equal to the

@@ -527,7 +527,8 @@ load_copies(Snapshot snap)
 		}
 		b->sever_with = strcmp(sever, "null") == 0 ? COPY_SEVER_NULL :
 			strcmp(sever, "unlink") == 0 ? COPY_SEVER_UNLINK :
-			strcmp(sever, "delete") == 0 ? COPY_SEVER_DELETE : COPY_SEVER_PLACEHOLDER;
+			strcmp(sever, "delete") == 0 ? COPY_SEVER_DELETE :
+			strcmp(sever, "keep") == 0 ? COPY_SEVER_KEEP : COPY_SEVER_PLACEHOLDER;
 		building->copies = lappend(building->copies, b);
 	}
 	config_end(&cs);

@@ -48,6 +48,12 @@ SELECT pals_privacy.bind_loans('money.grocery', 'usr', 'billing_location', '{xac
 -- patron; its times equal the transaction's) and the notices about a circulation
 SELECT pals_privacy.bind_copy('money.materialized_billable_xact_summary', 'action.circulation', 'id', 'usr',
            hide_columns => '{xact_start,xact_finish,last_billing_ts,last_payment_ts}', more_sources => '{money.grocery}');
+-- The ILS's archive of deleted circulations keeps no patron, but the patron's post code, home
+-- library, profile and birth year, and the circulation's times: a copy the extension never writes
+-- ('keep'), whose columns that tie it to the patron or pair it with a visible circulation read
+-- only where its circulation's patron does (an archived circulation is gone: nowhere)
+SELECT pals_privacy.bind_copy('action.aged_circulation', 'action.circulation', 'id', sever_with => 'keep',
+           hide_columns => '{usr_post_code,usr_home_ou,usr_profile,usr_birth_year,xact_start,due_date}');
 -- (event definition 3, hold.available, targets a hold: its notices are no circulation's copies)
 SELECT pals_privacy.bind_copy('action_trigger.event', 'action.circulation', 'target', sever_with => 'delete',
            copy_when => 'event_def NOT IN (3)');
