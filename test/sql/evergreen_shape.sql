@@ -286,7 +286,7 @@ END $$;
 
 \o
 \set ECHO all
-SELECT plan(188);
+SELECT plan(191);
 
 ------------------------------------------------------------------------------
 -- Binding, as the docs say
@@ -294,7 +294,7 @@ SELECT plan(188);
 SELECT is((SELECT string_agg(kind || ' ' || relation::text || coalesce('.' || column_name, ''), ', ' ORDER BY kind, relation::text, column_name)
              FROM pals_privacy.bindings),
           'balance money.usr_summary.balance_owed, cards actor.card.barcode, contact actor.usr.day_phone, contact actor.usr.email, '
-          'contact actor.usr_address.street1, copy action_trigger.event.target, copy money.materialized_billable_xact_summary.usr, '
+          'contact actor.usr_address.street1, copy action.aged_circulation.id, copy action_trigger.event.target, copy money.materialized_billable_xact_summary.usr, '
           'loans action.circulation.usr, loans action.hold_request.usr, loans money.grocery.usr, patrons actor.usr, '
           'private_history action.usr_circ_history.usr, private_history auditor.actor_usr_address_history.usr, '
           'private_history auditor.actor_usr_history.id, retain action_trigger.event.add_time, retain action_trigger.event_output.create_time, '
@@ -318,6 +318,19 @@ SELECT is(pg_temp.x('postgres', $$SELECT pals_privacy.bind_copy('money.billing',
           '55000 bind_copy: the source "money.billable_xact" is not bound with bind_loans',
           'a copy''s other sources must be loan bindings: not the unbound parent');
 SELECT is(pals_privacy.class_of('regress_eg_loader'), 'operational', 'the ILS''s loader (it does not own the tables) is operational');
+-- the archive: it has no patron column, and its key is its primary key ('unlink' would NULL it)
+SELECT is(pg_temp.x('postgres', format($q$DO $d$ BEGIN
+                                    PERFORM pals_privacy.unbind_copy('action.aged_circulation');
+                                    PERFORM pals_privacy.bind_copy('action.aged_circulation', 'action.circulation', 'id', %s);
+                                    END $d$$q$, a)), e, d)
+  FROM (VALUES ('sever_with => ''unlink'', hide_columns => ''{usr_post_code}''',
+                '22023 bind_copy: sever_with => ''unlink'' needs a nullable key column, and "action.aged_circulation"."id" is NOT NULL',
+                'the archive cannot be unlinked from its circulation (its key is its primary key)'),
+               ('sever_with => ''keep''', '22023 bind_copy: sever_with => ''keep'' needs hide_columns',
+                '''keep'' hides nothing but hide_columns: refused without them'),
+               ('''usr_post_code'', sever_with => ''keep'', hide_columns => ''{xact_start}''',
+                '22023 bind_copy: sever_with => ''keep'' takes no patron column',
+                '''keep'' never severs or purges: refused with a patron column')) t(a, e, d);
 
 ------------------------------------------------------------------------------
 -- Redaction by class, right after binding (before any backlog)
