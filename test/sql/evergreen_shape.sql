@@ -286,7 +286,7 @@ END $$;
 
 \o
 \set ECHO all
-SELECT plan(191);
+SELECT plan(192);
 
 ------------------------------------------------------------------------------
 -- Binding, as the docs say
@@ -307,7 +307,7 @@ SELECT is(pg_temp.x('postgres', $$SELECT pals_privacy.bind_loans('money.billable
           '42703 bind_loans: column "target_copy" of relation "money.billable_xact" does not exist DETAIL: It was given as the item column.',
           'the billable-transaction parent has no copy column: the circulations are bound on their child');
 SELECT is(pg_temp.x('postgres', $q$DO $d$ BEGIN
-                                    PERFORM pals_privacy.unbind_copy(r) FROM unnest('{money.materialized_billable_xact_summary,action_trigger.event}'::regclass[]) r;
+                                    PERFORM pals_privacy.unbind_copy(r) FROM unnest('{money.materialized_billable_xact_summary,action_trigger.event,action.aged_circulation}'::regclass[]) r;
                                     PERFORM pals_privacy.unbind(r) FROM unnest('{action.circulation,action.hold_request,money.grocery,money.usr_summary,actor.card,action.usr_circ_history,auditor.actor_usr_history,auditor.actor_usr_address_history,actor.usr_address,actor.usr}'::regclass[]) r;
                                     PERFORM pals_privacy.bind_patrons('actor.usr', 'id', 'expire_date', purge_function => 'actor.usr_delete');
                                     END $d$$q$),
@@ -318,6 +318,12 @@ SELECT is(pg_temp.x('postgres', $$SELECT pals_privacy.bind_copy('money.billing',
           '55000 bind_copy: the source "money.billable_xact" is not bound with bind_loans',
           'a copy''s other sources must be loan bindings: not the unbound parent');
 SELECT is(pals_privacy.class_of('regress_eg_loader'), 'operational', 'the ILS''s loader (it does not own the tables) is operational');
+-- the rendered notices are keyed by their event (event.template_output = event_output.id), which
+-- is itself a copy: a copy of a copy is not bound (see docs/fitting-your-ils.md, "Notices")
+SELECT is(pg_temp.x('postgres', $$SELECT pals_privacy.bind_copy('action_trigger.event_output', 'action_trigger.event', 'id',
+                                    source_key => 'template_output', sever_with => 'delete')$$),
+          '55000 bind_copy: the source "action_trigger.event" is not bound with bind_loans',
+          'the rendered notices cannot be bound as a copy of their event (a copy of a copy)');
 -- the archive: it has no patron column, and its key is its primary key ('unlink' would NULL it)
 SELECT is(pg_temp.x('postgres', format($q$DO $d$ BEGIN
                                     PERFORM pals_privacy.unbind_copy('action.aged_circulation');
@@ -326,10 +332,10 @@ SELECT is(pg_temp.x('postgres', format($q$DO $d$ BEGIN
   FROM (VALUES ('sever_with => ''unlink'', hide_columns => ''{usr_post_code}''',
                 '22023 bind_copy: sever_with => ''unlink'' needs a nullable key column, and "action.aged_circulation"."id" is NOT NULL',
                 'the archive cannot be unlinked from its circulation (its key is its primary key)'),
-               ('sever_with => ''keep''', '22023 bind_copy: sever_with => ''keep'' needs hide_columns',
+               ('sever_with => ''keep''', '22023 bind_copy: sever_with => ''keep'' needs hide_columns DETAIL: A copy bound with ''keep'' hides nothing but its hide_columns.',
                 '''keep'' hides nothing but hide_columns: refused without them'),
-               ('''usr_post_code'', sever_with => ''keep'', hide_columns => ''{xact_start}''',
-                '22023 bind_copy: sever_with => ''keep'' takes no patron column',
+               ('''usr_home_ou'', sever_with => ''keep'', hide_columns => ''{xact_start}''',
+                '22023 bind_copy: sever_with => ''keep'' takes no patron column DETAIL: A copy bound with ''keep'' is never severed or purged: a patron column would keep naming the patron.',
                 '''keep'' never severs or purges: refused with a patron column')) t(a, e, d);
 
 ------------------------------------------------------------------------------
