@@ -23,7 +23,9 @@
 -- purge, no class below operational finds Z's id, card, name, e-mail, phone, ID number or address
 -- in any column of any relation, or ties a former borrower to a copy (in one row, in two rows
 -- joined by a key, in one text).  And a staff account's attacks (times, ids, counts, EXPLAIN,
--- pg_stats, errors, re-keying), each against the operational role, which must get the answer.
+-- pg_stats, errors, re-keying), each against the operational role, which must get the answer;
+-- and what one visit's circulations share (time, due date, workstation: bind_loans' hide_columns)
+-- and the archive keeps (the patron's post code and birth year: bind_copy's 'keep').
 --
 -- Shapes that do not work yet are kept out of this suite (branch evergreen-open).
 \set ECHO none
