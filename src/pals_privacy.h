@@ -111,6 +111,7 @@ typedef struct LoanBinding
 	char	   *settled_when;	/* condition text, or NULL: settled_column */
 	int			nmore;			/* more_patron_columns: cut with patron_column */
 	char	   *more_patron_columns[PALS_MAX_MORE_PATRONS];
+	List	   *hide_columns;	/* of char *: read only where the patron is (a visit's time) */
 } LoanBinding;
 
 typedef enum OutboxMode
@@ -139,7 +140,8 @@ typedef enum CopyStrategy
 	COPY_SEVER_NULL,			/* the copy's patron column set to NULL */
 	COPY_SEVER_PLACEHOLDER,		/* ... re-pointed to the placeholder */
 	COPY_SEVER_UNLINK,			/* the link (key column, its foreign key) set to NULL */
-	COPY_SEVER_DELETE			/* the row deleted */
+	COPY_SEVER_DELETE,			/* the row deleted */
+	COPY_SEVER_KEEP				/* never written: hide_columns read where the source's patron is */
 } CopyStrategy;
 
 typedef struct CopyBinding

@@ -702,6 +702,27 @@ mask_settled(RteRules *r, const LoanBinding *b, Expr *show)
 	}
 }
 
+/*
+ * The columns a loan row shares with other rows of its patron (hide_columns:
+ * the checkout time of a visit, the workstation, a due date computed from
+ * the checkout).  A patron who borrows several items at one visit leaves
+ * rows with one checkout time; when one of them stays its item's last
+ * borrower and the others are severed, the severed rows would find their
+ * patron again by that time.  So such a column reads as the settled time
+ * does (loan_settled_visible): where the row's patron is read as a patron
+ * (the current account, the item's last borrower), not on severed rows, nor
+ * on closed rows whose patron the class does not read (show NULL: always
+ * masked, for classes that read no loan's patron).
+ */
+static void
+mask_hidden_loan_columns(RteRules *r, const LoanBinding *b, Expr *show)
+{
+	ListCell   *lc;
+
+	foreach(lc, b->hide_columns)
+		mask(r, lfirst(lc), show ? copyObject(show) : NULL);
+}
+
 /* Contact fields read under a purpose only for patrons who consented. */
 static void
 narrow_contacts(RteRules *r, const RelPolicy *p, const char *purpose)
@@ -918,6 +939,8 @@ copy_rules(RteRules *r, const CopyBinding *c, const Redaction *red)
 		case COPY_SEVER_DELETE:
 			filter(r, visible);
 			break;
+		case COPY_SEVER_KEEP:
+			break;				/* no patron, no link to hide: hide_columns below */
 	}
 	/*
 	 * Columns that would find the source again (a fine's time, equal to the
@@ -953,6 +976,8 @@ build_rules(RteRules *r, const RelPolicy *p, const Redaction *red)
 			}
 			if (p->loan && (p->loan->settled_column || p->loan->settled_when))
 				mask_settled(r, p->loan, loan_settled_visible(r, p->loan));
+			if (p->loan && p->loan->hide_columns != NIL)
+				mask_hidden_loan_columns(r, p->loan, loan_settled_visible(r, p->loan));
 			if (p->history)
 				filter(r, none);
 			narrow_contacts(r, p, red->purpose);
@@ -1016,6 +1041,8 @@ build_rules(RteRules *r, const RelPolicy *p, const Redaction *red)
 				mask_loan_patrons(r, p->loan, NULL);
 			if (p->loan)
 				mask_settled(r, p->loan, NULL);	/* see loan_settled_visible */
+			if (p->loan)
+				mask_hidden_loan_columns(r, p->loan, NULL);
 			if (p->history || p->outbox)
 				filter(r, none);
 			narrow_contacts(r, p, red->purpose);
@@ -1036,6 +1063,8 @@ build_rules(RteRules *r, const RelPolicy *p, const Redaction *red)
 				mask_loan_patrons(r, p->loan, NULL);
 			if (p->loan)
 				mask_settled(r, p->loan, NULL);	/* see loan_settled_visible */
+			if (p->loan)
+				mask_hidden_loan_columns(r, p->loan, NULL);
 			if (p->history || p->outbox)
 				filter(r, none);
 			break;

@@ -383,7 +383,7 @@ load_loans(Snapshot snap)
 	static const char *const columns[] = {
 		"relation", "patron_column", "item_column", "closed_columns", "settled_column",
 		"sever_with", "keep_last_borrower", "history_mode",
-		"closed_when", "settled_when", "more_patron_columns"	/* since 0.2.0 */
+		"closed_when", "settled_when", "more_patron_columns", "hide_columns"	/* since 0.2.0 */
 	};
 	ConfigScan	cs;
 	HeapTuple	t;
@@ -426,6 +426,7 @@ load_loans(Snapshot snap)
 				break;			/* loan_binding's CHECK allows no more */
 			b->more_patron_columns[b->nmore++] = lfirst(lc);
 		}
+		b->hide_columns = config_text_array(&cs, t, 11);
 		building->loans = lappend(building->loans, b);
 	}
 	config_end(&cs);
@@ -526,7 +527,8 @@ load_copies(Snapshot snap)
 		}
 		b->sever_with = strcmp(sever, "null") == 0 ? COPY_SEVER_NULL :
 			strcmp(sever, "unlink") == 0 ? COPY_SEVER_UNLINK :
-			strcmp(sever, "delete") == 0 ? COPY_SEVER_DELETE : COPY_SEVER_PLACEHOLDER;
+			strcmp(sever, "delete") == 0 ? COPY_SEVER_DELETE :
+			strcmp(sever, "keep") == 0 ? COPY_SEVER_KEEP : COPY_SEVER_PLACEHOLDER;
 		building->copies = lappend(building->copies, b);
 	}
 	config_end(&cs);

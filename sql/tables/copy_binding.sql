@@ -5,8 +5,9 @@ CREATE TABLE @extschema@.copy_binding (
     source_keys    name[] NOT NULL,       -- in source: a unique key, column for column (bind_copy checks it)
     patron_column  name,                  -- in relation: the copied patron, if any
     sever_with     text NOT NULL DEFAULT 'null'
-                   CHECK (sever_with IN ('null', 'unlink', 'delete') OR sever_with LIKE 'patron:_%'),
+                   CHECK (sever_with IN ('null', 'unlink', 'delete', 'keep') OR sever_with LIKE 'patron:_%'),
     hide_columns   name[],                -- in relation: other columns that find the source again (a time equal to its return)
+                                          -- ('keep': the only columns of the copy hidden, and it is never written)
     current_when   text,                  -- a condition over a copy row: it is the patron's current account (a fine still owed)
     bound_at       timestamptz NOT NULL DEFAULT now(),
     bound_by       name NOT NULL DEFAULT current_user,

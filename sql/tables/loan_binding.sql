@@ -12,8 +12,9 @@ CREATE TABLE @extschema@.loan_binding (
     bound_by            name NOT NULL DEFAULT current_user,
     closed_when         text,       -- a condition over the row (_condition_sql)
     settled_when        text,
-    more_patron_columns name[] CHECK (cardinality(more_patron_columns) BETWEEN 1 AND 8)
+    more_patron_columns name[] CHECK (cardinality(more_patron_columns) BETWEEN 1 AND 8),
                                     -- further columns naming a patron, cut with patron_column
+    hide_columns        name[]      -- columns that pair a row with another of its patron's, read where its patron is
 );
 
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.loan_binding', '');
@@ -26,3 +27,6 @@ COMMENT ON COLUMN @extschema@.loan_binding.settled_when IS
 
 COMMENT ON COLUMN @extschema@.loan_binding.more_patron_columns IS
     'Further columns naming a patron (a hold''s requestor): severed, masked and purged with patron_column (NULL: none)';
+
+COMMENT ON COLUMN @extschema@.loan_binding.hide_columns IS
+    'Columns a row shares with other rows of its patron (a visit''s checkout time, the workstation): read only where the row''s patron is (NULL: none)';

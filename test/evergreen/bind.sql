@@ -25,9 +25,13 @@ SELECT pals_privacy.bind_balance('money.usr_summary', 'usr', 'balance_owed');
 -- (the latest is the copy's last borrower): the checkin, else the time fines stopped (lost,
 -- claimed returned); not xact_finish, the time the bill was paid, which can come after the next
 -- borrower's checkin
+-- The circulations of one visit share their checkout time (xact_start, create_time), their due
+-- date and the workstation: where one of them stays its copy's last borrower, the others, severed,
+-- would find their patron again by those (hide_columns: read only where the patron is)
 SELECT pals_privacy.bind_loans('action.circulation', 'usr', 'target_copy', '{checkin_time,stop_fines_time}',
            closed_when => 'checkin_time IS NOT NULL OR (stop_fines IN (''LOST'', ''CLAIMSRETURNED'', ''LONGOVERDUE'') AND xact_finish IS NOT NULL)',
-           settled_when => 'xact_finish IS NOT NULL', sever_with => 'patron:1');
+           settled_when => 'xact_finish IS NOT NULL', sever_with => 'patron:1',
+           hide_columns => '{xact_start,create_time,due_date,workstation}');
 -- Holds: no copy until one is captured; closed when fulfilled or cancelled; nobody's last borrower
 SELECT pals_privacy.bind_loans('action.hold_request', 'usr', 'current_copy', '{fulfillment_time,cancel_time}',
            keep_last_borrower => false, sever_with => 'patron:1', more_patron_columns => '{requestor}');
@@ -44,6 +48,12 @@ SELECT pals_privacy.bind_loans('money.grocery', 'usr', 'billing_location', '{xac
 -- patron; its times equal the transaction's) and the notices about a circulation
 SELECT pals_privacy.bind_copy('money.materialized_billable_xact_summary', 'action.circulation', 'id', 'usr',
            hide_columns => '{xact_start,xact_finish,last_billing_ts,last_payment_ts}', more_sources => '{money.grocery}');
+-- The ILS's archive of deleted circulations keeps no patron, but the patron's post code, home
+-- library, profile and birth year, and the circulation's times: a copy the extension never writes
+-- ('keep'), whose columns that tie it to the patron or pair it with a visible circulation read
+-- only where its circulation's patron does (an archived circulation is gone: nowhere)
+SELECT pals_privacy.bind_copy('action.aged_circulation', 'action.circulation', 'id', sever_with => 'keep',
+           hide_columns => '{usr_post_code,usr_home_ou,usr_profile,usr_birth_year,xact_start,due_date}');
 -- (event definition 3, hold.available, targets a hold: its notices are no circulation's copies)
 SELECT pals_privacy.bind_copy('action_trigger.event', 'action.circulation', 'target', sever_with => 'delete',
            copy_when => 'event_def NOT IN (3)');

@@ -15,6 +15,9 @@
 --   H 9005 Hollis Keepsall: current card, opted in to a reading history (action.usr_circ_history).
 --   L 9006 Lena Lostpaid: expired; lost copy 147 and paid for it, nothing else: purged.
 --   C 9007 Cass Collectible: current card, lost copy 148, owes 30.00 for it (collections).
+--   G 9008 Gale Visitor: current card; borrowed copies 204, 205 and 206 at one visit (one checkout
+--     time, one workstation); later borrowers took 204 and 205, so G stays the last borrower of 206
+--     only.  Every other circulation was checked out at a desk workstation of its library.
 
 INSERT INTO actor.org_unit VALUES (1, 'CONS', 'Consortium'), (2, 'BR1', 'Branch One'), (3, 'BR2', 'Branch Two');
 
@@ -23,8 +26,10 @@ SELECT n, 'Evergreen Title ' || n, 'Author ' || n FROM generate_series(1, 60) n;
 INSERT INTO biblio.record_entry (id, title, author) VALUES (61, 'The Juniper Path', 'Ann Author');
 INSERT INTO asset.copy (id, record, barcode, circ_lib)
 SELECT n, 1 + (n - 1) % 60, '3100000' || lpad(n::text, 5, '0'), 2 + n % 2 FROM generate_series(1, 150) n;
+INSERT INTO biblio.record_entry (id, title, author) VALUES (62, 'Three at Once', 'Vi Sitor');
 INSERT INTO asset.copy (id, record, barcode, circ_lib) VALUES
-    (201, 61, '31000000201J', 2), (202, 61, '31000000202J', 2), (203, 61, '31000000203J', 2);
+    (201, 61, '31000000201J', 2), (202, 61, '31000000202J', 2), (203, 61, '31000000203J', 2),
+    (204, 62, '31000000204G', 3), (205, 62, '31000000205G', 3), (206, 62, '31000000206G', 3);
 SELECT setval('biblio.record_entry_id_seq', 100), setval('asset.copy_id_seq', 300);
 
 INSERT INTO actor.usr (id, profile, usrname, first_given_name, family_name, home_ou, expire_date, create_date) VALUES
@@ -42,12 +47,13 @@ INSERT INTO actor.usr (id, usrname, email, first_given_name, family_name, day_ph
     (9004, 'vance', 'vance@stillout.example', 'Vance', 'Stillout', '555-0904', '1977-01-01', 3, '2020-01-01', '2011-01-01', NULL),
     (9005, 'hollis', 'hollis@keepsall.example', 'Hollis', 'Keepsall', '555-0905', '1982-01-01', 3, '2099-12-31', '2011-01-01', NULL),
     (9006, 'lena', 'lena@lostpaid.example', 'Lena', 'Lostpaid', '555-0906', '1979-06-06', 2, '2020-01-01', '2011-01-01', NULL),
-    (9007, 'cass', 'cass@collectible.example', 'Cass', 'Collectible', '555-0907', '1979-01-01', 3, '2099-12-31', '2011-01-01', NULL);
+    (9007, 'cass', 'cass@collectible.example', 'Cass', 'Collectible', '555-0907', '1979-01-01', 3, '2099-12-31', '2011-01-01', NULL),
+    (9008, 'gale', 'gale@visitor.example', 'Gale', 'Visitor', '555-0908', '1985-05-05', 3, '2099-12-31', '2011-01-01', NULL);
 SELECT setval('actor.usr_id_seq', 10000);
 
 -- one card and one mailing address per patron (Z's address as it is after the change below)
 INSERT INTO actor.card (id, usr, barcode)
-SELECT 20000 + id, id, CASE WHEN id > 9000 THEN 'EG' || id || (ARRAY['Z', 'W', 'Y', 'V', 'H', 'L', 'C'])[id - 9000] ELSE 'EG0000' || lpad(id::text, 5, '0') END
+SELECT 20000 + id, id, CASE WHEN id > 9000 THEN 'EG' || id || (ARRAY['Z', 'W', 'Y', 'V', 'H', 'L', 'C', 'G'])[id - 9000] ELSE 'EG0000' || lpad(id::text, 5, '0') END
   FROM actor.usr WHERE id >= 10;
 INSERT INTO actor.usr_address (id, usr, street1, city, post_code)
 SELECT 30000 + id, id, CASE WHEN id = 9001 THEN '1 Juniper Lane' ELSE id || ' Main Street' END, 'Evergreen City',
@@ -102,6 +108,16 @@ INSERT INTO action.circulation (id, usr, xact_start, xact_finish, target_copy, c
 SELECT 7020 + g, 9005, ts, ts + interval '7 days', 110 + g, 3, 5, 5, 3, ts + interval '14 days', 'CHECKIN',
        ts + interval '7 days', ts + interval '7 days', ts + interval '7 days', ts
   FROM generate_series(0, 9) g, LATERAL (SELECT timestamptz '2022-03-01 09:00' + g * interval '9 days' AS ts) t;
+-- G's visit: three copies checked out at one time on one workstation (77), returned on three
+-- days; 204 and 205 borrowed again later, 206 not
+INSERT INTO action.circulation (id, usr, xact_start, xact_finish, target_copy, circ_lib, circ_staff, checkin_staff, checkin_lib,
+                                due_date, stop_fines, stop_fines_time, checkin_time, checkin_scan_time, create_time, workstation)
+SELECT v.id, v.usr, v.xs, v.ci, v.cp, 3, 5, 5, 3, v.xs + interval '14 days', 'CHECKIN', v.ci, v.ci, v.ci, v.xs, v.ws
+  FROM (VALUES (7041, 9008, timestamptz '2025-03-14 15:26:53', timestamptz '2025-03-20 11:00', 204, 77),
+               (7042, 9008, timestamptz '2025-03-14 15:26:53', timestamptz '2025-03-22 10:15', 205, 77),
+               (7043, 9008, timestamptz '2025-03-14 15:26:53', timestamptz '2025-03-25 16:40', 206, 77),
+               (7044, 20, timestamptz '2025-06-01 10:00', timestamptz '2025-06-10 10:00', 204, 31),
+               (7045, 21, timestamptz '2025-06-02 10:00', timestamptz '2025-06-12 10:00', 205, 32)) v(id, usr, xs, ci, cp, ws);
 -- Current circulations: twenty, and W's and V's
 INSERT INTO action.circulation (id, usr, xact_start, target_copy, circ_lib, circ_staff, due_date, create_time)
 SELECT 8000 + g, 10 + (g * 11) % 100, timestamptz '2026-11-20 10:00' + g * interval '1 minute', g, 2, 5,
@@ -110,6 +126,8 @@ SELECT 8000 + g, 10 + (g * 11) % 100, timestamptz '2026-11-20 10:00' + g * inter
 INSERT INTO action.circulation (id, usr, xact_start, target_copy, circ_lib, circ_staff, due_date, create_time) VALUES
     (8021, 9002, '2026-11-26 10:00', 100, 2, 5, '2026-12-10 10:00', '2026-11-26 10:00'),
     (8022, 9004, '2026-11-26 10:00', 101, 3, 5, '2026-12-10 10:00', '2026-11-26 10:00');
+-- the desk workstations: 21-23 at branch one, 31-33 at branch two
+UPDATE action.circulation SET workstation = 10 * circ_lib + 1 + id % 3 WHERE workstation IS NULL;
 UPDATE asset.copy SET status = 1 WHERE id IN (SELECT target_copy FROM action.circulation WHERE xact_finish IS NULL AND checkin_time IS NULL);
 UPDATE asset.copy SET status = 3 WHERE id IN (147, 148, 149);
 

@@ -145,7 +145,8 @@ CREATE TABLE action.circulation (
     opac_renewal      boolean NOT NULL DEFAULT false,
     stop_fines        text CHECK (stop_fines IN ('CHECKIN', 'CLAIMSRETURNED', 'LOST', 'MAXFINES', 'RENEW',
                                                  'LONGOVERDUE', 'CLAIMSNEVERCHECKEDOUT')),
-    parent_circ       bigint
+    parent_circ       bigint,
+    workstation       int                   -- the desk's workstation (Evergreen: actor.workstation)
 ) INHERITS (money.billable_xact);
 ALTER TABLE action.circulation ADD PRIMARY KEY (id);
 ALTER TABLE action.circulation ADD CONSTRAINT circulation_usr_fkey FOREIGN KEY (usr) REFERENCES actor.usr (id)
@@ -437,15 +438,16 @@ CREATE TRIGGER audit_actor_usr_address_update_trigger AFTER UPDATE OR DELETE ON 
 ------------------------------------------------------------------------------
 
 -- a checkout; a renewal is a checkout whose parent is the renewed circulation
-CREATE FUNCTION action.checkout(p_usr int, p_barcode text, p_at timestamptz, p_parent bigint DEFAULT NULL) RETURNS bigint
+CREATE FUNCTION action.checkout(p_usr int, p_barcode text, p_at timestamptz, p_parent bigint DEFAULT NULL,
+                                p_workstation int DEFAULT NULL) RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE cp asset.copy; id bigint;
 BEGIN
     SELECT * INTO STRICT cp FROM asset.copy WHERE barcode = p_barcode;
     INSERT INTO action.circulation (usr, xact_start, target_copy, circ_lib, circ_staff, due_date, duration,
-                                    recurring_fine, max_fine, parent_circ, desk_renewal)
+                                    recurring_fine, max_fine, parent_circ, desk_renewal, workstation)
     VALUES (p_usr, p_at, cp.id, cp.circ_lib, 5, p_at + interval '14 days', interval '14 days', 0.25, 5.00,
-            p_parent, p_parent IS NOT NULL)
+            p_parent, p_parent IS NOT NULL, coalesce(p_workstation, 10 * cp.circ_lib + 1))
     RETURNING action.circulation.id INTO id;
     UPDATE asset.copy SET status = 1 WHERE asset.copy.id = cp.id;
     RETURN id;

@@ -23,7 +23,9 @@
 -- purge, no class below operational finds Z's id, card, name, e-mail, phone, ID number or address
 -- in any column of any relation, or ties a former borrower to a copy (in one row, in two rows
 -- joined by a key, in one text).  And a staff account's attacks (times, ids, counts, EXPLAIN,
--- pg_stats, errors, re-keying), each against the operational role, which must get the answer.
+-- pg_stats, errors, re-keying), each against the operational role, which must get the answer;
+-- and what one visit's circulations share (time, due date, workstation: bind_loans' hide_columns)
+-- and the archive keeps (the patron's post code and birth year: bind_copy's 'keep').
 --
 -- Shapes that do not work yet are kept out of this suite (branch evergreen-open).
 \set ECHO none
@@ -286,7 +288,7 @@ END $$;
 
 \o
 \set ECHO all
-SELECT plan(147);
+SELECT plan(192);
 
 ------------------------------------------------------------------------------
 -- Binding, as the docs say
@@ -294,7 +296,7 @@ SELECT plan(147);
 SELECT is((SELECT string_agg(kind || ' ' || relation::text || coalesce('.' || column_name, ''), ', ' ORDER BY kind, relation::text, column_name)
              FROM pals_privacy.bindings),
           'balance money.usr_summary.balance_owed, cards actor.card.barcode, contact actor.usr.day_phone, contact actor.usr.email, '
-          'contact actor.usr_address.street1, copy action_trigger.event.target, copy money.materialized_billable_xact_summary.usr, '
+          'contact actor.usr_address.street1, copy action.aged_circulation.id, copy action_trigger.event.target, copy money.materialized_billable_xact_summary.usr, '
           'loans action.circulation.usr, loans action.hold_request.usr, loans money.grocery.usr, patrons actor.usr, '
           'private_history action.usr_circ_history.usr, private_history auditor.actor_usr_address_history.usr, '
           'private_history auditor.actor_usr_history.id, retain action_trigger.event.add_time, retain action_trigger.event_output.create_time, '
@@ -307,7 +309,7 @@ SELECT is(pg_temp.x('postgres', $$SELECT pals_privacy.bind_loans('money.billable
           '42703 bind_loans: column "target_copy" of relation "money.billable_xact" does not exist DETAIL: It was given as the item column.',
           'the billable-transaction parent has no copy column: the circulations are bound on their child');
 SELECT is(pg_temp.x('postgres', $q$DO $d$ BEGIN
-                                    PERFORM pals_privacy.unbind_copy(r) FROM unnest('{money.materialized_billable_xact_summary,action_trigger.event}'::regclass[]) r;
+                                    PERFORM pals_privacy.unbind_copy(r) FROM unnest('{money.materialized_billable_xact_summary,action_trigger.event,action.aged_circulation}'::regclass[]) r;
                                     PERFORM pals_privacy.unbind(r) FROM unnest('{action.circulation,action.hold_request,money.grocery,money.usr_summary,actor.card,action.usr_circ_history,auditor.actor_usr_history,auditor.actor_usr_address_history,actor.usr_address,actor.usr}'::regclass[]) r;
                                     PERFORM pals_privacy.bind_patrons('actor.usr', 'id', 'expire_date', purge_function => 'actor.usr_delete');
                                     END $d$$q$),
@@ -318,6 +320,25 @@ SELECT is(pg_temp.x('postgres', $$SELECT pals_privacy.bind_copy('money.billing',
           '55000 bind_copy: the source "money.billable_xact" is not bound with bind_loans',
           'a copy''s other sources must be loan bindings: not the unbound parent');
 SELECT is(pals_privacy.class_of('regress_eg_loader'), 'operational', 'the ILS''s loader (it does not own the tables) is operational');
+-- the rendered notices are keyed by their event (event.template_output = event_output.id), which
+-- is itself a copy: a copy of a copy is not bound (see docs/fitting-your-ils.md, "Notices")
+SELECT is(pg_temp.x('postgres', $$SELECT pals_privacy.bind_copy('action_trigger.event_output', 'action_trigger.event', 'id',
+                                    source_key => 'template_output', sever_with => 'delete')$$),
+          '55000 bind_copy: the source "action_trigger.event" is not bound with bind_loans',
+          'the rendered notices cannot be bound as a copy of their event (a copy of a copy)');
+-- the archive: it has no patron column, and its key is its primary key ('unlink' would NULL it)
+SELECT is(pg_temp.x('postgres', format($q$DO $d$ BEGIN
+                                    PERFORM pals_privacy.unbind_copy('action.aged_circulation');
+                                    PERFORM pals_privacy.bind_copy('action.aged_circulation', 'action.circulation', 'id', %s);
+                                    END $d$$q$, a)), e, d)
+  FROM (VALUES ('sever_with => ''unlink'', hide_columns => ''{usr_post_code}''',
+                '22023 bind_copy: sever_with => ''unlink'' needs a nullable key column, and "action.aged_circulation"."id" is NOT NULL',
+                'the archive cannot be unlinked from its circulation (its key is its primary key)'),
+               ('sever_with => ''keep''', '22023 bind_copy: sever_with => ''keep'' needs hide_columns DETAIL: A copy bound with ''keep'' hides nothing but its hide_columns.',
+                '''keep'' hides nothing but hide_columns: refused without them'),
+               ('''usr_home_ou'', sever_with => ''keep'', hide_columns => ''{xact_start}''',
+                '22023 bind_copy: sever_with => ''keep'' takes no patron column DETAIL: A copy bound with ''keep'' is never severed or purged: a patron column would keep naming the patron.',
+                '''keep'' never severs or purges: refused with a patron column')) t(a, e, d);
 
 ------------------------------------------------------------------------------
 -- Redaction by class, right after binding (before any backlog)
@@ -452,6 +473,48 @@ SELECT is(pg_temp.tied_hidden('regress_eg_staff', $$SELECT s.usr, c.target_copy 
                                                     JOIN money.payment p ON p.payment_ts = s.last_payment_ts
                                                     JOIN action.circulation c ON c.id = p.xact$$), 0::bigint,
           'times: nor by its last payment = a payment of the circulation');
+-- one visit: G checked out 204, 205 and 206 at one time on one workstation; G is the last
+-- borrower of 206 (staff read G there), 204 and 205 had later borrowers.  Each attempt starts
+-- from G's visible circulation of 206 and looks for G's other copies by what a visit shares
+-- (hide_columns of the circulation binding); each against the ILS, which finds 204 and 205
+CREATE FUNCTION pg_temp.visit(who text, rel text, cond text) RETURNS text LANGUAGE sql AS $$
+    SELECT pg_temp.v(who, format($q$SELECT coalesce(string_agg(DISTINCT s.target_copy::text, ',' ORDER BY s.target_copy::text), '')
+                                      FROM action.circulation v JOIN %s s ON s.id <> v.id AND (%s)
+                                     WHERE v.usr = 9008 AND v.target_copy = 206$q$, rel, cond))
+$$;
+CREATE TABLE pg_temp.visit_attempts (n int, rel text, cond text, what text);
+INSERT INTO pg_temp.visit_attempts VALUES
+    (1, 'action.circulation', 's.xact_start = v.xact_start', 'the checkout time'),
+    (2, 'action.circulation', 's.create_time = v.create_time', 'the creation time'),
+    (3, 'action.circulation', 's.due_date = v.due_date', 'the due date'),
+    (4, 'action.circulation', 's.workstation = v.workstation', 'the workstation'),
+    (5, 'action.circulation', 's.workstation = v.workstation AND s.circ_lib = v.circ_lib AND s.xact_start::date = v.xact_start::date',
+        'workstation, library and day'),
+    (6, 'action.circulation', 's.circ_lib = v.circ_lib AND date_trunc(''hour'', s.due_date) = date_trunc(''hour'', v.due_date)',
+        'library and the hour of the due date'),
+    (7, 'action.circulation', 'abs(extract(epoch FROM s.xact_start - v.xact_start)) < 60', 'a checkout time within a minute'),
+    (8, '(SELECT x.id, x.xact_start, c.target_copy FROM money.billable_xact x JOIN action.circulation c USING (id))',
+        's.xact_start = v.xact_start', 'the parent''s checkout time'),
+    (9, 'action.all_circulation', 's.xact_start = v.xact_start OR s.due_date = v.due_date', 'the ILS''s view of every circulation'),
+    (10, 'action.aged_circulation', 's.xact_start = v.xact_start OR s.due_date = v.due_date', 'the archive''s times');
+SELECT is(pg_temp.visit('regress_eg', rel, cond), '204,205', format('visit %s: the ILS finds G''s other copies by %s', n, what))
+  FROM pg_temp.visit_attempts WHERE n <= 9 ORDER BY n;
+SELECT is(pg_temp.visit('regress_eg_staff', rel, cond), '', format('visit %s: staff do not, by %s', n, what))
+  FROM pg_temp.visit_attempts WHERE n <= 9 ORDER BY n;
+SELECT is(pg_temp.v('regress_eg_staff', $$SELECT count(*) FROM action.circulation WHERE xact_start = '2025-03-14 15:26:53+00'$$)
+          || '/' || pg_temp.v('regress_eg', $$SELECT count(*) FROM action.circulation WHERE xact_start = '2025-03-14 15:26:53+00'$$),
+          '1/3', 'visit: a filter on the visit''s time counts one circulation for staff (G''s of 206), three for the ILS');
+SELECT is(pg_temp.q('regress_eg_staff', 'SELECT id, usr, xact_start, due_date, workstation FROM action.circulation WHERE id IN (7041, 7043) ORDER BY id'),
+          '[{"id": 7041, "usr": null, "due_date": null, "xact_start": null, "workstation": null},
+            {"id": 7043, "usr": 9008, "due_date": "2025-03-28T15:26:53+00:00", "xact_start": "2025-03-14T15:26:53+00:00", "workstation": 77}]',
+          'visit: staff read the last borrower''s times and workstation (control), not those of a hidden circulation');
+SELECT is(pg_temp.v('regress_eg_staff', format('SELECT count(due_date) || ''/'' || count(*) FROM action.circulation WHERE id = ANY (%L::bigint[])',
+                                               (SELECT array_agg(id) FROM action.circulation WHERE checkin_time IS NULL AND xact_finish IS NULL))),
+          (SELECT count(due_date) || '/' || count(*) FROM action.circulation WHERE checkin_time IS NULL AND xact_finish IS NULL),
+          'visit: staff read the due date of every circulation out (the current account)');
+SELECT is(pg_temp.v(r, 'SELECT count(xact_start) + count(workstation) FROM action.circulation WHERE usr = 9008 OR id = 7043'), '0',
+          format('visit: %s read no checkout time or workstation of G''s', r))
+  FROM unnest(ARRAY['regress_eg_collect', 'regress_eg_audit']) r;
 -- ids: the summary, the parent, the renewal chain, the ILS's view
 SELECT cmp_ok(pg_temp.tied_hidden('regress_eg', $$SELECT s.usr, c.target_copy FROM money.materialized_billable_xact_summary s
                                                   JOIN action.circulation c USING (id)$$), '>', 100::bigint,
@@ -718,6 +781,10 @@ SELECT is((SELECT string_agg(target::text, ',' ORDER BY target) FROM action_trig
           'backlog: the lost notices of the last borrowers of 149 and 147, and of C''s open 148, stay');
 SELECT is((SELECT detail FROM pals_privacy.health() WHERE check_name = 'pending severs'), 'none', 'backlog: no pending sever');
 SELECT cmp_ok(pg_temp.refresh_former(), '>', 200::bigint, 'the backlog made former borrowers');
+SELECT is(pg_temp.visit('regress_eg', rel, cond), '204,205', format('backlog: visit %s, the ILS still finds G''s other copies by %s', n, what))
+  FROM pg_temp.visit_attempts WHERE n IN (1, 5) ORDER BY n;
+SELECT is(pg_temp.visit('regress_eg_staff', rel, cond), '', format('backlog: visit %s, staff do not, by %s (severed to the placeholder)', n, what))
+  FROM pg_temp.visit_attempts WHERE n IN (1, 5) ORDER BY n;
 
 -- Retention: the rendered notices of 2023-24 and audit rows older than a year
 UPDATE auditor.actor_usr_history SET audit_time = '2024-01-01' WHERE id = 10;
@@ -738,6 +805,34 @@ SELECT is((SELECT count(*) FILTER (WHERE c.usr <> 1) || '/' || (count(*) > 10) F
           '0/true', 'aged: the renewed circulations the ILS''s trigger kept (their renewal was still there) are all anonymous');
 SELECT is((SELECT count(*) FROM money.materialized_billable_xact_summary s JOIN action.aged_circulation a USING (id)), 0::bigint,
           'aged: the ILS deleted their summaries');
+-- the archive is bound as a copy of the circulations that the extension never writes ('keep'):
+-- its patron's attributes and its times read only where the circulation's patron does, and an
+-- archived circulation has none.  G's 7041 and 7042 (severed) were archived with G's visit time
+SELECT is((SELECT string_agg(id::text, ',' ORDER BY id) FROM action.aged_circulation WHERE id IN (7041, 7042, 7043)), '7041,7042',
+          'aged: G''s severed circulations of 204 and 205 were archived, 206''s (the last borrower) kept');
+SELECT is(pg_temp.visit('regress_eg', rel, cond), '204,205', format('aged: visit %s, the ILS finds G''s other copies by %s', n, what))
+  FROM pg_temp.visit_attempts WHERE n IN (9, 10) ORDER BY n;
+SELECT is(pg_temp.visit('regress_eg_staff', rel, cond), '', format('aged: visit %s, staff do not, by %s', n, what))
+  FROM pg_temp.visit_attempts WHERE n IN (9, 10) ORDER BY n;
+-- an identified circulation archived: the ILS deletes G's last borrower of 206, whose archived
+-- row gets G's post code, home library, profile and birth year
+CREATE TABLE pg_temp.aged_attempts (n int, query text, what text);
+INSERT INTO pg_temp.aged_attempts VALUES
+    (1, 'SELECT usr_post_code, usr_birth_year, usr_home_ou, usr_profile, xact_start FROM action.aged_circulation WHERE id = 7043',
+        'its attributes'),
+    (2, 'SELECT u.id FROM action.aged_circulation a JOIN actor.usr u ON extract(year FROM u.dob) = a.usr_birth_year AND u.home_ou = a.usr_home_ou
+           JOIN actor.usr_address ad ON ad.usr = u.id AND ad.post_code = a.usr_post_code WHERE a.target_copy = 206',
+        'a join of its post code and birth year to the patrons'),
+    (3, 'SELECT count(*) FROM action.aged_circulation WHERE usr_post_code = ''99008'' OR usr_birth_year = 1985',
+        'a filter on them');
+SELECT is(pg_temp.w('regress_eg', 'DELETE FROM action.circulation WHERE id = 7043', 'regress_eg', query),
+          (ARRAY['[{"usr_profile": 2, "xact_start": "2025-03-14T15:26:53+00:00", "usr_home_ou": 3, "usr_post_code": "99008", "usr_birth_year": 1985}]',
+                 '[{"id": 9008}]', '[{"count": 1}]'])[n]::jsonb, format('aged %s: the ILS reads G in the archived row by %s', n, what))
+  FROM pg_temp.aged_attempts ORDER BY n;
+SELECT is(pg_temp.w('regress_eg', 'DELETE FROM action.circulation WHERE id = 7043', r, query),
+          (ARRAY['[{"usr_profile": null, "xact_start": null, "usr_home_ou": null, "usr_post_code": null, "usr_birth_year": null}]',
+                 '[]', '[{"count": 0}]'])[n]::jsonb, format('aged %s: %s does not, by %s', n, r, what))
+  FROM pg_temp.aged_attempts, unnest(ARRAY['regress_eg_staff', 'regress_eg_audit']) r ORDER BY n, r;
 
 -- the walk, after severing; its control: the operational role reads Z wherever the ILS stores Z,
 -- and H's reading history ties H to copies H no longer borrows

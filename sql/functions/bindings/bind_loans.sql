@@ -1,12 +1,13 @@
 -- closed_when: a condition over the row (closed when it holds and one of
 -- closed_columns, which order an item's closed rows, is set); settled_when:
--- a condition instead of settled_column.
+-- a condition instead of settled_column; hide_columns: columns that pair a
+-- row with another (a visit's checkout time), read only where its patron is.
 CREATE OR REPLACE FUNCTION @extschema@.bind_loans(
     relation regclass, patron_column name, item_column name, closed_columns name[],
     settled_column name DEFAULT NULL, sever_with text DEFAULT 'null',
     keep_last_borrower boolean DEFAULT true, history_mode text DEFAULT 'copy',
     closed_when text DEFAULT NULL, settled_when text DEFAULT NULL, build_tracker boolean DEFAULT true,
-    more_patron_columns name[] DEFAULT NULL)
+    more_patron_columns name[] DEFAULT NULL, hide_columns name[] DEFAULT NULL)
 RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     fn constant text := 'bind_loans';
@@ -142,6 +143,26 @@ BEGIN
         END IF;
     END LOOP;
 
+    -- columns two loans of one patron share (the checkout time of one visit,
+    -- the workstation): read only where the row's patron is read as a patron
+    IF cardinality(hide_columns) = 0 THEN
+        hide_columns := NULL;
+    END IF;
+    IF array_position(hide_columns, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION '%: hide_columns lists a NULL', fn USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF (SELECT count(DISTINCT x) FROM unnest(hide_columns) x) <> cardinality(hide_columns) THEN
+        RAISE EXCEPTION '%: hide_columns lists a column twice', fn USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    FOREACH c IN ARRAY coalesce(hide_columns, '{}') LOOP
+        PERFORM @extschema@._column_type(fn, relation, c, 'column of hide_columns');
+        IF c = patron_column OR c = item_column OR c = ANY (coalesce(more_patron_columns, '{}')) THEN
+            RAISE EXCEPTION '%: column "%" of hide_columns is the patron or item column, or one of more_patron_columns', fn, c
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'The patron columns are masked by their own rule and the item stays visible: list in hide_columns only the other columns a row shares with another row of the same patron (a checkout time, a workstation).';
+        END IF;
+    END LOOP;
+
     IF history_mode NOT IN ('copy', 'in_place') THEN
         RAISE EXCEPTION '%: unknown history_mode %', fn, quote_literal(history_mode)
             USING ERRCODE = 'invalid_parameter_value',
@@ -152,7 +173,7 @@ BEGIN
                                   'closed_columns', closed_columns, 'settled_column', settled_column,
                                   'sever_with', sever_with, 'keep_last_borrower', keep_last_borrower,
                                   'history_mode', history_mode, 'closed_when', closed_when, 'settled_when', settled_when,
-                                  'more_patron_columns', more_patron_columns);
+                                  'more_patron_columns', more_patron_columns, 'hide_columns', hide_columns);
     IF @extschema@._bind_existing(fn, 'loans', relation, binding) THEN
         -- re-installs the triggers, which covers inheritance children added since
         PERFORM @extschema@._install_loan_triggers(relation);
@@ -192,7 +213,7 @@ CREATE OR REPLACE FUNCTION @extschema@.bind_loans(
     settled_column name DEFAULT NULL, sever_with text DEFAULT 'null',
     keep_last_borrower boolean DEFAULT true, history_mode text DEFAULT 'copy',
     closed_when text DEFAULT NULL, settled_when text DEFAULT NULL, build_tracker boolean DEFAULT true,
-    more_patron_columns name[] DEFAULT NULL)
+    more_patron_columns name[] DEFAULT NULL, hide_columns name[] DEFAULT NULL)
 RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE cols name[];
 BEGIN
@@ -203,8 +224,8 @@ BEGIN
     END IF;
     PERFORM @extschema@.bind_loans(relation, patron_column, item_column, cols, settled_column, sever_with,
                                    keep_last_borrower, history_mode, closed_when, settled_when, build_tracker,
-                                   more_patron_columns);
+                                   more_patron_columns, hide_columns);
 END $$;
 
-REVOKE ALL ON FUNCTION @extschema@.bind_loans(regclass,name,name,name[],name,text,boolean,text,text,text,boolean,name[]) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION @extschema@.bind_loans(regclass,name,name,text,name,text,boolean,text,text,text,boolean,name[]) TO PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.bind_loans(regclass,name,name,name[],name,text,boolean,text,text,text,boolean,name[],name[]) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.bind_loans(regclass,name,name,text,name,text,boolean,text,text,text,boolean,name[],name[]) TO PUBLIC;

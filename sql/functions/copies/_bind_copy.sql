@@ -142,10 +142,27 @@ BEGIN
             RAISE EXCEPTION '%: placeholder patron % does not exist in %', fn, quote_literal(placeholder), pb.relation
                 USING ERRCODE = 'foreign_key_violation';
         END IF;
+    ELSIF sever_with = 'keep' THEN
+        -- an archive that keeps no patron, only what pairs it with its source
+        -- (the patron's post code and birth year, the checkout time): never
+        -- written by the extension, its hide_columns read where the source's
+        -- patron does.  A patron column would be left naming the patron
+        IF patron_column IS NOT NULL THEN
+            RAISE EXCEPTION '%: sever_with => ''keep'' takes no patron column', fn
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = 'A copy bound with ''keep'' is never severed or purged: a patron column would keep naming the patron.',
+                      HINT = 'Use sever_with => ''null'', ''patron:<id>'', ''unlink'' or ''delete'' for a copy that names the patron.';
+        END IF;
+        IF coalesce(cardinality(hide_columns), 0) = 0 THEN
+            RAISE EXCEPTION '%: sever_with => ''keep'' needs hide_columns', fn
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = 'A copy bound with ''keep'' hides nothing but its hide_columns.',
+                      HINT = 'Name the columns that tie a row to its patron or pair it with its source (a post code, a birth year, a checkout time).';
+        END IF;
     ELSIF sever_with NOT IN ('null', 'unlink', 'delete') THEN
         RAISE EXCEPTION '%: unknown sever_with %', fn, quote_literal(sever_with)
             USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'Use ''null'', ''patron:<id>'', ''unlink'' or ''delete''.';
+                  HINT = 'Use ''null'', ''patron:<id>'', ''unlink'', ''delete'' or ''keep''.';
     END IF;
     FOREACH n IN ARRAY coalesce(hide_columns, '{}') LOOP
         PERFORM @extschema@._column_type(fn, relation, n, 'column to hide with the link');

@@ -8,6 +8,10 @@ CREATE OR REPLACE FUNCTION @extschema@._install_copy_triggers(c @extschema@.copy
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE t regclass; s record; b @extschema@.loan_binding; tg name; cols text; args text;
 BEGIN
+    -- a copy the extension never writes ('keep') needs no trigger
+    IF c.sever_with = 'keep' THEN
+        RETURN;
+    END IF;
     tg := 'pals_privacy_copy_' || c.relation::oid;
     FOR s IN SELECT * FROM @extschema@._copy_sources(c) LOOP
         SELECT * INTO STRICT b FROM @extschema@.loan_binding WHERE relation = s.source;

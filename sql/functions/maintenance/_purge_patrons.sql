@@ -26,7 +26,7 @@ BEGIN
     -- derived copies without a patron column (a notice keyed by the loan, its
     -- text naming the patron) are tied to the patron only through the source
     -- rows: the keys of the patron's rows in each source, before they are severed
-    FOR cb IN SELECT c.* FROM @extschema@.copy_binding c WHERE c.patron_column IS NULL LOOP
+    FOR cb IN SELECT c.* FROM @extschema@.copy_binding c WHERE c.patron_column IS NULL AND c.sever_with <> 'keep' LOOP
         keys := '[]';
         FOR cs IN SELECT s.source, s.source_keys, l.patron_column FROM @extschema@._copy_sources(cb) s
                     JOIN @extschema@.loan_binding l ON l.relation = s.source LOOP
@@ -111,7 +111,7 @@ BEGIN
     -- rows, which no source holds identified any more, are severed by the
     -- copy's strategy (the source's trigger did it, unless it is disabled),
     -- and what a trigger of the ILS kept keeps the patron from the purge
-    FOR cb IN SELECT c.* FROM @extschema@.copy_binding c WHERE c.patron_column IS NULL LOOP
+    FOR cb IN SELECT c.* FROM @extschema@.copy_binding c WHERE c.patron_column IS NULL AND c.sever_with <> 'keep' LOOP
         keys := copy_keys -> cb.relation::oid::text;
         CONTINUE WHEN keys IS NULL OR pg_catalog.jsonb_array_length(keys) = 0;
         t := pg_catalog.format('EXISTS (SELECT FROM pg_catalog.jsonb_array_elements($1) e WHERE %s) AND NOT (%s)',

@@ -66,7 +66,7 @@ BEGIN
         UNION ALL
         SELECT tt.r::oid, ('pals_privacy_copy_' || c.relation::oid || v.s)::name
           FROM @extschema@.copy_binding c, @extschema@._copy_sources(c) cs, @extschema@._trigger_targets(cs.source) tt(r), (VALUES ('_u'), ('_d'), ('_t')) v(s)
-         WHERE EXISTS (SELECT FROM pg_class x WHERE x.oid = cs.source)),
+         WHERE EXISTS (SELECT FROM pg_class x WHERE x.oid = cs.source) AND c.sever_with <> 'keep'),
     problems AS (
         SELECT format('trigger %s on %s is missing', e.tg, e.rel::regclass) AS p FROM expected e
          WHERE NOT EXISTS (SELECT FROM pg_trigger g WHERE g.tgrelid = e.rel AND g.tgname = e.tg)

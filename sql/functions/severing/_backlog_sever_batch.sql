@@ -89,7 +89,8 @@ BEGIN
     IF pg_catalog.to_regclass('@extschema@.copy_binding') IS NOT NULL THEN
         SELECT g.rolsuper OR g.rolbypassrls INTO rls_exempt FROM pg_catalog.pg_roles g WHERE g.rolname = current_user;
         FOR c IN SELECT * FROM @extschema@.copy_binding x
-                  WHERE x.source = b.relation OR b.relation = ANY (x.more_sources) ORDER BY x.relation::oid LOOP
+                  WHERE (x.source = b.relation OR b.relation = ANY (x.more_sources)) AND x.sever_with <> 'keep'
+                  ORDER BY x.relation::oid LOOP
             SELECT * INTO ca FROM @extschema@._copy_binding_as(c.relation,
                                       CASE WHEN c.source = b.relation THEN NULL ELSE b.relation::oid END);
             CONTINUE WHEN NOT FOUND;

@@ -11,6 +11,8 @@ BEGIN
     PERFORM @extschema@._require_admin('sever_copies');
     FOR c IN SELECT * FROM @extschema@.copy_binding x
               WHERE sever_copies.relation IS NULL OR x.relation = sever_copies.relation ORDER BY x.relation::oid LOOP
+        -- a copy the extension never writes (redaction only)
+        CONTINUE WHEN c.sever_with = 'keep';
         -- no source bound any more: nothing says which rows are copies of severed ones
         CONTINUE WHEN NOT EXISTS (SELECT FROM @extschema@._copy_sources(c) s
                                     JOIN @extschema@.loan_binding l ON l.relation = s.source);

@@ -37,6 +37,9 @@ COMMENT ON COLUMN @extschema@.loan_binding.settled_when IS
 ALTER TABLE @extschema@.loan_binding ADD COLUMN more_patron_columns name[] CHECK (cardinality(more_patron_columns) BETWEEN 1 AND 8);
 COMMENT ON COLUMN @extschema@.loan_binding.more_patron_columns IS
     'Further columns naming a patron (a hold''s requestor): severed, masked and purged with patron_column (NULL: none)';
+ALTER TABLE @extschema@.loan_binding ADD COLUMN hide_columns name[];
+COMMENT ON COLUMN @extschema@.loan_binding.hide_columns IS
+    'Columns a row shares with other rows of its patron (a visit''s checkout time, the workstation): read only where the row''s patron is (NULL: none)';
 
 -- The reading-history opt-in as a condition (a smallint privacy flag, ...; issue 14).
 ALTER TABLE @extschema@.patron_binding ADD COLUMN keep_history_when text;
