@@ -111,12 +111,16 @@ SELECT pals_privacy.bind_copy(
     sever_with    => 'delete');
 
 -- The per-transaction summary the ILS keeps by trigger: its patron goes with the device loan's.
+-- Its last_event_at is the loan's xact_finish (or check-in): the time a lost device was paid for,
+-- which device_loans hides from staff on closed rows (settled_when reads it) and a payment row
+-- carries next to its payer; read through the summary it would undo that.
 SELECT pals_privacy.bind_copy(
     relation      => 'demo.xact_summaries',
     source        => 'demo.device_loans',
     key_column    => 'xact_id',
     patron_column => 'patron_id',
-    sever_with    => 'null');
+    sever_with    => 'null',
+    hide_columns  => '{last_event_at}');
 
 -- The ILS's audit history of patron and address rows: the patron's own (only the patron reads it;
 -- purged with the patron), and kept a year.
