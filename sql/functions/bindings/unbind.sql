@@ -27,8 +27,8 @@ BEGIN
                                         'unbind and bind it, and bind the copies again in one transaction.',
                                         string_agg(CASE WHEN c.more_sources IS NULL
                                                         THEN format('SELECT pals_privacy.unbind_copy(%L)', c.relation::text)
-                                                        ELSE format('SELECT pals_privacy.unbind_copy(%L, source => %L)', c.relation::text, relation::text) END,
-                                                   '; ' ORDER BY c.relation::text), relation)
+                                                        ELSE format('SELECT pals_privacy.unbind_copy(%L, source => %L)', c.relation::text, unbind.relation::text) END,
+                                                   '; ' ORDER BY c.relation::text), unbind.relation)
                             FROM @extschema@.copy_binding c
                            WHERE c.source = unbind.relation OR unbind.relation = ANY (c.more_sources));
     END IF;
