@@ -28,13 +28,16 @@ INSERT INTO ics.xact_sums VALUES (1, 1, '2024-01-10'), (2, 2, '2024-02-10'), (3,
 CREATE FUNCTION pg_temp.sums() RETURNS text LANGUAGE sql AS $$
     SELECT string_agg(xact_id || ':' || coalesce(patron_id::text, '-'), ' ' ORDER BY xact_id) FROM ics.xact_sums
 $$;
--- an error's SQLSTATE, message, detail and hint, one per line
+-- an error's SQLSTATE, message, detail and hint, one per line ('no error', the
+-- call undone, when there is none)
 CREATE FUNCTION pg_temp.error_of(call text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE st text; msg text; det text; hint text;
 BEGIN
     EXECUTE call;
+    RAISE EXCEPTION USING ERRCODE = 'PT999';
+EXCEPTION WHEN SQLSTATE 'PT999' THEN
     RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
+WHEN OTHERS THEN
     GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
     RETURN concat_ws(E'\n', st || ': ' || msg, 'DETAIL: ' || det, 'HINT: ' || hint);
 END $$;
