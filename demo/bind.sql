@@ -111,9 +111,8 @@ SELECT pals_privacy.bind_copy(
     sever_with    => 'delete');
 
 -- The per-transaction summary the ILS keeps by trigger: its patron goes with the device loan's.
--- Its last_event_at is the loan's xact_finish (or check-in): the time a lost device was paid for,
--- which device_loans hides from staff on closed rows (settled_when reads it) and a payment row
--- carries next to its payer; read through the summary it would undo that.
+-- Its last_event_at is the loan's xact_finish once finished (the time the bill was paid, which
+-- the payment row carries next to its patron): hidden where the loan's patron is.
 SELECT pals_privacy.bind_copy(
     relation      => 'demo.xact_summaries',
     source        => 'demo.device_loans',

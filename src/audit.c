@@ -1,29 +1,47 @@
 /*
  * audit.c
  *     The tamper-evident audit log.  Each entry stores the SHA-256 (OpenSSL)
- *     of its content chained with the previous entry's hash.  Appends take a
- *     lock on the log that conflicts with itself and is held to the end of
- *     the transaction, so that concurrent sessions build one linear chain
- *     (an entry's predecessor has always committed before it is written).
+ *     of its content chained with the previous entry's hash, and the chain
+ *     is one line in the order the entries' transactions committed.
  *
- *     The lock is a lock tag of our own that SQL cannot name (an advisory
- *     tag with a class no pg_advisory_* function uses), so no other role can
- *     take it and stall the chain.
+ *     An append writes its entry at once, chained to the head it reads (the
+ *     transaction's own last entry, or the last committed one), and holds
+ *     no lock: a transaction left open after an append (acknowledge_policy(),
+ *     a consent change) stalls nobody.  The chain is settled at commit, in
+ *     the transaction's pre-commit callback, after its deferred triggers:
+ *     it takes the chain lock, reads the committed head, and where another
+ *     transaction committed entries since, re-numbers and re-hashes its own
+ *     (an UPDATE of rows no other transaction can see yet).  The lock is
+ *     held from there to the end of the commit only, so the next committer
+ *     reads this one's entries as the head: an entry's predecessor has
+ *     always committed before the entry is chained.  The provisional ids of
+ *     open transactions may coincide, so the id is indexed but not unique
+ *     (a unique index would make the second writer of an id wait for the
+ *     first one's end); verify_audit() proves the ids consecutive.  A
+ *     transaction that appended entries cannot be prepared (two-phase
+ *     commit): it would hold the chain until COMMIT PREPARED.
+ *
+ *     The chain lock is a lock tag of our own that SQL cannot name (an
+ *     advisory tag with a class no pg_advisory_* function uses).  Besides
+ *     committing appenders, only audit retention (_audit_prune(), run by
+ *     maintenance) takes it, to the end of its transaction.
  *
  *     Durable entries (failed logins, lockouts, first logins, staff PIN
  *     resets, legal orders and disclosures) must survive the caller's
  *     rollback: a short-lived background worker writes them in a transaction
  *     of its own.  The caller hands the entry over in dynamic shared memory
  *     and waits until the worker has it; then, unless the caller's own
- *     transaction holds the chain lock (it appended entries of its own), it
- *     waits for the worker's commit too.  A transaction that holds the lock
- *     gets one worker, which takes all its durable entries and writes them
- *     once that transaction has ended, however it ended.
+ *     transaction appended entries of its own, it waits for the worker's
+ *     commit too.  A transaction with entries of its own gets one worker,
+ *     which takes all its durable entries and writes them once that
+ *     transaction has ended, however it ended (so that the transaction never
+ *     reads a committed entry with the id of one of its own provisional ones).
  */
 #include "pals_privacy.h"
 
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_authid.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -75,7 +93,7 @@ audit_lock_tag(LOCKTAG *tag)
 	SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, AUDIT_LOCK_KEY1, AUDIT_LOCK_KEY2, AUDIT_LOCK_CLASS);
 }
 
-/* One appender at a time, until the end of the transaction. */
+/* One committer (or retention) at a time, until the end of the transaction. */
 static void
 audit_lock(void)
 {
@@ -83,19 +101,6 @@ audit_lock(void)
 
 	audit_lock_tag(&tag);
 	(void) LockAcquire(&tag, ExclusiveLock, false, false);
-}
-
-static bool
-audit_lock_held(void)
-{
-	LOCKTAG		tag;
-
-	audit_lock_tag(&tag);
-#if PG_VERSION_NUM >= 170000
-	return LockHeldByMe(&tag, ExclusiveLock, false);
-#else
-	return LockHeldByMe(&tag, ExclusiveLock);
-#endif
 }
 
 /* pals_privacy._audit_lock(): the chain lock, for _audit_prune() */
@@ -227,9 +232,207 @@ pals_privacy_audit_content(PG_FUNCTION_ARGS)
 					  isnull[5] ? NULL : DatumGetCString(DirectFunctionCall1(jsonb_out, details)))));
 }
 
+/* ----------------------------------------------------------------------
+ * Chaining at commit
+ * ---------------------------------------------------------------------- */
+
+/* Did this transaction append entries (the lowest provisional id it gave)? */
+static bool xact_appended = false;
+static int64 xact_first_id = 0;
+static bool xact_callback_registered = false;
+
+static void audit_xact_callback(XactEvent event, void *arg);
+
+static void
+note_append(int64 id)
+{
+	if (!xact_callback_registered)
+	{
+		RegisterXactCallback(audit_xact_callback, NULL);
+		xact_callback_registered = true;
+	}
+	if (!xact_appended || id < xact_first_id)
+		xact_first_id = id;
+	xact_appended = true;
+}
+
+typedef struct OwnEntry
+{
+	int64		id;
+	ItemPointerData ctid;
+	TimestampTz at;
+	char	   *role;
+	char	   *class;
+	char	   *event;
+	char	   *details;
+	bytea	   *prev;
+	int16		format;
+} OwnEntry;
+
+/* A query read under the latest snapshot (what has committed now, even under REPEATABLE READ). */
+static void
+spi_read_latest(const char *sql, Oid argtype, Datum arg)
+{
+	SPIPlanPtr	plan = SPI_prepare(sql, 1, &argtype);
+
+	if (plan == NULL ||
+		SPI_execute_snapshot(plan, &arg, NULL, GetLatestSnapshot(), InvalidSnapshot,
+							 true, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "pals_privacy: reading the audit log failed");
+}
+
+static char *
+spi_text(HeapTuple tup, TupleDesc desc, int col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
+
+	return isnull ? NULL : TextDatumGetCString(d);
+}
+
 /*
- * Append one entry (SPI connected; details is jsonb's own text or NULL).
- * Takes the chain lock.
+ * The transaction's own entries, chained after the committed head (called
+ * before commit, with no user code left to run): take the chain lock, read
+ * the head as committed now, and re-number and re-hash the entries where
+ * another transaction committed entries since they were written.  Logs the
+ * final head when the transaction recorded a maintenance run.
+ */
+static void
+chain_at_commit(void)
+{
+	Oid			argtypes[4] = {INT8OID, BYTEAOID, BYTEAOID, TIDOID};
+	bool		old_format = append_format() == AUDIT_FORMAT_OLD;
+	Oid			save_userid;
+	int			save_sec;
+	SPITupleTable *tt;
+	List	   *own = NIL;
+	int64		head_id = 0;
+	bytea	   *head_hash = NULL;
+	bool		have_head = false;
+	bool		log_head = false;
+	ListCell   *lc;
+	Datum		arg;
+	int64		expected;
+	bytea	   *prev;
+
+	audit_lock();
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	/* the log's append-only trigger lets a superuser re-chain (rows only this transaction sees) */
+	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID,
+						   save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "pals_privacy: SPI_connect failed");
+	PushActiveSnapshot(GetLatestSnapshot());
+
+	/* this transaction's entries and those committed since its first */
+	arg = Int64GetDatum(xact_first_id);
+	spi_read_latest(old_format ?
+					"SELECT id, ctid, at, role, class, event, details::text, prev_hash, hash, xmin,"
+					" 1::int2 FROM pals_privacy.audit_log WHERE id >= $1 ORDER BY id" :
+					"SELECT id, ctid, at, role, class, event, details::text, prev_hash, hash, xmin,"
+					" content_format FROM pals_privacy.audit_log WHERE id >= $1 ORDER BY id",
+					INT8OID, arg);
+	tt = SPI_tuptable;
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = tt->vals[i];
+		bool		isnull;
+		int64		id = DatumGetInt64(SPI_getbinval(tup, tt->tupdesc, 1, &isnull));
+		TransactionId xmin = DatumGetTransactionId(SPI_getbinval(tup, tt->tupdesc, 10, &isnull));
+
+		if (TransactionIdIsCurrentTransactionId(xmin))
+		{
+			OwnEntry   *e = palloc0(sizeof(OwnEntry));
+			Datum		d;
+
+			e->id = id;
+			e->ctid = *DatumGetItemPointer(SPI_getbinval(tup, tt->tupdesc, 2, &isnull));
+			e->at = DatumGetTimestampTz(SPI_getbinval(tup, tt->tupdesc, 3, &isnull));
+			e->role = spi_text(tup, tt->tupdesc, 4);
+			e->class = spi_text(tup, tt->tupdesc, 5);
+			e->event = spi_text(tup, tt->tupdesc, 6);
+			e->details = spi_text(tup, tt->tupdesc, 7);
+			d = SPI_getbinval(tup, tt->tupdesc, 8, &isnull);
+			e->prev = isnull ? NULL : DatumGetByteaPCopy(d);
+			e->format = DatumGetInt16(SPI_getbinval(tup, tt->tupdesc, 11, &isnull));
+			own = lappend(own, e);
+			log_head |= strcmp(e->event, "maintenance.maintenance") == 0;
+		}
+		else
+		{
+			Datum		h = SPI_getbinval(tup, tt->tupdesc, 9, &isnull);
+
+			head_id = id;
+			head_hash = isnull ? NULL : DatumGetByteaPCopy(h);
+			have_head = true;
+		}
+	}
+	if (own == NIL)
+		goto done;				/* rolled back to a savepoint before them */
+	if (!have_head)
+	{
+		/* nobody committed since: the head is the entry before the first */
+		spi_read_latest("SELECT id, hash FROM pals_privacy.audit_log WHERE id < $1 ORDER BY id DESC LIMIT 1",
+						INT8OID, arg);
+		if (SPI_processed == 1)
+		{
+			bool		isnull;
+			Datum		h = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+
+			head_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+			head_hash = isnull ? NULL : DatumGetByteaPCopy(h);
+		}
+	}
+
+	expected = head_id + 1;
+	prev = head_hash;
+	foreach(lc, own)
+	{
+		OwnEntry   *e = lfirst(lc);
+		bool		linked = e->id == expected &&
+			(e->prev == NULL ? prev == NULL :
+			 prev != NULL && VARSIZE_ANY(e->prev) == VARSIZE_ANY(prev) &&
+			 memcmp(VARDATA_ANY(e->prev), VARDATA_ANY(prev), VARSIZE_ANY_EXHDR(prev)) == 0);
+		unsigned char hash[PALS_SHA256_LEN];
+		bytea	   *hashb;
+		Datum		values[4];
+		char		nulls[4] = {' ', ' ', ' ', ' '};
+
+		pals_sha256(prev ? (unsigned char *) VARDATA_ANY(prev) : NULL, prev ? VARSIZE_ANY_EXHDR(prev) : 0,
+					entry_content(e->format, expected, e->at, e->role, e->class, e->event, e->details), hash);
+		hashb = pals_bytea(hash, PALS_SHA256_LEN);
+		if (!linked)
+		{
+			/* another transaction committed entries since this one was written */
+			values[0] = Int64GetDatum(expected);
+			values[1] = prev ? PointerGetDatum(prev) : (Datum) 0;
+			nulls[1] = prev ? ' ' : 'n';
+			values[2] = PointerGetDatum(hashb);
+			values[3] = ItemPointerGetDatum(&e->ctid);
+			if (SPI_execute_with_args("UPDATE pals_privacy.audit_log SET id = $1, prev_hash = $2, hash = $3"
+									  " WHERE ctid = $4",
+									  4, argtypes, values, nulls, false, 0) != SPI_OK_UPDATE ||
+				SPI_processed != 1)
+				elog(ERROR, "pals_privacy: chaining audit entry %lld failed", (long long) e->id);
+		}
+		prev = hashb;
+		expected++;
+	}
+	if (log_head)
+		ereport(LOG,
+				(errmsg("pals_privacy: audit log head is entry %lld with hash %s", (long long) (expected - 1),
+						text_to_cstring(DatumGetTextPP(DirectFunctionCall2(binary_encode, PointerGetDatum(prev),
+																			 CStringGetTextDatum("hex"))))),
+				 errhidestmt(true)));
+done:
+	PopActiveSnapshot();
+	SPI_finish();
+	SetUserIdAndSecContext(save_userid, save_sec);
+}
+
+/*
+ * Append one entry (SPI connected; details is jsonb's own text or NULL),
+ * chained to the head as this transaction sees it now; settled at commit.
  */
 static int64
 append_entry(TimestampTz at, const char *role, const char *class,
@@ -245,9 +448,7 @@ append_entry(TimestampTz at, const char *role, const char *class,
 	int64		id;
 	bool		isnull;
 
-	audit_lock();
-
-	/* the head as committed now, even in a REPEATABLE READ transaction */
+	/* the head as committed now (or this transaction's own last entry), even under REPEATABLE READ */
 	head_plan = SPI_prepare("SELECT id, hash FROM pals_privacy.audit_log ORDER BY id DESC LIMIT 1", 0, NULL);
 	if (head_plan == NULL ||
 		SPI_execute_snapshot(head_plan, NULL, NULL, GetLatestSnapshot(), InvalidSnapshot,
@@ -291,6 +492,7 @@ append_entry(TimestampTz at, const char *role, const char *class,
 							  " VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9)",
 							  format == AUDIT_FORMAT_OLD ? 8 : 9, argtypes, values, nulls, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "pals_privacy: appending to the audit log failed");
+	note_append(id);
 	return id;
 }
 
@@ -357,16 +559,27 @@ typedef struct DurableEntry
 	char		text[FLEXIBLE_ARRAY_MEMBER];
 } DurableEntry;
 
-/* This transaction's writer, when it holds the chain lock (see above). */
+/* This transaction's writer, when it appended entries of its own (see above). */
 static dsm_segment *pending_segment = NULL;
 static TransactionId pending_xid = InvalidTransactionId;
-static bool xact_callback_registered = false;
 
 static void
-durable_xact_callback(XactEvent event, void *arg)
+audit_xact_callback(XactEvent event, void *arg)
 {
 	switch (event)
 	{
+		case XACT_EVENT_PRE_COMMIT:
+			if (xact_appended)
+				chain_at_commit();
+			break;
+		case XACT_EVENT_PRE_PREPARE:
+			if (xact_appended)
+				ereport(ERROR,
+						(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+						 errmsg("pals_privacy: a transaction that appended audit entries cannot be prepared"),
+						 errdetail("Audit entries are chained when their transaction commits; a prepared transaction would hold the chain until COMMIT PREPARED."),
+						 errhint("Classify roles, acknowledge the policy and record consent outside two-phase transactions.")));
+			break;
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_COMMIT:
@@ -376,6 +589,8 @@ durable_xact_callback(XactEvent event, void *arg)
 				dsm_detach(pending_segment);
 			pending_segment = NULL;
 			pending_xid = InvalidTransactionId;
+			xact_appended = false;
+			xact_first_id = 0;
 			break;
 		default:
 			break;
@@ -493,7 +708,7 @@ writer_start(TransactionId wait_xid, BackgroundWorkerHandle **handle_out,
 /*
  * Write an entry that survives the caller's rollback (details: JSON text or
  * NULL).  Returns its id, or 0 when it is written after the caller's
- * transaction ends (that transaction holds the chain lock).  Refuses (and so
+ * transaction ends (that transaction appended entries of its own).  Refuses (and so
  * fails the operation) when it cannot be handed to a writer.
  */
 int64
@@ -515,16 +730,16 @@ pals_audit_durable(const char *event, const char *details_json)
 
 	if (!xact_callback_registered)
 	{
-		RegisterXactCallback(durable_xact_callback, NULL);
+		RegisterXactCallback(audit_xact_callback, NULL);
 		xact_callback_registered = true;
 	}
 
-	if (audit_lock_held())
+	if (xact_appended)
 	{
 		/*
-		 * This transaction appended entries of its own and holds the chain
-		 * until it ends: one writer takes its durable entries and writes
-		 * them when it has ended, committed or not.
+		 * This transaction appended entries of its own, with provisional
+		 * ids: one writer takes its durable entries and writes them when it
+		 * has ended, committed or not.
 		 */
 		TransactionId xid = GetTopTransactionId();
 

@@ -212,6 +212,12 @@ contains_mask_walker(Node *node, void *context)
 	return expression_tree_walker(node, contains_mask_walker, context);
 }
 
+static bool
+is_null_const(Node *node)
+{
+	return node == NULL || (IsA(node, Const) && ((Const *) node)->constisnull);
+}
+
 /* The column a mask hides, in place of the mask. */
 static Node *
 strip_masks_mutator(Node *node, void *context)
@@ -271,10 +277,18 @@ unmaskable(Node *c)
 	}
 	else
 		return false;
-	/* each side is a mask itself or has none inside */
+	/*
+	 * each side is a mask itself or has none inside, and a mask reads NULL
+	 * where it hides (not a closed time's '-infinity', mask_dated)
+	 */
 	foreach(la, args)
-		if (!is_mask(lfirst(la)) && contains_mask_walker(lfirst(la), NULL))
+	{
+		Node	   *arg = lfirst(la);
+
+		if (is_mask(arg) ? !is_null_const((Node *) ((CaseExpr *) arg)->defresult)
+			: contains_mask_walker(arg, NULL))
 			return false;
+	}
 	return contains_mask_walker(c, NULL) && get_func_leakproof(fn) && func_strict(fn) &&
 		!contain_volatile_functions(c) && !checkExprHasSubLink(c) &&
 		!outer_reference_walker(c, NULL);
@@ -938,6 +952,28 @@ redact_level(Query *q, const Redaction *red)
 			written->filters = list_concat(written->filters, all_shown(written));
 	}
 
+	/*
+	 * Row locks (SELECT ... FOR KEY SHARE / SHARE / NO KEY UPDATE / UPDATE,
+	 * at this level: a view's locks were pushed into its query, a FOR ...
+	 * OF names its relations): like an UPDATE, a lock reaches only rows the
+	 * class reads whole, as row-level security applies UPDATE policies to
+	 * locking reads.  Held in an open or prepared transaction, a lock on a
+	 * hidden row would make the purge skip its patron and a return leave
+	 * it pending.  The rows a locking read returns are those it locked.
+	 */
+	if (q->rowMarks != NIL)
+	{
+		ListCell   *lc;
+
+		foreach(lc, q->rowMarks)
+		{
+			RowMarkClause *rc = lfirst_node(RowMarkClause, lc);
+
+			if (rc->rti > 0 && (int) rc->rti <= nrtes && rules[rc->rti] != NULL)
+				rules[rc->rti]->filters = list_concat(rules[rc->rti]->filters, all_shown(rules[rc->rti]));
+		}
+	}
+
 	if (rules_have_sublinks(rules, nrtes, written))
 	{
 		q->hasSubLinks = true;
@@ -1146,8 +1182,7 @@ pals_masked_column(Node *node, Index *varno, AttrNumber *attno)
 	if (!is_mask(node))
 		return false;
 	c = (CaseExpr *) node;
-	if (list_length(c->args) != 1 ||
-		(c->defresult != NULL && !(IsA(c->defresult, Const) && ((Const *) c->defresult)->constisnull)))
+	if (list_length(c->args) != 1 || !is_null_const((Node *) c->defresult))
 		return false;
 	shown = (Node *) ((CaseWhen *) linitial(c->args))->result;
 	if (shown == NULL || !IsA(shown, Var) || ((Var *) shown)->varlevelsup != 0 || ((Var *) shown)->varattno <= 0)

@@ -50,6 +50,12 @@ ALTER TABLE @extschema@.audit_log ALTER COLUMN content_format SET DEFAULT 2;
 COMMENT ON COLUMN @extschema@.audit_log.content_format IS
     'How the hash encodes the entry: 1, fields joined with | (entries written before 0.2.0); 2, length-prefixed fields (docs/audit.md)';
 
+-- Entries are chained when their transaction commits (issue 14): open
+-- transactions hold provisional ids, which a unique index would make wait
+-- for each other.
+ALTER TABLE @extschema@.audit_log DROP CONSTRAINT audit_log_pkey;
+CREATE INDEX audit_log_id ON @extschema@.audit_log (id);
+
 -- The statistics class (issue 14).
 ALTER TABLE @extschema@.role_class DROP CONSTRAINT role_class_class_check;
 ALTER TABLE @extschema@.role_class ADD CONSTRAINT role_class_class_check
