@@ -132,6 +132,7 @@ after_vacuum_bound() {  # $1 = database
 # sessions pay for the hooks (planner, utility) and nothing else.  What "hooks loaded" costs.
 setup_variant_hooks() {  # $1 = database
     psql -X -q -v ON_ERROR_STOP=1 -d "$1" -c 'CREATE EXTENSION pals_privacy' -f "$ROOT/demo/bind.sql" \
+        -c "SELECT pals_privacy.unbind_copy(c.relation) FROM pals_privacy.copy_binding c WHERE c.source = 'demo.loans'::regclass" \
         -c "SELECT pals_privacy.unbind('demo.loans'), pals_privacy.unbind('demo.holds')" >/dev/null
 }
 # The severed data of "bound" with the extension dropped: the same rows, no redaction.  Staff

@@ -52,12 +52,20 @@ pals_statement_snapshot(void)
 }
 
 
+/*
+ * updated: the columns the change sets (nupdated of them), as an UPDATE's SET
+ * list names them: a trigger the ILS declared UPDATE OF one of them fires,
+ * whether or not the value changes, as for its own UPDATE ... SET of them.
+ */
 void
-pals_direct_begin(DirectWrite *w, Oid relid, AclMode perms, AttrNumber updated, bool triggers)
+pals_direct_begin(DirectWrite *w, Oid relid, AclMode perms, int nupdated, const AttrNumber *updated,
+				  bool triggers)
 {
 	RangeTblEntry *rte = makeNode(RangeTblEntry);
-	Bitmapset  *cols = updated != InvalidAttrNumber ?
-		bms_make_singleton(updated - FirstLowInvalidHeapAttributeNumber) : NULL;
+	Bitmapset  *cols = NULL;
+
+	for (int i = 0; i < nupdated; i++)
+		cols = bms_add_member(cols, updated[i] - FirstLowInvalidHeapAttributeNumber);
 
 	w->rel = table_open(relid, RowExclusiveLock);
 	w->estate = CreateExecutorState();

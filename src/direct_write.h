@@ -25,8 +25,8 @@ typedef struct DirectWrite
 	bool		triggers;
 } DirectWrite;
 
-extern void pals_direct_begin(DirectWrite *w, Oid relid, AclMode perms, AttrNumber updated,
-							  bool triggers);
+extern void pals_direct_begin(DirectWrite *w, Oid relid, AclMode perms, int nupdated,
+							  const AttrNumber *updated, bool triggers);
 extern TupleTableSlot *pals_direct_slot(DirectWrite *w);
 extern TupleTableSlot *pals_direct_changed(DirectWrite *w, TupleTableSlot *old, int ncols,
 										   AttrNumber *attnos, Datum *values, bool *nulls);
@@ -38,7 +38,7 @@ extern bool pals_row_is_current(Relation rel, ItemPointer tid);
 
 /* placeholder_guard.c: the foreign-key check of a guarded placeholder left out of a sever */
 extern void pals_leave_out_sever_trigger(EState *estate, ResultRelInfo *rri);
-extern void pals_placeholder_skip_fk_check(EState *estate, ResultRelInfo *rri,
-										   int16 patron_attno, const char *placeholder);
+extern void pals_placeholder_skip_fk_check(EState *estate, ResultRelInfo *rri, int npatron,
+										   const AttrNumber *patron_attnos, const char *placeholder);
 
 #endif							/* PALS_DIRECT_WRITE_H */

@@ -16,7 +16,9 @@
  *     installed with the patron binding) refuses to delete a placeholder of a
  *     loan binding or to change its id.  When the guard is in force and the
  *     placeholder row exists, a sever leaves the foreign key's check trigger
- *     of its patron column out of that one update.  Otherwise (the guard
+ *     of its patron column out of that one update, and those of its
+ *     more_patron_columns (a hold's requestor, re-pointed to the same
+ *     placeholder in the same update) with it.  Otherwise (the guard
  *     dropped or disabled, the row gone, a foreign key of another shape) the
  *     check runs as before, and a failed check leaves the row pending.
  *
@@ -223,20 +225,23 @@ placeholder_exists(Relation patrons, Oid index_oid, AttrNumber id_attno, Oid eqo
 
 /*
  * Before the row of rri's relation is re-pointed to the placeholder: leave
- * the foreign key's check of the patron column (a single-column foreign key
- * to the bound patron table's id) out of rri's triggers, if the guard is in
+ * the foreign key's check of each of its patron columns (the patron column
+ * and more_patron_columns, patron_attnos: each a single-column foreign key to
+ * the bound patron table's id) out of rri's triggers, if the guard is in
  * force and the placeholder exists.  rri's other triggers, the ILS's among
- * them, run as before.  Allocates in estate's query context.
+ * them (a foreign key of another shape, to another table, included), run as
+ * before.  Allocates in estate's query context.
  */
 void
-pals_placeholder_skip_fk_check(EState *estate, ResultRelInfo *rri, int16 patron_attno,
-							   const char *placeholder)
+pals_placeholder_skip_fk_check(EState *estate, ResultRelInfo *rri, int npatron,
+							   const AttrNumber *patron_attnos, const char *placeholder)
 {
 	const PatronBinding *pb = pals_registry()->patrons;
 	TriggerDesc *td = rri->ri_TrigDesc;
 	Oid			relid = RelationGetRelid(rri->ri_RelationDesc);
 	AttrNumber	id_attno;
-	int			skip = -1;
+	bool	   *mask;
+	bool		any = false;
 	Oid			index_oid = InvalidOid;
 	Oid			eqop = InvalidOid;
 	Relation	patrons;
@@ -247,11 +252,14 @@ pals_placeholder_skip_fk_check(EState *estate, ResultRelInfo *rri, int16 patron_
 	id_attno = get_attnum(pb->relid, pb->id_column);
 	if (id_attno == InvalidAttrNumber)
 		return;
-	for (int i = 0; i < td->numtriggers && skip < 0; i++)
+	mask = palloc0(sizeof(bool) * td->numtriggers);
+	for (int i = 0; i < td->numtriggers; i++)
 	{
 		Trigger    *t = &td->triggers[i];
 		HeapTuple	tup;
 		Form_pg_constraint con;
+		AttrNumber	conkey;
+		bool		patron_column = false;
 
 		if (t->tgfoid != F_RI_FKEY_CHECK_UPD || !OidIsValid(t->tgconstraint))
 			continue;
@@ -259,37 +267,44 @@ pals_placeholder_skip_fk_check(EState *estate, ResultRelInfo *rri, int16 patron_
 		if (!HeapTupleIsValid(tup))
 			continue;
 		con = (Form_pg_constraint) GETSTRUCT(tup);
+		conkey = DatumGetInt16(single_element(tup, Anum_pg_constraint_conkey, INT2OID));
+		for (int k = 0; k < npatron; k++)
+			if (conkey != 0 && conkey == patron_attnos[k])
+				patron_column = true;
 		if (con->contype == CONSTRAINT_FOREIGN && con->conrelid == relid &&
-			con->confrelid == pb->relid &&
-			DatumGetInt16(single_element(tup, Anum_pg_constraint_conkey, INT2OID)) == patron_attno &&
+			con->confrelid == pb->relid && patron_column &&
 			DatumGetInt16(single_element(tup, Anum_pg_constraint_confkey, INT2OID)) == id_attno)
 		{
-			eqop = DatumGetObjectId(single_element(tup, Anum_pg_constraint_conpfeqop, OIDOID));
-			index_oid = con->conindid;
-			if (OidIsValid(eqop) && OidIsValid(index_oid))
-				skip = i;
+			Oid			op = DatumGetObjectId(single_element(tup, Anum_pg_constraint_conpfeqop, OIDOID));
+
+			/* the placeholder is looked up through the first one's index */
+			if (OidIsValid(op) && OidIsValid(con->conindid))
+			{
+				if (!any)
+				{
+					eqop = op;
+					index_oid = con->conindid;
+				}
+				mask[i] = any = true;
+			}
 		}
 		ReleaseSysCache(tup);
 	}
-	if (skip < 0)
+	if (!any)
+	{
+		pfree(mask);
 		return;
+	}
 
 	/* held to the end of the transaction: the guard cannot go meanwhile */
 	patrons = table_open(pb->relid, RowExclusiveLock);
 	ok = patrons->rd_rel->relkind == RELKIND_RELATION && guard_in_force(patrons) &&
 		placeholder_exists(patrons, index_oid, id_attno, eqop, placeholder);
 	table_close(patrons, NoLock);
-	if (!ok)
-		return;
-
-	/* rri's triggers without that one */
-	{
-		bool	   *mask = palloc0(sizeof(bool) * td->numtriggers);
-
-		mask[skip] = true;
+	/* rri's triggers without those */
+	if (ok)
 		rri_without(estate, rri, mask);
-		pfree(mask);
-	}
+	pfree(mask);
 }
 
 /*
@@ -516,6 +531,8 @@ pals_placeholder_executor_start(QueryDesc *qd)
 		Oid			relid = RelationGetRelid(rri->ri_RelationDesc);
 		const LoanBinding *b;
 		AttrNumber	attno;
+		AttrNumber	attnos[1 + PALS_MAX_MORE_PATRONS];
+		int			n;
 
 		if (relid == copies_relid)
 		{
@@ -528,9 +545,19 @@ pals_placeholder_executor_start(QueryDesc *qd)
 		b = pals_loan_binding_for(relid);
 		if (b == NULL || b->sever_with != SEVER_PLACEHOLDER)
 			return;
-		attno = get_attnum(relid, b->patron_column);
-		if (attno != InvalidAttrNumber)
-			pals_placeholder_skip_fk_check(qd->estate, rri, attno, b->placeholder);
+		/*
+		 * the patron column and more_patron_columns: the statement sets
+		 * them all (a column gone: every check runs)
+		 */
+		n = 0;
+		for (int i = 0; i <= b->nmore; i++)
+		{
+			attno = get_attnum(relid, i == 0 ? b->patron_column : b->more_patron_columns[i - 1]);
+			if (attno != InvalidAttrNumber)
+				attnos[n++] = attno;
+		}
+		if (n == 1 + b->nmore)
+			pals_placeholder_skip_fk_check(qd->estate, rri, n, attnos, b->placeholder);
 		/*
 		 * The severing trigger does nothing for a row re-pointed to the
 		 * placeholder (and a row that does not end so undoes the

@@ -344,8 +344,13 @@ sever_direct(RelSever *rs, Oid relid, ItemPointer tid, const char *item, Datum u
 	RowState	st;
 	bool		own;
 
+	/*
+	 * every column the sever cuts (the patron column and more_patron_columns)
+	 * is an updated column: the ILS's triggers UPDATE OF any of them fire, as
+	 * for the backlog's and purge's UPDATE ... SET of them all
+	 */
 	pals_direct_begin(&w, relid, b->sever_with == SEVER_DELETE ? ACL_DELETE : ACL_UPDATE,
-				 b->sever_with == SEVER_DELETE ? InvalidAttrNumber : rs->patron_attno, true);
+					  b->sever_with == SEVER_DELETE ? 0 : rs->ncut, rs->cut_attnos, true);
 	/*
 	 * The TID comes from the tracker and may be stale: the row moved on and
 	 * its line pointer was pruned or reused, or VACUUM truncated the block
@@ -407,7 +412,7 @@ sever_direct(RelSever *rs, Oid relid, ItemPointer tid, const char *item, Datum u
 		 * or nothing)
 		 */
 		if (!null)
-			pals_placeholder_skip_fk_check(w.estate, w.rri, rs->patron_attno, b->placeholder);
+			pals_placeholder_skip_fk_check(w.estate, w.rri, rs->ncut, rs->cut_attnos, b->placeholder);
 		/*
 		 * our severing trigger would return at once for this update (we are
 		 * severing): its WHEN clause is not read, nor its event queued

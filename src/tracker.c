@@ -158,7 +158,7 @@ pals_tracker_swap(const LoanBinding *b, const char *item, Oid relid, ItemPointer
 	Datum		item_text = CStringGetTextDatum(item);
 
 	tracker_oids(&tracker, &tracker_key);
-	pals_direct_begin(&w, tracker, ACL_UPDATE, InvalidAttrNumber, false);
+	pals_direct_begin(&w, tracker, ACL_UPDATE, 0, NULL, false);
 	row = pals_direct_slot(&w);
 	for (;;)
 	{

@@ -49,9 +49,9 @@ SELECT is((SELECT s FROM pg_temp.summary), '3:3 102:5 103:6', 'an unbound copy i
 -- the loan binding changes to a placeholder: a move to the placeholder is a sever, to a patron is not
 SELECT pals_privacy.bind_copy('csc.summary', 'csc.loans', 'loan_id', 'patron_id', source_key => 'id');
 UPDATE csc.loans SET patron_id = 7 WHERE id = 3;
+SELECT pals_privacy.unbind_copy('csc.summary');
 SELECT pals_privacy.unbind('csc.loans');
 SELECT pals_privacy.bind_loans('csc.loans', 'patron_id', 'item_id', '{returned}', sever_with => 'patron:0');
-SELECT pals_privacy.unbind_copy('csc.summary');
 SELECT pals_privacy.bind_copy('csc.summary', 'csc.loans', 'loan_id', 'patron_id', source_key => 'id', sever_with => 'patron:0');
 UPDATE csc.loans SET patron_id = 8 WHERE id = 102;
 SELECT is((SELECT s FROM pg_temp.summary), '3:- 102:5 103:6', 'a loan moved to another patron is not a sever');

@@ -12,6 +12,26 @@ BEGIN
                               FROM @extschema@.bindings b WHERE b.relation <> unbind.relation AND b.kind <> 'retain'),
                   HINT = 'Unbind those relations first.';
     END IF;
+    -- derived copies (bind_copy) follow their source's rows: a source
+    -- unbound under them would leave them bound to rows nothing severs any
+    -- more, their triggers still on the relation.  The DBA unbinds them
+    -- first, knowingly (unbind_copy forgets their pending rows and keys).
+    IF EXISTS (SELECT 1 FROM @extschema@.copy_binding c
+                WHERE c.source = unbind.relation OR unbind.relation = ANY (c.more_sources)) THEN
+        RAISE EXCEPTION '%: derived copies follow "%"', fn, relation
+            USING ERRCODE = 'dependent_objects_still_exist',
+                  DETAIL = (SELECT format('Bound as copies of it (bind_copy): %s.', string_agg(c.relation::text, ', ' ORDER BY c.relation::text))
+                              FROM @extschema@.copy_binding c
+                             WHERE c.source = unbind.relation OR unbind.relation = ANY (c.more_sources)),
+                  HINT = (SELECT format('Unbind the copies first: %s. To bind "%s" again with other settings, unbind the copies, '
+                                        'unbind and bind it, and bind the copies again in one transaction.',
+                                        string_agg(CASE WHEN c.more_sources IS NULL
+                                                        THEN format('SELECT pals_privacy.unbind_copy(%L)', c.relation::text)
+                                                        ELSE format('SELECT pals_privacy.unbind_copy(%L, source => %L)', c.relation::text, unbind.relation::text) END,
+                                                   '; ' ORDER BY c.relation::text), unbind.relation)
+                            FROM @extschema@.copy_binding c
+                           WHERE c.source = unbind.relation OR unbind.relation = ANY (c.more_sources));
+    END IF;
     IF EXISTS (SELECT 1 FROM @extschema@.loan_binding b WHERE b.relation = unbind.relation) THEN
         PERFORM @extschema@._drop_loan_triggers(relation);
     END IF;

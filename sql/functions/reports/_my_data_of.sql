@@ -1,5 +1,6 @@
 -- The patron's rows in every relation bound with a patron column (copies and
--- account records included), and in the
+-- account records included; a loan relation's rows that name the patron only
+-- in one of more_patron_columns, under that column), and in the
 -- extension's own tables.  Not here, on purpose: legal orders and the audit
 -- entries about them (a patron is not told of an order concerning them), the
 -- pseudonymous statistics (linking them to a patron is what they exist to
@@ -13,6 +14,10 @@ DECLARE
     found_rows jsonb;
     relations jsonb := '[]';
     own jsonb;
+    t text;
+    cols name[];
+    others text;
+    earlier text;
 BEGIN
     FOR b IN
         SELECT s.relation, s.patron_column, s.hide_column, array_agg(DISTINCT s.kind ORDER BY s.kind) AS kinds
@@ -21,6 +26,10 @@ BEGIN
                 UNION ALL SELECT c.relation, c.patron_column, NULL, 'cards' FROM @extschema@.card_binding c
                 UNION ALL SELECT c.relation, c.patron_column, NULL, 'balance' FROM @extschema@.balance_binding c
                 UNION ALL SELECT c.relation, c.patron_column, NULL, 'loans' FROM @extschema@.loan_binding c
+                -- rows that name the patron only in one of more_patron_columns (the
+                -- requestor of a hold placed for someone else): listed under that column
+                UNION ALL SELECT c.relation, m.col, NULL, 'loans' FROM @extschema@.loan_binding c,
+                                 unnest(c.more_patron_columns) m(col)
                 UNION ALL SELECT c.relation, c.patron_column, NULL, 'private_history' FROM @extschema@.private_history_binding c
                 UNION ALL SELECT c.relation, c.patron_column, NULL, 'contact' FROM @extschema@.contact_binding c
                 UNION ALL SELECT c.relation, c.patron_column, NULL, 'outbox' FROM @extschema@.outbox_binding c
@@ -37,10 +46,24 @@ BEGIN
          GROUP BY s.relation, s.patron_column, s.hide_column
          ORDER BY s.relation::text, s.patron_column, s.hide_column NULLS FIRST
     LOOP
-        EXECUTE format('SELECT coalesce(jsonb_agg(r ORDER BY r), ''[]'') FROM (SELECT to_jsonb(x)%s AS r FROM %s x WHERE x.%I = $1::%s) s',
+        t := @extschema@._column_type_name(b.relation, b.patron_column);
+        -- a loan row found by one of more_patron_columns: listed once, under the
+        -- first of its patron columns that names the patron, and without the
+        -- ids of the other patrons it names (the patron of a hold they placed)
+        others := '';
+        earlier := '';
+        cols := (SELECT l.patron_column || coalesce(l.more_patron_columns, '{}') FROM @extschema@.loan_binding l
+                  WHERE l.relation = b.relation AND b.patron_column = ANY (l.more_patron_columns));
+        FOR i IN 1 .. coalesce(cardinality(cols), 0) LOOP
+            CONTINUE WHEN cols[i] = b.patron_column;
+            others := others || format(' - CASE WHEN x.%I IS DISTINCT FROM $1::%s THEN %L ELSE '''' END', cols[i], t, cols[i]);
+            IF i < array_position(cols, b.patron_column) THEN
+                earlier := earlier || format(' AND x.%I IS DISTINCT FROM $1::%s', cols[i], t);
+            END IF;
+        END LOOP;
+        EXECUTE format('SELECT coalesce(jsonb_agg(r ORDER BY r), ''[]'') FROM (SELECT to_jsonb(x)%s%s AS r FROM %s x WHERE x.%I = $1::%s%s) s',
                        CASE WHEN b.hide_column IS NULL THEN '' ELSE format(' - %L', b.hide_column) END,
-                       b.relation, b.patron_column,
-                       @extschema@._column_type_name(b.relation, b.patron_column))
+                       others, b.relation, b.patron_column, t, earlier)
             INTO found_rows USING patron;
         relations := relations || jsonb_build_array(jsonb_build_object(
             'relation', b.relation::text, 'kinds', to_jsonb(b.kinds), 'patron_column', b.patron_column,
