@@ -20,6 +20,7 @@
 #include "catalog/pg_language.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_proc.h"
+#include "catalog/pg_type.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
@@ -27,13 +28,12 @@
 #include "rewrite/rewriteManip.h"
 #include "rewrite/rowsecurity.h"
 #include "storage/lmgr.h"
-#include "catalog/pg_type.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
-#include "utils/timestamp.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
+#include "utils/timestamp.h"
 #include "utils/typcache.h"
 
 /* ----------------------------------------------------------------------
@@ -590,11 +590,6 @@ last_borrower_arm(RteRules *r, const LoanBinding *b)
 						-1);
 }
 
-/*
- * Where staff read a patron column of a loan (column: the patron column or
- * one of more_patron_columns): the row is current, that column is already
- * cut (NULL, the placeholder), or the row is its item's last borrower.
- */
 /* The column names nobody: NULL, or the placeholder of sever_with => 'patron:<id>'. */
 static Expr *
 loan_column_cut(RteRules *r, const LoanBinding *b, const char *column)
@@ -616,6 +611,11 @@ loan_column_cut(RteRules *r, const LoanBinding *b, const char *column)
 											equal_to((Expr *) copyObject(patron), (Expr *) placeholder)), -1);
 }
 
+/*
+ * Where staff read a patron column of a loan (column: the patron column or
+ * one of more_patron_columns): the row is current, that column is already
+ * cut (NULL, the placeholder), or the row is its item's last borrower.
+ */
 static Expr *
 loan_who_visible(RteRules *r, const LoanBinding *b, const char *column)
 {
