@@ -322,11 +322,23 @@ source_visible(const CopyBinding *c, Oid source, List *source_keys, Oid relid, I
 		return (Expr *) makeBoolConst(false, false);	/* fail closed */
 	}
 	if (b->sever_with == SEVER_PLACEHOLDER)
-		more = lappend(more, make_op(pstate, list_make1(makeString("<>")),
-									 (Node *) copyObject(patron),
-									 (Node *) makeConst(UNKNOWNOID, -1, InvalidOid, -2,
-														CStringGetDatum(pstrdup(b->placeholder)),
-														false, false), NULL, -1));
+	{
+		Expr	   *other = make_op(pstate, list_make1(makeString("<>")),
+									(Node *) copyObject(patron),
+									(Node *) makeConst(UNKNOWNOID, -1, InvalidOid, -2,
+													   CStringGetDatum(pstrdup(b->placeholder)),
+													   false, false), NULL, -1);
+
+		/*
+		 * A strict <> is true only on a patron that is not NULL: the NOT NULL
+		 * test would only repeat the class's rule of the patron column (its
+		 * mask, once per source row), so it goes.
+		 */
+		if (IsA(other, OpExpr) && (set_opfuncid((OpExpr *) other), func_strict(((OpExpr *) other)->opfuncid)))
+			more = list_make1(other);
+		else
+			more = lappend(more, other);
+	}
 	free_parsestate(pstate);
 	((BoolExpr *) ((FromExpr *) sub->jointree)->quals)->args =
 		list_concat(((BoolExpr *) ((FromExpr *) sub->jointree)->quals)->args, more);
