@@ -89,6 +89,7 @@
 #include "access/tupmacs.h"
 #include "fmgr.h"
 #include "parser/parse_func.h"
+#include "common/hashfn.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -578,6 +579,15 @@ typedef struct MemoCall
 	bool	   *typbyval;
 } MemoCall;
 
+/* hashed over the bytes in use, not the whole buffer (keys are zero-padded for the compare) */
+static uint32
+memo_hash(const void *key, Size keysize)
+{
+	const MemoKey *k = (const MemoKey *) key;
+
+	return hash_bytes((const unsigned char *) k, offsetof(MemoKey, bytes) + k->len);
+}
+
 static MemoRun *memo_runs = NULL;	/* runs under way (nested queries nest them) */
 static int32 memo_rules = 0;
 
@@ -618,9 +628,10 @@ memo_call(FunctionCallInfo fcinfo, int first)
 		run->context = f->fn_mcxt;
 		ctl.keysize = sizeof(MemoKey);
 		ctl.entrysize = sizeof(MemoAnswer);
+		ctl.hash = memo_hash;
 		ctl.hcxt = f->fn_mcxt;
 		run->answers = hash_create("pals_privacy copy rule answers", 256, &ctl,
-								   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+								   HASH_ELEM | HASH_FUNCTION | HASH_CONTEXT);
 		run->forget.func = memo_run_ended;
 		run->forget.arg = run;
 		MemoryContextRegisterResetCallback(f->fn_mcxt, &run->forget);
