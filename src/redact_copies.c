@@ -86,9 +86,17 @@
 #include "parser/parse_oper.h"
 #include "parser/parse_relation.h"
 #include "parser/parsetree.h"
+#include "access/tupmacs.h"
+#include "fmgr.h"
+#include "parser/parse_func.h"
+#include "common/hashfn.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
+
+PG_FUNCTION_INFO_V1(pals_privacy_copy_memo);
+PG_FUNCTION_INFO_V1(pals_privacy_copy_memo_keep);
 
 static Expr *
 not_null(Expr *e)
@@ -315,11 +323,23 @@ source_visible(const CopyBinding *c, Oid source, List *source_keys, Oid relid, I
 		return (Expr *) makeBoolConst(false, false);	/* fail closed */
 	}
 	if (b->sever_with == SEVER_PLACEHOLDER)
-		more = lappend(more, make_op(pstate, list_make1(makeString("<>")),
-									 (Node *) copyObject(patron),
-									 (Node *) makeConst(UNKNOWNOID, -1, InvalidOid, -2,
-														CStringGetDatum(pstrdup(b->placeholder)),
-														false, false), NULL, -1));
+	{
+		Expr	   *other = make_op(pstate, list_make1(makeString("<>")),
+									(Node *) copyObject(patron),
+									(Node *) makeConst(UNKNOWNOID, -1, InvalidOid, -2,
+													   CStringGetDatum(pstrdup(b->placeholder)),
+													   false, false), NULL, -1);
+
+		/*
+		 * A strict <> is true only on a patron that is not NULL: the NOT NULL
+		 * test would only repeat the class's rule of the patron column (its
+		 * mask, once per source row), so it goes.
+		 */
+		if (IsA(other, OpExpr) && (set_opfuncid((OpExpr *) other), func_strict(((OpExpr *) other)->opfuncid)))
+			more = list_make1(other);
+		else
+			more = lappend(more, other);
+	}
 	free_parsestate(pstate);
 	((BoolExpr *) ((FromExpr *) sub->jointree)->quals)->args =
 		list_concat(((BoolExpr *) ((FromExpr *) sub->jointree)->quals)->args, more);
@@ -484,10 +504,342 @@ not_tombed(const CopyBinding *c, Oid relid, Index rti)
 	return makeBoolExpr(NOT_EXPR, list_make1(sublink(EXISTS_SUBLINK, sub)), -1);
 }
 
+/* ----------------------------------------------------------------------
+ * The rule evaluated once per key and query
+ *
+ * A copy's rule stands in every masked column of the copy (fines: its
+ * patron, its two link columns, its time), and each column's mask used to
+ * evaluate it again: per row, one probe of the source with the source's
+ * own rules (the last-borrower check) and one of copy_tomb for every
+ * masked column the query reads.  The rule reads nothing of the copy row
+ * but its key columns (the Vars key_equal and not_tombed put in the
+ * subqueries), so within one executor run, under its one snapshot, it is a
+ * function of the key: each mask reads
+ *
+ *     COALESCE(_copy_memo(rule, k1, ..., kn),
+ *              _copy_memo_keep(rule, <the rule>, k1, ..., kn))
+ *
+ * _copy_memo answers from what this executor run has worked out for that
+ * rule and key (NULL the first time: COALESCE then evaluates the rule);
+ * _copy_memo_keep records the answer and returns it.  So every masked
+ * column of a row, and every row with the same key, shares one evaluation.
+ *
+ * What keeps an answer from outliving what it was computed under:
+ * - the answers live in the run's query context (fn_mcxt of the calls,
+ *   es_query_cxt), a reset callback forgets them when the run ends: a
+ *   plan executed again, a cursor of another transaction, a nested query
+ *   of a function (its own run, its own snapshot) starts with none;
+ * - the key is the stored bytes of every copy Var the rule reads (found
+ *   by walking it, not assumed), so equal keys run the same computation;
+ * - the rule number is per rule template (relation, class, settings), so
+ *   two rules never share answers;
+ * - only the calls the rewrite made (location PALS_MEMO_LOCATION, which no
+ *   parsed query carries) read or write the answers: a query that names
+ *   _copy_memo_keep(rule, true, key) stores nothing, and _copy_memo called
+ *   by hand answers NULL, so no one can plant or read an answer.  A plan
+ *   read back from text (a parallel worker) has lost the mark and simply
+ *   evaluates the rule every time.
+ * Anything the rule reads besides the key (the source rows, the tombs, the
+ * session's class) is the same for the whole run: the class is fixed at
+ * plan time and the run reads under one snapshot.
+ * ---------------------------------------------------------------------- */
+
+#define MEMO_KEY_BYTES 64		/* longer keys are not kept (evaluated each time) */
+#define MEMO_MAX_ANSWERS 65536	/* per executor run; past it, evaluated each time */
+
+typedef struct MemoKey
+{
+	int32		rule;
+	int32		len;
+	char		bytes[MEMO_KEY_BYTES];
+} MemoKey;
+
+typedef struct MemoAnswer
+{
+	MemoKey		key;
+	bool		visible;
+} MemoAnswer;
+
+/* The answers of one executor run (one query context). */
+typedef struct MemoRun
+{
+	MemoryContext context;
+	HTAB	   *answers;
+	MemoryContextCallback forget;
+	struct MemoRun *next;
+} MemoRun;
+
+/* What one call site keeps in fn_extra: its run, how its key arguments are stored. */
+typedef struct MemoCall
+{
+	MemoRun    *run;
+	int			first;			/* the first key argument */
+	int			nargs;
+	int16	   *typlen;
+	bool	   *typbyval;
+} MemoCall;
+
+/* hashed over the bytes in use, not the whole buffer (keys are zero-padded for the compare) */
+static uint32
+memo_hash(const void *key, Size keysize)
+{
+	const MemoKey *k = (const MemoKey *) key;
+
+	return hash_bytes((const unsigned char *) k, offsetof(MemoKey, bytes) + k->len);
+}
+
+static MemoRun *memo_runs = NULL;	/* runs under way (nested queries nest them) */
+static int32 memo_rules = 0;
+
+static void
+memo_run_ended(void *arg)
+{
+	MemoRun   **p;
+
+	for (p = &memo_runs; *p != NULL; p = &(*p)->next)
+		if (*p == (MemoRun *) arg)
+		{
+			*p = (*p)->next;
+			break;
+		}
+}
+
+/* The call site's state, NULL unless the rewrite made this call. */
+static MemoCall *
+memo_call(FunctionCallInfo fcinfo, int first)
+{
+	FmgrInfo   *f = fcinfo->flinfo;
+	MemoCall   *m = (MemoCall *) f->fn_extra;
+	MemoRun    *run;
+
+	if (m != NULL)
+		return m;
+	if (f->fn_expr == NULL || !IsA(f->fn_expr, FuncExpr) ||
+		((FuncExpr *) f->fn_expr)->location != PALS_MEMO_LOCATION)
+		return NULL;
+	for (run = memo_runs; run != NULL; run = run->next)
+		if (run->context == f->fn_mcxt)
+			break;
+	if (run == NULL)
+	{
+		HASHCTL		ctl;
+
+		run = MemoryContextAllocZero(f->fn_mcxt, sizeof(MemoRun));
+		run->context = f->fn_mcxt;
+		ctl.keysize = sizeof(MemoKey);
+		ctl.entrysize = sizeof(MemoAnswer);
+		ctl.hash = memo_hash;
+		ctl.hcxt = f->fn_mcxt;
+		run->answers = hash_create("pals_privacy copy rule answers", 256, &ctl,
+								   HASH_ELEM | HASH_FUNCTION | HASH_CONTEXT);
+		run->forget.func = memo_run_ended;
+		run->forget.arg = run;
+		MemoryContextRegisterResetCallback(f->fn_mcxt, &run->forget);
+		run->next = memo_runs;
+		memo_runs = run;
+	}
+	m = MemoryContextAllocZero(f->fn_mcxt, sizeof(MemoCall));
+	m->run = run;
+	m->first = first;
+	m->nargs = PG_NARGS();
+	m->typlen = MemoryContextAllocZero(f->fn_mcxt, sizeof(int16) * Max(1, m->nargs));
+	m->typbyval = MemoryContextAllocZero(f->fn_mcxt, sizeof(bool) * Max(1, m->nargs));
+	for (int i = first; i < m->nargs; i++)
+	{
+		Oid			type = get_fn_expr_argtype(f, i);
+
+		if (!OidIsValid(type))
+			return NULL;		/* cannot tell: evaluate every time */
+		get_typlenbyval(type, &m->typlen[i], &m->typbyval[i]);
+	}
+	f->fn_extra = m;
+	return m;
+}
+
+static bool
+memo_append(MemoKey *k, const void *data, Size len)
+{
+	if (k->len + len > MEMO_KEY_BYTES)
+		return false;
+	memcpy(k->bytes + k->len, data, len);
+	k->len += len;
+	return true;
+}
+
+/* The stored bytes of the rule number and every key argument (NULLs marked); false if too long. */
+static bool
+memo_key(FunctionCallInfo fcinfo, const MemoCall *m, MemoKey *k)
+{
+	memset(k, 0, sizeof(MemoKey));
+	k->rule = PG_GETARG_INT32(0);
+	for (int i = m->first; i < m->nargs; i++)
+	{
+		Datum		d = PG_GETARG_DATUM(i);
+		char		isnull = PG_ARGISNULL(i) ? 1 : 0;
+		bool		ok = memo_append(k, &isnull, 1);
+
+		if (isnull)
+			continue;
+		if (m->typbyval[i])
+		{
+			char		buf[sizeof(Datum)];
+
+			store_att_byval(buf, d, m->typlen[i]);
+			ok = ok && memo_append(k, buf, m->typlen[i]);
+		}
+		else if (m->typlen[i] == -1)
+		{
+			struct varlena *v = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(d));
+			int32		len = VARSIZE_ANY_EXHDR(v);
+
+			ok = ok && memo_append(k, &len, sizeof(len)) && memo_append(k, VARDATA_ANY(v), len);
+		}
+		else if (m->typlen[i] == -2)
+			ok = ok && memo_append(k, DatumGetCString(d), strlen(DatumGetCString(d)) + 1);
+		else
+			ok = ok && memo_append(k, DatumGetPointer(d), m->typlen[i]);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+/* _copy_memo(rule, VARIADIC key "any"): this run's answer for the key, NULL if none yet. */
+Datum
+pals_privacy_copy_memo(PG_FUNCTION_ARGS)
+{
+	MemoCall   *m = memo_call(fcinfo, 1);
+	MemoKey		k;
+	MemoAnswer *a;
+
+	if (m == NULL || PG_ARGISNULL(0) || !memo_key(fcinfo, m, &k))
+		PG_RETURN_NULL();
+	a = hash_search(m->run->answers, &k, HASH_FIND, NULL);
+	if (a == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_BOOL(a->visible);
+}
+
+/* _copy_memo_keep(rule, visible, VARIADIC key "any"): visible, kept for the key. */
+Datum
+pals_privacy_copy_memo_keep(PG_FUNCTION_ARGS)
+{
+	MemoCall   *m;
+	MemoKey		k;
+	bool		visible;
+
+	if (PG_ARGISNULL(1))
+		PG_RETURN_NULL();
+	visible = PG_GETARG_BOOL(1);
+	m = memo_call(fcinfo, 2);
+	if (m != NULL && !PG_ARGISNULL(0) && hash_get_num_entries(m->run->answers) < MEMO_MAX_ANSWERS &&
+		memo_key(fcinfo, m, &k))
+		((MemoAnswer *) hash_search(m->run->answers, &k, HASH_ENTER, NULL))->visible = visible;
+	PG_RETURN_BOOL(visible);
+}
+
+typedef struct KeyVars
+{
+	Index		rti;
+	int			depth;			/* query levels entered */
+	List	   *vars;			/* of Var *, at level 0, one per column */
+	bool		other;			/* a Var of the copy this cannot key by */
+} KeyVars;
+
+/* The copy's columns the rule reads (Vars of rti at the rule's own level). */
+static bool
+key_vars_walker(Node *node, KeyVars *kv)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Var))
+	{
+		Var		   *v = (Var *) node;
+		ListCell   *lc;
+		Var		   *top;
+
+		if ((int) v->varlevelsup != kv->depth || (Index) v->varno != kv->rti)
+			return false;
+		if (v->varattno <= 0)
+		{
+			kv->other = true;	/* a whole row or a system column: not a key */
+			return false;
+		}
+		foreach(lc, kv->vars)
+			if (((Var *) lfirst(lc))->varattno == v->varattno)
+				return false;
+		top = copyObject(v);
+		top->varlevelsup = 0;
+		kv->vars = lappend(kv->vars, top);
+		return false;
+	}
+	if (IsA(node, PlaceHolderVar) || IsA(node, Param))
+	{
+		kv->other = true;
+		return false;
+	}
+	if (IsA(node, Query))
+	{
+		bool		r;
+
+		kv->depth++;
+		r = query_tree_walker((Query *) node, key_vars_walker, kv, 0);
+		kv->depth--;
+		return r;
+	}
+	return expression_tree_walker(node, key_vars_walker, kv);
+}
+
+static Oid
+memo_function(const char *name, int nargs, Oid *types)
+{
+	return LookupFuncName(list_make2(makeString("pals_privacy"), makeString(pstrdup(name))),
+						  nargs, types, true);
+}
+
+/*
+ * COALESCE(_copy_memo(n, key), _copy_memo_keep(n, rule, key)); the rule as
+ * it is where the functions are missing (the library newer than the
+ * installed script) or the rule reads no key or something else of the row.
+ */
+static Expr *
+memoized(Expr *rule, Index rti)
+{
+	Oid			t2[2] = {INT4OID, ANYOID};
+	Oid			t3[3] = {INT4OID, BOOLOID, ANYOID};
+	Oid			memo = memo_function("_copy_memo", 2, t2);
+	Oid			keep = memo_function("_copy_memo_keep", 3, t3);
+	KeyVars		kv = {rti, 0, NIL, false};
+	Const	   *number;
+	FuncExpr   *read;
+	FuncExpr   *write;
+	CoalesceExpr *c;
+
+	if (!OidIsValid(memo) || !OidIsValid(keep) || IsA(rule, Const))
+		return rule;
+	key_vars_walker((Node *) rule, &kv);
+	if (kv.other || kv.vars == NIL || list_length(kv.vars) > FUNC_MAX_ARGS - 2)
+		return rule;
+	number = makeConst(INT4OID, -1, InvalidOid, sizeof(int32), Int32GetDatum(++memo_rules), false, true);
+	read = makeFuncExpr(memo, BOOLOID, list_concat(list_make1(number), copyObject(kv.vars)),
+						InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
+	read->location = PALS_MEMO_LOCATION;
+	write = makeFuncExpr(keep, BOOLOID, list_concat(list_make2(copyObject(number), rule), kv.vars),
+						 InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
+	write->location = PALS_MEMO_LOCATION;
+	c = makeNode(CoalesceExpr);
+	c->coalescetype = BOOLOID;
+	c->coalescecollid = InvalidOid;
+	c->args = list_make2(read, write);
+	c->location = -1;
+	return (Expr *) c;
+}
+
 /*
  * The rule of a copy: its source's (copy_source_visible), and its key not
  * severed for good (not_tombed), in that order: the probe of the recorded
- * keys runs only for rows whose source the class reads.
+ * keys runs only for rows whose source the class reads.  Evaluated once per
+ * key and executor run (memoized).
  */
 static Expr *
 copy_visible(const CopyBinding *c, Oid relid, Index rti, const Redaction *red)
@@ -495,9 +847,9 @@ copy_visible(const CopyBinding *c, Oid relid, Index rti, const Redaction *red)
 	Expr	   *visible = copy_source_visible(c, relid, rti, red);
 	Expr	   *alive = not_tombed(c, relid, rti);
 
-	if (alive == NULL || (IsA(visible, Const) && !DatumGetBool(((Const *) visible)->constvalue)))
-		return visible;
-	return makeBoolExpr(AND_EXPR, list_make2(visible, alive), -1);
+	if (alive != NULL && !(IsA(visible, Const) && !DatumGetBool(((Const *) visible)->constvalue)))
+		visible = makeBoolExpr(AND_EXPR, list_make2(visible, alive), -1);
+	return memoized(visible, rti);
 }
 
 void

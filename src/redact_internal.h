@@ -108,6 +108,13 @@ typedef struct Derived
 /* Marks the CASE of a conditional mask (parser locations are >= -1). */
 #define PALS_MASK_LOCATION (-1729)
 
+/*
+ * Marks the calls of a copy rule's memo (redact_copies.c): only calls the
+ * rewrite made read or fill it, never one a query names (parser locations
+ * are >= -1; a plan read back from text, as in a parallel worker, has -1).
+ */
+#define PALS_MEMO_LOCATION (-1730)
+
 /* What one relation reference becomes: masks by attribute, row filters. */
 typedef struct RteRules
 {
