@@ -49,7 +49,6 @@
 
 PG_FUNCTION_INFO_V1(pals_privacy_sever_row);
 PG_FUNCTION_INFO_V1(pals_privacy_sever_one);
-PG_FUNCTION_INFO_V1(pals_privacy_backlog_entry_holds);
 
 /* What happened to one row we tried to sever. */
 typedef enum SeverResult
@@ -823,63 +822,6 @@ pals_privacy_sever_one(PG_FUNCTION_ARGS)
 	pals_restore_search_path(nestlevel);
 	SPI_finish();
 	PG_RETURN_TEXT_P(cstring_to_text(sever_result_names[r]));
-}
-
-/*
- * pals_privacy._backlog_entry_holds(binding oid, item text, row_relid oid, row_tid tid)
- * Does a tracker entry name a row that is there for the statement's
- * snapshot, of that item, closed and identified?  sever_backlog() keeps
- * such a row as the item's last borrower and severs the item's other rows
- * in the range it walks; an entry that holds nothing of the kind (the row
- * deleted, moved by VACUUM FULL or a cross-partition update, its patron
- * cleared by hand) is judged from the rows instead.  One buffer read: the
- * backlog asks once per item of each batch.
- */
-Datum
-pals_privacy_backlog_entry_holds(PG_FUNCTION_ARGS)
-{
-	Oid			binding = PG_GETARG_OID(0);
-	char	   *item = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	Oid			relid = PG_GETARG_OID(2);
-	ItemPointer tid = PG_GETARG_ITEMPOINTER(3);
-	RelSever   *rs = pals_rel_sever_known(relid);
-	Relation	rel;
-	HeapTupleData tuple;
-	Buffer		buffer = InvalidBuffer;
-	bool		holds = false;
-
-	if (rs == NULL)
-	{
-		int			nestlevel;
-
-		/* first use in this backend: the relation's state (prepares plans) */
-		if (get_rel_relkind(relid) != RELKIND_RELATION)
-			PG_RETURN_BOOL(false);
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "pals_privacy: SPI_connect failed");
-		nestlevel = pals_safe_search_path();
-		rs = pals_rel_sever(relid);
-		pals_restore_search_path(nestlevel);
-		SPI_finish();
-	}
-	if (rs == NULL || rs->binding->relid != binding || !ItemPointerIsValid(tid))
-		PG_RETURN_BOOL(false);
-	rel = table_open(relid, AccessShareLock);
-	if (ItemPointerGetBlockNumber(tid) < RelationGetNumberOfBlocks(rel))
-	{
-		tuple.t_self = *tid;
-		if (heap_fetch(rel, GetActiveSnapshot(), &tuple, &buffer, false))
-		{
-			RowState	st;
-
-			read_row(rs, &tuple, RelationGetDescr(rel), &st);
-			holds = st.closed && st.identified && same_item(st.item, item);
-		}
-		if (BufferIsValid(buffer))
-			ReleaseBuffer(buffer);
-	}
-	table_close(rel, AccessShareLock);
-	PG_RETURN_BOOL(holds);
 }
 
 void

@@ -50,21 +50,21 @@ DO $$ BEGIN
 END $$;
 CREATE TABLE bb.before AS SELECT * FROM bb.loans;
 
--- interrupted in its sixth batch of 2 rows (rows 11 and 12, where the
--- tracker of item 3 is written): the first five (rows 1 to 10, items 1 and
--- 2 and two rows of item 3) committed with their copies and records
+-- interrupted in its sixth batch of 2 rows (rows 11 and 12, where that batch's progress is
+-- written: the batch is undone): the first five (rows 1 to 10, items 1 and 2 and two rows of
+-- item 3) committed with their copies and records
 CREATE FUNCTION bb.interrupt() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF current_setting('bb.interrupt', true) = 'on' AND NEW.item = '3' THEN
+    IF current_setting('bb.interrupt', true) = 'on' AND NEW.batches = 6 THEN
         RAISE EXCEPTION 'simulated interruption';
     END IF;
     RETURN NEW;
 END $$;
-CREATE TRIGGER bb_interrupt BEFORE INSERT OR UPDATE ON pals_privacy.last_borrower FOR EACH ROW EXECUTE FUNCTION bb.interrupt();
+CREATE TRIGGER bb_interrupt BEFORE UPDATE ON pals_privacy.backlog_progress FOR EACH ROW EXECUTE FUNCTION bb.interrupt();
 SET bb.interrupt = on;
 CALL pals_privacy.sever_backlog(batch_size => 2);
 RESET bb.interrupt;
-DROP TRIGGER bb_interrupt ON pals_privacy.last_borrower;
+DROP TRIGGER bb_interrupt ON pals_privacy.backlog_progress;
 SELECT is((SELECT string_agg(id || ':' || patron_id, ' ' ORDER BY id) FROM bb.loans WHERE item_id <= 2),
           '1:0 2:0 3:0 4:5 5:0 6:0 7:0 8:3', 'the first batches severed items 1 and 2 but their last borrowers');
 SELECT is((SELECT string_agg(f.orig || ':' || coalesce(f.loan_id::text, '-'), ' ' ORDER BY f.orig) FROM bb.fines f

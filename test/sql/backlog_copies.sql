@@ -89,22 +89,22 @@ CREATE TABLE bc.before AS SELECT * FROM bc.loans;
 CREATE STATISTICS bc.loans_a_patron_item (mcv) ON patron_id, item_id FROM bc.loans_a;
 ANALYZE bc.loans, bc.current;
 
--- interrupted where the tracker of item 3 is written (loan 9, its last borrower, in the first
--- batch of the second partition): the batches of 2 rows before it (loans 1 to 8, a partition
--- without triggers of the ILS) committed with the copies of the loans they severed (item 3's
--- loans 7 and 8 too: loan 9 is a later one)
+-- interrupted in the first batch of the second partition (loans 9 and 10, where that batch's
+-- progress is written: the batch is undone): the batches of 2 rows before it (loans 1 to 8, a
+-- partition without triggers of the ILS) committed with the copies of the loans they severed
+-- (item 3's loans 7 and 8 too: loan 9 is a later one)
 CREATE FUNCTION bc.interrupt() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF current_setting('bc.interrupt', true) = 'on' AND NEW.item = '3' THEN
+    IF current_setting('bc.interrupt', true) = 'on' AND NEW.relation = 'bc.loans' AND NEW.batches = 5 THEN
         RAISE EXCEPTION 'simulated interruption';
     END IF;
     RETURN NEW;
 END $$;
-CREATE TRIGGER bc_interrupt BEFORE INSERT OR UPDATE ON pals_privacy.last_borrower FOR EACH ROW EXECUTE FUNCTION bc.interrupt();
+CREATE TRIGGER bc_interrupt BEFORE UPDATE ON pals_privacy.backlog_progress FOR EACH ROW EXECUTE FUNCTION bc.interrupt();
 SET bc.interrupt = on;
 CALL pals_privacy.sever_backlog(batch_size => 2);
 RESET bc.interrupt;
-DROP TRIGGER bc_interrupt ON pals_privacy.last_borrower;
+DROP TRIGGER bc_interrupt ON pals_privacy.backlog_progress;
 SELECT is((SELECT string_agg(f.orig || ':' || coalesce(f.loan_id::text, '-') || ':' || (SELECT count(*) FROM bc.notices n WHERE n.loan_id = f.orig),
                              ' ' ORDER BY f.orig) FROM bc.fines f WHERE f.orig <= 8),
           '1:-:0 2:-:0 3:3:1 4:-:0 5:-:0 6:6:1 7:-:0 8:-:0',

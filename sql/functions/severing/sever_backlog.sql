@@ -31,8 +31,6 @@ DECLARE
     started timestamptz := clock_timestamp();
     n_copies bigint := 0;
     analyzed oid[] := '{}';
-    po record;
-    later_sql text;
     walk_sql text;
     rel oid;
     blk bigint;
@@ -45,6 +43,7 @@ DECLARE
     per_block float8;
     n_items bigint;
     n_targets bigint;
+    n_last bigint;
     block_size int := pg_catalog.current_setting('block_size')::int;
     blk_max int;
 BEGIN
@@ -88,7 +87,6 @@ BEGIN
             CONTINUE;
         END IF;
         p := @extschema@._loan_predicates(b, 't');
-        po := @extschema@._loan_predicates(b, 'o');
         order_expr := CASE WHEN cardinality(b.closed_columns) = 1 THEN format('t.%I', b.closed_columns[1])
                            ELSE format('GREATEST(%s)', (SELECT string_agg(format('t.%I', c), ', ')
                                                          FROM unnest(b.closed_columns) c)) END;
@@ -104,54 +102,73 @@ BEGIN
         closed_at_expr := CASE WHEN @extschema@._column_type_name(b.relation, b.closed_columns[1])
                                     IN ('timestamp with time zone', 'timestamp without time zone', 'date')
                                THEN format('(%s)::timestamptz', order_expr) ELSE 'NULL::timestamptz' END;
-        -- the rows the walk reads: closed, identified; whether each is its
-        -- item's last borrower (the tracker entry names it), another row of
-        -- a tracked item (severed), or of an item whose entry holds no such
-        -- row (judged from the item's other closed rows: a later one exists)
-        later_sql := format('EXISTS (SELECT FROM %1$s o WHERE o.%2$I = c.item_v AND %3$s
-                                       AND (%4$s, o.tableoid, o.ctid) > (c.ord, c.rid, c.tid))',
-                            b.relation, b.item_column, po.closed,
-                            CASE WHEN cardinality(b.closed_columns) = 1 THEN format('o.%I', b.closed_columns[1])
-                                 ELSE format('GREATEST(%s)', (SELECT string_agg(format('o.%I', c), ', ')
-                                                               FROM unnest(b.closed_columns) c)) END);
+        -- first the tracker: each item's entry set to its latest closed row
+        -- if that row is identified, gone if it is not (rows closed without
+        -- the severing trigger: bound with build_tracker => false, loaded
+        -- with session_replication_role = replica; entries VACUUM FULL or
+        -- CLUSTER left naming other rows).  One read of the relation and a
+        -- sort, as at bind time; an entry is changed only if it is still
+        -- what this statement read (a return since knows better), so the
+        -- walk below can trust the tracker: the trigger keeps it so.
+        IF b.keep_last_borrower THEN
+            PERFORM pg_catalog.set_config('jit', 'off', true);
+            EXECUTE format(
+                'WITH latest AS MATERIALIZED (
+                     SELECT DISTINCT ON (t.%1$I) t.%1$I::text AS item, t.tableoid AS rid, t.ctid AS tid, %5$s AS identified
+                       FROM %2$s t
+                      WHERE t.%1$I IS NOT NULL AND %3$s
+                      ORDER BY t.%1$I, %4$s DESC, t.tableoid DESC, t.ctid DESC),
+                 cur AS MATERIALIZED (
+                     SELECT lb.item, lb.row_relid, lb.row_tid FROM @extschema@.last_borrower lb WHERE lb.binding = $1),
+                 ins AS (
+                     INSERT INTO @extschema@.last_borrower (binding, item, row_relid, row_tid)
+                     SELECT $1, l.item, l.rid, l.tid FROM latest l
+                      WHERE l.identified AND NOT EXISTS (SELECT FROM cur c WHERE c.item = l.item)
+                     ON CONFLICT (binding, item) DO NOTHING
+                     RETURNING 1),
+                 upd AS (
+                     UPDATE @extschema@.last_borrower lb SET row_relid = l.rid, row_tid = l.tid
+                       FROM latest l JOIN cur c ON c.item = l.item
+                      WHERE l.identified AND (c.row_relid, c.row_tid) <> (l.rid, l.tid)
+                        AND lb.binding = $1 AND lb.item = l.item AND (lb.row_relid, lb.row_tid) = (c.row_relid, c.row_tid)
+                     RETURNING 1),
+                 del AS (
+                     DELETE FROM @extschema@.last_borrower lb
+                      USING latest l JOIN cur c ON c.item = l.item
+                      WHERE NOT l.identified
+                        AND lb.binding = $1 AND lb.item = l.item AND (lb.row_relid, lb.row_tid) = (c.row_relid, c.row_tid)
+                     RETURNING 1)
+                 SELECT (SELECT count(*) FROM ins) + (SELECT count(*) FROM upd) + (SELECT count(*) FROM del)',
+                b.item_column, b.relation, p.closed, order_expr, p.identified)
+                INTO n_items USING bid;
+            UPDATE @extschema@.backlog_progress g SET items_done = g.items_done + n_items, updated_at = clock_timestamp()
+             WHERE g.binding = bid
+            RETURNING * INTO prog;
+            IF n_items > 0 THEN
+                RAISE NOTICE 'sever_backlog: %: the last borrowers of % items recorded or corrected', b.relation, n_items;
+            END IF;
+            COMMIT;
+        END IF;
+        -- the walk: the closed, identified rows of a range, each severed
+        -- (if settled) unless the tracker entry of its item names it
         walk_sql := format(
-            'WITH c AS MATERIALIZED (
-                 SELECT t.tableoid AS rid, t.ctid AS tid, t.%1$I AS item_v, t.%1$I::text AS item, %2$s AS settled,
-                        %3$s AS optin, t.%4$I::text AS patron, %5$s AS closed_at, %6$s AS ord
-                   FROM ONLY /*rel*/ t %7$s
-                  WHERE t.ctid >= $1 AND t.ctid < $2 AND %8$s AND %9$s
+            'INSERT INTO pg_temp.pals_privacy_backlog_rows (rid, tid, item, last, target, optin, patron, closed_at)
+             SELECT rid, tid, item, last, settled AND NOT last, optin, patron, closed_at FROM (
+                 SELECT t.tableoid AS rid, t.ctid AS tid, t.%1$I::text AS item, %2$s AS settled,
+                        %3$s AS optin, t.%4$I::text AS patron, %5$s AS closed_at,
+                        %10$L AND t.%1$I IS NOT NULL
+                        AND EXISTS (SELECT FROM @extschema@.last_borrower lb
+                                     WHERE lb.binding = $3 AND lb.item = t.%1$I::text
+                                       AND lb.row_relid = t.tableoid AND lb.row_tid = t.ctid) AS last
+                   FROM ONLY /*rel*/ t %6$s
+                  WHERE t.ctid >= $1 AND t.ctid < $2 AND %7$s AND %8$s
                     -- (a row this run left pending is not read again where
                     -- it moved: an ILS trigger kept its patron)
                     AND NOT EXISTS (SELECT FROM @extschema@.sever_pending sp
                                      WHERE sp.binding = $3 AND sp.row_relid = t.tableoid AND sp.row_tid = t.ctid
-                                       AND sp.last_attempt >= $4)),
-             e AS MATERIALIZED (
-                 SELECT lb.item, lb.row_relid, lb.row_tid,
-                        @extschema@._backlog_entry_holds($3, lb.item, lb.row_relid, lb.row_tid) AS holds
-                   FROM @extschema@.last_borrower lb
-                  WHERE %10$L AND lb.binding = $3
-                    AND lb.item = ANY (ARRAY(SELECT DISTINCT c.item FROM c WHERE c.item IS NOT NULL))),
-             d AS MATERIALIZED (
-                 SELECT c.*, e.row_relid AS e_relid, e.row_tid AS e_tid,
-                        CASE WHEN c.item IS NULL OR NOT %10$L THEN NULL
-                             WHEN e.holds THEN (e.row_relid, e.row_tid) = (c.rid, c.tid)
-                             ELSE NOT %11$s END AS last
-                   FROM c LEFT JOIN e ON e.item = c.item),
-             new_entry AS (
-                 INSERT INTO @extschema@.last_borrower AS lb (binding, item, row_relid, row_tid)
-                 SELECT $3, d.item, d.rid, d.tid FROM d WHERE d.last AND d.e_relid IS NULL
-                 ON CONFLICT (binding, item) DO NOTHING),
-             fixed_entry AS (
-                 UPDATE @extschema@.last_borrower lb SET row_relid = d.rid, row_tid = d.tid
-                   FROM d
-                  WHERE d.last AND d.e_relid IS NOT NULL AND (d.e_relid, d.e_tid) <> (d.rid, d.tid)
-                    AND lb.binding = $3 AND lb.item = d.item AND (lb.row_relid, lb.row_tid) = (d.e_relid, d.e_tid))
-             INSERT INTO pg_temp.pals_privacy_backlog_rows (rid, tid, item, last, target, optin, patron, closed_at)
-             SELECT d.rid, d.tid, d.item, coalesce(d.last, false), d.settled AND NOT coalesce(d.last, false),
-                    d.optin, d.patron, d.closed_at
-               FROM d',
-            b.item_column, p.settled, optin_expr, b.patron_column, closed_at_expr, order_expr, optin_join,
-            p.closed, p.identified, b.keep_last_borrower, later_sql);
+                                       AND sp.last_attempt >= $4)) s',
+            b.item_column, p.settled, optin_expr, b.patron_column, closed_at_expr, optin_join,
+            p.closed, p.identified, NULL, b.keep_last_borrower);
         -- the relations that hold the rows, in order: the table itself, its
         -- partitions, its inheritance children (at any depth)
         FOR rel IN WITH RECURSIVE tree (relid) AS (
@@ -196,7 +213,7 @@ BEGIN
                 hi := format('(%s,%s)', hi_blk, hi_off)::tid;
                 EXECUTE replace(walk_sql, '/*rel*/', rel::regclass::text) USING lo, hi, bid, started;
                 SELECT count(*), count(*) FILTER (WHERE x.last), count(*) FILTER (WHERE x.target)
-                  INTO n_rows, n_items, n_targets
+                  INTO n_rows, n_last, n_targets
                   FROM pg_temp.pals_privacy_backlog_rows x;
                 n_severed := 0; n_kept := 0; n_pending := 0;
                 IF n_targets > 0 THEN
@@ -204,7 +221,7 @@ BEGIN
                     n_severed := res.severed; n_kept := res.kept; n_pending := res.pending;
                 END IF;
                 UPDATE @extschema@.backlog_progress g
-                   SET last_relid = rel, last_tid = hi, items_done = g.items_done + n_items,
+                   SET last_relid = rel, last_tid = hi,
                        rows_scanned = g.rows_scanned + n_rows,
                        rows_severed = g.rows_severed + n_severed, rows_kept = g.rows_kept + n_kept,
                        rows_pending = g.rows_pending + n_pending, batches = g.batches + 1,
@@ -213,7 +230,7 @@ BEGIN
                 RETURNING * INTO prog;
                 IF n_rows > 0 THEN
                     RAISE NOTICE 'sever_backlog: % batch %: % rows of %: % severed, % kept (opt-in), % pending, % kept as their item''s last borrower',
-                        b.relation, prog.batches, n_rows, rel::regclass, n_severed, n_kept, n_pending, n_items;
+                        b.relation, prog.batches, n_rows, rel::regclass, n_severed, n_kept, n_pending, n_last;
                 END IF;
                 t_severed := t_severed + n_severed; t_kept := t_kept + n_kept; t_pending := t_pending + n_pending;
                 COMMIT;
