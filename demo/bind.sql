@@ -111,12 +111,15 @@ SELECT pals_privacy.bind_copy(
     sever_with    => 'delete');
 
 -- The per-transaction summary the ILS keeps by trigger: its patron goes with the device loan's.
+-- Its last_event_at is the loan's xact_finish once finished (the time the bill was paid, which
+-- the payment row carries next to its patron): hidden where the loan's patron is.
 SELECT pals_privacy.bind_copy(
     relation      => 'demo.xact_summaries',
     source        => 'demo.device_loans',
     key_column    => 'xact_id',
     patron_column => 'patron_id',
-    sever_with    => 'null');
+    sever_with    => 'null',
+    hide_columns  => '{last_event_at}');
 
 -- The ILS's audit history of patron and address rows: the patron's own (only the patron reads it;
 -- purged with the patron), and kept a year.

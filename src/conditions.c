@@ -12,9 +12,12 @@
  *     and redaction puts it into the rewritten query.  So the three agree.
  *
  *     What a condition may use is what a CHECK constraint may use (no
- *     subqueries, aggregates, window or set-returning functions), nothing
- *     volatile; it is parsed with pg_catalog alone as search path, so any
- *     function of another schema must be schema-qualified.
+ *     subqueries, aggregates, window or set-returning functions), and only
+ *     what is immutable: redaction evaluates it in the reading session, so
+ *     nothing the reader's settings or clock change may decide it, and its
+ *     literals are read under fixed settings.  It is parsed with pg_catalog
+ *     alone as search path, so any function of another schema must be
+ *     schema-qualified.
  */
 #include "pals_privacy.h"
 
@@ -33,6 +36,7 @@
 #include "parser/parser.h"
 #include "rewrite/rewriteManip.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/ruleutils.h"
@@ -69,6 +73,7 @@ parse_condition(Oid relid, const char *condition, const char *what)
 	ParseNamespaceItem *nsitem;
 	Node	   *expr;
 	ConditionContext ctx = {what, relid};
+	int			fixed_settings = -1;
 	ErrorContextCallback callback;
 
 	callback.callback = condition_error_context;
@@ -92,6 +97,25 @@ parse_condition(Oid relid, const char *condition, const char *what)
 						 "stop_reason IN ('LOST', 'CLAIMSRETURNED') AND finished IS NOT NULL.")));
 	target = linitial_node(ResTarget, select->targetList);
 
+	/*
+	 * A literal is read by its type's input function as it is parsed, under
+	 * the session's settings ('2025-03-10' as a timestamptz is midnight in
+	 * the session's TimeZone, '01/02/2025' a day in its DateStyle), and the
+	 * condition is parsed again in every session that reads or severs the
+	 * rows: a reader could move what the condition says by its own settings.
+	 * So literals are read under fixed ones (UTC, ISO with MDY, postgres).
+	 */
+	if (strpbrk(condition, "'$") != NULL)
+	{
+		fixed_settings = NewGUCNestLevel();
+		(void) set_config_option("TimeZone", "UTC", PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+		(void) set_config_option("DateStyle", "ISO, MDY", PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+		(void) set_config_option("IntervalStyle", "postgres", PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+	}
+
 	rel = relation_open(relid, AccessShareLock);
 	pstate = make_parsestate(NULL);
 	pstate->p_sourcetext = sql;
@@ -105,6 +129,26 @@ parse_condition(Oid relid, const char *condition, const char *what)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("%s must not call volatile functions: %s", what, condition),
 				 errdetail("It is evaluated again whenever the row is read or severed, and must give the same answer.")));
+
+	/*
+	 * Nor anything stable: redaction evaluates the condition in the reading
+	 * session, whose TimeZone, DateStyle, locale and clock are the reader's.
+	 * A stable operator such as date >= timestamptz (settled when paid on
+	 * the day of the return) was true under the ILS's TimeZone and false
+	 * under the one a staff session set, and the hidden rows read as
+	 * unsettled, with their patron.
+	 */
+	if (contain_mutable_functions(expr))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must not depend on the session's settings or the time: %s", what, condition),
+				 errdetail("Redaction evaluates it in the reading session: a stable function or operator "
+						   "(a date compared with a timestamp with time zone, a cast to text, now()) "
+						   "gives the answer the reader's TimeZone, DateStyle or clock makes it give."),
+				 errhint("Compare values of one type, or convert them with an immutable expression such as "
+						 "(ended_at AT TIME ZONE 'UTC')::date.")));
+	if (fixed_settings >= 0)
+		AtEOXact_GUC(true, fixed_settings);
 	free_parsestate(pstate);
 	relation_close(rel, NoLock);
 

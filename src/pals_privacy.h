@@ -17,6 +17,9 @@
  *     placeholder_guard.c  no foreign-key check for a sever to a guarded placeholder
  *     pseudonym.c  pseudonymous statistics recorded at sever time (HMAC-SHA256)
  *     sever.c      severing triggers (patron link cut on return)
+ *     copy_sever_probe.c  copy severing: may a copy hold a key (index probe); IS DISTINCT FROM
+ *     copy_sever_cache.c  copy severing: each copy binding and its statements, per backend
+ *     copy_sever_batch.c  copy severing: sever_backlog's batches (collect, flush)
  *     copy_sever.c the _sever_copies trigger: a severed row's derived copies (bind_copy)
  *     consent.c    the outbox check against recorded consent
  *     audit.c      the hash-chained audit log (OpenSSL SHA-256)

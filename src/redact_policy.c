@@ -13,6 +13,7 @@
 
 #include "access/genam.h"
 #include "access/relation.h"
+#include "access/sysattr.h"
 #include "access/table.h"
 #include "catalog/pg_collation.h"
 #include "catalog/pg_inherits.h"
@@ -26,7 +27,10 @@
 #include "rewrite/rewriteManip.h"
 #include "rewrite/rowsecurity.h"
 #include "storage/lmgr.h"
+#include "catalog/pg_type.h"
 #include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/timestamp.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
@@ -447,10 +451,62 @@ mask(RteRules *r, const char *column, Expr *show)
 {
 	AttrNumber	attno = column_var(r, column)->varattno;
 
+	r->nrules[attno]++;
 	if (show == NULL)
 		r->hidden[attno] = true;
 	else
 		r->shows[attno] = lappend(r->shows[attno], show);
+}
+
+/*
+ * Mask a column that dates a loan's closing or settlement: where it is
+ * masked, a stored time reads '-infinity' and NULL stays NULL, so "closed"
+ * and "settled" keep meaning what they mean (a report counting open loans
+ * by "xact_finish IS NULL" counts the same rows as the ILS) and only the
+ * time, the quasi-identifier, is hidden.  Only for date and timestamp
+ * columns, and only while no other rule masks the column (another rule's
+ * NULL hides whether it is set, which this would show).
+ */
+static void
+mask_dated(RteRules *r, const char *column, Expr *show)
+{
+	Var		   *v = column_var(r, column);
+
+	mask(r, column, show);
+	if (v->vartype == DATEOID || v->vartype == TIMESTAMPOID || v->vartype == TIMESTAMPTZOID)
+		r->ndated[v->varattno]++;
+}
+
+/* What a masked column reads where it is not shown: NULL, or see mask_dated. */
+static Expr *
+masked_value(RteRules *r, AttrNumber a, Var *v)
+{
+	Expr	   *null = (Expr *) makeNullConst(v->vartype, v->vartypmod, v->varcollid);
+	NullTest   *set;
+	CaseWhen   *w;
+	CaseExpr   *c;
+	Datum		never;
+
+	if (r->ndated[a] == 0 || r->ndated[a] != r->nrules[a])
+		return null;
+	never = v->vartype == DATEOID ? DateADTGetDatum(DATEVAL_NOBEGIN) : TimestampGetDatum(DT_NOBEGIN);
+	set = makeNode(NullTest);
+	set->arg = (Expr *) copyObject(v);
+	set->nulltesttype = IS_NOT_NULL;
+	set->argisrow = false;
+	set->location = -1;
+	w = makeNode(CaseWhen);
+	w->expr = (Expr *) set;
+	w->result = (Expr *) makeConst(v->vartype, -1, InvalidOid, v->vartype == DATEOID ? 4 : 8,
+								   never, false, FLOAT8PASSBYVAL || v->vartype == DATEOID);
+	w->location = -1;
+	c = makeNode(CaseExpr);
+	c->casetype = v->vartype;
+	c->casecollid = InvalidOid;
+	c->args = list_make1(w);
+	c->defresult = null;
+	c->location = -1;
+	return (Expr *) c;
 }
 
 /* Turn the rules of each column into its replacement expression. */
@@ -469,7 +525,7 @@ finish_masks(RteRules *r)
 			continue;
 		name = get_attname(r->relid, a, false);
 		v = column_var(r, name);
-		hidden = (Expr *) makeNullConst(v->vartype, v->vartypmod, v->varcollid);
+		hidden = masked_value(r, a, v);
 		if (r->hidden[a])
 		{
 			r->masks[a] = hidden;
@@ -539,28 +595,45 @@ last_borrower_arm(RteRules *r, const LoanBinding *b)
  * one of more_patron_columns): the row is current, that column is already
  * cut (NULL, the placeholder), or the row is its item's last borrower.
  */
+/* The column names nobody: NULL, or the placeholder of sever_with => 'patron:<id>'. */
+static Expr *
+loan_column_cut(RteRules *r, const LoanBinding *b, const char *column)
+{
+	Var		   *patron = column_var(r, column);
+	Oid			typinput,
+				typioparam;
+	Const	   *placeholder;
+
+	if (b->sever_with != SEVER_PLACEHOLDER)
+		return is_null((Expr *) patron, true);
+	getTypeInputInfo(patron->vartype, &typinput, &typioparam);
+	placeholder = makeConst(patron->vartype, patron->vartypmod, patron->varcollid,
+							get_typlen(patron->vartype),
+							OidInputFunctionCall(typinput, b->placeholder, typioparam,
+												 patron->vartypmod),
+							false, get_typbyval(patron->vartype));
+	return makeBoolExpr(OR_EXPR, list_make2(is_null((Expr *) patron, true),
+											equal_to((Expr *) copyObject(patron), (Expr *) placeholder)), -1);
+}
+
 static Expr *
 loan_who_visible(RteRules *r, const LoanBinding *b, const char *column)
 {
-	Var		   *patron = column_var(r, column);
 	List	   *show = loan_current(r, b);
+	Expr	   *cut = loan_column_cut(r, b, column);
 
-	/* a severed row hides nothing (and stays writable: see "Writes") */
-	show = lappend(show, is_null((Expr *) copyObject(patron), true));
-	if (b->sever_with == SEVER_PLACEHOLDER)
-	{
-		Oid			typinput,
-					typioparam;
-		Const	   *placeholder;
-
-		getTypeInputInfo(patron->vartype, &typinput, &typioparam);
-		placeholder = makeConst(patron->vartype, patron->vartypmod, patron->varcollid,
-								get_typlen(patron->vartype),
-								OidInputFunctionCall(typinput, b->placeholder, typioparam,
-													 patron->vartypmod),
-								false, get_typbyval(patron->vartype));
-		show = lappend(show, equal_to((Expr *) copyObject(patron), (Expr *) placeholder));
-	}
+	/*
+	 * A severed row hides nothing (and stays writable: see "Writes").  A
+	 * further patron column (a hold's requestor) counts as cut only on a
+	 * row whose patron column is cut too: on a row kept identified (an
+	 * opted-in patron's history), its turning into the placeholder when
+	 * the requestor alone is purged (a staff account can bring the purge
+	 * about by setting the card's expiry) would tell which masked rows
+	 * named them.
+	 */
+	if (strcmp(column, b->patron_column) != 0)
+		cut = makeBoolExpr(AND_EXPR, list_make2(cut, loan_column_cut(r, b, b->patron_column)), -1);
+	show = lappend(show, cut);
 	if (b->keep_last_borrower)
 		show = lappend(show, last_borrower_arm(r, b));
 	return makeBoolExpr(OR_EXPR, show, -1);
@@ -608,7 +681,7 @@ mask_settled(RteRules *r, const LoanBinding *b, Expr *show)
 
 	if (b->settled_column != NULL)
 	{
-		mask(r, b->settled_column, show);
+		mask_dated(r, b->settled_column, show);
 		return;
 	}
 	settled = pals_loan_condition(b, false, r->relid, 1);
@@ -625,7 +698,7 @@ mask_settled(RteRules *r, const LoanBinding *b, Expr *show)
 		name = get_attname(r->relid, attno, false);
 		if (strcmp(name, b->patron_column) == 0 || strcmp(name, b->item_column) == 0)
 			continue;
-		mask(r, name, show ? copyObject(show) : NULL);
+		mask_dated(r, name, show ? copyObject(show) : NULL);
 	}
 }
 
@@ -977,6 +1050,43 @@ build_rules(RteRules *r, const RelPolicy *p, const Redaction *red)
 }
 
 /*
+ * A generated column computed from a masked one ('patron ' || patron_id, a
+ * search vector of a notice's text) is that value again: it is masked under
+ * every rule of every column its expression reads, so it reads NULL
+ * wherever one of them would (and a write reaches a row only where the
+ * class reads it whole, the generated column included).
+ */
+static void
+mask_generated(RteRules *r)
+{
+	Relation	rel = relation_open(r->relid, AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+
+	for (int i = 0; desc->constr != NULL && i < desc->constr->num_defval; i++)
+	{
+		AttrDefault *def = &desc->constr->defval[i];
+		AttrNumber	g = def->adnum;
+		Bitmapset  *read = NULL;
+		int			k = -1;
+
+		if (g < 1 || g > r->natts || TupleDescAttr(desc, g - 1)->attgenerated == '\0')
+			continue;
+		pull_varattnos(stringToNode(def->adbin), 1, &read);
+		while ((k = bms_next_member(read, k)) >= 0)
+		{
+			AttrNumber	a = k + FirstLowInvalidHeapAttributeNumber;
+
+			if (a < 1 || a > r->natts || a == g)
+				continue;
+			if (r->hidden[a])
+				r->hidden[g] = true;
+			r->shows[g] = list_concat(r->shows[g], copyObject(r->shows[a]));
+		}
+	}
+	relation_close(rel, AccessShareLock);
+}
+
+/*
  * The rules of a relation for a class are built once (for range table
  * index 1) and copied for each use: building them takes catalog lookups.
  * What they depend on besides the registry and the relation is the key.
@@ -1052,7 +1162,10 @@ redact_rules_for(Oid relid, int rti, const RelPolicy *p, const Redaction *red)
 		r->masks = palloc0(sizeof(Expr *) * (r->natts + 1));
 		r->hidden = palloc0(sizeof(bool) * (r->natts + 1));
 		r->shows = palloc0(sizeof(List *) * (r->natts + 1));
+		r->nrules = palloc0(sizeof(int) * (r->natts + 1));
+		r->ndated = palloc0(sizeof(int) * (r->natts + 1));
 		build_rules(r, p, red);
+		mask_generated(r);
 		finish_masks(r);
 		t = palloc0(sizeof(RuleTemplate));
 		t->relid = relid;
