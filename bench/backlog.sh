@@ -11,7 +11,7 @@
 # goes first.  Rows per second of each, and their ratio (sever_backlog over floor: 1.0 is the
 # floor), in wall time and in the CPU time of the backend that ran it (/proc/self/stat: steadier on
 # a shared machine, where other tenants take wall time away, not CPU time per row).
-# --batch N: sever_backlog(batch_size => N) (default 1000 items per batch, as before).
+# --batch N: sever_backlog(batch_size => N) (default 10000, the procedure's: rows per batch; items per batch before 0.2.0).
 # --statements: pg_stat_statements (track = all) in the backlog's databases, and the statements
 # that took most of its time printed per shape (where the cost goes).
 # Shapes (--shapes, default plain,nullitems,triggers):
@@ -25,7 +25,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
 export PATH="${PALS_PGBIN:-/usr/lib/postgresql/15/bin}:$PATH"
-SCALE=1; REPEAT=3; SHAPES=plain,nullitems,triggers; INNER=0; INSTALL=0; STATEMENTS=0; BATCH=1000; ARGS=("$@")
+SCALE=1; REPEAT=3; SHAPES=plain,nullitems,triggers; INNER=0; INSTALL=0; STATEMENTS=0; BATCH=10000; ARGS=("$@")
 while [ $# -gt 0 ]; do
     case "$1" in
         --scale) SCALE="$2"; shift ;;

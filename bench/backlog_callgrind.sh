@@ -11,7 +11,7 @@
 # installed.  Generates the demo data (scale 0.2 by default) in a private cluster, then counts, each
 # in `postgres --single` on its own copy of the data: an empty session (subtracted from the
 # others), the floor's first part (bench/backlog_floor.sql: the plain set-based UPDATEs of the
-# loans and holds, the issue's floor) and CALL sever_backlog(batch_size => N) (default 1000) after
+# loans and holds, the issue's floor) and CALL sever_backlog(batch_size => N) (default 10000, the procedure's) after
 # CREATE EXTENSION and demo/bind.sql.  Prints instructions per row of each and the ratio (floor's
 # over sever_backlog's: 1.0 is the floor's rate).  --keep DIR: the callgrind files, for
 # callgrind_annotate.  Scale 0.2 takes a few minutes; scale 1 about five times as long.
@@ -19,7 +19,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
 BIN="${PALS_PGBIN:-/usr/lib/postgresql/15/bin}"
-SCALE=0.2; BATCH=1000; KEEP=
+SCALE=0.2; BATCH=10000; KEEP=
 while [ $# -gt 0 ]; do
     case "$1" in
         --scale) SCALE="$2"; shift ;;

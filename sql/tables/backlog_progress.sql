@@ -10,7 +10,12 @@ CREATE TABLE @extschema@.backlog_progress (
     batches       integer NOT NULL DEFAULT 0,
     started_at    timestamptz NOT NULL DEFAULT clock_timestamp(),
     updated_at    timestamptz NOT NULL DEFAULT clock_timestamp(),
-    finished_at   timestamptz
+    finished_at   timestamptz,
+    -- where the walk in physical order goes on (0.2.0): the relation (the
+    -- table, partition or child) and the first TID not yet read
+    last_relid    oid,
+    last_tid      tid,
+    rows_scanned  bigint NOT NULL DEFAULT 0
 );
 
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.backlog_progress', '');

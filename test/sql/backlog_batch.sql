@@ -14,7 +14,7 @@ CREATE EXTENSION IF NOT EXISTS pals_privacy;
 SET datestyle = ISO;
 SET timezone = UTC;
 
-SELECT plan(19);
+SELECT plan(20);
 CREATE TEMP TABLE bb_mark AS SELECT coalesce(max(id), 0) AS run, clock_timestamp() AS t0 FROM pals_privacy.maintenance_runs;
 
 CREATE SCHEMA bb;
@@ -50,29 +50,33 @@ DO $$ BEGIN
 END $$;
 CREATE TABLE bb.before AS SELECT * FROM bb.loans;
 
--- interrupted in its second batch (where the tracker of item 3 is written):
--- the first batch (items 1 and 2) committed with its copies and records
+-- interrupted in its sixth batch of 2 rows (rows 11 and 12, where that batch's progress is
+-- written: the batch is undone): the first five (rows 1 to 10, items 1 and 2 and two rows of
+-- item 3) committed with their copies and records
 CREATE FUNCTION bb.interrupt() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF current_setting('bb.interrupt', true) = 'on' AND NEW.item = '3' THEN
+    IF current_setting('bb.interrupt', true) = 'on' AND NEW.batches = 6 THEN
         RAISE EXCEPTION 'simulated interruption';
     END IF;
     RETURN NEW;
 END $$;
-CREATE TRIGGER bb_interrupt BEFORE INSERT OR UPDATE ON pals_privacy.last_borrower FOR EACH ROW EXECUTE FUNCTION bb.interrupt();
+CREATE TRIGGER bb_interrupt BEFORE UPDATE ON pals_privacy.backlog_progress FOR EACH ROW EXECUTE FUNCTION bb.interrupt();
 SET bb.interrupt = on;
 CALL pals_privacy.sever_backlog(batch_size => 2);
 RESET bb.interrupt;
-DROP TRIGGER bb_interrupt ON pals_privacy.last_borrower;
+DROP TRIGGER bb_interrupt ON pals_privacy.backlog_progress;
 SELECT is((SELECT string_agg(id || ':' || patron_id, ' ' ORDER BY id) FROM bb.loans WHERE item_id <= 2),
-          '1:0 2:0 3:0 4:5 5:0 6:0 7:0 8:3', 'the first batch severed items 1 and 2 but their last borrowers');
+          '1:0 2:0 3:0 4:5 5:0 6:0 7:0 8:3', 'the first batches severed items 1 and 2 but their last borrowers');
 SELECT is((SELECT string_agg(f.orig || ':' || coalesce(f.loan_id::text, '-'), ' ' ORDER BY f.orig) FROM bb.fines f
             WHERE f.orig <= 8),
-          '1:- 2:- 3:- 4:4 5:- 6:- 7:- 8:8', 'and unlinked the fines of the loans it severed, in its own transaction');
-SELECT is((SELECT count(*) FROM bb.fines WHERE orig > 8 AND loan_id = orig), 20::bigint,
+          '1:- 2:- 3:- 4:4 5:- 6:- 7:- 8:8', 'and unlinked the fines of the loans they severed, each in its own transaction');
+SELECT is((SELECT string_agg(f.orig || ':' || coalesce(f.loan_id::text, '-'), ' ' ORDER BY f.orig) FROM bb.fines f
+            WHERE f.orig BETWEEN 9 AND 12),
+          '9:- 10:- 11:11 12:12', 'the fifth batch unlinked the fines of rows 9 and 10, not those of the interrupted sixth');
+SELECT is((SELECT count(*) FROM bb.fines WHERE orig > 10 AND loan_id = orig), 18::bigint,
           'fines of later batches are still linked');
-SELECT is((SELECT count(*) FROM pals_privacy.pseudonymous_loans WHERE relation = 'bb.loans'::regclass), 6::bigint,
-          'one statistics record per row the first batch severed');
+SELECT is((SELECT count(*) FROM pals_privacy.pseudonymous_loans WHERE relation = 'bb.loans'::regclass), 8::bigint,
+          'one statistics record per row the first five batches severed');
 
 CALL pals_privacy.sever_backlog(batch_size => 2);
 SELECT is((SELECT string_agg(id || ':' || patron_id, ' ' ORDER BY id) FROM bb.loans),

@@ -1,5 +1,6 @@
--- sever_backlog(): severs the history that existed before binding, in
--- batches of items, one transaction per batch; resumable after an
+-- sever_backlog(): severs the history that existed before binding, reading
+-- each table, partition and child once in physical order, in batches of
+-- rows, one transaction per batch; resumable after an
 -- interruption, idempotent, with a NOTICE per batch and a progress view.
 -- It is a procedure that COMMITs, so this file runs outside any
 -- transaction block and cleans up after itself (unbind, DROP).
@@ -78,29 +79,30 @@ SELECT is((SELECT count(*) FROM pals_privacy.backlog_progress), 0::bigint, 'that
 SELECT is(svb.state('svb.loans'), '1:1 2:2 3:3 4:4 5:5 6:1 7:2 8:3 9:4 10:7 11:8 12:1 13:2',
           'and severed nothing');
 
--- interrupted during its second batch (a failure where the tracker of
--- item 3 is written)
+-- interrupted during its third batch of 2 rows (a failure where the
+-- progress of that batch is written: the batch is undone)
 CREATE FUNCTION svb.interrupt() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF current_setting('svb.interrupt', true) = 'on' AND NEW.item = '3' THEN
+    IF current_setting('svb.interrupt', true) = 'on' AND NEW.batches = 3 THEN
         RAISE EXCEPTION 'simulated interruption';
     END IF;
     RETURN NEW;
 END $$;
-CREATE TRIGGER svb_interrupt BEFORE INSERT ON pals_privacy.last_borrower FOR EACH ROW EXECUTE FUNCTION svb.interrupt();
+CREATE TRIGGER svb_interrupt BEFORE UPDATE ON pals_privacy.backlog_progress FOR EACH ROW EXECUTE FUNCTION svb.interrupt();
 SET svb.interrupt = on;
 SET client_min_messages = notice;
 CALL pals_privacy.sever_backlog(batch_size => 2);
 SET client_min_messages = warning;
 RESET svb.interrupt;
-DROP TRIGGER svb_interrupt ON pals_privacy.last_borrower;
+DROP TRIGGER svb_interrupt ON pals_privacy.backlog_progress;
 SELECT relation, items_done, rows_severed, rows_kept, rows_pending, batches, state FROM pals_privacy.sever_backlog_progress;
 SELECT is(svb.state('svb.loans'), '1:- 2:- 3:3 4:4 5:5 6:1 7:2 8:3 9:4 10:7 11:8 12:1 13:2',
-          'the interrupted run kept what its first batch committed');
-SELECT is((SELECT state || ' ' || items_done || ' ' || batches FROM pals_privacy.sever_backlog_progress), 'in progress 2 1',
-          'the progress view shows the interrupted run in progress after one batch of 2 items');
+          'the interrupted run kept what its first two batches committed');
+SELECT is((SELECT state || ' ' || items_done || ' ' || batches || ' ' || rows_scanned FROM pals_privacy.sever_backlog_progress),
+          'in progress 6 2 4',
+          'the progress view shows the interrupted run in progress after two batches of 2 rows (the last borrowers of its 6 items recorded first)');
 
--- resumed: it carries on with item 3 and then does the other tables
+-- resumed: it carries on with rows 5 and 6 and then does the other tables
 SET client_min_messages = notice;
 CALL pals_privacy.sever_backlog(batch_size => 2);
 SET client_min_messages = warning;
@@ -122,8 +124,8 @@ SELECT is((SELECT string_agg(relation::text || ':' || item || ':' || (row_data -
 SELECT is((SELECT count(*) FROM pals_privacy.private_history WHERE patron <> '7'), 0::bigint, 'and nothing else was copied');
 SELECT is((SELECT string_agg(relation || ' ' || state || ' ' || items_done || ' ' || rows_severed || ' ' || batches, ', ' ORDER BY relation)
              FROM pals_privacy.sever_backlog_progress),
-          'svb.holds done 6 11 3, svb.iloans done 6 5 3, svb.loans done 6 5 3, svb.ploans done 6 5 3',
-          'the progress view: every table done, 6 items in 3 batches each, rows severed counted across the interruption');
+          'svb.holds done 0 11 7, svb.iloans done 6 5 7, svb.loans done 6 5 8, svb.ploans done 6 5 7',
+          'the progress view: every table done, the last borrowers of 6 items recorded (holds keep none), batches of 2 rows, rows severed counted across the interruption');
 SELECT is((SELECT count(*) FROM pals_privacy.sever_pending), 0::bigint, 'nothing pending');
 SELECT is((SELECT count(*) FROM pals_privacy.last_borrower WHERE binding = t::regclass), 6::bigint,
           format('%s: the backlog recorded the last borrower of each of its 6 items', t))
@@ -142,8 +144,8 @@ SET client_min_messages = warning;
 SELECT is((SELECT s FROM svb.all_states), (SELECT s FROM svb.before), 'a restarted scan severs nothing more');
 SELECT is((SELECT string_agg(relation || ' ' || state || ' ' || rows_severed || ' ' || batches, ', ' ORDER BY relation)
              FROM pals_privacy.sever_backlog_progress),
-          'svb.holds done 0 2, svb.iloans done 0 2, svb.loans done 0 2, svb.ploans done 0 2',
-          'the restarted scan: 2 batches of up to 4 items each, 0 rows severed');
+          'svb.holds done 0 6, svb.iloans done 0 3, svb.loans done 0 5, svb.ploans done 0 5',
+          'the restarted scan: batches of up to 4 rows, 0 rows severed');
 
 -- returns after the backlog use what it recorded: item 1 goes out and
 -- comes back, and row 3 (its last borrower so far) is severed

@@ -1,9 +1,13 @@
--- Sever the history that existed before the extension was bound, item by
--- item in batches of batch_size items, one transaction per batch, then the
--- closed rows that have no item (title-level holds).  Resumable (progress
--- is committed with each batch) and idempotent.  dry_run => true changes
--- nothing and reports what it would do (sever_backlog_preview()).
-CREATE OR REPLACE PROCEDURE @extschema@.sever_backlog(batch_size integer DEFAULT 1000, restart boolean DEFAULT false,
+-- Sever the history that existed before the extension was bound: each
+-- relation holding rows (the table, its partitions or inheritance children)
+-- is read once in physical order, in ranges of about batch_size rows, one
+-- transaction per range; a closed, settled, identified row is severed unless
+-- it is its item's last borrower (the tracker entry names it; where the
+-- entry holds no such row, the row that has no later closed row of its
+-- item).  Resumable (the position is committed with each batch) and
+-- idempotent.  dry_run => true changes nothing and reports what it would do
+-- (sever_backlog_preview()).  docs/severing.md, "The backlog".
+CREATE OR REPLACE PROCEDURE @extschema@.sever_backlog(batch_size integer DEFAULT 10000, restart boolean DEFAULT false,
                                            dry_run boolean DEFAULT false)
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -13,19 +17,13 @@ DECLARE
     r record;
     v record;
     prog @extschema@.backlog_progress;
-    items text[];
-    locked_items text[];
-    itype text;
     order_expr text;
     optin_join text;
     optin_expr text;
     closed_at_expr text;
-    chunk tid[];
-    chunk_rid oid;
     res record;
     k bigint;
     n_rows bigint;
-    seqscan text := pg_catalog.current_setting('enable_seqscan');
     n_severed bigint; n_kept bigint; n_pending bigint;
     t_severed bigint := 0; t_kept bigint := 0; t_pending bigint := 0;
     bindings oid[];
@@ -33,10 +31,25 @@ DECLARE
     started timestamptz := clock_timestamp();
     n_copies bigint := 0;
     analyzed oid[] := '{}';
+    walk_sql text;
+    rel oid;
+    blk bigint;
+    off int;
+    hi_blk bigint;
+    hi_off int;
+    lo tid;
+    hi tid;
+    nblocks bigint;
+    per_block float8;
+    n_items bigint;
+    n_targets bigint;
+    n_last bigint;
+    block_size int := pg_catalog.current_setting('block_size')::int;
+    blk_max int;
 BEGIN
     PERFORM @extschema@._require_admin('sever_backlog');
     IF batch_size IS NULL OR batch_size < 1 THEN
-        RAISE EXCEPTION 'sever_backlog: batch_size must be a positive number of items'
+        RAISE EXCEPTION 'sever_backlog: batch_size must be a positive number of rows'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     IF dry_run THEN
@@ -74,7 +87,6 @@ BEGIN
             CONTINUE;
         END IF;
         p := @extschema@._loan_predicates(b, 't');
-        itype := @extschema@._column_type_name(b.relation, b.item_column);
         order_expr := CASE WHEN cardinality(b.closed_columns) = 1 THEN format('t.%I', b.closed_columns[1])
                            ELSE format('GREATEST(%s)', (SELECT string_agg(format('t.%I', c), ', ')
                                                          FROM unnest(b.closed_columns) c)) END;
@@ -90,127 +102,142 @@ BEGIN
         closed_at_expr := CASE WHEN @extschema@._column_type_name(b.relation, b.closed_columns[1])
                                     IN ('timestamp with time zone', 'timestamp without time zone', 'date')
                                THEN format('(%s)::timestamptz', order_expr) ELSE 'NULL::timestamptz' END;
-        LOOP
-            -- each statement of a batch is planned for its rows and run
-            -- once: compiling it (JIT, for the cost of reading by TID) is waste
+        -- first the tracker: each item's entry set to its latest closed row
+        -- if that row is identified, gone if it is not (rows closed without
+        -- the severing trigger: bound with build_tracker => false, loaded
+        -- with session_replication_role = replica; entries VACUUM FULL or
+        -- CLUSTER left naming other rows).  One read of the relation and a
+        -- sort, as at bind time; an entry is changed only if it is still
+        -- what this statement read (a return since knows better), so the
+        -- walk below can trust the tracker: the trigger keeps it so.
+        IF b.keep_last_borrower THEN
             PERFORM pg_catalog.set_config('jit', 'off', true);
-            -- the next batch of items that have closed rows (rows without an
-            -- item come after: NULL is no place to resume from)
-            EXECUTE format('SELECT array_agg(i::text ORDER BY i) FROM (
-                                SELECT DISTINCT t.%1$I AS i FROM %2$s t
-                                 WHERE t.%1$I IS NOT NULL AND ($1::text IS NULL OR t.%1$I > $1::%3$s) AND %4$s
-                                 ORDER BY 1 LIMIT $2) s',
-                           b.item_column, b.relation, itype, p.closed)
-                INTO items USING prog.last_item, batch_size;
-            EXIT WHEN items IS NULL;
-            IF prog.last_item IS NOT NULL AND items[1] = prog.last_item THEN
-                RAISE EXCEPTION 'sever_backlog: % makes no progress past item %', b.relation, prog.last_item
-                    USING ERRCODE = 'internal_error',
-                          DETAIL = format('Items of type %s do not order the same way as their text.', itype);
-            END IF;
-            -- lock the tracker rows of these items: a concurrent return of one
-            -- of them waits for this batch, or this batch sees its result
-            -- (EXECUTE: planned for each batch; a cached plan made while the
-            -- tracker was empty scans all of it at every batch, which made
-            -- the backlog quadratic in the number of items -- bench, issue 17)
-            EXECUTE 'SELECT coalesce(pg_catalog.array_agg(lb.item), ''{}'')
-                       FROM (SELECT lb.item FROM @extschema@.last_borrower lb
-                              WHERE lb.binding = $1 AND lb.item = ANY ($2) FOR UPDATE) lb'
-                INTO locked_items USING bid, items;
-            n_severed := 0; n_kept := 0; n_pending := 0;
             EXECUTE format(
-                'INSERT INTO pg_temp.pals_privacy_backlog_rows (rid, tid, item, last, target, optin, patron, closed_at)
-                 SELECT rid, tid, item, last, target AND settled AND identified, optin, patron, closed_at FROM (
-                     SELECT t.tableoid AS rid, t.ctid AS tid, t.%1$I::text AS item, %5$s AS settled, %6$s AS identified,
-                            %8$s AS optin, t.%11$I::text AS patron, %12$s AS closed_at,
-                            row_number() OVER (PARTITION BY t.%1$I ORDER BY %7$s DESC, t.tableoid DESC, t.ctid DESC) = 1
-                                AND %10$L AS last,
-                            row_number() OVER (PARTITION BY t.%1$I ORDER BY %7$s DESC, t.tableoid DESC, t.ctid DESC) > 1
-                                OR NOT %10$L AS target
-                       FROM %2$s t %9$s
-                      WHERE t.%1$I BETWEEN $1::%3$s AND $2::%3$s AND %4$s) s
-                  WHERE (last AND identified) OR (target AND settled AND identified)',
-                b.item_column, b.relation, itype, p.closed, p.settled, p.identified, order_expr,
-                optin_expr, optin_join, b.keep_last_borrower, b.patron_column, closed_at_expr)
-                USING items[1], items[cardinality(items)];
-            -- each item's latest closed row is its last borrower; where a
-            -- concurrent return created the tracker row after this batch
-            -- began, the return knows better and wins
-            -- (the tracker rows found through their index, by the items'
-            -- array: a join alone hashes the whole tracker at every batch;
-            -- rows that already say so, as bind_loans built them, are left)
-            IF cardinality(locked_items) > 0 THEN
-                UPDATE @extschema@.last_borrower lb SET row_relid = x.rid, row_tid = x.tid
-                  FROM pg_temp.pals_privacy_backlog_rows x
-                 WHERE x.last AND lb.binding = bid AND lb.item = ANY (locked_items) AND lb.item = x.item
-                   AND (lb.row_relid, lb.row_tid) IS DISTINCT FROM (x.rid, x.tid);
-            END IF;
-            IF cardinality(locked_items) < cardinality(items) THEN
-                INSERT INTO @extschema@.last_borrower AS lb (binding, item, row_relid, row_tid)
-                SELECT bid, x.item, x.rid, x.tid FROM pg_temp.pals_privacy_backlog_rows x
-                 WHERE x.last AND NOT x.item = ANY (locked_items)
-                ON CONFLICT (binding, item) DO NOTHING;
-            END IF;
-            -- the others lose their patron, a statement per table or
-            -- partition, opted in or not (the copies first); rows that
-            -- cannot be severed so go one by one
-            res := @extschema@._backlog_sever_batch(b);
-            n_severed := res.severed; n_kept := res.kept; n_pending := res.pending;
-            UPDATE @extschema@.backlog_progress g
-               SET last_item = items[cardinality(items)], items_done = g.items_done + cardinality(items),
-                   rows_severed = g.rows_severed + n_severed, rows_kept = g.rows_kept + n_kept,
-                   rows_pending = g.rows_pending + n_pending, batches = g.batches + 1,
-                   updated_at = clock_timestamp()
+                'WITH latest AS MATERIALIZED (
+                     SELECT DISTINCT ON (t.%1$I) t.%1$I::text AS item, t.tableoid AS rid, t.ctid AS tid, %5$s AS identified
+                       FROM %2$s t
+                      WHERE t.%1$I IS NOT NULL AND %3$s
+                      ORDER BY t.%1$I, %4$s DESC, t.tableoid DESC, t.ctid DESC),
+                 cur AS MATERIALIZED (
+                     SELECT lb.item, lb.row_relid, lb.row_tid FROM @extschema@.last_borrower lb WHERE lb.binding = $1),
+                 ins AS (
+                     INSERT INTO @extschema@.last_borrower (binding, item, row_relid, row_tid)
+                     SELECT $1, l.item, l.rid, l.tid FROM latest l
+                      WHERE l.identified AND NOT EXISTS (SELECT FROM cur c WHERE c.item = l.item)
+                     ON CONFLICT (binding, item) DO NOTHING
+                     RETURNING 1),
+                 upd AS (
+                     UPDATE @extschema@.last_borrower lb SET row_relid = l.rid, row_tid = l.tid
+                       FROM latest l JOIN cur c ON c.item = l.item
+                      WHERE l.identified AND (c.row_relid, c.row_tid) <> (l.rid, l.tid)
+                        AND lb.binding = $1 AND lb.item = l.item AND (lb.row_relid, lb.row_tid) = (c.row_relid, c.row_tid)
+                     RETURNING 1),
+                 del AS (
+                     DELETE FROM @extschema@.last_borrower lb
+                      USING latest l JOIN cur c ON c.item = l.item
+                      WHERE NOT l.identified
+                        AND lb.binding = $1 AND lb.item = l.item AND (lb.row_relid, lb.row_tid) = (c.row_relid, c.row_tid)
+                     RETURNING 1)
+                 SELECT (SELECT count(*) FROM ins) + (SELECT count(*) FROM upd) + (SELECT count(*) FROM del)',
+                b.item_column, b.relation, p.closed, order_expr, p.identified)
+                INTO n_items USING bid;
+            UPDATE @extschema@.backlog_progress g SET items_done = g.items_done + n_items, updated_at = clock_timestamp()
              WHERE g.binding = bid
             RETURNING * INTO prog;
-            RAISE NOTICE 'sever_backlog: % batch %: % items, % rows severed, % kept (opt-in), % pending',
-                b.relation, prog.batches, cardinality(items), n_severed, n_kept, n_pending;
-            t_severed := t_severed + n_severed; t_kept := t_kept + n_kept; t_pending := t_pending + n_pending;
-            COMMIT;
-        END LOOP;
-        -- closed rows without an item (title-level holds): no item's last
-        -- borrower, so each identified, settled one is severed; one pass
-        -- (the query is read once), in chunks of batch_size rows of one
-        -- relation, each severed set-based as a batch and committed
-        n_rows := 0;
-        chunk := '{}'; chunk_rid := NULL;
-        FOR r IN EXECUTE format('SELECT rid, tid FROM (
-                                     SELECT t.tableoid AS rid, t.ctid AS tid, 0 AS o FROM %s t
-                                      WHERE t.%I IS NULL AND %s AND %s AND %s
-                                     UNION ALL SELECT NULL, NULL, 1) q
-                                  ORDER BY o, rid, tid',
-                                b.relation, b.item_column, p.closed, p.settled, p.identified)
-        LOOP
-            -- a chunk is full, the relation changes, or the end (rid NULL)
-            IF cardinality(chunk) > 0 AND (r.rid IS DISTINCT FROM chunk_rid OR cardinality(chunk) >= batch_size) THEN
-                -- (by their TIDs: not the whole relation for every chunk)
-                PERFORM pg_catalog.set_config('enable_seqscan', 'off', true);
-                EXECUTE format('INSERT INTO pg_temp.pals_privacy_backlog_rows (rid, tid, item, last, target, optin, patron, closed_at)
-                                SELECT t.tableoid, t.ctid, NULL, false, true, %1$s, t.%2$I::text, %3$s
-                                  FROM ONLY %4$s t %5$s
-                                 WHERE t.ctid = ANY ($1) AND t.%6$I IS NULL AND %7$s AND %8$s AND %9$s',
-                               optin_expr, b.patron_column, closed_at_expr, chunk_rid::regclass, optin_join,
-                               b.item_column, p.closed, p.settled, p.identified)
-                    USING chunk;
-                PERFORM pg_catalog.set_config('enable_seqscan', seqscan, true);
-                res := @extschema@._backlog_sever_batch(b);
-                UPDATE @extschema@.backlog_progress g
-                   SET rows_severed = g.rows_severed + res.severed, rows_kept = g.rows_kept + res.kept,
-                       rows_pending = g.rows_pending + res.pending, batches = g.batches + 1,
-                       updated_at = clock_timestamp()
-                 WHERE g.binding = bid;
-                t_severed := t_severed + res.severed; t_kept := t_kept + res.kept; t_pending := t_pending + res.pending;
-                COMMIT;
-                chunk := '{}';
+            IF n_items > 0 THEN
+                RAISE NOTICE 'sever_backlog: %: the last borrowers of % items recorded or corrected', b.relation, n_items;
             END IF;
-            EXIT WHEN r.rid IS NULL;
-            chunk_rid := r.rid;
-            chunk := chunk || r.tid;
-            n_rows := n_rows + 1;
-        END LOOP;
-        IF n_rows > 0 THEN
-            RAISE NOTICE 'sever_backlog: % closed rows without an item processed in %', n_rows, b.relation;
+            COMMIT;
         END IF;
+        -- the walk: the closed, identified rows of a range, each severed
+        -- (if settled) unless the tracker entry of its item names it
+        walk_sql := format(
+            'INSERT INTO pg_temp.pals_privacy_backlog_rows (rid, tid, item, last, target, optin, patron, closed_at)
+             SELECT rid, tid, item, last, settled AND NOT last, optin, patron, closed_at FROM (
+                 SELECT t.tableoid AS rid, t.ctid AS tid, t.%1$I::text AS item, %2$s AS settled,
+                        %3$s AS optin, t.%4$I::text AS patron, %5$s AS closed_at,
+                        %10$L AND t.%1$I IS NOT NULL
+                        AND EXISTS (SELECT FROM @extschema@.last_borrower lb
+                                     WHERE lb.binding = $3 AND lb.item = t.%1$I::text
+                                       AND lb.row_relid = t.tableoid AND lb.row_tid = t.ctid) AS last
+                   FROM ONLY /*rel*/ t %6$s
+                  WHERE t.ctid >= $1 AND t.ctid < $2 AND %7$s AND %8$s
+                    -- (a row this run left pending is not read again where
+                    -- it moved: an ILS trigger kept its patron)
+                    AND NOT EXISTS (SELECT FROM @extschema@.sever_pending sp
+                                     WHERE sp.binding = $3 AND sp.row_relid = t.tableoid AND sp.row_tid = t.ctid
+                                       AND sp.last_attempt >= $4)) s',
+            b.item_column, p.settled, optin_expr, b.patron_column, closed_at_expr, optin_join,
+            p.closed, p.identified, NULL, b.keep_last_borrower);
+        -- the relations that hold the rows, in order: the table itself, its
+        -- partitions, its inheritance children (at any depth)
+        FOR rel IN WITH RECURSIVE tree (relid) AS (
+                       SELECT b.relation::oid
+                       UNION SELECT i.inhrelid FROM pg_catalog.pg_inherits i JOIN tree ON i.inhparent = tree.relid)
+                   SELECT c.oid FROM tree JOIN pg_catalog.pg_class c ON c.oid = tree.relid
+                    WHERE c.relkind = 'r' AND c.oid >= coalesce(prog.last_relid, 0)
+                    ORDER BY c.oid
+        LOOP
+            -- where to go on, and how far: the blocks the relation has now
+            -- (rows written after this point are the severing trigger's)
+            IF rel = prog.last_relid AND prog.last_tid IS NOT NULL THEN
+                blk := (prog.last_tid::text::point)[0]::bigint;
+                off := (prog.last_tid::text::point)[1]::int;
+            ELSE
+                blk := 0; off := 1;
+            END IF;
+            nblocks := pg_catalog.pg_relation_size(rel) / block_size;
+            -- rows per block, to make a batch of about batch_size rows: a
+            -- range of blocks, or of line pointers within one block
+            SELECT CASE WHEN c.relpages > 0 AND c.reltuples > 0 THEN c.reltuples / c.relpages ELSE 100 END
+              INTO per_block FROM pg_catalog.pg_class c WHERE c.oid = rel;
+            WHILE blk < nblocks LOOP
+                PERFORM pg_catalog.set_config('jit', 'off', true);
+                IF batch_size >= per_block THEN
+                    hi_blk := blk + GREATEST(1, round(batch_size / per_block))::bigint;
+                    hi_off := 1;
+                ELSE
+                    -- line pointers of one block, up to its last row
+                    IF off = 1 OR blk_max IS NULL THEN
+                        EXECUTE format('SELECT max((t.ctid::text::point)[1])::int FROM ONLY %s t
+                                         WHERE t.ctid >= $1 AND t.ctid < $2', rel::regclass)
+                            INTO blk_max USING format('(%s,1)', blk)::tid, format('(%s,1)', blk + 1)::tid;
+                    END IF;
+                    IF off + batch_size > coalesce(blk_max, 0) THEN
+                        hi_blk := blk + 1; hi_off := 1;
+                    ELSE
+                        hi_blk := blk; hi_off := off + batch_size;
+                    END IF;
+                END IF;
+                lo := format('(%s,%s)', blk, off)::tid;
+                hi := format('(%s,%s)', hi_blk, hi_off)::tid;
+                EXECUTE replace(walk_sql, '/*rel*/', rel::regclass::text) USING lo, hi, bid, started;
+                SELECT count(*), count(*) FILTER (WHERE x.last), count(*) FILTER (WHERE x.target)
+                  INTO n_rows, n_last, n_targets
+                  FROM pg_temp.pals_privacy_backlog_rows x;
+                n_severed := 0; n_kept := 0; n_pending := 0;
+                IF n_targets > 0 THEN
+                    res := @extschema@._backlog_sever_batch(b);
+                    n_severed := res.severed; n_kept := res.kept; n_pending := res.pending;
+                END IF;
+                UPDATE @extschema@.backlog_progress g
+                   SET last_relid = rel, last_tid = hi,
+                       rows_scanned = g.rows_scanned + n_rows,
+                       rows_severed = g.rows_severed + n_severed, rows_kept = g.rows_kept + n_kept,
+                       rows_pending = g.rows_pending + n_pending, batches = g.batches + 1,
+                       updated_at = clock_timestamp()
+                 WHERE g.binding = bid
+                RETURNING * INTO prog;
+                IF n_rows > 0 THEN
+                    RAISE NOTICE 'sever_backlog: % batch %: % rows of %: % severed, % kept (opt-in), % pending, % kept as their item''s last borrower',
+                        b.relation, prog.batches, n_rows, rel::regclass, n_severed, n_kept, n_pending, n_last;
+                END IF;
+                t_severed := t_severed + n_severed; t_kept := t_kept + n_kept; t_pending := t_pending + n_pending;
+                COMMIT;
+                IF hi_blk > blk THEN blk_max := NULL; END IF;
+                blk := hi_blk; off := hi_off;
+            END LOOP;
+        END LOOP;
         UPDATE @extschema@.backlog_progress g SET finished_at = clock_timestamp(), updated_at = clock_timestamp()
          WHERE g.binding = bid;
         COMMIT;

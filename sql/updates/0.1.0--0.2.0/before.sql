@@ -76,3 +76,9 @@ SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('@e
 SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('@extschema@.maintenance_runs', 'id'), '');
 SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('@extschema@.legal_orders', 'id'), '');
 SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('@extschema@.policy_acknowledgments', 'id'), '');
+
+-- sever_backlog walks each relation in physical order (issue 17): where it
+-- goes on, and the rows it read.  A run of 0.1.0 left in progress starts
+-- again from the beginning (idempotent).
+ALTER TABLE @extschema@.backlog_progress ADD COLUMN last_relid oid, ADD COLUMN last_tid tid,
+    ADD COLUMN rows_scanned bigint NOT NULL DEFAULT 0;

@@ -1,0 +1,73 @@
+-- sever_backlog() reads each relation in physical order and trusts the
+-- tracker there, so it first sets each item's entry to its latest closed
+-- row: rows closed without the severing trigger (loaded with
+-- session_replication_role = replica) and entries VACUUM FULL left naming
+-- other rows (another item's, or an older row of the same item) must not
+-- make it keep the wrong row and sever the last borrower.  It commits: this
+-- file runs outside a transaction block and drops what it made.
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS pals_privacy;
+\set VERBOSITY terse
+
+SELECT plan(9);
+
+CREATE SCHEMA bw;
+CREATE TABLE bw.patrons (id bigint PRIMARY KEY, expires date NOT NULL DEFAULT 'infinity');
+INSERT INTO bw.patrons (id) SELECT generate_series(0, 9);
+CREATE TABLE bw.loans (id int PRIMARY KEY, patron_id bigint, item_id int,
+                       returned timestamptz, paid timestamptz) WITH (autovacuum_enabled = false);
+-- in this physical order: a row that will go (VACUUM FULL then moves every
+-- row one line pointer down), item 3's last return (row 6) before its older
+-- one (row 5), item 1's two returns, a return without an item (row 8)
+INSERT INTO bw.loans VALUES (100, 9, 900, NULL, NULL);
+INSERT INTO bw.loans VALUES (6, 6, 3, '2024-02-10', '2024-02-10');
+INSERT INTO bw.loans VALUES (5, 5, 3, '2024-01-10', '2024-01-10');
+INSERT INTO bw.loans VALUES (1, 1, 1, '2024-01-10', '2024-01-10');
+INSERT INTO bw.loans VALUES (2, 2, 1, '2024-02-10', '2024-02-10');
+INSERT INTO bw.loans VALUES (8, 8, NULL, '2024-01-10', '2024-01-10');
+DO $$ BEGIN
+    PERFORM pals_privacy.bind_patrons('bw.patrons', 'id', 'expires');
+    PERFORM pals_privacy.bind_loans('bw.loans', 'patron_id', 'item_id', '{returned}', 'paid');
+END $$;
+CREATE FUNCTION bw.state() RETURNS text LANGUAGE sql AS $$
+    SELECT string_agg(id || ':' || coalesce(patron_id::text, '-'), ' ' ORDER BY id) FROM bw.loans
+$$;
+CREATE FUNCTION bw.entry(item text) RETURNS int LANGUAGE sql AS $$
+    SELECT l.id FROM pals_privacy.last_borrower t JOIN bw.loans l ON l.ctid = t.row_tid
+     WHERE t.binding = 'bw.loans'::regclass AND t.item = $1
+$$;
+SELECT is(bw.entry('3') || ' ' || bw.entry('1'), '6 2', 'binding tracked rows 6 and 2');
+
+-- item 1 returned again by a load that fires no trigger: row 7 is its
+-- latest, the tracker still names row 2
+SET session_replication_role = replica;
+INSERT INTO bw.loans VALUES (7, 7, 1, '2024-03-10', '2024-03-10');
+RESET session_replication_role;
+-- VACUUM FULL moves the rows: item 3's entry now names row 5 (older, same
+-- item), item 1's names row 8 (no item)
+DELETE FROM bw.loans WHERE id = 100;
+VACUUM FULL bw.loans;
+SELECT is(bw.entry('3'), 5, 'after VACUUM FULL, item 3''s entry names its older row 5');
+SELECT is(bw.entry('1'), 8, 'and item 1''s names row 8, which has no item');
+SELECT is(bw.state(), '1:1 2:2 5:5 6:6 7:7 8:8', 'nothing severed yet');
+
+CALL pals_privacy.sever_backlog(batch_size => 2);
+SELECT is(bw.state(), '1:- 2:- 5:- 6:6 7:7 8:-',
+          'the backlog kept each item''s latest closed row (6, 7) and severed the others, and the row without an item');
+SELECT is(bw.entry('3') || ' ' || bw.entry('1'), '6 7', 'the tracker names rows 6 and 7');
+SELECT is((SELECT items_done FROM pals_privacy.sever_backlog_progress), 2::bigint,
+          'the progress counts the two entries it set right');
+
+-- returns after it sever the right row
+INSERT INTO bw.loans VALUES (9, 9, 3, '2024-04-10', '2024-04-10');
+INSERT INTO bw.loans VALUES (10, 4, 1, '2024-04-10', '2024-04-10');
+SELECT is(bw.state(), '1:- 2:- 5:- 6:- 7:- 8:- 9:9 10:4', 'returns after the backlog sever rows 6 and 7');
+SELECT is((SELECT count(*) FROM pals_privacy.sever_pending), 0::bigint, 'nothing pending');
+
+DO $$ BEGIN
+    PERFORM pals_privacy.unbind('bw.loans');
+    PERFORM pals_privacy.unbind('bw.patrons');
+END $$;
+DELETE FROM pals_privacy.backlog_progress;
+DROP SCHEMA bw CASCADE;
+SELECT * FROM finish();
