@@ -117,6 +117,8 @@ typedef struct RteRules
 	Expr	  **masks;			/* [0..natts]: NULL = as stored */
 	bool	   *hidden;			/* [0..natts]: always NULL */
 	List	  **shows;			/* [0..natts]: shown only where all hold */
+	int		   *nrules;			/* [0..natts]: masking rules on the column */
+	int		   *ndated;			/* [0..natts]: of them, closed times (mask_dated) */
 	List	   *filters;		/* implicitly ANDed */
 } RteRules;
 

@@ -26,7 +26,10 @@
 #include "rewrite/rewriteManip.h"
 #include "rewrite/rowsecurity.h"
 #include "storage/lmgr.h"
+#include "catalog/pg_type.h"
 #include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/timestamp.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
@@ -447,10 +450,62 @@ mask(RteRules *r, const char *column, Expr *show)
 {
 	AttrNumber	attno = column_var(r, column)->varattno;
 
+	r->nrules[attno]++;
 	if (show == NULL)
 		r->hidden[attno] = true;
 	else
 		r->shows[attno] = lappend(r->shows[attno], show);
+}
+
+/*
+ * Mask a column that dates a loan's closing or settlement: where it is
+ * masked, a stored time reads '-infinity' and NULL stays NULL, so "closed"
+ * and "settled" keep meaning what they mean (a report counting open loans
+ * by "xact_finish IS NULL" counts the same rows as the ILS) and only the
+ * time, the quasi-identifier, is hidden.  Only for date and timestamp
+ * columns, and only while no other rule masks the column (another rule's
+ * NULL hides whether it is set, which this would show).
+ */
+static void
+mask_dated(RteRules *r, const char *column, Expr *show)
+{
+	Var		   *v = column_var(r, column);
+
+	mask(r, column, show);
+	if (v->vartype == DATEOID || v->vartype == TIMESTAMPOID || v->vartype == TIMESTAMPTZOID)
+		r->ndated[v->varattno]++;
+}
+
+/* What a masked column reads where it is not shown: NULL, or see mask_dated. */
+static Expr *
+masked_value(RteRules *r, AttrNumber a, Var *v)
+{
+	Expr	   *null = (Expr *) makeNullConst(v->vartype, v->vartypmod, v->varcollid);
+	NullTest   *set;
+	CaseWhen   *w;
+	CaseExpr   *c;
+	Datum		never;
+
+	if (r->ndated[a] == 0 || r->ndated[a] != r->nrules[a])
+		return null;
+	never = v->vartype == DATEOID ? DateADTGetDatum(DATEVAL_NOBEGIN) : TimestampGetDatum(DT_NOBEGIN);
+	set = makeNode(NullTest);
+	set->arg = (Expr *) copyObject(v);
+	set->nulltesttype = IS_NOT_NULL;
+	set->argisrow = false;
+	set->location = -1;
+	w = makeNode(CaseWhen);
+	w->expr = (Expr *) set;
+	w->result = (Expr *) makeConst(v->vartype, -1, InvalidOid, v->vartype == DATEOID ? 4 : 8,
+								   never, false, FLOAT8PASSBYVAL || v->vartype == DATEOID);
+	w->location = -1;
+	c = makeNode(CaseExpr);
+	c->casetype = v->vartype;
+	c->casecollid = InvalidOid;
+	c->args = list_make1(w);
+	c->defresult = null;
+	c->location = -1;
+	return (Expr *) c;
 }
 
 /* Turn the rules of each column into its replacement expression. */
@@ -469,7 +524,7 @@ finish_masks(RteRules *r)
 			continue;
 		name = get_attname(r->relid, a, false);
 		v = column_var(r, name);
-		hidden = (Expr *) makeNullConst(v->vartype, v->vartypmod, v->varcollid);
+		hidden = masked_value(r, a, v);
 		if (r->hidden[a])
 		{
 			r->masks[a] = hidden;
@@ -608,7 +663,7 @@ mask_settled(RteRules *r, const LoanBinding *b, Expr *show)
 
 	if (b->settled_column != NULL)
 	{
-		mask(r, b->settled_column, show);
+		mask_dated(r, b->settled_column, show);
 		return;
 	}
 	settled = pals_loan_condition(b, false, r->relid, 1);
@@ -625,7 +680,7 @@ mask_settled(RteRules *r, const LoanBinding *b, Expr *show)
 		name = get_attname(r->relid, attno, false);
 		if (strcmp(name, b->patron_column) == 0 || strcmp(name, b->item_column) == 0)
 			continue;
-		mask(r, name, show ? copyObject(show) : NULL);
+		mask_dated(r, name, show ? copyObject(show) : NULL);
 	}
 }
 
@@ -1052,6 +1107,8 @@ redact_rules_for(Oid relid, int rti, const RelPolicy *p, const Redaction *red)
 		r->masks = palloc0(sizeof(Expr *) * (r->natts + 1));
 		r->hidden = palloc0(sizeof(bool) * (r->natts + 1));
 		r->shows = palloc0(sizeof(List *) * (r->natts + 1));
+		r->nrules = palloc0(sizeof(int) * (r->natts + 1));
+		r->ndated = palloc0(sizeof(int) * (r->natts + 1));
 		build_rules(r, p, red);
 		finish_masks(r);
 		t = palloc0(sizeof(RuleTemplate));

@@ -212,6 +212,12 @@ contains_mask_walker(Node *node, void *context)
 	return expression_tree_walker(node, contains_mask_walker, context);
 }
 
+static bool
+is_null_const(Node *node)
+{
+	return node == NULL || (IsA(node, Const) && ((Const *) node)->constisnull);
+}
+
 /* The column a mask hides, in place of the mask. */
 static Node *
 strip_masks_mutator(Node *node, void *context)
@@ -271,10 +277,18 @@ unmaskable(Node *c)
 	}
 	else
 		return false;
-	/* each side is a mask itself or has none inside */
+	/*
+	 * each side is a mask itself or has none inside, and a mask reads NULL
+	 * where it hides (not a closed time's '-infinity', mask_dated)
+	 */
 	foreach(la, args)
-		if (!is_mask(lfirst(la)) && contains_mask_walker(lfirst(la), NULL))
+	{
+		Node	   *arg = lfirst(la);
+
+		if (is_mask(arg) ? !is_null_const((Node *) ((CaseExpr *) arg)->defresult)
+			: contains_mask_walker(arg, NULL))
 			return false;
+	}
 	return contains_mask_walker(c, NULL) && get_func_leakproof(fn) && func_strict(fn) &&
 		!contain_volatile_functions(c) && !checkExprHasSubLink(c) &&
 		!outer_reference_walker(c, NULL);
@@ -1146,8 +1160,7 @@ pals_masked_column(Node *node, Index *varno, AttrNumber *attno)
 	if (!is_mask(node))
 		return false;
 	c = (CaseExpr *) node;
-	if (list_length(c->args) != 1 ||
-		(c->defresult != NULL && !(IsA(c->defresult, Const) && ((Const *) c->defresult)->constisnull)))
+	if (list_length(c->args) != 1 || !is_null_const((Node *) c->defresult))
 		return false;
 	shown = (Node *) ((CaseWhen *) linitial(c->args))->result;
 	if (shown == NULL || !IsA(shown, Var) || ((Var *) shown)->varlevelsup != 0 || ((Var *) shown)->varattno <= 0)

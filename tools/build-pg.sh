@@ -93,7 +93,15 @@ if [ ! -f "$stamp" ]; then
     (cd "$pgsrc" && ./configure -q "${opts[@]}") > "$work/configure.log" 2>&1 \
         || { tail -30 "$work/configure.log" >&2; exit 1; }
     log "configure: $(( $(date +%s) - t )) s"; t=$(date +%s)
-    make -C "$pgsrc" -s -j"$(nproc)" > "$work/make.log" 2>&1 || { tail -40 "$work/make.log" >&2; exit 1; }
+    # a parallel build that fails is tried once more serially (it finishes
+    # what the parallel one left, and tells a race from a real error); the
+    # log of a failed build is kept as $cache/build-failed.log
+    if ! make -C "$pgsrc" -s -j"$(nproc)" > "$work/make.log" 2>&1; then
+        cp "$work/make.log" "$cache/build-failed.log"
+        log "parallel make failed ($(grep -m1 -E 'error|Error' "$work/make.log" || true)); once more with -j1"
+        make -C "$pgsrc" -s -j1 > "$work/make.log" 2>&1 \
+            || { cp "$work/make.log" "$cache/build-failed.log"; tail -40 "$work/make.log" >&2; exit 1; }
+    fi
     log "make: $(( $(date +%s) - t )) s"; t=$(date +%s)
     make -C "$pgsrc" -s install > "$work/install.log" 2>&1 || { tail -40 "$work/install.log" >&2; exit 1; }
     log "install: $(( $(date +%s) - t )) s"; t=$(date +%s)

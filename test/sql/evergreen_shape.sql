@@ -245,13 +245,13 @@ SELECT is(pg_temp.v('regress_eg_staff', $$SELECT count(*) FROM action.circulatio
                                            AND greatest(checkin_time, stop_fines_time) < (SELECT max(greatest(x.checkin_time, x.stop_fines_time))
                                                  FROM action.circulation x WHERE x.target_copy = c.target_copy AND x.xact_finish IS NOT NULL)$$), '0',
           'staff: no finished circulation identified that a later one of the same copy followed');
--- (the unfinished ones as stored: xact_finish, the time the last bill was paid, is what settled_when
--- reads, so staff read it NULL on hidden rows too, and a filter on it would count them)
-SELECT is(pg_temp.v('regress_eg_staff', format('SELECT count(usr) || ''/'' || count(*) FROM action.circulation WHERE id = ANY (%L::bigint[])',
-                                               (SELECT array_agg(id) FROM action.circulation WHERE xact_finish IS NULL))),
+-- (xact_finish, the time the last bill was paid, is what settled_when reads: staff read it
+-- -infinity on hidden rows, so a report counting open circulations by xact_finish IS NULL counts
+-- what the ILS counts)
+SELECT is(pg_temp.v('regress_eg_staff', 'SELECT count(usr) || ''/'' || count(*) FROM action.circulation WHERE xact_finish IS NULL'),
           (SELECT count(*) || '/' || count(*) FROM action.circulation WHERE xact_finish IS NULL),
-          'staff: every unfinished circulation with its patron (out, or returned owing a fine, or lost and owing)');
-SELECT is(pg_temp.v('regress_eg_staff', 'SELECT count(*) FROM action.circulation WHERE xact_finish IS NOT NULL AND usr IS NULL'), '0',
+          'staff: every unfinished circulation with its patron, and no other (out, or returned owing a fine, or lost and owing)');
+SELECT is(pg_temp.v('regress_eg_staff', 'SELECT count(*) FROM action.circulation WHERE isfinite(xact_finish) AND usr IS NULL'), '0',
           'staff: no finished circulation whose patron is hidden shows its finish time (the time its last bill was paid)');
 SELECT is(pg_temp.v('regress_eg_staff', 'SELECT count(usr) || ''/'' || count(*) FROM action.hold_request WHERE fulfillment_time IS NULL AND cancel_time IS NULL'),
           '11/11', 'staff: every current hold with its patron, with or without a copy');
