@@ -216,6 +216,7 @@ extern const PalsRegistry *pals_registry(void);
 extern const LoanBinding *pals_loan_binding_for(Oid relid);
 extern void pals_registry_init(void);
 extern bool pals_extension_ready(void);
+extern Oid	pals_extension_namespace(void);
 extern const Oid *pals_config_relids(int *n);
 extern const char *pals_class_name(PalsClass c);
 

@@ -60,7 +60,7 @@ statistics_visible(Oid relid)
 	 * too (the index's scan count after WHERE patron_id = 42 is how many
 	 * such loans 42 has).  No class below operational reads these tables.
 	 */
-	if (OidIsValid(relid) && get_rel_namespace(relid) == get_namespace_oid("pals_privacy", true))
+	if (OidIsValid(relid) && get_rel_namespace(relid) == pals_extension_namespace())
 		return false;
 	return !OidIsValid(relid) || !pals_statistics_of_bound(relid);
 }

@@ -679,12 +679,32 @@ pals_registry(void)
  */
 static bool ready_known = false;	/* ready_value holds until a catalog change */
 static bool ready_value = false;
+static bool nsp_known = false;	/* nsp_value holds until a catalog change */
+static Oid	nsp_value = InvalidOid;
 
 /* A schema or a relation was created, dropped or renamed: ask again. */
 static void
 ready_syscache_callback(Datum arg, int cacheid, uint32 hashvalue)
 {
 	ready_known = false;
+	nsp_known = false;
+}
+
+/*
+ * The OID of the schema pals_privacy, or InvalidOid: none.  Asked for every
+ * row of a statistics view a redacted class reads (_stats_visible): kept
+ * until an invalidation of the schema name cache, which creating, dropping
+ * or renaming a schema sends (and an aborted one undoes).
+ */
+Oid
+pals_extension_namespace(void)
+{
+	if (!nsp_known)
+	{
+		nsp_value = get_namespace_oid("pals_privacy", true);
+		nsp_known = true;
+	}
+	return nsp_value;
 }
 
 bool
@@ -708,7 +728,7 @@ pals_extension_ready(void)
 	if (ready_known)
 		return ready_value;
 	ready_value = false;
-	nsp = get_namespace_oid("pals_privacy", true);
+	nsp = pals_extension_namespace();
 	relid = OidIsValid(nsp) ? get_relname_relid("loan_binding", nsp) : InvalidOid;
 	if (OidIsValid(relid))
 	{

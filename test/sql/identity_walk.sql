@@ -34,6 +34,8 @@
 -- The operational role (the ILS) runs the same walk before the sever and
 -- finds all three: the walk can see what it looks for.
 \set ECHO none
+-- The walk itself is test/walk.sql (koha_shape and evergreen_shape walk
+-- their schemas with it too).
 SET client_min_messages = warning;
 SELECT current_database() AS wk_home \gset
 DROP DATABASE IF EXISTS identity_walk WITH (FORCE);
@@ -144,8 +146,8 @@ SELECT 'p', r.rel, b.settings ->> 'patron_column' FROM pals_privacy.bindings b
 UNION
 SELECT 'i', r.rel, b.item_column FROM pals_privacy.loan_binding b
   JOIN pg_temp.walk_relations r ON r.rel = b.relation OR r.rel IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = b.relation);
--- every foreign key between two relations
-CREATE TABLE pg_temp.walk_fks AS
+-- every foreign key between two relations (but to the patron table)
+CREATE TABLE pg_temp.walk_keys AS
 SELECT c.conrelid::regclass AS src, ARRAY(SELECT a.attname::text FROM unnest(c.conkey) WITH ORDINALITY k(n, o)
                                           JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n ORDER BY k.o) AS src_cols,
        c.confrelid::regclass AS dst, ARRAY(SELECT a.attname::text FROM unnest(c.confkey) WITH ORDINALITY k(n, o)
@@ -200,157 +202,15 @@ INSERT INTO pg_temp.needles VALUES ('id', '987654321', true), ('card', '29876543
     ('name', 'Walkerquist', false), ('first name', 'Zebulon', false), ('e-mail', 'zebulon@walk.example', false);
 
 ------------------------------------------------------------------------------
--- The walk
+-- The walk (test/walk.sql): the patron-class role logs in as W
 ------------------------------------------------------------------------------
 
--- Every row of every relation, read as a role (a patron-class role logs in
--- as W), in a subtransaction rolled back; a relation the role may not read
--- is skipped (it reads nothing there).
-CREATE TABLE pg_temp.seen (who text, rel regclass, r jsonb);
-CREATE TABLE pg_temp.filtered (who text, rel regclass, col name, what text, n bigint);
-CREATE FUNCTION pg_temp.walk(who text) RETURNS void LANGUAGE plpgsql AS $$
-DECLARE
-    rels regclass[] := ARRAY(SELECT rel FROM pg_temp.walk_relations ORDER BY rel::text);
-    -- the filters, built here (the role reads none of these tables): per
-    -- relation, per column and needle
-    conds jsonb := (SELECT jsonb_object_agg(rel::text, l) FROM (
-                        SELECT r.rel, jsonb_agg(jsonb_build_array(a.attname, nd.what,
-                                   format(CASE WHEN nd.whole THEN 'x.%1$I::text = %2$L' ELSE 'strpos(x.%1$I::text, %2$L) > 0' END,
-                                          a.attname, nd.needle))) AS l
-                          FROM pg_temp.walk_relations r JOIN pg_attribute a ON a.attrelid = r.rel AND a.attnum > 0 AND NOT a.attisdropped
-                          CROSS JOIN pg_temp.needles nd
-                         WHERE NOT (nd.whole AND (r.rel, a.attname) IN (SELECT relation, id_column FROM pals_privacy.patron_binding))
-                         GROUP BY r.rel) x);
-    rel regclass;
-    cond jsonb;
-    rows jsonb := '{}';
-    counts jsonb := '[]';
-    got jsonb;
-    n bigint;
-BEGIN
-    DELETE FROM pg_temp.seen s WHERE s.who = walk.who;
-    DELETE FROM pg_temp.filtered f WHERE f.who = walk.who;
-    BEGIN
-        IF who = 'opac' THEN
-            EXECUTE 'SET LOCAL ROLE opac';
-            PERFORM pals_privacy.login('29876543220888', '4242');
-        ELSE
-            EXECUTE format('SET LOCAL ROLE %I', who);
-        END IF;
-        FOREACH rel IN ARRAY rels LOOP
-            BEGIN
-                EXECUTE format('SELECT coalesce(jsonb_agg(to_jsonb(x)), ''[]'') FROM %s x', rel) INTO got;
-                rows := rows || jsonb_build_object(rel::text, got);
-                -- one filter over every column and needle; drilled into only when it matches
-                EXECUTE format('SELECT count(*) FROM %s x WHERE %s', rel,
-                               (SELECT string_agg(e ->> 2, ' OR ') FROM jsonb_array_elements(conds -> rel::text) e))
-                    INTO n;
-                IF n > 0 THEN
-                    FOR cond IN SELECT e FROM jsonb_array_elements(conds -> rel::text) e LOOP
-                        EXECUTE format($f$SELECT count(*) FROM %s x WHERE %s$f$, rel, cond ->> 2) INTO n;
-                        IF n > 0 THEN
-                            counts := counts || jsonb_build_array(jsonb_build_array(rel::text, cond ->> 0, cond ->> 1, n));
-                        END IF;
-                    END LOOP;
-                END IF;
-            EXCEPTION WHEN insufficient_privilege THEN
-                NULL;
-            WHEN OTHERS THEN
-                -- refused: what the error says is read too
-                rows := rows || jsonb_build_object(rel::text, coalesce(rows -> rel::text, '[]')
-                                || jsonb_build_array(jsonb_build_object('error', SQLERRM)));
-            END;
-        END LOOP;
-        RAISE EXCEPTION 'pals_walk_rollback';
-    EXCEPTION WHEN OTHERS THEN
-        IF SQLERRM <> 'pals_walk_rollback' THEN
-            RAISE;
-        END IF;
-    END;
-    IF who = 'opac' THEN
-        PERFORM pals_privacy.logout();
-    END IF;
-    INSERT INTO pg_temp.seen SELECT who, k::regclass, e FROM jsonb_each(rows) j(k, v), jsonb_array_elements(j.v) e;
-    INSERT INTO pg_temp.filtered SELECT who, (c ->> 0)::regclass, c ->> 1, c ->> 2, (c ->> 3)::bigint FROM jsonb_array_elements(counts) c;
-END $$;
-
--- 1. the needles in what a role read (the patron table's own id column aside)
-CREATE FUNCTION pg_temp.needle_hits(who text) RETURNS text LANGUAGE sql AS $$
-    SELECT coalesce(string_agg(DISTINCT format('%s.%s (%s)', s.rel, e.key, nd.what), ', '), '')
-      FROM pg_temp.seen s, jsonb_each_text(s.r) e, pg_temp.needles nd
-     WHERE s.who = needle_hits.who
-       AND CASE WHEN nd.whole THEN e.value = nd.needle ELSE strpos(e.value, nd.needle) > 0 END
-       AND NOT (nd.what = 'id' AND (s.rel, e.key) IN (SELECT relation, id_column::text FROM pals_privacy.patron_binding))
-$$;
--- 2. the needles through a filter
-CREATE FUNCTION pg_temp.filter_hits(who text) RETURNS text LANGUAGE sql AS $$
-    SELECT coalesce(string_agg(DISTINCT format('%s.%s (%s)', f.rel, f.col, f.what), ', '), '')
-      FROM pg_temp.filtered f
-     WHERE f.who = filter_hits.who
-       AND NOT (f.what = 'id' AND (f.rel, f.col) IN (SELECT relation, id_column FROM pals_privacy.patron_binding))
-$$;
--- 3. a former borrower tied to an item: in one row, in two rows joined by a
--- foreign key, or in one text that names both
-CREATE FUNCTION pg_temp.ties(who text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE found text;
-BEGIN
-    CREATE TEMP TABLE v ON COMMIT DROP AS
-    SELECT row_number() OVER () AS rid, s.rel, s.r FROM pg_temp.seen s WHERE s.who = ties.who;
-    -- the rows on each side of each foreign key, with the key as one text
-    CREATE TEMP TABLE fk_rows ON COMMIT DROP AS
-    SELECT k.fk, 's'::text AS side, v.rid, (SELECT string_agg(v.r ->> c, '|' ORDER BY o) FROM unnest(k.src_cols) WITH ORDINALITY u(c, o)) AS key
-      FROM (SELECT row_number() OVER () AS fk, * FROM pg_temp.walk_fks) k JOIN v ON v.rel = k.src
-    UNION ALL
-    SELECT k.fk, 'd', v.rid, (SELECT string_agg(v.r ->> c, '|' ORDER BY o) FROM unnest(k.dst_cols) WITH ORDINALITY u(c, o))
-      FROM (SELECT row_number() OVER () AS fk, * FROM pg_temp.walk_fks) k JOIN v ON v.rel = k.dst;
-    DELETE FROM fk_rows WHERE key IS NULL;
-    -- the patrons and items each visible row names
-    CREATE TEMP TABLE named ON COMMIT DROP AS
-    SELECT v.rid, c.role, v.r ->> c.col AS val
-      FROM v JOIN pg_temp.walk_columns c ON c.rel = v.rel WHERE v.r ->> c.col IS NOT NULL;
-    ANALYZE v, fk_rows, named;
-    WITH one AS (
-        SELECT format('%s row', v.rel) AS how
-          FROM named p JOIN named i ON i.rid = p.rid AND i.role = 'i'
-          JOIN pg_temp.former f ON f.patron = p.val AND f.item = i.val
-          JOIN v ON v.rid = p.rid
-         WHERE p.role = 'p'
-    ), joined AS (
-        SELECT a.rid AS arid, b.rid AS brid
-          FROM fk_rows a JOIN fk_rows b ON b.fk = a.fk AND b.side = 'd' AND b.key = a.key
-         WHERE a.side = 's'
-    ), two AS (
-        SELECT format('%s JOIN %s', va.rel, vb.rel) AS how
-          FROM joined j
-          JOIN named p ON p.rid IN (j.arid, j.brid) AND p.role = 'p'
-          JOIN named i ON i.rid IN (j.arid, j.brid) AND i.role = 'i'
-          JOIN pg_temp.former f ON f.patron = p.val AND f.item = i.val
-          JOIN v va ON va.rid = j.arid JOIN v vb ON vb.rid = j.brid
-    ), said AS (
-        SELECT format('%s text', v.rel) AS how
-          FROM v, jsonb_each_text(v.r) e, pg_temp.former f
-         WHERE length(e.value) > 20 AND strpos(e.value, f.barcode) > 0 AND strpos(e.value, f.name) > 0
-    )
-    SELECT coalesce(string_agg(DISTINCT how, ', '), '') INTO found
-      FROM (SELECT how FROM one UNION SELECT how FROM two UNION SELECT how FROM said) x;
-    DROP TABLE v, fk_rows, named;
-    RETURN found;
-END $$;
-
--- After the sever Z is still a cardholder (staff read Z's name): the ties
--- are checked.  After the purge, everything.
-CREATE FUNCTION pg_temp.check_all(phase text) RETURNS SETOF text LANGUAGE plpgsql AS $$
-DECLARE who text;
-BEGIN
-    FOREACH who IN ARRAY ARRAY['branch_staff', 'report_user', 'collections_agency', 'consortium_auditor', 'statistician', 'opac'] LOOP
-        PERFORM pg_temp.walk(who);
-        IF phase = 'after purge' THEN
-            RETURN NEXT is(pg_temp.needle_hits(who), '', phase || ': ' || who || ' reads no id, card, name or e-mail of Z in any relation');
-            RETURN NEXT is(pg_temp.filter_hits(who), '', phase || ': ' || who || ' matches none of them with a filter on any column');
-        END IF;
-        RETURN NEXT is(pg_temp.ties(who), '', phase || ': ' || who || ' ties no former borrower to an item');
-    END LOOP;
-END $$;
+\i test/walk.sql
+INSERT INTO pg_temp.walk_logins VALUES ('opac', '29876543220888', '4242');
+INSERT INTO pg_temp.walk_check VALUES (
+    ARRAY['branch_staff', 'report_user', 'collections_agency', 'consortium_auditor', 'statistician', 'opac'],
+    'reads no id, card, name or e-mail of Z in any relation', 'matches none of them with a filter on any column',
+    'ties no former borrower to an item');
 
 \o
 \set ECHO all
