@@ -203,7 +203,17 @@ pals_redact_planner(Query *parse, const char *query_string, int cursorOptions,
 		query_tree_mutator(parse, redact_row_security_mutator, NULL, QTW_DONT_COPY_QUERY);
 	if (active)
 	{
-		redact_level(parse, &red);
+		ParamListInfo save_params = redact_set_bound_params(boundParams);
+
+		PG_TRY();
+		{
+			redact_level(parse, &red);
+		}
+		PG_FINALLY();
+		{
+			redact_set_bound_params(save_params);
+		}
+		PG_END_TRY();
 		if (red.class != PALS_CLASS_OPERATIONAL &&
 			query_tree_walker(parse, redact_calls_counter_walker, NULL, 0))
 			query_tree_mutator(parse, redact_counters_mutator, NULL, QTW_DONT_COPY_QUERY);

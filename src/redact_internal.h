@@ -126,6 +126,8 @@ typedef struct RteRules
 	List	  **shows;			/* [0..natts]: shown only where all hold */
 	int		   *nrules;			/* [0..natts]: masking rules on the column */
 	int		   *ndated;			/* [0..natts]: of them, closed times (mask_dated) */
+	int		   *nsevered;		/* [0..natts]: of them, read as severing writes (mask_severed) */
+	Expr	  **severed;		/* [0..natts]: what severing writes there (a Const) */
 	List	   *filters;		/* implicitly ANDed */
 } RteRules;
 
@@ -159,6 +161,7 @@ extern void redact_copies_init(void);
  * redact_rewrite.c
  * ---------------------------------------------------------------------- */
 extern void redact_level(Query *q, const Redaction *red);
+extern ParamListInfo redact_set_bound_params(ParamListInfo params);
 extern bool redact_calls_counter_walker(Node *node, void *context);
 extern Node *redact_counters_mutator(Node *node, void *context);
 extern bool redact_reads_statistics_walker(Node *node, void *context);

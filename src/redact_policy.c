@@ -477,7 +477,27 @@ mask_dated(RteRules *r, const char *column, Expr *show)
 		r->ndated[v->varattno]++;
 }
 
-/* What a masked column reads where it is not shown: NULL, or see mask_dated. */
+/*
+ * Mask a patron column of a loan the way severing cuts it: where it is
+ * masked, it reads what severing writes there (the placeholder patron of
+ * sever_with => 'patron:<id>', a Const), so that a row kept identified (an
+ * opted-in patron's history kept in place, a sever pending, history the
+ * backlog has not reached) reads as it will once severed, and a purge or a
+ * withdrawn opt-in that severs it changes nothing a class reads.  Only while
+ * every rule on the column is such a rule: another rule's NULL (a policy not
+ * acknowledged) hides the severed rows too.
+ */
+static void
+mask_severed(RteRules *r, const char *column, Expr *show, Expr *severed)
+{
+	AttrNumber	attno = column_var(r, column)->varattno;
+
+	mask(r, column, show);
+	r->nsevered[attno]++;
+	r->severed[attno] = severed;
+}
+
+/* What a masked column reads where it is not shown: NULL, or see mask_dated, mask_severed. */
 static Expr *
 masked_value(RteRules *r, AttrNumber a, Var *v)
 {
@@ -487,6 +507,8 @@ masked_value(RteRules *r, AttrNumber a, Var *v)
 	CaseExpr   *c;
 	Datum		never;
 
+	if (r->nsevered[a] > 0 && r->nsevered[a] == r->nrules[a])
+		return (Expr *) copyObject(r->severed[a]);
 	if (r->ndated[a] == 0 || r->ndated[a] != r->nrules[a])
 		return null;
 	never = v->vartype == DATEOID ? DateADTGetDatum(DATEVAL_NOBEGIN) : TimestampGetDatum(DT_NOBEGIN);
@@ -590,25 +612,33 @@ last_borrower_arm(RteRules *r, const LoanBinding *b)
 						-1);
 }
 
+/* The placeholder patron of sever_with => 'patron:<id>', as a value of column. */
+static Expr *
+loan_placeholder(RteRules *r, const LoanBinding *b, const char *column)
+{
+	Var		   *patron = column_var(r, column);
+	Oid			typinput,
+				typioparam;
+
+	getTypeInputInfo(patron->vartype, &typinput, &typioparam);
+	return (Expr *) makeConst(patron->vartype, patron->vartypmod, patron->varcollid,
+							  get_typlen(patron->vartype),
+							  OidInputFunctionCall(typinput, b->placeholder, typioparam,
+												   patron->vartypmod),
+							  false, get_typbyval(patron->vartype));
+}
+
 /* The column names nobody: NULL, or the placeholder of sever_with => 'patron:<id>'. */
 static Expr *
 loan_column_cut(RteRules *r, const LoanBinding *b, const char *column)
 {
 	Var		   *patron = column_var(r, column);
-	Oid			typinput,
-				typioparam;
-	Const	   *placeholder;
 
 	if (b->sever_with != SEVER_PLACEHOLDER)
 		return is_null((Expr *) patron, true);
-	getTypeInputInfo(patron->vartype, &typinput, &typioparam);
-	placeholder = makeConst(patron->vartype, patron->vartypmod, patron->varcollid,
-							get_typlen(patron->vartype),
-							OidInputFunctionCall(typinput, b->placeholder, typioparam,
-												 patron->vartypmod),
-							false, get_typbyval(patron->vartype));
 	return makeBoolExpr(OR_EXPR, list_make2(is_null((Expr *) patron, true),
-											equal_to((Expr *) copyObject(patron), (Expr *) placeholder)), -1);
+											equal_to((Expr *) copyObject(patron),
+													 loan_placeholder(r, b, column))), -1);
 }
 
 /*
@@ -968,12 +998,18 @@ build_rules(RteRules *r, const RelPolicy *p, const Redaction *red)
 
 		case PALS_CLASS_STAFF:
 			if (p->loan)
-			{
-				mask(r, p->loan->patron_column, loan_who_visible(r, p->loan, p->loan->patron_column));
-				for (int i = 0; i < p->loan->nmore; i++)
-					mask(r, p->loan->more_patron_columns[i],
-						 loan_who_visible(r, p->loan, p->loan->more_patron_columns[i]));
-			}
+				for (int i = 0; i <= p->loan->nmore; i++)
+				{
+					const char *column = i == 0 ? p->loan->patron_column
+						: p->loan->more_patron_columns[i - 1];
+
+					/* a hidden patron reads as severing writes it: see mask_severed */
+					if (p->loan->sever_with == SEVER_PLACEHOLDER)
+						mask_severed(r, column, loan_who_visible(r, p->loan, column),
+									 loan_placeholder(r, p->loan, column));
+					else
+						mask(r, column, loan_who_visible(r, p->loan, column));
+				}
 			if (p->loan && (p->loan->settled_column || p->loan->settled_when))
 				mask_settled(r, p->loan, loan_settled_visible(r, p->loan));
 			if (p->loan && p->loan->hide_columns != NIL)
@@ -1069,6 +1105,18 @@ build_rules(RteRules *r, const RelPolicy *p, const Redaction *red)
 				filter(r, none);
 			break;
 	}
+	/*
+	 * sever_with => 'delete': a row whose patron staff would not read (an
+	 * opted-in patron's history kept in place, a sever pending, history the
+	 * backlog has not reached) is one severing deletes.  The classes that
+	 * read other patrons' loans read no such row, as if it were severed
+	 * already, so that a purge or a withdrawn opt-in that deletes it removes
+	 * nothing they read.  A logged-in patron still reads their own.
+	 */
+	if (p->loan && p->loan->sever_with == SEVER_DELETE &&
+		(red->class == PALS_CLASS_STAFF || red->class == PALS_CLASS_COLLECTIONS ||
+		 red->class == PALS_CLASS_AUDITOR))
+		filter(r, loan_who_visible(r, p->loan, p->loan->patron_column));
 	if (red->class != PALS_CLASS_OPERATIONAL && red->class != PALS_CLASS_STATISTICS)
 	{
 		if (p->copy)
@@ -1193,6 +1241,8 @@ redact_rules_for(Oid relid, int rti, const RelPolicy *p, const Redaction *red)
 		r->shows = palloc0(sizeof(List *) * (r->natts + 1));
 		r->nrules = palloc0(sizeof(int) * (r->natts + 1));
 		r->ndated = palloc0(sizeof(int) * (r->natts + 1));
+		r->nsevered = palloc0(sizeof(int) * (r->natts + 1));
+		r->severed = palloc0(sizeof(Expr *) * (r->natts + 1));
 		build_rules(r, p, red);
 		mask_generated(r);
 		finish_masks(r);

@@ -255,6 +255,56 @@ outer_reference_walker(Node *node, void *context)
 	return expression_tree_walker(node, outer_reference_walker, context);
 }
 
+/*
+ * The parameters of the statement being planned (pals_redact_planner): a
+ * custom plan's values, which the planner may fold in as constants.
+ */
+static ParamListInfo bound_params = NULL;
+
+ParamListInfo
+redact_set_bound_params(ParamListInfo params)
+{
+	ParamListInfo old = bound_params;
+
+	bound_params = params;
+	return old;
+}
+
+/* Each mask in place of what it reads where it hides (its defresult). */
+static Node *
+hidden_reading_mutator(Node *node, void *context)
+{
+	if (node == NULL)
+		return NULL;
+	if (is_mask(node))
+		return copyObject((Node *) ((CaseExpr *) node)->defresult);
+	return expression_tree_mutator(node, hidden_reading_mutator, context);
+}
+
+/*
+ * Is condition c false (or NULL) wherever its masks hide, whatever the row?
+ * A mask that reads what severing writes (the placeholder patron, see
+ * mask_severed in redact_policy.c) is not NULL there: WHERE patron_id = 0
+ * (the placeholder) is true on every hidden row, and must be evaluated on
+ * the mask, never turned into <may see> AND patron_id = 0 (which would read
+ * the severed rows but not those kept identified).  patron_id = 42 is false
+ * there, decided now from the constants (and a custom plan's parameters).
+ */
+static bool
+false_where_hidden(Node *c)
+{
+	PlannerGlobal *glob = makeNode(PlannerGlobal);
+	PlannerInfo *root = makeNode(PlannerInfo);
+	Node	   *v;
+
+	glob->boundParams = bound_params;
+	root->glob = glob;
+	root->query_level = 1;
+	v = eval_const_expressions(root, hidden_reading_mutator(copyObject(c), NULL));
+	return v != NULL && IsA(v, Const) &&
+		(((Const *) v)->constisnull || !DatumGetBool(((Const *) v)->constvalue));
+}
+
 /* Is a condition mask(x) op y with a strict, leakproof operator? */
 static bool
 unmaskable(Node *c)
@@ -262,6 +312,7 @@ unmaskable(Node *c)
 	List	   *args;
 	Oid			fn;
 	ListCell   *la;
+	bool		severed = false;
 
 	if (IsA(c, OpExpr) && list_length(((OpExpr *) c)->args) == 2)
 	{
@@ -279,19 +330,24 @@ unmaskable(Node *c)
 		return false;
 	/*
 	 * each side is a mask itself or has none inside, and a mask reads NULL
-	 * where it hides (not a closed time's '-infinity', mask_dated)
+	 * where it hides (not a closed time's '-infinity', mask_dated), or a
+	 * constant (the placeholder patron, mask_severed) on which the
+	 * condition is false
 	 */
 	foreach(la, args)
 	{
 		Node	   *arg = lfirst(la);
+		Node	   *hidden = is_mask(arg) ? (Node *) ((CaseExpr *) arg)->defresult : NULL;
 
-		if (is_mask(arg) ? !is_null_const((Node *) ((CaseExpr *) arg)->defresult)
+		if (is_mask(arg) ? !is_null_const(hidden) && !IsA(hidden, Const)
 			: contains_mask_walker(arg, NULL))
 			return false;
+		if (hidden != NULL && !is_null_const(hidden))
+			severed = true;
 	}
 	return contains_mask_walker(c, NULL) && get_func_leakproof(fn) && func_strict(fn) &&
 		!contain_volatile_functions(c) && !checkExprHasSubLink(c) &&
-		!outer_reference_walker(c, NULL);
+		!outer_reference_walker(c, NULL) && (!severed || false_where_hidden(c));
 }
 
 /* The relations on the nullable side of an outer join. */
@@ -1182,7 +1238,8 @@ pals_masked_column(Node *node, Index *varno, AttrNumber *attno)
 	if (!is_mask(node))
 		return false;
 	c = (CaseExpr *) node;
-	if (list_length(c->args) != 1 || !is_null_const((Node *) c->defresult))
+	/* NULL where it hides, or the placeholder patron (a Const: mask_severed) */
+	if (list_length(c->args) != 1 || (c->defresult != NULL && !IsA(c->defresult, Const)))
 		return false;
 	shown = (Node *) ((CaseWhen *) linitial(c->args))->result;
 	if (shown == NULL || !IsA(shown, Var) || ((Var *) shown)->varlevelsup != 0 || ((Var *) shown)->varattno <= 0)
