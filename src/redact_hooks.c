@@ -184,6 +184,26 @@ add_plan_dependencies(PlannedStmt *result)
 			result->relationOids = lappend_oid(result->relationOids, config[i]);
 }
 
+/*
+ * The rewrite, knowing a custom plan's parameter values (see
+ * false_where_hidden in redact_rewrite.c).
+ */
+static void
+redact_with_params(Query *parse, const Redaction *red, ParamListInfo params)
+{
+	ParamListInfo save = redact_set_bound_params(params);
+
+	PG_TRY();
+	{
+		redact_level(parse, red);
+	}
+	PG_FINALLY();
+	{
+		redact_set_bound_params(save);
+	}
+	PG_END_TRY();
+}
+
 PlannedStmt *
 pals_redact_planner(Query *parse, const char *query_string, int cursorOptions,
 					ParamListInfo boundParams, planner_hook_type next)
@@ -203,17 +223,7 @@ pals_redact_planner(Query *parse, const char *query_string, int cursorOptions,
 		query_tree_mutator(parse, redact_row_security_mutator, NULL, QTW_DONT_COPY_QUERY);
 	if (active)
 	{
-		ParamListInfo save_params = redact_set_bound_params(boundParams);
-
-		PG_TRY();
-		{
-			redact_level(parse, &red);
-		}
-		PG_FINALLY();
-		{
-			redact_set_bound_params(save_params);
-		}
-		PG_END_TRY();
+		redact_with_params(parse, &red, boundParams);
 		if (red.class != PALS_CLASS_OPERATIONAL &&
 			query_tree_walker(parse, redact_calls_counter_walker, NULL, 0))
 			query_tree_mutator(parse, redact_counters_mutator, NULL, QTW_DONT_COPY_QUERY);

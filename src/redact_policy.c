@@ -1106,17 +1106,25 @@ build_rules(RteRules *r, const RelPolicy *p, const Redaction *red)
 			break;
 	}
 	/*
-	 * sever_with => 'delete': a row whose patron staff would not read (an
+	 * sever_with => 'delete': a closed row whose patron staff do not read (an
 	 * opted-in patron's history kept in place, a sever pending, history the
-	 * backlog has not reached) is one severing deletes.  The classes that
-	 * read other patrons' loans read no such row, as if it were severed
-	 * already, so that a purge or a withdrawn opt-in that deletes it removes
-	 * nothing they read.  A logged-in patron still reads their own.
+	 * backlog has not reached) is one severing deletes.  Staff read no such
+	 * row, as if it were severed already, so that a purge or a withdrawn
+	 * opt-in that deletes it removes nothing they read but rows they read as
+	 * that patron's (the current account, the item's last borrower).
+	 * Collections and auditors read no loan's patron, so any closed row a
+	 * purge deletes (a last borrower's, an unsettled one's) would be one they
+	 * could not have told was that patron's: they read the open rows only,
+	 * which a purge never takes (a patron with an open row is kept).  A
+	 * logged-in patron still reads their own history.
 	 */
-	if (p->loan && p->loan->sever_with == SEVER_DELETE &&
-		(red->class == PALS_CLASS_STAFF || red->class == PALS_CLASS_COLLECTIONS ||
-		 red->class == PALS_CLASS_AUDITOR))
-		filter(r, loan_who_visible(r, p->loan, p->loan->patron_column));
+	if (p->loan && p->loan->sever_with == SEVER_DELETE)
+	{
+		if (red->class == PALS_CLASS_STAFF)
+			filter(r, loan_who_visible(r, p->loan, p->loan->patron_column));
+		else if (red->class == PALS_CLASS_COLLECTIONS || red->class == PALS_CLASS_AUDITOR)
+			filter(r, linitial(loan_current(r, p->loan)));	/* open */
+	}
 	if (red->class != PALS_CLASS_OPERATIONAL && red->class != PALS_CLASS_STATISTICS)
 	{
 		if (p->copy)
