@@ -30,7 +30,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pals_privacy;
 \set VERBOSITY terse
 
-SELECT plan(48);
+SELECT plan(50);
 
 CREATE SCHEMA sr;
 CREATE TABLE sr.patrons (id bigint PRIMARY KEY, name text NOT NULL, expires date NOT NULL DEFAULT 'infinity',
@@ -266,6 +266,12 @@ SELECT ok(EXISTS (SELECT 1 FROM (SELECT pg_temp.plan_lines('SELECT id FROM sr.lo
           'staff, placeholder: WHERE patron_id = 3 is an index condition');
 SELECT ok(NOT EXISTS (SELECT 1 FROM (SELECT pg_temp.plan_lines('SELECT id FROM sr.loans_ph WHERE patron_id = 0')) p (l) WHERE l LIKE '%Index Cond%'),
           'staff, placeholder: WHERE patron_id = 0 (the placeholder) is no index condition: it is read on the mask');
+PREPARE sr_by_patron(bigint) AS SELECT id FROM sr.loans_ph WHERE patron_id = $1;
+SELECT ok(EXISTS (SELECT 1 FROM (SELECT pg_temp.plan_lines('EXECUTE sr_by_patron(3)')) p (l) WHERE l LIKE '%Index Cond: (patron_id = ''3''::bigint)%'),
+          'staff, placeholder: a prepared statement''s custom plan for patron 3 uses the index (the parameter''s value is known)');
+SELECT ok(NOT EXISTS (SELECT 1 FROM (SELECT pg_temp.plan_lines('EXECUTE sr_by_patron(0)')) p (l) WHERE l LIKE '%Index Cond%'),
+          'staff, placeholder: ... and for the placeholder it reads the mask');
+DEALLOCATE sr_by_patron;
 RESET enable_seqscan;
 RESET ROLE;
 
