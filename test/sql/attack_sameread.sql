@@ -30,7 +30,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pals_privacy;
 \set VERBOSITY terse
 
-SELECT plan(50);
+SELECT plan(62);
 
 CREATE SCHEMA sr;
 CREATE TABLE sr.patrons (id bigint PRIMARY KEY, name text NOT NULL, expires date NOT NULL DEFAULT 'infinity',
@@ -47,6 +47,9 @@ ALTER TABLE sr.loans_null ALTER patron_id DROP NOT NULL, ALTER requestor DROP NO
 CREATE TABLE sr.loans_del (LIKE sr.loans_null);
 ALTER TABLE sr.loans_del ALTER patron_id SET NOT NULL,
     ADD PRIMARY KEY (id), ADD FOREIGN KEY (patron_id) REFERENCES sr.patrons, ADD FOREIGN KEY (requestor) REFERENCES sr.patrons;
+-- a copy of the placeholder loans' identity (bind_copy), re-pointed with them; a generated column
+CREATE TABLE sr.notices (id int PRIMARY KEY, loan_id int NOT NULL, patron_id bigint NOT NULL REFERENCES sr.patrons, body text);
+ALTER TABLE sr.loans_ph ADD COLUMN who text GENERATED ALWAYS AS ('patron ' || patron_id) STORED;
 CREATE INDEX ON sr.loans_ph (patron_id);
 CREATE INDEX ON sr.loans_null (patron_id);
 CREATE INDEX ON sr.loans_del (patron_id);
@@ -56,6 +59,7 @@ SELECT pals_privacy.bind_patrons('sr.patrons', 'id', 'expires', keep_history_col
 SELECT pals_privacy.bind_loans(t, 'patron_id', 'item_id', '{returned}', settled_column => 'paid', sever_with => s,
                                history_mode => 'in_place', more_patron_columns => '{requestor}', hide_columns => '{checked_out}')
   FROM (VALUES ('sr.loans_ph'::regclass, 'patron:0'), ('sr.loans_null', 'null'), ('sr.loans_del', 'delete')) b (t, s);
+SELECT pals_privacy.bind_copy('sr.notices', 'sr.loans_ph', key_column => 'loan_id', patron_column => 'patron_id', sever_with => 'patron:0');
 \o
 
 CREATE ROLE regress_sr_ils;
@@ -99,8 +103,10 @@ BEGIN
 END $$;
 SET ROLE regress_sr_ils;
 SELECT pg_temp.circulate('sr.loans_ph'), pg_temp.circulate('sr.loans_null'), pg_temp.circulate('sr.loans_del');
+-- a notice about every loan, naming its patron (the placeholder for those severed already)
+INSERT INTO sr.notices SELECT id, id, patron_id, 'item ' || item_id || ' is due' FROM sr.loans_ph;
 RESET ROLE;
-ANALYZE sr.patrons, sr.loans_ph, sr.loans_null, sr.loans_del;
+ANALYZE sr.patrons, sr.loans_ph, sr.loans_null, sr.loans_del, sr.notices;
 
 -- ground truth: each relation keeps patron 1's rows identified, has severed rows, and patron 6 is a last borrower
 SELECT is((SELECT string_agg(format('%s:%s kept, %s severed', t, kept, severed), '; ' ORDER BY t)
@@ -129,7 +135,7 @@ BEGIN
         FOREACH rel IN ARRAY ARRAY['sr.loans_ph', 'sr.loans_null', 'sr.loans_del'] LOOP
             FOREACH q IN ARRAY ARRAY[
                 -- the rows whole, their system columns, each patron column joined to the patron table
-                'SELECT ''row '' || l.id AS k, jsonb_build_object(''whole'', to_jsonb(l), ''patron'', l.patron_id, ''requestor'', l.requestor,
+                'SELECT ''row '' || l.id AS k, jsonb_build_object(''whole'', to_jsonb(l) - ''who'', ''patron'', l.patron_id, ''requestor'', l.requestor,
                         ''null'', l.patron_id IS NULL, ''not_ph'', l.patron_id IS DISTINCT FROM 0, ''req_null'', l.requestor IS NULL,
                         ''xmin'', l.xmin, ''ctid'', l.ctid, ''tableoid'', l.tableoid::regclass, ''name'', p.name, ''req_name'', q.name) AS v
                    FROM %1$s l LEFT JOIN sr.patrons p ON p.id = l.patron_id LEFT JOIN sr.patrons q ON q.id = l.requestor',
@@ -159,6 +165,19 @@ BEGIN
             got := got || jsonb_build_array(jsonb_build_array(rel, 'param placeholder', to_jsonb(r)));
             EXECUTE format('SELECT to_jsonb(array_agg(id ORDER BY id)) FROM %s WHERE patron_id = $1', rel) USING 1 INTO r;
             got := got || jsonb_build_array(jsonb_build_array(rel, 'param 1', to_jsonb(r)));
+        END LOOP;
+        -- the copy: its rows whole, joined to the patron table, counts by patron, the placeholder
+        FOREACH q IN ARRAY ARRAY[
+            'SELECT ''row '' || n.id AS k, jsonb_build_object(''whole'', to_jsonb(n), ''patron'', n.patron_id, ''name'', p.name,
+                    ''null'', n.patron_id IS NULL, ''not_ph'', n.patron_id IS DISTINCT FROM 0, ''xmin'', n.xmin, ''ctid'', n.ctid) AS v
+               FROM sr.notices n LEFT JOIN sr.patrons p ON p.id = n.patron_id',
+            'SELECT ''by patron '' || coalesce(patron_id::text, ''-'') AS k, jsonb_build_object(''n'', count(*)) AS v FROM sr.notices GROUP BY patron_id',
+            'SELECT ''where placeholder'' AS k, to_jsonb(array_agg(id ORDER BY id)) AS v FROM sr.notices WHERE patron_id = 0',
+            'SELECT ''joined '' || p.name AS k, jsonb_build_object(''n'', count(*)) AS v FROM sr.notices n JOIN sr.patrons p ON p.id = n.patron_id GROUP BY p.name']
+        LOOP
+            FOR r IN EXECUTE q LOOP
+                got := got || jsonb_build_array(jsonb_build_array('sr.notices', r.k, r.v));
+            END LOOP;
         END LOOP;
         RAISE EXCEPTION 'pals_sameread_rollback';
     EXCEPTION WHEN raise_exception THEN
@@ -192,6 +211,12 @@ SELECT is((SELECT count(*) FROM pg_temp.reads WHERE at = 'start' AND who = 'regr
               AND v ->> 'patron' = '0' AND v ->> 'requestor' = '0'), 17::bigint,
           'staff, placeholder: the ten kept rows (patrons 1, 2, 6) read the placeholder patron and requestor, as the seven severed ones do');
 
+-- what still reads differently (docs/redaction.md): a generated column computed from the patron
+SET ROLE regress_sr_staff;
+SELECT is((SELECT string_agg(id || ':' || coalesce(who, '-'), ' ' ORDER BY id) FROM sr.loans_ph WHERE id IN (2, 16)), '2:patron 0 16:-',
+          'known limitation: staff read a generated column of the patron NULL on a kept row, computed from the placeholder on a severed one');
+RESET ROLE;
+
 -- 1. a staff account sets patron 1's expiry; the purge (the worker, here the superuser) follows
 SET ROLE regress_sr_staff;
 UPDATE sr.patrons SET expires = '2000-01-01' WHERE id = 1;
@@ -205,9 +230,9 @@ SELECT is((SELECT count(*) FROM (SELECT patron_id FROM sr.loans_ph UNION ALL SEL
           'control: no row names patron 1 any more');
 SELECT pg_temp.read_everyone('purged 1');
 SELECT isnt(pg_temp.differ('start', 'purged 1', 'regress_sr_ils', r), '', 'control: the ILS reads the purge of patron 1 in ' || r)
-  FROM unnest(ARRAY['sr.loans_ph', 'sr.loans_null', 'sr.loans_del']) r;
+  FROM unnest(ARRAY['sr.loans_ph', 'sr.loans_null', 'sr.loans_del', 'sr.notices']) r;
 SELECT is(pg_temp.differ('start', 'purged 1', w, r), '', w || ': every read of ' || r || ' the same before and after the purge of patron 1')
-  FROM unnest(ARRAY['regress_sr_staff', 'regress_sr_aud', 'regress_sr_coll']) w, unnest(ARRAY['sr.loans_ph', 'sr.loans_null', 'sr.loans_del']) r;
+  FROM unnest(ARRAY['regress_sr_staff', 'regress_sr_aud', 'regress_sr_coll']) w, unnest(ARRAY['sr.loans_ph', 'sr.loans_null', 'sr.loans_del', 'sr.notices']) r;
 
 -- 2. patron 6: the rows staff read as theirs change, no other
 SET ROLE regress_sr_staff;
@@ -219,12 +244,12 @@ CALL pals_privacy.purge_expired() \gset
 \o
 SELECT is((:'result'::jsonb ->> 'purged'), '1', 'the purge took patron 6');
 SELECT isnt(pg_temp.differ('before 6', 'purged 6', 'regress_sr_staff', r), '', 'control: staff read the change of patron 6''s visible rows in ' || r)
-  FROM (SELECT pg_temp.read_everyone('purged 6')) x, unnest(ARRAY['sr.loans_ph', 'sr.loans_null', 'sr.loans_del']) r;
+  FROM (SELECT pg_temp.read_everyone('purged 6')) x, unnest(ARRAY['sr.loans_ph', 'sr.loans_null', 'sr.loans_del', 'sr.notices']) r;
 SELECT is(pg_temp.differ_unexplained('before 6', 'purged 6', 'regress_sr_staff', r, 6), '',
           'staff: of ' || r || ', only rows read as patron 6''s read differently after their purge')
-  FROM unnest(ARRAY['sr.loans_ph', 'sr.loans_null', 'sr.loans_del']) r;
+  FROM unnest(ARRAY['sr.loans_ph', 'sr.loans_null', 'sr.loans_del', 'sr.notices']) r;
 SELECT is(pg_temp.differ('before 6', 'purged 6', w, r), '', w || ': every read of ' || r || ' the same before and after the purge of patron 6')
-  FROM unnest(ARRAY['regress_sr_aud', 'regress_sr_coll']) w, unnest(ARRAY['sr.loans_ph', 'sr.loans_null', 'sr.loans_del']) r;
+  FROM unnest(ARRAY['regress_sr_aud', 'regress_sr_coll']) w, unnest(ARRAY['sr.loans_ph', 'sr.loans_null', 'sr.loans_del', 'sr.notices']) r;
 
 -- 3. patron 2 withdraws the opt-in (at the ILS): the kept rows are severed at once
 SET ROLE regress_sr_ils;
@@ -235,7 +260,7 @@ SELECT is((SELECT count(*) FROM (SELECT patron_id FROM sr.loans_ph UNION ALL SEL
           'control: the withdrawal severed patron 2''s kept rows');
 SELECT pg_temp.read_everyone('withdrawn 2');
 SELECT is(pg_temp.differ('purged 6', 'withdrawn 2', w, r), '', w || ': every read of ' || r || ' the same before and after patron 2 withdrew')
-  FROM unnest(ARRAY['regress_sr_staff', 'regress_sr_aud', 'regress_sr_coll']) w, unnest(ARRAY['sr.loans_ph', 'sr.loans_null', 'sr.loans_del']) r;
+  FROM unnest(ARRAY['regress_sr_staff', 'regress_sr_aud', 'regress_sr_coll']) w, unnest(ARRAY['sr.loans_ph', 'sr.loans_null', 'sr.loans_del', 'sr.notices']) r;
 
 -- what each class reads on each relation now (the rule, spelled out)
 SELECT is((SELECT string_agg(k || '=' || v::text, ' ' ORDER BY k) FROM pg_temp.reads
