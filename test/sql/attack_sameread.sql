@@ -12,7 +12,10 @@
 --     not read, collections and auditors (who read no loan's patron) only
 --     the open rows, which no purge takes.
 -- Three loan relations, one per strategy, the same history in each: patrons
--- 1, 2 and 6 opted in (history in place), 3 and 4 not, 5 has open loans.
+-- 1, 2 and 6 opted in (history in place), 3 and 4 not, 5 has open loans;
+-- a copy of the placeholder loans (bind_copy, 'patron:0': a notice per
+-- loan), which reads a hidden source and a severed one alike.  A generated
+-- column computed from the patron still does not (tested as such).
 -- Each class reads every relation in many shapes (the rows whole, system
 -- columns, joins to the patron table on each patron column, IS NULL,
 -- IS DISTINCT FROM, GROUP BY, counts, WHERE on the placeholder as a
