@@ -304,7 +304,7 @@ RESET enable_seqscan;
 RESET ROLE;
 
 DO $$ BEGIN
-    PERFORM pals_privacy.unbind('sr.notices');
+    PERFORM pals_privacy.unbind_copy('sr.notices');
     PERFORM pals_privacy.unbind('sr.loans_ph');
     PERFORM pals_privacy.unbind('sr.loans_null');
     PERFORM pals_privacy.unbind('sr.loans_del');
