@@ -24,6 +24,7 @@
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
+#include "parser/parse_coerce.h"
 #include "parser/parse_func.h"
 #include "rewrite/rewriteManip.h"
 #include "rewrite/rowsecurity.h"
@@ -529,6 +530,12 @@ masked_value(RteRules *r, AttrNumber a, Var *v)
 	c->defresult = null;
 	c->location = -1;
 	return (Expr *) c;
+}
+
+static bool
+is_pals_mask(Expr *e)
+{
+	return e != NULL && IsA(e, CaseExpr) && ((CaseExpr *) e)->location == PALS_MASK_LOCATION;
 }
 
 /* Turn the rules of each column into its replacement expression. */
@@ -1137,9 +1144,10 @@ build_rules(RteRules *r, const RelPolicy *p, const Redaction *red)
 /*
  * A generated column computed from a masked one ('patron ' || patron_id, a
  * search vector of a notice's text) is that value again: it is masked under
- * every rule of every column its expression reads, so it reads NULL
- * wherever one of them would (and a write reaches a row only where the
- * class reads it whole, the generated column included).
+ * every rule of every column its expression reads, so it is hidden wherever
+ * one of them is (and a write reaches a row only where the class reads it
+ * whole, the generated column included); where hidden, it reads as
+ * computed from the masked values (finish_generated).
  */
 static void
 mask_generated(RteRules *r)
@@ -1167,6 +1175,59 @@ mask_generated(RteRules *r)
 				r->hidden[g] = true;
 			r->shows[g] = list_concat(r->shows[g], copyObject(r->shows[a]));
 		}
+	}
+	relation_close(rel, AccessShareLock);
+}
+
+/* Each Var of a masked column (of range table index 1) in place of its mask. */
+static Node *
+read_masked_mutator(Node *node, RteRules *r)
+{
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, Var) && ((Var *) node)->varno == 1 && ((Var *) node)->varlevelsup == 0 &&
+		((Var *) node)->varattno >= 1 && ((Var *) node)->varattno <= r->natts &&
+		r->masks[((Var *) node)->varattno] != NULL)
+		return copyObject((Node *) r->masks[((Var *) node)->varattno]);
+	return expression_tree_mutator(node, read_masked_mutator, r);
+}
+
+/*
+ * Where a generated column is masked, it reads as computed from what the
+ * class reads of the columns it is computed from ('patron ' || patron_id
+ * reads 'patron 0' where the patron reads as the placeholder, as a severed
+ * row stores it), not NULL: so a row kept identified and a severed one read
+ * alike here too (see mask_severed).  Its expression is immutable and sees
+ * only masked values.
+ */
+static void
+finish_generated(RteRules *r)
+{
+	Relation	rel = relation_open(r->relid, AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+
+	for (int i = 0; desc->constr != NULL && i < desc->constr->num_defval; i++)
+	{
+		AttrDefault *def = &desc->constr->defval[i];
+		AttrNumber	g = def->adnum;
+		Var		   *v;
+		Expr	   *computed;
+
+		if (g < 1 || g > r->natts || TupleDescAttr(desc, g - 1)->attgenerated == '\0' ||
+			r->masks[g] == NULL)
+			continue;
+		v = makeVar(1, g, TupleDescAttr(desc, g - 1)->atttypid, TupleDescAttr(desc, g - 1)->atttypmod,
+					TupleDescAttr(desc, g - 1)->attcollation, 0);
+		computed = (Expr *) read_masked_mutator(stringToNode(def->adbin), r);
+		computed = (Expr *) coerce_to_target_type(NULL, (Node *) computed, exprType((Node *) computed),
+												  v->vartype, v->vartypmod, COERCION_ASSIGNMENT,
+												  COERCE_IMPLICIT_CAST, -1);
+		if (computed == NULL)
+			continue;			/* cannot happen: the column stores it; NULL stays */
+		if (is_pals_mask(r->masks[g]))
+			((CaseExpr *) r->masks[g])->defresult = computed;
+		else
+			r->masks[g] = computed;
 	}
 	relation_close(rel, AccessShareLock);
 }
@@ -1254,6 +1315,7 @@ redact_rules_for(Oid relid, int rti, const RelPolicy *p, const Redaction *red)
 		build_rules(r, p, red);
 		mask_generated(r);
 		finish_masks(r);
+		finish_generated(r);
 		t = palloc0(sizeof(RuleTemplate));
 		t->relid = relid;
 		t->class = red->class;
