@@ -44,8 +44,12 @@
 
 #include "postgres.h"
 #include "compat.h"
+#include "access/skey.h"
+#include "executor/tuptable.h"
 #include "nodes/pg_list.h"
 #include "nodes/primnodes.h"
+#include "utils/relcache.h"
+#include "utils/snapshot.h"
 
 #define PALS_MAX_CLOSED 8
 #define PALS_MAX_MORE_PATRONS 8	/* loan_binding.more_patron_columns */
@@ -232,6 +236,9 @@ extern void pals_inheritance_parents(Oid relid, List **out);
 extern void pals_ancestors(Oid relid, List **out);
 extern double pals_reltuples(Oid relid);
 extern AttrNumber pals_bound_attnum(Oid relid, const char *column);
+extern bool pals_index_fetch(Relation rel, Relation index, Snapshot snap, ScanKey keys, int nkeys,
+							 TupleTableSlot *slot);
+extern bool pals_index_has(Relation rel, Relation index, Snapshot snap, ScanKey keys, int nkeys);
 extern Var *pals_bound_var(Oid relid, const char *column, Index varno, Index levelsup);
 extern void pals_retire_context(MemoryContext cxt);
 
