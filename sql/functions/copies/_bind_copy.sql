@@ -34,9 +34,9 @@ BEGIN
     IF NOT FOUND THEN
         -- a copy of a copy (a rendered notice keyed by its event, the event a
         -- copy of the loan): it follows its source copy, which follows its own
-        chain := EXISTS (SELECT FROM @extschema@.copy_binding x WHERE x.relation = source);
+        chain := EXISTS (SELECT FROM @extschema@.copy_binding x WHERE x.relation = _bind_copy.source);
         IF NOT chain THEN
-            RAISE EXCEPTION '%: the source "%" is not bound with bind_loans or bind_copy', fn, source
+            RAISE EXCEPTION '%: the source "%" is not bound with bind_loans or bind_copy', fn, _bind_copy.source
                 USING ERRCODE = 'object_not_in_prerequisite_state',
                       HINT = 'Bind the source first; a copy follows the severing of its source.';
         END IF;
@@ -51,9 +51,9 @@ BEGIN
         IF FOUND THEN
             RAISE EXCEPTION '%: "%" would follow itself through "%"', fn, relation, loop_via
                 USING ERRCODE = 'invalid_recursion',
-                      DETAIL = format('"%s" is bound as a copy of "%s"%s: the copies would form a cycle.', source,
+                      DETAIL = format('"%s" is bound as a copy of "%s"%s: the copies would form a cycle.', _bind_copy.source,
                                       (SELECT x.source FROM @extschema@.copy_binding x WHERE x.relation = _bind_copy.source),
-                                      CASE WHEN loop_via = source THEN '' ELSE ', which follows "' || relation || '"' END),
+                                      CASE WHEN loop_via = _bind_copy.source THEN '' ELSE ', which follows "' || _bind_copy.relation || '"' END),
                       HINT = 'A copy of a copy follows a copy that leads back to a loan binding: bind it to a copy that does not follow it.';
         END IF;
     END IF;
@@ -217,7 +217,7 @@ BEGIN
        AND (chain OR EXISTS (SELECT FROM @extschema@._copy_sources(c) s JOIN @extschema@.copy_binding x ON x.relation = s.source)) THEN
         RAISE EXCEPTION '%: a copy of a copy has one source', fn
             USING ERRCODE = 'feature_not_supported',
-                  DETAIL = format('"%s" would follow "%s" and "%s"; a copy with several sources follows loan bindings only.', relation, c.source, source),
+                  DETAIL = format('"%s" would follow "%s" and "%s"; a copy with several sources follows loan bindings only.', _bind_copy.relation, c.source, _bind_copy.source),
                   HINT = 'Bind the copy to one copy, or to the loan bindings only.';
     END IF;
     IF FOUND AND c.source <> _bind_copy.source THEN
