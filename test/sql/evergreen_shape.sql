@@ -230,7 +230,7 @@ SELECT is(pg_temp.x('postgres', $q$DO $d$ BEGIN
           'Evergreen''s purge takes (src_usr, dest_usr): refused, so the DBA wraps it (actor.pals_purge_usr)');
 SELECT is(pg_temp.x('postgres', $$SELECT pals_privacy.bind_copy('money.billing', 'action.circulation', 'xact', sever_with => 'delete',
                                     more_sources => '{money.billable_xact}')$$),
-          '55000 bind_copy: the source "money.billable_xact" is not bound with bind_loans',
+          '55000 bind_copy: the source "money.billable_xact" is not bound with bind_loans or bind_copy',
           'a copy''s other sources must be loan bindings: not the unbound parent');
 SELECT is(pals_privacy.class_of('regress_eg_loader'), 'operational', 'the ILS''s loader (it does not own the tables) is operational');
 -- the rendered notices are keyed by their event (event.template_output = event_output.id), which
