@@ -151,11 +151,12 @@ typedef enum CopyStrategy
 typedef struct CopyBinding
 {
 	Oid			relid;			/* the copy */
-	Oid			source;			/* a loan binding's relation */
+	Oid			source;			/* a loan binding's relation, or another copy's */
 	List	   *key_columns;	/* of char *: in the copy, the source row's key */
 	List	   *source_keys;	/* of char *: in the source, a unique key, column for column */
 	char	   *patron_column;	/* in the copy, or NULL */
 	CopyStrategy sever_with;
+	char	   *placeholder;	/* COPY_SEVER_PLACEHOLDER: the placeholder patron's id, else NULL */
 	List	   *hide_columns;	/* of char *: hidden with the link (a time equal to the source's) */
 	char	   *current_when;	/* condition: the row is the current account (a fine owed), or NULL */
 	List	   *more_sources;	/* of Oid: further sources (bind_copy once per source), or NIL */

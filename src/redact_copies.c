@@ -44,6 +44,16 @@
  *     once, read unredacted (copy_source_visible), so a decoy in the other
  *     source, or a move half done, reads as a hidden source.
  *
+ *     A copy of a copy (bind_copy with a copy as its source: Evergreen's
+ *     rendered notice keyed by its event, the event a copy of the
+ *     circulation) follows its source copy the same way: the subquery reads
+ *     the source copy as the class reads it (its own rule is in its masks
+ *     and row filter) and asks that its row still carries what severing it
+ *     takes (copy_source_state: its patron, its link; for 'delete' the row
+ *     itself).  A 'keep' copy masks only hide_columns, so its own rule is
+ *     put into the subquery instead.  The chain is built recursively, one
+ *     subquery per copy up to the loan; bind_copy refuses a cycle.
+ *
  *     A copy row whose source row was deleted or severed stays severed for
  *     good.  Severing does that for the rows it changes (they lose their
  *     patron or link); the rows a trigger of the ILS kept from it (pending)
@@ -88,6 +98,7 @@
 #include "parser/parsetree.h"
 #include "access/tupmacs.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "parser/parse_func.h"
 #include "common/hashfn.h"
 #include "utils/lsyscache.h"
@@ -294,11 +305,63 @@ sublink(SubLinkType type, Query *sub)
  * source holds a row with the key at all, read unredacted (for the rule
  * across several sources); NULL where the source holds nothing we can read.
  */
+static Expr *copy_rule(const CopyBinding *c, Oid relid, Index rti, const Redaction *red);
+
+/* The copy binding of a relation that is a copy's source (a copy of a copy), or NULL. */
+static const CopyBinding *
+source_copy(Oid source)
+{
+	ListCell   *lc;
+
+	foreach(lc, pals_registry()->copies)
+		if (((const CopyBinding *) lfirst(lc))->relid == source)
+			return lfirst(lc);
+	return NULL;
+}
+
+/*
+ * What a row of a source that is itself a copy (alias rti 1 of the
+ * subquery) still carries, where the class reads it: its patron ('null',
+ * 'patron:<id>'), its link ('unlink'); nothing for 'delete' (a row the
+ * class may not read is filtered) and 'keep' (see source_visible).
+ */
+static List *
+copy_source_state(const CopyBinding *m, ParseState *pstate)
+{
+	List	   *more = NIL;
+	ListCell   *lc;
+
+	switch (m->sever_with)
+	{
+		case COPY_SEVER_NULL:
+		case COPY_SEVER_PLACEHOLDER:
+			if (m->patron_column == NULL)
+				return list_make1(makeBoolConst(false, false));
+			more = list_make1(not_null((Expr *) pals_bound_var(m->relid, m->patron_column, 1, 0)));
+			if (m->placeholder != NULL)
+				more = lappend(more, make_op(pstate, list_make1(makeString("<>")),
+											 (Node *) pals_bound_var(m->relid, m->patron_column, 1, 0),
+											 (Node *) makeConst(UNKNOWNOID, -1, InvalidOid, -2,
+																CStringGetDatum(pstrdup(m->placeholder)),
+																false, false), NULL, -1));
+			break;
+		case COPY_SEVER_UNLINK:
+			foreach(lc, m->key_columns)
+				more = lappend(more, not_null((Expr *) pals_bound_var(m->relid, lfirst(lc), 1, 0)));
+			break;
+		case COPY_SEVER_DELETE:
+		case COPY_SEVER_KEEP:
+			break;
+	}
+	return more;
+}
+
 static Expr *
 source_visible(const CopyBinding *c, Oid source, List *source_keys, Oid relid, Index rti,
 			   const Redaction *red, Expr **held)
 {
 	const LoanBinding *b = pals_loan_binding_for(source);
+	const CopyBinding *m = b == NULL ? source_copy(source) : NULL;
 	Relation	rel;
 	ParseState *pstate;
 	Query	   *sub;
@@ -310,19 +373,34 @@ source_visible(const CopyBinding *c, Oid source, List *source_keys, Oid relid, I
 	if (held)
 		*held = NULL;
 	/* the source is no longer bound, or the binding is malformed: nothing reads as visible */
-	if (b == NULL || c->key_columns == NIL || list_length(c->key_columns) != list_length(source_keys))
+	if ((b == NULL && m == NULL) || c->key_columns == NIL || list_length(c->key_columns) != list_length(source_keys))
 		return (Expr *) makeBoolConst(false, false);
+	/* a chain of copies (bind_copy refuses a cycle; a catalog edited by hand) */
+	check_stack_depth();
 	rel = relation_open(source, AccessShareLock);
 
-	patron = pals_bound_var(source, b->patron_column, 1, 0);
-	more = list_make1(not_null((Expr *) patron));
 	sub = source_query(c, source, source_keys, rel, relid, rti, NIL, &pstate);
 	if (sub == NULL)
 	{
 		relation_close(rel, NoLock);
 		return (Expr *) makeBoolConst(false, false);	/* fail closed */
 	}
-	if (b->sever_with == SEVER_PLACEHOLDER)
+	if (m != NULL)
+	{
+		/*
+		 * A copy of a copy: the source copy's row as the class reads it
+		 * still carries what its severing takes (its masks, its row filter:
+		 * its own rule over its source, and so on up to the loan).
+		 */
+		more = copy_source_state(m, pstate);
+		patron = NULL;
+	}
+	else
+	{
+		patron = pals_bound_var(source, b->patron_column, 1, 0);
+		more = list_make1(not_null((Expr *) patron));
+	}
+	if (b != NULL && b->sever_with == SEVER_PLACEHOLDER)
 	{
 		Expr	   *other = make_op(pstate, list_make1(makeString("<>")),
 									(Node *) copyObject(patron),
@@ -346,6 +424,19 @@ source_visible(const CopyBinding *c, Oid source, List *source_keys, Oid relid, I
 
 	/* the source read as this class reads it */
 	redact_level(sub, red);
+
+	/*
+	 * A 'keep' copy hides only its hide_columns, which say nothing of
+	 * whether the class reads its row's source: its own rule, as its masks
+	 * have it (the source copy being rti 1 here), decides.
+	 */
+	if (m != NULL && m->sever_with == COPY_SEVER_KEEP)
+	{
+		sub->jointree->quals = (Node *) makeBoolExpr(AND_EXPR,
+													 list_make2(sub->jointree->quals,
+																copy_rule(m, source, 1, red)), -1);
+		sub->hasSubLinks = true;
+	}
 	visible = sublink(EXISTS_SUBLINK, sub);
 
 	if (!key_unique(rel, source_keys))
@@ -842,14 +933,20 @@ memoized(Expr *rule, Index rti)
  * key and executor run (memoized).
  */
 static Expr *
-copy_visible(const CopyBinding *c, Oid relid, Index rti, const Redaction *red)
+copy_rule(const CopyBinding *c, Oid relid, Index rti, const Redaction *red)
 {
 	Expr	   *visible = copy_source_visible(c, relid, rti, red);
 	Expr	   *alive = not_tombed(c, relid, rti);
 
 	if (alive != NULL && !(IsA(visible, Const) && !DatumGetBool(((Const *) visible)->constvalue)))
 		visible = makeBoolExpr(AND_EXPR, list_make2(visible, alive), -1);
-	return memoized(visible, rti);
+	return visible;
+}
+
+static Expr *
+copy_visible(const CopyBinding *c, Oid relid, Index rti, const Redaction *red)
+{
+	return memoized(copy_rule(c, relid, rti, red), rti);
 }
 
 void

@@ -28,12 +28,15 @@ BEGIN
     -- rows: the keys of the patron's rows in each source, before they are severed
     FOR cb IN SELECT c.* FROM @extschema@.copy_binding c WHERE c.patron_column IS NULL AND c.sever_with <> 'keep' LOOP
         keys := '[]';
-        FOR cs IN SELECT s.source, s.source_keys, l.patron_column FROM @extschema@._copy_sources(cb) s
-                    JOIN @extschema@.loan_binding l ON l.relation = s.source LOOP
-            EXECUTE pg_catalog.format('SELECT %L::jsonb || coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_array(%s)), ''[]'') FROM %s s WHERE s.%I = ANY ($1::%s[])',
+        -- (a source that is itself a copy: its rows that are copies of the
+        -- patron's rows, through its own sources, _copy_source_of_patrons)
+        FOR cs IN SELECT s.source, s.source_keys FROM @extschema@._copy_sources(cb) s
+                   WHERE EXISTS (SELECT FROM @extschema@.loan_binding l WHERE l.relation = s.source)
+                      OR EXISTS (SELECT FROM @extschema@.copy_binding x WHERE x.relation = s.source) LOOP
+            EXECUTE pg_catalog.format('SELECT %L::jsonb || coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_array(%s)), ''[]'') FROM %s s WHERE %s',
                     keys, (SELECT pg_catalog.string_agg(pg_catalog.format('s.%I::text', k.key), ', ' ORDER BY k.n)
                              FROM unnest(cs.source_keys) WITH ORDINALITY k(key, n)),
-                    cs.source, cs.patron_column, @extschema@._column_type_name(cs.source, cs.patron_column))
+                    cs.source, @extschema@._copy_source_of_patrons(cs.source, 's'))
                 INTO keys USING ids;
         END LOOP;
         copy_keys := copy_keys || pg_catalog.jsonb_build_object(cb.relation::oid::text, keys);
