@@ -156,7 +156,7 @@ BEGIN
         -- entries are hashed once per range where the binding has few of
         -- them against the range's rows, and read by one probe of the
         -- tracker's key per row where it has many (hashing every entry at
-        -- every range would cost, at scale 10, each entry hashed 150 times);
+        -- every range would make a range's cost grow with the tracker);
         -- the subquery is kept apart (OFFSET 0) so that "last" is worked out
         -- once per row, not once for each use of it below
         IF b.keep_last_borrower THEN
