@@ -72,11 +72,15 @@ SELECT is((SELECT count(*) FROM pals_privacy.sever_pending), 0::bigint, 'nothing
 CREATE TABLE bw.loans2 (id int PRIMARY KEY, patron_id bigint, item_id int,
                         returned timestamptz, paid timestamptz) WITH (autovacuum_enabled = false);
 INSERT INTO bw.loans2 VALUES (100, 9, 900, NULL, NULL);
-INSERT INTO bw.loans2
-SELECT 10 * i + r, CASE r WHEN 2 THEN i ELSE i + 4 END, i,
-       CASE r WHEN 2 THEN timestamptz '2024-02-10' ELSE '2024-01-10' END,
-       CASE r WHEN 2 THEN timestamptz '2024-02-10' ELSE '2024-01-10' END
-  FROM generate_series(1, 4) i, unnest('{2,1}'::int[]) r;   -- latest row 10i+2, then older row 10i+1
+-- in this physical order: each item's latest row (10i+2) before its older one (10i+1)
+INSERT INTO bw.loans2 VALUES (12, 1, 1, '2024-02-10', '2024-02-10');
+INSERT INTO bw.loans2 VALUES (11, 5, 1, '2024-01-10', '2024-01-10');
+INSERT INTO bw.loans2 VALUES (22, 2, 2, '2024-02-10', '2024-02-10');
+INSERT INTO bw.loans2 VALUES (21, 6, 2, '2024-01-10', '2024-01-10');
+INSERT INTO bw.loans2 VALUES (32, 3, 3, '2024-02-10', '2024-02-10');
+INSERT INTO bw.loans2 VALUES (31, 7, 3, '2024-01-10', '2024-01-10');
+INSERT INTO bw.loans2 VALUES (42, 4, 4, '2024-02-10', '2024-02-10');
+INSERT INTO bw.loans2 VALUES (41, 8, 4, '2024-01-10', '2024-01-10');
 DO $$ BEGIN
     PERFORM pals_privacy.bind_loans('bw.loans2', 'patron_id', 'item_id', '{returned}', 'paid');
 END $$;
