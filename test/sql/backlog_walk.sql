@@ -66,13 +66,15 @@ SELECT is((SELECT count(*) FROM pals_privacy.sever_pending), 0::bigint, 'nothing
 
 -- where a binding has more entries than three ranges have rows, the walk
 -- reads the tracker by one probe of the item's entry per row (instead of
--- hashing every entry at every range): the same VACUUM FULL case, four
--- items, each entry naming the older row of its item, walked one row per
--- range (4 entries against batch_size 1)
+-- hashing every entry at every range): the same case after CLUSTER (which
+-- rewrites in index order whatever else runs, where VACUUM FULL keeps a
+-- deleted row that a snapshot may still see), four items, each entry
+-- naming the older row of its item, walked one row per range (4 entries
+-- against batch_size 1)
 CREATE TABLE bw.loans2 (id int PRIMARY KEY, patron_id bigint, item_id int,
                         returned timestamptz, paid timestamptz) WITH (autovacuum_enabled = false);
-INSERT INTO bw.loans2 VALUES (100, 9, 900, NULL, NULL);
--- in this physical order: each item's latest row (10i+2) before its older one (10i+1)
+-- in this physical order: each item's latest row (10i+2) before its older
+-- one (10i+1); CLUSTER by id then puts the older one first
 INSERT INTO bw.loans2 VALUES (12, 1, 1, '2024-02-10', '2024-02-10');
 INSERT INTO bw.loans2 VALUES (11, 5, 1, '2024-01-10', '2024-01-10');
 INSERT INTO bw.loans2 VALUES (22, 2, 2, '2024-02-10', '2024-02-10');
@@ -84,13 +86,12 @@ INSERT INTO bw.loans2 VALUES (41, 8, 4, '2024-01-10', '2024-01-10');
 DO $$ BEGIN
     PERFORM pals_privacy.bind_loans('bw.loans2', 'patron_id', 'item_id', '{returned}', 'paid');
 END $$;
-DELETE FROM bw.loans2 WHERE id = 100;
-VACUUM FULL bw.loans2;
+CLUSTER bw.loans2 USING loans2_pkey;
 CREATE FUNCTION bw.entries2() RETURNS text LANGUAGE sql AS $$
     SELECT string_agg(l.id::text, ' ' ORDER BY l.id) FROM pals_privacy.last_borrower t JOIN bw.loans2 l ON l.ctid = t.row_tid
      WHERE t.binding = 'bw.loans2'::regclass
 $$;
-SELECT is(bw.entries2(), '11 21 31 41', 'after VACUUM FULL, each entry names the older row of its item');
+SELECT is(bw.entries2(), '11 21 31 41', 'after CLUSTER, each entry names the older row of its item');
 CALL pals_privacy.sever_backlog(batch_size => 1);
 SELECT is((SELECT string_agg(id || ':' || coalesce(patron_id::text, '-'), ' ' ORDER BY id) FROM bw.loans2),
           '11:- 12:1 21:- 22:2 31:- 32:3 41:- 42:4',
