@@ -13,6 +13,11 @@ DECLARE
     owing text[];
     open_ids text[];
     eligible text[];
+    todo text[];
+    rest text[];
+    k_purged bigint;
+    k_kept text[];
+    k_msg text;
     last_id text;
     one text;
     busy text[];
@@ -77,21 +82,44 @@ BEGIN
         n_locked := n_locked + cardinality(busy);
         SELECT coalesce(array_agg(x), '{}') INTO eligible FROM unnest(eligible) x WHERE NOT x = ANY (busy);
         n_eligible := n_eligible + cardinality(eligible);
-        IF cardinality(eligible) > 0 THEN
+        -- the batch in one subtransaction.  When a trigger of the ILS kept rows
+        -- of some of its patrons from their sever, the attempt is rolled back
+        -- and names them: they fail (error) and the others are tried again as
+        -- one group.  Any other failure: each patron of the group alone.
+        todo := eligible;
+        WHILE cardinality(todo) > 0 LOOP
+            k_purged := NULL;
             -- a dry run does the same work and rolls it back, so that it
             -- reports the same counts, failures included
             BEGIN
-                n := @extschema@._purge_patrons(eligible);
+                SELECT x.purged, x.kept, x.message INTO k_purged, k_kept, k_msg
+                  FROM @extschema@._purge_patrons_try(todo) x;
+                IF k_kept IS NOT NULL THEN
+                    -- (rolled back) the patrons kept fail; the others again
+                    SELECT coalesce(array_agg(x ORDER BY o), '{}') INTO rest
+                      FROM unnest(todo) WITH ORDINALITY u(x, o) WHERE NOT x = ANY (k_kept);
+                    IF cardinality(rest) < cardinality(todo) THEN
+                        n_error := n_error + cardinality(todo) - cardinality(rest);
+                        msg := format('09000: %s', regexp_replace(k_msg, '[0-9]+', '#', 'g'));
+                        IF cardinality(errors) < 10 AND NOT msg = ANY (errors) THEN
+                            errors := errors || msg;
+                        END IF;
+                        todo := rest;
+                        CONTINUE;
+                    END IF;
+                    -- none of them named (not expected): one by one, below
+                    RAISE EXCEPTION USING ERRCODE = 'PP002', MESSAGE = 'kept rows of no patron of the batch';
+                END IF;
                 IF dry_run THEN
                     RAISE EXCEPTION USING ERRCODE = 'PP001', MESSAGE = 'dry run';
                 END IF;
-                n_purged := n_purged + n;
+                n_purged := n_purged + k_purged;
             EXCEPTION WHEN OTHERS THEN
                 IF SQLSTATE = 'PP001' THEN
-                    n_purged := n_purged + n;
+                    n_purged := n_purged + k_purged;
                 ELSE
                     -- one patron's failure must not keep the others: one by one
-                    FOREACH one IN ARRAY eligible LOOP
+                    FOREACH one IN ARRAY todo LOOP
                         BEGIN
                             n := @extschema@._purge_patrons(ARRAY[one]);
                             IF dry_run THEN
@@ -114,7 +142,8 @@ BEGIN
                     END LOOP;
                 END IF;
             END;
-        END IF;
+            EXIT;
+        END LOOP;
         n_batches := n_batches + 1;
         -- progress so far, committed with the batch (pals_privacy.purge_progress)
         PERFORM @extschema@._run_progress(run_id, jsonb_build_object(
