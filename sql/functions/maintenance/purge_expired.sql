@@ -18,6 +18,7 @@ DECLARE
     k_purged bigint;
     k_kept text[];
     k_msg text;
+    one_by_one boolean;
     last_id text;
     one text;
     busy text[];
@@ -87,63 +88,70 @@ BEGIN
         -- and names them: they fail (error) and the others are tried again as
         -- one group.  Any other failure: each patron of the group alone.
         todo := eligible;
-        WHILE cardinality(todo) > 0 LOOP
+        one_by_one := false;
+        WHILE cardinality(todo) > 0 AND NOT one_by_one LOOP
             k_purged := NULL;
+            k_kept := NULL;
             -- a dry run does the same work and rolls it back, so that it
             -- reports the same counts, failures included
             BEGIN
                 SELECT x.purged, x.kept, x.message INTO k_purged, k_kept, k_msg
                   FROM @extschema@._purge_patrons_try(todo) x;
-                IF k_kept IS NOT NULL THEN
-                    -- (rolled back) the patrons kept fail; the others again
-                    SELECT coalesce(array_agg(x ORDER BY o), '{}') INTO rest
-                      FROM unnest(todo) WITH ORDINALITY u(x, o) WHERE NOT x = ANY (k_kept);
-                    IF cardinality(rest) < cardinality(todo) THEN
-                        n_error := n_error + cardinality(todo) - cardinality(rest);
-                        msg := format('09000: %s', regexp_replace(k_msg, '[0-9]+', '#', 'g'));
-                        IF cardinality(errors) < 10 AND NOT msg = ANY (errors) THEN
-                            errors := errors || msg;
-                        END IF;
-                        todo := rest;
-                        CONTINUE;
+                IF k_kept IS NULL THEN
+                    IF dry_run THEN
+                        RAISE EXCEPTION USING ERRCODE = 'PP001', MESSAGE = 'dry run';
                     END IF;
-                    -- none of them named (not expected): one by one, below
-                    RAISE EXCEPTION USING ERRCODE = 'PP002', MESSAGE = 'kept rows of no patron of the batch';
+                    n_purged := n_purged + k_purged;
+                    todo := '{}';
                 END IF;
-                IF dry_run THEN
-                    RAISE EXCEPTION USING ERRCODE = 'PP001', MESSAGE = 'dry run';
-                END IF;
-                n_purged := n_purged + k_purged;
             EXCEPTION WHEN OTHERS THEN
                 IF SQLSTATE = 'PP001' THEN
                     n_purged := n_purged + k_purged;
+                    todo := '{}';
                 ELSE
-                    -- one patron's failure must not keep the others: one by one
-                    FOREACH one IN ARRAY todo LOOP
-                        BEGIN
-                            n := @extschema@._purge_patrons(ARRAY[one]);
-                            IF dry_run THEN
-                                RAISE EXCEPTION USING ERRCODE = 'PP001', MESSAGE = 'dry run';
-                            END IF;
-                            n_purged := n_purged + n;
-                        EXCEPTION WHEN OTHERS THEN
-                            IF SQLSTATE = 'PP001' THEN
-                                n_purged := n_purged + n;
-                            ELSE
-                                n_error := n_error + 1;
-                                -- no identities in the record: numbers are masked; the
-                                -- first ten different messages (skipped.error counts all)
-                                msg := format('%s: %s', SQLSTATE, regexp_replace(SQLERRM, '[0-9]+', '#', 'g'));
-                                IF cardinality(errors) < 10 AND NOT msg = ANY (errors) THEN
-                                    errors := errors || msg;
-                                END IF;
-                            END IF;
-                        END;
-                    END LOOP;
+                    one_by_one := true;
                 END IF;
             END;
-            EXIT;
+            IF k_kept IS NOT NULL THEN
+                -- (rolled back) the patrons kept fail; the others again
+                SELECT coalesce(array_agg(x ORDER BY o), '{}') INTO rest
+                  FROM unnest(todo) WITH ORDINALITY u(x, o) WHERE NOT x = ANY (k_kept);
+                IF cardinality(rest) < cardinality(todo) THEN
+                    n_error := n_error + cardinality(todo) - cardinality(rest);
+                    msg := format('09000: %s', regexp_replace(k_msg, '[0-9]+', '#', 'g'));
+                    IF cardinality(errors) < 10 AND NOT msg = ANY (errors) THEN
+                        errors := errors || msg;
+                    END IF;
+                    todo := rest;
+                ELSE
+                    one_by_one := true;     -- none of them named (not expected)
+                END IF;
+            END IF;
         END LOOP;
+        IF one_by_one THEN
+            -- one patron's failure must not keep the others: one by one
+            FOREACH one IN ARRAY todo LOOP
+                BEGIN
+                    n := @extschema@._purge_patrons(ARRAY[one]);
+                    IF dry_run THEN
+                        RAISE EXCEPTION USING ERRCODE = 'PP001', MESSAGE = 'dry run';
+                    END IF;
+                    n_purged := n_purged + n;
+                EXCEPTION WHEN OTHERS THEN
+                    IF SQLSTATE = 'PP001' THEN
+                        n_purged := n_purged + n;
+                    ELSE
+                        n_error := n_error + 1;
+                        -- no identities in the record: numbers are masked; the
+                        -- first ten different messages (skipped.error counts all)
+                        msg := format('%s: %s', SQLSTATE, regexp_replace(SQLERRM, '[0-9]+', '#', 'g'));
+                        IF cardinality(errors) < 10 AND NOT msg = ANY (errors) THEN
+                            errors := errors || msg;
+                        END IF;
+                    END IF;
+                END;
+            END LOOP;
+        END IF;
         n_batches := n_batches + 1;
         -- progress so far, committed with the batch (pals_privacy.purge_progress)
         PERFORM @extschema@._run_progress(run_id, jsonb_build_object(
