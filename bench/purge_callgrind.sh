@@ -129,9 +129,9 @@ for v in "${VLIST[@]}"; do
     chmod 644 "$D"/*.sql
     e=$(count "$v" "$D/empty.$v.sql"); t=$(count "$v" "$D/purge.$v.sql")
     # the patrons purged: the procedure's result or the function's count, from the single-user output
-    n=$(grep -oE '"purged": [0-9]+|(purge_expired_[a-z_]*|count) = "[0-9]+"' "$D/cg.$v.purge.log" | grep -oE '[0-9]+' | tail -1)
+    n=$( (grep -oE '"purged": [0-9]+|(purge_expired_[a-z_]*|count) = "[0-9]+"' "$D/cg.$v.purge.$v.log" || true) | grep -oE '[0-9]+' | tail -1 || true)
     IR[$v]=$(( t - e )); NP[$v]=${n:-0}
-    [ -n "$KEEP" ] && { mkdir -p "$KEEP"; cp "$D/cg.$v.purge" "$KEEP/callgrind.purge.$v"; }
+    [ -n "$KEEP" ] && { mkdir -p "$KEEP"; cp "$D/cg.$v.purge.$v" "$KEEP/callgrind.purge.$v"; cp "$D/cg.$v.purge.$v.log" "$KEEP/purge.$v.log"; }
     say "$v: $(( t - e )) instructions, ${NP[$v]} patrons"
 done
 echo
