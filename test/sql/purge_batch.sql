@@ -10,7 +10,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pals_privacy;
 \set VERBOSITY terse
 
-SELECT plan(12);
+SELECT plan(16);
 
 CREATE SCHEMA pbt;
 -- statements deleting patrons, counted by a sequence (not rolled back)
@@ -125,6 +125,55 @@ SELECT is(:'result'::jsonb -> 'purged', '12', 'without the ILS keeping rows: all
 SELECT is(pbt.state(), 'patrons 13 | loans 1:-,2:-,3:-,4:-,5:-,6:-,7:-,8:-,9:-,10:-,11:-,12:-,13:-,14:-,15:-,16:-,17:-,18:-,19:-,20:-,21:-,22:-,23:-,24:-,25:13,26:13 | notices 25:13,26:13',
           '... and only the current patron''s rows are left identified');
 SELECT pbt.teardown();
+
+-- 4. statistics: a loan relation the purge changed only in its patron column
+-- gets that column analyzed (its other columns' statistics are left as they
+-- are: the same rows); one where a trigger of the ILS changes another column
+-- on the way is analyzed whole, so that no statistic keeps what it removed
+CREATE TABLE pbt.patrons (id bigint PRIMARY KEY, expires date NOT NULL);
+INSERT INTO pbt.patrons SELECT g, CASE WHEN g <= 30 THEN current_date - 200 ELSE 'infinity' END FROM generate_series(1, 60) g;
+CREATE TABLE pbt.plain_loans (id int PRIMARY KEY, patron_id bigint REFERENCES pbt.patrons, item_id int NOT NULL,
+                              returned timestamptz, note text) WITH (autovacuum_enabled = false);
+CREATE TABLE pbt.trig_loans (LIKE pbt.plain_loans) WITH (autovacuum_enabled = false);   -- (no ANALYZE but ours)
+INSERT INTO pbt.plain_loans SELECT g, 1 + g % 60, g, now() - interval '150 days', 'Batchnote ' || (1 + g % 60) FROM generate_series(1, 600) g;
+INSERT INTO pbt.trig_loans SELECT * FROM pbt.plain_loans;
+CREATE FUNCTION pbt.scrub_note() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.patron_id IS DISTINCT FROM OLD.patron_id THEN
+        NEW.note := NULL;
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER scrub_note BEFORE UPDATE ON pbt.trig_loans FOR EACH ROW EXECUTE FUNCTION pbt.scrub_note();
+SELECT pals_privacy.bind_patrons('pbt.patrons', 'id', 'expires');
+SELECT pals_privacy.bind_loans('pbt.plain_loans', 'patron_id', 'item_id', '{returned}');
+SELECT pals_privacy.bind_loans('pbt.trig_loans', 'patron_id', 'item_id', '{returned}');
+ANALYZE pbt.plain_loans;
+ANALYZE pbt.trig_loans;
+CREATE FUNCTION pbt.stat_values(rel regclass, col name) RETURNS text[] LANGUAGE sql AS $$
+    SELECT coalesce(most_common_vals::text, '{}')::text[] || coalesce(histogram_bounds::text, '{}')::text[]
+      FROM pg_stats WHERE schemaname = 'pbt' AND tablename = (SELECT relname FROM pg_class WHERE oid = rel) AND attname = col
+$$;
+SELECT xmin AS note_stat_xmin FROM pg_statistic
+ WHERE starelid = 'pbt.plain_loans'::regclass AND staattnum = (SELECT attnum FROM pg_attribute WHERE attrelid = 'pbt.plain_loans'::regclass AND attname = 'note') \gset
+SELECT ok(pbt.stat_values('pbt.plain_loans', 'patron_id') && ARRAY(SELECT g::text FROM generate_series(1, 30) g)
+          AND pbt.stat_values('pbt.trig_loans', 'note') && ARRAY(SELECT 'Batchnote ' || g FROM generate_series(1, 30) g),
+          'statistics: before the purge they hold the expired patrons'' ids and notes');
+CALL pals_privacy.purge_expired() \gset
+SELECT ok(NOT pbt.stat_values('pbt.plain_loans', 'patron_id') && ARRAY(SELECT g::text FROM generate_series(1, 30) g)
+          AND NOT pbt.stat_values('pbt.trig_loans', 'patron_id') && ARRAY(SELECT g::text FROM generate_series(1, 30) g),
+          'statistics: after it, no purged patron''s id in either loan relation''s');
+SELECT is((SELECT xmin FROM pg_statistic
+            WHERE starelid = 'pbt.plain_loans'::regclass
+              AND staattnum = (SELECT attnum FROM pg_attribute WHERE attrelid = 'pbt.plain_loans'::regclass AND attname = 'note'))::text,
+          :'note_stat_xmin', 'statistics: the relation changed only in its patron column had that column analyzed alone');
+SELECT ok(NOT pbt.stat_values('pbt.trig_loans', 'note') && ARRAY(SELECT 'Batchnote ' || g FROM generate_series(1, 30) g),
+          'statistics: the one a trigger of the ILS changed further was analyzed whole (no purged patron''s note)');
+DO $$ BEGIN
+    PERFORM pals_privacy.unbind('pbt.plain_loans');
+    PERFORM pals_privacy.unbind('pbt.trig_loans');
+    PERFORM pals_privacy.unbind('pbt.patrons');
+END $$;
 
 DROP SCHEMA pbt CASCADE;
 DELETE FROM pals_privacy.maintenance_runs;
