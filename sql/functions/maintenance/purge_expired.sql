@@ -20,6 +20,7 @@ DECLARE
     k_msg text;
     one_by_one boolean;
     touched oid[] := '{}';
+    write_counts jsonb;
     analyzed oid[] := '{}';
     v record;
     last_id text;
@@ -59,6 +60,16 @@ BEGIN
     run_id := @extschema@._run_begin('purge', dry_run);
     COMMIT;
     LOOP
+        -- rows inserted into and deleted from each loan relation (and its
+        -- partitions) so far, as this backend counts them (below: the
+        -- relations this batch inserted or deleted rows of, by whatever)
+        SELECT coalesce(jsonb_object_agg(l.relation::oid::text,
+                       (SELECT coalesce(sum(x.n_tup_ins + x.n_tup_del), 0)
+                          FROM (SELECT l.relation::oid AS relid
+                                UNION SELECT p.relid FROM pg_catalog.pg_partition_tree(l.relation) p) t
+                          JOIN pg_catalog.pg_stat_xact_all_tables x ON x.relid = t.relid)), '{}')
+          FROM @extschema@.loan_binding l
+          INTO write_counts;
         -- the next batch of patrons past the grace period
         EXECUTE format('SELECT array_agg(i ORDER BY o) FROM (
                             SELECT p.%1$I::text AS i, p.%1$I AS o FROM %2$s p
@@ -160,14 +171,14 @@ BEGIN
         PERFORM @extschema@._run_progress(run_id, jsonb_build_object(
             'dry_run', dry_run, 'eligible', n_eligible, 'purged', n_purged, 'batches', n_batches,
             'skipped', jsonb_build_object('balance', n_balance, 'open_loan', n_open, 'locked', n_locked, 'error', n_error)));
-        -- loan relations (or their partitions) that had rows inserted or
-        -- deleted in this batch, by whatever did it (below: their statistics)
         touched := touched || ARRAY(
-            SELECT l.relation::oid FROM @extschema@.loan_binding l
-             WHERE EXISTS (SELECT FROM (SELECT l.relation::oid AS relid
-                                        UNION SELECT p.relid FROM pg_catalog.pg_partition_tree(l.relation) p) t
-                             JOIN pg_catalog.pg_stat_xact_all_tables x ON x.relid = t.relid
-                            WHERE x.n_tup_ins + x.n_tup_del > 0));
+            SELECT k::oid FROM jsonb_each(write_counts) w(k, c)
+             WHERE c IS DISTINCT FROM (SELECT coalesce(jsonb_object_agg(l.relation::oid::text,
+                                   (SELECT coalesce(sum(x.n_tup_ins + x.n_tup_del), 0)
+                                      FROM (SELECT l.relation::oid AS relid
+                                            UNION SELECT p.relid FROM pg_catalog.pg_partition_tree(l.relation) p) t
+                                      JOIN pg_catalog.pg_stat_xact_all_tables x ON x.relid = t.relid)), '{}')
+                      FROM @extschema@.loan_binding l) -> k);
         COMMIT;
     END LOOP;
     result := jsonb_build_object('dry_run', dry_run, 'eligible', n_eligible, 'purged', n_purged,
