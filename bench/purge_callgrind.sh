@@ -138,7 +138,7 @@ echo
 echo "pals_privacy purge callgrind: scale $SCALE, batch $BATCH, single-user backend"
 printf '%-14s %9s %16s %18s %12s\n' variant patrons instructions "instr/patron" "loop/V"
 for v in "${VLIST[@]}"; do
-    per=$(awk -v a="${IR[$v]}" -v n="${NP[$v]}" 'BEGIN {printf "%.0f", n > 0 ? a / n : 0}')
+    per=$(awk -v a="${IR[$v]}" -v n="${NP[$v]}" 'BEGIN {printf "%.0f", (n > 0 ? a / n : 0)}')
     case "$v" in *_delete) ref=loop_delete ;; ext_function|loop_function) ref=loop_function ;; *) ref= ;; esac
     ratio=-
     if [ -n "$ref" ] && [ -n "${IR[$ref]:-}" ] && [ "${NP[$v]}" -gt 0 ]; then
