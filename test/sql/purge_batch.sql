@@ -10,7 +10,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pals_privacy;
 \set VERBOSITY terse
 
-SELECT plan(16);
+SELECT plan(17);
 
 CREATE SCHEMA pbt;
 -- statements deleting patrons, counted by a sequence (not rolled back)
@@ -135,8 +135,13 @@ INSERT INTO pbt.patrons SELECT g, CASE WHEN g <= 30 THEN current_date - 200 ELSE
 CREATE TABLE pbt.plain_loans (id int PRIMARY KEY, patron_id bigint REFERENCES pbt.patrons, item_id int NOT NULL,
                               returned timestamptz, note text) WITH (autovacuum_enabled = false);
 CREATE TABLE pbt.trig_loans (LIKE pbt.plain_loans) WITH (autovacuum_enabled = false);   -- (no ANALYZE but ours)
+-- loans tied to a library card too, whose rows go when the card goes with its patron (a cascade)
+CREATE TABLE pbt.cards (id int PRIMARY KEY, patron_id bigint NOT NULL REFERENCES pbt.patrons ON DELETE CASCADE);
+INSERT INTO pbt.cards SELECT g, g FROM generate_series(1, 60) g;
+CREATE TABLE pbt.card_loans (LIKE pbt.plain_loans, card_id int REFERENCES pbt.cards ON DELETE CASCADE) WITH (autovacuum_enabled = false);
 INSERT INTO pbt.plain_loans SELECT g, 1 + g % 60, g, now() - interval '150 days', 'Batchnote ' || (1 + g % 60) FROM generate_series(1, 600) g;
 INSERT INTO pbt.trig_loans SELECT * FROM pbt.plain_loans;
+INSERT INTO pbt.card_loans SELECT *, patron_id FROM pbt.plain_loans;
 CREATE FUNCTION pbt.scrub_note() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF NEW.patron_id IS DISTINCT FROM OLD.patron_id THEN
@@ -148,8 +153,10 @@ CREATE TRIGGER scrub_note BEFORE UPDATE ON pbt.trig_loans FOR EACH ROW EXECUTE F
 SELECT pals_privacy.bind_patrons('pbt.patrons', 'id', 'expires');
 SELECT pals_privacy.bind_loans('pbt.plain_loans', 'patron_id', 'item_id', '{returned}');
 SELECT pals_privacy.bind_loans('pbt.trig_loans', 'patron_id', 'item_id', '{returned}');
+SELECT pals_privacy.bind_loans('pbt.card_loans', 'patron_id', 'item_id', '{returned}');
 ANALYZE pbt.plain_loans;
 ANALYZE pbt.trig_loans;
+ANALYZE pbt.card_loans;
 CREATE FUNCTION pbt.stat_values(rel regclass, col name) RETURNS text[] LANGUAGE sql AS $$
     SELECT coalesce(most_common_vals::text, '{}')::text[] || coalesce(histogram_bounds::text, '{}')::text[]
       FROM pg_stats WHERE schemaname = 'pbt' AND tablename = (SELECT relname FROM pg_class WHERE oid = rel) AND attname = col
@@ -169,9 +176,13 @@ SELECT is((SELECT xmin FROM pg_statistic
           :'note_stat_xmin', 'statistics: the relation changed only in its patron column had that column analyzed alone');
 SELECT ok(NOT pbt.stat_values('pbt.trig_loans', 'note') && ARRAY(SELECT 'Batchnote ' || g FROM generate_series(1, 30) g),
           'statistics: the one a trigger of the ILS changed further was analyzed whole (no purged patron''s note)');
+SELECT ok(NOT pbt.stat_values('pbt.card_loans', 'note') && ARRAY(SELECT 'Batchnote ' || g FROM generate_series(1, 30) g)
+          AND (SELECT count(*) FROM pbt.card_loans) = 300,
+          'statistics: so was the one whose rows the purge deleted by a cascade');
 DO $$ BEGIN
     PERFORM pals_privacy.unbind('pbt.plain_loans');
     PERFORM pals_privacy.unbind('pbt.trig_loans');
+    PERFORM pals_privacy.unbind('pbt.card_loans');
     PERFORM pals_privacy.unbind('pbt.patrons');
 END $$;
 
