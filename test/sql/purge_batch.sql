@@ -95,7 +95,7 @@ SELECT is(:'dry_result'::jsonb - 'errors' - 'dry_run', :'result'::jsonb - 'error
           'batch: the dry run counts the same');
 SELECT is((SELECT string_agg(x, ' / ' ORDER BY x) FROM jsonb_array_elements_text(:'result'::jsonb -> 'errors') x),
           '09000: purge: # row of "pbt.loans" kept their patron after sever_with ''null'' / '
-          '09000: purge: # rows of "pbt.notices" (a copy of "pbt.loans") kept their patron after sever_with ''delete''',
+          '09000: purge: # row of "pbt.notices" (a copy of "pbt.loans") kept their patron after sever_with ''delete''',
           'batch: the run says which relations kept rows');
 SELECT is(pbt.state(),
           'patrons 4,7,9,13 | loans 1:-,2:-,3:-,4:-,5:-,6:-,7:4,8:4,9:-,10:-,11:-,12:-,13:7,14:7,15:-,16:-,17:9,18:9,19:-,20:-,21:-,22:-,23:-,24:-,25:13,26:13'

@@ -19,6 +19,7 @@ DECLARE
     k_kept text[];
     k_msg text;
     one_by_one boolean;
+    singles text[];
     touched oid[] := '{}';
     write_counts jsonb;
     analyzed oid[] := '{}';
@@ -99,9 +100,10 @@ BEGIN
         n_eligible := n_eligible + cardinality(eligible);
         -- the batch in one subtransaction.  When a trigger of the ILS kept rows
         -- of some of its patrons from their sever, the attempt is rolled back
-        -- and names them: they fail (error) and the others are tried again as
-        -- one group.  Any other failure: each patron of the group alone.
+        -- and names them: they are tried alone, and the others again as one
+        -- group.  Any other failure: each patron of the group alone.
         todo := eligible;
+        singles := '{}';
         one_by_one := false;
         WHILE cardinality(todo) > 0 AND NOT one_by_one LOOP
             k_purged := NULL;
@@ -127,15 +129,14 @@ BEGIN
                 END IF;
             END;
             IF k_kept IS NOT NULL THEN
-                -- (rolled back) the patrons kept fail; the others again
+                -- (rolled back) the patrons kept: alone, below; the others again
                 SELECT coalesce(array_agg(x ORDER BY o), '{}') INTO rest
                   FROM unnest(todo) WITH ORDINALITY u(x, o) WHERE NOT x = ANY (k_kept);
                 IF cardinality(rest) < cardinality(todo) THEN
-                    n_error := n_error + cardinality(todo) - cardinality(rest);
-                    msg := format('09000: %s', regexp_replace(k_msg, '[0-9]+', '#', 'g'));
-                    IF cardinality(errors) < 10 AND NOT msg = ANY (errors) THEN
-                        errors := errors || msg;
-                    END IF;
+                    -- each of them is tried alone below (cheap: an attempt
+                    -- for kept copy rows fails before the loan relations),
+                    -- and fails or goes as it would in a batch of its own
+                    singles := singles || ARRAY(SELECT x FROM unnest(todo) x WHERE x = ANY (k_kept));
                     todo := rest;
                 ELSE
                     one_by_one := true;     -- none of them named (not expected)
@@ -143,29 +144,30 @@ BEGIN
             END IF;
         END LOOP;
         IF one_by_one THEN
-            -- one patron's failure must not keep the others: one by one
-            FOREACH one IN ARRAY todo LOOP
-                BEGIN
-                    n := @extschema@._purge_patrons(ARRAY[one]);
-                    IF dry_run THEN
-                        RAISE EXCEPTION USING ERRCODE = 'PP001', MESSAGE = 'dry run';
-                    END IF;
-                    n_purged := n_purged + n;
-                EXCEPTION WHEN OTHERS THEN
-                    IF SQLSTATE = 'PP001' THEN
-                        n_purged := n_purged + n;
-                    ELSE
-                        n_error := n_error + 1;
-                        -- no identities in the record: numbers are masked; the
-                        -- first ten different messages (skipped.error counts all)
-                        msg := format('%s: %s', SQLSTATE, regexp_replace(SQLERRM, '[0-9]+', '#', 'g'));
-                        IF cardinality(errors) < 10 AND NOT msg = ANY (errors) THEN
-                            errors := errors || msg;
-                        END IF;
-                    END IF;
-                END;
-            END LOOP;
+            singles := todo || singles;
         END IF;
+        -- one patron's failure must not keep the others: one by one
+        FOREACH one IN ARRAY singles LOOP
+            BEGIN
+                n := @extschema@._purge_patrons(ARRAY[one]);
+                IF dry_run THEN
+                    RAISE EXCEPTION USING ERRCODE = 'PP001', MESSAGE = 'dry run';
+                END IF;
+                n_purged := n_purged + n;
+            EXCEPTION WHEN OTHERS THEN
+                IF SQLSTATE = 'PP001' THEN
+                    n_purged := n_purged + n;
+                ELSE
+                    n_error := n_error + 1;
+                    -- no identities in the record: numbers are masked; the
+                    -- first ten different messages (skipped.error counts all)
+                    msg := format('%s: %s', SQLSTATE, regexp_replace(SQLERRM, '[0-9]+', '#', 'g'));
+                    IF cardinality(errors) < 10 AND NOT msg = ANY (errors) THEN
+                        errors := errors || msg;
+                    END IF;
+                END IF;
+            END;
+        END LOOP;
         n_batches := n_batches + 1;
         -- progress so far, committed with the batch (pals_privacy.purge_progress)
         PERFORM @extschema@._run_progress(run_id, jsonb_build_object(
