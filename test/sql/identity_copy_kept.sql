@@ -6,7 +6,8 @@
 --      source opened by the session); a change undone by the rollback of a subtransaction (the
 --      command counter does not go back) reads as undone;
 --   2. roles: staff, auditor and a logged-in patron one after another, each as the ground
---      truth; with require_acknowledgment on, a staff user who acknowledged the policy and
+--      truth (patron 3 after patron 1 reads a fine of their own linked to patron 1's loan
+--      without the link); with require_acknowledgment on, a staff user who acknowledged the policy and
 --      one who did not (SET SESSION AUTHORIZATION between two statements, nothing written in
 --      between), each as their own acknowledgment says; a patron after another patron;
 --   3. a rule whose answers are kept is read back from them: a copy row inserted under the key
@@ -119,11 +120,15 @@ BEGIN
     RETURN r;
 END $$;
 UPDATE ck.loans SET returned = NULL WHERE id = 1;   -- loan 1 open: every class but the auditor reads its patron
+-- a fine of patron 3's account linked to patron 1's loan: patron 3 reads it without the link
+INSERT INTO ck.fines VALUES (13, 1, 3, '2024-01-13');
 SELECT pg_temp.roles() AS roles \gset
-SELECT is((:'roles'::text[])[1], '11:1/1/01-10 21:2/2/01-11 31:-/-/-', 'staff: loans 1 and 2 open, 3 hidden');
-SELECT is((:'roles'::text[])[2], '11:-/-/- 21:-/-/- 31:-/-/-', 'then an auditor: no patron, link or time');
+DELETE FROM ck.fines WHERE id = 13;
+SELECT is((:'roles'::text[])[1], '11:1/1/01-10 13:3/1/01-13 21:2/2/01-11 31:-/-/-', 'staff: loans 1 and 2 open, 3 hidden');
+SELECT is((:'roles'::text[])[2], '11:-/-/- 13:-/-/- 21:-/-/- 31:-/-/-', 'then an auditor: no patron, link or time');
 SELECT is((:'roles'::text[])[3], '11:1/1/01-10', 'then patron 1 logged in: their own fine, whole');
-SELECT is((:'roles'::text[])[4], '31:3/3/01-12', 'then patron 3: their own fine, whole (their own loan, closed)');
+SELECT is((:'roles'::text[])[4], '13:3/-/- 31:3/3/01-12',
+          'then patron 3: their own fine, whole (their own loan, closed), and without link or time the fine linked to patron 1''s loan');
 SELECT is((:'roles'::text[])[5], (:'roles'::text[])[1], 'then staff again: as before');
 
 -- ... with require_acknowledgment on: the one who acknowledged reads the patrons, the other not
