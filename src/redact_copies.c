@@ -87,6 +87,7 @@
 #include "catalog/pg_index.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_opclass.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
 #include "nodes/nodeFuncs.h"
@@ -97,6 +98,11 @@
 #include "parser/parse_relation.h"
 #include "parser/parsetree.h"
 #include "access/tupmacs.h"
+#include "access/transam.h"
+#include "access/xact.h"
+#include "optimizer/optimizer.h"
+#include "storage/proc.h"
+#include "utils/snapmgr.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "parser/parse_func.h"
@@ -305,7 +311,7 @@ sublink(SubLinkType type, Query *sub)
  * source holds a row with the key at all, read unredacted (for the rule
  * across several sources); NULL where the source holds nothing we can read.
  */
-static Expr *copy_rule(const CopyBinding *c, Oid relid, Index rti, const Redaction *red);
+static Expr *copy_rule(const CopyBinding *c, Oid relid, Index rti, const Redaction *red, bool *durable);
 
 /* The copy binding of a relation that is a copy's source (a copy of a copy), or NULL. */
 static const CopyBinding *
@@ -434,7 +440,7 @@ source_visible(const CopyBinding *c, Oid source, List *source_keys, Oid relid, I
 	{
 		sub->jointree->quals = (Node *) makeBoolExpr(AND_EXPR,
 													 list_make2(sub->jointree->quals,
-																copy_rule(m, source, 1, red)), -1);
+																copy_rule(m, source, 1, red, NULL)), -1);
 		sub->hasSubLinks = true;
 	}
 	visible = sublink(EXISTS_SUBLINK, sub);
@@ -633,10 +639,36 @@ not_tombed(const CopyBinding *c, Oid relid, Index rti)
  * Anything the rule reads besides the key (the source rows, the tombs, the
  * session's class) is the same for the whole run: the class is fixed at
  * plan time and the run reads under one snapshot.
+ *
+ * Answers kept across statements.  A staff desk reads the same fines and
+ * notices statement after statement, and each statement worked the rule
+ * out again (a probe of the partitioned loans per key, or a scan of every
+ * loan for a whole-table count).  A rule that reads nothing but the key and
+ * data under the snapshot is a function of the key and of what the snapshot
+ * sees, so its answers are also kept past their run (kept_answers), under
+ * the rules last_borrower.c follows: reused only under a snapshot that sees
+ * the same transactions committed (xmin, xmax, the transactions in
+ * progress), and the same changes of the session's own (the same command of
+ * the same transaction and subtransaction, or neither transaction having
+ * written anything); so any transaction that wrote and ended, a change of
+ * our own, a ROLLBACK TO SAVEPOINT, ends them.  Such a rule is "durable"
+ * (rule_durable): every function it calls is immutable, or is
+ * _last_borrower (itself a function of the tracker under the snapshot); it
+ * reads no SQL value function (CURRENT_USER, CURRENT_DATE), no parameter,
+ * no sequence.  A rule with anything else (the patron class's
+ * session_patron(): a login; _acknowledged(): now() and the user; consent;
+ * a collectible amount) keeps its answers for its run only.  The tomb probe
+ * is left out of the test: its casts of the stored text (timestamptz_in is
+ * stable) read a canonical form, UTC and ISO, the same under any TimeZone
+ * or DateStyle.  The rule number is still the key's first part: a rule
+ * rebuilt (a binding, an index, a setting changed) has a new number.  At
+ * most KEPT_MAX_ANSWERS are kept; past that, answers are kept for their
+ * run only.
  * ---------------------------------------------------------------------- */
 
 #define MEMO_KEY_BYTES 64		/* longer keys are not kept (evaluated each time) */
 #define MEMO_MAX_ANSWERS 65536	/* per executor run; past it, evaluated each time */
+#define KEPT_MAX_ANSWERS 100000 /* kept across statements, at most */
 
 typedef struct MemoKey
 {
@@ -664,6 +696,7 @@ typedef struct MemoRun
 typedef struct MemoCall
 {
 	MemoRun    *run;
+	bool		durable;		/* the rule's answers may outlive the run */
 	int			first;			/* the first key argument */
 	int			nargs;
 	int16	   *typlen;
@@ -681,6 +714,95 @@ memo_hash(const void *key, Size keysize)
 
 static MemoRun *memo_runs = NULL;	/* runs under way (nested queries nest them) */
 static int32 memo_rules = 0;
+static Bitmapset *durable_rules = NULL; /* rule numbers whose answers may outlive their run */
+
+/* The answers of durable rules kept across statements, and what they were read under. */
+static struct
+{
+	HTAB	   *answers;
+	MemoryContext context;
+	LocalTransactionId lxid;
+	CommandId	cid;
+	SubTransactionId subxid;
+	TransactionId own_xid;		/* of the transaction that read them, if it had one */
+	TransactionId xmin;
+	TransactionId xmax;
+	uint32		xcnt;
+	TransactionId *xip;
+	int32		subxcnt;
+	TransactionId *subxip;
+	bool		suboverflowed;
+} kept;
+
+/* Does this snapshot see the same transactions as committed as the kept answers' one? */
+static bool
+kept_same_visibility(Snapshot snap)
+{
+	return snap->xmin == kept.xmin && snap->xmax == kept.xmax &&
+		snap->xcnt == kept.xcnt && snap->subxcnt == kept.subxcnt &&
+		snap->suboverflowed == kept.suboverflowed &&
+		(snap->xcnt == 0 || memcmp(snap->xip, kept.xip, snap->xcnt * sizeof(TransactionId)) == 0) &&
+		(snap->subxcnt == 0 || memcmp(snap->subxip, kept.subxip, snap->subxcnt * sizeof(TransactionId)) == 0);
+}
+
+/*
+ * The kept answers, if they hold under the active snapshot: the same
+ * transactions seen committed, and the same own changes (the same command
+ * of the same transaction and subtransaction, or no write in either
+ * transaction).  Otherwise NULL, or (renew) an empty store for this
+ * snapshot.  Only under an MVCC snapshot.
+ */
+static HTAB *
+kept_answers(bool renew)
+{
+	Snapshot	snap = ActiveSnapshotSet() ? GetActiveSnapshot() : NULL;
+	HASHCTL		ctl;
+
+	if (snap == NULL || snap->snapshot_type != SNAPSHOT_MVCC)
+		return NULL;
+	if (kept.answers != NULL && kept_same_visibility(snap))
+	{
+		if (kept.lxid == pals_my_lxid() && kept.cid == snap->curcid &&
+			kept.subxid == GetCurrentSubTransactionId())
+			return kept.answers;
+		if (!TransactionIdIsValid(kept.own_xid) && !TransactionIdIsValid(GetTopTransactionIdIfAny()))
+		{
+			kept.lxid = pals_my_lxid();
+			kept.cid = snap->curcid;
+			kept.subxid = GetCurrentSubTransactionId();
+			return kept.answers;
+		}
+	}
+	if (!renew)
+		return NULL;
+	if (kept.context == NULL)
+		kept.context = AllocSetContextCreate(TopMemoryContext, "pals_privacy copy rule answers kept",
+											 ALLOCSET_DEFAULT_SIZES);
+	MemoryContextReset(kept.context);
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(MemoKey);
+	ctl.entrysize = sizeof(MemoAnswer);
+	ctl.hash = memo_hash;
+	ctl.hcxt = kept.context;
+	kept.answers = hash_create("pals_privacy copy rule answers kept", 256, &ctl,
+							   HASH_ELEM | HASH_FUNCTION | HASH_CONTEXT);
+	kept.lxid = pals_my_lxid();
+	kept.cid = snap->curcid;
+	kept.subxid = GetCurrentSubTransactionId();
+	kept.own_xid = GetTopTransactionIdIfAny();
+	kept.xmin = snap->xmin;
+	kept.xmax = snap->xmax;
+	kept.xcnt = snap->xcnt;
+	kept.xip = MemoryContextAlloc(kept.context, Max(snap->xcnt, 1) * sizeof(TransactionId));
+	if (snap->xcnt > 0)
+		memcpy(kept.xip, snap->xip, snap->xcnt * sizeof(TransactionId));
+	kept.subxcnt = snap->subxcnt;
+	kept.subxip = MemoryContextAlloc(kept.context, Max(snap->subxcnt, 1) * sizeof(TransactionId));
+	if (snap->subxcnt > 0)
+		memcpy(kept.subxip, snap->subxip, snap->subxcnt * sizeof(TransactionId));
+	kept.suboverflowed = snap->suboverflowed;
+	return kept.answers;
+}
 
 static void
 memo_run_ended(void *arg)
@@ -731,6 +853,7 @@ memo_call(FunctionCallInfo fcinfo, int first)
 	}
 	m = MemoryContextAllocZero(f->fn_mcxt, sizeof(MemoCall));
 	m->run = run;
+	m->durable = !PG_ARGISNULL(0) && bms_is_member(PG_GETARG_INT32(0), durable_rules);
 	m->first = first;
 	m->nargs = PG_NARGS();
 	m->typlen = MemoryContextAllocZero(f->fn_mcxt, sizeof(int16) * Max(1, m->nargs));
@@ -802,10 +925,13 @@ pals_privacy_copy_memo(PG_FUNCTION_ARGS)
 	MemoCall   *m = memo_call(fcinfo, 1);
 	MemoKey		k;
 	MemoAnswer *a;
+	HTAB	   *kept_now;
 
 	if (m == NULL || PG_ARGISNULL(0) || !memo_key(fcinfo, m, &k))
 		PG_RETURN_NULL();
 	a = hash_search(m->run->answers, &k, HASH_FIND, NULL);
+	if (a == NULL && m->durable && (kept_now = kept_answers(false)) != NULL)
+		a = hash_search(kept_now, &k, HASH_FIND, NULL);
 	if (a == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_BOOL(a->visible);
@@ -818,14 +944,19 @@ pals_privacy_copy_memo_keep(PG_FUNCTION_ARGS)
 	MemoCall   *m;
 	MemoKey		k;
 	bool		visible;
+	HTAB	   *kept_now;
 
 	if (PG_ARGISNULL(1))
 		PG_RETURN_NULL();
 	visible = PG_GETARG_BOOL(1);
 	m = memo_call(fcinfo, 2);
-	if (m != NULL && !PG_ARGISNULL(0) && hash_get_num_entries(m->run->answers) < MEMO_MAX_ANSWERS &&
-		memo_key(fcinfo, m, &k))
+	if (m == NULL || PG_ARGISNULL(0) || !memo_key(fcinfo, m, &k))
+		PG_RETURN_BOOL(visible);
+	if (hash_get_num_entries(m->run->answers) < MEMO_MAX_ANSWERS)
 		((MemoAnswer *) hash_search(m->run->answers, &k, HASH_ENTER, NULL))->visible = visible;
+	if (m->durable && (kept_now = kept_answers(true)) != NULL &&
+		hash_get_num_entries(kept_now) < KEPT_MAX_ANSWERS)
+		((MemoAnswer *) hash_search(kept_now, &k, HASH_ENTER, NULL))->visible = visible;
 	PG_RETURN_BOOL(visible);
 }
 
@@ -881,6 +1012,41 @@ key_vars_walker(Node *node, KeyVars *kv)
 	return expression_tree_walker(node, key_vars_walker, kv);
 }
 
+/* A function a durable rule may call: immutable, or _last_borrower. */
+static bool
+not_durable_function(Oid fn, void *context)
+{
+	return fn != *(Oid *) context && func_volatile(fn) != PROVOLATILE_IMMUTABLE;
+}
+
+/* Does the rule read anything but its key and data under the snapshot? */
+static bool
+not_durable_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (check_functions_in_node(node, not_durable_function, context))
+		return true;
+	if (IsA(node, SQLValueFunction) || IsA(node, NextValueExpr) || IsA(node, Param) ||
+		IsA(node, CurrentOfExpr) || IsA(node, PlaceHolderVar))
+		return true;
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, not_durable_walker, context, 0);
+	return expression_tree_walker(node, not_durable_walker, context);
+}
+
+/*
+ * May the answers of this rule outlive their run?  (See "Answers kept
+ * across statements" above.)
+ */
+static bool
+rule_durable(Expr *rule)
+{
+	Oid			last_borrower = redact_derived()->fn_last_borrower;
+
+	return !not_durable_walker((Node *) rule, &last_borrower);
+}
+
 static Oid
 memo_function(const char *name, int nargs, Oid *types)
 {
@@ -894,7 +1060,7 @@ memo_function(const char *name, int nargs, Oid *types)
  * installed script) or the rule reads no key or something else of the row.
  */
 static Expr *
-memoized(Expr *rule, Index rti)
+memoized(Expr *rule, Index rti, bool durable)
 {
 	Oid			t2[2] = {INT4OID, ANYOID};
 	Oid			t3[3] = {INT4OID, BOOLOID, ANYOID};
@@ -912,6 +1078,13 @@ memoized(Expr *rule, Index rti)
 	if (kv.other || kv.vars == NIL || list_length(kv.vars) > FUNC_MAX_ARGS - 2)
 		return rule;
 	number = makeConst(INT4OID, -1, InvalidOid, sizeof(int32), Int32GetDatum(++memo_rules), false, true);
+	if (durable)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		durable_rules = bms_add_member(durable_rules, memo_rules);
+		MemoryContextSwitchTo(old);
+	}
 	read = makeFuncExpr(memo, BOOLOID, list_concat(list_make1(number), copyObject(kv.vars)),
 						InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
 	read->location = PALS_MEMO_LOCATION;
@@ -933,11 +1106,13 @@ memoized(Expr *rule, Index rti)
  * key and executor run (memoized).
  */
 static Expr *
-copy_rule(const CopyBinding *c, Oid relid, Index rti, const Redaction *red)
+copy_rule(const CopyBinding *c, Oid relid, Index rti, const Redaction *red, bool *durable)
 {
 	Expr	   *visible = copy_source_visible(c, relid, rti, red);
 	Expr	   *alive = not_tombed(c, relid, rti);
 
+	if (durable != NULL)
+		*durable = rule_durable(visible);	/* the tombs' casts read canonical text */
 	if (alive != NULL && !(IsA(visible, Const) && !DatumGetBool(((Const *) visible)->constvalue)))
 		visible = makeBoolExpr(AND_EXPR, list_make2(visible, alive), -1);
 	return visible;
@@ -946,7 +1121,10 @@ copy_rule(const CopyBinding *c, Oid relid, Index rti, const Redaction *red)
 static Expr *
 copy_visible(const CopyBinding *c, Oid relid, Index rti, const Redaction *red)
 {
-	return memoized(copy_rule(c, relid, rti, red), rti);
+	bool		durable;
+	Expr	   *rule = copy_rule(c, relid, rti, red, &durable);
+
+	return memoized(rule, rti, durable);
 }
 
 void
