@@ -45,7 +45,7 @@ done
 case "$WORKLOAD" in
     circulation) VARIANTS="${VARIANTS:-base,bound,fkcheck}" ;;
     staff|staff_busy) VARIANTS="${VARIANTS:-base,bound,severed}" ;;
-    copies) VARIANTS="${VARIANTS:-base,bound}" ;;
+    copies|copies_prepared) VARIANTS="${VARIANTS:-base,bound}" ;;
     *) echo "callgrind.sh: unknown workload $WORKLOAD" >&2; exit 2 ;;
 esac
 command -v valgrind >/dev/null || { echo "callgrind.sh: valgrind is not installed" >&2; exit 1; }
@@ -140,6 +140,21 @@ copy_read() {  # i: one of four reads of the derived copies, with fixed paramete
         copies)
             echo "SET ROLE branch_staff;"
             for ((i = 1; i <= ITEMS; i++)); do copy_read "$i"; done ;;
+        copies_prepared)   # the same reads, each shape prepared once (planned once, or five times and generic)
+            echo "SET ROLE branch_staff;"
+            echo "PREPARE c0(bigint) AS SELECT f.id, f.patron_id, f.loan_id, f.amount, f.created_at FROM demo.fines f WHERE f.patron_id = \$1;"
+            echo "PREPARE c1 AS SELECT count(*), count(patron_id), count(loan_id), count(created_at) FROM demo.fines;"
+            echo "PREPARE c2(bigint) AS SELECT e.loan_id, e.patron_id, e.kind FROM demo.loan_events e WHERE e.loan_id BETWEEN \$1 AND \$1 + 200;"
+            echo "PREPARE c3 AS SELECT count(*), count(patron_id) FROM demo.loan_events UNION ALL SELECT count(*), count(patron_id) FROM demo.xact_summaries;"
+            for ((i = 1; i <= ITEMS; i++)); do
+                patron=$(( 1 + (i * 7919) % NPAT )) loan=$(( 1 + (i * 104729) % NLOAN ))
+                case $(( i % 4 )) in
+                    0) echo "EXECUTE c0($patron);" ;;
+                    1) echo "EXECUTE c1;" ;;
+                    2) echo "EXECUTE c2($loan);" ;;
+                    3) echo "EXECUTE c3;" ;;
+                esac
+            done ;;
         staff_busy)
             for ((i = 1; i <= ITEMS; i++)); do
                 echo "SET ROLE ils_app;"

@@ -14,11 +14,14 @@
 #   2. purge rate with a DELETE-method binding (no purge function: purge_expired() deletes the
 #      patron rows itself, set-based; the demo's other foreign keys to the patron table made
 #      ON DELETE CASCADE, as an ILS that deletes patrons has them) against the same loop deleting
-#      one patron at a time (demo.purge_expired_loop_delete);
+#      one patron at a time (demo.purge_expired_loop_delete), and the floor of any purge of these
+#      rows: the loop's rules and row changes, set-based, one statement per table
+#      (demo.purge_expired_set_delete);
 #   3. circulation while a purge runs: the circulation mix (bench/circulation.sql, as ils_app)
 #      alone, then on another copy while purge_expired() runs; the p99 latency of each (the second
 #      over the transactions that ran during the purge), and their ratio.
-# The order of the two sides of 1 and 2 alternates from repeat to repeat.
+# The order of the sides of 1 and 2 alternates from repeat to repeat.  Rates are given per second of
+# wall time and (CPU) per second of the CPU time of the backend that ran the purge.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
@@ -92,25 +95,31 @@ q -d postgres -c "ALTER ROLE ils_app LOGIN PASSWORD '$pass'" >/dev/null
 NITEMS=$(psql -XAtq -d tpl_circ -c 'SELECT max(id) FROM demo.items')
 NPATRONS=$(psql -XAtq -d tpl_circ -c 'SELECT max(id) FROM demo.patrons')
 
-purge_ext() {   # db -> "patrons seconds function_ms"
-    local s e n f
+# the CPU time (clock ticks) this backend has used: /proc/self/stat's utime + stime (steadier on a
+# shared machine than wall time, which other tenants take away)
+CPU_SQL="SELECT split_part(s, ' ', 12)::bigint + split_part(s, ' ', 13)::bigint
+           FROM (SELECT regexp_replace(pg_read_file('/proc/self/stat'), '^.*\) ', '') AS s) x"
+TICKS=$(getconf CLK_TCK)
+purge_ext() {   # db -> "patrons seconds function_ms cpu_seconds"
+    local s e n f out
     createdb -T "tpl_${1%%_*}" "$1"
     s=$(date +%s.%N)
-    n=$(psql -XAtq -d "$1" -c "CALL pals_privacy.purge_expired(batch_size => 500)" | sed 's/.*"purged": \([0-9]*\).*/\1/')
+    out=$(psql -XAtq -v ON_ERROR_STOP=1 -d "$1" -c "$CPU_SQL" -c "CALL pals_privacy.purge_expired(batch_size => 500)" -c "$CPU_SQL")
     e=$(date +%s.%N)
+    n=$(echo "$out" | sed -n 2p | sed 's/.*"purged": \([0-9]*\).*/\1/')
     sleep 0.6   # (the session's function statistics reach the shared counters when it ends)
     f=$(psql -XAtq -d "$1" -c "SELECT coalesce(sum(total_time), 0) FROM pg_stat_user_functions WHERE schemaname = 'demo'")
     dropdb "$1"
-    echo "$n $(secs "$s" "$e") $f"
+    echo "$n $(secs "$s" "$e") $f $(echo "$out" | awk -v t="$TICKS" 'NR == 1 {a = $1} NR == 3 {printf "%.2f", ($1 - a) / t}')"
 }
-purge_loop() {  # db function -> "patrons seconds"
-    local s e n
+purge_loop() {  # db function -> "patrons seconds cpu_seconds"
+    local s e out
     createdb -T "tpl_${1%%_*}" "$1"
     s=$(date +%s.%N)
-    n=$(psql -XAtq -d "$1" -c "SELECT demo.$2()")
+    out=$(psql -XAtq -v ON_ERROR_STOP=1 -d "$1" -c "$CPU_SQL" -c "SELECT demo.$2()" -c "$CPU_SQL")
     e=$(date +%s.%N)
     dropdb "$1"
-    echo "$n $(secs "$s" "$e")"
+    echo "$(echo "$out" | sed -n 2p) $(secs "$s" "$e") $(echo "$out" | awk -v t="$TICKS" 'NR == 1 {a = $1} NR == 3 {printf "%.2f", ($1 - a) / t}')"
 }
 circ() {   # database duration logprefix
     (cd "$LOG" && PGUSER=ils_app PGPASSWORD="$pass" pgbench -n -f "$HERE/circulation.sql" -c "$CLIENTS" -j 2 -T "$2" \
@@ -129,10 +138,10 @@ for ((r = 1; r <= REPEAT; r++)); do
     else b=$(purge_loop plp_r purge_expired_loop); a=$(purge_ext ext_r); fi
     echo "function $r $a $b" >>"$RES"
     say "round $r, purge function: purge_expired $a (patrons, s, ms in the function); PL/pgSQL loop $b"
-    if (( r % 2 )); then a=$(purge_ext extdel_r); b=$(purge_loop plpdel_r purge_expired_loop_delete)
-    else b=$(purge_loop plpdel_r purge_expired_loop_delete); a=$(purge_ext extdel_r); fi
-    echo "delete $r $a $b" >>"$RES"
-    say "round $r, DELETE method: purge_expired $a; PL/pgSQL loop $b"
+    if (( r % 2 )); then a=$(purge_ext extdel_r); b=$(purge_loop plpdel_r purge_expired_loop_delete); c=$(purge_loop plpdel_r purge_expired_set_delete)
+    else c=$(purge_loop plpdel_r purge_expired_set_delete); b=$(purge_loop plpdel_r purge_expired_loop_delete); a=$(purge_ext extdel_r); fi
+    echo "delete $r $a $b $c" >>"$RES"
+    say "round $r, DELETE method: purge_expired $a; PL/pgSQL loop $b; set-based floor $c"
     # 3. circulation p99, alone and during a purge
     createdb -T tpl_circ circ_alone; createdb -T tpl_circ circ_purge
     rm -f "$LOG"/alone.* "$LOG"/during.*
@@ -152,9 +161,10 @@ done
 echo
 echo "pals_privacy purge bench: scale $SCALE, $CLIENTS clients, $REPEAT repeats"
 awk '
-$1 == "function" {ra = $3 / $4; rb = $6 / $7; share = 100 * $5 / 1000 / $4
-    printf "with purge function, repeat %s: purge_expired %.1f patrons/s, PL/pgSQL loop %.1f/s, ratio %.2f; %.0f%% of purge_expired in the ILS function, %.0f%% ours\n", $2, ra, rb, ra / rb, share, 100 - share}
-$1 == "delete" {ra = $3 / $4; rb = $6 / $7
-    printf "DELETE method,       repeat %s: purge_expired %.1f patrons/s, PL/pgSQL loop %.1f/s, ratio %.2f\n", $2, ra, rb, ra / rb}
+# function: r, ours (patrons s fn_ms cpu), loop (patrons s cpu); delete: r, ours, loop, floor (patrons s cpu)
+$1 == "function" {ra = $3 / $4; rb = $7 / $8; share = 100 * $5 / 1000 / $4
+    printf "with purge function, repeat %s: purge_expired %.1f patrons/s, PL/pgSQL loop %.1f/s, ratio %.2f (CPU %.2f); %.0f%% of purge_expired in the ILS function, %.0f%% ours\n", $2, ra, rb, ra / rb, ($6 > 0 ? ($3 / $6) / ($7 / $9) : 0), share, 100 - share}
+$1 == "delete" {ra = $3 / $4; rb = $7 / $8; rc = $10 / $11
+    printf "DELETE method,       repeat %s: purge_expired %.1f patrons/s, PL/pgSQL loop %.1f/s, ratio %.2f (CPU %.2f); set-based floor %.1f/s, %.2f of the loop (CPU %.2f)\n", $2, ra, rb, ra / rb, ($6 > 0 ? ($3 / $6) / ($7 / $9) : 0), rc, rc / rb, ($12 > 0 ? ($10 / $12) / ($7 / $9) : 0)}
 $1 == "p99" {printf "circulation p99,     repeat %s: alone %s ms, during a %.1f s purge %s ms, ratio %s\n", $2, $3, $5, $4,
     ($3 > 0 && $4 != "n/a") ? sprintf("%.2f", $4 / $3) : "n/a"}' "$RES"

@@ -14,6 +14,13 @@
  *     row: they are severed too, else a row given that key later (a decoy)
  *     would take them over.
  *
+ *     A copy may be the source of another copy (a copy of a copy: a rendered
+ *     notice keyed by its event).  It carries these triggers too, watching
+ *     what its own severing takes (_copy_source_watch: its patron, its link;
+ *     for 'delete' the row), so the statement that severs it fires them and
+ *     its copies are severed in the same statement, by the key its row had
+ *     before the change: a chain is severed parents first, to any depth.
+ *
  *     A copy with several sources (bind_copy once per source: Koha's issues
  *     and old_issues, one issue_id) has these triggers on each; those on a
  *     source after the first name it (TG_ARGV[1]), and the statement severs

@@ -37,7 +37,8 @@ typedef struct CopySever
 {
 	CopyKey		key;
 	bool		bound;			/* false: no such copy binding (nothing to do) */
-	bool		source_bound;	/* its source has a loan binding */
+	bool		source_bound;	/* the source has a column to watch (a loan binding's patron;
+								 * a copy's patron or link: _copy_source_watch) */
 	int			nkeys;
 	AttrNumber *key_attnos;		/* in the trigger's relation: the source key columns */
 	AttrNumber	patron_attno;	/* in the trigger's relation: the loan binding's patron column */

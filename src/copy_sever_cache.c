@@ -126,7 +126,11 @@ copy_free_retired_plans(void)
 	retired_plans = NIL;
 }
 
-/* Read the copy binding and its source's loan binding; prepare the statement.  SPI connected. */
+/*
+ * Read the copy binding and what its source watches (its loan binding's
+ * patron column, or for a source that is itself a copy, _copy_source_watch);
+ * prepare the statement.  SPI connected.
+ */
 static void
 load_copy(CopySever *e, Relation rel)
 {
@@ -156,7 +160,8 @@ load_copy(CopySever *e, Relation rel)
 		"                        AND t.tgtype & 3 = 3 AND t.tgtype & 24 <> 0) "  /* ROW, BEFORE, DELETE or UPDATE */
 		"                   OR EXISTS (SELECT FROM pg_catalog.pg_rewrite r "
 		"                      WHERE r.ev_class IN (SELECT rel FROM tree) AND r.ev_type IN ('2', '4')) AS checked) k "
-		"  LEFT JOIN pals_privacy.loan_binding b ON b.relation = c.source "
+		/* the source's patron column: a loan binding's, or what a copy of a copy watches */
+		"  LEFT JOIN LATERAL pals_privacy._copy_source_watch(c.source) b ON true "
 		" WHERE c.relation = $1";
 	Oid			argtypes[2] = {OIDOID, OIDOID};
 	Datum		args[2] = {ObjectIdGetDatum(e->key.copy), ObjectIdGetDatum(e->key.via)};

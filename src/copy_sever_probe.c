@@ -166,8 +166,6 @@ copy_may_hold(const CopySever *cs, const char *first_key)
 	bool		usable;
 	ScanKeyData key;
 	Snapshot	snap;
-	IndexScanDesc scan;
-	TupleTableSlot *slot;
 	bool		found;
 
 	if (!OidIsValid(cs->probe_index))
@@ -194,12 +192,7 @@ copy_may_hold(const CopySever *cs, const char *first_key)
 						   OidInputFunctionCall(cs->probe_input, (char *) first_key, cs->probe_ioparam, -1));
 	CommandCounterIncrement();
 	snap = pals_statement_snapshot();
-	scan = pals_index_beginscan(rel, index, snap, 1, 0);
-	index_rescan(scan, &key, 1, NULL, 0);
-	slot = table_slot_create(rel, NULL);
-	found = index_getnext_slot(scan, ForwardScanDirection, slot);
-	ExecDropSingleTupleTableSlot(slot);
-	index_endscan(scan);
+	found = pals_index_has(rel, index, snap, &key, 1);
 	UnregisterSnapshot(snap);
 	index_close(index, AccessShareLock);
 	table_close(rel, AccessShareLock);

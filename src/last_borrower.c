@@ -66,9 +66,10 @@ static struct
 	TransactionId xmax;
 	uint32		xcnt;			/* the snapshot's in-progress transactions ... */
 	TransactionId *xip;
-	int32		subxcnt;		/* ... and subtransactions */
+	int32		subxcnt;		/* ... and subtransactions (0 unless the snapshot keeps them) */
 	TransactionId *subxip;
 	bool		suboverflowed;
+	bool		recovery;		/* taken during recovery (a standby) */
 	TransactionId own_xid;		/* of the transaction that read them, if it had one */
 	int			probes;
 	double		load_after;
@@ -84,16 +85,41 @@ static struct
  * (A transaction that ended in between left the in-progress list or, if it
  * began after the first snapshot, moved xmax past itself.)
  */
+/*
+ * How many of the snapshot's subtransaction XIDs it holds.  A snapshot whose
+ * subtransaction cache overflowed (another session has more than 64
+ * subtransactions with an XID open, say a batch with a savepoint per row,
+ * and the XIDs of a second session's few were counted before) keeps its
+ * subxcnt, but a copy of it, which every active and registered snapshot is
+ * (CopySnapshot), has no subxip array at all: the XIDs are not used then
+ * (visibility looks the parent up in pg_subtrans and checks xip), except
+ * in recovery, where subxip holds the top-level XIDs too and is copied.
+ * Reading subxip[0 .. subxcnt) of such a copy read through a NULL pointer:
+ * a staff backend reading closed loans crashed whenever two other sessions
+ * were in that state.
+ */
+static int32
+kept_subxcnt(Snapshot snap)
+{
+	if (snap->subxcnt <= 0 || (snap->suboverflowed && !snap->takenDuringRecovery))
+		return 0;
+	Assert(snap->subxip != NULL);
+	return snap->subxcnt;
+}
+
 static bool
 same_visibility(Snapshot snap)
 {
+	int32		subxcnt = kept_subxcnt(snap);
+
 	return snap->xmin == answers.xmin && snap->xmax == answers.xmax &&
-		snap->xcnt == answers.xcnt && snap->subxcnt == answers.subxcnt &&
+		snap->xcnt == answers.xcnt && subxcnt == answers.subxcnt &&
 		snap->suboverflowed == answers.suboverflowed &&
+		snap->takenDuringRecovery == answers.recovery &&
 		(snap->xcnt == 0 ||
 		 memcmp(snap->xip, answers.xip, snap->xcnt * sizeof(TransactionId)) == 0) &&
-		(snap->subxcnt == 0 ||
-		 memcmp(snap->subxip, answers.subxip, snap->subxcnt * sizeof(TransactionId)) == 0);
+		(subxcnt == 0 ||
+		 memcmp(snap->subxip, answers.subxip, subxcnt * sizeof(TransactionId)) == 0);
 }
 
 /*
@@ -149,11 +175,12 @@ current_answers(Snapshot snap)
 	answers.xip = MemoryContextAlloc(answers.context, Max(snap->xcnt, 1) * sizeof(TransactionId));
 	if (snap->xcnt > 0)
 		memcpy(answers.xip, snap->xip, snap->xcnt * sizeof(TransactionId));
-	answers.subxcnt = snap->subxcnt;
-	answers.subxip = MemoryContextAlloc(answers.context, Max(snap->subxcnt, 1) * sizeof(TransactionId));
-	if (snap->subxcnt > 0)
-		memcpy(answers.subxip, snap->subxip, snap->subxcnt * sizeof(TransactionId));
+	answers.subxcnt = kept_subxcnt(snap);
+	answers.subxip = MemoryContextAlloc(answers.context, Max(answers.subxcnt, 1) * sizeof(TransactionId));
+	if (answers.subxcnt > 0)
+		memcpy(answers.subxip, snap->subxip, answers.subxcnt * sizeof(TransactionId));
 	answers.suboverflowed = snap->suboverflowed;
+	answers.recovery = snap->takenDuringRecovery;
 	answers.own_xid = GetTopTransactionIdIfAny();
 	answers.probes = 0;
 	answers.load_after = Max(LOAD_AFTER_PROBES, pals_tracker_size() / 8);

@@ -44,8 +44,12 @@
 
 #include "postgres.h"
 #include "compat.h"
+#include "access/skey.h"
+#include "executor/tuptable.h"
 #include "nodes/pg_list.h"
 #include "nodes/primnodes.h"
+#include "utils/relcache.h"
+#include "utils/snapshot.h"
 
 #define PALS_MAX_CLOSED 8
 #define PALS_MAX_MORE_PATRONS 8	/* loan_binding.more_patron_columns */
@@ -147,11 +151,12 @@ typedef enum CopyStrategy
 typedef struct CopyBinding
 {
 	Oid			relid;			/* the copy */
-	Oid			source;			/* a loan binding's relation */
+	Oid			source;			/* a loan binding's relation, or another copy's */
 	List	   *key_columns;	/* of char *: in the copy, the source row's key */
 	List	   *source_keys;	/* of char *: in the source, a unique key, column for column */
 	char	   *patron_column;	/* in the copy, or NULL */
 	CopyStrategy sever_with;
+	char	   *placeholder;	/* COPY_SEVER_PLACEHOLDER: the placeholder patron's id, else NULL */
 	List	   *hide_columns;	/* of char *: hidden with the link (a time equal to the source's) */
 	char	   *current_when;	/* condition: the row is the current account (a fine owed), or NULL */
 	List	   *more_sources;	/* of Oid: further sources (bind_copy once per source), or NIL */
@@ -232,6 +237,9 @@ extern void pals_inheritance_parents(Oid relid, List **out);
 extern void pals_ancestors(Oid relid, List **out);
 extern double pals_reltuples(Oid relid);
 extern AttrNumber pals_bound_attnum(Oid relid, const char *column);
+extern bool pals_index_fetch(Relation rel, Relation index, Snapshot snap, ScanKey keys, int nkeys,
+							 TupleTableSlot *slot);
+extern bool pals_index_has(Relation rel, Relation index, Snapshot snap, ScanKey keys, int nkeys);
 extern Var *pals_bound_var(Oid relid, const char *column, Index varno, Index levelsup);
 extern void pals_retire_context(MemoryContext cxt);
 

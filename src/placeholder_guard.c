@@ -198,9 +198,7 @@ placeholder_exists(Relation patrons, Oid index_oid, AttrNumber id_attno, Oid eqo
 	Oid			typinput,
 				typioparam;
 	Snapshot	snap;
-	IndexScanDesc scan;
 	ScanKeyData key;
-	TupleTableSlot *slot;
 	bool		found = false;
 
 	if (index->rd_index->indnkeyatts == 1 && index->rd_index->indkey.values[0] == id_attno &&
@@ -211,12 +209,7 @@ placeholder_exists(Relation patrons, Oid index_oid, AttrNumber id_attno, Oid eqo
 							   index->rd_indcollation[0], get_opcode(eqop),
 							   OidInputFunctionCall(typinput, (char *) placeholder, typioparam, -1));
 		snap = RegisterSnapshot(GetLatestSnapshot());
-		scan = pals_index_beginscan(patrons, index, snap, 1, 0);
-		index_rescan(scan, &key, 1, NULL, 0);
-		slot = table_slot_create(patrons, NULL);
-		found = index_getnext_slot(scan, ForwardScanDirection, slot);
-		ExecDropSingleTupleTableSlot(slot);
-		index_endscan(scan);
+		found = pals_index_has(patrons, index, snap, &key, 1);
 		UnregisterSnapshot(snap);
 	}
 	index_close(index, AccessShareLock);

@@ -320,34 +320,18 @@ record(StatsBinding *sb, const char *patron, const char *item, TimestampTz close
 }
 
 /*
- * Called by the severing code (sever.c) just before a row of binding b loses
- * its patron, with the row's patron, item and closed value.  Does nothing
- * unless the binding collects statistics.  Runs in its own subtransaction:
- * a failure is a WARNING (with its SQLSTATE only: a message could quote the
- * patron) and the sever goes on; a cancel is not swallowed.
+ * Run work(arg) in a subtransaction, connected to SPI under the safe
+ * search_path.  Returns NULL, or the error it raised, rolled back (a cancel
+ * or a shutdown is re-thrown, never swallowed): the caller turns it into a
+ * WARNING that names only its SQLSTATE, since a message could quote a
+ * patron.  A statistics record must never stop the sever it describes.
  */
-void
-pals_stats_record(const LoanBinding *b, Oid patron_type, Datum patron, const char *item,
-				  Oid closed_type, Datum closed_value, bool closed_null)
+static ErrorData *
+in_subtransaction(void (*work) (void *arg), void *arg)
 {
 	MemoryContext oldcontext = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
-	StatsBinding *sb;
-	Oid			out;
-	bool		varlena;
-	char	   *patron_text;
-	TimestampTz closed_at = GetCurrentTimestamp();	/* a closed value that is not a time: now */
-
-	if ((sb = stats_binding(b->relid)) == NULL)
-		return;
-	getTypeOutputInfo(patron_type, &out, &varlena);
-	patron_text = OidOutputFunctionCall(out, patron);
-	if (!closed_null && closed_type == TIMESTAMPTZOID)
-		closed_at = DatumGetTimestampTz(closed_value);
-	else if (!closed_null && closed_type == TIMESTAMPOID)
-		closed_at = DatumGetTimestampTz(DirectFunctionCall1(timestamp_timestamptz, closed_value));
-	else if (!closed_null && closed_type == DATEOID)
-		closed_at = DatumGetTimestampTz(DirectFunctionCall1(date_timestamptz, closed_value));
+	ErrorData  *volatile edata = NULL;
 
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(oldcontext);
@@ -358,7 +342,7 @@ pals_stats_record(const LoanBinding *b, Oid patron_type, Datum patron, const cha
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "pals_privacy: SPI_connect failed");
 		nestlevel = pals_safe_search_path();
-		record(sb, patron_text, item, closed_at);
+		work(arg);
 		pals_restore_search_path(nestlevel);
 		SPI_finish();
 		ReleaseCurrentSubTransaction();
@@ -367,8 +351,6 @@ pals_stats_record(const LoanBinding *b, Oid patron_type, Datum patron, const cha
 	}
 	PG_CATCH();
 	{
-		ErrorData  *edata;
-
 		MemoryContextSwitchTo(oldcontext);
 		edata = CopyErrorData();
 		FlushErrorState();
@@ -377,6 +359,61 @@ pals_stats_record(const LoanBinding *b, Oid patron_type, Datum patron, const cha
 		CurrentResourceOwner = oldowner;
 		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED || edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
 			ReThrowError(edata);
+	}
+	PG_END_TRY();
+	return edata;
+}
+
+/* One severed row's record: what pals_stats_record() hands in_subtransaction(). */
+typedef struct OneRecord
+{
+	StatsBinding *sb;
+	const char *patron_text;
+	const char *item;
+	TimestampTz closed_at;
+} OneRecord;
+
+static void
+record_one(void *arg)
+{
+	OneRecord  *r = arg;
+
+	record(r->sb, r->patron_text, r->item, r->closed_at);
+}
+
+/*
+ * Called by the severing code (sever.c) just before a row of binding b loses
+ * its patron, with the row's patron, item and closed value.  Does nothing
+ * unless the binding collects statistics.  Runs in its own subtransaction:
+ * a failure is a WARNING (with its SQLSTATE only: a message could quote the
+ * patron) and the sever goes on; a cancel is not swallowed.
+ */
+void
+pals_stats_record(const LoanBinding *b, Oid patron_type, Datum patron, const char *item,
+				  Oid closed_type, Datum closed_value, bool closed_null)
+{
+	OneRecord	r;
+	ErrorData  *edata;
+	Oid			out;
+	bool		varlena;
+	char	   *patron_text;
+
+	if ((r.sb = stats_binding(b->relid)) == NULL)
+		return;
+	getTypeOutputInfo(patron_type, &out, &varlena);
+	patron_text = OidOutputFunctionCall(out, patron);
+	r.patron_text = patron_text;
+	r.item = item;
+	r.closed_at = GetCurrentTimestamp();	/* a closed value that is not a time: now */
+	if (!closed_null && closed_type == TIMESTAMPTZOID)
+		r.closed_at = DatumGetTimestampTz(closed_value);
+	else if (!closed_null && closed_type == TIMESTAMPOID)
+		r.closed_at = DatumGetTimestampTz(DirectFunctionCall1(timestamp_timestamptz, closed_value));
+	else if (!closed_null && closed_type == DATEOID)
+		r.closed_at = DatumGetTimestampTz(DirectFunctionCall1(date_timestamptz, closed_value));
+
+	if ((edata = in_subtransaction(record_one, &r)) != NULL)
+	{
 		ereport(WARNING,
 				(errcode(edata->sqlerrcode),
 				 errmsg("pals_privacy: no statistics record was written for a row severed from \"%s\" (SQLSTATE %s)",
@@ -384,8 +421,53 @@ pals_stats_record(const LoanBinding *b, Oid patron_type, Datum patron, const cha
 				 errhint("The row was severed all the same. See docs/statistics.md.")));
 		FreeErrorData(edata);
 	}
-	PG_END_TRY();
 	explicit_bzero(patron_text, strlen(patron_text));
+}
+
+/* Many severed rows' records: what _record_statistics() hands in_subtransaction(). */
+typedef struct BatchRecord
+{
+	StatsBinding *sb;
+	int			n;
+	char	  **patron_texts;
+	Datum	   *patrons;
+	Datum	   *items;
+	bool	   *inulls;
+	Datum	   *closed;
+	int64		written;
+} BatchRecord;
+
+static void
+record_batch(void *arg)
+{
+	BatchRecord *r = arg;
+	StatsBinding *sb = r->sb;
+	int			n = r->n;
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+	Datum		values[5];
+	Datum	   *pseudonyms = palloc(sizeof(Datum) * n);
+	char		pseudonym[2 * EVP_MAX_MD_SIZE + 1];
+
+	current_key();
+	for (int i = 0; i < n; i++)
+	{
+		pseudonym_of(r->patron_texts[i], pseudonym);
+		pseudonyms[i] = CStringGetTextDatum(pseudonym);
+	}
+	if (sb->batch_plan == NULL)
+	{
+		Oid			types[5] = {TIMESTAMPTZOID, TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID, TEXTARRAYOID};
+
+		sb->batch_plan = pals_prepare_saved(sb->batch_sql, 5, types);
+	}
+	values[0] = key_period_start;
+	values[1] = PointerGetDatum(construct_array(pseudonyms, n, TEXTOID, -1, false, TYPALIGN_INT));
+	values[2] = PointerGetDatum(construct_md_array(r->items, r->inulls, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
+	values[3] = PointerGetDatum(construct_array(r->closed, n, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	values[4] = PointerGetDatum(construct_array(r->patrons, n, TEXTOID, -1, false, TYPALIGN_INT));
+	pals_execute_as(pals_registry()->extension_owner, sb->batch_plan, values, NULL);
+	r->written = SPI_processed;
 }
 
 /*
@@ -401,114 +483,52 @@ Datum
 pals_privacy_record_statistics(PG_FUNCTION_ARGS)
 {
 	Oid			relid = PG_GETARG_OID(0);
-	MemoryContext oldcontext = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	StatsBinding *sb;
-	Datum	   *patrons,
-			   *items,
-			   *closed;
+	BatchRecord r = {0};
+	ErrorData  *edata;
 	bool	   *pnulls,
-			   *inulls,
 			   *cnulls;
-	int			n,
-				ni,
+	int			ni,
 				nc;
-	Datum	   *pseudonyms;
-	char	  **patron_texts;
-	volatile int64 written = 0;
 
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
 		PG_RETURN_INT64(0);
-	if ((sb = stats_binding(relid)) == NULL)
+	if ((r.sb = stats_binding(relid)) == NULL)
 		PG_RETURN_INT64(0);
-	deconstruct_array(PG_GETARG_ARRAYTYPE_P(1), TEXTOID, -1, false, TYPALIGN_INT, &patrons, &pnulls, &n);
-	deconstruct_array(PG_GETARG_ARRAYTYPE_P(2), TEXTOID, -1, false, TYPALIGN_INT, &items, &inulls, &ni);
+	deconstruct_array(PG_GETARG_ARRAYTYPE_P(1), TEXTOID, -1, false, TYPALIGN_INT, &r.patrons, &pnulls, &r.n);
+	deconstruct_array(PG_GETARG_ARRAYTYPE_P(2), TEXTOID, -1, false, TYPALIGN_INT, &r.items, &r.inulls, &ni);
 	deconstruct_array(PG_GETARG_ARRAYTYPE_P(3), TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
-					  &closed, &cnulls, &nc);
-	if (ni != n || nc != n)
+					  &r.closed, &cnulls, &nc);
+	if (ni != r.n || nc != r.n)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 				 errmsg("patrons, items and closed times must have as many elements")));
-	if (n == 0)
+	if (r.n == 0)
 		PG_RETURN_INT64(0);
-	pseudonyms = palloc(sizeof(Datum) * n);
-	patron_texts = palloc0(sizeof(char *) * n);
-	for (int i = 0; i < n; i++)
+	r.patron_texts = palloc0(sizeof(char *) * r.n);
+	for (int i = 0; i < r.n; i++)
 	{
 		if (pnulls[i])
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("a severed row's patron is needed for its statistics record")));
-		patron_texts[i] = TextDatumGetCString(patrons[i]);
+		r.patron_texts[i] = TextDatumGetCString(r.patrons[i]);
 		if (cnulls[i])
-		{
-			closed[i] = TimestampTzGetDatum(GetCurrentTimestamp());
-			cnulls[i] = false;
-		}
+			r.closed[i] = TimestampTzGetDatum(GetCurrentTimestamp());
 	}
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcontext);
-	PG_TRY();
+	if ((edata = in_subtransaction(record_batch, &r)) != NULL)
 	{
-		int			nestlevel;
-		int			dims[1] = {n};
-		int			lbs[1] = {1};
-		Datum		values[5];
-		char		pseudonym[2 * EVP_MAX_MD_SIZE + 1];
-
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "pals_privacy: SPI_connect failed");
-		nestlevel = pals_safe_search_path();
-		current_key();
-		for (int i = 0; i < n; i++)
-		{
-			pseudonym_of(patron_texts[i], pseudonym);
-			pseudonyms[i] = CStringGetTextDatum(pseudonym);
-		}
-		if (sb->batch_plan == NULL)
-		{
-			Oid			types[5] = {TIMESTAMPTZOID, TEXTARRAYOID, TEXTARRAYOID, TIMESTAMPTZARRAYOID, TEXTARRAYOID};
-
-			sb->batch_plan = pals_prepare_saved(sb->batch_sql, 5, types);
-		}
-		values[0] = key_period_start;
-		values[1] = PointerGetDatum(construct_array(pseudonyms, n, TEXTOID, -1, false, TYPALIGN_INT));
-		values[2] = PointerGetDatum(construct_md_array(items, inulls, 1, dims, lbs, TEXTOID, -1, false, TYPALIGN_INT));
-		values[3] = PointerGetDatum(construct_array(closed, n, TIMESTAMPTZOID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-		values[4] = PointerGetDatum(construct_array(patrons, n, TEXTOID, -1, false, TYPALIGN_INT));
-		pals_execute_as(pals_registry()->extension_owner, sb->batch_plan, values, NULL);
-		written = SPI_processed;
-		pals_restore_search_path(nestlevel);
-		SPI_finish();
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		ErrorData  *edata;
-
-		MemoryContextSwitchTo(oldcontext);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED || edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
-			ReThrowError(edata);
 		ereport(WARNING,
 				(errcode(edata->sqlerrcode),
 				 errmsg("pals_privacy: no statistics records were written for %d rows severed from \"%s\" (SQLSTATE %s)",
-						n, get_rel_name(relid), unpack_sql_state(edata->sqlerrcode)),
+						r.n, get_rel_name(relid), unpack_sql_state(edata->sqlerrcode)),
 				 errhint("The rows were severed all the same. See docs/statistics.md.")));
 		FreeErrorData(edata);
-		written = 0;
+		r.written = 0;
 	}
-	PG_END_TRY();
-	for (int i = 0; i < n; i++)
-		explicit_bzero(patron_texts[i], strlen(patron_texts[i]));
-	PG_RETURN_INT64(written);
+	for (int i = 0; i < r.n; i++)
+		explicit_bzero(r.patron_texts[i], strlen(r.patron_texts[i]));
+	PG_RETURN_INT64(r.written);
 }
 
 /* pals_privacy._random_key() returns bytea: 32 bytes from OpenSSL's CSPRNG */

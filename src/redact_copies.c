@@ -44,6 +44,16 @@
  *     once, read unredacted (copy_source_visible), so a decoy in the other
  *     source, or a move half done, reads as a hidden source.
  *
+ *     A copy of a copy (bind_copy with a copy as its source: Evergreen's
+ *     rendered notice keyed by its event, the event a copy of the
+ *     circulation) follows its source copy the same way: the subquery reads
+ *     the source copy as the class reads it (its own rule is in its masks
+ *     and row filter) and asks that its row still carries what severing it
+ *     takes (copy_source_state: its patron, its link; for 'delete' the row
+ *     itself).  A 'keep' copy masks only hide_columns, so its own rule is
+ *     put into the subquery instead.  The chain is built recursively, one
+ *     subquery per copy up to the loan; bind_copy refuses a cycle.
+ *
  *     A copy row whose source row was deleted or severed stays severed for
  *     good.  Severing does that for the rows it changes (they lose their
  *     patron or link); the rows a trigger of the ILS kept from it (pending)
@@ -77,6 +87,7 @@
 #include "catalog/pg_index.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_opclass.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "commands/defrem.h"
 #include "nodes/nodeFuncs.h"
@@ -87,7 +98,13 @@
 #include "parser/parse_relation.h"
 #include "parser/parsetree.h"
 #include "access/tupmacs.h"
+#include "access/transam.h"
+#include "access/xact.h"
+#include "optimizer/optimizer.h"
+#include "storage/proc.h"
+#include "utils/snapmgr.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "parser/parse_func.h"
 #include "common/hashfn.h"
 #include "utils/lsyscache.h"
@@ -294,11 +311,63 @@ sublink(SubLinkType type, Query *sub)
  * source holds a row with the key at all, read unredacted (for the rule
  * across several sources); NULL where the source holds nothing we can read.
  */
+static Expr *copy_rule(const CopyBinding *c, Oid relid, Index rti, const Redaction *red, bool *durable);
+
+/* The copy binding of a relation that is a copy's source (a copy of a copy), or NULL. */
+static const CopyBinding *
+source_copy(Oid source)
+{
+	ListCell   *lc;
+
+	foreach(lc, pals_registry()->copies)
+		if (((const CopyBinding *) lfirst(lc))->relid == source)
+			return lfirst(lc);
+	return NULL;
+}
+
+/*
+ * What a row of a source that is itself a copy (alias rti 1 of the
+ * subquery) still carries, where the class reads it: its patron ('null',
+ * 'patron:<id>'), its link ('unlink'); nothing for 'delete' (a row the
+ * class may not read is filtered) and 'keep' (see source_visible).
+ */
+static List *
+copy_source_state(const CopyBinding *m, ParseState *pstate)
+{
+	List	   *more = NIL;
+	ListCell   *lc;
+
+	switch (m->sever_with)
+	{
+		case COPY_SEVER_NULL:
+		case COPY_SEVER_PLACEHOLDER:
+			if (m->patron_column == NULL)
+				return list_make1(makeBoolConst(false, false));
+			more = list_make1(not_null((Expr *) pals_bound_var(m->relid, m->patron_column, 1, 0)));
+			if (m->placeholder != NULL)
+				more = lappend(more, make_op(pstate, list_make1(makeString("<>")),
+											 (Node *) pals_bound_var(m->relid, m->patron_column, 1, 0),
+											 (Node *) makeConst(UNKNOWNOID, -1, InvalidOid, -2,
+																CStringGetDatum(pstrdup(m->placeholder)),
+																false, false), NULL, -1));
+			break;
+		case COPY_SEVER_UNLINK:
+			foreach(lc, m->key_columns)
+				more = lappend(more, not_null((Expr *) pals_bound_var(m->relid, lfirst(lc), 1, 0)));
+			break;
+		case COPY_SEVER_DELETE:
+		case COPY_SEVER_KEEP:
+			break;
+	}
+	return more;
+}
+
 static Expr *
 source_visible(const CopyBinding *c, Oid source, List *source_keys, Oid relid, Index rti,
 			   const Redaction *red, Expr **held)
 {
 	const LoanBinding *b = pals_loan_binding_for(source);
+	const CopyBinding *m = b == NULL ? source_copy(source) : NULL;
 	Relation	rel;
 	ParseState *pstate;
 	Query	   *sub;
@@ -310,19 +379,34 @@ source_visible(const CopyBinding *c, Oid source, List *source_keys, Oid relid, I
 	if (held)
 		*held = NULL;
 	/* the source is no longer bound, or the binding is malformed: nothing reads as visible */
-	if (b == NULL || c->key_columns == NIL || list_length(c->key_columns) != list_length(source_keys))
+	if ((b == NULL && m == NULL) || c->key_columns == NIL || list_length(c->key_columns) != list_length(source_keys))
 		return (Expr *) makeBoolConst(false, false);
+	/* a chain of copies (bind_copy refuses a cycle; a catalog edited by hand) */
+	check_stack_depth();
 	rel = relation_open(source, AccessShareLock);
 
-	patron = pals_bound_var(source, b->patron_column, 1, 0);
-	more = list_make1(not_null((Expr *) patron));
 	sub = source_query(c, source, source_keys, rel, relid, rti, NIL, &pstate);
 	if (sub == NULL)
 	{
 		relation_close(rel, NoLock);
 		return (Expr *) makeBoolConst(false, false);	/* fail closed */
 	}
-	if (b->sever_with == SEVER_PLACEHOLDER)
+	if (m != NULL)
+	{
+		/*
+		 * A copy of a copy: the source copy's row as the class reads it
+		 * still carries what its severing takes (its masks, its row filter:
+		 * its own rule over its source, and so on up to the loan).
+		 */
+		more = copy_source_state(m, pstate);
+		patron = NULL;
+	}
+	else
+	{
+		patron = pals_bound_var(source, b->patron_column, 1, 0);
+		more = list_make1(not_null((Expr *) patron));
+	}
+	if (b != NULL && b->sever_with == SEVER_PLACEHOLDER)
 	{
 		Expr	   *other = make_op(pstate, list_make1(makeString("<>")),
 									(Node *) copyObject(patron),
@@ -346,6 +430,19 @@ source_visible(const CopyBinding *c, Oid source, List *source_keys, Oid relid, I
 
 	/* the source read as this class reads it */
 	redact_level(sub, red);
+
+	/*
+	 * A 'keep' copy hides only its hide_columns, which say nothing of
+	 * whether the class reads its row's source: its own rule, as its masks
+	 * have it (the source copy being rti 1 here), decides.
+	 */
+	if (m != NULL && m->sever_with == COPY_SEVER_KEEP)
+	{
+		sub->jointree->quals = (Node *) makeBoolExpr(AND_EXPR,
+													 list_make2(sub->jointree->quals,
+																copy_rule(m, source, 1, red, NULL)), -1);
+		sub->hasSubLinks = true;
+	}
 	visible = sublink(EXISTS_SUBLINK, sub);
 
 	if (!key_unique(rel, source_keys))
@@ -542,10 +639,36 @@ not_tombed(const CopyBinding *c, Oid relid, Index rti)
  * Anything the rule reads besides the key (the source rows, the tombs, the
  * session's class) is the same for the whole run: the class is fixed at
  * plan time and the run reads under one snapshot.
+ *
+ * Answers kept across statements.  A staff desk reads the same fines and
+ * notices statement after statement, and each statement worked the rule
+ * out again (a probe of the partitioned loans per key, or a scan of every
+ * loan for a whole-table count).  A rule that reads nothing but the key and
+ * data under the snapshot is a function of the key and of what the snapshot
+ * sees, so its answers are also kept past their run (kept_answers), under
+ * the rules last_borrower.c follows: reused only under a snapshot that sees
+ * the same transactions committed (xmin, xmax, the transactions in
+ * progress), and the same changes of the session's own (the same command of
+ * the same transaction and subtransaction, or neither transaction having
+ * written anything); so any transaction that wrote and ended, a change of
+ * our own, a ROLLBACK TO SAVEPOINT, ends them.  Such a rule is "durable"
+ * (rule_durable): every function it calls is immutable, or is
+ * _last_borrower (itself a function of the tracker under the snapshot); it
+ * reads no SQL value function (CURRENT_USER, CURRENT_DATE), no parameter,
+ * no sequence.  A rule with anything else (the patron class's
+ * session_patron(): a login; _acknowledged(): now() and the user; consent;
+ * a collectible amount) keeps its answers for its run only.  The tomb probe
+ * is left out of the test: its casts of the stored text (timestamptz_in is
+ * stable) read a canonical form, UTC and ISO, the same under any TimeZone
+ * or DateStyle.  The rule number is still the key's first part: a rule
+ * rebuilt (a binding, an index, a setting changed) has a new number.  At
+ * most KEPT_MAX_ANSWERS are kept; past that, answers are kept for their
+ * run only.
  * ---------------------------------------------------------------------- */
 
 #define MEMO_KEY_BYTES 64		/* longer keys are not kept (evaluated each time) */
 #define MEMO_MAX_ANSWERS 65536	/* per executor run; past it, evaluated each time */
+#define KEPT_MAX_ANSWERS 100000 /* kept across statements, at most */
 
 typedef struct MemoKey
 {
@@ -573,6 +696,7 @@ typedef struct MemoRun
 typedef struct MemoCall
 {
 	MemoRun    *run;
+	bool		durable;		/* the rule's answers may outlive the run */
 	int			first;			/* the first key argument */
 	int			nargs;
 	int16	   *typlen;
@@ -590,6 +714,95 @@ memo_hash(const void *key, Size keysize)
 
 static MemoRun *memo_runs = NULL;	/* runs under way (nested queries nest them) */
 static int32 memo_rules = 0;
+static Bitmapset *durable_rules = NULL; /* rule numbers whose answers may outlive their run */
+
+/* The answers of durable rules kept across statements, and what they were read under. */
+static struct
+{
+	HTAB	   *answers;
+	MemoryContext context;
+	LocalTransactionId lxid;
+	CommandId	cid;
+	SubTransactionId subxid;
+	TransactionId own_xid;		/* of the transaction that read them, if it had one */
+	TransactionId xmin;
+	TransactionId xmax;
+	uint32		xcnt;
+	TransactionId *xip;
+	int32		subxcnt;
+	TransactionId *subxip;
+	bool		suboverflowed;
+} kept;
+
+/* Does this snapshot see the same transactions as committed as the kept answers' one? */
+static bool
+kept_same_visibility(Snapshot snap)
+{
+	return snap->xmin == kept.xmin && snap->xmax == kept.xmax &&
+		snap->xcnt == kept.xcnt && snap->subxcnt == kept.subxcnt &&
+		snap->suboverflowed == kept.suboverflowed &&
+		(snap->xcnt == 0 || memcmp(snap->xip, kept.xip, snap->xcnt * sizeof(TransactionId)) == 0) &&
+		(snap->subxcnt == 0 || memcmp(snap->subxip, kept.subxip, snap->subxcnt * sizeof(TransactionId)) == 0);
+}
+
+/*
+ * The kept answers, if they hold under the active snapshot: the same
+ * transactions seen committed, and the same own changes (the same command
+ * of the same transaction and subtransaction, or no write in either
+ * transaction).  Otherwise NULL, or (renew) an empty store for this
+ * snapshot.  Only under an MVCC snapshot.
+ */
+static HTAB *
+kept_answers(bool renew)
+{
+	Snapshot	snap = ActiveSnapshotSet() ? GetActiveSnapshot() : NULL;
+	HASHCTL		ctl;
+
+	if (snap == NULL || snap->snapshot_type != SNAPSHOT_MVCC)
+		return NULL;
+	if (kept.answers != NULL && kept_same_visibility(snap))
+	{
+		if (kept.lxid == pals_my_lxid() && kept.cid == snap->curcid &&
+			kept.subxid == GetCurrentSubTransactionId())
+			return kept.answers;
+		if (!TransactionIdIsValid(kept.own_xid) && !TransactionIdIsValid(GetTopTransactionIdIfAny()))
+		{
+			kept.lxid = pals_my_lxid();
+			kept.cid = snap->curcid;
+			kept.subxid = GetCurrentSubTransactionId();
+			return kept.answers;
+		}
+	}
+	if (!renew)
+		return NULL;
+	if (kept.context == NULL)
+		kept.context = AllocSetContextCreate(TopMemoryContext, "pals_privacy copy rule answers kept",
+											 ALLOCSET_DEFAULT_SIZES);
+	MemoryContextReset(kept.context);
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(MemoKey);
+	ctl.entrysize = sizeof(MemoAnswer);
+	ctl.hash = memo_hash;
+	ctl.hcxt = kept.context;
+	kept.answers = hash_create("pals_privacy copy rule answers kept", 256, &ctl,
+							   HASH_ELEM | HASH_FUNCTION | HASH_CONTEXT);
+	kept.lxid = pals_my_lxid();
+	kept.cid = snap->curcid;
+	kept.subxid = GetCurrentSubTransactionId();
+	kept.own_xid = GetTopTransactionIdIfAny();
+	kept.xmin = snap->xmin;
+	kept.xmax = snap->xmax;
+	kept.xcnt = snap->xcnt;
+	kept.xip = MemoryContextAlloc(kept.context, Max(snap->xcnt, 1) * sizeof(TransactionId));
+	if (snap->xcnt > 0)
+		memcpy(kept.xip, snap->xip, snap->xcnt * sizeof(TransactionId));
+	kept.subxcnt = snap->subxcnt;
+	kept.subxip = MemoryContextAlloc(kept.context, Max(snap->subxcnt, 1) * sizeof(TransactionId));
+	if (snap->subxcnt > 0)
+		memcpy(kept.subxip, snap->subxip, snap->subxcnt * sizeof(TransactionId));
+	kept.suboverflowed = snap->suboverflowed;
+	return kept.answers;
+}
 
 static void
 memo_run_ended(void *arg)
@@ -640,6 +853,7 @@ memo_call(FunctionCallInfo fcinfo, int first)
 	}
 	m = MemoryContextAllocZero(f->fn_mcxt, sizeof(MemoCall));
 	m->run = run;
+	m->durable = !PG_ARGISNULL(0) && bms_is_member(PG_GETARG_INT32(0), durable_rules);
 	m->first = first;
 	m->nargs = PG_NARGS();
 	m->typlen = MemoryContextAllocZero(f->fn_mcxt, sizeof(int16) * Max(1, m->nargs));
@@ -711,10 +925,13 @@ pals_privacy_copy_memo(PG_FUNCTION_ARGS)
 	MemoCall   *m = memo_call(fcinfo, 1);
 	MemoKey		k;
 	MemoAnswer *a;
+	HTAB	   *kept_now;
 
 	if (m == NULL || PG_ARGISNULL(0) || !memo_key(fcinfo, m, &k))
 		PG_RETURN_NULL();
 	a = hash_search(m->run->answers, &k, HASH_FIND, NULL);
+	if (a == NULL && m->durable && (kept_now = kept_answers(false)) != NULL)
+		a = hash_search(kept_now, &k, HASH_FIND, NULL);
 	if (a == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_BOOL(a->visible);
@@ -727,14 +944,19 @@ pals_privacy_copy_memo_keep(PG_FUNCTION_ARGS)
 	MemoCall   *m;
 	MemoKey		k;
 	bool		visible;
+	HTAB	   *kept_now;
 
 	if (PG_ARGISNULL(1))
 		PG_RETURN_NULL();
 	visible = PG_GETARG_BOOL(1);
 	m = memo_call(fcinfo, 2);
-	if (m != NULL && !PG_ARGISNULL(0) && hash_get_num_entries(m->run->answers) < MEMO_MAX_ANSWERS &&
-		memo_key(fcinfo, m, &k))
+	if (m == NULL || PG_ARGISNULL(0) || !memo_key(fcinfo, m, &k))
+		PG_RETURN_BOOL(visible);
+	if (hash_get_num_entries(m->run->answers) < MEMO_MAX_ANSWERS)
 		((MemoAnswer *) hash_search(m->run->answers, &k, HASH_ENTER, NULL))->visible = visible;
+	if (m->durable && (kept_now = kept_answers(true)) != NULL &&
+		hash_get_num_entries(kept_now) < KEPT_MAX_ANSWERS)
+		((MemoAnswer *) hash_search(kept_now, &k, HASH_ENTER, NULL))->visible = visible;
 	PG_RETURN_BOOL(visible);
 }
 
@@ -790,6 +1012,41 @@ key_vars_walker(Node *node, KeyVars *kv)
 	return expression_tree_walker(node, key_vars_walker, kv);
 }
 
+/* A function a durable rule may call: immutable, or _last_borrower. */
+static bool
+not_durable_function(Oid fn, void *context)
+{
+	return fn != *(Oid *) context && func_volatile(fn) != PROVOLATILE_IMMUTABLE;
+}
+
+/* Does the rule read anything but its key and data under the snapshot? */
+static bool
+not_durable_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (check_functions_in_node(node, not_durable_function, context))
+		return true;
+	if (IsA(node, SQLValueFunction) || IsA(node, NextValueExpr) || IsA(node, Param) ||
+		IsA(node, CurrentOfExpr) || IsA(node, PlaceHolderVar))
+		return true;
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, not_durable_walker, context, 0);
+	return expression_tree_walker(node, not_durable_walker, context);
+}
+
+/*
+ * May the answers of this rule outlive their run?  (See "Answers kept
+ * across statements" above.)
+ */
+static bool
+rule_durable(Expr *rule)
+{
+	Oid			last_borrower = redact_derived()->fn_last_borrower;
+
+	return !not_durable_walker((Node *) rule, &last_borrower);
+}
+
 static Oid
 memo_function(const char *name, int nargs, Oid *types)
 {
@@ -803,7 +1060,7 @@ memo_function(const char *name, int nargs, Oid *types)
  * installed script) or the rule reads no key or something else of the row.
  */
 static Expr *
-memoized(Expr *rule, Index rti)
+memoized(Expr *rule, Index rti, bool durable)
 {
 	Oid			t2[2] = {INT4OID, ANYOID};
 	Oid			t3[3] = {INT4OID, BOOLOID, ANYOID};
@@ -821,6 +1078,13 @@ memoized(Expr *rule, Index rti)
 	if (kv.other || kv.vars == NIL || list_length(kv.vars) > FUNC_MAX_ARGS - 2)
 		return rule;
 	number = makeConst(INT4OID, -1, InvalidOid, sizeof(int32), Int32GetDatum(++memo_rules), false, true);
+	if (durable)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		durable_rules = bms_add_member(durable_rules, memo_rules);
+		MemoryContextSwitchTo(old);
+	}
 	read = makeFuncExpr(memo, BOOLOID, list_concat(list_make1(number), copyObject(kv.vars)),
 						InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
 	read->location = PALS_MEMO_LOCATION;
@@ -842,14 +1106,25 @@ memoized(Expr *rule, Index rti)
  * key and executor run (memoized).
  */
 static Expr *
-copy_visible(const CopyBinding *c, Oid relid, Index rti, const Redaction *red)
+copy_rule(const CopyBinding *c, Oid relid, Index rti, const Redaction *red, bool *durable)
 {
 	Expr	   *visible = copy_source_visible(c, relid, rti, red);
 	Expr	   *alive = not_tombed(c, relid, rti);
 
+	if (durable != NULL)
+		*durable = rule_durable(visible);	/* the tombs' casts read canonical text */
 	if (alive != NULL && !(IsA(visible, Const) && !DatumGetBool(((Const *) visible)->constvalue)))
 		visible = makeBoolExpr(AND_EXPR, list_make2(visible, alive), -1);
-	return memoized(visible, rti);
+	return visible;
+}
+
+static Expr *
+copy_visible(const CopyBinding *c, Oid relid, Index rti, const Redaction *red)
+{
+	bool		durable;
+	Expr	   *rule = copy_rule(c, relid, rti, red, &durable);
+
+	return memoized(rule, rti, durable);
 }
 
 void

@@ -170,6 +170,43 @@ drop_preload_guard_walker(Node *node, void *context)
 	return expression_tree_walker(node, drop_preload_guard_walker, context);
 }
 
+/*
+ * A query that names no relation at all, has no sublink or CTE and calls no
+ * statistics counter: its plan is the same whoever plans it (redaction acts
+ * on relations and counters only).  PL/pgSQL's simple expressions (x := x +
+ * 1, NEW.col := ...) are such queries, and PL/pgSQL evaluates them on its
+ * fast path only if their plan does not depend on the role: marked so, every
+ * expression of every PL/pgSQL function (the ILS's triggers, the extension's
+ * own) ran through the whole executor, 16 times slower.
+ */
+static bool
+query_role_independent(Query *parse)
+{
+	ListCell   *lc;
+
+	if (parse->commandType != CMD_SELECT || parse->hasSubLinks || parse->cteList != NIL ||
+		parse->utilityStmt != NULL || parse->setOperations != NULL)
+		return false;
+	foreach(lc, parse->rtable)
+		if (((RangeTblEntry *) lfirst(lc))->rtekind != RTE_RESULT)
+			return false;
+	return !query_tree_walker(parse, redact_calls_counter_walker, NULL, 0);
+}
+
+/* The plan reads no relation (checked after planning: inlined functions). */
+static bool
+plan_reads_no_relation(PlannedStmt *result)
+{
+	ListCell   *lc;
+
+	if (result->relationOids != NIL)
+		return false;
+	foreach(lc, result->rtable)
+		if (((RangeTblEntry *) lfirst(lc))->rtekind == RTE_RELATION)
+			return false;
+	return true;
+}
+
 static void
 add_plan_dependencies(PlannedStmt *result)
 {
@@ -212,6 +249,7 @@ pals_redact_planner(Query *parse, const char *query_string, int cursorOptions,
 	bool		ready = pals_extension_ready();
 	bool		active = ready && redaction_applies(&red);
 	PlannedStmt *volatile result = NULL;
+	bool		independent = ready && query_role_independent(parse);
 	bool		save_decided = planning_decided;
 	bool		save_in_force = planning_in_force;
 	Oid			save_user = planning_user;
@@ -245,7 +283,7 @@ pals_redact_planner(Query *parse, const char *query_string, int cursorOptions,
 		planning_user = save_user;
 	}
 	PG_END_TRY();
-	if (ready)
+	if (ready && !(independent && plan_reads_no_relation(result)))
 		add_plan_dependencies(result);
 	return result;
 }

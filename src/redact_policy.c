@@ -749,7 +749,11 @@ mask_settled(RteRules *r, const LoanBinding *b, Expr *show)
  * does (loan_settled_visible): where the row's patron is read as a patron
  * (the current account, the item's last borrower), not on severed rows, nor
  * on closed rows whose patron the class does not read (show NULL: always
- * masked, for classes that read no loan's patron).
+ * masked, for classes that read no loan's patron).  A closed column listed
+ * here (the return time copies of one visit share) reads as a hidden
+ * settled time does (mask_dated), so it still tells an open loan from a
+ * closed one; the others read NULL, so that a duration a report computes
+ * from them (return time minus checkout time) is NULL, not an error.
  */
 static void
 mask_hidden_loan_columns(RteRules *r, const LoanBinding *b, Expr *show)
@@ -757,7 +761,17 @@ mask_hidden_loan_columns(RteRules *r, const LoanBinding *b, Expr *show)
 	ListCell   *lc;
 
 	foreach(lc, b->hide_columns)
-		mask(r, lfirst(lc), show ? copyObject(show) : NULL);
+	{
+		const char *column = lfirst(lc);
+		bool		closed = false;
+
+		for (int i = 0; i < b->nclosed; i++)
+			closed |= strcmp(b->closed_columns[i], column) == 0;
+		if (closed)
+			mask_dated(r, column, show ? copyObject(show) : NULL);
+		else
+			mask(r, column, show ? copyObject(show) : NULL);
+	}
 }
 
 /* Contact fields read under a purpose only for patrons who consented. */

@@ -529,6 +529,8 @@ load_copies(Snapshot snap)
 			strcmp(sever, "unlink") == 0 ? COPY_SEVER_UNLINK :
 			strcmp(sever, "delete") == 0 ? COPY_SEVER_DELETE :
 			strcmp(sever, "keep") == 0 ? COPY_SEVER_KEEP : COPY_SEVER_PLACEHOLDER;
+		if (b->sever_with == COPY_SEVER_PLACEHOLDER && strncmp(sever, "patron:", 7) == 0)
+			b->placeholder = pstrdup(sever + 7);
 		building->copies = lappend(building->copies, b);
 	}
 	config_end(&cs);

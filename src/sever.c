@@ -230,7 +230,6 @@ patron_opted_in(RelSever *rs, Datum patron)
 	const PatronBinding *p = pals_registry()->patrons;
 	Relation	rel;
 	Relation	index;
-	IndexScanDesc scan;
 	TupleTableSlot *slot;
 	ScanKeyData key;
 	Snapshot	snap;
@@ -255,16 +254,13 @@ patron_opted_in(RelSever *rs, Datum patron)
 	snap = RegisterSnapshot(GetLatestSnapshot());
 	ScanKeyInit(&key, 1, BTEqualStrategyNumber, rs->patron_eq, patron);
 	key.sk_collation = index->rd_indcollation[0];
-	scan = pals_index_beginscan(rel, index, snap, 1, 0);
-	index_rescan(scan, &key, 1, NULL, 0);
 	slot = table_slot_create(rel, NULL);
-	if (index_getnext_slot(scan, ForwardScanDirection, slot))
+	if (pals_index_fetch(rel, index, snap, &key, 1, slot))
 	{
 		Datum		d = slot_getattr(slot, rs->keep_history_attno, &isnull);
 
 		optin = !isnull && DatumGetBool(d);
 	}
-	index_endscan(scan);
 	ExecDropSingleTupleTableSlot(slot);
 	UnregisterSnapshot(snap);
 	index_close(index, NoLock);

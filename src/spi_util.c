@@ -8,7 +8,8 @@
  *     no object of the caller's can stand in for one of ours.  Statements
  *     run at every row are prepared once and saved.  The catalog helpers
  *     find a relation's inheritance ancestors (a partition or child is
- *     covered by its parent's binding) and the planner's row estimate.
+ *     covered by its parent's binding), the planner's row estimate, and one
+ *     probe of an index under a given snapshot.
  *     Stale caches are retired here too: their memory is kept to the end of
  *     the transaction, since code up the stack may still hold pointers.
  */
@@ -16,12 +17,14 @@
 
 #include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/relscan.h"
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/indexing.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
 #include "executor/spi.h"
+#include "executor/tuptable.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "utils/lsyscache.h"
@@ -179,4 +182,34 @@ pals_bound_var(Oid relid, const char *column, Index varno, Index levelsup)
 
 	get_atttypetypmodcoll(relid, attno, &type, &typmod, &coll);
 	return makeVar(varno, attno, type, typmod, coll, levelsup);
+}
+
+/*
+ * The first row of rel that index finds for keys under snap, into slot (it
+ * keeps its own buffer pin after the scan ends); false if there is none.
+ * Every existence probe of the extension's (a copy's key, the placeholder
+ * patron, a patron's opt-in, a tracker entry) is this one scan.
+ */
+bool
+pals_index_fetch(Relation rel, Relation index, Snapshot snap, ScanKey keys, int nkeys,
+				 TupleTableSlot *slot)
+{
+	IndexScanDesc scan = pals_index_beginscan(rel, index, snap, nkeys, 0);
+	bool		found;
+
+	index_rescan(scan, keys, nkeys, NULL, 0);
+	found = index_getnext_slot(scan, ForwardScanDirection, slot);
+	index_endscan(scan);
+	return found;
+}
+
+/* Does index find any row of rel for keys under snap? */
+bool
+pals_index_has(Relation rel, Relation index, Snapshot snap, ScanKey keys, int nkeys)
+{
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	bool		found = pals_index_fetch(rel, index, snap, keys, nkeys, slot);
+
+	ExecDropSingleTupleTableSlot(slot);
+	return found;
 }

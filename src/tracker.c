@@ -102,7 +102,6 @@ tracker_fetch(Relation tracker, Oid key_index, LOCKMODE lockmode, Snapshot snap,
 {
 	Relation	index = index_open(key_index, lockmode);
 	bool		registered = false;
-	IndexScanDesc scan;
 	ScanKeyData key[2];
 	bool		found;
 
@@ -114,12 +113,9 @@ tracker_fetch(Relation tracker, Oid key_index, LOCKMODE lockmode, Snapshot snap,
 	ScanKeyInit(&key[0], 1, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(binding));
 	ScanKeyInit(&key[1], 2, BTEqualStrategyNumber, F_TEXTEQ, item);
 	key[1].sk_collation = index->rd_indcollation[1];
-	scan = pals_index_beginscan(tracker, index, snap, 2, 0);
-	index_rescan(scan, key, 2, NULL, 0);
-	found = index_getnext_slot(scan, ForwardScanDirection, slot);
+	found = pals_index_fetch(tracker, index, snap, key, 2, slot);
 	if (found)
 		ExecMaterializeSlot(slot);
-	index_endscan(scan);
 	if (registered)
 		UnregisterSnapshot(snap);
 	index_close(index, NoLock);

@@ -57,6 +57,13 @@ SELECT pals_privacy.bind_copy('action.aged_circulation', 'action.circulation', '
 -- (event definition 3, hold.available, targets a hold: its notices are no circulation's copies)
 SELECT pals_privacy.bind_copy('action_trigger.event', 'action.circulation', 'target', sever_with => 'delete',
            copy_when => 'event_def NOT IN (3)');
+-- The rendered notices (action_trigger.event_output) name patron and title, and are keyed by their
+-- event (event.template_output = event_output.id), itself a copy of the circulation: a copy of a
+-- copy, deleted with its event.  The key must name one event: no event definition here is grouped
+-- (one output per event), and a unique index says so
+CREATE UNIQUE INDEX atev_template_output_key ON action_trigger.event (template_output);
+SELECT pals_privacy.bind_copy('action_trigger.event_output', 'action_trigger.event', 'id',
+           source_key => 'template_output', sever_with => 'delete');
 -- the rendered notices: a short retention; the events that reference them (template_output)
 -- too, or the rule on the notices fails (23503) for every notice an event still references
 SELECT pals_privacy.retain('action_trigger.event', 'add_time', interval '90 days');
@@ -76,10 +83,3 @@ SELECT pals_privacy.classify_role('regress_eg_staff', 'staff');
 SELECT pals_privacy.classify_role('regress_eg_opac', 'patron');
 SELECT pals_privacy.classify_role('regress_eg_collect', 'collections');
 SELECT pals_privacy.classify_role('regress_eg_audit', 'auditor');
-
--- The rendered notices (action_trigger.event_output) name patron and title, and are linked to
--- their event by the event (template_output), not to a circulation: no binding covers them.
--- Only the ILS reads them (docs/fitting-your-ils.md, "Evergreen"): the desk reads notices through
--- the ILS, so staff, report, collections and auditor accounts get no SELECT on them
-REVOKE ALL ON action_trigger.event_output FROM regress_eg_staff, regress_eg_loader, regress_eg_opac, regress_eg_collect, regress_eg_audit;
-GRANT SELECT, INSERT ON action_trigger.event_output TO regress_eg_loader;

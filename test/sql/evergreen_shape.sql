@@ -200,7 +200,7 @@ INSERT INTO pg_temp.walk_check VALUES (
 
 \o
 \set ECHO all
-SELECT plan(192);
+SELECT plan(200);
 
 ------------------------------------------------------------------------------
 -- Binding, as the docs say
@@ -208,7 +208,8 @@ SELECT plan(192);
 SELECT is((SELECT string_agg(kind || ' ' || relation::text || coalesce('.' || column_name, ''), ', ' ORDER BY kind, relation::text, column_name)
              FROM pals_privacy.bindings),
           'balance money.usr_summary.balance_owed, cards actor.card.barcode, contact actor.usr.day_phone, contact actor.usr.email, '
-          'contact actor.usr_address.street1, copy action.aged_circulation.id, copy action_trigger.event.target, copy money.materialized_billable_xact_summary.usr, '
+          'contact actor.usr_address.street1, copy action.aged_circulation.id, copy action_trigger.event.target, copy action_trigger.event_output.id, '
+          'copy money.materialized_billable_xact_summary.usr, '
           'loans action.circulation.usr, loans action.hold_request.usr, loans money.grocery.usr, patrons actor.usr, '
           'private_history action.usr_circ_history.usr, private_history auditor.actor_usr_address_history.usr, '
           'private_history auditor.actor_usr_history.id, retain action_trigger.event.add_time, retain action_trigger.event_output.create_time, '
@@ -221,7 +222,7 @@ SELECT is(pg_temp.x('postgres', $$SELECT pals_privacy.bind_loans('money.billable
           '42703 bind_loans: column "target_copy" of relation "money.billable_xact" does not exist DETAIL: It was given as the item column.',
           'the billable-transaction parent has no copy column: the circulations are bound on their child');
 SELECT is(pg_temp.x('postgres', $q$DO $d$ BEGIN
-                                    PERFORM pals_privacy.unbind_copy(r) FROM unnest('{money.materialized_billable_xact_summary,action_trigger.event,action.aged_circulation}'::regclass[]) r;
+                                    PERFORM pals_privacy.unbind_copy(r) FROM unnest('{money.materialized_billable_xact_summary,action_trigger.event_output,action_trigger.event,action.aged_circulation}'::regclass[]) r;
                                     PERFORM pals_privacy.unbind(r) FROM unnest('{action.circulation,action.hold_request,money.grocery,money.usr_summary,actor.card,action.usr_circ_history,auditor.actor_usr_history,auditor.actor_usr_address_history,actor.usr_address,actor.usr}'::regclass[]) r;
                                     PERFORM pals_privacy.bind_patrons('actor.usr', 'id', 'expire_date', purge_function => 'actor.usr_delete');
                                     END $d$$q$),
@@ -229,15 +230,27 @@ SELECT is(pg_temp.x('postgres', $q$DO $d$ BEGIN
           'Evergreen''s purge takes (src_usr, dest_usr): refused, so the DBA wraps it (actor.pals_purge_usr)');
 SELECT is(pg_temp.x('postgres', $$SELECT pals_privacy.bind_copy('money.billing', 'action.circulation', 'xact', sever_with => 'delete',
                                     more_sources => '{money.billable_xact}')$$),
-          '55000 bind_copy: the source "money.billable_xact" is not bound with bind_loans',
+          '55000 bind_copy: the source "money.billable_xact" is not bound with bind_loans or bind_copy',
           'a copy''s other sources must be loan bindings: not the unbound parent');
 SELECT is(pals_privacy.class_of('regress_eg_loader'), 'operational', 'the ILS''s loader (it does not own the tables) is operational');
 -- the rendered notices are keyed by their event (event.template_output = event_output.id), which
--- is itself a copy: a copy of a copy is not bound (see docs/fitting-your-ils.md, "Notices")
-SELECT is(pg_temp.x('postgres', $$SELECT pals_privacy.bind_copy('action_trigger.event_output', 'action_trigger.event', 'id',
-                                    source_key => 'template_output', sever_with => 'delete')$$),
-          '55000 bind_copy: the source "action_trigger.event" is not bound with bind_loans',
-          'the rendered notices cannot be bound as a copy of their event (a copy of a copy)');
+-- is itself a copy: a copy of a copy (docs/fitting-your-ils.md, "Notices")
+SELECT is((SELECT source::text || ' ' || source_keys::text || ' ' || sever_with FROM pals_privacy.copy_binding
+            WHERE relation = 'action_trigger.event_output'::regclass),
+          'action_trigger.event {template_output} delete', 'the rendered notices are bound as a copy of their event (a copy of a copy)');
+SELECT is(pg_temp.x('postgres', $q$DO $d$ BEGIN
+                                    PERFORM pals_privacy.unbind_copy('action_trigger.event_output');
+                                    DROP INDEX action_trigger.atev_template_output_key;
+                                    PERFORM pals_privacy.bind_copy('action_trigger.event_output', 'action_trigger.event', 'id',
+                                                                   source_key => 'template_output', sever_with => 'delete');
+                                    END $d$$q$),
+          '42830 bind_copy: the key (template_output) does not identify one row of "action_trigger.event" DETAIL: No unique index of the source '
+          'is made of these columns (partial, deferrable and expression indexes do not count): a second row with the same key would open the '
+          'copies of the first to every class that reads it.',
+          'without the unique index on template_output (grouped event definitions share an output) the binding is refused');
+SELECT is(pg_temp.x('postgres', $$SELECT pals_privacy.unbind_copy('action_trigger.event')$$),
+          '2BP01 unbind_copy: derived copies follow "action_trigger.event" DETAIL: Bound as copies of it (bind_copy): action_trigger.event_output.',
+          'the events cannot be unbound while the rendered notices follow them');
 -- the archive: it has no patron column, and its key is its primary key ('unlink' would NULL it)
 SELECT is(pg_temp.x('postgres', format($q$DO $d$ BEGIN
                                     PERFORM pals_privacy.unbind_copy('action.aged_circulation');
@@ -307,8 +320,19 @@ SELECT is(pg_temp.v('regress_eg_staff', 'SELECT count(*) FROM action_trigger.eve
 SELECT is(pg_temp.v('regress_eg', 'SELECT count(*) FROM action_trigger.event WHERE target = 7001'), '1', 'operational: the notice is there');
 SELECT is(pg_temp.v('regress_eg_staff', 'SELECT string_agg(target::text, '','' ORDER BY target) FROM action_trigger.event WHERE target IN (7005, 7010)'),
           '7005,7010', 'staff: the lost notices of Z''s 149 (Z its last borrower) and of C''s open 148');
-SELECT is(pg_temp.v('regress_eg_staff', 'SELECT count(*) FROM action_trigger.event_output'), '42501 permission denied for table event_output',
-          'staff: the rendered notices are not granted to them (docs/fitting-your-ils.md, Evergreen)');
+-- the rendered notices follow their event, which follows its circulation (a copy of a copy)
+SELECT is(pg_temp.v('regress_eg_staff', $$SELECT count(*) FROM action_trigger.event_output WHERE id = 107001 OR data LIKE '%Zeno%'$$) || '/' ||
+          pg_temp.v('regress_eg', 'SELECT count(*) FROM action_trigger.event_output WHERE id = 107001'), '0/1',
+          'staff: no rendered notice of Z''s hidden circulation of 201, by its id or its text (operational: there)');
+SELECT is(pg_temp.v('regress_eg_staff', $$SELECT count(*) FROM action_trigger.event_output o JOIN action_trigger.event e ON e.template_output = o.id
+                                           WHERE e.target = 7001$$), '0', 'staff: nor through its event');
+SELECT is(pg_temp.v('regress_eg_staff', 'SELECT count(*) FROM action_trigger.event_output WHERE id = 100990'), '1',
+          'staff: the rendered notice of 990, its copy''s last borrower, is read (control)');
+SELECT is(pg_temp.v('regress_eg_staff', 'SELECT count(*) FROM action_trigger.event_output') || '/' ||
+          pg_temp.v('regress_eg_collect', 'SELECT count(*) FROM action_trigger.event_output') || '/' ||
+          pg_temp.v('regress_eg_audit', 'SELECT count(*) FROM action_trigger.event_output'),
+          pg_temp.v('regress_eg_staff', 'SELECT count(*) FROM action_trigger.event WHERE template_output IS NOT NULL') || '/0/0',
+          'staff read as many rendered notices as events they read that have one; collections and auditors none');
 -- the patron's own
 SELECT is(pg_temp.v('regress_eg_staff', 'SELECT count(*) FROM auditor.actor_usr_history') || '/' ||
           pg_temp.v('regress_eg_staff', 'SELECT count(*) FROM auditor.actor_usr_address_history') || '/' ||
@@ -534,6 +558,8 @@ RESET ROLE;
 SELECT is((SELECT usr FROM action.circulation WHERE id = 990), 1, 'checkin: the previous last borrower of 91 was severed (to the anonymous patron)');
 SELECT is((SELECT usr FROM money.materialized_billable_xact_summary WHERE id = 990), NULL, 'checkin: its summary lost its patron in the same statement');
 SELECT is((SELECT count(*) FROM action_trigger.event WHERE target = 990), 0::bigint, 'checkin: its notice was deleted');
+SELECT is((SELECT count(*) FROM action_trigger.event_output WHERE id = 100990), 0::bigint,
+          'checkin: and its rendered text with it (a copy of a copy, in the same statement)');
 SELECT is(pg_temp.v('regress_eg_staff', $$SELECT string_agg(usr::text, ',') FROM action.circulation WHERE target_copy = 91 AND usr > 1$$), '9002',
           'checkin: staff read W as the last borrower of 91, nobody before');
 -- a renewal chain: 44 borrows 203 (Z its last borrower), renews, returns
@@ -689,6 +715,11 @@ SELECT is((SELECT count(*) FROM money.materialized_billable_xact_summary s JOIN 
 SELECT is((SELECT count(*) FROM action_trigger.event e JOIN action.circulation c ON c.id = e.target WHERE c.usr = 1
               AND e.event_def <> 3), 0::bigint,     -- 3 is about a hold (hold 5's notice, above)
           'backlog: no notice about a severed circulation is left');
+SELECT is((SELECT count(*) FROM action_trigger.event_output o
+            WHERE NOT EXISTS (SELECT FROM action_trigger.event e WHERE e.template_output = o.id)), 0::bigint,
+          'backlog: no rendered notice is left without its event (those of severed circulations went with them)');
+SELECT is((SELECT count(*) FROM action_trigger.event_output WHERE id = 107001), 0::bigint,
+          'backlog: the rendered notice naming Z with the copy of 201 is gone');
 SELECT is((SELECT string_agg(target::text, ',' ORDER BY target) FROM action_trigger.event WHERE target IN (7005, 7009, 7010)), '7005,7009,7010',
           'backlog: the lost notices of the last borrowers of 149 and 147, and of C''s open 148, stay');
 SELECT is((SELECT detail FROM pals_privacy.health() WHERE check_name = 'pending severs'), 'none', 'backlog: no pending sever');

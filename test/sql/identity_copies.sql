@@ -61,7 +61,7 @@ CREATE VIEW pg_temp.state AS
 
 SELECT lives_ok($$SELECT pals_privacy.bind_patrons('icp.patrons', 'id', 'expires')$$, 'patrons bound');
 SELECT * FROM pg_temp.fails($$SELECT pals_privacy.bind_copy('icp.loan_summary', 'icp.loans', 'loan_id', 'patron_id')$$,
-    '55000', 'bind_copy: the source "icp.loans" is not bound with bind_loans', 'the source must be a loan binding');
+    '55000', 'bind_copy: the source "icp.loans" is not bound with bind_loans or bind_copy', 'the source must be a loan binding');
 SELECT lives_ok($$SELECT pals_privacy.bind_loans('icp.loans', 'patron_id', 'item_id', '{returned}')$$, 'loans bound');
 SELECT * FROM pg_temp.fails($$SELECT pals_privacy.bind_copy('icp.notices', 'icp.loans', 'loan_id')$$,
     '22023', 'bind_copy: sever_with => ''null'' needs the patron column of the copy', 'severing to NULL needs a patron column');

@@ -43,9 +43,7 @@ BEGIN
         RAISE EXCEPTION '%: closed_columns must list one to eight columns, none of them NULL', fn
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    IF (SELECT count(DISTINCT x) FROM unnest(closed_columns) x) <> cardinality(closed_columns) THEN
-        RAISE EXCEPTION '%: closed_columns lists a column twice', fn USING ERRCODE = 'invalid_parameter_value';
-    END IF;
+    PERFORM @extschema@._check_column_list(fn, 'closed_columns', closed_columns);
     FOREACH c IN ARRAY closed_columns LOOP
         IF c IN (patron_column, item_column) THEN
             RAISE EXCEPTION '%: closed column "%" is also the patron or item column', fn, c
@@ -114,12 +112,7 @@ BEGIN
     IF cardinality(more_patron_columns) > 8 THEN
         RAISE EXCEPTION '%: more_patron_columns lists more than eight columns', fn USING ERRCODE = 'invalid_parameter_value';
     END IF;
-    IF array_position(more_patron_columns, NULL) IS NOT NULL THEN
-        RAISE EXCEPTION '%: more_patron_columns lists a NULL', fn USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    IF (SELECT count(DISTINCT x) FROM unnest(more_patron_columns) x) <> cardinality(more_patron_columns) THEN
-        RAISE EXCEPTION '%: more_patron_columns lists a column twice', fn USING ERRCODE = 'invalid_parameter_value';
-    END IF;
+    PERFORM @extschema@._check_column_list(fn, 'more_patron_columns', more_patron_columns);
     FOREACH c IN ARRAY coalesce(more_patron_columns, '{}') LOOP
         IF c = patron_column OR c = item_column OR c = settled_column OR c = ANY (closed_columns) THEN
             RAISE EXCEPTION '%: column "%" of more_patron_columns is already the patron, item, closed or settled column', fn, c
@@ -148,12 +141,7 @@ BEGIN
     IF cardinality(hide_columns) = 0 THEN
         hide_columns := NULL;
     END IF;
-    IF array_position(hide_columns, NULL) IS NOT NULL THEN
-        RAISE EXCEPTION '%: hide_columns lists a NULL', fn USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    IF (SELECT count(DISTINCT x) FROM unnest(hide_columns) x) <> cardinality(hide_columns) THEN
-        RAISE EXCEPTION '%: hide_columns lists a column twice', fn USING ERRCODE = 'invalid_parameter_value';
-    END IF;
+    PERFORM @extschema@._check_column_list(fn, 'hide_columns', hide_columns);
     FOREACH c IN ARRAY coalesce(hide_columns, '{}') LOOP
         PERFORM @extschema@._column_type(fn, relation, c, 'column of hide_columns');
         IF c = patron_column OR c = item_column OR c = ANY (coalesce(more_patron_columns, '{}')) THEN

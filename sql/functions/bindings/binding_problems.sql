@@ -27,7 +27,8 @@ BEGIN
         IF b.kind = 'copy' THEN
             FOR col IN SELECT s.source::oid::text FROM @extschema@.copy_binding c, @extschema@._copy_sources(c) s
                         WHERE c.relation::oid = b.rel
-                          AND NOT EXISTS (SELECT FROM @extschema@.loan_binding l WHERE l.relation = s.source) LOOP
+                          AND NOT EXISTS (SELECT FROM @extschema@.loan_binding l WHERE l.relation = s.source)
+                          AND NOT EXISTS (SELECT FROM @extschema@.copy_binding x WHERE x.relation = s.source) LOOP
                 kind := b.kind; relation := b.rel;
                 problem := CASE WHEN EXISTS (SELECT FROM pg_class r WHERE r.oid = col::oid)
                                 THEN format('source "%s" is no longer bound with bind_loans', col::oid::regclass)

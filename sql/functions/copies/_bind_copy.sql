@@ -23,6 +23,8 @@ DECLARE
     ct regtype;
     st regtype;
     suggestion text;
+    chain boolean := false;     -- the source is itself a copy (a copy of a copy)
+    loop_via regclass;
 BEGIN
     PERFORM @extschema@._bind_check(fn, relation, '{r,p}',
         ARRAY['relation', 'source', 'sever_with'],
@@ -30,9 +32,30 @@ BEGIN
     PERFORM @extschema@._require_heap(fn, relation);
     SELECT * INTO b FROM @extschema@.loan_binding l WHERE l.relation = source;
     IF NOT FOUND THEN
-        RAISE EXCEPTION '%: the source "%" is not bound with bind_loans', fn, source
-            USING ERRCODE = 'object_not_in_prerequisite_state',
-                  HINT = 'Bind the source first; a copy follows the severing of its source.';
+        -- a copy of a copy (a rendered notice keyed by its event, the event a
+        -- copy of the loan): it follows its source copy, which follows its own
+        chain := EXISTS (SELECT FROM @extschema@.copy_binding x WHERE x.relation = _bind_copy.source);
+        IF NOT chain THEN
+            RAISE EXCEPTION '%: the source "%" is not bound with bind_loans or bind_copy', fn, _bind_copy.source
+                USING ERRCODE = 'object_not_in_prerequisite_state',
+                      HINT = 'Bind the source first; a copy follows the severing of its source.';
+        END IF;
+        -- no cycle: the relation must not be among the copies its source follows
+        WITH RECURSIVE up(rel, via) AS (
+            SELECT _bind_copy.source, _bind_copy.source
+            UNION
+            SELECT s.source, up.rel
+              FROM up JOIN @extschema@.copy_binding x ON x.relation = up.rel
+             CROSS JOIN LATERAL @extschema@._copy_sources(x) s)
+        SELECT up.via INTO loop_via FROM up WHERE up.rel = _bind_copy.relation LIMIT 1;
+        IF FOUND THEN
+            RAISE EXCEPTION '%: "%" would follow itself through "%"', fn, relation, loop_via
+                USING ERRCODE = 'invalid_recursion',
+                      DETAIL = format('"%s" is bound as a copy of "%s"%s: the copies would form a cycle.', _bind_copy.source,
+                                      (SELECT x.source FROM @extschema@.copy_binding x WHERE x.relation = _bind_copy.source),
+                                      CASE WHEN loop_via = _bind_copy.source THEN '' ELSE ', which follows "' || _bind_copy.relation || '"' END),
+                      HINT = 'A copy of a copy follows a copy that leads back to a loan binding: bind it to a copy that does not follow it.';
+        END IF;
     END IF;
     IF relation = source OR EXISTS (SELECT FROM @extschema@._binding_kinds(relation) k WHERE k.kind IN ('loans', 'patrons', 'accounts')) THEN
         RAISE EXCEPTION '%: "%" is already bound as %', fn, relation,
@@ -190,6 +213,13 @@ BEGIN
                   DETAIL = 'A copy row of a hidden source is not read at all.';
     END IF;
     SELECT * INTO c FROM @extschema@.copy_binding x WHERE x.relation = _bind_copy.relation;
+    IF FOUND AND c.source <> _bind_copy.source
+       AND (chain OR EXISTS (SELECT FROM @extschema@._copy_sources(c) s JOIN @extschema@.copy_binding x ON x.relation = s.source)) THEN
+        RAISE EXCEPTION '%: a copy of a copy has one source', fn
+            USING ERRCODE = 'feature_not_supported',
+                  DETAIL = format('"%s" would follow "%s" and "%s"; a copy with several sources follows loan bindings only.', _bind_copy.relation, c.source, _bind_copy.source),
+                  HINT = 'Bind the copy to one copy, or to the loan bindings only.';
+    END IF;
     IF FOUND AND c.source <> _bind_copy.source THEN
         -- another source of the same copy (a loan that lives in one table while
         -- out and in another once returned, with one id): the rest of the

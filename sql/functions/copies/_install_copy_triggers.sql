@@ -6,7 +6,7 @@
 -- that relation alone (a restore, _copy_triggers_restored).
 CREATE OR REPLACE FUNCTION @extschema@._install_copy_triggers(c @extschema@.copy_binding, only_on regclass DEFAULT NULL) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-DECLARE t regclass; s record; b @extschema@.loan_binding; tg name; cols text; args text;
+DECLARE t regclass; s record; watched name; tg name; cols text; args text;
 BEGIN
     -- a copy the extension never writes ('keep') needs no trigger
     IF c.sever_with = 'keep' THEN
@@ -14,10 +14,12 @@ BEGIN
     END IF;
     tg := 'pals_privacy_copy_' || c.relation::oid;
     FOR s IN SELECT * FROM @extschema@._copy_sources(c) LOOP
-        SELECT * INTO STRICT b FROM @extschema@.loan_binding WHERE relation = s.source;
+        -- the source's patron column (a loan binding), or what a source that
+        -- is a copy loses when it is severed (_copy_source_watch)
+        SELECT w.patron_column INTO STRICT watched FROM @extschema@._copy_source_watch(s.source) w;
         SELECT string_agg(format('%I', x), ', ')
           INTO cols
-          FROM (SELECT DISTINCT x FROM unnest(b.patron_column || s.source_keys) x) u;
+          FROM (SELECT DISTINCT x FROM unnest(watched || s.source_keys) x WHERE x IS NOT NULL) u;
         args := CASE WHEN s.n = 0 THEN format('%L', c.relation::oid)
                      ELSE format('%L, %L', c.relation::oid, s.source::oid) END;
         FOR t IN SELECT @extschema@._trigger_targets(s.source) LOOP

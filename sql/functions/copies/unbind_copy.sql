@@ -9,6 +9,20 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION 'unbind_copy: "%" is not bound with bind_copy', relation USING ERRCODE = 'undefined_object';
     END IF;
+    -- copies of this copy (bind_copy with it as source) follow its rows: as
+    -- for unbind() of a loan binding, they go first, knowingly
+    IF source IS NULL AND EXISTS (SELECT 1 FROM @extschema@.copy_binding x, @extschema@._copy_sources(x) s
+                                   WHERE s.source = unbind_copy.relation) THEN
+        RAISE EXCEPTION 'unbind_copy: derived copies follow "%"', relation
+            USING ERRCODE = 'dependent_objects_still_exist',
+                  DETAIL = (SELECT format('Bound as copies of it (bind_copy): %s.', string_agg(x.relation::text, ', ' ORDER BY x.relation::text))
+                              FROM @extschema@.copy_binding x
+                             WHERE EXISTS (SELECT FROM @extschema@._copy_sources(x) s WHERE s.source = unbind_copy.relation)),
+                  HINT = (SELECT format('Unbind the copies first: %s.',
+                                        string_agg(format('SELECT pals_privacy.unbind_copy(%L)', x.relation::text), '; ' ORDER BY x.relation::text))
+                            FROM @extschema@.copy_binding x
+                           WHERE EXISTS (SELECT FROM @extschema@._copy_sources(x) s WHERE s.source = unbind_copy.relation));
+    END IF;
     IF source IS NOT NULL THEN
         IF NOT EXISTS (SELECT FROM @extschema@._copy_sources(c) s WHERE s.source = unbind_copy.source) THEN
             RAISE EXCEPTION 'unbind_copy: "%" is not a source of "%"', source, relation

@@ -25,7 +25,8 @@ BEGIN
     -- every binding, through unbind_copy() and unbind() (which know what each
     -- kind installed); copies first (unbind() refuses a source they follow),
     -- the patron table last, as unbind() wants
-    FOR r IN SELECT c.relation FROM @extschema@.copy_binding c ORDER BY 1 LOOP
+    -- (copies of copies first: unbind_copy refuses a copy others follow)
+    FOR r IN SELECT c.relation FROM @extschema@.copy_binding c ORDER BY @extschema@._copy_depth(c.relation) DESC, 1 LOOP
         BEGIN
             PERFORM @extschema@.unbind_copy(r.relation);
         EXCEPTION WHEN OTHERS THEN

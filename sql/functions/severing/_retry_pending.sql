@@ -9,7 +9,7 @@
 CREATE OR REPLACE FUNCTION @extschema@._retry_pending() RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE r record; outcome text; n_done bigint := 0; n_left bigint := 0;
-        c @extschema@.copy_binding; b @extschema@.loan_binding; preds record; filter text;
+        c @extschema@.copy_binding; filter text;
         expected bigint; n bigint; copies_done text[] := '{}';
 BEGIN
     FOR r IN SELECT * FROM @extschema@.sever_pending ORDER BY first_seen LIMIT 10000 LOOP
@@ -25,9 +25,9 @@ BEGIN
             -- every pending row of one key is retried by the first
             CONTINUE WHEN r.item IS NULL OR format('%s/%s', r.binding, r.item) = ANY (copies_done);
             copies_done := copies_done || format('%s/%s', r.binding, r.item);
-            SELECT * INTO b FROM @extschema@.loan_binding l WHERE l.relation = c.source;
-            CONTINUE WHEN NOT FOUND;
-            preds := @extschema@._loan_predicates(b, 's');
+            -- (a source bound as loans, or as a copy: a copy of a copy)
+            CONTINUE WHEN NOT EXISTS (SELECT FROM @extschema@.loan_binding l WHERE l.relation = c.source)
+                      AND NOT EXISTS (SELECT FROM @extschema@.copy_binding x WHERE x.relation = c.source);
             -- the key (_copy_pending_sql: one column's text, or several columns' as a text array);
             -- severed for good (copy_tomb): whatever row of a source holds the key now
             filter := (SELECT string_agg(CASE WHEN v IS NULL THEN format('t.%I IS NULL', k)

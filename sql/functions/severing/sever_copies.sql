@@ -10,12 +10,17 @@ DECLARE c @extschema@.copy_binding; filter text; expected bigint; n bigint; tota
 BEGIN
     PERFORM @extschema@._require_admin('sever_copies');
     FOR c IN SELECT * FROM @extschema@.copy_binding x
-              WHERE sever_copies.relation IS NULL OR x.relation = sever_copies.relation ORDER BY x.relation::oid LOOP
+              WHERE sever_copies.relation IS NULL OR x.relation = sever_copies.relation
+              -- copies of copies after the copies they follow (their rows
+              -- are found by their sources' identity, whatever the order:
+              -- this only makes it deterministic)
+              ORDER BY @extschema@._copy_depth(x.relation), x.relation::oid LOOP
         -- a copy the extension never writes (redaction only)
         CONTINUE WHEN c.sever_with = 'keep';
         -- no source bound any more: nothing says which rows are copies of severed ones
         CONTINUE WHEN NOT EXISTS (SELECT FROM @extschema@._copy_sources(c) s
-                                    JOIN @extschema@.loan_binding l ON l.relation = s.source);
+                                   WHERE EXISTS (SELECT FROM @extschema@.loan_binding l WHERE l.relation = s.source)
+                                      OR EXISTS (SELECT FROM @extschema@.copy_binding x WHERE x.relation = s.source));
         -- a copy row with its whole key NULL is no copy of any row; one with
         -- part of it NULL finds no source row, and is severed.  With several
         -- sources (bind_copy once per source), a row is severed when no
