@@ -72,7 +72,7 @@ static struct
 
 /*
  * May answers read under an earlier snapshot serve this one?  It must see
- * the same transactions as committed, and the same changes of this session's
+ * the same transactions as committed (snapshot_seen.c), and the same changes of this session's
  * own: in the same transaction, the same command; in another, none at all
  * (neither transaction has written anything).
  */

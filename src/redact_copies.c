@@ -648,7 +648,7 @@ not_tombed(const CopyBinding *c, Oid relid, Index rti)
  * sees, so its answers are also kept past their run (kept_answers), under
  * the rules last_borrower.c follows: reused only under a snapshot that sees
  * the same transactions committed (xmin, xmax, the transactions in
- * progress), and the same changes of the session's own (the same command of
+ * progress: snapshot_seen.c), and the same changes of the session's own (the same command of
  * the same transaction and subtransaction, or neither transaction having
  * written anything); so any transaction that wrote and ended, a change of
  * our own, a ROLLBACK TO SAVEPOINT, ends them.  Such a rule is "durable"
