@@ -20,7 +20,9 @@
 # bound's data with the extension dropped); --workload staff_busy: the same with a return (as
 # ils_app, committed) before each read, so that no answer is kept from one read to the next;
 # --workload copies: N staff reads of the derived copies (demo.fines, demo.loan_events,
-# demo.xact_summaries: by patron, by loan, whole-table counts), variants base,bound.  Prints instructions per item (three transactions), after subtracting a
+# demo.xact_summaries: by patron, by loan, whole-table counts), variants base,bound;
+# --workload staff_prepared: the six staff shapes prepared once and executed with their
+# parameters (plancache: a custom plan at each execution, or a generic one after five).  Prints instructions per item (three transactions), after subtracting a
 # run of the same session with no statements, and the ratio to base; and, with --annotate, the
 # extension's own functions' inclusive share.
 set -euo pipefail
@@ -44,7 +46,7 @@ while [ $# -gt 0 ]; do
 done
 case "$WORKLOAD" in
     circulation) VARIANTS="${VARIANTS:-base,bound,fkcheck}" ;;
-    staff|staff_busy) VARIANTS="${VARIANTS:-base,bound,severed}" ;;
+    staff|staff_busy|staff_prepared) VARIANTS="${VARIANTS:-base,bound,severed}" ;;
     copies|copies_prepared) VARIANTS="${VARIANTS:-base,bound}" ;;
     *) echo "callgrind.sh: unknown workload $WORKLOAD" >&2; exit 2 ;;
 esac
@@ -68,7 +70,7 @@ q -d postgres -c 'CREATE DATABASE tpl' >/dev/null
 q -d tpl -f "$ROOT/demo/schema.sql" >/dev/null
 q -d tpl -v scale="$SCALE" -f "$ROOT/demo/generate.sql" >/dev/null
 q -d tpl -f "$ROOT/demo/roles.sql" >/dev/null
-case "$WORKLOAD" in staff|staff_busy) q -d tpl -v scale="$SCALE" -f "$HERE/shapes.sql" >/dev/null ;; esac
+case "$WORKLOAD" in staff|staff_busy|staff_prepared) q -d tpl -v scale="$SCALE" -f "$HERE/shapes.sql" >/dev/null ;; esac
 IFS=, read -r -a VLIST <<<"$VARIANTS"
 for v in "${VLIST[@]}"; do
     q -d postgres -c "CREATE DATABASE cg_$v TEMPLATE tpl" >/dev/null
@@ -76,7 +78,7 @@ for v in "${VLIST[@]}"; do
         base) ;;
         bound|fkcheck|severed|plpgsql)
             q -d "cg_$v" -c 'CREATE EXTENSION pals_privacy' -f "$ROOT/demo/bind.sql" >/dev/null
-            case "$WORKLOAD" in staff|staff_busy) q -d "cg_$v" -f "$HERE/shapes_bind.sql" >/dev/null ;; esac
+            case "$WORKLOAD" in staff|staff_busy|staff_prepared) q -d "cg_$v" -f "$HERE/shapes_bind.sql" >/dev/null ;; esac
             q -d "cg_$v" -c 'CALL pals_privacy.sever_backlog()' >/dev/null
             [ "$v" = fkcheck ] && q -d "cg_$v" -c 'ALTER TABLE demo.patrons DISABLE TRIGGER pals_privacy_placeholder_guard' >/dev/null
             if [ "$v" = plpgsql ]; then   # the floor: the severed data, the rule as a PL/pgSQL trigger
@@ -98,7 +100,7 @@ done
 NPAT=$(psql -XAtq -h "$D" -p "$PORT" -U postgres -d tpl -c 'SELECT max(id) FROM demo.patrons')
 NHOT=1
 NLOAN=$(psql -XAtq -h "$D" -p "$PORT" -U postgres -d tpl -c 'SELECT max(id) FROM demo.loans')
-case "$WORKLOAD" in staff|staff_busy) NHOT=$(psql -XAtq -h "$D" -p "$PORT" -U postgres -d tpl -c 'SELECT max(item) FROM shapes.issues') ;; esac
+case "$WORKLOAD" in staff|staff_busy|staff_prepared) NHOT=$(psql -XAtq -h "$D" -p "$PORT" -U postgres -d tpl -c 'SELECT max(item) FROM shapes.issues') ;; esac
 pg "$(command -v pg_ctl)" -D "$D/data" -w stop >/dev/null
 [ "$INSTALL" = 1 ] && { flock -u 8; exec 8>&-; say "released the install lock"; }
 say "databases ready (scale $SCALE); counting $ITEMS items per variant"
@@ -153,6 +155,22 @@ copy_read() {  # i: one of four reads of the derived copies, with fixed paramete
                     1) echo "EXECUTE c1;" ;;
                     2) echo "EXECUTE c2($loan);" ;;
                     3) echo "EXECUTE c3;" ;;
+                esac
+            done ;;
+        staff_prepared)   # the six shapes of staff, each prepared once (plancache: custom or generic)
+            echo "SET ROLE branch_staff;"
+            staff_read 0 | sed -E 's/^SELECT/PREPARE s0(bigint) AS SELECT/; s/i\.item = [0-9]+/i.item = $1/'
+            staff_read 1 | sed -E "s/^SELECT/PREPARE s1(bigint) AS SELECT/; s/lpad\(\([0-9]+\)/lpad((\$1)/"
+            staff_read 2 | sed -E 's/^SELECT/PREPARE s2(bigint) AS SELECT/; s/i\.item = [0-9]+/i.item = $1/'
+            staff_read 3 | sed -E 's/^SELECT/PREPARE s3(int) AS SELECT/; s/l\.library_id = [0-9]+/l.library_id = $1/'
+            staff_read 4 | sed -E 's/^SELECT/PREPARE s4(bigint) AS SELECT/; s/i\.borrower = [0-9]+/i.borrower = $1/'
+            staff_read 5 | sed -E 's/^SELECT/PREPARE s5(bigint) AS SELECT/; s/l\.item_id = [0-9]+/l.item_id = $1/'
+            for ((i = 1; i <= ITEMS; i++)); do
+                hot=$(( 1 + (i * 37) % NHOT )) patron=$(( 1 + (i * 7919) % NPAT )) lib=$(( 1 + i % 5 ))
+                case $(( i % 6 )) in
+                    0|1|2|5) echo "EXECUTE s$(( i % 6 ))($hot);" ;;
+                    3) echo "EXECUTE s3($lib);" ;;
+                    4) echo "EXECUTE s4($patron);" ;;
                 esac
             done ;;
         staff_busy)
