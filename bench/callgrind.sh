@@ -159,12 +159,17 @@ copy_read() {  # i: one of four reads of the derived copies, with fixed paramete
             done ;;
         staff_prepared)   # the six shapes of staff, each prepared once (plancache: custom or generic)
             echo "SET ROLE branch_staff;"
-            staff_read 0 | sed -E 's/^SELECT/PREPARE s0(bigint) AS SELECT/; s/i\.item = [0-9]+/i.item = $1/'
-            staff_read 1 | sed -E "s/^SELECT/PREPARE s1(bigint) AS SELECT/; s/lpad\(\([0-9]+\)/lpad((\$1)/"
-            staff_read 2 | sed -E 's/^SELECT/PREPARE s2(bigint) AS SELECT/; s/i\.item = [0-9]+/i.item = $1/'
-            staff_read 3 | sed -E 's/^SELECT/PREPARE s3(int) AS SELECT/; s/l\.library_id = [0-9]+/l.library_id = $1/'
-            staff_read 4 | sed -E 's/^SELECT/PREPARE s4(bigint) AS SELECT/; s/i\.borrower = [0-9]+/i.borrower = $1/'
-            staff_read 5 | sed -E 's/^SELECT/PREPARE s5(bigint) AS SELECT/; s/l\.item_id = [0-9]+/l.item_id = $1/'
+            # (staff_read reads $i as it is expanded: give it one)
+            for i in 0 1 2 3 4 5; do
+                case $i in
+                    0|2) param='s/i\.item = [0-9]+/i.item = $1/'; type=bigint ;;
+                    1) param='s/lpad\(\([0-9]+\)/lpad(($1)/'; type=bigint ;;
+                    3) param='s/l\.library_id = [0-9]+/l.library_id = $1/'; type=int ;;
+                    4) param='s/i\.borrower = [0-9]+/i.borrower = $1/'; type=bigint ;;
+                    5) param='s/l\.item_id = [0-9]+/l.item_id = $1/'; type=bigint ;;
+                esac
+                staff_read "$i" | sed -E "s/^SELECT/PREPARE s$i($type) AS SELECT/; $param"
+            done
             for ((i = 1; i <= ITEMS; i++)); do
                 hot=$(( 1 + (i * 37) % NHOT )) patron=$(( 1 + (i * 7919) % NPAT )) lib=$(( 1 + i % 5 ))
                 case $(( i % 6 )) in
