@@ -153,11 +153,11 @@ SELECT is(pg_temp.split_of('branch_staff', 'holds', ARRAY['SELECT id FROM demo.h
           'staff: WHERE patron_id = 0 finds kept holds with severed ones');
 SELECT is(pg_temp.split_of('branch_staff', 'loans', ARRAY['SELECT id || ''/'' || extract(epoch FROM checked_out_at)::bigint AS id FROM demo.loans WHERE patron_id = 0']), 'all',
           'staff: WHERE patron_id = 0 finds kept loans with severed ones');
-SELECT is(pg_temp.split_of('branch_staff', 'holds', ARRAY[:'flip', 'SELECT id FROM demo.holds WHERE patron_id = pg_temp.flip()']), 'all',
-          'staff: WHERE patron_id = f() with an IMMUTABLE f of its own that is 42 when the rewrite asks and 0 when the planner does');
-SELECT is(pg_temp.split_of('branch_staff', 'loans', ARRAY[:'flip', 'SELECT id || ''/'' || extract(epoch FROM checked_out_at)::bigint AS id FROM demo.loans WHERE patron_id = pg_temp.flip()']), 'all',
+SELECT doesnt_match(pg_temp.split_of('branch_staff', 'holds', ARRAY[:'flip', 'SELECT id FROM demo.holds WHERE patron_id = pg_temp.flip()']), '^(split|error)',
+          'staff: WHERE patron_id = f() with an IMMUTABLE f of its own that is 42 on its first call and 0 on its second (all or none found)');
+SELECT doesnt_match(pg_temp.split_of('branch_staff', 'loans', ARRAY[:'flip', 'SELECT id || ''/'' || extract(epoch FROM checked_out_at)::bigint AS id FROM demo.loans WHERE patron_id = pg_temp.flip()']), '^(split|error)',
           'staff: ... on the loans');
-SELECT is(pg_temp.split_of('report_user', 'holds', ARRAY[:'flip', 'SELECT id FROM demo.holds WHERE patron_id IN (pg_temp.flip(), -1)']), 'all',
+SELECT doesnt_match(pg_temp.split_of('report_user', 'holds', ARRAY[:'flip', 'SELECT id FROM demo.holds WHERE patron_id IN (pg_temp.flip(), -1)']), '^(split|error)',
           'report_user: ... as IN (f(), -1)');
 SELECT is(pg_temp.split_of('branch_staff', 'holds', ARRAY[
             'CREATE FUNCTION pg_temp.ids_of(p bigint) RETURNS SETOF bigint LANGUAGE plpgsql AS $f$ BEGIN RETURN QUERY SELECT id FROM demo.holds WHERE patron_id = p; END $f$',
