@@ -282,15 +282,7 @@ hidden_reading_mutator(Node *node, void *context)
 	return expression_tree_mutator(node, hidden_reading_mutator, context);
 }
 
-/*
- * Is condition c false (or NULL) wherever its masks hide, whatever the row?
- * A mask that reads what severing writes (the placeholder patron, see
- * mask_severed in redact_policy.c) is not NULL there: WHERE patron_id = 0
- * (the placeholder) is true on every hidden row, and must be evaluated on
- * the mask, never turned into <may see> AND patron_id = 0 (which would read
- * the severed rows but not those kept identified).  patron_id = 42 is false
- * there, decided now from the constants (and a custom plan's parameters).
- */
+/* A function not built in (see false_where_hidden). */
 static bool
 user_function_checker(Oid func_id, void *context)
 {
@@ -308,6 +300,15 @@ user_function_walker(Node *node, void *context)
 	return expression_tree_walker(node, user_function_walker, context);
 }
 
+/*
+ * Is condition c false (or NULL) wherever its masks hide, whatever the row?
+ * A mask that reads what severing writes (the placeholder patron, see
+ * mask_severed in redact_policy.c) is not NULL there: WHERE patron_id = 0
+ * (the placeholder) is true on every hidden row, and must be evaluated on
+ * the mask, never turned into <may see> AND patron_id = 0 (which would read
+ * the severed rows but not those kept identified).  patron_id = 42 is false
+ * there, decided now from the constants (and a custom plan's parameters).
+ */
 static bool
 false_where_hidden(Node *c)
 {
@@ -321,14 +322,17 @@ false_where_hidden(Node *c)
 	 * time.  One a session may create (in pg_temp) can be declared IMMUTABLE
 	 * and answer 42 here and the placeholder later, which would make the
 	 * security qual read the severed rows but not those kept identified
-	 * (test attack_sameread2): such a condition is read on the mask.
+	 * (test attack_sameread2): such a condition is read on the mask.  (The
+	 * masks, which call the extension's own functions, are out of it by
+	 * then: each reads its placeholder.)
 	 */
-	if (user_function_walker(c, NULL))
+	v = hidden_reading_mutator(copyObject(c), NULL);
+	if (user_function_walker(v, NULL))
 		return false;
 	glob->boundParams = bound_params;
 	root->glob = glob;
 	root->query_level = 1;
-	v = eval_const_expressions(root, hidden_reading_mutator(copyObject(c), NULL));
+	v = eval_const_expressions(root, v);
 	return v != NULL && IsA(v, Const) &&
 		(((Const *) v)->constisnull || !DatumGetBool(((Const *) v)->constvalue));
 }
