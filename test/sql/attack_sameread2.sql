@@ -14,7 +14,7 @@
 \set ECHO none
 \i test/attack/fixture.sql
 \set ECHO all
-SELECT plan(49);
+SELECT plan(52);
 
 SET client_min_messages = warning;
 CALL pals_privacy.sever_backlog(batch_size => 1000);
@@ -64,6 +64,11 @@ SELECT 'loans', l.id || '/' || extract(epoch FROM l.checked_out_at)::bigint, l.p
  WHERE l.returned_at IS NOT NULL AND l.fines_settled_at IS NOT NULL
    AND NOT EXISTS (SELECT 1 FROM pals_privacy.last_borrower lb
                     WHERE lb.binding = 'demo.loans'::regclass AND lb.row_relid = l.tableoid AND lb.row_tid = l.ctid);
+-- fines (a copy of the loans, sever_with => 'unlink'): of a kept loan (link hidden) or unlinked
+INSERT INTO pg_temp.sr2
+SELECT 'fines', f.id::text, f.loan_id IS NOT NULL FROM demo.fines f
+ WHERE f.loan_id IS NULL
+    OR f.loan_id || '/' || extract(epoch FROM f.loan_checked_out_at)::bigint IN (SELECT id FROM pg_temp.sr2 WHERE rel = 'loans' AND kept);
 INSERT INTO pg_temp.sr2
 SELECT 'loans_del', g::text, true FROM generate_series(1, 10) g
  WHERE EXISTS (SELECT 1 FROM s2.loans_del l WHERE l.id = g AND l.returned IS NOT NULL AND l.patron_id <> 0
@@ -73,7 +78,7 @@ INSERT INTO pg_temp.sr2
 SELECT 'loans_del', g::text, false FROM generate_series(1, 10) g WHERE NOT EXISTS (SELECT 1 FROM s2.loans_del l WHERE l.id = g);
 SELECT is((SELECT string_agg(format('%s: %s kept, %s severed', rel, k, s), '; ' ORDER BY rel)
              FROM (SELECT rel, count(*) FILTER (WHERE kept) k, count(*) FILTER (WHERE NOT kept) s FROM pg_temp.sr2 GROUP BY rel) x),
-          'holds: 46 kept, 157 severed; loans: 247 kept, 1203 severed; loans_del: 3 kept, 4 severed',
+          'fines: 14 kept, 61 severed; holds: 46 kept, 157 severed; loans: 247 kept, 1203 severed; loans_del: 3 kept, 4 severed',
           'ground truth: kept and severed closed rows in each relation');
 
 -- What a door's output singles out: 'all' (every kept and every severed row
@@ -254,6 +259,10 @@ SELECT is(pg_temp.per_row('branch_staff', 'holds', ARRAY['INSERT INTO demo.holds
           'staff: INSERT ... ON CONFLICT (id) DO UPDATE on a closed hold');
 SELECT is(pg_temp.split_of('branch_staff', 'loans', ARRAY['UPDATE demo.loans SET library_id = library_id WHERE patron_id = 0 RETURNING id || ''/'' || extract(epoch FROM checked_out_at)::bigint AS id']), 'none',
           'staff: UPDATE loans ... RETURNING (the settled time is masked on both)');
+SELECT is(pg_temp.split_of('branch_staff', 'fines', ARRAY['SELECT id FROM demo.fines WHERE loan_id IS NULL']), 'all',
+          'staff: fines whose link reads NULL: unlinked ones and those of kept loans');
+SELECT is(pg_temp.split_of('branch_staff', 'fines', ARRAY['UPDATE demo.fines SET amount = amount WHERE loan_id IS NULL RETURNING id']), 'none',
+          'staff: UPDATE fines ... WHERE loan_id IS NULL RETURNING (the charge time is hidden on both)');
 
 ------------------------------------------------------------------------------
 -- Storage order (no ORDER BY): severing rewrites a row, keeping does not
@@ -264,6 +273,8 @@ SELECT is(pg_temp.order_of('report_user', 'loans', ARRAY['SELECT id || ''/'' || 
           'report_user: ... the loans of one partition');
 SELECT is(pg_temp.order_of('branch_staff', 'holds', ARRAY['SELECT id, row_number() OVER () AS pos FROM demo.holds TABLESAMPLE SYSTEM (100) REPEATABLE (1) WHERE patron_id = 0']), 'mixed',
           'staff: ... through TABLESAMPLE');
+SELECT is(pg_temp.order_of('branch_staff', 'fines', ARRAY['SELECT id, row_number() OVER () AS pos FROM demo.fines WHERE loan_id IS NULL']), 'mixed',
+          'staff: ... the fines whose link reads NULL (unlinking rewrites a fine)');
 SELECT is(pg_temp.order_of('branch_staff', 'holds', ARRAY['SELECT id, row_number() OVER (ORDER BY patron_id, id) AS pos FROM demo.holds WHERE patron_id = 0']), 'mixed',
           'staff: ORDER BY patron_id, id (a key to break ties)');
 
