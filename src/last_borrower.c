@@ -62,14 +62,7 @@ static struct
 	LocalTransactionId lxid;
 	TimestampTz statement;
 	CommandId	cid;
-	TransactionId xmin;
-	TransactionId xmax;
-	uint32		xcnt;			/* the snapshot's in-progress transactions ... */
-	TransactionId *xip;
-	int32		subxcnt;		/* ... and subtransactions (0 unless the snapshot keeps them) */
-	TransactionId *subxip;
-	bool		suboverflowed;
-	bool		recovery;		/* taken during recovery (a standby) */
+	PalsSeen	seen;			/* what the snapshot saw of other transactions */
 	TransactionId own_xid;		/* of the transaction that read them, if it had one */
 	int			probes;
 	double		load_after;
@@ -78,53 +71,8 @@ static struct
 } answers;
 
 /*
- * Does this snapshot see the same transactions as committed as the one the
- * answers were read under?  An MVCC snapshot's view of other transactions is
- * its xmin, its xmax and the transactions in progress between them: if those
- * are equal, so is everything it shows of their work, whenever it was taken.
- * (A transaction that ended in between left the in-progress list or, if it
- * began after the first snapshot, moved xmax past itself.)
- */
-/*
- * How many of the snapshot's subtransaction XIDs it holds.  A snapshot whose
- * subtransaction cache overflowed (another session has more than 64
- * subtransactions with an XID open, say a batch with a savepoint per row,
- * and the XIDs of a second session's few were counted before) keeps its
- * subxcnt, but a copy of it, which every active and registered snapshot is
- * (CopySnapshot), has no subxip array at all: the XIDs are not used then
- * (visibility looks the parent up in pg_subtrans and checks xip), except
- * in recovery, where subxip holds the top-level XIDs too and is copied.
- * Reading subxip[0 .. subxcnt) of such a copy read through a NULL pointer:
- * a staff backend reading closed loans crashed whenever two other sessions
- * were in that state.
- */
-static int32
-kept_subxcnt(Snapshot snap)
-{
-	if (snap->subxcnt <= 0 || (snap->suboverflowed && !snap->takenDuringRecovery))
-		return 0;
-	Assert(snap->subxip != NULL);
-	return snap->subxcnt;
-}
-
-static bool
-same_visibility(Snapshot snap)
-{
-	int32		subxcnt = kept_subxcnt(snap);
-
-	return snap->xmin == answers.xmin && snap->xmax == answers.xmax &&
-		snap->xcnt == answers.xcnt && subxcnt == answers.subxcnt &&
-		snap->suboverflowed == answers.suboverflowed &&
-		snap->takenDuringRecovery == answers.recovery &&
-		(snap->xcnt == 0 ||
-		 memcmp(snap->xip, answers.xip, snap->xcnt * sizeof(TransactionId)) == 0) &&
-		(subxcnt == 0 ||
-		 memcmp(snap->subxip, answers.subxip, subxcnt * sizeof(TransactionId)) == 0);
-}
-
-/*
  * May answers read under an earlier snapshot serve this one?  It must see
- * the same transactions as committed, and the same changes of this session's
+ * the same transactions as committed (snapshot_seen.c), and the same changes of this session's
  * own: in the same transaction, the same command; in another, none at all
  * (neither transaction has written anything).
  */
@@ -133,7 +81,7 @@ answers_still_valid(Snapshot snap)
 {
 	bool		same_statement;
 
-	if (answers.rows == NULL || !same_visibility(snap))
+	if (answers.rows == NULL || !pals_seen_same(&answers.seen, snap))
 		return false;
 	same_statement = answers.lxid == pals_my_lxid() &&
 		answers.statement == GetCurrentStatementStartTimestamp();
@@ -169,18 +117,7 @@ current_answers(Snapshot snap)
 	answers.lxid = pals_my_lxid();
 	answers.statement = GetCurrentStatementStartTimestamp();
 	answers.cid = snap->curcid;
-	answers.xmin = snap->xmin;
-	answers.xmax = snap->xmax;
-	answers.xcnt = snap->xcnt;
-	answers.xip = MemoryContextAlloc(answers.context, Max(snap->xcnt, 1) * sizeof(TransactionId));
-	if (snap->xcnt > 0)
-		memcpy(answers.xip, snap->xip, snap->xcnt * sizeof(TransactionId));
-	answers.subxcnt = kept_subxcnt(snap);
-	answers.subxip = MemoryContextAlloc(answers.context, Max(answers.subxcnt, 1) * sizeof(TransactionId));
-	if (answers.subxcnt > 0)
-		memcpy(answers.subxip, snap->subxip, answers.subxcnt * sizeof(TransactionId));
-	answers.suboverflowed = snap->suboverflowed;
-	answers.recovery = snap->takenDuringRecovery;
+	pals_seen_keep(&answers.seen, snap, answers.context);
 	answers.own_xid = GetTopTransactionIdIfAny();
 	answers.probes = 0;
 	answers.load_after = Max(LOAD_AFTER_PROBES, pals_tracker_size() / 8);

@@ -8,6 +8,7 @@
  *     crypto.c     SHA-256 and bytea helpers (OpenSSL)
  *     guc.c        every setting (static, read through pals_get_*()); preloaded or not
  *     spi_util.c   SQL as the extension owner, saved plans, catalog helpers
+ *     snapshot_seen.c  what a snapshot sees of other transactions (answers kept across statements)
  *     registry.c   the binding registry and its per-backend cache; the class names
  *     classes.c    the privacy class of a role
  *     conditions.c closed_when / settled_when: loan conditions over the row
@@ -240,6 +241,21 @@ extern AttrNumber pals_bound_attnum(Oid relid, const char *column);
 extern bool pals_index_fetch(Relation rel, Relation index, Snapshot snap, ScanKey keys, int nkeys,
 							 TupleTableSlot *slot);
 extern bool pals_index_has(Relation rel, Relation index, Snapshot snap, ScanKey keys, int nkeys);
+
+/* snapshot_seen.c */
+typedef struct PalsSeen
+{
+	TransactionId xmin;
+	TransactionId xmax;
+	uint32		xcnt;			/* the snapshot's in-progress transactions ... */
+	TransactionId *xip;
+	int32		subxcnt;		/* ... and subtransactions (0 unless the snapshot keeps them) */
+	TransactionId *subxip;
+	bool		suboverflowed;
+	bool		recovery;		/* taken during recovery (a standby) */
+} PalsSeen;
+extern void pals_seen_keep(PalsSeen *seen, Snapshot snap, MemoryContext cxt);
+extern bool pals_seen_same(const PalsSeen *seen, Snapshot snap);
 extern Var *pals_bound_var(Oid relid, const char *column, Index varno, Index levelsup);
 extern void pals_retire_context(MemoryContext cxt);
 

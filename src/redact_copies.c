@@ -648,7 +648,7 @@ not_tombed(const CopyBinding *c, Oid relid, Index rti)
  * sees, so its answers are also kept past their run (kept_answers), under
  * the rules last_borrower.c follows: reused only under a snapshot that sees
  * the same transactions committed (xmin, xmax, the transactions in
- * progress), and the same changes of the session's own (the same command of
+ * progress: snapshot_seen.c), and the same changes of the session's own (the same command of
  * the same transaction and subtransaction, or neither transaction having
  * written anything); so any transaction that wrote and ended, a change of
  * our own, a ROLLBACK TO SAVEPOINT, ends them.  Such a rule is "durable"
@@ -725,25 +725,8 @@ static struct
 	CommandId	cid;
 	SubTransactionId subxid;
 	TransactionId own_xid;		/* of the transaction that read them, if it had one */
-	TransactionId xmin;
-	TransactionId xmax;
-	uint32		xcnt;
-	TransactionId *xip;
-	int32		subxcnt;
-	TransactionId *subxip;
-	bool		suboverflowed;
+	PalsSeen	seen;			/* what the snapshot saw of other transactions */
 } kept;
-
-/* Does this snapshot see the same transactions as committed as the kept answers' one? */
-static bool
-kept_same_visibility(Snapshot snap)
-{
-	return snap->xmin == kept.xmin && snap->xmax == kept.xmax &&
-		snap->xcnt == kept.xcnt && snap->subxcnt == kept.subxcnt &&
-		snap->suboverflowed == kept.suboverflowed &&
-		(snap->xcnt == 0 || memcmp(snap->xip, kept.xip, snap->xcnt * sizeof(TransactionId)) == 0) &&
-		(snap->subxcnt == 0 || memcmp(snap->subxip, kept.subxip, snap->subxcnt * sizeof(TransactionId)) == 0);
-}
 
 /*
  * The kept answers, if they hold under the active snapshot: the same
@@ -760,7 +743,7 @@ kept_answers(bool renew)
 
 	if (snap == NULL || snap->snapshot_type != SNAPSHOT_MVCC)
 		return NULL;
-	if (kept.answers != NULL && kept_same_visibility(snap))
+	if (kept.answers != NULL && pals_seen_same(&kept.seen, snap))
 	{
 		if (kept.lxid == pals_my_lxid() && kept.cid == snap->curcid &&
 			kept.subxid == GetCurrentSubTransactionId())
@@ -790,17 +773,7 @@ kept_answers(bool renew)
 	kept.cid = snap->curcid;
 	kept.subxid = GetCurrentSubTransactionId();
 	kept.own_xid = GetTopTransactionIdIfAny();
-	kept.xmin = snap->xmin;
-	kept.xmax = snap->xmax;
-	kept.xcnt = snap->xcnt;
-	kept.xip = MemoryContextAlloc(kept.context, Max(snap->xcnt, 1) * sizeof(TransactionId));
-	if (snap->xcnt > 0)
-		memcpy(kept.xip, snap->xip, snap->xcnt * sizeof(TransactionId));
-	kept.subxcnt = snap->subxcnt;
-	kept.subxip = MemoryContextAlloc(kept.context, Max(snap->subxcnt, 1) * sizeof(TransactionId));
-	if (snap->subxcnt > 0)
-		memcpy(kept.subxip, snap->subxip, snap->subxcnt * sizeof(TransactionId));
-	kept.suboverflowed = snap->suboverflowed;
+	pals_seen_keep(&kept.seen, snap, kept.context);
 	return kept.answers;
 }
 

@@ -98,10 +98,6 @@ typedef struct Derived
 	Oid			fn_wards;
 	Oid			fn_own_row_security;
 	Oid			fn_preloaded;
-	int			ncounters;		/* statistics counters keyed by an OID (see mask_counters) */
-	Oid		   *counters;		/* sorted */
-	int			nio_counters;	/* I/O and WAL statistics, WAL positions: refused */
-	Oid			io_counters[8];
 	List	   *templates;		/* of RuleTemplate *: rules built once */
 } Derived;
 

@@ -79,20 +79,41 @@ own_function(const char *name, int nargs, Oid *argtypes)
 }
 
 /*
+ * The statistics counters: pg_catalog's functions, the same for the life of
+ * the backend, so found once, apart from the registry's Derived (whose
+ * lookups of the extension's own functions fail while an older version of
+ * the extension is installed: a PL/pgSQL expression asks about counters
+ * before any binding exists, see redact_hooks.c).
+ */
+static struct Counters
+{
+	int			ncounters;		/* statistics counters keyed by an OID (see mask_counters) */
+	Oid		   *counters;		/* sorted */
+	int			nio_counters;	/* I/O and WAL statistics, WAL positions: refused */
+	Oid			io_counters[8];
+} *counter_set = NULL;
+
+/*
  * The cumulative statistics functions that take one OID (a relation, an
  * index, a database): pg_stat_get_tuples_fetched(oid) and the rest, which
  * pg_stat_user_tables, pg_stat_user_indexes, pg_statio_* and
  * pg_stat_database are made of.  Found by name, so every version's set is.
  */
-static void
-find_counters(Derived *d)
+static const struct Counters *
+counters(void)
 {
-	Relation	rel = table_open(ProcedureRelationId, AccessShareLock);
-	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	struct Counters *d;
+	Relation	rel;
+	SysScanDesc scan;
 	HeapTuple	tup;
 	int			size = 128;
 
-	d->counters = MemoryContextAlloc(derived_context, sizeof(Oid) * size);
+	if (counter_set != NULL)
+		return counter_set;
+	d = MemoryContextAllocZero(TopMemoryContext, sizeof(struct Counters));
+	rel = table_open(ProcedureRelationId, AccessShareLock);
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	d->counters = MemoryContextAlloc(TopMemoryContext, sizeof(Oid) * size);
 	while (HeapTupleIsValid(tup = systable_getnext(scan)))
 	{
 		Form_pg_proc f = (Form_pg_proc) GETSTRUCT(tup);
@@ -129,12 +150,14 @@ find_counters(Derived *d)
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 	qsort(d->counters, d->ncounters, sizeof(Oid), oid_cmp);
+	counter_set = d;
+	return d;
 }
 
 bool
 redact_is_io_counter(Oid fn)
 {
-	const Derived *d = redact_derived();
+	const struct Counters *d = counters();
 
 	for (int i = 0; i < d->nio_counters; i++)
 		if (fn == d->io_counters[i])
@@ -145,7 +168,7 @@ redact_is_io_counter(Oid fn)
 bool
 redact_is_counter(Oid fn)
 {
-	const Derived *d = redact_derived();
+	const struct Counters *d = counters();
 
 	return bsearch(&fn, d->counters, d->ncounters, sizeof(Oid), oid_cmp) != NULL;
 }
@@ -184,7 +207,6 @@ redact_derived(void)
 		derived.fn_wards = own_function("_wards", 0, NULL);
 		derived.fn_own_row_security = own_function("_own_row_security_only", 1, o1);
 		derived.fn_preloaded = own_function("_preloaded", 0, NULL);
-		find_counters(&derived);
 		derived.generation = reg->generation;
 	}
 	return &derived;

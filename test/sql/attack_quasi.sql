@@ -134,29 +134,29 @@ SELECT pg_temp.attempt('a severed loan and its unlinked fine share their xmin', 
             WHERE f.loan_id IS NULL AND l.patron_id = 0']);
 SELECT pg_temp.attempt('a hidden loan and the payment made in the transaction that settled it share their xmin', 'staff',
     ARRAY['SELECT l.id, p.patron_id FROM demo.payments p JOIN demo.loans l ON l.xmin = p.xmin
-            WHERE l.patron_id IS NULL'],
+            WHERE l.patron_id = 0'],
     control_stmts => ARRAY['SELECT l.id, p.patron_id FROM demo.payments p JOIN demo.loans l ON l.xmin = p.xmin
                              WHERE l.returned_at IS NOT NULL AND l.fines_settled_at IS NOT NULL']);
 SELECT pg_temp.attempt('the same, through age(xmin)', 'staff',
     ARRAY['SELECT l.id, p.patron_id FROM demo.payments p JOIN demo.loans l ON age(l.xmin) = age(p.xmin)
-            WHERE l.patron_id IS NULL'],
+            WHERE l.patron_id = 0'],
     control_stmts => ARRAY['SELECT l.id, p.patron_id FROM demo.payments p JOIN demo.loans l ON age(l.xmin) = age(p.xmin)
                              WHERE l.returned_at IS NOT NULL AND l.fines_settled_at IS NOT NULL']);
 SELECT pg_temp.attempt('the same, through an ILS view that shows the row version', 'staff',
     ARRAY['SELECT l.id, p.patron_id FROM demo.payments p JOIN demo.loan_versions l ON l.version = p.xmin
-            WHERE l.patron_id IS NULL'],
+            WHERE l.patron_id = 0'],
     control_stmts => ARRAY['SELECT l.id, p.patron_id FROM demo.payments p JOIN demo.loan_versions l ON l.version = p.xmin
                              WHERE l.id = 200011']);
 SELECT pg_temp.attempt('the same, in a subquery and a CTE', 'staff',
     ARRAY['WITH v AS (SELECT xmin::text AS x, id, patron_id FROM demo.loans)
            SELECT v.id, (SELECT p.patron_id FROM demo.payments p WHERE p.xmin::text = v.x LIMIT 1) AS patron_id
-             FROM v WHERE v.patron_id IS NULL'],
+             FROM v WHERE v.patron_id = 0'],
     control_stmts => ARRAY['WITH v AS (SELECT xmin::text AS x, id, patron_id FROM demo.loans)
            SELECT v.id, (SELECT p.patron_id FROM demo.payments p WHERE p.xmin::text = v.x LIMIT 1) AS patron_id
              FROM v WHERE v.id = 200011']);
 SELECT pg_temp.attempt('the loan a fine''s foreign-key check locked carries the fine''s xmin as its xmax', 'staff',
     ARRAY['SELECT l.id, f.patron_id FROM demo.fines f JOIN demo.loans l ON l.xmax = f.xmin
-            WHERE l.patron_id IS NULL'],
+            WHERE l.patron_id = 0'],
     control_stmts => ARRAY['SELECT l.id, f.patron_id FROM demo.fines f JOIN demo.loans l ON l.xmax = f.xmin
                              WHERE l.returned_at IS NOT NULL AND l.fines_settled_at IS NOT NULL']);
 -- every door, on every kind of bound relation: NULL for staff, stored for the ILS
