@@ -132,7 +132,7 @@ reads_whole(RangeTblEntry *rte, const Redaction *red)
 	if (!p->bound)
 		return true;
 	r = redact_rules_for(rte->relid, 1, p, red);
-	if (r->filters != NIL)
+	if (r->filters != NIL || r->read_filters != NIL)
 		return false;
 	for (AttrNumber a = 1; a <= r->natts; a++)
 		if (r->masks[a] != NULL)
@@ -458,7 +458,8 @@ copy_from_bound(CopyStmt *stmt, const char *queryString, QueryEnvironment *query
 		return false;
 	red.class = PALS_CLASS_OPERATIONAL;
 	red.purpose = NULL;
-	if (redaction_applies(&red) && redact_rules_for(relid, 1, p, &red)->filters != NIL)
+	if (redaction_applies(&red) && (redact_rules_for(relid, 1, p, &red)->filters != NIL ||
+									redact_rules_for(relid, 1, p, &red)->read_filters != NIL))
 		return false;
 	rel = table_open(relid, NoLock);
 	if (!redact_only_our_row_security(rel))

@@ -125,6 +125,7 @@ typedef struct RteRules
 	int		   *nsevered;		/* [0..natts]: of them, read as severing writes (mask_severed) */
 	Expr	  **severed;		/* [0..natts]: what severing writes there (a Const) */
 	List	   *filters;		/* implicitly ANDed */
+	List	   *read_filters;	/* also ANDed, for reads only: never a WITH CHECK */
 } RteRules;
 
 extern const Derived *redact_derived(void);

@@ -604,6 +604,17 @@ filter(RteRules *r, Expr *qual)
 }
 
 /*
+ * A row filter on what the class reads, and so on the rows its UPDATE,
+ * DELETE and row locks reach, but not on what it writes: a row it may change
+ * may become one it does not read (a desk settling a loan).
+ */
+static void
+filter_reads(RteRules *r, Expr *qual)
+{
+	r->read_filters = lappend(r->read_filters, qual);
+}
+
+/*
  * Staff see who borrowed while the loan is open or a fine is owed, and the
  * item's last borrower; every other closed row reads without its patron.
  * Severed rows (NULL or the placeholder) reveal nothing either way.
@@ -1164,9 +1175,9 @@ build_rules(RteRules *r, const RelPolicy *p, const Redaction *red)
 	if (p->loan && p->loan->sever_with == SEVER_DELETE)
 	{
 		if (red->class == PALS_CLASS_STAFF)
-			filter(r, loan_who_visible(r, p->loan, p->loan->patron_column));
+			filter_reads(r, loan_who_visible(r, p->loan, p->loan->patron_column));
 		else if (red->class == PALS_CLASS_COLLECTIONS || red->class == PALS_CLASS_AUDITOR)
-			filter(r, linitial(loan_current(r, p->loan)));	/* open */
+			filter_reads(r, linitial(loan_current(r, p->loan)));	/* open */
 	}
 	if (red->class != PALS_CLASS_OPERATIONAL && red->class != PALS_CLASS_STATISTICS)
 	{
@@ -1365,6 +1376,7 @@ redact_rules_for(Oid relid, int rti, const RelPolicy *p, const Redaction *red)
 			rule_relations_walker((Node *) r->shows[a], &t->relations);
 		}
 		rule_relations_walker((Node *) r->filters, &t->relations);
+		rule_relations_walker((Node *) r->read_filters, &t->relations);
 		derived.templates = lappend(derived.templates, t);
 		MemoryContextSwitchTo(old);
 	}
@@ -1388,6 +1400,13 @@ redact_rules_for(Oid relid, int rti, const RelPolicy *p, const Redaction *red)
 
 		ChangeVarNodes(f, 1, rti, 0);
 		r->filters = lappend(r->filters, f);
+	}
+	foreach(lc, t->rules->read_filters)
+	{
+		Node	   *f = copyObject(lfirst(lc));
+
+		ChangeVarNodes(f, 1, rti, 0);
+		r->read_filters = lappend(r->read_filters, f);
 	}
 	return r;
 }

@@ -31,6 +31,7 @@
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
+#include "utils/typcache.h"
 
 /* ----------------------------------------------------------------------
  * The query rewrite
@@ -597,17 +598,43 @@ filter_statistics(RangeTblEntry *rte, int rti)
  * = patron_id), and never reach a trigger through a staff write.
  * ---------------------------------------------------------------------- */
 
-/* The condition under which column attno is shown (false: never; NULL: not masked). */
+/*
+ * The condition under which column attno is shown whole to a write (false:
+ * never; NULL: not masked).  A patron that reads as severing writes it where
+ * hidden (mask_severed: the placeholder) is shown on a severed row too, which
+ * reads as it is stored; but a write that reached severed rows and not kept
+ * ones (UPDATE ... WHERE patron_id = 0 RETURNING id) would tell the two
+ * apart, so a write reaches neither: the stored value must not be the
+ * placeholder either.
+ */
 static Expr *
 shown_when(RteRules *r, AttrNumber attno)
 {
 	Expr	   *m = r->masks[attno];
+	CaseExpr   *c;
+	Expr	   *shown;
+	Expr	   *value;
+	DistinctExpr *placeholder;
 
 	if (m == NULL)
 		return NULL;
-	if (is_mask((Node *) m))
-		return copyObject(((CaseWhen *) linitial(((CaseExpr *) m)->args))->expr);
-	return (Expr *) makeBoolConst(false, false);
+	if (!is_mask((Node *) m))
+		return (Expr *) makeBoolConst(false, false);
+	c = (CaseExpr *) m;
+	shown = copyObject(((CaseWhen *) linitial(c->args))->expr);
+	value = ((CaseWhen *) linitial(c->args))->result;
+	if (c->defresult == NULL || !IsA(c->defresult, Const) || ((Const *) c->defresult)->constisnull ||
+		exprType((Node *) c->defresult) != exprType((Node *) value))
+		return shown;
+	/* value IS DISTINCT FROM placeholder */
+	placeholder = (DistinctExpr *) make_opclause(lookup_type_cache(exprType((Node *) value), TYPECACHE_EQ_OPR)->eq_opr,
+												 BOOLOID, false, copyObject(value),
+												 copyObject(c->defresult), InvalidOid,
+												 exprCollation((Node *) value));
+	NodeSetTag(placeholder, T_DistinctExpr);
+	placeholder->inputcollid = exprCollation((Node *) value);
+	set_opfuncid((OpExpr *) placeholder);
+	return makeBoolExpr(AND_EXPR, list_make2(shown, placeholder), -1);
 }
 
 static void
@@ -889,7 +916,7 @@ rule_has_sublinks(const RteRules *r)
 {
 	if (r == NULL)
 		return false;
-	if (checkExprHasSubLink((Node *) r->filters))
+	if (checkExprHasSubLink((Node *) r->filters) || checkExprHasSubLink((Node *) r->read_filters))
 		return true;
 	for (int a = 1; a <= r->natts; a++)
 		if (r->masks[a] != NULL && checkExprHasSubLink((Node *) r->masks[a]))
@@ -1033,8 +1060,10 @@ redact_level(Query *q, const Redaction *red)
 		{
 			if (written->filters != NIL)
 				add_check(q, WCO_RLS_UPDATE_CHECK, written, NIL);
-			if (written->filters != NIL || all_shown(written) != NIL)
-				add_check(q, WCO_RLS_CONFLICT_CHECK, written, all_shown(written));
+			/* the row in conflict: one the class reads whole */
+			if (written->filters != NIL || written->read_filters != NIL || all_shown(written) != NIL)
+				add_check(q, WCO_RLS_CONFLICT_CHECK, written,
+						  list_concat(copyObject(written->read_filters), all_shown(written)));
 		}
 		else if (q->commandType != CMD_INSERT)
 			written->filters = list_concat(written->filters, all_shown(written));
@@ -1072,11 +1101,14 @@ redact_level(Query *q, const Redaction *red)
 	{
 		RangeTblEntry *rte = rt_fetch(rti, q->rtable);
 		Expr	   *qual;
+		List	   *filters;
 
-		if (rules[rti] == NULL || rules[rti]->filters == NIL)
+		if (rules[rti] == NULL)
 			continue;
-		qual = list_length(rules[rti]->filters) == 1 ? linitial(rules[rti]->filters)
-			: makeBoolExpr(AND_EXPR, rules[rti]->filters, -1);
+		filters = list_concat_copy(rules[rti]->filters, rules[rti]->read_filters);
+		if (filters == NIL)
+			continue;
+		qual = list_length(filters) == 1 ? linitial(filters) : makeBoolExpr(AND_EXPR, filters, -1);
 		if (IsA(qual, Const) && !((Const *) qual)->constisnull &&
 			!DatumGetBool(((Const *) qual)->constvalue) && read_nothing(q, rti))
 			continue;
