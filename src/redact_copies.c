@@ -761,6 +761,7 @@ kept_answers(bool renew)
 	if (kept.context == NULL)
 		kept.context = AllocSetContextCreate(TopMemoryContext, "pals_privacy copy rule answers kept",
 											 ALLOCSET_DEFAULT_SIZES);
+	kept.answers = NULL;		/* (gone with the reset, whatever fails below) */
 	MemoryContextReset(kept.context);
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.keysize = sizeof(MemoKey);
@@ -902,9 +903,10 @@ pals_privacy_copy_memo(PG_FUNCTION_ARGS)
 
 	if (m == NULL || PG_ARGISNULL(0) || !memo_key(fcinfo, m, &k))
 		PG_RETURN_NULL();
-	a = hash_search(m->run->answers, &k, HASH_FIND, NULL);
-	if (a == NULL && m->durable && (kept_now = kept_answers(false)) != NULL)
+	if (m->durable && (kept_now = kept_answers(false)) != NULL)
 		a = hash_search(kept_now, &k, HASH_FIND, NULL);
+	else
+		a = hash_search(m->run->answers, &k, HASH_FIND, NULL);
 	if (a == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_BOOL(a->visible);
@@ -925,11 +927,11 @@ pals_privacy_copy_memo_keep(PG_FUNCTION_ARGS)
 	m = memo_call(fcinfo, 2);
 	if (m == NULL || PG_ARGISNULL(0) || !memo_key(fcinfo, m, &k))
 		PG_RETURN_BOOL(visible);
-	if (hash_get_num_entries(m->run->answers) < MEMO_MAX_ANSWERS)
-		((MemoAnswer *) hash_search(m->run->answers, &k, HASH_ENTER, NULL))->visible = visible;
 	if (m->durable && (kept_now = kept_answers(true)) != NULL &&
 		hash_get_num_entries(kept_now) < KEPT_MAX_ANSWERS)
 		((MemoAnswer *) hash_search(kept_now, &k, HASH_ENTER, NULL))->visible = visible;
+	else if (hash_get_num_entries(m->run->answers) < MEMO_MAX_ANSWERS)
+		((MemoAnswer *) hash_search(m->run->answers, &k, HASH_ENTER, NULL))->visible = visible;
 	PG_RETURN_BOOL(visible);
 }
 
