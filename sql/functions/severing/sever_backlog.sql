@@ -245,6 +245,11 @@ BEGIN
                 lo := format('(%s,%s)', blk, off)::tid;
                 hi := format('(%s,%s)', hi_blk, hi_off)::tid;
                 EXECUTE replace(walk_sql, '/*rel*/', rel::regclass::text) USING lo, hi, bid, started;
+                -- (what the walk wrote, and the relation's file)
+                SELECT count(*), count(*) FILTER (WHERE x.last), count(*) FILTER (WHERE x.target),
+                       pg_catalog.pg_relation_filenode(rel)
+                  INTO n_rows, n_last, n_targets, cur_node
+                  FROM pg_temp.pals_privacy_backlog_rows x;
                 -- the file the walk read (its lock, held until the commit,
                 -- keeps it so).  A VACUUM FULL, CLUSTER or rewriting ALTER
                 -- TABLE since the walk's position was taken, or since the
@@ -254,7 +259,6 @@ BEGIN
                 -- range is dropped (the commit empties the batch table), the
                 -- tracker set right again, and the relation walked from its
                 -- start (rows severed already are not identified: skipped)
-                cur_node := pg_catalog.pg_relation_filenode(rel);
                 IF (walk_node IS DISTINCT FROM cur_node AND (blk, off) <> (0, 1))
                    OR (b.keep_last_borrower AND fix_nodes[pg_catalog.array_position(fix_rels, rel)] IS DISTINCT FROM cur_node) THEN
                     RAISE NOTICE 'sever_backlog: % was rewritten (VACUUM FULL, CLUSTER or ALTER TABLE) during the backlog: read again from its start',
@@ -282,9 +286,6 @@ BEGIN
                     CONTINUE;
                 END IF;
                 walk_node := cur_node;
-                SELECT count(*), count(*) FILTER (WHERE x.last), count(*) FILTER (WHERE x.target)
-                  INTO n_rows, n_last, n_targets
-                  FROM pg_temp.pals_privacy_backlog_rows x;
                 n_severed := 0; n_kept := 0; n_pending := 0;
                 IF n_targets > 0 THEN
                     res := @extschema@._backlog_sever_batch(b);
