@@ -15,7 +15,10 @@ CREATE TABLE @extschema@.backlog_progress (
     -- table, partition or child) and the first TID not yet read
     last_relid    oid,
     last_tid      tid,
-    rows_scanned  bigint NOT NULL DEFAULT 0
+    rows_scanned  bigint NOT NULL DEFAULT 0,
+    -- the file of last_relid that last_tid is a position in: a rewrite
+    -- since (VACUUM FULL, CLUSTER) moved the rows, the walk starts again
+    last_filenode oid
 );
 
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.backlog_progress', '');

@@ -48,6 +48,11 @@ DECLARE
     blk_max int;
     n_entries bigint := 0;
     last_expr text;
+    fix_sql text;
+    fix_rels oid[];
+    fix_nodes oid[];
+    walk_node oid;
+    cur_node oid;
 BEGIN
     PERFORM @extschema@._require_admin('sever_backlog');
     IF batch_size IS NULL OR batch_size < 1 THEN
@@ -114,7 +119,7 @@ BEGIN
         -- walk below can trust the tracker: the trigger keeps it so.
         IF b.keep_last_borrower THEN
             PERFORM pg_catalog.set_config('jit', 'off', true);
-            EXECUTE format(
+            fix_sql := format(
                 'WITH latest AS MATERIALIZED (
                      SELECT DISTINCT ON (t.%1$I) t.%1$I::text AS item, t.tableoid AS rid, t.ctid AS tid, %5$s AS identified
                        FROM %2$s t
@@ -141,8 +146,15 @@ BEGIN
                         AND lb.binding = $1 AND lb.item = l.item AND (lb.row_relid, lb.row_tid) = (c.row_relid, c.row_tid)
                      RETURNING 1)
                  SELECT (SELECT count(*) FROM ins) + (SELECT count(*) FROM upd) + (SELECT count(*) FROM del)',
-                b.item_column, b.relation, p.closed, order_expr, p.identified)
-                INTO n_items USING bid;
+                b.item_column, b.relation, p.closed, order_expr, p.identified);
+            EXECUTE fix_sql INTO n_items USING bid;
+            -- the files the tracker's TIDs refer to (the statement holds its
+            -- locks until the commit: nothing rewrote them since it read them)
+            WITH RECURSIVE tree (relid) AS (
+                SELECT b.relation::oid
+                UNION SELECT i.inhrelid FROM pg_catalog.pg_inherits i JOIN tree ON i.inhparent = tree.relid)
+            SELECT array_agg(t.relid), array_agg(pg_catalog.pg_relation_filenode(t.relid))
+              INTO fix_rels, fix_nodes FROM tree t;
             UPDATE @extschema@.backlog_progress g SET items_done = g.items_done + n_items, updated_at = clock_timestamp()
              WHERE g.binding = bid
             RETURNING * INTO prog;
@@ -202,9 +214,11 @@ BEGIN
             IF rel = prog.last_relid AND prog.last_tid IS NOT NULL THEN
                 blk := (prog.last_tid::text::point)[0]::bigint;
                 off := (prog.last_tid::text::point)[1]::int;
+                walk_node := prog.last_filenode;
             ELSE
-                blk := 0; off := 1;
+                blk := 0; off := 1; walk_node := NULL;
             END IF;
+            blk_max := NULL;
             nblocks := pg_catalog.pg_relation_size(rel) / block_size;
             -- rows per block, to make a batch of about batch_size rows: a
             -- range of blocks, or of line pointers within one block
@@ -231,16 +245,54 @@ BEGIN
                 lo := format('(%s,%s)', blk, off)::tid;
                 hi := format('(%s,%s)', hi_blk, hi_off)::tid;
                 EXECUTE replace(walk_sql, '/*rel*/', rel::regclass::text) USING lo, hi, bid, started;
-                SELECT count(*), count(*) FILTER (WHERE x.last), count(*) FILTER (WHERE x.target)
-                  INTO n_rows, n_last, n_targets
+                -- (what the walk wrote, and the relation's file)
+                SELECT count(*), count(*) FILTER (WHERE x.last), count(*) FILTER (WHERE x.target),
+                       pg_catalog.pg_relation_filenode(rel)
+                  INTO n_rows, n_last, n_targets, cur_node
                   FROM pg_temp.pals_privacy_backlog_rows x;
+                -- the file the walk read (its lock, held until the commit,
+                -- keeps it so).  A VACUUM FULL, CLUSTER or rewriting ALTER
+                -- TABLE since the walk's position was taken, or since the
+                -- tracker was set right, moved the rows: the position now
+                -- points elsewhere (the rows before it in the new file were
+                -- not read) and the tracker's TIDs name other rows.  The
+                -- range is dropped (the commit empties the batch table), the
+                -- tracker set right again, and the relation walked from its
+                -- start (rows severed already are not identified: skipped)
+                IF (walk_node IS DISTINCT FROM cur_node AND (blk, off) <> (0, 1))
+                   OR (b.keep_last_borrower AND fix_nodes[pg_catalog.array_position(fix_rels, rel)] IS DISTINCT FROM cur_node) THEN
+                    RAISE NOTICE 'sever_backlog: % was rewritten (VACUUM FULL, CLUSTER or ALTER TABLE) during the backlog: read again from its start',
+                        rel::regclass;
+                    IF b.keep_last_borrower THEN
+                        EXECUTE fix_sql INTO n_items USING bid;
+                        WITH RECURSIVE tree (relid) AS (
+                            SELECT b.relation::oid
+                            UNION SELECT i.inhrelid FROM pg_catalog.pg_inherits i JOIN tree ON i.inhparent = tree.relid)
+                        SELECT array_agg(t.relid), array_agg(pg_catalog.pg_relation_filenode(t.relid))
+                          INTO fix_rels, fix_nodes FROM tree t;
+                    ELSE
+                        n_items := 0;
+                    END IF;
+                    UPDATE @extschema@.backlog_progress g
+                       SET last_relid = rel, last_tid = '(0,1)', last_filenode = cur_node,
+                           items_done = g.items_done + n_items, updated_at = clock_timestamp()
+                     WHERE g.binding = bid
+                    RETURNING * INTO prog;
+                    COMMIT;
+                    blk := 0; off := 1; walk_node := cur_node; blk_max := NULL;
+                    nblocks := pg_catalog.pg_relation_size(rel) / block_size;
+                    SELECT CASE WHEN c.relpages > 0 AND c.reltuples > 0 THEN c.reltuples / c.relpages ELSE 100 END
+                      INTO per_block FROM pg_catalog.pg_class c WHERE c.oid = rel;
+                    CONTINUE;
+                END IF;
+                walk_node := cur_node;
                 n_severed := 0; n_kept := 0; n_pending := 0;
                 IF n_targets > 0 THEN
                     res := @extschema@._backlog_sever_batch(b);
                     n_severed := res.severed; n_kept := res.kept; n_pending := res.pending;
                 END IF;
                 UPDATE @extschema@.backlog_progress g
-                   SET last_relid = rel, last_tid = hi,
+                   SET last_relid = rel, last_tid = hi, last_filenode = walk_node,
                        rows_scanned = g.rows_scanned + n_rows,
                        rows_severed = g.rows_severed + n_severed, rows_kept = g.rows_kept + n_kept,
                        rows_pending = g.rows_pending + n_pending, batches = g.batches + 1,

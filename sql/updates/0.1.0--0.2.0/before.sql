@@ -81,4 +81,4 @@ SELECT pg_catalog.pg_extension_config_dump(pg_catalog.pg_get_serial_sequence('@e
 -- goes on, and the rows it read.  A run of 0.1.0 left in progress starts
 -- again from the beginning (idempotent).
 ALTER TABLE @extschema@.backlog_progress ADD COLUMN last_relid oid, ADD COLUMN last_tid tid,
-    ADD COLUMN rows_scanned bigint NOT NULL DEFAULT 0;
+    ADD COLUMN rows_scanned bigint NOT NULL DEFAULT 0, ADD COLUMN last_filenode oid;
