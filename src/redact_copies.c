@@ -663,7 +663,8 @@ not_tombed(const CopyBinding *c, Oid relid, Index rti)
  * or DateStyle.  The rule number is still the key's first part: a rule
  * rebuilt (a binding, an index, a setting changed) has a new number.  At
  * most KEPT_MAX_ANSWERS are kept; past that, answers are kept for their
- * run only.
+ * run only, and a durable rule's lookup that misses the full store looks
+ * in the run's (one lookup while the store has room).
  * ---------------------------------------------------------------------- */
 
 #define MEMO_KEY_BYTES 64		/* longer keys are not kept (evaluated each time) */
@@ -904,7 +905,12 @@ pals_privacy_copy_memo(PG_FUNCTION_ARGS)
 	if (m == NULL || PG_ARGISNULL(0) || !memo_key(fcinfo, m, &k))
 		PG_RETURN_NULL();
 	if (m->durable && (kept_now = kept_answers(false)) != NULL)
+	{
 		a = hash_search(kept_now, &k, HASH_FIND, NULL);
+		/* a full store: _copy_memo_keep kept the newer answers for the run only */
+		if (a == NULL && hash_get_num_entries(kept_now) >= KEPT_MAX_ANSWERS)
+			a = hash_search(m->run->answers, &k, HASH_FIND, NULL);
+	}
 	else
 		a = hash_search(m->run->answers, &k, HASH_FIND, NULL);
 	if (a == NULL)

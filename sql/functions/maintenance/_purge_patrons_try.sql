@@ -66,12 +66,7 @@ BEGIN
                                   cb.patron_column, cb.relation, t)
             INTO n, kept USING ids;
         IF n > 0 THEN
-            RAISE EXCEPTION 'purge: % of "%" (a copy of "%") kept their patron after sever_with %',
-                    CASE n WHEN 1 THEN '1 row' ELSE n || ' rows' END, cb.relation, cb.source,
-                    pg_catalog.quote_literal(cb.sever_with)
-                USING ERRCODE = 'triggered_action_exception',
-                      DETAIL = 'A trigger of the table skipped the change (a BEFORE trigger returned NULL) or undid it: the rows still tie the patron to an item.',
-                      HINT = 'The patron is not purged while the rows remain (pals_privacy.sever_pending_rows lists them); change the trigger, or bind the copy with another sever_with. The next purge tries the patron again.';
+            PERFORM @extschema@._purge_kept_error(n, cb.relation, cb.sever_with, cb.source);
         END IF;
     END LOOP;
     FOR b IN SELECT * FROM @extschema@.loan_binding LOOP
@@ -104,12 +99,7 @@ BEGIN
                           FROM unnest(b.patron_column || coalesce(b.more_patron_columns, '{}')) c))
             INTO n, kept USING ids;
         IF n > 0 THEN
-            RAISE EXCEPTION 'purge: % of "%" kept their patron after sever_with %',
-                    CASE n WHEN 1 THEN '1 row' ELSE n || ' rows' END, b.relation,
-                    pg_catalog.quote_literal(b.sever_with)
-                USING ERRCODE = 'triggered_action_exception',
-                      DETAIL = 'A trigger of the table skipped the change (a BEFORE trigger returned NULL) or undid it.',
-                      HINT = 'The patron is not purged; change the trigger, or bind the relation with another sever_with.';
+            PERFORM @extschema@._purge_kept_error(n, b.relation, b.sever_with);
         END IF;
     END LOOP;
     -- derived copies with a patron column: what severing the source did not
@@ -141,12 +131,7 @@ BEGIN
                          ELSE '' END)))
             INTO n, kept USING ids;
         IF n > 0 THEN
-            RAISE EXCEPTION 'purge: % of "%" (a copy of "%") kept their patron after sever_with %',
-                    CASE n WHEN 1 THEN '1 row' ELSE n || ' rows' END, cb.relation, cb.source,
-                    pg_catalog.quote_literal(cb.sever_with)
-                USING ERRCODE = 'triggered_action_exception',
-                      DETAIL = 'A trigger of the table skipped the change (a BEFORE trigger returned NULL) or undid it: the rows still tie the patron to an item.',
-                      HINT = 'The patron is not purged while the rows remain (pals_privacy.sever_pending_rows lists them); change the trigger, or bind the copy with another sever_with. The next purge tries the patron again.';
+            PERFORM @extschema@._purge_kept_error(n, cb.relation, cb.sever_with, cb.source);
         END IF;
     END LOOP;
     -- copies without a patron column: the rows keyed by the patron's source
