@@ -18,7 +18,7 @@
 \set ECHO none
 \i test/attack/fixture.sql
 \set ECHO all
-SELECT plan(23);
+SELECT plan(25);
 
 SET client_min_messages = warning;
 
@@ -180,6 +180,18 @@ SELECT is(pg_temp.probe('branch_staff', ARRAY['INSERT INTO ws.notes (id, loan_id
                                               'UPDATE ws.notes SET note = ''seen'' WHERE id = 20 RETURNING id']),
           '{"err": null, "rows": [{"id": 20}], "check": null}',
           'staff: a desk writes a note on an open loan and updates it');
+-- the price (docs/redaction.md "Writes"): a row that reads as severing
+-- left it is one staff do not write, also where the ILS wrote it so
+SELECT is(pg_temp.probe('branch_staff', ARRAY['INSERT INTO ws.notes (id, loan_id, note) VALUES (21, NULL, ''general'')',
+                                              'UPDATE ws.notes SET note = ''seen'' WHERE id = 21 RETURNING id',
+                                              'SELECT id, loan_id, note FROM ws.notes WHERE id = 21']),
+          '{"err": null, "rows": [{"id": 21, "note": "general", "loan_id": null}], "check": null}',
+          'staff: a note written without a loan reads as an unlinked one: read, not updated');
+SELECT is(pg_temp.probe('branch_staff', ARRAY['UPDATE ws.loans SET returned = now() WHERE id = 11',
+                                              'UPDATE ws.loans SET note = ''seen'' WHERE id = 11 RETURNING id',
+                                              'SELECT id, patron_id FROM ws.loans WHERE id = 11']),
+          '{"err": null, "rows": [{"id": 11, "patron_id": null}], "check": null}',
+          'staff: a loan without a patron, once returned, reads as a severed one: read, not updated');
 
 SELECT * FROM finish();
 \set ECHO none
