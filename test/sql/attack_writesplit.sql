@@ -18,7 +18,7 @@
 \set ECHO none
 \i test/attack/fixture.sql
 \set ECHO all
-SELECT plan(25);
+SELECT plan(26);
 
 SET client_min_messages = warning;
 
@@ -33,13 +33,17 @@ CREATE INDEX ON ws.loans (proxy_id);
 CREATE INDEX ON ws.loans (item_id);
 CREATE TABLE ws.notes (id int PRIMARY KEY, loan_id int REFERENCES ws.loans, note text);
 CREATE INDEX ON ws.notes (loan_id);
+CREATE TABLE ws.charges (id int PRIMARY KEY, loan_id int REFERENCES ws.loans, kind text NOT NULL, amount numeric);
+CREATE INDEX ON ws.charges (loan_id);
 \o /dev/null
 SELECT pals_privacy.bind_loans('ws.loans', 'patron_id', 'item_id', '{returned}', sever_with => 'null',
                                history_mode => 'in_place', more_patron_columns => '{proxy_id}');
 SELECT pals_privacy.bind_copy('ws.notes', 'ws.loans', key_column => 'loan_id', sever_with => 'unlink');
+SELECT pals_privacy.bind_copy('ws.charges', 'ws.loans', key_column => 'loan_id', sever_with => 'unlink',
+                              copy_when => 'kind = ''overdue''');
 \o
 GRANT USAGE ON SCHEMA ws TO branch_staff, ils_app;
-GRANT SELECT, INSERT, UPDATE, DELETE ON ws.loans, ws.notes TO branch_staff, ils_app;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ws.loans, ws.notes, ws.charges TO branch_staff, ils_app;
 -- (item, patron) in order, each returned when the next goes out; item 2's
 -- last loan stays open (row 9 its last borrower); row 11 an open loan
 -- without a patron; proxies on rows 1 (kept) and 2 (severed) only; one note
@@ -52,12 +56,14 @@ BEGIN
     FOR i IN 1 .. array_length(h, 1) LOOP
         INSERT INTO ws.loans (id, patron_id, proxy_id, item_id) VALUES (i, h[i][2], CASE WHEN i <= 2 THEN 5 END, h[i][1]);
         INSERT INTO ws.notes (id, loan_id, note) VALUES (i, i, 'note ' || i);
+        INSERT INTO ws.charges (id, loan_id, kind, amount) VALUES (i, i, 'overdue', 1);
         IF i > 1 AND h[i - 1][1] = h[i][1] THEN
             UPDATE ws.loans SET returned = now() WHERE id = i - 1;
         END IF;
     END LOOP;
     UPDATE ws.loans SET returned = now() WHERE id = 5;
     INSERT INTO ws.loans (id, patron_id, item_id) VALUES (11, NULL, 3);
+    INSERT INTO ws.charges (id, loan_id, kind, amount) VALUES (100, NULL, 'manual', 5);
 END $$;
 RESET ROLE;
 
@@ -192,6 +198,12 @@ SELECT is(pg_temp.probe('branch_staff', ARRAY['UPDATE ws.loans SET returned = no
                                               'SELECT id, patron_id FROM ws.loans WHERE id = 11']),
           '{"err": null, "rows": [{"id": 11, "patron_id": null}], "check": null}',
           'staff: a loan without a patron, once returned, reads as a severed one: read, not updated');
+-- ... unless copy_when says it is no copy: a manual charge (copy_when
+-- false) stays writable, unlinked overdue charges and those of kept loans
+-- are reached by neither
+SELECT is(pg_temp.probe('branch_staff', ARRAY['UPDATE ws.charges SET amount = amount WHERE loan_id IS NULL RETURNING id']),
+          '{"err": null, "rows": [{"id": 100}], "check": null}',
+          'staff: of the charges whose link reads NULL, the one copy_when says is no copy is updated, no overdue charge');
 
 SELECT * FROM finish();
 \set ECHO none
