@@ -124,6 +124,7 @@ typedef struct RteRules
 	int		   *ndated;			/* [0..natts]: of them, closed times (mask_dated) */
 	int		   *nsevered;		/* [0..natts]: of them, read as severing writes (mask_severed) */
 	Expr	  **severed;		/* [0..natts]: what severing writes there (a Const) */
+	Expr	  **writes;			/* [0..natts]: where masked, a write also needs this (write_needs) */
 	List	   *filters;		/* implicitly ANDed */
 	List	   *read_filters;	/* also ANDed, for reads only: never a WITH CHECK */
 } RteRules;

@@ -520,6 +520,26 @@ mask_severed(RteRules *r, const char *column, Expr *show, Expr *severed)
 	r->severed[attno] = severed;
 }
 
+/*
+ * A further condition for a write (UPDATE, DELETE, a row lock, the row in an
+ * ON CONFLICT) to reach a row where column is masked, on top of its being
+ * shown: that its stored value is not what severing writes there (NULL) on
+ * a row severing would have reached.  Such a row reads whole (there is
+ * nothing left to hide), while a row kept identified reads the same NULL
+ * masked, which writes never reach: a write that reached only the former
+ * (UPDATE ... WHERE patron_id IS NULL RETURNING id) would tell them apart
+ * (attack_writesplit).  For 'patron:<id>' bindings the rewrite does the same
+ * from the mask itself (shown_when in redact_rewrite.c).
+ */
+static void
+write_needs(RteRules *r, const char *column, Expr *cond)
+{
+	AttrNumber	attno = column_var(r, column)->varattno;
+
+	r->writes[attno] = r->writes[attno] == NULL ? cond
+		: makeBoolExpr(AND_EXPR, list_make2(r->writes[attno], cond), -1);
+}
+
 /* What a masked column reads where it is not shown: NULL, or see mask_dated, mask_severed. */
 static Expr *
 masked_value(RteRules *r, AttrNumber a, Var *v)
@@ -998,6 +1018,20 @@ copy_rules(RteRules *r, const CopyBinding *c, const Redaction *red)
 				mask(r, strVal(lfirst(lc)), copyObject(visible));
 
 			/*
+			 * An unlinked row (its whole key NULL) reads whole, a row
+			 * linked to a hidden source reads the same NULL masked: writes
+			 * reach a row without a link only where it is no copy
+			 * (copy_when false), as they reach a linked one only where the
+			 * source is visible (see write_needs).
+			 */
+			write_needs(r, linitial(c->key_columns),
+						makeBoolExpr(OR_EXPR,
+									 list_make2(makeBoolExpr(NOT_EXPR,
+															 list_make1(list_length(unlinked) == 1 ? copyObject(linitial(unlinked))
+																		: makeBoolExpr(AND_EXPR, copyObject(unlinked), -1)), -1),
+												copyObject(source_only)), -1));
+
+			/*
 			 * The row keeps its patron, and without its link still pairs
 			 * with its source by what the two share besides: the order
 			 * they were written in (a fine's id against its loan's return,
@@ -1064,6 +1098,20 @@ build_rules(RteRules *r, const RelPolicy *p, const Redaction *red)
 					else
 						mask(r, column, loan_who_visible(r, p->loan, column));
 				}
+
+			/*
+			 * sever_with => 'null': a closed row whose patron is NULL is
+			 * written by no staff write (see write_needs); its further
+			 * patron columns (a proxy) are NULL there too, and a row whose
+			 * patron staff read keeps its writes whatever they hold.
+			 */
+			if (p->loan && p->loan->sever_with == SEVER_NULL)
+			{
+				List	   *current = loan_current(r, p->loan);
+
+				current = lappend(current, is_null((Expr *) column_var(r, p->loan->patron_column), false));
+				write_needs(r, p->loan->patron_column, makeBoolExpr(OR_EXPR, current, -1));
+			}
 			if (p->loan && (p->loan->settled_column || p->loan->settled_when))
 				mask_settled(r, p->loan, loan_settled_visible(r, p->loan));
 			if (p->loan && p->loan->hide_columns != NIL)
@@ -1359,6 +1407,7 @@ redact_rules_for(Oid relid, int rti, const RelPolicy *p, const Redaction *red)
 		r->ndated = palloc0(sizeof(int) * (r->natts + 1));
 		r->nsevered = palloc0(sizeof(int) * (r->natts + 1));
 		r->severed = palloc0(sizeof(Expr *) * (r->natts + 1));
+		r->writes = palloc0(sizeof(Expr *) * (r->natts + 1));
 		build_rules(r, p, red);
 		mask_generated(r);
 		finish_masks(r);
@@ -1374,6 +1423,7 @@ redact_rules_for(Oid relid, int rti, const RelPolicy *p, const Redaction *red)
 		{
 			rule_relations_walker((Node *) r->masks[a], &t->relations);
 			rule_relations_walker((Node *) r->shows[a], &t->relations);
+			rule_relations_walker((Node *) r->writes[a], &t->relations);
 		}
 		rule_relations_walker((Node *) r->filters, &t->relations);
 		rule_relations_walker((Node *) r->read_filters, &t->relations);
@@ -1388,11 +1438,17 @@ redact_rules_for(Oid relid, int rti, const RelPolicy *p, const Redaction *red)
 	r->rti = rti;
 	r->natts = t->rules->natts;
 	r->masks = palloc0(sizeof(Expr *) * (r->natts + 1));
+	r->writes = palloc0(sizeof(Expr *) * (r->natts + 1));
 	for (int a = 1; a <= r->natts; a++)
 		if (t->rules->masks[a] != NULL)
 		{
 			r->masks[a] = copyObject(t->rules->masks[a]);
 			ChangeVarNodes((Node *) r->masks[a], 1, rti, 0);
+			if (t->rules->writes[a] != NULL)
+			{
+				r->writes[a] = copyObject(t->rules->writes[a]);
+				ChangeVarNodes((Node *) r->writes[a], 1, rti, 0);
+			}
 		}
 	foreach(lc, t->rules->filters)
 	{

@@ -605,7 +605,10 @@ filter_statistics(RangeTblEntry *rte, int rti)
  * reads as it is stored; but a write that reached severed rows and not kept
  * ones (UPDATE ... WHERE patron_id = 0 RETURNING id) would tell the two
  * apart, so a write reaches neither: the stored value must not be the
- * placeholder either.
+ * placeholder either.  Where severing writes NULL ('null' loan bindings,
+ * 'unlink' copies), the rules say so per column (RteRules.writes), since a
+ * NULL is what every mask reads and not every NULL is severing's (an open
+ * loan without a patron, a proxy column left empty).
  */
 static Expr *
 shown_when(RteRules *r, AttrNumber attno)
@@ -622,6 +625,9 @@ shown_when(RteRules *r, AttrNumber attno)
 		return (Expr *) makeBoolConst(false, false);
 	c = (CaseExpr *) m;
 	shown = copyObject(((CaseWhen *) linitial(c->args))->expr);
+	/* the stored value is not what severing wrote (NULL): write_needs in redact_policy.c */
+	if (r->writes != NULL && r->writes[attno] != NULL)
+		shown = makeBoolExpr(AND_EXPR, list_make2(shown, copyObject(r->writes[attno])), -1);
 	value = ((CaseWhen *) linitial(c->args))->result;
 	if (c->defresult == NULL || !IsA(c->defresult, Const) || ((Const *) c->defresult)->constisnull ||
 		exprType((Node *) c->defresult) != exprType((Node *) value))
