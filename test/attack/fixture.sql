@@ -419,6 +419,49 @@ BEGIN
     EXECUTE q INTO a USING rels;
     RETURN a - b;
 END $$;
+-- Suites that tell rows kept identified from severed ones (attack_sameread2,
+-- attack_writesplit) keep their ground truth in a view pg_temp.kept_truth
+-- (rel text, id text, kept boolean): the closed rows a class does not read
+-- the patron of, per relation, kept (still naming a patron) or severed.
+-- What a door's output singles out: 'all' (every kept and every severed row
+-- of rel came out: they read alike), 'none' (neither did), else 'split'
+-- with the counts (kept rows treated unlike severed ones: a leak), or the
+-- error.  Rows are read by their "id" key.
+CREATE FUNCTION pg_temp.split_of(who text, rel text, stmts text[]) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    r jsonb := pg_temp.probe(who, stmts);
+    tk int; ts int; nk int; ns int;
+BEGIN
+    IF r ->> 'err' IS NOT NULL THEN
+        RETURN 'error ' || (r ->> 'err');
+    END IF;
+    SELECT count(*) FILTER (WHERE kept), count(*) FILTER (WHERE NOT kept) INTO tk, ts FROM pg_temp.kept_truth t WHERE t.rel = split_of.rel;
+    SELECT count(DISTINCT t.id) FILTER (WHERE t.kept), count(DISTINCT t.id) FILTER (WHERE NOT t.kept) INTO nk, ns
+      FROM jsonb_array_elements(r -> 'rows') e JOIN pg_temp.kept_truth t ON t.rel = split_of.rel AND t.id = e ->> 'id';
+    RETURN CASE WHEN nk = tk AND ns = ts THEN 'all' WHEN nk = 0 AND ns = 0 THEN 'none'
+                ELSE format('split: %s of %s kept, %s of %s severed', nk, tk, ns, ts) END;
+END $$;
+
+-- A door asked about one row at a time (%1$s is the row's id, which the
+-- answer must not repeat): the answers (rows or error) for the first n kept
+-- rows and the first n severed rows (n NULL: all of them).  'alike' when
+-- both give the same set of answers, else the two sets (a leak).
+CREATE FUNCTION pg_temp.per_row(who text, rel text, stmts text[], n int DEFAULT 3) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    ak text[]; asv text[];
+BEGIN
+    SELECT array_agg(DISTINCT a) INTO ak FROM (
+        SELECT coalesce(r ->> 'err', '') || (r -> 'rows')::text AS a
+          FROM (SELECT id FROM pg_temp.kept_truth k WHERE k.rel = per_row.rel AND kept ORDER BY id::int LIMIT n) t,
+               pg_temp.probe(who, (SELECT array_agg(format(s, t.id) ORDER BY o) FROM unnest(stmts) WITH ORDINALITY u(s, o))) r) x;
+    SELECT array_agg(DISTINCT a) INTO asv FROM (
+        SELECT coalesce(r ->> 'err', '') || (r -> 'rows')::text AS a
+          FROM (SELECT id FROM pg_temp.kept_truth k WHERE k.rel = per_row.rel AND NOT kept ORDER BY id::int LIMIT n) t,
+               pg_temp.probe(who, (SELECT array_agg(format(s, t.id) ORDER BY o) FROM unnest(stmts) WITH ORDINALITY u(s, o))) r) x;
+    RETURN CASE WHEN ak IS NOT DISTINCT FROM asv THEN 'alike'
+                ELSE 'kept: ' || left(array_to_string(ak, ' | '), 200) || ' / severed: ' || left(array_to_string(asv, ' | '), 200) END;
+END $$;
+
 \t on
 \a
 SELECT pg_temp.refresh_secrets() > 0 AS secrets_found;
