@@ -458,9 +458,13 @@ copy_from_bound(CopyStmt *stmt, const char *queryString, QueryEnvironment *query
 		return false;
 	red.class = PALS_CLASS_OPERATIONAL;
 	red.purpose = NULL;
-	if (redaction_applies(&red) && (redact_rules_for(relid, 1, p, &red)->filters != NIL ||
-									redact_rules_for(relid, 1, p, &red)->read_filters != NIL))
-		return false;
+	if (redaction_applies(&red))
+	{
+		RteRules   *r = redact_rules_for(relid, 1, p, &red);
+
+		if (r->filters != NIL || r->read_filters != NIL)
+			return false;
+	}
 	rel = table_open(relid, NoLock);
 	if (!redact_only_our_row_security(rel))
 	{

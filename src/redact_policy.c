@@ -510,14 +510,25 @@ mask_dated(RteRules *r, const char *column, Expr *show)
  * every rule on the column is such a rule: another rule's NULL (a policy not
  * acknowledged) hides the severed rows too.
  */
+static void write_needs(RteRules *r, const char *column, Expr *cond);
+
 static void
 mask_severed(RteRules *r, const char *column, Expr *show, Expr *severed)
 {
-	AttrNumber	attno = column_var(r, column)->varattno;
+	Var		   *v = column_var(r, column);
 
 	mask(r, column, show);
-	r->nsevered[attno]++;
-	r->severed[attno] = severed;
+	r->nsevered[v->varattno]++;
+	r->severed[v->varattno] = severed;
+	/*
+	 * A row severed to the placeholder reads whole, a kept one reads the
+	 * same placeholder masked: writes reach neither (see write_needs).
+	 */
+	write_needs(r, column, makeBoolExpr(OR_EXPR,
+										list_make2(is_null((Expr *) copyObject(v), true),
+												   makeBoolExpr(NOT_EXPR,
+																list_make1(equal_to((Expr *) copyObject(v),
+																					copyObject(severed))), -1)), -1));
 }
 
 /*
@@ -528,8 +539,8 @@ mask_severed(RteRules *r, const char *column, Expr *show, Expr *severed)
  * nothing left to hide), while a row kept identified reads the same NULL
  * masked, which writes never reach: a write that reached only the former
  * (UPDATE ... WHERE patron_id IS NULL RETURNING id) would tell them apart
- * (attack_writesplit).  For 'patron:<id>' bindings the rewrite does the same
- * from the mask itself (shown_when in redact_rewrite.c).
+ * (attack_writesplit).  For 'patron:<id>' bindings the same holds of the
+ * placeholder (mask_severed).
  */
 static void
 write_needs(RteRules *r, const char *column, Expr *cond)

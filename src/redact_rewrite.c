@@ -31,7 +31,6 @@
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
-#include "utils/typcache.h"
 
 /* ----------------------------------------------------------------------
  * The query rewrite
@@ -600,47 +599,27 @@ filter_statistics(RangeTblEntry *rte, int rti)
 
 /*
  * The condition under which column attno is shown whole to a write (false:
- * never; NULL: not masked).  A patron that reads as severing writes it where
- * hidden (mask_severed: the placeholder) is shown on a severed row too, which
- * reads as it is stored; but a write that reached severed rows and not kept
- * ones (UPDATE ... WHERE patron_id = 0 RETURNING id) would tell the two
- * apart, so a write reaches neither: the stored value must not be the
- * placeholder either.  Where severing writes NULL ('null' loan bindings,
- * 'unlink' copies), the rules say so per column (RteRules.writes), since a
- * NULL is what every mask reads and not every NULL is severing's (an open
- * loan without a patron, a proxy column left empty).
+ * never; NULL: not masked): where the mask shows it, and where the stored
+ * value is not what severing wrote (RteRules.writes: the placeholder, a
+ * NULL patron or link), since such a row reads whole while a row kept
+ * identified reads the same value masked, and a write that reached only the
+ * former (UPDATE ... WHERE patron_id = 0 RETURNING id) would tell the two
+ * apart.
  */
 static Expr *
 shown_when(RteRules *r, AttrNumber attno)
 {
 	Expr	   *m = r->masks[attno];
-	CaseExpr   *c;
 	Expr	   *shown;
-	Expr	   *value;
-	DistinctExpr *placeholder;
 
 	if (m == NULL)
 		return NULL;
 	if (!is_mask((Node *) m))
 		return (Expr *) makeBoolConst(false, false);
-	c = (CaseExpr *) m;
-	shown = copyObject(((CaseWhen *) linitial(c->args))->expr);
-	/* the stored value is not what severing wrote (NULL): write_needs in redact_policy.c */
+	shown = copyObject(((CaseWhen *) linitial(((CaseExpr *) m)->args))->expr);
 	if (r->writes != NULL && r->writes[attno] != NULL)
 		shown = makeBoolExpr(AND_EXPR, list_make2(shown, copyObject(r->writes[attno])), -1);
-	value = ((CaseWhen *) linitial(c->args))->result;
-	if (c->defresult == NULL || !IsA(c->defresult, Const) || ((Const *) c->defresult)->constisnull ||
-		exprType((Node *) c->defresult) != exprType((Node *) value))
-		return shown;
-	/* value IS DISTINCT FROM placeholder */
-	placeholder = (DistinctExpr *) make_opclause(lookup_type_cache(exprType((Node *) value), TYPECACHE_EQ_OPR)->eq_opr,
-												 BOOLOID, false, copyObject(value),
-												 copyObject(c->defresult), InvalidOid,
-												 exprCollation((Node *) value));
-	NodeSetTag(placeholder, T_DistinctExpr);
-	placeholder->inputcollid = exprCollation((Node *) value);
-	set_opfuncid((OpExpr *) placeholder);
-	return makeBoolExpr(AND_EXPR, list_make2(shown, placeholder), -1);
+	return shown;
 }
 
 static void
