@@ -1,5 +1,6 @@
 -- What is wrong with the bindings now: a relation that no longer exists, a
--- bound column that no longer exists, a purge function that is gone.
+-- bound column that no longer exists, a purge function that is gone, a loan
+-- relation partitioned by a patron column.
 -- Maintenance skips (and reports) what these name; the health check lists them.
 CREATE OR REPLACE FUNCTION @extschema@.binding_problems()
 RETURNS TABLE (kind text, relation regclass, problem text)
@@ -35,6 +36,21 @@ BEGIN
                                 ELSE format('source with OID %s no longer exists', col) END;
                 RETURN NEXT;
             END LOOP;
+        END IF;
+        -- a loan relation partitioned by a patron column (bound before 0.2.0
+        -- refused it, or a partition attached while the event trigger was
+        -- off): its rows keep their patron when severed
+        IF b.kind = 'loans' THEN
+            BEGIN
+                PERFORM @extschema@._require_no_patron_partition_key('bind_loans', l.relation,
+                            CASE WHEN l.sever_with = 'delete' THEN coalesce(l.more_patron_columns, '{}')
+                                 ELSE l.patron_column || coalesce(l.more_patron_columns, '{}') END)
+                   FROM @extschema@.loan_binding l WHERE l.relation = b.rel;
+            EXCEPTION WHEN feature_not_supported THEN
+                kind := b.kind; relation := b.rel;
+                problem := regexp_replace(SQLERRM, '^bind_loans: ', '') || ': its severed rows keep their patron';
+                RETURN NEXT;
+            END;
         END IF;
         IF b.kind = 'patrons' AND b.settings ? 'purge_function'
            AND to_regprocedure(b.settings ->> 'purge_function') IS NULL THEN
