@@ -3,9 +3,15 @@
 -- relation (or a partition under it) partitioned by a patron column would
 -- keep the former borrower on every row it severs, so it is refused rather
 -- than bound (sever_with => 'delete' moves nothing and is accepted).
-CREATE OR REPLACE FUNCTION @extschema@._require_no_patron_partition_key(fn text, rel regclass, cols name[])
+CREATE OR REPLACE FUNCTION @extschema@._require_no_patron_partition_key(
+    fn text, rel regclass, patron_column name, more_patron_columns name[], sever_with text)
 RETURNS void LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
-DECLARE bad record;
+DECLARE
+    bad record;
+    -- the columns a sever or a purge writes in place ('delete' deletes the
+    -- row, but a purge still clears more_patron_columns naming the purged)
+    cols constant name[] := CASE WHEN sever_with = 'delete' THEN coalesce(more_patron_columns, '{}')
+                                 ELSE patron_column || coalesce(more_patron_columns, '{}') END;
 BEGIN
     SELECT c.oid::regclass AS rel, col INTO bad
       FROM pg_class c
@@ -28,4 +34,4 @@ BEGIN
     END IF;
 END $$;
 
-REVOKE ALL ON FUNCTION @extschema@._require_no_patron_partition_key(text,regclass,name[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@._require_no_patron_partition_key(text,regclass,name,name[],text) FROM PUBLIC;

@@ -135,10 +135,7 @@ BEGIN
                       HINT = 'Drop the NOT NULL of that column, or use sever_with => ''patron:<id>'' to re-point those columns to an anonymous placeholder patron.';
         END IF;
     END LOOP;
-    -- severing writes these columns in place ('delete' only the further ones)
-    PERFORM @extschema@._require_no_patron_partition_key(fn, relation,
-        CASE WHEN sever_with = 'delete' THEN coalesce(more_patron_columns, '{}')
-             ELSE patron_column || coalesce(more_patron_columns, '{}') END);
+    PERFORM @extschema@._require_no_patron_partition_key(fn, relation, patron_column, more_patron_columns, sever_with);
 
     -- columns two loans of one patron share (the checkout time of one visit,
     -- the workstation): read only where the row's patron is read as a patron

@@ -42,9 +42,8 @@ BEGIN
         -- off): its rows keep their patron when severed
         IF b.kind = 'loans' THEN
             BEGIN
-                PERFORM @extschema@._require_no_patron_partition_key('bind_loans', l.relation,
-                            CASE WHEN l.sever_with = 'delete' THEN coalesce(l.more_patron_columns, '{}')
-                                 ELSE l.patron_column || coalesce(l.more_patron_columns, '{}') END)
+                PERFORM @extschema@._require_no_patron_partition_key('bind_loans', l.relation, l.patron_column,
+                                                                     l.more_patron_columns, l.sever_with)
                    FROM @extschema@.loan_binding l WHERE l.relation = b.rel;
             EXCEPTION WHEN feature_not_supported THEN
                 kind := b.kind; relation := b.rel;

@@ -27,8 +27,7 @@ BEGIN
                                     WHERE r.relationship = 'parent')
               WHERE d.object_type = 'table' AND d.classid = 'pg_class'::regclass LOOP
         PERFORM @extschema@._require_no_patron_partition_key(format('partition of bound %s', c.relation), c.relation,
-            CASE WHEN c.sever_with = 'delete' THEN coalesce(c.more_patron_columns, '{}')
-                 ELSE c.patron_column || coalesce(c.more_patron_columns, '{}') END);
+                                                             c.patron_column, c.more_patron_columns, c.sever_with);
     END LOOP;
     -- a partition or child created under a bound table gets its row security too
     -- (CREATE TABLE only: a restore creates tables before any binding is back,
