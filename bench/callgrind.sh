@@ -29,6 +29,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
 export PATH="${PALS_PGBIN:-/usr/lib/postgresql/15/bin}:$PATH"
+. "$HERE/lib.sh"
 SCALE=0.2; ITEMS=300; VARIANTS=; INSTALL=0; ANNOTATE=0; WORKLOAD=circulation; KEEP=
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -50,26 +51,9 @@ case "$WORKLOAD" in
     copies|copies_prepared) VARIANTS="${VARIANTS:-base,bound}" ;;
     *) echo "callgrind.sh: unknown workload $WORKLOAD" >&2; exit 2 ;;
 esac
-command -v valgrind >/dev/null || { echo "callgrind.sh: valgrind is not installed" >&2; exit 1; }
-[ -n "${PALS_PGBIN:-}" ] && INSTALL=0   # a private copy (bench/private-install.sh): no lock
-if [ "$INSTALL" = 1 ]; then
-    exec 8>/tmp/pals_privacy.install.lock; flock 8; bash "$ROOT/tools/setup.sh" >&2
-fi
-t0=$(date +%s)
-say() { printf '[%4ds] %s\n' "$(( $(date +%s) - t0 ))" "$*" >&2; }
-D=$(mktemp -d /tmp/pals_callgrind.XXXXXX); chmod 755 "$D"; chown postgres: "$D"
-PORT=$((20000 + RANDOM % 20000))
-pg() { runuser -u postgres -- "$@"; }
-cleanup() { pg "$(command -v pg_ctl)" -D "$D/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$D"; }
-trap cleanup EXIT
-pg "$(command -v initdb)" -D "$D/data" -A trust --no-sync >/dev/null
-pg "$(command -v pg_ctl)" -D "$D/data" -l "$D/log" -w -o "-c shared_preload_libraries=pals_privacy -c port=$PORT -c listen_addresses='' -c unix_socket_directories=$D -c fsync=off -c synchronous_commit=off" start >/dev/null
-q() { psql -X -q -v ON_ERROR_STOP=1 -h "$D" -p "$PORT" -U postgres "$@"; }
+bench_callgrind_cluster callgrind.sh pals_callgrind
 export PGOPTIONS='-c client_min_messages=warning'
-q -d postgres -c 'CREATE DATABASE tpl' >/dev/null
-q -d tpl -f "$ROOT/demo/schema.sql" >/dev/null
-q -d tpl -v scale="$SCALE" -f "$ROOT/demo/generate.sql" >/dev/null
-q -d tpl -f "$ROOT/demo/roles.sql" >/dev/null
+bench_demo_template tpl "$SCALE"
 case "$WORKLOAD" in staff|staff_busy|staff_prepared) q -d tpl -v scale="$SCALE" -f "$HERE/shapes.sql" >/dev/null ;; esac
 IFS=, read -r -a VLIST <<<"$VARIANTS"
 for v in "${VLIST[@]}"; do
@@ -101,8 +85,8 @@ NPAT=$(psql -XAtq -h "$D" -p "$PORT" -U postgres -d tpl -c 'SELECT max(id) FROM 
 NHOT=1
 NLOAN=$(psql -XAtq -h "$D" -p "$PORT" -U postgres -d tpl -c 'SELECT max(id) FROM demo.loans')
 case "$WORKLOAD" in staff|staff_busy|staff_prepared) NHOT=$(psql -XAtq -h "$D" -p "$PORT" -U postgres -d tpl -c 'SELECT max(item) FROM shapes.issues') ;; esac
-pg "$(command -v pg_ctl)" -D "$D/data" -w stop >/dev/null
-[ "$INSTALL" = 1 ] && { flock -u 8; exec 8>&-; say "released the install lock"; }
+bench_cluster_stop
+bench_install_unlock
 say "databases ready (scale $SCALE); counting $ITEMS items per variant"
 
 # the script: one statement per line (single-user mode ends a statement at a newline)
@@ -191,12 +175,7 @@ head -1 "$D/script.sql" >"$D/empty.sql"
 chmod 644 "$D"/*.sql
 
 count() {  # variant script -> total instructions
-    local v="$1" s="$2" out="$D/cg.$1.$(basename "$2" .sql)"
-    pg valgrind --tool=callgrind --callgrind-out-file="$out" \
-        "$(command -v postgres)" --single -D "$D/data" -c shared_preload_libraries=pals_privacy -c fsync=off \
-        -c synchronous_commit=off -c autovacuum=off "cg_$v" <"$s" >"$out.log" 2>&1
-    if grep -q 'ERROR' "$out.log"; then echo "callgrind.sh: errors in $v:" >&2; grep ERROR "$out.log" | head -3 >&2; fi
-    awk '/^summary:|^totals:/ {print $2; exit}' "$out"
+    bench_single_count callgrind.sh "cg_$1" "$2" "$D/cg.$1.$(basename "$2" .sql)"
 }
 declare -A IR
 for v in "${VLIST[@]}"; do

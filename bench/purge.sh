@@ -26,6 +26,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
 export PATH="${PALS_PGBIN:-/usr/lib/postgresql/15/bin}:$PATH"
+. "$HERE/lib.sh"
 SCALE=10; CLIENTS=4; DURATION=20; REPEAT=3; INNER=0; INSTALL=0; ARGS=("$@")
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -51,32 +52,16 @@ if [ "$INNER" = 0 ]; then
 fi
 
 t0=$(date +%s)
-say() { printf '[%4ds] %s\n' "$(( $(date +%s) - t0 ))" "$*" >&2; }
 q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 LOG=$(mktemp -d /tmp/pals_purge.XXXXXX); chmod 777 "$LOG"; trap 'rm -rf "$LOG"' EXIT
 export PGOPTIONS='-c client_min_messages=warning'
 secs() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", b - a}'; }
 
-createdb tpl
-q -d tpl -f "$ROOT/demo/schema.sql" >/dev/null
-q -d tpl -v scale="$SCALE" -f "$ROOT/demo/generate.sql" >/dev/null
-q -d tpl -f "$ROOT/demo/roles.sql" >/dev/null
+bench_demo_template tpl "$SCALE"
 say "generated scale $SCALE: $(psql -XAtq -d tpl -c "SELECT count(*) || ' patrons, ' || count(*) FILTER (WHERE expires_on < now() - interval '90 days') || ' expired past the grace' FROM demo.patrons")"
 for db in tpl_ext tpl_plp tpl_extdel tpl_plpdel tpl_circ; do createdb -T tpl "$db"; done
 # the DELETE-method databases: the other foreign keys to the patron table cascade
-for db in tpl_extdel tpl_plpdel; do
-    q -d "$db" >/dev/null <<'SQL'
-DO $$ DECLARE c record; BEGIN
-    FOR c IN SELECT conrelid::regclass AS rel, conname, pg_get_constraintdef(oid) AS def FROM pg_constraint
-              WHERE contype = 'f' AND confrelid = 'demo.patrons'::regclass AND conparentid = 0
-                AND conrelid NOT IN ('demo.loans'::regclass, 'demo.holds'::regclass)
-                AND pg_get_constraintdef(oid) NOT LIKE '%ON DELETE%' LOOP
-        EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', c.rel, c.conname);
-        EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I %s ON DELETE CASCADE', c.rel, c.conname, c.def);
-    END LOOP;
-END $$;
-SQL
-done
+for db in tpl_extdel tpl_plpdel; do bench_cascade_patron_fks "$db"; done
 # "ext" and "plp" purge the same identified history; the circulation copies first sever the
 # backlog, as a library would right after installing, to measure the steady state.
 q -d tpl_ext -c 'CREATE EXTENSION pals_privacy' -f "$ROOT/demo/bind.sql" >/dev/null

@@ -27,6 +27,7 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
 export PATH="${PALS_PGBIN:-/usr/lib/postgresql/15/bin}:$PATH"
+. "$HERE/lib.sh"
 SCALE=0.5; VARIANTS=ext_delete,loop_delete,set_delete,ext_function,loop_function,fn_only; INSTALL=0; KEEP=; BATCH=500
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -40,40 +41,10 @@ while [ $# -gt 0 ]; do
     esac
     shift
 done
-command -v valgrind >/dev/null || { echo "purge_callgrind.sh: valgrind is not installed" >&2; exit 1; }
-[ -n "${PALS_PGBIN:-}" ] && INSTALL=0   # a private copy (bench/private-install.sh): no lock
-if [ "$INSTALL" = 1 ]; then
-    exec 8>/tmp/pals_privacy.install.lock; flock 8; bash "$ROOT/tools/setup.sh" >&2
-fi
-t0=$(date +%s)
-say() { printf '[%4ds] %s\n' "$(( $(date +%s) - t0 ))" "$*" >&2; }
-D=$(mktemp -d /tmp/pals_purge_cg.XXXXXX); chmod 755 "$D"; chown postgres: "$D"
-PORT=$((20000 + RANDOM % 20000))
-pg() { runuser -u postgres -- "$@"; }
-cleanup() { pg "$(command -v pg_ctl)" -D "$D/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$D"; }
-trap cleanup EXIT
-pg "$(command -v initdb)" -D "$D/data" -A trust --no-sync >/dev/null
-pg "$(command -v pg_ctl)" -D "$D/data" -l "$D/log" -w -o "-c shared_preload_libraries=pals_privacy -c port=$PORT -c listen_addresses='' -c unix_socket_directories=$D -c fsync=off -c synchronous_commit=off" start >/dev/null
-q() { psql -X -q -v ON_ERROR_STOP=1 -h "$D" -p "$PORT" -U postgres "$@"; }
+bench_callgrind_cluster purge_callgrind.sh pals_purge_cg
 export PGOPTIONS='-c client_min_messages=error'
-q -d postgres -c 'CREATE DATABASE tpl' >/dev/null
-q -d tpl -f "$ROOT/demo/schema.sql" >/dev/null
-q -d tpl -v scale="$SCALE" -f "$ROOT/demo/generate.sql" >/dev/null
-q -d tpl -f "$ROOT/demo/roles.sql" >/dev/null
+bench_demo_template tpl "$SCALE"
 sed '/purge_function/d' "$ROOT/demo/bind.sql" >"$D/bind_delete.sql"
-cascade() {  # the other foreign keys to the patron table cascade (a DELETE-method ILS)
-    q -d "$1" >/dev/null <<'SQL'
-DO $$ DECLARE c record; BEGIN
-    FOR c IN SELECT conrelid::regclass AS rel, conname, pg_get_constraintdef(oid) AS def FROM pg_constraint
-              WHERE contype = 'f' AND confrelid = 'demo.patrons'::regclass AND conparentid = 0
-                AND conrelid NOT IN ('demo.loans'::regclass, 'demo.holds'::regclass)
-                AND pg_get_constraintdef(oid) NOT LIKE '%ON DELETE%' LOOP
-        EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', c.rel, c.conname);
-        EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I %s ON DELETE CASCADE', c.rel, c.conname, c.def);
-    END LOOP;
-END $$;
-SQL
-}
 IFS=, read -r -a VLIST <<<"$VARIANTS"
 declare -A STMT
 for v in "${VLIST[@]}"; do
@@ -83,14 +54,14 @@ for v in "${VLIST[@]}"; do
     q -d postgres -c "CREATE DATABASE $db TEMPLATE $src" >/dev/null
     case "$v" in
         ext_delete)
-            cascade "$db"
+            bench_cascade_patron_fks "$db"   # a DELETE-method ILS
             q -d "$db" -c 'CREATE EXTENSION pals_privacy' -f "$D/bind_delete.sql" >/dev/null
             STMT[$v]="CALL pals_privacy.purge_expired(batch_size => $BATCH);" ;;
         ext_function)
             q -d "$db" -c 'CREATE EXTENSION pals_privacy' -f "$ROOT/demo/bind.sql" >/dev/null
             STMT[$v]="CALL pals_privacy.purge_expired(batch_size => $BATCH);" ;;
         loop_delete|set_delete)
-            cascade "$db"; q -d "$db" -f "$HERE/plpgsql_purge.sql" >/dev/null
+            bench_cascade_patron_fks "$db"; q -d "$db" -f "$HERE/plpgsql_purge.sql" >/dev/null
             STMT[$v]="SELECT demo.purge_expired_${v%_delete}_delete();"
             [ "$v" = set_delete ] && STMT[$v]="SELECT demo.purge_expired_set_delete();" ;;
         loop_function)
@@ -110,17 +81,12 @@ if [[ ",$VARIANTS," == *,fn_only,* ]]; then
     STMT[fn_only]="SELECT count(demo.purge_patron(x::bigint)) FROM unnest('$ids'::text[]) x;"
     q -d postgres -c "DROP DATABASE cg_scratch" >/dev/null
 fi
-pg "$(command -v pg_ctl)" -D "$D/data" -w stop >/dev/null
-[ "$INSTALL" = 1 ] && { flock -u 8; exec 8>&-; say "released the install lock"; }
+bench_cluster_stop
+bench_install_unlock
 say "databases ready (scale $SCALE)"
 
 count() {  # variant script -> total instructions (and the log)
-    local v="$1" s="$2" out="$D/cg.$1.$(basename "$2" .sql)"
-    pg valgrind --tool=callgrind --callgrind-out-file="$out" \
-        "$(command -v postgres)" --single -D "$D/data" -c shared_preload_libraries=pals_privacy -c fsync=off \
-        -c synchronous_commit=off -c autovacuum=off -c client_min_messages=error "cg_$v" <"$s" >"$out.log" 2>&1
-    if grep -q 'ERROR' "$out.log"; then echo "purge_callgrind.sh: errors in $v:" >&2; grep ERROR "$out.log" | head -3 >&2; fi
-    awk '/^summary:|^totals:/ {print $2; exit}' "$out"
+    bench_single_count purge_callgrind.sh "cg_$1" "$2" "$D/cg.$1.$(basename "$2" .sql)" -c client_min_messages=error
 }
 declare -A IR NP
 for v in "${VLIST[@]}"; do

@@ -9,28 +9,22 @@
 -- its start.  Here the rewrites run from a trigger on the backlog's progress
 -- (the point between two ranges).  It commits: this file runs outside a
 -- transaction block and drops what it made.
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS pals_privacy;
-\set VERBOSITY terse
-
+\set bl_schema rw
+\set bl_patrons 200
+\i test/backlog/fixture.sql
 SELECT plan(8);
 
-CREATE SCHEMA rw;
-CREATE TABLE rw.patrons (id bigint PRIMARY KEY, expires date NOT NULL DEFAULT 'infinity');
-INSERT INTO rw.patrons (id) SELECT generate_series(0, 200);
 -- rw.loans: rows 20 down to 1 in this physical order; items 1..10 each
 -- returned twice, row i (older) and row i + 10 (its last borrower).  CLUSTER
 -- by id reverses the order
-CREATE TABLE rw.loans (id int PRIMARY KEY, patron_id bigint, item_id int,
-                       returned timestamptz, paid timestamptz) WITH (autovacuum_enabled = false);
+CREATE TABLE rw.loans :walk_loans;
 INSERT INTO rw.loans
 SELECT i, i, (i - 1) % 10 + 1, CASE WHEN i <= 10 THEN timestamptz '2024-01-10' ELSE '2024-02-10' END, '2024-02-10'
   FROM generate_series(20, 1, -1) i;
 -- rw.loans2: four open loans (which will go), then rows 1..10 (the older
 -- returns of items 1..10), then rows 11..20 (their last borrowers); once the
 -- open loans are deleted, VACUUM FULL moves every row four line pointers down
-CREATE TABLE rw.loans2 (id int PRIMARY KEY, patron_id bigint, item_id int,
-                        returned timestamptz, paid timestamptz) WITH (autovacuum_enabled = false);
+CREATE TABLE rw.loans2 :walk_loans;
 INSERT INTO rw.loans2 SELECT i, i, i, NULL, NULL FROM generate_series(101, 104) i;
 INSERT INTO rw.loans2
 SELECT i, i, (i - 1) % 10 + 1, CASE WHEN i <= 10 THEN timestamptz '2024-01-10' ELSE '2024-02-10' END, '2024-02-10'
@@ -92,11 +86,5 @@ SELECT is((SELECT count(*) FROM pals_privacy.last_borrower t JOIN rw.loans l ON 
 SELECT is((SELECT string_agg(state, ' ' ORDER BY relation) FROM pals_privacy.sever_backlog_progress
             WHERE relation IN ('rw.loans', 'rw.loans2')), 'done done', 'both walks done');
 
-DO $$ BEGIN
-    PERFORM pals_privacy.unbind('rw.loans2');
-    PERFORM pals_privacy.unbind('rw.loans');
-    PERFORM pals_privacy.unbind('rw.patrons');
-END $$;
-DELETE FROM pals_privacy.backlog_progress;
-DROP SCHEMA rw CASCADE;
+\i test/backlog/done.sql
 SELECT * FROM finish();

@@ -5,17 +5,12 @@
 -- other rows (another item's, or an older row of the same item) must not
 -- make it keep the wrong row and sever the last borrower.  It commits: this
 -- file runs outside a transaction block and drops what it made.
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS pals_privacy;
-\set VERBOSITY terse
-
+\set bl_schema bw
+\set bl_patrons 9
+\i test/backlog/fixture.sql
 SELECT plan(12);
 
-CREATE SCHEMA bw;
-CREATE TABLE bw.patrons (id bigint PRIMARY KEY, expires date NOT NULL DEFAULT 'infinity');
-INSERT INTO bw.patrons (id) SELECT generate_series(0, 9);
-CREATE TABLE bw.loans (id int PRIMARY KEY, patron_id bigint, item_id int,
-                       returned timestamptz, paid timestamptz) WITH (autovacuum_enabled = false);
+CREATE TABLE bw.loans :walk_loans;
 -- in this physical order: a row that will go (VACUUM FULL then moves every
 -- row one line pointer down), item 3's last return (row 6) before its older
 -- one (row 5), item 1's two returns, a return without an item (row 8)
@@ -71,8 +66,7 @@ SELECT is((SELECT count(*) FROM pals_privacy.sever_pending), 0::bigint, 'nothing
 -- deleted row that a snapshot may still see), four items, each entry
 -- naming the older row of its item, walked one row per range (4 entries
 -- against batch_size 1)
-CREATE TABLE bw.loans2 (id int PRIMARY KEY, patron_id bigint, item_id int,
-                        returned timestamptz, paid timestamptz) WITH (autovacuum_enabled = false);
+CREATE TABLE bw.loans2 :walk_loans;
 -- in this physical order: each item's latest row (10i+2) before its older
 -- one (10i+1); CLUSTER by id then puts the older one first
 INSERT INTO bw.loans2 VALUES (12, 1, 1, '2024-02-10', '2024-02-10');
@@ -98,11 +92,5 @@ SELECT is((SELECT string_agg(id || ':' || coalesce(patron_id::text, '-'), ' ' OR
           'walked by probes of the tracker, the backlog kept each item''s latest row and severed the older ones');
 SELECT is(bw.entries2(), '12 22 32 42', 'the tracker names each item''s latest row');
 
-DO $$ BEGIN
-    PERFORM pals_privacy.unbind('bw.loans2');
-    PERFORM pals_privacy.unbind('bw.loans');
-    PERFORM pals_privacy.unbind('bw.patrons');
-END $$;
-DELETE FROM pals_privacy.backlog_progress;
-DROP SCHEMA bw CASCADE;
+\i test/backlog/done.sql
 SELECT * FROM finish();

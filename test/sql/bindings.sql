@@ -123,7 +123,7 @@ CREATE FUNCTION pg_temp.settings(k text, rel regclass, col name) RETURNS jsonb L
      WHERE kind = k AND relation = rel AND column_name IS NOT DISTINCT FROM col
 $$;
 
-SELECT plan(354);
+SELECT plan(361);
 
 SELECT is(pg_temp.bindings_state(), '(none)', 'no bindings at the start');
 
@@ -639,16 +639,43 @@ SELECT is(pg_temp.bindings_state(),
                      'patrons|lib.patrons||{"id_column": "id", "card_column": "card", "expires_column": "expires", "library_column": "home_library", "purge_function": "lib.purge_patron(bigint)", "birth_date_column": "born", "keep_history_column": "keep_history"}',
                      'retain|lib.signups|signed_up|{"keep": "3 days", "action": "delete", "timestamp_column": "signed_up"}'),
     'left: the patron table with its contact fields, and a retention rule');
+-- The record of patrons a soft-deleting purge function left in place
+-- (purged_patrons) is the patron table's: two purged, the ILS deletes the
+-- scrubbed row of one later (its id is free again).
+CREATE OR REPLACE FUNCTION lib.purge_patron(bigint) RETURNS void LANGUAGE sql AS
+    'UPDATE lib.patrons SET name = ''PURGED'', card = NULL, email = NULL WHERE id = $1';
+INSERT INTO lib.patrons (id, name, expires) VALUES (7, 'Gus', '2000-01-01'), (8, 'Hal', '2000-01-01');
+SELECT is(pals_privacy._purge_patrons(ARRAY['7', '8']), 2::bigint, 'two patrons purged by a soft-deleting purge function');
+DELETE FROM lib.patrons WHERE id = 8;
+SELECT is((SELECT string_agg(relation || ':' || patron, ' ' ORDER BY patron) FROM pals_privacy.purged_patrons),
+    'lib.patrons:7 lib.patrons:8', 'both are recorded as purged, by their patron table');
 -- Contact fields on the patron table itself are bindings of that relation:
 -- unbind removes them with it.
 SELECT lives_ok($$SELECT pals_privacy.unbind('lib.patrons')$$,
     'unbind the patron table once only its own bindings and retention rules remain');
 SELECT is((SELECT count(*) FROM pals_privacy.bindings WHERE relation = 'lib.patrons'::regclass), 0::bigint,
     'unbind removes every binding of the patron table (patrons and contact)');
+SELECT is((SELECT string_agg(relation || ':' || patron, ' ' ORDER BY patron) FROM pals_privacy.purged_patrons),
+    'lib.patrons:7', 'unbind forgets the purged patron whose row is gone (8), keeps the one whose scrubbed row is there (7)');
 SELECT lives_ok($$SELECT pals_privacy.unbind('lib.signups')$$, 'unbind a relation with only a retention rule');
 SELECT is(pg_temp.bindings_state(), '(none)', 'no bindings left');
 SELECT lives_ok($$SELECT pals_privacy.bind_patrons('lib.other_patrons', 'id', 'expires')$$,
     'another patron table can be bound once the first is unbound');
+-- the record of lib.patrons keeps no patron of another table from the purge
+INSERT INTO lib.other_patrons VALUES (7, '2000-01-01'), (8, '2000-01-01');
+SELECT is(pals_privacy._purged_patrons(), '{}'::text[], 'another patron table: its patrons 7 and 8 are not left out of the purge');
+-- the same table bound again: patron 7 is not purged again; a new patron
+-- given the free id 8 is not left out of the purge
+SELECT lives_ok($q$DO $d$ BEGIN
+                      PERFORM pals_privacy.unbind('lib.other_patrons');
+                      PERFORM pals_privacy.bind_patrons('lib.patrons', 'id', 'expires');
+                  END $d$$q$, 'the first patron table bound again');
+INSERT INTO lib.patrons (id, name, expires) VALUES (8, 'Ivy', '2000-01-01');
+SELECT is(pals_privacy._purged_patrons(), ARRAY['7'], 'bound again: patron 7 is left out of the purge, the new patron 8 is not');
+-- dropping the patron table forgets its records
+SELECT pals_privacy.unbind('lib.patrons');
+DROP TABLE lib.patrons CASCADE;
+SELECT is((SELECT count(*) FROM pals_privacy.purged_patrons), 0::bigint, 'dropping the patron table forgets its purged patrons');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -12,25 +12,10 @@
 -- by sever_copies(); unbind_copy() of a middle copy is refused while copies follow it (2BP01).
 -- The backlog and the purge commit: the suite has its own database.
 \set ECHO none
-SET client_min_messages = warning;
-SELECT current_database() AS cc_home \gset
-DROP DATABASE IF EXISTS regress_copy_chain WITH (FORCE);
-CREATE DATABASE regress_copy_chain;
-\c regress_copy_chain
-SET client_min_messages = warning;
-CREATE EXTENSION pals_privacy;
-CREATE EXTENSION pgtap;
-DO $$
-DECLARE r text;
-BEGIN
-    FOREACH r IN ARRAY ARRAY['regress_cc_staff', 'regress_cc_ils'] LOOP
-        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = r) THEN
-            EXECUTE format('CREATE ROLE %I', r);
-        END IF;
-    END LOOP;
-END $$;
-CREATE SCHEMA cc;
-CREATE TABLE cc.patrons (id bigint PRIMARY KEY, expires date NOT NULL DEFAULT 'infinity');
+\set cp_db regress_copy_chain
+\set cp_schema cc
+\set cp_roles regress_cc
+\i test/copy/fixture.sql
 INSERT INTO cc.patrons (id) SELECT generate_series(1, 9);
 UPDATE cc.patrons SET expires = '2020-01-01' WHERE id = 5;      -- expired: purged below
 CREATE TABLE cc.loans (id int PRIMARY KEY, patron_id bigint, item_id int NOT NULL, returned date);
@@ -68,11 +53,7 @@ SELECT pals_privacy.bind_copy('cc.ev_d', 'cc.loans', 'loan_id', sever_with => 'd
 SELECT pals_privacy.bind_copy('cc.ev_u', 'cc.loans', 'loan_id', sever_with => 'unlink');
 SELECT pals_privacy.bind_copy('cc.ev_n', 'cc.loans', 'loan_id', 'patron_id');
 SELECT pals_privacy.bind_copy('cc.ev_k', 'cc.loans', 'loan_id', sever_with => 'keep', hide_columns => '{sent_at}');
-GRANT USAGE ON SCHEMA cc TO regress_cc_staff, regress_cc_ils;
-GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA cc TO regress_cc_staff, regress_cc_ils;
-GRANT USAGE ON ALL SEQUENCES IN SCHEMA cc TO regress_cc_staff, regress_cc_ils;
-SELECT pals_privacy.classify_role('regress_cc_staff', 'staff');
-SELECT pals_privacy.classify_role('regress_cc_ils', 'operational');
+\i test/copy/grants.sql
 -- what a role reads: the output ids of each table, "id" ("id:recipient" for deliveries)
 CREATE FUNCTION cc.read() RETURNS text LANGUAGE sql AS $$
     SELECT concat_ws(' | ',
@@ -83,22 +64,6 @@ CREATE FUNCTION cc.read() RETURNS text LANGUAGE sql AS $$
         'n ' || coalesce((SELECT string_agg(id::text, ' ' ORDER BY id) FROM cc.out_n), '-'),
         'k ' || coalesce((SELECT string_agg(id::text, ' ' ORDER BY id) FROM cc.out_k), '-'))
 $$;
-CREATE FUNCTION pg_temp.v(who text, query text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE r text;
-BEGIN
-    EXECUTE format('SET LOCAL ROLE %I', who);
-    EXECUTE query INTO r;
-    RESET ROLE;
-    RETURN r;
-END $$;
--- the error of a statement, "SQLSTATE message", or 'ok'
-CREATE FUNCTION pg_temp.err(query text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE query;
-    RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ' ' || SQLERRM;
-END $$;
 \set ECHO all
 SELECT plan(30);
 
@@ -193,8 +158,5 @@ SELECT is(pg_temp.err($q$DO $d$ BEGIN PERFORM pals_privacy.unbind_copy(r) FROM u
 
 SELECT * FROM finish();
 
-\c :cc_home
-SET client_min_messages = warning;
-DROP DATABASE regress_copy_chain WITH (FORCE);
-DROP ROLE regress_cc_staff;
-DROP ROLE regress_cc_ils;
+\set ECHO none
+\i test/copy/done.sql

@@ -13,25 +13,10 @@
 --      does not depend on the session's TimeZone or DateStyle, and is kept by pg_dump.
 -- Each step commits (the move rule looks at transactions), so the suite has its own database.
 \set ECHO none
-SET client_min_messages = warning;
-SELECT current_database() AS tomb_home \gset
-DROP DATABASE IF EXISTS regress_copy_tomb WITH (FORCE);
-CREATE DATABASE regress_copy_tomb;
-\c regress_copy_tomb
-SET client_min_messages = warning;
-CREATE EXTENSION pals_privacy;
-CREATE EXTENSION pgtap;
-DO $$
-DECLARE r text;
-BEGIN
-    FOREACH r IN ARRAY ARRAY['regress_tomb_staff', 'regress_tomb_ils'] LOOP
-        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = r) THEN
-            EXECUTE format('CREATE ROLE %I', r);
-        END IF;
-    END LOOP;
-END $$;
-CREATE SCHEMA tb;
-CREATE TABLE tb.patrons (id bigint PRIMARY KEY, expires date NOT NULL DEFAULT 'infinity');
+\set cp_db regress_copy_tomb
+\set cp_schema tb
+\set cp_roles regress_tomb
+\i test/copy/fixture.sql
 INSERT INTO tb.patrons (id) SELECT generate_series(0, 30);
 -- a billable transaction is a circulation or a grocery bill: one id sequence, two tables
 CREATE TABLE tb.circs (id int PRIMARY KEY, patron_id bigint REFERENCES tb.patrons, item_id int NOT NULL,
@@ -73,24 +58,12 @@ SELECT pals_privacy.bind_copy('tb.fines', 'tb.circs', 'xact_id', 'patron_id', 'u
 SELECT pals_privacy.bind_copy('tb.notices', 'tb.circs', 'circ_id', 'patron_id', 'delete');
 SELECT pals_privacy.bind_copy('tb.receipts', 'tb.circs', key_columns => '{circ_id,circ_out_at}',
                               source_keys => '{id,out_at}', patron_column => 'patron_id');
-GRANT USAGE ON SCHEMA tb TO regress_tomb_staff, regress_tomb_ils;
-GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA tb TO regress_tomb_staff, regress_tomb_ils;
+\i test/copy/grants.sql
 GRANT TRUNCATE ON tb.circs TO regress_tomb_ils;
-GRANT USAGE ON ALL SEQUENCES IN SCHEMA tb TO regress_tomb_staff, regress_tomb_ils;
-SELECT pals_privacy.classify_role('regress_tomb_staff', 'staff');
-SELECT pals_privacy.classify_role('regress_tomb_ils', 'operational');
--- what a role reads: the summaries "id:patron", a query's one value
+-- what a role reads: the summaries "id:patron"
 CREATE FUNCTION tb.sums_read() RETURNS text LANGUAGE sql AS $$
     SELECT string_agg(xact_id || ':' || coalesce(patron_id::text, '-'), ' ' ORDER BY xact_id) FROM tb.sums
 $$;
-CREATE FUNCTION pg_temp.v(who text, query text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE r text;
-BEGIN
-    EXECUTE format('SET LOCAL ROLE %I', who);
-    EXECUTE query INTO r;
-    RESET ROLE;
-    RETURN r;
-END $$;
 \set ECHO all
 SELECT plan(32);
 
@@ -228,8 +201,4 @@ SELECT is((SELECT count(*) FROM pals_privacy.copy_tomb WHERE relation::text = 't
 
 SELECT * FROM finish();
 \set ECHO none
-\c :tomb_home
-SET client_min_messages = warning;
-DROP DATABASE regress_copy_tomb WITH (FORCE);
-DROP ROLE regress_tomb_staff;
-DROP ROLE regress_tomb_ils;
+\i test/copy/done.sql

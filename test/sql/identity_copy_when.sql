@@ -10,25 +10,10 @@
 -- conflict; without copy_when every row is a copy (the old behaviour: a grocery's summary loses
 -- its patron at bind time).  The backlog and the purge commit: the suite has its own database.
 \set ECHO none
-SET client_min_messages = warning;
-SELECT current_database() AS cw_home \gset
-DROP DATABASE IF EXISTS regress_copy_when WITH (FORCE);
-CREATE DATABASE regress_copy_when;
-\c regress_copy_when
-SET client_min_messages = warning;
-CREATE EXTENSION pals_privacy;
-CREATE EXTENSION pgtap;
-DO $$
-DECLARE r text;
-BEGIN
-    FOREACH r IN ARRAY ARRAY['regress_cw_staff', 'regress_cw_ils'] LOOP
-        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = r) THEN
-            EXECUTE format('CREATE ROLE %I', r);
-        END IF;
-    END LOOP;
-END $$;
-CREATE SCHEMA cw;
-CREATE TABLE cw.patrons (id bigint PRIMARY KEY, expires date NOT NULL DEFAULT 'infinity');
+\set cp_db regress_copy_when
+\set cp_schema cw
+\set cp_roles regress_cw
+\i test/copy/fixture.sql
 INSERT INTO cw.patrons (id) SELECT generate_series(1, 9);
 UPDATE cw.patrons SET expires = '2020-01-01' WHERE id IN (4, 6);     -- expired: purge candidates
 CREATE TABLE cw.circs (id int PRIMARY KEY, patron_id bigint, item_id int NOT NULL, done date);
@@ -66,11 +51,7 @@ SELECT pals_privacy.bind_copy('cw.sums', 'cw.circs', 'xact_id', 'patron_id', hid
                               copy_when => 'xact_type = ''circulation''');
 SELECT pals_privacy.bind_copy('cw.notices', 'cw.circs', 'target', 'patron_id', 'delete',
                               copy_when => 'kind = ''loan''');
-GRANT USAGE ON SCHEMA cw TO regress_cw_staff, regress_cw_ils;
-GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA cw TO regress_cw_staff, regress_cw_ils;
-GRANT USAGE ON ALL SEQUENCES IN SCHEMA cw TO regress_cw_staff, regress_cw_ils;
-SELECT pals_privacy.classify_role('regress_cw_staff', 'staff');
-SELECT pals_privacy.classify_role('regress_cw_ils', 'operational');
+\i test/copy/grants.sql
 -- what a role reads: summaries "xact type:patron/last_billed", notices "target kind:patron"
 CREATE FUNCTION cw.sums_read() RETURNS text LANGUAGE sql AS $$
     SELECT string_agg(coalesce(xact_id::text, 'n') || coalesce(left(xact_type, 1), '?') || ':' || coalesce(patron_id::text, '-')
@@ -79,22 +60,6 @@ $$;
 CREATE FUNCTION cw.notices_read() RETURNS text LANGUAGE sql AS $$
     SELECT string_agg(target || coalesce(left(kind, 1), '?') || ':' || patron_id, ' ' ORDER BY target, kind) FROM cw.notices
 $$;
-CREATE FUNCTION pg_temp.v(who text, query text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE r text;
-BEGIN
-    EXECUTE format('SET LOCAL ROLE %I', who);
-    EXECUTE query INTO r;
-    RESET ROLE;
-    RETURN r;
-END $$;
--- the error of a statement, "SQLSTATE message", or 'ok'
-CREATE FUNCTION pg_temp.err(query text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-    EXECUTE query;
-    RETURN 'ok';
-EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ' ' || SQLERRM;
-END $$;
 \set ECHO all
 SELECT plan(26);
 
@@ -199,8 +164,4 @@ SELECT is(:'groceries'::text, '1:- 101:- 102:- 103:-', 'without copy_when: bindi
 
 SELECT * FROM finish();
 \set ECHO none
-\c :cw_home
-SET client_min_messages = warning;
-DROP DATABASE regress_copy_when WITH (FORCE);
-DROP ROLE regress_cw_staff;
-DROP ROLE regress_cw_ils;
+\i test/copy/done.sql

@@ -6,13 +6,10 @@
 -- The result must be the same as purging each patron alone (batch_size 1):
 -- same counts, same rows left.  Like purge.sql, outside a transaction (the
 -- procedure commits), cleaned up at the end.
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS pals_privacy;
-\set VERBOSITY terse
-
+\set pu_schema pbt
+\i test/purge/fixture.sql
 SELECT plan(17);
 
-CREATE SCHEMA pbt;
 -- statements deleting patrons, counted by a sequence (not rolled back)
 CREATE SEQUENCE pbt.patron_deletes;
 CREATE FUNCTION pbt.count_delete() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -26,13 +23,6 @@ BEGIN
         RETURN NULL;
     END IF;
     RETURN NEW;
-END $$;
-CREATE FUNCTION pbt.keep_disputed() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF OLD.disputed THEN
-        RETURN NULL;
-    END IF;
-    RETURN OLD;
 END $$;
 -- thirteen patrons, twelve expired; each has two returned loans (patron p:
 -- loans 2p-1 and 2p) and a notice about each loan.  The ILS keeps loan 7
@@ -179,16 +169,7 @@ SELECT ok(NOT pbt.stat_values('pbt.trig_loans', 'note') && ARRAY(SELECT 'Batchno
 SELECT ok(NOT pbt.stat_values('pbt.card_loans', 'note') && ARRAY(SELECT 'Batchnote ' || g FROM generate_series(1, 30) g)
           AND (SELECT count(*) FROM pbt.card_loans) = 300,
           'statistics: so was the one whose rows the purge deleted by a cascade');
-DO $$ BEGIN
-    PERFORM pals_privacy.unbind('pbt.plain_loans');
-    PERFORM pals_privacy.unbind('pbt.trig_loans');
-    PERFORM pals_privacy.unbind('pbt.card_loans');
-    PERFORM pals_privacy.unbind('pbt.patrons');
-END $$;
 
-DROP SCHEMA pbt CASCADE;
-DELETE FROM pals_privacy.maintenance_runs;
-SELECT is((SELECT count(*) FROM pals_privacy.bindings) + (SELECT count(*) FROM pals_privacy.sever_pending),
-          0::bigint, 'nothing left bound, no severing state left');
+\i test/purge/done.sql
 
 SELECT * FROM finish();

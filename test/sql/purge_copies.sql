@@ -7,13 +7,10 @@
 -- of the ILS keeps from it keep the patron from the purge (an error of the
 -- run), until they are severed.  Like purge.sql, outside a transaction
 -- (the procedure commits), cleaned up at the end.
-SET client_min_messages = warning;
-CREATE EXTENSION IF NOT EXISTS pals_privacy;
-\set VERBOSITY terse
-
+\set pu_schema pcp
+\i test/purge/fixture.sql
 SELECT plan(12);
 
-CREATE SCHEMA pcp;
 CREATE TABLE pcp.patrons (id bigint PRIMARY KEY, name text NOT NULL, expires date NOT NULL);
 INSERT INTO pcp.patrons VALUES (1, 'Ada Expired', current_date - 200), (2, 'Bo Disputed', current_date - 200),
                                (3, 'Cy Current', 'infinity');
@@ -31,13 +28,6 @@ CREATE INDEX ON pcp.notices (loan_id);
 INSERT INTO pcp.notices (loan_id, disputed, rendered) VALUES
     (1, false, 'Dear Ada Expired, item 10 is overdue'), (2, false, 'Dear Ada Expired, item 11 is overdue'),
     (3, true, 'Dear Bo Disputed, item 12 is lost'), (4, false, 'Dear Cy Current, item 13 is overdue');
-CREATE FUNCTION pcp.keep_disputed() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF OLD.disputed THEN
-        RETURN NULL;
-    END IF;
-    RETURN OLD;
-END $$;
 CREATE TRIGGER keep_disputed BEFORE DELETE ON pcp.notices FOR EACH ROW EXECUTE FUNCTION pcp.keep_disputed();
 -- fees keyed by the loan, no patron column: unlinked
 CREATE TABLE pcp.fees (id serial PRIMARY KEY, loan_id int, amount numeric NOT NULL);
@@ -72,15 +62,6 @@ CALL pals_privacy.purge_expired() \gset
 SELECT is(:'result'::jsonb -> 'purged', '1', 'the next purge takes patron 2');
 SELECT is((SELECT string_agg(loan_id::text, ',' ORDER BY id) FROM pcp.notices), '4', 'only the current patron''s notice is left');
 
-DO $$ BEGIN
-    PERFORM pals_privacy.unbind_copy('pcp.notices');
-    PERFORM pals_privacy.unbind_copy('pcp.fees');
-    PERFORM pals_privacy.unbind('pcp.loans');
-    PERFORM pals_privacy.unbind('pcp.patrons');
-END $$;
-DROP SCHEMA pcp CASCADE;
-DELETE FROM pals_privacy.maintenance_runs;
-SELECT is((SELECT count(*) FROM pals_privacy.bindings) + (SELECT count(*) FROM pals_privacy.sever_pending),
-          0::bigint, 'nothing left bound, no severing state left');
+\i test/purge/done.sql
 
 SELECT * FROM finish();

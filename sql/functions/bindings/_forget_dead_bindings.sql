@@ -16,6 +16,7 @@ BEGIN
     DELETE FROM @extschema@.last_borrower l WHERE NOT EXISTS (SELECT FROM pg_class c WHERE c.oid = l.row_relid);
     DELETE FROM @extschema@.sever_pending p WHERE NOT EXISTS (SELECT FROM pg_class c WHERE c.oid = p.row_relid);
     DELETE FROM @extschema@.copy_tomb t WHERE NOT EXISTS (SELECT FROM pg_class c WHERE c.oid = t.relation::oid);
+    DELETE FROM @extschema@.purged_patrons t WHERE NOT EXISTS (SELECT FROM pg_class c WHERE c.oid = t.relation::oid);
     RETURN n;
 END $$;
 

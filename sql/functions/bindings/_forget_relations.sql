@@ -27,6 +27,8 @@ BEGIN
         DELETE FROM @extschema@.backlog_progress WHERE binding = rels[i];
         DELETE FROM @extschema@.outbox_dropped WHERE relation::oid = rels[i];
         DELETE FROM @extschema@.copy_tomb WHERE relation::oid = rels[i];
+        -- patrons purged from it (also after an unbind: kept for a re-bind)
+        DELETE FROM @extschema@.purged_patrons WHERE relation::oid = rels[i];
         IF cardinality(kinds) > 0 THEN
             forgotten := forgotten + 1;
             PERFORM @extschema@._audit('binding.relation_dropped',

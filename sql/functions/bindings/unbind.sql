@@ -37,6 +37,15 @@ BEGIN
     END IF;
     IF EXISTS (SELECT 1 FROM @extschema@.patron_binding b WHERE b.relation = unbind.relation) THEN
         PERFORM @extschema@._drop_patron_triggers(relation);
+        -- the record of patrons purged by a soft delete (purged_patrons),
+        -- kept for a re-bind of this table (which must not purge them
+        -- again), keeps only the patrons whose scrubbed row is still here:
+        -- the id of a row gone is free, and a patron given it later would
+        -- never be purged
+        EXECUTE format('DELETE FROM @extschema@.purged_patrons x WHERE x.relation = $1
+                         AND NOT EXISTS (SELECT FROM %s p WHERE p.%I::text = x.patron)',
+                       relation, (SELECT b.id_column FROM @extschema@.patron_binding b WHERE b.relation = unbind.relation))
+            USING relation;
     END IF;
     IF EXISTS (SELECT 1 FROM @extschema@.outbox_binding b WHERE b.relation = unbind.relation) THEN
         FOR t IN SELECT @extschema@._trigger_targets(relation) LOOP

@@ -172,9 +172,9 @@ BEGIN
                        fn.nspname, fn.proname, t) INTO n USING ids;
         -- a purge function that soft-deletes leaves the row: recorded, so that
         -- the patron is never eligible, purged or counted again
-        EXECUTE pg_catalog.format('INSERT INTO @extschema@.purged_patrons (patron)
-                                   SELECT p.%I::text FROM %s p WHERE p.%I = ANY ($1::%s[]) ON CONFLICT DO NOTHING',
-                                  pb.id_column, pb.relation, pb.id_column, t) USING ids;
+        EXECUTE pg_catalog.format('INSERT INTO @extschema@.purged_patrons (relation, patron)
+                                   SELECT $2, p.%I::text FROM %s p WHERE p.%I = ANY ($1::%s[]) ON CONFLICT DO NOTHING',
+                                  pb.id_column, pb.relation, pb.id_column, t) USING ids, pb.relation;
     END IF;
     -- private history last: the purge function's own triggers may have
     -- written the patron's old rows into it (an ILS audit history)
