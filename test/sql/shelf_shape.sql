@@ -151,7 +151,7 @@ INSERT INTO pg_temp.walk_check VALUES (
 
 \o
 \set ECHO all
-SELECT plan(81);
+SELECT plan(85);
 
 ------------------------------------------------------------------------------
 -- Binding, as the docs say
@@ -242,6 +242,20 @@ SELECT is(format('%s/%s', pg_temp.v('regress_shelf_ils', $$SELECT count(*) FROM 
 SELECT is(format('%s/%s', pg_temp.v('regress_shelf_ils', $$SELECT pg_stat_get_tuples_fetched('circ.lending_2025'::regclass) IS NOT NULL$$),
                  pg_temp.v('regress_shelf_desk', $$SELECT pg_stat_get_tuples_fetched('circ.lending_2025'::regclass) IS NOT NULL$$)),
           'true/false', 'counters: tuples fetched of a yearly child read NULL to the desk');
+-- PREPARE: a generic plan prepared in the ILS's session, executed after SET ROLE to the desk (a
+-- pooler that logs in as the ILS and sets the role per user), and one the desk prepares itself
+SET plan_cache_mode = force_generic_plan;
+PREPARE ils_p(text) AS SELECT count(member_key) FROM circ.lending WHERE piece_code = $1;
+EXECUTE ils_p('P-201') \gset ils_
+SET ROLE regress_shelf_desk;
+EXECUTE ils_p('P-201') \gset desk_
+PREPARE desk_p(uuid) AS SELECT count(*) FROM circ.lending WHERE member_key = $1;
+EXECUTE desk_p('00000000-0000-0000-0000-000000009001') \gset desk_z_
+RESET ROLE;
+RESET plan_cache_mode;
+DEALLOCATE ALL;
+SELECT is(:'ils_count' || '/' || :'desk_count' || '/' || :'desk_z_count', '2/1/1',
+          'PREPARE: the ILS''s generic plan, executed as the desk, is planned for the desk (Z''s loan of P-201 not counted); the desk''s own reads one loan of Z');
 -- the desk's checkouts fire the ILS's tally trigger (SECURITY DEFINER, see bind.sql)
 SELECT is(pg_temp.x('regress_shelf_desk', format($$INSERT INTO circ.lending (lending_id, member_key, piece_code, lent_on) VALUES ('00000000-0000-0000-0002-000000000001', %L, 'P-212', '2026-12-01')$$, pg_temp.m(9003))),
           '0', 'checkout at the desk: routed to the 2026 child (the parent''s trigger returns NULL), the tally updated');
@@ -255,6 +269,14 @@ SELECT is(pg_temp.x('regress_shelf_desk', format($$INSERT INTO circ.member_tally
           '[{"member_key": "00000000-0000-0000-0000-000000009003", "loans_count": 9}]',
           'ON CONFLICT (the masked patron column of a copy) DO UPDATE by the desk: the arbiter is found (42P10 before the fix)');
 
+-- a decoy: the desk checks out (and commits) a loan in the 2026 child with the id of Z's hidden
+-- loan of P-203 (in the 2025 child), which a notice naming Z and the title copies
+SET ROLE regress_shelf_desk;
+INSERT INTO circ.lending (lending_id, member_key, piece_code, lent_on) VALUES ('00000000-0000-0000-0001-000000000004', pg_temp.m(9002), 'P-212', '2026-12-01 09:00+00');
+RESET ROLE;
+SELECT is(format('%s/%s', pg_temp.v('regress_shelf_ils', $$SELECT count(*) FROM msg.outgoing WHERE lending_id = '00000000-0000-0000-0001-000000000004'$$),
+                 pg_temp.v('regress_shelf_desk', $$SELECT count(*) FROM msg.outgoing WHERE lending_id = '00000000-0000-0000-0001-000000000004'$$)),
+          '1/0', 'decoy: the notice about Z''s loan of P-203 does not read as the copy of the desk''s decoy (two children hold the key)');
 ------------------------------------------------------------------------------
 -- The backlog; bulk loads after binding
 ------------------------------------------------------------------------------
@@ -271,6 +293,10 @@ SELECT is((SELECT count(*) FROM pals_privacy.private_history WHERE patron = pg_t
           'backlog: member 5 (keeps history) had their loans copied first');
 SELECT is((SELECT last_lending_id::text || '|' || last_piece FROM circ.member_tally WHERE member_key = pg_temp.m(9001)), NULL,
           'backlog: Z''s tally lost its link (unlink)');
+SELECT is((SELECT count(*) FROM msg.outgoing WHERE lending_id = '00000000-0000-0000-0001-000000000004'), 0::bigint,
+          'decoy: the backlog deleted that notice although the decoy holds the key identified');
+SELECT is(pg_temp.x('regress_shelf_desk', $$DELETE FROM circ.lending WHERE lending_id = '00000000-0000-0000-0001-000000000004' AND piece_code = 'P-212'$$),
+          '1', 'decoy: the desk may take its decoy back');
 SELECT is((SELECT string_agg(msg_id::text, ',' ORDER BY msg_id) FROM msg.outgoing WHERE member_key = pg_temp.m(9001)), '3',
           'backlog: Z''s notices about severed loans deleted, the welcome notice (no loan) kept');
 -- the ILS loads a year of history with COPY FROM, through the parent's routing trigger, and an
@@ -297,6 +323,14 @@ SELECT cmp_ok(pg_temp.refresh_former(), '>', 250::bigint, 'the backlog made form
 -- (B) after severing: what the ILS's own tables still hold
 ------------------------------------------------------------------------------
 SELECT is(pg_temp.door('SELECT member_key, last_piece FROM circ.member_tally'), 't/0', 'read: the tally (stored: Z, P-205)');
+-- COPY TO: the ILS's counts, then the desk's (the tally's members and last pieces, the loan audit)
+SET ROLE regress_shelf_ils;
+COPY (SELECT count(*), count(member_key), count(last_piece), count(*) FILTER (WHERE member_key = pg_temp.m(9001)) FROM circ.member_tally) TO STDOUT;
+COPY (SELECT count(*) FROM circ.lending_changes) TO STDOUT;
+SET ROLE regress_shelf_desk;
+COPY (SELECT count(*), count(member_key), count(last_piece), count(*) FILTER (WHERE member_key = pg_temp.m(9001)) FROM circ.member_tally) TO STDOUT;
+COPY circ.lending_changes TO STDOUT;
+RESET ROLE;
 SELECT is(pg_temp.doorw('UPDATE circ.member_tally SET loans_count = loans_count RETURNING member_key AS p, last_piece AS i'), 't/0',
           'write: UPDATE of the tally RETURNING');
 SELECT is(pg_temp.doorwr($$UPDATE circ.member_tally SET last_lending_id = '00000000-0000-0000-0001-000000000018' WHERE loans_count = 7$$,
@@ -318,7 +352,8 @@ SELECT is(pg_temp.estimate('regress_shelf_desk', format('SELECT * FROM circ.lend
           'EXPLAIN: the audit''s estimate for Z is that for a member never named');
 SELECT is((SELECT format('%s/%s', (j -> 0 ->> 'last_piece') IS NOT NULL, pg_temp.cur('regress_shelf_desk', 'SELECT member_key, last_piece FROM circ.member_tally WHERE loans_count = 7')::text)
              FROM (SELECT pg_temp.cur('regress_shelf_ils', 'SELECT member_key, last_piece FROM circ.member_tally WHERE loans_count = 7') j) x),
-          't/[{"last_piece": null, "member_key": null}]', 'cursor: the tally fetched backwards');
+          't/[{"last_piece": null, "member_key": null}, {"last_piece": null, "member_key": null}]',
+          'cursor: the tally fetched backwards (Z''s row, and W''s, unlinked with the decoy)');
 -- HOLE 1: a charge is an account record (bind_account): staff read its member; it was charged at
 -- the return, and the loan's return time stays readable on a severed loan
 SELECT is(pg_temp.door('SELECT c.member_key, l.piece_code FROM circ.charge c JOIN circ.lending l ON l.returned_on = c.charged_at'), 't/1',
