@@ -16,7 +16,10 @@
 -- Each door compares what the desk gets with what the ILS (the superuser) gets from the same
 -- statement: pg_temp.door() reads "true/0", the ILS finds hidden pairs (the door is real, the
 -- check can fail) and the desk none.  Holes found are asserted as what the extension does today,
--- named "HOLE" (see the report of helper attack6; test/shelf/README in the commit message).
+-- named "HOLE", and written down (docs/severing.md "Limits", docs/fitting-your-ils.md "Not
+-- covered yet"): the desk surfacing a hidden earlier borrower by back-dating the last borrower's
+-- return; two last borrowers of one item in two loan bindings (loans and archive); a charge's
+-- time equal to its loan's return; a soft-deleting purge leaving the id in account records.
 -- Then the walk (test/walk.sql) after severing and after the purge, as every class below
 -- operational.
 \set ECHO none
