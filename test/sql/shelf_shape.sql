@@ -154,7 +154,7 @@ INSERT INTO pg_temp.walk_check VALUES (
 
 \o
 \set ECHO all
-SELECT plan(90);
+SELECT plan(91);
 
 ------------------------------------------------------------------------------
 -- Binding, as the docs say
@@ -368,6 +368,14 @@ SELECT is(pg_temp.door('SELECT patron, item FROM pals_privacy.private_history'),
 SELECT is(format('%s/%s', pg_temp.v('regress_shelf_ils', $$SELECT count(*) FROM pg_stats WHERE tablename IN ('lending_changes', 'member_tally', 'member_audit', 'outgoing', 'charge')$$)::int > 0,
                  pg_temp.v('regress_shelf_desk', $$SELECT count(*) FROM pg_stats WHERE tablename IN ('lending_changes', 'member_tally', 'member_audit', 'outgoing', 'charge')$$)),
           't/0', 'pg_stats of the ILS''s derived tables: none for the desk');
+-- extended statistics the ILS keeps on a yearly child (member and piece together)
+SET ROLE regress_shelf_ils;
+CREATE STATISTICS circ.lending_2025_mp (mcv) ON member_key, piece_code FROM circ.lending_2025;
+ANALYZE circ.lending_2025;
+RESET ROLE;
+SELECT is(format('%s/%s', pg_temp.v('regress_shelf_ils', $$SELECT count(*) FROM pg_stats_ext WHERE statistics_name = 'lending_2025_mp' AND most_common_vals IS NOT NULL$$),
+                 pg_temp.v('regress_shelf_desk', $$SELECT count(*) FROM pg_stats_ext WHERE statistics_name = 'lending_2025_mp'$$)),
+          '1/0', 'pg_stats_ext: the ILS reads the (member, piece) MCV list of a yearly child, the desk nothing');
 SELECT is(pg_temp.estimate('regress_shelf_desk', format('SELECT * FROM circ.lending_changes WHERE old_member = %L', pg_temp.m(9001))),
           pg_temp.estimate('regress_shelf_desk', format('SELECT * FROM circ.lending_changes WHERE old_member = %L', pg_temp.m(9999))),
           'EXPLAIN: the audit''s estimate for Z is that for a member never named');
