@@ -1012,6 +1012,8 @@ redact_level(Query *q, const Redaction *red)
 	if (any_mask || any_system)
 	{
 		MaskContext mc = {rules, system_hidden, nrtes, 0, q->rtable};
+		List	   *arbiter_elems = NIL;
+		Node	   *arbiter_where = NULL;
 
 		/* the relations' own security quals (RLS) see stored values: set aside */
 		saved = palloc0(sizeof(List *) * (nrtes + 1));
@@ -1020,12 +1022,30 @@ redact_level(Query *q, const Redaction *red)
 			saved[rti] = rt_fetch(rti, q->rtable)->securityQuals;
 			rt_fetch(rti, q->rtable)->securityQuals = NIL;
 		}
+
+		/*
+		 * ON CONFLICT (patron_id): the arbiter names the unique index, it
+		 * reads no value; masked, no index matches it (42P10).  The row in
+		 * conflict is judged by the conflict check below.
+		 */
+		if (q->onConflict != NULL)
+		{
+			arbiter_elems = q->onConflict->arbiterElems;
+			arbiter_where = q->onConflict->arbiterWhere;
+			q->onConflict->arbiterElems = NIL;
+			q->onConflict->arbiterWhere = NULL;
+		}
 		/* rewritten only where the query reads a masked column */
 		any_mask = query_tree_walker(q, reads_masked_walker, &mc, 0);
 		if (any_mask)
 			query_tree_mutator(q, mask_mutator, &mc, QTW_DONT_COPY_QUERY);
 		for (rti = 1; rti <= nrtes; rti++)
 			rt_fetch(rti, q->rtable)->securityQuals = saved[rti];
+		if (q->onConflict != NULL)
+		{
+			q->onConflict->arbiterElems = arbiter_elems;
+			q->onConflict->arbiterWhere = arbiter_where;
+		}
 		if (any_mask)
 			unmask_quals(q, rules);
 	}
