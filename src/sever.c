@@ -571,7 +571,13 @@ sever_other(RelSever *rs, Oid relid, ItemPointer tid, const char *item)
 /*
  * No trustworthy tracker entry for the item: search its closed, identified
  * rows once, keep the latest to close (row n wins ties), sever the settled
- * others, and track the latest.
+ * others, and track the latest.  When a class that reads history redacted
+ * closed n, n is kept whatever its date: the tracker is stale after that
+ * class re-opened or deleted the last borrower's row, and the dates it then
+ * writes (a return closed again back-dated, a back-dated loan inserted) would
+ * otherwise choose which hidden, still identified row of the item (history
+ * kept in place, a pending sever, rows the backlog has not reached) becomes
+ * the last borrower that it reads.
  */
 static void
 search_item(RelSever *rs, Oid relid, ItemPointer tid, RowState *n, Datum item,
@@ -589,6 +595,8 @@ search_item(RelSever *rs, Oid relid, ItemPointer tid, RowState *n, Datum item,
 	ItemPointerData last_tid = *tid;
 	Datum		last_closed = n->closed_value;
 	int			last = -1;
+	bool		redacted_close = GetUserId() != pals_registry()->extension_owner &&
+		pals_current_class() != PALS_CLASS_OPERATIONAL;
 
 	pals_execute_as(pals_registry()->extension_owner, bound->search, &item, NULL);
 	count = SPI_processed;
@@ -607,7 +615,7 @@ search_item(RelSever *rs, Oid relid, ItemPointer tid, RowState *n, Datum item,
 		closed[i] = datumCopy(SPI_getbinval(t, d, 3, &isnull), rs->closed_byval, rs->closed_len);
 		settled[i] = DatumGetBool(SPI_getbinval(t, d, 4, &isnull));
 	}
-	for (uint64 i = 0; i < count; i++)
+	for (uint64 i = 0; i < count && !redacted_close; i++)
 	{
 		if (relids[i] == relid && ItemPointerEquals(&tids[i], tid))
 			continue;
