@@ -443,6 +443,17 @@ source_visible(const CopyBinding *c, Oid source, List *source_keys, Oid relid, I
 																copy_rule(m, source, 1, red, NULL)), -1);
 		sub->hasSubLinks = true;
 	}
+
+	/*
+	 * OFFSET 0: the probe stays a correlated subplan.  Without it the
+	 * planner also plans the EXISTS as a hashed IN over the whole source (an
+	 * AlternativeSubPlan: every partition expanded, its index paths costed a
+	 * second time) in every mask that holds the rule, and keeps one of the
+	 * two at the end; the answers are kept per key (memoized below), so
+	 * the probe per key is what runs.
+	 */
+	sub->limitOffset = (Node *) makeConst(INT8OID, -1, InvalidOid, sizeof(int64),
+										  Int64GetDatum(0), false, FLOAT8PASSBYVAL);
 	visible = sublink(EXISTS_SUBLINK, sub);
 
 	if (!key_unique(rel, source_keys))
