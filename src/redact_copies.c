@@ -702,6 +702,10 @@ typedef struct MemoRun
 	HTAB	   *answers;
 	MemoryContextCallback forget;
 	struct MemoRun *next;
+	/* the last answer read or worked out (the masks of one row ask in turn) */
+	bool		has_last;
+	bool		last_visible;
+	MemoKey		last;
 } MemoRun;
 
 /* What one call site keeps in fn_extra: its run, how its key arguments are stored. */
@@ -904,6 +908,27 @@ memo_key(FunctionCallInfo fcinfo, const MemoCall *m, MemoKey *k)
 	return true;
 }
 
+/*
+ * Is k the key of the run's last answer?  Every mask of a row asks for the
+ * same key in turn (a fine's patron, link and time): the answer of a rule
+ * for a key does not change within its run, so the last one serves without
+ * a hash lookup or a test of the kept answers.
+ */
+static inline bool
+memo_is_last(const MemoRun *run, const MemoKey *k)
+{
+	return run->has_last && run->last.rule == k->rule && run->last.len == k->len &&
+		memcmp(run->last.bytes, k->bytes, k->len) == 0;
+}
+
+static inline void
+memo_set_last(MemoRun *run, const MemoKey *k, bool visible)
+{
+	memcpy(&run->last, k, offsetof(MemoKey, bytes) + k->len);
+	run->last_visible = visible;
+	run->has_last = true;
+}
+
 /* _copy_memo(rule, VARIADIC key "any"): this run's answer for the key, NULL if none yet. */
 Datum
 pals_privacy_copy_memo(PG_FUNCTION_ARGS)
@@ -915,6 +940,8 @@ pals_privacy_copy_memo(PG_FUNCTION_ARGS)
 
 	if (m == NULL || PG_ARGISNULL(0) || !memo_key(fcinfo, m, &k))
 		PG_RETURN_NULL();
+	if (memo_is_last(m->run, &k))
+		PG_RETURN_BOOL(m->run->last_visible);
 	if (m->durable && (kept_now = kept_answers(false)) != NULL)
 	{
 		a = hash_search(kept_now, &k, HASH_FIND, NULL);
@@ -926,6 +953,7 @@ pals_privacy_copy_memo(PG_FUNCTION_ARGS)
 		a = hash_search(m->run->answers, &k, HASH_FIND, NULL);
 	if (a == NULL)
 		PG_RETURN_NULL();
+	memo_set_last(m->run, &k, a->visible);
 	PG_RETURN_BOOL(a->visible);
 }
 
@@ -949,6 +977,7 @@ pals_privacy_copy_memo_keep(PG_FUNCTION_ARGS)
 		((MemoAnswer *) hash_search(kept_now, &k, HASH_ENTER, NULL))->visible = visible;
 	else if (hash_get_num_entries(m->run->answers) < MEMO_MAX_ANSWERS)
 		((MemoAnswer *) hash_search(m->run->answers, &k, HASH_ENTER, NULL))->visible = visible;
+	memo_set_last(m->run, &k, visible);
 	PG_RETURN_BOOL(visible);
 }
 
