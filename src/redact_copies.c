@@ -819,14 +819,13 @@ memo_run_ended(void *arg)
 {
 	MemoRun   **p;
 
-	rule_execs_end(((MemoRun *) arg)->execs);
-
 	for (p = &memo_runs; *p != NULL; p = &(*p)->next)
 		if (*p == (MemoRun *) arg)
 		{
 			*p = (*p)->next;
 			break;
 		}
+	rule_execs_end(((MemoRun *) arg)->execs);
 }
 
 /* The call site's state, NULL unless the rewrite made this call. */
