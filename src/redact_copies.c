@@ -111,6 +111,13 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/syscache.h"
+#include "utils/inval.h"
+#include "executor/executor.h"
+#include "optimizer/planner.h"
+#include "storage/lmgr.h"
+#include "tcop/dest.h"
+#include "access/xact.h"
+#include "utils/resowner.h"
 
 PG_FUNCTION_INFO_V1(pals_privacy_copy_memo);
 PG_FUNCTION_INFO_V1(pals_privacy_copy_memo_keep);
@@ -443,6 +450,17 @@ source_visible(const CopyBinding *c, Oid source, List *source_keys, Oid relid, I
 																copy_rule(m, source, 1, red, NULL)), -1);
 		sub->hasSubLinks = true;
 	}
+
+	/*
+	 * OFFSET 0: the probe stays a correlated subplan.  Without it the
+	 * planner also plans the EXISTS as a hashed IN over the whole source (an
+	 * AlternativeSubPlan: every partition expanded, its index paths costed a
+	 * second time) in every mask that holds the rule, and keeps one of the
+	 * two at the end; the answers are kept per key (memoized below), so
+	 * the probe per key is what runs.
+	 */
+	sub->limitOffset = (Node *) makeConst(INT8OID, -1, InvalidOid, sizeof(int64),
+										  Int64GetDatum(0), false, FLOAT8PASSBYVAL);
 	visible = sublink(EXISTS_SUBLINK, sub);
 
 	if (!key_unique(rel, source_keys))
@@ -621,6 +639,16 @@ not_tombed(const CopyBinding *c, Oid relid, Index rti)
  * _copy_memo_keep records the answer and returns it.  So every masked
  * column of a row, and every row with the same key, shares one evaluation.
  *
+ * Where the rule reads nothing of the query but the copy row's key (every
+ * rule the rewrite makes), the mask is _copy_memo(rule, k1, ..., kn) alone:
+ * the rule is not in the query at all (the planner planned its subqueries
+ * once per masked column, half of a copy read's instructions), but kept as
+ * a query of its own, planned once per backend ("The rule planned once per
+ * backend" below), which _copy_memo runs for a key it has no answer for,
+ * started once per run and rescanned per key.  _copy_memo is PARALLEL
+ * RESTRICTED: a parallel worker has no kept plans (and the mark below is
+ * lost on the way to it).
+ *
  * What keeps an answer from outliving what it was computed under:
  * - the answers live in the run's query context (fn_mcxt of the calls,
  *   es_query_cxt), a reset callback forgets them when the run ends: a
@@ -691,6 +719,11 @@ typedef struct MemoRun
 	HTAB	   *answers;
 	MemoryContextCallback forget;
 	struct MemoRun *next;
+	/* the last answer read or worked out (the masks of one row ask in turn) */
+	bool		has_last;
+	bool		last_visible;
+	MemoKey		last;
+	struct RuleExec *execs;		/* the rule plans this run started */
 } MemoRun;
 
 /* What one call site keeps in fn_extra: its run, how its key arguments are stored. */
@@ -779,6 +812,8 @@ kept_answers(bool renew)
 	return kept.answers;
 }
 
+static void rule_execs_end(struct RuleExec *execs);
+
 static void
 memo_run_ended(void *arg)
 {
@@ -790,6 +825,7 @@ memo_run_ended(void *arg)
 			*p = (*p)->next;
 			break;
 		}
+	rule_execs_end(((MemoRun *) arg)->execs);
 }
 
 /* The call site's state, NULL unless the rewrite made this call. */
@@ -893,7 +929,559 @@ memo_key(FunctionCallInfo fcinfo, const MemoCall *m, MemoKey *k)
 	return true;
 }
 
-/* _copy_memo(rule, VARIADIC key "any"): this run's answer for the key, NULL if none yet. */
+/*
+ * Is k the key of the run's last answer?  Every mask of a row asks for the
+ * same key in turn (a fine's patron, link and time): the answer of a rule
+ * for a key does not change within its run, so the last one serves without
+ * a hash lookup or a test of the kept answers.
+ */
+static inline bool
+memo_is_last(const MemoRun *run, const MemoKey *k)
+{
+	return run->has_last && run->last.rule == k->rule && run->last.len == k->len &&
+		memcmp(run->last.bytes, k->bytes, k->len) == 0;
+}
+
+static inline void
+memo_set_last(MemoRun *run, const MemoKey *k, bool visible)
+{
+	memcpy(&run->last, k, offsetof(MemoKey, bytes) + k->len);
+	run->last_visible = visible;
+	run->has_last = true;
+}
+
+
+/* ----------------------------------------------------------------------
+ * The rule planned once per backend
+ *
+ * The rule's subqueries (a probe of the source, with the class's own rules
+ * of it, and of copy_tomb) were planned with every staff query, once per
+ * masked column.  Instead the rule is kept as a query of the copy row's key
+ * (rule_plan_register), planned once (a generic plan, made again when a
+ * relation it reads, a function or a type changes: the invalidation
+ * callbacks below), and run by _copy_memo for a key it has no answer for.
+ * The relations it reads are locked before each start; a staff plan that
+ * calls it depends on them (redact_copy_rule_relids), so a plan cached by
+ * PREPARE or PL/pgSQL is made again when a source's indexes change, as it
+ * was when the rule's subqueries were part of it.  (copyread3 prototype,
+ * branch copyread3-planonce; started once per run here, not per key.)
+ * ---------------------------------------------------------------------- */
+typedef struct RulePlan
+{
+	int32		rule;			/* hash key */
+	Query	   *query;			/* SELECT <rule>, key as $1..$n */
+	int			nkeys;
+	List	   *relids;			/* relations the query reads */
+	PlannedStmt *plan;			/* NULL: not planned yet, or stale */
+	MemoryContext plancxt;
+} RulePlan;
+
+static HTAB *rule_plans = NULL;
+static redact_plan_rewritten_type plan_rewritten = NULL;	/* redact_hooks.c's, set at load */
+static MemoryContext rule_plans_cxt = NULL;
+static List *stale_plan_cxts = NIL;	/* of plans gone stale, freed when no rule runs */
+static int	rule_starts = 0;		/* rule plans being made (one may make another's) */
+
+static void
+rule_plans_stale(Datum arg, Oid relid)
+{
+	HASH_SEQ_STATUS st;
+	RulePlan   *rp;
+
+	if (rule_plans == NULL)
+		return;
+	hash_seq_init(&st, rule_plans);
+	while ((rp = hash_seq_search(&st)) != NULL)
+		if (rp->plan != NULL &&
+			(!OidIsValid(relid) || list_member_oid(rp->plan->relationOids, relid)))
+		{
+			/* a run under way may be using it: freed once none is */
+			MemoryContext old = MemoryContextSwitchTo(rule_plans_cxt);
+
+			stale_plan_cxts = lappend(stale_plan_cxts, rp->plancxt);
+			MemoryContextSwitchTo(old);
+			rp->plan = NULL;
+			rp->plancxt = NULL;
+		}
+}
+
+static void
+rule_plans_stale_all(Datum arg, int cacheid, uint32 hashvalue)
+{
+	rule_plans_stale(arg, InvalidOid);
+}
+
+typedef struct KeyVarCtx
+{
+	Index		rti;
+	int			depth;
+	List	   *vars;			/* the key Vars: columns 1..n of the key row k */
+	bool		bad;
+} KeyVarCtx;
+
+/* The rule with the copy row's key columns read from the key row k (range table entry 1). */
+static Node *
+key_row_mutator(Node *node, KeyVarCtx *c)
+{
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, Var))
+	{
+		Var		   *v = (Var *) node;
+
+		if ((int) v->varlevelsup == c->depth && (Index) v->varno == c->rti)
+		{
+			int			i = 0;
+			ListCell   *lc;
+
+			foreach(lc, c->vars)
+			{
+				i++;
+				if (((Var *) lfirst(lc))->varattno == v->varattno)
+					return (Node *) makeVar(1, i, v->vartype, v->vartypmod, v->varcollid, v->varlevelsup);
+			}
+			c->bad = true;
+		}
+		else if ((int) v->varlevelsup >= c->depth)
+			c->bad = true;		/* a Var of the query around the rule */
+		return (Node *) copyObject(v);
+	}
+	if (IsA(node, Query))
+	{
+		Query	   *q;
+
+		c->depth++;
+		q = query_tree_mutator((Query *) node, key_row_mutator, c, 0);
+		c->depth--;
+		return (Node *) q;
+	}
+	return expression_tree_mutator(node, key_row_mutator, c);
+}
+
+static bool
+relids_walker(Node *node, List **relids)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, RangeTblEntry))
+	{
+		RangeTblEntry *rte = (RangeTblEntry *) node;
+
+		if (rte->rtekind == RTE_RELATION)
+			*relids = list_append_unique_oid(*relids, rte->relid);
+		return false;
+	}
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, relids_walker, relids, QTW_EXAMINE_RTES_BEFORE);
+	return expression_tree_walker(node, relids_walker, relids);
+}
+
+/* The relations the kept rules called in node read (their plans' and their nested rules'). */
+static bool
+rule_relids_walker(Node *node, List **relids)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, FuncExpr) && ((FuncExpr *) node)->location == PALS_MEMO_LOCATION &&
+		rule_plans != NULL && ((FuncExpr *) node)->args != NIL &&
+		IsA(linitial(((FuncExpr *) node)->args), Const) &&
+		!((Const *) linitial(((FuncExpr *) node)->args))->constisnull)
+	{
+		int32		n = DatumGetInt32(((Const *) linitial(((FuncExpr *) node)->args))->constvalue);
+		RulePlan   *rp = hash_search(rule_plans, &n, HASH_FIND, NULL);
+		ListCell   *lc;
+
+		if (rp != NULL)
+			foreach(lc, rp->relids)
+				*relids = list_append_unique_oid(*relids, lfirst_oid(lc));
+	}
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, rule_relids_walker, relids, 0);
+	return expression_tree_walker(node, rule_relids_walker, relids);
+}
+
+/*
+ * The relations the kept copy rules a rewritten query calls read: its plan
+ * depends on them as it did when the rule's subqueries were part of it (a
+ * plan cached by PL/pgSQL or PREPARE is made again when a source's indexes
+ * change, and so is the rule).
+ */
+List *
+redact_copy_rule_relids(Query *parse)
+{
+	List	   *relids = NIL;
+
+	if (rule_plans != NULL)
+		rule_relids_walker((Node *) parse, &relids);
+	return relids;
+}
+
+/*
+ * Keep rule number n as
+ *
+ *     SELECT <rule> FROM (SELECT $1, ..., $n OFFSET 0) k
+ *
+ * the copy row's key columns read from k (false: the rule reads something
+ * else of the query).  The key row is a subquery the planner keeps (OFFSET
+ * 0), so the rule's subqueries stay correlated subplans with the key as
+ * their parameters, as in the staff query: a started plan takes the next
+ * key by a rescan (its partitions pruned again, its tombs hashed once).
+ */
+static bool
+rule_plan_register(int32 n, Expr *rule, Index rti, List *vars)
+{
+	KeyVarCtx	c = {rti, 0, vars, false};
+	Node	   *e;
+	Query	   *q;
+	Query	   *keyq;
+	RangeTblEntry *rte;
+	RangeTblRef *rtr;
+	List	   *names = NIL;
+	RulePlan   *rp;
+	bool		found;
+	MemoryContext old;
+	ListCell   *lc;
+	int			i = 0;
+
+	if (rule_plans == NULL)
+	{
+		HASHCTL		ctl;
+
+		rule_plans_cxt = AllocSetContextCreate(TopMemoryContext, "pals_privacy copy rule plans",
+											   ALLOCSET_DEFAULT_SIZES);
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.keysize = sizeof(int32);
+		ctl.entrysize = sizeof(RulePlan);
+		ctl.hcxt = rule_plans_cxt;
+		rule_plans = hash_create("pals_privacy copy rule plans", 64, &ctl,
+								 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		CacheRegisterRelcacheCallback(rule_plans_stale, (Datum) 0);
+		CacheRegisterSyscacheCallback(PROCOID, rule_plans_stale_all, (Datum) 0);
+		CacheRegisterSyscacheCallback(TYPEOID, rule_plans_stale_all, (Datum) 0);
+	}
+	e = key_row_mutator((Node *) rule, &c);
+	if (c.bad)
+		return false;
+	old = MemoryContextSwitchTo(rule_plans_cxt);
+
+	/* the key row: SELECT $1, ..., $n OFFSET 0 */
+	keyq = makeNode(Query);
+	keyq->commandType = CMD_SELECT;
+	keyq->querySource = QSRC_ORIGINAL;
+	keyq->canSetTag = true;
+	keyq->jointree = makeFromExpr(NIL, NULL);
+	foreach(lc, vars)
+	{
+		Var		   *v = lfirst(lc);
+		Param	   *p = makeNode(Param);
+		char		name[16];
+
+		p->paramkind = PARAM_EXTERN;
+		p->paramid = ++i;
+		p->paramtype = v->vartype;
+		p->paramtypmod = v->vartypmod;
+		p->paramcollid = v->varcollid;
+		p->location = -1;
+		snprintf(name, sizeof(name), "k%d", i);
+		keyq->targetList = lappend(keyq->targetList, makeTargetEntry((Expr *) p, i, pstrdup(name), false));
+		names = lappend(names, makeString(pstrdup(name)));
+	}
+	keyq->limitOffset = (Node *) makeConst(INT8OID, -1, InvalidOid, sizeof(int64),
+										   Int64GetDatum(0), false, FLOAT8PASSBYVAL);
+	rte = makeNode(RangeTblEntry);
+	rte->rtekind = RTE_SUBQUERY;
+	rte->subquery = keyq;
+	rte->eref = makeAlias("k", names);
+	rte->inFromCl = true;
+	rtr = makeNode(RangeTblRef);
+	rtr->rtindex = 1;
+
+	q = makeNode(Query);
+	q->commandType = CMD_SELECT;
+	q->querySource = QSRC_ORIGINAL;
+	q->canSetTag = true;
+	q->rtable = list_make1(rte);
+	q->jointree = makeFromExpr(list_make1(rtr), NULL);
+	q->targetList = list_make1(makeTargetEntry((Expr *) copyObject(e), 1, pstrdup("visible"), false));
+	q->hasSubLinks = true;
+	/* what the staff query's planning does to the statistics counters it calls */
+	if (query_tree_walker(q, redact_calls_counter_walker, NULL, 0))
+		q = query_tree_mutator(q, redact_counters_mutator, NULL, 0);
+	rp = hash_search(rule_plans, &n, HASH_ENTER, &found);
+	rp->query = q;
+	rp->nkeys = list_length(vars);
+	rp->relids = NIL;
+	relids_walker((Node *) q, &rp->relids);
+	rule_relids_walker((Node *) q, &rp->relids);	/* a copy of a copy: its source's rule */
+	rp->plan = NULL;
+	rp->plancxt = NULL;
+	MemoryContextSwitchTo(old);
+	return true;
+}
+
+/* ----------------------------------------------------------------------
+ * A rule's plan started once per run of the query that calls it
+ *
+ * The first key a run has no answer for starts the rule's plan (a copy of
+ * the kept plan, under the run's snapshot); every later key of the run is
+ * a rescan of it with the key's values as $1..$n, as a subplan of the
+ * staff query would be.  The plan holds buffer pins, relation references,
+ * its snapshot between keys, under a resource owner of its own, a child of
+ * the one the run's first miss ran under; it is ended when the run's query
+ * context goes (the run's end, normally), or, where that owner was
+ * released by an abort (the run's portal failed, its subtransaction rolled
+ * back), only forgotten: its resources went with the owner.
+ * ---------------------------------------------------------------------- */
+typedef struct RuleExec
+{
+	int32		rule;
+	int			nkeys;
+	QueryDesc  *qd;
+	ParamListInfo params;
+	ResourceOwner owner;
+	MemoryContext cxt;			/* under TopTransactionContext: the plan, the EState */
+	LocalTransactionId lxid;
+	bool		ran;			/* rescan before the next key */
+	bool		abandoned;		/* its owner was released by someone else */
+	bool		ending;
+	struct RuleExec *next;		/* of the run */
+	struct RuleExec *next_live; /* of the transaction */
+} RuleExec;
+
+static RuleExec *live_execs = NULL; /* started in this transaction, not ended */
+static bool rule_exec_callbacks = false;
+
+static void
+rule_exec_unlink(RuleExec *e)
+{
+	RuleExec  **p;
+
+	for (p = &live_execs; *p != NULL; p = &(*p)->next_live)
+		if (*p == e)
+		{
+			*p = e->next_live;
+			return;
+		}
+}
+
+static bool
+rule_exec_live(RuleExec *e)
+{
+	RuleExec   *l;
+
+	for (l = live_execs; l != NULL; l = l->next_live)
+		if (l == e)
+			return true;
+	return false;
+}
+
+/* An owner of ours released by someone else (an abort, a failed portal): its plan is gone. */
+static void
+rule_exec_released(ResourceReleasePhase phase, bool isCommit, bool isTopLevel, void *arg)
+{
+	RuleExec   *e;
+
+	for (e = live_execs; e != NULL; e = e->next_live)
+		if (e->owner == CurrentResourceOwner && !e->ending)
+			e->abandoned = true;
+}
+
+/* The transaction's end: its memory (every plan's) goes, and its resource owners. */
+static void
+rule_exec_xact(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT || event == XACT_EVENT_PREPARE ||
+		event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT)
+		live_execs = NULL;
+}
+
+/* End the plans a run started (the run's query context is going). */
+static void
+rule_execs_end(RuleExec *execs)
+{
+	RuleExec   *e;
+
+	for (e = execs; e != NULL; e = e->next)
+	{
+		if (!rule_exec_live(e) || e->lxid != pals_my_lxid())
+			continue;			/* gone with its transaction */
+		rule_exec_unlink(e);
+		if (!e->abandoned)
+		{
+			ResourceOwner save = CurrentResourceOwner;
+			bool		orderly = IsTransactionState();
+
+			e->ending = true;
+			CurrentResourceOwner = e->owner;
+			if (orderly)
+			{
+				standard_ExecutorFinish(e->qd);
+				standard_ExecutorEnd(e->qd);
+				FreeQueryDesc(e->qd);
+			}
+			ResourceOwnerRelease(e->owner, RESOURCE_RELEASE_BEFORE_LOCKS, orderly, false);
+			ResourceOwnerRelease(e->owner, RESOURCE_RELEASE_LOCKS, orderly, false);
+			ResourceOwnerRelease(e->owner, RESOURCE_RELEASE_AFTER_LOCKS, orderly, false);
+			CurrentResourceOwner = save;
+			ResourceOwnerDelete(e->owner);
+			MemoryContextDelete(e->cxt);
+		}
+	}
+}
+
+/* Start rule n's kept plan for a run (NULL: the rule has no kept plan). */
+static RuleExec *
+rule_exec_start(MemoRun *run, int32 n, FunctionCallInfo fcinfo, int first)
+{
+	RulePlan   *rp = rule_plans ? hash_search(rule_plans, &n, HASH_FIND, NULL) : NULL;
+	RuleExec   *volatile e;
+	MemoryContext cxt;
+	MemoryContext old;
+	ResourceOwner save;
+	PlannedStmt *plan;
+	ListCell   *lc;
+	int			nparams = PG_NARGS() - first;
+
+	if (rp == NULL || rp->nkeys != nparams || !ActiveSnapshotSet() || CurrentResourceOwner == NULL)
+		return NULL;
+	if (rule_starts == 0 && stale_plan_cxts != NIL)
+	{
+		foreach(lc, stale_plan_cxts)
+			MemoryContextDelete(lfirst(lc));
+		list_free(stale_plan_cxts);
+		stale_plan_cxts = NIL;
+	}
+	if (!rule_exec_callbacks)
+	{
+		RegisterResourceReleaseCallback(rule_exec_released, NULL);
+		RegisterXactCallback(rule_exec_xact, NULL);
+		rule_exec_callbacks = true;
+	}
+	rule_starts++;
+	PG_TRY();
+	{
+		for (int tries = 0; rp->plan == NULL || tries == 0; tries++)
+		{
+			foreach(lc, rp->relids)
+				LockRelationOid(lfirst_oid(lc), AccessShareLock);
+			if (rp->plan == NULL)
+			{
+				MemoryContext pcxt = AllocSetContextCreate(rule_plans_cxt, "pals_privacy copy rule plan",
+														   ALLOCSET_SMALL_SIZES);
+
+				old = MemoryContextSwitchTo(pcxt);
+				rp->plan = plan_rewritten ? plan_rewritten(copyObject(rp->query), "pals_privacy copy rule")
+					: standard_planner(copyObject(rp->query), "pals_privacy copy rule", 0, NULL);
+				rp->plancxt = pcxt;
+				MemoryContextSwitchTo(old);
+			}
+			foreach(lc, rp->plan->rtable)
+			{
+				RangeTblEntry *rte = lfirst(lc);
+
+				if (rte->rtekind == RTE_RELATION)
+					LockRelationOid(rte->relid, rte->rellockmode);
+			}
+			if (tries > 10)
+				elog(ERROR, "pals_privacy: the copy rule's plan keeps going stale");
+		}
+	}
+	PG_FINALLY();
+	{
+		rule_starts--;
+	}
+	PG_END_TRY();
+
+	cxt = AllocSetContextCreate(TopTransactionContext, "pals_privacy copy rule run", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	plan = copyObject(rp->plan);
+	e = palloc0(sizeof(RuleExec));
+	e->rule = n;
+	e->nkeys = nparams;
+	e->cxt = cxt;
+	e->lxid = pals_my_lxid();
+	e->params = makeParamList(nparams);
+	for (int i = 0; i < nparams; i++)
+	{
+		e->params->params[i].isnull = true;
+		e->params->params[i].pflags = PARAM_FLAG_CONST;
+		e->params->params[i].ptype = get_fn_expr_argtype(fcinfo->flinfo, first + i);
+	}
+	e->owner = ResourceOwnerCreate(CurrentResourceOwner, "pals_privacy copy rule");
+	MemoryContextSwitchTo(old);
+
+	/* live before it holds anything: an error below leaves it to the owner's release */
+	e->next_live = live_execs;
+	live_execs = e;
+	save = CurrentResourceOwner;
+	CurrentResourceOwner = e->owner;
+	PG_TRY();
+	{
+		old = MemoryContextSwitchTo(cxt);
+		/* (the query's snapshot registered with the plan's owner) */
+		e->qd = CreateQueryDesc(plan, "pals_privacy copy rule", GetActiveSnapshot(), InvalidSnapshot,
+								None_Receiver, e->params, NULL, 0);
+		standard_ExecutorStart(e->qd, 0);
+		MemoryContextSwitchTo(old);
+	}
+	PG_FINALLY();
+	{
+		CurrentResourceOwner = save;
+	}
+	PG_END_TRY();
+	e->next = run->execs;
+	run->execs = e;
+	return e;
+}
+
+/* Evaluate the kept rule n for the key arguments first.. of fcinfo; false if it has no plan. */
+static bool
+rule_plan_run(MemoRun *run, int32 n, FunctionCallInfo fcinfo, int first, bool *visible)
+{
+	RuleExec   *volatile e;
+	ResourceOwner save;
+	MemoryContext old;
+	TupleTableSlot *slot;
+	bool		isnull;
+	Datum		v;
+
+	for (e = run->execs; e != NULL; e = e->next)
+		if (e->rule == n && !e->abandoned)
+			break;
+	if (e == NULL && (e = rule_exec_start(run, n, fcinfo, first)) == NULL)
+		return false;
+	if (e->nkeys != PG_NARGS() - first)
+		return false;
+	for (int i = 0; i < e->nkeys; i++)
+	{
+		e->params->params[i].value = PG_GETARG_DATUM(first + i);
+		e->params->params[i].isnull = PG_ARGISNULL(first + i);
+	}
+	save = CurrentResourceOwner;
+	CurrentResourceOwner = e->owner;
+	old = MemoryContextSwitchTo(e->qd->estate->es_query_cxt);
+	PG_TRY();
+	{
+		if (e->ran)
+			ExecReScan(e->qd->planstate);
+		e->ran = true;
+		slot = ExecProcNode(e->qd->planstate);
+		*visible = !TupIsNull(slot) && (v = slot_getattr(slot, 1, &isnull), !isnull) && DatumGetBool(v);
+	}
+	PG_FINALLY();
+	{
+		MemoryContextSwitchTo(old);
+		CurrentResourceOwner = save;
+	}
+	PG_END_TRY();
+	return true;
+}
+
+/*
+ * _copy_memo(rule, VARIADIC key "any"): the rule's answer for the key: kept,
+ * or worked out by the rule's kept plan; NULL if none (a call the rewrite
+ * did not make, or a rule without a kept plan: COALESCE then evaluates it).
+ */
 Datum
 pals_privacy_copy_memo(PG_FUNCTION_ARGS)
 {
@@ -901,21 +1489,43 @@ pals_privacy_copy_memo(PG_FUNCTION_ARGS)
 	MemoKey		k;
 	MemoAnswer *a;
 	HTAB	   *kept_now;
+	bool		keyed;
+	bool		visible;
 
-	if (m == NULL || PG_ARGISNULL(0) || !memo_key(fcinfo, m, &k))
+	if (m == NULL || PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	if (m->durable && (kept_now = kept_answers(false)) != NULL)
+	keyed = memo_key(fcinfo, m, &k);
+	if (keyed)
 	{
-		a = hash_search(kept_now, &k, HASH_FIND, NULL);
-		/* a full store: _copy_memo_keep kept the newer answers for the run only */
-		if (a == NULL && hash_get_num_entries(kept_now) >= KEPT_MAX_ANSWERS)
+		if (memo_is_last(m->run, &k))
+			PG_RETURN_BOOL(m->run->last_visible);
+		if (m->durable && (kept_now = kept_answers(false)) != NULL)
+		{
+			a = hash_search(kept_now, &k, HASH_FIND, NULL);
+			/* a full store: the newer answers were kept for the run only */
+			if (a == NULL && hash_get_num_entries(kept_now) >= KEPT_MAX_ANSWERS)
+				a = hash_search(m->run->answers, &k, HASH_FIND, NULL);
+		}
+		else
 			a = hash_search(m->run->answers, &k, HASH_FIND, NULL);
+		if (a != NULL)
+		{
+			memo_set_last(m->run, &k, a->visible);
+			PG_RETURN_BOOL(a->visible);
+		}
 	}
-	else
-		a = hash_search(m->run->answers, &k, HASH_FIND, NULL);
-	if (a == NULL)
+	if (!rule_plan_run(m->run, PG_GETARG_INT32(0), fcinfo, 1, &visible))
 		PG_RETURN_NULL();
-	PG_RETURN_BOOL(a->visible);
+	if (keyed)
+	{
+		if (m->durable && (kept_now = kept_answers(true)) != NULL &&
+			hash_get_num_entries(kept_now) < KEPT_MAX_ANSWERS)
+			((MemoAnswer *) hash_search(kept_now, &k, HASH_ENTER, NULL))->visible = visible;
+		else if (hash_get_num_entries(m->run->answers) < MEMO_MAX_ANSWERS)
+			((MemoAnswer *) hash_search(m->run->answers, &k, HASH_ENTER, NULL))->visible = visible;
+		memo_set_last(m->run, &k, visible);
+	}
+	PG_RETURN_BOOL(visible);
 }
 
 /* _copy_memo_keep(rule, visible, VARIADIC key "any"): visible, kept for the key. */
@@ -938,6 +1548,7 @@ pals_privacy_copy_memo_keep(PG_FUNCTION_ARGS)
 		((MemoAnswer *) hash_search(kept_now, &k, HASH_ENTER, NULL))->visible = visible;
 	else if (hash_get_num_entries(m->run->answers) < MEMO_MAX_ANSWERS)
 		((MemoAnswer *) hash_search(m->run->answers, &k, HASH_ENTER, NULL))->visible = visible;
+	memo_set_last(m->run, &k, visible);
 	PG_RETURN_BOOL(visible);
 }
 
@@ -1036,9 +1647,11 @@ memo_function(const char *name, int nargs, Oid *types)
 }
 
 /*
- * COALESCE(_copy_memo(n, key), _copy_memo_keep(n, rule, key)); the rule as
- * it is where the functions are missing (the library newer than the
- * installed script) or the rule reads no key or something else of the row.
+ * _copy_memo(n, key), the rule kept as a query of its own (rule number n);
+ * COALESCE(_copy_memo(n, key), _copy_memo_keep(n, rule, key)) where it
+ * cannot be kept so; the rule as it is where the functions are missing (the
+ * library newer than the installed script) or the rule reads no key or
+ * something else of the row.
  */
 static Expr *
 memoized(Expr *rule, Index rti, bool durable)
@@ -1069,6 +1682,8 @@ memoized(Expr *rule, Index rti, bool durable)
 	read = makeFuncExpr(memo, BOOLOID, list_concat(list_make1(number), copyObject(kv.vars)),
 						InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
 	read->location = PALS_MEMO_LOCATION;
+	if (rule_plan_register(memo_rules, rule, rti, kv.vars))
+		return (Expr *) read;
 	write = makeFuncExpr(keep, BOOLOID, list_concat(list_make2(copyObject(number), rule), kv.vars),
 						 InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
 	write->location = PALS_MEMO_LOCATION;
@@ -1109,7 +1724,8 @@ copy_visible(const CopyBinding *c, Oid relid, Index rti, const Redaction *red)
 }
 
 void
-redact_copies_init(void)
+redact_copies_init(redact_plan_rewritten_type plan)
 {
 	redact_copy_visible = copy_visible;
+	plan_rewritten = plan;
 }

@@ -241,6 +241,42 @@ redact_with_params(Query *parse, const Redaction *red, ParamListInfo params)
 	PG_END_TRY();
 }
 
+/*
+ * Plan a query the rewrite already made for the session's class (a copy's
+ * kept rule, redact_copies.c): as the planner hook plans a rewritten query
+ * (SQL functions not inlined, the statistics hooks told the class is in
+ * force), without rewriting it again.
+ */
+static PlannedStmt *
+redact_plan_rewritten(Query *parse, const char *query_string)
+{
+	PlannedStmt *volatile result = NULL;
+	bool		save_decided = planning_decided;
+	bool		save_in_force = planning_in_force;
+	Oid			save_user = planning_user;
+	Redaction	red;
+	bool		in_force = pals_extension_ready() && redaction_applies(&red) &&
+		red.class != PALS_CLASS_OPERATIONAL;
+
+	planning_redacted++;
+	PG_TRY();
+	{
+		planning_decided = true;
+		planning_in_force = in_force;
+		planning_user = GetUserId();
+		result = standard_planner(parse, query_string, 0, NULL);
+	}
+	PG_FINALLY();
+	{
+		planning_redacted--;
+		planning_decided = save_decided;
+		planning_in_force = save_in_force;
+		planning_user = save_user;
+	}
+	PG_END_TRY();
+	return result;
+}
+
 PlannedStmt *
 pals_redact_planner(Query *parse, const char *query_string, int cursorOptions,
 					ParamListInfo boundParams, planner_hook_type next)
@@ -249,6 +285,7 @@ pals_redact_planner(Query *parse, const char *query_string, int cursorOptions,
 	bool		ready = pals_extension_ready();
 	bool		active = ready && redaction_applies(&red);
 	PlannedStmt *volatile result = NULL;
+	List	   *rule_relids = NIL;
 	bool		independent = ready && query_role_independent(parse);
 	bool		save_decided = planning_decided;
 	bool		save_in_force = planning_in_force;
@@ -262,6 +299,7 @@ pals_redact_planner(Query *parse, const char *query_string, int cursorOptions,
 	if (active)
 	{
 		redact_with_params(parse, &red, boundParams);
+		rule_relids = redact_copy_rule_relids(parse);
 		if (red.class != PALS_CLASS_OPERATIONAL &&
 			query_tree_walker(parse, redact_calls_counter_walker, NULL, 0))
 			query_tree_mutator(parse, redact_counters_mutator, NULL, QTW_DONT_COPY_QUERY);
@@ -285,6 +323,9 @@ pals_redact_planner(Query *parse, const char *query_string, int cursorOptions,
 	PG_END_TRY();
 	if (ready && !(independent && plan_reads_no_relation(result)))
 		add_plan_dependencies(result);
+	/* the copy rules it calls read their sources with a plan of their own */
+	if (rule_relids != NIL)
+		result->relationOids = list_concat(result->relationOids, rule_relids);
 	return result;
 }
 
@@ -601,6 +642,6 @@ pals_redact_utility(PALS_UTILITY_PARAMS, ProcessUtility_hook_type next)
 void
 pals_redact_init(void)
 {
-	redact_copies_init();
+	redact_copies_init(redact_plan_rewritten);
 	CacheRegisterRelcacheCallback(redact_relcache_callback, (Datum) 0);
 }

@@ -149,11 +149,17 @@ extern RteRules *redact_rules_for(Oid relid, int rti, const RelPolicy *p, const 
  */
 typedef Expr *(*redact_copy_visible_type) (const CopyBinding *c, Oid relid, Index rti, const Redaction *red);
 extern redact_copy_visible_type redact_copy_visible;
+extern List *redact_copy_rule_relids(Query *parse);
 
 /* ----------------------------------------------------------------------
  * redact_copies.c
  * ---------------------------------------------------------------------- */
-extern void redact_copies_init(void);
+/*
+ * How redact_copies.c plans a copy's kept rule, a query already rewritten
+ * for the class: redact_hooks.c (above it) hands it over at load.
+ */
+typedef PlannedStmt *(*redact_plan_rewritten_type) (Query *parse, const char *query_string);
+extern void redact_copies_init(redact_plan_rewritten_type plan_rewritten);
 
 /* ----------------------------------------------------------------------
  * redact_rewrite.c
