@@ -79,6 +79,11 @@ DECLARE
     moved_tids tid[];
     moved tid;
     kept_tids tid[];
+    lb_items text[];
+    lb_old tid[];
+    lb_new tid[];
+    nestloop text := pg_catalog.current_setting('enable_nestloop');
+    mergejoin text := pg_catalog.current_setting('enable_mergejoin');
 BEGIN
     severed := 0; kept := 0; pending := 0;
     p := @extschema@._loan_predicates(b, 't');
@@ -231,20 +236,14 @@ BEGIN
                                 (SELECT string_agg(format('o.pals_o%s', q.o), ', ' ORDER BY q.o) FROM unnest(patron_cols) WITH ORDINALITY q(pc, o)))
                     ELSE ', false AS pals_changed' END));
         stmt := stmt || r_parts;
-        -- the tracker entries of last borrowers written again follow them
-        -- (the severing trigger is left out of the statement)
-        -- (a last borrower whose entry a return moved on meanwhile, which
-        -- found the row locked by this statement and left it pending where
-        -- it was, is severed where it is now, below)
+        -- (the last borrowers written again: item, old and new TID, for
+        -- their tracker entries, below)
         IF rewrite AND r.any_kept_item AND b.keep_last_borrower THEN
-            stmt := stmt || format(', pals_lb AS (UPDATE @extschema@.last_borrower lb SET row_tid = s.new_tid FROM s
-                                                   WHERE NOT s.sever AND s.is_last AND lb.binding = $6::oid AND lb.item = s.item
-                                                     AND lb.row_relid = %s AND lb.row_tid = s.old_tid
-                                                  RETURNING s.old_tid)', r.rid::oid);
-            moved_sql := ', (SELECT coalesce(array_agg(s2.new_tid), ''{}'') FROM s s2
-                              WHERE NOT s2.sever AND s2.is_last AND NOT EXISTS (SELECT FROM pals_lb WHERE pals_lb.old_tid = s2.old_tid))';
+            moved_sql := ', coalesce(array_agg(item) FILTER (WHERE NOT sever AND is_last), ''{}''),'
+                      || ' coalesce(array_agg(old_tid) FILTER (WHERE NOT sever AND is_last), ''{}''),'
+                      || ' coalesce(array_agg(new_tid) FILTER (WHERE NOT sever AND is_last), ''{}'')';
         ELSE
-            moved_sql := ', ''{}''::tid[]';
+            moved_sql := ', ''{}''::text[], ''{}''::tid[], ''{}''::tid[]';
         END IF;
         IF r.any_optin THEN
             -- copies of the opted-in rows, as they were before this statement
@@ -277,8 +276,31 @@ BEGIN
             PERFORM pg_catalog.set_config('enable_seqscan', 'off', true);
             -- (planned for these rows, run once: compiling it is waste)
             PERFORM pg_catalog.set_config('jit', 'off', true);
-            EXECUTE stmt INTO k, k_all, n_changed, still_tids, moved_tids, kept_tids, s_patrons, s_items, s_closed
+            EXECUTE stmt INTO k, k_all, n_changed, still_tids, lb_items, lb_old, lb_new, kept_tids, s_patrons, s_items, s_closed
                 USING r.tids, r.optins, r.patrons, r.items, r.closed, b.relation, r.optin_tids, r.severs, r.lasts;
+            -- the tracker entries of the last borrowers written again follow
+            -- them (the severing trigger is left out of the statement): by
+            -- the index of the tracker's key for these items, hashed against
+            -- them (the tracker, filled just before, may have no statistics:
+            -- a nested loop over all of the binding's entries per row would
+            -- be the planner's guess).  A last borrower whose entry a return
+            -- moved on meanwhile (it found the row locked by the statement
+            -- and left it pending where it was) is severed where it is now,
+            -- below, if the entry names another row
+            moved_tids := '{}';
+            IF cardinality(lb_items) > 0 THEN
+                PERFORM pg_catalog.set_config('enable_nestloop', 'off', true);
+                PERFORM pg_catalog.set_config('enable_mergejoin', 'off', true);
+                EXECUTE 'WITH u AS (UPDATE @extschema@.last_borrower lb SET row_tid = u.new_tid
+                                      FROM unnest($1::text[], $2::tid[], $3::tid[]) AS u (item, old_tid, new_tid)
+                                     WHERE lb.binding = $4 AND lb.item = ANY ($1) AND lb.item = u.item
+                                       AND lb.row_relid = $5 AND lb.row_tid = u.old_tid
+                                    RETURNING u.new_tid)
+                         SELECT coalesce(array_agg(n), ''{}'') FROM unnest($3::tid[]) n WHERE n NOT IN (SELECT u.new_tid FROM u)'
+                    INTO moved_tids USING lb_items, lb_old, lb_new, b.relation::oid, r.rid;
+                PERFORM pg_catalog.set_config('enable_nestloop', nestloop, true);
+                PERFORM pg_catalog.set_config('enable_mergejoin', mergejoin, true);
+            END IF;
             PERFORM pg_catalog.set_config('enable_seqscan', seqscan, true);
             PERFORM pg_catalog.set_config('jit', jit, true);
             -- ... unless an ILS trigger put a patron back, who went unchecked:
@@ -316,6 +338,10 @@ BEGIN
             pending := pending + cardinality(still_tids);
             -- last borrowers no more (above): severed if they are to be
             FOREACH moved IN ARRAY moved_tids LOOP
+                CONTINUE WHEN NOT EXISTS (
+                    SELECT FROM @extschema@.last_borrower lb
+                     WHERE lb.binding = b.relation::oid AND lb.item = lb_items[pg_catalog.array_position(lb_new, moved)]
+                       AND (lb.row_relid, lb.row_tid) <> (r.rid, moved));
                 outcome := @extschema@._sever_one(b.relation, r.rid::regclass, moved);
                 CASE outcome
                     WHEN 'severed' THEN severed := severed + 1;
