@@ -20,7 +20,7 @@
 \set ECHO none
 \i test/attack/fixture.sql
 \set ECHO all
-SELECT plan(20);
+SELECT plan(22);
 
 SET client_min_messages = warning;
 -- crafted loan relations, rows of 9001 (opted in) and of patrons who did
@@ -59,6 +59,11 @@ SELECT pals_privacy.bind_loans('s3.loans_del', 'patron_id', 'item_id', '{returne
                                sever_with => 'delete', history_mode => 'in_place');
 \o
 GRANT USAGE ON SCHEMA s3 TO branch_staff, report_user;
+-- an audit of patron changes on s3.loans_null (the ILS's UPDATE OF trigger)
+CREATE TABLE s3.audit (id int, old_patron bigint, new_patron bigint);
+CREATE FUNCTION s3.audit() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN INSERT INTO s3.audit VALUES (OLD.id, OLD.patron_id, NEW.patron_id); RETURN NULL; END $$;
+CREATE TRIGGER audit AFTER UPDATE OF patron_id ON s3.loans_null FOR EACH ROW EXECUTE FUNCTION s3.audit();
 GRANT SELECT ON ALL TABLES IN SCHEMA s3 TO branch_staff, report_user;
 
 -- the order before the backlog: each row's TID, by relation and row key
@@ -142,11 +147,21 @@ SELECT is((SELECT count(*) FROM s3.loans_hot h JOIN pg_temp.bo_before b ON b.rel
             WHERE (h.ctid::text::point)[0] <> (b.pos::text::point)[0]), 0::bigint,
           'room on every page: every row was written again on its own page (at a later line pointer)');
 SELECT is((SELECT count(*) FROM s3.loans_hot h JOIN pg_temp.bo_before b ON b.rel = 'loans_hot' AND b.id = h.id::text
-            WHERE h.ctid = b.pos AND h.returned IS NOT NULL), 0::bigint,
-          '... every closed row, kept or severed');
+            WHERE h.ctid = b.pos AND h.id <= 40), 0::bigint,
+          '... every closed row but the last borrowers, kept or severed');
+SELECT is((SELECT count(*) FROM s3.loans_hot h JOIN pg_temp.bo_before b ON b.rel = 'loans_hot' AND b.id = h.id::text
+            WHERE h.ctid = b.pos AND h.id > 40), 20::bigint,
+          'the last borrowers stay where they are (staff read them whole; their tracker entries stand)');
+
+SELECT is((SELECT format('%s severed, %s kept unchanged, %s other', count(*) FILTER (WHERE new_patron IS NULL),
+                          count(*) FILTER (WHERE new_patron = old_patron AND id <= 40),
+                          count(*) FILTER (WHERE NOT (new_patron IS NULL OR (new_patron = old_patron AND id <= 40))))
+             FROM s3.audit),
+          '27 severed, 13 kept unchanged, 0 other',
+          'the ILS''s UPDATE OF patron_id trigger fires once per row written: severed, or kept (OLD = NEW); not for the last borrowers');
 
 ------------------------------------------------------------------------------
--- The tracker follows the last borrowers written again
+-- The tracker
 ------------------------------------------------------------------------------
 SELECT is((SELECT count(*) FROM pals_privacy.last_borrower lb
             WHERE lb.binding IN ('demo.loans'::regclass, 's3.loans_null'::regclass, 's3.loans_hot'::regclass)
@@ -203,7 +218,7 @@ INSERT INTO pg_temp.bo_truth
 SELECT 'loans_2025', l.id || '/' || extract(epoch FROM l.checked_out_at)::bigint, false FROM ONLY demo.loans_2025 l
  WHERE l.patron_id = 0 AND NOT EXISTS (SELECT FROM pg_temp.bo_truth t WHERE t.rel = 'loans_2025' AND t.id = l.id || '/' || extract(epoch FROM l.checked_out_at)::bigint);
 SELECT is((SELECT count(*) FROM pg_temp.bo_truth WHERE rel = 'loans_2025' AND NOT kept), (:bo_severed + 10)::bigint,
-          'ten returns severed the item''s previous last borrowers, which the backlog had written again');
+          'ten returns severed the items'' previous last borrowers');
 SELECT is(pg_temp.order_tells('branch_staff', 'loans_2025', 'SELECT id || ''/'' || extract(epoch FROM checked_out_at)::bigint AS id, row_number() OVER () AS pos FROM ONLY demo.loans_2025 WHERE patron_id = 0'), 'same',
           'after ten returns: the rows the backlog left read in their order before it');
 

@@ -20,13 +20,15 @@
 --     BEFORE trigger skipped, and every row of a statement that failed, go
 --     one by one through _sever_one() (which records why they stay pending);
 --   * reorder (sever_backlog's, default true): the rows the batch keeps
---     identified (opted in with history_mode 'in_place', their item's last
---     borrower, not settled yet) are written again, with their own values,
---     by the same statement, interleaved with the rows severed in the order
---     of their TIDs: new versions of kept and severed rows alike, so that a
---     scan without ORDER BY does not return the kept ones apart
---     (docs/redaction.md, "Storage order").  Tracker entries of last
---     borrowers follow their rows to their new TIDs in the same statement.
+--     identified that a class may read as the placeholder (opted in with
+--     history_mode 'in_place', not settled yet) are written again, with
+--     their own values, by the same statement, interleaved with the rows
+--     severed in the order of their TIDs: new versions of kept and severed
+--     rows alike, so that a scan without ORDER BY does not return the kept
+--     ones apart (docs/redaction.md, "Storage order").  Not the items' last
+--     borrowers: staff read them as they are, and a class that reads every
+--     patron masked tells them by the item's latest closed value, which it
+--     reads (and their tracker entries stay as they are).
 --     Not for sever_with 'delete' (a kept closed row is not read by classes
 --     that do not read its patron: there is no order of it to read).  A
 --     kept row written again ahead of the walk (a later line pointer or
@@ -75,15 +77,8 @@ DECLARE
     need_old_keys boolean;
     key_off int;
     n_changed bigint;
-    moved_sql text;
-    moved_tids tid[];
     moved tid;
     kept_tids tid[];
-    lb_items text[];
-    lb_old tid[];
-    lb_new tid[];
-    nestloop text := pg_catalog.current_setting('enable_nestloop');
-    mergejoin text := pg_catalog.current_setting('enable_mergejoin');
 BEGIN
     severed := 0; kept := 0; pending := 0;
     p := @extschema@._loan_predicates(b, 't');
@@ -96,7 +91,7 @@ BEGIN
     -- the statement that severs the batch's rows of one relation, given as
     -- arrays ($1 the TIDs, $2 opted in, $3 patrons, $4 items, $5 closed
     -- times; $6 the binding; $8 whether the row is severed, or, reorder,
-    -- written again as it is; $9 its item's last borrower): per row severed whether it still has a
+    -- written again as it is): per row severed whether it still has a
     -- patron (a BEFORE UPDATE trigger of the ILS may have put it back).
     -- The rows are found by a TID scan and joined to the arrays by hashing
     -- (the planner knows the arrays' sizes; a join to the batch table,
@@ -116,9 +111,9 @@ BEGIN
                                                                     CASE WHEN b.sever_with = 'null' THEN 'NULL'
                                                                          ELSE quote_literal(substr(b.sever_with, 8)) END), ', '), '%', '%%')
                                      FROM unnest(patron_cols) pc)) END
-              || ' unnest($1::tid[], $2::boolean[], $3::text[], $4::text[], $5::timestamptz[], $8::boolean[], $9::boolean[]) AS x (tid, optin, patron, item, closed_at, sever, is_last)%2$s'
+              || ' unnest($1::tid[], $2::boolean[], $3::text[], $4::text[], $5::timestamptz[], $8::boolean[]) AS x (tid, optin, patron, item, closed_at, sever)%2$s'
               || ' WHERE t.ctid = ANY ($1) AND t.ctid = x.tid'
-              || format(' RETURNING t.ctid AS new_tid, x.tid AS old_tid, x.optin, x.patron, x.item, x.closed_at, x.sever, x.is_last, %s AS still%%3$s',
+              || format(' RETURNING t.ctid AS new_tid, x.tid AS old_tid, x.optin, x.patron, x.item, x.closed_at, x.sever, %s AS still%%3$s',
                         CASE WHEN b.sever_with = 'delete' THEN 'false'
                              ELSE format('(x.sever AND %s)', replace(p.identified, '%', '%%')) END);
     -- the copy bindings of this relation (as their source, or one of their
@@ -171,13 +166,12 @@ BEGIN
     FOR r IN SELECT x.rid, array_agg(x.tid ORDER BY x.tid) AS tids, array_agg(x.optin AND x.sever ORDER BY x.tid) AS optins,
                     array_agg(x.patron ORDER BY x.tid) AS patrons, array_agg(x.item ORDER BY x.tid) AS items,
                     array_agg(x.closed_at ORDER BY x.tid) AS closed, array_agg(x.sever ORDER BY x.tid) AS severs,
-                    array_agg(x.last ORDER BY x.tid) AS lasts,
                     bool_or(x.optin AND x.sever) AS any_optin,
                     array_agg(x.tid) FILTER (WHERE x.optin AND x.sever) AS optin_tids,
-                    bool_or(NOT x.sever) AS any_kept, bool_or(NOT x.sever AND x.item IS NOT NULL) AS any_kept_item
+                    bool_or(NOT x.sever) AS any_kept
                FROM (SELECT x.*, x.target AND NOT (in_place AND x.optin) AS sever
                        FROM pg_temp.pals_privacy_backlog_rows x WHERE NOT x.fallback) x
-              WHERE x.sever OR rewrite GROUP BY x.rid
+              WHERE x.sever OR (rewrite AND NOT x.last) GROUP BY x.rid
     LOOP
         -- the copy parts for this relation: a copy with several sources is
         -- left to its trigger where the ILS has triggers of its own on the
@@ -236,15 +230,6 @@ BEGIN
                                 (SELECT string_agg(format('o.pals_o%s', q.o), ', ' ORDER BY q.o) FROM unnest(patron_cols) WITH ORDINALITY q(pc, o)))
                     ELSE ', false AS pals_changed' END));
         stmt := stmt || r_parts;
-        -- (the last borrowers written again: item, old and new TID, for
-        -- their tracker entries, below)
-        IF rewrite AND r.any_kept_item AND b.keep_last_borrower THEN
-            moved_sql := ', coalesce(array_agg(item) FILTER (WHERE NOT sever AND is_last), ''{}''),'
-                      || ' coalesce(array_agg(old_tid) FILTER (WHERE NOT sever AND is_last), ''{}''),'
-                      || ' coalesce(array_agg(new_tid) FILTER (WHERE NOT sever AND is_last), ''{}'')';
-        ELSE
-            moved_sql := ', ''{}''::text[], ''{}''::tid[], ''{}''::tid[]';
-        END IF;
         IF r.any_optin THEN
             -- copies of the opted-in rows, as they were before this statement
             -- (the statement's snapshot still sees them so; read by their
@@ -257,7 +242,7 @@ BEGIN
         -- (the patrons, items and closed times of the rows severed: for their
         -- statistics records, if the binding collects them)
         stmt := stmt || ' SELECT count(*) FILTER (WHERE sever), count(*), count(*) FILTER (WHERE pals_changed),'
-                     || ' coalesce(array_agg(new_tid) FILTER (WHERE still), ''{}'')' || moved_sql
+                     || ' coalesce(array_agg(new_tid) FILTER (WHERE still), ''{}'')'
                      || ', coalesce(array_agg(new_tid) FILTER (WHERE NOT sever), ''{}'')'
                      || CASE WHEN stats THEN ', array_agg(patron) FILTER (WHERE sever AND NOT still), array_agg(item) FILTER (WHERE sever AND NOT still),
                                               array_agg(closed_at) FILTER (WHERE sever AND NOT still) FROM s'
@@ -276,31 +261,8 @@ BEGIN
             PERFORM pg_catalog.set_config('enable_seqscan', 'off', true);
             -- (planned for these rows, run once: compiling it is waste)
             PERFORM pg_catalog.set_config('jit', 'off', true);
-            EXECUTE stmt INTO k, k_all, n_changed, still_tids, lb_items, lb_old, lb_new, kept_tids, s_patrons, s_items, s_closed
-                USING r.tids, r.optins, r.patrons, r.items, r.closed, b.relation, r.optin_tids, r.severs, r.lasts;
-            -- the tracker entries of the last borrowers written again follow
-            -- them (the severing trigger is left out of the statement): by
-            -- the index of the tracker's key for these items, hashed against
-            -- them (the tracker, filled just before, may have no statistics:
-            -- a nested loop over all of the binding's entries per row would
-            -- be the planner's guess).  A last borrower whose entry a return
-            -- moved on meanwhile (it found the row locked by the statement
-            -- and left it pending where it was) is severed where it is now,
-            -- below, if the entry names another row
-            moved_tids := '{}';
-            IF cardinality(lb_items) > 0 THEN
-                PERFORM pg_catalog.set_config('enable_nestloop', 'off', true);
-                PERFORM pg_catalog.set_config('enable_mergejoin', 'off', true);
-                EXECUTE 'WITH u AS (UPDATE @extschema@.last_borrower lb SET row_tid = u.new_tid
-                                      FROM unnest($1::text[], $2::tid[], $3::tid[]) AS u (item, old_tid, new_tid)
-                                     WHERE lb.binding = $4 AND lb.item = ANY ($1) AND lb.item = u.item
-                                       AND lb.row_relid = $5 AND lb.row_tid = u.old_tid
-                                    RETURNING u.new_tid)
-                         SELECT coalesce(array_agg(n), ''{}'') FROM unnest($3::tid[]) n WHERE n NOT IN (SELECT u.new_tid FROM u)'
-                    INTO moved_tids USING lb_items, lb_old, lb_new, b.relation::oid, r.rid;
-                PERFORM pg_catalog.set_config('enable_nestloop', nestloop, true);
-                PERFORM pg_catalog.set_config('enable_mergejoin', mergejoin, true);
-            END IF;
+            EXECUTE stmt INTO k, k_all, n_changed, still_tids, kept_tids, s_patrons, s_items, s_closed
+                USING r.tids, r.optins, r.patrons, r.items, r.closed, b.relation, r.optin_tids, r.severs;
             PERFORM pg_catalog.set_config('enable_seqscan', seqscan, true);
             PERFORM pg_catalog.set_config('jit', jit, true);
             -- ... unless an ILS trigger put a patron back, who went unchecked:
@@ -336,23 +298,9 @@ BEGIN
             ON CONFLICT (binding, row_relid, row_tid) DO UPDATE
                SET reason = EXCLUDED.reason, attempts = sp.attempts + 1, last_attempt = now();
             pending := pending + cardinality(still_tids);
-            -- last borrowers no more (above): severed if they are to be
-            FOREACH moved IN ARRAY moved_tids LOOP
-                CONTINUE WHEN NOT EXISTS (
-                    SELECT FROM @extschema@.last_borrower lb
-                     WHERE lb.binding = b.relation::oid AND lb.item = lb_items[pg_catalog.array_position(lb_new, moved)]
-                       AND (lb.row_relid, lb.row_tid) <> (r.rid, moved));
-                outcome := @extschema@._sever_one(b.relation, r.rid::regclass, moved);
-                CASE outcome
-                    WHEN 'severed' THEN severed := severed + 1;
-                    WHEN 'kept' THEN kept := kept + 1;
-                    WHEN 'pending' THEN pending := pending + 1;
-                    ELSE NULL;
-                END CASE;
-            END LOOP;
         EXCEPTION WHEN OTHERS THEN
             UPDATE pg_temp.pals_privacy_backlog_rows x SET fallback = true
-             WHERE x.rid = r.rid AND ((x.target AND NOT (in_place AND x.optin)) OR rewrite);
+             WHERE x.rid = r.rid AND ((x.target AND NOT (in_place AND x.optin)) OR (rewrite AND NOT x.last));
         END;
     END LOOP;
     -- rows skipped above, and the rows of a statement that failed, one by

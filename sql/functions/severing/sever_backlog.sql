@@ -7,9 +7,10 @@
 -- item).  Resumable (the position is committed with each batch) and
 -- idempotent.  dry_run => true changes nothing and reports what it would do
 -- (sever_backlog_preview()).  reorder => true (the default): the closed,
--- identified rows a range keeps (opted in, last borrowers, not settled)
--- are written again by the statement that severs the others, so that the
--- storage order does not set them apart (_backlog_sever_batch).
+-- identified rows a range keeps that a class may read as the placeholder
+-- (opted in, not settled yet; not last borrowers) are written again by the
+-- statement that severs the others, so that the storage order does not set
+-- them apart (_backlog_sever_batch).
 -- docs/severing.md, "The backlog".
 CREATE OR REPLACE PROCEDURE @extschema@.sever_backlog(batch_size integer DEFAULT 10000, restart boolean DEFAULT false,
                                            dry_run boolean DEFAULT false, reorder boolean DEFAULT true)
@@ -314,7 +315,7 @@ BEGIN
                 walk_node := cur_node;
                 n_severed := 0; n_kept := 0; n_pending := 0;
                 -- (a range with rows to keep only is written again too, with reorder)
-                IF n_targets > 0 OR (reorder AND n_rows > 0 AND b.sever_with <> 'delete') THEN
+                IF n_targets > 0 OR (reorder AND n_rows > n_last AND b.sever_with <> 'delete') THEN
                     res := @extschema@._backlog_sever_batch(b, reorder, format('(%s,1)', nblocks)::tid);
                     n_severed := res.severed; n_kept := res.kept; n_pending := res.pending;
                 END IF;
