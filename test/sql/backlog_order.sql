@@ -20,7 +20,7 @@
 \set ECHO none
 \i test/attack/fixture.sql
 \set ECHO all
-SELECT plan(22);
+SELECT plan(23);
 
 SET client_min_messages = warning;
 -- crafted loan relations, rows of 9001 (opted in) and of patrons who did
@@ -241,6 +241,26 @@ RESET ROLE;
 SELECT is((SELECT l.patron_id <> 0 AND l.ctid = o.before FROM ONLY demo.loans_2025 l JOIN pg_temp.bo_optin o ON o.id = l.id
              WHERE EXISTS (SELECT FROM demo.loans n WHERE n.id = 200100 AND n.item_id = o.item_id AND n.returned_at IS NOT NULL)), true,
           'known limit: a return keeps an opted-in previous last borrower (in place) where it was: not written again');
+
+-- batches smaller than a page (a range of line pointers in one block): a
+-- kept row written again on its page lies ahead of the walk, which must not
+-- take it again (pals_privacy_backlog_ahead): once written, as each severed row
+CREATE TABLE s3.loans_small (id int PRIMARY KEY, patron_id bigint, item_id int, returned timestamptz, paid timestamptz, pad text)
+    WITH (fillfactor = 40, autovacuum_enabled = false);
+SELECT s3.fill('s3.loans_small');
+CREATE TRIGGER audit AFTER UPDATE OF patron_id ON s3.loans_small FOR EACH ROW EXECUTE FUNCTION s3.audit();
+TRUNCATE s3.audit;
+\o /dev/null
+SELECT pals_privacy.bind_loans('s3.loans_small', 'patron_id', 'item_id', '{returned}', settled_column => 'paid',
+                               sever_with => 'null', history_mode => 'in_place');
+\o
+CALL pals_privacy.sever_backlog(batch_size => 2);
+SELECT is((SELECT format('%s severed, %s kept unchanged, %s other', count(*) FILTER (WHERE new_patron IS NULL),
+                          count(*) FILTER (WHERE new_patron = old_patron AND id <= 40),
+                          count(*) FILTER (WHERE NOT (new_patron IS NULL OR (new_patron = old_patron AND id <= 40))))
+             FROM s3.audit),
+          '27 severed, 13 kept unchanged, 0 other',
+          'batches of 2 rows: each kept row written again once, though it went ahead of the walk on its page');
 
 -- the control: bound after the backlog and walked with reorder => false,
 -- which writes the severed rows only: the kept rows are read first
