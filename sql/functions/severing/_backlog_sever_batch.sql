@@ -96,8 +96,8 @@ BEGIN
     -- The rows are found by a TID scan and joined to the arrays by hashing
     -- (the planner knows the arrays' sizes; a join to the batch table,
     -- whose size it does not know, could become a nested loop over both);
-    -- the arrays are in TID order, so the rows are written in that order
-    -- whichever side is hashed.
+    -- the arrays are in TID order, and so is a TID scan's output, so the
+    -- rows are written in that order whichever side is hashed.
     sever_sql := CASE WHEN b.sever_with = 'delete'
                       THEN 'DELETE FROM ONLY %1$s t USING'
                       WHEN NOT rewrite
@@ -161,11 +161,13 @@ BEGIN
             copy_multi := copy_multi || (c.more_sources IS NOT NULL);
         END LOOP;
     END IF;
-    -- (per relation, in TID order: the rows to sever, and with reorder the
-    -- rows kept, sever false)
-    FOR r IN SELECT x.rid, array_agg(x.tid ORDER BY x.tid) AS tids, array_agg(x.optin AND x.sever ORDER BY x.tid) AS optins,
-                    array_agg(x.patron ORDER BY x.tid) AS patrons, array_agg(x.item ORDER BY x.tid) AS items,
-                    array_agg(x.closed_at ORDER BY x.tid) AS closed, array_agg(x.sever ORDER BY x.tid) AS severs,
+    -- (per relation: the rows to sever, and with reorder the rows kept,
+    -- sever false; in the order the walk wrote them to the batch table,
+    -- which is their TIDs' (a range read in physical order), and which
+    -- the arrays keep)
+    FOR r IN SELECT x.rid, array_agg(x.tid) AS tids, array_agg(x.optin AND x.sever) AS optins,
+                    array_agg(x.patron) AS patrons, array_agg(x.item) AS items,
+                    array_agg(x.closed_at) AS closed, array_agg(x.sever) AS severs,
                     bool_or(x.optin AND x.sever) AS any_optin,
                     array_agg(x.tid) FILTER (WHERE x.optin AND x.sever) AS optin_tids,
                     bool_or(NOT x.sever) AS any_kept
@@ -274,7 +276,7 @@ BEGIN
             PERFORM @extschema@._copy_sever_flush();
             IF walk_end IS NOT NULL AND cardinality(kept_tids) > 0 THEN
                 INSERT INTO pg_temp.pals_privacy_backlog_ahead (rid, tid)
-                SELECT r.rid, t FROM unnest(kept_tids) t WHERE t > r.tids[cardinality(r.tids)] AND t < walk_end
+                SELECT r.rid, t FROM unnest(kept_tids) t WHERE t > (SELECT max(o) FROM unnest(r.tids) o) AND t < walk_end
                 ON CONFLICT DO NOTHING;
             END IF;
             IF stats AND s_patrons IS NOT NULL THEN
