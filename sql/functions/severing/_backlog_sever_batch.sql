@@ -307,8 +307,8 @@ BEGIN
     END LOOP;
     -- rows skipped above, and the rows of a statement that failed, one by
     -- one in TID order: severed, or (reorder) a kept row written again as it
-    -- is, its severing trigger setting its tracker entry right (a row that
-    -- cannot be written stays where it is)
+    -- is (its severing trigger fires and finds it kept; a row that cannot be
+    -- written stays where it is)
     FOR r IN SELECT x.rid, x.tid, x.target AND NOT (in_place AND x.optin) AS sever
                FROM pg_temp.pals_privacy_backlog_rows x WHERE x.fallback ORDER BY x.rid, x.tid LOOP
         IF r.sever THEN
