@@ -6,9 +6,14 @@
 -- entry holds no such row, the row that has no later closed row of its
 -- item).  Resumable (the position is committed with each batch) and
 -- idempotent.  dry_run => true changes nothing and reports what it would do
--- (sever_backlog_preview()).  docs/severing.md, "The backlog".
+-- (sever_backlog_preview()).  reorder => true (the default): the closed,
+-- identified rows a range keeps that a class may read as the placeholder
+-- (opted in, not settled yet; not last borrowers) are written again by the
+-- statement that severs the others, so that the storage order does not set
+-- them apart (_backlog_sever_batch).
+-- docs/severing.md, "The backlog".
 CREATE OR REPLACE PROCEDURE @extschema@.sever_backlog(batch_size integer DEFAULT 10000, restart boolean DEFAULT false,
-                                           dry_run boolean DEFAULT false)
+                                           dry_run boolean DEFAULT false, reorder boolean DEFAULT true)
 LANGUAGE plpgsql AS $$
 DECLARE
     b @extschema@.loan_binding;
@@ -55,6 +60,8 @@ DECLARE
     cur_node oid;
 BEGIN
     PERFORM @extschema@._require_admin('sever_backlog');
+    -- (NULL: as the default, the private way)
+    reorder := coalesce(reorder, true);
     IF batch_size IS NULL OR batch_size < 1 THEN
         RAISE EXCEPTION 'sever_backlog: batch_size must be a positive number of rows'
             USING ERRCODE = 'invalid_parameter_value';
@@ -80,6 +87,12 @@ BEGIN
             patron text, closed_at timestamptz, fallback boolean NOT NULL DEFAULT false
         ) ON COMMIT DELETE ROWS;
     END IF;
+    -- the rows kept that a batch wrote again ahead of the walk (reorder):
+    -- not taken again where they went (_backlog_sever_batch)
+    IF pg_catalog.to_regclass('pg_temp.pals_privacy_backlog_ahead') IS NULL THEN
+        CREATE TEMP TABLE pals_privacy_backlog_ahead (rid oid, tid tid, PRIMARY KEY (rid, tid));
+    END IF;
+    DELETE FROM pg_temp.pals_privacy_backlog_ahead;
     SELECT * INTO pb FROM @extschema@.patron_binding;
     SELECT array_agg(relation::oid ORDER BY relation::oid) INTO bindings FROM @extschema@.loan_binding;
     FOREACH bid IN ARRAY coalesce(bindings, '{}') LOOP
@@ -197,6 +210,7 @@ BEGIN
                     AND NOT EXISTS (SELECT FROM @extschema@.sever_pending sp
                                      WHERE sp.binding = $3 AND sp.row_relid = t.tableoid AND sp.row_tid = t.ctid
                                        AND sp.last_attempt >= $4)
+                    /*ahead*/
                  OFFSET 0) s',
             b.item_column, p.settled, optin_expr, b.patron_column, closed_at_expr, optin_join,
             p.closed, p.identified, NULL, last_expr);
@@ -242,9 +256,21 @@ BEGIN
                         hi_blk := blk; hi_off := off + batch_size;
                     END IF;
                 END IF;
+                -- (no further than the blocks the walk set out to read: past
+                -- them are the rows written since, by this walk too)
+                IF hi_blk > nblocks THEN
+                    hi_blk := nblocks; hi_off := 1;
+                END IF;
                 lo := format('(%s,%s)', blk, off)::tid;
                 hi := format('(%s,%s)', hi_blk, hi_off)::tid;
-                EXECUTE replace(walk_sql, '/*rel*/', rel::regclass::text) USING lo, hi, bid, started;
+                -- (nor a row kept that this run wrote again ahead of here)
+                EXECUTE replace(replace(walk_sql, '/*rel*/', rel::regclass::text), '/*ahead*/',
+                                CASE WHEN EXISTS (SELECT FROM pg_temp.pals_privacy_backlog_ahead a
+                                                   WHERE a.rid = rel AND a.tid >= lo AND a.tid < hi)
+                                     THEN 'AND NOT EXISTS (SELECT FROM pg_temp.pals_privacy_backlog_ahead a
+                                                            WHERE a.rid = t.tableoid AND a.tid = t.ctid)'
+                                     ELSE '' END)
+                    USING lo, hi, bid, started;
                 -- (what the walk wrote, and the relation's file)
                 SELECT count(*), count(*) FILTER (WHERE x.last), count(*) FILTER (WHERE x.target),
                        pg_catalog.pg_relation_filenode(rel)
@@ -279,6 +305,7 @@ BEGIN
                      WHERE g.binding = bid
                     RETURNING * INTO prog;
                     COMMIT;
+                    DELETE FROM pg_temp.pals_privacy_backlog_ahead a WHERE a.rid = rel;
                     blk := 0; off := 1; walk_node := cur_node; blk_max := NULL;
                     nblocks := pg_catalog.pg_relation_size(rel) / block_size;
                     SELECT CASE WHEN c.relpages > 0 AND c.reltuples > 0 THEN c.reltuples / c.relpages ELSE 100 END
@@ -287,8 +314,9 @@ BEGIN
                 END IF;
                 walk_node := cur_node;
                 n_severed := 0; n_kept := 0; n_pending := 0;
-                IF n_targets > 0 THEN
-                    res := @extschema@._backlog_sever_batch(b);
+                -- (a range with rows to keep only is written again too, with reorder)
+                IF n_targets > 0 OR (reorder AND n_rows > n_last AND b.sever_with <> 'delete') THEN
+                    res := @extschema@._backlog_sever_batch(b, reorder, format('(%s,1)', nblocks)::tid);
                     n_severed := res.severed; n_kept := res.kept; n_pending := res.pending;
                 END IF;
                 UPDATE @extschema@.backlog_progress g
@@ -362,4 +390,4 @@ BEGIN
         t_severed, t_kept, t_pending;
 END $$;
 
-REVOKE ALL ON PROCEDURE @extschema@.sever_backlog(integer,boolean,boolean) FROM PUBLIC;
+REVOKE ALL ON PROCEDURE @extschema@.sever_backlog(integer,boolean,boolean,boolean) FROM PUBLIC;
