@@ -287,20 +287,21 @@ apply_history_optin(RelSever *rs, ItemPointer tid, RowState *st)
 }
 
 static SeverResult sever_guarded(RelSever *rs, Oid relid, ItemPointer tid, RowState *st,
-								 const char *item, Datum upto);
+								 const char *item, Datum upto, bool rewrite);
 
 /*
  * Sever a row already read (and locked, or ours) if it is closed, settled
  * and identified.  A failure never escapes: the row is recorded as pending.
+ * rewrite: a row kept in place is written again (rewrite_kept).
  */
 static SeverResult
-sever_probed(RelSever *rs, Oid relid, ItemPointer tid, RowState *st)
+sever_probed(RelSever *rs, Oid relid, ItemPointer tid, RowState *st, bool rewrite)
 {
 	if (!st->found)
 		return SEVER_GONE;
 	if (!st->closed || !st->settled || !st->identified)
 		return SEVER_NOT_ELIGIBLE;
-	return sever_guarded(rs, relid, tid, st, st->item, st->closed_value);
+	return sever_guarded(rs, relid, tid, st, st->item, st->closed_value, rewrite);
 }
 
 static bool
@@ -446,6 +447,53 @@ done:
 }
 
 /*
+ * Write a row kept in place (its patron opted in, history_mode 'in_place')
+ * again, with its own values, where its sever would have written it: a
+ * return severs the item's previous last borrower by writing it anew (at
+ * the end of the table, among the rows written at that return), and a row
+ * it kept would otherwise stay among the rows written at its own return, so
+ * that a scan without ORDER BY would tell the rows of opted-in patrons from
+ * the severed ones, both read as the placeholder (docs/redaction.md,
+ * "Storage order"; the backlog writes its kept rows again for the same
+ * reason, _backlog_sever_batch).  The same write as a sever's, without the
+ * change: the row locked without waiting, the ILS's row triggers fired as
+ * for its own UPDATE ... SET of the cut columns (UPDATE OF them, OLD = NEW),
+ * our severing trigger left out.  A row busy, gone or not ours to see stays
+ * where it is; a BEFORE trigger that skips the update leaves it there too.
+ * Not for sever_with 'delete' (the caller checks): a class that does not
+ * read a closed row's patron does not read the row, there is no order to read.
+ */
+static void
+rewrite_kept(RelSever *rs, Oid relid, ItemPointer tid)
+{
+	DirectWrite w;
+	TupleTableSlot *old;
+	TM_FailureData tmfd;
+	Snapshot	snap;
+	bool		visible;
+
+	pals_direct_begin(&w, relid, ACL_UPDATE, rs->ncut, rs->cut_attnos, true);
+	/* read as a plain fetch reads it first (see sever_direct) */
+	if (ItemPointerGetBlockNumber(tid) >= RelationGetNumberOfBlocks(w.rel) ||
+		!table_tuple_fetch_row_version(w.rel, tid, SnapshotAny, pals_direct_slot(&w)))
+		goto done;
+	old = pals_direct_slot(&w);
+	if (table_tuple_lock(w.rel, tid, w.estate->es_snapshot, old, w.estate->es_output_cid,
+						 LockTupleNoKeyExclusive, LockWaitSkip, 0, &tmfd) != TM_Ok)
+		goto done;
+	snap = pals_statement_snapshot();
+	visible = table_tuple_satisfies_snapshot(w.rel, old, snap);
+	UnregisterSnapshot(snap);
+	if (!visible)
+		goto done;
+	pals_leave_out_sever_trigger(w.estate, w.rri);
+	ExecSimpleRelationUpdate(w.rri, w.estate, &w.epqstate, old,
+							 pals_direct_changed(&w, old, 0, NULL, NULL, NULL));
+done:
+	pals_direct_end(&w);
+}
+
+/*
  * Is an error one of the row (a constraint, a foreign key, a trigger of the
  * ILS that refuses), which leaves the row pending?  A query cancel,
  * statement_timeout, a shutdown, running out of memory or disk, an I/O
@@ -483,11 +531,12 @@ sever_error_is_data(int sqlerrcode)
  */
 static SeverResult
 sever_guarded(RelSever *rs, Oid relid, ItemPointer tid, RowState *st,
-			  const char *item, Datum upto)
+			  const char *item, Datum upto, bool rewrite)
 {
 	MemoryContext oldcontext = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
 	volatile SeverResult result = SEVER_DONE;
+	volatile bool rewriting = false;
 
 	pals_suspend_safe_search_path();
 	BeginInternalSubTransaction(NULL);
@@ -504,7 +553,15 @@ sever_guarded(RelSever *rs, Oid relid, ItemPointer tid, RowState *st,
 			pals_restore_search_path(nestlevel);
 		}
 		if (kept)
+		{
 			result = SEVER_KEPT;
+			/* written again where its sever would have written it (rewrite_kept) */
+			if (rewrite && rs->binding->sever_with != SEVER_DELETE)
+			{
+				rewriting = true;
+				rewrite_kept(rs, relid, tid);
+			}
+		}
 		else
 			result = sever_direct(rs, relid, tid, item, upto, st == NULL);
 		ReleaseCurrentSubTransaction();
@@ -524,22 +581,31 @@ sever_guarded(RelSever *rs, Oid relid, ItemPointer tid, RowState *st,
 		CurrentResourceOwner = oldowner;
 		if (!sever_error_is_data(edata->sqlerrcode))
 			ReThrowError(edata);	/* a cancel, a timeout, no memory: not the row's fault */
-		nestlevel = pals_safe_search_path();
-		record_pending(rs, relid, tid, item, edata->message);
-		pals_restore_search_path(nestlevel);
-		/* the SQLSTATE only: the message of an ILS trigger may quote the row */
-		if (sever_warns)
-			ereport(WARNING,
-					(errcode(ERRCODE_TRIGGERED_ACTION_EXCEPTION),
-					 errmsg("a row of \"%s.%s\" was not severed",
-							get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid)),
-					 errdetail("Its sever failed with SQLSTATE %s (a trigger of the ILS that skipped or undid it, a constraint), "
-							   "so the row still ties the former borrower to the item. It is recorded, with the reason, "
-							   "in pals_privacy.sever_pending_rows.", unpack_sql_state(edata->sqlerrcode)),
-					 errhint("Make the trigger or the constraint let the change through, or bind the relation with another sever_with. "
-							 "Every maintenance run retries the row; purge_expired() does not purge its patron while it remains.")));
-		FreeErrorData(edata);
-		result = SEVER_PENDING;
+		if (rewriting)
+		{
+			/* a kept row that could not be written again stays where it is */
+			FreeErrorData(edata);
+			result = SEVER_KEPT;
+		}
+		else
+		{
+			nestlevel = pals_safe_search_path();
+			record_pending(rs, relid, tid, item, edata->message);
+			pals_restore_search_path(nestlevel);
+			/* the SQLSTATE only: the message of an ILS trigger may quote the row */
+			if (sever_warns)
+				ereport(WARNING,
+						(errcode(ERRCODE_TRIGGERED_ACTION_EXCEPTION),
+						 errmsg("a row of \"%s.%s\" was not severed",
+								get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid)),
+						 errdetail("Its sever failed with SQLSTATE %s (a trigger of the ILS that skipped or undid it, a constraint), "
+								   "so the row still ties the former borrower to the item. It is recorded, with the reason, "
+								   "in pals_privacy.sever_pending_rows.", unpack_sql_state(edata->sqlerrcode)),
+						 errhint("Make the trigger or the constraint let the change through, or bind the relation with another sever_with. "
+								 "Every maintenance run retries the row; purge_expired() does not purge its patron while it remains.")));
+			FreeErrorData(edata);
+			result = SEVER_PENDING;
+		}
 	}
 	PG_END_TRY();
 	pals_resume_safe_search_path();
@@ -552,7 +618,7 @@ sever_guarded(RelSever *rs, Oid relid, ItemPointer tid, RowState *st,
  * also rules out deadlocks with a concurrent settlement of that row.
  */
 static SeverResult
-sever_other(RelSever *rs, Oid relid, ItemPointer tid, const char *item)
+sever_other(RelSever *rs, Oid relid, ItemPointer tid, const char *item, bool rewrite)
 {
 	RowState	st;
 	bool		locked_elsewhere;
@@ -565,7 +631,7 @@ sever_other(RelSever *rs, Oid relid, ItemPointer tid, const char *item)
 	}
 	if (!st.found || (item != NULL && !same_item(st.item, item)))
 		return SEVER_GONE;
-	return sever_probed(rs, relid, tid, &st);
+	return sever_probed(rs, relid, tid, &st, rewrite);
 }
 
 /*
@@ -595,6 +661,7 @@ search_item(RelSever *rs, Oid relid, ItemPointer tid, RowState *n, Datum item,
 	ItemPointerData last_tid = *tid;
 	Datum		last_closed = n->closed_value;
 	int			last = -1;
+	int			prev = -1;		/* the latest to close but n: the previous last borrower */
 	bool		redacted_close = GetUserId() != pals_registry()->extension_owner &&
 		pals_current_class() != PALS_CLASS_OPERATIONAL;
 
@@ -615,11 +682,13 @@ search_item(RelSever *rs, Oid relid, ItemPointer tid, RowState *n, Datum item,
 		closed[i] = datumCopy(SPI_getbinval(t, d, 3, &isnull), rs->closed_byval, rs->closed_len);
 		settled[i] = DatumGetBool(SPI_getbinval(t, d, 4, &isnull));
 	}
-	for (uint64 i = 0; i < count && !redacted_close; i++)
+	for (uint64 i = 0; i < count; i++)
 	{
 		if (relids[i] == relid && ItemPointerEquals(&tids[i], tid))
 			continue;
-		if (pals_closed_after(rs, closed[i], last_closed))
+		if (prev < 0 || pals_closed_after(rs, closed[i], closed[prev]))
+			prev = (int) i;
+		if (!redacted_close && pals_closed_after(rs, closed[i], last_closed))
 		{
 			last = (int) i;
 			last_relid = relids[i];
@@ -634,14 +703,19 @@ search_item(RelSever *rs, Oid relid, ItemPointer tid, RowState *n, Datum item,
 		if ((int) i == last || (relids[i] == relid && ItemPointerEquals(&tids[i], tid)) || !settled[i])
 			continue;
 		other = pals_rel_sever(relids[i]);
+		/*
+		 * the previous last borrower, kept, is written again as a return
+		 * does (rewrite_kept); the item's older rows kept in place were
+		 * written again when they stopped being its last borrower, and stay
+		 */
 		if (other != NULL)
-			sever_other(other, relids[i], &tids[i], item_text);
+			sever_other(other, relids[i], &tids[i], item_text, (int) i == prev);
 	}
 	if (last >= 0)
 	{
 		last_rs = pals_rel_sever(last_relid);
 		if (n->settled)
-			sever_probed(rs, relid, tid, n);
+			sever_probed(rs, relid, tid, n, false);
 	}
 	if (last_rs != NULL)
 		pals_tracker_set(b, item_text, last_relid, &last_tid);
@@ -672,7 +746,7 @@ on_change(RelSever *rs, Relation rel, HeapTuple tup, ItemPointer old_tid,
 	/* a row without an item (a title-level hold) is no item's last borrower */
 	if (!b->keep_last_borrower || n.item == NULL)
 	{
-		sever_probed(rs, relid, new_tid, &n);
+		sever_probed(rs, relid, new_tid, &n, false);
 		return;
 	}
 	if (!pals_tracker_swap(b, n.item, relid, new_tid, &p_relid, &p_tid))
@@ -693,7 +767,7 @@ on_change(RelSever *rs, Relation rel, HeapTuple tup, ItemPointer old_tid,
 		{
 			SeverResult r;
 
-			r = sever_guarded(prs, p_relid, &p_tid, NULL, n.item, n.closed_value);
+			r = sever_guarded(prs, p_relid, &p_tid, NULL, n.item, n.closed_value, false);
 			if (r != SEVER_NOT_ELIGIBLE)
 				return;
 		}
@@ -707,12 +781,12 @@ on_change(RelSever *rs, Relation rel, HeapTuple tup, ItemPointer old_tid,
 			{
 				/* n is an older row (a late or moved one): p stays the last */
 				pals_tracker_set(b, n.item, p_relid, &p_tid);
-				sever_probed(rs, relid, new_tid, &n);
+				sever_probed(rs, relid, new_tid, &n, false);
 			}
 			else if (p.settled && locked_elsewhere)
 				record_pending(prs, p_relid, &p_tid, p.item, "row locked by another transaction");
 			else if (p.settled)
-				sever_probed(prs, p_relid, &p_tid, &p);
+				sever_probed(prs, p_relid, &p_tid, &p, true);	/* kept: written again */
 			return;
 		}
 	}
@@ -821,7 +895,7 @@ pals_privacy_sever_one(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("relation %u is not covered by loan binding %u", relid, binding)));
-		r = sever_other(rs, relid, tid, NULL);
+		r = sever_other(rs, relid, tid, NULL, false);
 	}
 	PG_FINALLY();
 	{

@@ -20,7 +20,7 @@
 \set ECHO none
 \i test/attack/fixture.sql
 \set ECHO all
-SELECT plan(23);
+SELECT plan(25);
 
 SET client_min_messages = warning;
 -- crafted loan relations, rows of 9001 (opted in) and of patrons who did
@@ -222,10 +222,12 @@ SELECT is((SELECT count(*) FROM pg_temp.bo_truth WHERE rel = 'loans_2025' AND NO
 SELECT is(pg_temp.order_tells('branch_staff', 'loans_2025', 'SELECT id || ''/'' || extract(epoch FROM checked_out_at)::bigint AS id, row_number() OVER () AS pos FROM ONLY demo.loans_2025 WHERE patron_id = 0'), 'same',
           'after ten returns: the rows the backlog left read in their order before it');
 
--- Known limit (docs/redaction.md "Limits", storage order): a return whose
--- item's previous last borrower opted in (history kept in place) keeps that
--- row where it is, where it would have written a severed one anew.  Asserted
--- as it stands: when a kept row is written again there too, this fails.
+-- A return whose item's previous last borrower opted in (history kept in
+-- place) keeps that row identified and writes it again, as it is, where it
+-- would have written it severed (src/sever.c, rewrite_kept): among the rows
+-- written at that return, as the severed ones of the ten returns above
+-- (written after the return's own row, by a later transaction id: the
+-- sever's subtransaction).  Before, it stayed where its own return wrote it.
 CREATE TABLE pg_temp.bo_optin AS
 SELECT l.id, l.item_id, l.ctid AS before FROM ONLY demo.loans_2025 l
  WHERE l.returned_at < '2025-11-01' AND l.fines_settled_at IS NOT NULL AND l.item_id IS NOT NULL
@@ -238,9 +240,30 @@ INSERT INTO demo.loans (id, patron_id, item_id, library_id, checked_out_at, due_
 VALUES (200100, 9011, :bo_item, 1, '2025-12-01', '2025-12-21');
 UPDATE demo.loans SET returned_at = '2025-12-05', fines_settled_at = '2025-12-05' WHERE id = 200100;
 RESET ROLE;
-SELECT is((SELECT l.patron_id <> 0 AND l.ctid = o.before FROM ONLY demo.loans_2025 l JOIN pg_temp.bo_optin o ON o.id = l.id
-             WHERE EXISTS (SELECT FROM demo.loans n WHERE n.id = 200100 AND n.item_id = o.item_id AND n.returned_at IS NOT NULL)), true,
-          'known limit: a return keeps an opted-in previous last borrower (in place) where it was: not written again');
+SELECT is((SELECT format('kept %s, moved %s, after the return''s row %s', l.patron_id <> 0, l.ctid <> o.before, l.xmin::text::bigint > n.xmin::text::bigint)
+             FROM ONLY demo.loans_2025 l JOIN pg_temp.bo_optin o ON o.id = l.id
+             JOIN demo.loans n ON n.id = 200100 AND n.item_id = o.item_id AND n.returned_at IS NOT NULL),
+          'kept t, moved t, after the return''s row t',
+          'a return writes an opted-in previous last borrower (in place) again, kept, as it writes a severed one');
+-- the same on the crafted tables: item 2's last borrower (row 42) is 9001's;
+-- a return of item 2 writes it again (the ILS's UPDATE OF patron_id trigger
+-- fires with OLD = NEW), but with sever_with 'delete' (not read, no order)
+TRUNCATE s3.audit;
+SELECT min(id) AS bo_other FROM demo.patrons WHERE NOT keep_history AND NOT deleted AND id > 0 \gset
+CREATE TABLE pg_temp.bo_42 AS
+SELECT 'null' AS rel, ctid AS before FROM s3.loans_null WHERE id = 42
+UNION ALL SELECT 'del', ctid FROM s3.loans_del WHERE id = 42;
+INSERT INTO s3.loans_null VALUES (61, :bo_other, 2, '2025-06-01', '2025-06-01', repeat('x', 500));
+INSERT INTO s3.loans_del VALUES (61, :bo_other, 2, '2025-06-01', '2025-06-01', repeat('x', 500));
+SELECT is((SELECT format('patron %s, moved %s, after the return''s row %s; audit %s', l.patron_id, l.ctid <> b.before, l.xmin::text::bigint > n.xmin::text::bigint,
+                         (SELECT string_agg(format('%s: %s -> %s', a.id, a.old_patron, a.new_patron), ', ') FROM s3.audit a))
+             FROM s3.loans_null l JOIN pg_temp.bo_42 b ON b.rel = 'null' JOIN s3.loans_null n ON n.id = 61 WHERE l.id = 42),
+          'patron 9001, moved t, after the return''s row t; audit 42: 9001 -> 9001',
+          'sever_with ''null'': the return writes the kept row again as it is, its UPDATE OF trigger fired with OLD = NEW');
+SELECT is((SELECT format('patron %s, moved %s', l.patron_id, l.ctid <> b.before)
+             FROM s3.loans_del l JOIN pg_temp.bo_42 b ON b.rel = 'del' WHERE l.id = 42),
+          'patron 9001, moved f',
+          'sever_with ''delete'': the kept row is not written again (staff do not read it)');
 
 -- batches smaller than a page (a range of line pointers in one block): a
 -- kept row written again on its page lies ahead of the walk, which must not
