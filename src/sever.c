@@ -519,7 +519,9 @@ sever_error_is_data(int sqlerrcode)
 
 /*
  * Sever one row in a subtransaction.  With st (a row already read), the
- * history of a patron who opted in is copied or kept first; without,
+ * history of a patron who opted in is copied or kept first (with rewrite, a
+ * row kept in place is written again as it is: rewrite_kept; if that fails
+ * the row stays where it is, kept, not pending); without,
  * sever_direct checks the row itself.  An error (from a
  * constraint, a foreign key, a trigger of the ILS) is rolled back and the
  * row recorded as pending: it never fails the caller.  An error that is not
