@@ -43,19 +43,22 @@ INSERT INTO demo.loans (id, patron_id, item_id, library_id, checked_out_at, due_
 VALUES (200002, 6, 90009, 1, '2026-11-27', '2026-12-17');
 UPDATE demo.loans SET returned_at = '2026-11-28', fines_settled_at = '2026-11-28' WHERE id = 200002;
 -- and one of patron 9001 (opted in: kept in place, never severed) of item
--- 90010, whose fine is paid at the desk in the transaction that settles the
--- loan; patron 1 borrows and returns the item afterwards
+-- 90010; patron 1 borrows and returns the item afterwards, and then the fine
+-- of 9001's loan is paid at the desk in the transaction that settles it (a
+-- return that keeps the previous last borrower writes it again, in its own
+-- subtransaction: settled before that return, the row would no longer
+-- carry the payment's xmin)
 INSERT INTO demo.items (id, title_id, library_id, barcode) VALUES (90010, 90001, 1, 'ATK10');
 INSERT INTO demo.loans (id, patron_id, item_id, library_id, checked_out_at, due_at)
 VALUES (200011, 9001, 90010, 1, '2026-10-01', '2026-10-21');
 UPDATE demo.loans SET returned_at = '2026-10-25', fines_settled_at = NULL WHERE id = 200011;
+INSERT INTO demo.loans (id, patron_id, item_id, library_id, checked_out_at, due_at)
+VALUES (200012, 1, 90010, 1, '2026-11-01', '2026-11-21');
+UPDATE demo.loans SET returned_at = '2026-11-05', fines_settled_at = '2026-11-05' WHERE id = 200012;
 BEGIN;
 UPDATE demo.loans SET fines_settled_at = '2026-10-30' WHERE id = 200011;
 INSERT INTO demo.payments (patron_id, amount, method, paid_at) VALUES (9001, 0.80, 'cash', '2026-10-30 12:00');
 COMMIT;
-INSERT INTO demo.loans (id, patron_id, item_id, library_id, checked_out_at, due_at)
-VALUES (200012, 1, 90010, 1, '2026-11-01', '2026-11-21');
-UPDATE demo.loans SET returned_at = '2026-11-05', fines_settled_at = '2026-11-05' WHERE id = 200012;
 SELECT pg_temp.refresh_secrets() > 0 AS secrets_found;
 SELECT pg_temp.severed_secrets();
 INSERT INTO pg_temp.secrets SELECT c, 'loans', 200001, 5 FROM unnest(ARRAY['staff', 'auditor', 'collections', 'patron']) c;
