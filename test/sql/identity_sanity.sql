@@ -138,4 +138,19 @@ SELECT pals_privacy.bind_loans('isa_temp_loans', 'patron_id', 'item_id', '{retur
 CREATE UNLOGGED TABLE isa.unlogged_loans (id int, patron_id bigint, item_id bigint, returned timestamptz);
 CREATE INDEX ON isa.unlogged_loans (patron_id, returned);
 SELECT pals_privacy.bind_loans('isa.unlogged_loans', 'patron_id', 'item_id', '{returned}');
+-- an inheritance parent that holds no row: its own index covers no child, the
+-- child without one is named, with an index on it as the hint
+\set VERBOSITY default
+CREATE TABLE isa.inh_loans (id int, patron_id bigint, item_id bigint, returned timestamptz);
+CREATE INDEX ON isa.inh_loans (patron_id);
+CREATE TABLE isa.inh_loans_2025 () INHERITS (isa.inh_loans);
+CREATE TABLE isa.inh_loans_2026 () INHERITS (isa.inh_loans);
+CREATE INDEX ON isa.inh_loans_2025 (patron_id);
+SELECT pals_privacy.bind_loans('isa.inh_loans', 'patron_id', 'item_id', '{returned}', keep_last_borrower => false);
+-- a partitioned table: the partition without one is named, the hint indexes the parent
+CREATE TABLE isa.part_loans (id int, patron_id bigint, item_id bigint, returned timestamptz) PARTITION BY RANGE (returned);
+CREATE TABLE isa.part_loans_2025 PARTITION OF isa.part_loans FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+CREATE TABLE isa.part_loans_rest PARTITION OF isa.part_loans DEFAULT;
+CREATE INDEX ON isa.part_loans_2025 (patron_id);
+SELECT pals_privacy.bind_loans('isa.part_loans', 'patron_id', 'item_id', '{returned}', keep_last_borrower => false);
 ROLLBACK;

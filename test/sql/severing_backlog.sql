@@ -138,13 +138,16 @@ CALL pals_privacy.sever_backlog(batch_size => 2);
 SET client_min_messages = warning;
 SELECT is((SELECT s FROM svb.all_states), (SELECT s FROM svb.before), 'a second CALL changes nothing');
 -- restart => true scans everything again and still finds nothing to sever
+-- (it writes again the rows it keeps that some class reads masked, as the
+-- first walk did, so the tables it walks have grown by them: one batch more
+-- for svb.holds and svb.ploans)
 SET client_min_messages = notice;
 CALL pals_privacy.sever_backlog(batch_size => 4, restart => true);
 SET client_min_messages = warning;
 SELECT is((SELECT s FROM svb.all_states), (SELECT s FROM svb.before), 'a restarted scan severs nothing more');
 SELECT is((SELECT string_agg(relation || ' ' || state || ' ' || rows_severed || ' ' || batches, ', ' ORDER BY relation)
              FROM pals_privacy.sever_backlog_progress),
-          'svb.holds done 0 6, svb.iloans done 0 3, svb.loans done 0 5, svb.ploans done 0 5',
+          'svb.holds done 0 7, svb.iloans done 0 3, svb.loans done 0 5, svb.ploans done 0 6',
           'the restarted scan: batches of up to 4 rows, 0 rows severed');
 
 -- returns after the backlog use what it recorded: item 1 goes out and
