@@ -950,6 +950,24 @@ memo_set_last(MemoRun *run, const MemoKey *k, bool visible)
 	run->has_last = true;
 }
 
+/*
+ * Keep an answer worked out for a key: across statements for a durable rule
+ * while the kept store has room, else for the run while it has room; and as
+ * the run's last answer either way.
+ */
+static void
+memo_store(MemoCall *m, const MemoKey *k, bool visible)
+{
+	HTAB	   *kept_now;
+
+	if (m->durable && (kept_now = kept_answers(true)) != NULL &&
+		hash_get_num_entries(kept_now) < KEPT_MAX_ANSWERS)
+		((MemoAnswer *) hash_search(kept_now, k, HASH_ENTER, NULL))->visible = visible;
+	else if (hash_get_num_entries(m->run->answers) < MEMO_MAX_ANSWERS)
+		((MemoAnswer *) hash_search(m->run->answers, k, HASH_ENTER, NULL))->visible = visible;
+	memo_set_last(m->run, k, visible);
+}
+
 
 /* ----------------------------------------------------------------------
  * The rule planned once per backend
@@ -1517,14 +1535,7 @@ pals_privacy_copy_memo(PG_FUNCTION_ARGS)
 	if (!rule_plan_run(m->run, PG_GETARG_INT32(0), fcinfo, 1, &visible))
 		PG_RETURN_NULL();
 	if (keyed)
-	{
-		if (m->durable && (kept_now = kept_answers(true)) != NULL &&
-			hash_get_num_entries(kept_now) < KEPT_MAX_ANSWERS)
-			((MemoAnswer *) hash_search(kept_now, &k, HASH_ENTER, NULL))->visible = visible;
-		else if (hash_get_num_entries(m->run->answers) < MEMO_MAX_ANSWERS)
-			((MemoAnswer *) hash_search(m->run->answers, &k, HASH_ENTER, NULL))->visible = visible;
-		memo_set_last(m->run, &k, visible);
-	}
+		memo_store(m, &k, visible);
 	PG_RETURN_BOOL(visible);
 }
 
@@ -1535,7 +1546,6 @@ pals_privacy_copy_memo_keep(PG_FUNCTION_ARGS)
 	MemoCall   *m;
 	MemoKey		k;
 	bool		visible;
-	HTAB	   *kept_now;
 
 	if (PG_ARGISNULL(1))
 		PG_RETURN_NULL();
@@ -1543,12 +1553,7 @@ pals_privacy_copy_memo_keep(PG_FUNCTION_ARGS)
 	m = memo_call(fcinfo, 2);
 	if (m == NULL || PG_ARGISNULL(0) || !memo_key(fcinfo, m, &k))
 		PG_RETURN_BOOL(visible);
-	if (m->durable && (kept_now = kept_answers(true)) != NULL &&
-		hash_get_num_entries(kept_now) < KEPT_MAX_ANSWERS)
-		((MemoAnswer *) hash_search(kept_now, &k, HASH_ENTER, NULL))->visible = visible;
-	else if (hash_get_num_entries(m->run->answers) < MEMO_MAX_ANSWERS)
-		((MemoAnswer *) hash_search(m->run->answers, &k, HASH_ENTER, NULL))->visible = visible;
-	memo_set_last(m->run, &k, visible);
+	memo_store(m, &k, visible);
 	PG_RETURN_BOOL(visible);
 }
 
