@@ -45,11 +45,7 @@ CREATE EXTENSION pals_privacy;
 CREATE EXTENSION pgtap;
 \i test/evergreen/bind.sql
 SET client_min_messages = warning;
-SET pals_privacy.pin_iterations = 10000;
-SELECT pals_privacy.set_pin('9002', '4242');
-SET ROLE regress_eg_opac;
-SELECT pals_privacy.login('EG9002W', '4242');
-SELECT pals_privacy.change_pin('4242', '2580');
-SELECT pals_privacy.logout();
-RESET ROLE;
-RESET pals_privacy.pin_iterations;
+\set pin_patron 9002
+\set pin_card EG9002W
+\set pin_role regress_eg_opac
+\i test/shape_pin.sql

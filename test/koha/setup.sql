@@ -35,40 +35,11 @@ CREATE EXTENSION pals_privacy;
 CREATE EXTENSION pgtap;
 \i test/koha/bind.sql
 SET client_min_messages = warning;
-SET pals_privacy.pin_iterations = 10000;
-SELECT pals_privacy.set_pin('9002', '4242');
--- (a PIN set by staff is a one-time PIN: W chooses one through the catalogue)
-SET ROLE regress_koha_opac;
-SELECT pals_privacy.login('21000009002W', '4242');
-SELECT pals_privacy.change_pin('4242', '2580');
-SELECT pals_privacy.logout();
-RESET ROLE;
-RESET pals_privacy.pin_iterations;
+\set pin_patron 9002
+\set pin_card 21000009002W
+\set pin_role regress_koha_opac
+\i test/shape_pin.sql
 
--- q(role, query): what a role reads, as jsonb rows, in a subtransaction rolled back; the
--- catalogue role logs in as W first; an error is returned as {"error": "SQLSTATE message"}
-CREATE FUNCTION pg_temp.q(who text, query text) RETURNS jsonb LANGUAGE plpgsql AS $$
-DECLARE r jsonb;
-BEGIN
-    BEGIN
-        EXECUTE format('SET LOCAL ROLE %I', who);
-        IF who = 'regress_koha_opac' THEN
-            PERFORM pals_privacy.login('21000009002W', '2580');
-        END IF;
-        EXECUTE format('SELECT coalesce(jsonb_agg(to_jsonb(x)), ''[]'') FROM (%s) x', query) INTO r;
-        RAISE EXCEPTION 'koha_rollback';
-    EXCEPTION WHEN OTHERS THEN
-        IF SQLERRM <> 'koha_rollback' THEN
-            r := jsonb_build_object('error', SQLSTATE || ' ' || SQLERRM);
-        END IF;
-    END;
-    IF who = 'regress_koha_opac' THEN
-        PERFORM pals_privacy.logout();
-    END IF;
-    RETURN r;
-END $$;
--- v(role, query): the one value a one-column, one-row query reads, as text
-CREATE FUNCTION pg_temp.v(who text, query text) RETURNS text LANGUAGE sql AS $$
-    SELECT CASE WHEN j ? 'error' THEN j ->> 'error' ELSE (SELECT value FROM jsonb_each_text(j -> 0) LIMIT 1) END
-      FROM pg_temp.q(who, query) j
-$$;
+-- q, v, x, w, estimate and tied (test/shape_readers.sql); the catalogue role logs in as W first
+\i test/shape_readers.sql
+INSERT INTO pg_temp.reader_logins VALUES ('regress_koha_opac', '21000009002W', '2580');

@@ -44,102 +44,15 @@ SET client_min_messages = notice;
 -- (granted after binding: the balance view is created by bind.sql)
 GRANT SELECT ON circ.member_balance TO regress_shelf_desk, regress_shelf_opac, regress_shelf_collect, regress_shelf_audit;
 SET client_min_messages = warning;
-SET pals_privacy.pin_iterations = 10000;
-SELECT pals_privacy.set_pin('00000000-0000-0000-0000-000000009002', '4242');
-SET ROLE regress_shelf_opac;
-SELECT pals_privacy.login('SHW9002', '4242');
-SELECT pals_privacy.change_pin('4242', '2580');
-SELECT pals_privacy.logout();
-RESET ROLE;
-RESET pals_privacy.pin_iterations;
+\set pin_patron 00000000-0000-0000-0000-000000009002
+\set pin_card SHW9002
+\set pin_role regress_shelf_opac
+\i test/shape_pin.sql
 
 -- (pg_temp.m(n) and pg_temp.l(n), the uuids of member n and loan n: test/shelf/data.sql)
--- q(role, query): what a role reads, as jsonb rows, in a subtransaction rolled back; the
--- catalogue role logs in as W first; an error is returned as {"error": "SQLSTATE message"}
-CREATE FUNCTION pg_temp.q(who text, query text) RETURNS jsonb LANGUAGE plpgsql AS $$
-DECLARE r jsonb;
-BEGIN
-    BEGIN
-        EXECUTE format('SET LOCAL ROLE %I', who);
-        IF who = 'regress_shelf_opac' THEN
-            PERFORM pals_privacy.login('SHW9002', '2580');
-        END IF;
-        EXECUTE format('SELECT coalesce(jsonb_agg(to_jsonb(x)), ''[]'') FROM (%s) x', query) INTO r;
-        RAISE EXCEPTION 'shelf_rollback';
-    EXCEPTION WHEN OTHERS THEN
-        IF SQLERRM <> 'shelf_rollback' THEN
-            r := jsonb_build_object('error', SQLSTATE || ' ' || SQLERRM);
-        END IF;
-    END;
-    IF who = 'regress_shelf_opac' THEN
-        PERFORM pals_privacy.logout();
-    END IF;
-    RETURN r;
-END $$;
--- v(role, query): the one value a one-column, one-row query reads, as text
-CREATE FUNCTION pg_temp.v(who text, query text) RETURNS text LANGUAGE sql AS $$
-    SELECT CASE WHEN j ? 'error' THEN j ->> 'error' ELSE (SELECT value FROM jsonb_each_text(j -> 0) LIMIT 1) END
-      FROM pg_temp.q(who, query) j
-$$;
--- x(role, statement): run a statement as a role, rolled back; what it returns (RETURNING rows,
--- as jsonb), or the number of rows it changed, or the error with its DETAIL
-CREATE FUNCTION pg_temp.x(who text, stmt text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE r text; n bigint; d text; j jsonb;
-BEGIN
-    BEGIN
-        EXECUTE format('SET LOCAL ROLE %I', who);
-        IF stmt ~* 'returning' THEN
-            EXECUTE format('WITH w AS (%s) SELECT coalesce(jsonb_agg(to_jsonb(w)), ''[]'') FROM w', stmt) INTO j;
-            r := j::text;
-        ELSE
-            EXECUTE stmt;
-            GET DIAGNOSTICS n = ROW_COUNT;
-            r := n::text;
-        END IF;
-        RAISE EXCEPTION 'shelf_rollback';
-    EXCEPTION WHEN OTHERS THEN
-        IF SQLERRM <> 'shelf_rollback' THEN
-            GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL;
-            r := SQLSTATE || ' ' || SQLERRM || coalesce(' DETAIL: ' || nullif(d, ''), '');
-        END IF;
-    END;
-    RETURN r;
-END $$;
--- w(writer, statement, reader, query): in one transaction rolled back, a statement as one role
--- (NULL: the superuser), then what another reads, as jsonb rows (or the error)
-CREATE FUNCTION pg_temp.w(writer text, stmt text, reader text, query text) RETURNS jsonb LANGUAGE plpgsql AS $$
-DECLARE r jsonb;
-BEGIN
-    BEGIN
-        IF writer IS NOT NULL THEN
-            EXECUTE format('SET LOCAL ROLE %I', writer);
-        END IF;
-        EXECUTE stmt;
-        EXECUTE format('SET LOCAL ROLE %I', reader);
-        EXECUTE format('SELECT coalesce(jsonb_agg(to_jsonb(x)), ''[]'') FROM (%s) x', query) INTO r;
-        RAISE EXCEPTION 'shelf_rollback';
-    EXCEPTION WHEN OTHERS THEN
-        IF SQLERRM <> 'shelf_rollback' THEN
-            r := jsonb_build_object('error', SQLSTATE || ' ' || SQLERRM);
-        END IF;
-    END;
-    RETURN r;
-END $$;
--- the planner's row estimate of a query, as a role
-CREATE FUNCTION pg_temp.estimate(who text, query text) RETURNS numeric LANGUAGE plpgsql AS $$
-DECLARE j json;
-BEGIN
-    BEGIN
-        EXECUTE format('SET LOCAL ROLE %I', who);
-        EXECUTE 'EXPLAIN (FORMAT JSON) ' || query INTO j;
-        RAISE EXCEPTION 'shelf_rollback';
-    EXCEPTION WHEN OTHERS THEN
-        IF SQLERRM <> 'shelf_rollback' THEN
-            RAISE;
-        END IF;
-    END;
-    RETURN (j -> 0 -> 'Plan' ->> 'Plan Rows')::numeric;
-END $$;
+-- q, v, x, w, estimate and tied (test/shape_readers.sql); the catalogue role logs in as W first
+\i test/shape_readers.sql
+INSERT INTO pg_temp.reader_logins VALUES ('regress_shelf_opac', 'SHW9002', '2580');
 -- cur(role, query): the rows a role fetches through a scrollable cursor (FETCH LAST, then
 -- backwards), as jsonb
 CREATE FUNCTION pg_temp.cur(who text, query text) RETURNS jsonb LANGUAGE plpgsql AS $$

@@ -33,85 +33,9 @@ SELECT current_database() AS eg_home \gset
 \set edb evergreen_shape
 \i test/evergreen/setup.sql
 
--- q(role, query): what a role reads, as jsonb rows, in a subtransaction rolled back; the OPAC
--- role logs in as W first; an error is returned as {"error": "SQLSTATE message"}
-CREATE FUNCTION pg_temp.q(who text, query text) RETURNS jsonb LANGUAGE plpgsql AS $$
-DECLARE r jsonb;
-BEGIN
-    BEGIN
-        EXECUTE format('SET LOCAL ROLE %I', who);
-        IF who = 'regress_eg_opac' THEN
-            PERFORM pals_privacy.login('EG9002W', '2580');
-        END IF;
-        EXECUTE format('SELECT coalesce(jsonb_agg(to_jsonb(x)), ''[]'') FROM (%s) x', query) INTO r;
-        RAISE EXCEPTION 'eg_rollback';
-    EXCEPTION WHEN OTHERS THEN
-        IF SQLERRM <> 'eg_rollback' THEN
-            r := jsonb_build_object('error', SQLSTATE || ' ' || SQLERRM);
-        END IF;
-    END;
-    IF who = 'regress_eg_opac' THEN
-        PERFORM pals_privacy.logout();
-    END IF;
-    RETURN r;
-END $$;
--- v(role, query): the one value a one-column, one-row query reads, as text
-CREATE FUNCTION pg_temp.v(who text, query text) RETURNS text LANGUAGE sql AS $$
-    SELECT CASE WHEN j ? 'error' THEN j ->> 'error' ELSE (SELECT value FROM jsonb_each_text(j -> 0) LIMIT 1) END
-      FROM pg_temp.q(who, query) j
-$$;
--- x(role, statement): run a write as a role, rolled back: the rows it changed, or the error
-CREATE FUNCTION pg_temp.x(who text, stmt text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE r text; n bigint; d text;
-BEGIN
-    BEGIN
-        EXECUTE format('SET LOCAL ROLE %I', who);
-        EXECUTE stmt;
-        GET DIAGNOSTICS n = ROW_COUNT;
-        r := n::text;
-        RAISE EXCEPTION 'eg_rollback';
-    EXCEPTION WHEN OTHERS THEN
-        IF SQLERRM <> 'eg_rollback' THEN
-            GET STACKED DIAGNOSTICS d = PG_EXCEPTION_DETAIL;
-            r := SQLSTATE || ' ' || SQLERRM || coalesce(' DETAIL: ' || nullif(d, ''), '');
-        END IF;
-    END;
-    RETURN r;
-END $$;
--- w(writer, statement, reader, query): in one transaction rolled back, a write as one role,
--- then what another reads
-CREATE FUNCTION pg_temp.w(writer text, stmt text, reader text, query text) RETURNS jsonb LANGUAGE plpgsql AS $$
-DECLARE r jsonb;
-BEGIN
-    BEGIN
-        EXECUTE format('SET LOCAL ROLE %I', writer);
-        EXECUTE stmt;
-        EXECUTE format('SET LOCAL ROLE %I', reader);
-        EXECUTE format('SELECT coalesce(jsonb_agg(to_jsonb(x)), ''[]'') FROM (%s) x', query) INTO r;
-        RAISE EXCEPTION 'eg_rollback';
-    EXCEPTION WHEN OTHERS THEN
-        IF SQLERRM <> 'eg_rollback' THEN
-            r := jsonb_build_object('error', SQLSTATE || ' ' || SQLERRM);
-        END IF;
-    END;
-    RETURN r;
-END $$;
--- the planner's row estimate of a query, as a role
-CREATE FUNCTION pg_temp.estimate(who text, query text) RETURNS numeric LANGUAGE plpgsql AS $$
-DECLARE j json;
-BEGIN
-    BEGIN
-        EXECUTE format('SET LOCAL ROLE %I', who);
-        EXECUTE 'EXPLAIN (FORMAT JSON) ' || query INTO j;
-        RAISE EXCEPTION 'eg_rollback';
-    EXCEPTION WHEN OTHERS THEN
-        IF SQLERRM <> 'eg_rollback' THEN
-            RAISE;
-        END IF;
-    END;
-    RETURN (j -> 0 -> 'Plan' ->> 'Plan Rows')::numeric;
-END $$;
-
+-- q, v, x, w, estimate and tied (test/shape_readers.sql); the OPAC role logs in as W first
+\i test/shape_readers.sql
+INSERT INTO pg_temp.reader_logins VALUES ('regress_eg_opac', 'EG9002W', '2580');
 -- ground truth, as the superuser: every identified (patron, copy) pair of every loan binding
 -- (the anonymous placeholder 1 is nobody)
 CREATE FUNCTION pg_temp.pairs() RETURNS TABLE (rel regclass, patron text, item text) LANGUAGE plpgsql AS $$
@@ -175,13 +99,6 @@ SELECT s::regclass, ARRAY[sc], d::regclass, ARRAY['id']
        (VALUES ('action.circulation'), ('action.aged_circulation'), ('action.all_circulation'), ('money.billable_xact'),
                ('money.materialized_billable_xact_summary')) d(d)
  WHERE s <> d;
-
--- how many (patron, copy) pairs a role's query returns that tie a former borrower to a copy
-CREATE FUNCTION pg_temp.tied(who text, query text) RETURNS bigint LANGUAGE sql AS $$
-    SELECT CASE WHEN r ? 'error' THEN -1 ELSE
-           (SELECT count(*) FROM jsonb_array_elements(r) e JOIN pg_temp.former f ON f.patron = e ->> 'patron' AND f.item = e ->> 'item') END
-      FROM pg_temp.q(who, format('SELECT DISTINCT x.p::text AS patron, x.i::text AS item FROM (%s) x(p, i)', query)) r
-$$;
 
 -- Z's needles
 CREATE TABLE pg_temp.needles (what text, needle text, whole boolean);

@@ -61,13 +61,7 @@ CREATE FUNCTION pg_temp.refresh_former() RETURNS bigint LANGUAGE sql AS $$
     SELECT count(*) FROM pg_temp.former;
 $$;
 
--- how many former pairs a role's query (its first two columns: member, item) returns; -1 for an error
-CREATE FUNCTION pg_temp.tied(who text, query text) RETURNS bigint LANGUAGE sql AS $$
-    SELECT CASE WHEN r ? 'error' THEN -1 ELSE
-           (SELECT count(*) FROM jsonb_array_elements(r) e JOIN pg_temp.former f ON f.patron = e ->> 'patron' AND f.item = e ->> 'item') END
-      FROM pg_temp.q(who, format('SELECT DISTINCT x.p::text AS patron, x.i::text AS item FROM (%s) x(p, i)', query)) r
-$$;
--- the same for a write with RETURNING (member, item), rolled back
+-- tied (test/shape_readers.sql) for a write with RETURNING (member, item), rolled back
 CREATE FUNCTION pg_temp.tiedw(who text, stmt text) RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE r text := pg_temp.x(who, stmt);
 BEGIN
