@@ -50,18 +50,15 @@ if [ "$INNER" = 0 ]; then
         -o shared_buffers=256MB -o max_wal_size=4GB -o checkpoint_timeout=30min bash "$0" "${ARGS[@]}" --inner
 fi
 
+. "$HERE/lib.sh"
 t0=$(date +%s)
-say() { printf '[%4ds] %s\n' "$(( $(date +%s) - t0 ))" "$*" >&2; }
 q() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 export PGOPTIONS='-c client_min_messages=warning'
 now() { date +%s.%N; }
 IFS=, read -r -a SHAPE_LIST <<<"$SHAPES"
 
 for shape in "${SHAPE_LIST[@]}"; do
-    createdb "tpl_$shape"
-    q -d "tpl_$shape" -f "$ROOT/demo/schema.sql" >/dev/null
-    q -d "tpl_$shape" -v scale="$SCALE" -f "$ROOT/demo/generate.sql" >/dev/null
-    q -d "tpl_$shape" -f "$ROOT/demo/roles.sql" >/dev/null
+    bench_demo_template "tpl_$shape" "$SCALE"
     case "$shape" in
         plain) ;;
         nullitems)

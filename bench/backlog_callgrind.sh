@@ -41,15 +41,12 @@ cleanup() { pg "$BIN/pg_ctl" -D "$D/data" -m immediate stop >/dev/null 2>&1 || t
 trap cleanup EXIT
 q() { "$BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$D" -p "$PORT" -U postgres "$@"; }
 export PGOPTIONS='-c client_min_messages=warning'
+. "$HERE/lib.sh"
 t0=$(date +%s)
-say() { printf '[%4ds] %s\n' "$(( $(date +%s) - t0 ))" "$*" >&2; }
 
 pg "$BIN/initdb" -D "$D/data" -A trust --no-sync >/dev/null
 start
-q -d postgres -c 'CREATE DATABASE tpl' >/dev/null
-q -d tpl -f "$ROOT/demo/schema.sql" >/dev/null
-q -d tpl -v scale="$SCALE" -f "$ROOT/demo/generate.sql" >/dev/null
-q -d tpl -f "$ROOT/demo/roles.sql" >/dev/null
+bench_demo_template tpl "$SCALE"
 q -d tpl -c 'VACUUM ANALYZE' >/dev/null
 q -d postgres -c 'CREATE DATABASE cg_floor TEMPLATE tpl' -c 'CREATE DATABASE cg_ext TEMPLATE tpl' >/dev/null
 q -d cg_ext -c 'CREATE EXTENSION pals_privacy' -f "$ROOT/demo/bind.sql" >/dev/null 2>&1
