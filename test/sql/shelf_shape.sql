@@ -18,7 +18,8 @@
 -- check can fail) and the desk none.  Holes found are asserted as what the extension does today,
 -- named "HOLE", and written down (docs/severing.md "Limits", docs/fitting-your-ils.md "Not
 -- covered yet"): two last borrowers of one item in two loan bindings (loans and archive); a charge's
--- time equal to its loan's return; a soft-deleting purge leaving the id in account records.
+-- time equal to its loan's return.  (A soft-deleting purge left the id in account records until
+-- bind_account's purge_with: the charges, NOT NULL, get the archive's anonymous member.)
 -- Then the walk (test/walk.sql) after severing and after the purge, as every class below
 -- operational.
 \set ECHO none
@@ -147,7 +148,7 @@ INSERT INTO pg_temp.walk_check VALUES (
 
 \o
 \set ECHO all
-SELECT plan(91);
+SELECT plan(92);
 
 ------------------------------------------------------------------------------
 -- Binding, as the docs say
@@ -435,6 +436,8 @@ SELECT matches(pg_temp.ties('regress_shelf_ils'), 'circ\.lending_changes row, ci
 ------------------------------------------------------------------------------
 -- (C) after the purge of Z (expired 2025-08-01, owes nothing): the ILS's forget routine
 ------------------------------------------------------------------------------
+SELECT count(*) AS charges_before, sum(amount) AS amount_before, count(*) FILTER (WHERE member_key = pg_temp.m(9001)) AS z_charges
+  FROM circ.charge \gset
 \o /dev/null
 CALL pals_privacy.purge_expired();
 \o
@@ -447,19 +450,25 @@ SELECT is((SELECT count(*) FROM members.member_audit WHERE member_key = pg_temp.
           '0/0/0', 'purge: the member audit (with what forget() wrote), the loan audit and every notice of Z are gone');
 SELECT is((SELECT count(*) FROM circ.lending_archive WHERE member_key = pg_temp.m(9001)) || '/' ||
           (SELECT count(*) FROM circ.lending WHERE member_key = pg_temp.m(9001)), '0/0', 'purge: no loan or archived loan names Z');
+SELECT is((SELECT format('%s %s %s', count(*), sum(amount), count(*) FILTER (WHERE member_key = pg_temp.m(9001))) FROM circ.charge),
+          format('%s %s 0', :'charges_before', :'amount_before'),
+          format('purge: every charge and amount kept; Z''s %s charge(s) now the anonymous member''s (bind_account''s purge_with)', :'z_charges'));
 SELECT cmp_ok(pg_temp.refresh_former(), '>', 250::bigint, 'former borrowers after the purge');
 SELECT is(pg_temp.door('SELECT member_key, last_piece FROM circ.member_tally'), 't/0', 'after purge: the tally still stores Z and P-205 (the ILS reads it), the desk nothing');
+-- Z's paid charge, kept by the ILS's forget (an account record, NOT NULL with a foreign key):
+-- the purge re-pointed it to the anonymous member (bind_account's default purge_with, the
+-- archive's placeholder), so the charge-time join ties Z's id to P-201 for nobody, the ILS neither
 SELECT is(pg_temp.door('SELECT c.member_key, l.piece_code FROM circ.charge c JOIN (SELECT piece_code, returned_on FROM circ.lending UNION ALL
-                                                                                   SELECT piece_code, returned_on FROM circ.lending_archive) l ON l.returned_on = c.charged_at'), 't/1',
-          'HOLE: after the purge Z''s charge (kept by the ILS''s forget, an account record) still ties Z''s id to P-201');
--- the walk after the purge, as every class below operational; staff's reads are asserted
--- as they are today (HOLE 3: the charge keeps Z's id), the rest through check_all
+                                                                                   SELECT piece_code, returned_on FROM circ.lending_archive) l ON l.returned_on = c.charged_at'), 'f/0',
+          'after the purge Z''s charge names the anonymous member: the charge-time join ties Z''s id to P-201 for nobody');
+-- the walk after the purge, as every class below operational: staff's reads asserted here
+-- (before purge_with, Z's id stayed in Z's paid charge), the rest through check_all
 \o /dev/null
 SELECT pg_temp.walk('regress_shelf_desk');
 \o
-SELECT is(pg_temp.needle_hits('regress_shelf_desk'), 'circ.charge.member_key (id)',
-          'HOLE: after purge: staff read Z''s id in Z''s paid charge (purge leaves account records to the forget routine)');
-SELECT is(pg_temp.filter_hits('regress_shelf_desk'), 'circ.charge.member_key (id)', 'HOLE: ... and find it with a filter');
+SELECT is(pg_temp.needle_hits('regress_shelf_desk'), '',
+          'after purge: staff read Z''s id nowhere (Z''s paid charge re-pointed by the purge: bind_account''s purge_with)');
+SELECT is(pg_temp.filter_hits('regress_shelf_desk'), '', 'after purge: ... nor find it with a filter');
 SELECT is(pg_temp.ties('regress_shelf_desk'), '', 'after purge: staff tie no former borrower to an item (by key or in one text)');
 UPDATE pg_temp.walk_check SET roles = ARRAY['regress_shelf_collect', 'regress_shelf_audit', 'regress_shelf_opac'];
 SELECT * FROM pg_temp.check_all('after purge');

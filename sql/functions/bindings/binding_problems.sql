@@ -1,11 +1,13 @@
 -- What is wrong with the bindings now: a relation that no longer exists, a
 -- bound column that no longer exists, a purge function that is gone, a loan
--- relation partitioned by a patron column.
+-- relation partitioned by a patron column, an account relation whose
+-- purge_with cannot be applied (NULL into a NOT NULL column, a placeholder
+-- patron that is gone).
 -- Maintenance skips (and reports) what these name; the health check lists them.
 CREATE OR REPLACE FUNCTION @extschema@.binding_problems()
 RETURNS TABLE (kind text, relation regclass, problem text)
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
-DECLARE b record; col text;
+DECLARE b record; col text; ab @extschema@.account_binding; pb @extschema@.patron_binding; found boolean;
 BEGIN
     FOR b IN SELECT x.kind, x.relation::oid AS rel, x.settings FROM @extschema@.bindings x ORDER BY 1, 2 LOOP
         IF NOT EXISTS (SELECT FROM pg_class c WHERE c.oid = b.rel) THEN
@@ -50,6 +52,32 @@ BEGIN
                 problem := regexp_replace(SQLERRM, '^bind_loans: ', '') || ': its severed rows keep their patron';
                 RETURN NEXT;
             END;
+        END IF;
+        -- an account relation whose purge_with a purge can no longer apply:
+        -- its purged patrons' rows would keep their id (the purge refuses them)
+        IF b.kind = 'accounts' THEN
+            SELECT a.* INTO ab FROM @extschema@.account_binding a WHERE a.relation::oid = b.rel;
+            IF ab.purge_with = 'null' AND EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = b.rel
+                                                    AND a.attname = ab.patron_column AND a.attnotnull) THEN
+                kind := b.kind; relation := b.rel;
+                problem := format('purge_with ''null'', and column "%s" is NOT NULL now', ab.patron_column);
+                RETURN NEXT;
+            ELSIF ab.purge_with LIKE 'patron:%' AND EXISTS (SELECT FROM @extschema@.patron_binding) THEN
+                SELECT * INTO pb FROM @extschema@.patron_binding;
+                IF EXISTS (SELECT FROM pg_class c WHERE c.oid = pb.relation::oid) THEN
+                    BEGIN
+                        EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s WHERE %I::text = $1)', pb.relation, pb.id_column)
+                            INTO found USING substr(ab.purge_with, 8);
+                    EXCEPTION WHEN insufficient_privilege THEN
+                        found := true;      -- (not readable by this caller: not told)
+                    END;
+                    IF NOT found THEN
+                        kind := b.kind; relation := b.rel;
+                        problem := format('placeholder patron %s of purge_with no longer exists', substr(ab.purge_with, 8));
+                        RETURN NEXT;
+                    END IF;
+                END IF;
+            END IF;
         END IF;
         IF b.kind = 'patrons' AND b.settings ? 'purge_function'
            AND to_regprocedure(b.settings ->> 'purge_function') IS NULL THEN

@@ -1,6 +1,7 @@
 -- Remove the given patrons wholly: sever every row of theirs in every loan
 -- binding (by its strategy), delete their messages waiting in an outbox,
--- remove them by the bound method, then delete their private history
+-- remove them by the bound method, give what is left of their account
+-- records each binding's purge_with, then delete their private history
 -- (bound relations and the extension's copies) and their outbox messages
 -- again (what the purge function wrote).
 -- No SET search_path here: the ILS's purge function runs with the caller's

@@ -24,6 +24,7 @@ DECLARE
     cs record;
     keys jsonb;
     copy_keys jsonb := '{}';
+    acc record;
 BEGIN
     kept := NULL;
     BEGIN
@@ -175,6 +176,16 @@ BEGIN
         EXECUTE pg_catalog.format('INSERT INTO @extschema@.purged_patrons (relation, patron)
                                    SELECT $2, p.%I::text FROM %s p WHERE p.%I = ANY ($1::%s[]) ON CONFLICT DO NOTHING',
                                   pb.id_column, pb.relation, pb.id_column, t) USING ids, pb.relation;
+    END IF;
+    -- account records (bind_account) the purge function left still name the
+    -- patrons (a soft delete keeps payments and charges with the patron's
+    -- id): each relation's purge_with, after the function, so that one that
+    -- deleted or re-pointed them itself leaves nothing to do; rows a trigger
+    -- of the ILS kept keep their patrons from the purge
+    SELECT * INTO acc FROM @extschema@._purge_accounts(ids);
+    IF acc.kept IS NOT NULL THEN
+        kept := acc.kept;
+        PERFORM @extschema@._purge_account_error(acc.remaining, acc.relation, acc.purge_with);
     END IF;
     -- private history last: the purge function's own triggers may have
     -- written the patron's old rows into it (an ILS audit history)

@@ -1,6 +1,7 @@
 -- purge_expired() reports its progress after every batch (purge_progress),
--- and says up front that it must be called outside a transaction block.
--- (The rest as in 0.1.0.)
+-- and says up front that it must be called outside a transaction block;
+-- it gives account records written for patrons purged before their
+-- binding's purge_with (result: accounts).  (The rest as in 0.1.0.)
 CREATE OR REPLACE PROCEDURE @extschema@.purge_expired(dry_run boolean DEFAULT false, batch_size integer DEFAULT 500,
                                            INOUT result jsonb DEFAULT NULL)
 LANGUAGE plpgsql AS $$
@@ -34,6 +35,7 @@ DECLARE
     errors text[] := '{}';
     msg text;
     n_batches bigint := 0;
+    acc record;
 BEGIN
     PERFORM @extschema@._require_admin('purge_expired');
     IF batch_size IS NULL OR batch_size < 1 THEN
@@ -59,6 +61,13 @@ BEGIN
     t := @extschema@._column_type_name(pb.relation, pb.id_column);
     PERFORM @extschema@._require_top_level('purge_expired');
     run_id := @extschema@._run_begin('purge', dry_run);
+    COMMIT;
+    -- account records written since for patrons purged before (soft-deleted
+    -- rows the ILS still charges): their bindings' purge_with, as at the purge
+    SELECT * INTO acc FROM @extschema@._purge_accounts_again(dry_run);
+    IF acc.error IS NOT NULL THEN
+        errors := errors || acc.error;
+    END IF;
     COMMIT;
     LOOP
         -- rows inserted into and deleted from each loan relation (and its
@@ -186,7 +195,9 @@ BEGIN
     result := jsonb_build_object('dry_run', dry_run, 'eligible', n_eligible, 'purged', n_purged,
                                  'skipped', jsonb_build_object('balance', n_balance, 'open_loan', n_open,
                                                                'locked', n_locked, 'error', n_error),
-                                 'errors', to_jsonb(errors));
+                                 'errors', to_jsonb(errors))
+              -- (only when there were any: the account rows of patrons purged before)
+              || CASE WHEN acc.n > 0 THEN jsonb_build_object('accounts', acc.n) ELSE '{}' END;
     PERFORM @extschema@._run_end(run_id, result);
     COMMIT;
     -- the planner's statistics of the bound relations were sampled before

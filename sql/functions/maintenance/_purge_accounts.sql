@@ -1,0 +1,55 @@
+-- The account records (bind_account) of purged patrons, after the ILS's
+-- purge function: what it left still names the patron (a soft delete keeps
+-- the patron row, and the payments and charges keep its id, which staff
+-- read), so each binding's purge_with is applied to it: 'null', the
+-- placeholder patron, or 'delete'.  A purge function that deleted the rows
+-- (or a foreign key's cascade) leaves nothing to do.  cleared: the rows
+-- changed.  When rows of a relation still name one of the patrons after
+-- that (a BEFORE trigger of the ILS skipped the change, or one gave the
+-- patron back), the answer stops there and names them: kept (the patrons),
+-- relation, purge_with and remaining (how many rows); kept is NULL when
+-- every account record is clear.  Any other error (a foreign key refusing
+-- NULL or the placeholder) is raised as it is.
+-- No SET search_path here: the ILS's triggers on its tables run with the
+-- caller's, as in _purge_patrons_try().  Everything below is schema-qualified.
+CREATE OR REPLACE FUNCTION @extschema@._purge_accounts(ids text[], OUT cleared bigint, OUT kept text[],
+                                                     OUT relation regclass, OUT purge_with text, OUT remaining bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+    ab @extschema@.account_binding;
+    t text;
+    w text;
+    n bigint;
+BEGIN
+    cleared := 0;
+    IF ids IS NULL OR cardinality(ids) = 0 THEN
+        RETURN;
+    END IF;
+    FOR ab IN SELECT a.* FROM @extschema@.account_binding a ORDER BY a.relation::oid LOOP
+        CONTINUE WHEN NOT EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid = ab.relation::oid);
+        t := @extschema@._column_type_name(ab.relation, ab.patron_column);
+        w := pg_catalog.format('t.%I = ANY ($1::%s[])', ab.patron_column, t);
+        IF ab.purge_with = 'delete' THEN
+            EXECUTE pg_catalog.format('DELETE FROM %s t WHERE %s', ab.relation, w) USING ids;
+        ELSE
+            EXECUTE pg_catalog.format('UPDATE %s t SET %I = %L WHERE %s', ab.relation, ab.patron_column,
+                                      CASE WHEN ab.purge_with LIKE 'patron:%' THEN substr(ab.purge_with, 8) END, w) USING ids;
+        END IF;
+        GET DIAGNOSTICS n = ROW_COUNT;
+        cleared := cleared + n;
+        -- what still names one of the patrons was kept (or given back)
+        EXECUTE pg_catalog.format('SELECT count(*), ARRAY(SELECT DISTINCT x FROM unnest(pg_catalog.array_agg(t.%I::text)) x ORDER BY 1) FROM %s t WHERE %s',
+                                  ab.patron_column, ab.relation, w)
+            INTO n, kept USING ids;
+        IF n > 0 THEN
+            relation := ab.relation;
+            purge_with := ab.purge_with;
+            remaining := n;
+            RETURN;
+        END IF;
+    END LOOP;
+    kept := NULL;
+END $$;
+
+REVOKE ALL ON FUNCTION @extschema@._purge_accounts(text[]) FROM PUBLIC;
+
