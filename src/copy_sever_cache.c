@@ -19,6 +19,13 @@
  *     A plan of an entry an invalidation drops is retired, and freed only
  *     when no firing is under way (copy_firing): a firing works from a
  *     copy of its entry, with the entry's plan.
+ *
+ *     The binding's SQL answer (statements, key names, strategy) is the
+ *     same for every relation the trigger is on: a partitioned source's
+ *     partitions each have an entry (their attribute numbers and plans),
+ *     but the SQL runs once per copy and source named (answers), not once
+ *     per partition; every invalidation that drops the entries drops the
+ *     answers with them.
  */
 #include "copy_sever.h"
 
@@ -51,6 +58,7 @@
 #include "utils/typcache.h"
 
 static HTAB *copies = NULL;
+static HTAB *answers = NULL;	/* CopyAnswer by (copy, via): see load_copy */
 static MemoryContext copies_context = NULL;
 static List *retired_plans = NIL;	/* freed when no firing is under way */
 int			copy_firing = 0;
@@ -81,6 +89,7 @@ forget_copies(void)
 	}
 	hash_destroy(copies);
 	copies = NULL;
+	answers = NULL;				/* in copies_context */
 	MemoryContextReset(copies_context);
 }
 
@@ -127,12 +136,45 @@ copy_free_retired_plans(void)
 }
 
 /*
+ * What the SQL below reads of a copy binding, for one (copy, via): the same
+ * for every relation its trigger is on (a partitioned source's partitions,
+ * an inheritance parent's children), so it is read once and kept with the
+ * entries (answers, reset with them by every invalidation that resets
+ * them); each relation's entry then takes its attribute numbers and plans
+ * from it (load_copy).  Strings and arrays in copies_context.
+ */
+typedef struct CopyAnswer
+{
+	CopyKey		key;			/* source: InvalidOid */
+	bool		bound;
+	bool		checked;
+	char	   *stmt;			/* the severing statement */
+	char	   *pending_stmt;	/* checked: the record of what it left */
+	char	   *patron_column;	/* what the source watches, or NULL */
+	char	   *sever_with;		/* the source's strategy (its placeholder) */
+	char	   *copy_sever_with;
+	char	   *copy_name;
+	char	   *source_name;
+	char	   *first_key;		/* the copy's first key column (its probe) */
+	int			nkeys;
+	char	  **source_keys;	/* the source's key columns, by name */
+	int			ntree;
+	Oid		   *tree;
+} CopyAnswer;
+
+static char *
+keep_string(const char *s)
+{
+	return s != NULL ? MemoryContextStrdup(copies_context, s) : NULL;
+}
+
+/*
  * Read the copy binding and what its source watches (its loan binding's
- * patron column, or for a source that is itself a copy, _copy_source_watch);
- * prepare the statement.  SPI connected.
+ * patron column, or for a source that is itself a copy, _copy_source_watch)
+ * into a.  SPI connected.
  */
 static void
-load_copy(CopySever *e, Relation rel)
+read_answer(CopyAnswer *a)
 {
 	/*
 	 * Without a BEFORE UPDATE or DELETE row trigger or a rule on the copy
@@ -164,99 +206,48 @@ load_copy(CopySever *e, Relation rel)
 		"  LEFT JOIN LATERAL pals_privacy._copy_source_watch(c.source) b ON true "
 		" WHERE c.relation = $1";
 	Oid			argtypes[2] = {OIDOID, OIDOID};
-	Datum		args[2] = {ObjectIdGetDatum(e->key.copy), ObjectIdGetDatum(e->key.via)};
-	char	   *stmt;
-	char	   *patron_column;
-	char	   *sever_with;
-	char	   *pending_stmt;
-	char	   *copy_sever_with;
-	char	   *copy_name;
-	char	   *source_name;
+	Datum		args[2] = {ObjectIdGetDatum(a->key.copy), ObjectIdGetDatum(a->key.via)};
 	char	   *tree;
-	char	   *first_key;
-	SPIPlanPtr	pending;
 	bool		isnull;
 	Datum		keys;
 	Datum	   *elems;
 	int			nelems;
-	Oid		   *texttypes;
-	SPIPlanPtr	plan;
-	MemoryContext old;
 
 	pals_execute_sql_as(pals_registry()->extension_owner, sql, 2, argtypes, args);
-	e->bound = SPI_processed == 1;
-	if (!e->bound)
+	a->bound = SPI_processed == 1;
+	if (!a->bound)
 		return;
-	stmt = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	a->stmt = keep_string(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
 	keys = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
-	patron_column = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
-	sever_with = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4);
-	pending_stmt = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 6);
-	copy_sever_with = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 7);
-	copy_name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 8);
-	source_name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 9);
+	if (a->stmt == NULL || isnull)
+		elog(ERROR, "pals_privacy: copy binding of %u is incomplete", a->key.copy);
+	a->patron_column = keep_string(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3));
+	a->sever_with = keep_string(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4));
+	a->pending_stmt = keep_string(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 6));
+	a->copy_sever_with = keep_string(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 7));
+	a->copy_name = keep_string(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 8));
+	a->source_name = keep_string(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 9));
 	tree = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 11);
-	first_key = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 12);
-	if (first_key == NULL)
-		elog(ERROR, "pals_privacy: copy binding of %u is incomplete", e->key.copy);
-	e->checked = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 10, &isnull)) && !isnull;
-	if ((e->checked && pending_stmt == NULL) || copy_sever_with == NULL || copy_name == NULL || source_name == NULL || tree == NULL)
-		elog(ERROR, "pals_privacy: copy binding of %u is incomplete", e->key.copy);
-	keys = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
-	if (stmt == NULL || isnull)
-		elog(ERROR, "pals_privacy: copy binding of %u is incomplete", e->key.copy);
+	a->first_key = keep_string(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 12));
+	if (a->first_key == NULL)
+		elog(ERROR, "pals_privacy: copy binding of %u is incomplete", a->key.copy);
+	a->checked = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 10, &isnull)) && !isnull;
+	if ((a->checked && a->pending_stmt == NULL) || a->copy_sever_with == NULL || a->copy_name == NULL ||
+		a->source_name == NULL || tree == NULL)
+		elog(ERROR, "pals_privacy: copy binding of %u is incomplete", a->key.copy);
 	deconstruct_array(DatumGetArrayTypeP(keys), TEXTOID, -1, false, TYPALIGN_INT, &elems, NULL, &nelems);
 	if (nelems < 1)
-		elog(ERROR, "pals_privacy: copy binding of %u is incomplete", e->key.copy);
-
-	e->nkeys = nelems;
-	e->key_attnos = MemoryContextAlloc(copies_context, sizeof(AttrNumber) * nelems);
-	e->key_eq = MemoryContextAlloc(copies_context, sizeof(Oid) * nelems);
-	e->key_coll = MemoryContextAlloc(copies_context, sizeof(Oid) * nelems);
+		elog(ERROR, "pals_privacy: copy binding of %u is incomplete", a->key.copy);
+	a->nkeys = nelems;
+	a->source_keys = MemoryContextAlloc(copies_context, sizeof(char *) * nelems);
 	for (int i = 0; i < nelems; i++)
-	{
-		char	   *source_key = TextDatumGetCString(elems[i]);
-
-		e->key_attnos[i] = SPI_fnumber(RelationGetDescr(rel), source_key);
-		if (e->key_attnos[i] <= 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_COLUMN),
-					 errmsg("column \"%s\" of the copy binding of %s is not in %s",
-							source_key, get_rel_name(e->key.copy), RelationGetRelationName(rel)),
-					 errhint("Bind the copy again with pals_privacy.bind_copy().")));
-		e->key_eq[i] = copy_distinct_eq(TupleDescAttr(RelationGetDescr(rel), e->key_attnos[i] - 1)->atttypid);
-		e->key_coll[i] = TupleDescAttr(RelationGetDescr(rel), e->key_attnos[i] - 1)->attcollation;
-	}
-	e->source_bound = patron_column != NULL;
-	if (e->source_bound)
-	{
-		e->patron_attno = SPI_fnumber(RelationGetDescr(rel), patron_column);
-		if (e->patron_attno <= 0)
-			elog(ERROR, "pals_privacy: patron column \"%s\" is not in %s",
-				 patron_column, RelationGetRelationName(rel));
-		if (sever_with != NULL && strncmp(sever_with, "patron:", 7) == 0)
-			e->placeholder = MemoryContextStrdup(copies_context, sever_with + 7);
-		e->patron_eq = copy_distinct_eq(TupleDescAttr(RelationGetDescr(rel), e->patron_attno - 1)->atttypid);
-		e->patron_coll = TupleDescAttr(RelationGetDescr(rel), e->patron_attno - 1)->attcollation;
-	}
-	texttypes = palloc(sizeof(Oid) * nelems);
-	for (int i = 0; i < nelems; i++)
-		texttypes[i] = TEXTOID;
-	plan = pals_prepare_saved(stmt, nelems, texttypes);
-	/* what a checked statement left is recorded; an unchecked one leaves nothing */
-	pending = e->checked ? pals_prepare_saved(pending_stmt, nelems, texttypes) : NULL;
-	old = MemoryContextSwitchTo(copies_context);
-	e->plan = plan;
-	e->pending = pending;
-	e->sever_with = pstrdup(copy_sever_with);
-	e->copy_name = pstrdup(copy_name);
-	e->source_name = pstrdup(source_name);
+		a->source_keys[i] = keep_string(TextDatumGetCString(elems[i]));
 	{
 		/* "{16384,16390}" */
 		char	   *p = tree;
 
-		e->tree = palloc(sizeof(Oid) * (strlen(tree) / 2 + 1));
-		e->ntree = 0;
+		a->tree = MemoryContextAlloc(copies_context, sizeof(Oid) * (strlen(tree) / 2 + 1));
+		a->ntree = 0;
 		while (*p)
 		{
 			char	   *end;
@@ -268,12 +259,140 @@ load_copy(CopySever *e, Relation rel)
 				continue;
 			}
 			v = strtoul(p, &end, 10);
-			e->tree[e->ntree++] = (Oid) v;
+			a->tree[a->ntree++] = (Oid) v;
 			p = end;
 		}
 	}
+}
+
+/*
+ * The answer for (copy, via), read if no entry of another relation read it
+ * since the last invalidation; a copy in the current memory context, since
+ * an invalidation taken in while the caller works (a catalog lookup, a
+ * prepare) resets copies_context.  SPI connected.
+ */
+static CopyAnswer *
+answer_for(Oid copy, Oid via)
+{
+	CopyKey		key;
+	CopyAnswer *kept = NULL;
+	CopyAnswer *a = palloc0(sizeof(CopyAnswer));
+
+	memset(&key, 0, sizeof(key));
+	key.copy = copy;
+	key.via = via;
+	if (answers != NULL)
+		kept = hash_search(answers, &key, HASH_FIND, NULL);
+	if (kept == NULL)
+	{
+		CopyAnswer	fresh;
+
+		memset(&fresh, 0, sizeof(fresh));
+		fresh.key = key;
+		read_answer(&fresh);
+		/* an invalidation while reading reset answers: use it, keep it not */
+		if (answers != NULL)
+		{
+			bool		found;
+
+			kept = hash_search(answers, &key, HASH_ENTER, &found);
+			*kept = fresh;
+		}
+		else
+			kept = &fresh;
+		*a = *kept;
+	}
+	else
+		*a = *kept;
+	/* the copy: strings and arrays out of copies_context */
+	a->stmt = a->stmt ? pstrdup(a->stmt) : NULL;
+	a->pending_stmt = a->pending_stmt ? pstrdup(a->pending_stmt) : NULL;
+	a->patron_column = a->patron_column ? pstrdup(a->patron_column) : NULL;
+	a->sever_with = a->sever_with ? pstrdup(a->sever_with) : NULL;
+	a->copy_sever_with = a->copy_sever_with ? pstrdup(a->copy_sever_with) : NULL;
+	a->copy_name = a->copy_name ? pstrdup(a->copy_name) : NULL;
+	a->source_name = a->source_name ? pstrdup(a->source_name) : NULL;
+	a->first_key = a->first_key ? pstrdup(a->first_key) : NULL;
+	if (a->bound)
+	{
+		char	  **keys = palloc(sizeof(char *) * a->nkeys);
+		Oid		   *tree = palloc(sizeof(Oid) * Max(a->ntree, 1));
+
+		for (int i = 0; i < a->nkeys; i++)
+			keys[i] = pstrdup(a->source_keys[i]);
+		memcpy(tree, a->tree, sizeof(Oid) * a->ntree);
+		a->source_keys = keys;
+		a->tree = tree;
+	}
+	return a;
+}
+
+/*
+ * The entry e of the relation rel the trigger is on: the binding's answer
+ * (answer_for), the key and patron columns' attribute numbers in rel, the
+ * statements prepared.  SPI connected.
+ */
+static void
+load_copy(CopySever *e, Relation rel)
+{
+	CopyAnswer *a = answer_for(e->key.copy, e->key.via);
+	int			nelems = a->nkeys;
+	Oid		   *texttypes;
+	SPIPlanPtr	plan;
+	SPIPlanPtr	pending;
+	MemoryContext old;
+
+	e->bound = a->bound;
+	if (!e->bound)
+		return;
+	e->checked = a->checked;
+	e->nkeys = nelems;
+	e->key_attnos = MemoryContextAlloc(copies_context, sizeof(AttrNumber) * nelems);
+	e->key_eq = MemoryContextAlloc(copies_context, sizeof(Oid) * nelems);
+	e->key_coll = MemoryContextAlloc(copies_context, sizeof(Oid) * nelems);
+	for (int i = 0; i < nelems; i++)
+	{
+		char	   *source_key = a->source_keys[i];
+
+		e->key_attnos[i] = SPI_fnumber(RelationGetDescr(rel), source_key);
+		if (e->key_attnos[i] <= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("column \"%s\" of the copy binding of %s is not in %s",
+							source_key, get_rel_name(e->key.copy), RelationGetRelationName(rel)),
+					 errhint("Bind the copy again with pals_privacy.bind_copy().")));
+		e->key_eq[i] = copy_distinct_eq(TupleDescAttr(RelationGetDescr(rel), e->key_attnos[i] - 1)->atttypid);
+		e->key_coll[i] = TupleDescAttr(RelationGetDescr(rel), e->key_attnos[i] - 1)->attcollation;
+	}
+	e->source_bound = a->patron_column != NULL;
+	if (e->source_bound)
+	{
+		e->patron_attno = SPI_fnumber(RelationGetDescr(rel), a->patron_column);
+		if (e->patron_attno <= 0)
+			elog(ERROR, "pals_privacy: patron column \"%s\" is not in %s",
+				 a->patron_column, RelationGetRelationName(rel));
+		if (a->sever_with != NULL && strncmp(a->sever_with, "patron:", 7) == 0)
+			e->placeholder = MemoryContextStrdup(copies_context, a->sever_with + 7);
+		e->patron_eq = copy_distinct_eq(TupleDescAttr(RelationGetDescr(rel), e->patron_attno - 1)->atttypid);
+		e->patron_coll = TupleDescAttr(RelationGetDescr(rel), e->patron_attno - 1)->attcollation;
+	}
+	texttypes = palloc(sizeof(Oid) * nelems);
+	for (int i = 0; i < nelems; i++)
+		texttypes[i] = TEXTOID;
+	plan = pals_prepare_saved(a->stmt, nelems, texttypes);
+	/* what a checked statement left is recorded; an unchecked one leaves nothing */
+	pending = e->checked ? pals_prepare_saved(a->pending_stmt, nelems, texttypes) : NULL;
+	old = MemoryContextSwitchTo(copies_context);
+	e->plan = plan;
+	e->pending = pending;
+	e->sever_with = pstrdup(a->copy_sever_with);
+	e->copy_name = pstrdup(a->copy_name);
+	e->source_name = pstrdup(a->source_name);
+	e->tree = palloc(sizeof(Oid) * Max(a->ntree, 1));
+	memcpy(e->tree, a->tree, sizeof(Oid) * a->ntree);
+	e->ntree = a->ntree;
 	MemoryContextSwitchTo(old);
-	copy_find_probe(e, first_key);
+	copy_find_probe(e, a->first_key);
 }
 
 CopySever *
@@ -300,6 +419,8 @@ copy_sever_for(Oid copy, Oid via, Relation rel)
 		ctl.entrysize = sizeof(CopySever);
 		ctl.hcxt = copies_context;
 		copies = hash_create("pals_privacy copy severing", 16, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		ctl.entrysize = sizeof(CopyAnswer);
+		answers = hash_create("pals_privacy copy binding answers", 16, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 		copy_binding_relid = get_relname_relid("copy_binding", nsp);
 		loan_binding_relid = get_relname_relid("loan_binding", nsp);
 	}
