@@ -1,0 +1,210 @@
+-- Attack catalogue: objects of the attacker's own temporary schema standing
+-- in for the types the extension's own SQL names.  Every role with TEMP on
+-- the database (PUBLIC has it by default) may create a domain pg_temp.text
+-- over pg_catalog.text whose CHECK calls a function of its own
+-- (pg_temp.atk_spy): PostgreSQL searches the temporary schema first for
+-- relation and type names unless the search path lists pg_temp explicitly
+-- (it never does so for functions and operators), so wherever the
+-- extension's SQL casts to an unqualified text (jsonb, int2, ...) under a
+-- path that does not end in pg_temp, the attacker's function runs, with the
+-- rights of whoever runs that SQL (the extension owner, the bootstrap
+-- superuser for the audit chain) and sees the values cast:
+--   1. the audit chain, re-read at commit under the session's own search
+--      path as the bootstrap superuser (details::text), after any call that
+--      appends an entry: acknowledge_policy() (PUBLIC), set_pin() and
+--      grant_consent() (staff), a failed login (the OPAC's patron class);
+--   2. (PostgreSQL 17 and later) the severing SQL of a return or a closed
+--      hold (t.patron_id::text <> '0', t.item_id::text), parsed and run as
+--      the extension owner under the "safe" search path, which was
+--      'pg_catalog' alone there and so still searched pg_temp first.
+-- The spy writes who it ran as and what it read of the hidden loans into a
+-- table of the suite's (public.atk_loot): as the attacker it reads them
+-- masked (0 hidden pairs); as the superuser it would read them all, and it
+-- could as well have made the attacker a superuser (ALTER ROLE ...
+-- SUPERUSER, tried by hand before the fix: it worked).  Each door runs in a
+-- session of the attacker's own (\c), so that its temporary schema is a
+-- fresh one and every plan of the extension's is made in it; the checks run
+-- afterwards as the superuser.  Controls: the spy does run for the
+-- attacker's own casts (the domain is live), the superuser reads the hidden
+-- pairs the spy looks for, and each door did what it does (the entry was
+-- appended, the loan returned, the hold closed).  See
+-- test/attack/fixture.sql.
+\set atk_db attack_search_path
+\set ECHO none
+\i test/attack/fixture.sql
+\set ECHO all
+
+-- what the spy looks for: the loans of 9001 and 9012 (hidden from staff)
+CREATE TABLE public.atk_loot (door text, cu text, hidden_seen bigint, value text);
+GRANT SELECT, INSERT ON public.atk_loot TO PUBLIC;
+CREATE TABLE public.atk_truth AS
+SELECT count(*) AS hidden FROM demo.loans WHERE item_id BETWEEN 90001 AND 90005 AND patron_id IN (9001, 9012);
+GRANT SELECT ON public.atk_truth TO PUBLIC;
+SELECT hidden > 0 AS hidden_pairs_exist FROM public.atk_truth;
+-- and staff may not read them
+SELECT count(*) > 0 AS hidden_from_staff FROM pg_temp.secrets WHERE cls = 'staff' AND rel = 'loans' AND patron IN (9001, 9012);
+
+------------------------------------------------------------------------------
+-- the staff account's session
+------------------------------------------------------------------------------
+\c :atk_db branch_staff
+\set ECHO none
+\o /dev/null
+SET client_min_messages = warning;
+CREATE FUNCTION pg_temp.atk_spy(v pg_catalog.text) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO public.atk_loot
+    SELECT pg_catalog.current_setting('atk.door', true), current_user::pg_catalog.text,
+           (SELECT pg_catalog.count(*) FROM demo.loans l
+             WHERE l.item_id BETWEEN 90001 AND 90005 AND l.patron_id IN (9001, 9012)),
+           pg_catalog.left(v, 60);
+    RETURN true;
+END $$;
+CREATE DOMAIN pg_temp.text AS pg_catalog.text CHECK (pg_temp.atk_spy(VALUE));
+\o
+\set ECHO all
+-- control: the attacker's own cast reaches the spy (as the attacker)
+SET atk.door = 'control';
+SELECT 'x'::text = 'x' AS domain_live;
+-- door 1: an audit entry appended (acknowledge_policy, PUBLIC), chained at commit
+SET atk.door = 'audit: acknowledge_policy';
+SELECT count(*) AS called FROM (SELECT pals_privacy.acknowledge_policy('attack_search_path')) s;
+-- door 2: set_pin (staff), chained at commit
+SET atk.door = 'audit: set_pin';
+SELECT count(*) AS called FROM (SELECT pals_privacy.set_pin('9002', '4321')) s;
+-- door 3: grant_consent (staff), chained at commit
+SET atk.door = 'audit: grant_consent';
+SELECT count(*) AS called FROM (SELECT pals_privacy.grant_consent('9002', 'notices', 'email', 'attack_search_path')) s;
+-- door 4: a return at the desk on an item with hidden history (severing)
+SET atk.door = 'sever: a return';
+BEGIN;
+INSERT INTO demo.loans (id, patron_id, item_id, library_id, checked_out_at, due_at)
+VALUES (777001, 2, 90002, 1, '2026-11-01', '2026-11-21');
+UPDATE demo.loans SET returned_at = '2026-11-02', fines_settled_at = '2026-11-02' WHERE id = 777001;
+COMMIT;
+-- door 5: a hold placed and cancelled at the desk (severed as it closes)
+SET atk.door = 'sever: a hold closed';
+BEGIN;
+INSERT INTO demo.holds (id, patron_id, title_id, pickup_library_id, placed_at)
+VALUES (777001, 2, 90001, 1, '2026-11-01');
+UPDATE demo.holds SET cancelled_at = '2026-11-02' WHERE id = 777001;
+COMMIT;
+
+-- door 6: a return that severs a loan with a fine (the fine, a copy, unlinked)
+SET atk.door = 'sever: a return unlinking a fine';
+BEGIN;
+INSERT INTO demo.loans (id, patron_id, item_id, library_id, checked_out_at, due_at)
+VALUES (777002, 2, 90003, 1, '2026-10-01', '2026-10-21');
+UPDATE demo.loans SET returned_at = '2026-10-25' WHERE id = 777002;
+INSERT INTO demo.fines (patron_id, loan_id, loan_checked_out_at, amount, created_at)
+VALUES (2, 777002, '2026-10-01', 1.00, '2026-10-25');
+UPDATE demo.loans SET fines_settled_at = '2026-10-26' WHERE id = 777002;
+INSERT INTO demo.loans (id, patron_id, item_id, library_id, checked_out_at, due_at)
+VALUES (777003, 3, 90003, 1, '2026-11-01', '2026-11-21');
+UPDATE demo.loans SET returned_at = '2026-11-02', fines_settled_at = '2026-11-02' WHERE id = 777003;
+COMMIT;
+-- door 7: a notice written into the outbox (its consent checked)
+SET atk.door = 'outbox: a notice';
+INSERT INTO demo.notice_outbox (patron_id, channel, body) VALUES (9002, 'email', 'attack_search_path');
+
+------------------------------------------------------------------------------
+-- the collection agency's session: who owes more than the threshold is
+-- worked out by the extension's SQL, as its owner
+------------------------------------------------------------------------------
+\c :atk_db collections_agency
+\set ECHO none
+\o /dev/null
+SET client_min_messages = warning;
+CREATE FUNCTION pg_temp.atk_spy(v pg_catalog.text) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO public.atk_loot
+    SELECT pg_catalog.current_setting('atk.door', true), current_user::pg_catalog.text,
+           (SELECT pg_catalog.count(*) FROM demo.loans l
+             WHERE l.item_id BETWEEN 90001 AND 90005 AND l.patron_id IN (9001, 9012)),
+           pg_catalog.left(v, 60);
+    RETURN true;
+END $$;
+CREATE DOMAIN pg_temp.text AS pg_catalog.text CHECK (pg_temp.atk_spy(VALUE));
+\o
+\set ECHO all
+SET atk.door = 'collections: the debtors';
+SELECT count(*) >= 0 AS read FROM demo.patrons;
+
+------------------------------------------------------------------------------
+-- the OPAC's session (class patron): a failed login, chained at commit
+------------------------------------------------------------------------------
+\c :atk_db opac
+\set ECHO none
+\o /dev/null
+SET client_min_messages = warning;
+CREATE FUNCTION pg_temp.atk_spy(v pg_catalog.text) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO public.atk_loot
+    SELECT pg_catalog.current_setting('atk.door', true), current_user::pg_catalog.text,
+           (SELECT pg_catalog.count(*) FROM demo.loans l
+             WHERE l.item_id BETWEEN 90001 AND 90005 AND l.patron_id IN (9001, 9012)),
+           pg_catalog.left(v, 60);
+    RETURN true;
+END $$;
+CREATE DOMAIN pg_temp.text AS pg_catalog.text CHECK (pg_temp.atk_spy(VALUE));
+\o
+\set ECHO all
+SET atk.door = 'audit: a failed login';
+SELECT pals_privacy.login('29011000000011', '0000') AS logged_in;
+
+------------------------------------------------------------------------------
+-- the checks, as the superuser
+------------------------------------------------------------------------------
+\c :atk_db postgres
+SET client_min_messages = warning;
+\t on
+\a
+SELECT plan(22);
+SELECT is((SELECT string_agg(DISTINCT cu, ',') FROM public.atk_loot WHERE door = 'control'), 'branch_staff',
+          'control: the attacker''s own ''x''::text runs its spy, as the attacker');
+SELECT is((SELECT max(hidden_seen) FROM public.atk_loot WHERE door = 'control'), 0::bigint,
+          'control: the spy, as the attacker, reads the hidden pairs masked');
+SELECT ok((SELECT hidden FROM public.atk_truth) > 0, 'control: as the superuser, the spy''s query reads hidden pairs');
+-- each door did what it does
+SELECT ok(EXISTS (SELECT 1 FROM pals_privacy.audit_log WHERE event = 'policy.acknowledge'),
+          'control: acknowledge_policy appended its entry');
+SELECT ok(EXISTS (SELECT 1 FROM pals_privacy.audit_log WHERE event = 'pin.set'), 'control: set_pin appended its entry');
+SELECT ok(EXISTS (SELECT 1 FROM pals_privacy.audit_log WHERE event = 'consent.grant'),
+          'control: grant_consent appended its entry');
+SELECT ok(EXISTS (SELECT 1 FROM pals_privacy.audit_log WHERE event = 'login.failed'),
+          'control: the failed login appended its entry');
+SELECT ok(EXISTS (SELECT 1 FROM demo.loans WHERE id = 777001 AND returned_at IS NOT NULL), 'control: the loan was returned');
+SELECT ok(EXISTS (SELECT 1 FROM demo.holds WHERE id = 777001 AND cancelled_at IS NOT NULL), 'control: the hold was closed');
+SELECT ok(EXISTS (SELECT 1 FROM demo.fines WHERE patron_id = 2 AND amount = 1.00 AND loan_id IS NULL),
+          'control: the fine was unlinked from the severed loan');
+SELECT ok(EXISTS (SELECT 1 FROM demo.notice_outbox WHERE body = 'attack_search_path'), 'control: the notice was written');
+-- no door ran the attacker's code as anyone else, or let it read a hidden pair
+CREATE FUNCTION pg_temp.door_check(door text, attacker text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    others text;
+    seen bigint;
+BEGIN
+    SELECT string_agg(DISTINCT l.cu, ','), max(l.hidden_seen) INTO others, seen
+      FROM public.atk_loot l WHERE l.door = door_check.door AND l.cu <> attacker;
+    IF others IS NULL THEN
+        RETURN ok(true, door || ': the attacker''s pg_temp.text runs as nobody else');
+    END IF;
+    RETURN ok(false, door || ': the attacker''s pg_temp.text runs as nobody else') || E'\n' ||
+           diag('    HOLE: ran as ' || others || ', read ' || coalesce(seen::text, '?') || ' hidden pairs');
+END $$;
+SELECT pg_temp.door_check('audit: acknowledge_policy', 'branch_staff');
+SELECT pg_temp.door_check('audit: set_pin', 'branch_staff');
+SELECT pg_temp.door_check('audit: grant_consent', 'branch_staff');
+SELECT pg_temp.door_check('audit: a failed login', 'opac');
+SELECT pg_temp.door_check('sever: a return', 'branch_staff');
+SELECT pg_temp.door_check('sever: a hold closed', 'branch_staff');
+SELECT pg_temp.door_check('sever: a return unlinking a fine', 'branch_staff');
+SELECT pg_temp.door_check('outbox: a notice', 'branch_staff');
+SELECT pg_temp.door_check('collections: the debtors', 'collections_agency');
+SELECT is((SELECT coalesce(max(hidden_seen), 0) FROM public.atk_loot), 0::bigint,
+          'no spy call anywhere read a hidden pair');
+SELECT is((SELECT count(*) FROM public.atk_loot WHERE cu NOT IN ('branch_staff', 'opac', 'collections_agency')), 0::bigint,
+          'no spy call anywhere ran as another role');
+SELECT * FROM finish();
+\set ECHO none
+\i test/attack/done.sql
