@@ -16,7 +16,12 @@
 --   2. (PostgreSQL 17 and later) the severing SQL of a return or a closed
 --      hold (t.patron_id::text <> '0', t.item_id::text), parsed and run as
 --      the extension owner under the "safe" search path, which was
---      'pg_catalog' alone there and so still searched pg_temp first.
+--      'pg_catalog' alone there and so still searched pg_temp first;
+--   3. (every version) a saved statement of the extension's run as its
+--      owner under the session's search path (a copy's sever, "t.src_code =
+--      $1::text" for a copy keyed by text or uuid): PostgreSQL parses a
+--      saved plan again when the search path differs from the one it was
+--      prepared under, and so under the caller's.
 -- The spy writes who it ran as and what it read of the hidden loans into a
 -- table of the suite's (public.atk_loot): as the attacker it reads them
 -- masked (0 hidden pairs); as the superuser it would read them all, and it
@@ -43,6 +48,20 @@ GRANT SELECT ON public.atk_truth TO PUBLIC;
 SELECT hidden > 0 AS hidden_pairs_exist FROM public.atk_truth;
 -- and staff may not read them
 SELECT count(*) > 0 AS hidden_from_staff FROM pg_temp.secrets WHERE cls = 'staff' AND rel = 'loans' AND patron IN (9001, 9012);
+-- a loan relation keyed by text and a copy of it keyed by that text (an
+-- ILS's uuid or text keys): the copy's sever compares "t.src_code = $1::text"
+SET client_min_messages = warning;
+CREATE TABLE demo.atk_src (code text PRIMARY KEY, patron_id bigint REFERENCES demo.patrons (id), item_id bigint,
+                           returned_at timestamptz, settled_at timestamptz);
+CREATE TABLE demo.atk_copy (id serial PRIMARY KEY, src_code text, patron_id bigint);
+\o /dev/null
+SELECT pals_privacy.bind_loans('demo.atk_src', 'patron_id', 'item_id', ARRAY['returned_at']::name[],
+                               settled_column => 'settled_at', sever_with => 'null');
+SELECT pals_privacy.bind_copy(relation => 'demo.atk_copy', source => 'demo.atk_src', key_columns => '{src_code}',
+                              source_keys => '{code}', patron_column => 'patron_id', sever_with => 'unlink');
+\o
+GRANT SELECT, INSERT, UPDATE ON demo.atk_src, demo.atk_copy TO branch_staff;
+GRANT USAGE ON SEQUENCE demo.atk_copy_id_seq TO branch_staff;
 
 ------------------------------------------------------------------------------
 -- the staff account's session
@@ -107,6 +126,15 @@ COMMIT;
 SET atk.door = 'outbox: a notice';
 INSERT INTO demo.notice_outbox (patron_id, channel, body) VALUES (9002, 'email', 'attack_search_path');
 
+-- door 8: a return that unlinks a copy keyed by text
+SET atk.door = 'copy: a text-keyed copy unlinked';
+BEGIN;
+INSERT INTO demo.atk_src VALUES ('A', 5, 1, '2026-10-01', '2026-10-01');
+INSERT INTO demo.atk_copy (src_code, patron_id) VALUES ('A', 5);
+INSERT INTO demo.atk_src VALUES ('B', 6, 1, NULL, NULL);
+UPDATE demo.atk_src SET returned_at = '2026-11-01', settled_at = '2026-11-01' WHERE code = 'B';
+COMMIT;
+
 ------------------------------------------------------------------------------
 -- the collection agency's session: who owes more than the threshold is
 -- worked out by the extension's SQL, as its owner
@@ -159,7 +187,7 @@ SELECT pals_privacy.login('29011000000011', '0000') AS logged_in;
 SET client_min_messages = warning;
 \t on
 \a
-SELECT plan(22);
+SELECT plan(24);
 SELECT is((SELECT string_agg(DISTINCT cu, ',') FROM public.atk_loot WHERE door = 'control'), 'branch_staff',
           'control: the attacker''s own ''x''::text runs its spy, as the attacker');
 SELECT is((SELECT max(hidden_seen) FROM public.atk_loot WHERE door = 'control'), 0::bigint,
@@ -178,6 +206,7 @@ SELECT ok(EXISTS (SELECT 1 FROM demo.holds WHERE id = 777001 AND cancelled_at IS
 SELECT ok(EXISTS (SELECT 1 FROM demo.fines WHERE patron_id = 2 AND amount = 1.00 AND loan_id IS NULL),
           'control: the fine was unlinked from the severed loan');
 SELECT ok(EXISTS (SELECT 1 FROM demo.notice_outbox WHERE body = 'attack_search_path'), 'control: the notice was written');
+SELECT ok(EXISTS (SELECT 1 FROM demo.atk_copy WHERE patron_id = 5 AND src_code IS NULL), 'control: the text-keyed copy was unlinked');
 -- no door ran the attacker's code as anyone else, or let it read a hidden pair
 CREATE FUNCTION pg_temp.door_check(door text, attacker text) RETURNS text LANGUAGE plpgsql AS $$
 DECLARE
@@ -200,6 +229,7 @@ SELECT pg_temp.door_check('sever: a return', 'branch_staff');
 SELECT pg_temp.door_check('sever: a hold closed', 'branch_staff');
 SELECT pg_temp.door_check('sever: a return unlinking a fine', 'branch_staff');
 SELECT pg_temp.door_check('outbox: a notice', 'branch_staff');
+SELECT pg_temp.door_check('copy: a text-keyed copy unlinked', 'branch_staff');
 SELECT pg_temp.door_check('collections: the debtors', 'collections_agency');
 SELECT is((SELECT coalesce(max(hidden_seen), 0) FROM public.atk_loot), 0::bigint,
           'no spy call anywhere read a hidden pair');
