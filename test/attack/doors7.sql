@@ -55,3 +55,12 @@ SELECT pg_temp.attempt(:'phase' || '_last_borrower() called by hand for every ro
     ARRAY['SELECT count(*) FROM demo.loans l WHERE pals_privacy._last_borrower(''demo.loans''::regclass::oid, l.item_id::text, l.tableoid, l.ctid) IS NOT NULL',
           'SELECT count(*) FROM demo.loans l WHERE pals_privacy._last_borrower(''demo.loans''::regclass::oid, ''90001'', ''demo.loans_2025''::regclass::oid, ''(0,1)''::tid) IS NOT NULL',
           'SELECT id, patron_id FROM demo.loans WHERE item_id BETWEEN 90001 AND 90005']);
+-- the loans as the FROM of an UPDATE of another table (the desk may update
+-- items): its WHERE and RETURNING read the loans as a SELECT does
+SELECT pg_temp.attempt(:'phase' || 'UPDATE items ... FROM loans ... RETURNING the loan''s patron', 'staff',
+    ARRAY['UPDATE demo.items i SET status = i.status FROM demo.loans l
+            WHERE l.item_id = i.id AND i.id BETWEEN 90001 AND 90005 AND l.checked_out_at < ''2025-04-30''
+           RETURNING l.id, l.patron_id']);
+SELECT pg_temp.indist(:'phase' || 'UPDATE items ... FROM loans WHERE the loan''s patron = N RETURNING the item', 'staff',
+    ARRAY['UPDATE demo.items i SET status = i.status FROM demo.loans l
+            WHERE l.item_id = i.id AND l.patron_id = %1$s RETURNING i.id']);

@@ -9,7 +9,7 @@
 -- a domain whose CHECK records every value it is given (in WHERE and in a
 -- join); DISTINCT ON; the extension's run-time check _last_borrower() called
 -- by hand (PUBLIC may execute it), to plant answers the rewritten query
--- would reuse.  Every attempt has an operational (or superuser) control that
+-- would reuse; the loans as the FROM of an UPDATE of the items.  Every attempt has an operational (or superuser) control that
 -- gets the hidden pair out or tells A from B.  Runs before sever_backlog()
 -- and again after it (opted-in history kept in place).  The doors that
 -- reach the extension's own SQL through the attacker's temporary schema are
@@ -25,7 +25,7 @@ BEGIN
                    CASE WHEN current_setting('server_version_num')::int >= 180000 THEN 'VIRTUAL' ELSE 'STORED' END);
 END $$;
 ANALYZE demo.ill_requests;
-SELECT plan(23);
+SELECT plan(27);
 
 -- the ILL requests 1-10 are closed requests of 9001 and 9012, hidden from
 -- staff until sever_backlog() severs them (to NULL)
