@@ -314,6 +314,7 @@ chain_at_commit(void)
 	Datum		arg;
 	int64		expected;
 	bytea	   *prev;
+	int			nestlevel;
 
 	audit_lock();
 	GetUserIdAndSecContext(&save_userid, &save_sec);
@@ -322,14 +323,22 @@ chain_at_commit(void)
 						   save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "pals_privacy: SPI_connect failed");
+	/*
+	 * This runs at commit under the session's own search path, as the
+	 * bootstrap superuser: without the safe path, a type of the caller's
+	 * temporary schema (a domain pg_temp.text whose CHECK calls the caller's
+	 * function) would stand in for a type named here, and run as superuser
+	 * (test attack_search_path).
+	 */
+	nestlevel = pals_safe_search_path();
 	PushActiveSnapshot(GetLatestSnapshot());
 
 	/* this transaction's entries and those committed since its first */
 	arg = Int64GetDatum(xact_first_id);
 	spi_read_latest(old_format ?
-					"SELECT id, ctid, at, role, class, event, details::text, prev_hash, hash, xmin,"
-					" 1::int2 FROM pals_privacy.audit_log WHERE id >= $1 ORDER BY id" :
-					"SELECT id, ctid, at, role, class, event, details::text, prev_hash, hash, xmin,"
+					"SELECT id, ctid, at, role, class, event, details::pg_catalog.text, prev_hash, hash, xmin,"
+					" 1::pg_catalog.int2 FROM pals_privacy.audit_log WHERE id >= $1 ORDER BY id" :
+					"SELECT id, ctid, at, role, class, event, details::pg_catalog.text, prev_hash, hash, xmin,"
 					" content_format FROM pals_privacy.audit_log WHERE id >= $1 ORDER BY id",
 					INT8OID, arg);
 	tt = SPI_tuptable;
@@ -426,6 +435,7 @@ chain_at_commit(void)
 				 errhidestmt(true)));
 done:
 	PopActiveSnapshot();
+	pals_restore_search_path(nestlevel);
 	SPI_finish();
 	SetUserIdAndSecContext(save_userid, save_sec);
 }
@@ -486,10 +496,10 @@ append_entry(TimestampTz at, const char *role, const char *class,
 	if (SPI_execute_with_args(format == AUDIT_FORMAT_OLD ?
 							  "INSERT INTO pals_privacy.audit_log"
 							  " (id, at, role, class, event, details, prev_hash, hash)"
-							  " VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8)" :
+							  " VALUES ($1, $2, $3, $4, $5, $6::pg_catalog.jsonb, $7, $8)" :
 							  "INSERT INTO pals_privacy.audit_log"
 							  " (id, at, role, class, event, details, prev_hash, hash, content_format)"
-							  " VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9)",
+							  " VALUES ($1, $2, $3, $4, $5, $6::pg_catalog.jsonb, $7, $8, $9)",
 							  format == AUDIT_FORMAT_OLD ? 8 : 9, argtypes, values, nulls, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "pals_privacy: appending to the audit log failed");
 	note_append(id);

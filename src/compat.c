@@ -57,8 +57,9 @@ pals_init_range_table(EState *estate, RangeTblEntry *rte, uint64 perms, Bitmapse
 
 /*
  * The extension's own SQL runs with elevated rights, so it is parsed and run
- * with pg_catalog alone as its search path: a caller's schema (or temporary
- * schema) cannot slip in an operator or function.  It must be in force when a
+ * with pg_catalog alone as its search path (and the temporary schema last,
+ * or not at all): a caller's schema (or temporary schema) cannot slip in an
+ * operator, function or type.  It must be in force when a
  * saved plan runs too: a plan is re-parsed when the search path differs from
  * the one it was prepared under.
  *
@@ -84,7 +85,14 @@ pals_safe_search_path(void)
 #else
 	int			nestlevel = NewGUCNestLevel();
 
-	(void) set_config_option("search_path", "pg_catalog", PGC_USERSET,
+	/*
+	 * pg_temp named last: a path that leaves it out has it searched FIRST
+	 * for relations and types, so a domain pg_temp.text of the caller's
+	 * would stand in for every "::text" of ours (test attack_search_path);
+	 * named, it comes last, and it is never searched for functions and
+	 * operators.
+	 */
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET,
 							 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	return nestlevel;
 #endif

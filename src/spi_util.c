@@ -135,10 +135,22 @@ execute_as(Oid role, SPIPlanPtr plan, const char *sql, int nargs, Oid *argtypes,
 	return rc;
 }
 
+/*
+ * A saved plan (prepared under the safe search path), run as the given role
+ * under the safe search path too: a saved plan run under another path is
+ * parsed again under that one, and a caller's own (its temporary schema
+ * first) would put a type of the caller's (a domain pg_temp.text whose CHECK
+ * runs the caller's function) into our statement, run as the extension
+ * owner (a copy's "$1::text", test attack_search_path).
+ */
 int
 pals_execute_as(Oid role, void *plan, Datum *values, const char *nulls)
 {
-	return execute_as(role, (SPIPlanPtr) plan, NULL, 0, NULL, values, nulls);
+	int			nestlevel = pals_safe_search_path();
+	int			rc = execute_as(role, (SPIPlanPtr) plan, NULL, 0, NULL, values, nulls);
+
+	pals_restore_search_path(nestlevel);
+	return rc;
 }
 
 /* One-off SQL (built at run time) as the given role, under the safe search path. */
