@@ -167,7 +167,7 @@ BEGIN
     -- archive the ILS moves closed loans into): the group is keyed by its
     -- first binding, which the named one is or names
     IF last_borrower_group IS NOT NULL THEN
-        SELECT * INTO g FROM @extschema@.loan_binding l WHERE l.relation = last_borrower_group;
+        SELECT * INTO g FROM @extschema@.loan_binding l WHERE l.relation = bind_loans.last_borrower_group;
         IF NOT FOUND THEN
             RAISE EXCEPTION '%: last_borrower_group "%" is not bound as loans', fn, last_borrower_group
                 USING ERRCODE = 'invalid_parameter_value',
