@@ -13,7 +13,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pals_privacy;
 \set VERBOSITY terse
 
-SELECT plan(50);
+SELECT plan(51);
 
 CREATE SCHEMA tg;
 CREATE TABLE tg.patrons (id bigint PRIMARY KEY, expires date NOT NULL DEFAULT 'infinity');
@@ -113,7 +113,10 @@ SELECT is((SELECT count(*) FROM tg.l2 WHERE item_id = 11 AND patron_id IS NOT NU
           'nor the loans'' former borrower of item 11, whose last borrower is in the archive');
 RESET ROLE;
 
--- 10-12: the backlog severs the rest across the group, each by its strategy
+-- 10-13: the dry run counts, and the backlog severs, the rest across the group, each by its strategy
+SELECT is((SELECT string_agg(relation || ':' || last_borrowers || '/' || to_sever, ' ' ORDER BY relation::text)
+             FROM pals_privacy.sever_backlog_preview() WHERE relation IN ('tg.l2'::regclass, 'tg.a2'::regclass)),
+          'tg.a2:1/1 tg.l2:2/2', 'the dry run counts one last borrower per item across the group');
 CALL pals_privacy.sever_backlog();
 SELECT is(tg.who(10, 2) || ' | ' || tg.who(11, 2) || ' | ' || tg.who(12, 2),
           'l2:2:2 | a2:4:4 | l2:6:6', 'sever_backlog: one identified row per item across the group');
