@@ -13,7 +13,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pals_privacy;
 \set VERBOSITY terse
 
-SELECT plan(51);
+SELECT plan(54);
 
 CREATE SCHEMA tg;
 CREATE TABLE tg.patrons (id bigint PRIMARY KEY, expires date NOT NULL DEFAULT 'infinity');
@@ -262,9 +262,33 @@ SELECT is(tg.who(10, 2), 'l2:41:1', 'a return goes on severing the loans alone')
 INSERT INTO tg.l2 VALUES (42, 2, 11, '2024-10-02', '2024-10-02');
 SELECT is(tg.who(11, 2), 'a2:4:4 l2:42:2', 'and leaves the unbound archive alone');
 
--- 50: clean up: nothing stays bound
+-- 51-53: three members (the third names the second, which is in the first's group), and the
+-- first's relation dropped: the others stay a group under the next
+CREATE TABLE tg.d1 (id int PRIMARY KEY, patron_id bigint, item_id int, returned timestamptz);
+CREATE TABLE tg.d2 (LIKE tg.d1);
+CREATE TABLE tg.d3 (LIKE tg.d1);
 DO $$ BEGIN
-    PERFORM pals_privacy.unbind(t::regclass) FROM unnest(ARRAY['tg.loans', 'tg.l2', 'tg.patrons']) t;
+    PERFORM pals_privacy.bind_loans('tg.d1', 'patron_id', 'item_id', '{returned}');
+    PERFORM pals_privacy.bind_loans('tg.d2', 'patron_id', 'item_id', '{returned}', last_borrower_group => 'tg.d1');
+    PERFORM pals_privacy.bind_loans('tg.d3', 'patron_id', 'item_id', '{returned}', last_borrower_group => 'tg.d2');
+END $$;
+SELECT is((SELECT string_agg(relation || '>' || coalesce(last_borrower_group::text, '-'), ' ' ORDER BY relation::text)
+             FROM pals_privacy.loan_binding WHERE relation::text LIKE 'tg.d_'),
+          'tg.d1>- tg.d2>tg.d1 tg.d3>tg.d1', 'naming a member joins its group, recorded by the group''s first binding');
+INSERT INTO tg.d1 VALUES (1, 1, 1, '2024-01-01');
+INSERT INTO tg.d2 VALUES (2, 2, 1, '2024-02-01');
+DROP TABLE tg.d1;
+SELECT is((SELECT string_agg(relation || '>' || coalesce(last_borrower_group::text, '-'), ' ' ORDER BY relation::text)
+             FROM pals_privacy.loan_binding WHERE relation::text LIKE 'tg.d_'),
+          'tg.d2>- tg.d3>tg.d2', 'the first binding''s relation dropped: the next is the group''s first');
+INSERT INTO tg.d3 VALUES (3, 3, 1, '2024-03-01');
+SELECT is((SELECT string_agg(id || ':' || coalesce(patron_id::text, '-'), ' ' ORDER BY id)
+             FROM (SELECT * FROM tg.d2 UNION ALL SELECT * FROM tg.d3) x),
+          '2:- 3:3', 'and a close in one member still severs the other''s last borrower');
+
+-- 54: clean up: nothing stays bound
+DO $$ BEGIN
+    PERFORM pals_privacy.unbind(t::regclass) FROM unnest(ARRAY['tg.loans', 'tg.l2', 'tg.d2', 'tg.d3', 'tg.patrons']) t;
 END $$;
 SELECT is((SELECT count(*) FROM pals_privacy.bindings) + (SELECT count(*) FROM pals_privacy.last_borrower)
           + (SELECT count(*) FROM pals_privacy.backlog_progress), 0::bigint, 'nothing is bound and no severing state is left');
