@@ -3,7 +3,10 @@
  *     _last_borrower(binding, item, relation, tid): is this loan row its
  *     item's last borrower?  The staff class sees the patron of that row and
  *     of no other closed, settled row, so a rewritten query calls this for
- *     every such row it reads.
+ *     every such row it reads.  binding is the loan binding's tracker key
+ *     (the rewrite passes LoanBinding's tracker): for the members of a
+ *     last-borrower group, the group's, so one row per item answers true
+ *     across all of them.
  *
  *     One call is one probe of the tracker (pals_privacy.last_borrower,
  *     written by severing; every access to it is in tracker.c).  A statement that reads many closed rows, such as

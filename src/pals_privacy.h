@@ -117,6 +117,8 @@ typedef struct LoanBinding
 	int			nmore;			/* more_patron_columns: cut with patron_column */
 	char	   *more_patron_columns[PALS_MAX_MORE_PATRONS];
 	List	   *hide_columns;	/* of char *: read only where the patron is (a visit's time) */
+	Oid			tracker;		/* its tracker key: the first binding of its last-borrower group
+								 * (last_borrower_group), else relid */
 } LoanBinding;
 
 typedef enum OutboxMode

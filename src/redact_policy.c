@@ -671,8 +671,9 @@ loan_current(RteRules *r, const LoanBinding *b)
 static Expr *
 last_borrower_arm(RteRules *r, const LoanBinding *b)
 {
+	/* the tracker key: a last-borrower group answers for all its members */
 	List	   *args = list_make4(makeConst(OIDOID, -1, InvalidOid, sizeof(Oid),
-											ObjectIdGetDatum(b->relid), false, true),
+											ObjectIdGetDatum(b->tracker), false, true),
 								  coerce_io((Expr *) column_var(r, b->item_column), TEXTOID),
 								  makeVar(r->rti, TableOidAttributeNumber, OIDOID, -1, InvalidOid, 0),
 								  makeVar(r->rti, SelfItemPointerAttributeNumber, TIDOID, -1, InvalidOid, 0));

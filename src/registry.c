@@ -383,7 +383,8 @@ load_loans(Snapshot snap)
 	static const char *const columns[] = {
 		"relation", "patron_column", "item_column", "closed_columns", "settled_column",
 		"sever_with", "keep_last_borrower", "history_mode",
-		"closed_when", "settled_when", "more_patron_columns", "hide_columns"	/* since 0.2.0 */
+		"closed_when", "settled_when", "more_patron_columns", "hide_columns",	/* since 0.2.0 */
+		"last_borrower_group"
 	};
 	ConfigScan	cs;
 	HeapTuple	t;
@@ -427,6 +428,9 @@ load_loans(Snapshot snap)
 			b->more_patron_columns[b->nmore++] = lfirst(lc);
 		}
 		b->hide_columns = config_text_array(&cs, t, 11);
+		b->tracker = config_oid(&cs, t, 12);
+		if (!OidIsValid(b->tracker))
+			b->tracker = b->relid;
 		building->loans = lappend(building->loans, b);
 	}
 	config_end(&cs);

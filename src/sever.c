@@ -647,14 +647,38 @@ sever_other(RelSever *rs, Oid relid, ItemPointer tid, const char *item, bool rew
  * kept in place, a pending sever, rows the backlog has not reached) becomes
  * the last borrower that it reads.
  */
+/*
+ * The relations of the loan bindings that share b's tracker entries: b's
+ * own, or every member of its last-borrower group (bind_loans'
+ * last_borrower_group), copied out of the registry (reading a member's
+ * state may reload it).
+ */
+static List *
+tracker_members(const LoanBinding *b)
+{
+	List	   *members = NIL;
+	ListCell   *lc;
+
+	foreach(lc, pals_registry()->loans)
+	{
+		const LoanBinding *m = lfirst(lc);
+
+		if (m->tracker == b->tracker && m->keep_last_borrower)
+			members = lappend_oid(members, m->relid);
+	}
+	return members;
+}
+
 static void
 search_item(RelSever *rs, Oid relid, ItemPointer tid, RowState *n, Datum item,
 			const char *item_text)
 {
 	const LoanBinding *b = rs->binding;
-	RelSever   *bound = pals_rel_sever(b->relid);
+	List	   *members = tracker_members(b);
+	ListCell   *lc;
 	RelSever   *last_rs = rs;
-	uint64		count;
+	uint64		count = 0;
+	uint64		room = 16;
 	Oid		   *relids;
 	ItemPointerData *tids;
 	Datum	   *closed;
@@ -667,22 +691,48 @@ search_item(RelSever *rs, Oid relid, ItemPointer tid, RowState *n, Datum item,
 	bool		redacted_close = GetUserId() != pals_registry()->extension_owner &&
 		pals_current_class() != PALS_CLASS_OPERATIONAL;
 
-	pals_execute_as(pals_registry()->extension_owner, bound->search, &item, NULL);
-	count = SPI_processed;
-	relids = palloc(sizeof(Oid) * Max(count, 1));
-	tids = palloc(sizeof(ItemPointerData) * Max(count, 1));
-	closed = palloc(sizeof(Datum) * Max(count, 1));
-	settled = palloc(sizeof(bool) * Max(count, 1));
-	for (uint64 i = 0; i < count; i++)
+	relids = palloc(sizeof(Oid) * room);
+	tids = palloc(sizeof(ItemPointerData) * room);
+	closed = palloc(sizeof(Datum) * room);
+	settled = palloc(sizeof(bool) * room);
+	/* the item's closed, identified rows in every relation sharing its tracker entry */
+	foreach(lc, members)
 	{
-		HeapTuple	t = SPI_tuptable->vals[i];
-		TupleDesc	d = SPI_tuptable->tupdesc;
-		bool		isnull;
+		RelSever   *bound = pals_rel_sever(lfirst_oid(lc));
+		Datum		key = item;
 
-		relids[i] = DatumGetObjectId(SPI_getbinval(t, d, 1, &isnull));
-		tids[i] = *DatumGetItemPointer(SPI_getbinval(t, d, 2, &isnull));
-		closed[i] = datumCopy(SPI_getbinval(t, d, 3, &isnull), rs->closed_byval, rs->closed_len);
-		settled[i] = DatumGetBool(SPI_getbinval(t, d, 4, &isnull));
+		if (bound == NULL || bound->search == NULL)
+			continue;
+		/* (bind_loans gives a group's item columns one type; read it as the member's own) */
+		if (bound->item_type != rs->item_type)
+		{
+			Oid			typinput;
+			Oid			typioparam;
+
+			getTypeInputInfo(bound->item_type, &typinput, &typioparam);
+			key = OidInputFunctionCall(typinput, (char *) item_text, typioparam, -1);
+		}
+		pals_execute_as(pals_registry()->extension_owner, bound->search, &key, NULL);
+		if (count + SPI_processed > room)
+		{
+			room = (count + SPI_processed) * 2;
+			relids = repalloc(relids, sizeof(Oid) * room);
+			tids = repalloc(tids, sizeof(ItemPointerData) * room);
+			closed = repalloc(closed, sizeof(Datum) * room);
+			settled = repalloc(settled, sizeof(bool) * room);
+		}
+		for (uint64 j = 0; j < SPI_processed; j++)
+		{
+			HeapTuple	t = SPI_tuptable->vals[j];
+			TupleDesc	d = SPI_tuptable->tupdesc;
+			bool		isnull;
+
+			relids[count] = DatumGetObjectId(SPI_getbinval(t, d, 1, &isnull));
+			tids[count] = *DatumGetItemPointer(SPI_getbinval(t, d, 2, &isnull));
+			closed[count] = datumCopy(SPI_getbinval(t, d, 3, &isnull), rs->closed_byval, rs->closed_len);
+			settled[count] = DatumGetBool(SPI_getbinval(t, d, 4, &isnull));
+			count++;
+		}
 	}
 	for (uint64 i = 0; i < count; i++)
 	{
@@ -761,8 +811,13 @@ on_change(RelSever *rs, Relation rel, HeapTuple tup, ItemPointer old_tid,
 							 (old_tid != NULL && ItemPointerEquals(&p_tid, old_tid))))
 		return;					/* n was already the last borrower */
 
+	/*
+	 * p may be a row of another binding of the item's last-borrower group
+	 * (the archive a loan was moved into): severed by its own binding's
+	 * strategy, in this transaction
+	 */
 	prs = pals_rel_sever(p_relid);
-	if (prs != NULL && prs->binding == b)
+	if (prs != NULL && (prs->binding == b || prs->binding->tracker == b->tracker))
 	{
 		/* common case: p is older, settled, not opted in, not busy: one statement */
 		if (!pals_row_locked_by_other(p_relid, &p_tid))

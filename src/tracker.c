@@ -2,6 +2,12 @@
  * tracker.c
  *     Every access to the last-borrower tracker, pals_privacy.last_borrower
  *     (binding, item -> relation and TID of the item's last borrower row).
+ *     The binding column is the loan binding's tracker key (LoanBinding's
+ *     tracker): its own relation, or, for the bindings of a last-borrower
+ *     group (bind_loans' last_borrower_group: loans and the archive the ILS
+ *     moves them into), the group's first binding, so that the group keeps
+ *     one entry, one last borrower and one lock per item; the entry's
+ *     relation says which member holds the row.
  *
  *     Severing writes it: a return points the item's entry at the new row
  *     and reads where it pointed before (the previous last borrower), so a
@@ -130,7 +136,7 @@ tracker_fetch(Relation tracker, Oid key_index, LOCKMODE lockmode, Snapshot snap,
 void
 pals_tracker_claim(const LoanBinding *b, const char *item)
 {
-	Datum		values[2] = {ObjectIdGetDatum(b->relid), CStringGetTextDatum(item)};
+	Datum		values[2] = {ObjectIdGetDatum(b->tracker), CStringGetTextDatum(item)};
 
 	prepare_tracker_plans();
 	pals_execute_as(pals_registry()->extension_owner, plan_tracker_claim, values, NULL);
@@ -170,7 +176,7 @@ pals_tracker_swap(const LoanBinding *b, const char *item, Oid relid, ItemPointer
 		Snapshot	snap = pals_statement_snapshot();
 
 		/* as a statement starting now sees it */
-		found = tracker_fetch(w.rel, tracker_key, RowExclusiveLock, snap, b->relid, item_text, row);
+		found = tracker_fetch(w.rel, tracker_key, RowExclusiveLock, snap, b->tracker, item_text, row);
 		UnregisterSnapshot(snap);
 		if (!found)
 			break;
@@ -204,7 +210,7 @@ pals_tracker_swap(const LoanBinding *b, const char *item, Oid relid, ItemPointer
 void
 pals_tracker_set(const LoanBinding *b, const char *item, Oid relid, ItemPointer tid)
 {
-	Datum		values[4] = {ObjectIdGetDatum(b->relid), CStringGetTextDatum(item),
+	Datum		values[4] = {ObjectIdGetDatum(b->tracker), CStringGetTextDatum(item),
 	ObjectIdGetDatum(relid), ItemPointerGetDatum(tid)};
 
 	prepare_tracker_plans();

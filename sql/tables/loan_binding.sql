@@ -14,7 +14,8 @@ CREATE TABLE @extschema@.loan_binding (
     settled_when        text,
     more_patron_columns name[] CHECK (cardinality(more_patron_columns) BETWEEN 1 AND 8),
                                     -- further columns naming a patron, cut with patron_column
-    hide_columns        name[]      -- columns that pair a row with another of its patron's, read where its patron is
+    hide_columns        name[],     -- columns that pair a row with another of its patron's, read where its patron is
+    last_borrower_group regclass    -- the first loan binding of a group over the same items: one last borrower per item across it (NULL: its own)
 );
 
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.loan_binding', '');
@@ -30,3 +31,6 @@ COMMENT ON COLUMN @extschema@.loan_binding.more_patron_columns IS
 
 COMMENT ON COLUMN @extschema@.loan_binding.hide_columns IS
     'Columns a row shares with other rows of its patron (a visit''s checkout time, the workstation): read only where the row''s patron is (NULL: none)';
+
+COMMENT ON COLUMN @extschema@.loan_binding.last_borrower_group IS
+    'The loan binding whose last borrowers this one shares (the first bound of a group over the same items, an archive and its loans): one last borrower per item across the group (NULL: its own)';

@@ -16,9 +16,12 @@ SELECT pals_privacy.bind_balance('circ.member_balance', 'member_key', 'owed');
 -- visit hidden ("Checkouts of one visit"); NULL items are fine (ILL loans)
 SELECT pals_privacy.bind_loans('circ.lending', 'member_key', 'piece_code', '{returned_on}',
     settled_when => 'charges_open = 0', hide_columns => '{lent_on,due_on,desk}');
--- the archive: a second loan binding (NOT NULL patron: the ILS's anonymous member)
+-- the archive: a second loan binding (NOT NULL patron: the ILS's anonymous member), over the
+-- same pieces: one last borrower per piece across loans and archive (severing.md, "Loans moved
+-- into an archive": last_borrower_group)
 SELECT pals_privacy.bind_loans('circ.lending_archive', 'member_key', 'piece_code', '{returned_on}',
-    sever_with => 'patron:00000000-0000-0000-0000-000000000000', hide_columns => '{lent_on}');
+    sever_with => 'patron:00000000-0000-0000-0000-000000000000', hide_columns => '{lent_on}',
+    last_borrower_group => 'circ.lending');
 
 -- charges are account records; the link table is a copy of the loan without a patron column
 -- (fitting-your-ils covers a fine keyed by its loan, not a link table: 'unlink' cuts the link)

@@ -12,6 +12,8 @@ DECLARE
 BEGIN
     FOR i IN 1 .. coalesce(cardinality(rels), 0) LOOP
         kinds := '{}';
+        -- (a loan binding in a last-borrower group leaves it first)
+        PERFORM @extschema@._leave_last_borrower_group(rels[i]);
         FOR t IN SELECT @extschema@._binding_tables() LOOP
             EXECUTE format('DELETE FROM %s WHERE relation::oid = $1', t) USING rels[i];
             GET DIAGNOSTICS n = ROW_COUNT;

@@ -1,13 +1,16 @@
 -- closed_when: a condition over the row (closed when it holds and one of
 -- closed_columns, which order an item's closed rows, is set); settled_when:
 -- a condition instead of settled_column; hide_columns: columns that pair a
--- row with another (a visit's checkout time), read only where its patron is.
+-- row with another (a visit's checkout time), read only where its patron is;
+-- last_borrower_group: another loan binding over the same items (an
+-- archive's loans), sharing one last borrower per item with it.
 CREATE OR REPLACE FUNCTION @extschema@.bind_loans(
     relation regclass, patron_column name, item_column name, closed_columns name[],
     settled_column name DEFAULT NULL, sever_with text DEFAULT 'null',
     keep_last_borrower boolean DEFAULT true, history_mode text DEFAULT 'copy',
     closed_when text DEFAULT NULL, settled_when text DEFAULT NULL, build_tracker boolean DEFAULT true,
-    more_patron_columns name[] DEFAULT NULL, hide_columns name[] DEFAULT NULL)
+    more_patron_columns name[] DEFAULT NULL, hide_columns name[] DEFAULT NULL,
+    last_borrower_group regclass DEFAULT NULL)
 RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     fn constant text := 'bind_loans';
@@ -20,6 +23,8 @@ DECLARE
     found_placeholder boolean;
     closed_sql text;
     n bigint;
+    g @extschema@.loan_binding;
+    group_key regclass;
 BEGIN
     PERFORM @extschema@._bind_check(fn, relation, '{r,p}',
         ARRAY['relation', 'patron_column', 'item_column', 'closed_columns', 'sever_with', 'keep_last_borrower', 'history_mode'],
@@ -158,11 +163,46 @@ BEGIN
                   HINT = 'Use ''copy'' or ''in_place''.';
     END IF;
 
+    -- one last borrower per item across bindings over the same items (an
+    -- archive the ILS moves closed loans into): the group is keyed by its
+    -- first binding, which the named one is or names
+    IF last_borrower_group IS NOT NULL THEN
+        SELECT * INTO g FROM @extschema@.loan_binding l WHERE l.relation = bind_loans.last_borrower_group;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION '%: last_borrower_group "%" is not bound as loans', fn, last_borrower_group
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Bind the relation whose items this one shares with bind_loans first, then name it here.';
+        END IF;
+        IF last_borrower_group = relation OR g.last_borrower_group = relation THEN
+            RAISE EXCEPTION '%: last_borrower_group names "%" itself', fn, relation
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Name the other loan binding over the same items (the loans of an archive).';
+        END IF;
+        IF NOT keep_last_borrower OR NOT g.keep_last_borrower THEN
+            RAISE EXCEPTION '%: last_borrower_group needs keep_last_borrower => true on "%" and on "%"', fn, relation, last_borrower_group
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'A group shares its items'' last borrower: bindings that keep none (holds) stay out of it.';
+        END IF;
+        IF @extschema@._column_type(fn, relation, item_column, 'item column')
+           <> @extschema@._column_type(fn, g.relation, g.item_column, 'item column')
+           OR closed_type <> @extschema@._column_type(fn, g.relation, g.closed_columns[1], 'closed column') THEN
+            RAISE EXCEPTION '%: the item and closed columns of "%" and of its last_borrower_group "%" must have the same types', fn, relation, g.relation
+                USING ERRCODE = 'datatype_mismatch',
+                      DETAIL = format('"%s" has item %s and closed %s; "%s" has item %s and closed %s.', relation,
+                                      @extschema@._column_type(fn, relation, item_column, 'item column'), closed_type,
+                                      g.relation, @extschema@._column_type(fn, g.relation, g.item_column, 'item column'),
+                                      @extschema@._column_type(fn, g.relation, g.closed_columns[1], 'closed column')),
+                      HINT = 'The rows of a group are compared by item and ordered by their closed columns across the relations.';
+        END IF;
+        group_key := coalesce(g.last_borrower_group, g.relation);
+    END IF;
+
     binding := jsonb_build_object('relation', relation, 'patron_column', patron_column, 'item_column', item_column,
                                   'closed_columns', closed_columns, 'settled_column', settled_column,
                                   'sever_with', sever_with, 'keep_last_borrower', keep_last_borrower,
                                   'history_mode', history_mode, 'closed_when', closed_when, 'settled_when', settled_when,
-                                  'more_patron_columns', more_patron_columns, 'hide_columns', hide_columns);
+                                  'more_patron_columns', more_patron_columns, 'hide_columns', hide_columns,
+                                  'last_borrower_group', group_key);
     IF @extschema@._bind_existing(fn, 'loans', relation, binding) THEN
         -- re-installs the triggers, which covers inheritance children added since
         PERFORM @extschema@._install_loan_triggers(relation);
@@ -191,6 +231,13 @@ BEGIN
     IF build_tracker THEN
         PERFORM @extschema@._build_tracker(relation);
     END IF;
+    -- joining a group: the rows of its members that are no longer their
+    -- item's last borrower are the backlog's, which walks them again
+    IF group_key IS NOT NULL THEN
+        DELETE FROM @extschema@.backlog_progress bp
+         WHERE bp.binding IN (SELECT l.relation::oid FROM @extschema@.loan_binding l
+                               WHERE coalesce(l.last_borrower_group, l.relation) = group_key);
+    END IF;
     PERFORM @extschema@._sync_row_security();
 END $$;
 
@@ -202,7 +249,8 @@ CREATE OR REPLACE FUNCTION @extschema@.bind_loans(
     settled_column name DEFAULT NULL, sever_with text DEFAULT 'null',
     keep_last_borrower boolean DEFAULT true, history_mode text DEFAULT 'copy',
     closed_when text DEFAULT NULL, settled_when text DEFAULT NULL, build_tracker boolean DEFAULT true,
-    more_patron_columns name[] DEFAULT NULL, hide_columns name[] DEFAULT NULL)
+    more_patron_columns name[] DEFAULT NULL, hide_columns name[] DEFAULT NULL,
+    last_borrower_group regclass DEFAULT NULL)
 RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE cols name[];
 BEGIN
@@ -213,8 +261,8 @@ BEGIN
     END IF;
     PERFORM @extschema@.bind_loans(relation, patron_column, item_column, cols, settled_column, sever_with,
                                    keep_last_borrower, history_mode, closed_when, settled_when, build_tracker,
-                                   more_patron_columns, hide_columns);
+                                   more_patron_columns, hide_columns, last_borrower_group);
 END $$;
 
-REVOKE ALL ON FUNCTION @extschema@.bind_loans(regclass,name,name,name[],name,text,boolean,text,text,text,boolean,name[],name[]) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION @extschema@.bind_loans(regclass,name,name,text,name,text,boolean,text,text,text,boolean,name[],name[]) TO PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.bind_loans(regclass,name,name,name[],name,text,boolean,text,text,text,boolean,name[],name[],regclass) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.bind_loans(regclass,name,name,text,name,text,boolean,text,text,text,boolean,name[],name[],regclass) TO PUBLIC;

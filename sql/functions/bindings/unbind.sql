@@ -33,6 +33,7 @@ BEGIN
                            WHERE c.source = unbind.relation OR unbind.relation = ANY (c.more_sources));
     END IF;
     IF EXISTS (SELECT 1 FROM @extschema@.loan_binding b WHERE b.relation = unbind.relation) THEN
+        PERFORM @extschema@._leave_last_borrower_group(relation);
         PERFORM @extschema@._drop_loan_triggers(relation);
     END IF;
     IF EXISTS (SELECT 1 FROM @extschema@.patron_binding b WHERE b.relation = unbind.relation) THEN

@@ -29,7 +29,9 @@ BEGIN
             OR l.relation IN (SELECT r.relation FROM @extschema@._related_relations(c.tgrelid::regclass) r
                                WHERE r.relationship = 'parent')
          LIMIT 1;
-        IF b IS NOT NULL AND NOT EXISTS (SELECT FROM @extschema@.last_borrower l WHERE l.binding = b::oid) THEN
+        IF b IS NOT NULL AND NOT EXISTS (SELECT FROM @extschema@.last_borrower l
+                                           WHERE l.binding = coalesce((SELECT g.last_borrower_group FROM @extschema@.loan_binding g
+                                                                        WHERE g.relation = b), b)::oid) THEN
             RAISE NOTICE 'pals_privacy: rebuilding the last-borrower tracker of % (% items)', b,
                 @extschema@._restore_tracker(b);
         END IF;

@@ -64,13 +64,13 @@ BEGIN
                     @extschema@._report_age_bucket(%3$s) AS bucket, count(*) AS n
                FROM %4$s x
                LEFT JOIN @extschema@.last_borrower t
-                      ON %5$L AND t.binding = $1 AND t.row_relid = x.tableoid AND t.row_tid = x.ctid
+                      ON %5$L AND t.binding = $2 AND t.row_relid = x.tableoid AND t.row_tid = x.ctid
                LEFT JOIN @extschema@.sever_pending sp
                       ON sp.binding = $1 AND sp.row_relid = x.tableoid AND sp.row_tid = x.ctid
               WHERE %6$s AND %7$s
               GROUP BY 1, 2, 3',
             p.settled, opted, coalesce(closed_at, 'NULL::timestamptz'), b.relation, b.keep_last_borrower,
-            p.closed, p.identified) USING b.relation::oid
+            p.closed, p.identified) USING b.relation::oid, coalesce(b.last_borrower_group, b.relation)::oid
         LOOP
             kinds := jsonb_set(kinds, ARRAY[q.kind], to_jsonb(coalesce((kinds ->> q.kind)::bigint, 0) + q.n));
             IF q.kind = 'pending' THEN

@@ -46,7 +46,7 @@ BEGIN
         LOOP
             CONTINUE WHEN b.keep_last_borrower AND EXISTS (
                 SELECT 1 FROM @extschema@.last_borrower lb
-                 WHERE lb.binding = b.relation AND lb.item = r.item
+                 WHERE lb.binding = coalesce(b.last_borrower_group, b.relation)::oid AND lb.item = r.item
                    AND lb.row_relid = r.rid AND lb.row_tid = r.tid);
             PERFORM @extschema@._sever_one(b.relation, r.rid, r.tid);
         END LOOP;

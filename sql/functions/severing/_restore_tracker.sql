@@ -21,7 +21,9 @@ BEGIN
               WHERE (_restore_tracker.relation IS NULL OR l.relation = _restore_tracker.relation)
                 AND EXISTS (SELECT FROM pg_class c WHERE c.oid = l.relation::oid) LOOP
         p := @extschema@._loan_predicates(b, 't');
-        DELETE FROM @extschema@.last_borrower l WHERE l.binding = b.relation;
+        -- (a binding of a last-borrower group: the group's entries, rebuilt
+        -- across every member, as often as the group has members)
+        DELETE FROM @extschema@.last_borrower l WHERE l.binding = coalesce(b.last_borrower_group, b.relation)::oid;
         IF b.keep_last_borrower THEN
             total := total + @extschema@._track_latest_closed(b);
         END IF;
@@ -31,10 +33,11 @@ BEGIN
                FROM %2$s t
               WHERE %3$s AND %4$s AND %5$s
                 AND NOT EXISTS (SELECT FROM @extschema@.last_borrower l
-                                 WHERE l.binding = $1 AND l.row_relid = t.tableoid AND l.row_tid = t.ctid)
+                                 WHERE l.binding = $2 AND l.row_relid = t.tableoid AND l.row_tid = t.ctid)
              ON CONFLICT DO NOTHING',
             b.item_column, b.relation, p.closed, p.settled, p.identified,
-            'tracker rebuilt: closed and settled, still identified') USING b.relation::oid;
+            'tracker rebuilt: closed and settled, still identified')
+            USING b.relation::oid, coalesce(b.last_borrower_group, b.relation)::oid;
     END LOOP;
     RETURN total;
 END $$;

@@ -56,8 +56,11 @@ BEGIN
         -- a row of a loan binding: tried again in place, so that a row left
         -- pending again keeps its record (first seen, attempts + 1: the
         -- upsert of the sever); the last borrower of its item keeps its patron
+        -- (the tracker key of a binding in a last-borrower group is the group's)
         IF EXISTS (SELECT FROM @extschema@.last_borrower lb
-                    WHERE lb.binding = r.binding AND lb.row_relid = r.row_relid AND lb.row_tid = r.row_tid) THEN
+                    WHERE lb.binding = coalesce((SELECT l.last_borrower_group::oid FROM @extschema@.loan_binding l
+                                                  WHERE l.relation::oid = r.binding), r.binding)
+                      AND lb.row_relid = r.row_relid AND lb.row_tid = r.row_tid) THEN
             DELETE FROM @extschema@.sever_pending p
              WHERE p.binding = r.binding AND p.row_relid = r.row_relid AND p.row_tid = r.row_tid;
             CONTINUE;

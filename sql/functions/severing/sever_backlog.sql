@@ -58,6 +58,8 @@ DECLARE
     fix_nodes oid[];
     walk_node oid;
     cur_node oid;
+    tk oid;
+    tk_sql text;
 BEGIN
     PERFORM @extschema@._require_admin('sever_backlog');
     -- (NULL: as the default, the private way)
@@ -97,6 +99,10 @@ BEGIN
     SELECT array_agg(relation::oid ORDER BY relation::oid) INTO bindings FROM @extschema@.loan_binding;
     FOREACH bid IN ARRAY coalesce(bindings, '{}') LOOP
         SELECT * INTO b FROM @extschema@.loan_binding l WHERE l.relation = bid;
+        -- the binding's tracker key: a last-borrower group's (bind_loans'
+        -- last_borrower_group) is its first binding's, else its own
+        tk := coalesce(b.last_borrower_group, b.relation)::oid;
+        tk_sql := CASE WHEN tk = bid THEN '$3' ELSE format('%s::oid', tk) END;
         CONTINUE WHEN NOT FOUND;
         INSERT INTO @extschema@.backlog_progress (binding, relation) VALUES (bid, b.relation::text)
         ON CONFLICT (binding) DO NOTHING;
@@ -132,12 +138,10 @@ BEGIN
         -- walk below can trust the tracker: the trigger keeps it so.
         IF b.keep_last_borrower THEN
             PERFORM pg_catalog.set_config('jit', 'off', true);
+            -- (a binding of a last-borrower group: the group's entries, from
+            -- every member's rows, one row per item across them)
             fix_sql := format(
-                'WITH latest AS MATERIALIZED (
-                     SELECT DISTINCT ON (t.%1$I) t.%1$I::text AS item, t.tableoid AS rid, t.ctid AS tid, %5$s AS identified
-                       FROM %2$s t
-                      WHERE t.%1$I IS NOT NULL AND %3$s
-                      ORDER BY t.%1$I, %4$s DESC, t.tableoid DESC, t.ctid DESC),
+                'WITH latest AS MATERIALIZED (%1$s),
                  cur AS MATERIALIZED (
                      SELECT lb.item, lb.row_relid, lb.row_tid FROM @extschema@.last_borrower lb WHERE lb.binding = $1),
                  ins AS (
@@ -159,8 +163,8 @@ BEGIN
                         AND lb.binding = $1 AND lb.item = l.item AND (lb.row_relid, lb.row_tid) = (c.row_relid, c.row_tid)
                      RETURNING 1)
                  SELECT (SELECT count(*) FROM ins) + (SELECT count(*) FROM upd) + (SELECT count(*) FROM del)',
-                b.item_column, b.relation, p.closed, order_expr, p.identified);
-            EXECUTE fix_sql INTO n_items USING bid;
+                @extschema@._latest_closed_sql(tk));
+            EXECUTE fix_sql INTO n_items USING tk;
             -- the files the tracker's TIDs refer to (the statement holds its
             -- locks until the commit: nothing rewrote them since it read them)
             WITH RECURSIVE tree (relid) AS (
@@ -185,18 +189,18 @@ BEGIN
         -- the subquery is kept apart (OFFSET 0) so that "last" is worked out
         -- once per row, not once for each use of it below
         IF b.keep_last_borrower THEN
-            SELECT count(*) INTO n_entries FROM @extschema@.last_borrower lb WHERE lb.binding = bid;
+            SELECT count(*) INTO n_entries FROM @extschema@.last_borrower lb WHERE lb.binding = tk;
         END IF;
         last_expr := CASE WHEN NOT b.keep_last_borrower THEN 'false'
                           WHEN n_entries <= 3 * batch_size
                           THEN format('t.%1$I IS NOT NULL
                                        AND EXISTS (SELECT FROM @extschema@.last_borrower lb
-                                                    WHERE lb.binding = $3 AND lb.item = t.%1$I::text
-                                                      AND lb.row_relid = t.tableoid AND lb.row_tid = t.ctid)', b.item_column)
+                                                    WHERE lb.binding = %2$s AND lb.item = t.%1$I::text
+                                                      AND lb.row_relid = t.tableoid AND lb.row_tid = t.ctid)', b.item_column, tk_sql)
                           ELSE format('t.%1$I IS NOT NULL
                                        AND coalesce((SELECT lb.row_relid = t.tableoid AND lb.row_tid = t.ctid
                                                        FROM @extschema@.last_borrower lb
-                                                      WHERE lb.binding = $3 AND lb.item = t.%1$I::text), false)', b.item_column) END;
+                                                      WHERE lb.binding = %2$s AND lb.item = t.%1$I::text), false)', b.item_column, tk_sql) END;
         walk_sql := format(
             'INSERT INTO pg_temp.pals_privacy_backlog_rows (rid, tid, item, last, target, optin, patron, closed_at)
              SELECT rid, tid, item, last, settled AND NOT last, optin, patron, closed_at FROM (

@@ -14,11 +14,16 @@ DECLARE
     optin_join text;
     optin_expr text;
     rows_sql text;
+    grouped boolean;
 BEGIN
     PERFORM @extschema@._require_admin('sever_backlog_preview');
     SELECT * INTO pb FROM @extschema@.patron_binding;
     FOR b IN SELECT * FROM @extschema@.loan_binding l ORDER BY l.relation::text LOOP
         p := @extschema@._loan_predicates(b, 't');
+        grouped := b.keep_last_borrower AND EXISTS (
+            SELECT FROM @extschema@.loan_binding l
+             WHERE l.relation <> b.relation
+               AND coalesce(l.last_borrower_group, l.relation) = coalesce(b.last_borrower_group, b.relation));
         order_expr := CASE WHEN cardinality(b.closed_columns) = 1 THEN format('t.%I', b.closed_columns[1])
                            ELSE format('GREATEST(%s)', (SELECT string_agg(format('t.%I', c), ', ')
                                                          FROM unnest(b.closed_columns) c)) END;
@@ -36,10 +41,18 @@ BEGIN
                     item IS NULL OR NOT %8$L OR rn > 1 AS target
                FROM (SELECT t.%1$I::text AS item, t.%2$I::text AS patron, (%5$s)::text AS closed,
                             %4$s AS settled, %6$s AS identified, %7$s AS optin,
-                            row_number() OVER (PARTITION BY t.%1$I ORDER BY %5$s DESC, t.tableoid DESC, t.ctid DESC) AS rn
-                       FROM %3$s t %9$s WHERE %10$s) s',
+                            %11$s AS rn
+                       FROM %3$s t %9$s %12$s WHERE %10$s) s',
             b.item_column, b.patron_column, b.relation, p.settled, order_expr, p.identified, optin_expr,
-            b.keep_last_borrower, optin_join, p.closed);
+            b.keep_last_borrower, optin_join, p.closed,
+            -- in a last-borrower group, the item's latest closed row across the group's members
+            CASE WHEN grouped THEN 'CASE WHEN g.rid IS NULL THEN 2 ELSE 1 END'
+                 ELSE format('row_number() OVER (PARTITION BY t.%1$I ORDER BY %2$s DESC, t.tableoid DESC, t.ctid DESC)',
+                             b.item_column, order_expr) END,
+            CASE WHEN grouped
+                 THEN format('LEFT JOIN (%s) g ON g.rid = t.tableoid AND g.tid = t.ctid',
+                             @extschema@._latest_closed_sql(coalesce(b.last_borrower_group, b.relation)::oid))
+                 ELSE '' END);
         relation := b.relation;
         sever_with := b.sever_with;
         EXECUTE format(

@@ -40,6 +40,9 @@ COMMENT ON COLUMN @extschema@.loan_binding.more_patron_columns IS
 ALTER TABLE @extschema@.loan_binding ADD COLUMN hide_columns name[];
 COMMENT ON COLUMN @extschema@.loan_binding.hide_columns IS
     'Columns a row shares with other rows of its patron (a visit''s checkout time, the workstation): read only where the row''s patron is (NULL: none)';
+ALTER TABLE @extschema@.loan_binding ADD COLUMN last_borrower_group regclass;
+COMMENT ON COLUMN @extschema@.loan_binding.last_borrower_group IS
+    'The loan binding whose last borrowers this one shares (the first bound of a group over the same items, an archive and its loans): one last borrower per item across the group (NULL: its own)';
 
 -- The reading-history opt-in as a condition (a smallint privacy flag, ...; issue 14).
 ALTER TABLE @extschema@.patron_binding ADD COLUMN keep_history_when text;
