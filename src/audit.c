@@ -194,10 +194,19 @@ entry_content(int format, int64 id, TimestampTz at, const char *role, const char
  * UPDATE not run yet), whose audit_log has no content_format column and
  * whose verify_audit() knows format 1 only.
  */
+/* The audit log's OID; InvalidOid when it is gone (dropped with the extension). */
+static Oid
+audit_log_relid(void)
+{
+	Oid			nsp = get_namespace_oid("pals_privacy", true);
+
+	return OidIsValid(nsp) ? get_relname_relid("audit_log", nsp) : InvalidOid;
+}
+
 static int
 append_format(void)
 {
-	Oid			relid = get_relname_relid("audit_log", get_namespace_oid("pals_privacy", false));
+	Oid			relid = audit_log_relid();
 
 	if (OidIsValid(relid) && get_attnum(relid, "content_format") != InvalidAttrNumber)
 		return AUDIT_FORMAT_CURRENT;
@@ -579,7 +588,12 @@ audit_xact_callback(XactEvent event, void *arg)
 	switch (event)
 	{
 		case XACT_EVENT_PRE_COMMIT:
-			if (xact_appended)
+			/*
+			 * A DROP EXTENSION later in the transaction deleted the log and
+			 * the entries with it (its warning logs the head): nothing to
+			 * chain, and reading the log would fail the DROP's commit
+			 */
+			if (xact_appended && OidIsValid(audit_log_relid()))
 				chain_at_commit();
 			break;
 		case XACT_EVENT_PRE_PREPARE:
