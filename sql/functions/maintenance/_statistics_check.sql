@@ -1,0 +1,101 @@
+-- At the end of a purge batch, in its transaction: which statistics of the
+-- bound relations must be sampled again, from what _statistics_lookup()
+-- found before the batch.  Merged into acc, which maps a relation's oid to
+-- {"w": true} (every statistic of it: ANALYZE without a column list) or
+-- {"c": [columns]}; acc.all = true: every bound relation in full.
+--  * Every relation involved is locked SHARE UPDATE EXCLUSIVE (as ANALYZE
+--    locks it) until the batch commits: an ANALYZE running in another
+--    session (autovacuum) is waited for, and none starts before the commit
+--    (after it, the purged rows are dead and ANALYZE samples no dead row).
+--    If a lock cannot be taken: acc.all.
+--  * A relation whose statistics were sampled again since the lookup (its
+--    _statistics_fingerprint changed: an ANALYZE in between, also one run by
+--    a trigger in this transaction): in full, that sample was not looked up.
+--  * A bound relation in which this transaction updated or deleted more
+--    rows than stopped naming the patrons (or any row, if one of its
+--    bindings has no patron column): something else changed rows the lookup
+--    did not compare (a trigger of the ILS, a purge function, a foreign key
+--    action, an attempt rolled back): it and the relations above and below
+--    it in full.
+--  * A column value found in the statistics counts only if no row of that
+--    relation holds it any more (a severed loan keeps its item and dates; a
+--    library code many patrons share stays).  An expression index's value the same way (but in full: only ANALYZE
+--    without a column list computes index statistics); extended statistics
+--    and columns the lookup cannot compare: in full or the column, whenever
+--    a row named a patron.
+CREATE OR REPLACE FUNCTION @extschema@._statistics_check(lookup jsonb, patrons text[], acc jsonb) RETURNS jsonb
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    r jsonb; s jsonb; h oid; c1 bigint; nafter bigint; att text; gone boolean;
+    whole oid[] := '{}';
+BEGIN
+    acc := coalesce(acc, '{}');
+    IF lookup IS NULL OR acc ? 'all' THEN
+        RETURN acc || '{"all": true}';
+    END IF;
+    BEGIN
+        FOR h IN SELECT DISTINCT x::oid FROM jsonb_object_keys(lookup -> 'fp') x ORDER BY 1 LOOP
+            EXECUTE format('LOCK TABLE ONLY %s IN SHARE UPDATE EXCLUSIVE MODE', h::regclass);
+        END LOOP;
+    EXCEPTION WHEN OTHERS THEN
+        RETURN acc || '{"all": true}';
+    END;
+    FOR h IN SELECT x::oid FROM jsonb_each_text(lookup -> 'fp') f(x, v)
+              WHERE v IS DISTINCT FROM @extschema@._statistics_fingerprint(x::oid) LOOP
+        whole := whole || h;
+    END LOOP;
+    FOR r IN SELECT * FROM jsonb_array_elements(lookup -> 'rels') LOOP
+        SELECT coalesce(sum(x.n_tup_upd + x.n_tup_del), 0) INTO c1 FROM pg_stat_xact_all_tables x
+         WHERE x.relid IN (SELECT t::oid FROM jsonb_array_elements_text(r -> 'tree') t);
+        nafter := 0;
+        IF r ->> 'pred' IS NOT NULL THEN
+            EXECUTE format('SELECT count(*) FROM %s WHERE %s', (r ->> 'r')::oid::regclass, r ->> 'pred') INTO nafter USING patrons;
+        END IF;
+        IF c1 - (r ->> 'c0')::bigint > (r ->> 'nref')::bigint - nafter
+           OR (NOT (r ->> 'ok')::boolean AND c1 > (r ->> 'c0')::bigint) THEN
+            whole := whole || ARRAY(SELECT t::oid FROM jsonb_array_elements_text(r -> 'holders') t);
+        END IF;
+    END LOOP;
+    FOR s IN SELECT * FROM jsonb_array_elements(lookup -> 'sus') LOOP
+        h := (s ->> 'h')::oid;
+        CONTINUE WHEN h = ANY (whole) OR coalesce((acc -> h::text) ? 'w', false);
+        IF s ->> 'k' LIKE 'a:%' THEN
+            att := substr(s ->> 'k', 3);
+            IF (s ->> 'odd')::boolean THEN
+                gone := true;
+            ELSE
+                -- a value found counts if no row of the relation (with its children, for
+                -- inherited statistics) holds it now
+                EXECUTE format('SELECT EXISTS (SELECT FROM unnest($1::text[]) v
+                                                WHERE NOT EXISTS (SELECT FROM %s %s x WHERE x.%I = v::%s))',
+                               CASE WHEN (s ->> 'inh')::boolean THEN '' ELSE 'ONLY' END, h::regclass, att,
+                               @extschema@._column_type_name(h, att))
+                    INTO gone USING ARRAY(SELECT jsonb_array_elements_text(s -> 'v'));
+            END IF;
+            IF gone THEN
+                acc := jsonb_set(acc, ARRAY[h::text],
+                                 jsonb_build_object('c', coalesce(acc -> h::text -> 'c', '[]') || to_jsonb(att)));
+            END IF;
+        ELSIF s ->> 'k' LIKE 'i:%' AND NOT coalesce((s ->> 'odd')::boolean, false) THEN
+            -- an expression index: its statistics are computed by ANALYZE in full only
+            SELECT format('(%s) = v::%s', pg_get_indexdef(a.attrelid, a.attnum, true), format_type(a.atttypid, NULL))
+              INTO att FROM pg_attribute a
+             WHERE a.attrelid = split_part(substr(s ->> 'k', 3), '.', 1)::oid
+               AND a.attnum = split_part(substr(s ->> 'k', 3), '.', 2)::int2;
+            EXECUTE format('SELECT EXISTS (SELECT FROM unnest($1::text[]) v WHERE NOT EXISTS (SELECT FROM ONLY %s x WHERE %s))',
+                           h::regclass, att)
+                INTO gone USING ARRAY(SELECT jsonb_array_elements_text(s -> 'v'));
+            IF gone OR att IS NULL THEN
+                whole := whole || h;
+            END IF;
+        ELSE
+            whole := whole || h;     -- extended statistics, an index column it cannot compare
+        END IF;
+    END LOOP;
+    FOREACH h IN ARRAY whole LOOP
+        acc := jsonb_set(acc, ARRAY[h::text], '{"w": true}');
+    END LOOP;
+    RETURN acc;
+END $$;
+
+REVOKE ALL ON FUNCTION @extschema@._statistics_check(jsonb,text[],jsonb) FROM PUBLIC;
