@@ -26,7 +26,7 @@
 CREATE OR REPLACE FUNCTION @extschema@._statistics_check(lookup jsonb, patrons text[], acc jsonb) RETURNS jsonb
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-    r jsonb; s jsonb; h oid; c1 bigint; nafter bigint; att text; gone boolean;
+    r jsonb; s jsonb; h oid; c1 bigint; d1 bigint; kept jsonb := '[]'; idx boolean; nafter bigint; att text; gone boolean;
     whole oid[] := '{}';
 BEGIN
     acc := coalesce(acc, '{}');
@@ -45,8 +45,9 @@ BEGIN
         whole := whole || h;
     END LOOP;
     FOR r IN SELECT * FROM jsonb_array_elements(lookup -> 'rels') LOOP
-        SELECT coalesce(sum(x.n_tup_upd + x.n_tup_del), 0) INTO c1 FROM pg_stat_xact_all_tables x
-         WHERE x.relid IN (SELECT t::oid FROM jsonb_array_elements_text(r -> 'tree') t);
+        SELECT coalesce(sum(pg_stat_get_xact_tuples_updated(t::oid) + pg_stat_get_xact_tuples_deleted(t::oid)), 0),
+               coalesce(sum(pg_stat_get_xact_tuples_deleted(t::oid)), 0)
+          INTO c1, d1 FROM jsonb_array_elements_text(r -> 'tree') t;
         nafter := 0;
         IF r ->> 'pred' IS NOT NULL THEN
             EXECUTE format('SELECT count(*) FROM %s WHERE %s', (r ->> 'r')::oid::regclass, r ->> 'pred') INTO nafter USING patrons;
@@ -54,14 +55,27 @@ BEGIN
         IF c1 - (r ->> 'c0')::bigint > (r ->> 'nref')::bigint - nafter
            OR (NOT (r ->> 'ok')::boolean AND c1 > (r ->> 'c0')::bigint) THEN
             whole := whole || ARRAY(SELECT t::oid FROM jsonb_array_elements_text(r -> 'holders') t);
+        ELSIF (r ->> 'upd_only')::boolean AND d1 = (r ->> 'd0')::bigint THEN
+            -- only its patron columns changed: every other value of its rows is still there
+            FOR s IN SELECT t.x FROM jsonb_array_elements(lookup -> 'sus') t(x) LOOP
+                IF s ->> 'k' LIKE 'a:%' AND s ->> 'h' IN (SELECT jsonb_array_elements_text(r -> 'holders'))
+                   AND NOT substr(s ->> 'k', 3) IN (SELECT jsonb_array_elements_text(r -> 'pcols')) THEN
+                    kept := kept || s;
+                END IF;
+            END LOOP;
         END IF;
     END LOOP;
     FOR s IN SELECT * FROM jsonb_array_elements(lookup -> 'sus') LOOP
         h := (s ->> 'h')::oid;
-        CONTINUE WHEN h = ANY (whole) OR coalesce((acc -> h::text) ? 'w', false);
+        CONTINUE WHEN h = ANY (whole) OR coalesce((acc -> h::text) ? 'w', false) OR kept @> jsonb_build_array(s);
         IF s ->> 'k' LIKE 'a:%' THEN
             att := substr(s ->> 'k', 3);
-            IF (s ->> 'odd')::boolean THEN
+            -- an index to look the values up by (else: counted without looking)
+            SELECT EXISTS (SELECT FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON am.oid = ic.relam
+                            WHERE i.indrelid = h AND i.indexprs IS NULL AND i.indpred IS NULL AND am.amname IN ('btree', 'hash')
+                              AND i.indkey[0] = (SELECT a.attnum FROM pg_attribute a WHERE a.attrelid = h AND a.attname = att))
+              INTO idx;
+            IF coalesce((s ->> 'odd')::boolean, false) OR NOT idx THEN
                 gone := true;
             ELSE
                 -- a value found counts if no row of the relation (with its children, for

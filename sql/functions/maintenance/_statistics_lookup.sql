@@ -24,7 +24,7 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     b record; h record; st record; e record;
     rels jsonb := '[]'; fp jsonb := '{}'; sus jsonb := '[]';
-    pred text; nref bigint; c0 bigint; src text; got jsonb; any_row boolean;
+    pred text; nref bigint; c0 bigint; d0 bigint; upd_only boolean; src text; got jsonb; any_row boolean;
     tree oid[]; holders oid[];
 BEGIN
     IF NOT has_table_privilege('pg_catalog.pg_statistic', 'SELECT') THEN
@@ -35,9 +35,10 @@ BEGIN
                         ARRAY(SELECT DISTINCT c FROM (
                                   SELECT x.settings ->> k FROM unnest(ARRAY['patron_column', 'id_column', 'minor_column', 'guardian_column']) k
                                   UNION ALL SELECT jsonb_array_elements_text(coalesce(x.settings -> 'more_patron_columns', '[]'))) t(c)
-                               WHERE c IS NOT NULL) AS pc
+                               WHERE c IS NOT NULL) AS pc,
+                        x.kind = 'loans' AND x.settings ->> 'sever_with' <> 'delete' AS upd
                    FROM @extschema@.bindings x WHERE x.kind <> 'retain')
-             SELECT x.rel, bool_and(cardinality(x.pc) > 0) AS ok,
+             SELECT x.rel, bool_and(cardinality(x.pc) > 0) AS ok, bool_and(x.upd) AS loans_only,
                     ARRAY(SELECT DISTINCT c FROM x x2, unnest(x2.pc) c WHERE x2.rel = x.rel) AS pcols
                FROM x JOIN pg_class c ON c.oid = x.rel AND c.relkind IN ('r', 'p', 'm')
               GROUP BY x.rel ORDER BY x.rel LOOP
@@ -47,7 +48,9 @@ BEGIN
         holders := tree || ARRAY(WITH RECURSIVE u(r) AS (SELECT i.inhparent FROM pg_inherits i WHERE i.inhrelid = b.rel
                                                           UNION SELECT i.inhparent FROM pg_inherits i JOIN u ON i.inhrelid = u.r)
                                  SELECT u.r FROM u JOIN pg_class c ON c.oid = u.r WHERE c.relkind IN ('r', 'p', 'm'));
-        SELECT coalesce(sum(x.n_tup_upd + x.n_tup_del), 0) INTO c0 FROM pg_stat_xact_all_tables x WHERE x.relid = ANY (tree);
+        SELECT coalesce(sum(pg_stat_get_xact_tuples_updated(t) + pg_stat_get_xact_tuples_deleted(t)), 0),
+               coalesce(sum(pg_stat_get_xact_tuples_deleted(t)), 0)
+          INTO c0, d0 FROM unnest(tree) t;
         pred := NULL;
         nref := 0;
         IF cardinality(b.pcols) > 0 THEN
@@ -55,7 +58,15 @@ BEGIN
               FROM unnest(b.pcols) c;
             EXECUTE format('SELECT count(*) FROM %s WHERE %s', b.rel::regclass, pred) INTO nref USING patrons;
         END IF;
-        rels := rels || jsonb_build_object('r', b.rel, 'ok', b.ok, 'pred', pred, 'nref', nref, 'c0', c0,
+        -- a loan relation that the purge only updates (no binding of it deletes rows), with no
+        -- trigger but the extension's and no rule: if no row of it is deleted during the batch
+        -- either (_statistics_check), its rows change in the patron columns only
+        upd_only := b.loans_only AND NOT EXISTS (
+            SELECT FROM pg_trigger g WHERE g.tgrelid = ANY (tree) AND NOT g.tgisinternal
+               AND NOT EXISTS (SELECT FROM pg_proc f WHERE f.oid = g.tgfoid AND f.pronamespace = '@extschema@'::regnamespace))
+            AND NOT EXISTS (SELECT FROM pg_rewrite w WHERE w.ev_class = ANY (tree) AND w.rulename <> '_RETURN');
+        rels := rels || jsonb_build_object('r', b.rel, 'ok', b.ok, 'pred', pred, 'nref', nref, 'c0', c0, 'd0', d0,
+                                           'upd_only', upd_only, 'pcols', to_jsonb(b.pcols),
                                            'tree', to_jsonb(tree), 'holders', to_jsonb(holders));
         FOR h IN SELECT x AS oid, x = ANY (tree) AS in_tree FROM unnest(holders) x LOOP
             IF NOT fp ? h.oid::text THEN
