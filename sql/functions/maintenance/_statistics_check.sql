@@ -18,11 +18,17 @@
 --    action, an attempt rolled back): it and the relations above and below
 --    it in full.
 --  * A column value found in the statistics counts only if no row of that
---    relation holds it any more (a severed loan keeps its item and dates; a
---    library code many patrons share stays).  An expression index's value the same way (but in full: only ANALYZE
---    without a column list computes index statistics); extended statistics
---    and columns the lookup cannot compare: in full or the column, whenever
---    a row named a patron.
+--    relation holds it any more, looked up by an index on the column (a
+--    severed loan keeps its id; a library code many patrons share stays); a
+--    column without one counts as found (a scan per value cost more than
+--    the ANALYZE it saves).  In a loan relation the purge only updates (see
+--    _statistics_lookup: no binding of it deletes, no trigger but ours, no
+--    rule) and in which no row was deleted during the batch, only the
+--    patron columns changed: values of its other columns all stay.  An
+--    expression index's value the same way, by that index (but in full:
+--    only ANALYZE without a column list computes index statistics);
+--    extended statistics and columns the lookup cannot compare: in full or
+--    the column, whenever a row named a patron.
 CREATE OR REPLACE FUNCTION @extschema@._statistics_check(lookup jsonb, patrons text[], acc jsonb) RETURNS jsonb
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
