@@ -17,11 +17,16 @@
 --    did not compare (a trigger of the ILS, a purge function, a foreign key
 --    action, an attempt rolled back): it and the relations above and below
 --    it in full.
+--  * A relation the lookup did not compare ('big': the patrons' rows a
+--    hundredth of it or more): a loan relation only updated (below) in its
+--    patron columns, any other in full.
 --  * A column value found in the statistics counts only if no row of that
 --    relation holds it any more, looked up by an index on the column (a
---    severed loan keeps its id; a library code many patrons share stays); a
---    column without one counts as found (a scan per value cost more than
---    the ANALYZE it saves).  In a loan relation the purge only updates (see
+--    severed loan keeps its id; a library code many patrons share stays); in
+--    a column without one, among about 2,000 rows in random blocks
+--    (TABLESAMPLE SYSTEM: a common value is there; a rare one not found
+--    counts as gone: a scan of the whole table cost more than the ANALYZE
+--    it saves).  In a loan relation the purge only updates (see
 --    _statistics_lookup: no binding of it deletes, no trigger but ours, no
 --    rule) and in which no row was deleted during the batch, only the
 --    patron columns changed: values of its other columns all stay.  An
@@ -61,6 +66,18 @@ BEGIN
         IF c1 - (r ->> 'c0')::bigint > (r ->> 'nref')::bigint - nafter
            OR (NOT (r ->> 'ok')::boolean AND c1 > (r ->> 'c0')::bigint) THEN
             whole := whole || ARRAY(SELECT t::oid FROM jsonb_array_elements_text(r -> 'holders') t);
+        ELSIF coalesce((r ->> 'big')::boolean, false) THEN
+            -- not compared (_statistics_lookup): the patron columns of a loan relation only
+            -- updated, every statistic of any other
+            IF (r ->> 'upd_only')::boolean AND d1 = (r ->> 'd0')::bigint THEN
+                FOR h IN SELECT t::oid FROM jsonb_array_elements_text(r -> 'holders') t LOOP
+                    acc := jsonb_set(acc, ARRAY[h::text],
+                                     CASE WHEN coalesce((acc -> h::text) ? 'w', false) THEN acc -> h::text
+                                          ELSE jsonb_build_object('c', coalesce(acc -> h::text -> 'c', '[]') || (r -> 'pcols')) END);
+                END LOOP;
+            ELSE
+                whole := whole || ARRAY(SELECT t::oid FROM jsonb_array_elements_text(r -> 'holders') t);
+            END IF;
         ELSIF (r ->> 'upd_only')::boolean AND d1 = (r ->> 'd0')::bigint THEN
             -- only its patron columns changed: every other value of its rows is still there
             FOR s IN SELECT t.x FROM jsonb_array_elements(lookup -> 'sus') t(x) LOOP
@@ -81,8 +98,19 @@ BEGIN
                             WHERE i.indrelid = h AND i.indexprs IS NULL AND i.indpred IS NULL AND am.amname IN ('btree', 'hash')
                               AND i.indkey[0] = (SELECT a.attnum FROM pg_attribute a WHERE a.attrelid = h AND a.attname = att))
               INTO idx;
-            IF coalesce((s ->> 'odd')::boolean, false) OR NOT idx THEN
+            IF coalesce((s ->> 'odd')::boolean, false) THEN
                 gone := true;
+            ELSIF NOT idx THEN
+                -- no index: about 2,000 rows of the relation in random blocks (a common value
+                -- is there; a rare one not found counts as gone, without a scan of the table)
+                EXECUTE format('SELECT EXISTS (SELECT FROM unnest($1::text[]) v
+                                                WHERE NOT v::%3$s IN (SELECT x.%2$I FROM %1$s %4$s x TABLESAMPLE SYSTEM (%5$s)
+                                                                       WHERE x.%2$I IS NOT NULL))',
+                               CASE WHEN (s ->> 'inh')::boolean THEN '' ELSE 'ONLY' END, att,
+                               @extschema@._column_type_name(h, att), h::regclass,
+                               (SELECT least(100, greatest(0.01, round((100 * 2000 / greatest(sum(c.reltuples), 1))::numeric, 2)))
+                                  FROM pg_partition_tree(h) p JOIN pg_class c ON c.oid = p.relid WHERE c.reltuples > 0))
+                    INTO gone USING ARRAY(SELECT jsonb_array_elements_text(s -> 'v'));
             ELSE
                 -- a value found counts if no row of the relation (with its children, for
                 -- inherited statistics) holds it now

@@ -17,14 +17,17 @@
 -- has updated or deleted so far (pg_stat_xact_all_tables), the statistics'
 -- row versions of every relation involved (_statistics_fingerprint), and
 -- the statistics found holding such a value ('sus': a column's values count
--- only if no row holds them after the purge).  NULL when the caller may not
+-- only if no row holds them after the purge).  A relation in which the
+-- patrons' rows are a hundredth or more ('big') is not compared: its
+-- histograms hold one of their values in every column of distinct values,
+-- about, and _statistics_check() counts it found as a whole.  NULL when the caller may not
 -- read pg_statistic (not a superuser): the caller then analyzes everything.
 CREATE OR REPLACE FUNCTION @extschema@._statistics_lookup(patrons text[]) RETURNS jsonb
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     b record; h record; st record; e record;
     rels jsonb := '[]'; fp jsonb := '{}'; sus jsonb := '[]';
-    pred text; nref bigint; c0 bigint; d0 bigint; upd_only boolean; src text; got jsonb; any_row boolean;
+    pred text; nref bigint; c0 bigint; d0 bigint; upd_only boolean; big boolean; src text; got jsonb; any_row boolean;
     tree oid[]; holders oid[];
 BEGIN
     IF NOT has_table_privilege('pg_catalog.pg_statistic', 'SELECT') THEN
@@ -65,14 +68,19 @@ BEGIN
             SELECT FROM pg_trigger g WHERE g.tgrelid = ANY (tree) AND NOT g.tgisinternal
                AND NOT EXISTS (SELECT FROM pg_proc f WHERE f.oid = g.tgfoid AND f.pronamespace = '@extschema@'::regnamespace))
             AND NOT EXISTS (SELECT FROM pg_rewrite w WHERE w.ev_class = ANY (tree) AND w.rulename <> '_RETURN');
+        -- as many rows naming the patrons as a hundredth of the relation: a histogram of 100
+        -- buckets holds one of their values in each column of distinct values, about; the
+        -- comparison would find what it costs more than to analyze (_statistics_check)
+        big := nref > 0 AND nref * 100 >= (SELECT coalesce(sum(greatest(c.reltuples, 0)), 0) FROM pg_class c
+                                            WHERE c.oid = ANY (tree) AND c.relkind IN ('r', 'm'));
         rels := rels || jsonb_build_object('r', b.rel, 'ok', b.ok, 'pred', pred, 'nref', nref, 'c0', c0, 'd0', d0,
-                                           'upd_only', upd_only, 'pcols', to_jsonb(b.pcols),
+                                           'upd_only', upd_only, 'pcols', to_jsonb(b.pcols), 'big', big,
                                            'tree', to_jsonb(tree), 'holders', to_jsonb(holders));
         FOR h IN SELECT x AS oid, x = ANY (tree) AS in_tree FROM unnest(holders) x LOOP
             IF NOT fp ? h.oid::text THEN
                 fp := fp || jsonb_build_object(h.oid::text, @extschema@._statistics_fingerprint(h.oid));
             END IF;
-            CONTINUE WHEN nref = 0;
+            CONTINUE WHEN nref = 0 OR big;
             -- each set of statistics of the holder: its own rows (inh false) and with its children (true)
             FOR st IN
                 WITH col AS (
