@@ -38,7 +38,7 @@ CREATE OR REPLACE FUNCTION @extschema@._statistics_check(lookup jsonb, patrons t
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     r jsonb; s jsonb; h oid; c1 bigint; d1 bigint; kept jsonb := '[]'; idx boolean; nafter bigint; att text; gone boolean;
-    whole oid[] := '{}';
+    whole oid[] := '{}'; now_fp jsonb;
 BEGIN
     acc := coalesce(acc, '{}');
     IF lookup IS NULL OR acc ? 'all' THEN
@@ -51,8 +51,8 @@ BEGIN
     EXCEPTION WHEN OTHERS THEN
         RETURN acc || '{"all": true}';
     END;
-    FOR h IN SELECT x::oid FROM jsonb_each_text(lookup -> 'fp') f(x, v)
-              WHERE v IS DISTINCT FROM @extschema@._statistics_fingerprint(x::oid) LOOP
+    now_fp := @extschema@._statistics_fingerprint(ARRAY(SELECT jsonb_object_keys(lookup -> 'fp')::oid));
+    FOR h IN SELECT x::oid FROM jsonb_each_text(lookup -> 'fp') f(x, v) WHERE v IS DISTINCT FROM now_fp ->> x LOOP
         whole := whole || h;
     END LOOP;
     FOR r IN SELECT * FROM jsonb_array_elements(lookup -> 'rels') LOOP

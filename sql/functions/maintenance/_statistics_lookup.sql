@@ -26,7 +26,7 @@ CREATE OR REPLACE FUNCTION @extschema@._statistics_lookup(patrons text[]) RETURN
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     b record; h record; st record; e record;
-    rels jsonb := '[]'; fp jsonb := '{}'; sus jsonb := '[]';
+    rels jsonb := '[]'; sus jsonb := '[]'; every oid[] := '{}';
     pred text; nref bigint; c0 bigint; d0 bigint; upd_only boolean; big boolean; src text; got jsonb; any_row boolean;
     tree oid[]; holders oid[];
 BEGIN
@@ -76,10 +76,8 @@ BEGIN
         rels := rels || jsonb_build_object('r', b.rel, 'ok', b.ok, 'pred', pred, 'nref', nref, 'c0', c0, 'd0', d0,
                                            'upd_only', upd_only, 'pcols', to_jsonb(b.pcols), 'big', big,
                                            'tree', to_jsonb(tree), 'holders', to_jsonb(holders));
+        every := every || holders;
         FOR h IN SELECT x AS oid, x = ANY (tree) AS in_tree FROM unnest(holders) x LOOP
-            IF NOT fp ? h.oid::text THEN
-                fp := fp || jsonb_build_object(h.oid::text, @extschema@._statistics_fingerprint(h.oid));
-            END IF;
             CONTINUE WHEN nref = 0 OR big;
             -- each set of statistics of the holder: its own rows (inh false) and with its children (true)
             FOR st IN
@@ -186,7 +184,7 @@ BEGIN
             END LOOP;
         END LOOP;
     END LOOP;
-    RETURN jsonb_build_object('rels', rels, 'fp', fp, 'sus', sus);
+    RETURN jsonb_build_object('rels', rels, 'fp', @extschema@._statistics_fingerprint(every), 'sus', sus);
 END $$;
 
 REVOKE ALL ON FUNCTION @extschema@._statistics_lookup(text[]) FROM PUBLIC;
