@@ -60,7 +60,7 @@ BEGIN
                coalesce(sum(pg_stat_get_xact_tuples_deleted(t::oid)), 0)
           INTO c1, d1 FROM jsonb_array_elements_text(r -> 'tree') t;
         nafter := 0;
-        IF r ->> 'pred' IS NOT NULL THEN
+        IF r ->> 'pred' IS NOT NULL AND NOT (coalesce((r ->> 'big')::boolean, false) AND NOT (r ->> 'upd_only')::boolean) THEN
             EXECUTE format('SELECT count(*) FROM %s WHERE %s', (r ->> 'r')::oid::regclass, r ->> 'pred') INTO nafter USING patrons;
         END IF;
         IF c1 - (r ->> 'c0')::bigint > (r ->> 'nref')::bigint - nafter

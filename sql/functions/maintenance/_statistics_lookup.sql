@@ -76,7 +76,11 @@ BEGIN
         rels := rels || jsonb_build_object('r', b.rel, 'ok', b.ok, 'pred', pred, 'nref', nref, 'c0', c0, 'd0', d0,
                                            'upd_only', upd_only, 'pcols', to_jsonb(b.pcols), 'big', big,
                                            'tree', to_jsonb(tree), 'holders', to_jsonb(holders));
-        every := every || holders;
+        -- (a relation not compared is analyzed whatever an ANALYZE in between sampled: no
+        -- lock, no fingerprint)
+        IF NOT big THEN
+            every := every || holders;
+        END IF;
         FOR h IN SELECT x AS oid, x = ANY (tree) AS in_tree FROM unnest(holders) x LOOP
             CONTINUE WHEN nref = 0 OR big;
             -- each set of statistics of the holder: its own rows (inh false) and with its children (true)
