@@ -20,24 +20,40 @@ DECLARE
     t text;
     w text;
     n bigint;
+    n_pass bigint;
 BEGIN
     cleared := 0;
     IF ids IS NULL OR cardinality(ids) = 0 THEN
         RETURN;
     END IF;
+    -- every binding's purge_with, again while a pass changed anything: a
+    -- trigger of the ILS on one account relation may write the patron into
+    -- another that an earlier step of the pass had cleared already (a ledger
+    -- row for a charge changed); bounded, what is left is found below
+    FOR pass IN 1..5 LOOP
+        n_pass := 0;
+        FOR ab IN SELECT a.* FROM @extschema@.account_binding a ORDER BY a.relation::oid LOOP
+            CONTINUE WHEN NOT EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid = ab.relation::oid);
+            t := @extschema@._column_type_name(ab.relation, ab.patron_column);
+            w := pg_catalog.format('t.%I = ANY ($1::%s[])', ab.patron_column, t);
+            IF ab.purge_with = 'delete' THEN
+                EXECUTE pg_catalog.format('DELETE FROM %s t WHERE %s', ab.relation, w) USING ids;
+            ELSE
+                EXECUTE pg_catalog.format('UPDATE %s t SET %I = %L WHERE %s', ab.relation, ab.patron_column,
+                                          CASE WHEN ab.purge_with LIKE 'patron:%' THEN substr(ab.purge_with, 8) END, w) USING ids;
+            END IF;
+            GET DIAGNOSTICS n = ROW_COUNT;
+            n_pass := n_pass + n;
+        END LOOP;
+        cleared := cleared + n_pass;
+        EXIT WHEN n_pass = 0;
+    END LOOP;
+    -- what still names one of the patrons, in any account relation, after
+    -- every step (kept, or given back by a trigger)
     FOR ab IN SELECT a.* FROM @extschema@.account_binding a ORDER BY a.relation::oid LOOP
         CONTINUE WHEN NOT EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid = ab.relation::oid);
         t := @extschema@._column_type_name(ab.relation, ab.patron_column);
         w := pg_catalog.format('t.%I = ANY ($1::%s[])', ab.patron_column, t);
-        IF ab.purge_with = 'delete' THEN
-            EXECUTE pg_catalog.format('DELETE FROM %s t WHERE %s', ab.relation, w) USING ids;
-        ELSE
-            EXECUTE pg_catalog.format('UPDATE %s t SET %I = %L WHERE %s', ab.relation, ab.patron_column,
-                                      CASE WHEN ab.purge_with LIKE 'patron:%' THEN substr(ab.purge_with, 8) END, w) USING ids;
-        END IF;
-        GET DIAGNOSTICS n = ROW_COUNT;
-        cleared := cleared + n;
-        -- what still names one of the patrons was kept (or given back)
         EXECUTE pg_catalog.format('SELECT count(*), ARRAY(SELECT DISTINCT x FROM unnest(pg_catalog.array_agg(t.%I::text)) x ORDER BY 1) FROM %s t WHERE %s',
                                   ab.patron_column, ab.relation, w)
             INTO n, kept USING ids;

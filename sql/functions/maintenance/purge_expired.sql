@@ -203,7 +203,9 @@ BEGIN
     -- the planner's statistics of the bound relations were sampled before
     -- the purge: they keep purged patrons' card numbers, names, ids until
     -- analyzed again (autovacuum does not for a few changed rows)
-    IF NOT dry_run AND n_purged > 0 THEN
+    -- (also after account records of patrons purged before were cleared:
+    -- an ANALYZE since may have sampled their id)
+    IF NOT dry_run AND (n_purged > 0 OR coalesce(acc.n, 0) > 0) THEN
         -- A loan relation the purge changed only by its own update of the
         -- patron columns ('null', 'patron:<id>') changed in those columns
         -- alone: they are analyzed (the same sample, their statistics
