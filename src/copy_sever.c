@@ -300,7 +300,7 @@ pals_privacy_sever_copies(PG_FUNCTION_ARGS)
 					nulls[i] = values[i] == NULL ? 'n' : ' ';
 				}
 				nulls[cs.nkeys] = '\0';
-				pals_execute_as(pals_registry()->extension_owner, cs.plan, args, nulls);
+				pals_execute_write_as_caller(pals_registry()->extension_owner, cs.plan, args, nulls);
 				if (cs.checked && SPI_processed == 1 && copy_rows_left())
 					record_left(&cs, args, nulls);
 			}

@@ -317,7 +317,7 @@ pals_privacy_copy_sever_flush(PG_FUNCTION_ARGS)
 						column[r] = cb->keys[r * nkeys + i];
 					args[i] = PointerGetDatum(construct_array(column, cb->nrows, TEXTOID, -1, false, TYPALIGN_INT));
 				}
-				pals_execute_as(pals_registry()->extension_owner, plan, args, NULL);
+				pals_execute_write_as_caller(pals_registry()->extension_owner, plan, args, NULL);
 				total += SPI_processed;
 			}
 			relation_close(rel, NoLock);

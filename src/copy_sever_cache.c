@@ -14,7 +14,9 @@
  *     kept per backend until the binding, the copy relation or the relation
  *     the trigger is on changes (relcache invalidation; copy_binding sends
  *     one for itself on every change, as the other configuration tables do).
- *     It runs as the extension owner, as the SECURITY DEFINER function did.
+ *     It is planned and checked as the extension owner, as the SECURITY
+ *     DEFINER function was, and runs as the caller (its triggers with it:
+ *     pals_execute_write_as_caller, spi_util.c).
  *
  *     A plan of an entry an invalidation drops is retired, and freed only
  *     when no firing is under way (copy_firing): a firing works from a

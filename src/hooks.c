@@ -12,6 +12,9 @@
  *                     log lines), then session.c (credentials);
  *     planner, ExecutorStart, needs_fmgr
  *                     redact_hooks.c;
+ *     ExecutorRun, ExecutorFinish
+ *                     spi_util.c (a statement of ours that writes a copy
+ *                     runs, and fires the ILS's triggers, as the caller);
  *     get_relation_stats, get_index_stats
  *                     placeholder_stats.c, after the hook installed before
  *                     ours has declined (the placeholder index of masks,
@@ -34,6 +37,8 @@
 
 static planner_hook_type prev_planner_hook = NULL;
 static ExecutorStart_hook_type prev_executor_start_hook = NULL;
+static ExecutorRun_hook_type prev_executor_run_hook = NULL;
+static ExecutorFinish_hook_type prev_executor_finish_hook = NULL;
 static needs_fmgr_hook_type prev_needs_fmgr_hook = NULL;
 static emit_log_hook_type prev_emit_log_hook = NULL;
 static ProcessUtility_hook_type prev_utility_hook = NULL;
@@ -99,6 +104,80 @@ executor_start_prev(QueryDesc *qd, int eflags)
 		prev_executor_start_hook(qd, eflags);
 	else
 		standard_ExecutorStart(qd, eflags);
+}
+
+/*
+ * ExecutorRun, ExecutorFinish: the statement of
+ * pals_execute_write_as_caller() runs (its triggers fire) as the caller.
+ */
+#if PG_VERSION_NUM >= 180000
+#define PALS_RUN_PARAMS QueryDesc *qd, ScanDirection dir, uint64 count
+#define PALS_RUN_ARGS qd, dir, count
+#else
+#define PALS_RUN_PARAMS QueryDesc *qd, ScanDirection dir, uint64 count, bool execute_once
+#define PALS_RUN_ARGS qd, dir, count, execute_once
+#endif
+
+static void
+executor_run_prev(PALS_RUN_PARAMS)
+{
+	if (prev_executor_run_hook)
+		prev_executor_run_hook(PALS_RUN_ARGS);
+	else
+		standard_ExecutorRun(PALS_RUN_ARGS);
+}
+
+static void
+pals_executor_run(PALS_RUN_PARAMS)
+{
+	Oid			save_user;
+	int			save_sec;
+
+	if (!pals_caller_run_enter(qd, &save_user, &save_sec))
+	{
+		executor_run_prev(PALS_RUN_ARGS);
+		return;
+	}
+	PG_TRY();
+	{
+		executor_run_prev(PALS_RUN_ARGS);
+	}
+	PG_FINALLY();
+	{
+		pals_caller_run_leave(save_user, save_sec);
+	}
+	PG_END_TRY();
+}
+
+static void
+executor_finish_prev(QueryDesc *qd)
+{
+	if (prev_executor_finish_hook)
+		prev_executor_finish_hook(qd);
+	else
+		standard_ExecutorFinish(qd);
+}
+
+static void
+pals_executor_finish(QueryDesc *qd)
+{
+	Oid			save_user;
+	int			save_sec;
+
+	if (!pals_caller_run_enter(qd, &save_user, &save_sec))
+	{
+		executor_finish_prev(qd);
+		return;
+	}
+	PG_TRY();
+	{
+		executor_finish_prev(qd);
+	}
+	PG_FINALLY();
+	{
+		pals_caller_run_leave(save_user, save_sec);
+	}
+	PG_END_TRY();
 }
 
 static void
@@ -183,6 +262,10 @@ pals_hooks_init(void)
 	planner_hook = pals_planner;
 	prev_executor_start_hook = ExecutorStart_hook;
 	ExecutorStart_hook = pals_executor_start;
+	prev_executor_run_hook = ExecutorRun_hook;
+	ExecutorRun_hook = pals_executor_run;
+	prev_executor_finish_hook = ExecutorFinish_hook;
+	ExecutorFinish_hook = pals_executor_finish;
 	prev_needs_fmgr_hook = needs_fmgr_hook;
 	needs_fmgr_hook = pals_needs_fmgr;
 	prev_relation_stats_hook = get_relation_stats_hook;

@@ -7,7 +7,7 @@
  *     compat.c     every difference between the PostgreSQL versions; the safe search_path
  *     crypto.c     SHA-256 and bytea helpers (OpenSSL)
  *     guc.c        every setting (static, read through pals_get_*()); preloaded or not
- *     spi_util.c   SQL as the extension owner, saved plans, catalog helpers
+ *     spi_util.c   SQL as the extension owner (a copy's write run as the caller), saved plans, catalog helpers
  *     snapshot_seen.c  what a snapshot sees of other transactions (answers kept across statements)
  *     registry.c   the binding registry and its per-backend cache; the class names
  *     classes.c    the privacy class of a role
@@ -236,6 +236,10 @@ extern void pals_restore_search_path(int nestlevel);
 extern void *pals_prepare_saved(const char *sql, int nargs, Oid *argtypes);
 extern int	pals_execute_as(Oid role, void *plan, Datum *values, const char *nulls);
 extern int	pals_execute_sql_as(Oid role, const char *sql, int nargs, Oid *argtypes, Datum *values);
+extern int	pals_execute_write_as_caller(Oid owner, void *plan, Datum *values, const char *nulls);
+struct QueryDesc;
+extern bool pals_caller_run_enter(struct QueryDesc *qd, Oid *save_user, int *save_sec);
+extern void pals_caller_run_leave(Oid save_user, int save_sec);
 extern void pals_inheritance_parents(Oid relid, List **out);
 extern void pals_ancestors(Oid relid, List **out);
 extern double pals_reltuples(Oid relid);

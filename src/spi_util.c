@@ -5,7 +5,9 @@
  *     The extension's SQL runs as the extension owner (its tables are the
  *     owner's, not the caller's) and under a safe search_path (pg_catalog,
  *     pg_temp; the mechanism is in compat.c, for it changed in 17), so that
- *     no object of the caller's can stand in for one of ours.  Statements
+ *     no object of the caller's can stand in for one of ours; one that
+ *     writes a relation of the ILS's (a copy's sever) runs as the caller once
+ *     planned and checked, so that the ILS's triggers do.  Statements
  *     run at every row are prepared once and saved.  The catalog helpers
  *     find a relation's inheritance ancestors (a partition or child is
  *     covered by its parent's binding), the planner's row estimate, and one
@@ -24,6 +26,8 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
 #include "executor/spi.h"
+#include "executor/execdesc.h"
+#include "utils/plancache.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
@@ -151,6 +155,67 @@ pals_execute_as(Oid role, void *plan, Datum *values, const char *nulls)
 
 	pals_restore_search_path(nestlevel);
 	return rc;
+}
+
+/*
+ * A saved plan of ours that writes a relation of the ILS's (a derived copy's
+ * sever), run as the extension owner up to its start (planned, its
+ * permissions checked: the caller need not hold any on the copy) and as the
+ * calling role while it runs and finishes: the ILS's triggers on the
+ * relation fire then, and run as the caller, as they would for the caller's
+ * own UPDATE or DELETE (and as those of a loan's sever do, direct_write.c).
+ * Run as the owner, such a trigger that names a table without its schema
+ * found a table of the caller's temporary schema under the safe search path
+ * of 17 and later ('pg_catalog, pg_temp'), and that table's trigger ran as
+ * the owner (test attack_search_path, door 9).  The statement is told from
+ * the others the executor starts meanwhile (the triggers' own) by its
+ * source text, which SPI passes to the executor as it is in the plan.
+ */
+static const char *caller_run_source = NULL;
+static Oid	caller_run_role = InvalidOid;
+
+int
+pals_execute_write_as_caller(Oid owner, void *plan, Datum *values, const char *nulls)
+{
+	CachedPlanSource *source = linitial(SPI_plan_get_plan_sources((SPIPlanPtr) plan));
+	const char *save_source = caller_run_source;
+	Oid			save_role = caller_run_role;
+	volatile int rc = 0;
+
+	caller_run_source = source->query_string;
+	caller_run_role = GetUserId();
+	PG_TRY();
+	{
+		rc = pals_execute_as(owner, plan, values, nulls);
+	}
+	PG_FINALLY();
+	{
+		caller_run_source = save_source;
+		caller_run_role = save_role;
+	}
+	PG_END_TRY();
+	return rc;
+}
+
+/*
+ * ExecutorRun and ExecutorFinish (hooks.c): is this the statement of
+ * pals_execute_write_as_caller()?  Then the caller's role is put in force
+ * until pals_caller_run_leave().
+ */
+bool
+pals_caller_run_enter(QueryDesc *qd, Oid *save_user, int *save_sec)
+{
+	if (caller_run_source == NULL || qd->sourceText != caller_run_source)
+		return false;
+	GetUserIdAndSecContext(save_user, save_sec);
+	SetUserIdAndSecContext(caller_run_role, *save_sec);
+	return true;
+}
+
+void
+pals_caller_run_leave(Oid save_user, int save_sec)
+{
+	SetUserIdAndSecContext(save_user, save_sec);
 }
 
 /* One-off SQL (built at run time) as the given role, under the safe search path. */

@@ -221,7 +221,7 @@ SELECT pals_privacy.login('29011000000011', '0000') AS logged_in;
 SET client_min_messages = warning;
 \t on
 \a
-SELECT plan(26);
+SELECT plan(27);
 SELECT is((SELECT string_agg(DISTINCT cu, ',') FROM public.atk_loot WHERE door = 'control'), 'branch_staff',
           'control: the attacker''s own ''x''::text runs its spy, as the attacker');
 SELECT is((SELECT max(hidden_seen) FROM public.atk_loot WHERE door = 'control'), 0::bigint,
@@ -265,22 +265,23 @@ SELECT pg_temp.door_check('sever: a return unlinking a fine', 'branch_staff');
 SELECT pg_temp.door_check('outbox: a notice', 'branch_staff');
 SELECT pg_temp.door_check('copy: a text-keyed copy unlinked', 'branch_staff');
 SELECT pg_temp.door_check('collections: the debtors', 'collections_agency');
--- HOLE (PostgreSQL 17 and later): the copy's sever runs as the extension
--- owner, and the ILS's triggers on the copy with it; under the safe search
--- path (pg_catalog, pg_temp) a name the trigger leaves unqualified is not in
--- pg_catalog and is found in the caller's temporary schema, whose triggers
--- then run as the extension owner.  Before 17 the temporary schema is not
--- searched at all there (the trigger finds no archive).
+-- door 9: the copy's sever is planned and checked as the extension owner but
+-- runs as the caller, so the ILS's triggers on the copy run as the caller,
+-- as for its own UPDATE (src/spi_util.c, pals_execute_write_as_caller).  Run
+-- as the owner, the trigger found the caller's pg_temp table under the safe
+-- search path of 17 and later (pg_catalog, pg_temp), and that table's
+-- trigger ran as the owner.  On every version: the archive trigger ran (the
+-- spy was reached, as the attacker, from 17 on), and as nobody else.
+SELECT pg_temp.door_check('copy: an ILS trigger on a copy, fired by the copy''s sever', 'branch_staff');
 SELECT ok(CASE WHEN current_setting('server_version_num')::int >= 170000
-               THEN EXISTS (SELECT 1 FROM public.atk_loot WHERE door LIKE 'copy: an ILS trigger%' AND cu <> 'branch_staff')
-               ELSE NOT EXISTS (SELECT 1 FROM public.atk_loot WHERE door LIKE 'copy: an ILS trigger%' AND cu <> 'branch_staff') END,
-          'HOLE: (17 and later) an ILS trigger on a copy, fired by the copy''s sever, runs as the extension owner and finds a table of the caller''s temporary schema');
+               THEN EXISTS (SELECT 1 FROM public.atk_loot WHERE door LIKE 'copy: an ILS trigger%' AND cu = 'branch_staff')
+               ELSE NOT EXISTS (SELECT 1 FROM public.atk_loot WHERE door LIKE 'copy: an ILS trigger%') END,
+          'control: (17 and later) the ILS trigger on the copy found the caller''s temporary table and ran its trigger, as the caller');
 SELECT ok(EXISTS (SELECT 1 FROM demo.atk_copy WHERE patron_id = 5 AND src_code IS NULL AND id = (SELECT max(id) FROM demo.atk_copy)),
           'control: the second text-keyed copy was unlinked');
-SELECT is((SELECT coalesce(max(hidden_seen), 0) FROM public.atk_loot WHERE door NOT LIKE 'copy: an ILS trigger%'), 0::bigint,
+SELECT is((SELECT coalesce(max(hidden_seen), 0) FROM public.atk_loot), 0::bigint,
           'no spy call anywhere read a hidden pair');
-SELECT is((SELECT count(*) FROM public.atk_loot WHERE cu NOT IN ('branch_staff', 'opac', 'collections_agency')
-                                                    AND door NOT LIKE 'copy: an ILS trigger%'), 0::bigint,
+SELECT is((SELECT count(*) FROM public.atk_loot WHERE cu NOT IN ('branch_staff', 'opac', 'collections_agency')), 0::bigint,
           'no spy call anywhere ran as another role');
 SELECT * FROM finish();
 \set ECHO none
