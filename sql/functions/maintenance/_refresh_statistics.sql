@@ -1,4 +1,5 @@
--- ANALYZE the given relations, and the inheritance parents above them
+-- ANALYZE the given relations, their inheritance children (not partitions:
+-- analyzed with their parent), and the inheritance parents above them
 -- (their pg_stats rows with inherited = true sample the children): the
 -- statistics PostgreSQL keeps (pg_statistic, pg_statistic_ext_data) are a
 -- sample of the rows as they were at the last ANALYZE, so after a sever, a
@@ -15,8 +16,16 @@ CREATE OR REPLACE FUNCTION @extschema@._refresh_statistics(relations oid[]) RETU
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE r regclass; t regclass; n integer := 0; empty boolean;
 BEGIN
-    FOR r IN WITH RECURSIVE up(rel) AS (
+    FOR r IN WITH RECURSIVE down(rel) AS (
                  SELECT x FROM unnest(relations) x
+                 UNION
+                 -- inheritance children (made after binding too): ANALYZE of
+                 -- the parent samples them for its inherited statistics but
+                 -- leaves their own; partitions go with their parent
+                 SELECT i.inhrelid FROM pg_inherits i JOIN down ON i.inhparent = down.rel
+                  JOIN pg_class c ON c.oid = i.inhrelid AND NOT c.relispartition),
+             up(rel) AS (
+                 SELECT rel FROM down
                  UNION
                  SELECT i.inhparent FROM pg_inherits i JOIN up ON i.inhrelid = up.rel)
              SELECT c.oid::regclass FROM up JOIN pg_class c ON c.oid = up.rel

@@ -226,6 +226,11 @@ BEGIN
                     AND NOT EXISTS (SELECT FROM (SELECT l.relation::oid AS relid
                                                   UNION SELECT p.relid FROM pg_catalog.pg_partition_tree(l.relation) p) t
                                      WHERE EXISTS (SELECT FROM pg_catalog.pg_statistic_ext x WHERE x.stxrelid = t.relid)
+                                        -- a stored generated column (computed from the patron column)
+                                        -- or an expression index (analyzed only with every column)
+                                        OR EXISTS (SELECT FROM pg_catalog.pg_attribute a
+                                                    WHERE a.attrelid = t.relid AND a.attgenerated = 's' AND NOT a.attisdropped)
+                                        OR EXISTS (SELECT FROM pg_catalog.pg_index i WHERE i.indrelid = t.relid AND i.indexprs IS NOT NULL)
                                         OR EXISTS (SELECT FROM pg_catalog.pg_trigger g
                                                     WHERE g.tgrelid = t.relid AND NOT g.tgisinternal
                                                       AND NOT EXISTS (SELECT FROM pg_catalog.pg_proc f

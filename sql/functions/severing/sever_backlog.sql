@@ -377,6 +377,15 @@ BEGIN
                 AND NOT EXISTS (SELECT FROM pg_catalog.pg_statistic_ext x
                                  WHERE x.stxrelid = l.relation
                                     OR x.stxrelid IN (SELECT t.relid FROM pg_catalog.pg_partition_tree(l.relation) t))
+                -- nor a stored generated column (computed from the patron
+                -- column, it changed too) or an expression index (its
+                -- statistics are computed only by an ANALYZE of every column)
+                AND NOT EXISTS (SELECT FROM (SELECT l.relation::oid AS relid
+                                              UNION SELECT pt.relid FROM pg_catalog.pg_partition_tree(l.relation) pt) t
+                                 WHERE EXISTS (SELECT FROM pg_catalog.pg_attribute a
+                                                WHERE a.attrelid = t.relid AND a.attgenerated = 's' AND NOT a.attisdropped)
+                                    OR EXISTS (SELECT FROM pg_catalog.pg_index i
+                                                WHERE i.indrelid = t.relid AND i.indexprs IS NOT NULL))
     LOOP
         EXECUTE format('ANALYZE %s (%I)', v.relation, v.patron_column);
         analyzed := analyzed || v.relation::oid;
