@@ -80,21 +80,7 @@ CREATE TRIGGER atk_archive_copy BEFORE UPDATE ON demo.atk_copy FOR EACH ROW EXEC
 -- the staff account's session
 ------------------------------------------------------------------------------
 \c :atk_db branch_staff
-\set ECHO none
-\o /dev/null
-SET client_min_messages = warning;
-CREATE FUNCTION pg_temp.atk_spy(v pg_catalog.text) RETURNS boolean LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO public.atk_loot
-    SELECT pg_catalog.current_setting('atk.door', true), current_user::pg_catalog.text,
-           (SELECT pg_catalog.count(*) FROM demo.loans l
-             WHERE l.item_id BETWEEN 90001 AND 90005 AND l.patron_id IN (9001, 9012)),
-           pg_catalog.left(v, 60);
-    RETURN true;
-END $$;
-CREATE DOMAIN pg_temp.text AS pg_catalog.text CHECK (pg_temp.atk_spy(VALUE));
-\o
-\set ECHO all
+\i test/attack/temp_spy.sql
 -- control: the attacker's own cast reaches the spy (as the attacker)
 SET atk.door = 'control';
 SELECT 'x'::text = 'x' AS domain_live;
@@ -174,21 +160,7 @@ COMMIT;
 -- worked out by the extension's SQL, as its owner
 ------------------------------------------------------------------------------
 \c :atk_db collections_agency
-\set ECHO none
-\o /dev/null
-SET client_min_messages = warning;
-CREATE FUNCTION pg_temp.atk_spy(v pg_catalog.text) RETURNS boolean LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO public.atk_loot
-    SELECT pg_catalog.current_setting('atk.door', true), current_user::pg_catalog.text,
-           (SELECT pg_catalog.count(*) FROM demo.loans l
-             WHERE l.item_id BETWEEN 90001 AND 90005 AND l.patron_id IN (9001, 9012)),
-           pg_catalog.left(v, 60);
-    RETURN true;
-END $$;
-CREATE DOMAIN pg_temp.text AS pg_catalog.text CHECK (pg_temp.atk_spy(VALUE));
-\o
-\set ECHO all
+\i test/attack/temp_spy.sql
 SET atk.door = 'collections: the debtors';
 SELECT count(*) >= 0 AS read FROM demo.patrons;
 
@@ -196,21 +168,7 @@ SELECT count(*) >= 0 AS read FROM demo.patrons;
 -- the OPAC's session (class patron): a failed login, chained at commit
 ------------------------------------------------------------------------------
 \c :atk_db opac
-\set ECHO none
-\o /dev/null
-SET client_min_messages = warning;
-CREATE FUNCTION pg_temp.atk_spy(v pg_catalog.text) RETURNS boolean LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO public.atk_loot
-    SELECT pg_catalog.current_setting('atk.door', true), current_user::pg_catalog.text,
-           (SELECT pg_catalog.count(*) FROM demo.loans l
-             WHERE l.item_id BETWEEN 90001 AND 90005 AND l.patron_id IN (9001, 9012)),
-           pg_catalog.left(v, 60);
-    RETURN true;
-END $$;
-CREATE DOMAIN pg_temp.text AS pg_catalog.text CHECK (pg_temp.atk_spy(VALUE));
-\o
-\set ECHO all
+\i test/attack/temp_spy.sql
 SET atk.door = 'audit: a failed login';
 SELECT pals_privacy.login('29011000000011', '0000') AS logged_in;
 
