@@ -16,11 +16,9 @@ CREATE OR REPLACE FUNCTION @extschema@.bind_account(relation regclass, patron_co
 RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     fn constant text := 'bind_account';
-    p @extschema@.patron_binding;
     not_null boolean;
     unique_alone boolean;
     placeholders text[];
-    found_placeholder boolean;
 BEGIN
     PERFORM @extschema@._bind_check(fn, relation, '{r,p}', ARRAY['relation', 'patron_column'],
                                     ARRAY[relation::text, patron_column::text]);
@@ -30,7 +28,6 @@ BEGIN
             USING ERRCODE = 'duplicate_object',
                   HINT = 'A copy''s patron column is read as an account already; give it to bind_copy as patron_column.';
     END IF;
-    SELECT * INTO p FROM @extschema@.patron_binding;
     SELECT a.attnotnull INTO not_null FROM pg_attribute a WHERE a.attrelid = relation AND a.attname = patron_column;
     -- one row per patron (the column alone is unique): a placeholder would
     -- be given to a second purged patron's row too, and fail
@@ -53,33 +50,14 @@ BEGIN
                                     ELSE format('The loan bindings name %s placeholders.', cardinality(placeholders)) END,
                       HINT = 'Say what the purge does to a purged patron''s rows that the ILS''s purge function leaves: purge_with => ''patron:<id>'' (an anonymous patron) or ''delete''.';
         END IF;
-    ELSIF purge_with = 'null' THEN
-        IF not_null THEN
-            RAISE EXCEPTION '%: purge_with => ''null'' needs a nullable patron column, and "%"."%" is NOT NULL', fn, relation, patron_column
-                USING ERRCODE = 'invalid_parameter_value',
-                      HINT = 'Use purge_with => ''patron:<id>'' to re-point a purged patron''s rows to an anonymous placeholder patron, or ''delete''.';
-        END IF;
-    ELSIF purge_with LIKE 'patron:%' THEN
-        IF substr(purge_with, 8) = '' THEN
-            RAISE EXCEPTION '%: purge_with => ''patron:<id>'' needs the id of the placeholder patron', fn
-                USING ERRCODE = 'invalid_parameter_value';
-        END IF;
-        EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s WHERE %I::text = $1)', p.relation, p.id_column)
-            INTO found_placeholder USING substr(purge_with, 8);
-        IF NOT found_placeholder THEN
-            RAISE EXCEPTION '%: placeholder patron % does not exist in %', fn, quote_literal(substr(purge_with, 8)), p.relation
-                USING ERRCODE = 'foreign_key_violation',
-                      HINT = 'Create an anonymous patron row first and name its id here.';
-        END IF;
-        IF unique_alone THEN
+    ELSE
+        PERFORM @extschema@._check_strategy(fn, 'purge_with', purge_with, relation, patron_column,
+            'Use purge_with => ''patron:<id>'' to re-point a purged patron''s rows to an anonymous placeholder patron, or ''delete''.');
+        IF purge_with LIKE 'patron:%' AND unique_alone THEN
             RAISE EXCEPTION '%: purge_with => ''patron:<id>'' needs a patron column that is not unique, and "%"."%" is', fn, relation, patron_column
                 USING ERRCODE = 'invalid_parameter_value',
                       HINT = 'A second purged patron''s row would get the same placeholder: use purge_with => ''null'' or ''delete''.';
         END IF;
-    ELSIF purge_with <> 'delete' THEN
-        RAISE EXCEPTION '%: unknown purge_with %', fn, quote_literal(purge_with)
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'Use ''null'', ''patron:<id>'' or ''delete''.';
     END IF;
     PERFORM @extschema@._bind(fn, 'accounts', relation, jsonb_build_object('relation', relation, 'patron_column', patron_column,
                                                                            'purge_with', purge_with));

@@ -14,13 +14,10 @@ CREATE OR REPLACE FUNCTION @extschema@.bind_loans(
 RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     fn constant text := 'bind_loans';
-    p record;
     binding jsonb;
     closed_type regtype;
     t regtype;
     c name;
-    placeholder text;
-    found_placeholder boolean;
     closed_sql text;
     n bigint;
     g @extschema@.loan_binding;
@@ -84,31 +81,8 @@ BEGIN
         END IF;
     END IF;
 
-    SELECT * INTO p FROM @extschema@.patron_binding;
-    IF sever_with = 'null' THEN
-        IF (SELECT attnotnull FROM pg_attribute WHERE attrelid = relation AND attname = patron_column) THEN
-            RAISE EXCEPTION '%: sever_with => ''null'' needs a nullable patron column, and "%"."%" is NOT NULL', fn, relation, patron_column
-                USING ERRCODE = 'invalid_parameter_value',
-                      HINT = 'Use sever_with => ''patron:<id>'' to re-point severed rows to an anonymous placeholder patron.';
-        END IF;
-    ELSIF sever_with LIKE 'patron:%' THEN
-        placeholder := substr(sever_with, 8);
-        IF placeholder = '' THEN
-            RAISE EXCEPTION '%: sever_with => ''patron:<id>'' needs the id of the placeholder patron', fn
-                USING ERRCODE = 'invalid_parameter_value';
-        END IF;
-        EXECUTE format('SELECT EXISTS (SELECT 1 FROM %s WHERE %I::text = $1)', p.relation, p.id_column)
-            INTO found_placeholder USING placeholder;
-        IF NOT found_placeholder THEN
-            RAISE EXCEPTION '%: placeholder patron % does not exist in %', fn, quote_literal(placeholder), p.relation
-                USING ERRCODE = 'foreign_key_violation',
-                      HINT = 'Create an anonymous patron row first and name its id here.';
-        END IF;
-    ELSIF sever_with <> 'delete' THEN
-        RAISE EXCEPTION '%: unknown sever_with %', fn, quote_literal(sever_with)
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'Use ''null'', ''patron:<id>'' or ''delete''.';
-    END IF;
+    PERFORM @extschema@._check_strategy(fn, 'sever_with', sever_with, relation, patron_column,
+        'Use sever_with => ''patron:<id>'' to re-point severed rows to an anonymous placeholder patron.');
     -- further columns naming a patron (a hold's requestor, a loan's proxy):
     -- cut wherever the patron column is, so they must hold what it holds
     IF cardinality(more_patron_columns) = 0 THEN
