@@ -16,9 +16,7 @@ CREATE OR REPLACE FUNCTION @extschema@._purge_accounts(ids text[], OUT cleared b
                                                      OUT relation regclass, OUT purge_with text, OUT remaining bigint)
 LANGUAGE plpgsql AS $$
 DECLARE
-    ab @extschema@.account_binding;
-    t text;
-    w text;
+    ab record;
     n bigint;
     n_pass bigint;
 BEGIN
@@ -32,15 +30,12 @@ BEGIN
     -- row for a charge changed); bounded, what is left is found below
     FOR pass IN 1..5 LOOP
         n_pass := 0;
-        FOR ab IN SELECT a.* FROM @extschema@.account_binding a ORDER BY a.relation::oid LOOP
-            CONTINUE WHEN NOT EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid = ab.relation::oid);
-            t := @extschema@._column_type_name(ab.relation, ab.patron_column);
-            w := pg_catalog.format('t.%I = ANY ($1::%s[])', ab.patron_column, t);
+        FOR ab IN SELECT * FROM @extschema@._live_account_bindings() LOOP
             IF ab.purge_with = 'delete' THEN
-                EXECUTE pg_catalog.format('DELETE FROM %s t WHERE %s', ab.relation, w) USING ids;
+                EXECUTE pg_catalog.format('DELETE FROM %s t WHERE %s', ab.relation, ab.predicate) USING ids;
             ELSE
                 EXECUTE pg_catalog.format('UPDATE %s t SET %I = %L WHERE %s', ab.relation, ab.patron_column,
-                                          CASE WHEN ab.purge_with LIKE 'patron:%' THEN substr(ab.purge_with, 8) END, w) USING ids;
+                                          CASE WHEN ab.purge_with LIKE 'patron:%' THEN substr(ab.purge_with, 8) END, ab.predicate) USING ids;
             END IF;
             GET DIAGNOSTICS n = ROW_COUNT;
             n_pass := n_pass + n;
@@ -50,12 +45,9 @@ BEGIN
     END LOOP;
     -- what still names one of the patrons, in any account relation, after
     -- every step (kept, or given back by a trigger)
-    FOR ab IN SELECT a.* FROM @extschema@.account_binding a ORDER BY a.relation::oid LOOP
-        CONTINUE WHEN NOT EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid = ab.relation::oid);
-        t := @extschema@._column_type_name(ab.relation, ab.patron_column);
-        w := pg_catalog.format('t.%I = ANY ($1::%s[])', ab.patron_column, t);
+    FOR ab IN SELECT * FROM @extschema@._live_account_bindings() LOOP
         EXECUTE pg_catalog.format('SELECT count(*), ARRAY(SELECT DISTINCT x FROM unnest(pg_catalog.array_agg(t.%I::text)) x ORDER BY 1) FROM %s t WHERE %s',
-                                  ab.patron_column, ab.relation, w)
+                                  ab.patron_column, ab.relation, ab.predicate)
             INTO n, kept USING ids;
         IF n > 0 THEN
             relation := ab.relation;

@@ -11,7 +11,7 @@
 CREATE OR REPLACE FUNCTION @extschema@._purge_accounts_again(dry_run boolean, OUT n bigint, OUT error text)
 LANGUAGE plpgsql AS $$
 DECLARE
-    ab @extschema@.account_binding;
+    ab record;
     b @extschema@.private_history_binding;
     purged text[];
     hit text[] := '{}';
@@ -25,11 +25,9 @@ BEGIN
         RETURN;
     END IF;
     -- which of them account records name: nothing is written when none
-    FOR ab IN SELECT a.* FROM @extschema@.account_binding a LOOP
-        CONTINUE WHEN NOT EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid = ab.relation::oid);
-        t := @extschema@._column_type_name(ab.relation, ab.patron_column);
-        EXECUTE pg_catalog.format('SELECT ARRAY(SELECT DISTINCT t.%I::text FROM %s t WHERE t.%I = ANY ($1::%s[]))',
-                                  ab.patron_column, ab.relation, ab.patron_column, t)
+    FOR ab IN SELECT * FROM @extschema@._live_account_bindings() LOOP
+        EXECUTE pg_catalog.format('SELECT ARRAY(SELECT DISTINCT t.%I::text FROM %s t WHERE %s)',
+                                  ab.patron_column, ab.relation, ab.predicate)
             INTO found USING purged;
         hit := hit || found;
     END LOOP;
