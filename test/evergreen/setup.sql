@@ -3,26 +3,15 @@
 -- (the database to create), and optionally eextra (a file of more data, run as the ILS before
 -- binding); leaves the session connected to it as the superuser, output off.
 \o /dev/null
-SET client_min_messages = warning;
-DROP DATABASE IF EXISTS :edb WITH (FORCE);
-CREATE DATABASE :edb;
-\c :edb
-SET client_min_messages = warning;
--- the data's times are UTC (pg_regress runs in PST8PDT)
-SET timezone = UTC;
 -- the ILS connects as one role that owns every schema and table (Evergreen's installer creates
 -- them as it); a loader role that is not the owner (bulk loads with COPY), branch staff and
 -- report accounts, the OPAC, a collection agency, consortium auditors
-DO $$
-DECLARE r text;
-BEGIN
-    FOREACH r IN ARRAY ARRAY['regress_eg', 'regress_eg_loader', 'regress_eg_staff', 'regress_eg_opac', 'regress_eg_collect',
-                             'regress_eg_audit'] LOOP
-        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = r) THEN
-            EXECUTE format('CREATE ROLE %I LOGIN', r);
-        END IF;
-    END LOOP;
-END $$;
+\set own_db :edb
+\set own_roles 'regress_eg regress_eg_loader regress_eg_staff regress_eg_opac regress_eg_collect regress_eg_audit'
+\set own_role_options LOGIN
+\i test/own_database.sql
+-- the data's times are UTC (pg_regress runs in PST8PDT)
+SET timezone = UTC;
 SELECT format('GRANT CREATE ON DATABASE %I TO regress_eg', current_database()) \gexec
 SET ROLE regress_eg;
 \i test/evergreen/schema.sql

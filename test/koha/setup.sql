@@ -3,23 +3,12 @@
 -- Expects psql variable kdb (the database to create); leaves the session connected to it as the
 -- superuser, output off.
 \o /dev/null
-SET client_min_messages = warning;
-DROP DATABASE IF EXISTS :kdb WITH (FORCE);
-CREATE DATABASE :kdb;
-\c :kdb
-SET client_min_messages = warning;
 -- the ILS connects as one role that owns its schema (Koha's installer creates everything as it);
 -- branch staff and report accounts, the catalogue, a collection agency, consortium auditors
-DO $$
-DECLARE r text;
-BEGIN
-    FOREACH r IN ARRAY ARRAY['regress_koha', 'regress_koha_sip', 'regress_koha_staff', 'regress_koha_opac', 'regress_koha_collect',
-                             'regress_koha_audit'] LOOP
-        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = r) THEN
-            EXECUTE format('CREATE ROLE %I LOGIN', r);
-        END IF;
-    END LOOP;
-END $$;
+\set own_db :kdb
+\set own_roles 'regress_koha regress_koha_sip regress_koha_staff regress_koha_opac regress_koha_collect regress_koha_audit'
+\set own_role_options LOGIN
+\i test/own_database.sql
 SELECT format('GRANT CREATE ON DATABASE %I TO regress_koha', current_database()) \gexec
 SET ROLE regress_koha;
 \i test/koha/schema.sql

@@ -3,25 +3,13 @@
 -- use.  Expects psql variable sdb (the database to create); leaves the session connected to it
 -- as the superuser, output off.
 \o /dev/null
-SET client_min_messages = warning;
-DROP DATABASE IF EXISTS :sdb WITH (FORCE);
-CREATE DATABASE :sdb;
-\c :sdb
-SET client_min_messages = warning;
 -- the ILS connects as ONE superuser role; a desk account with a desk's rights; the catalogue, a
 -- collection agency, consortium auditors
-DO $$
-DECLARE r text;
-BEGIN
-    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'regress_shelf_ils') THEN
-        CREATE ROLE regress_shelf_ils LOGIN SUPERUSER;
-    END IF;
-    FOREACH r IN ARRAY ARRAY['regress_shelf_desk', 'regress_shelf_opac', 'regress_shelf_collect', 'regress_shelf_audit'] LOOP
-        IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = r) THEN
-            EXECUTE format('CREATE ROLE %I LOGIN', r);
-        END IF;
-    END LOOP;
-END $$;
+\set own_db :sdb
+\set own_roles 'regress_shelf_ils regress_shelf_desk regress_shelf_opac regress_shelf_collect regress_shelf_audit'
+\set own_role_options LOGIN
+\i test/own_database.sql
+ALTER ROLE regress_shelf_ils SUPERUSER;
 SET ROLE regress_shelf_ils;
 \i test/shelf/schema.sql
 \i test/shelf/data.sql

@@ -12,13 +12,10 @@
 -- the superuser's ground truth, after a control showing the value was there
 -- before.  Holes would be named "HOLE:"; none is open.  A database of its own:
 -- the purge commits.
-SELECT current_database() AS as8_home \gset
 \o /dev/null
-SET client_min_messages = warning;
-DROP DATABASE IF EXISTS attack_session8 WITH (FORCE);
-CREATE DATABASE attack_session8;
-\c attack_session8
-SET client_min_messages = warning;
+\set own_db attack_session8
+\set own_roles regress_as8_desk
+\i test/own_database.sql
 \set VERBOSITY terse
 CREATE EXTENSION pals_privacy;
 CREATE EXTENSION pgtap;
@@ -135,11 +132,6 @@ SELECT ok(NOT EXISTS (SELECT FROM pg_stats WHERE schemaname = 'a8' AND tablename
 \o /dev/null
 \set unbind_schema a8
 \i test/unbind_schema.sql
-DO $$ BEGIN
-    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'regress_as8_desk') THEN
-        CREATE ROLE regress_as8_desk;
-    END IF;
-END $$;
 \o
 CREATE SCHEMA ac;
 CREATE TABLE ac.patrons (id bigint PRIMARY KEY, name text NOT NULL, expires date NOT NULL, deleted boolean NOT NULL DEFAULT false);
@@ -375,6 +367,6 @@ SELECT ok(NOT coalesce((SELECT coalesce(most_common_vals::text::text[], '{}') ||
 
 SELECT * FROM finish();
 \o /dev/null
-\c :as8_home
+\c :own_home
 DROP DATABASE attack_session8 WITH (FORCE);
 DROP ROLE regress_as8_desk;

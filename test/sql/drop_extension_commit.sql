@@ -3,18 +3,10 @@
 -- transaction commits, and the log went with the extension.  The commit used to read the
 -- dropped log and fail ('relation "pals_privacy.audit_log" does not exist'), so such a DROP could
 -- never commit.  A database of its own: the drops commit.
-SELECT current_database() AS dec_home \gset
 \o /dev/null
-SET client_min_messages = warning;
-DROP DATABASE IF EXISTS drop_extension_commit WITH (FORCE);
-CREATE DATABASE drop_extension_commit;
-\c drop_extension_commit
-SET client_min_messages = warning;
-DO $$ BEGIN
-    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'regress_dec_staff') THEN
-        CREATE ROLE regress_dec_staff;
-    END IF;
-END $$;
+\set own_db drop_extension_commit
+\set own_roles regress_dec_staff
+\i test/own_database.sql
 CREATE EXTENSION pals_privacy;
 CREATE EXTENSION pgtap;
 \o
@@ -63,5 +55,5 @@ SELECT is(pals_privacy.verify_audit(), NULL, 'and its chain verifies');
 
 SELECT * FROM finish();
 \o /dev/null
-\c :dec_home
+\c :own_home
 DROP DATABASE drop_extension_commit WITH (FORCE);

@@ -29,7 +29,6 @@
 --
 -- Shapes that do not work yet are kept out of this suite (branch evergreen-open).
 \set ECHO none
-SELECT current_database() AS eg_home \gset
 \set edb evergreen_shape
 \i test/evergreen/setup.sql
 
@@ -751,7 +750,7 @@ DELETE FROM actor.usr WHERE id = 9010;
 
 SELECT * FROM finish();
 \set ECHO none
-\c :eg_home
+\c :own_home
 SET client_min_messages = warning;
 DROP DATABASE evergreen_shape WITH (FORCE);
 DROP ROLE regress_eg, regress_eg_loader, regress_eg_staff, regress_eg_opac, regress_eg_collect, regress_eg_audit;

@@ -36,11 +36,8 @@
 \set ECHO none
 -- The walk itself is test/walk.sql (koha_shape and evergreen_shape walk
 -- their schemas with it too).
-SET client_min_messages = warning;
-SELECT current_database() AS wk_home \gset
-DROP DATABASE IF EXISTS identity_walk WITH (FORCE);
-CREATE DATABASE identity_walk;
-\c identity_walk
+\set own_db identity_walk
+\i test/own_database.sql
 SET client_min_messages = error;
 \o /dev/null
 \i demo/schema.sql
@@ -265,6 +262,6 @@ CALL pals_privacy.purge_expired(dry_run => true, result => NULL);
 
 SELECT * FROM finish();
 \set ECHO none
-\c :wk_home
+\c :own_home
 SET client_min_messages = warning;
 DROP DATABASE identity_walk WITH (FORCE);

@@ -23,7 +23,6 @@
 -- Holes that other work owns (decoy keys, order joins, system columns, stale statistics) and
 -- shapes not covered yet are in test/koha/open.sql, kept out of this suite.
 \set ECHO none
-SELECT current_database() AS kh_home \gset
 \set kdb koha_shape
 \i test/koha/setup.sql
 
@@ -536,7 +535,7 @@ SELECT is(pals_privacy.sever_copies('koha.accountlines'), 0::bigint, 'sever_copi
 
 SELECT * FROM finish();
 \set ECHO none
-\c :kh_home
+\c :own_home
 SET client_min_messages = warning;
 DROP DATABASE koha_shape WITH (FORCE);
 DROP ROLE regress_koha, regress_koha_sip, regress_koha_staff, regress_koha_opac, regress_koha_collect, regress_koha_audit;

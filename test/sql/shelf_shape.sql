@@ -24,7 +24,6 @@
 -- Then the walk (test/walk.sql) after severing and after the purge, as every class below
 -- operational.
 \set ECHO none
-SELECT current_database() AS shelf_home \gset
 \set sdb shelf_shape
 \i test/shelf/setup.sql
 \o /dev/null
@@ -486,5 +485,5 @@ SELECT matches(pg_temp.needle_hits('regress_shelf_ils') || ' / ' || pg_temp.ties
 
 SELECT * FROM finish();
 \o /dev/null
-\c :shelf_home
+\c :own_home
 DROP DATABASE shelf_shape WITH (FORCE);
