@@ -8,8 +8,8 @@
 -- missing (roles belong to the cluster: a role another suite left is kept as it is); sets
 -- own_home to the database the suite started in, which its end returns to before it drops
 -- own_db (\c :own_home).  Echo is off while it runs; output goes where the suite sent it.
--- Used by test/sql/drop_extension_commit.sql, attack_session8.sql, identity_walk.sql and
--- test/{shelf,koha,evergreen}/setup.sql.  Not a suite itself.
+-- Used by test/sql/drop_extension_commit.sql, attack_session8.sql, identity_walk.sql,
+-- test/{shelf,koha,evergreen}/setup.sql and test/{attack,copy}/fixture.sql.  Not a suite itself.
 SELECT current_database() AS own_home \gset
 SET client_min_messages = warning;
 DROP DATABASE IF EXISTS :own_db WITH (FORCE);

@@ -35,12 +35,8 @@
 -- it passes when the attacker cannot tell them apart and the operational
 -- control can.
 \set ON_ERROR_STOP 1
-SET client_min_messages = warning;
-SELECT current_database() AS atk_home \gset
-DROP DATABASE IF EXISTS :atk_db WITH (FORCE);
-CREATE DATABASE :atk_db;
-\c :atk_db
-SET client_min_messages = warning;
+\set own_db :atk_db
+\i test/own_database.sql
 \o /dev/null
 \i demo/schema.sql
 \set scale 0.01

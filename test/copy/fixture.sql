@@ -13,16 +13,12 @@
 --   pg_temp.err(statement)  its error, "SQLSTATE message", or 'ok'.
 -- After its bindings the suite includes test/copy/grants.sql (the roles'
 -- grants and classes), at its end test/copy/done.sql.
-SET client_min_messages = warning;
-SELECT current_database() AS cp_home, :'cp_roles' || '_staff' AS cp_staff, :'cp_roles' || '_ils' AS cp_ils \gset
-DROP DATABASE IF EXISTS :cp_db WITH (FORCE);
-CREATE DATABASE :cp_db;
-\c :cp_db
-SET client_min_messages = warning;
+SELECT :'cp_roles' || '_staff' AS cp_staff, :'cp_roles' || '_ils' AS cp_ils \gset
+\set own_db :cp_db
+\set own_roles :cp_staff ' ' :cp_ils
+\i test/own_database.sql
 CREATE EXTENSION pals_privacy;
 CREATE EXTENSION pgtap;
-SELECT format('CREATE ROLE %I', r) FROM unnest(ARRAY[:'cp_staff', :'cp_ils']) r
- WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = r) \gexec
 CREATE SCHEMA :cp_schema;
 CREATE TABLE :cp_schema.patrons (id bigint PRIMARY KEY, expires date NOT NULL DEFAULT 'infinity');
 CREATE FUNCTION pg_temp.v(who text, query text) RETURNS text LANGUAGE plpgsql AS $$
