@@ -148,6 +148,10 @@ CALL pals_privacy.purge_expired(dry_run => true);
 SELECT count(*) AS patrons_still_there FROM demo.patrons;
 CALL pals_privacy.purge_expired();
 SELECT count(*) AS patrons_after_purge, count(*) FILTER (WHERE name = 'PURGED') AS scrubbed FROM demo.patrons;
+\echo 'The "17 failed" are on purpose: those patrons have a lost-book notice in demo.loan_events whose bill'
+\echo 'is still disputed, and the ILS''s trigger keep_open_bill_events refuses to delete it (a BEFORE'
+\echo 'DELETE trigger returning NULL). The notice names the patron and the item, so the purge fails closed:'
+\echo 'it leaves the patron, records the error, and retries at every run until the bill is closed.'
 \echo 'demo.patrons is purged through the ILS''s own demo.purge_patron(), bound as purge_function. It'
 \echo 'soft-deletes: the row stays, scrubbed, its card expired today. Purged patrons are recorded, never'
 \echo 'purged or counted again; what the ILS''s audit triggers wrote while it scrubbed them (the old name,'

@@ -3,8 +3,9 @@
  *     Severing: when a loan-like row closes, the same transaction cuts the
  *     patron from the item's earlier closed, settled rows, so that each item
  *     keeps one identified closed row, its last borrower.  This file is the
- *     algorithm and its two entry points: the row trigger and _sever_one()
- *     (the backlog and the maintenance pass).
+ *     algorithm and its entry points: the row trigger and _sever_one()
+ *     (the backlog and the maintenance pass; _sever_one_as() for a
+ *     withdrawn history opt-in).
  *
  *     The last borrower of each item is tracked in pals_privacy.last_borrower
  *     (binding, item -> relation and TID of the row; tracker.c), so a return
@@ -49,6 +50,7 @@
 
 PG_FUNCTION_INFO_V1(pals_privacy_sever_row);
 PG_FUNCTION_INFO_V1(pals_privacy_sever_one);
+PG_FUNCTION_INFO_V1(pals_privacy_sever_one_as);
 
 /* What happened to one row we tried to sever. */
 typedef enum SeverResult
@@ -926,16 +928,11 @@ pals_privacy_sever_row(PG_FUNCTION_ARGS)
 }
 
 /*
- * pals_privacy._sever_one(binding regclass, row_relid regclass, row_tid tid)
- * Sever one row if it is closed, settled and identified (used by the
- * backlog and the maintenance pass).  Returns what happened.
+ * Sever one row if it is closed, settled and identified; what happened.
  */
-Datum
-pals_privacy_sever_one(PG_FUNCTION_ARGS)
+static SeverResult
+sever_one(Oid binding, Oid relid, ItemPointer tid)
 {
-	Oid			binding = PG_GETARG_OID(0);
-	Oid			relid = PG_GETARG_OID(1);
-	ItemPointer tid = PG_GETARG_ITEMPOINTER(2);
 	RelSever   *rs;
 	SeverResult r = SEVER_GONE;
 	int			nestlevel;
@@ -961,6 +958,51 @@ pals_privacy_sever_one(PG_FUNCTION_ARGS)
 	PG_END_TRY();
 	pals_restore_search_path(nestlevel);
 	SPI_finish();
+	return r;
+}
+
+/*
+ * pals_privacy._sever_one(binding regclass, row_relid regclass, row_tid tid)
+ * Used by the backlog and the maintenance pass, run by an administrator or
+ * the maintenance worker: the ILS's triggers fire as that role.
+ */
+Datum
+pals_privacy_sever_one(PG_FUNCTION_ARGS)
+{
+	SeverResult r = sever_one(PG_GETARG_OID(0), PG_GETARG_OID(1), PG_GETARG_ITEMPOINTER(2));
+
+	PG_RETURN_TEXT_P(cstring_to_text(sever_result_names[r]));
+}
+
+/*
+ * pals_privacy._sever_one_as(binding, row_relid, row_tid, acting regrole)
+ * The same, for a function of ours that runs as the extension owner
+ * (SECURITY DEFINER) on behalf of a session's role: the row is written, and
+ * the ILS's triggers on it and on its derived copies fire, as that role, as
+ * for its own UPDATE.  Run as the owner, such a trigger naming a table
+ * without its schema found a table of the session's temporary schema, and
+ * that table's trigger ran as the owner (a patron withdrawing its
+ * reading-history opt-in, _history_optout; test attack_session9).  Our own
+ * statements inside still run as the owner (pals_execute_as).
+ */
+Datum
+pals_privacy_sever_one_as(PG_FUNCTION_ARGS)
+{
+	Oid			save_user;
+	int			save_sec;
+	volatile SeverResult r = SEVER_GONE;
+
+	GetUserIdAndSecContext(&save_user, &save_sec);
+	SetUserIdAndSecContext(PG_GETARG_OID(3), save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	PG_TRY();
+	{
+		r = sever_one(PG_GETARG_OID(0), PG_GETARG_OID(1), PG_GETARG_ITEMPOINTER(2));
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_user, save_sec);
+	}
+	PG_END_TRY();
 	PG_RETURN_TEXT_P(cstring_to_text(sever_result_names[r]));
 }
 

@@ -48,7 +48,9 @@ BEGIN
                 SELECT 1 FROM @extschema@.last_borrower lb
                  WHERE lb.binding = coalesce(b.last_borrower_group, b.relation)::oid AND lb.item = r.item
                    AND lb.row_relid = r.rid AND lb.row_tid = r.tid);
-            PERFORM @extschema@._sever_one(b.relation, r.rid, r.tid);
+            -- (as the role that withdrew it: the ILS's triggers on the row and
+            -- its copies fire as that role, never as this function's owner)
+            PERFORM @extschema@._sever_one_as(b.relation, r.rid, r.tid, who::regrole);
         END LOOP;
     END LOOP;
     DELETE FROM @extschema@.private_history h WHERE h.patron = patron_id;
