@@ -37,9 +37,13 @@ DO $$ BEGIN
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'regress_as9_desk') THEN
         CREATE ROLE regress_as9_desk;
     END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'regress_as9_coll') THEN
+        CREATE ROLE regress_as9_coll;
+    END IF;
 END $$;
 ALTER ROLE regress_as9_opac LOGIN;
 ALTER ROLE regress_as9_desk LOGIN;
+ALTER ROLE regress_as9_coll LOGIN;
 \c attack_session9
 SET client_min_messages = warning;
 \set VERBOSITY terse
@@ -91,12 +95,32 @@ INSERT INTO s9.loans VALUES (1, 1, 10, '2025-01-10'), (2, 3, 10, '2025-02-10'), 
                             (4, 3, 11, '2025-02-10'), (7, 3, 13, '2025-03-10');
 INSERT INTO s9.summary SELECT id, patron_id, CASE WHEN id = 7 THEN 'keep: Cy Later''s summary' ELSE 'loan ' || id END
   FROM s9.loans;
+-- the amounts owed (D): fines, and a view of the balance per patron through a function of the
+-- ILS's that pins its own search path (a common hardening, which leaves pg_temp searched first)
+CREATE TABLE s9.fines (patron_id bigint NOT NULL REFERENCES s9.patrons, amount numeric NOT NULL);
+INSERT INTO s9.fines VALUES (2, 50), (3, 5);
+CREATE FUNCTION s9.owed(p bigint) RETURNS numeric LANGUAGE sql STABLE SET search_path = s9, public AS $$
+    SELECT coalesce(sum(amount), 0) FROM fines WHERE patron_id = p
+$$;
+CREATE VIEW s9.balances AS SELECT p.id AS patron_id, s9.owed(p.id) AS owed FROM s9.patrons p;
+-- bookings (E), settled when paid: a condition through an immutable function of the ILS's that
+-- pins its own search path and names the ILS's type of the state without its schema
+CREATE TYPE s9.booking_state AS ENUM ('open', 'paid');
+CREATE FUNCTION s9.is_paid(state text) RETURNS boolean LANGUAGE plpgsql IMMUTABLE SET search_path = s9, public AS $$
+BEGIN
+    RETURN state::booking_state = 'paid';
+END $$;
+CREATE TABLE s9.bookings (id int PRIMARY KEY, patron_id bigint, item_id int NOT NULL, ended timestamptz,
+                          state text NOT NULL DEFAULT 'open');
 \o /dev/null
 SELECT pals_privacy.bind_patrons('s9.patrons', 'id', 'expires', card_column => 'card', name_columns => '{name}',
                                  keep_history_column => 'keep_history');
+SELECT pals_privacy.bind_balance('s9.balances', 'patron_id', 'owed');
+SELECT pals_privacy.classify_role('regress_as9_coll', 'collections');
 SELECT pals_privacy.bind_loans('s9.loans', 'patron_id', 'item_id', '{returned}', sever_with => 'patron:0',
                                history_mode => 'in_place');
 SELECT pals_privacy.bind_copy('s9.summary', 's9.loans', 'loan_id', 'patron_id', source_key => 'id');
+SELECT pals_privacy.bind_loans('s9.bookings', 'patron_id', 'item_id', '{ended}', settled_when => 's9.is_paid(state)');
 SELECT pals_privacy.classify_role('regress_as9_opac', 'patron');
 SELECT pals_privacy.classify_role('regress_as9_desk', 'staff');
 SET pals_privacy.pin_iterations = 10000;
@@ -104,9 +128,10 @@ SELECT pals_privacy.set_pin('1', '1111');
 RESET pals_privacy.pin_iterations;
 CALL pals_privacy.sever_backlog();
 \o
-GRANT SELECT ON s9.patrons, s9.loans, s9.summary TO regress_as9_opac, regress_as9_desk;
+GRANT SELECT ON s9.patrons, s9.loans, s9.summary TO regress_as9_opac, regress_as9_desk, regress_as9_coll;
 GRANT UPDATE (keep_history) ON s9.patrons TO regress_as9_opac;     -- the catalogue's opt-in page
 GRANT INSERT, UPDATE ON s9.loans TO regress_as9_desk;
+GRANT SELECT, INSERT, UPDATE ON s9.bookings TO regress_as9_desk;
 -- what the attacker's spy records: the trail it stood in for, who it ran as, whether a
 -- superuser, and how many of Eve's loans (hidden from both attackers) it read
 CREATE TABLE public.as9_loot (actor text, door text, cu text, super boolean, hidden_seen bigint);
@@ -155,6 +180,54 @@ INSERT INTO public.as9_seen SELECT 'desk', 'return of item 13', pg_temp.as9_retu
 INSERT INTO public.as9_seen SELECT 'desk', 'after: who, Eve''s loans read, loan 7''s patron',
     current_user || ' ' || (SELECT count(*) FROM s9.loans WHERE patron_id = 5) || ' '
     || (SELECT patron_id FROM s9.loans WHERE id = 7);
+-- E. two closed bookings of one item: the second severs the first, whose settled condition the
+-- extension evaluates as its owner (the sever's probe); the desk's type, named like the ILS's,
+-- notes in a setting each role its CHECK ran as (it runs in an immutable function: read-only)
+CREATE FUNCTION pg_temp.as9_type_spy(v text) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_catalog.set_config('as9.loot', coalesce(pg_catalog.current_setting('as9.loot', true), '') || ' ' ||
+            current_user || ':' || (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user) || ':' ||
+            (SELECT pg_catalog.count(*) FROM s9.loans l WHERE l.patron_id = 5), false);
+    RETURN true;
+END $$;
+CREATE DOMAIN pg_temp.booking_state AS text CHECK (pg_temp.as9_type_spy(VALUE));
+CREATE FUNCTION pg_temp.as9_book() RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO s9.bookings VALUES (1, 2, 30, '2025-01-01', 'paid');
+    INSERT INTO s9.bookings VALUES (2, 3, 30, '2025-02-01', 'paid');
+    RETURN 'booked';
+EXCEPTION WHEN OTHERS THEN
+    RETURN SQLSTATE || ': ' || SQLERRM;
+END $$;
+INSERT INTO public.as9_seen SELECT 'desk', 'bookings', pg_temp.as9_book();
+INSERT INTO public.as9_seen SELECT 'desk', 'type spy', current_setting('as9.loot', true);
+
+------------------------------------------------------------------------------
+-- D. the collection agency's session: who owes more than the threshold is read
+-- from the balance view by the extension, as its owner (src/redact_runtime.c)
+------------------------------------------------------------------------------
+\c attack_session9 regress_as9_coll
+SET client_min_messages = warning;
+SET as9.actor = 'collections';
+\i test/attack/session9_spy.sql
+-- a view of its own named like the ILS function's table, whose rows come from the spy (which
+-- notes in a setting who it ran as and what it read: it runs inside a read-only query)
+CREATE FUNCTION pg_temp.as9_view_spy() RETURNS SETOF record LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_catalog.set_config('as9.loot', current_user || ' super=' ||
+            (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user) || ' read ' ||
+            (SELECT pg_catalog.count(*) FROM s9.loans l WHERE l.patron_id = 5), false);
+    RETURN;
+END $$;
+CREATE TEMP VIEW fines AS SELECT * FROM pg_temp.as9_view_spy() AS f(patron_id bigint, amount numeric);
+CREATE FUNCTION pg_temp.as9_read() RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN (SELECT coalesce(string_agg(name, ',' ORDER BY id), '-') FROM s9.patrons WHERE name IS NOT NULL);
+EXCEPTION WHEN OTHERS THEN
+    RETURN SQLSTATE || ': ' || SQLERRM;
+END $$;
+INSERT INTO public.as9_seen SELECT 'collections', 'names read', pg_temp.as9_read();
+INSERT INTO public.as9_seen SELECT 'collections', 'spy', current_setting('as9.loot', true);
 
 ------------------------------------------------------------------------------
 -- the checks, as the superuser
@@ -163,7 +236,7 @@ INSERT INTO public.as9_seen SELECT 'desk', 'after: who, Eve''s loans read, loan 
 SET client_min_messages = warning;
 \set VERBOSITY terse
 SELECT rolname AS as9_owner FROM pg_roles r JOIN pg_extension e ON e.extowner = r.oid WHERE e.extname = 'pals_privacy' \gset
-SELECT plan(22);
+SELECT plan(28);
 
 -- A: controls
 SELECT is((SELECT count(*) FROM s9.loans WHERE patron_id = 5), 1::bigint,
@@ -195,6 +268,40 @@ SELECT ok(CASE WHEN current_setting('server_version_num')::int >= 170000
                THEN EXISTS (SELECT FROM public.as9_loot WHERE actor = 'desk' AND door = 'summary_trail')
                ELSE NOT EXISTS (SELECT FROM public.as9_loot WHERE actor = 'desk' AND door = 'summary_trail') END,
           'control: (17 and later) the copy''s sever of the desk''s return reached the desk''s temporary table');
+
+-- D: the balance view read as the owner
+SELECT is((SELECT value FROM public.as9_seen WHERE actor = 'collections' AND what = 'names read'),
+          CASE WHEN current_setting('server_version_num')::int >= 170000 THEN '-'
+               ELSE '42P01: relation "fines" does not exist' END,
+          'the collection agency''s read of the patrons: (before 17) fails, the ILS''s function finds no table under the extension''s safe path, which overrides the function''s own; (17 and later) reads no patron, the function reading the agency''s view');
+SELECT is((SELECT value FROM public.as9_seen WHERE actor = 'collections' AND what = 'spy'),
+          CASE WHEN current_setting('server_version_num')::int >= 170000 THEN :'as9_owner' || ' super=true read 1' END,
+          'HOLE (17 and later): the extension reads the ILS''s balance view as its owner; a function in the view that pins its search path (s9, public) searches the agency''s temporary schema first: the agency''s view runs its function as a superuser, which reads Eve''s hidden loan');
+CREATE FUNCTION pg_temp.as9_read() RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN (SELECT coalesce(string_agg(name, ',' ORDER BY id), '-') FROM s9.patrons WHERE name IS NOT NULL);
+EXCEPTION WHEN OTHERS THEN
+    RETURN SQLSTATE || ': ' || SQLERRM;
+END $$;
+SET ROLE regress_as9_coll;
+SELECT is(pg_temp.as9_read(),
+          CASE WHEN current_setting('server_version_num')::int >= 170000 THEN 'Ben Desk'
+               ELSE '42P01: relation "fines" does not exist' END,
+          'control: without the agency''s temporary view (17 and later) the agency reads the one patron who owes more than the threshold (Ben, 50); before 17 the view fails as the owner for everyone');
+RESET ROLE;
+
+-- E: a loan binding's condition evaluated as the owner
+SELECT is((SELECT value FROM public.as9_seen WHERE actor = 'desk' AND what = 'bookings'),
+          CASE WHEN current_setting('server_version_num')::int >= 170000 THEN 'booked'
+               ELSE '42704: type "booking_state" does not exist' END,
+          'the desk''s two closed bookings of item 30: (17 and later) booked; before 17 refused: the ILS''s function fails under the extension''s safe path, which overrides the function''s own');
+SELECT is((SELECT string_agg(id || ':' || coalesce(patron_id::text, '-'), ' ' ORDER BY id) FROM s9.bookings),
+          CASE WHEN current_setting('server_version_num')::int >= 170000 THEN '1:- 2:3' END,
+          'control: (17 and later) the second booking severed the first (its settled condition read by the sever, as the owner)');
+SELECT ok(CASE WHEN current_setting('server_version_num')::int >= 170000
+               THEN (SELECT value FROM public.as9_seen WHERE actor = 'desk' AND what = 'type spy') LIKE '%' || :'as9_owner' || ':true:1%'
+               ELSE (SELECT value FROM public.as9_seen WHERE actor = 'desk' AND what = 'type spy') IS NULL END,
+          'HOLE (17 and later): a loan binding''s settled_when calls an immutable function of the ILS''s that pins its search path (s9, public) and names its type without schema; the sever evaluates it as the extension owner in the desk''s session, where the desk''s domain pg_temp.booking_state comes first: its CHECK runs as a superuser and reads Eve''s hidden loan');
 
 -- B: the copy's constraint failing in the middle of its sever, run as the desk
 CREATE FUNCTION pg_temp.as9_detail(sql text) RETURNS text LANGUAGE plpgsql AS $$
@@ -291,3 +398,4 @@ SELECT * FROM finish();
 DROP DATABASE attack_session9 WITH (FORCE);
 DROP ROLE regress_as9_opac;
 DROP ROLE regress_as9_desk;
+DROP ROLE regress_as9_coll;
