@@ -40,10 +40,18 @@ DO $$ BEGIN
     IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'regress_as9_coll') THEN
         CREATE ROLE regress_as9_coll;
     END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'regress_as9_mailer') THEN
+        CREATE ROLE regress_as9_mailer;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'regress_as9_aud') THEN
+        CREATE ROLE regress_as9_aud;
+    END IF;
 END $$;
 ALTER ROLE regress_as9_opac LOGIN;
 ALTER ROLE regress_as9_desk LOGIN;
 ALTER ROLE regress_as9_coll LOGIN;
+ALTER ROLE regress_as9_mailer LOGIN;
+ALTER ROLE regress_as9_aud LOGIN;
 \c attack_session9
 SET client_min_messages = warning;
 \set VERBOSITY terse
@@ -60,10 +68,13 @@ CREATE EXTENSION pgtap;
 CREATE SCHEMA s9;
 GRANT USAGE ON SCHEMA s9 TO PUBLIC;
 CREATE TABLE s9.patrons (id bigint PRIMARY KEY, card text UNIQUE, name text NOT NULL,
-                         expires date NOT NULL DEFAULT 'infinity', keep_history boolean NOT NULL DEFAULT false);
+                         expires date NOT NULL DEFAULT 'infinity', keep_history boolean NOT NULL DEFAULT false,
+                         email text);
 INSERT INTO s9.patrons (id, card, name, keep_history) VALUES
     (0, NULL, 'anonymous', false), (1, 'C1', 'Ann Optin', true), (2, 'C2', 'Ben Desk', false),
     (3, 'C3', 'Cy Later', false), (5, 'C5', 'Eve Hidden', true);
+INSERT INTO s9.patrons (id, card, name, expires) VALUES (6, 'C6', 'Gus Expired', '2020-01-01');
+UPDATE s9.patrons SET email = 'p' || id || '@example.org' WHERE id > 0;
 CREATE TABLE s9.loans (id int PRIMARY KEY, patron_id bigint NOT NULL REFERENCES s9.patrons, item_id int NOT NULL,
                        returned timestamptz);
 CREATE INDEX ON s9.loans (item_id);
@@ -117,6 +128,10 @@ SELECT pals_privacy.bind_patrons('s9.patrons', 'id', 'expires', card_column => '
                                  keep_history_column => 'keep_history');
 SELECT pals_privacy.bind_balance('s9.balances', 'patron_id', 'owed');
 SELECT pals_privacy.classify_role('regress_as9_coll', 'collections');
+SELECT pals_privacy.bind_contact('s9.patrons', 'email', 'id', 'email');
+-- (F) the newsletter's mailing account: staff, narrowed to the purpose 'newsletter'
+SELECT pals_privacy.classify_role('regress_as9_mailer', 'staff', purpose => 'newsletter');
+SELECT pals_privacy.classify_role('regress_as9_aud', 'auditor');
 SELECT pals_privacy.bind_loans('s9.loans', 'patron_id', 'item_id', '{returned}', sever_with => 'patron:0',
                                history_mode => 'in_place');
 SELECT pals_privacy.bind_copy('s9.summary', 's9.loans', 'loan_id', 'patron_id', source_key => 'id');
@@ -128,7 +143,7 @@ SELECT pals_privacy.set_pin('1', '1111');
 RESET pals_privacy.pin_iterations;
 CALL pals_privacy.sever_backlog();
 \o
-GRANT SELECT ON s9.patrons, s9.loans, s9.summary TO regress_as9_opac, regress_as9_desk, regress_as9_coll;
+GRANT SELECT ON s9.patrons, s9.loans, s9.summary TO regress_as9_opac, regress_as9_desk, regress_as9_coll, regress_as9_mailer;
 GRANT UPDATE (keep_history) ON s9.patrons TO regress_as9_opac;     -- the catalogue's opt-in page
 GRANT INSERT, UPDATE ON s9.loans TO regress_as9_desk;
 GRANT SELECT, INSERT, UPDATE ON s9.bookings TO regress_as9_desk;
@@ -230,13 +245,40 @@ INSERT INTO public.as9_seen SELECT 'collections', 'names read', pg_temp.as9_read
 INSERT INTO public.as9_seen SELECT 'collections', 'spy', current_setting('as9.loot', true);
 
 ------------------------------------------------------------------------------
+-- G. the auditor's session: the compliance report (SECURITY DEFINER, run as the
+-- extension owner) reads the balance view too
+------------------------------------------------------------------------------
+\c attack_session9 regress_as9_aud
+SET client_min_messages = warning;
+CREATE FUNCTION pg_temp.as9_view_spy() RETURNS SETOF record LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_catalog.set_config('as9.loot', current_user || ' super=' ||
+            (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user) || ' read ' ||
+            (SELECT pg_catalog.count(*) FROM s9.loans l WHERE l.patron_id = 5), false);
+    RETURN;
+END $$;
+CREATE TEMP VIEW fines AS SELECT * FROM pg_temp.as9_view_spy() AS f(patron_id bigint, amount numeric);
+SELECT pals_privacy.compliance_report() IS NOT NULL AS report;
+INSERT INTO public.as9_seen SELECT 'auditor', 'spy', current_setting('as9.loot', true);
+
+------------------------------------------------------------------------------
+-- F. the newsletter's mailing account (staff, purpose 'newsletter'): Ben never
+-- consented to the newsletter; the account records his consent itself
+------------------------------------------------------------------------------
+\c attack_session9 regress_as9_mailer
+SET client_min_messages = warning;
+INSERT INTO public.as9_seen SELECT 'mailer', 'Ben''s email, before', coalesce((SELECT email FROM s9.patrons WHERE id = 2), '-');
+SELECT count(*) AS recorded FROM (SELECT pals_privacy.grant_consent('2', 'newsletter', 'email', 'signed form')) g;
+INSERT INTO public.as9_seen SELECT 'mailer', 'Ben''s email, after', coalesce((SELECT email FROM s9.patrons WHERE id = 2), '-');
+
+------------------------------------------------------------------------------
 -- the checks, as the superuser
 ------------------------------------------------------------------------------
 \c attack_session9 :as9_super
 SET client_min_messages = warning;
 \set VERBOSITY terse
 SELECT rolname AS as9_owner FROM pg_roles r JOIN pg_extension e ON e.extowner = r.oid WHERE e.extname = 'pals_privacy' \gset
-SELECT plan(28);
+SELECT plan(32);
 
 -- A: controls
 SELECT is((SELECT count(*) FROM s9.loans WHERE patron_id = 5), 1::bigint,
@@ -302,6 +344,18 @@ SELECT ok(CASE WHEN current_setting('server_version_num')::int >= 170000
                THEN (SELECT value FROM public.as9_seen WHERE actor = 'desk' AND what = 'type spy') LIKE '%' || :'as9_owner' || ':true:1%'
                ELSE (SELECT value FROM public.as9_seen WHERE actor = 'desk' AND what = 'type spy') IS NULL END,
           'HOLE (17 and later): a loan binding''s settled_when calls an immutable function of the ILS''s that pins its search path (s9, public) and names its type without schema; the sever evaluates it as the extension owner in the desk''s session, where the desk''s domain pg_temp.booking_state comes first: its CHECK runs as a superuser and reads Eve''s hidden loan');
+
+-- G: the compliance report reads the balance view as the owner, on every version
+SELECT is((SELECT value FROM public.as9_seen WHERE actor = 'auditor' AND what = 'spy'), :'as9_owner' || ' super=true read 1',
+          'HOLE: an auditor''s compliance_report() (SECURITY DEFINER, search path pg_catalog, pg_temp) reads the ILS''s balance view as the extension owner; the view''s function, which pins its own search path, finds the auditor''s temporary view first, whose function runs as a superuser and reads Eve''s hidden loan');
+
+-- F: the mailing account's own consent
+SELECT is((SELECT value FROM public.as9_seen WHERE actor = 'mailer' AND what = 'Ben''s email, before'), '-',
+          'control: the mailing account, narrowed to the newsletter, reads no email of Ben, who never consented to it');
+SELECT is((SELECT value FROM public.as9_seen WHERE actor = 'mailer' AND what = 'Ben''s email, after'), 'p2@example.org',
+          'HOLE: the account records Ben''s newsletter consent itself (grant_consent lets a staff login record anyone''s, its purpose aside), then reads his email; only consent_history''s recorded_by tells');
+SELECT is((SELECT recorded_by::text FROM pals_privacy.consent_history WHERE patron = '2' AND purpose = 'newsletter'), 'regress_as9_mailer',
+          'control: consent_history records the mailing account as the one who recorded it');
 
 -- B: the copy's constraint failing in the middle of its sever, run as the desk
 CREATE FUNCTION pg_temp.as9_detail(sql text) RETURNS text LANGUAGE plpgsql AS $$
@@ -399,3 +453,5 @@ DROP DATABASE attack_session9 WITH (FORCE);
 DROP ROLE regress_as9_opac;
 DROP ROLE regress_as9_desk;
 DROP ROLE regress_as9_coll;
+DROP ROLE regress_as9_mailer;
+DROP ROLE regress_as9_aud;
