@@ -1,27 +1,38 @@
 -- Attacks on the mechanisms of the 2026-12-04/05 sessions (helper attack9),
--- from the roles of a desk (class staff, with the writes a desk needs:
--- INSERT/UPDATE on the loans), of the online catalogue (class patron, after
--- login), each with TEMP on the database:
---   A. the extension's own SECURITY DEFINER code that severs: a patron who
---      withdraws its reading-history opt-in has its kept loans severed by
---      _history_optout(), which runs as the extension owner; the sever's
---      write fires the ILS's triggers on the loans (and, through the copy's
---      sever, on a derived copy) as the role in force, the owner, under the
---      function's search path 'pg_catalog, pg_temp'.  An ILS trigger that
---      names a table without its schema (the shape of attack_search_path's
---      door 9) then finds the attacker's temporary table, whose trigger runs
---      as the owner (a superuser): HOLE, asserted as it stands.  The same
---      triggers fired by a desk's own return run as the desk (door 9's fix,
---      src/spi_util.c pals_execute_write_as_caller): closed.
---   B. the copy's sever run as the caller (ownerwrite, src/hooks.c): a
---      constraint of the copy failing in the middle of a desk's return
---      leaves no role switched, and no value of the former borrower's copy
---      row reaches the desk (the row is made pending, a WARNING names the
---      relation only).
---   C. last-borrower groups (bind_loans' last_borrower_group) as a desk: a
---      patron who opted in keeps her archived loans identified in place; the
---      desk re-opens, back-dates, moves to another item the group's last
---      borrower, writes a back-dated archive row: she stays hidden.
+-- from a desk (class staff, with the writes a desk needs: INSERT/UPDATE on
+-- the loans and bookings), the online catalogue (class patron, after login),
+-- a collection agency, an auditor and a mailing account (staff narrowed to a
+-- purpose), each with TEMP on the database (PUBLIC has it by default).
+-- Most holes here are one family: the extension runs code of the ILS's (its
+-- triggers, a function in its balance view, a function in a binding's
+-- condition) as the extension owner, a superuser, inside the attacker's
+-- session, whose temporary schema PostgreSQL searches for relations and
+-- types: first under a path that does not list pg_temp (a function of the
+-- ILS's that pins its own, 'SET search_path = s9, public'), last under
+-- 'pg_catalog, pg_temp'.  The spy the attacker leaves there runs as the
+-- superuser and reads Eve's hidden loan.
+--   A. HOLE: a patron who withdraws its reading-history opt-in has its kept
+--      loans severed by _history_optout() (SECURITY DEFINER, as the owner):
+--      the ILS's triggers on the loans (every version) and, through the
+--      copy's sever, on a derived copy (17 and later) run as the owner and
+--      find the patron's temporary table (door 9's shape in
+--      attack_search_path).  Closed: the same triggers fired by a desk's own
+--      return run as the desk (pals_execute_write_as_caller).
+--   B. closed: a constraint of the copy failing in the middle of the copy's
+--      sever (run as the desk) leaves no role switched, no value of the
+--      former borrower's copy row reaches the desk (pending, a WARNING).
+--   C. closed: last-borrower groups as a desk: an opted-in patron's archived
+--      loans stay hidden whatever the desk does to the group's last borrower.
+--   D. HOLE (17 and later): the collection agency's reads have the extension
+--      read the ILS's balance view as its owner (_collectible); before 17 the
+--      view's function fails there instead (the agency reads nothing).
+--   E. HOLE (17 and later): a desk's closed booking has the sever evaluate
+--      settled_when, an immutable ILS function naming its type unqualified,
+--      as the owner; before 17 the desk's booking fails instead.
+--   F. HOLE: a mailing account narrowed to the newsletter records the
+--      newsletter consent itself, then reads the email.
+--   G. HOLE (every version): an auditor's compliance_report() reads the
+--      balance view as the owner.
 -- Each actor runs in a session of its own (\c), so that its temporary schema
 -- is its own; the checks run afterwards, as the superuser.  A database of its
 -- own: the sessions commit.
