@@ -24,8 +24,9 @@
 --   C. closed: last-borrower groups as a desk: an opted-in patron's archived
 --      loans stay hidden whatever the desk does to the group's last borrower.
 --   D. HOLE (17 and later): the collection agency's reads have the extension
---      read the ILS's balance view as its owner (_collectible); before 17 the
---      view's function fails there instead (the agency reads nothing).
+--      read the ILS's balance view as its owner (_collectible), and so does a
+--      patron's my_data(); before 17 the view's function fails there instead
+--      (the agency reads nothing, my_data() fails).
 --   E. HOLE (17 and later): a desk's closed booking has the sever evaluate
 --      settled_when, an immutable ILS function naming its type unqualified,
 --      as the owner; before 17 the desk's booking fails instead.
@@ -179,6 +180,24 @@ INSERT INTO public.as9_seen SELECT 'opac', 'Eve''s loans read', count(*)::text F
 -- her kept loan of item 10 is severed at once, by the extension's trigger function
 -- _history_optout() (SECURITY DEFINER: it runs as the extension owner)
 UPDATE s9.patrons SET keep_history = false WHERE id = 1;
+-- D: the patron's own data (my_data(), run as the owner) with the balance view's function
+-- reading the patron's own view named like its table
+CREATE FUNCTION pg_temp.as9_view_spy() RETURNS SETOF record LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_catalog.set_config('as9.loot', current_user || ' super=' ||
+            (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user) || ' read ' ||
+            (SELECT pg_catalog.count(*) FROM s9.loans l WHERE l.patron_id = 5), false);
+    RETURN;
+END $$;
+CREATE TEMP VIEW fines AS SELECT * FROM pg_temp.as9_view_spy() AS f(patron_id bigint, amount numeric);
+CREATE FUNCTION pg_temp.as9_my_data() RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN CASE WHEN pals_privacy.my_data() IS NOT NULL THEN 'read' END;
+EXCEPTION WHEN OTHERS THEN
+    RETURN SQLSTATE || ': ' || SQLERRM;
+END $$;
+INSERT INTO public.as9_seen SELECT 'opac', 'my_data', pg_temp.as9_my_data();
+INSERT INTO public.as9_seen SELECT 'opac', 'spy', current_setting('as9.loot', true);
 
 ------------------------------------------------------------------------------
 -- A and B. the desk's session (class staff): two returns
@@ -289,7 +308,7 @@ INSERT INTO public.as9_seen SELECT 'mailer', 'Ben''s email, after', coalesce((SE
 SET client_min_messages = warning;
 \set VERBOSITY terse
 SELECT rolname AS as9_owner FROM pg_roles r JOIN pg_extension e ON e.extowner = r.oid WHERE e.extname = 'pals_privacy' \gset
-SELECT plan(32);
+SELECT plan(34);
 
 -- A: controls
 SELECT is((SELECT count(*) FROM s9.loans WHERE patron_id = 5), 1::bigint,
@@ -342,6 +361,14 @@ SELECT is(pg_temp.as9_read(),
                ELSE '42P01: relation "fines" does not exist' END,
           'control: without the agency''s temporary view (17 and later) the agency reads the one patron who owes more than the threshold (Ben, 50); before 17 the view fails as the owner for everyone');
 RESET ROLE;
+
+SELECT is((SELECT value FROM public.as9_seen WHERE actor = 'opac' AND what = 'my_data'),
+          CASE WHEN current_setting('server_version_num')::int >= 170000 THEN 'read'
+               ELSE '42P01: relation "fines" does not exist' END,
+          'the patron''s my_data(): (before 17) fails, the balance view''s function finds no table under the safe path; (17 and later) read');
+SELECT is((SELECT value FROM public.as9_seen WHERE actor = 'opac' AND what = 'spy'),
+          CASE WHEN current_setting('server_version_num')::int >= 170000 THEN :'as9_owner' || ' super=true read 1' END,
+          'HOLE (17 and later): the patron''s my_data() reads the balance view as the owner: the view''s function finds the patron''s temporary view first, whose function runs as a superuser');
 
 -- E: a loan binding's condition evaluated as the owner
 SELECT is((SELECT value FROM public.as9_seen WHERE actor = 'desk' AND what = 'bookings'),
