@@ -8,6 +8,7 @@
  *     crypto.c     SHA-256 and bytea helpers (OpenSSL)
  *     guc.c        every setting (static, read through pals_get_*()); preloaded or not
  *     spi_util.c   SQL as the extension owner (a copy's write run as the caller), saved plans, catalog helpers
+ *     owner_code_guard.c  no ILS code run as the owner in a session with temporary objects
  *     snapshot_seen.c  what a snapshot sees of other transactions (answers kept across statements)
  *     registry.c   the binding registry and its per-backend cache; the class names
  *     classes.c    the privacy class of a role
@@ -247,6 +248,12 @@ extern AttrNumber pals_bound_attnum(Oid relid, const char *column);
 extern bool pals_index_fetch(Relation rel, Relation index, Snapshot snap, ScanKey keys, int nkeys,
 							 TupleTableSlot *slot);
 extern bool pals_index_has(Relation rel, Relation index, Snapshot snap, ScanKey keys, int nkeys);
+
+/* owner_code_guard.c: no ILS code run as the owner in a session with temporary objects */
+extern bool pals_session_has_temp(void);
+extern bool pals_node_runs_ils_code(Node *node);
+extern bool pals_relation_runs_ils_code(Oid relid);
+extern void pals_refuse_owner_code(const char *what);
 
 /* snapshot_seen.c */
 typedef struct PalsSeen

@@ -200,6 +200,32 @@ pals_privacy_collectible(PG_FUNCTION_ARGS)
 				 errmsg("pals_privacy._collectible is for the collections class")));
 	if (reg->balances == NIL)
 		PG_RETURN_BOOL(false);
+	/*
+	 * A balance relation that runs code of the ILS's (a view calling its
+	 * function) is not read as the owner in a session with temporary
+	 * objects (owner_code_guard.c): nobody reads as a debtor there, once
+	 * per statement (the answer is kept like the set).
+	 */
+	if (pals_session_has_temp())
+	{
+		static LocalTransactionId lxid = InvalidLocalTransactionId;
+		static TimestampTz statement = 0;
+		static CommandId cid = InvalidCommandId;
+		static bool refused = false;
+
+		if (lxid != pals_my_lxid() || statement != GetCurrentStatementStartTimestamp() ||
+			cid != GetCurrentCommandId(false))
+		{
+			refused = false;
+			foreach(lc, reg->balances)
+				refused = refused || pals_relation_runs_ils_code(((const ColumnBinding *) lfirst(lc))->relid);
+			lxid = pals_my_lxid();
+			statement = GetCurrentStatementStartTimestamp();
+			cid = GetCurrentCommandId(false);
+		}
+		if (refused)
+			PG_RETURN_BOOL(false);
+	}
 	snprintf(question, sizeof(question), "owes>%.17g", pals_get_collections_threshold());
 	initStringInfo(&sql);
 	appendStringInfoString(&sql, "SELECT p FROM (");

@@ -138,6 +138,60 @@ spi_bool(int col)
 	return !isnull && DatumGetBool(d);
 }
 
+/*
+ * Does our SQL over rs's rows (its probe, lock, search and opt-in
+ * statements, run as the owner) evaluate code of the ILS's (a condition,
+ * closed_when, settled_when or keep_history_when, calling a function of
+ * another schema), in a session with temporary objects?  Then it is not run
+ * (owner_code_guard.c): the row is left pending, or the statement fails.
+ * The conditions are looked at once per relation state, only in such a
+ * session.
+ */
+static bool
+owner_code_refused(RelSever *rs)
+{
+	if (!pals_session_has_temp())
+		return false;
+	if (rs->owner_code == 0)
+	{
+		const PatronBinding *p = pals_registry()->patrons;
+		Expr	   *e;
+		bool		ils = false;
+
+		if ((e = pals_loan_condition(rs->binding, true, rs->relid, 1)) != NULL)
+			ils = pals_node_runs_ils_code((Node *) e);
+		if (!ils && (e = pals_loan_condition(rs->binding, false, rs->relid, 1)) != NULL)
+			ils = pals_node_runs_ils_code((Node *) e);
+		if (!ils && rs->optin != NULL && p != NULL && p->keep_history_when != NULL)
+			ils = pals_node_runs_ils_code((Node *) pals_row_condition(p->keep_history_when, "keep_history_when",
+																		p->relid, 1));
+		rs->owner_code = ils ? 'y' : 'n';
+	}
+	return rs->owner_code == 'y';
+}
+
+static void
+guard_owner_code(RelSever *rs)
+{
+	if (owner_code_refused(rs))
+		pals_refuse_owner_code(psprintf("the sever of a row of \"%s\"", get_rel_name(rs->relid)));
+}
+
+/* A row left pending for owner_code_refused(), with a WARNING to a client's statement. */
+static void
+pending_for_owner_code(RelSever *rs, Oid relid, ItemPointer tid, const char *item)
+{
+	record_pending(rs, relid, tid, item,
+				   "its sever would run code of the ILS as the extension owner in a session with temporary objects");
+	if (sever_warns)
+		ereport(WARNING,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("a row of \"%s.%s\" was left pending: its sever would run code of the ILS as the extension owner in a session with temporary objects",
+						get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid)),
+				 errdetail("A condition of the loan binding calls a function of the ILS's, which would find this session's temporary objects."),
+				 errhint("The maintenance run retries the row. Reconnect without temporary objects to have returns sever at once.")));
+}
+
 /* true if a closed later than b (a and b closed rows of the same binding) */
 
 /*
@@ -154,6 +208,7 @@ probe_row(RelSever *rs, ItemPointer tid, bool lock, RowState *st, bool *locked_e
 	memset(st, 0, sizeof(RowState));
 	if (locked_elsewhere)
 		*locked_elsewhere = false;
+	guard_owner_code(rs);
 	pals_execute_as(pals_registry()->extension_owner, lock ? rs->lock : rs->probe, &tidd, NULL);
 	if (SPI_processed != 1)
 	{
@@ -242,7 +297,10 @@ patron_opted_in(RelSever *rs, Datum patron)
 		return false;
 	if (!OidIsValid(rs->patron_index))
 	{
-		int			nestlevel = pals_safe_search_path();
+		int			nestlevel;
+
+		guard_owner_code(rs);
+		nestlevel = pals_safe_search_path();
 
 		pals_execute_as(pals_registry()->extension_owner, rs->optin, &patron, NULL);
 		if (SPI_processed == 1)
@@ -714,6 +772,7 @@ search_item(RelSever *rs, Oid relid, ItemPointer tid, RowState *n, Datum item,
 			getTypeInputInfo(bound->item_type, &typinput, &typioparam);
 			key = OidInputFunctionCall(typinput, (char *) item_text, typioparam, -1);
 		}
+		guard_owner_code(bound);
 		pals_execute_as(pals_registry()->extension_owner, bound->search, &key, NULL);
 		if (count + SPI_processed > room)
 		{
@@ -794,6 +853,7 @@ on_change(RelSever *rs, Relation rel, HeapTuple tup, ItemPointer old_tid,
 	ItemPointerData p_tid;
 	RelSever   *prs;
 	bool		locked_elsewhere;
+	bool		fresh = false;
 
 	if (!tuple_state(rs, rel, tup, &n) || !n.closed || !n.identified)
 		return;					/* changed again since, by this statement */
@@ -805,6 +865,7 @@ on_change(RelSever *rs, Relation rel, HeapTuple tup, ItemPointer old_tid,
 	}
 	if (!pals_tracker_swap(b, n.item, relid, new_tid, &p_relid, &p_tid))
 	{
+		fresh = true;
 		pals_tracker_claim(b, n.item);
 		if (!pals_tracker_swap(b, n.item, relid, new_tid, &p_relid, &p_tid))
 			elog(ERROR, "pals_privacy: tracker row of item %s vanished", n.item);
@@ -831,6 +892,11 @@ on_change(RelSever *rs, Relation rel, HeapTuple tup, ItemPointer old_tid,
 				return;
 		}
 		/* otherwise find out why, with the row locked if it can be */
+		if (owner_code_refused(prs))
+		{
+			pending_for_owner_code(prs, p_relid, &p_tid, n.item);
+			return;
+		}
 		probe_row(prs, &p_tid, true, &p, &locked_elsewhere);
 		if (locked_elsewhere)
 			probe_row(prs, &p_tid, false, &p, NULL);
@@ -849,6 +915,14 @@ on_change(RelSever *rs, Relation rel, HeapTuple tup, ItemPointer old_tid,
 			return;
 		}
 	}
+	/*
+	 * An item's first return (its tracker entry new: the backlog, or an
+	 * earlier return, would have made one for any closed, identified row
+	 * of it) in a session whose search would run code of the ILS's as the
+	 * owner (owner_code_guard.c): n is its last borrower, nothing to search.
+	 */
+	if (fresh && owner_code_refused(rs))
+		return;
 	/* the tracker pointed nowhere valid: search the item once */
 	search_item(rs, relid, new_tid, &n, item, n.item);
 }
@@ -949,7 +1023,15 @@ sever_one(Oid binding, Oid relid, ItemPointer tid)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("relation %u is not covered by loan binding %u", relid, binding)));
-		r = sever_other(rs, relid, tid, NULL, false);
+		if (owner_code_refused(rs))
+		{
+			/* a session's own (_sever_one_as, _history_optout): left to the maintenance run */
+			record_pending(rs, relid, tid, NULL,
+						   "its sever would run code of the ILS as the extension owner in a session with temporary objects");
+			r = SEVER_PENDING;
+		}
+		else
+			r = sever_other(rs, relid, tid, NULL, false);
 	}
 	PG_FINALLY();
 	{

@@ -48,6 +48,7 @@ typedef struct RelSever
 	ExprState  *closed_state;	/* closed_when, or NULL: a closed column set */
 	ExprState  *settled_state;	/* settled_when, or NULL: settled_column */
 	ExprContext *econtext;		/* to evaluate them on a tuple */
+	char		owner_code;		/* its SQL runs code of the ILS's: 0 not known yet, 'n', 'y' (sever.c) */
 	TupleTableSlot *slot;
 } RelSever;
 

@@ -5,6 +5,8 @@ LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE b @extschema@.balance_binding; t text;
 BEGIN
     FOR b IN SELECT * FROM @extschema@.balance_binding LOOP
+        -- a view of the ILS's is not read as the owner in a session with temporary objects
+        PERFORM @extschema@._owner_code_guard(b.relation, format('reading the balance relation %s', b.relation));
         t := @extschema@._column_type_name(b.relation, b.patron_column);
         RETURN QUERY EXECUTE format(
             'SELECT x.%1$I::text FROM %2$s x WHERE x.%1$I = ANY ($1::%3$s[]) GROUP BY 1 HAVING sum(x.%4$I) > 0',

@@ -46,6 +46,8 @@ BEGIN
          GROUP BY s.relation, s.patron_column, s.hide_column
          ORDER BY s.relation::text, s.patron_column, s.hide_column NULLS FIRST
     LOOP
+        -- a view of the ILS's is not read as the owner in a session with temporary objects
+        PERFORM @extschema@._owner_code_guard(b.relation, format('my_data() reading %s', b.relation));
         t := @extschema@._column_type_name(b.relation, b.patron_column);
         -- a loan row found by one of more_patron_columns: listed once, under the
         -- first of its patron columns that names the patron, and without the

@@ -1,0 +1,178 @@
+/*
+ * owner_code_guard.c
+ *     No code of the ILS's is run as the extension owner (a superuser) in a
+ *     session that has a temporary schema.
+ *
+ *     The extension runs some code the ILS defined as its owner on behalf of
+ *     a session: a bound balance (or card, loan ...) relation that is a
+ *     view (the collections class's _collectible, a patron's my_data(), the
+ *     auditor's compliance_report()), a binding condition that calls a
+ *     function of the ILS's (settled_when, closed_when, keep_history_when,
+ *     evaluated by the sever's probe and search).  PostgreSQL searches the
+ *     session's temporary schema for relations and types: first under a
+ *     path that does not name pg_temp (an ILS function that pins its own,
+ *     'SET search_path = s9, public'), last under ours ('pg_catalog,
+ *     pg_temp', 17 and later).  A temporary view, table or domain of the
+ *     session's, named like the ILS's, then runs the session's code (its
+ *     function, its CHECK, or a builtin such as query_to_xml) as the
+ *     superuser (test attack_session9).  Refusing only functions of pg_temp
+ *     would not do: a temporary view can call builtins directly.
+ *
+ *     So: while this backend has a temporary schema (GetTempNamespaceState,
+ *     no catalog scan), code that involves objects outside pg_catalog (a
+ *     view or a foreign table; a function, operator or domain of another
+ *     schema, seen through nested views) is
+ *     not run as the owner.  The callers fail closed: the collections class
+ *     reads no patron as a debtor, my_data() and compliance_report() raise
+ *     pals_refuse_owner_code()'s error, a sever that needs such code raises
+ *     it too (inside its subtransaction: the row is left pending, and the
+ *     maintenance worker, whose session has no temporary schema, retries
+ *     it).  A session without temporary objects is not affected, and pays
+ *     one test of a backend variable.
+ */
+#include "pals_privacy.h"
+
+#include "access/relation.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_namespace.h"
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
+#include "rewrite/rewriteHandler.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+
+PG_FUNCTION_INFO_V1(pals_privacy_owner_code_guard);
+
+/* views nested deeper than this are taken to run the ILS's code */
+#define MAX_VIEW_DEPTH 16
+
+/* Has this backend a temporary schema (made by any temporary object, ever)? */
+bool
+pals_session_has_temp(void)
+{
+	Oid			temp;
+	Oid			toast;
+
+	GetTempNamespaceState(&temp, &toast);
+	return OidIsValid(temp);
+}
+
+static bool
+function_outside_catalog(Oid funcid, void *context)
+{
+	return get_func_namespace(funcid) != PG_CATALOG_NAMESPACE;
+}
+
+static bool relation_walk(Oid relid, int depth);
+
+static bool
+node_walker(Node *node, void *context)
+{
+	int			depth = *(int *) context;
+
+	if (node == NULL)
+		return false;
+	/* a function or operator (and the I/O functions of a cast) of another schema */
+	if (check_functions_in_node(node, function_outside_catalog, NULL))
+		return true;
+	/* a domain's CHECK runs on the way in */
+	if (IsA(node, CoerceToDomain))
+		return true;
+	if (IsA(node, Query))
+	{
+		Query	   *q = (Query *) node;
+		ListCell   *lc;
+
+		foreach(lc, q->rtable)
+		{
+			RangeTblEntry *rte = lfirst(lc);
+
+			if (rte->rtekind == RTE_RELATION &&
+				(rte->tablesample != NULL || relation_walk(rte->relid, depth + 1)))
+				return true;
+		}
+		return query_tree_walker(q, node_walker, context, 0);
+	}
+	return expression_tree_walker(node, node_walker, context);
+}
+
+/* Does reading relid run anything but PostgreSQL's own code? */
+static bool
+relation_walk(Oid relid, int depth)
+{
+	Relation	rel;
+	bool		ils = false;
+
+	if (depth > MAX_VIEW_DEPTH)
+		return true;
+	rel = relation_open(relid, AccessShareLock);
+	switch (rel->rd_rel->relkind)
+	{
+		case RELKIND_VIEW:
+			{
+				Query	   *q = copyObject(get_view_query(rel));
+
+				ils = node_walker((Node *) q, &depth);
+				break;
+			}
+		case RELKIND_FOREIGN_TABLE:
+			ils = true;			/* the wrapper's code, the server's */
+			break;
+		default:
+			/*
+			 * a table: nothing runs when it is read (the owner, a superuser,
+			 * bypasses row-level security, pals_privacy_guard included)
+			 */
+			break;
+	}
+	relation_close(rel, AccessShareLock);
+	return ils;
+}
+
+/* Does an expression (a binding's condition, parsed) involve the ILS's code? */
+bool
+pals_node_runs_ils_code(Node *node)
+{
+	int			depth = 0;
+
+	return node_walker(node, &depth);
+}
+
+/* Does reading the relation (a view: through its query, nested views) involve the ILS's code? */
+bool
+pals_relation_runs_ils_code(Oid relid)
+{
+	return relation_walk(relid, 0);
+}
+
+/* The error of a refusal; what: what would have run it ("my_data()", "the sever of ...") */
+void
+pals_refuse_owner_code(const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("%s would run code of the ILS as the extension owner in a session with temporary objects", what),
+			 errdetail("A view, a binding condition or a function of the ILS's would find this session's temporary "
+					   "objects (named like the ILS's) and run them with the extension owner's rights."),
+			 errhint("This session has temporary objects; ILS code bound to the extension is not run as its owner "
+					 "in such a session: reconnect without temporary objects.")));
+}
+
+/*
+ * pals_privacy._owner_code_guard(relation regclass, what text) returns void:
+ * refuses (pals_refuse_owner_code) when this session has a temporary schema
+ * and reading the relation runs code of the ILS's; for the SQL functions
+ * that read bound relations as the owner (_my_data_of, _patrons_owing).
+ */
+Datum
+pals_privacy_owner_code_guard(PG_FUNCTION_ARGS)
+{
+	if (!PG_ARGISNULL(0) && pals_session_has_temp() && pals_relation_runs_ils_code(PG_GETARG_OID(0)))
+		pals_refuse_owner_code(PG_ARGISNULL(1) ? "this function" : text_to_cstring(PG_GETARG_TEXT_PP(1)));
+	PG_RETURN_VOID();
+}
