@@ -16,6 +16,20 @@ BEGIN
                   DETAIL = format('Role %I is of privacy class %s; staff or the ILS record consent, a logged-in patron their own.',
                                   session_user, @extschema@.class_of(session_user::regrole));
     END IF;
+    -- a login role narrowed to a purpose (classify_role(..., purpose => ...): its own
+    -- classification, or else one of a role it is a member of, as for its reads) reads
+    -- contact fields only of the patrons who consented: it does not record a consent
+    -- itself, which would widen what it reads (withdrawing narrows: allowed)
+    IF grant_it AND NOT (SELECT rolsuper FROM pg_roles WHERE rolname = session_user)
+       AND coalesce((SELECT rc.purpose IS NOT NULL FROM @extschema@.role_class rc WHERE rc.role = session_user::regrole),
+                    EXISTS (SELECT FROM @extschema@.role_class rc
+                             WHERE rc.purpose IS NOT NULL AND pg_has_role(session_user, rc.role::oid, 'MEMBER'))) THEN
+        RAISE EXCEPTION 'permission denied for %', fn
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = format('Role %I is narrowed to a purpose; recording a consent would widen the contact fields it reads.',
+                                  session_user),
+                  HINT = 'Record consent from a staff or ILS role without a purpose.';
+    END IF;
     SELECT requires_evidence INTO needs_evidence FROM @extschema@.purposes p WHERE p.name = p_purpose;
     IF needs_evidence IS NULL THEN
         RAISE EXCEPTION '%: unknown purpose %', fn, quote_literal(p_purpose) USING ERRCODE = 'invalid_parameter_value';
