@@ -68,12 +68,18 @@ function_outside_catalog(Oid funcid, void *context)
 	return get_func_namespace(funcid) != PG_CATALOG_NAMESPACE;
 }
 
+typedef struct WalkContext
+{
+	int			depth;			/* views walked into */
+	Oid			view;			/* the view walked: its own *OLD* and *NEW* (before 16) */
+} WalkContext;
+
 static bool relation_walk(Oid relid, int depth);
 
 static bool
 node_walker(Node *node, void *context)
 {
-	int			depth = *(int *) context;
+	WalkContext *c = (WalkContext *) context;
 
 	if (node == NULL)
 		return false;
@@ -92,8 +98,8 @@ node_walker(Node *node, void *context)
 		{
 			RangeTblEntry *rte = lfirst(lc);
 
-			if (rte->rtekind == RTE_RELATION &&
-				(rte->tablesample != NULL || relation_walk(rte->relid, depth + 1)))
+			if (rte->rtekind == RTE_RELATION && rte->relid != c->view &&
+				(rte->tablesample != NULL || relation_walk(rte->relid, c->depth + 1)))
 				return true;
 		}
 		return query_tree_walker(q, node_walker, context, 0);
@@ -116,8 +122,9 @@ relation_walk(Oid relid, int depth)
 		case RELKIND_VIEW:
 			{
 				Query	   *q = copyObject(get_view_query(rel));
+				WalkContext c = {depth, relid};
 
-				ils = node_walker((Node *) q, &depth);
+				ils = node_walker((Node *) q, &c);
 				break;
 			}
 		case RELKIND_FOREIGN_TABLE:
@@ -138,9 +145,9 @@ relation_walk(Oid relid, int depth)
 bool
 pals_node_runs_ils_code(Node *node)
 {
-	int			depth = 0;
+	WalkContext c = {0, InvalidOid};
 
-	return node_walker(node, &depth);
+	return node_walker(node, &c);
 }
 
 /* Does reading the relation (a view: through its query, nested views) involve the ILS's code? */
