@@ -492,7 +492,7 @@ SELECT ok(pg_temp.as9_detail('UPDATE s9.summary SET patron_id = NULL WHERE loan_
           'control: unlinking Cy''s summary fails with a DETAIL that holds the row (his name), as the superuser catches it');
 SELECT is((SELECT value FROM public.as9_seen WHERE actor = 'desk' AND what = 'return of item 13'), 'returned',
           'closed: the desk''s return of item 13 goes through, nothing caught: the failed sever of Cy''s loan is made pending (a WARNING naming the relation)');
-SELECT is((SELECT reason FROM pals_privacy.sever_pending), 'new row for relation "summary" violates check constraint "summary_kept"',
+SELECT is((SELECT reason FROM pals_privacy.sever_pending WHERE binding <> 's9.bookings'::regclass), 'new row for relation "summary" violates check constraint "summary_kept"',
           'control: Cy''s loan is pending, for the copy''s constraint');
 SELECT is((SELECT value FROM public.as9_seen WHERE actor = 'desk' AND what LIKE 'after:%'), 'regress_as9_desk 0 0',
           'closed: after the failure in the middle of the copy''s sever the desk is still the desk, reads none of Eve''s loans, and reads the pending loan of Cy masked');
