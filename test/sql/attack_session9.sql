@@ -270,7 +270,9 @@ BEGIN
 EXCEPTION WHEN OTHERS THEN
     RETURN SQLSTATE || ': ' || SQLERRM;
 END $$;
+SET client_min_messages = error;     -- 17 and later: the WARNING of the pending row (its reason is checked)
 INSERT INTO public.as9_seen SELECT 'desk', 'bookings of item 32', pg_temp.as9_book2();
+SET client_min_messages = warning;
 INSERT INTO public.as9_seen SELECT 'desk', 'type spy', current_setting('as9.loot', true);
 
 ------------------------------------------------------------------------------
