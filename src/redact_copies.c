@@ -114,6 +114,9 @@
 #include "utils/inval.h"
 #include "executor/executor.h"
 #include "optimizer/planner.h"
+#include "optimizer/plancat.h"
+#include "optimizer/pathnode.h"
+#include "nodes/pathnodes.h"
 #include "storage/lmgr.h"
 #include "tcop/dest.h"
 #include "access/xact.h"
@@ -990,6 +993,7 @@ typedef struct RulePlan
 	Query	   *query;			/* SELECT <rule>, key as $1..$n */
 	int			nkeys;
 	List	   *relids;			/* relations the query reads */
+	List	   *probes;			/* of RuleProbe *: the sources it probes by their key */
 	PlannedStmt *plan;			/* NULL: not planned yet, or stale */
 	MemoryContext plancxt;
 } RulePlan;
@@ -999,6 +1003,150 @@ static redact_plan_rewritten_type plan_rewritten = NULL;	/* redact_hooks.c's, se
 static MemoryContext rule_plans_cxt = NULL;
 static List *stale_plan_cxts = NIL;	/* of plans gone stale, freed when no rule runs */
 static int	rule_starts = 0;		/* rule plans being made (one may make another's) */
+
+/* ----------------------------------------------------------------------
+ * The source probed by its whole key
+ *
+ * The kept plan is generic: the key reaches it as parameters, and the
+ * planner costs an index on part of the key (loans' checked_out_at) as
+ * highly as the unique index on all of it (loans' primary key, id and
+ * checked_out_at): both estimate one row.  On the demo the copies' keys
+ * fall on checkout times two dozen loans share, so each probe fetched and
+ * tested (the class's masks, _last_borrower) about 24 rows for the one
+ * it wanted.  While the rule is planned, the indexes of a source (and of
+ * its partitions and inheritance children) made only of some of the key's
+ * columns are left out of what the planner sees, where an index on the
+ * whole key is there to probe instead (get_relation_info_hook).  The
+ * answer is the same either way; only the path changes.  A relation that
+ * is not a source, and a source without such an index, keep all theirs.
+ * ---------------------------------------------------------------------- */
+typedef struct RuleProbe
+{
+	Oid			source;
+	List	   *keys;			/* of char *: the source's key columns */
+} RuleProbe;
+
+static List *planning_probes = NIL; /* of RuleProbe *: while a rule is planned */
+static get_relation_info_hook_type prev_relation_info = NULL;
+
+/* A copy of a list of column names (the registry's go with its next reload). */
+static List *
+key_names(List *names)
+{
+	List	   *copy = NIL;
+	ListCell   *lc;
+
+	foreach(lc, names)
+		copy = lappend(copy, pstrdup(lfirst(lc)));
+	return copy;
+}
+
+/* The sources a copy's rule probes by key: its own, and a source copy's, up the chain. */
+static List *
+rule_probes(const CopyBinding *c, List *probes, int depth)
+{
+	const CopyBinding *m;
+	RuleProbe  *p;
+	ListCell   *ls;
+	ListCell   *lk;
+
+	if (c == NULL || depth > 16)
+		return probes;			/* (bind_copy refuses a cycle; a catalog edited by hand) */
+	p = palloc0(sizeof(RuleProbe));
+	p->source = c->source;
+	p->keys = key_names(c->source_keys);
+	probes = lappend(probes, p);
+	if ((m = source_copy(c->source)) != NULL)
+		probes = rule_probes(m, probes, depth + 1);
+	forboth(ls, c->more_sources, lk, c->more_source_keys)
+	{
+		p = palloc0(sizeof(RuleProbe));
+		p->source = lfirst_oid(ls);
+		p->keys = key_names(lfirst(lk));
+		probes = lappend(probes, p);
+		if ((m = source_copy(lfirst_oid(ls))) != NULL)
+			probes = rule_probes(m, probes, depth + 1);
+	}
+	return probes;
+}
+
+/* Are the key columns of index ix all among attnos (n of them), and all of attnos among them? */
+static bool
+index_key_columns(const IndexOptInfo *ix, const AttrNumber *attnos, int n, bool *covers)
+{
+	int			among = 0;
+
+	for (int i = 0; i < ix->nkeycolumns; i++)
+	{
+		bool		found = false;
+
+		for (int k = 0; k < n; k++)
+			found |= ix->indexkeys[i] == attnos[k];
+		if (!found)
+		{
+			*covers = false;
+			return false;
+		}
+	}
+	for (int k = 0; k < n; k++)
+		for (int i = 0; i < ix->nkeycolumns; i++)
+			if (ix->indexkeys[i] == attnos[k])
+			{
+				among++;
+				break;
+			}
+	*covers = among == n;
+	return true;
+}
+
+static void
+probe_relation_info(PlannerInfo *root, Oid relid, bool inhparent, RelOptInfo *rel)
+{
+	Oid			top = relid;
+	int			parent;
+	ListCell   *lc;
+
+	if (prev_relation_info)
+		prev_relation_info(root, relid, inhparent, rel);
+	if (planning_probes == NIL || rel->indexlist == NIL)
+		return;
+	/* a partition or inheritance child: its topmost parent in the query */
+	if ((parent = bms_next_member(rel->top_parent_relids, -1)) >= 0)
+		top = planner_rt_fetch(parent, root)->relid;
+	foreach(lc, planning_probes)
+	{
+		RuleProbe  *p = lfirst(lc);
+		AttrNumber	attnos[INDEX_MAX_KEYS];
+		int			n = 0;
+		bool		whole = false;
+		bool		covers;
+		ListCell   *lk;
+		ListCell   *li;
+
+		if (p->source != top || list_length(p->keys) > INDEX_MAX_KEYS)
+			continue;
+		foreach(lk, p->keys)
+			if ((attnos[n++] = get_attnum(relid, lfirst(lk))) == InvalidAttrNumber)
+				return;
+		foreach(li, rel->indexlist)
+		{
+			IndexOptInfo *ix = lfirst(li);
+
+			if (ix->indpred == NIL && ix->amhasgettuple && index_key_columns(ix, attnos, n, &covers) && covers)
+				whole = true;
+		}
+		if (!whole)
+			return;
+		foreach(li, rel->indexlist)
+		{
+			IndexOptInfo *ix = lfirst(li);
+
+			if (index_key_columns(ix, attnos, n, &covers) && !covers)
+				rel->indexlist = foreach_delete_current(rel->indexlist, li);
+		}
+		return;
+	}
+}
 
 static void
 rule_plans_stale(Datum arg, Oid relid)
@@ -1146,7 +1294,7 @@ redact_copy_rule_relids(Query *parse)
  * key by a rescan (its partitions pruned again, its tombs hashed once).
  */
 static bool
-rule_plan_register(int32 n, Expr *rule, Index rti, List *vars)
+rule_plan_register(int32 n, Expr *rule, Index rti, List *vars, const CopyBinding *binding)
 {
 	KeyVarCtx	c = {rti, 0, vars, false};
 	Node	   *e;
@@ -1176,6 +1324,8 @@ rule_plan_register(int32 n, Expr *rule, Index rti, List *vars)
 		CacheRegisterRelcacheCallback(rule_plans_stale, (Datum) 0);
 		CacheRegisterSyscacheCallback(PROCOID, rule_plans_stale_all, (Datum) 0);
 		CacheRegisterSyscacheCallback(TYPEOID, rule_plans_stale_all, (Datum) 0);
+		prev_relation_info = get_relation_info_hook;
+		get_relation_info_hook = probe_relation_info;
 	}
 	e = key_row_mutator((Node *) rule, &c);
 	if (c.bad)
@@ -1229,6 +1379,7 @@ rule_plan_register(int32 n, Expr *rule, Index rti, List *vars)
 	rp->query = q;
 	rp->nkeys = list_length(vars);
 	rp->relids = NIL;
+	rp->probes = rule_probes(binding, NIL, 0);
 	relids_walker((Node *) q, &rp->relids);
 	rule_relids_walker((Node *) q, &rp->relids);	/* a copy of a copy: its source's rule */
 	rp->plan = NULL;
@@ -1359,6 +1510,7 @@ rule_exec_start(MemoRun *run, int32 n, FunctionCallInfo fcinfo, int first)
 	PlannedStmt *plan;
 	ListCell   *lc;
 	int			nparams = PG_NARGS() - first;
+	List	   *volatile saved_probes = planning_probes;
 
 	if (rp == NULL || rp->nkeys != nparams || !ActiveSnapshotSet() || CurrentResourceOwner == NULL)
 		return NULL;
@@ -1378,6 +1530,7 @@ rule_exec_start(MemoRun *run, int32 n, FunctionCallInfo fcinfo, int first)
 	rule_starts++;
 	PG_TRY();
 	{
+		planning_probes = rp->probes;
 		for (int tries = 0; rp->plan == NULL || tries == 0; tries++)
 		{
 			foreach(lc, rp->relids)
@@ -1407,6 +1560,7 @@ rule_exec_start(MemoRun *run, int32 n, FunctionCallInfo fcinfo, int first)
 	PG_FINALLY();
 	{
 		rule_starts--;
+		planning_probes = saved_probes;
 	}
 	PG_END_TRY();
 
@@ -1659,7 +1813,7 @@ memo_function(const char *name, int nargs, Oid *types)
  * something else of the row.
  */
 static Expr *
-memoized(Expr *rule, Index rti, bool durable)
+memoized(Expr *rule, Index rti, bool durable, const CopyBinding *binding)
 {
 	Oid			t2[2] = {INT4OID, ANYOID};
 	Oid			t3[3] = {INT4OID, BOOLOID, ANYOID};
@@ -1687,7 +1841,7 @@ memoized(Expr *rule, Index rti, bool durable)
 	read = makeFuncExpr(memo, BOOLOID, list_concat(list_make1(number), copyObject(kv.vars)),
 						InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
 	read->location = PALS_MEMO_LOCATION;
-	if (rule_plan_register(memo_rules, rule, rti, kv.vars))
+	if (rule_plan_register(memo_rules, rule, rti, kv.vars, binding))
 		return (Expr *) read;
 	write = makeFuncExpr(keep, BOOLOID, list_concat(list_make2(copyObject(number), rule), kv.vars),
 						 InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
@@ -1725,7 +1879,7 @@ copy_visible(const CopyBinding *c, Oid relid, Index rti, const Redaction *red)
 	bool		durable;
 	Expr	   *rule = copy_rule(c, relid, rti, red, &durable);
 
-	return memoized(rule, rti, durable);
+	return memoized(rule, rti, durable, c);
 }
 
 void
