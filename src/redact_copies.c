@@ -709,17 +709,84 @@ typedef struct MemoKey
 	char		bytes[MEMO_KEY_BYTES];
 } MemoKey;
 
+/*
+ * The answers: a simplehash keyed by the rule number and the key's bytes
+ * (the generic dynahash call, its hash over the whole key and a second
+ * lookup cost as much per masked value as base's whole read of it).  The
+ * hash mixes the bytes in use eight at a time; bytes past len are never read.
+ */
 typedef struct MemoAnswer
 {
 	MemoKey		key;
+	uint32		hash;
+	char		status;
 	bool		visible;
 } MemoAnswer;
+
+static inline uint64
+memo_mix(uint64 h)
+{
+	h ^= h >> 33;
+	h *= UINT64CONST(0xff51afd7ed558ccd);
+	h ^= h >> 33;
+	h *= UINT64CONST(0xc4ceb9fe1a85ec53);
+	h ^= h >> 33;
+	return h;
+}
+
+static inline uint32
+memo_hash_key(const MemoKey *k)
+{
+	uint64		h = ((uint64) (uint32) k->rule << 32) | (uint32) k->len;
+	const char *p = k->bytes;
+	int			n = k->len;
+
+	h = memo_mix(h);
+	for (; n >= 8; p += 8, n -= 8)
+	{
+		uint64		w;
+
+		memcpy(&w, p, 8);
+		h = memo_mix(h ^ w);
+	}
+	if (n > 0)
+	{
+		uint64		w = 0;
+
+		memcpy(&w, p, n);
+		h = memo_mix(h ^ w);
+	}
+	return (uint32) (h ^ (h >> 32));
+}
+
+static inline bool
+memo_key_equal(const MemoKey *a, const MemoKey *b)
+{
+	return a->rule == b->rule && a->len == b->len && memcmp(a->bytes, b->bytes, a->len) == 0;
+}
+
+#define SH_PREFIX memotab
+#define SH_ELEMENT_TYPE MemoAnswer
+#define SH_KEY_TYPE MemoKey
+#define SH_KEY key
+#define SH_HASH_KEY(tb, k) memo_hash_key(&(k))
+#define SH_EQUAL(tb, a, b) memo_key_equal(&(a), &(b))
+#define SH_STORE_HASH
+#define SH_GET_HASH(tb, a) ((a)->hash)
+#define SH_SCOPE static inline
+#define SH_DECLARE
+#define SH_DEFINE
+#include "lib/simplehash.h"
 
 /* The answers of one executor run (one query context). */
 typedef struct MemoRun
 {
 	MemoryContext context;
-	HTAB	   *answers;
+	memotab_hash *answers;
+	/* the kept answers as this run found them valid, while no one renewed them */
+	memotab_hash *kept;
+	uint64		kept_generation;
+	bool		kept_checked;
 	MemoryContextCallback forget;
 	struct MemoRun *next;
 	/* the last answer read or worked out (the masks of one row ask in turn) */
@@ -734,20 +801,12 @@ typedef struct MemoCall
 {
 	MemoRun    *run;
 	bool		durable;		/* the rule's answers may outlive the run */
+	bool		words;			/* every key argument passed by value, 4 or 8 bytes */
 	int			first;			/* the first key argument */
 	int			nargs;
 	int16	   *typlen;
 	bool	   *typbyval;
 } MemoCall;
-
-/* hashed over the bytes in use, not the whole buffer (keys are zero-padded for the compare) */
-static uint32
-memo_hash(const void *key, Size keysize)
-{
-	const MemoKey *k = (const MemoKey *) key;
-
-	return hash_bytes((const unsigned char *) k, offsetof(MemoKey, bytes) + k->len);
-}
 
 static MemoRun *memo_runs = NULL;	/* runs under way (nested queries nest them) */
 static int32 memo_rules = 0;
@@ -756,7 +815,8 @@ static Bitmapset *durable_rules = NULL; /* rule numbers whose answers may outliv
 /* The answers of durable rules kept across statements, and what they were read under. */
 static struct
 {
-	HTAB	   *answers;
+	memotab_hash *answers;
+	uint64		generation;		/* counts the stores made: a run's check of one holds while it lasts */
 	MemoryContext context;
 	LocalTransactionId lxid;
 	CommandId	cid;
@@ -772,11 +832,10 @@ static struct
  * transaction).  Otherwise NULL, or (renew) an empty store for this
  * snapshot.  Only under an MVCC snapshot.
  */
-static HTAB *
+static memotab_hash *
 kept_answers(bool renew)
 {
 	Snapshot	snap = ActiveSnapshotSet() ? GetActiveSnapshot() : NULL;
-	HASHCTL		ctl;
 
 	if (snap == NULL || snap->snapshot_type != SNAPSHOT_MVCC)
 		return NULL;
@@ -799,14 +858,9 @@ kept_answers(bool renew)
 		kept.context = AllocSetContextCreate(TopMemoryContext, "pals_privacy copy rule answers kept",
 											 ALLOCSET_DEFAULT_SIZES);
 	kept.answers = NULL;		/* (gone with the reset, whatever fails below) */
+	kept.generation++;			/* every run's check of the old store ends */
 	MemoryContextReset(kept.context);
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(MemoKey);
-	ctl.entrysize = sizeof(MemoAnswer);
-	ctl.hash = memo_hash;
-	ctl.hcxt = kept.context;
-	kept.answers = hash_create("pals_privacy copy rule answers kept", 256, &ctl,
-							   HASH_ELEM | HASH_FUNCTION | HASH_CONTEXT);
+	kept.answers = memotab_create(kept.context, 256, NULL);
 	kept.lxid = pals_my_lxid();
 	kept.cid = snap->curcid;
 	kept.subxid = GetCurrentSubTransactionId();
@@ -849,16 +903,9 @@ memo_call(FunctionCallInfo fcinfo, int first)
 			break;
 	if (run == NULL)
 	{
-		HASHCTL		ctl;
-
 		run = MemoryContextAllocZero(f->fn_mcxt, sizeof(MemoRun));
 		run->context = f->fn_mcxt;
-		ctl.keysize = sizeof(MemoKey);
-		ctl.entrysize = sizeof(MemoAnswer);
-		ctl.hash = memo_hash;
-		ctl.hcxt = f->fn_mcxt;
-		run->answers = hash_create("pals_privacy copy rule answers", 256, &ctl,
-								   HASH_ELEM | HASH_FUNCTION | HASH_CONTEXT);
+		run->answers = memotab_create(f->fn_mcxt, 256, NULL);
 		run->forget.func = memo_run_ended;
 		run->forget.arg = run;
 		MemoryContextRegisterResetCallback(f->fn_mcxt, &run->forget);
@@ -872,6 +919,7 @@ memo_call(FunctionCallInfo fcinfo, int first)
 	m->nargs = PG_NARGS();
 	m->typlen = MemoryContextAllocZero(f->fn_mcxt, sizeof(int16) * Max(1, m->nargs));
 	m->typbyval = MemoryContextAllocZero(f->fn_mcxt, sizeof(bool) * Max(1, m->nargs));
+	m->words = (m->nargs - first) * (1 + sizeof(int64)) <= MEMO_KEY_BYTES;
 	for (int i = first; i < m->nargs; i++)
 	{
 		Oid			type = get_fn_expr_argtype(f, i);
@@ -879,6 +927,7 @@ memo_call(FunctionCallInfo fcinfo, int first)
 		if (!OidIsValid(type))
 			return NULL;		/* cannot tell: evaluate every time */
 		get_typlenbyval(type, &m->typlen[i], &m->typbyval[i]);
+		m->words &= m->typbyval[i] && (m->typlen[i] == sizeof(int64) || m->typlen[i] == sizeof(int32));
 	}
 	f->fn_extra = m;
 	return m;
@@ -898,8 +947,34 @@ memo_append(MemoKey *k, const void *data, Size len)
 static bool
 memo_key(FunctionCallInfo fcinfo, const MemoCall *m, MemoKey *k)
 {
-	memset(k, 0, sizeof(MemoKey));
 	k->rule = PG_GETARG_INT32(0);
+	k->len = 0;
+	if (m->words)
+	{
+		/* the usual key (integers, timestamps): the same bytes as below, without the cases */
+		for (int i = m->first; i < m->nargs; i++)
+		{
+			if (PG_ARGISNULL(i))
+				k->bytes[k->len++] = 1;
+			else if (m->typlen[i] == sizeof(int64))
+			{
+				int64		v = DatumGetInt64(PG_GETARG_DATUM(i));
+
+				k->bytes[k->len++] = 0;
+				memcpy(k->bytes + k->len, &v, sizeof(v));
+				k->len += sizeof(v);
+			}
+			else
+			{
+				int32		v = DatumGetInt32(PG_GETARG_DATUM(i));
+
+				k->bytes[k->len++] = 0;
+				memcpy(k->bytes + k->len, &v, sizeof(v));
+				k->len += sizeof(v);
+			}
+		}
+		return true;
+	}
 	for (int i = m->first; i < m->nargs; i++)
 	{
 		Datum		d = PG_GETARG_DATUM(i);
@@ -961,14 +1036,32 @@ memo_set_last(MemoRun *run, const MemoKey *k, bool visible)
 static void
 memo_store(MemoCall *m, const MemoKey *k, bool visible)
 {
-	HTAB	   *kept_now;
+	memotab_hash *kept_now;
+	bool		found;
 
-	if (m->durable && (kept_now = kept_answers(true)) != NULL &&
-		hash_get_num_entries(kept_now) < KEPT_MAX_ANSWERS)
-		((MemoAnswer *) hash_search(kept_now, k, HASH_ENTER, NULL))->visible = visible;
-	else if (hash_get_num_entries(m->run->answers) < MEMO_MAX_ANSWERS)
-		((MemoAnswer *) hash_search(m->run->answers, k, HASH_ENTER, NULL))->visible = visible;
+	if (m->durable && (kept_now = kept_answers(true)) != NULL && kept_now->members < KEPT_MAX_ANSWERS)
+		memotab_insert(kept_now, *k, &found)->visible = visible;
+	else if (m->run->answers->members < MEMO_MAX_ANSWERS)
+		memotab_insert(m->run->answers, *k, &found)->visible = visible;
 	memo_set_last(m->run, k, visible);
+}
+
+/*
+ * The kept answers for a durable rule's lookup, tested against the active
+ * snapshot once per run, not per lookup: a store the run found valid holds
+ * for it (the run reads under one snapshot) until someone renews the store
+ * for another (kept.generation moves), when the run tests again.
+ */
+static inline memotab_hash *
+memo_kept(MemoRun *run)
+{
+	if (!run->kept_checked || run->kept_generation != kept.generation)
+	{
+		run->kept = kept_answers(false);
+		run->kept_generation = kept.generation;
+		run->kept_checked = true;
+	}
+	return run->kept;
 }
 
 
@@ -1660,7 +1753,7 @@ pals_privacy_copy_memo(PG_FUNCTION_ARGS)
 	MemoCall   *m = memo_call(fcinfo, 1);
 	MemoKey		k;
 	MemoAnswer *a;
-	HTAB	   *kept_now;
+	memotab_hash *kept_now;
 	bool		keyed;
 	bool		visible;
 
@@ -1671,15 +1764,15 @@ pals_privacy_copy_memo(PG_FUNCTION_ARGS)
 	{
 		if (memo_is_last(m->run, &k))
 			PG_RETURN_BOOL(m->run->last_visible);
-		if (m->durable && (kept_now = kept_answers(false)) != NULL)
+		if (m->durable && (kept_now = memo_kept(m->run)) != NULL)
 		{
-			a = hash_search(kept_now, &k, HASH_FIND, NULL);
+			a = memotab_lookup(kept_now, k);
 			/* a full store: the newer answers were kept for the run only */
-			if (a == NULL && hash_get_num_entries(kept_now) >= KEPT_MAX_ANSWERS)
-				a = hash_search(m->run->answers, &k, HASH_FIND, NULL);
+			if (a == NULL && kept_now->members >= KEPT_MAX_ANSWERS)
+				a = memotab_lookup(m->run->answers, k);
 		}
 		else
-			a = hash_search(m->run->answers, &k, HASH_FIND, NULL);
+			a = memotab_lookup(m->run->answers, k);
 		if (a != NULL)
 		{
 			memo_set_last(m->run, &k, a->visible);
