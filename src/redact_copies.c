@@ -759,10 +759,30 @@ memo_hash_key(const MemoKey *k)
 	return (uint32) (h ^ (h >> 32));
 }
 
+/* The first len bytes of a and b alike?  (Keys are short: inline, eight at a time.) */
+static inline bool
+memo_bytes_equal(const char *a, const char *b, int len)
+{
+	for (; len >= 8; a += 8, b += 8, len -= 8)
+	{
+		uint64		x;
+		uint64		y;
+
+		memcpy(&x, a, 8);
+		memcpy(&y, b, 8);
+		if (x != y)
+			return false;
+	}
+	for (; len > 0; a++, b++, len--)
+		if (*a != *b)
+			return false;
+	return true;
+}
+
 static inline bool
 memo_key_equal(const MemoKey *a, const MemoKey *b)
 {
-	return a->rule == b->rule && a->len == b->len && memcmp(a->bytes, b->bytes, a->len) == 0;
+	return a->rule == b->rule && a->len == b->len && memo_bytes_equal(a->bytes, b->bytes, a->len);
 }
 
 #define SH_PREFIX memotab
@@ -944,7 +964,7 @@ memo_append(MemoKey *k, const void *data, Size len)
 }
 
 /* The stored bytes of the rule number and every key argument (NULLs marked); false if too long. */
-static bool
+static inline bool
 memo_key(FunctionCallInfo fcinfo, const MemoCall *m, MemoKey *k)
 {
 	k->rule = PG_GETARG_INT32(0);
@@ -1016,8 +1036,7 @@ memo_key(FunctionCallInfo fcinfo, const MemoCall *m, MemoKey *k)
 static inline bool
 memo_is_last(const MemoRun *run, const MemoKey *k)
 {
-	return run->has_last && run->last.rule == k->rule && run->last.len == k->len &&
-		memcmp(run->last.bytes, k->bytes, k->len) == 0;
+	return run->has_last && memo_key_equal(&run->last, k);
 }
 
 static inline void
@@ -1750,7 +1769,8 @@ rule_plan_run(MemoRun *run, int32 n, FunctionCallInfo fcinfo, int first, bool *v
 Datum
 pals_privacy_copy_memo(PG_FUNCTION_ARGS)
 {
-	MemoCall   *m = memo_call(fcinfo, 1);
+	MemoCall   *m = likely(fcinfo->flinfo->fn_extra != NULL) ? (MemoCall *) fcinfo->flinfo->fn_extra
+		: memo_call(fcinfo, 1);
 	MemoKey		k;
 	MemoAnswer *a;
 	memotab_hash *kept_now;
