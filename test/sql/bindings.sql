@@ -586,7 +586,7 @@ SELECT throws_ok($$DELETE FROM pals_privacy.loan_binding$$,
 SELECT is(pg_temp.bindings_state(), :'before_clerk', 'the bindings are readable by any role');
 RESET ROLE;
 -- Even with EXECUTE granted, the caller must be a superuser or the owner.
-GRANT EXECUTE ON FUNCTION pals_privacy.bind_loans(regclass, name, name, name[], name, text, boolean, text, text, text, boolean, name[], name[], regclass),
+GRANT EXECUTE ON FUNCTION pals_privacy.bind_loans(regclass, name, name, name[], name, text, boolean, text, text, text, boolean, name[], name[], regclass, text),
                           pals_privacy.unbind(regclass), pals_privacy._require_admin(text)
    TO regress_pals_clerk;
 SET ROLE regress_pals_clerk;
