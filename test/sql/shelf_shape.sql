@@ -385,12 +385,15 @@ SELECT is((SELECT format('%s/%s', (j -> 0 ->> 'last_piece') IS NOT NULL, pg_temp
 -- time; it was charged at the return, to the second.  The return time of a loan whose member the
 -- desk does not read (Z's of P-201, hidden now, severed later) reads to the day (bind_loans'
 -- closed_precision, 'day' by default, which bind.sql leaves out), so the join finds nothing.  The
--- control: the ILS's join ties Z's charge to P-201 ('t'), and the desk still reads Z's charge
--- made at that very second (1); before closed_precision the desk's join found it (t/1)
+-- control: the ILS's join ties Z's charge to P-201 ('t'); the ILS and the desk read Z's charge
+-- made at that very second (1/1), the ILS the loan of P-201 returned then, the desk not (1/0);
+-- before closed_precision the desk's join found it (t/1)
 SELECT is(pg_temp.door('SELECT c.member_key, l.piece_code FROM circ.charge c JOIN circ.lending l ON l.returned_on = c.charged_at')
-          || ' ' || pg_temp.v('regress_shelf_desk', format('SELECT count(*) FROM circ.charge WHERE member_key = %L AND charged_at = %L', pg_temp.m(9001),
-                                                          (SELECT returned_on FROM circ.lending WHERE member_key = pg_temp.m(9001) AND piece_code = 'P-201'))),
-          't/0 1', 'closed (HOLE 1): the time a charge was made (= the return) no longer ties Z''s charge to the hidden loan of P-201: its return time reads to the day');
+          || ' ' || pg_temp.v('regress_shelf_ils', format($$SELECT count(*) FROM circ.charge WHERE member_key = %L AND charged_at = '2025-02-25 15:31+00'$$, pg_temp.m(9001)))
+          || '/' || pg_temp.v('regress_shelf_desk', format($$SELECT count(*) FROM circ.charge WHERE member_key = %L AND charged_at = '2025-02-25 15:31+00'$$, pg_temp.m(9001)))
+          || ' ' || pg_temp.v('regress_shelf_ils', $$SELECT count(*) FROM circ.lending WHERE piece_code = 'P-201' AND returned_on = '2025-02-25 15:31+00'$$)
+          || '/' || pg_temp.v('regress_shelf_desk', $$SELECT count(*) FROM circ.lending WHERE piece_code = 'P-201' AND returned_on = '2025-02-25 15:31+00'$$),
+          't/0 1/1 1/0', 'closed (HOLE 1): the time a charge was made (= the return) no longer ties Z''s charge to the hidden loan of P-201: its return time reads to the day');
 -- The ILS archives old loans; an item's last borrower moved to the archive stays its last
 -- borrower until the item is borrowed and returned again in the loans, which severs it in the
 -- archive (one last borrower per item across the group: bind_loans' last_borrower_group)
