@@ -48,8 +48,10 @@ COMMENT ON COLUMN @extschema@.loan_binding.last_borrower_group IS
 -- TimeZone of the session that upgrades.
 ALTER TABLE @extschema@.loan_binding ADD COLUMN closed_precision text NOT NULL DEFAULT 'day'
     CHECK (closed_precision IN ('hour', 'day', 'week', 'month', 'year'));
-ALTER TABLE @extschema@.loan_binding ADD COLUMN closed_zone text NOT NULL DEFAULT 'UTC';
-UPDATE @extschema@.loan_binding SET closed_zone = current_setting('TimeZone');
+-- (the existing rows take the session's zone from the default, as ADD COLUMN fills them: no
+-- UPDATE, which the binding tables' audit trigger would record)
+ALTER TABLE @extschema@.loan_binding ADD COLUMN closed_zone text NOT NULL DEFAULT current_setting('TimeZone');
+ALTER TABLE @extschema@.loan_binding ALTER COLUMN closed_zone SET DEFAULT 'UTC';
 COMMENT ON COLUMN @extschema@.loan_binding.closed_precision IS
     'A closed time on a row whose patron a class below operational does not read (severed, hidden) reads truncated to this: hour, day (default), week, month or year';
 COMMENT ON COLUMN @extschema@.loan_binding.closed_zone IS
