@@ -645,7 +645,10 @@ sever_other(RelSever *rs, Oid relid, ItemPointer tid, const char *item, bool rew
  * writes (a return closed again back-dated, a back-dated loan inserted) would
  * otherwise choose which hidden, still identified row of the item (history
  * kept in place, a pending sever, rows the backlog has not reached) becomes
- * the last borrower that it reads.
+ * the last borrower that it reads.  Where a row closed later than n keeps
+ * its patron, the entry is pinned (tracker.c), so that a rebuild of the
+ * tracker by the dates (rebuild_tracker(), sever_backlog(restart => true))
+ * keeps n too while it is live.
  */
 /*
  * The relations of the loan bindings that share b's tracker entries: b's
@@ -688,6 +691,7 @@ search_item(RelSever *rs, Oid relid, ItemPointer tid, RowState *n, Datum item,
 	Datum		last_closed = n->closed_value;
 	int			last = -1;
 	int			prev = -1;		/* the latest to close but n: the previous last borrower */
+	PalsTrackerPin pin = TRACKER_BY_DATE;
 	bool		redacted_close = GetUserId() != pals_registry()->extension_owner &&
 		pals_current_class() != PALS_CLASS_OPERATIONAL;
 
@@ -751,17 +755,24 @@ search_item(RelSever *rs, Oid relid, ItemPointer tid, RowState *n, Datum item,
 	for (uint64 i = 0; i < count; i++)
 	{
 		RelSever   *other;
+		SeverResult r = SEVER_NOT_ELIGIBLE;
 
-		if ((int) i == last || (relids[i] == relid && ItemPointerEquals(&tids[i], tid)) || !settled[i])
+		if ((int) i == last || (relids[i] == relid && ItemPointerEquals(&tids[i], tid)))
 			continue;
-		other = pals_rel_sever(relids[i]);
+		other = settled[i] ? pals_rel_sever(relids[i]) : NULL;
 		/*
 		 * the previous last borrower, kept, is written again as a return
 		 * does (rewrite_kept); the item's older rows kept in place were
 		 * written again when they stopped being its last borrower, and stay
 		 */
 		if (other != NULL)
-			sever_other(other, relids[i], &tids[i], item_text, (int) i == prev);
+			r = sever_other(other, relids[i], &tids[i], item_text, (int) i == prev);
+		/*
+		 * a row closed later than n that keeps its patron: the dates would
+		 * choose it, so a rebuild must not (the entry is pinned)
+		 */
+		if (redacted_close && r != SEVER_DONE && pals_closed_after(rs, closed[i], n->closed_value))
+			pin = TRACKER_PIN;
 	}
 	if (last >= 0)
 	{
@@ -770,7 +781,7 @@ search_item(RelSever *rs, Oid relid, ItemPointer tid, RowState *n, Datum item,
 			sever_probed(rs, relid, tid, n, false);
 	}
 	if (last_rs != NULL)
-		pals_tracker_set(b, item_text, last_relid, &last_tid);
+		pals_tracker_set(b, item_text, last_relid, &last_tid, pin);
 }
 
 /*
@@ -778,9 +789,10 @@ search_item(RelSever *rs, Oid relid, ItemPointer tid, RowState *n, Datum item,
  * updated).  Decide who is the item's last borrower and sever the rest.
  * Usually n is the newest: the tracker is pointed at it at once, and the
  * previous last borrower p is locked (never waited for) and severed.
+ * was_closed: n's old version (an UPDATE) was closed and identified too.
  */
 static void
-on_change(RelSever *rs, Relation rel, HeapTuple tup, ItemPointer old_tid,
+on_change(RelSever *rs, Relation rel, HeapTuple tup, ItemPointer old_tid, bool was_closed,
 		  Datum item)
 {
 	const LoanBinding *b = rs->binding;
@@ -792,6 +804,7 @@ on_change(RelSever *rs, Relation rel, HeapTuple tup, ItemPointer old_tid,
 	ItemPointerData p_tid;
 	RelSever   *prs;
 	bool		locked_elsewhere;
+	bool		p_pinned = false;
 
 	if (!tuple_state(rs, rel, tup, &n) || !n.closed || !n.identified)
 		return;					/* changed again since, by this statement */
@@ -801,10 +814,10 @@ on_change(RelSever *rs, Relation rel, HeapTuple tup, ItemPointer old_tid,
 		sever_probed(rs, relid, new_tid, &n, false);
 		return;
 	}
-	if (!pals_tracker_swap(b, n.item, relid, new_tid, &p_relid, &p_tid))
+	if (!pals_tracker_swap(b, n.item, relid, new_tid, &p_relid, &p_tid, &p_pinned))
 	{
 		pals_tracker_claim(b, n.item);
-		if (!pals_tracker_swap(b, n.item, relid, new_tid, &p_relid, &p_tid))
+		if (!pals_tracker_swap(b, n.item, relid, new_tid, &p_relid, &p_tid, &p_pinned))
 			elog(ERROR, "pals_privacy: tracker row of item %s vanished", n.item);
 	}
 	if (p_relid == relid && (ItemPointerEquals(&p_tid, new_tid) ||
@@ -819,8 +832,17 @@ on_change(RelSever *rs, Relation rel, HeapTuple tup, ItemPointer old_tid,
 	prs = pals_rel_sever(p_relid);
 	if (prs != NULL && (prs->binding == b || prs->binding->tracker == b->tracker))
 	{
+		/*
+		 * p was chosen against the dates (pinned: a close by a redacted
+		 * class kept it, search_item) and n was closed and identified
+		 * already: n is an earlier hidden row written again (by the ILS, or
+		 * the backlog writing kept rows again), not a new close, and the
+		 * dates must not bring it back: p stays the last borrower
+		 */
+		bool		p_stays = p_pinned && was_closed;
+
 		/* common case: p is older, settled, not opted in, not busy: one statement */
-		if (!pals_row_locked_by_other(p_relid, &p_tid))
+		if (!p_stays && !pals_row_locked_by_other(p_relid, &p_tid))
 		{
 			SeverResult r;
 
@@ -834,10 +856,10 @@ on_change(RelSever *rs, Relation rel, HeapTuple tup, ItemPointer old_tid,
 			probe_row(prs, &p_tid, false, &p, NULL);
 		if (p.found && p.closed && p.identified && same_item(p.item, n.item))
 		{
-			if (pals_closed_after(rs, p.closed_value, n.closed_value))
+			if (p_stays || pals_closed_after(rs, p.closed_value, n.closed_value))
 			{
 				/* n is an older row (a late or moved one): p stays the last */
-				pals_tracker_set(b, n.item, p_relid, &p_tid);
+				pals_tracker_set(b, n.item, p_relid, &p_tid, TRACKER_CARRY);
 				sever_probed(rs, relid, new_tid, &n, false);
 			}
 			else if (p.settled && locked_elsewhere)
@@ -911,6 +933,8 @@ pals_privacy_sever_row(PG_FUNCTION_ARGS)
 			Datum		item = heap_getattr(newtup, rs->item_attno, desc, &isnull);
 
 			on_change(rs, td->tg_relation, newtup, oldtup ? &oldtup->t_self : NULL,
+					  oldtup != NULL && pals_tuple_closed(rs, oldtup, desc) &&
+					  pals_tuple_identified(rs, oldtup, desc),
 					  isnull ? (Datum) 0 : item);
 		}
 	}

@@ -44,6 +44,10 @@ ALTER TABLE @extschema@.loan_binding ADD COLUMN last_borrower_group regclass;
 COMMENT ON COLUMN @extschema@.loan_binding.last_borrower_group IS
     'The loan binding whose last borrowers this one shares (the first bound of a group over the same items, an archive and its loans): one last borrower per item across the group (NULL: its own)';
 
+-- A tracker entry chosen against the dates (a back-dated close by the desk)
+-- survives a rebuild (issue 14): no entry of 0.1.0 was chosen so.
+ALTER TABLE @extschema@.last_borrower ADD COLUMN pinned oid;
+
 -- The reading-history opt-in as a condition (a smallint privacy flag, ...; issue 14).
 ALTER TABLE @extschema@.patron_binding ADD COLUMN keep_history_when text;
 
