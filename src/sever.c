@@ -125,6 +125,7 @@ typedef struct RowState
 	Datum		closed_value;	/* greatest closed column; valid when closed */
 	bool		optin_known;	/* optin read with the row */
 	bool		optin;			/* the patron opted in to keeping history */
+	bool		history_elsewhere;	/* another row of the same loan keeps its history */
 } RowState;
 
 static bool
@@ -278,6 +279,9 @@ apply_history_optin(RelSever *rs, ItemPointer tid, RowState *st)
 		return false;
 	if (rs->binding->history_mode == HISTORY_IN_PLACE)
 		return true;
+	/* the same loan's other row (the archive's) is copied when it is severed */
+	if (st->history_elsewhere)
+		return false;
 	{
 		Datum		values[2] = {ItemPointerGetDatum(tid), ObjectIdGetDatum(rs->binding->relid)};
 
@@ -651,6 +655,49 @@ sever_other(RelSever *rs, Oid relid, ItemPointer tid, const char *item, bool rew
  * keeps n too while it is live.
  */
 /*
+ * The members of a last-borrower group are compared by item and ordered by
+ * their closed values across the relations, every value read with the
+ * closing member's types (search_item, on_change).  bind_loans makes the
+ * types equal; an ALTER TABLE since may have changed one: fail rather than
+ * compare values of different types (binding_problems() names it).
+ */
+static void
+require_group_types(const RelSever *rs, const RelSever *other)
+{
+	Oid			a = rs->binding->relid;
+	Oid			b = other->binding->relid;
+
+	if (other->item_type == rs->item_type && other->closed_type == rs->closed_type)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_DATATYPE_MISMATCH),
+			 errmsg("loan bindings \"%s\" and \"%s\" of one last-borrower group no longer have the same item and closed column types",
+					quote_qualified_identifier(get_namespace_name(get_rel_namespace(a)), get_rel_name(a)),
+					quote_qualified_identifier(get_namespace_name(get_rel_namespace(b)), get_rel_name(b))),
+			 errdetail("The first has item %s and closed %s, the second item %s and closed %s; their rows are compared across the group.",
+					   format_type_be(rs->item_type), format_type_be(rs->closed_type),
+					   format_type_be(other->item_type), format_type_be(other->closed_type)),
+			 errhint("ALTER the column back to the group's type, or unbind the member and bind it again; "
+					 "SELECT * FROM pals_privacy.binding_problems() names it.")));
+}
+
+/*
+ * The same loan in two rows of an item (the ILS moved it into the archive of
+ * its last-borrower group, inserting the archive row before deleting the
+ * loan): the same patron and the same closed value.
+ */
+static bool
+same_loan(RelSever *rs, const RowState *n, RelSever *prs, const RowState *p)
+{
+	if (n->patron_null || p->patron_null ||
+		pals_closed_after(rs, n->closed_value, p->closed_value) ||
+		pals_closed_after(rs, p->closed_value, n->closed_value))
+		return false;
+	return strcmp(OutputFunctionCall(&rs->patron_out, n->patron),
+				  OutputFunctionCall(&prs->patron_out, p->patron)) == 0;
+}
+
+/*
  * The relations of the loan bindings that share b's tracker entries: b's
  * own, or every member of its last-borrower group (bind_loans'
  * last_borrower_group), copied out of the registry (reading a member's
@@ -707,15 +754,7 @@ search_item(RelSever *rs, Oid relid, ItemPointer tid, RowState *n, Datum item,
 
 		if (bound == NULL || bound->search == NULL)
 			continue;
-		/* (bind_loans gives a group's item columns one type; read it as the member's own) */
-		if (bound->item_type != rs->item_type)
-		{
-			Oid			typinput;
-			Oid			typioparam;
-
-			getTypeInputInfo(bound->item_type, &typinput, &typioparam);
-			key = OidInputFunctionCall(typinput, (char *) item_text, typioparam, -1);
-		}
+		require_group_types(rs, bound);
 		pals_execute_as(pals_registry()->extension_owner, bound->search, &key, NULL);
 		if (count + SPI_processed > room)
 		{
@@ -832,6 +871,11 @@ on_change(RelSever *rs, Relation rel, HeapTuple tup, ItemPointer old_tid, bool w
 	prs = pals_rel_sever(p_relid);
 	if (prs != NULL && (prs->binding == b || prs->binding->tracker == b->tracker))
 	{
+		bool		p_stays;
+
+		if (prs->binding != b)
+			require_group_types(rs, prs);
+
 		/*
 		 * p was chosen against the dates (pinned: a close by a redacted
 		 * class kept it, search_item) and n was closed and identified
@@ -839,7 +883,7 @@ on_change(RelSever *rs, Relation rel, HeapTuple tup, ItemPointer old_tid, bool w
 		 * the backlog writing kept rows again), not a new close, and the
 		 * dates must not bring it back: p stays the last borrower
 		 */
-		bool		p_stays = p_pinned && was_closed;
+		p_stays = p_pinned && was_closed;
 
 		/* common case: p is older, settled, not opted in, not busy: one statement */
 		if (!p_stays && !pals_row_locked_by_other(p_relid, &p_tid))
@@ -865,7 +909,14 @@ on_change(RelSever *rs, Relation rel, HeapTuple tup, ItemPointer old_tid, bool w
 			else if (p.settled && locked_elsewhere)
 				record_pending(prs, p_relid, &p_tid, p.item, "row locked by another transaction");
 			else if (p.settled)
+			{
+				/*
+				 * p is the same loan as n (moved, the new row written
+				 * first): its history goes with n, copied when n is severed
+				 */
+				p.history_elsewhere = same_loan(rs, &n, prs, &p);
 				sever_probed(prs, p_relid, &p_tid, &p, true);	/* kept: written again */
+			}
 			return;
 		}
 	}
