@@ -56,6 +56,10 @@
 static SPIPlanPtr plan_tracker_set = NULL;
 static SPIPlanPtr plan_tracker_claim = NULL;
 
+/* the tracker has its pinned column (not before ALTER EXTENSION ... UPDATE from 0.1.0) */
+static bool tracker_has_pin = false;
+static bool plan_has_pin = false;
+
 /* pals_privacy.last_borrower and its primary key, looked up again after every registry change. */
 static void
 tracker_oids(Oid *relid, Oid *key)
@@ -73,6 +77,7 @@ tracker_oids(Oid *relid, Oid *key)
 		tracker_key = get_relname_relid("last_borrower_pkey", nsp);
 		if (!OidIsValid(tracker) || !OidIsValid(tracker_key))
 			elog(ERROR, "pals_privacy: the last-borrower tracker is missing");
+		tracker_has_pin = get_attnum(tracker, "pinned") == Anum_tracker_pinned;
 		generation = reg->generation;
 	}
 	*relid = tracker;
@@ -86,8 +91,30 @@ prepare_tracker_plans(void)
 	Oid			claim_types[2] = {OIDOID, TEXTOID};
 	Oid			set_types[6] = {OIDOID, TEXTOID, OIDOID, TIDOID, OIDOID, BOOLOID};
 
-	if (plan_tracker_set != NULL)
+	Oid			relid;
+	Oid			key;
+
+	tracker_oids(&relid, &key);
+	if (plan_tracker_set != NULL && plan_has_pin == tracker_has_pin)
 		return;
+	if (plan_tracker_set != NULL)
+	{
+		SPI_freeplan(plan_tracker_set);
+		SPI_freeplan(plan_tracker_claim);
+	}
+	plan_has_pin = tracker_has_pin;
+	if (!tracker_has_pin)
+	{
+		/* a 0.1.0 schema under this library, before its update: no pins */
+		plan_tracker_set = pals_prepare_saved(
+			"INSERT INTO pals_privacy.last_borrower (binding, item, row_relid, row_tid)"
+			" VALUES ($1, $2, $3, $4) ON CONFLICT (binding, item) DO UPDATE"
+			" SET row_relid = EXCLUDED.row_relid, row_tid = EXCLUDED.row_tid", 4, set_types);
+		plan_tracker_claim = pals_prepare_saved(
+			"INSERT INTO pals_privacy.last_borrower (binding, item, row_relid, row_tid)"
+			" VALUES ($1, $2, 0, '(0,0)') ON CONFLICT (binding, item) DO NOTHING", 2, claim_types);
+		return;
+	}
 	/* $5: the row's file node (NULL: not pinned); $6: carry the entry's pin over, whatever $5 says */
 	plan_tracker_set = pals_prepare_saved(
 		"INSERT INTO pals_privacy.last_borrower (binding, item, row_relid, row_tid, pinned)"
@@ -205,14 +232,16 @@ pals_tracker_swap(const LoanBinding *b, const char *item, Oid relid, ItemPointer
 		*old_relid = DatumGetObjectId(slot_getattr(row, Anum_tracker_row_relid, &isnull));
 		*old_tid = *DatumGetItemPointer(slot_getattr(row, Anum_tracker_row_tid, &isnull));
 		/* a pinned entry stays pinned, to the new row's file (pals_tracker_set) */
-		(void) slot_getattr(row, Anum_tracker_pinned, &isnull);
+		isnull = true;
+		if (tracker_has_pin)
+			(void) slot_getattr(row, Anum_tracker_pinned, &isnull);
 		*old_pinned = !isnull;
 		if (!isnull)
 		{
 			values[2] = ObjectIdGetDatum(row_file(relid));
 			nulls[2] = false;
 		}
-		new = pals_direct_changed(&w, row, 3, cols, values, nulls);
+		new = pals_direct_changed(&w, row, tracker_has_pin ? 3 : 2, cols, values, nulls);
 		/* waits for a concurrent return of the item; then reads its outcome */
 		res = table_tuple_update(w.rel, &row->tts_tid, new, w.estate->es_output_cid,
 								 w.estate->es_snapshot, InvalidSnapshot, true,
