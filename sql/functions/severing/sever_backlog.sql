@@ -145,8 +145,11 @@ BEGIN
             PERFORM pg_catalog.set_config('jit', 'off', true);
             -- (a binding of a last-borrower group: the group's entries, from
             -- every member's rows, one row per item across them)
+            -- (an entry chosen against the dates stays while its row is
+            -- live: _tracker_pinned_sql)
             fix_sql := format(
                 'WITH latest AS MATERIALIZED (%1$s),
+                 pinned AS MATERIALIZED (%2$s),
                  cur AS MATERIALIZED (
                      SELECT lb.item, lb.row_relid, lb.row_tid FROM @extschema@.last_borrower lb WHERE lb.binding = $1),
                  ins AS (
@@ -159,16 +162,18 @@ BEGIN
                      UPDATE @extschema@.last_borrower lb SET row_relid = l.rid, row_tid = l.tid
                        FROM latest l JOIN cur c ON c.item = l.item
                       WHERE l.identified AND (c.row_relid, c.row_tid) <> (l.rid, l.tid)
+                        AND NOT EXISTS (SELECT FROM pinned k WHERE k.item = l.item)
                         AND lb.binding = $1 AND lb.item = l.item AND (lb.row_relid, lb.row_tid) = (c.row_relid, c.row_tid)
                      RETURNING 1),
                  del AS (
                      DELETE FROM @extschema@.last_borrower lb
                       USING latest l JOIN cur c ON c.item = l.item
                       WHERE NOT l.identified
+                        AND NOT EXISTS (SELECT FROM pinned k WHERE k.item = l.item)
                         AND lb.binding = $1 AND lb.item = l.item AND (lb.row_relid, lb.row_tid) = (c.row_relid, c.row_tid)
                      RETURNING 1)
                  SELECT (SELECT count(*) FROM ins) + (SELECT count(*) FROM upd) + (SELECT count(*) FROM del)',
-                @extschema@._latest_closed_sql(tk));
+                @extschema@._latest_closed_sql(tk), @extschema@._tracker_pinned_sql(tk));
             EXECUTE fix_sql INTO n_items USING tk;
             -- the files the tracker's TIDs refer to (the statement holds its
             -- locks until the commit: nothing rewrote them since it read them)

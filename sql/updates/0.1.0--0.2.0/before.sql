@@ -57,6 +57,10 @@ COMMENT ON COLUMN @extschema@.loan_binding.closed_precision IS
 COMMENT ON COLUMN @extschema@.loan_binding.closed_zone IS
     'The time zone closed_precision truncates in (the TimeZone of the session that bound it), whatever the reader''s TimeZone';
 
+-- A tracker entry chosen against the dates (a back-dated close by the desk)
+-- survives a rebuild (issue 14): no entry of 0.1.0 was chosen so.
+ALTER TABLE @extschema@.last_borrower ADD COLUMN pinned oid;
+
 -- The reading-history opt-in as a condition (a smallint privacy flag, ...; issue 14).
 ALTER TABLE @extschema@.patron_binding ADD COLUMN keep_history_when text;
 
