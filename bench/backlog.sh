@@ -59,33 +59,7 @@ IFS=, read -r -a SHAPE_LIST <<<"$SHAPES"
 
 for shape in "${SHAPE_LIST[@]}"; do
     bench_demo_template "tpl_$shape" "$SCALE"
-    case "$shape" in
-        plain) ;;
-        nullitems)
-            q -d "tpl_$shape" -c 'ALTER TABLE demo.loans ALTER COLUMN item_id DROP NOT NULL' \
-              -c 'UPDATE demo.loans SET item_id = NULL WHERE id % 20 = 0 AND returned_at IS NOT NULL' >/dev/null ;;
-        triggers)
-            q -d "tpl_$shape" >/dev/null <<'SQL'
-CREATE TABLE demo.loan_audit (loan_id bigint, changed_at timestamptz DEFAULT now(), old_patron bigint, new_patron bigint);
-CREATE FUNCTION demo.touch() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN NEW.renewal_count := NEW.renewal_count; RETURN NEW; END $$;
-CREATE FUNCTION demo.noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
-CREATE FUNCTION demo.audit() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN INSERT INTO demo.loan_audit (loan_id, old_patron, new_patron) VALUES (NEW.id, OLD.patron_id, NEW.patron_id);
-      RETURN NULL; END $$;
-DO $$ BEGIN
-    FOR i IN 1..4 LOOP
-        EXECUTE format('CREATE TRIGGER ils_before_%s BEFORE UPDATE ON demo.loans FOR EACH ROW EXECUTE FUNCTION demo.touch()', i);
-    END LOOP;
-    FOR i IN 1..3 LOOP
-        EXECUTE format('CREATE TRIGGER ils_after_%s AFTER UPDATE ON demo.loans FOR EACH ROW EXECUTE FUNCTION demo.noop()', i);
-    END LOOP;
-END $$;
-CREATE TRIGGER ils_audit AFTER UPDATE OF patron_id ON demo.loans FOR EACH ROW EXECUTE FUNCTION demo.audit();
-SQL
-            ;;
-        *) echo "backlog.sh: unknown shape $shape" >&2; exit 2 ;;
-    esac
+    bench_backlog_shape "tpl_$shape" "$shape" || exit 2
     q -d "tpl_$shape" -c 'VACUUM ANALYZE' >/dev/null
     say "generated scale $SCALE, shape $shape"
 done

@@ -14,6 +14,9 @@
 #                                 lock (bench_install_lock), t0 set, bench_cluster PREFIX
 #   bench_demo_template DB SCALE  DB made and filled with the demo consortium (demo/schema.sql,
 #                                 generate.sql at SCALE, roles.sql), with the caller's q
+#   bench_backlog_shape DB SHAPE  DB (a demo template) turned into a backlog bench shape: plain (as
+#                                 generated), nullitems (one closed loan in 20 without an item),
+#                                 triggers (eight row triggers of an ILS on demo.loans), with q
 #   bench_cascade_patron_fks DB   the other foreign keys to demo.patrons ON DELETE CASCADE (as an
 #                                 ILS that deletes patrons has them), with the caller's q
 #   bench_single_count NAME DB SCRIPT OUT [postgres option...]
@@ -58,6 +61,36 @@ bench_demo_template() {
     q -d "$1" -f "$ROOT/demo/schema.sql" >/dev/null
     q -d "$1" -v scale="$2" -f "$ROOT/demo/generate.sql" >/dev/null
     q -d "$1" -f "$ROOT/demo/roles.sql" >/dev/null
+}
+
+bench_backlog_shape() {
+    case "$2" in
+        plain) ;;
+        nullitems)
+            q -d "$1" -c 'ALTER TABLE demo.loans ALTER COLUMN item_id DROP NOT NULL' \
+              -c 'UPDATE demo.loans SET item_id = NULL WHERE id % 20 = 0 AND returned_at IS NOT NULL' >/dev/null ;;
+        triggers)
+            q -d "$1" >/dev/null <<'SQL'
+CREATE TABLE demo.loan_audit (loan_id bigint, changed_at timestamptz DEFAULT now(), old_patron bigint, new_patron bigint);
+CREATE FUNCTION demo.touch() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN NEW.renewal_count := NEW.renewal_count; RETURN NEW; END $$;
+CREATE FUNCTION demo.noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
+CREATE FUNCTION demo.audit() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN INSERT INTO demo.loan_audit (loan_id, old_patron, new_patron) VALUES (NEW.id, OLD.patron_id, NEW.patron_id);
+      RETURN NULL; END $$;
+DO $$ BEGIN
+    FOR i IN 1..4 LOOP
+        EXECUTE format('CREATE TRIGGER ils_before_%s BEFORE UPDATE ON demo.loans FOR EACH ROW EXECUTE FUNCTION demo.touch()', i);
+    END LOOP;
+    FOR i IN 1..3 LOOP
+        EXECUTE format('CREATE TRIGGER ils_after_%s AFTER UPDATE ON demo.loans FOR EACH ROW EXECUTE FUNCTION demo.noop()', i);
+    END LOOP;
+END $$;
+CREATE TRIGGER ils_audit AFTER UPDATE OF patron_id ON demo.loans FOR EACH ROW EXECUTE FUNCTION demo.audit();
+SQL
+            ;;
+        *) echo "unknown backlog shape $2 (plain, nullitems, triggers)" >&2; return 2 ;;
+    esac
 }
 
 bench_cascade_patron_fks() {

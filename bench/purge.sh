@@ -130,7 +130,9 @@ for ((r = 1; r <= REPEAT; r++)); do
     # 3. circulation p99, alone and during a purge
     createdb -T tpl_circ circ_alone; createdb -T tpl_circ circ_purge
     rm -f "$LOG"/alone.* "$LOG"/during.*
+    la=$(cut -d' ' -f1 /proc/loadavg)   # the machine's load (1-minute average) before each run
     circ circ_alone "$DURATION" alone
+    ld=$(cut -d' ' -f1 /proc/loadavg)
     circ circ_purge "$DURATION" during &
     sleep 3
     ps=$(date +%s.%N)
@@ -139,8 +141,8 @@ for ((r = 1; r <= REPEAT; r++)); do
     wait
     dropdb circ_alone; dropdb circ_purge
     p_alone=$(p99 alone); p_during=$(p99 during "$ps" "$pe")
-    echo "p99 $r $p_alone $p_during $(secs "$ps" "$pe")" >>"$RES"
-    say "round $r, circulation p99 alone ${p_alone} ms; during the purge ($(secs "$ps" "$pe") s) ${p_during} ms"
+    echo "p99 $r $p_alone $p_during $(secs "$ps" "$pe") $la $ld $(cut -d' ' -f1 /proc/loadavg)" >>"$RES"
+    say "round $r, circulation p99 alone ${p_alone} ms; during the purge ($(secs "$ps" "$pe") s) ${p_during} ms; load $la / $ld"
 done
 
 echo
@@ -151,5 +153,5 @@ $1 == "function" {ra = $3 / $4; rb = $7 / $8; share = 100 * $5 / 1000 / $4
     printf "with purge function, repeat %s: purge_expired %.1f patrons/s, PL/pgSQL loop %.1f/s, ratio %.2f (CPU %.2f); %.0f%% of purge_expired in the ILS function, %.0f%% ours\n", $2, ra, rb, ra / rb, ($6 > 0 ? ($3 / $6) / ($7 / $9) : 0), share, 100 - share}
 $1 == "delete" {ra = $3 / $4; rb = $7 / $8; rc = $10 / $11
     printf "DELETE method,       repeat %s: purge_expired %.1f patrons/s, PL/pgSQL loop %.1f/s, ratio %.2f (CPU %.2f); set-based floor %.1f/s, %.2f of the loop (CPU %.2f)\n", $2, ra, rb, ra / rb, ($6 > 0 ? ($3 / $6) / ($7 / $9) : 0), rc, rc / rb, ($12 > 0 ? ($10 / $12) / ($7 / $9) : 0)}
-$1 == "p99" {printf "circulation p99,     repeat %s: alone %s ms, during a %.1f s purge %s ms, ratio %s\n", $2, $3, $5, $4,
-    ($3 > 0 && $4 != "n/a") ? sprintf("%.2f", $4 / $3) : "n/a"}' "$RES"
+$1 == "p99" {printf "circulation p99,     repeat %s: alone %s ms, during a %.1f s purge %s ms, ratio %s; load %s before alone, %s before during, %s after\n", $2, $3, $5, $4,
+    ($3 > 0 && $4 != "n/a") ? sprintf("%.2f", $4 / $3) : "n/a", $6, $7, $8}' "$RES"

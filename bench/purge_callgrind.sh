@@ -3,7 +3,7 @@
 # single-user backend, for the purge of expired cardholders (bench/purge.sh measures wall time,
 # which on a shared machine varies by tens of percent; these counts repeat within a percent).
 #
-#   bench/purge_callgrind.sh [--scale S] [--variants LIST] [--batch N] [--install] [--keep DIR]
+#   bench/purge_callgrind.sh [--scale S] [--variants LIST] [--batch N] [--expired N] [--install] [--keep DIR]
 #
 # Runs as root (the server runs as user postgres) with the extension installed (or --install; or
 # PALS_PGBIN of bench/private-install.sh).  Generates the demo data (scale 0.5 by default) once
@@ -21,6 +21,9 @@
 #   loop_function  the loop calling that function per patron (demo.purge_expired_loop)
 #   fn_only        the ILS's function alone, called once per patron that ext_function purged,
 #                  on a copy of ext_function's data: its share of ext_function's instructions
+# --expired N: only the N lowest-numbered patrons past the grace period (90 days) stay expired, the
+# others' cards are renewed first (the daily worker's run, which finds a few patrons to purge; of
+# the N, those the purge's rules let go are purged).
 # Prints instructions per purged patron (each variant's own count of patrons), and each over the
 # loop of the same method.
 set -euo pipefail
@@ -28,12 +31,13 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
 export PATH="${PALS_PGBIN:-/usr/lib/postgresql/15/bin}:$PATH"
 . "$HERE/lib.sh"
-SCALE=0.5; VARIANTS=ext_delete,loop_delete,set_delete,ext_function,loop_function,fn_only; INSTALL=0; KEEP=; BATCH=500
+SCALE=0.5; VARIANTS=ext_delete,loop_delete,set_delete,ext_function,loop_function,fn_only; INSTALL=0; KEEP=; BATCH=500; EXPIRED=
 while [ $# -gt 0 ]; do
     case "$1" in
         --scale) SCALE="$2"; shift ;;
         --variants) VARIANTS="$2"; shift ;;
         --batch) BATCH="$2"; shift ;;
+        --expired) EXPIRED="$2"; shift ;;
         --install) INSTALL=1 ;;
         --keep) KEEP="$2"; shift ;;
         -h|--help) sed -n '2,/^set -euo/p' "$0" | sed 's/^# \{0,1\}//; /^set -euo/d'; exit 0 ;;
@@ -44,6 +48,12 @@ done
 bench_callgrind_cluster purge_callgrind.sh pals_purge_cg
 export PGOPTIONS='-c client_min_messages=error'
 bench_demo_template tpl "$SCALE"
+if [ -n "$EXPIRED" ]; then
+    q -d tpl -c "UPDATE demo.patrons SET expires_on = current_date + 365
+                  WHERE expires_on < now() - interval '90 days' AND id <> 0
+                    AND id NOT IN (SELECT id FROM demo.patrons WHERE expires_on < now() - interval '90 days' AND id <> 0
+                                    ORDER BY id LIMIT $EXPIRED)" >/dev/null
+fi
 sed '/purge_function/d' "$ROOT/demo/bind.sql" >"$D/bind_delete.sql"
 IFS=, read -r -a VLIST <<<"$VARIANTS"
 declare -A STMT
@@ -101,7 +111,7 @@ for v in "${VLIST[@]}"; do
     say "$v: $(( t - e )) instructions, ${NP[$v]} patrons"
 done
 echo
-echo "pals_privacy purge callgrind: scale $SCALE, batch $BATCH, single-user backend"
+echo "pals_privacy purge callgrind: scale $SCALE, batch $BATCH${EXPIRED:+, $EXPIRED expired}, single-user backend"
 printf '%-14s %9s %16s %18s %12s\n' variant patrons instructions "instr/patron" "loop/V"
 for v in "${VLIST[@]}"; do
     per=$(awk -v a="${IR[$v]}" -v n="${NP[$v]}" 'BEGIN {printf "%.0f", (n > 0 ? a / n : 0)}')

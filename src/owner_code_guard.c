@@ -18,17 +18,18 @@
  *     superuser (test attack_session9).  Refusing only functions of pg_temp
  *     would not do: a temporary view can call builtins directly.
  *
- *     So: while this backend has a temporary schema (GetTempNamespaceState,
- *     no catalog scan), code that involves objects outside pg_catalog (a
+ *     So: while the session's temporary schema holds a relation or type of a
+ *     role below superuser, code that involves objects outside pg_catalog (a
  *     view or a foreign table; a function, operator or domain of another
  *     schema, seen through nested views) is
- *     not run as the owner.  The callers fail closed: the collections class
- *     reads no patron as a debtor, my_data() and compliance_report() raise
+ *     not run as the owner.  The callers fail closed: my_data() and
+ *     compliance_report() raise
  *     pals_refuse_owner_code()'s error, a sever that needs such code raises
  *     it too (inside its subtransaction: the row is left pending, and the
  *     maintenance worker, whose session has no temporary schema, retries
- *     it).  A session without temporary objects is not affected, and pays
- *     one test of a backend variable.
+ *     it).  A session that never made a temporary object pays one test of a
+ *     backend variable; the catalog query runs only where code of the ILS's
+ *     is at stake.
  */
 #include "pals_privacy.h"
 
@@ -37,6 +38,7 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
+#include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
@@ -51,15 +53,46 @@ PG_FUNCTION_INFO_V1(pals_privacy_owner_code_guard);
 /* views nested deeper than this are taken to run the ILS's code */
 #define MAX_VIEW_DEPTH 16
 
-/* Has this backend a temporary schema (made by any temporary object, ever)? */
+/*
+ * Does this session's temporary schema hold a relation or a type of a role
+ * below superuser (what a session's own role could have put there for the
+ * ILS's code to find)?  A backend that never made a temporary schema is
+ * answered at once; otherwise one catalog query (under the safe search
+ * path, its operators named), as the current user.  The same question as
+ * the collections read's (redact_runtime.c, test collections_balance_path):
+ * a temporary schema holding only a superuser's objects (pgTAP's) is no
+ * door, a superuser can run anything anyway.
+ */
 bool
 pals_session_has_temp(void)
 {
 	Oid			temp;
 	Oid			toast;
+	bool		found = false;
+	int			nestlevel;
 
 	GetTempNamespaceState(&temp, &toast);
-	return OidIsValid(temp);
+	if (!OidIsValid(temp))
+		return false;
+	nestlevel = pals_safe_search_path();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "pals_privacy: SPI_connect failed");
+	if (SPI_execute("SELECT EXISTS (SELECT FROM pg_catalog.pg_class c JOIN pg_catalog.pg_roles r"
+					"   ON r.oid OPERATOR(pg_catalog.=) c.relowner"
+					" WHERE c.relnamespace OPERATOR(pg_catalog.=) pg_catalog.pg_my_temp_schema() AND NOT r.rolsuper)"
+					" OR EXISTS (SELECT FROM pg_catalog.pg_type t JOIN pg_catalog.pg_roles r"
+					"   ON r.oid OPERATOR(pg_catalog.=) t.typowner"
+					" WHERE t.typnamespace OPERATOR(pg_catalog.=) pg_catalog.pg_my_temp_schema() AND NOT r.rolsuper)",
+					true, 1) == SPI_OK_SELECT && SPI_processed == 1)
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+		found = !isnull && DatumGetBool(d);
+	}
+	SPI_finish();
+	pals_restore_search_path(nestlevel);
+	return found;
 }
 
 static bool
@@ -179,7 +212,7 @@ pals_refuse_owner_code(const char *what)
 Datum
 pals_privacy_owner_code_guard(PG_FUNCTION_ARGS)
 {
-	if (!PG_ARGISNULL(0) && pals_session_has_temp() && pals_relation_runs_ils_code(PG_GETARG_OID(0)))
+	if (!PG_ARGISNULL(0) && pals_relation_runs_ils_code(PG_GETARG_OID(0)) && pals_session_has_temp())
 		pals_refuse_owner_code(PG_ARGISNULL(1) ? "this function" : text_to_cstring(PG_GETARG_TEXT_PP(1)));
 	PG_RETURN_VOID();
 }

@@ -120,6 +120,10 @@ typedef struct LoanBinding
 	List	   *hide_columns;	/* of char *: read only where the patron is (a visit's time) */
 	Oid			tracker;		/* its tracker key: the first binding of its last-borrower group
 								 * (last_borrower_group), else relid */
+	char	   *closed_precision;	/* a closed time on a row whose patron a class
+									 * does not read reads truncated to this
+									 * (hour, day, week, month, year) ... */
+	char	   *closed_zone;	/* ... in this time zone (the binding session's) */
 } LoanBinding;
 
 typedef enum OutboxMode

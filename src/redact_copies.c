@@ -114,6 +114,9 @@
 #include "utils/inval.h"
 #include "executor/executor.h"
 #include "optimizer/planner.h"
+#include "optimizer/plancat.h"
+#include "optimizer/pathnode.h"
+#include "nodes/pathnodes.h"
 #include "storage/lmgr.h"
 #include "tcop/dest.h"
 #include "access/xact.h"
@@ -706,17 +709,104 @@ typedef struct MemoKey
 	char		bytes[MEMO_KEY_BYTES];
 } MemoKey;
 
+/*
+ * The answers: a simplehash keyed by the rule number and the key's bytes
+ * (the generic dynahash call, its hash over the whole key and a second
+ * lookup cost as much per masked value as base's whole read of it).  The
+ * hash mixes the bytes in use eight at a time; bytes past len are never read.
+ */
 typedef struct MemoAnswer
 {
 	MemoKey		key;
+	uint32		hash;
+	char		status;
 	bool		visible;
 } MemoAnswer;
+
+static inline uint64
+memo_mix(uint64 h)
+{
+	h ^= h >> 33;
+	h *= UINT64CONST(0xff51afd7ed558ccd);
+	h ^= h >> 33;
+	h *= UINT64CONST(0xc4ceb9fe1a85ec53);
+	h ^= h >> 33;
+	return h;
+}
+
+static inline uint32
+memo_hash_key(const MemoKey *k)
+{
+	uint64		h = ((uint64) (uint32) k->rule << 32) | (uint32) k->len;
+	const char *p = k->bytes;
+	int			n = k->len;
+
+	h = memo_mix(h);
+	for (; n >= 8; p += 8, n -= 8)
+	{
+		uint64		w;
+
+		memcpy(&w, p, 8);
+		h = memo_mix(h ^ w);
+	}
+	if (n > 0)
+	{
+		uint64		w = 0;
+
+		memcpy(&w, p, n);
+		h = memo_mix(h ^ w);
+	}
+	return (uint32) (h ^ (h >> 32));
+}
+
+/* The first len bytes of a and b alike?  (Keys are short: inline, eight at a time.) */
+static inline bool
+memo_bytes_equal(const char *a, const char *b, int len)
+{
+	for (; len >= 8; a += 8, b += 8, len -= 8)
+	{
+		uint64		x;
+		uint64		y;
+
+		memcpy(&x, a, 8);
+		memcpy(&y, b, 8);
+		if (x != y)
+			return false;
+	}
+	for (; len > 0; a++, b++, len--)
+		if (*a != *b)
+			return false;
+	return true;
+}
+
+static inline bool
+memo_key_equal(const MemoKey *a, const MemoKey *b)
+{
+	return a->rule == b->rule && a->len == b->len && memo_bytes_equal(a->bytes, b->bytes, a->len);
+}
+
+#define SH_PREFIX memotab
+#define SH_ELEMENT_TYPE MemoAnswer
+#define SH_KEY_TYPE MemoKey
+#define SH_KEY key
+#define SH_HASH_KEY(tb, k) memo_hash_key(&(k))
+#define SH_EQUAL(tb, a, b) memo_key_equal(&(a), &(b))
+#define SH_STORE_HASH
+#define SH_GET_HASH(tb, a) ((a)->hash)
+#define SH_SCOPE static inline
+#define SH_DECLARE
+#define SH_DEFINE
+#include "lib/simplehash.h"
 
 /* The answers of one executor run (one query context). */
 typedef struct MemoRun
 {
 	MemoryContext context;
-	HTAB	   *answers;
+	memotab_hash *answers;
+	/* the kept answers as this run found them valid, while no one renewed them */
+	memotab_hash *kept;
+	uint64		kept_generation;
+	bool		kept_checked;
 	MemoryContextCallback forget;
 	struct MemoRun *next;
 	/* the last answer read or worked out (the masks of one row ask in turn) */
@@ -731,20 +821,12 @@ typedef struct MemoCall
 {
 	MemoRun    *run;
 	bool		durable;		/* the rule's answers may outlive the run */
+	bool		words;			/* every key argument passed by value, 4 or 8 bytes */
 	int			first;			/* the first key argument */
 	int			nargs;
 	int16	   *typlen;
 	bool	   *typbyval;
 } MemoCall;
-
-/* hashed over the bytes in use, not the whole buffer (keys are zero-padded for the compare) */
-static uint32
-memo_hash(const void *key, Size keysize)
-{
-	const MemoKey *k = (const MemoKey *) key;
-
-	return hash_bytes((const unsigned char *) k, offsetof(MemoKey, bytes) + k->len);
-}
 
 static MemoRun *memo_runs = NULL;	/* runs under way (nested queries nest them) */
 static int32 memo_rules = 0;
@@ -753,7 +835,8 @@ static Bitmapset *durable_rules = NULL; /* rule numbers whose answers may outliv
 /* The answers of durable rules kept across statements, and what they were read under. */
 static struct
 {
-	HTAB	   *answers;
+	memotab_hash *answers;
+	uint64		generation;		/* counts the stores made: a run's check of one holds while it lasts */
 	MemoryContext context;
 	LocalTransactionId lxid;
 	CommandId	cid;
@@ -769,11 +852,10 @@ static struct
  * transaction).  Otherwise NULL, or (renew) an empty store for this
  * snapshot.  Only under an MVCC snapshot.
  */
-static HTAB *
+static memotab_hash *
 kept_answers(bool renew)
 {
 	Snapshot	snap = ActiveSnapshotSet() ? GetActiveSnapshot() : NULL;
-	HASHCTL		ctl;
 
 	if (snap == NULL || snap->snapshot_type != SNAPSHOT_MVCC)
 		return NULL;
@@ -796,14 +878,9 @@ kept_answers(bool renew)
 		kept.context = AllocSetContextCreate(TopMemoryContext, "pals_privacy copy rule answers kept",
 											 ALLOCSET_DEFAULT_SIZES);
 	kept.answers = NULL;		/* (gone with the reset, whatever fails below) */
+	kept.generation++;			/* every run's check of the old store ends */
 	MemoryContextReset(kept.context);
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(MemoKey);
-	ctl.entrysize = sizeof(MemoAnswer);
-	ctl.hash = memo_hash;
-	ctl.hcxt = kept.context;
-	kept.answers = hash_create("pals_privacy copy rule answers kept", 256, &ctl,
-							   HASH_ELEM | HASH_FUNCTION | HASH_CONTEXT);
+	kept.answers = memotab_create(kept.context, 256, NULL);
 	kept.lxid = pals_my_lxid();
 	kept.cid = snap->curcid;
 	kept.subxid = GetCurrentSubTransactionId();
@@ -846,16 +923,9 @@ memo_call(FunctionCallInfo fcinfo, int first)
 			break;
 	if (run == NULL)
 	{
-		HASHCTL		ctl;
-
 		run = MemoryContextAllocZero(f->fn_mcxt, sizeof(MemoRun));
 		run->context = f->fn_mcxt;
-		ctl.keysize = sizeof(MemoKey);
-		ctl.entrysize = sizeof(MemoAnswer);
-		ctl.hash = memo_hash;
-		ctl.hcxt = f->fn_mcxt;
-		run->answers = hash_create("pals_privacy copy rule answers", 256, &ctl,
-								   HASH_ELEM | HASH_FUNCTION | HASH_CONTEXT);
+		run->answers = memotab_create(f->fn_mcxt, 256, NULL);
 		run->forget.func = memo_run_ended;
 		run->forget.arg = run;
 		MemoryContextRegisterResetCallback(f->fn_mcxt, &run->forget);
@@ -869,6 +939,7 @@ memo_call(FunctionCallInfo fcinfo, int first)
 	m->nargs = PG_NARGS();
 	m->typlen = MemoryContextAllocZero(f->fn_mcxt, sizeof(int16) * Max(1, m->nargs));
 	m->typbyval = MemoryContextAllocZero(f->fn_mcxt, sizeof(bool) * Max(1, m->nargs));
+	m->words = (m->nargs - first) * (1 + sizeof(int64)) <= MEMO_KEY_BYTES;
 	for (int i = first; i < m->nargs; i++)
 	{
 		Oid			type = get_fn_expr_argtype(f, i);
@@ -876,6 +947,7 @@ memo_call(FunctionCallInfo fcinfo, int first)
 		if (!OidIsValid(type))
 			return NULL;		/* cannot tell: evaluate every time */
 		get_typlenbyval(type, &m->typlen[i], &m->typbyval[i]);
+		m->words &= m->typbyval[i] && (m->typlen[i] == sizeof(int64) || m->typlen[i] == sizeof(int32));
 	}
 	f->fn_extra = m;
 	return m;
@@ -892,11 +964,37 @@ memo_append(MemoKey *k, const void *data, Size len)
 }
 
 /* The stored bytes of the rule number and every key argument (NULLs marked); false if too long. */
-static bool
+static inline bool
 memo_key(FunctionCallInfo fcinfo, const MemoCall *m, MemoKey *k)
 {
-	memset(k, 0, sizeof(MemoKey));
 	k->rule = PG_GETARG_INT32(0);
+	k->len = 0;
+	if (m->words)
+	{
+		/* the usual key (integers, timestamps): the same bytes as below, without the cases */
+		for (int i = m->first; i < m->nargs; i++)
+		{
+			if (PG_ARGISNULL(i))
+				k->bytes[k->len++] = 1;
+			else if (m->typlen[i] == sizeof(int64))
+			{
+				int64		v = DatumGetInt64(PG_GETARG_DATUM(i));
+
+				k->bytes[k->len++] = 0;
+				memcpy(k->bytes + k->len, &v, sizeof(v));
+				k->len += sizeof(v);
+			}
+			else
+			{
+				int32		v = DatumGetInt32(PG_GETARG_DATUM(i));
+
+				k->bytes[k->len++] = 0;
+				memcpy(k->bytes + k->len, &v, sizeof(v));
+				k->len += sizeof(v);
+			}
+		}
+		return true;
+	}
 	for (int i = m->first; i < m->nargs; i++)
 	{
 		Datum		d = PG_GETARG_DATUM(i);
@@ -938,8 +1036,7 @@ memo_key(FunctionCallInfo fcinfo, const MemoCall *m, MemoKey *k)
 static inline bool
 memo_is_last(const MemoRun *run, const MemoKey *k)
 {
-	return run->has_last && run->last.rule == k->rule && run->last.len == k->len &&
-		memcmp(run->last.bytes, k->bytes, k->len) == 0;
+	return run->has_last && memo_key_equal(&run->last, k);
 }
 
 static inline void
@@ -958,14 +1055,32 @@ memo_set_last(MemoRun *run, const MemoKey *k, bool visible)
 static void
 memo_store(MemoCall *m, const MemoKey *k, bool visible)
 {
-	HTAB	   *kept_now;
+	memotab_hash *kept_now;
+	bool		found;
 
-	if (m->durable && (kept_now = kept_answers(true)) != NULL &&
-		hash_get_num_entries(kept_now) < KEPT_MAX_ANSWERS)
-		((MemoAnswer *) hash_search(kept_now, k, HASH_ENTER, NULL))->visible = visible;
-	else if (hash_get_num_entries(m->run->answers) < MEMO_MAX_ANSWERS)
-		((MemoAnswer *) hash_search(m->run->answers, k, HASH_ENTER, NULL))->visible = visible;
+	if (m->durable && (kept_now = kept_answers(true)) != NULL && kept_now->members < KEPT_MAX_ANSWERS)
+		memotab_insert(kept_now, *k, &found)->visible = visible;
+	else if (m->run->answers->members < MEMO_MAX_ANSWERS)
+		memotab_insert(m->run->answers, *k, &found)->visible = visible;
 	memo_set_last(m->run, k, visible);
+}
+
+/*
+ * The kept answers for a durable rule's lookup, tested against the active
+ * snapshot once per run, not per lookup: a store the run found valid holds
+ * for it (the run reads under one snapshot) until someone renews the store
+ * for another (kept.generation moves), when the run tests again.
+ */
+static inline memotab_hash *
+memo_kept(MemoRun *run)
+{
+	if (!run->kept_checked || run->kept_generation != kept.generation)
+	{
+		run->kept = kept_answers(false);
+		run->kept_generation = kept.generation;
+		run->kept_checked = true;
+	}
+	return run->kept;
 }
 
 
@@ -990,6 +1105,7 @@ typedef struct RulePlan
 	Query	   *query;			/* SELECT <rule>, key as $1..$n */
 	int			nkeys;
 	List	   *relids;			/* relations the query reads */
+	List	   *probes;			/* of RuleProbe *: the sources it probes by their key */
 	PlannedStmt *plan;			/* NULL: not planned yet, or stale */
 	MemoryContext plancxt;
 } RulePlan;
@@ -999,6 +1115,150 @@ static redact_plan_rewritten_type plan_rewritten = NULL;	/* redact_hooks.c's, se
 static MemoryContext rule_plans_cxt = NULL;
 static List *stale_plan_cxts = NIL;	/* of plans gone stale, freed when no rule runs */
 static int	rule_starts = 0;		/* rule plans being made (one may make another's) */
+
+/* ----------------------------------------------------------------------
+ * The source probed by its whole key
+ *
+ * The kept plan is generic: the key reaches it as parameters, and the
+ * planner costs an index on part of the key (loans' checked_out_at) as
+ * highly as the unique index on all of it (loans' primary key, id and
+ * checked_out_at): both estimate one row.  On the demo the copies' keys
+ * fall on checkout times two dozen loans share, so each probe fetched and
+ * tested (the class's masks, _last_borrower) about 24 rows for the one
+ * it wanted.  While the rule is planned, the indexes of a source (and of
+ * its partitions and inheritance children) made only of some of the key's
+ * columns are left out of what the planner sees, where an index on the
+ * whole key is there to probe instead (get_relation_info_hook).  The
+ * answer is the same either way; only the path changes.  A relation that
+ * is not a source, and a source without such an index, keep all theirs.
+ * ---------------------------------------------------------------------- */
+typedef struct RuleProbe
+{
+	Oid			source;
+	List	   *keys;			/* of char *: the source's key columns */
+} RuleProbe;
+
+static List *planning_probes = NIL; /* of RuleProbe *: while a rule is planned */
+static get_relation_info_hook_type prev_relation_info = NULL;
+
+/* A copy of a list of column names (the registry's go with its next reload). */
+static List *
+key_names(List *names)
+{
+	List	   *copy = NIL;
+	ListCell   *lc;
+
+	foreach(lc, names)
+		copy = lappend(copy, pstrdup(lfirst(lc)));
+	return copy;
+}
+
+/* The sources a copy's rule probes by key: its own, and a source copy's, up the chain. */
+static List *
+rule_probes(const CopyBinding *c, List *probes, int depth)
+{
+	const CopyBinding *m;
+	RuleProbe  *p;
+	ListCell   *ls;
+	ListCell   *lk;
+
+	if (c == NULL || depth > 16)
+		return probes;			/* (bind_copy refuses a cycle; a catalog edited by hand) */
+	p = palloc0(sizeof(RuleProbe));
+	p->source = c->source;
+	p->keys = key_names(c->source_keys);
+	probes = lappend(probes, p);
+	if ((m = source_copy(c->source)) != NULL)
+		probes = rule_probes(m, probes, depth + 1);
+	forboth(ls, c->more_sources, lk, c->more_source_keys)
+	{
+		p = palloc0(sizeof(RuleProbe));
+		p->source = lfirst_oid(ls);
+		p->keys = key_names(lfirst(lk));
+		probes = lappend(probes, p);
+		if ((m = source_copy(lfirst_oid(ls))) != NULL)
+			probes = rule_probes(m, probes, depth + 1);
+	}
+	return probes;
+}
+
+/* Are the key columns of index ix all among attnos (n of them), and all of attnos among them? */
+static bool
+index_key_columns(const IndexOptInfo *ix, const AttrNumber *attnos, int n, bool *covers)
+{
+	int			among = 0;
+
+	for (int i = 0; i < ix->nkeycolumns; i++)
+	{
+		bool		found = false;
+
+		for (int k = 0; k < n; k++)
+			found |= ix->indexkeys[i] == attnos[k];
+		if (!found)
+		{
+			*covers = false;
+			return false;
+		}
+	}
+	for (int k = 0; k < n; k++)
+		for (int i = 0; i < ix->nkeycolumns; i++)
+			if (ix->indexkeys[i] == attnos[k])
+			{
+				among++;
+				break;
+			}
+	*covers = among == n;
+	return true;
+}
+
+static void
+probe_relation_info(PlannerInfo *root, Oid relid, bool inhparent, RelOptInfo *rel)
+{
+	Oid			top = relid;
+	int			parent;
+	ListCell   *lc;
+
+	if (prev_relation_info)
+		prev_relation_info(root, relid, inhparent, rel);
+	if (planning_probes == NIL || rel->indexlist == NIL)
+		return;
+	/* a partition or inheritance child: its topmost parent in the query */
+	if ((parent = bms_next_member(rel->top_parent_relids, -1)) >= 0)
+		top = planner_rt_fetch(parent, root)->relid;
+	foreach(lc, planning_probes)
+	{
+		RuleProbe  *p = lfirst(lc);
+		AttrNumber	attnos[INDEX_MAX_KEYS];
+		int			n = 0;
+		bool		whole = false;
+		bool		covers;
+		ListCell   *lk;
+		ListCell   *li;
+
+		if (p->source != top || list_length(p->keys) > INDEX_MAX_KEYS)
+			continue;
+		foreach(lk, p->keys)
+			if ((attnos[n++] = get_attnum(relid, lfirst(lk))) == InvalidAttrNumber)
+				return;
+		foreach(li, rel->indexlist)
+		{
+			IndexOptInfo *ix = lfirst(li);
+
+			if (ix->indpred == NIL && ix->amhasgettuple && index_key_columns(ix, attnos, n, &covers) && covers)
+				whole = true;
+		}
+		if (!whole)
+			return;
+		foreach(li, rel->indexlist)
+		{
+			IndexOptInfo *ix = lfirst(li);
+
+			if (index_key_columns(ix, attnos, n, &covers) && !covers)
+				rel->indexlist = foreach_delete_current(rel->indexlist, li);
+		}
+		return;
+	}
+}
 
 static void
 rule_plans_stale(Datum arg, Oid relid)
@@ -1146,7 +1406,7 @@ redact_copy_rule_relids(Query *parse)
  * key by a rescan (its partitions pruned again, its tombs hashed once).
  */
 static bool
-rule_plan_register(int32 n, Expr *rule, Index rti, List *vars)
+rule_plan_register(int32 n, Expr *rule, Index rti, List *vars, const CopyBinding *binding)
 {
 	KeyVarCtx	c = {rti, 0, vars, false};
 	Node	   *e;
@@ -1176,6 +1436,8 @@ rule_plan_register(int32 n, Expr *rule, Index rti, List *vars)
 		CacheRegisterRelcacheCallback(rule_plans_stale, (Datum) 0);
 		CacheRegisterSyscacheCallback(PROCOID, rule_plans_stale_all, (Datum) 0);
 		CacheRegisterSyscacheCallback(TYPEOID, rule_plans_stale_all, (Datum) 0);
+		prev_relation_info = get_relation_info_hook;
+		get_relation_info_hook = probe_relation_info;
 	}
 	e = key_row_mutator((Node *) rule, &c);
 	if (c.bad)
@@ -1229,6 +1491,7 @@ rule_plan_register(int32 n, Expr *rule, Index rti, List *vars)
 	rp->query = q;
 	rp->nkeys = list_length(vars);
 	rp->relids = NIL;
+	rp->probes = rule_probes(binding, NIL, 0);
 	relids_walker((Node *) q, &rp->relids);
 	rule_relids_walker((Node *) q, &rp->relids);	/* a copy of a copy: its source's rule */
 	rp->plan = NULL;
@@ -1359,6 +1622,7 @@ rule_exec_start(MemoRun *run, int32 n, FunctionCallInfo fcinfo, int first)
 	PlannedStmt *plan;
 	ListCell   *lc;
 	int			nparams = PG_NARGS() - first;
+	List	   *volatile saved_probes = planning_probes;
 
 	if (rp == NULL || rp->nkeys != nparams || !ActiveSnapshotSet() || CurrentResourceOwner == NULL)
 		return NULL;
@@ -1378,6 +1642,7 @@ rule_exec_start(MemoRun *run, int32 n, FunctionCallInfo fcinfo, int first)
 	rule_starts++;
 	PG_TRY();
 	{
+		planning_probes = rp->probes;
 		for (int tries = 0; rp->plan == NULL || tries == 0; tries++)
 		{
 			foreach(lc, rp->relids)
@@ -1407,6 +1672,7 @@ rule_exec_start(MemoRun *run, int32 n, FunctionCallInfo fcinfo, int first)
 	PG_FINALLY();
 	{
 		rule_starts--;
+		planning_probes = saved_probes;
 	}
 	PG_END_TRY();
 
@@ -1503,10 +1769,11 @@ rule_plan_run(MemoRun *run, int32 n, FunctionCallInfo fcinfo, int first, bool *v
 Datum
 pals_privacy_copy_memo(PG_FUNCTION_ARGS)
 {
-	MemoCall   *m = memo_call(fcinfo, 1);
+	MemoCall   *m = likely(fcinfo->flinfo->fn_extra != NULL) ? (MemoCall *) fcinfo->flinfo->fn_extra
+		: memo_call(fcinfo, 1);
 	MemoKey		k;
 	MemoAnswer *a;
-	HTAB	   *kept_now;
+	memotab_hash *kept_now;
 	bool		keyed;
 	bool		visible;
 
@@ -1517,15 +1784,15 @@ pals_privacy_copy_memo(PG_FUNCTION_ARGS)
 	{
 		if (memo_is_last(m->run, &k))
 			PG_RETURN_BOOL(m->run->last_visible);
-		if (m->durable && (kept_now = kept_answers(false)) != NULL)
+		if (m->durable && (kept_now = memo_kept(m->run)) != NULL)
 		{
-			a = hash_search(kept_now, &k, HASH_FIND, NULL);
+			a = memotab_lookup(kept_now, k);
 			/* a full store: the newer answers were kept for the run only */
-			if (a == NULL && hash_get_num_entries(kept_now) >= KEPT_MAX_ANSWERS)
-				a = hash_search(m->run->answers, &k, HASH_FIND, NULL);
+			if (a == NULL && kept_now->members >= KEPT_MAX_ANSWERS)
+				a = memotab_lookup(m->run->answers, k);
 		}
 		else
-			a = hash_search(m->run->answers, &k, HASH_FIND, NULL);
+			a = memotab_lookup(m->run->answers, k);
 		if (a != NULL)
 		{
 			memo_set_last(m->run, &k, a->visible);
@@ -1659,7 +1926,7 @@ memo_function(const char *name, int nargs, Oid *types)
  * something else of the row.
  */
 static Expr *
-memoized(Expr *rule, Index rti, bool durable)
+memoized(Expr *rule, Index rti, bool durable, const CopyBinding *binding)
 {
 	Oid			t2[2] = {INT4OID, ANYOID};
 	Oid			t3[3] = {INT4OID, BOOLOID, ANYOID};
@@ -1687,7 +1954,7 @@ memoized(Expr *rule, Index rti, bool durable)
 	read = makeFuncExpr(memo, BOOLOID, list_concat(list_make1(number), copyObject(kv.vars)),
 						InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
 	read->location = PALS_MEMO_LOCATION;
-	if (rule_plan_register(memo_rules, rule, rti, kv.vars))
+	if (rule_plan_register(memo_rules, rule, rti, kv.vars, binding))
 		return (Expr *) read;
 	write = makeFuncExpr(keep, BOOLOID, list_concat(list_make2(copyObject(number), rule), kv.vars),
 						 InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
@@ -1725,7 +1992,7 @@ copy_visible(const CopyBinding *c, Oid relid, Index rti, const Redaction *red)
 	bool		durable;
 	Expr	   *rule = copy_rule(c, relid, rti, red, &durable);
 
-	return memoized(rule, rti, durable);
+	return memoized(rule, rti, durable, c);
 }
 
 void

@@ -123,6 +123,8 @@ typedef struct RteRules
 	int		   *nrules;			/* [0..natts]: masking rules on the column */
 	int		   *ndated;			/* [0..natts]: of them, closed times (mask_dated) */
 	int		   *nsevered;		/* [0..natts]: of them, read as severing writes (mask_severed) */
+	int		   *ncoarse;		/* [0..natts]: of them, closed times read coarsened (mask_coarse) */
+	Expr	  **coarse;			/* [0..natts]: what such a time reads where hidden */
 	Expr	  **severed;		/* [0..natts]: what severing writes there (a Const) */
 	Expr	  **writes;			/* [0..natts]: where masked, a write also needs this (write_needs) */
 	List	   *filters;		/* implicitly ANDed */

@@ -31,6 +31,7 @@
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
 #include "utils/date.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
@@ -551,7 +552,82 @@ write_needs(RteRules *r, const char *column, Expr *cond)
 		: makeBoolExpr(AND_EXPR, list_make2(r->writes[attno], cond), -1);
 }
 
-/* What a masked column reads where it is not shown: NULL, or see mask_dated, mask_severed. */
+/*
+ * Mask a closed time of a loan (closed_columns) the way a report by day
+ * still reads it: where masked, the stored time reads truncated to the
+ * binding's closed_precision (the start of its day, by default) in the
+ * binding's time zone, and NULL stays NULL.  On a row whose patron the
+ * class does not read (severed, or hidden), the exact return time is a
+ * quasi-identifier: the ILS writes it again, to the second, next to the
+ * patron, wherever something happens at the return (a charge made then,
+ * a receipt, a notice), so an exact-time join gives the severed row its
+ * patron back (shelf_shape's charge-time join).  Truncated, it pairs with
+ * every return of that day.  The zone is fixed at binding: truncated in
+ * the reading session's TimeZone, a time would move across the day's edge
+ * as the reader changes the zone, and reading it under many zones would
+ * find it to the second.  Only for date and timestamp columns coarser than
+ * the precision (a date read to the day is left alone), and only while
+ * every rule on the column is such a rule or mask_dated's (which hides
+ * more, and wins: see masked_value).
+ */
+static void
+mask_coarse(RteRules *r, const LoanBinding *b, const char *column, Expr *show)
+{
+	Var		   *v = column_var(r, column);
+	Expr	   *t = (Expr *) copyObject(v);
+	Expr	   *unit = text_const(b->closed_precision);
+	Expr	   *zone = text_const(b->closed_zone);
+
+	if (v->vartype == TIMESTAMPTZOID)
+	{
+		/* timezone(zone, date_trunc(unit, timezone(zone, x))): immutable */
+		t = (Expr *) makeFuncExpr(F_TIMEZONE_TEXT_TIMESTAMPTZ, TIMESTAMPOID, list_make2(zone, t),
+								  InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
+		t = (Expr *) makeFuncExpr(F_DATE_TRUNC_TEXT_TIMESTAMP, TIMESTAMPOID, list_make2(unit, t),
+								  InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
+		t = (Expr *) makeFuncExpr(F_TIMEZONE_TEXT_TIMESTAMP, TIMESTAMPTZOID,
+								  list_make2(copyObject(zone), t),
+								  InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
+	}
+	else if (v->vartype == TIMESTAMPOID)
+		t = (Expr *) makeFuncExpr(F_DATE_TRUNC_TEXT_TIMESTAMP, TIMESTAMPOID, list_make2(unit, t),
+								  InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
+	else if (v->vartype == DATEOID && strcmp(b->closed_precision, "hour") != 0 &&
+			 strcmp(b->closed_precision, "day") != 0)
+	{
+		t = (Expr *) makeFuncExpr(F_TIMESTAMP_DATE, TIMESTAMPOID, list_make1(t),
+								  InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
+		t = (Expr *) makeFuncExpr(F_DATE_TRUNC_TEXT_TIMESTAMP, TIMESTAMPOID, list_make2(unit, t),
+								  InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
+		t = (Expr *) makeFuncExpr(F_DATE_TIMESTAMP, DATEOID, list_make1(t),
+								  InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
+	}
+	else
+		return;					/* no time, or a date read to the day already */
+	mask(r, column, show);
+	r->ncoarse[v->varattno]++;
+	r->coarse[v->varattno] = t;
+}
+
+/*
+ * Every closed time of a loan binding read coarsened where show is false
+ * (NULL: always).  Called after mask_settled and mask_hidden_loan_columns:
+ * a closed column they masked already reads '-infinity' there, under the
+ * same condition, and needs no second rule.
+ */
+static void
+mask_closed_times(RteRules *r, const LoanBinding *b, Expr *show)
+{
+	for (int i = 0; i < b->nclosed; i++)
+		if (r->ndated[column_var(r, b->closed_columns[i])->varattno] == 0)
+			mask_coarse(r, b, b->closed_columns[i], show ? copyObject(show) : NULL);
+}
+
+/*
+ * What a masked column reads where it is not shown: NULL, or see
+ * mask_dated, mask_severed, mask_coarse.  A closed time that is both
+ * dated (hide_columns, settled_when) and coarsened reads '-infinity'.
+ */
 static Expr *
 masked_value(RteRules *r, AttrNumber a, Var *v)
 {
@@ -563,7 +639,9 @@ masked_value(RteRules *r, AttrNumber a, Var *v)
 
 	if (r->nsevered[a] > 0 && r->nsevered[a] == r->nrules[a])
 		return (Expr *) copyObject(r->severed[a]);
-	if (r->ndated[a] == 0 || r->ndated[a] != r->nrules[a])
+	if (r->ncoarse[a] > 0 && r->ncoarse[a] == r->nrules[a])
+		return (Expr *) copyObject(r->coarse[a]);
+	if (r->ndated[a] == 0 || r->ndated[a] + r->ncoarse[a] != r->nrules[a])
 		return null;
 	never = v->vartype == DATEOID ? DateADTGetDatum(DATEVAL_NOBEGIN) : TimestampGetDatum(DT_NOBEGIN);
 	set = makeNode(NullTest);
@@ -1128,6 +1206,8 @@ build_rules(RteRules *r, const RelPolicy *p, const Redaction *red)
 				mask_settled(r, p->loan, loan_settled_visible(r, p->loan));
 			if (p->loan && p->loan->hide_columns != NIL)
 				mask_hidden_loan_columns(r, p->loan, loan_settled_visible(r, p->loan));
+			if (p->loan)
+				mask_closed_times(r, p->loan, loan_settled_visible(r, p->loan));
 			if (p->history)
 				filter(r, none);
 			narrow_contacts(r, p, red->purpose);
@@ -1193,6 +1273,8 @@ build_rules(RteRules *r, const RelPolicy *p, const Redaction *red)
 				mask_settled(r, p->loan, NULL);	/* see loan_settled_visible */
 			if (p->loan)
 				mask_hidden_loan_columns(r, p->loan, NULL);
+			if (p->loan)
+				mask_closed_times(r, p->loan, NULL);	/* no loan's patron read */
 			if (p->history || p->outbox)
 				filter(r, none);
 			narrow_contacts(r, p, red->purpose);
@@ -1215,6 +1297,8 @@ build_rules(RteRules *r, const RelPolicy *p, const Redaction *red)
 				mask_settled(r, p->loan, NULL);	/* see loan_settled_visible */
 			if (p->loan)
 				mask_hidden_loan_columns(r, p->loan, NULL);
+			if (p->loan)
+				mask_closed_times(r, p->loan, NULL);	/* no loan's patron read */
 			if (p->history || p->outbox)
 				filter(r, none);
 			break;
@@ -1418,6 +1502,8 @@ redact_rules_for(Oid relid, int rti, const RelPolicy *p, const Redaction *red)
 		r->nrules = palloc0(sizeof(int) * (r->natts + 1));
 		r->ndated = palloc0(sizeof(int) * (r->natts + 1));
 		r->nsevered = palloc0(sizeof(int) * (r->natts + 1));
+		r->ncoarse = palloc0(sizeof(int) * (r->natts + 1));
+		r->coarse = palloc0(sizeof(Expr *) * (r->natts + 1));
 		r->severed = palloc0(sizeof(Expr *) * (r->natts + 1));
 		r->writes = palloc0(sizeof(Expr *) * (r->natts + 1));
 		build_rules(r, p, red);

@@ -182,6 +182,59 @@ in_set(PatronSet *s, text *patron)
 	return found;
 }
 
+/*
+ * The balance read runs as the extension owner under the safe search path,
+ * which names pg_temp last (on 17 and later; before 17 it leaves the
+ * temporary schema out).  A bound balance view's functions parse their SQL
+ * when they run, so one that names a table without its schema (the ILS's own
+ * search path finds it) found a relation of the caller's temporary schema
+ * there, made by the caller: the caller chose the balances (and so the
+ * debtors it reads), and a function its temporary view calls ran as the
+ * owner (test collections_balance_path).  The read refuses to run while the
+ * session's temporary schema holds a relation or type that a role below
+ * superuser owns; the same on every version.
+ */
+static void
+require_no_caller_temp_objects(void)
+{
+	Oid			temp;
+	Oid			toast;
+	bool		found;
+
+	GetTempNamespaceState(&temp, &toast);
+	if (!OidIsValid(temp))
+		return;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "pals_privacy: SPI_connect failed");
+	pals_execute_sql_as(pals_registry()->extension_owner,
+						"SELECT EXISTS (SELECT FROM pg_catalog.pg_class c"
+						" WHERE c.relnamespace = pg_catalog.pg_my_temp_schema()"
+						" AND NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.oid = c.relowner))"
+						" OR EXISTS (SELECT FROM pg_catalog.pg_type t"
+						" WHERE t.typnamespace = pg_catalog.pg_my_temp_schema()"
+						" AND NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.oid = t.typowner))",
+						0, NULL, NULL);
+	found = SPI_processed == 1 &&
+		DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &(bool){false}));
+	SPI_finish();
+	if (found)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("the collections read of bound balances does not run while the session's temporary schema holds relations or types"),
+				 errdetail("The balances are read as the extension owner; a function of a bound balance view that names a table without its schema would find one of the session's temporary relations."),
+				 errhint("DISCARD TEMP (or drop the session's temporary tables, views and types), then read again.")));
+}
+
+/* Is a patron set for the question already read in this statement? */
+static bool
+have_set(const char *question)
+{
+	for (int i = 0; i < NSETS; i++)
+		if (set_is_current(&sets[i], question))
+			return true;
+	return false;
+}
+
 /* Does the patron owe more than pals_privacy.collections_threshold? */
 Datum
 pals_privacy_collectible(PG_FUNCTION_ARGS)
@@ -200,32 +253,6 @@ pals_privacy_collectible(PG_FUNCTION_ARGS)
 				 errmsg("pals_privacy._collectible is for the collections class")));
 	if (reg->balances == NIL)
 		PG_RETURN_BOOL(false);
-	/*
-	 * A balance relation that runs code of the ILS's (a view calling its
-	 * function) is not read as the owner in a session with temporary
-	 * objects (owner_code_guard.c): nobody reads as a debtor there, once
-	 * per statement (the answer is kept like the set).
-	 */
-	if (pals_session_has_temp())
-	{
-		static LocalTransactionId lxid = InvalidLocalTransactionId;
-		static TimestampTz statement = 0;
-		static CommandId cid = InvalidCommandId;
-		static bool refused = false;
-
-		if (lxid != pals_my_lxid() || statement != GetCurrentStatementStartTimestamp() ||
-			cid != GetCurrentCommandId(false))
-		{
-			refused = false;
-			foreach(lc, reg->balances)
-				refused = refused || pals_relation_runs_ils_code(((const ColumnBinding *) lfirst(lc))->relid);
-			lxid = pals_my_lxid();
-			statement = GetCurrentStatementStartTimestamp();
-			cid = GetCurrentCommandId(false);
-		}
-		if (refused)
-			PG_RETURN_BOOL(false);
-	}
 	snprintf(question, sizeof(question), "owes>%.17g", pals_get_collections_threshold());
 	initStringInfo(&sql);
 	appendStringInfoString(&sql, "SELECT p FROM (");
@@ -240,6 +267,8 @@ pals_privacy_collectible(PG_FUNCTION_ARGS)
 													get_rel_name(b->relid)));
 	}
 	appendStringInfoString(&sql, ") s GROUP BY p HAVING sum(a) > $1");
+	if (!have_set(question))
+		require_no_caller_temp_objects();
 	threshold = DirectFunctionCall1(float8_numeric, Float8GetDatum(pals_get_collections_threshold()));
 	PG_RETURN_BOOL(in_set(patron_set(question, sql.data, 1, &type, &threshold),
 						  PG_GETARG_TEXT_PP(0)));

@@ -384,7 +384,7 @@ load_loans(Snapshot snap)
 		"relation", "patron_column", "item_column", "closed_columns", "settled_column",
 		"sever_with", "keep_last_borrower", "history_mode",
 		"closed_when", "settled_when", "more_patron_columns", "hide_columns",	/* since 0.2.0 */
-		"last_borrower_group"
+		"last_borrower_group", "closed_precision", "closed_zone"
 	};
 	ConfigScan	cs;
 	HeapTuple	t;
@@ -431,6 +431,13 @@ load_loans(Snapshot snap)
 		b->tracker = config_oid(&cs, t, 12);
 		if (!OidIsValid(b->tracker))
 			b->tracker = b->relid;
+		/* fail closed: a table without them (a half-made upgrade) reads to the day in UTC */
+		b->closed_precision = config_text(&cs, t, 13);
+		if (b->closed_precision == NULL)
+			b->closed_precision = pstrdup("day");
+		b->closed_zone = config_text(&cs, t, 14);
+		if (b->closed_zone == NULL)
+			b->closed_zone = pstrdup("UTC");
 		building->loans = lappend(building->loans, b);
 	}
 	config_end(&cs);

@@ -127,6 +127,7 @@ typedef struct RowState
 	Datum		closed_value;	/* greatest closed column; valid when closed */
 	bool		optin_known;	/* optin read with the row */
 	bool		optin;			/* the patron opted in to keeping history */
+	bool		history_elsewhere;	/* another row of the same loan keeps its history */
 } RowState;
 
 static bool
@@ -150,8 +151,6 @@ spi_bool(int col)
 static bool
 owner_code_refused(RelSever *rs)
 {
-	if (!pals_session_has_temp())
-		return false;
 	if (rs->owner_code == 0)
 	{
 		const PatronBinding *p = pals_registry()->patrons;
@@ -167,7 +166,7 @@ owner_code_refused(RelSever *rs)
 																		p->relid, 1));
 		rs->owner_code = ils ? 'y' : 'n';
 	}
-	return rs->owner_code == 'y';
+	return rs->owner_code == 'y' && pals_session_has_temp();
 }
 
 static void
@@ -338,6 +337,9 @@ apply_history_optin(RelSever *rs, ItemPointer tid, RowState *st)
 		return false;
 	if (rs->binding->history_mode == HISTORY_IN_PLACE)
 		return true;
+	/* the same loan's other row (the archive's) is copied when it is severed */
+	if (st->history_elsewhere)
+		return false;
 	{
 		Datum		values[2] = {ItemPointerGetDatum(tid), ObjectIdGetDatum(rs->binding->relid)};
 
@@ -705,8 +707,54 @@ sever_other(RelSever *rs, Oid relid, ItemPointer tid, const char *item, bool rew
  * writes (a return closed again back-dated, a back-dated loan inserted) would
  * otherwise choose which hidden, still identified row of the item (history
  * kept in place, a pending sever, rows the backlog has not reached) becomes
- * the last borrower that it reads.
+ * the last borrower that it reads.  Where a row closed later than n keeps
+ * its patron, the entry is pinned (tracker.c), so that a rebuild of the
+ * tracker by the dates (rebuild_tracker(), sever_backlog(restart => true))
+ * keeps n too while it is live.
  */
+/*
+ * The members of a last-borrower group are compared by item and ordered by
+ * their closed values across the relations, every value read with the
+ * closing member's types (search_item, on_change).  bind_loans makes the
+ * types equal; an ALTER TABLE since may have changed one: fail rather than
+ * compare values of different types (binding_problems() names it).
+ */
+static void
+require_group_types(const RelSever *rs, const RelSever *other)
+{
+	Oid			a = rs->binding->relid;
+	Oid			b = other->binding->relid;
+
+	if (other->item_type == rs->item_type && other->closed_type == rs->closed_type)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_DATATYPE_MISMATCH),
+			 errmsg("loan bindings \"%s\" and \"%s\" of one last-borrower group no longer have the same item and closed column types",
+					quote_qualified_identifier(get_namespace_name(get_rel_namespace(a)), get_rel_name(a)),
+					quote_qualified_identifier(get_namespace_name(get_rel_namespace(b)), get_rel_name(b))),
+			 errdetail("The first has item %s and closed %s, the second item %s and closed %s; their rows are compared across the group.",
+					   format_type_be(rs->item_type), format_type_be(rs->closed_type),
+					   format_type_be(other->item_type), format_type_be(other->closed_type)),
+			 errhint("ALTER the column back to the group's type, or unbind the member and bind it again; "
+					 "SELECT * FROM pals_privacy.binding_problems() names it.")));
+}
+
+/*
+ * The same loan in two rows of an item (the ILS moved it into the archive of
+ * its last-borrower group, inserting the archive row before deleting the
+ * loan): the same patron and the same closed value.
+ */
+static bool
+same_loan(RelSever *rs, const RowState *n, RelSever *prs, const RowState *p)
+{
+	if (n->patron_null || p->patron_null ||
+		pals_closed_after(rs, n->closed_value, p->closed_value) ||
+		pals_closed_after(rs, p->closed_value, n->closed_value))
+		return false;
+	return strcmp(OutputFunctionCall(&rs->patron_out, n->patron),
+				  OutputFunctionCall(&prs->patron_out, p->patron)) == 0;
+}
+
 /*
  * The relations of the loan bindings that share b's tracker entries: b's
  * own, or every member of its last-borrower group (bind_loans'
@@ -748,6 +796,7 @@ search_item(RelSever *rs, Oid relid, ItemPointer tid, RowState *n, Datum item,
 	Datum		last_closed = n->closed_value;
 	int			last = -1;
 	int			prev = -1;		/* the latest to close but n: the previous last borrower */
+	PalsTrackerPin pin = TRACKER_BY_DATE;
 	bool		redacted_close = GetUserId() != pals_registry()->extension_owner &&
 		pals_current_class() != PALS_CLASS_OPERATIONAL;
 
@@ -763,15 +812,7 @@ search_item(RelSever *rs, Oid relid, ItemPointer tid, RowState *n, Datum item,
 
 		if (bound == NULL || bound->search == NULL)
 			continue;
-		/* (bind_loans gives a group's item columns one type; read it as the member's own) */
-		if (bound->item_type != rs->item_type)
-		{
-			Oid			typinput;
-			Oid			typioparam;
-
-			getTypeInputInfo(bound->item_type, &typinput, &typioparam);
-			key = OidInputFunctionCall(typinput, (char *) item_text, typioparam, -1);
-		}
+		require_group_types(rs, bound);
 		guard_owner_code(bound);
 		pals_execute_as(pals_registry()->extension_owner, bound->search, &key, NULL);
 		if (count + SPI_processed > room)
@@ -812,17 +853,24 @@ search_item(RelSever *rs, Oid relid, ItemPointer tid, RowState *n, Datum item,
 	for (uint64 i = 0; i < count; i++)
 	{
 		RelSever   *other;
+		SeverResult r = SEVER_NOT_ELIGIBLE;
 
-		if ((int) i == last || (relids[i] == relid && ItemPointerEquals(&tids[i], tid)) || !settled[i])
+		if ((int) i == last || (relids[i] == relid && ItemPointerEquals(&tids[i], tid)))
 			continue;
-		other = pals_rel_sever(relids[i]);
+		other = settled[i] ? pals_rel_sever(relids[i]) : NULL;
 		/*
 		 * the previous last borrower, kept, is written again as a return
 		 * does (rewrite_kept); the item's older rows kept in place were
 		 * written again when they stopped being its last borrower, and stay
 		 */
 		if (other != NULL)
-			sever_other(other, relids[i], &tids[i], item_text, (int) i == prev);
+			r = sever_other(other, relids[i], &tids[i], item_text, (int) i == prev);
+		/*
+		 * a row closed later than n that keeps its patron: the dates would
+		 * choose it, so a rebuild must not (the entry is pinned)
+		 */
+		if (redacted_close && r != SEVER_DONE && pals_closed_after(rs, closed[i], n->closed_value))
+			pin = TRACKER_PIN;
 	}
 	if (last >= 0)
 	{
@@ -831,7 +879,7 @@ search_item(RelSever *rs, Oid relid, ItemPointer tid, RowState *n, Datum item,
 			sever_probed(rs, relid, tid, n, false);
 	}
 	if (last_rs != NULL)
-		pals_tracker_set(b, item_text, last_relid, &last_tid);
+		pals_tracker_set(b, item_text, last_relid, &last_tid, pin);
 }
 
 /*
@@ -839,9 +887,10 @@ search_item(RelSever *rs, Oid relid, ItemPointer tid, RowState *n, Datum item,
  * updated).  Decide who is the item's last borrower and sever the rest.
  * Usually n is the newest: the tracker is pointed at it at once, and the
  * previous last borrower p is locked (never waited for) and severed.
+ * was_closed: n's old version (an UPDATE) was closed and identified too.
  */
 static void
-on_change(RelSever *rs, Relation rel, HeapTuple tup, ItemPointer old_tid,
+on_change(RelSever *rs, Relation rel, HeapTuple tup, ItemPointer old_tid, bool was_closed,
 		  Datum item)
 {
 	const LoanBinding *b = rs->binding;
@@ -854,6 +903,7 @@ on_change(RelSever *rs, Relation rel, HeapTuple tup, ItemPointer old_tid,
 	RelSever   *prs;
 	bool		locked_elsewhere;
 	bool		fresh = false;
+	bool		p_pinned = false;
 
 	if (!tuple_state(rs, rel, tup, &n) || !n.closed || !n.identified)
 		return;					/* changed again since, by this statement */
@@ -863,11 +913,11 @@ on_change(RelSever *rs, Relation rel, HeapTuple tup, ItemPointer old_tid,
 		sever_probed(rs, relid, new_tid, &n, false);
 		return;
 	}
-	if (!pals_tracker_swap(b, n.item, relid, new_tid, &p_relid, &p_tid))
+	if (!pals_tracker_swap(b, n.item, relid, new_tid, &p_relid, &p_tid, &p_pinned))
 	{
 		fresh = true;
 		pals_tracker_claim(b, n.item);
-		if (!pals_tracker_swap(b, n.item, relid, new_tid, &p_relid, &p_tid))
+		if (!pals_tracker_swap(b, n.item, relid, new_tid, &p_relid, &p_tid, &p_pinned))
 			elog(ERROR, "pals_privacy: tracker row of item %s vanished", n.item);
 	}
 	if (p_relid == relid && (ItemPointerEquals(&p_tid, new_tid) ||
@@ -882,8 +932,22 @@ on_change(RelSever *rs, Relation rel, HeapTuple tup, ItemPointer old_tid,
 	prs = pals_rel_sever(p_relid);
 	if (prs != NULL && (prs->binding == b || prs->binding->tracker == b->tracker))
 	{
+		bool		p_stays;
+
+		if (prs->binding != b)
+			require_group_types(rs, prs);
+
+		/*
+		 * p was chosen against the dates (pinned: a close by a redacted
+		 * class kept it, search_item) and n was closed and identified
+		 * already: n is an earlier hidden row written again (by the ILS, or
+		 * the backlog writing kept rows again), not a new close, and the
+		 * dates must not bring it back: p stays the last borrower
+		 */
+		p_stays = p_pinned && was_closed;
+
 		/* common case: p is older, settled, not opted in, not busy: one statement */
-		if (!pals_row_locked_by_other(p_relid, &p_tid))
+		if (!p_stays && !pals_row_locked_by_other(p_relid, &p_tid))
 		{
 			SeverResult r;
 
@@ -894,7 +958,14 @@ on_change(RelSever *rs, Relation rel, HeapTuple tup, ItemPointer old_tid,
 		/* otherwise find out why, with the row locked if it can be */
 		if (owner_code_refused(prs))
 		{
-			pending_for_owner_code(prs, p_relid, &p_tid, n.item);
+			/* p stays the last borrower (pinned): n, written again, is the one to sever */
+			if (p_stays)
+			{
+				pals_tracker_set(b, n.item, p_relid, &p_tid, TRACKER_CARRY);
+				pending_for_owner_code(rs, relid, new_tid, n.item);
+			}
+			else
+				pending_for_owner_code(prs, p_relid, &p_tid, n.item);
 			return;
 		}
 		probe_row(prs, &p_tid, true, &p, &locked_elsewhere);
@@ -902,16 +973,23 @@ on_change(RelSever *rs, Relation rel, HeapTuple tup, ItemPointer old_tid,
 			probe_row(prs, &p_tid, false, &p, NULL);
 		if (p.found && p.closed && p.identified && same_item(p.item, n.item))
 		{
-			if (pals_closed_after(rs, p.closed_value, n.closed_value))
+			if (p_stays || pals_closed_after(rs, p.closed_value, n.closed_value))
 			{
 				/* n is an older row (a late or moved one): p stays the last */
-				pals_tracker_set(b, n.item, p_relid, &p_tid);
+				pals_tracker_set(b, n.item, p_relid, &p_tid, TRACKER_CARRY);
 				sever_probed(rs, relid, new_tid, &n, false);
 			}
 			else if (p.settled && locked_elsewhere)
 				record_pending(prs, p_relid, &p_tid, p.item, "row locked by another transaction");
 			else if (p.settled)
+			{
+				/*
+				 * p is the same loan as n (moved, the new row written
+				 * first): its history goes with n, copied when n is severed
+				 */
+				p.history_elsewhere = same_loan(rs, &n, prs, &p);
 				sever_probed(prs, p_relid, &p_tid, &p, true);	/* kept: written again */
+			}
 			return;
 		}
 	}
@@ -987,6 +1065,8 @@ pals_privacy_sever_row(PG_FUNCTION_ARGS)
 			Datum		item = heap_getattr(newtup, rs->item_attno, desc, &isnull);
 
 			on_change(rs, td->tg_relation, newtup, oldtup ? &oldtup->t_self : NULL,
+					  oldtup != NULL && pals_tuple_closed(rs, oldtup, desc) &&
+					  pals_tuple_identified(rs, oldtup, desc),
 					  isnull ? (Datum) 0 : item);
 		}
 	}

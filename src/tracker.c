@@ -51,9 +51,14 @@
 #define Anum_tracker_item		2
 #define Anum_tracker_row_relid	3
 #define Anum_tracker_row_tid	4
+#define Anum_tracker_pinned		5
 
 static SPIPlanPtr plan_tracker_set = NULL;
 static SPIPlanPtr plan_tracker_claim = NULL;
+
+/* the tracker has its pinned column (not before ALTER EXTENSION ... UPDATE from 0.1.0) */
+static bool tracker_has_pin = false;
+static bool plan_has_pin = false;
 
 /* pals_privacy.last_borrower and its primary key, looked up again after every registry change. */
 static void
@@ -72,6 +77,7 @@ tracker_oids(Oid *relid, Oid *key)
 		tracker_key = get_relname_relid("last_borrower_pkey", nsp);
 		if (!OidIsValid(tracker) || !OidIsValid(tracker_key))
 			elog(ERROR, "pals_privacy: the last-borrower tracker is missing");
+		tracker_has_pin = get_attnum(tracker, "pinned") == Anum_tracker_pinned;
 		generation = reg->generation;
 	}
 	*relid = tracker;
@@ -83,17 +89,59 @@ static void
 prepare_tracker_plans(void)
 {
 	Oid			claim_types[2] = {OIDOID, TEXTOID};
-	Oid			set_types[4] = {OIDOID, TEXTOID, OIDOID, TIDOID};
+	Oid			set_types[6] = {OIDOID, TEXTOID, OIDOID, TIDOID, OIDOID, BOOLOID};
 
-	if (plan_tracker_set != NULL)
+	Oid			relid;
+	Oid			key;
+
+	tracker_oids(&relid, &key);
+	if (plan_tracker_set != NULL && plan_has_pin == tracker_has_pin)
 		return;
+	if (plan_tracker_set != NULL)
+	{
+		SPI_freeplan(plan_tracker_set);
+		SPI_freeplan(plan_tracker_claim);
+	}
+	plan_has_pin = tracker_has_pin;
+	if (!tracker_has_pin)
+	{
+		/* a 0.1.0 schema under this library, before its update: no pins */
+		plan_tracker_set = pals_prepare_saved(
+			"INSERT INTO pals_privacy.last_borrower (binding, item, row_relid, row_tid)"
+			" VALUES ($1, $2, $3, $4) ON CONFLICT (binding, item) DO UPDATE"
+			" SET row_relid = EXCLUDED.row_relid, row_tid = EXCLUDED.row_tid", 4, set_types);
+		plan_tracker_claim = pals_prepare_saved(
+			"INSERT INTO pals_privacy.last_borrower (binding, item, row_relid, row_tid)"
+			" VALUES ($1, $2, 0, '(0,0)') ON CONFLICT (binding, item) DO NOTHING", 2, claim_types);
+		return;
+	}
+	/* $5: the row's file node (NULL: not pinned); $6: carry the entry's pin over, whatever $5 says */
 	plan_tracker_set = pals_prepare_saved(
-		"INSERT INTO pals_privacy.last_borrower (binding, item, row_relid, row_tid)"
-		" VALUES ($1, $2, $3, $4) ON CONFLICT (binding, item) DO UPDATE"
-		" SET row_relid = EXCLUDED.row_relid, row_tid = EXCLUDED.row_tid", 4, set_types);
+		"INSERT INTO pals_privacy.last_borrower (binding, item, row_relid, row_tid, pinned)"
+		" VALUES ($1, $2, $3, $4, CASE WHEN $6 THEN NULL ELSE $5 END) ON CONFLICT (binding, item) DO UPDATE"
+		" SET row_relid = EXCLUDED.row_relid, row_tid = EXCLUDED.row_tid,"
+		" pinned = CASE WHEN NOT $6 OR last_borrower.pinned IS NOT NULL THEN $5 END", 6, set_types);
 	plan_tracker_claim = pals_prepare_saved(
 		"INSERT INTO pals_privacy.last_borrower (binding, item, row_relid, row_tid)"
 		" VALUES ($1, $2, 0, '(0,0)') ON CONFLICT (binding, item) DO NOTHING", 2, claim_types);
+}
+
+/*
+ * The file node of a relation holding loan rows (a pinned entry records the
+ * one its row is in: VACUUM FULL, CLUSTER and TRUNCATE give the relation a
+ * new one, after which its TIDs name other rows).
+ */
+static Oid
+row_file(Oid relid)
+{
+	Relation	r = RelationIdGetRelation(relid);
+	Oid			node;
+
+	if (!RelationIsValid(r))
+		return InvalidOid;
+	node = r->rd_rel->relfilenode;
+	RelationClose(r);
+	return node;
 }
 
 /*
@@ -144,13 +192,14 @@ pals_tracker_claim(const LoanBinding *b, const char *item)
 
 /*
  * Point the item's tracker row at the given row (which locks it until the end
- * of the transaction) and return where it pointed before; false if the item
- * has no tracker row.  Under concurrency the UPDATE waits and re-reads the
+ * of the transaction) and return where it pointed before, and whether it was
+ * pinned (pals_tracker_set; the pin stays); false if the item has no tracker
+ * row.  Under concurrency the UPDATE waits and re-reads the
  * row, so the previous pointer is always the latest committed one.
  */
 bool
 pals_tracker_swap(const LoanBinding *b, const char *item, Oid relid, ItemPointer tid,
-				  Oid *old_relid, ItemPointer old_tid)
+				  Oid *old_relid, ItemPointer old_tid, bool *old_pinned)
 {
 	DirectWrite w;
 	TupleTableSlot *row;
@@ -164,9 +213,9 @@ pals_tracker_swap(const LoanBinding *b, const char *item, Oid relid, ItemPointer
 	row = pals_direct_slot(&w);
 	for (;;)
 	{
-		AttrNumber	cols[2] = {Anum_tracker_row_relid, Anum_tracker_row_tid};
-		Datum		values[2] = {ObjectIdGetDatum(relid), ItemPointerGetDatum(tid)};
-		bool		nulls[2] = {false, false};
+		AttrNumber	cols[3] = {Anum_tracker_row_relid, Anum_tracker_row_tid, Anum_tracker_pinned};
+		Datum		values[3] = {ObjectIdGetDatum(relid), ItemPointerGetDatum(tid), (Datum) 0};
+		bool		nulls[3] = {false, false, true};
 		bool		isnull;
 		TupleTableSlot *new;
 		TM_FailureData tmfd;
@@ -182,7 +231,17 @@ pals_tracker_swap(const LoanBinding *b, const char *item, Oid relid, ItemPointer
 			break;
 		*old_relid = DatumGetObjectId(slot_getattr(row, Anum_tracker_row_relid, &isnull));
 		*old_tid = *DatumGetItemPointer(slot_getattr(row, Anum_tracker_row_tid, &isnull));
-		new = pals_direct_changed(&w, row, 2, cols, values, nulls);
+		/* a pinned entry stays pinned, to the new row's file (pals_tracker_set) */
+		isnull = true;
+		if (tracker_has_pin)
+			(void) slot_getattr(row, Anum_tracker_pinned, &isnull);
+		*old_pinned = !isnull;
+		if (!isnull)
+		{
+			values[2] = ObjectIdGetDatum(row_file(relid));
+			nulls[2] = false;
+		}
+		new = pals_direct_changed(&w, row, tracker_has_pin ? 3 : 2, cols, values, nulls);
 		/* waits for a concurrent return of the item; then reads its outcome */
 		res = table_tuple_update(w.rel, &row->tts_tid, new, w.estate->es_output_cid,
 								 w.estate->es_snapshot, InvalidSnapshot, true,
@@ -206,15 +265,25 @@ pals_tracker_swap(const LoanBinding *b, const char *item, Oid relid, ItemPointer
 	return found;
 }
 
-/* Point the item's tracker row at the given row, creating it if need be (SPI connected). */
+/*
+ * Point the item's tracker row at the given row, creating it if need be (SPI
+ * connected).  pin: TRACKER_PIN the row was chosen against the dates (a
+ * rebuild keeps it while it is live: the entry records the row's file),
+ * TRACKER_BY_DATE it is the dates' choice, TRACKER_CARRY the entry stays
+ * pinned or not as it was (a pin carries over to the item's later last
+ * borrowers: the dates still say another, hidden row, until the item is
+ * searched by them).
+ */
 void
-pals_tracker_set(const LoanBinding *b, const char *item, Oid relid, ItemPointer tid)
+pals_tracker_set(const LoanBinding *b, const char *item, Oid relid, ItemPointer tid, PalsTrackerPin pin)
 {
-	Datum		values[4] = {ObjectIdGetDatum(b->tracker), CStringGetTextDatum(item),
-	ObjectIdGetDatum(relid), ItemPointerGetDatum(tid)};
+	Datum		values[6] = {ObjectIdGetDatum(b->tracker), CStringGetTextDatum(item),
+		ObjectIdGetDatum(relid), ItemPointerGetDatum(tid),
+	ObjectIdGetDatum(row_file(relid)), BoolGetDatum(pin == TRACKER_CARRY)};
+	char		nulls[6] = {' ', ' ', ' ', ' ', pin == TRACKER_BY_DATE ? 'n' : ' ', ' '};
 
 	prepare_tracker_plans();
-	pals_execute_as(pals_registry()->extension_owner, plan_tracker_set, values, NULL);
+	pals_execute_as(pals_registry()->extension_owner, plan_tracker_set, values, nulls);
 }
 
 /*

@@ -13,8 +13,16 @@
 /* severing (SPI connected, safe search path) */
 extern void pals_tracker_claim(const LoanBinding *b, const char *item);
 extern bool pals_tracker_swap(const LoanBinding *b, const char *item, Oid relid, ItemPointer tid,
-							  Oid *old_relid, ItemPointer old_tid);
-extern void pals_tracker_set(const LoanBinding *b, const char *item, Oid relid, ItemPointer tid);
+							  Oid *old_relid, ItemPointer old_tid, bool *old_pinned);
+/* how pals_tracker_set() leaves the entry's pin (last_borrower.pinned) */
+typedef enum PalsTrackerPin
+{
+	TRACKER_BY_DATE,			/* the dates' choice: a rebuild may take it again */
+	TRACKER_PIN,				/* chosen against the dates: a rebuild keeps it while it is live */
+	TRACKER_CARRY				/* as the entry was */
+} PalsTrackerPin;
+extern void pals_tracker_set(const LoanBinding *b, const char *item, Oid relid, ItemPointer tid,
+							 PalsTrackerPin pin);
 
 /* _last_borrower() */
 typedef void (*PalsTrackerEntryFn) (void *arg, Oid row_relid, ItemPointer row_tid, Datum item);

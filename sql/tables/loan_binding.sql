@@ -15,7 +15,12 @@ CREATE TABLE @extschema@.loan_binding (
     more_patron_columns name[] CHECK (cardinality(more_patron_columns) BETWEEN 1 AND 8),
                                     -- further columns naming a patron, cut with patron_column
     hide_columns        name[],     -- columns that pair a row with another of its patron's, read where its patron is
-    last_borrower_group regclass    -- the first loan binding of a group over the same items: one last borrower per item across it (NULL: its own)
+    last_borrower_group regclass,   -- the first loan binding of a group over the same items: one last borrower per item across it (NULL: its own)
+    closed_precision    text NOT NULL DEFAULT 'day'
+                        CHECK (closed_precision IN ('hour', 'day', 'week', 'month', 'year')),
+                                    -- a closed time where the row's patron is not read: truncated to this
+    closed_zone         text NOT NULL DEFAULT 'UTC'
+                                    -- ... in this time zone (the binding session's TimeZone)
 );
 
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.loan_binding', '');
@@ -34,3 +39,9 @@ COMMENT ON COLUMN @extschema@.loan_binding.hide_columns IS
 
 COMMENT ON COLUMN @extschema@.loan_binding.last_borrower_group IS
     'The loan binding whose last borrowers this one shares (the first bound of a group over the same items, an archive and its loans): one last borrower per item across the group (NULL: its own)';
+
+COMMENT ON COLUMN @extschema@.loan_binding.closed_precision IS
+    'A closed time on a row whose patron a class below operational does not read (severed, hidden) reads truncated to this: hour, day (default), week, month or year';
+
+COMMENT ON COLUMN @extschema@.loan_binding.closed_zone IS
+    'The time zone closed_precision truncates in (the TimeZone of the session that bound it), whatever the reader''s TimeZone';

@@ -352,7 +352,8 @@ SELECT lives_ok($$SELECT pals_privacy.bind_loans('lib.loans', 'patron_id', 'item
     'bind_loans with a placeholder patron (NOT NULL patron column)');
 SELECT is(pg_temp.settings('loans', 'lib.loans', 'patron_id'),
     '{"patron_column": "patron_id", "item_column": "item_id", "closed_columns": ["returned", "lost"], "settled_column": "paid",
-      "sever_with": "patron:0", "keep_last_borrower": true, "history_mode": "copy"}'::jsonb,
+      "sever_with": "patron:0", "keep_last_borrower": true, "history_mode": "copy",
+      "closed_precision": "day", "closed_zone": "America/Los_Angeles"}'::jsonb,
     'bind_loans: the binding is listed with its defaults');
 SELECT lives_ok($$SELECT pals_privacy.bind_loans('lib.loans', 'patron_id', 'item_id', '{returned,lost}',
                     settled_column => 'paid', sever_with => 'patron:0')$$,
@@ -371,7 +372,8 @@ SELECT lives_ok($$SELECT pals_privacy.bind_loans('lib.holds', 'patron_id', 'item
     'bind_loans on a partitioned table');
 SELECT is(pg_temp.settings('loans', 'lib.holds', 'patron_id'),
     '{"patron_column": "patron_id", "item_column": "item_id", "closed_columns": ["filled", "cancelled"],
-      "sever_with": "null", "keep_last_borrower": false, "history_mode": "in_place"}'::jsonb,
+      "sever_with": "null", "keep_last_borrower": false, "history_mode": "in_place",
+      "closed_precision": "day", "closed_zone": "America/Los_Angeles"}'::jsonb,
     'bind_loans: the partitioned table is listed, without a settled column');
 SELECT * FROM pg_temp.fails($$SELECT pals_privacy.bind_loans('lib.holds_2024', 'patron_id', 'item_id', '{filled,cancelled}',
                     keep_last_borrower => false, history_mode => 'in_place')$$,
@@ -586,7 +588,7 @@ SELECT throws_ok($$DELETE FROM pals_privacy.loan_binding$$,
 SELECT is(pg_temp.bindings_state(), :'before_clerk', 'the bindings are readable by any role');
 RESET ROLE;
 -- Even with EXECUTE granted, the caller must be a superuser or the owner.
-GRANT EXECUTE ON FUNCTION pals_privacy.bind_loans(regclass, name, name, name[], name, text, boolean, text, text, text, boolean, name[], name[], regclass),
+GRANT EXECUTE ON FUNCTION pals_privacy.bind_loans(regclass, name, name, name[], name, text, boolean, text, text, text, boolean, name[], name[], regclass, text),
                           pals_privacy.unbind(regclass), pals_privacy._require_admin(text)
    TO regress_pals_clerk;
 SET ROLE regress_pals_clerk;

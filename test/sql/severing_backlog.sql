@@ -8,7 +8,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pals_privacy;
 \set VERBOSITY terse
 
-SELECT plan(30);
+SELECT plan(33);
 
 CREATE SCHEMA svb;
 CREATE TABLE svb.patrons (id bigint PRIMARY KEY, expires date NOT NULL DEFAULT 'infinity',
@@ -159,13 +159,42 @@ SELECT is(svb.state('svb.loans'),  '1:- 2:- 3:- 4:4 5:5 6:1 7:2 8:3 9:- 10:- 11:
 SELECT is(svb.state('svb.ploans'), '1:0 2:0 3:0 4:4 5:5 6:1 7:2 8:3 9:0 10:0 11:8 12:0 13:2 14:6', 'partitioned: the same');
 SELECT is(svb.state('svb.iloans'), '4:4 5:5 6:1 7:2 8:3 11:8 13:2 14:6', 'inheritance: the same');
 
+-- a restarted backlog keeps the last borrower the tracker chose against the
+-- dates: item 40, patron 7 (who keeps their history, in place here)
+-- returned it on 2024-02-01, patron 1 on 2024-03-01; the desk re-opens
+-- patron 1's loan and closes it again back-dated before patron 7's return,
+-- which keeps the row it closed.  By the dates alone the restart would make
+-- patron 7's hidden row the last borrower again and sever the desk's.
+CREATE TABLE svb.desk (LIKE svb.loans INCLUDING ALL);
+INSERT INTO svb.desk VALUES (1, 7, 40, '2024-01-25', '2024-02-01', NULL, '2024-02-01'),
+                            (2, 1, 40, '2024-02-25', '2024-03-01', NULL, '2024-03-01');
+CREATE ROLE regress_svb_desk;
+DO $$ BEGIN
+    PERFORM pals_privacy.bind_loans('svb.desk', 'patron_id', 'item_id', '{returned,lost}', 'paid', history_mode => 'in_place');
+    PERFORM pals_privacy.classify_role('regress_svb_desk', 'staff');
+END $$;
+GRANT USAGE ON SCHEMA svb TO regress_svb_desk;
+GRANT SELECT, UPDATE ON svb.desk TO regress_svb_desk;
+SET ROLE regress_svb_desk;
+UPDATE svb.desk SET returned = NULL WHERE id = 2;
+UPDATE svb.desk SET returned = '2024-01-28' WHERE id = 2;
+SELECT is(svb.state('svb.desk'), '1:- 2:1', 'desk: a back-dated close of the last borrower''s loan; patron 7''s row stays hidden');
+RESET ROLE;
+CALL pals_privacy.sever_backlog(restart => true);
+SELECT is(svb.state('svb.desk'), '1:7 2:1', 'a restarted backlog severs neither row (patron 7''s is kept in place)');
+SET ROLE regress_svb_desk;
+SELECT is(svb.state('svb.desk'), '1:- 2:1', 'and the desk still reads the row it closed as the last borrower, not patron 7''s');
+RESET ROLE;
+
 -- clean up: nothing stays bound
 DELETE FROM pals_privacy.private_history WHERE relation::text LIKE 'svb.%';
 DO $$ BEGIN
-    PERFORM pals_privacy.unbind(t::regclass) FROM unnest(ARRAY['svb.loans', 'svb.ploans', 'svb.iloans', 'svb.holds', 'svb.patrons']) t;
+    PERFORM pals_privacy.unbind(t::regclass) FROM unnest(ARRAY['svb.loans', 'svb.ploans', 'svb.iloans', 'svb.holds', 'svb.desk', 'svb.patrons']) t;
+    PERFORM pals_privacy.unclassify_role('regress_svb_desk');
 END $$;
 SELECT is((SELECT count(*) FROM pals_privacy.bindings), 0::bigint, 'nothing is bound any more');
 SELECT is((SELECT count(*) FROM pals_privacy.last_borrower) + (SELECT count(*) FROM pals_privacy.backlog_progress)
           + (SELECT count(*) FROM pals_privacy.private_history), 0::bigint, 'and no severing state is left');
 SELECT * FROM finish();
 DROP SCHEMA svb CASCADE;
+DROP ROLE regress_svb_desk;

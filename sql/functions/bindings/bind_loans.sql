@@ -3,14 +3,18 @@
 -- a condition instead of settled_column; hide_columns: columns that pair a
 -- row with another (a visit's checkout time), read only where its patron is;
 -- last_borrower_group: another loan binding over the same items (an
--- archive's loans), sharing one last borrower per item with it.
+-- archive's loans), sharing one last borrower per item with it;
+-- closed_precision: a closed time on a row whose patron a class below
+-- operational does not read reads truncated to it (in the binding session's
+-- TimeZone, stored as closed_zone), so that it pairs the row with no record
+-- the ILS wrote at the return next to the patron (a charge, a receipt).
 CREATE OR REPLACE FUNCTION @extschema@.bind_loans(
     relation regclass, patron_column name, item_column name, closed_columns name[],
     settled_column name DEFAULT NULL, sever_with text DEFAULT 'null',
     keep_last_borrower boolean DEFAULT true, history_mode text DEFAULT 'copy',
     closed_when text DEFAULT NULL, settled_when text DEFAULT NULL, build_tracker boolean DEFAULT true,
     more_patron_columns name[] DEFAULT NULL, hide_columns name[] DEFAULT NULL,
-    last_borrower_group regclass DEFAULT NULL)
+    last_borrower_group regclass DEFAULT NULL, closed_precision text DEFAULT 'day')
 RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     fn constant text := 'bind_loans';
@@ -131,6 +135,12 @@ BEGIN
         END IF;
     END LOOP;
 
+    IF closed_precision IS NULL OR closed_precision NOT IN ('hour', 'day', 'week', 'month', 'year') THEN
+        RAISE EXCEPTION '%: unknown closed_precision %', fn, coalesce(quote_literal(closed_precision), 'NULL')
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Use ''hour'', ''day'' (the default), ''week'', ''month'' or ''year'': how finely a class below operational reads the closed time of a row whose patron it does not read. There is no exact setting: to the second, that time finds the row''s patron again next to anything the ILS records at the return.';
+    END IF;
+
     IF history_mode NOT IN ('copy', 'in_place') THEN
         RAISE EXCEPTION '%: unknown history_mode %', fn, quote_literal(history_mode)
             USING ERRCODE = 'invalid_parameter_value',
@@ -176,7 +186,8 @@ BEGIN
                                   'sever_with', sever_with, 'keep_last_borrower', keep_last_borrower,
                                   'history_mode', history_mode, 'closed_when', closed_when, 'settled_when', settled_when,
                                   'more_patron_columns', more_patron_columns, 'hide_columns', hide_columns,
-                                  'last_borrower_group', group_key);
+                                  'last_borrower_group', group_key, 'closed_precision', closed_precision,
+                                  'closed_zone', current_setting('TimeZone'));
     IF @extschema@._bind_existing(fn, 'loans', relation, binding) THEN
         -- re-installs the triggers, which covers inheritance children added since
         PERFORM @extschema@._install_loan_triggers(relation);
@@ -224,7 +235,7 @@ CREATE OR REPLACE FUNCTION @extschema@.bind_loans(
     keep_last_borrower boolean DEFAULT true, history_mode text DEFAULT 'copy',
     closed_when text DEFAULT NULL, settled_when text DEFAULT NULL, build_tracker boolean DEFAULT true,
     more_patron_columns name[] DEFAULT NULL, hide_columns name[] DEFAULT NULL,
-    last_borrower_group regclass DEFAULT NULL)
+    last_borrower_group regclass DEFAULT NULL, closed_precision text DEFAULT 'day')
 RETURNS void LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE cols name[];
 BEGIN
@@ -235,8 +246,8 @@ BEGIN
     END IF;
     PERFORM @extschema@.bind_loans(relation, patron_column, item_column, cols, settled_column, sever_with,
                                    keep_last_borrower, history_mode, closed_when, settled_when, build_tracker,
-                                   more_patron_columns, hide_columns, last_borrower_group);
+                                   more_patron_columns, hide_columns, last_borrower_group, closed_precision);
 END $$;
 
-REVOKE ALL ON FUNCTION @extschema@.bind_loans(regclass,name,name,name[],name,text,boolean,text,text,text,boolean,name[],name[],regclass) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION @extschema@.bind_loans(regclass,name,name,text,name,text,boolean,text,text,text,boolean,name[],name[],regclass) TO PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.bind_loans(regclass,name,name,name[],name,text,boolean,text,text,text,boolean,name[],name[],regclass,text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.bind_loans(regclass,name,name,text,name,text,boolean,text,text,text,boolean,name[],name[],regclass,text) TO PUBLIC;

@@ -2,7 +2,8 @@
 -- bound column that no longer exists, a purge function that is gone, a loan
 -- relation partitioned by a patron column, an account relation whose
 -- purge_with cannot be applied (NULL into a NOT NULL column, a placeholder
--- patron that is gone).
+-- patron that is gone), a member of a last-borrower group whose item or
+-- closed column no longer has the group's type.
 -- Maintenance skips (and reports) what these name; the health check lists them.
 CREATE OR REPLACE FUNCTION @extschema@.binding_problems()
 RETURNS TABLE (kind text, relation regclass, problem text)
@@ -52,6 +53,18 @@ BEGIN
                 problem := regexp_replace(SQLERRM, '^bind_loans: ', '') || ': its severed rows keep their patron';
                 RETURN NEXT;
             END;
+            -- a member of a last-borrower group whose item or closed column
+            -- an ALTER TABLE gave another type than the group's first
+            -- binding's (bind_loans refuses such a group; severing across
+            -- the members fails while it lasts)
+            SELECT @extschema@._group_type_problem(l, g) INTO col
+              FROM @extschema@.loan_binding l JOIN @extschema@.loan_binding g ON g.relation = l.last_borrower_group
+             WHERE l.relation = b.rel AND EXISTS (SELECT FROM pg_class c WHERE c.oid = g.relation::oid);
+            IF col IS NOT NULL THEN
+                kind := b.kind; relation := b.rel;
+                problem := col;
+                RETURN NEXT;
+            END IF;
         END IF;
         -- an account relation whose purge_with a purge can no longer apply:
         -- its purged patrons' rows would keep their id (the purge refuses them)

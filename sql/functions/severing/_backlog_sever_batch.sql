@@ -82,17 +82,25 @@ DECLARE
 BEGIN
     severed := 0; kept := 0; pending := 0;
     p := @extschema@._loan_predicates(b, 't');
-    stats := EXISTS (SELECT FROM @extschema@.statistics_binding s WHERE s.relation = b.relation);
+    -- (the walk wrote the rows' patrons, items and closed times only where
+    -- the binding collected statistics when it read them)
+    stats := EXISTS (SELECT FROM @extschema@.statistics_binding s WHERE s.relation = b.relation)
+             AND EXISTS (SELECT FROM pg_temp.pals_privacy_backlog_rows x WHERE x.patron IS NOT NULL);
     -- the rows of patrons who keep their history in place are not severed
     -- (with reorder, written again as they are)
     IF in_place THEN
         SELECT count(*) INTO kept FROM pg_temp.pals_privacy_backlog_rows x WHERE x.target AND x.optin;
     END IF;
     -- the statement that severs the batch's rows of one relation, given as
-    -- arrays ($1 the TIDs, $2 opted in, $3 patrons, $4 items, $5 closed
-    -- times; $6 the binding; $8 whether the row is severed, or, reorder,
-    -- written again as it is): per row severed whether it still has a
+    -- arrays ($1 the TIDs, $8 whether the row is severed, or, reorder,
+    -- written again as it is; for a binding that collects statistics $3
+    -- patrons, $4 items, $5 closed times; $6 the binding, $7 the TIDs of
+    -- the opted-in rows severed): per row severed whether it still has a
     -- patron (a BEFORE UPDATE trigger of the ILS may have put it back).
+    -- Only what a part of the statement reads goes through it (each
+    -- column is formed in the function scan, its row copy for a
+    -- concurrent update, the hash, the returned rows and their CTE): the
+    -- history copy reads the patron and item from the row itself.
     -- The rows are found by a TID scan and joined to the arrays by hashing
     -- (the planner knows the arrays' sizes; a join to the batch table,
     -- whose size it does not know, could become a nested loop over both);
@@ -111,11 +119,13 @@ BEGIN
                                                                     CASE WHEN b.sever_with = 'null' THEN 'NULL'
                                                                          ELSE quote_literal(substr(b.sever_with, 8)) END), ', '), '%', '%%')
                                      FROM unnest(patron_cols) pc)) END
-              || ' unnest($1::tid[], $2::boolean[], $3::text[], $4::text[], $5::timestamptz[], $8::boolean[]) AS x (tid, optin, patron, item, closed_at, sever)%2$s'
+              || CASE WHEN stats THEN ' unnest($1::tid[], $8::boolean[], $3::text[], $4::text[], $5::timestamptz[]) AS x (tid, sever, patron, item, closed_at)%2$s'
+                      ELSE ' unnest($1::tid[], $8::boolean[]) AS x (tid, sever)%2$s' END
               || ' WHERE t.ctid = ANY ($1) AND t.ctid = x.tid'
-              || format(' RETURNING t.ctid AS new_tid, x.tid AS old_tid, x.optin, x.patron, x.item, x.closed_at, x.sever, %s AS still%%3$s',
+              || format(' RETURNING t.ctid AS new_tid, x.tid AS old_tid, x.sever, %s AS still%s%%3$s',
                         CASE WHEN b.sever_with = 'delete' THEN 'false'
-                             ELSE format('(x.sever AND %s)', replace(p.identified, '%', '%%')) END);
+                             ELSE format('(x.sever AND %s)', replace(p.identified, '%', '%%')) END,
+                        CASE WHEN stats THEN ', x.patron, x.item, x.closed_at' ELSE '' END);
     -- the copy bindings of this relation (as their source, or one of their
     -- sources): a part of the statement each, severing the copies whose
     -- key is the key a row of the batch had before the statement, unless
@@ -165,9 +175,9 @@ BEGIN
     -- sever false; in the order the walk wrote them to the batch table,
     -- which is their TIDs' (a range read in physical order), and which
     -- the arrays keep)
-    FOR r IN SELECT x.rid, array_agg(x.tid) AS tids, array_agg(x.optin AND x.sever) AS optins,
-                    array_agg(x.patron) AS patrons, array_agg(x.item) AS items,
-                    array_agg(x.closed_at) AS closed, array_agg(x.sever) AS severs,
+    FOR r IN SELECT x.rid, array_agg(x.tid) AS tids,
+                    array_agg(x.patron) FILTER (WHERE stats) AS patrons, array_agg(x.item) FILTER (WHERE stats) AS items,
+                    array_agg(x.closed_at) FILTER (WHERE stats) AS closed, array_agg(x.sever) AS severs,
                     bool_or(x.optin AND x.sever) AS any_optin,
                     array_agg(x.tid) FILTER (WHERE x.optin AND x.sever) AS optin_tids,
                     bool_or(NOT x.sever) AS any_kept
@@ -236,10 +246,12 @@ BEGIN
             -- copies of the opted-in rows, as they were before this statement
             -- (the statement's snapshot still sees them so; read by their
             -- TIDs, $7, not the whole batch's)
+            -- ($7: opted in and severed; the patron and item as the walk
+            -- read them, from the same row version)
             stmt := stmt || format(', h AS (INSERT INTO @extschema@.private_history (patron, relation, item, row_data)
-                                           SELECT s.patron, $6, s.item, to_jsonb(o) FROM ONLY %s o JOIN s ON o.ctid = s.old_tid
-                                            WHERE o.ctid = ANY ($7) AND s.optin AND s.sever AND NOT s.still ORDER BY s.old_tid)',
-                                   r.rid::regclass);
+                                           SELECT o.%2$I::text, $6, o.%3$I::text, to_jsonb(o) FROM ONLY %1$s o JOIN s ON o.ctid = s.old_tid
+                                            WHERE o.ctid = ANY ($7) AND s.sever AND NOT s.still ORDER BY s.old_tid)',
+                                   r.rid::regclass, b.patron_column, b.item_column);
         END IF;
         -- (the patrons, items and closed times of the rows severed: for their
         -- statistics records, if the binding collects them)
@@ -264,7 +276,7 @@ BEGIN
             -- (planned for these rows, run once: compiling it is waste)
             PERFORM pg_catalog.set_config('jit', 'off', true);
             EXECUTE stmt INTO k, k_all, n_changed, still_tids, kept_tids, s_patrons, s_items, s_closed
-                USING r.tids, r.optins, r.patrons, r.items, r.closed, b.relation, r.optin_tids, r.severs;
+                USING r.tids, NULL::boolean[], r.patrons, r.items, r.closed, b.relation, r.optin_tids, r.severs;
             PERFORM pg_catalog.set_config('enable_seqscan', seqscan, true);
             PERFORM pg_catalog.set_config('jit', jit, true);
             -- ... unless an ILS trigger put a patron back, who went unchecked:

@@ -1,5 +1,7 @@
 -- Build the tracker of one loan binding at bind time: each item's latest
--- closed row, if it still has its patron; for a binding in a last-borrower
+-- closed row, if it still has its patron (rebuilt: but where the entry was
+-- chosen against the dates and its row is live, _tracker_pinned_sql); for
+-- a binding in a last-borrower
 -- group (bind_loans' last_borrower_group), the group's entries, one row per
 -- item across every member.  Returns the number of items tracked.  The
 -- loan relations are locked against writes meanwhile (SHARE), so no return
@@ -17,14 +19,22 @@ BEGIN
     FOR b IN SELECT * FROM @extschema@.loan_binding l
               WHERE l.relation = _build_tracker.relation
               ORDER BY l.relation::oid LOOP
-        DELETE FROM @extschema@.last_borrower lb WHERE lb.binding = coalesce(b.last_borrower_group, b.relation)::oid;
-        CONTINUE WHEN NOT b.keep_last_borrower;
+        IF NOT b.keep_last_borrower THEN
+            DELETE FROM @extschema@.last_borrower lb WHERE lb.binding = coalesce(b.last_borrower_group, b.relation)::oid;
+            CONTINUE;
+        END IF;
         FOR m IN SELECT l.relation FROM @extschema@.loan_binding l
                   WHERE coalesce(l.last_borrower_group, l.relation) = coalesce(b.last_borrower_group, b.relation)
                     AND EXISTS (SELECT FROM pg_class c WHERE c.oid = l.relation::oid)
                   ORDER BY l.relation::oid LOOP
             EXECUTE format('LOCK TABLE %s IN SHARE MODE', m);
         END LOOP;
+        -- (an entry chosen against the dates is kept while its row is live:
+        -- _tracker_pinned_sql)
+        EXECUTE format('DELETE FROM @extschema@.last_borrower lb WHERE lb.binding = $1
+                          AND NOT lb.item = ANY (ARRAY(%s))',
+                       @extschema@._tracker_pinned_sql(coalesce(b.last_borrower_group, b.relation)::oid))
+            USING coalesce(b.last_borrower_group, b.relation)::oid;
         total := total + @extschema@._track_latest_closed(b);
     END LOOP;
     RETURN total;

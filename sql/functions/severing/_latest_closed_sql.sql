@@ -14,6 +14,7 @@ DECLARE
     order_expr text;
     parts text[] := '{}';
     n int;
+    first @extschema@.loan_binding;
 BEGIN
     SELECT count(*) INTO n FROM @extschema@.loan_binding l
      WHERE coalesce(l.last_borrower_group, l.relation)::oid = tk AND l.keep_last_borrower
@@ -22,6 +23,17 @@ BEGIN
               WHERE coalesce(l.last_borrower_group, l.relation)::oid = tk AND l.keep_last_borrower
                 AND EXISTS (SELECT FROM pg_class c WHERE c.oid = l.relation::oid)
               ORDER BY l.relation::oid LOOP
+        -- (the members' item and closed types are the first's, as bind_loans
+        -- made them: an ALTER TABLE since fails here, binding_problems() names it)
+        IF first.relation IS NULL THEN
+            first := b;
+        ELSIF @extschema@._group_type_problem(b, first) IS NOT NULL THEN
+            RAISE EXCEPTION 'loan bindings "%" and "%" of one last-borrower group no longer have the same item and closed column types',
+                first.relation, b.relation
+                USING ERRCODE = 'datatype_mismatch',
+                      DETAIL = @extschema@._group_type_problem(b, first),
+                      HINT = 'ALTER the column back to the group''s type, or unbind the member and bind it again; SELECT * FROM pals_privacy.binding_problems() names it.';
+        END IF;
         p := @extschema@._loan_predicates(b, 't');
         order_expr := CASE WHEN cardinality(b.closed_columns) = 1 THEN format('t.%I', b.closed_columns[1])
                            ELSE format('GREATEST(%s)', (SELECT string_agg(format('t.%I', c), ', ')

@@ -23,7 +23,12 @@ BEGIN
         p := @extschema@._loan_predicates(b, 't');
         -- (a binding of a last-borrower group: the group's entries, rebuilt
         -- across every member, as often as the group has members)
-        DELETE FROM @extschema@.last_borrower l WHERE l.binding = coalesce(b.last_borrower_group, b.relation)::oid;
+        -- (an entry chosen against the dates is kept while its row is live:
+        -- _tracker_pinned_sql)
+        EXECUTE format('DELETE FROM @extschema@.last_borrower lb WHERE lb.binding = $1
+                          AND NOT (%s AND lb.item = ANY (ARRAY(%s))))',
+                       b.keep_last_borrower, @extschema@._tracker_pinned_sql(coalesce(b.last_borrower_group, b.relation)::oid))
+            USING coalesce(b.last_borrower_group, b.relation)::oid;
         IF b.keep_last_borrower THEN
             total := total + @extschema@._track_latest_closed(b);
         END IF;

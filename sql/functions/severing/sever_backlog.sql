@@ -60,6 +60,7 @@ DECLARE
     cur_node oid;
     tk oid;
     tk_sql text;
+    stats boolean;
 BEGIN
     PERFORM @extschema@._require_admin('sever_backlog');
     -- (NULL: as the default, the private way)
@@ -128,6 +129,10 @@ BEGIN
         closed_at_expr := CASE WHEN @extschema@._column_type_name(b.relation, b.closed_columns[1])
                                     IN ('timestamp with time zone', 'timestamp without time zone', 'date')
                                THEN format('(%s)::timestamptz', order_expr) ELSE 'NULL::timestamptz' END;
+        -- the patron, item and closed time of each row are for the
+        -- statistics records alone (the history copy reads the row itself):
+        -- not written to the batch table for a binding that collects none
+        stats := EXISTS (SELECT FROM @extschema@.statistics_binding s WHERE s.relation = b.relation);
         -- first the tracker: each item's entry set to its latest closed row
         -- if that row is identified, gone if it is not (rows closed without
         -- the severing trigger: bound with build_tracker => false, loaded
@@ -140,8 +145,11 @@ BEGIN
             PERFORM pg_catalog.set_config('jit', 'off', true);
             -- (a binding of a last-borrower group: the group's entries, from
             -- every member's rows, one row per item across them)
+            -- (an entry chosen against the dates stays while its row is
+            -- live: _tracker_pinned_sql)
             fix_sql := format(
                 'WITH latest AS MATERIALIZED (%1$s),
+                 pinned AS MATERIALIZED (%2$s),
                  cur AS MATERIALIZED (
                      SELECT lb.item, lb.row_relid, lb.row_tid FROM @extschema@.last_borrower lb WHERE lb.binding = $1),
                  ins AS (
@@ -154,16 +162,18 @@ BEGIN
                      UPDATE @extschema@.last_borrower lb SET row_relid = l.rid, row_tid = l.tid
                        FROM latest l JOIN cur c ON c.item = l.item
                       WHERE l.identified AND (c.row_relid, c.row_tid) <> (l.rid, l.tid)
+                        AND NOT EXISTS (SELECT FROM pinned k WHERE k.item = l.item)
                         AND lb.binding = $1 AND lb.item = l.item AND (lb.row_relid, lb.row_tid) = (c.row_relid, c.row_tid)
                      RETURNING 1),
                  del AS (
                      DELETE FROM @extschema@.last_borrower lb
                       USING latest l JOIN cur c ON c.item = l.item
                       WHERE NOT l.identified
+                        AND NOT EXISTS (SELECT FROM pinned k WHERE k.item = l.item)
                         AND lb.binding = $1 AND lb.item = l.item AND (lb.row_relid, lb.row_tid) = (c.row_relid, c.row_tid)
                      RETURNING 1)
                  SELECT (SELECT count(*) FROM ins) + (SELECT count(*) FROM upd) + (SELECT count(*) FROM del)',
-                @extschema@._latest_closed_sql(tk));
+                @extschema@._latest_closed_sql(tk), @extschema@._tracker_pinned_sql(tk));
             EXECUTE fix_sql INTO n_items USING tk;
             -- the files the tracker's TIDs refer to (the statement holds its
             -- locks until the commit: nothing rewrote them since it read them)
@@ -204,8 +214,8 @@ BEGIN
         walk_sql := format(
             'INSERT INTO pg_temp.pals_privacy_backlog_rows (rid, tid, item, last, target, optin, patron, closed_at)
              SELECT rid, tid, item, last, settled AND NOT last, optin, patron, closed_at FROM (
-                 SELECT t.tableoid AS rid, t.ctid AS tid, t.%1$I::text AS item, %2$s AS settled,
-                        %3$s AS optin, t.%4$I::text AS patron, %5$s AS closed_at,
+                 SELECT t.tableoid AS rid, t.ctid AS tid, %11$s AS item, %2$s AS settled,
+                        %3$s AS optin, %4$s AS patron, %5$s AS closed_at,
                         %10$s AS last
                    FROM ONLY /*rel*/ t %6$s
                   WHERE t.ctid >= $1 AND t.ctid < $2 AND %7$s AND %8$s
@@ -216,8 +226,11 @@ BEGIN
                                        AND sp.last_attempt >= $4)
                     /*ahead*/
                  OFFSET 0) s',
-            b.item_column, p.settled, optin_expr, b.patron_column, closed_at_expr, optin_join,
-            p.closed, p.identified, NULL, last_expr);
+            b.item_column, p.settled, optin_expr,
+            CASE WHEN stats THEN format('t.%I::text', b.patron_column) ELSE 'NULL::text' END,
+            CASE WHEN stats THEN closed_at_expr ELSE 'NULL::timestamptz' END, optin_join,
+            p.closed, p.identified, NULL, last_expr,
+            CASE WHEN stats THEN format('t.%I::text', b.item_column) ELSE 'NULL::text' END);
         -- the relations that hold the rows, in order: the table itself, its
         -- partitions, its inheritance children (at any depth)
         FOR rel IN WITH RECURSIVE tree (relid) AS (

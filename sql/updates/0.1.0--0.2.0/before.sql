@@ -43,6 +43,23 @@ COMMENT ON COLUMN @extschema@.loan_binding.hide_columns IS
 ALTER TABLE @extschema@.loan_binding ADD COLUMN last_borrower_group regclass;
 COMMENT ON COLUMN @extschema@.loan_binding.last_borrower_group IS
     'The loan binding whose last borrowers this one shares (the first bound of a group over the same items, an archive and its loans): one last borrower per item across the group (NULL: its own)';
+-- A closed time where the row's patron is not read reads coarsened (issue 14,
+-- shelf_shape's charge-time join): the bindings of 0.1.0 to the day, in the
+-- TimeZone of the session that upgrades.
+ALTER TABLE @extschema@.loan_binding ADD COLUMN closed_precision text NOT NULL DEFAULT 'day'
+    CHECK (closed_precision IN ('hour', 'day', 'week', 'month', 'year'));
+-- (the existing rows take the session's zone from the default, as ADD COLUMN fills them: no
+-- UPDATE, which the binding tables' audit trigger would record)
+ALTER TABLE @extschema@.loan_binding ADD COLUMN closed_zone text NOT NULL DEFAULT current_setting('TimeZone');
+ALTER TABLE @extschema@.loan_binding ALTER COLUMN closed_zone SET DEFAULT 'UTC';
+COMMENT ON COLUMN @extschema@.loan_binding.closed_precision IS
+    'A closed time on a row whose patron a class below operational does not read (severed, hidden) reads truncated to this: hour, day (default), week, month or year';
+COMMENT ON COLUMN @extschema@.loan_binding.closed_zone IS
+    'The time zone closed_precision truncates in (the TimeZone of the session that bound it), whatever the reader''s TimeZone';
+
+-- A tracker entry chosen against the dates (a back-dated close by the desk)
+-- survives a rebuild (issue 14): no entry of 0.1.0 was chosen so.
+ALTER TABLE @extschema@.last_borrower ADD COLUMN pinned oid;
 
 -- The reading-history opt-in as a condition (a smallint privacy flag, ...; issue 14).
 ALTER TABLE @extschema@.patron_binding ADD COLUMN keep_history_when text;
