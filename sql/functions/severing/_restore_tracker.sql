@@ -26,7 +26,7 @@ BEGIN
         -- (an entry chosen against the dates is kept while its row is live:
         -- _tracker_pinned_sql)
         EXECUTE format('DELETE FROM @extschema@.last_borrower lb WHERE lb.binding = $1
-                          AND NOT (%s AND lb.item = ANY (ARRAY(%s))))',
+                          AND NOT (%L::boolean AND lb.item = ANY (ARRAY(%s)))',
                        b.keep_last_borrower, @extschema@._tracker_pinned_sql(coalesce(b.last_borrower_group, b.relation)::oid))
             USING coalesce(b.last_borrower_group, b.relation)::oid;
         IF b.keep_last_borrower THEN
