@@ -22,7 +22,11 @@
 # --workload copies: N staff reads of the derived copies (demo.fines, demo.loan_events,
 # demo.xact_summaries: by patron, by loan, whole-table counts), variants base,bound;
 # --workload staff_prepared: the six staff shapes prepared once and executed with their
-# parameters (plancache: a custom plan at each execution, or a generic one after five).  Prints instructions per item (three transactions), after subtracting a
+# parameters (plancache: a custom plan at each execution, or a generic one after five);
+# --workload staff_read: N runs of bench/run.sh's staff mix (bench/staff_read.sql: 12/20 a
+# patron's account, three statements; 7/20 an item's history; 1/20 the two report queries);
+# --workload staff_read_prepared: the same, each statement prepared once (bench/run.sh's default
+# -M prepared).  Prints instructions per item (three transactions), after subtracting a
 # run of the same session with no statements, and the ratio to base; and, with --annotate, the
 # extension's own functions' inclusive share.
 set -euo pipefail
@@ -47,7 +51,7 @@ while [ $# -gt 0 ]; do
 done
 case "$WORKLOAD" in
     circulation) VARIANTS="${VARIANTS:-base,bound,fkcheck}" ;;
-    staff|staff_busy|staff_prepared) VARIANTS="${VARIANTS:-base,bound,severed}" ;;
+    staff|staff_busy|staff_prepared|staff_read|staff_read_prepared) VARIANTS="${VARIANTS:-base,bound,severed}" ;;
     copies|copies_prepared) VARIANTS="${VARIANTS:-base,bound}" ;;
     *) echo "callgrind.sh: unknown workload $WORKLOAD" >&2; exit 2 ;;
 esac
@@ -83,6 +87,7 @@ for v in "${VLIST[@]}"; do
 done
 NPAT=$(psql -XAtq -h "$D" -p "$PORT" -U postgres -d tpl -c 'SELECT max(id) FROM demo.patrons')
 NHOT=1
+NITEMS=$(psql -XAtq -h "$D" -p "$PORT" -U postgres -d tpl -c 'SELECT max(id) FROM demo.items')
 NLOAN=$(psql -XAtq -h "$D" -p "$PORT" -U postgres -d tpl -c 'SELECT max(id) FROM demo.loans')
 case "$WORKLOAD" in staff|staff_busy|staff_prepared) NHOT=$(psql -XAtq -h "$D" -p "$PORT" -U postgres -d tpl -c 'SELECT max(item) FROM shapes.issues') ;; esac
 bench_cluster_stop
@@ -100,6 +105,37 @@ staff_read() {  # i: one of the six shapes of bench/staff_shapes.sql, with fixed
         4) echo "SELECT i.item, i.issued, i.due FROM shapes.issues i WHERE i.borrower = $patron AND i.returned IS NULL ORDER BY i.due;" ;;
         5) echo "SELECT l.checked_out_at, l.returned_at, p.id, p.name FROM demo.loans l LEFT JOIN demo.patrons p ON p.id = l.patron_id WHERE l.item_id = $hot ORDER BY l.checked_out_at DESC LIMIT 5;" ;;
     esac
+}
+# staff_read: the three branches of bench/staff_read.sql (the pgbench mix of bench/run.sh), each
+# statement on one line, the pgbench variables replaced by fixed values (pick, patron, item as
+# pgbench draws them, from i)
+mix_block() {  # n: 1 the \if branch (a patron's account), 2 the \elif (an item's history), 3 the \else (report)
+    awk -v n="$1" '/^\\if/ {b=1; next} /^\\elif/ {b=2; next} /^\\else/ {b=3; next} /^\\endif/ {b=0; next}
+        b == n { line = line " " $0; if ($0 ~ /;[ ]*$/) { sub(/^ /, "", line); print line; line = "" } }' "$HERE/staff_read.sql"
+}
+MIX1=$(mix_block 1); MIX2=$(mix_block 2); MIX3=$(mix_block 3)
+mix_read() {  # i: one run of bench/staff_read.sql (12/20 account, 7/20 item history, 1/20 report)
+    local i="$1" pick=$(( 1 + (i * 13) % 20 )) patron=$(( 1 + (i * 7919) % NPAT )) u=$(( (i * 104729) % 1000001 )) block
+    local item=$(( 1 + (NITEMS - 1) * u / 1000000 * u / 1000000 ))
+    if [ "$pick" -le 12 ]; then block=$MIX1; elif [ "$pick" -le 19 ]; then block=$MIX2; else block=$MIX3; fi
+    sed -E "s/:patron\b/$patron/g; s/:item\b/$item/g" <<<"$block"
+}
+mix_prepare() {  # PREPARE m<block>_<k> for each statement of the mix, :patron and :item as $1 (pgbench -M prepared)
+    local b k line
+    for b in 1 2 3; do
+        k=0
+        while IFS= read -r line; do
+            k=$((k + 1))
+            echo "PREPARE m${b}_$k AS $(sed -E 's/:patron\b/$1/g; s/:item\b/$1/g' <<<"$line")"
+        done <<<"$(mix_block "$b")"
+    done
+}
+mix_execute() {  # i: one run of the mix, as EXECUTEs of mix_prepare's statements
+    local i="$1" pick=$(( 1 + (i * 13) % 20 )) patron=$(( 1 + (i * 7919) % NPAT )) u=$(( (i * 104729) % 1000001 ))
+    local item=$(( 1 + (NITEMS - 1) * u / 1000000 * u / 1000000 ))
+    if [ "$pick" -le 12 ]; then echo "EXECUTE m1_1($patron);"; echo "EXECUTE m1_2($patron);"; echo "EXECUTE m1_3($patron);"
+    elif [ "$pick" -le 19 ]; then echo "EXECUTE m2_1($item);"
+    else echo "EXECUTE m3_1;"; echo "EXECUTE m3_2;"; fi
 }
 copy_read() {  # i: one of four reads of the derived copies, with fixed parameters
     local i="$1" patron=$(( 1 + (i * 7919) % NPAT )) loan=$(( 1 + (i * 104729) % NLOAN ))
@@ -123,6 +159,13 @@ copy_read() {  # i: one of four reads of the derived copies, with fixed paramete
         staff)
             echo "SET ROLE branch_staff;"
             for ((i = 1; i <= ITEMS; i++)); do staff_read "$i"; done ;;
+        staff_read)
+            echo "SET ROLE branch_staff;"
+            for ((i = 1; i <= ITEMS; i++)); do mix_read "$i"; done ;;
+        staff_read_prepared)   # the same, each statement prepared once, as pgbench -M prepared runs it
+            echo "SET ROLE branch_staff;"
+            mix_prepare
+            for ((i = 1; i <= ITEMS; i++)); do mix_execute "$i"; done ;;
         copies)
             echo "SET ROLE branch_staff;"
             for ((i = 1; i <= ITEMS; i++)); do copy_read "$i"; done ;;

@@ -337,9 +337,40 @@ false_where_hidden(Node *c)
 		(((Const *) v)->constisnull || !DatumGetBool(((Const *) v)->constvalue));
 }
 
+/*
+ * Do the query's other WHERE conditions (others: c's fellow conjuncts, which
+ * stay and are evaluated on every row returned) imply every mask of c shows
+ * its value?  Then no row the query returns is one the masks hide, and what
+ * c reads there does not matter: WHERE patron_id = $1 AND returned_at IS
+ * NULL on loans whose mask shows every open loan.  Without this, a prepared
+ * patron_id = $1 on a placeholder binding (where false_where_hidden cannot
+ * decide until $1 is known) kept its mask, and with it no index: its generic
+ * plan read the whole relation, and the plan cache planned the desk's
+ * patron-account queries at every execution (bench/staff_read.sql at 0.3 of
+ * base, issue 17).  predicate_implied_by proves only from what it can match
+ * (a premise that reads a mask itself proves nothing about the column).
+ */
+static bool
+hidden_excluded(Node *c, List *others)
+{
+	List	   *conditions = NIL;
+	List	   *premises = NIL;
+	ListCell   *lc;
+
+	/* (a volatile expression may answer otherwise when evaluated again) */
+	foreach(lc, others)
+		if (!contain_volatile_functions(lfirst(lc)))
+			premises = lappend(premises, lfirst(lc));
+	if (premises == NIL)
+		return false;
+	mask_conditions_walker(c, &conditions);
+	return conditions != NIL && !contain_volatile_functions((Node *) conditions) &&
+		predicate_implied_by(conditions, premises, false);
+}
+
 /* Is a condition mask(x) op y with a strict, leakproof operator? */
 static bool
-unmaskable(Node *c)
+unmaskable(Node *c, List *others)
 {
 	List	   *args;
 	Oid			fn;
@@ -379,7 +410,8 @@ unmaskable(Node *c)
 	}
 	return contains_mask_walker(c, NULL) && get_func_leakproof(fn) && func_strict(fn) &&
 		!contain_volatile_functions(c) && !checkExprHasSubLink(c) &&
-		!outer_reference_walker(c, NULL) && (!severed || false_where_hidden(c));
+		!outer_reference_walker(c, NULL) &&
+		(!severed || false_where_hidden(c) || hidden_excluded(c, others));
 }
 
 /* The relations on the nullable side of an outer join. */
@@ -439,7 +471,7 @@ unmask_quals(Query *q, RteRules **rules)
 		RangeTblEntry *rte;
 		List	   *conditions = NIL;
 
-		if (!unmaskable(c) ||
+		if (!unmaskable(c, list_delete_ptr(list_copy(conjuncts), c)) ||
 			bms_get_singleton_member((varnos = pull_varnos(NULL, c)), &rti) == false ||
 			rules[rti] == NULL || bms_is_member(rti, nullable) ||
 			(rte = rt_fetch(rti, q->rtable))->rtekind != RTE_RELATION)
