@@ -192,19 +192,25 @@ in_set(PatronSet *s, text *patron)
  * debtors it reads), and a function its temporary view calls ran as the
  * owner (test collections_balance_path).  The read refuses to run while the
  * session's temporary schema holds a relation or type that a role below
- * superuser owns; the same on every version.
+ * superuser owns and a bound balance runs code of the ILS's (a view calling
+ * a function outside pg_catalog, a foreign table: owner_code_guard.c, the
+ * rule my_data() and compliance_report() follow); a bound balance table runs
+ * nothing when read.
  */
 static void
-require_no_caller_temp_objects(void)
+refuse_balance_code(List *balances)
 {
-	bool		found = pals_session_has_temp();	/* owner_code_guard.c: the same question */
+	ListCell   *lc;
 
-	if (found)
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("the collections read of bound balances does not run while the session's temporary schema holds relations or types"),
-				 errdetail("The balances are read as the extension owner; a function of a bound balance view that names a table without its schema would find one of the session's temporary relations."),
-				 errhint("DISCARD TEMP (or drop the session's temporary tables, views and types), then read again.")));
+	if (!pals_session_has_temp())
+		return;
+	foreach(lc, balances)
+	{
+		const ColumnBinding *b = lfirst(lc);
+
+		if (pals_relation_runs_ils_code(b->relid))
+			pals_refuse_owner_code("the collections read of bound balances");
+	}
 }
 
 /* Is a patron set for the question already read in this statement? */
@@ -250,7 +256,7 @@ pals_privacy_collectible(PG_FUNCTION_ARGS)
 	}
 	appendStringInfoString(&sql, ") s GROUP BY p HAVING sum(a) > $1");
 	if (!have_set(question))
-		require_no_caller_temp_objects();
+		refuse_balance_code(reg->balances);
 	threshold = DirectFunctionCall1(float8_numeric, Float8GetDatum(pals_get_collections_threshold()));
 	PG_RETURN_BOOL(in_set(patron_set(question, sql.data, 1, &type, &threshold),
 						  PG_GETARG_TEXT_PP(0)));

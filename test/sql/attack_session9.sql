@@ -410,7 +410,7 @@ SELECT ok(CASE WHEN current_setting('server_version_num')::int >= 170000
 
 -- D: the balance view read as the owner
 SELECT is((SELECT value FROM public.as9_seen WHERE actor = 'collections' AND what = 'names read'),
-          '42501: the collections read of bound balances does not run while the session''s temporary schema holds relations or types',
+          '42501: the collections read of bound balances would run code of the ILS as the extension owner in a session with temporary objects',
           'closed: the collection agency''s read of the patrons in a session with temporary relations refuses (redact_runtime.c, rest14: before 17 it failed, on 17 and later it read the agency''s view)');
 SELECT is((SELECT value FROM public.as9_seen WHERE actor = 'collections' AND what = 'spy'), NULL,
           'closed: the agency''s view named like the table of the ILS''s function never runs (it ran as a superuser and read Eve''s hidden loan, 17 and later)');

@@ -7,12 +7,14 @@
 -- made patron 52 a debtor of 1000 and its function pg_temp.spy() ran as the
 -- extension owner (tried before the fix).  The read now refuses to run while
 -- the session's temporary schema holds a relation or type of a role below
--- superuser (on every version: before 17 the path leaves pg_temp out).
+-- superuser and a bound balance runs code of the ILS's (owner_code_guard.c;
+-- on every version: before 17 the path leaves pg_temp out).  A balance view
+-- of PostgreSQL's own functions names its tables by their oids: it is read.
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pals_privacy;
 
 BEGIN;
-SELECT plan(6);
+SELECT plan(8);
 CREATE ROLE regress_cb_coll;
 DO $$ BEGIN PERFORM pals_privacy.classify_role('regress_cb_coll', 'collections'); END $$;
 CREATE SCHEMA cb;
@@ -54,11 +56,32 @@ RESET SESSION AUTHORIZATION;
 DO $$ BEGIN PERFORM pals_privacy.bind_balance('cb.balances', 'patron_id', 'owed'); END $$;
 SET SESSION AUTHORIZATION regress_cb_coll;
 SELECT throws_ok('SELECT patron_id FROM cb.balances ORDER BY 1', '42501',
-                 'the collections read of bound balances does not run while the session''s temporary schema holds relations or types',
+                 'the collections read of bound balances would run code of the ILS as the extension owner in a session with temporary objects',
                  'the balance read refuses to run with the caller''s temporary relations there (the spy would run as the owner)');
 SELECT throws_ok('SELECT patron_id FROM cb.balances_safe ORDER BY 1', '42501',
-                 'the collections read of bound balances does not run while the session''s temporary schema holds relations or types',
+                 'the collections read of bound balances would run code of the ILS as the extension owner in a session with temporary objects',
                  'whichever bound balance is read');
+RESET SESSION AUTHORIZATION;
+-- a balance of PostgreSQL's own functions only: nothing the session can swap runs
+CREATE VIEW cb.balances_plain AS SELECT patron_id, sum(amount) AS owed FROM cb.fines GROUP BY patron_id;
+GRANT SELECT ON cb.balances_plain TO regress_cb_coll;
+DO $$ BEGIN
+    PERFORM pals_privacy.unbind('cb.balances');
+    PERFORM pals_privacy.unbind('cb.balances_safe');
+    PERFORM pals_privacy.bind_balance('cb.balances_plain', 'patron_id', 'owed');
+END $$;
+SET SESSION AUTHORIZATION regress_cb_coll;
+SELECT results_eq('SELECT patron_id FROM cb.balances_plain ORDER BY 1', ARRAY[51]::bigint[],
+                  'a balance view of PostgreSQL''s own functions is read beside the temporary view "fines" (not the attacker''s 52)');
+SELECT results_eq('SELECT count(*) FROM fines', ARRAY[1]::bigint[],
+                  'control: the temporary view is still there');
+RESET SESSION AUTHORIZATION;
+DO $$ BEGIN
+    PERFORM pals_privacy.unbind('cb.balances_plain');
+    PERFORM pals_privacy.bind_balance('cb.balances_safe', 'patron_id', 'owed');
+    PERFORM pals_privacy.bind_balance('cb.balances', 'patron_id', 'owed');
+END $$;
+SET SESSION AUTHORIZATION regress_cb_coll;
 DROP VIEW fines;
 DROP TABLE fines_src;
 SELECT throws_ok('SELECT patron_id FROM cb.balances_safe ORDER BY 1', '42P01', 'relation "fines" does not exist',
