@@ -1,0 +1,190 @@
+-- HOLEs found by helper attack10 (2026-12-05/06), one check each that FAILS while the hole is
+-- there (and passes once it is closed), each with a control that passes today and shows the
+-- attack reads what it is after.  Not a suite: test/sql/*.sql are all run (REGRESS is a wildcard),
+-- so this file lives here until the holes are closed; then move the checks into
+-- test/sql/attack_session10.sql.  Run it alone (a cluster with pals_privacy preloaded and pgTAP):
+--   psql -X -v ON_ERROR_STOP=0 -d <db> -f test/attack/session10_holes.sql
+-- It commits (VACUUM FULL cannot run in a transaction block) into schema as10h, dropped at the end.
+--   HOLE 1: a closed column of type bigint (an epoch) or text: closed_precision does nothing, the
+--           severed row's exact return time is read, and the charge-time join names its borrower.
+--   HOLE 2: a closed column of a domain over timestamptz: the same.
+--   HOLE 3: after VACUUM FULL, a stale tracker entry names an opted-in patron's kept row of the
+--           same item: staff read it whole (her id, her exact return time).
+--   HOLE 4: a desk deletes an item's last borrower; the next sever_backlog() (or any write of the
+--           ILS's to the kept row) makes an opted-in patron's kept loan the last borrower, by date.
+--   HOLE 4b: the same between bind_loans and the backlog: the previous borrower (not severed yet)
+--           becomes the last borrower, no opt-in needed.
+SET client_min_messages = warning;
+CREATE EXTENSION IF NOT EXISTS pals_privacy;
+CREATE EXTENSION IF NOT EXISTS pgtap;
+SET datestyle = ISO;
+SET timezone = UTC;
+DROP SCHEMA IF EXISTS as10h CASCADE;
+DO $$ BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'regress_as10h_staff') THEN
+        CREATE ROLE regress_as10h_staff;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'regress_as10h_ils') THEN
+        CREATE ROLE regress_as10h_ils;
+    END IF;
+END $$;
+SELECT pals_privacy.classify_role('regress_as10h_staff', 'staff');
+SELECT pals_privacy.classify_role('regress_as10h_ils', 'operational');
+
+SELECT plan(15);
+
+CREATE SCHEMA as10h;
+GRANT USAGE ON SCHEMA as10h TO regress_as10h_staff, regress_as10h_ils;
+CREATE TABLE as10h.patrons (id bigint PRIMARY KEY, expires date NOT NULL DEFAULT 'infinity',
+                            keep boolean NOT NULL DEFAULT false);
+INSERT INTO as10h.patrons (id, keep) VALUES (0, false), (1, true), (2, false), (3, false), (4, false), (5, true);
+SELECT pals_privacy.bind_patrons('as10h.patrons', 'id', 'expires', keep_history_column => 'keep');
+-- the charges: an account record staff read whole (patron and exact time), written at the return
+CREATE TABLE as10h.charges (id serial PRIMARY KEY, patron_id bigint REFERENCES as10h.patrons, charged_at timestamptz);
+SELECT pals_privacy.bind_account('as10h.charges', 'patron_id');
+ALTER DEFAULT PRIVILEGES IN SCHEMA as10h GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO regress_as10h_staff, regress_as10h_ils;
+GRANT SELECT ON as10h.charges TO regress_as10h_staff, regress_as10h_ils;
+CREATE FUNCTION as10h.v(who text, q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE r text;
+BEGIN
+    EXECUTE format('SET LOCAL ROLE %I', who);
+    EXECUTE format('SELECT string_agg(x::text, '' '') FROM (%s) x', q) INTO r;
+    RESET ROLE;
+    RETURN coalesce(r, '-');
+END $$;
+
+------------------------------------------------------------------------------
+-- HOLE 1: closed column of type bigint (epoch); item 50: Ben (2) then Cy (3)
+------------------------------------------------------------------------------
+CREATE TABLE as10h.eloans (id int PRIMARY KEY, patron_id bigint REFERENCES as10h.patrons, item_id int NOT NULL,
+                           returned_epoch bigint);
+CREATE INDEX ON as10h.eloans (item_id);
+CREATE INDEX ON as10h.eloans (patron_id);
+SELECT pals_privacy.bind_loans('as10h.eloans', 'patron_id', 'item_id', '{returned_epoch}');
+INSERT INTO as10h.eloans VALUES (1, 2, 50, NULL), (2, 3, 50, NULL);
+UPDATE as10h.eloans SET returned_epoch = 1736527327 WHERE id = 1;      -- 2025-01-10 16:42:07 UTC
+INSERT INTO as10h.charges (patron_id, charged_at) VALUES (2, to_timestamp(1736527327));
+UPDATE as10h.eloans SET returned_epoch = 1739185200 WHERE id = 2;      -- severs loan 1
+SELECT is(as10h.v('regress_as10h_staff', 'SELECT patron_id FROM as10h.eloans WHERE id = 1'), '()',
+          'control (HOLE 1): staff read the severed loan without its patron');
+SELECT is(as10h.v('regress_as10h_staff', $$SELECT c.patron_id FROM as10h.eloans l JOIN as10h.charges c
+                                           ON c.charged_at = to_timestamp(l.returned_epoch) WHERE l.id = 1$$), '-',
+          'HOLE 1: a closed column that is an epoch (bigint): the charge at the exact return time names no one');
+-- a text closed column
+CREATE TABLE as10h.tloans (id int PRIMARY KEY, patron_id bigint REFERENCES as10h.patrons, item_id int NOT NULL, returned text);
+CREATE INDEX ON as10h.tloans (item_id);
+CREATE INDEX ON as10h.tloans (patron_id);
+SELECT pals_privacy.bind_loans('as10h.tloans', 'patron_id', 'item_id', '{returned}');
+INSERT INTO as10h.tloans VALUES (1, 2, 50, NULL), (2, 3, 50, NULL);
+UPDATE as10h.tloans SET returned = '2025-01-10 16:42:07' WHERE id = 1;
+UPDATE as10h.tloans SET returned = '2025-02-10 11:00:00' WHERE id = 2;
+SELECT isnt(as10h.v('regress_as10h_staff', 'SELECT returned FROM as10h.tloans WHERE id = 1'), '("2025-01-10 16:42:07")',
+            'HOLE 1: a closed column of type text: the severed loan''s time is not read to the second');
+
+------------------------------------------------------------------------------
+-- HOLE 2: closed column of a domain over timestamptz
+------------------------------------------------------------------------------
+CREATE DOMAIN as10h.moment AS timestamptz;
+CREATE TABLE as10h.dloans (id int PRIMARY KEY, patron_id bigint REFERENCES as10h.patrons, item_id int NOT NULL,
+                           returned_at as10h.moment);
+CREATE INDEX ON as10h.dloans (item_id);
+CREATE INDEX ON as10h.dloans (patron_id);
+SELECT pals_privacy.bind_loans('as10h.dloans', 'patron_id', 'item_id', '{returned_at}');
+INSERT INTO as10h.dloans VALUES (1, 2, 60, NULL), (2, 3, 60, NULL);
+UPDATE as10h.dloans SET returned_at = '2025-01-10 16:42:07' WHERE id = 1;
+UPDATE as10h.dloans SET returned_at = '2025-02-10 11:00' WHERE id = 2;
+SELECT is(as10h.v('regress_as10h_staff', 'SELECT patron_id FROM as10h.dloans WHERE id = 1'), '()',
+          'control (HOLE 2): staff read the severed loan without its patron');
+SELECT is(as10h.v('regress_as10h_staff', $$SELECT c.patron_id FROM as10h.dloans l JOIN as10h.charges c
+                                           ON c.charged_at = l.returned_at WHERE l.id = 1$$), '-',
+          'HOLE 2: a closed column of a domain over timestamptz: the charge at the exact return time names no one');
+
+------------------------------------------------------------------------------
+-- HOLE 3: VACUUM FULL, then the tracker's stale tid names Ann's kept row
+------------------------------------------------------------------------------
+CREATE TABLE as10h.loans (id int PRIMARY KEY, patron_id bigint NOT NULL REFERENCES as10h.patrons, item_id int NOT NULL,
+                          out_at timestamptz NOT NULL, returned_at timestamptz, settled_at timestamptz);
+CREATE INDEX ON as10h.loans (patron_id);
+CREATE INDEX ON as10h.loans (item_id);
+CREATE INDEX ON as10h.loans (returned_at);   -- (returns are no HOT updates: their old lines are freed by VACUUM)
+SELECT pals_privacy.bind_loans('as10h.loans', 'patron_id', 'item_id', '{returned_at}', settled_column => 'settled_at',
+                               sever_with => 'patron:0', history_mode => 'in_place');
+-- ten open loans first (the desk's checkouts, at the start of the heap); then item 10: Ann (1, opted
+-- in: kept) then Cy (3, the last borrower); item 11: Ben (2, severed) then Dee (4)
+INSERT INTO as10h.loans SELECT 100 + g, 3, 100 + g, '2025-01-01 09:00', NULL, NULL FROM generate_series(0, 9) g;
+INSERT INTO as10h.loans VALUES (1, 1, 10, '2025-01-01 10:00', '2025-01-10 09:13:27', '2025-01-10 09:13:27'),
+                               (2, 2, 11, '2025-01-01 10:00', '2025-01-10 16:42:07', '2025-01-10 16:42:07');
+INSERT INTO as10h.loans VALUES (3, 3, 10, '2025-02-01 10:00', NULL, NULL), (4, 4, 11, '2025-02-01 10:00', NULL, NULL),
+                               (5, 5, 12, '2025-02-01 11:00', NULL, NULL);
+UPDATE as10h.loans SET returned_at = '2025-02-10 11:00', settled_at = '2025-02-10 11:00' WHERE id IN (3, 4);
+SELECT is(as10h.v('regress_as10h_staff', 'SELECT id, patron_id, returned_at FROM as10h.loans WHERE id IN (1, 3) ORDER BY id'),
+          '(1,0,"2025-01-10 00:00:00+00") (3,3,"2025-02-10 11:00:00+00")',
+          'control (HOLE 3): before the rewrite staff read Ann''s kept loan as the placeholder''s, Cy''s whole');
+-- the desk aims: after a routine VACUUM (autovacuum) freed the lines of the rows the returns
+-- replaced, it checks out as many items as put Ann's row, once the table is compacted, on the line
+-- the tracker keeps for item 10 (Cy's); or returns (deletes) some of its open loans if she is past
+-- it.  Then the DBA's VACUUM FULL.
+VACUUM as10h.loans;
+SELECT (SELECT (row_tid::text::point)[1]::int FROM pals_privacy.last_borrower
+         WHERE binding = 'as10h.loans'::regclass AND item = '10') AS cy_line,
+       (SELECT count(*) FROM as10h.loans WHERE ctid <= (SELECT ctid FROM as10h.loans WHERE id = 1)) AS ann_rank \gset
+SET ROLE regress_as10h_staff;
+INSERT INTO as10h.loans SELECT 200 + g, 3, 200 + g, '2025-03-01 09:00', NULL, NULL FROM generate_series(1, :cy_line - :ann_rank) g;
+DELETE FROM as10h.loans WHERE id >= 100 AND id < 100 + :ann_rank - :cy_line;
+RESET ROLE;
+VACUUM FULL as10h.loans;
+SELECT is(as10h.v('regress_as10h_ils', 'SELECT patron_id FROM as10h.loans WHERE id = 1'), '(1)',
+          'control (HOLE 3): Ann''s kept loan still names her (the ILS reads it)');
+SELECT is(as10h.v('regress_as10h_staff', 'SELECT id, patron_id FROM as10h.loans WHERE id = 1'), '(1,0)',
+          'HOLE 3: after VACUUM FULL staff still read Ann''s kept loan as the placeholder''s, not hers');
+SELECT is(as10h.v('regress_as10h_staff', 'SELECT returned_at FROM as10h.loans WHERE id = 2'), '("2025-01-10 00:00:00+00")',
+          'HOLE 3: after VACUUM FULL staff still read Ben''s severed return to the day');
+
+------------------------------------------------------------------------------
+-- HOLE 4: the desk deletes the last borrower's loan; the DBA's next sever_backlog()
+------------------------------------------------------------------------------
+CREATE TABLE as10h.loans4 (id int PRIMARY KEY, patron_id bigint NOT NULL REFERENCES as10h.patrons, item_id int NOT NULL,
+                           returned_at timestamptz, settled_at timestamptz);
+CREATE INDEX ON as10h.loans4 (patron_id);
+CREATE INDEX ON as10h.loans4 (item_id);
+SELECT pals_privacy.bind_loans('as10h.loans4', 'patron_id', 'item_id', '{returned_at}', settled_column => 'settled_at',
+                               sever_with => 'patron:0', history_mode => 'in_place');
+-- item 10: Ann (1, opted in: kept) then Cy (3, the last borrower)
+INSERT INTO as10h.loans4 VALUES (1, 1, 10, '2025-01-10 09:13:27', '2025-01-10 09:13:27');
+INSERT INTO as10h.loans4 VALUES (3, 3, 10, NULL, NULL);
+UPDATE as10h.loans4 SET returned_at = '2025-02-10 11:00', settled_at = '2025-02-10 11:00' WHERE id = 3;
+SET ROLE regress_as10h_staff;
+DELETE FROM as10h.loans4 WHERE id = 3;
+RESET ROLE;
+SELECT is(as10h.v('regress_as10h_staff', 'SELECT id, patron_id, returned_at FROM as10h.loans4'), '(1,0,"2025-01-10 00:00:00+00")',
+          'control (HOLE 4): the desk deleted Cy''s loan (the last borrower); Ann''s kept loan still reads as the placeholder''s');
+CALL pals_privacy.sever_backlog();
+SELECT is(as10h.v('regress_as10h_ils', 'SELECT patron_id FROM as10h.loans4'), '(1)',
+          'control (HOLE 4): Ann''s loan is still kept (the ILS reads her)');
+SELECT is(as10h.v('regress_as10h_staff', 'SELECT id, patron_id, returned_at FROM as10h.loans4'), '(1,0,"2025-01-10 00:00:00+00")',
+          'HOLE 4: after the next sever_backlog() staff still read Ann''s kept loan as the placeholder''s');
+
+-- HOLE 4b: history from before the binding; the desk deletes the last borrower before the backlog
+CREATE TABLE as10h.loans4b (id int PRIMARY KEY, patron_id bigint REFERENCES as10h.patrons, item_id int NOT NULL,
+                            returned_at timestamptz);
+CREATE INDEX ON as10h.loans4b (patron_id);
+CREATE INDEX ON as10h.loans4b (item_id);
+INSERT INTO as10h.loans4b VALUES (1, 2, 20, '2025-01-10 16:42:07'), (2, 3, 20, '2025-02-10 11:00');
+SELECT pals_privacy.bind_loans('as10h.loans4b', 'patron_id', 'item_id', '{returned_at}');
+SELECT is(as10h.v('regress_as10h_staff', 'SELECT id, patron_id FROM as10h.loans4b ORDER BY id'), '(1,) (2,3)',
+          'control (HOLE 4b): after binding, Ben''s earlier loan of item 20 is hidden, Cy''s (the last borrower) read');
+SET ROLE regress_as10h_staff;
+DELETE FROM as10h.loans4b WHERE id = 2;
+RESET ROLE;
+SELECT is(as10h.v('regress_as10h_ils', 'SELECT patron_id FROM as10h.loans4b'), '(2)',
+          'control (HOLE 4b): the desk deleted Cy''s loan; Ben''s still names him');
+CALL pals_privacy.sever_backlog();
+SELECT is(as10h.v('regress_as10h_staff', 'SELECT patron_id FROM as10h.loans4b'), '()',
+          'HOLE 4b: after the backlog staff do not read Ben as item 20''s borrower');
+
+SELECT * FROM finish();
+DROP SCHEMA as10h CASCADE;
+SELECT pals_privacy.unclassify_role('regress_as10h_staff');
+SELECT pals_privacy.unclassify_role('regress_as10h_ils');
+DROP ROLE regress_as10h_staff;
+DROP ROLE regress_as10h_ils;
