@@ -53,7 +53,7 @@ SELECT pals_privacy.bind_copy('money.materialized_billable_xact_summary', 'actio
 -- ('keep'), whose columns that tie it to the patron or pair it with a visible circulation read
 -- only where its circulation's patron does (an archived circulation is gone: nowhere)
 SELECT pals_privacy.bind_copy('action.aged_circulation', 'action.circulation', 'id', sever_with => 'keep',
-           hide_columns => '{usr_post_code,usr_home_ou,usr_profile,usr_birth_year,xact_start,due_date}');
+           hide_columns => '{usr_post_code,usr_home_ou,usr_profile,usr_birth_year,xact_start,xact_finish,due_date,checkin_time}');
 -- (event definition 3, hold.available, targets a hold: its notices are no circulation's copies)
 SELECT pals_privacy.bind_copy('action_trigger.event', 'action.circulation', 'target', sever_with => 'delete',
            copy_when => 'event_def NOT IN (3)');

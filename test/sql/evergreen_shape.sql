@@ -116,7 +116,7 @@ INSERT INTO pg_temp.walk_check VALUES (
 
 \o
 \set ECHO all
-SELECT plan(200);
+SELECT plan(201);
 
 ------------------------------------------------------------------------------
 -- Binding, as the docs say
@@ -666,6 +666,9 @@ SELECT is((SELECT count(*) FILTER (WHERE c.usr <> 1) || '/' || (count(*) > 10) F
           '0/true', 'aged: the renewed circulations the ILS''s trigger kept (their renewal was still there) are all anonymous');
 SELECT is((SELECT count(*) FROM money.materialized_billable_xact_summary s JOIN action.aged_circulation a USING (id)), 0::bigint,
           'aged: the ILS deleted their summaries');
+SELECT is(pg_temp.v('regress_eg_staff', 'SELECT count(checkin_time) + count(xact_finish) FROM action.aged_circulation')
+          || '/' || (SELECT count(checkin_time) > 500 AND count(xact_finish) > 500 FROM action.aged_circulation),
+          '0/true', 'aged: staff read no archived return or finish time (each pairs with a payment''s time, which names its patron); the ILS reads them');
 -- the archive is bound as a copy of the circulations that the extension never writes ('keep'):
 -- its patron's attributes and its times read only where the circulation's patron does, and an
 -- archived circulation has none.  G's 7041 and 7042 (severed) were archived with G's visit time
