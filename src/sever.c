@@ -1145,7 +1145,9 @@ sever_one(Oid binding, Oid relid, ItemPointer tid)
 /*
  * pals_privacy._sever_one(binding regclass, row_relid regclass, row_tid tid)
  * Used by the backlog and the maintenance pass, run by an administrator or
- * the maintenance worker: the ILS's triggers fire as that role.
+ * the maintenance worker: the ILS's triggers fire as that role, or, where it
+ * is a superuser, as the table's owner (restricted: sever_guarded,
+ * ils_owner.c).
  */
 Datum
 pals_privacy_sever_one(PG_FUNCTION_ARGS)

@@ -7,7 +7,8 @@
  *     pg_temp; the mechanism is in compat.c, for it changed in 17), so that
  *     no object of the caller's can stand in for one of ours; one that
  *     writes a relation of the ILS's (a copy's sever) runs as the caller once
- *     planned and checked, so that the ILS's triggers do.  Statements
+ *     planned and checked, so that the ILS's triggers do (a superuser caller:
+ *     as the relation's owner, restricted, ils_owner.c).  Statements
  *     run at every row are prepared once and saved.  The catalog helpers
  *     find a relation's inheritance ancestors (a partition or child is
  *     covered by its parent's binding), the planner's row estimate, and one
