@@ -293,6 +293,8 @@ pals_privacy_sever_copies(PG_FUNCTION_ARGS)
 			{
 				Datum	   *args = palloc(sizeof(Datum) * cs.nkeys);
 				char	   *nulls = palloc(cs.nkeys + 1);
+				int			sec = 0;
+				Oid			run_as;
 
 				for (int i = 0; i < cs.nkeys; i++)
 				{
@@ -300,7 +302,8 @@ pals_privacy_sever_copies(PG_FUNCTION_ARGS)
 					nulls[i] = values[i] == NULL ? 'n' : ' ';
 				}
 				nulls[cs.nkeys] = '\0';
-				pals_execute_write_as_caller(pals_registry()->extension_owner, cs.plan, args, nulls);
+				run_as = pals_ils_role(copy, &sec);
+				pals_execute_write_as_caller(pals_registry()->extension_owner, run_as, sec, cs.plan, args, nulls);
 				if (cs.checked && SPI_processed == 1 && copy_rows_left())
 					record_left(&cs, args, nulls);
 			}

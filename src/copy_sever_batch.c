@@ -260,6 +260,8 @@ pals_privacy_copy_sever_flush(PG_FUNCTION_ARGS)
 			Datum	   *args;
 			Oid		   *types;
 			Datum	   *column;
+			Oid			run_as;
+			int			sec;
 			char	   *sql;
 
 			for (int attempt = 0; (e = copy_sever_for(cb->key.copy, cb->key.via, rel)) == NULL; attempt++)
@@ -317,7 +319,9 @@ pals_privacy_copy_sever_flush(PG_FUNCTION_ARGS)
 						column[r] = cb->keys[r * nkeys + i];
 					args[i] = PointerGetDatum(construct_array(column, cb->nrows, TEXTOID, -1, false, TYPALIGN_INT));
 				}
-				pals_execute_write_as_caller(pals_registry()->extension_owner, plan, args, NULL);
+				sec = 0;
+				run_as = pals_ils_role(cb->key.copy, &sec);
+				pals_execute_write_as_caller(pals_registry()->extension_owner, run_as, sec, plan, args, NULL);
 				total += SPI_processed;
 			}
 			relation_close(rel, NoLock);

@@ -50,6 +50,9 @@ static int	lockout = 15 * 60;		/* seconds */
 /* the planner's statistics */
 static bool placeholder_statistics = true;
 
+/* the sweeps' writes of the ILS's relations run as their owners (ils_owner.c) */
+static bool sweep_as_owner = false;
+
 /* pseudonymous statistics */
 typedef enum
 {
@@ -270,6 +273,26 @@ pals_get_maintenance_databases(void)
  * Definitions
  * ---------------------------------------------------------------------- */
 
+/*
+ * pals_privacy.sweep_as_owner may be turned on by anyone (it only lowers a
+ * superuser's rights) but not turned off by code running inside a
+ * security-restricted operation: an ILS trigger fired by a sweep (running as
+ * its table's owner, ils_owner.c) would otherwise turn it off and have the
+ * sweep's next statement fire the ILS's triggers as the superuser.
+ */
+static bool
+check_sweep_as_owner(bool *newval, void **extra, GucSource source)
+{
+	if (!*newval && sweep_as_owner && InSecurityRestrictedOperation())
+	{
+		GUC_check_errcode(ERRCODE_INSUFFICIENT_PRIVILEGE);
+		GUC_check_errmsg("cannot turn pals_privacy.sweep_as_owner off within a security-restricted operation");
+		GUC_check_errhint("Code of the ILS's that a sweep of pals_privacy runs as its table's owner cannot change how the sweep runs.");
+		return false;
+	}
+	return true;
+}
+
 void
 pals_guc_init(void)
 {
@@ -413,5 +436,22 @@ pals_guc_init(void)
 							 0,
 							 NULL, NULL, NULL);
 
+	DefineCustomBoolVariable("pals_privacy.sweep_as_owner",
+							 "Runs the ILS's relations' writes by a superuser as the relations' owners (internal).",
+							 "Set by the extension's sweeps (sever_copies, the backlog's batches, purge_expired, "
+							 "the maintenance retries) for their own duration; it cannot be turned off inside a "
+							 "security-restricted operation (an ILS trigger the sweep fired).",
+							 &sweep_as_owner,
+							 false,
+							 PGC_USERSET,
+							 GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE,
+							 check_sweep_as_owner, NULL, NULL);
+
 	MarkGUCPrefixReserved("pals_privacy");
+}
+
+bool
+pals_get_sweep_as_owner(void)
+{
+	return sweep_as_owner;
 }

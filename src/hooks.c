@@ -108,7 +108,9 @@ executor_start_prev(QueryDesc *qd, int eflags)
 
 /*
  * ExecutorRun, ExecutorFinish: the statement of
- * pals_execute_write_as_caller() runs (its triggers fire) as the caller.
+ * pals_execute_write_as_caller() runs (its triggers fire) as the caller; a
+ * sweep's statement that writes a relation of the ILS's as a superuser, as
+ * the relation's owner (pals_ils_run_enter, ils_owner.c).
  */
 #if PG_VERSION_NUM >= 180000
 #define PALS_RUN_PARAMS QueryDesc *qd, ScanDirection dir, uint64 count
@@ -117,6 +119,12 @@ executor_start_prev(QueryDesc *qd, int eflags)
 #define PALS_RUN_PARAMS QueryDesc *qd, ScanDirection dir, uint64 count, bool execute_once
 #define PALS_RUN_ARGS qd, dir, count, execute_once
 #endif
+
+static bool
+run_enter(QueryDesc *qd, Oid *save_user, int *save_sec)
+{
+	return pals_caller_run_enter(qd, save_user, save_sec) || pals_ils_run_enter(qd, save_user, save_sec);
+}
 
 static void
 executor_run_prev(PALS_RUN_PARAMS)
@@ -133,7 +141,7 @@ pals_executor_run(PALS_RUN_PARAMS)
 	Oid			save_user;
 	int			save_sec;
 
-	if (!pals_caller_run_enter(qd, &save_user, &save_sec))
+	if (!run_enter(qd, &save_user, &save_sec))
 	{
 		executor_run_prev(PALS_RUN_ARGS);
 		return;
@@ -164,7 +172,7 @@ pals_executor_finish(QueryDesc *qd)
 	Oid			save_user;
 	int			save_sec;
 
-	if (!pals_caller_run_enter(qd, &save_user, &save_sec))
+	if (!run_enter(qd, &save_user, &save_sec))
 	{
 		executor_finish_prev(qd);
 		return;

@@ -21,7 +21,9 @@
  *     So: while the session's temporary schema holds a relation or type of a
  *     role below superuser, code that involves objects outside pg_catalog (a
  *     view or a foreign table; a function, operator or domain of another
- *     schema, seen through nested views) is
+ *     schema, seen through nested views), or a function of PostgreSQL's own
+ *     that runs SQL given at run time (query_to_xml and the other XML
+ *     exports, ts_stat, ts_rewrite: sql_text_builtins), is
  *     not run as the owner.  The callers fail closed: my_data() and
  *     compliance_report() raise
  *     pals_refuse_owner_code()'s error, a sever that needs such code raises
@@ -95,10 +97,39 @@ pals_session_has_temp(void)
 	return found;
 }
 
+/*
+ * PostgreSQL's own functions that run SQL given at run time (a query's text,
+ * a cursor's name, a table's, schema's or database's contents read by a
+ * statement they build): its names are resolved then, under the session's
+ * search path, so that they run whatever the session put there (a temporary
+ * view named like the ILS's table) as the role in force.  Counted as code of
+ * the ILS's.  Found by the functions of pg_proc.dat that take a query, a
+ * cursor or a relation to read: the XML exports and the text-search
+ * functions that read a query's rows (ts_stat; ts_rewrite's two-argument
+ * form, all of its forms counted).
+ */
+static const char *const sql_text_builtins[] = {
+	"query_to_xml", "query_to_xmlschema", "query_to_xml_and_xmlschema",
+	"cursor_to_xml", "cursor_to_xmlschema",
+	"table_to_xml", "table_to_xmlschema", "table_to_xml_and_xmlschema",
+	"schema_to_xml", "schema_to_xmlschema", "schema_to_xml_and_xmlschema",
+	"database_to_xml", "database_to_xmlschema", "database_to_xml_and_xmlschema",
+	"ts_stat", "ts_rewrite",
+	NULL
+};
+
 static bool
 function_outside_catalog(Oid funcid, void *context)
 {
-	return get_func_namespace(funcid) != PG_CATALOG_NAMESPACE;
+	char	   *name;
+
+	if (get_func_namespace(funcid) != PG_CATALOG_NAMESPACE)
+		return true;
+	name = get_func_name(funcid);
+	for (int i = 0; name != NULL && sql_text_builtins[i] != NULL; i++)
+		if (strcmp(name, sql_text_builtins[i]) == 0)
+			return true;
+	return false;
 }
 
 typedef struct WalkContext

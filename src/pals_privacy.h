@@ -11,6 +11,7 @@
  *     owner_code_guard.c  no ILS code run as the owner in a session with temporary objects
  *     snapshot_seen.c  what a snapshot sees of other transactions (answers kept across statements)
  *     registry.c   the binding registry and its per-backend cache; the class names
+ *     ils_owner.c  ILS code a superuser's sweep runs runs as the relation's owner (restricted)
  *     classes.c    the privacy class of a role
  *     conditions.c closed_when / settled_when: loan conditions over the row
  *     direct_write.c  one row written through the executor; heap-header reads
@@ -223,6 +224,7 @@ extern bool pals_get_placeholder_statistics(void);
 extern const char *pals_get_pseudonym_period(void);
 extern int	pals_get_maintenance_interval(void);	/* seconds */
 extern const char *pals_get_maintenance_databases(void);
+extern bool pals_get_sweep_as_owner(void);
 
 /* registry.c: the per-backend cache of the configuration tables */
 extern const PalsRegistry *pals_registry(void);
@@ -241,7 +243,8 @@ extern void pals_restore_search_path(int nestlevel);
 extern void *pals_prepare_saved(const char *sql, int nargs, Oid *argtypes);
 extern int	pals_execute_as(Oid role, void *plan, Datum *values, const char *nulls);
 extern int	pals_execute_sql_as(Oid role, const char *sql, int nargs, Oid *argtypes, Datum *values);
-extern int	pals_execute_write_as_caller(Oid owner, void *plan, Datum *values, const char *nulls);
+extern int	pals_execute_write_as_caller(Oid owner, Oid run_as, int run_sec, void *plan, Datum *values,
+										 const char *nulls);
 struct QueryDesc;
 extern bool pals_caller_run_enter(struct QueryDesc *qd, Oid *save_user, int *save_sec);
 extern void pals_caller_run_leave(Oid save_user, int save_sec);
@@ -252,6 +255,10 @@ extern AttrNumber pals_bound_attnum(Oid relid, const char *column);
 extern bool pals_index_fetch(Relation rel, Relation index, Snapshot snap, ScanKey keys, int nkeys,
 							 TupleTableSlot *slot);
 extern bool pals_index_has(Relation rel, Relation index, Snapshot snap, ScanKey keys, int nkeys);
+
+/* ils_owner.c: ILS code a superuser's sweep runs runs as the relation's owner */
+extern Oid	pals_ils_role(Oid relid, int *sec);
+extern bool pals_ils_run_enter(struct QueryDesc *qd, Oid *save_user, int *save_sec);
 
 /* owner_code_guard.c: no ILS code run as the owner in a session with temporary objects */
 extern bool pals_session_has_temp(void);

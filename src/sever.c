@@ -608,6 +608,10 @@ sever_guarded(RelSever *rs, Oid relid, ItemPointer tid, RowState *st,
 	PG_TRY();
 	{
 		bool		kept = false;
+		Oid			save_user;
+		int			save_sec;
+		int			sec;
+		Oid			run_as;
 
 		if (st != NULL)
 		{
@@ -616,6 +620,15 @@ sever_guarded(RelSever *rs, Oid relid, ItemPointer tid, RowState *st,
 			kept = apply_history_optin(rs, tid, st);
 			pals_restore_search_path(nestlevel);
 		}
+		/*
+		 * the write, and the ILS's triggers it fires, as the caller, or as
+		 * the relation's owner (restricted) where the caller is a superuser
+		 * (ils_owner.c); an error's rollback of the subtransaction puts the
+		 * role back
+		 */
+		GetUserIdAndSecContext(&save_user, &save_sec);
+		sec = save_sec;
+		run_as = pals_ils_role(relid, &sec);
 		if (kept)
 		{
 			result = SEVER_KEPT;
@@ -623,11 +636,17 @@ sever_guarded(RelSever *rs, Oid relid, ItemPointer tid, RowState *st,
 			if (rewrite && rs->binding->sever_with != SEVER_DELETE)
 			{
 				rewriting = true;
+				SetUserIdAndSecContext(run_as, sec);
 				rewrite_kept(rs, relid, tid);
+				SetUserIdAndSecContext(save_user, save_sec);
 			}
 		}
 		else
+		{
+			SetUserIdAndSecContext(run_as, sec);
 			result = sever_direct(rs, relid, tid, item, upto, st == NULL);
+			SetUserIdAndSecContext(save_user, save_sec);
+		}
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcontext);
 		CurrentResourceOwner = oldowner;
@@ -1126,7 +1145,9 @@ sever_one(Oid binding, Oid relid, ItemPointer tid)
 /*
  * pals_privacy._sever_one(binding regclass, row_relid regclass, row_tid tid)
  * Used by the backlog and the maintenance pass, run by an administrator or
- * the maintenance worker: the ILS's triggers fire as that role.
+ * the maintenance worker: the ILS's triggers fire as that role, or, where it
+ * is a superuser, as the table's owner (restricted: sever_guarded,
+ * ils_owner.c).
  */
 Datum
 pals_privacy_sever_one(PG_FUNCTION_ARGS)

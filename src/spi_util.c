@@ -7,7 +7,8 @@
  *     pg_temp; the mechanism is in compat.c, for it changed in 17), so that
  *     no object of the caller's can stand in for one of ours; one that
  *     writes a relation of the ILS's (a copy's sever) runs as the caller once
- *     planned and checked, so that the ILS's triggers do.  Statements
+ *     planned and checked, so that the ILS's triggers do (a superuser caller:
+ *     as the relation's owner, restricted, ils_owner.c).  Statements
  *     run at every row are prepared once and saved.  The catalog helpers
  *     find a relation's inheritance ancestors (a partition or child is
  *     covered by its parent's binding), the planner's row estimate, and one
@@ -164,6 +165,9 @@ pals_execute_as(Oid role, void *plan, Datum *values, const char *nulls)
  * calling role while it runs and finishes: the ILS's triggers on the
  * relation fire then, and run as the caller, as they would for the caller's
  * own UPDATE or DELETE (and as those of a loan's sever do, direct_write.c).
+ * run_as and run_sec: the calling role and the security context to add, as
+ * pals_ils_role() gives them for the relation written (ils_owner.c): a
+ * superuser's write runs as the relation's owner, restricted.
  * Run as the owner, such a trigger that names a table without its schema
  * found a table of the caller's temporary schema under the safe search path
  * of 17 and later ('pg_catalog, pg_temp'), and that table's trigger ran as
@@ -173,17 +177,21 @@ pals_execute_as(Oid role, void *plan, Datum *values, const char *nulls)
  */
 static const char *caller_run_source = NULL;
 static Oid	caller_run_role = InvalidOid;
+static int	caller_run_sec = 0;
 
 int
-pals_execute_write_as_caller(Oid owner, void *plan, Datum *values, const char *nulls)
+pals_execute_write_as_caller(Oid owner, Oid run_as, int run_sec, void *plan, Datum *values,
+							 const char *nulls)
 {
 	CachedPlanSource *source = linitial(SPI_plan_get_plan_sources((SPIPlanPtr) plan));
 	const char *save_source = caller_run_source;
 	Oid			save_role = caller_run_role;
+	int			save_run_sec = caller_run_sec;
 	volatile int rc = 0;
 
 	caller_run_source = source->query_string;
-	caller_run_role = GetUserId();
+	caller_run_role = run_as;
+	caller_run_sec = run_sec;
 	PG_TRY();
 	{
 		rc = pals_execute_as(owner, plan, values, nulls);
@@ -192,6 +200,7 @@ pals_execute_write_as_caller(Oid owner, void *plan, Datum *values, const char *n
 	{
 		caller_run_source = save_source;
 		caller_run_role = save_role;
+		caller_run_sec = save_run_sec;
 	}
 	PG_END_TRY();
 	return rc;
@@ -208,7 +217,7 @@ pals_caller_run_enter(QueryDesc *qd, Oid *save_user, int *save_sec)
 	if (caller_run_source == NULL || qd->sourceText != caller_run_source)
 		return false;
 	GetUserIdAndSecContext(save_user, save_sec);
-	SetUserIdAndSecContext(caller_run_role, *save_sec);
+	SetUserIdAndSecContext(caller_run_role, *save_sec | caller_run_sec);
 	return true;
 }
 

@@ -7,7 +7,7 @@
 -- a new row is given its old key.  A partition truncated on its own (not
 -- through its parent) fires only its own triggers: sever_copies() after it.
 CREATE OR REPLACE FUNCTION @extschema@._copy_source_truncated() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET pals_privacy.sweep_as_owner = on AS $$
 DECLARE c regclass;
 BEGIN
     -- the copy this trigger was installed for: its name says which

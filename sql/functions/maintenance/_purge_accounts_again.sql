@@ -9,7 +9,7 @@
 -- then, and the next run tries again).
 -- No SET search_path here: the ILS's triggers run with the caller's.
 CREATE OR REPLACE FUNCTION @extschema@._purge_accounts_again(dry_run boolean, OUT n bigint, OUT error text)
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET pals_privacy.sweep_as_owner = on AS $$
 DECLARE
     ab record;
     b @extschema@.private_history_binding;

@@ -5,7 +5,7 @@
 -- after (what a purge function queued or kept: one that soft-deletes
 -- leaves the patron row, and with it every notice addressed to them).
 CREATE OR REPLACE FUNCTION @extschema@._purge_outbox(ids text[]) RETURNS void
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET pals_privacy.sweep_as_owner = on AS $$
 DECLARE
     b @extschema@.outbox_binding;
 BEGIN

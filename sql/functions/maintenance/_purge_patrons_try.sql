@@ -10,7 +10,7 @@
 -- Everything below is schema-qualified; only administrators may call it.
 CREATE OR REPLACE FUNCTION @extschema@._purge_patrons_try(ids text[], OUT purged bigint, OUT kept text[],
                                                         OUT message text, OUT detail text, OUT hint text)
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET pals_privacy.sweep_as_owner = on AS $$
 DECLARE
     pb @extschema@.patron_binding;
     b record;
@@ -169,8 +169,11 @@ BEGIN
         SELECT p.proname, n2.nspname INTO fn FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n2 ON n2.oid = p.pronamespace
          WHERE p.oid = pb.purge_function::regprocedure;
         -- one statement calls it once per patron
-        EXECUTE pg_catalog.format('SELECT count(*) FROM (SELECT %I.%I(x) FROM unnest($1::%s[]) x) s',
-                       fn.nspname, fn.proname, t) INTO n USING ids;
+        -- (as the patron table's owner where the caller is a superuser:
+        -- src/ils_owner.c)
+        n := @extschema@._run_as_owner(pb.relation,
+                 pg_catalog.format('SELECT count(*) FROM (SELECT %I.%I(x) FROM unnest($1::%s[]) x) s',
+                                   fn.nspname, fn.proname, t), ids);
         -- a purge function that soft-deletes leaves the row: recorded, so that
         -- the patron is never eligible, purged or counted again
         EXECUTE pg_catalog.format('INSERT INTO @extschema@.purged_patrons (relation, patron)

@@ -16,6 +16,7 @@ DECLARE
     p record;
     rule_error text;
     errors jsonb := '{}';
+    as_owner text;
 BEGIN
     PERFORM @extschema@._require_admin('apply_retention');
     IF batch_size IS NULL OR batch_size < 1 THEN
@@ -67,16 +68,24 @@ BEGIN
                                    CASE WHEN r.action = 'sever' THEN 'AND ' || sever_filter ELSE '' END)
                         INTO n USING r.keep;
                 ELSIF r.action = 'delete' THEN
+                    -- (a procedure has no SET clause: the ILS's triggers run as the
+                    -- table's owner where the caller is a superuser, src/ils_owner.c)
+                    as_owner := pg_catalog.current_setting('pals_privacy.sweep_as_owner');
+                    PERFORM pg_catalog.set_config('pals_privacy.sweep_as_owner', 'on', true);
                     EXECUTE format('DELETE FROM ONLY %1$s WHERE ctid = ANY (ARRAY(
                                         SELECT ctid FROM ONLY %1$s WHERE %2$I < now() - $1 LIMIT $2))',
                                    leaf, r.timestamp_column) USING r.keep, batch_size;
                     GET DIAGNOSTICS n = ROW_COUNT;
+                    PERFORM pg_catalog.set_config('pals_privacy.sweep_as_owner', as_owner, true);
                 ELSE
+                    as_owner := pg_catalog.current_setting('pals_privacy.sweep_as_owner');
+                    PERFORM pg_catalog.set_config('pals_privacy.sweep_as_owner', 'on', true);
                     EXECUTE format('UPDATE ONLY %1$s SET %3$s WHERE ctid = ANY (ARRAY(
                                         SELECT t.ctid FROM ONLY %1$s t WHERE t.%2$I < now() - $1 AND %4$s LIMIT $2))',
                                    leaf, r.timestamp_column, set_clause, sever_filter)
                         USING r.keep, batch_size;
                     GET DIAGNOSTICS n = ROW_COUNT;
+                    PERFORM pg_catalog.set_config('pals_privacy.sweep_as_owner', as_owner, true);
                 END IF;
               EXCEPTION WHEN OTHERS THEN
                 rule_error := format('%s: %s', SQLSTATE, SQLERRM);

@@ -39,7 +39,7 @@
 -- do for a return.  Returns the rows severed, kept and left pending.
 CREATE OR REPLACE FUNCTION @extschema@._backlog_sever_batch(b @extschema@.loan_binding, reorder boolean DEFAULT true,
     walk_end tid DEFAULT NULL, OUT severed bigint, OUT kept bigint, OUT pending bigint)
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET pals_privacy.sweep_as_owner = on AS $$
 DECLARE
     p record;
     r record;

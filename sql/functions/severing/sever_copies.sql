@@ -5,7 +5,7 @@
 -- (a trigger of the ILS kept them) are recorded in sever_pending, with a
 -- warning: never silently.
 CREATE OR REPLACE FUNCTION @extschema@.sever_copies(relation regclass DEFAULT NULL) RETURNS bigint
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp SET pals_privacy.sweep_as_owner = on AS $$
 DECLARE c @extschema@.copy_binding; filter text; expected bigint; n bigint; total bigint := 0;
 BEGIN
     PERFORM @extschema@._require_admin('sever_copies');
