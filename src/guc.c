@@ -276,17 +276,18 @@ pals_get_maintenance_databases(void)
 /*
  * pals_privacy.sweep_as_owner may be turned on by anyone (it only lowers a
  * superuser's rights) but not turned off by code running inside a
- * security-restricted operation: an ILS trigger fired by a sweep (running as
+ * local user id change by a role below superuser: an ILS trigger fired by a sweep (running as
  * its table's owner, ils_owner.c) would otherwise turn it off and have the
  * sweep's next statement fire the ILS's triggers as the superuser.
  */
 static bool
 check_sweep_as_owner(bool *newval, void **extra, GucSource source)
 {
-	if (!*newval && sweep_as_owner && InSecurityRestrictedOperation())
+	if (!*newval && sweep_as_owner &&
+		(InSecurityRestrictedOperation() || (InLocalUserIdChange() && !superuser())))
 	{
 		GUC_check_errcode(ERRCODE_INSUFFICIENT_PRIVILEGE);
-		GUC_check_errmsg("cannot turn pals_privacy.sweep_as_owner off within a security-restricted operation");
+		GUC_check_errmsg("cannot turn pals_privacy.sweep_as_owner off in code a sweep runs as a table's owner");
 		GUC_check_errhint("Code of the ILS's that a sweep of pals_privacy runs as its table's owner cannot change how the sweep runs.");
 		return false;
 	}
@@ -439,8 +440,8 @@ pals_guc_init(void)
 	DefineCustomBoolVariable("pals_privacy.sweep_as_owner",
 							 "Runs the ILS's relations' writes by a superuser as the relations' owners (internal).",
 							 "Set by the extension's sweeps (sever_copies, the backlog's batches, purge_expired, "
-							 "the maintenance retries) for their own duration; it cannot be turned off inside a "
-							 "security-restricted operation (an ILS trigger the sweep fired).",
+							 "the maintenance retries) for their own duration; it cannot be turned off by code "
+							 "the sweep runs as a table's owner (an ILS trigger the sweep fired).",
 							 &sweep_as_owner,
 							 false,
 							 PGC_USERSET,

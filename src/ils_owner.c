@@ -18,8 +18,16 @@
  *     So, as PostgreSQL does for VACUUM, ANALYZE, CREATE INDEX and REFRESH
  *     MATERIALIZED VIEW: where the role in force is a superuser, the write
  *     runs as the owner of the relation written, under
- *     SECURITY_RESTRICTED_OPERATION (no SET ROLE, no temporary objects, no
- *     cursor kept open past it) and SECURITY_LOCAL_USERID_CHANGE.  It is
+ *     SECURITY_LOCAL_USERID_CHANGE (no SET ROLE or SET SESSION
+ *     AUTHORIZATION back to the superuser).  Not under
+ *     SECURITY_RESTRICTED_OPERATION as VACUUM is: that refuses to queue a
+ *     deferred trigger, and real ILS schemas declare their foreign keys
+ *     DEFERRABLE INITIALLY DEFERRED (Evergreen's; test evergreen_shape's
+ *     purge failed with it).  What that leaves: a deferred constraint
+ *     trigger of the ILS's fires at commit as whoever commits
+ *     (docs/severing.md), and the owner's code may make temporary objects,
+ *     after which the session's own reads of ILS code refuse
+ *     (owner_code_guard.c).  It is
  *     planned and its permissions checked as the role in force (our own
  *     statements still run as the extension owner up to their start,
  *     spi_util.c); from ExecutorRun to the end of ExecutorFinish (every row
@@ -39,9 +47,9 @@
  *     temporary schemas runs (ExecutorRun, ExecutorFinish; hooks.c) as that
  *     relation's owner; one writing relations of two owners (neither a
  *     superuser) is refused: no one owner's code may run as the other.  The
- *     setting cannot be turned off by code running in a security-restricted
- *     operation (guc.c), so a trigger cannot turn the rest of the sweep back
- *     to the superuser.  _run_as_owner() runs one statement (the ILS's purge
+ *     setting cannot be turned off by a role below superuser inside a local
+ *     user id change (guc.c), so a trigger cannot turn the rest of the sweep
+ *     back to the superuser.  _run_as_owner() runs one statement (the ILS's purge
  *     function) as a relation's owner the same way.
  */
 #include "pals_privacy.h"
@@ -60,6 +68,9 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
+
+/* the security context an owner's run adds (the header comment says why not SECURITY_RESTRICTED_OPERATION) */
+#define ILS_OWNER_SEC SECURITY_LOCAL_USERID_CHANGE
 
 PG_FUNCTION_INFO_V1(pals_privacy_run_as_owner);
 
@@ -81,8 +92,7 @@ relation_owner(Oid relid, Oid *nsp)
 /*
  * The role the extension's write of relid (and the ILS's code it runs)
  * runs as: the role in force if it is below superuser; else the relation's
- * owner, with SECURITY_RESTRICTED_OPERATION | SECURITY_LOCAL_USERID_CHANGE
- * added to *sec (the security context to put in force with it).
+ * owner, with ILS_OWNER_SEC added to *sec (the security context to put in force with it).
  */
 Oid
 pals_ils_role(Oid relid, int *sec)
@@ -91,7 +101,7 @@ pals_ils_role(Oid relid, int *sec)
 
 	if (!superuser_arg(user))
 		return user;
-	*sec |= SECURITY_RESTRICTED_OPERATION | SECURITY_LOCAL_USERID_CHANGE;
+	*sec |= ILS_OWNER_SEC;
 	return relation_owner(relid, NULL);
 }
 
@@ -153,7 +163,7 @@ pals_ils_run_enter(QueryDesc *qd, Oid *save_user, int *save_sec)
 	if (!OidIsValid(role))
 		return false;
 	GetUserIdAndSecContext(save_user, save_sec);
-	SetUserIdAndSecContext(role, *save_sec | SECURITY_RESTRICTED_OPERATION | SECURITY_LOCAL_USERID_CHANGE);
+	SetUserIdAndSecContext(role, *save_sec | ILS_OWNER_SEC);
 	return true;
 }
 

@@ -2,8 +2,8 @@
 -- write the ILS's relations in an administrator's or the worker's session,
 -- or as the extension owner (SECURITY DEFINER): a superuser.  The ILS's
 -- triggers they fire, and the ILS's purge function purge_expired() calls,
--- run as the relation's owner under SECURITY_RESTRICTED_OPERATION, as
--- PostgreSQL runs an index's functions at VACUUM (src/ils_owner.c): a trigger
+-- run as the relation's owner with SET ROLE barred, much as PostgreSQL
+-- runs an index's functions at VACUUM (src/ils_owner.c): a trigger
 -- function whoever owns it can redefine does not run as superuser at the next
 -- sweep.  The sweeps still do their work where the owner has the rights; a
 -- row whose ILS trigger needs a right the owner lacks is left pending (a
