@@ -76,8 +76,10 @@ UPDATE tp.desk_nokey SET returned = '2024-01-15' WHERE id = 2;
 UPDATE tp.parts SET returned = NULL WHERE id = 2;
 UPDATE tp.parts SET returned = '2024-01-15' WHERE id = 2;
 RESET ROLE;
-SELECT is(tp.reads('tp.desk') || ' ' || tp.reads('tp.desk_ri') || ' ' || tp.reads('tp.desk_nokey') || ' ' || tp.reads('tp.parts'),
-          '1:- 2:1 1:- 2:1 1:- 2:1 1:- 2:1', 'the back-dated close keeps the row the desk closed, patron 20''s row hidden (each table)');
+SELECT is(tp.reads('tp.desk') || ' ' || tp.reads('tp.desk_ri') || ' ' || tp.reads('tp.desk_nokey') || ' ' || tp.reads('tp.parts')
+          || ' ' || (SELECT string_agg(DISTINCT to_char(returned, 'YYYY-MM-DD'), ',') FROM (SELECT returned FROM tp.desk WHERE id = 2 UNION ALL SELECT returned FROM tp.desk_ri WHERE id = 2
+                     UNION ALL SELECT returned FROM tp.desk_nokey WHERE id = 2 UNION ALL SELECT returned FROM tp.parts WHERE id = 2) r),
+          '1:- 2:1 1:- 2:1 1:- 2:1 1:- 2:1 2024-01-15', 'the back-dated close keeps the row the desk closed, patron 20''s row hidden (each table)');
 SELECT is((SELECT string_agg(k.relation::text || ' ' || k.item || ' ' || k.key::text, ', ' ORDER BY k.relation::text)
              FROM pals_privacy.tracker_pin k JOIN pg_class c ON c.oid = k.relation WHERE c.relnamespace = 'tp'::regnamespace),
           'tp.desk 30 {"id": 2}, tp.desk_ri 30 {"id": 2}, tp.parts 30 {"id": 2, "item_id": 30}',

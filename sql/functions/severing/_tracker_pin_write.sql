@@ -9,6 +9,7 @@
 -- whether a key was recorded.
 CREATE OR REPLACE FUNCTION @extschema@._tracker_pin_write(tk oid, item text, relid oid, tid tid) RETURNS boolean
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+#variable_conflict use_column
 DECLARE
     m regclass;
     cols name[];
