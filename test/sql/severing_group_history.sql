@@ -10,7 +10,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pals_privacy;
 
 BEGIN;
-SELECT plan(14);
+SELECT plan(13);
 
 CREATE SCHEMA gh;
 CREATE TABLE gh.patrons (id bigint PRIMARY KEY, expires date NOT NULL DEFAULT 'infinity',
