@@ -21,6 +21,11 @@
  *     VACUUM FULL, a cross-partition update, a delete) is the severing
  *     algorithm's to detect (sever.c).
  *
+ *     An entry chosen against the dates is pinned (last_borrower.pinned,
+ *     its row's file node) and its row's key recorded (tracker_pin, through
+ *     _tracker_pin_write: pinned entries only), so that the rebuilds find
+ *     the row again after a rewrite or a restore (_tracker_repin).
+ *
  *     _last_borrower() reads it (last_borrower.c): one index probe per row,
  *     or the whole of one binding's entries once a statement has asked about
  *     many rows.  Both the swap and the probe find an item's entry with the
