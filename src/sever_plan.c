@@ -200,11 +200,45 @@ prepare_rel_plans(RelSever *rs)
 
 	if (reg->patrons && reg->patrons->keep_history_column)
 	{
+		StringInfoData others;
+		ListCell   *lc;
+
+		/*
+		 * The same loan copied from another member of the binding's
+		 * last-borrower group (the ILS moved it into the archive, the loans
+		 * row's sever failed and was retried later, after or before the
+		 * archived row's): the loan's history is there already (same patron,
+		 * item and closed columns), so it is not copied again, whichever row
+		 * is severed first.  Rows of one relation are never taken for one
+		 * another (two loans closed the same day).
+		 */
+		initStringInfo(&others);
+		foreach(lc, reg->loans)
+		{
+			const LoanBinding *m = lfirst(lc);
+
+			if (m->tracker == b->tracker && m->relid != b->relid)
+				appendStringInfo(&others, "%s%u", others.len ? ", " : "", m->relid);
+		}
 		resetStringInfo(&sql);
 		appendStringInfo(&sql,
 						 "INSERT INTO pals_privacy.private_history (patron, relation, item, row_data) "
 						 "SELECT t.%s::text, $2, t.%s::text, to_jsonb(t) FROM ONLY %s t WHERE t.ctid = $1",
 						 pcol, icol, rel);
+		if (others.len > 0)
+		{
+			appendStringInfo(&sql,
+							 " AND NOT EXISTS (SELECT FROM pals_privacy.private_history h"
+							 " WHERE h.patron = t.%s::text AND h.item IS NOT DISTINCT FROM t.%s::text"
+							 " AND h.relation::oid IN (%s)",
+							 pcol, icol, others.data);
+			for (int i = 0; i < b->nclosed; i++)
+				appendStringInfo(&sql, " AND h.row_data -> %s IS NOT DISTINCT FROM to_jsonb(t.%s)",
+								 quote_literal_cstr(b->closed_columns[i]),
+								 quote_identifier(b->closed_columns[i]));
+			appendStringInfoChar(&sql, ')');
+		}
+		pfree(others.data);
 		rs->copy = pals_prepare_saved(sql.data, 2, tidtype);
 
 		resetStringInfo(&sql);

@@ -21,6 +21,11 @@
  *     VACUUM FULL, a cross-partition update, a delete) is the severing
  *     algorithm's to detect (sever.c).
  *
+ *     An entry chosen against the dates is pinned (last_borrower.pinned,
+ *     its row's file node) and its row's key recorded (tracker_pin, through
+ *     _tracker_pin_write: pinned entries only), so that the rebuilds find
+ *     the row again after a rewrite or a restore (_tracker_repin).
+ *
  *     _last_borrower() reads it (last_borrower.c): one index probe per row,
  *     or the whole of one binding's entries once a statement has asked about
  *     many rows.  Both the swap and the probe find an item's entry with the
@@ -55,10 +60,18 @@
 
 static SPIPlanPtr plan_tracker_set = NULL;
 static SPIPlanPtr plan_tracker_claim = NULL;
+static SPIPlanPtr plan_pin_key = NULL;
 
 /* the tracker has its pinned column (not before ALTER EXTENSION ... UPDATE from 0.1.0) */
 static bool tracker_has_pin = false;
 static bool plan_has_pin = false;
+
+/*
+ * and the pins' keys are recorded (pals_privacy.tracker_pin, which a rewrite
+ * and a restore keep: _tracker_repin finds a pinned row by its key again)
+ */
+static bool tracker_has_pin_key = false;
+static bool plan_has_pin_key = false;
 
 /* pals_privacy.last_borrower and its primary key, looked up again after every registry change. */
 static void
@@ -78,6 +91,7 @@ tracker_oids(Oid *relid, Oid *key)
 		if (!OidIsValid(tracker) || !OidIsValid(tracker_key))
 			elog(ERROR, "pals_privacy: the last-borrower tracker is missing");
 		tracker_has_pin = get_attnum(tracker, "pinned") == Anum_tracker_pinned;
+		tracker_has_pin_key = tracker_has_pin && OidIsValid(get_relname_relid("tracker_pin", nsp));
 		generation = reg->generation;
 	}
 	*relid = tracker;
@@ -90,19 +104,26 @@ prepare_tracker_plans(void)
 {
 	Oid			claim_types[2] = {OIDOID, TEXTOID};
 	Oid			set_types[6] = {OIDOID, TEXTOID, OIDOID, TIDOID, OIDOID, BOOLOID};
+	Oid			key_types[4] = {OIDOID, TEXTOID, OIDOID, TIDOID};
 
 	Oid			relid;
 	Oid			key;
 
 	tracker_oids(&relid, &key);
-	if (plan_tracker_set != NULL && plan_has_pin == tracker_has_pin)
+	if (plan_tracker_set != NULL && plan_has_pin == tracker_has_pin && plan_has_pin_key == tracker_has_pin_key)
 		return;
 	if (plan_tracker_set != NULL)
 	{
 		SPI_freeplan(plan_tracker_set);
 		SPI_freeplan(plan_tracker_claim);
 	}
+	if (plan_pin_key != NULL)
+	{
+		SPI_freeplan(plan_pin_key);
+		plan_pin_key = NULL;
+	}
 	plan_has_pin = tracker_has_pin;
+	plan_has_pin_key = tracker_has_pin_key;
 	if (!tracker_has_pin)
 	{
 		/* a 0.1.0 schema under this library, before its update: no pins */
@@ -116,11 +137,32 @@ prepare_tracker_plans(void)
 		return;
 	}
 	/* $5: the row's file node (NULL: not pinned); $6: carry the entry's pin over, whatever $5 says */
-	plan_tracker_set = pals_prepare_saved(
-		"INSERT INTO pals_privacy.last_borrower (binding, item, row_relid, row_tid, pinned)"
-		" VALUES ($1, $2, $3, $4, CASE WHEN $6 THEN NULL ELSE $5 END) ON CONFLICT (binding, item) DO UPDATE"
-		" SET row_relid = EXCLUDED.row_relid, row_tid = EXCLUDED.row_tid,"
-		" pinned = CASE WHEN NOT $6 OR last_borrower.pinned IS NOT NULL THEN $5 END", 6, set_types);
+	if (!tracker_has_pin_key)
+		plan_tracker_set = pals_prepare_saved(
+			"INSERT INTO pals_privacy.last_borrower (binding, item, row_relid, row_tid, pinned)"
+			" VALUES ($1, $2, $3, $4, CASE WHEN $6 THEN NULL ELSE $5 END) ON CONFLICT (binding, item) DO UPDATE"
+			" SET row_relid = EXCLUDED.row_relid, row_tid = EXCLUDED.row_tid,"
+			" pinned = CASE WHEN NOT $6 OR last_borrower.pinned IS NOT NULL THEN $5 END"
+			" RETURNING false", 6, set_types);
+	else
+	{
+		/*
+		 * ... and returns whether the entry is pinned now; an entry left
+		 * unpinned loses its recorded key (tracker_pin) at once, a pinned
+		 * one gets its row's (plan_pin_key)
+		 */
+		plan_tracker_set = pals_prepare_saved(
+			"WITH s AS (INSERT INTO pals_privacy.last_borrower (binding, item, row_relid, row_tid, pinned)"
+			" VALUES ($1, $2, $3, $4, CASE WHEN $6 THEN NULL ELSE $5 END) ON CONFLICT (binding, item) DO UPDATE"
+			" SET row_relid = EXCLUDED.row_relid, row_tid = EXCLUDED.row_tid,"
+			" pinned = CASE WHEN NOT $6 OR last_borrower.pinned IS NOT NULL THEN $5 END"
+			" RETURNING pinned IS NOT NULL AS pinned),"
+			" d AS (DELETE FROM pals_privacy.tracker_pin k WHERE k.binding = $1::regclass AND k.item = $2"
+			" AND NOT (SELECT s.pinned FROM s))"
+			" SELECT s.pinned FROM s", 6, set_types);
+		plan_pin_key = pals_prepare_saved(
+			"SELECT pals_privacy._tracker_pin_write($1, $2, $3, $4)", 4, key_types);
+	}
 	plan_tracker_claim = pals_prepare_saved(
 		"INSERT INTO pals_privacy.last_borrower (binding, item, row_relid, row_tid)"
 		" VALUES ($1, $2, 0, '(0,0)') ON CONFLICT (binding, item) DO NOTHING", 2, claim_types);
@@ -142,6 +184,24 @@ row_file(Oid relid)
 	node = r->rd_rel->relfilenode;
 	RelationClose(r);
 	return node;
+}
+
+/*
+ * Record the key of the row a pinned entry names now (tracker_pin, through
+ * _tracker_pin_write, as the extension owner; SPI connected): the rebuilds
+ * find the row by it after a rewrite or a restore moved it.  Only pinned
+ * entries pay this (a back-dated close by a redacted class and the item's
+ * later returns), never an ordinary return.
+ */
+static void
+record_pin_key(const LoanBinding *b, const char *item, Oid relid, ItemPointer tid)
+{
+	Datum		values[4] = {ObjectIdGetDatum(b->tracker), CStringGetTextDatum(item),
+		ObjectIdGetDatum(relid), ItemPointerGetDatum(tid)};
+
+	if (!tracker_has_pin_key || plan_pin_key == NULL)
+		return;
+	pals_execute_as(pals_registry()->extension_owner, plan_pin_key, values, NULL);
 }
 
 /*
@@ -262,6 +322,12 @@ pals_tracker_swap(const LoanBinding *b, const char *item, Oid relid, ItemPointer
 					 errmsg("could not serialize access due to concurrent update")));
 	}
 	pals_direct_end(&w);
+	/* a pinned entry carried to the new row: its key too */
+	if (found && *old_pinned)
+	{
+		prepare_tracker_plans();
+		record_pin_key(b, item, relid, tid);
+	}
 	return found;
 }
 
@@ -284,6 +350,14 @@ pals_tracker_set(const LoanBinding *b, const char *item, Oid relid, ItemPointer 
 
 	prepare_tracker_plans();
 	pals_execute_as(pals_registry()->extension_owner, plan_tracker_set, values, nulls);
+	if (tracker_has_pin_key && SPI_processed == 1)
+	{
+		bool		isnull;
+		Datum		pinned = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+		if (!isnull && DatumGetBool(pinned))
+			record_pin_key(b, item, relid, tid);
+	}
 }
 
 /*

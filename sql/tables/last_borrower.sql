@@ -10,8 +10,9 @@ CREATE TABLE @extschema@.last_borrower (
     -- dates (a close by a class that reads history redacted kept the row it
     -- closed, sever.c), carried to each later last borrower of the item:
     -- a rebuild keeps the entry while that file holds it, live, closed and
-    -- identified (docs/severing.md, "Rebuilding the tracker"); NULL: the
-    -- entry is the dates' choice, which a rebuild may take again
+    -- identified (docs/severing.md, "Rebuilding the tracker"), or, where a
+    -- rewrite or a restore moved it, while its key (tracker_pin) finds it;
+    -- NULL: the entry is the dates' choice, which a rebuild may take again
     pinned     oid,
     PRIMARY KEY (binding, item)
 );

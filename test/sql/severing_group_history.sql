@@ -10,7 +10,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pals_privacy;
 
 BEGIN;
-SELECT plan(7);
+SELECT plan(13);
 
 CREATE SCHEMA gh;
 CREATE TABLE gh.patrons (id bigint PRIMARY KEY, expires date NOT NULL DEFAULT 'infinity',
@@ -51,6 +51,46 @@ SELECT is(gh.history('7'), 'gh.archive:1 gh.archive:3 gh.loans:5',
           'a later loan of the item by the same patron severs and copies the earlier one');
 INSERT INTO gh.loans VALUES (7, 2, 12, '2024-02-10', '2024-02-10');
 SELECT is(gh.history('7'), 'gh.archive:1 gh.archive:3 gh.loans:5 gh.archive:6', 'and is copied itself when it is severed');
+
+-- A pending sever retried later (issue 14): the archive insert's sever of
+-- the loans row fails (an ILS trigger refuses the write), so the row is
+-- pending; the ILS deletes moved loans later, and maintenance's retry of
+-- sever_pending severs the loans row meanwhile.  The loan is copied once,
+-- whichever of its two rows is severed first.
+CREATE FUNCTION gh.busy() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF current_setting('gh.busy', true) = 'on' THEN RAISE EXCEPTION 'gh: loans busy'; END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER busy BEFORE UPDATE ON gh.loans FOR EACH ROW EXECUTE FUNCTION gh.busy();
+-- item 13: the retry first, the archived row's sever after
+INSERT INTO gh.loans VALUES (8, 7, 13, '2024-01-10', '2024-01-10');
+SET gh.busy = on;
+INSERT INTO gh.archive SELECT * FROM gh.loans WHERE id = 8;
+RESET gh.busy;
+SELECT is((SELECT count(*) FROM pals_privacy.sever_pending WHERE binding = 'gh.loans'::regclass), 1::bigint,
+          'the loans row of the moved loan could not be severed: pending');
+SELECT pals_privacy._retry_pending() IS NOT NULL AS retried;
+SELECT is((SELECT string_agg(id || ':' || coalesce(patron_id::text, '-'), ' ' ORDER BY id) FROM gh.loans WHERE item_id = 13)
+          || ' ' || (SELECT count(*) FROM pals_privacy.sever_pending WHERE binding = 'gh.loans'::regclass),
+          '8:- 0', 'the retry severs it');
+INSERT INTO gh.loans VALUES (9, 2, 13, '2024-02-10', '2024-02-10');
+SELECT is((SELECT string_agg(id || ':' || coalesce(patron_id::text, '-'), ' ' ORDER BY id) FROM gh.archive WHERE item_id = 13), '8:-',
+          'the next return severs the archived row');
+SELECT is((SELECT count(*) FROM pals_privacy.private_history WHERE patron = '7' AND item = '13'), 1::bigint,
+          'retry, then the archived row: the loan is copied once');
+-- item 14: the archived row severed first, the retry after
+INSERT INTO gh.loans VALUES (10, 7, 14, '2024-01-10', '2024-01-10');
+SET gh.busy = on;
+INSERT INTO gh.archive SELECT * FROM gh.loans WHERE id = 10;
+INSERT INTO gh.loans VALUES (11, 2, 14, '2024-02-10', '2024-02-10');
+RESET gh.busy;
+SELECT is((SELECT count(*) FROM pals_privacy.sever_pending WHERE binding = 'gh.loans'::regclass), 1::bigint,
+          'pending again: the loans row of the moved loan');
+SELECT pals_privacy._retry_pending() IS NOT NULL AS retried;
+SELECT is((SELECT string_agg(id || ':' || coalesce(patron_id::text, '-'), ' ' ORDER BY id) FROM gh.loans WHERE item_id = 14)
+          || ' ' || (SELECT count(*) FROM pals_privacy.private_history WHERE patron = '7' AND item = '14'),
+          '10:- 11:2 1', 'the archived row, then the retry: the loan is copied once');
 
 SELECT * FROM finish();
 ROLLBACK;

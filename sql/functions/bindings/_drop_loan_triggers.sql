@@ -6,6 +6,7 @@ BEGIN
         PERFORM @extschema@._drop_trigger(t, 'pals_privacy_sever');
     END LOOP;
     DELETE FROM @extschema@.last_borrower WHERE binding = rel;
+    DELETE FROM @extschema@.tracker_pin WHERE binding = rel OR relation = rel;
     DELETE FROM @extschema@.sever_pending WHERE binding = rel;
     DELETE FROM @extschema@.backlog_progress WHERE binding = rel;
 END $$;

@@ -25,6 +25,9 @@ BEGIN
         -- severing state of rows of the relation (also a partition or child
         -- of a bound one): their TIDs mean nothing any more
         DELETE FROM @extschema@.last_borrower WHERE binding = rels[i] OR row_relid = rels[i];
+        -- (the keys of pinned rows: by the binding, not by a partition
+        -- dropped, whose rows a partition attached in its place may hold)
+        DELETE FROM @extschema@.tracker_pin WHERE binding::oid = rels[i] OR relation::oid = rels[i];
         DELETE FROM @extschema@.sever_pending WHERE binding = rels[i] OR row_relid = rels[i];
         DELETE FROM @extschema@.backlog_progress WHERE binding = rels[i];
         DELETE FROM @extschema@.outbox_dropped WHERE relation::oid = rels[i];

@@ -28,6 +28,7 @@ BEGIN
         UNION SELECT i.inhrelid FROM pg_catalog.pg_inherits i JOIN tree ON i.inhparent = tree.relid)
     DELETE FROM @extschema@.last_borrower lb USING tree
      WHERE lb.binding = g AND lb.row_relid = tree.relid;
+    DELETE FROM @extschema@.tracker_pin k WHERE k.binding::oid = g AND k.relation::oid = rel;
     UPDATE @extschema@.loan_binding l SET last_borrower_group = NULL WHERE l.relation::oid = rel;
     IF g = rel THEN
         SELECT min(l.relation::oid) INTO heir FROM @extschema@.loan_binding l WHERE l.last_borrower_group::oid = rel;
@@ -35,6 +36,7 @@ BEGIN
            SET last_borrower_group = CASE WHEN l.relation::oid = heir THEN NULL ELSE heir::regclass END
          WHERE l.last_borrower_group::oid = rel;
         UPDATE @extschema@.last_borrower lb SET binding = heir WHERE lb.binding = rel;
+        UPDATE @extschema@.tracker_pin k SET binding = heir::regclass WHERE k.binding::oid = rel;
     END IF;
 END $$;
 

@@ -30,12 +30,15 @@ BEGIN
             EXECUTE format('LOCK TABLE %s IN SHARE MODE', m);
         END LOOP;
         -- (an entry chosen against the dates is kept while its row is live:
-        -- _tracker_pinned_sql)
+        -- _tracker_pinned_sql; found by its key first where a rewrite moved
+        -- it: _tracker_repin)
+        PERFORM @extschema@._tracker_repin(coalesce(b.last_borrower_group, b.relation)::oid);
         EXECUTE format('DELETE FROM @extschema@.last_borrower lb WHERE lb.binding = $1
                           AND NOT lb.item = ANY (ARRAY(%s))',
                        @extschema@._tracker_pinned_sql(coalesce(b.last_borrower_group, b.relation)::oid))
             USING coalesce(b.last_borrower_group, b.relation)::oid;
         total := total + @extschema@._track_latest_closed(b);
+        PERFORM @extschema@._tracker_unpin_stale(coalesce(b.last_borrower_group, b.relation)::oid);
     END LOOP;
     RETURN total;
 END $$;

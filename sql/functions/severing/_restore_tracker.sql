@@ -24,7 +24,10 @@ BEGIN
         -- (a binding of a last-borrower group: the group's entries, rebuilt
         -- across every member, as often as the group has members)
         -- (an entry chosen against the dates is kept while its row is live:
-        -- _tracker_pinned_sql)
+        -- _tracker_pinned_sql; after a restore the tracker is empty: the
+        -- pinned entries come back from their keys, tracker_pin, which is
+        -- dumped: _tracker_repin)
+        PERFORM @extschema@._tracker_repin(coalesce(b.last_borrower_group, b.relation)::oid);
         EXECUTE format('DELETE FROM @extschema@.last_borrower lb WHERE lb.binding = $1
                           AND NOT (%L::boolean AND lb.item = ANY (ARRAY(%s)))',
                        b.keep_last_borrower, @extschema@._tracker_pinned_sql(coalesce(b.last_borrower_group, b.relation)::oid))
@@ -32,6 +35,7 @@ BEGIN
         IF b.keep_last_borrower THEN
             total := total + @extschema@._track_latest_closed(b);
         END IF;
+        PERFORM @extschema@._tracker_unpin_stale(coalesce(b.last_borrower_group, b.relation)::oid);
         EXECUTE format(
             'INSERT INTO @extschema@.sever_pending (binding, row_relid, row_tid, item, reason)
              SELECT $1, t.tableoid, t.ctid, t.%1$I::text, %6$L

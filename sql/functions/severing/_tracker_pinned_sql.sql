@@ -2,7 +2,8 @@
 -- or a last-borrower group) a rebuild keeps: an entry chosen against the
 -- dates (last_borrower.pinned: a close by a class that reads history
 -- redacted kept the row it closed, sever.c) whose row is still there, in
--- the file the entry recorded (no VACUUM FULL, CLUSTER or TRUNCATE since),
+-- the file the entry recorded (no VACUUM FULL, CLUSTER or TRUNCATE since:
+-- else _tracker_repin, run first, pointed it at the row found by its key),
 -- of the entry's item, closed and identified.  Rebuilt by the dates alone,
 -- such an item would get back the hidden, identified row the desk's
 -- back-dated close passed over.  Column item (text).

@@ -159,7 +159,7 @@ BEGIN
                      ON CONFLICT (binding, item) DO NOTHING
                      RETURNING 1),
                  upd AS (
-                     UPDATE @extschema@.last_borrower lb SET row_relid = l.rid, row_tid = l.tid
+                     UPDATE @extschema@.last_borrower lb SET row_relid = l.rid, row_tid = l.tid, pinned = NULL
                        FROM latest l JOIN cur c ON c.item = l.item
                       WHERE l.identified AND (c.row_relid, c.row_tid) <> (l.rid, l.tid)
                         AND NOT EXISTS (SELECT FROM pinned k WHERE k.item = l.item)
@@ -174,7 +174,10 @@ BEGIN
                      RETURNING 1)
                  SELECT (SELECT count(*) FROM ins) + (SELECT count(*) FROM upd) + (SELECT count(*) FROM del)',
                 @extschema@._latest_closed_sql(tk), @extschema@._tracker_pinned_sql(tk));
+            -- (pinned entries a rewrite moved: found by their keys first)
+            PERFORM @extschema@._tracker_repin(tk);
             EXECUTE fix_sql INTO n_items USING tk;
+            PERFORM @extschema@._tracker_unpin_stale(tk);
             -- the files the tracker's TIDs refer to (the statement holds its
             -- locks until the commit: nothing rewrote them since it read them)
             WITH RECURSIVE tree (relid) AS (
@@ -307,7 +310,9 @@ BEGIN
                     RAISE NOTICE 'sever_backlog: % was rewritten (VACUUM FULL, CLUSTER or ALTER TABLE) during the backlog: read again from its start',
                         rel::regclass;
                     IF b.keep_last_borrower THEN
-                        EXECUTE fix_sql INTO n_items USING bid;
+                        PERFORM @extschema@._tracker_repin(tk);
+                        EXECUTE fix_sql INTO n_items USING tk;
+                        PERFORM @extschema@._tracker_unpin_stale(tk);
                         WITH RECURSIVE tree (relid) AS (
                             SELECT b.relation::oid
                             UNION SELECT i.inhrelid FROM pg_catalog.pg_inherits i JOIN tree ON i.inhparent = tree.relid)
