@@ -5,6 +5,9 @@
 #
 #   bench/callgrind.sh [--scale S] [--items N] [--variants LIST] [--workload W] [--install]
 #                      [--annotate] [--keep DIR]   (DIR: the callgrind files, for callgrind_annotate)
+#                      [--plans]   (prepared workloads: after the count, the same script again in
+#                                   `postgres --single` without valgrind, then pg_prepared_statements'
+#                                   generic_plans / custom_plans of each statement; not counted)
 #
 # Runs as root (the server runs as user postgres) with the extension installed (or --install).
 # Generates the demo data (scale 0.2 by default) once in a private cluster, copies it per variant
@@ -34,7 +37,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
 export PATH="${PALS_PGBIN:-/usr/lib/postgresql/15/bin}:$PATH"
 . "$HERE/lib.sh"
-SCALE=0.2; ITEMS=300; VARIANTS=; INSTALL=0; ANNOTATE=0; WORKLOAD=circulation; KEEP=
+SCALE=0.2; ITEMS=300; VARIANTS=; INSTALL=0; ANNOTATE=0; WORKLOAD=circulation; KEEP=; PLANS=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --scale) SCALE="$2"; shift ;;
@@ -42,6 +45,7 @@ while [ $# -gt 0 ]; do
         --variants) VARIANTS="$2"; shift ;;
         --install) INSTALL=1 ;;
         --annotate) ANNOTATE=1 ;;
+        --plans) PLANS=1 ;;
         --workload) WORKLOAD="$2"; shift ;;
         --keep) KEEP="$2"; shift ;;
         -h|--help) sed -n '2,/^set -euo/p' "$0" | sed 's/^# \{0,1\}//; /^set -euo/d'; exit 0 ;;
@@ -226,6 +230,14 @@ for v in "${VLIST[@]}"; do
     IR[$v]=$(( (t - e) / ITEMS ))
     [ -n "$KEEP" ] && { mkdir -p "$KEEP"; cp "$D/cg.$v.script" "$KEEP/callgrind.$WORKLOAD.$v"; }
     say "$v: $(( t - e )) instructions for $ITEMS items"
+    if [ "$PLANS" = 1 ]; then   # the plan cache's choices, in a pass of its own (not counted)
+        { cat "$D/script.sql"
+          echo "SELECT name || ' generic=' || generic_plans || ' custom=' || custom_plans AS plans FROM pg_prepared_statements ORDER BY name;"
+        } >"$D/plans.sql"; chmod 644 "$D/plans.sql"
+        pg "$(command -v postgres)" --single -D "$D/data" -c shared_preload_libraries=pals_privacy -c fsync=off \
+            -c synchronous_commit=off -c autovacuum=off "cg_$v" <"$D/plans.sql" 2>&1 |
+            sed -n 's/^[[:space:]]*1: plans = "\(.*\)".*/\1/p' | sed "s/^/[plans] $v: /" >&2
+    fi
     if [ "$ANNOTATE" = 1 ] && [ "$v" != base ]; then
         callgrind_annotate --inclusive=yes "$D/cg.$v.script" 2>/dev/null | grep -E 'pals_privacy' | head -15 >&2 || true
     fi
