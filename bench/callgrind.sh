@@ -29,7 +29,9 @@
 # --workload staff_read: N runs of bench/run.sh's staff mix (bench/staff_read.sql: 12/20 a
 # patron's account, three statements; 7/20 an item's history; 1/20 the two report queries);
 # --workload staff_read_prepared: the same, each statement prepared once (bench/run.sh's default
-# -M prepared).  Prints instructions per item (three transactions), after subtracting a
+# -M prepared); --workload overdue: N runs of a branch's nightly overdue-notices list (its open
+# loans past due, joined to patron, contact, item and title; the five libraries in turn).
+# Prints instructions per item (three transactions), after subtracting a
 # run of the same session with no statements, and the ratio to base; and, with --annotate, the
 # extension's own functions' inclusive share.
 set -euo pipefail
@@ -55,7 +57,7 @@ while [ $# -gt 0 ]; do
 done
 case "$WORKLOAD" in
     circulation) VARIANTS="${VARIANTS:-base,bound,fkcheck}" ;;
-    staff|staff_busy|staff_prepared|staff_read|staff_read_prepared) VARIANTS="${VARIANTS:-base,bound,severed}" ;;
+    staff|staff_busy|staff_prepared|staff_read|staff_read_prepared|overdue) VARIANTS="${VARIANTS:-base,bound,severed}" ;;
     copies|copies_prepared) VARIANTS="${VARIANTS:-base,bound}" ;;
     *) echo "callgrind.sh: unknown workload $WORKLOAD" >&2; exit 2 ;;
 esac
@@ -173,6 +175,11 @@ copy_read() {  # i: one of four reads of the derived copies, with fixed paramete
         copies)
             echo "SET ROLE branch_staff;"
             for ((i = 1; i <= ITEMS; i++)); do copy_read "$i"; done ;;
+        overdue)   # a branch's nightly overdue-notices list: its open loans past due, with patron, contact, item, title
+            echo "SET ROLE branch_staff;"
+            for ((i = 1; i <= ITEMS; i++)); do
+                echo "SELECT p.id, p.name, p.card_number, a.email, a.phone, i.barcode, t.title, l.checked_out_at, l.due_at, now() - l.due_at AS late FROM demo.loans l JOIN demo.patrons p ON p.id = l.patron_id JOIN demo.items i ON i.id = l.item_id JOIN demo.titles t ON t.id = i.title_id LEFT JOIN demo.addresses a ON a.patron_id = p.id WHERE l.returned_at IS NULL AND l.due_at < now() AND l.library_id = $(( 1 + i % 5 )) ORDER BY p.name, l.due_at;"
+            done ;;
         copies_prepared)   # the same reads, each shape prepared once (planned once, or five times and generic)
             echo "SET ROLE branch_staff;"
             echo "PREPARE c0(bigint) AS SELECT f.id, f.patron_id, f.loan_id, f.amount, f.created_at FROM demo.fines f WHERE f.patron_id = \$1;"
