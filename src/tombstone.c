@@ -24,13 +24,16 @@
 #include "pals_privacy.h"
 #include "sever_plan.h"
 #include "tracker.h"
+#include "direct_write.h"
 
 #include "access/htup_details.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "utils/datum.h"
+#include "utils/builtins.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 
 PG_FUNCTION_INFO_V1(pals_privacy_tombstone_row);
 
@@ -95,10 +98,25 @@ pals_privacy_tombstone_row(PG_FUNCTION_ARGS)
 			  still_the_same_loan(rs, oldtup, td->tg_newtuple, desc)))
 		{
 			item = heap_getattr(oldtup, rs->item_attno, desc, &isnull);
-			/* the entry names the old row only if it was the last borrower */
 			if (!isnull)
-				(void) pals_tracker_bury(rs->binding, OutputFunctionCall(&rs->item_out, item),
-										 relid, &oldtup->t_self);
+			{
+				char	   *item_text = OutputFunctionCall(&rs->item_out, item);
+				Snapshot	snap = pals_statement_snapshot();
+				bool		named;
+
+				/*
+				 * the entry names the old row only if it was the last
+				 * borrower: one probe, as the swap reads the entry (every
+				 * row a sever writes passes here too); then written only if
+				 * it still names it (a return of the item committed since
+				 * is its last borrower)
+				 */
+				named = pals_tracker_names(rs->binding->tracker, cstring_to_text(item_text),
+										   relid, &oldtup->t_self, snap);
+				UnregisterSnapshot(snap);
+				if (named)
+					(void) pals_tracker_bury(rs->binding, item_text, relid, &oldtup->t_self);
+			}
 		}
 	}
 	pals_restore_search_path(nestlevel);
