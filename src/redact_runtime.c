@@ -197,26 +197,8 @@ in_set(PatronSet *s, text *patron)
 static void
 require_no_caller_temp_objects(void)
 {
-	Oid			temp;
-	Oid			toast;
-	bool		found;
+	bool		found = pals_session_has_temp();	/* owner_code_guard.c: the same question */
 
-	GetTempNamespaceState(&temp, &toast);
-	if (!OidIsValid(temp))
-		return;
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "pals_privacy: SPI_connect failed");
-	pals_execute_sql_as(pals_registry()->extension_owner,
-						"SELECT EXISTS (SELECT FROM pg_catalog.pg_class c"
-						" WHERE c.relnamespace = pg_catalog.pg_my_temp_schema()"
-						" AND NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.oid = c.relowner))"
-						" OR EXISTS (SELECT FROM pg_catalog.pg_type t"
-						" WHERE t.typnamespace = pg_catalog.pg_my_temp_schema()"
-						" AND NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.oid = t.typowner))",
-						0, NULL, NULL);
-	found = SPI_processed == 1 &&
-		DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &(bool){false}));
-	SPI_finish();
 	if (found)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
