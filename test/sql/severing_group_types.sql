@@ -48,11 +48,12 @@ SELECT is((SELECT string_agg(id || ':' || coalesce(patron_id::text, '-'), ' ' OR
 ALTER TABLE gt.archive ALTER COLUMN item_id TYPE int USING item_id::int;
 SELECT is((SELECT count(*) FROM pals_privacy.binding_problems()), 0::bigint, 'the type put back: no problem');
 
--- the archive's closed column changes type (its severing trigger's WHEN
--- names it, so the trigger had to go first, and comes back)
+-- the archive's closed column changes type (its severing and tombstone
+-- triggers' WHEN name it, so the triggers had to go first, and come back)
 SELECT throws_ok($$ALTER TABLE gt.archive ALTER COLUMN returned TYPE date$$, '0A000', NULL,
                  'PostgreSQL refuses to change the type of a closed column the severing trigger names');
 DROP TRIGGER pals_privacy_sever ON gt.archive;
+DROP TRIGGER pals_privacy_tombstone ON gt.archive;
 ALTER TABLE gt.archive ALTER COLUMN returned TYPE date;
 SELECT pals_privacy._install_loan_triggers('gt.archive');
 SELECT is((SELECT string_agg(relation || ': ' || problem, '; ') FROM pals_privacy.binding_problems()),
