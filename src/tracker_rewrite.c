@@ -45,6 +45,7 @@
 #include "miscadmin.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/resowner.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
@@ -192,6 +193,58 @@ note_files(MemoryContext cxt)
 	return noted;
 }
 
+/*
+ * Rebuild one binding's tracker, in a subtransaction: a rebuild that fails
+ * (a closed_when condition that errs, a group whose members' types differ
+ * since the ALTER TABLE) must not undo the command; the relation stays
+ * stale (its entries do not vouch) and a WARNING says so, naming only the
+ * SQLSTATE (a message could quote a row).  A cancel is re-thrown.
+ */
+static void
+rebuild_one(Oid tracker)
+{
+	MemoryContext oldcontext = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	ErrorData  *edata = NULL;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcontext);
+	PG_TRY();
+	{
+		Oid			argtypes[1] = {REGCLASSOID};
+		Datum		values[1] = {ObjectIdGetDatum(tracker)};
+
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "pals_privacy: SPI_connect failed");
+		pals_execute_sql_as(pals_registry()->extension_owner,
+							"SELECT pals_privacy._build_tracker($1)", 1, argtypes, values);
+		SPI_finish();
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(oldcontext);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED || edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
+			ReThrowError(edata);
+	}
+	PG_END_TRY();
+	if (edata != NULL)
+		ereport(WARNING,
+				(errcode(edata->sqlerrcode),
+				 errmsg("pals_privacy: the last-borrower tracker of \"%s\" was not rebuilt after its rewrite (SQLSTATE %s)",
+						get_rel_name(tracker), unpack_sql_state(edata->sqlerrcode)),
+				 errdetail("Until it is, staff read no last borrower of the rewritten relation."),
+				 errhint("Fix the cause, then SELECT pals_privacy.rebuild_tracker('%s'); health() names the relation meanwhile.",
+						 get_rel_name(tracker))));
+}
+
 /* Rebuild the tracker of each binding one of whose relations has a new file now. */
 static void
 rebuild_rewritten(List *noted)
@@ -216,17 +269,8 @@ rebuild_rewritten(List *noted)
 		PushActiveSnapshot(GetTransactionSnapshot());
 		pushed = true;
 	}
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "pals_privacy: SPI_connect failed");
 	foreach(lc, trackers)
-	{
-		Oid			argtypes[1] = {REGCLASSOID};
-		Datum		values[1] = {ObjectIdGetDatum(lfirst_oid(lc))};
-
-		pals_execute_sql_as(pals_registry()->extension_owner,
-							"SELECT pals_privacy._build_tracker($1)", 1, argtypes, values);
-	}
-	SPI_finish();
+		rebuild_one(lfirst_oid(lc));
 	if (pushed)
 		PopActiveSnapshot();
 	list_free(trackers);

@@ -58,7 +58,7 @@ BEGIN
        AND f.node IS DISTINCT FROM pg_relation_filenode(f.relation);
     ok := n = 0;
     detail := CASE WHEN ok THEN 'every loan relation''s tracker was built against its current file'
-                   ELSE format('rewritten since the tracker was built (pg_repack?): %s; staff read no last borrower there until SELECT pals_privacy.rebuild_tracker()', t) END;
+                   ELSE format('rewritten since the tracker was built (pg_repack, or a rebuild after a rewrite failed): %s; staff read no last borrower there until SELECT pals_privacy.rebuild_tracker()', t) END;
     RETURN NEXT;
 
     -- what binding put on the tables, still there: the table's owner (often the
