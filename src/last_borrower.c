@@ -47,7 +47,7 @@ PG_FUNCTION_INFO_V1(pals_privacy_last_borrower);
 
 #define LOAD_AFTER_PROBES 1024
 #define KEEP_AFTER_STATEMENT 100000	/* answers kept past their statement, at most */
-#define MAX_FILES 16			/* relations whose file verdict is kept (more: asked each time) */
+#define MAX_FILES 64			/* relations whose file verdict is kept (more: asked each time) */
 
 typedef struct RowKey
 {
