@@ -5,6 +5,9 @@
 #
 #   bench/callgrind.sh [--scale S] [--items N] [--variants LIST] [--workload W] [--install]
 #                      [--annotate] [--keep DIR]   (DIR: the callgrind files, for callgrind_annotate)
+#                      [--plans]   (prepared workloads: after the count, the same script again in
+#                                   `postgres --single` without valgrind, then pg_prepared_statements'
+#                                   generic_plans / custom_plans of each statement; not counted)
 #
 # Runs as root (the server runs as user postgres) with the extension installed (or --install).
 # Generates the demo data (scale 0.2 by default) once in a private cluster, copies it per variant
@@ -26,7 +29,9 @@
 # --workload staff_read: N runs of bench/run.sh's staff mix (bench/staff_read.sql: 12/20 a
 # patron's account, three statements; 7/20 an item's history; 1/20 the two report queries);
 # --workload staff_read_prepared: the same, each statement prepared once (bench/run.sh's default
-# -M prepared).  Prints instructions per item (three transactions), after subtracting a
+# -M prepared); --workload overdue: N runs of a branch's nightly overdue-notices list (its open
+# loans past due, joined to patron, contact, item and title; the five libraries in turn).
+# Prints instructions per item (three transactions), after subtracting a
 # run of the same session with no statements, and the ratio to base; and, with --annotate, the
 # extension's own functions' inclusive share.
 set -euo pipefail
@@ -34,7 +39,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
 export PATH="${PALS_PGBIN:-/usr/lib/postgresql/15/bin}:$PATH"
 . "$HERE/lib.sh"
-SCALE=0.2; ITEMS=300; VARIANTS=; INSTALL=0; ANNOTATE=0; WORKLOAD=circulation; KEEP=
+SCALE=0.2; ITEMS=300; VARIANTS=; INSTALL=0; ANNOTATE=0; WORKLOAD=circulation; KEEP=; PLANS=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --scale) SCALE="$2"; shift ;;
@@ -42,6 +47,7 @@ while [ $# -gt 0 ]; do
         --variants) VARIANTS="$2"; shift ;;
         --install) INSTALL=1 ;;
         --annotate) ANNOTATE=1 ;;
+        --plans) PLANS=1 ;;
         --workload) WORKLOAD="$2"; shift ;;
         --keep) KEEP="$2"; shift ;;
         -h|--help) sed -n '2,/^set -euo/p' "$0" | sed 's/^# \{0,1\}//; /^set -euo/d'; exit 0 ;;
@@ -51,7 +57,7 @@ while [ $# -gt 0 ]; do
 done
 case "$WORKLOAD" in
     circulation) VARIANTS="${VARIANTS:-base,bound,fkcheck}" ;;
-    staff|staff_busy|staff_prepared|staff_read|staff_read_prepared) VARIANTS="${VARIANTS:-base,bound,severed}" ;;
+    staff|staff_busy|staff_prepared|staff_read|staff_read_prepared|overdue) VARIANTS="${VARIANTS:-base,bound,severed}" ;;
     copies|copies_prepared) VARIANTS="${VARIANTS:-base,bound}" ;;
     *) echo "callgrind.sh: unknown workload $WORKLOAD" >&2; exit 2 ;;
 esac
@@ -169,6 +175,11 @@ copy_read() {  # i: one of four reads of the derived copies, with fixed paramete
         copies)
             echo "SET ROLE branch_staff;"
             for ((i = 1; i <= ITEMS; i++)); do copy_read "$i"; done ;;
+        overdue)   # a branch's nightly overdue-notices list: its open loans past due, with patron, contact, item, title
+            echo "SET ROLE branch_staff;"
+            for ((i = 1; i <= ITEMS; i++)); do
+                echo "SELECT p.id, p.name, p.card_number, a.email, a.phone, i.barcode, t.title, l.checked_out_at, l.due_at, now() - l.due_at AS late FROM demo.loans l JOIN demo.patrons p ON p.id = l.patron_id JOIN demo.items i ON i.id = l.item_id JOIN demo.titles t ON t.id = i.title_id LEFT JOIN demo.addresses a ON a.patron_id = p.id WHERE l.returned_at IS NULL AND l.due_at < now() AND l.library_id = $(( 1 + i % 5 )) ORDER BY p.name, l.due_at;"
+            done ;;
         copies_prepared)   # the same reads, each shape prepared once (planned once, or five times and generic)
             echo "SET ROLE branch_staff;"
             echo "PREPARE c0(bigint) AS SELECT f.id, f.patron_id, f.loan_id, f.amount, f.created_at FROM demo.fines f WHERE f.patron_id = \$1;"
@@ -226,6 +237,14 @@ for v in "${VLIST[@]}"; do
     IR[$v]=$(( (t - e) / ITEMS ))
     [ -n "$KEEP" ] && { mkdir -p "$KEEP"; cp "$D/cg.$v.script" "$KEEP/callgrind.$WORKLOAD.$v"; }
     say "$v: $(( t - e )) instructions for $ITEMS items"
+    if [ "$PLANS" = 1 ]; then   # the plan cache's choices, in a pass of its own (not counted)
+        { cat "$D/script.sql"
+          echo "SELECT name || ' generic=' || generic_plans || ' custom=' || custom_plans AS plans FROM pg_prepared_statements ORDER BY name;"
+        } >"$D/plans.sql"; chmod 644 "$D/plans.sql"
+        pg "$(command -v postgres)" --single -D "$D/data" -c shared_preload_libraries=pals_privacy -c fsync=off \
+            -c synchronous_commit=off -c autovacuum=off "cg_$v" <"$D/plans.sql" 2>&1 |
+            sed -n 's/^[[:space:]]*1: plans = "\(.*\)".*/\1/p' | sed "s/^/[plans] $v: /" >&2
+    fi
     if [ "$ANNOTATE" = 1 ] && [ "$v" != base ]; then
         callgrind_annotate --inclusive=yes "$D/cg.$v.script" 2>/dev/null | grep -E 'pals_privacy' | head -15 >&2 || true
     fi

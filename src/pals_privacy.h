@@ -21,6 +21,7 @@
  *     placeholder_guard.c  no foreign-key check for a sever to a guarded placeholder
  *     pseudonym.c  pseudonymous statistics recorded at sever time (HMAC-SHA256)
  *     sever.c      severing triggers (patron link cut on return)
+ *     tombstone.c  only a close makes a last borrower: a deleted, re-opened or moved one leaves a tombstone
  *     copy_sever_probe.c  copy severing: may a copy hold a key (index probe); IS DISTINCT FROM
  *     copy_sever_cache.c  copy severing: each copy binding and its statements, per backend
  *     copy_sever_batch.c  copy severing: sever_backlog's batches (collect, flush)

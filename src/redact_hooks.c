@@ -14,6 +14,7 @@
 
 #include "access/table.h"
 #include "access/xact.h"
+#include "catalog/pg_authid.h"
 #include "catalog/namespace.h"
 #include "commands/copy.h"
 #include "executor/executor.h"
@@ -29,6 +30,7 @@
 #include "parser/parse_expr.h"
 #include "parser/parse_relation.h"
 #include "tcop/utility.h"
+#include "utils/acl.h"
 #include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
@@ -474,7 +476,9 @@ pals_redact_emit_log(ErrorData *edata)
  * preload guard this backend satisfies) and the class may write every row
  * (no row filter: not the patron class, say), the COPY is run here as
  * PostgreSQL runs it (same permission checks, as the calling role; its
- * triggers fire), without that refusal.  Anything else keeps it.
+ * triggers fire), without that refusal: from STDIN, or from a server file
+ * or program for a role PostgreSQL lets read one (pg_read_server_files,
+ * pg_execute_server_program).  Anything else keeps it.
  */
 static bool
 copy_from_bound(CopyStmt *stmt, const char *queryString, QueryEnvironment *queryEnv,
@@ -490,8 +494,13 @@ copy_from_bound(CopyStmt *stmt, const char *queryString, QueryEnvironment *query
 	Redaction	red;
 	const RelPolicy *p;
 
-	if (!stmt->is_from || stmt->relation == NULL || stmt->filename != NULL || superuser() ||
+	if (!stmt->is_from || stmt->relation == NULL || superuser() ||
 		!pals_preloaded() || !pals_extension_ready())
+		return false;
+	/* a server file or program: only for the roles PostgreSQL lets (else its own error) */
+	if (stmt->filename != NULL &&
+		!has_privs_of_role(GetUserId(), stmt->is_program ? ROLE_PG_EXECUTE_SERVER_PROGRAM
+						   : ROLE_PG_READ_SERVER_FILES))
 		return false;
 	relid = RangeVarGetRelid(stmt->relation, RowExclusiveLock, true);
 	if (!OidIsValid(relid) || !(p = redact_policy_for(relid))->bound ||
@@ -513,7 +522,7 @@ copy_from_bound(CopyStmt *stmt, const char *queryString, QueryEnvironment *query
 		return false;
 	}
 
-	/* what DoCopy does for COPY ... FROM STDIN, less the row-security refusal */
+	/* what DoCopy does for COPY ... FROM (STDIN, a file, a program), less the row-security refusal */
 	pstate = make_parsestate(NULL);
 	pstate->p_sourcetext = queryString;
 	pstate->p_queryEnv = queryEnv;
@@ -531,7 +540,8 @@ copy_from_bound(CopyStmt *stmt, const char *queryString, QueryEnvironment *query
 	pals_check_insert_permission(pstate, nsitem, CopyGetAttnums(RelationGetDescr(rel), rel, stmt->attlist));
 	if (XactReadOnly && !rel->rd_islocaltemp)
 		PreventCommandIfReadOnly("COPY FROM");
-	cstate = BeginCopyFrom(pstate, rel, where, NULL, false, NULL, stmt->attlist, stmt->options);
+	cstate = BeginCopyFrom(pstate, rel, where, stmt->filename, stmt->is_program, NULL, stmt->attlist,
+						   stmt->options);
 	processed = CopyFrom(cstate);
 	EndCopyFrom(cstate);
 	table_close(rel, NoLock);

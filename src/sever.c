@@ -944,6 +944,26 @@ on_change(RelSever *rs, Relation rel, HeapTuple tup, ItemPointer old_tid, bool w
 		return;					/* n was already the last borrower */
 
 	/*
+	 * A tombstone (tombstone.c): the item's last-borrower row was deleted,
+	 * re-opened or moved, and the item has no last borrower until a close.
+	 * n closed now (an insert, or an open row closed): it is the last
+	 * borrower, whatever its date (the entry points at it, the pin carried
+	 * over).  n closed already (an earlier hidden row written again, or a
+	 * closed row moved to this item): not a close; the tombstone stays and n
+	 * is severed as any row but the last borrower is.  Never searched by the
+	 * dates: they would choose the item's latest remaining row.
+	 */
+	if (p_relid == InvalidOid && p_pinned)
+	{
+		if (was_closed)
+		{
+			pals_tracker_bury(b, n.item, InvalidOid, NULL);
+			sever_probed(rs, relid, new_tid, &n, false);
+		}
+		return;
+	}
+
+	/*
 	 * p may be a row of another binding of the item's last-borrower group
 	 * (the archive a loan was moved into): severed by its own binding's
 	 * strategy, in this transaction

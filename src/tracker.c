@@ -61,6 +61,7 @@
 static SPIPlanPtr plan_tracker_set = NULL;
 static SPIPlanPtr plan_tracker_claim = NULL;
 static SPIPlanPtr plan_pin_key = NULL;
+static SPIPlanPtr plan_tracker_bury = NULL;
 
 /* the tracker has its pinned column (not before ALTER EXTENSION ... UPDATE from 0.1.0) */
 static bool tracker_has_pin = false;
@@ -358,6 +359,43 @@ pals_tracker_set(const LoanBinding *b, const char *item, Oid relid, ItemPointer 
 		if (!isnull && DatumGetBool(pinned))
 			record_pin_key(b, item, relid, tid);
 	}
+}
+
+/*
+ * Make the item's entry a tombstone (row_relid 0, TID (0,0), pinned): the
+ * item has no last borrower until its next close (tombstone.c, sever.c's
+ * on_change), and a rebuild of the tracker by the dates keeps it as it keeps
+ * a pinned entry (_tracker_pinned_sql).  relid valid: only if the entry
+ * still names that row (relid, tid); InvalidOid: whatever it names.  SPI
+ * connected.  Without the pinned column (a 0.1.0 schema before its update)
+ * there is no tombstone to write.  Returns whether an entry was buried.
+ */
+bool
+pals_tracker_bury(const LoanBinding *b, const char *item, Oid relid, ItemPointer tid)
+{
+	ItemPointerData none;
+	Datum		values[4];
+
+	prepare_tracker_plans();
+	if (!tracker_has_pin)
+		return false;
+	/* ($3 = 0: whatever the entry names; else only if it names $3, $4) */
+	if (plan_tracker_bury == NULL)
+	{
+		Oid			types[4] = {OIDOID, TEXTOID, OIDOID, TIDOID};
+
+		plan_tracker_bury = pals_prepare_saved(
+			"UPDATE pals_privacy.last_borrower SET row_relid = 0, row_tid = '(0,0)', pinned = 0"
+			" WHERE binding = $1 AND item = $2 AND ($3 = 0 OR (row_relid = $3 AND row_tid = $4))",
+			4, types);
+	}
+	ItemPointerSet(&none, 0, 0);
+	values[0] = ObjectIdGetDatum(b->tracker);
+	values[1] = CStringGetTextDatum(item);
+	values[2] = ObjectIdGetDatum(relid);
+	values[3] = ItemPointerGetDatum(tid != NULL ? tid : &none);
+	pals_execute_as(pals_registry()->extension_owner, plan_tracker_bury, values, NULL);
+	return SPI_processed > 0;
 }
 
 /*

@@ -23,6 +23,8 @@ typedef enum PalsTrackerPin
 } PalsTrackerPin;
 extern void pals_tracker_set(const LoanBinding *b, const char *item, Oid relid, ItemPointer tid,
 							 PalsTrackerPin pin);
+/* the item's last-borrower row was deleted, re-opened or moved: no last borrower until a close */
+extern bool pals_tracker_bury(const LoanBinding *b, const char *item, Oid relid, ItemPointer tid);
 
 /* _last_borrower() */
 typedef void (*PalsTrackerEntryFn) (void *arg, Oid row_relid, ItemPointer row_tid, Datum item);

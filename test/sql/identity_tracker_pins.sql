@@ -131,11 +131,12 @@ VACUUM FULL tp.desk;
 SELECT pals_privacy.rebuild_tracker('tp.desk') AS rebuilt \gset
 SELECT is(tp.reads('tp.desk'), '1:- 2:- 3:5', 'VACUUM FULL and a rebuild: the later return is kept, patron 20''s row stays hidden');
 
--- a pinned row re-opened: the rebuild goes by the dates, and forgets the key
+-- a pinned row re-opened: a tombstone (identity_tracker_tombstone: only a
+-- close makes a last borrower), which the rebuild keeps, and the key is forgotten
 UPDATE tp.desk SET returned = NULL WHERE id = 3;
 VACUUM FULL tp.desk;
 SELECT pals_privacy.rebuild_tracker('tp.desk') AS rebuilt \gset
-SELECT is(tp.tracked('tp.desk'), '30>1', 'a pinned row open again: rebuilt by the dates');
+SELECT is(tp.tracked('tp.desk'), NULL, 'a pinned row open again: the item has no last borrower (not rebuilt by the dates: patron 20''s row stays hidden)');
 SELECT is((SELECT count(*) FROM pals_privacy.tracker_pin k WHERE k.binding = 'tp.desk'::regclass), 0::bigint,
           '... and its key is forgotten');
 

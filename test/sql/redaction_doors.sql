@@ -14,7 +14,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS pals_privacy;
 
 BEGIN;
-SELECT plan(44);
+SELECT plan(47);
 
 CREATE ROLE regress_dr_ils;       -- operational, not the tables' owner
 CREATE ROLE regress_dr_staff;     -- staff
@@ -241,6 +241,23 @@ COPY dr.loans (id, patron_id, item_id) FROM STDIN;
 RESET ROLE;
 SELECT is((SELECT count(*) FROM dr.loans WHERE id IN (900, 901)), 2::bigint,
           'COPY FROM by the operational role and by staff (neither owns the table) loaded their rows');
+-- from a server file (an ILS migration's load): for a role PostgreSQL lets read one
+SELECT current_setting('data_directory') || '/pals_dr_copy_' || pg_backend_pid() || '.tsv' AS copyfile \gset
+DO $$ BEGIN EXECUTE format('COPY (SELECT 902, 1, 52) TO %L', current_setting('data_directory') || '/pals_dr_copy_' || pg_backend_pid() || '.tsv'); END $$;
+SET ROLE regress_dr_ils;
+SELECT throws_ok(format('COPY dr.loans (id, patron_id, item_id) FROM %L', :'copyfile'), '42501', NULL,
+                 'COPY FROM a server file: refused to a role without pg_read_server_files (PostgreSQL''s own refusal)');
+RESET ROLE;
+GRANT pg_read_server_files TO regress_dr_ils;
+SET ROLE regress_dr_ils;
+COPY dr.loans (id, patron_id, item_id) FROM :'copyfile';
+RESET ROLE;
+SELECT is((SELECT count(*) FROM dr.loans WHERE id = 902), 1::bigint,
+          'COPY FROM a server file by the operational role with pg_read_server_files (not the owner) loaded its row');
+SET ROLE regress_dr_opac;
+SELECT throws_ok(format('COPY dr.loans (id, patron_id, item_id) FROM %L', :'copyfile'), '42501', NULL,
+                 'control: the patron class may not load a server file');
+RESET ROLE;
 
 SELECT * FROM finish();
 ROLLBACK;

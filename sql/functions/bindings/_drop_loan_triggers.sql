@@ -4,6 +4,7 @@ DECLARE t regclass;
 BEGIN
     FOR t IN SELECT @extschema@._trigger_targets(rel) LOOP
         PERFORM @extschema@._drop_trigger(t, 'pals_privacy_sever');
+        PERFORM @extschema@._drop_trigger(t, 'pals_privacy_tombstone');
     END LOOP;
     DELETE FROM @extschema@.last_borrower WHERE binding = rel;
     DELETE FROM @extschema@.tracker_pin WHERE binding = rel OR relation = rel;

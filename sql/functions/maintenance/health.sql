@@ -82,6 +82,10 @@ BEGIN
           FROM @extschema@.loan_binding l, @extschema@._trigger_targets(l.relation) tt(r)
          WHERE EXISTS (SELECT FROM pg_class c WHERE c.oid = l.relation)
         UNION ALL
+        SELECT tt.r::oid, 'pals_privacy_tombstone'::name
+          FROM @extschema@.loan_binding l, @extschema@._trigger_targets(l.relation) tt(r)
+         WHERE EXISTS (SELECT FROM pg_class c WHERE c.oid = l.relation)
+        UNION ALL
         SELECT tt.r::oid, ('pals_privacy_copy_' || c.relation::oid || v.s)::name
           FROM @extschema@.copy_binding c, @extschema@._copy_sources(c) cs, @extschema@._trigger_targets(cs.source) tt(r), (VALUES ('_u'), ('_d'), ('_t')) v(s)
          WHERE EXISTS (SELECT FROM pg_class x WHERE x.oid = cs.source) AND c.sever_with <> 'keep'),

@@ -6,7 +6,9 @@
 -- else _tracker_repin, run first, pointed it at the row found by its key),
 -- of the entry's item, closed and identified.  Rebuilt by the dates alone,
 -- such an item would get back the hidden, identified row the desk's
--- back-dated close passed over.  Column item (text).
+-- back-dated close passed over.  And a tombstone (row_relid 0, pinned:
+-- src/tombstone.c), which a rebuild by the dates would replace by the
+-- item's latest remaining row.  Column item (text).
 CREATE OR REPLACE FUNCTION @extschema@._tracker_pinned_sql(tk oid) RETURNS text
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -28,6 +30,11 @@ BEGIN
     IF cardinality(parts) = 0 THEN
         RETURN 'SELECT NULL::text AS item WHERE false';
     END IF;
+    -- a tombstone (src/tombstone.c: the item's last-borrower row was deleted,
+    -- re-opened or moved; no last borrower until its next close) is kept too
+    parts := parts || format(
+        'SELECT lb.item FROM @extschema@.last_borrower lb
+          WHERE lb.binding = %s AND lb.row_relid = 0 AND lb.pinned IS NOT NULL', tk);
     RETURN array_to_string(parts, ' UNION ALL ');
 END $$;
 
