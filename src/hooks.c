@@ -6,7 +6,9 @@
  *
  *     ProcessUtility  operations.c (a procedure CALLed in a transaction
  *                     block), then redact_hooks.c (COPY, EXPLAIN), then
- *                     session.c (DISCARD ALL, RESET ALL), then the hook
+ *                     session.c (DISCARD ALL, RESET ALL), then
+ *                     tracker_rewrite.c (the tracker rebuilt after VACUUM
+ *                     FULL, CLUSTER, ALTER TABLE, TRUNCATE), then the hook
  *                     installed before ours, or PostgreSQL's;
  *     emit_log        redact_hooks.c (DETAIL of integrity errors, server
  *                     log lines), then session.c (credentials);
@@ -62,9 +64,15 @@ utility_prev(PALS_UTILITY_PARAMS)
 }
 
 static void
+utility_tracker(PALS_UTILITY_PARAMS)
+{
+	pals_tracker_rewrite_utility(PALS_UTILITY_ARGS, utility_prev);
+}
+
+static void
 utility_session(PALS_UTILITY_PARAMS)
 {
-	pals_session_utility(PALS_UTILITY_ARGS, utility_prev);
+	pals_session_utility(PALS_UTILITY_ARGS, utility_tracker);
 }
 
 static void

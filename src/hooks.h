@@ -55,6 +55,9 @@ extern void pals_session_shmem_startup(void);
 extern void pals_worker_shmem_request(void);
 extern void pals_worker_shmem_startup(void);
 
+/* tracker_rewrite.c: the tracker rebuilt after VACUUM FULL, CLUSTER, ALTER TABLE, TRUNCATE */
+extern void pals_tracker_rewrite_utility(PALS_UTILITY_PARAMS, ProcessUtility_hook_type next);
+
 /* operations.c: procedures CALLed inside a transaction block */
 extern void pals_operations_utility(PALS_UTILITY_PARAMS, ProcessUtility_hook_type next);
 

@@ -23,7 +23,12 @@
  *     transaction, while no other transaction that wrote anything ends: a
  *     staff session's reports keep them while the data stands still.  The
  *     item is compared too, so a tracker entry whose row has moved (VACUUM
- *     FULL reuses TIDs) never vouches for another item's row.
+ *     FULL reuses TIDs) never vouches for another item's row; and no entry
+ *     vouches for a row of a relation rewritten since the tracker was built
+ *     (its file is not the one tracker_file records: tracker_rewrite.c),
+ *     where a TID may name another row of the same item.  That verdict is
+ *     kept per relation with the answers (a rewrite commits, or writes in
+ *     this transaction: either forgets them).
  */
 #include "pals_privacy.h"
 #include "tracker.h"
@@ -42,6 +47,7 @@ PG_FUNCTION_INFO_V1(pals_privacy_last_borrower);
 
 #define LOAD_AFTER_PROBES 1024
 #define KEEP_AFTER_STATEMENT 100000	/* answers kept past their statement, at most */
+#define MAX_FILES 64			/* relations whose file verdict is kept (more: asked each time) */
 
 typedef struct RowKey
 {
@@ -71,6 +77,9 @@ static struct
 	double		load_after;
 	Oid			loaded[4];		/* bindings whose whole tracker is in rows */
 	int			nloaded;
+	Oid			file_relid[MAX_FILES];	/* relations whose file was checked ... */
+	bool		file_stale[MAX_FILES];	/* ... rewritten since the tracker was built */
+	int			nfiles;
 } answers;
 
 /*
@@ -125,6 +134,29 @@ current_answers(Snapshot snap)
 	answers.probes = 0;
 	answers.load_after = Max(LOAD_AFTER_PROBES, pals_tracker_size() / 8);
 	answers.nloaded = 0;
+	answers.nfiles = 0;
+}
+
+/*
+ * Has the relation a new file since its tracker entries were built (VACUUM
+ * FULL, CLUSTER, TRUNCATE, pg_repack ...: its TIDs name other rows)?  Asked
+ * once per relation while the answers stand.
+ */
+static bool
+relation_stale(Oid relid, Snapshot snap)
+{
+	bool		stale;
+
+	for (int i = 0; i < answers.nfiles; i++)
+		if (answers.file_relid[i] == relid)
+			return answers.file_stale[i];
+	stale = pals_tracker_file_stale(relid, snap);
+	if (answers.nfiles < MAX_FILES)
+	{
+		answers.file_relid[answers.nfiles] = relid;
+		answers.file_stale[answers.nfiles++] = stale;
+	}
+	return stale;
 }
 
 static bool
@@ -145,14 +177,27 @@ row_key(RowKey *key, Oid binding, Oid relid, ItemPointer tid)
 	key->tid = *tid;
 }
 
-/* An entry of the binding's tracker: the row it names is a last borrower. */
+/* What load_entry() needs. */
+typedef struct LoadArg
+{
+	Oid			binding;
+	Snapshot	snap;
+} LoadArg;
+
+/*
+ * An entry of the binding's tracker: the row it names is a last borrower
+ * (unless its relation was rewritten since: not loaded, so answered false).
+ */
 static void
 load_entry(void *arg, Oid row_relid, ItemPointer row_tid, Datum item)
 {
-	Oid			binding = *(Oid *) arg;
+	LoadArg    *la = (LoadArg *) arg;
+	Oid			binding = la->binding;
 	RowKey		key;
 	RowAnswer  *a;
 
+	if (relation_stale(row_relid, la->snap))
+		return;
 	row_key(&key, binding, row_relid, row_tid);
 	a = hash_search(answers.rows, &key, HASH_ENTER, NULL);
 	a->item = MemoryContextStrdup(answers.context, TextDatumGetCString(item));
@@ -163,7 +208,9 @@ load_entry(void *arg, Oid row_relid, ItemPointer row_tid, Datum item)
 static void
 load_binding(Oid binding, Snapshot snap)
 {
-	pals_tracker_foreach(binding, snap, load_entry, &binding);
+	LoadArg		la = {binding, snap};
+
+	pals_tracker_foreach(binding, snap, load_entry, &la);
 	answers.loaded[answers.nloaded++] = binding;
 }
 
@@ -182,7 +229,8 @@ pals_privacy_last_borrower(PG_FUNCTION_ARGS)
 	bool		found;
 
 	if (snap == NULL || snap->snapshot_type != SNAPSHOT_MVCC)	/* answers are kept under MVCC only */
-		PG_RETURN_BOOL(pals_tracker_names(binding, item, row_relid, row_tid, snap));
+		PG_RETURN_BOOL(!pals_tracker_file_stale(row_relid, snap) &&
+					   pals_tracker_names(binding, item, row_relid, row_tid, snap));
 
 	current_answers(snap);
 	item_text = text_to_cstring(item);
@@ -201,6 +249,7 @@ pals_privacy_last_borrower(PG_FUNCTION_ARGS)
 	}
 	a = hash_search(answers.rows, &key, HASH_ENTER, NULL);
 	a->item = MemoryContextStrdup(answers.context, item_text);
-	a->last = pals_tracker_names(binding, item, row_relid, row_tid, snap);
+	a->last = !relation_stale(row_relid, snap) &&
+		pals_tracker_names(binding, item, row_relid, row_tid, snap);
 	PG_RETURN_BOOL(a->last);
 }

@@ -16,6 +16,7 @@
  *     conditions.c closed_when / settled_when: loan conditions over the row
  *     direct_write.c  one row written through the executor; heap-header reads
  *     tracker.c    the last-borrower tracker (every access to it)
+ *     tracker_rewrite.c  the tracker after a rewrite: stale files never vouch; rebuilt after VACUUM FULL & co.
  *     sever_plan.c per-relation severing state and its generated SQL
  *     placeholder_guard.c  no foreign-key check for a sever to a guarded placeholder
  *     pseudonym.c  pseudonymous statistics recorded at sever time (HMAC-SHA256)

@@ -33,4 +33,7 @@ extern bool pals_tracker_names(Oid binding, text *item, Oid row_relid, ItemPoint
 extern void pals_tracker_foreach(Oid binding, Snapshot snap, PalsTrackerEntryFn fn, void *arg);
 extern double pals_tracker_size(void);
 
+/* tracker_rewrite.c: has the relation a new file since the tracker was built (its entries stale)? */
+extern bool pals_tracker_file_stale(Oid relid, Snapshot snap);
+
 #endif							/* PALS_TRACKER_H */

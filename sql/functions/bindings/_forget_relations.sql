@@ -28,6 +28,7 @@ BEGIN
         -- (the keys of pinned rows: by the binding, not by a partition
         -- dropped, whose rows a partition attached in its place may hold)
         DELETE FROM @extschema@.tracker_pin WHERE binding::oid = rels[i] OR relation::oid = rels[i];
+        DELETE FROM @extschema@.tracker_file WHERE relation::oid = rels[i];
         DELETE FROM @extschema@.sever_pending WHERE binding = rels[i] OR row_relid = rels[i];
         DELETE FROM @extschema@.backlog_progress WHERE binding = rels[i];
         DELETE FROM @extschema@.outbox_dropped WHERE relation::oid = rels[i];

@@ -215,6 +215,10 @@ BEGIN
     -- (build_tracker => false leaves it to sever_backlog() or rebuild_tracker())
     IF build_tracker THEN
         PERFORM @extschema@._build_tracker(relation);
+    ELSE
+        -- (the entries the severing trigger writes from now on name rows of
+        -- the relation's current files: tracker_file)
+        PERFORM @extschema@._tracker_file_record(coalesce(group_key, relation)::oid, true);
     END IF;
     -- joining a group: the rows of its members that are no longer their
     -- item's last borrower are the backlog's, which walks them again

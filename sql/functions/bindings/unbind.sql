@@ -35,6 +35,11 @@ BEGIN
     IF EXISTS (SELECT 1 FROM @extschema@.loan_binding b WHERE b.relation = unbind.relation) THEN
         PERFORM @extschema@._leave_last_borrower_group(relation);
         PERFORM @extschema@._drop_loan_triggers(relation);
+        -- (the files its tracker was built against: a binding made again records its own)
+        WITH RECURSIVE tree (relid) AS (
+            SELECT unbind.relation::oid
+            UNION SELECT i.inhrelid FROM pg_inherits i JOIN tree ON i.inhparent = tree.relid)
+        DELETE FROM @extschema@.tracker_file f USING tree t WHERE f.relation::oid = t.relid;
     END IF;
     IF EXISTS (SELECT 1 FROM @extschema@.patron_binding b WHERE b.relation = unbind.relation) THEN
         PERFORM @extschema@._drop_patron_triggers(relation);

@@ -48,6 +48,24 @@ BEGIN
                    ELSE t || ' (unbind, or fix the relation; see docs/troubleshooting.md)' END;
     RETURN NEXT;
 
+    -- a loan relation rewritten outside a utility command (pg_repack) since
+    -- its tracker was built: its last borrowers read hidden to staff (a stale
+    -- entry never vouches) until the tracker is rebuilt
+    check_name := 'last-borrower tracker current';
+    SELECT count(*), string_agg(f.relation::text, ', ' ORDER BY f.relation::text) INTO n, t
+      FROM @extschema@.tracker_file f
+     WHERE EXISTS (SELECT FROM pg_class c WHERE c.oid = f.relation::oid)
+       AND f.node IS DISTINCT FROM pg_relation_filenode(f.relation)
+       AND EXISTS (SELECT FROM @extschema@.loan_binding l
+                    WHERE l.keep_last_borrower AND EXISTS (SELECT FROM pg_class c WHERE c.oid = l.relation::oid)
+                      AND (l.relation::oid = f.relation::oid
+                           OR l.relation::oid IN (SELECT pg_catalog.pg_partition_ancestors(f.relation))
+                           OR l.relation::oid IN (SELECT i.inhparent FROM pg_inherits i WHERE i.inhrelid = f.relation::oid)));
+    ok := n = 0;
+    detail := CASE WHEN ok THEN 'every loan relation''s tracker was built against its current file'
+                   ELSE format('rewritten since the tracker was built (pg_repack, or a rebuild after a rewrite failed): %s; staff read no last borrower there until SELECT pals_privacy.rebuild_tracker()', t) END;
+    RETURN NEXT;
+
     -- what binding put on the tables, still there: the table's owner (often the
     -- ILS's own role) can switch any of it off without a word
     check_name := 'protections in place';

@@ -39,6 +39,9 @@ BEGIN
             USING coalesce(b.last_borrower_group, b.relation)::oid;
         total := total + @extschema@._track_latest_closed(b);
         PERFORM @extschema@._tracker_unpin_stale(coalesce(b.last_borrower_group, b.relation)::oid);
+        -- the files these entries' TIDs refer to (tracker_file: after a
+        -- rewrite, _last_borrower() trusts none of them until the next rebuild)
+        PERFORM @extschema@._tracker_file_record(coalesce(b.last_borrower_group, b.relation)::oid);
     END LOOP;
     RETURN total;
 END $$;

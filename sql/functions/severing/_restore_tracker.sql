@@ -36,6 +36,8 @@ BEGIN
             total := total + @extschema@._track_latest_closed(b);
         END IF;
         PERFORM @extschema@._tracker_unpin_stale(coalesce(b.last_borrower_group, b.relation)::oid);
+        -- (the files the entries' TIDs refer to now: tracker_file)
+        PERFORM @extschema@._tracker_file_record(coalesce(b.last_borrower_group, b.relation)::oid);
         EXECUTE format(
             'INSERT INTO @extschema@.sever_pending (binding, row_relid, row_tid, item, reason)
              SELECT $1, t.tableoid, t.ctid, t.%1$I::text, %6$L

@@ -178,6 +178,7 @@ BEGIN
             PERFORM @extschema@._tracker_repin(tk);
             EXECUTE fix_sql INTO n_items USING tk;
             PERFORM @extschema@._tracker_unpin_stale(tk);
+            PERFORM @extschema@._tracker_file_record(tk);   -- (the files the entries name rows of: tracker_file)
             -- the files the tracker's TIDs refer to (the statement holds its
             -- locks until the commit: nothing rewrote them since it read them)
             WITH RECURSIVE tree (relid) AS (
@@ -313,6 +314,7 @@ BEGIN
                         PERFORM @extschema@._tracker_repin(tk);
                         EXECUTE fix_sql INTO n_items USING tk;
                         PERFORM @extschema@._tracker_unpin_stale(tk);
+                        PERFORM @extschema@._tracker_file_record(tk);
                         WITH RECURSIVE tree (relid) AS (
                             SELECT b.relation::oid
                             UNION SELECT i.inhrelid FROM pg_catalog.pg_inherits i JOIN tree ON i.inhparent = tree.relid)
