@@ -52,6 +52,7 @@ static bool placeholder_statistics = true;
 
 /* the sweeps' writes of the ILS's relations run as their owners (ils_owner.c) */
 static bool sweep_as_owner = false;
+static bool rebuild_tracker_after_rewrite = true;
 
 /* pseudonymous statistics */
 typedef enum
@@ -448,6 +449,17 @@ pals_guc_init(void)
 							 GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE,
 							 check_sweep_as_owner, NULL, NULL);
 
+	DefineCustomBoolVariable("pals_privacy.rebuild_tracker_after_rewrite",
+							 "Rebuilds a loan binding's last-borrower tracker after VACUUM FULL, CLUSTER, "
+							 "ALTER TABLE or TRUNCATE gave one of its relations a new file.",
+							 "Off: the tracker of a rewritten relation stays stale (staff read no last borrower "
+							 "there) until rebuild_tracker() or sever_backlog() (tracker_rewrite.c).",
+							 &rebuild_tracker_after_rewrite,
+							 true,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+
 	MarkGUCPrefixReserved("pals_privacy");
 }
 
@@ -455,4 +467,10 @@ bool
 pals_get_sweep_as_owner(void)
 {
 	return sweep_as_owner;
+}
+
+bool
+pals_get_rebuild_tracker_after_rewrite(void)
+{
+	return rebuild_tracker_after_rewrite;
 }

@@ -227,6 +227,7 @@ extern const char *pals_get_pseudonym_period(void);
 extern int	pals_get_maintenance_interval(void);	/* seconds */
 extern const char *pals_get_maintenance_databases(void);
 extern bool pals_get_sweep_as_owner(void);
+extern bool pals_get_rebuild_tracker_after_rewrite(void);
 
 /* registry.c: the per-backend cache of the configuration tables */
 extern const PalsRegistry *pals_registry(void);

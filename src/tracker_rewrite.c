@@ -28,7 +28,9 @@
  *        come back by their keys, _tracker_repin) in the transaction that
  *        ran the command (VACUUM FULL's last one: it commits per relation).
  *        Rewrites outside utility commands (pg_repack) are left to part 1
- *        and to health(), which names the stale relation.
+ *        and to health(), which names the stale relation; so is every
+ *        rewrite while pals_privacy.rebuild_tracker_after_rewrite is off
+ *        (a DBA who would rather run the rebuild later on a large table).
  */
 #include "pals_privacy.h"
 #include "hooks.h"
@@ -282,7 +284,8 @@ pals_tracker_rewrite_utility(PALS_UTILITY_PARAMS, ProcessUtility_hook_type next)
 	MemoryContext cxt;
 	List	   *noted;
 
-	if (!may_rewrite(pstmt->utilityStmt) || !pals_extension_ready())
+	if (!pals_get_rebuild_tracker_after_rewrite() || !may_rewrite(pstmt->utilityStmt) ||
+		!pals_extension_ready())
 	{
 		next(PALS_UTILITY_ARGS);
 		return;
