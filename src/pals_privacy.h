@@ -11,7 +11,7 @@
  *     owner_code_guard.c  no ILS code run as the owner in a session with temporary objects
  *     snapshot_seen.c  what a snapshot sees of other transactions (answers kept across statements)
  *     registry.c   the binding registry and its per-backend cache; the class names
- *     ils_owner.c  ILS code a superuser's sweep runs runs as the relation's owner (restricted)
+ *     ils_owner.c  ILS code a superuser's sweep runs runs as the relation's owner (SET ROLE barred)
  *     classes.c    the privacy class of a role
  *     conditions.c closed_when / settled_when: loan conditions over the row
  *     direct_write.c  one row written through the executor; heap-header reads
@@ -246,6 +246,7 @@ extern void pals_restore_search_path(int nestlevel);
 extern void *pals_prepare_saved(const char *sql, int nargs, Oid *argtypes);
 extern int	pals_execute_as(Oid role, void *plan, Datum *values, const char *nulls);
 extern int	pals_execute_sql_as(Oid role, const char *sql, int nargs, Oid *argtypes, Datum *values);
+extern ErrorData *pals_in_subtransaction(void (*work) (void *arg), void *arg);
 extern int	pals_execute_write_as_caller(Oid owner, Oid run_as, int run_sec, void *plan, Datum *values,
 										 const char *nulls);
 struct QueryDesc;

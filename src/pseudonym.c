@@ -319,52 +319,7 @@ record(StatsBinding *sb, const char *patron, const char *item, TimestampTz close
 	pals_execute_as(pals_registry()->extension_owner, sb->plan, values, nulls);
 }
 
-/*
- * Run work(arg) in a subtransaction, connected to SPI under the safe
- * search_path.  Returns NULL, or the error it raised, rolled back (a cancel
- * or a shutdown is re-thrown, never swallowed): the caller turns it into a
- * WARNING that names only its SQLSTATE, since a message could quote a
- * patron.  A statistics record must never stop the sever it describes.
- */
-static ErrorData *
-in_subtransaction(void (*work) (void *arg), void *arg)
-{
-	MemoryContext oldcontext = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	ErrorData  *volatile edata = NULL;
-
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcontext);
-	PG_TRY();
-	{
-		int			nestlevel;
-
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "pals_privacy: SPI_connect failed");
-		nestlevel = pals_safe_search_path();
-		work(arg);
-		pals_restore_search_path(nestlevel);
-		SPI_finish();
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(oldcontext);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED || edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
-			ReThrowError(edata);
-	}
-	PG_END_TRY();
-	return edata;
-}
-
-/* One severed row's record: what pals_stats_record() hands in_subtransaction(). */
+/* One severed row's record: what pals_stats_record() hands pals_in_subtransaction(). */
 typedef struct OneRecord
 {
 	StatsBinding *sb;
@@ -412,7 +367,7 @@ pals_stats_record(const LoanBinding *b, Oid patron_type, Datum patron, const cha
 	else if (!closed_null && closed_type == DATEOID)
 		r.closed_at = DatumGetTimestampTz(DirectFunctionCall1(date_timestamptz, closed_value));
 
-	if ((edata = in_subtransaction(record_one, &r)) != NULL)
+	if ((edata = pals_in_subtransaction(record_one, &r)) != NULL)
 	{
 		ereport(WARNING,
 				(errcode(edata->sqlerrcode),
@@ -424,7 +379,7 @@ pals_stats_record(const LoanBinding *b, Oid patron_type, Datum patron, const cha
 	explicit_bzero(patron_text, strlen(patron_text));
 }
 
-/* Many severed rows' records: what _record_statistics() hands in_subtransaction(). */
+/* Many severed rows' records: what _record_statistics() hands pals_in_subtransaction(). */
 typedef struct BatchRecord
 {
 	StatsBinding *sb;
@@ -516,7 +471,7 @@ pals_privacy_record_statistics(PG_FUNCTION_ARGS)
 			r.closed[i] = TimestampTzGetDatum(GetCurrentTimestamp());
 	}
 
-	if ((edata = in_subtransaction(record_batch, &r)) != NULL)
+	if ((edata = pals_in_subtransaction(record_batch, &r)) != NULL)
 	{
 		ereport(WARNING,
 				(errcode(edata->sqlerrcode),

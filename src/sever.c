@@ -622,7 +622,7 @@ sever_guarded(RelSever *rs, Oid relid, ItemPointer tid, RowState *st,
 		}
 		/*
 		 * the write, and the ILS's triggers it fires, as the caller, or as
-		 * the relation's owner (restricted) where the caller is a superuser
+		 * the relation's owner (SET ROLE barred) where the caller is a superuser
 		 * (ils_owner.c); an error's rollback of the subtransaction puts the
 		 * role back
 		 */
@@ -1166,7 +1166,7 @@ sever_one(Oid binding, Oid relid, ItemPointer tid)
  * pals_privacy._sever_one(binding regclass, row_relid regclass, row_tid tid)
  * Used by the backlog and the maintenance pass, run by an administrator or
  * the maintenance worker: the ILS's triggers fire as that role, or, where it
- * is a superuser, as the table's owner (restricted: sever_guarded,
+ * is a superuser, as the table's owner (SET ROLE barred: sever_guarded,
  * ils_owner.c).
  */
 Datum

@@ -8,7 +8,7 @@
  *     no object of the caller's can stand in for one of ours; one that
  *     writes a relation of the ILS's (a copy's sever) runs as the caller once
  *     planned and checked, so that the ILS's triggers do (a superuser caller:
- *     as the relation's owner, restricted, ils_owner.c).  Statements
+ *     as the relation's owner, SET ROLE barred, ils_owner.c).  Statements
  *     run at every row are prepared once and saved.  The catalog helpers
  *     find a relation's inheritance ancestors (a partition or child is
  *     covered by its parent's binding), the planner's row estimate, and one
@@ -35,6 +35,7 @@
 #include "utils/lsyscache.h"
 #include "utils/fmgroids.h"
 #include "utils/memutils.h"
+#include "utils/resowner.h"
 #include "utils/syscache.h"
 
 /* pals_safe_search_path() and friends: compat.c (the mechanism changed in 17). */
@@ -167,7 +168,7 @@ pals_execute_as(Oid role, void *plan, Datum *values, const char *nulls)
  * own UPDATE or DELETE (and as those of a loan's sever do, direct_write.c).
  * run_as and run_sec: the calling role and the security context to add, as
  * pals_ils_role() gives them for the relation written (ils_owner.c): a
- * superuser's write runs as the relation's owner, restricted.
+ * superuser's write runs as the relation's owner (SET ROLE barred).
  * Run as the owner, such a trigger that names a table without its schema
  * found a table of the caller's temporary schema under the safe search path
  * of 17 and later ('pg_catalog, pg_temp'), and that table's trigger ran as
@@ -225,6 +226,52 @@ void
 pals_caller_run_leave(Oid save_user, int save_sec)
 {
 	SetUserIdAndSecContext(save_user, save_sec);
+}
+
+/*
+ * Run work(arg) in a subtransaction, connected to SPI under the safe
+ * search_path.  Returns NULL, or the error it raised, rolled back (a cancel
+ * or a shutdown is re-thrown, never swallowed): the caller turns it into a
+ * WARNING that names only its SQLSTATE, since a message could quote a
+ * patron.  For work whose failure must not undo the statement around it
+ * (a statistics record of a sever, a tracker rebuild after a rewrite).
+ */
+ErrorData *
+pals_in_subtransaction(void (*work) (void *arg), void *arg)
+{
+	MemoryContext oldcontext = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	ErrorData  *volatile edata = NULL;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcontext);
+	PG_TRY();
+	{
+		int			nestlevel;
+
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "pals_privacy: SPI_connect failed");
+		nestlevel = pals_safe_search_path();
+		work(arg);
+		pals_restore_search_path(nestlevel);
+		SPI_finish();
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(oldcontext);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED || edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
+			ReThrowError(edata);
+	}
+	PG_END_TRY();
+	return edata;
 }
 
 /* One-off SQL (built at run time) as the given role, under the safe search path. */

@@ -195,6 +195,17 @@ note_files(MemoryContext cxt)
 	return noted;
 }
 
+/* pals_in_subtransaction()'s work: the rebuild, as the extension owner. */
+static void
+build_tracker(void *arg)
+{
+	Oid			argtypes[1] = {REGCLASSOID};
+	Datum		values[1] = {ObjectIdGetDatum(*(Oid *) arg)};
+
+	pals_execute_sql_as(pals_registry()->extension_owner,
+						"SELECT pals_privacy._build_tracker($1)", 1, argtypes, values);
+}
+
 /*
  * Rebuild one binding's tracker, in a subtransaction: a rebuild that fails
  * (a closed_when condition that errs, a group whose members' types differ
@@ -205,38 +216,8 @@ note_files(MemoryContext cxt)
 static void
 rebuild_one(Oid tracker)
 {
-	MemoryContext oldcontext = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	ErrorData  *edata = NULL;
+	ErrorData  *edata = pals_in_subtransaction(build_tracker, &tracker);
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcontext);
-	PG_TRY();
-	{
-		Oid			argtypes[1] = {REGCLASSOID};
-		Datum		values[1] = {ObjectIdGetDatum(tracker)};
-
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "pals_privacy: SPI_connect failed");
-		pals_execute_sql_as(pals_registry()->extension_owner,
-							"SELECT pals_privacy._build_tracker($1)", 1, argtypes, values);
-		SPI_finish();
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(oldcontext);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED || edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
-			ReThrowError(edata);
-	}
-	PG_END_TRY();
 	if (edata != NULL)
 		ereport(WARNING,
 				(errcode(edata->sqlerrcode),
