@@ -18,6 +18,10 @@
 # a private apt source list: the machine's apt configuration is not touched.
 # The build dependencies (bison, flex, ...) are installed with apt-get if missing.
 set -euo pipefail
+# Run from `make test`, this script inherits MAKELEVEL and MAKEFLAGS: PostgreSQL's
+# own make then takes itself for a sub-make and skips its generated headers
+# (utils/errcodes.h: "No such file or directory").  Build as from a shell.
+unset MAKELEVEL MAKEFLAGS MFLAGS
 
 assert=0
 if [ "${1:-}" = --assert ]; then assert=1; shift; fi
