@@ -796,6 +796,18 @@ tracker_members(const LoanBinding *b)
 	return members;
 }
 
+/*
+ * The change is written by a class that reads the loans redacted (not the
+ * ILS, not the extension itself): the dates it writes must not choose which
+ * hidden row becomes the last borrower it reads.
+ */
+static bool
+writer_is_redacted(void)
+{
+	return GetUserId() != pals_registry()->extension_owner &&
+		pals_current_class() != PALS_CLASS_OPERATIONAL;
+}
+
 static void
 search_item(RelSever *rs, Oid relid, ItemPointer tid, RowState *n, Datum item,
 			const char *item_text)
@@ -816,8 +828,7 @@ search_item(RelSever *rs, Oid relid, ItemPointer tid, RowState *n, Datum item,
 	int			last = -1;
 	int			prev = -1;		/* the latest to close but n: the previous last borrower */
 	PalsTrackerPin pin = TRACKER_BY_DATE;
-	bool		redacted_close = GetUserId() != pals_registry()->extension_owner &&
-		pals_current_class() != PALS_CLASS_OPERATIONAL;
+	bool		redacted_close = writer_is_redacted();
 
 	relids = palloc(sizeof(Oid) * room);
 	tids = palloc(sizeof(ItemPointerData) * room);
@@ -906,10 +917,11 @@ search_item(RelSever *rs, Oid relid, ItemPointer tid, RowState *n, Datum item,
  * updated).  Decide who is the item's last borrower and sever the rest.
  * Usually n is the newest: the tracker is pointed at it at once, and the
  * previous last borrower p is locked (never waited for) and severed.
- * was_closed: n's old version (an UPDATE) was closed and identified too.
+ * oldtup: n's old version (an UPDATE), else NULL; was_closed: it was closed
+ * and identified too.
  */
 static void
-on_change(RelSever *rs, Relation rel, HeapTuple tup, ItemPointer old_tid, bool was_closed,
+on_change(RelSever *rs, Relation rel, HeapTuple tup, HeapTuple oldtup, bool was_closed,
 		  Datum item)
 {
 	const LoanBinding *b = rs->binding;
@@ -940,8 +952,26 @@ on_change(RelSever *rs, Relation rel, HeapTuple tup, ItemPointer old_tid, bool w
 			elog(ERROR, "pals_privacy: tracker row of item %s vanished", n.item);
 	}
 	if (p_relid == relid && (ItemPointerEquals(&p_tid, new_tid) ||
-							 (old_tid != NULL && ItemPointerEquals(&p_tid, old_tid))))
-		return;					/* n was already the last borrower */
+							 (oldtup != NULL && ItemPointerEquals(&p_tid, &oldtup->t_self))))
+	{
+		RowState	o;
+
+		/*
+		 * n was already the last borrower.  A redacted class moved its close
+		 * earlier (a desk back-dating a return): the dates may now say
+		 * another, hidden row of the item (history kept in place, a pending
+		 * sever), and a rebuild by them (after VACUUM FULL or CLUSTER, a
+		 * restore, rebuild_tracker()) would make that row the last borrower
+		 * the desk reads.  Pinned, the entry keeps n.
+		 */
+		if (was_closed && writer_is_redacted())
+		{
+			read_row(rs, oldtup, RelationGetDescr(rel), &o);
+			if (pals_closed_after(rs, o.closed_value, n.closed_value))
+				pals_tracker_set(b, n.item, relid, new_tid, TRACKER_PIN);
+		}
+		return;
+	}
 
 	/*
 	 * A tombstone (tombstone.c): the item's last-borrower row was deleted,
@@ -960,6 +990,8 @@ on_change(RelSever *rs, Relation rel, HeapTuple tup, ItemPointer old_tid, bool w
 			pals_tracker_bury(b, n.item, InvalidOid, NULL);
 			sever_probed(rs, relid, new_tid, &n, false);
 		}
+		else
+			pals_tracker_set(b, n.item, relid, new_tid, TRACKER_PIN);	/* and its key */
 		return;
 	}
 
@@ -1103,7 +1135,7 @@ pals_privacy_sever_row(PG_FUNCTION_ARGS)
 			bool		isnull;
 			Datum		item = heap_getattr(newtup, rs->item_attno, desc, &isnull);
 
-			on_change(rs, td->tg_relation, newtup, oldtup ? &oldtup->t_self : NULL,
+			on_change(rs, td->tg_relation, newtup, oldtup,
 					  oldtup != NULL && pals_tuple_closed(rs, oldtup, desc) &&
 					  pals_tuple_identified(rs, oldtup, desc),
 					  isnull ? (Datum) 0 : item);

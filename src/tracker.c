@@ -62,6 +62,7 @@ static SPIPlanPtr plan_tracker_set = NULL;
 static SPIPlanPtr plan_tracker_claim = NULL;
 static SPIPlanPtr plan_pin_key = NULL;
 static SPIPlanPtr plan_tracker_bury = NULL;
+static SPIPlanPtr plan_unpin_key = NULL;
 
 /* the tracker has its pinned column (not before ALTER EXTENSION ... UPDATE from 0.1.0) */
 static bool tracker_has_pin = false;
@@ -323,8 +324,13 @@ pals_tracker_swap(const LoanBinding *b, const char *item, Oid relid, ItemPointer
 					 errmsg("could not serialize access due to concurrent update")));
 	}
 	pals_direct_end(&w);
-	/* a pinned entry carried to the new row: its key too */
-	if (found && *old_pinned)
+	/*
+	 * a pinned entry carried to the new row: its key too.  Not a tombstone's
+	 * (old_relid 0): whether the new row becomes the last borrower is the
+	 * caller's to decide (sever.c on_change), and a key recorded for a row
+	 * the tombstone then stays over would let a rebuild find that row
+	 */
+	if (found && *old_pinned && OidIsValid(*old_relid))
 	{
 		prepare_tracker_plans();
 		record_pin_key(b, item, relid, tid);
@@ -395,7 +401,21 @@ pals_tracker_bury(const LoanBinding *b, const char *item, Oid relid, ItemPointer
 	values[2] = ObjectIdGetDatum(relid);
 	values[3] = ItemPointerGetDatum(tid != NULL ? tid : &none);
 	pals_execute_as(pals_registry()->extension_owner, plan_tracker_bury, values, NULL);
-	return SPI_processed > 0;
+	if (SPI_processed == 0)
+		return false;
+	/* a tombstone names no row, so it has no key: a rebuild must find none */
+	if (tracker_has_pin_key)
+	{
+		if (plan_unpin_key == NULL)
+		{
+			Oid			types[2] = {OIDOID, TEXTOID};
+
+			plan_unpin_key = pals_prepare_saved(
+				"DELETE FROM pals_privacy.tracker_pin WHERE binding = $1::regclass AND item = $2", 2, types);
+		}
+		pals_execute_as(pals_registry()->extension_owner, plan_unpin_key, values, NULL);
+	}
+	return true;
 }
 
 /*

@@ -8,7 +8,8 @@
 -- then the entry names it, pinned to its file as the live tracker pins
 -- (and _tracker_pinned_sql keeps it); else the entry stays as it was and
 -- the rebuild goes by the dates.  An entry the dates chose (not pinned) is
--- never taken.  Pinned entries without a recorded key whose file still
+-- never taken, nor a tombstone (row_relid 0: the item has no last borrower
+-- until its next close; a key left over must not give it one).  Pinned entries without a recorded key whose file still
 -- holds their row get one first (pins of a relation given a primary key
 -- since).  Returns the number of entries pointed anew.
 CREATE OR REPLACE FUNCTION @extschema@._tracker_repin(tk oid) RETURNS bigint
@@ -45,7 +46,7 @@ BEGIN
              SELECT $1, f.item, f.rid, f.tid, pg_catalog.pg_relation_filenode(f.rid) FROM found f WHERE f.n = 1
              ON CONFLICT (binding, item) DO UPDATE
                 SET row_relid = EXCLUDED.row_relid, row_tid = EXCLUDED.row_tid, pinned = EXCLUDED.pinned
-              WHERE lb.pinned IS NOT NULL
+              WHERE lb.pinned IS NOT NULL AND lb.row_relid <> 0
                 AND (lb.row_relid, lb.row_tid, lb.pinned) IS DISTINCT FROM (EXCLUDED.row_relid, EXCLUDED.row_tid, EXCLUDED.pinned)',
             b.item_column, b.relation,
             (SELECT string_agg(format('t.%1$I = (k.key ->> %1$L)::%2$s', a.attname, format_type(a.atttypid, a.atttypmod)),
