@@ -24,7 +24,7 @@ SET timezone = UTC;
 SELECT pals_privacy.classify_role('regress_bd_staff', 'staff');
 SELECT pals_privacy.classify_role('regress_bd_ils', 'operational');
 \o
-SELECT plan(14);
+SELECT plan(17);
 \o /dev/null
 CREATE SCHEMA bd;
 GRANT USAGE ON SCHEMA bd TO regress_bd_staff, regress_bd_ils;
@@ -56,7 +56,7 @@ CREATE FUNCTION bd.two_loans(item int, ann int, cy int) RETURNS void LANGUAGE sq
     UPDATE bd.loans SET returned_at = '2025-02-10 11:00', settled_at = '2025-02-10 11:00' WHERE id = cy;
 $$;
 SELECT bd.two_loans(10, 1, 2), bd.two_loans(20, 3, 4), bd.two_loans(30, 5, 6), bd.two_loans(40, 7, 8),
-       bd.two_loans(50, 9, 10);
+       bd.two_loans(50, 9, 10), bd.two_loans(60, 12, 13);
 -- is the item's entry pinned (chosen against the dates)?
 CREATE FUNCTION bd.pinned(item int) RETURNS boolean LANGUAGE sql AS $$
     SELECT pinned IS NOT NULL FROM pals_privacy.last_borrower WHERE item = $1::text
@@ -100,6 +100,23 @@ SELECT pals_privacy.rebuild_tracker('bd.loans');
 \o
 SELECT is(bd.v('regress_bd_staff', 'SELECT id, patron_id FROM bd.loans WHERE item_id = 40 ORDER BY id'), '(7,0) (8,3)',
           'HOLE 1: un-settled, then back-dated and settled again: after a rebuild Ann''s kept loan stays hidden');
+
+-- 1b: after the back-dating, the ILS writes Ann's kept loan (no rebuild): Cy stays, whole
+SET ROLE regress_bd_staff;
+UPDATE bd.loans SET returned_at = '2024-12-01 10:00' WHERE id = 13;
+SET ROLE regress_bd_ils;
+UPDATE bd.loans SET note = 'aged' WHERE id = 12;
+RESET ROLE;
+SELECT is(bd.v('regress_bd_staff', 'SELECT id, patron_id FROM bd.loans WHERE item_id = 60 ORDER BY id'), '(12,0) (13,3)',
+          'HOLE 1b: the ILS then writes Ann''s kept loan: it stays hidden, Cy stays the last borrower');
+SELECT is(bd.v('regress_bd_ils', 'SELECT id, patron_id FROM bd.loans WHERE item_id = 60 ORDER BY id'), '(12,1) (13,3)',
+          'HOLE 1b: ... and neither loan was severed in storage');
+\o /dev/null
+CALL pals_privacy.sever_backlog();
+\o
+SELECT is(bd.v('regress_bd_staff', 'SELECT id, patron_id FROM bd.loans WHERE item_id IN (10, 60) ORDER BY id'),
+          '(1,0) (2,3) (12,0) (13,3)',
+          'HOLE 1: sever_backlog() after the back-dating: Ann''s kept loans stay hidden, Cy stays the last borrower');
 
 -- controls: a return moved later pins nothing; the ILS's own back-dating is the dates'
 SET ROLE regress_bd_staff;
