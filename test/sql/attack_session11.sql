@@ -19,7 +19,7 @@ SET datestyle = ISO;
 SET timezone = UTC;
 
 BEGIN;
-SELECT plan(25);
+SELECT plan(27);
 
 CREATE SCHEMA as11;
 CREATE TABLE as11.patrons (id bigint PRIMARY KEY, expires date NOT NULL DEFAULT 'infinity',
@@ -34,10 +34,11 @@ CREATE INDEX ON as11.loans (item_id);
 SELECT pals_privacy.bind_loans('as11.loans', 'patron_id', 'item_id', '{returned_at}', settled_column => 'settled_at',
                                sever_with => 'patron:0', history_mode => 'in_place');
 -- items 10-18: Ann returns each at 09:13:27 (kept, hidden), then Cy (the last borrower)
-INSERT INTO as11.loans SELECT i, 1, i, '2025-01-01 10:00', NULL, NULL, 'ann' FROM generate_series(10, 18) i;
-UPDATE as11.loans SET returned_at = '2025-01-10 09:13:27', settled_at = '2025-01-10 09:13:27' WHERE id BETWEEN 10 AND 18;
-INSERT INTO as11.loans SELECT 100 + i, 3, i, '2025-02-01 10:00', NULL, NULL, 'cy' FROM generate_series(10, 18) i;
-UPDATE as11.loans SET returned_at = '2025-02-10 11:00', settled_at = '2025-02-10 11:00' WHERE id BETWEEN 110 AND 118;
+-- (and items 20-22 alike)
+INSERT INTO as11.loans SELECT i, 1, i, '2025-01-01 10:00', NULL, NULL, 'ann' FROM generate_series(10, 22) i WHERE i <> 19;
+UPDATE as11.loans SET returned_at = '2025-01-10 09:13:27', settled_at = '2025-01-10 09:13:27' WHERE id BETWEEN 10 AND 22;
+INSERT INTO as11.loans SELECT 100 + i, 3, i, '2025-02-01 10:00', NULL, NULL, 'cy' FROM generate_series(10, 22) i WHERE i <> 19;
+UPDATE as11.loans SET returned_at = '2025-02-10 11:00', settled_at = '2025-02-10 11:00' WHERE id BETWEEN 110 AND 122;
 ANALYZE as11.loans;
 
 CREATE ROLE regress_as11_ils;
@@ -132,19 +133,32 @@ SELECT is(pg_temp.run('regress_as11_staff', 'UPDATE as11.loans SET returned_at =
           || pg_temp.run('regress_as11_staff', $$UPDATE as11.loans SET returned_at = '2025-01-20 10:00' WHERE id = 116$$) || ' '
           || pg_temp.run('regress_as11_staff', $$UPDATE as11.loans SET returned_at = '2024-06-01 10:00', note = 'again' WHERE id = 116$$),
           'done done done', 'control: the desk pins item 16''s entry, then back-dates its last borrower again');
+-- item 20: deleted, then the desk moves another item's last borrower (Cy's loan of item 22)
+-- into it; item 21: re-opened, then the desk inserts a closed loan of item 50 and moves it in
+-- (a row closed already, moved to a tombstoned item: not a close, severed; its key is not taken)
+SELECT is(pg_temp.run('regress_as11_staff', 'DELETE FROM as11.loans WHERE id = 120') || ' '
+          || pg_temp.run('regress_as11_staff', 'UPDATE as11.loans SET item_id = 20 WHERE id = 122') || ' '
+          || pg_temp.run('regress_as11_staff', 'UPDATE as11.loans SET returned_at = NULL WHERE id = 121') || ' '
+          || pg_temp.run('regress_as11_staff', $$INSERT INTO as11.loans VALUES (521, 4, 50, '2025-03-01', '2025-03-02', '2025-03-02', 'dee')$$) || ' '
+          || pg_temp.run('regress_as11_staff', 'UPDATE as11.loans SET item_id = 21 WHERE id = 521'),
+          'done done done done done', 'control: the desk moves closed loans into tombstoned items 20 and 21');
+SELECT is(pg_temp.item(20) || ' ' || pg_temp.item(21) || ' ' || pg_temp.item(22), '(20:0) (122:0) (21:0) (121:3) (521:0) (22:0)',
+          'the loans moved in are severed, no last borrower; Ann''s kept loans hidden');
 -- the rebuilds by the dates: rebuild_tracker(), then a CLUSTER (the tracker rebuilt after it)
 SELECT pals_privacy.rebuild_tracker('as11.loans') > 0 AS rebuilt;
 SELECT is(pg_temp.item(10) || ' ' || pg_temp.item(11) || ' ' || pg_temp.item(12) || ' ' || pg_temp.item(13) || ' '
-          || pg_temp.item(14) || ' ' || pg_temp.item(15) || ' ' || pg_temp.item(16),
-          '(10:0) (11:0) (111:3) (12:0) (13:0) (913:3) (14:0) (214:4) (15:0) (115:3) (215:0) (16:0) (116:3)',
+          || pg_temp.item(14) || ' ' || pg_temp.item(15) || ' ' || pg_temp.item(16) || ' ' || pg_temp.item(20) || ' '
+          || pg_temp.item(21) || ' ' || pg_temp.item(22),
+          '(10:0) (11:0) (111:3) (12:0) (13:0) (913:3) (14:0) (214:4) (15:0) (115:3) (215:0) (16:0) (116:3) (20:0) (122:0) (21:0) (121:3) (521:0) (22:0)',
           'after rebuild_tracker(): every kept loan of Ann''s still reads hidden, every chosen last borrower whole');
 CLUSTER as11.loans USING loans_pkey;
 SELECT is(pg_temp.item(10) || ' ' || pg_temp.item(11) || ' ' || pg_temp.item(12) || ' ' || pg_temp.item(13) || ' '
-          || pg_temp.item(14) || ' ' || pg_temp.item(15) || ' ' || pg_temp.item(16),
-          '(10:0) (11:0) (111:3) (12:0) (13:0) (913:3) (14:0) (214:4) (15:0) (115:3) (215:0) (16:0) (116:3)',
+          || pg_temp.item(14) || ' ' || pg_temp.item(15) || ' ' || pg_temp.item(16) || ' ' || pg_temp.item(20) || ' '
+          || pg_temp.item(21) || ' ' || pg_temp.item(22),
+          '(10:0) (11:0) (111:3) (12:0) (13:0) (913:3) (14:0) (214:4) (15:0) (115:3) (215:0) (16:0) (116:3) (20:0) (122:0) (21:0) (121:3) (521:0) (22:0)',
           'after CLUSTER (new file, new TIDs, the tracker rebuilt by keys and dates): the same');
 SELECT is(pg_temp.v('regress_as11_ils', 'SELECT count(*) FROM as11.loans WHERE patron_id = 1 AND returned_at IS NOT NULL'),
-          '(9)', 'control: Ann''s nine loans are still kept, identified, in place');
+          '(12)', 'control: Ann''s twelve loans are still kept, identified, in place');
 -- the desk re-closes item 11's loan at a later date: a close, the last borrower; Ann's hidden
 SELECT is(pg_temp.run('regress_as11_staff', $$UPDATE as11.loans SET returned_at = '2025-03-01', settled_at = '2025-03-01' WHERE id = 111$$)
           || ' ' || pg_temp.item(11), 'done (11:0) (111:3)', 'the re-opened loan closed again: the last borrower; Ann''s hidden');
@@ -216,7 +230,8 @@ SELECT is(pg_temp.v('regress_as11_staff', $$SELECT id, rank() OVER (ORDER BY ret
 -- nothing the desk did changed who is kept
 ------------------------------------------------------------------------------
 SELECT is((SELECT string_agg(id || ':' || patron_id, ' ' ORDER BY id) FROM as11.loans WHERE patron_id IN (1, 0)),
-          '10:1 11:1 12:1 13:1 14:1 15:1 16:1 17:1 18:1 215:0', 'Ann''s loans as stored afterwards (kept), the COPYed row severed');
+          '10:1 11:1 12:1 13:1 14:1 15:1 16:1 17:1 18:1 20:1 21:1 22:1 122:0 215:0 521:0',
+          'Ann''s loans as stored afterwards (kept); the COPYed and the moved rows severed');
 
 SELECT * FROM finish();
 ROLLBACK;
