@@ -17,6 +17,11 @@
 -- zone), equal to the expression it replaces, timezone(zone, date_trunc(unit,
 -- timezone(zone, x))), across DST edges, zone kinds and units.
 --
+-- Break-once: without the domain handling (mask_coarse on the declared type)
+-- 10 checks fail; constrained domains truncated instead of NULL, 2; the old
+-- three-call expression instead of _coarse_time, 2; the health() check
+-- removed, 4.
+--
 -- Each type has a loan relation of its own (closed columns share one type):
 -- item 100 returned by patron 1 (severed when patron 2 returns it after) and
 -- by patron 2 (its last borrower: staff read the patron, and the exact time).
