@@ -590,9 +590,10 @@ write_needs(RteRules *r, const char *column, Expr *cond)
  *   left alone at 'hour' and 'day' (a date is read to the day already);
  *   time, timetz: _coarse_time(x, unit), to the hour or midnight;
  * - a domain over one of them: truncated as its base type and relabelled
- *   back to the domain (pg_typeof is unchanged); a domain with constraints
- *   reads NULL instead: a truncated value might violate its CHECK, and the
- *   error would tell the rows apart;
+ *   back to the domain (pg_typeof is unchanged; a relabelling checks
+ *   nothing); a domain with constraints reads NULL instead: a truncated
+ *   value might violate its CHECK (read unchecked, a value the domain does
+ *   not allow; checked, an error that tells the rows apart);
  * - an array, range, multirange or composite (of times, or of anything):
  *   NULL, with no rule for its elements;
  * - any other type (a bigint epoch, a text): left as stored, and bind_loans
