@@ -9,6 +9,9 @@
 #include "catalog/pg_class.h"
 #include "executor/executor.h"
 #include "nodes/parsenodes.h"
+#include "parser/scansup.h"
+#include "pgtime.h"
+#include "utils/datetime.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
 
@@ -128,5 +131,32 @@ pals_restore_search_path(int nestlevel)
 	PopOverrideSearchPath();
 #else
 	AtEOXact_GUC(true, nestlevel);
+#endif
+}
+
+int
+pals_decode_zone(const char *name, int *offset, pg_tz **tz)
+{
+#if PG_VERSION_NUM >= 160000
+	switch (DecodeTimezoneName(name, offset, tz))
+	{
+		case TZNAME_FIXED_OFFSET:
+			return PALS_ZONE_FIXED;
+		case TZNAME_ZONE:
+			return PALS_ZONE_NAME;
+		default:
+			return PALS_ZONE_OTHER;
+	}
+#else
+	/* timestamptz_zone() and timestamp_zone() of 15 */
+	char	   *low = downcase_truncate_identifier(name, strlen(name), false);
+	int			type = DecodeTimezoneAbbrev(0, low, offset, tz);
+
+	if (type == TZ || type == DTZ)
+		return PALS_ZONE_FIXED;
+	if (type == DYNTZ)
+		return PALS_ZONE_OTHER;
+	*tz = pg_tzset(name);
+	return *tz != NULL ? PALS_ZONE_NAME : PALS_ZONE_OTHER;
 #endif
 }

@@ -246,4 +246,16 @@ extern Oid	pals_expanded_view(struct RangeTblEntry *rte);
 extern void pals_init_range_table(struct EState *estate, struct RangeTblEntry *rte,
 								  uint64 perms, struct Bitmapset *updatedCols);
 
+/*
+ * A zone name as timezone(zone, ...) reads it (16 made that reading one
+ * function, DecodeTimezoneName; 15 does it inline in each): a fixed-offset
+ * abbreviation (*offset: seconds east of UTC), a zone (*tz), or anything
+ * else (a dynamic abbreviation, an unknown name: the built-ins' business).
+ */
+#define PALS_ZONE_FIXED	0
+#define PALS_ZONE_NAME	1
+#define PALS_ZONE_OTHER	2
+struct pg_tz;
+extern int	pals_decode_zone(const char *name, int *offset, struct pg_tz **tz);
+
 #endif							/* PALS_COMPAT_H */

@@ -34,6 +34,7 @@
  *     redact_rewrite.c  redaction: the query-tree rewrite that applies them
  *     redact_copies.c   redaction: a copy follows its source row (a rewritten EXISTS; policy's callback)
  *     redact_runtime.c  redaction: the predicates rewritten queries call
+ *     redact_coarse.c   redaction: the truncation a hidden closed time reads (_coarse_time)
  *     redact_hooks.c    redaction: planner, executor, fmgr, emit_log, utility entry points
  *     placeholder_stats.c  planner estimates of a column severed to a placeholder
  *     officer.c    my_data(): a patron's own data

@@ -98,6 +98,8 @@ typedef struct Derived
 	Oid			fn_wards;
 	Oid			fn_own_row_security;
 	Oid			fn_preloaded;
+	Oid			fn_coarse_time[3];	/* _coarse_time of timestamptz, time, timetz (or
+									 * InvalidOid: an older script, see mask_coarse) */
 	List	   *templates;		/* of RuleTemplate *: rules built once */
 } Derived;
 

@@ -79,6 +79,16 @@ own_function(const char *name, int nargs, Oid *argtypes)
 						  nargs, argtypes, false);
 }
 
+/* _coarse_time(x, unit[, zone]): InvalidOid under an older script (0.1.0) */
+static Oid
+coarse_function(int nargs, Oid type)
+{
+	Oid			args[3] = {type, TEXTOID, TEXTOID};
+
+	return LookupFuncName(list_make2(makeString("pals_privacy"), makeString("_coarse_time")),
+						  nargs, args, true);
+}
+
 /*
  * The statistics counters: pg_catalog's functions, the same for the life of
  * the backend, so found once, apart from the registry's Derived (whose
@@ -208,6 +218,9 @@ redact_derived(void)
 		derived.fn_wards = own_function("_wards", 0, NULL);
 		derived.fn_own_row_security = own_function("_own_row_security_only", 1, o1);
 		derived.fn_preloaded = own_function("_preloaded", 0, NULL);
+		derived.fn_coarse_time[0] = coarse_function(3, TIMESTAMPTZOID);
+		derived.fn_coarse_time[1] = coarse_function(2, TIMEOID);
+		derived.fn_coarse_time[2] = coarse_function(2, TIMETZOID);
 		derived.generation = reg->generation;
 	}
 	return &derived;
@@ -565,20 +578,73 @@ write_needs(RteRules *r, const char *column, Expr *cond)
  * every return of that day.  The zone is fixed at binding: truncated in
  * the reading session's TimeZone, a time would move across the day's edge
  * as the reader changes the zone, and reading it under many zones would
- * find it to the second.  Only for date and timestamp columns coarser than
- * the precision (a date read to the day is left alone), and only while
- * every rule on the column is such a rule or mask_dated's (which hides
- * more, and wins: see masked_value).
+ * find it to the second.  Only while every rule on the column is such a
+ * rule or mask_dated's (which hides more, and wins: see masked_value).
+ *
+ * By the column's type, looked through its domains (a domain over
+ * timestamptz was read exact before, attack round 11's HOLE 2):
+ * - timestamptz: _coarse_time(x, unit, zone) (redact_coarse.c), the value of
+ *   timezone(zone, date_trunc(unit, timezone(zone, x))) in one call (that
+ *   expression itself under an older script without the function);
+ *   timestamp: date_trunc(unit, x); date: the same through a timestamp, and
+ *   left alone at 'hour' and 'day' (a date is read to the day already);
+ *   time, timetz: _coarse_time(x, unit), to the hour or midnight;
+ * - a domain over one of them: truncated as its base type and relabelled
+ *   back to the domain (pg_typeof is unchanged; a relabelling checks
+ *   nothing); a domain with constraints reads NULL instead: a truncated
+ *   value might violate its CHECK (read unchecked, a value the domain does
+ *   not allow; checked, an error that tells the rows apart);
+ * - an array, range, multirange or composite (of times, or of anything):
+ *   NULL, with no rule for its elements;
+ * - any other type (a bigint epoch, a text): left as stored, and bind_loans
+ *   and health() say so ("closed columns are times"): hide_columns hides it.
+ * ncoarse/coarse count and hold only the truncated columns (a NULL one is a
+ * plain mask).
  */
 static void
 mask_coarse(RteRules *r, const LoanBinding *b, const char *column, Expr *show)
 {
 	Var		   *v = column_var(r, column);
+	const Derived *d = redact_derived();
+	int32		typmod = v->vartypmod;
+	Oid			base = getBaseTypeAndTypmod(v->vartype, &typmod);
+	bool		domain = base != v->vartype;
 	Expr	   *t = (Expr *) copyObject(v);
 	Expr	   *unit = text_const(b->closed_precision);
 	Expr	   *zone = text_const(b->closed_zone);
+	Oid			fn = InvalidOid;
 
-	if (v->vartype == TIMESTAMPTZOID)
+	switch (base)
+	{
+		case TIMESTAMPTZOID:
+		case TIMESTAMPOID:
+		case TIMEOID:
+		case TIMETZOID:
+			break;
+		case DATEOID:
+			if (strcmp(b->closed_precision, "hour") == 0 || strcmp(b->closed_precision, "day") == 0)
+				return;			/* a date read to the day already */
+			break;
+		default:
+			if (type_is_array(base) || type_is_range(base) || type_is_multirange(base) ||
+				type_is_rowtype(base))
+				mask(r, column, show);	/* NULL where hidden */
+			return;				/* no time: as stored (bind_loans warns) */
+	}
+	if (base == TIMEOID || base == TIMETZOID)
+		fn = d->fn_coarse_time[base == TIMEOID ? 1 : 2];
+	if ((domain && DomainHasConstraints(v->vartype)) ||
+		((base == TIMEOID || base == TIMETZOID) && !OidIsValid(fn)))
+	{
+		mask(r, column, show);	/* NULL where hidden */
+		return;
+	}
+	if (domain)
+		t = (Expr *) makeRelabelType(t, base, typmod, InvalidOid, COERCE_IMPLICIT_CAST);
+	if (base == TIMESTAMPTZOID && OidIsValid(d->fn_coarse_time[0]))
+		t = (Expr *) makeFuncExpr(d->fn_coarse_time[0], TIMESTAMPTZOID, list_make3(t, unit, zone),
+								  InvalidOid, DEFAULT_COLLATION_OID, COERCE_EXPLICIT_CALL);
+	else if (base == TIMESTAMPTZOID)
 	{
 		/* timezone(zone, date_trunc(unit, timezone(zone, x))): immutable */
 		t = (Expr *) makeFuncExpr(F_TIMEZONE_TEXT_TIMESTAMPTZ, TIMESTAMPOID, list_make2(zone, t),
@@ -589,11 +655,10 @@ mask_coarse(RteRules *r, const LoanBinding *b, const char *column, Expr *show)
 								  list_make2(copyObject(zone), t),
 								  InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
 	}
-	else if (v->vartype == TIMESTAMPOID)
+	else if (base == TIMESTAMPOID)
 		t = (Expr *) makeFuncExpr(F_DATE_TRUNC_TEXT_TIMESTAMP, TIMESTAMPOID, list_make2(unit, t),
 								  InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
-	else if (v->vartype == DATEOID && strcmp(b->closed_precision, "hour") != 0 &&
-			 strcmp(b->closed_precision, "day") != 0)
+	else if (base == DATEOID)
 	{
 		t = (Expr *) makeFuncExpr(F_TIMESTAMP_DATE, TIMESTAMPOID, list_make1(t),
 								  InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
@@ -603,7 +668,10 @@ mask_coarse(RteRules *r, const LoanBinding *b, const char *column, Expr *show)
 								  InvalidOid, InvalidOid, COERCE_EXPLICIT_CALL);
 	}
 	else
-		return;					/* no time, or a date read to the day already */
+		t = (Expr *) makeFuncExpr(fn, base, list_make2(t, unit),
+								  InvalidOid, DEFAULT_COLLATION_OID, COERCE_EXPLICIT_CALL);
+	if (domain)
+		t = (Expr *) makeRelabelType(t, v->vartype, v->vartypmod, InvalidOid, COERCE_IMPLICIT_CAST);
 	mask(r, column, show);
 	r->ncoarse[v->varattno]++;
 	r->coarse[v->varattno] = t;

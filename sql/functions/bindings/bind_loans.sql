@@ -198,6 +198,17 @@ BEGIN
     IF keep_last_borrower THEN
         PERFORM @extschema@._warn_unindexed(fn, relation, item_column, 'Finding an item''s last borrower when the tracker has none');
     END IF;
+    -- a closed column mask_coarse cannot truncate (a bigint epoch, a time as
+    -- text) reads as stored where the row's patron is hidden: to the second,
+    -- it pairs the row with its patron again (attack round 11, HOLE 1)
+    FOREACH c IN ARRAY closed_columns LOOP
+        t := @extschema@._column_type(fn, relation, c, 'closed column');
+        IF NOT @extschema@._closed_time_type(t) AND c <> ALL (coalesce(hide_columns, '{}')) THEN
+            RAISE WARNING '%: closed column "%" of "%" is %, not a time: classes below operational read it as stored where they do not read the row''s patron', fn, c, relation, t
+                USING DETAIL = 'Only a date, timestamp, timestamptz, time or timetz (or a domain over one) reads truncated to closed_precision there; an array, range or composite reads NULL.',
+                      HINT = format('If it holds a time (an epoch, a time as text), add it to hide_columns, which reads it NULL where the patron is hidden: bind_loans(..., hide_columns => ''{%s}'').', c);
+        END IF;
+    END LOOP;
     IF closed_sql IS NOT NULL THEN
         -- rows the condition calls closed, but that no closed column dates
         EXECUTE format('SELECT count(*) FROM %s t WHERE %s IS TRUE AND NOT (%s)', relation, closed_sql,

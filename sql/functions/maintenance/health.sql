@@ -66,6 +66,22 @@ BEGIN
                    ELSE format('rewritten since the tracker was built (pg_repack, or a rebuild after a rewrite failed): %s; staff read no last borrower there until SELECT pals_privacy.rebuild_tracker()', t) END;
     RETURN NEXT;
 
+    -- a closed column the redaction cannot truncate (a bigint epoch, a time
+    -- as text) reads as stored to classes below operational where they do
+    -- not read the row's patron (bind_loans warned)
+    check_name := 'closed columns are times';
+    SELECT count(*), string_agg(format('%s.%I (%s)', l.relation, c.col, a.atttypid::regtype), ', '
+                                ORDER BY l.relation::text, c.col) INTO n, t
+      FROM @extschema@.loan_binding l, unnest(l.closed_columns) c(col), pg_attribute a
+     WHERE EXISTS (SELECT FROM pg_class x WHERE x.oid = l.relation::oid)
+       AND a.attrelid = l.relation AND a.attname = c.col AND a.attnum > 0 AND NOT a.attisdropped
+       AND c.col <> ALL (coalesce(l.hide_columns, '{}'))
+       AND NOT @extschema@._closed_time_type(a.atttypid::regtype);
+    ok := n = 0;
+    detail := CASE WHEN ok THEN 'every closed column is a time, or hidden (hide_columns)'
+                   ELSE format('not a time, read as stored where the patron is hidden: %s (add them to hide_columns: docs/binding.md, "Closed times")', t) END;
+    RETURN NEXT;
+
     -- what binding put on the tables, still there: the table's owner (often the
     -- ILS's own role) can switch any of it off without a word
     check_name := 'protections in place';
