@@ -131,7 +131,7 @@ function_checker(Oid funcid, void *context)
 			agg->aggserialfn, agg->aggdeserialfn, agg->aggmtransfn, agg->aggminvtransfn,
 		agg->aggmfinalfn};
 
-		for (int i = 0; i < lengthof(support) && !bad; i++)
+		for (size_t i = 0; i < lengthof(support) && !bad; i++)
 			bad = !function_allowed(support[i], p);
 		ReleaseSysCache(tup);
 	}
