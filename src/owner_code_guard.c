@@ -16,7 +16,10 @@
  *     session's, named like the ILS's, then runs the session's code (its
  *     function, its CHECK, or a builtin such as query_to_xml) as the
  *     superuser (test attack_session9).  Refusing only functions of pg_temp
- *     would not do: a temporary view can call builtins directly.
+ *     would not do: a temporary view can call builtins directly.  (A bound
+ *     view is read as its own owner, view_owner.c; that owner may be a
+ *     superuser, and an operational one's rights are still worth taking:
+ *     the refusal stands for it too.)
  *
  *     So: while the session's temporary schema holds a relation or type of a
  *     role below superuser, code that involves objects outside pg_catalog (a

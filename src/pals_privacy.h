@@ -13,6 +13,7 @@
  *     registry.c   the binding registry and its per-backend cache; the class names
  *     ils_owner.c  ILS code a superuser's sweep runs runs as the relation's owner (SET ROLE barred)
  *     classes.c    the privacy class of a role
+ *     view_owner.c a bound view is read as its owner; its owner and functions checked
  *     conditions.c closed_when / settled_when: loan conditions over the row
  *     direct_write.c  one row written through the executor; heap-header reads
  *     tracker.c    the last-borrower tracker (every access to it)
@@ -298,6 +299,9 @@ extern PalsClass pals_class_of_role(Oid roleid);
 extern PalsClass pals_current_class(void);
 extern const char *pals_effective_purpose(const char *setting);
 extern void pals_classes_init(void);
+
+/* view_owner.c: a bound view is read as its owner */
+extern Oid	pals_bound_read_role(Oid relid, Oid role, const char *what, int *sec);
 
 /* conditions.c */
 extern Expr *pals_loan_condition(const LoanBinding *b, bool closed, Oid relid, Index varno);

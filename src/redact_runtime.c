@@ -22,6 +22,8 @@
 #include "storage/proc.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/numeric.h"
 #include "utils/lsyscache.h"
 
 PG_FUNCTION_INFO_V1(pals_privacy_stats_visible);
@@ -129,16 +131,13 @@ set_is_current(const PatronSet *s, const char *question)
 		s->cid == GetCurrentCommandId(false) && strcmp(s->question, question) == 0;
 }
 
-/* Run sql (one text column) as the extension owner; keep the answers. */
+/* A fresh set for the question (the slot of the oldest), its ids' table empty. */
 static PatronSet *
-patron_set(const char *question, const char *sql, int nargs, Oid *types, Datum *values)
+new_set(const char *question, long size)
 {
 	PatronSet  *s;
 	HASHCTL		ctl;
 
-	for (int i = 0; i < NSETS; i++)
-		if (set_is_current(&sets[i], question))
-			return &sets[i];
 	if (sets_context == NULL)
 		sets_context = AllocSetContextCreate(TopMemoryContext, "pals_privacy patron sets",
 											 ALLOCSET_DEFAULT_SIZES);
@@ -150,12 +149,29 @@ patron_set(const char *question, const char *sql, int nargs, Oid *types, Datum *
 	ctl.keysize = NAMEDATALEN;
 	ctl.entrysize = sizeof(PatronId);
 	ctl.hcxt = sets_context;
+	s->ids = hash_create("pals_privacy patron set", Max(16, size), &ctl,
+						 HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	strlcpy(s->question, question, sizeof(s->question));
+	s->lxid = pals_my_lxid();
+	s->statement = GetCurrentStatementStartTimestamp();
+	s->cid = GetCurrentCommandId(false);
+	return s;
+}
 
+/* Run sql (one text column) as the extension owner; keep the answers. */
+static PatronSet *
+patron_set(const char *question, const char *sql, int nargs, Oid *types, Datum *values)
+{
+	PatronSet  *s;
+
+	for (int i = 0; i < NSETS; i++)
+		if (set_is_current(&sets[i], question))
+			return &sets[i];
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "pals_privacy: SPI_connect failed");
 	pals_execute_sql_as(pals_registry()->extension_owner, sql, nargs, types, values);
-	s->ids = hash_create("pals_privacy patron set", Max(16, SPI_processed), &ctl,
-						 HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	/* marked current only once filled: an error above leaves no half set */
+	s = new_set("", SPI_processed);
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		char	   *id = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
@@ -165,9 +181,6 @@ patron_set(const char *question, const char *sql, int nargs, Oid *types, Datum *
 	}
 	SPI_finish();
 	strlcpy(s->question, question, sizeof(s->question));
-	s->lxid = pals_my_lxid();
-	s->statement = GetCurrentStatementStartTimestamp();
-	s->cid = GetCurrentCommandId(false);
 	return s;
 }
 
@@ -183,8 +196,8 @@ in_set(PatronSet *s, text *patron)
 }
 
 /*
- * The balance read runs as the extension owner under the safe search path,
- * which names pg_temp last (on 17 and later; before 17 it leaves the
+ * The balance read runs as the extension owner (a bound view: as the view's
+ * owner, debtor_set) under the safe search path, which names pg_temp last (on 17 and later; before 17 it leaves the
  * temporary schema out).  A bound balance view's functions parse their SQL
  * when they run, so one that names a table without its schema (the ILS's own
  * search path finds it) found a relation of the caller's temporary schema
@@ -223,16 +236,87 @@ have_set(const char *question)
 	return false;
 }
 
+typedef struct PatronSum
+{
+	char		id[NAMEDATALEN];
+	Datum		sum;			/* numeric */
+} PatronSum;
+
+/*
+ * Who owes more than threshold over every bound balance.  Each balance is
+ * read by a statement of its own, as pals_bound_read_role() says: a view as
+ * its owner (its functions never run as the extension owner, view_owner.c,
+ * test bound_view_owner), a table as the extension owner; its sums per
+ * patron are added here.  A patron whose amounts are all NULL owes nothing,
+ * as sum() says.
+ */
+static PatronSet *
+debtor_set(const char *question, List *balances, Datum threshold)
+{
+	Oid			owner = pals_registry()->extension_owner;
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "pals_privacy balances",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old;
+	HTAB	   *sums;
+	HASHCTL		ctl;
+	HASH_SEQ_STATUS seq;
+	PatronSum  *e;
+	PatronSet  *s;
+	ListCell   *lc;
+
+	for (int i = 0; i < NSETS; i++)
+		if (set_is_current(&sets[i], question))
+			return &sets[i];
+	ctl.keysize = NAMEDATALEN;
+	ctl.entrysize = sizeof(PatronSum);
+	ctl.hcxt = cxt;
+	sums = hash_create("pals_privacy balance sums", 64, &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	foreach(lc, balances)
+	{
+		const ColumnBinding *b = lfirst(lc);
+		int			sec = 0;
+		Oid			role = pals_bound_read_role(b->relid, owner, "the collections read of bound balances", &sec);
+		char	   *sql = psprintf("SELECT x.%s::text, sum(x.%s)::numeric FROM %s x GROUP BY 1",
+								   quote_identifier(b->patron_column), quote_identifier(b->column),
+								   quote_qualified_identifier(get_namespace_name(get_rel_namespace(b->relid)),
+															  get_rel_name(b->relid)));
+
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "pals_privacy: SPI_connect failed");
+		pals_execute_sql_as(role, sql, 0, NULL, NULL);
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			char	   *id = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+			bool		isnull;
+			Datum		amount = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull);
+			bool		found;
+
+			if (id == NULL || isnull || strlen(id) >= NAMEDATALEN)
+				continue;
+			old = MemoryContextSwitchTo(cxt);
+			e = hash_search(sums, id, HASH_ENTER, &found);
+			e->sum = found ? DirectFunctionCall2(numeric_add, e->sum, amount) : datumCopy(amount, false, -1);
+			MemoryContextSwitchTo(old);
+		}
+		SPI_finish();
+	}
+	s = new_set("", hash_get_num_entries(sums));
+	hash_seq_init(&seq, sums);
+	while ((e = hash_seq_search(&seq)) != NULL)
+		if (DatumGetBool(DirectFunctionCall2(numeric_gt, e->sum, threshold)))
+			hash_search(s->ids, e->id, HASH_ENTER, NULL);
+	MemoryContextDelete(cxt);
+	strlcpy(s->question, question, sizeof(s->question));
+	return s;
+}
+
 /* Does the patron owe more than pals_privacy.collections_threshold? */
 Datum
 pals_privacy_collectible(PG_FUNCTION_ARGS)
 {
 	const PalsRegistry *reg = pals_registry();
-	StringInfoData sql;
 	char		question[NAMEDATALEN * 2];
 	Datum		threshold;
-	Oid			type = NUMERICOID;
-	ListCell   *lc;
 	PalsClass	c = pals_current_class();
 
 	if (c != PALS_CLASS_COLLECTIONS && c != PALS_CLASS_OPERATIONAL)
@@ -242,24 +326,10 @@ pals_privacy_collectible(PG_FUNCTION_ARGS)
 	if (reg->balances == NIL)
 		PG_RETURN_BOOL(false);
 	snprintf(question, sizeof(question), "owes>%.17g", pals_get_collections_threshold());
-	initStringInfo(&sql);
-	appendStringInfoString(&sql, "SELECT p FROM (");
-	foreach(lc, reg->balances)
-	{
-		const ColumnBinding *b = lfirst(lc);
-
-		appendStringInfo(&sql, "%sSELECT %s::text AS p, %s::numeric AS a FROM %s",
-						 lc == list_head(reg->balances) ? "" : " UNION ALL ",
-						 quote_identifier(b->patron_column), quote_identifier(b->column),
-						 quote_qualified_identifier(get_namespace_name(get_rel_namespace(b->relid)),
-													get_rel_name(b->relid)));
-	}
-	appendStringInfoString(&sql, ") s GROUP BY p HAVING sum(a) > $1");
 	if (!have_set(question))
 		refuse_balance_code(reg->balances);
 	threshold = DirectFunctionCall1(float8_numeric, Float8GetDatum(pals_get_collections_threshold()));
-	PG_RETURN_BOOL(in_set(patron_set(question, sql.data, 1, &type, &threshold),
-						  PG_GETARG_TEXT_PP(0)));
+	PG_RETURN_BOOL(in_set(debtor_set(question, reg->balances, threshold), PG_GETARG_TEXT_PP(0)));
 }
 
 /* Has the patron consented to this purpose on this channel? */

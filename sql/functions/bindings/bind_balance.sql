@@ -7,6 +7,8 @@ BEGIN
         ARRAY[relation::text, patron_column::text, amount_column::text]);
     PERFORM @extschema@._require_patron_column(fn, relation, patron_column);
     PERFORM @extschema@._column_type(fn, relation, amount_column, 'amount column', '{N}', 'numeric');
+    -- a view is read as its owner: an operational owner, running only its own or superusers' functions
+    PERFORM @extschema@._require_view_owner(fn, relation);
     PERFORM @extschema@._bind(fn, 'balance', relation, jsonb_build_object(
         'relation', relation, 'patron_column', patron_column, 'amount_column', amount_column));
 END $$;

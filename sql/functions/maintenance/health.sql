@@ -48,6 +48,20 @@ BEGIN
                    ELSE t || ' (unbind, or fix the relation; see docs/troubleshooting.md)' END;
     RETURN NEXT;
 
+    -- a bound view is read as its owner: its owner, or a function it runs,
+    -- changed since binding (src/view_owner.c); its reads refuse until fixed
+    check_name := 'bound views read as their owner';
+    SELECT count(*), string_agg(format('%s: %s', v.relation, v.problem), '; ' ORDER BY v.relation::text) INTO n, t
+      FROM (SELECT b.relation, @extschema@._view_owner_problem(b.relation) AS problem
+              FROM @extschema@.balance_binding b
+             WHERE EXISTS (SELECT FROM pg_class c WHERE c.oid = b.relation::oid)) v
+     WHERE v.problem IS NOT NULL;
+    ok := n = 0;
+    detail := CASE WHEN ok THEN format('%s bound views', (SELECT count(*) FROM @extschema@.balance_binding b
+                                                           JOIN pg_class c ON c.oid = b.relation::oid WHERE c.relkind = 'v'))
+                   ELSE t || ' (their reads refuse until fixed)' END;
+    RETURN NEXT;
+
     -- a loan relation rewritten outside a utility command (pg_repack) since
     -- its tracker was built: its last borrowers read hidden to staff (a stale
     -- entry never vouches) until the tracker is rebuilt
