@@ -36,8 +36,10 @@ extern Snapshot pals_statement_snapshot(void);
 extern bool pals_row_locked_by_other(Oid relid, ItemPointer tid);
 extern bool pals_row_is_current(Relation rel, ItemPointer tid);
 
-/* placeholder_guard.c: the foreign-key check of a guarded placeholder left out of a sever */
-extern void pals_leave_out_sever_trigger(EState *estate, ResultRelInfo *rri);
+/* placeholder_guard.c: triggers of our own, and the foreign-key check of a guarded placeholder, left out of a sever */
+#define PALS_LEAVE_OUT_SEVER		0x01	/* pals_privacy_sever */
+#define PALS_LEAVE_OUT_TOMBSTONE	0x02	/* pals_privacy_tombstone */
+extern void pals_leave_out_own_triggers(EState *estate, ResultRelInfo *rri, int which);
 extern void pals_placeholder_skip_fk_check(EState *estate, ResultRelInfo *rri, int npatron,
 										   const AttrNumber *patron_attnos, const char *placeholder);
 

@@ -39,7 +39,8 @@
  *     for the triggers that sever the derived copies of the listed copy
  *     bindings (_sever_copies): the backlog's statement severs those copies
  *     itself, in one of its own parts, and their per-row firings are left
- *     out (any other binding's trigger still fires).
+ *     out (any other binding's trigger still fires), and the tombstone
+ *     trigger (its rows are not their items' last borrowers: tombstone.c).
  */
 #include "pals_privacy.h"
 #include "direct_write.h"
@@ -57,6 +58,8 @@
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -76,6 +79,7 @@ PG_FUNCTION_INFO_V1(pals_privacy_backlog_copies_in_statement);
 static Oid	skip_relid = InvalidOid;
 static bool skip_callbacks = false;
 /* armed by _backlog_copies_in_statement(): the relation and the copies its statement severs */
+static Oid	backlog_relid = InvalidOid;	/* its tombstone trigger left out */
 static Oid	copies_relid = InvalidOid;
 static Oid *copies_oids = NULL;
 static int	copies_count = 0;
@@ -301,14 +305,20 @@ pals_placeholder_skip_fk_check(EState *estate, ResultRelInfo *rri, int npatron,
 }
 
 /*
- * Leave the severing trigger (pals_privacy_sever, _sever_row()) out of rri's
- * triggers: for a write of our own that it would do nothing for (a row
- * re-pointed to the placeholder by the backlog's statement, or a sever made
- * while severing, where it returns at once).  Its WHEN clause is then not
- * read, nor its events queued.  Allocates in estate's query context.
+ * Leave triggers of our own out of rri's triggers, for a write of our own
+ * (allocates in estate's query context); their WHEN clauses are then not
+ * read, nor their events queued.  PALS_LEAVE_OUT_SEVER: the severing
+ * trigger (pals_privacy_sever, _sever_row()), for a write it would do
+ * nothing for (a row re-pointed to the placeholder by the backlog's
+ * statement, or a sever made while severing, where it returns at once).
+ * PALS_LEAVE_OUT_TOMBSTONE: the tombstone trigger (pals_privacy_tombstone,
+ * _tombstone_row()), for a sever's write: the row it cuts is not the one
+ * its item's entry names (tombstone.c).  Only for this write: a statement
+ * that a trigger of the ILS runs inside it has its own executor state,
+ * with every trigger.
  */
 void
-pals_leave_out_sever_trigger(EState *estate, ResultRelInfo *rri)
+pals_leave_out_own_triggers(EState *estate, ResultRelInfo *rri, int which)
 {
 	TriggerDesc *td = rri->ri_TrigDesc;
 	bool	   *mask;
@@ -318,8 +328,10 @@ pals_leave_out_sever_trigger(EState *estate, ResultRelInfo *rri)
 		return;
 	mask = palloc0(sizeof(bool) * Max(td->numtriggers, 1));
 	for (int i = 0; i < td->numtriggers; i++)
-		if (strcmp(td->triggers[i].tgname, "pals_privacy_sever") == 0 &&
-			is_own_function(td->triggers[i].tgfoid, "pals_privacy_sever_row"))
+		if (((which & PALS_LEAVE_OUT_SEVER) && strcmp(td->triggers[i].tgname, "pals_privacy_sever") == 0 &&
+			 is_own_function(td->triggers[i].tgfoid, "pals_privacy_sever_row")) ||
+			((which & PALS_LEAVE_OUT_TOMBSTONE) && strcmp(td->triggers[i].tgname, "pals_privacy_tombstone") == 0 &&
+			 is_own_function(td->triggers[i].tgfoid, "pals_privacy_tombstone_row")))
 			mask[i] = any = true;
 	if (any)
 		rri_without(estate, rri, mask);
@@ -398,6 +410,7 @@ static void
 skip_xact_callback(XactEvent event, void *arg)
 {
 	skip_relid = InvalidOid;
+	backlog_relid = InvalidOid;
 	copies_relid = InvalidOid;
 }
 
@@ -408,6 +421,7 @@ skip_subxact_callback(SubXactEvent event, SubTransactionId mySubid, SubTransacti
 	if (event == SUBXACT_EVENT_ABORT_SUB || event == SUBXACT_EVENT_COMMIT_SUB)
 	{
 		skip_relid = InvalidOid;
+		backlog_relid = InvalidOid;
 		copies_relid = InvalidOid;
 	}
 }
@@ -442,13 +456,18 @@ pals_privacy_skip_placeholder_check(PG_FUNCTION_ARGS)
 
 /*
  * pals_privacy._backlog_copies_in_statement(relation regclass, copies oid[]):
- * the next statement this backend starts that writes to relation severs the
- * derived copies of the copy bindings listed (their relations) itself, in a
- * part of its own (sever_backlog's statement of one batch): the triggers
- * that would sever them row by row (_sever_copies with one of those copies
- * as its first argument) are left out of its update or delete of relation.
- * The triggers of any other copy binding, and every other trigger, still
- * fire.  One statement only; forgotten at the end of the (sub)transaction.
+ * the next statement this backend starts that writes to relation is
+ * sever_backlog's statement of one batch.  Its rows are not their items'
+ * last borrowers (the walk passed over those): the tombstone trigger
+ * (tombstone.c) is left out of its update or delete of relation.  It severs
+ * the derived copies of the copy bindings listed (their relations) itself,
+ * in a part of its own: the triggers that would sever them row by row
+ * (_sever_copies with one of those copies as its first argument) are left
+ * out too.  The triggers of any other copy binding, and every other
+ * trigger, still fire.  One statement only; forgotten at the end of the
+ * (sub)transaction.  A superuser or the extension's owner only (the
+ * function's EXECUTE is theirs too): a session that armed it could delete
+ * or re-open an item's last borrower without leaving a tombstone.
  */
 Datum
 pals_privacy_backlog_copies_in_statement(PG_FUNCTION_ARGS)
@@ -458,6 +477,13 @@ pals_privacy_backlog_copies_in_statement(PG_FUNCTION_ARGS)
 	bool	   *nulls;
 	int			n;
 
+	if (!superuser() && !is_member_of_role(GetUserId(), pals_registry()->extension_owner))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for %s", "_backlog_copies_in_statement"),
+				 errdetail("Role %s is neither a superuser nor the owner of extension pals_privacy.",
+						   GetUserNameFromId(GetUserId(), false)),
+				 errhint("It is sever_backlog()'s own; call sever_backlog() as a database administrator.")));
 	deconstruct_array(a, OIDOID, sizeof(Oid), true, TYPALIGN_INT, &elems, &nulls, &n);
 	register_skip_callbacks();
 	if (n > copies_max)
@@ -472,6 +498,7 @@ pals_privacy_backlog_copies_in_statement(PG_FUNCTION_ARGS)
 		if (!nulls[i])
 			copies_oids[copies_count++] = DatumGetObjectId(elems[i]);
 	copies_relid = copies_count > 0 ? PG_GETARG_OID(0) : InvalidOid;
+	backlog_relid = PG_GETARG_OID(0);
 	PG_RETURN_VOID();
 }
 
@@ -516,7 +543,8 @@ pals_placeholder_executor_start(QueryDesc *qd)
 {
 	ListCell   *lc;
 
-	if ((!OidIsValid(skip_relid) && !OidIsValid(copies_relid)) || qd->estate == NULL)
+	if ((!OidIsValid(skip_relid) && !OidIsValid(copies_relid) && !OidIsValid(backlog_relid)) ||
+		qd->estate == NULL)
 		return;
 	foreach(lc, qd->estate->es_opened_result_relations)
 	{
@@ -527,6 +555,11 @@ pals_placeholder_executor_start(QueryDesc *qd)
 		AttrNumber	attnos[1 + PALS_MAX_MORE_PATRONS];
 		int			n;
 
+		if (relid == backlog_relid)
+		{
+			backlog_relid = InvalidOid;
+			pals_leave_out_own_triggers(qd->estate, rri, PALS_LEAVE_OUT_TOMBSTONE);
+		}
 		if (relid == copies_relid)
 		{
 			copies_relid = InvalidOid;
@@ -556,7 +589,7 @@ pals_placeholder_executor_start(QueryDesc *qd)
 		 * placeholder (and a row that does not end so undoes the
 		 * statement): its events are not queued either.
 		 */
-		pals_leave_out_sever_trigger(qd->estate, rri);
+		pals_leave_out_own_triggers(qd->estate, rri, PALS_LEAVE_OUT_SEVER);
 		return;
 	}
 }

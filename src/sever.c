@@ -457,7 +457,11 @@ sever_direct(RelSever *rs, Oid relid, ItemPointer tid, const char *item, Datum u
 	if (own)
 		pals_stats_record(b, rs->patron_type, st.patron, st.item, rs->closed_type, st.closed_value, !st.closed);
 	if (b->sever_with == SEVER_DELETE)
+	{
+		/* the tombstone trigger: the row a sever cuts is not its item's last borrower (tombstone.c) */
+		pals_leave_out_own_triggers(w.estate, w.rri, PALS_LEAVE_OUT_TOMBSTONE);
 		ExecSimpleRelationDelete(w.rri, w.estate, &w.epqstate, old);
+	}
 	else
 	{
 		bool		null = b->sever_with != SEVER_PLACEHOLDER;
@@ -474,9 +478,11 @@ sever_direct(RelSever *rs, Oid relid, ItemPointer tid, const char *item, Datum u
 			pals_placeholder_skip_fk_check(w.estate, w.rri, rs->ncut, rs->cut_attnos, b->placeholder);
 		/*
 		 * our severing trigger would return at once for this update (we are
-		 * severing): its WHEN clause is not read, nor its event queued
+		 * severing): its WHEN clause is not read, nor its event queued; nor
+		 * the tombstone trigger's, the row cut not being its item's last
+		 * borrower (tombstone.c)
 		 */
-		pals_leave_out_sever_trigger(w.estate, w.rri);
+		pals_leave_out_own_triggers(w.estate, w.rri, PALS_LEAVE_OUT_SEVER | PALS_LEAVE_OUT_TOMBSTONE);
 		ExecSimpleRelationUpdate(w.rri, w.estate, &w.epqstate, old, new);
 		/* a BEFORE UPDATE trigger of the ILS may have put the patron back */
 		if (!TTS_EMPTY(new) && pals_slot_identified(rs, new))
@@ -520,7 +526,8 @@ done:
  * reason, _backlog_sever_batch).  The same write as a sever's, without the
  * change: the row locked without waiting, the ILS's row triggers fired as
  * for its own UPDATE ... SET of the cut columns (UPDATE OF them, OLD = NEW),
- * our severing trigger left out.  A row busy, gone or not ours to see stays
+ * our severing and tombstone triggers left out (the row is no longer its
+ * item's last borrower).  A row busy, gone or not ours to see stays
  * where it is; a BEFORE trigger that skips the update leaves it there too.
  * Not for sever_with 'delete' (the caller checks): a class that does not
  * read a closed row's patron does not read the row, there is no order to read.
@@ -548,7 +555,7 @@ rewrite_kept(RelSever *rs, Oid relid, ItemPointer tid)
 	UnregisterSnapshot(snap);
 	if (!visible)
 		goto done;
-	pals_leave_out_sever_trigger(w.estate, w.rri);
+	pals_leave_out_own_triggers(w.estate, w.rri, PALS_LEAVE_OUT_SEVER | PALS_LEAVE_OUT_TOMBSTONE);
 	ExecSimpleRelationUpdate(w.rri, w.estate, &w.epqstate, old,
 							 pals_direct_changed(&w, old, 0, NULL, NULL, NULL));
 done:

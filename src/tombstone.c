@@ -16,10 +16,25 @@
  *     patron's loan kept in place, or a row the backlog has not severed
  *     yet, both hidden from staff until then (attack10, HOLE 4 and 4b).
  *
- *     The row trigger pals_privacy_tombstone (AFTER UPDATE OR DELETE, WHEN
- *     the old row was closed and had a patron; _install_loan_triggers) runs
- *     this for every role, the ILS's too: its own deletes (aging) would
- *     expose a kept row the same way.
+ *     The row trigger pals_privacy_tombstone (AFTER UPDATE OR DELETE;
+ *     _install_loan_triggers) runs this for every role, the ILS's too: its
+ *     own deletes (aging) would expose a kept row the same way.
+ *
+ *     Cost.  The trigger has no WHEN clause: PostgreSQL compiled it again
+ *     for every statement on the table and every sever's write (the clause
+ *     named the binding's closed and patron columns).  The function tests
+ *     the old row itself instead, from the relation's severing state cached
+ *     per backend (sever_plan.c), before any set-up: a row that was open,
+ *     anonymous, or that stays the same closed loan returns at once.  The
+ *     extension's own severs leave the trigger out of their write (the row
+ *     a sever cuts is never the one the item's entry names: a return moves
+ *     the entry to the new close first, the backlog, the maintenance retry
+ *     and a withdrawn opt-in pass over last borrowers): sever.c's direct
+ *     writes, and the backlog's statement of one batch, armed by
+ *     _backlog_copies_in_statement() (placeholder_guard.c), which only an
+ *     administrator may call.  Nothing a session sets from SQL skips it: the
+ *     trigger is left out of that one write's executor state, and a
+ *     statement an ILS trigger runs inside it fires it as any other.
  */
 #include "pals_privacy.h"
 #include "sever_plan.h"
@@ -62,8 +77,26 @@ still_the_same_loan(RelSever *rs, HeapTuple oldtup, HeapTuple newtup, TupleDesc 
 }
 
 /*
- * Row trigger (AFTER UPDATE OR DELETE, with a WHEN clause that lets through
- * only rows that were closed and had a patron before the change).
+ * Could the old row have been its item's last borrower: the binding keeps
+ * one, a closed column dates the row (closed_when, if any, is evaluated
+ * later, with the set-up: it may call functions) and a patron column names
+ * a patron?  A test of the row alone, no set-up.
+ */
+static bool
+maybe_last_borrower(RelSever *rs, HeapTuple oldtup, TupleDesc desc)
+{
+	bool		dated = false;
+
+	if (!rs->binding->keep_last_borrower)
+		return false;
+	for (int i = 0; i < rs->binding->nclosed && !dated; i++)
+		dated = !heap_attisnull(oldtup, rs->closed_attnos[i], desc);
+	return dated && pals_tuple_identified(rs, oldtup, desc);
+}
+
+/*
+ * Row trigger (AFTER UPDATE OR DELETE, no WHEN clause: the old row is
+ * tested here, maybe_last_borrower).
  */
 Datum
 pals_privacy_tombstone_row(PG_FUNCTION_ARGS)
@@ -84,6 +117,21 @@ pals_privacy_tombstone_row(PG_FUNCTION_ARGS)
 	desc = RelationGetDescr(td->tg_relation);
 	oldtup = td->tg_trigtuple;
 
+	/*
+	 * Most rows never were a last borrower (open, anonymous) or stay the
+	 * same closed loan: leave before any set-up where the relation's state
+	 * is built already (else it is built below, and the same tests run).
+	 */
+	{
+		RelSever   *known = pals_rel_sever_known(relid);
+
+		if (known != NULL &&
+			(!maybe_last_borrower(known, oldtup, desc) ||
+			 (known->closed_state == NULL && TRIGGER_FIRED_BY_UPDATE(td->tg_event) &&
+			  still_the_same_loan(known, oldtup, td->tg_newtuple, desc))))
+			return PointerGetDatum(NULL);
+	}
+
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "pals_privacy: SPI_connect failed");
 	nestlevel = pals_safe_search_path();
@@ -92,8 +140,7 @@ pals_privacy_tombstone_row(PG_FUNCTION_ARGS)
 		bool		isnull;
 		Datum		item;
 
-		if (rs != NULL && rs->binding->keep_last_borrower &&
-			pals_tuple_closed(rs, oldtup, desc) && pals_tuple_identified(rs, oldtup, desc) &&
+		if (rs != NULL && maybe_last_borrower(rs, oldtup, desc) && pals_tuple_closed(rs, oldtup, desc) &&
 			!(TRIGGER_FIRED_BY_UPDATE(td->tg_event) &&
 			  still_the_same_loan(rs, oldtup, td->tg_newtuple, desc)))
 		{
@@ -106,10 +153,10 @@ pals_privacy_tombstone_row(PG_FUNCTION_ARGS)
 
 				/*
 				 * the entry names the old row only if it was the last
-				 * borrower: one probe, as the swap reads the entry (every
-				 * row a sever writes passes here too); then written only if
-				 * it still names it (a return of the item committed since
-				 * is its last borrower)
+				 * borrower: one probe, as the swap reads the entry (a
+				 * sever's own write does not come here: see the top of the
+				 * file); then written only if it still names it (a return
+				 * of the item committed since is its last borrower)
 				 */
 				named = pals_tracker_names(rs->binding->tracker, cstring_to_text(item_text),
 										   relid, &oldtup->t_self, snap);

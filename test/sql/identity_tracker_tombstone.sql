@@ -23,7 +23,7 @@ SET timezone = UTC;
 SELECT pals_privacy.classify_role('regress_tomb_staff', 'staff');
 SELECT pals_privacy.classify_role('regress_tomb_ils', 'operational');
 \o
-SELECT plan(41);
+SELECT plan(51);
 \o /dev/null
 CREATE SCHEMA tb;
 GRANT USAGE ON SCHEMA tb TO regress_tomb_staff, regress_tomb_ils;
@@ -273,6 +273,121 @@ SELECT is(tb.v('regress_tomb_ils', 'SELECT id, patron_id FROM tb.loans4b ORDER B
           'HOLE 4b: the backlog severed Ben''s loan of item 20 (no last borrower until its next close) as of item 21');
 SELECT is(tb.v('regress_tomb_staff', 'SELECT id, patron_id FROM tb.loans4b WHERE item_id = 21 ORDER BY id'), '(3,) (4,4)',
           'control (4b): an item untouched keeps its last borrower through the backlog');
+
+------------------------------------------------------------------------------
+-- the extension's own severs leave the trigger out (src/tombstone.c, "Cost"):
+-- its direct writes and the backlog's statement of one batch; no session can
+-- have a write of its own left out: not by arming the backlog's statement
+-- (administrators only, by the grant and in C), not by a trigger of the ILS
+-- that writes while the extension severs (a statement of its own)
+------------------------------------------------------------------------------
+\o /dev/null
+-- history from before the binding: items 30 to 33, Ben (2) then the last borrower
+CREATE TABLE tb.loans_s (id int PRIMARY KEY, patron_id bigint REFERENCES tb.patrons, item_id int NOT NULL,
+                         returned_at timestamptz);
+CREATE INDEX ON tb.loans_s (patron_id);
+CREATE INDEX ON tb.loans_s (item_id);
+INSERT INTO tb.loans_s VALUES (1, 2, 30, '2025-01-10 16:42:07'), (2, 3, 30, '2025-02-10 11:00'),
+                              (3, 2, 31, '2025-01-10 16:42:07'), (4, 4, 31, '2025-02-10 11:00'),
+                              (5, 2, 32, '2025-01-10 16:42:07'), (6, 4, 32, '2025-02-10 11:00'),
+                              (7, 2, 33, '2025-01-10 16:42:07'), (8, 4, 33, '2025-02-10 11:00');
+SELECT pals_privacy.bind_loans('tb.loans_s', 'patron_id', 'item_id', '{returned_at}');
+CREATE FUNCTION tb.entry_s(i int) RETURNS text LANGUAGE sql AS $$
+    SELECT coalesce((SELECT CASE WHEN lb.row_relid = 0 AND lb.pinned IS NOT NULL THEN 'tombstone'
+                                 ELSE 'row ' || coalesce((SELECT l.id::text FROM tb.loans_s l
+                                                           WHERE l.tableoid = lb.row_relid AND l.ctid = lb.row_tid), '?') END
+                       FROM pals_privacy.last_borrower lb
+                      WHERE lb.binding = 'tb.loans_s'::regclass AND lb.item = i::text), '-')
+$$;
+-- a session that arms the backlog's statement, then deletes a last borrower
+CREATE FUNCTION tb.spoof(victim int) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pals_privacy._backlog_copies_in_statement('tb.loans_s', '{}');
+    DELETE FROM tb.loans_s WHERE id = victim;
+END $$;
+-- a trigger of the ILS that deletes the row tb.victim names when a row of item 30 loses its patron
+CREATE TABLE tb.victim (id int);
+GRANT SELECT, DELETE ON tb.victim TO regress_tomb_ils, regress_tomb_staff;
+CREATE FUNCTION tb.ils_cleanup() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM tb.loans_s WHERE id IN (SELECT id FROM tb.victim);
+    DELETE FROM tb.victim;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER ils_cleanup AFTER UPDATE ON tb.loans_s FOR EACH ROW
+    WHEN (NEW.item_id = 30 AND OLD.patron_id IS NOT NULL AND NEW.patron_id IS NULL)
+    EXECUTE FUNCTION tb.ils_cleanup();
+\o
+SELECT throws_ok($$SELECT tb.as_role('regress_tomb_ils', 'SELECT tb.spoof(8)')$$, '42501', NULL,
+                 'the ILS cannot arm the backlog''s statement (which leaves the tombstone trigger out) to delete a last borrower');
+\o /dev/null
+GRANT EXECUTE ON FUNCTION pals_privacy._backlog_copies_in_statement(regclass, oid[]) TO regress_tomb_staff;
+\o
+SELECT throws_ok($$SELECT tb.as_role('regress_tomb_staff', 'SELECT tb.spoof(8)')$$, '42501',
+                 'permission denied for _backlog_copies_in_statement',
+                 'granted EXECUTE by mistake, the desk still cannot arm it (checked in C)');
+\o /dev/null
+REVOKE EXECUTE ON FUNCTION pals_privacy._backlog_copies_in_statement(regclass, oid[]) FROM regress_tomb_staff;
+\o
+SELECT is(tb.v('regress_tomb_ils', 'SELECT id, patron_id FROM tb.loans_s WHERE item_id = 33 ORDER BY id') || ' ' || tb.entry_s(33),
+          '(7,2) (8,4) row 8', 'the spoofs changed nothing: item 33''s last borrower is there, its entry names it');
+-- the backlog severs item 30's and 31's earlier loans by one statement; the
+-- ILS's trigger, fired by it, deletes item 31's last borrower
+\o /dev/null
+INSERT INTO tb.victim VALUES (4);
+\o
+CALL pals_privacy.sever_backlog(restart => true);
+SELECT is(tb.v('regress_tomb_ils', 'SELECT id, patron_id FROM tb.loans_s WHERE item_id IN (30, 31) ORDER BY id'),
+          '(1,) (2,3) (3,)', 'control: the backlog severed the earlier loans; the ILS''s trigger deleted item 31''s last borrower');
+SELECT is(tb.entry_s(31), 'tombstone',
+          'a delete by the ILS''s trigger inside the backlog''s statement still leaves a tombstone (only that statement''s own rows are left out)');
+-- a return of item 30 severs Cy's loan (a direct write); the ILS's trigger,
+-- fired by that write, deletes item 32's last borrower
+\o /dev/null
+INSERT INTO tb.victim VALUES (6);
+SELECT tb.as_role('regress_tomb_ils', $$INSERT INTO tb.loans_s VALUES (9, 4, 30, NULL)$$);
+SELECT tb.as_role('regress_tomb_ils', $$UPDATE tb.loans_s SET returned_at = '2025-03-01 10:00' WHERE id = 9$$);
+\o
+SELECT is(tb.v('regress_tomb_ils', 'SELECT id, patron_id FROM tb.loans_s WHERE item_id IN (30, 32) ORDER BY id') || ' ' || tb.entry_s(30),
+          '(1,) (2,) (5,) (9,4) row 9', 'control: the return severed Cy''s loan, Dee''s is the last borrower; item 32''s was deleted');
+SELECT is(tb.entry_s(32), 'tombstone',
+          'a delete by the ILS''s trigger inside a sever''s write still leaves a tombstone');
+
+------------------------------------------------------------------------------
+-- the old row is tested in C (the trigger has no WHEN clause): an open row
+-- never buries an entry, not even a stale one that names its TID after a
+-- rewrite (the rebuild after it off, as for pg_repack): a renewal there
+-- leaves the entry to the rebuild, which finds the item's last borrower
+------------------------------------------------------------------------------
+\o /dev/null
+CREATE TABLE tb.loans_r (id int PRIMARY KEY, patron_id bigint REFERENCES tb.patrons, item_id int NOT NULL,
+                         returned_at timestamptz, note text);
+CREATE INDEX ON tb.loans_r (item_id);
+-- Ben's open loan of item 50, Cy's return of item 40, then Dee's open loan of item 40
+INSERT INTO tb.loans_r VALUES (1, 2, 50, NULL), (2, 3, 40, '2025-02-10 11:00'), (3, 4, 40, NULL);
+SELECT pals_privacy.bind_loans('tb.loans_r', 'patron_id', 'item_id', '{returned_at}');
+CREATE FUNCTION tb.entry_r(i int) RETURNS text LANGUAGE sql AS $$
+    SELECT coalesce((SELECT CASE WHEN lb.row_relid = 0 AND lb.pinned IS NOT NULL THEN 'tombstone'
+                                 ELSE 'row ' || coalesce((SELECT l.id::text FROM tb.loans_r l
+                                                           WHERE l.tableoid = lb.row_relid AND l.ctid = lb.row_tid), '?') END
+                       FROM pals_privacy.last_borrower lb
+                      WHERE lb.binding = 'tb.loans_r'::regclass AND lb.item = i::text), '-')
+$$;
+SELECT tb.as_role('regress_tomb_ils', 'DELETE FROM tb.loans_r WHERE id = 1');
+SET pals_privacy.rebuild_tracker_after_rewrite = off;
+VACUUM FULL tb.loans_r;
+RESET pals_privacy.rebuild_tracker_after_rewrite;
+\o
+SELECT is(tb.entry_r(40), 'row 3', 'control: after the rewrite item 40''s stale entry names the TID Dee''s open loan now has');
+\o /dev/null
+SELECT tb.as_role('regress_tomb_ils', $$UPDATE tb.loans_r SET note = 'renewed' WHERE id = 3$$);
+\o
+SELECT isnt(tb.entry_r(40), 'tombstone', 'a renewal of that open loan does not bury the entry (the old row was open)');
+\o /dev/null
+SELECT pals_privacy.rebuild_tracker('tb.loans_r');
+\o
+SELECT is(tb.v('regress_tomb_staff', 'SELECT id, patron_id FROM tb.loans_r ORDER BY id') || ' ' || tb.entry_r(40),
+          '(2,3) (3,4) row 2', 'the rebuild finds Cy''s loan, the item''s last borrower, and staff read it');
 
 SELECT * FROM finish();
 \o /dev/null

@@ -268,7 +268,8 @@ BEGIN
             IF b.sever_with LIKE 'patron:%' THEN
                 PERFORM @extschema@._skip_placeholder_check(r.rid::regclass);
             END IF;
-            -- ... and the triggers of the copies it severs itself
+            -- ... and the triggers of the copies it severs itself, and the
+            -- tombstone trigger (no row of the batch is its item's last borrower)
             PERFORM @extschema@._backlog_copies_in_statement(r.rid::regclass, r_oids);
             -- the rows by their TIDs (the planner, costing random reads, may
             -- prefer to read the whole relation at every batch)

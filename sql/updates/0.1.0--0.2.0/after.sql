@@ -21,6 +21,7 @@ CREATE EVENT TRIGGER pals_privacy_drop_guard ON ddl_command_start
 SELECT @extschema@._install_patron_triggers(relation) FROM @extschema@.patron_binding;
 
 -- The loan tables' triggers as 0.2.0 installs them: pals_privacy_tombstone (only a
--- close makes a last borrower; src/tombstone.c) next to pals_privacy_sever.
+-- close makes a last borrower; src/tombstone.c; no WHEN clause: the function tests
+-- the old row) next to pals_privacy_sever.
 SELECT @extschema@._install_loan_triggers(l.relation) FROM @extschema@.loan_binding l
  WHERE EXISTS (SELECT FROM pg_class c WHERE c.oid = l.relation::oid);
