@@ -16,7 +16,7 @@ SET datestyle = ISO;
 SET timezone = 'Europe/Berlin';
 
 BEGIN;
-SELECT plan(26);
+SELECT plan(29);
 
 CREATE SCHEMA tp;
 CREATE TABLE tp.patrons (id bigint PRIMARY KEY, expires date NOT NULL DEFAULT 'infinity');
@@ -103,11 +103,11 @@ SELECT is(pg_temp.v($$SELECT count(*) FROM tp.loans l JOIN pg_temp.seen s USING 
 
 -- the rows each condition keeps, as staff (on tp.loans, or tp.arch) and by the reference: the
 -- conditions on which they differ (or which raise an error)
-CREATE FUNCTION pg_temp.differ(conds text[], tbl text DEFAULT 'tp.loans') RETURNS text LANGUAGE plpgsql AS $$
+CREATE FUNCTION pg_temp.differ(conds text[], tbl text DEFAULT 'tp.loans', ref text DEFAULT 'pg_temp.seen') RETURNS text LANGUAGE plpgsql AS $$
 DECLARE c text; got text; want text; bad text[] := '{}';
 BEGIN
     FOREACH c IN ARRAY conds LOOP
-        EXECUTE format('SELECT coalesce(string_agg(id::text, '','' ORDER BY id), '''') FROM pg_temp.seen WHERE %s', c) INTO want;
+        EXECUTE format('SELECT coalesce(string_agg(id::text, '','' ORDER BY id), '''') FROM %s WHERE %s', ref, c) INTO want;
         BEGIN
             SET LOCAL ROLE regress_tp_staff;
             EXECUTE format('SELECT coalesce(string_agg(id::text, '','' ORDER BY id), '''') FROM %s WHERE %s', tbl, c) INTO got;
@@ -202,6 +202,31 @@ SELECT is(pg_temp.differ(ARRAY['returned_at >= now() - interval ''100 years''', 
                                'returned_at >= (SELECT max(returned_at) FROM pg_temp.seen WHERE id < 3)', 'returned_at = NULL',
                                'returned_at <= ''294276-12-30 23:00:00+00''::timestamptz + (now() - now())', 'returned_at >= ''4713-01-02 00:00:00+00 BC''::timestamptz + (now() - now())']),
           '9 conditions, differ: ', 'results: stable expressions, infinities, the ends of the range, a subquery, NULL');
+-- a date read to the week, a local time (timestamp) read to the month
+CREATE TABLE tp.dated (id int PRIMARY KEY, patron_id bigint, item_id int NOT NULL, returned_on date);
+CREATE INDEX ON tp.dated (returned_on);
+CREATE TABLE tp.local (id int PRIMARY KEY, patron_id bigint, item_id int NOT NULL, returned_at timestamp);
+SELECT pals_privacy.bind_loans('tp.dated', 'patron_id', 'item_id', '{returned_on}', closed_precision => 'week');
+SELECT pals_privacy.bind_loans('tp.local', 'patron_id', 'item_id', '{returned_at}', closed_precision => 'month');
+INSERT INTO tp.dated SELECT i, NULL, i, date '2024-01-01' + i FROM generate_series(1, 400) i;
+INSERT INTO tp.local SELECT i, NULL, i, timestamp '2024-01-01 00:00' + i * interval '7 hours 13 minutes' FROM generate_series(1, 2000) i;
+ANALYZE tp.dated, tp.local;
+GRANT SELECT ON tp.dated, tp.local TO regress_tp_staff;
+CREATE TABLE pg_temp.seen_dated AS SELECT id, date_trunc('week', returned_on)::date AS returned_on FROM tp.dated;
+CREATE TABLE pg_temp.seen_local AS SELECT id, date_trunc('month', returned_at) AS returned_at FROM tp.local;
+SELECT is(pg_temp.differ(ARRAY(SELECT format(f, date '2024-05-25' + i) FROM generate_series(0, 18) i,
+                                      unnest(ARRAY['returned_on < %L', 'returned_on <= %L', 'returned_on = %L', 'returned_on >= %L',
+                                                   'returned_on > %L', '%L = returned_on']) f), 'tp.dated', 'pg_temp.seen_dated'),
+          '114 conditions, differ: ', 'results: a date read to the week, each operator');
+SELECT is(pg_temp.differ(ARRAY(SELECT format(f, t) FROM generate_series(timestamp '2024-05-30 22:00', '2024-06-02 02:00', '1 hour') t,
+                                      unnest(ARRAY['returned_at < %L', 'returned_at = %L', 'returned_at >= %L', '%L > returned_at']) f),
+                         'tp.local', 'pg_temp.seen_local'),
+          '212 conditions, differ: ', 'results: a local time (timestamp) read to the month, each operator');
+SET enable_seqscan = off;
+SELECT matches(pg_temp.plan($$SELECT id FROM tp.dated WHERE returned_on = '2024-06-03'$$),
+               'Index Cond: \(\(returned_on >= ''2024-06-01''::date\) AND \(returned_on <= ''2024-06-12''::date\)\)',
+               'plan: a date to the week: "= e" reads the index from e - 2 days to e + 7 + 2 days');
+RESET enable_seqscan;
 SET plan_cache_mode = force_generic_plan;
 SET ROLE regress_tp_staff;
 PREPARE ge(timestamptz) AS SELECT coalesce(string_agg(id::text, ',' ORDER BY id), '') FROM tp.loans WHERE returned_at >= $1;
