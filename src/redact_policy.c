@@ -731,6 +731,39 @@ masked_value(RteRules *r, AttrNumber a, Var *v)
 	return (Expr *) c;
 }
 
+/*
+ * Does column a's mask read NULL exactly where the stored value is NULL?
+ * So it does where every rule on it is mask_coarse's (a truncated time) or
+ * mask_dated's ('-infinity'), and only there: a NULL mask (hide_columns on
+ * another column, a policy not acknowledged) hides whether a value is set,
+ * mask_severed reads a placeholder.  Where it does, "column IS NULL" tells
+ * the class nothing the mask does not, and the rewrite tests the stored
+ * column (redact_rewrite.c, mask_mutator): a partial index WHERE
+ * returned_at IS NULL and partition pruning serve a desk's open loans.
+ * Judged from the rules' bookkeeping, not from what the mask reads.
+ */
+bool
+redact_mask_keeps_nulls(const RteRules *r, AttrNumber a)
+{
+	return a >= 1 && a <= r->natts && r->masks[a] != NULL && r->nrules != NULL &&
+		r->nrules[a] > 0 && r->ncoarse[a] > 0 && r->ncoarse[a] + r->ndated[a] == r->nrules[a];
+}
+
+/*
+ * Does column a read coarsened (mask_coarse) wherever it is masked, and
+ * nothing else (not mask_dated's '-infinity')?  Then the unit it is
+ * truncated to (the binding's closed_precision), else NULL.  The rewrite
+ * bounds the stored column by a condition on it (unmask_quals).
+ */
+const char *
+redact_mask_coarsens(const RteRules *r, AttrNumber a)
+{
+	if (a < 1 || a > r->natts || r->masks[a] == NULL || r->nrules == NULL ||
+		r->ncoarse[a] == 0 || r->ncoarse[a] != r->nrules[a])
+		return NULL;
+	return r->coarse_unit;
+}
+
 static bool
 is_pals_mask(Expr *e)
 {
@@ -1616,6 +1649,14 @@ redact_rules_for(Oid relid, int rti, const RelPolicy *p, const Redaction *red)
 				ChangeVarNodes((Node *) r->writes[a], 1, rti, 0);
 			}
 		}
+	/* the bookkeeping of the coarse rules (redact_mask_keeps_nulls) */
+	r->nrules = palloc(sizeof(int) * (r->natts + 1));
+	r->ndated = palloc(sizeof(int) * (r->natts + 1));
+	r->ncoarse = palloc(sizeof(int) * (r->natts + 1));
+	memcpy(r->nrules, t->rules->nrules, sizeof(int) * (r->natts + 1));
+	memcpy(r->ndated, t->rules->ndated, sizeof(int) * (r->natts + 1));
+	memcpy(r->ncoarse, t->rules->ncoarse, sizeof(int) * (r->natts + 1));
+	r->coarse_unit = p->loan ? pstrdup(p->loan->closed_precision) : NULL;
 	foreach(lc, t->rules->filters)
 	{
 		Node	   *f = copyObject(lfirst(lc));
