@@ -35,6 +35,7 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/relcache.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/typcache.h"
 
@@ -678,17 +679,84 @@ mask_coarse(RteRules *r, const LoanBinding *b, const char *column, Expr *show)
 }
 
 /*
- * Every closed time of a loan binding read coarsened where show is false
- * (NULL: always).  Called after mask_settled and mask_hidden_loan_columns:
- * a closed column they masked already reads '-infinity' there, under the
- * same condition, and needs no second rule.
+ * Every time of a loan row read coarsened where show is false (NULL:
+ * always), not only the closed ones: the ILS writes the checkout time, the
+ * due time, a renewal's time again, to the second, next to the patron,
+ * wherever something happens then (a rental fee charged at checkout, a
+ * receipt, a notice, the next loan's checkout by the same visit), so an
+ * exact checkout time gives a hidden row its patron back as an exact return
+ * time does (identity_hidden_times).  Every closed column and every column
+ * that holds a time (holds_time) that no other rule masks, as mask_coarse
+ * reads it: called after the patron columns, mask_settled and
+ * mask_hidden_loan_columns, whose rules hide more (NULL, '-infinity')
+ * under the same condition and win (masked_value).
  */
-static void
-mask_closed_times(RteRules *r, const LoanBinding *b, Expr *show)
+/*
+ * A type that holds a time: a date or time type, a domain over one, an
+ * array, range or multirange of one.  mask_hidden_times coarsens only these
+ * beyond the closed columns (which mask_coarse hides whatever their shape):
+ * an array of tags or a composite address is no time, and stays as stored.
+ */
+static bool
+holds_time(Oid type)
+{
+	Oid			base = getBaseType(type);
+	Oid			elem;
+
+	switch (base)
+	{
+		case TIMESTAMPTZOID:
+		case TIMESTAMPOID:
+		case TIMEOID:
+		case TIMETZOID:
+		case DATEOID:
+			return true;
+		default:
+			break;
+	}
+	if (OidIsValid(elem = get_element_type(base)))
+		return holds_time(elem);
+	if (type_is_range(base))
+		return holds_time(get_range_subtype(base));
+	if (type_is_multirange(base))
+		return holds_time(get_range_subtype(get_multirange_range(base)));
+	return false;
+}
+
+static bool
+is_closed_column(const LoanBinding *b, const char *name)
 {
 	for (int i = 0; i < b->nclosed; i++)
-		if (r->ndated[column_var(r, b->closed_columns[i])->varattno] == 0)
-			mask_coarse(r, b, b->closed_columns[i], show ? copyObject(show) : NULL);
+		if (strcmp(b->closed_columns[i], name) == 0)
+			return true;
+	return false;
+}
+
+static void
+mask_hidden_times(RteRules *r, const LoanBinding *b, Expr *show)
+{
+	for (AttrNumber a = 1; a <= r->natts; a++)
+	{
+		HeapTuple	tup;
+		char	   *name = NULL;
+
+		if (r->nrules[a] > 0)
+			continue;
+		tup = SearchSysCache2(ATTNUM, ObjectIdGetDatum(r->relid), Int16GetDatum(a));
+		if (!HeapTupleIsValid(tup))
+			continue;
+		if (!((Form_pg_attribute) GETSTRUCT(tup))->attisdropped)
+		{
+			Form_pg_attribute att = (Form_pg_attribute) GETSTRUCT(tup);
+
+			name = pstrdup(NameStr(att->attname));
+			if (!holds_time(att->atttypid) && !is_closed_column(b, name))
+				name = NULL;
+		}
+		ReleaseSysCache(tup);
+		if (name != NULL)
+			mask_coarse(r, b, name, show ? copyObject(show) : NULL);
+	}
 }
 
 /*
@@ -1308,7 +1376,7 @@ build_rules(RteRules *r, const RelPolicy *p, const Redaction *red)
 			if (p->loan && p->loan->hide_columns != NIL)
 				mask_hidden_loan_columns(r, p->loan, loan_settled_visible(r, p->loan));
 			if (p->loan)
-				mask_closed_times(r, p->loan, loan_settled_visible(r, p->loan));
+				mask_hidden_times(r, p->loan, loan_settled_visible(r, p->loan));
 			if (p->history)
 				filter(r, none);
 			narrow_contacts(r, p, red->purpose);
@@ -1375,7 +1443,7 @@ build_rules(RteRules *r, const RelPolicy *p, const Redaction *red)
 			if (p->loan)
 				mask_hidden_loan_columns(r, p->loan, NULL);
 			if (p->loan)
-				mask_closed_times(r, p->loan, NULL);	/* no loan's patron read */
+				mask_hidden_times(r, p->loan, NULL);	/* no loan's patron read */
 			if (p->history || p->outbox)
 				filter(r, none);
 			narrow_contacts(r, p, red->purpose);
@@ -1399,7 +1467,7 @@ build_rules(RteRules *r, const RelPolicy *p, const Redaction *red)
 			if (p->loan)
 				mask_hidden_loan_columns(r, p->loan, NULL);
 			if (p->loan)
-				mask_closed_times(r, p->loan, NULL);	/* no loan's patron read */
+				mask_hidden_times(r, p->loan, NULL);	/* no loan's patron read */
 			if (p->history || p->outbox)
 				filter(r, none);
 			break;

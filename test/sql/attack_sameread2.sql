@@ -55,12 +55,14 @@ RESET ROLE;
 
 -- Ground truth: per relation, the closed rows whose patron staff do not
 -- read, kept (still naming a patron) or severed (named 0, or deleted).
--- Loans are keyed by id and checkout time (the id repeats across years).
+-- Loans are keyed by id and checkout day (the id repeats across years):
+-- staff read a hidden row's checkout time truncated to the day
+-- (closed_precision, in the binding's zone, this session's).
 CREATE TABLE pg_temp.sr2 (rel text, id text, kept boolean);
 INSERT INTO pg_temp.sr2
 SELECT 'holds', id::text, patron_id <> 0 FROM demo.holds WHERE fulfilled_at IS NOT NULL OR cancelled_at IS NOT NULL;
 INSERT INTO pg_temp.sr2
-SELECT 'loans', l.id || '/' || extract(epoch FROM l.checked_out_at)::bigint, l.patron_id <> 0 FROM demo.loans l
+SELECT 'loans', l.id || '/' || extract(epoch FROM date_trunc('day', l.checked_out_at))::bigint, l.patron_id <> 0 FROM demo.loans l
  WHERE l.returned_at IS NOT NULL AND l.fines_settled_at IS NOT NULL
    AND NOT EXISTS (SELECT 1 FROM pals_privacy.last_borrower lb
                     WHERE lb.binding = 'demo.loans'::regclass AND lb.row_relid = l.tableoid AND lb.row_tid = l.ctid);
@@ -68,7 +70,7 @@ SELECT 'loans', l.id || '/' || extract(epoch FROM l.checked_out_at)::bigint, l.p
 INSERT INTO pg_temp.sr2
 SELECT 'fines', f.id::text, f.loan_id IS NOT NULL FROM demo.fines f
  WHERE f.loan_id IS NULL
-    OR f.loan_id || '/' || extract(epoch FROM f.loan_checked_out_at)::bigint IN (SELECT id FROM pg_temp.sr2 WHERE rel = 'loans' AND kept);
+    OR f.loan_id || '/' || extract(epoch FROM date_trunc('day', f.loan_checked_out_at))::bigint IN (SELECT id FROM pg_temp.sr2 WHERE rel = 'loans' AND kept);
 INSERT INTO pg_temp.sr2
 SELECT 'loans_del', g::text, true FROM generate_series(1, 10) g
  WHERE EXISTS (SELECT 1 FROM s2.loans_del l WHERE l.id = g AND l.returned IS NOT NULL AND l.patron_id <> 0
@@ -120,11 +122,11 @@ SELECT isnt(pg_temp.per_row('ils_app', 'holds', ARRAY['SELECT patron_id = 0 AS p
 ------------------------------------------------------------------------------
 SELECT is(pg_temp.split_of('branch_staff', 'holds', ARRAY['SELECT id FROM demo.holds WHERE patron_id = 0']), 'all',
           'staff: WHERE patron_id = 0 finds kept holds with severed ones');
-SELECT is(pg_temp.split_of('branch_staff', 'loans', ARRAY['SELECT id || ''/'' || extract(epoch FROM checked_out_at)::bigint AS id FROM demo.loans WHERE patron_id = 0']), 'all',
+SELECT is(pg_temp.split_of('branch_staff', 'loans', ARRAY['SELECT id || ''/'' || extract(epoch FROM date_trunc(''day'', checked_out_at))::bigint AS id FROM demo.loans WHERE patron_id = 0']), 'all',
           'staff: WHERE patron_id = 0 finds kept loans with severed ones');
 SELECT doesnt_match(pg_temp.split_of('branch_staff', 'holds', ARRAY[:'flip', 'SELECT id FROM demo.holds WHERE patron_id = pg_temp.flip()']), '^(split|error)',
           'staff: WHERE patron_id = f() with an IMMUTABLE f of its own that is 42 on its first call and 0 on its second (all or none found)');
-SELECT doesnt_match(pg_temp.split_of('branch_staff', 'loans', ARRAY[:'flip', 'SELECT id || ''/'' || extract(epoch FROM checked_out_at)::bigint AS id FROM demo.loans WHERE patron_id = pg_temp.flip()']), '^(split|error)',
+SELECT doesnt_match(pg_temp.split_of('branch_staff', 'loans', ARRAY[:'flip', 'SELECT id || ''/'' || extract(epoch FROM date_trunc(''day'', checked_out_at))::bigint AS id FROM demo.loans WHERE patron_id = pg_temp.flip()']), '^(split|error)',
           'staff: ... on the loans');
 SELECT doesnt_match(pg_temp.split_of('report_user', 'holds', ARRAY[:'flip', 'SELECT id FROM demo.holds WHERE patron_id IN (pg_temp.flip(), -1)']), '^(split|error)',
           'report_user: ... as IN (f(), -1)');
@@ -221,7 +223,7 @@ SELECT is(pg_temp.split_of('branch_staff', 'holds', ARRAY['SELECT id FROM demo.h
 SELECT is(pg_temp.per_row('branch_staff', 'holds', ARRAY['INSERT INTO demo.holds (id, patron_id, title_id, pickup_library_id, placed_at) VALUES (%1$s, 5, 90001, 1, now())
                                                             ON CONFLICT (id) DO UPDATE SET pickup_library_id = excluded.pickup_library_id RETURNING ''written'' AS r']), 'alike',
           'staff: INSERT ... ON CONFLICT (id) DO UPDATE on a closed hold');
-SELECT is(pg_temp.split_of('branch_staff', 'loans', ARRAY['UPDATE demo.loans SET library_id = library_id WHERE patron_id = 0 RETURNING id || ''/'' || extract(epoch FROM checked_out_at)::bigint AS id']), 'none',
+SELECT is(pg_temp.split_of('branch_staff', 'loans', ARRAY['UPDATE demo.loans SET library_id = library_id WHERE patron_id = 0 RETURNING id || ''/'' || extract(epoch FROM date_trunc(''day'', checked_out_at))::bigint AS id']), 'none',
           'staff: UPDATE loans ... RETURNING (the settled time is masked on both)');
 SELECT is(pg_temp.split_of('branch_staff', 'fines', ARRAY['SELECT id FROM demo.fines WHERE loan_id IS NULL']), 'all',
           'staff: fines whose link reads NULL: unlinked ones and those of kept loans');
@@ -238,7 +240,7 @@ SELECT is(pg_temp.split_of('branch_staff', 'fines', ARRAY['UPDATE demo.fines SET
 -- the default): new versions of both, interleaved.
 SELECT is(pg_temp.order_of('branch_staff', 'holds', ARRAY['SELECT id, row_number() OVER () AS pos FROM demo.holds WHERE patron_id = 0']), 'mixed',
           'staff: a plain scan returns the kept holds among the severed ones (storage order)');
-SELECT is(pg_temp.order_of('report_user', 'loans', ARRAY['SELECT id || ''/'' || extract(epoch FROM checked_out_at)::bigint AS id, row_number() OVER () AS pos FROM ONLY demo.loans_2025 WHERE patron_id = 0']), 'mixed',
+SELECT is(pg_temp.order_of('report_user', 'loans', ARRAY['SELECT id || ''/'' || extract(epoch FROM date_trunc(''day'', checked_out_at))::bigint AS id, row_number() OVER () AS pos FROM ONLY demo.loans_2025 WHERE patron_id = 0']), 'mixed',
           'report_user: ... the loans of one partition');
 SELECT is(pg_temp.order_of('branch_staff', 'holds', ARRAY['SELECT id, row_number() OVER () AS pos FROM demo.holds TABLESAMPLE SYSTEM (100) REPEATABLE (1) WHERE patron_id = 0']), 'mixed',
           'staff: ... through TABLESAMPLE');

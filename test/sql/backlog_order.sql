@@ -66,10 +66,12 @@ BEGIN INSERT INTO s3.audit VALUES (OLD.id, OLD.patron_id, NEW.patron_id); RETURN
 CREATE TRIGGER audit AFTER UPDATE OF patron_id ON s3.loans_null FOR EACH ROW EXECUTE FUNCTION s3.audit();
 GRANT SELECT ON ALL TABLES IN SCHEMA s3 TO branch_staff, report_user;
 
--- the order before the backlog: each row's TID, by relation and row key
+-- the order before the backlog: each row's TID, by relation and row key (a
+-- loan's: id and checkout day, the id repeating across years; staff read a
+-- hidden row's checkout time truncated to the day, in this session's zone)
 CREATE TABLE pg_temp.bo_before (rel text, id text, pos tid);
 INSERT INTO pg_temp.bo_before SELECT 'holds', id::text, ctid FROM demo.holds;
-INSERT INTO pg_temp.bo_before SELECT 'loans_2025', id || '/' || extract(epoch FROM checked_out_at)::bigint, ctid FROM ONLY demo.loans_2025;
+INSERT INTO pg_temp.bo_before SELECT 'loans_2025', id || '/' || extract(epoch FROM date_trunc('day', checked_out_at))::bigint, ctid FROM ONLY demo.loans_2025;
 INSERT INTO pg_temp.bo_before SELECT 'loans_null', id::text, ctid FROM s3.loans_null;
 INSERT INTO pg_temp.bo_before SELECT 'loans_hot', id::text, ctid FROM s3.loans_hot;
 INSERT INTO pg_temp.bo_before SELECT 'loans_del', id::text, ctid FROM s3.loans_del;
@@ -82,7 +84,7 @@ CREATE TABLE pg_temp.bo_truth (rel text, id text, kept boolean);
 INSERT INTO pg_temp.bo_truth
 SELECT 'holds', id::text, patron_id <> 0 FROM demo.holds WHERE fulfilled_at IS NOT NULL OR cancelled_at IS NOT NULL;
 INSERT INTO pg_temp.bo_truth
-SELECT 'loans_2025', l.id || '/' || extract(epoch FROM l.checked_out_at)::bigint, l.patron_id <> 0 FROM ONLY demo.loans_2025 l
+SELECT 'loans_2025', l.id || '/' || extract(epoch FROM date_trunc('day', l.checked_out_at))::bigint, l.patron_id <> 0 FROM ONLY demo.loans_2025 l
  WHERE l.returned_at IS NOT NULL AND l.fines_settled_at IS NOT NULL
    AND NOT EXISTS (SELECT FROM pals_privacy.last_borrower lb
                     WHERE lb.binding = 'demo.loans'::regclass AND lb.row_relid = l.tableoid AND lb.row_tid = l.ctid);
@@ -135,9 +137,9 @@ SELECT is(pg_temp.order_tells('branch_staff', 'holds', 'SELECT id, row_number() 
           'holds: a plain scan returns kept and severed holds in their order before the backlog');
 SELECT is(pg_temp.order_tells('branch_staff', 'holds', 'SELECT id, row_number() OVER () AS pos FROM demo.holds TABLESAMPLE SYSTEM (100) REPEATABLE (7) WHERE patron_id = 0'), 'same',
           'holds: ... through TABLESAMPLE');
-SELECT is(pg_temp.order_tells('report_user', 'loans_2025', 'SELECT id || ''/'' || extract(epoch FROM checked_out_at)::bigint AS id, row_number() OVER () AS pos FROM ONLY demo.loans_2025 WHERE patron_id = 0'), 'same',
+SELECT is(pg_temp.order_tells('report_user', 'loans_2025', 'SELECT id || ''/'' || extract(epoch FROM date_trunc(''day'', checked_out_at))::bigint AS id, row_number() OVER () AS pos FROM ONLY demo.loans_2025 WHERE patron_id = 0'), 'same',
           'loans_2025 (a partition): ... as report_user');
-SELECT is(pg_temp.order_tells('branch_staff', 'loans_2025', 'SELECT id || ''/'' || extract(epoch FROM checked_out_at)::bigint AS id, row_number() OVER () AS pos FROM demo.loans WHERE patron_id = 0'), 'same',
+SELECT is(pg_temp.order_tells('branch_staff', 'loans_2025', 'SELECT id || ''/'' || extract(epoch FROM date_trunc(''day'', checked_out_at))::bigint AS id, row_number() OVER () AS pos FROM demo.loans WHERE patron_id = 0'), 'same',
           'loans through the partitioned table: ... (the rows of loans_2025 among them)');
 SELECT is(pg_temp.order_tells('branch_staff', 'loans_null', 'SELECT id, row_number() OVER () AS pos FROM s3.loans_null WHERE patron_id IS NULL'), 'same',
           'sever_with ''null'': kept rows (read as NULL) and severed ones in their order before');
@@ -215,11 +217,11 @@ RESET ROLE;
 -- (the rows those returns severed: severed rows now, where they were before the backlog)
 SELECT count(*) AS bo_severed FROM pg_temp.bo_truth WHERE rel = 'loans_2025' AND NOT kept \gset
 INSERT INTO pg_temp.bo_truth
-SELECT 'loans_2025', l.id || '/' || extract(epoch FROM l.checked_out_at)::bigint, false FROM ONLY demo.loans_2025 l
- WHERE l.patron_id = 0 AND NOT EXISTS (SELECT FROM pg_temp.bo_truth t WHERE t.rel = 'loans_2025' AND t.id = l.id || '/' || extract(epoch FROM l.checked_out_at)::bigint);
+SELECT 'loans_2025', l.id || '/' || extract(epoch FROM date_trunc('day', l.checked_out_at))::bigint, false FROM ONLY demo.loans_2025 l
+ WHERE l.patron_id = 0 AND NOT EXISTS (SELECT FROM pg_temp.bo_truth t WHERE t.rel = 'loans_2025' AND t.id = l.id || '/' || extract(epoch FROM date_trunc('day', l.checked_out_at))::bigint);
 SELECT is((SELECT count(*) FROM pg_temp.bo_truth WHERE rel = 'loans_2025' AND NOT kept), (:bo_severed + 10)::bigint,
           'ten returns severed the items'' previous last borrowers');
-SELECT is(pg_temp.order_tells('branch_staff', 'loans_2025', 'SELECT id || ''/'' || extract(epoch FROM checked_out_at)::bigint AS id, row_number() OVER () AS pos FROM ONLY demo.loans_2025 WHERE patron_id = 0'), 'same',
+SELECT is(pg_temp.order_tells('branch_staff', 'loans_2025', 'SELECT id || ''/'' || extract(epoch FROM date_trunc(''day'', checked_out_at))::bigint AS id, row_number() OVER () AS pos FROM ONLY demo.loans_2025 WHERE patron_id = 0'), 'same',
           'after ten returns: the rows the backlog left read in their order before it');
 
 -- A return whose item's previous last borrower opted in (history kept in
