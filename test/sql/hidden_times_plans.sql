@@ -141,8 +141,8 @@ SELECT format(f, t) AS cond, edge FROM e, o WHERE edge OR NOT commuted;
 SET enable_seqscan = off;
 SELECT matches(pg_temp.plan($$SELECT id FROM tp.loans WHERE returned_at IS NULL AND due_at < '2024-11-20'$$),
                'Index Scan (using|on) loans_open_idx', 'plan: a staff''s open loans use the partial index WHERE returned_at IS NULL');
-SELECT doesnt_match(pg_temp.plan($$SELECT id FROM tp.loans WHERE returned_at IS NULL AND due_at < '2024-11-20'$$),
-                    'date_trunc|_last_borrower', 'plan: no mask evaluated for the open-loan test');
+SELECT doesnt_match(pg_temp.plan($$SELECT id FROM tp.loans WHERE returned_at IS NULL$$),
+                    'date_trunc|_coarse_time|_last_borrower', 'plan: no mask evaluated for the open-loan test');
 SELECT matches(pg_temp.plan($$SELECT count(*) FROM tp.arch WHERE returned_at IS NULL$$),
                'Seq Scan on arch_open arch\s+Filter: \(returned_at IS NULL\)', 'plan: partitions pruned to the open loans'' (the default partition)');
 SELECT doesnt_match(pg_temp.plan($$SELECT count(*) FROM tp.arch WHERE returned_at IS NULL$$), 'arch_20', 'plan: the closed years'' partitions not read');
