@@ -127,10 +127,8 @@ typedef struct RteRules
 	int		   *nsevered;		/* [0..natts]: of them, read as severing writes (mask_severed) */
 	int		   *ncoarse;		/* [0..natts]: of them, closed times read coarsened (mask_coarse) */
 	Expr	  **coarse;			/* [0..natts]: what such a time reads where hidden (NULL
-								 * exactly where the column is; within closed_precision,
-								 * and 48 hours of zone offsets either side, of it: the
-								 * rewrite's coarse rules rely on both) */
-	const char *coarse_unit;	/* the loan binding's closed_precision (NULL: none) */
+								 * exactly where the column is: the rewrite's null test
+								 * relies on it, null_test_kept) */
 	Expr	  **severed;		/* [0..natts]: what severing writes there (a Const) */
 	Expr	  **writes;			/* [0..natts]: where masked, a write also needs this (write_needs) */
 	List	   *filters;		/* implicitly ANDed */
@@ -149,7 +147,6 @@ extern bool redact_only_our_row_security(Relation rel);
 extern Expr *redact_call(Oid fn, List *args);
 extern RteRules *redact_rules_for(Oid relid, int rti, const RelPolicy *p, const Redaction *red);
 extern bool redact_mask_keeps_nulls(const RteRules *r, AttrNumber a);
-extern const char *redact_mask_coarsens(const RteRules *r, AttrNumber a);
 
 /*
  * Does the class read the source row's patron of this copy row?  Built by

@@ -693,9 +693,11 @@ mask_coarse(RteRules *r, const LoanBinding *b, const char *column, Expr *show)
  */
 /*
  * A type that holds a time: a date or time type, a domain over one, an
- * array, range or multirange of one.  mask_hidden_times coarsens only these
- * beyond the closed columns (which mask_coarse hides whatever their shape):
- * an array of tags or a composite address is no time, and stays as stored.
+ * array, range or multirange of one, a composite with one among its fields.
+ * mask_hidden_times coarsens only these beyond the closed columns (which
+ * mask_coarse hides whatever their shape; an array, range or composite
+ * reads NULL where hidden): an array of tags or a composite address without
+ * a time is no time, and stays as stored.
  */
 static bool
 holds_time(Oid type)
@@ -720,6 +722,17 @@ holds_time(Oid type)
 		return holds_time(get_range_subtype(base));
 	if (type_is_multirange(base))
 		return holds_time(get_range_subtype(get_multirange_range(base)));
+	if (type_is_rowtype(base) && base != RECORDOID)
+	{
+		/* a composite with a time among its fields (attack round 12) */
+		TupleDesc	desc = lookup_rowtype_tupdesc(base, -1);
+		bool		found = false;
+
+		for (int i = 0; i < desc->natts && !found; i++)
+			found = !TupleDescAttr(desc, i)->attisdropped && holds_time(TupleDescAttr(desc, i)->atttypid);
+		ReleaseTupleDesc(desc);
+		return found;
+	}
 	return false;
 }
 
@@ -815,21 +828,6 @@ redact_mask_keeps_nulls(const RteRules *r, AttrNumber a)
 {
 	return a >= 1 && a <= r->natts && r->masks[a] != NULL && r->nrules != NULL &&
 		r->nrules[a] > 0 && r->ncoarse[a] > 0 && r->ncoarse[a] + r->ndated[a] == r->nrules[a];
-}
-
-/*
- * Does column a read coarsened (mask_coarse) wherever it is masked, and
- * nothing else (not mask_dated's '-infinity')?  Then the unit it is
- * truncated to (the binding's closed_precision), else NULL.  The rewrite
- * bounds the stored column by a condition on it (unmask_quals).
- */
-const char *
-redact_mask_coarsens(const RteRules *r, AttrNumber a)
-{
-	if (a < 1 || a > r->natts || r->masks[a] == NULL || r->nrules == NULL ||
-		r->ncoarse[a] == 0 || r->ncoarse[a] != r->nrules[a])
-		return NULL;
-	return r->coarse_unit;
 }
 
 static bool
@@ -1724,7 +1722,6 @@ redact_rules_for(Oid relid, int rti, const RelPolicy *p, const Redaction *red)
 	memcpy(r->nrules, t->rules->nrules, sizeof(int) * (r->natts + 1));
 	memcpy(r->ndated, t->rules->ndated, sizeof(int) * (r->natts + 1));
 	memcpy(r->ncoarse, t->rules->ncoarse, sizeof(int) * (r->natts + 1));
-	r->coarse_unit = p->loan ? pstrdup(p->loan->closed_precision) : NULL;
 	foreach(lc, t->rules->filters)
 	{
 		Node	   *f = copyObject(lfirst(lc));

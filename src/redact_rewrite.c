@@ -14,13 +14,11 @@
  */
 #include "redact_internal.h"
 
-#include "access/nbtree.h"
 #include "access/transam.h"
 #include "catalog/pg_aggregate.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_statistic.h"
 #include "catalog/pg_statistic_ext_data.h"
-#include "commands/defrem.h"
 #include "executor/spi.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
@@ -31,10 +29,8 @@
 #include "rewrite/rewriteManip.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
-#include "utils/date.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
-#include "utils/timestamp.h"
 
 /* ----------------------------------------------------------------------
  * The query rewrite
@@ -475,257 +471,6 @@ nullable_relations(Node *jtnode, bool nullable, Bitmapset **out)
 	}
 }
 
-/* ----------------------------------------------------------------------
- * Bounds on a coarsened time
- *
- * A closed time read coarsened (mask_coarse in redact_policy.c: truncated to
- * the binding's closed_precision in its zone, on a row whose patron the
- * class does not read) is within the unit, and the zone's offset changes,
- * of the stored time: stored - 48 hours <= read <= stored + unit + 48
- * hours does not hold, read from the other side, as
- *     read - 48 hours <= stored <= read + unit + 48 hours
- * (48 hours covers any zone's change of offset; where the mask shows the
- * time, read = stored).  So a condition "mask OP e" (OP one of < <= = >=
- * >, e without the row's columns) implies a bound on the stored column:
- *     mask >= e, mask > e:  stored >= e - 48 hours
- *     mask <= e, mask < e:  stored <= e + unit + 48 hours
- *     mask = e:             both.
- * The bound is added to the query's WHERE next to the condition, which
- * stays on the mask: every row the condition keeps meets the bound, so the
- * query returns the same rows, and what the class reads of a hidden time
- * is still only the mask (WHERE returned_at = <the exact second> finds no
- * hidden row).  What the bound adds is a condition an index on the stored
- * column and partition pruning can serve.  The planner of a redacted class
- * has no histogram of a bound relation (placeholder_stats.c), so the bound
- * tells EXPLAIN nothing of the stored times either.
- * ---------------------------------------------------------------------- */
-#define COARSE_SLACK_DAYS 2
-
-/* The longest unit a closed_precision truncates to, in days (0: unknown). */
-static int
-coarse_unit_days(const char *unit)
-{
-	if (unit == NULL)
-		return 0;
-	if (strcmp(unit, "hour") == 0 || strcmp(unit, "day") == 0)
-		return 1;
-	if (strcmp(unit, "week") == 0)
-		return 7;
-	if (strcmp(unit, "month") == 0)
-		return 31;
-	if (strcmp(unit, "year") == 0)
-		return 366;
-	return 0;
-}
-
-/*
- * The Var of the column whose coarsened mask node is (its CASE, or the
- * coarsened reading itself where the class never reads it: auditors), and
- * the unit; NULL if node is no such mask.
- */
-static Var *
-coarsened_column(Node *node, RteRules **rules, int nrtes, int *days)
-{
-	int			rti;
-
-	if (is_mask(node))
-	{
-		Node	   *shown = (Node *) ((CaseWhen *) linitial(((CaseExpr *) node)->args))->result;
-		Var		   *v = (Var *) shown;
-
-		if (shown == NULL || !IsA(shown, Var) || v->varlevelsup != 0 || v->varattno <= 0 ||
-			(int) v->varno > nrtes || rules[v->varno] == NULL || v->varattno > rules[v->varno]->natts ||
-			!equal(node, rules[v->varno]->masks[v->varattno]))
-			return NULL;
-		*days = coarse_unit_days(redact_mask_coarsens(rules[v->varno], v->varattno));
-		return *days > 0 ? v : NULL;
-	}
-	if (!contain_var_clause(node) ||
-		!bms_get_singleton_member(pull_varnos(NULL, node), &rti) || rti > nrtes || rules[rti] == NULL)
-		return NULL;
-	for (AttrNumber a = 1; a <= rules[rti]->natts; a++)
-		if (rules[rti]->masks[a] != NULL && !is_mask((Node *) rules[rti]->masks[a]) &&
-			equal(node, rules[rti]->masks[a]) &&
-			(*days = coarse_unit_days(redact_mask_coarsens(rules[rti], a))) > 0)
-		{
-			Var		   *v = makeVar(rti, a, exprType(node), exprTypmod(node), exprCollation(node), 0);
-
-			return v;
-		}
-	return NULL;
-}
-
-/* e shifted by days (and hours: usec), as a constant if e is one (NULL: none fits). */
-static Node *
-shift_const(Const *e, int64 usec, int days)
-{
-	if (e->constisnull)
-		return NULL;			/* the condition holds nowhere: no bound needed */
-	if (e->consttype == DATEOID)
-	{
-		DateADT		d = DatumGetDateADT(e->constvalue);
-		int64		r = (int64) d + days;
-
-		if (DATE_NOT_FINITE(d))
-			return (Node *) copyObject(e);
-		if (!IS_VALID_DATE(r))
-			return NULL;
-		return (Node *) makeConst(DATEOID, -1, InvalidOid, 4, DateADTGetDatum((DateADT) r), false, true);
-	}
-	else
-	{
-		Timestamp	t = DatumGetTimestamp(e->constvalue);
-
-		if (TIMESTAMP_NOT_FINITE(t))
-			return (Node *) copyObject(e);
-		if (usec > 0 ? t >= END_TIMESTAMP - usec : t < MIN_TIMESTAMP - usec)
-			return NULL;
-		return (Node *) makeConst(e->consttype, -1, InvalidOid, 8, TimestampGetDatum(t + usec), false,
-								  FLOAT8PASSBYVAL);
-	}
-}
-
-/*
- * e shifted by days (usec for a time), an expression: what is beyond the
- * type's range near its ends reads as the infinity on that side, so that
- * the bound never raises an error the query would not have raised.
- */
-static Node *
-shift_expr(Node *e, Oid type, Oid opfamily, int64 usec, int days)
-{
-	Oid			fn;
-	Node	   *by;
-	Node	   *safe;
-	Node	   *beyond;
-	Node	   *shifted;
-	CaseWhen   *w = makeNode(CaseWhen);
-	CaseExpr   *c = makeNode(CaseExpr);
-	Oid			cmp;
-
-	if (type == DATEOID)
-	{
-		fn = days > 0 ? F_DATE_PLI : F_DATE_MII;
-		by = (Node *) makeConst(INT4OID, -1, InvalidOid, 4, Int32GetDatum(days > 0 ? days : -days), false, true);
-		safe = (Node *) makeConst(DATEOID, -1, InvalidOid, 4,
-								  DateADTGetDatum(days > 0 ? DATE_END_JULIAN - POSTGRES_EPOCH_JDATE - 1000
-												  : DATETIME_MIN_JULIAN - POSTGRES_EPOCH_JDATE + 1000), false, true);
-		beyond = (Node *) makeConst(DATEOID, -1, InvalidOid, 4,
-									DateADTGetDatum(days > 0 ? DATEVAL_NOEND : DATEVAL_NOBEGIN), false, true);
-	}
-	else
-	{
-		Interval   *iv = palloc0(sizeof(Interval));
-
-		iv->time = usec > 0 ? usec : -usec;
-		fn = type == TIMESTAMPTZOID ? (usec > 0 ? F_TIMESTAMPTZ_PL_INTERVAL : F_TIMESTAMPTZ_MI_INTERVAL)
-			: (usec > 0 ? F_TIMESTAMP_PL_INTERVAL : F_TIMESTAMP_MI_INTERVAL);
-		by = (Node *) makeConst(INTERVALOID, -1, InvalidOid, sizeof(Interval), PointerGetDatum(iv), false, false);
-		safe = (Node *) makeConst(type, -1, InvalidOid, 8,
-								  TimestampGetDatum(usec > 0 ? END_TIMESTAMP - 1000 * USECS_PER_DAY
-													: MIN_TIMESTAMP + 1000 * USECS_PER_DAY), false, FLOAT8PASSBYVAL);
-		beyond = (Node *) makeConst(type, -1, InvalidOid, 8,
-									TimestampGetDatum(usec > 0 ? DT_NOEND : DT_NOBEGIN), false, FLOAT8PASSBYVAL);
-	}
-	shifted = (Node *) makeFuncExpr(fn, type, list_make2(copyObject(e), by), InvalidOid, InvalidOid,
-									COERCE_EXPLICIT_CALL);
-	cmp = get_opfamily_member(opfamily, type, type, usec > 0 || days > 0 ? BTLessEqualStrategyNumber
-							  : BTGreaterEqualStrategyNumber);
-	w->expr = make_opclause(cmp, BOOLOID, false, (Expr *) copyObject(e), (Expr *) safe, InvalidOid, InvalidOid);
-	set_opfuncid((OpExpr *) w->expr);
-	w->result = (Expr *) shifted;
-	w->location = -1;
-	c->casetype = type;
-	c->casecollid = InvalidOid;
-	c->args = list_make1(w);
-	c->defresult = (Expr *) beyond;
-	c->location = -1;
-	return (Node *) c;
-}
-
-/* stored OP bound (OP: >= or <=), or NULL where the bound does not fit the type */
-static Node *
-stored_bound(Var *v, Node *e, Oid opfamily, int strategy, int64 usec, int days)
-{
-	Node	   *b = IsA(e, Const) ? shift_const((Const *) e, usec, days)
-		: shift_expr(e, v->vartype, opfamily, usec, days);
-	Expr	   *op;
-
-	if (b == NULL)
-		return NULL;
-	op = make_opclause(get_opfamily_member(opfamily, v->vartype, v->vartype, strategy), BOOLOID, false,
-					   (Expr *) copyObject(v), (Expr *) b, InvalidOid, InvalidOid);
-	set_opfuncid((OpExpr *) op);
-	return (Node *) op;
-}
-
-/*
- * The bounds on stored columns implied by conjunct c (and the conjuncts it
- * is made of: BETWEEN), added to *bounds.
- */
-static void
-coarse_bounds(Node *c, RteRules **rules, int nrtes, Bitmapset *nullable, List *rtable, List **bounds)
-{
-	OpExpr	   *o;
-	Node	   *m;
-	Node	   *e;
-	Var		   *v;
-	int			days;
-	int			strategy;
-	Oid			opfamily;
-	Oid			opclass;
-	Node	   *b;
-
-	if (is_andclause(c))
-	{
-		ListCell   *lc;
-
-		foreach(lc, ((BoolExpr *) c)->args)
-			coarse_bounds(lfirst(lc), rules, nrtes, nullable, rtable, bounds);
-		return;
-	}
-	if (!IsA(c, OpExpr) || list_length(((OpExpr *) c)->args) != 2)
-		return;
-	o = (OpExpr *) c;
-	m = linitial(o->args);
-	e = lsecond(o->args);
-	if ((v = coarsened_column(m, rules, nrtes, &days)) == NULL)
-	{
-		m = lsecond(o->args);
-		e = linitial(o->args);
-		if ((v = coarsened_column(m, rules, nrtes, &days)) == NULL)
-			return;
-	}
-	if (v->vartype != TIMESTAMPTZOID && v->vartype != TIMESTAMPOID && v->vartype != DATEOID)
-		return;
-	if (exprType(e) != v->vartype || contain_var_clause(e) || outer_reference_walker(e, NULL) ||
-		contains_mask_walker(e, NULL) || contain_volatile_functions(e) || checkExprHasSubLink(e) ||
-		bms_is_member(v->varno, nullable) || rt_fetch(v->varno, rtable)->rtekind != RTE_RELATION)
-		return;
-	opclass = GetDefaultOpClass(v->vartype, BTREE_AM_OID);
-	if (!OidIsValid(opclass))
-		return;
-	opfamily = get_opclass_family(opclass);
-	strategy = get_op_opfamily_strategy(o->opno, opfamily);
-	if (strategy == 0)
-		return;
-	if (m != linitial(o->args))		/* e OP mask: mask OP' e */
-		strategy = BTMaxStrategyNumber + 1 - strategy;
-	if (strategy >= BTEqualStrategyNumber)	/* = >= >: stored >= e - 48 hours */
-	{
-		b = stored_bound(v, e, opfamily, BTGreaterEqualStrategyNumber,
-						 -COARSE_SLACK_DAYS * USECS_PER_DAY, -COARSE_SLACK_DAYS);
-		if (b != NULL)
-			*bounds = lappend(*bounds, b);
-	}
-	if (strategy <= BTEqualStrategyNumber)	/* < <= =: stored <= e + unit + 48 hours */
-	{
-		b = stored_bound(v, e, opfamily, BTLessEqualStrategyNumber,
-						 (days + COARSE_SLACK_DAYS) * USECS_PER_DAY, days + COARSE_SLACK_DAYS);
-		if (b != NULL)
-			*bounds = lappend(*bounds, b);
-	}
-}
-
 /*
  * A WHERE condition mask(x) op y on one relation (not on the nullable side
  * of an outer join) is a restriction of that relation: it becomes one of its
@@ -741,7 +486,6 @@ unmask_quals(Query *q, RteRules **rules)
 	List	   *conjuncts;
 	List	   *kept = NIL;
 	Bitmapset  *nullable = NULL;
-	List	   *bounds = NIL;
 	ListCell   *lc;
 	bool		changed = false;
 
@@ -768,14 +512,6 @@ unmask_quals(Query *q, RteRules **rules)
 		mask_conditions_walker(c, &conditions);
 		conditions = lappend(conditions, strip_masks_mutator(c, NULL));
 		rte->securityQuals = lappend(rte->securityQuals, makeBoolExpr(AND_EXPR, conditions, -1));
-		changed = true;
-	}
-	/* see "Bounds on a coarsened time" */
-	foreach(lc, kept)
-		coarse_bounds(lfirst(lc), rules, list_length(q->rtable), nullable, q->rtable, &bounds);
-	if (bounds != NIL)
-	{
-		kept = list_concat(kept, bounds);
 		changed = true;
 	}
 	if (changed)
