@@ -679,19 +679,6 @@ mask_coarse(RteRules *r, const LoanBinding *b, const char *column, Expr *show)
 }
 
 /*
- * Every time of a loan row read coarsened where show is false (NULL:
- * always), not only the closed ones: the ILS writes the checkout time, the
- * due time, a renewal's time again, to the second, next to the patron,
- * wherever something happens then (a rental fee charged at checkout, a
- * receipt, a notice, the next loan's checkout by the same visit), so an
- * exact checkout time gives a hidden row its patron back as an exact return
- * time does (identity_hidden_times).  Every closed column and every column
- * that holds a time (holds_time) that no other rule masks, as mask_coarse
- * reads it: called after the patron columns, mask_settled and
- * mask_hidden_loan_columns, whose rules hide more (NULL, '-infinity')
- * under the same condition and win (masked_value).
- */
-/*
  * A type that holds a time: a date or time type, a domain over one, an
  * array, range or multirange of one, a composite with one among its fields.
  * mask_hidden_times coarsens only these beyond the closed columns (which
@@ -745,6 +732,19 @@ is_closed_column(const LoanBinding *b, const char *name)
 	return false;
 }
 
+/*
+ * Every time of a loan row read coarsened where show is false (NULL:
+ * always), not only the closed ones: the ILS writes the checkout time, the
+ * due time, a renewal's time again, to the second, next to the patron,
+ * wherever something happens then (a rental fee charged at checkout, a
+ * receipt, a notice, the next loan's checkout by the same visit), so an
+ * exact checkout time gives a hidden row its patron back as an exact return
+ * time does (identity_hidden_times).  Every closed column and every column
+ * that holds a time (holds_time) that no other rule masks, as mask_coarse
+ * reads it: called after the patron columns, mask_settled and
+ * mask_hidden_loan_columns, whose rules hide more (NULL, '-infinity')
+ * under the same condition and win (masked_value).
+ */
 static void
 mask_hidden_times(RteRules *r, const LoanBinding *b, Expr *show)
 {

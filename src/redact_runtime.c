@@ -197,8 +197,8 @@ in_set(PatronSet *s, text *patron)
 
 /*
  * The balance read runs as the extension owner (a bound view: as the view's
- * owner, debtor_set) under the safe search path, which names pg_temp last (on 17 and later; before 17 it leaves the
- * temporary schema out).  A bound balance view's functions parse their SQL
+ * owner, debtor_set) under the safe search path, which names pg_temp last
+ * (on 17 and later; before 17 it leaves the temporary schema out).  A bound balance view's functions parse their SQL
  * when they run, so one that names a table without its schema (the ILS's own
  * search path finds it) found a relation of the caller's temporary schema
  * there, made by the caller: the caller chose the balances (and so the
